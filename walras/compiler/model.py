@@ -1,0 +1,123 @@
+"""The checked model: names resolved, roles known, constants evaluated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from ..grammar import ast
+from ..grammar.diagnostics import Diagnostic, Source, Span
+
+BUILTINS = {"exp": 1, "log": 1, "sqrt": 1, "abs": 1, "min": None, "max": None,
+            "d": None, "drift": 1, "vol": 2}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: float
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    lo: float
+    hi: float
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A function to solve for, of `args` (a subset of the states, in declaration order)."""
+
+    name: str
+    args: tuple[str, ...]
+    lo: float | None
+    hi: float | None
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Process:
+    state: str
+    drift: ast.Expr | None
+    vols: Mapping[str, ast.Expr]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    expr: ast.Expr
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Equation:
+    """`lhs = rhs`, or, when `var` is set, the complementarity `lhs op rhs perp var op bound`."""
+
+    name: str
+    lhs: ast.Expr
+    rhs: ast.Expr
+    doc: str | None
+    span: Span = field(compare=False)
+    op: str | None = None
+    var: ast.Expr | None = None
+    bound: ast.Expr | None = None
+
+    @property
+    def is_complementarity(self) -> bool:
+        return self.var is not None
+
+
+@dataclass(frozen=True)
+class Boundary:
+    name: str
+    state: str
+    at: float
+    lhs: ast.Expr
+    rhs: ast.Expr
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Model:
+    """An equation-level model, checked. Build one with `walras.compiler.check`."""
+
+    name: str
+    title: str | None
+    parameters: Mapping[str, Parameter]
+    states: tuple[State, ...]
+    shocks: tuple[str, ...]
+    processes: Mapping[str, Process]
+    unknowns: tuple[Unknown, ...]
+    definitions: Mapping[str, Definition]
+    equations: tuple[Equation, ...]
+    boundaries: tuple[Boundary, ...]
+    solver: Mapping[str, object]
+    weights: Mapping[str, float]
+    warnings: tuple[Diagnostic, ...]
+    module: ast.Module = field(compare=False, repr=False)
+
+    @property
+    def source(self) -> Source:
+        return self.module.source
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {k: p.value for k, p in self.parameters.items()}
+
+
+def frozen(d: dict) -> Mapping:
+    return MappingProxyType(dict(d))

@@ -1,0 +1,301 @@
+"""The symbolic stage: a checked `Model` becomes a `System` of sympy assignments in dependency
+order, with cyclic groups of definitions solved and every `d`, `vol` and `drift` expanded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Union
+
+import sympy as sp
+from sympy.utilities.iterables import strongly_connected_components
+
+from ..grammar import ast
+from ..grammar.diagnostics import Collector, Span
+from . import ito
+from .model import Model
+
+SMALL_CYCLE = 4  # groups up to this size are solved symbolically; larger ones per point
+
+
+@dataclass(frozen=True)
+class Assign:
+    symbol: sp.Symbol
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class LinearSolve:
+    """Members x of a linear cycle, solved per point from A x = b."""
+
+    symbols: tuple[sp.Symbol, ...]
+    A: sp.Matrix
+    b: sp.Matrix
+
+
+@dataclass(frozen=True)
+class CurvatureStep:
+    symbol: sp.Symbol
+    atom: ito.Curvature
+
+
+Step = Union[Assign, LinearSolve, CurvatureStep]
+
+
+@dataclass(frozen=True)
+class Residual:
+    """An interior equation: `expr` = 0, or complementarity a >= 0, b >= 0, a·b = 0."""
+
+    name: str
+    expr: sp.Expr | None = None
+    a: sp.Expr | None = None
+    b: sp.Expr | None = None
+
+    @property
+    def is_complementarity(self) -> bool:
+        return self.expr is None
+
+
+@dataclass(frozen=True)
+class BoundaryResidual:
+    name: str
+    state: str
+    at: float
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class System:
+    """The flat object between the symbolic and numeric stages."""
+
+    model: Model
+    atoms: ito.Atoms = field(repr=False)
+    params: tuple[str, ...]
+    steps: tuple[Step, ...]
+    outputs: Mapping[str, sp.Symbol]         # definitions and process terms, by output name
+    residuals: tuple[Residual, ...]
+    boundaries: tuple[BoundaryResidual, ...]
+    cycles: tuple[tuple[str, ...], ...]      # solved groups, by member name
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return self.model.state_names
+
+    @property
+    def unknowns(self):
+        return self.model.unknowns
+
+    def step_of(self) -> dict[sp.Symbol, Step]:
+        table = {}
+        for s in self.steps:
+            for sym in (s.symbols if isinstance(s, LinearSolve) else (s.symbol,)):
+                table[sym] = s
+        return table
+
+
+def drift_symbol(state: str) -> sp.Symbol:
+    return sp.Symbol(f"drift__{state}")
+
+
+def vol_symbol(state: str, shock: str) -> sp.Symbol:
+    return sp.Symbol(f"vol__{state}__{shock}")
+
+
+def build(model: Model) -> System:
+    """Derive the system of a checked model; raise `EconError` for nonlinear cycles and the like."""
+    return _Builder(model).run()
+
+
+@dataclass
+class _Node:
+    symbol: sp.Symbol
+    label: str                 # what the user calls it: 'sigma_q', 'drift of eta', 'vol[Z] of eta'
+    expr: ast.Expr
+    span: Span
+
+
+class _Builder:
+    def __init__(self, model: Model):
+        self.model = model
+        self.out = Collector()
+        self.atoms = ito.Atoms(model.state_names, {u.name: u.args for u in model.unknowns})
+        self.params = {p: sp.Symbol(p) for p in model.parameters}
+        self.nodes: dict[sp.Symbol, _Node] = {}
+        for d in model.definitions.values():
+            self.nodes[sp.Symbol(d.name)] = _Node(sp.Symbol(d.name), d.name, d.expr, d.span)
+        for p in model.processes.values():
+            if p.drift is not None:
+                sym = drift_symbol(p.state)
+                self.nodes[sym] = _Node(sym, f"the drift of {p.state}", p.drift, p.span)
+            for k, e in p.vols.items():
+                sym = vol_symbol(p.state, k)
+                self.nodes[sym] = _Node(sym, f"vol[{k}] of {p.state}", e, p.span)
+        self.by_name = {n.label: s for s, n in self.nodes.items() if n.label in model.definitions}
+        self.mu = {s: drift_symbol(s) for s, p in model.processes.items() if p.drift is not None}
+        self.vols = {k: {s: vol_symbol(s, k) for s, p in model.processes.items() if k in p.vols}
+                     for k in model.shocks}
+        self.resolved: dict[sp.Symbol, sp.Expr] = {}
+        self.atomic_cache: dict[sp.Symbol, sp.Expr] = {}
+        self.steps: list[Step] = []
+        self.members: set[sp.Symbol] = set()
+        self.opaque: set[sp.Symbol] = set()  # members of per-point linear solves
+
+    # graph ----------------------------------------------------------------------------------
+    def deps(self, node: _Node) -> set[sp.Symbol]:
+        deps = {self.by_name[n.id] for n in ast.names_in(node.expr) if n.id in self.by_name}
+        for c in ast.calls_in(node.expr):
+            if c.func == "vol" and len(c.args) == 2:
+                deps |= set(self.vols.get(c.args[1].id, {}).values())
+            elif c.func == "drift":
+                deps |= set(self.mu.values())
+                for v in self.vols.values():
+                    deps |= set(v.values())
+        return deps & set(self.nodes)
+
+    def run(self) -> System:
+        edges = [(s, d) for s, n in self.nodes.items() for d in self.deps(n)]
+        cycles = []  # components come dependencies first: an edge points at what a node needs
+        for group in strongly_connected_components((list(self.nodes), edges)):
+            cyclic = len(group) > 1 or (group[0], group[0]) in edges
+            if cyclic:
+                cycles.append(tuple(self.nodes[s].label for s in group))
+            self.solve_group(group, cyclic)
+        m = self.model
+        residuals = []
+        for e in m.equations:
+            if e.is_complementarity:
+                lhs, rhs, var, bound = (self.convert(x) for x in (e.lhs, e.rhs, e.var, e.bound))
+                sign = 1 if e.op == "<=" else -1
+                residuals.append(Residual(e.name, a=sign * (rhs - lhs), b=sign * (bound - var)))
+            else:
+                residuals.append(Residual(e.name, expr=self.convert(e.lhs) - self.convert(e.rhs)))
+        boundaries = tuple(BoundaryResidual(b.name, b.state, b.at,
+                                            self.convert(b.lhs) - self.convert(b.rhs))
+                           for b in m.boundaries)
+        self.out.raise_if_errors()
+        outputs = {d: sp.Symbol(d) for d in m.definitions}
+        for s, sym in self.mu.items():
+            outputs.setdefault(f"drift_{s}", sym)
+        for k, v in self.vols.items():
+            for s, sym in v.items():
+                outputs.setdefault(f"vol_{s}_{k}" if len(m.shocks) > 1 else f"vol_{s}", sym)
+        return System(m, self.atoms, tuple(m.parameters), tuple(self.steps), outputs,
+                      tuple(residuals), boundaries, tuple(cycles))
+
+    # conversion -----------------------------------------------------------------------------
+    def convert(self, e: ast.Expr, atomic: bool = False) -> sp.Expr:
+        """AST to sympy. Definitions stay symbols (a DAG), except under `atomic`, where they are
+        inlined down to atoms so that operators can differentiate them."""
+        conv = lambda x: self.convert(x, atomic)
+        if isinstance(e, ast.Num):
+            return sp.Integer(int(e.value)) if e.value == int(e.value) else sp.Float(e.value)
+        if isinstance(e, ast.Name):
+            return self.name(e, atomic)
+        if isinstance(e, ast.Neg):
+            return -conv(e.operand)
+        if isinstance(e, ast.BinOp):
+            a, b = conv(e.left), conv(e.right)
+            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                    "/": lambda: a / b, "^": lambda: a ** b}[e.op]()
+        f = e.func
+        if f in ("exp", "log", "sqrt", "abs"):
+            return {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}[f](conv(e.args[0]))
+        if f in ("min", "max"):
+            return (sp.Min if f == "min" else sp.Max)(*[conv(a) for a in e.args])
+        try:
+            g = self.convert(e.args[0], atomic=True)
+            if f == "d":
+                for x in e.args[1:]:
+                    g = ito.partial(self.atoms, g, x.id)
+                return g
+            if f == "vol":
+                return self.link(ito.vol(self.atoms, g, self.vols[e.args[1].id]), atomic)
+            return self.link(ito.drift(self.atoms, g, self.mu, self.vols, self.moves), atomic)
+        except (ito.ItoError, _CycleArgument) as err:
+            self.out.error("E117", str(err), e.span)
+            return sp.nan
+
+    def moves(self, unknown: str, shock: str) -> bool:
+        args = self.atoms.unknown_args[unknown]
+        return any(x in self.vols[shock] for x in args)
+
+    def link(self, expr: sp.Expr, atomic: bool) -> sp.Expr:
+        """Process-term symbols produced by an expansion: inlined under `atomic`."""
+        if not atomic:
+            return expr
+        return expr.xreplace({s: self.atomic(s) for s in expr.free_symbols if s in self.nodes})
+
+    def name(self, e: ast.Name, atomic: bool) -> sp.Expr:
+        m = self.model
+        if e.id in m.parameters:
+            return self.params[e.id]
+        if e.id in self.atoms.state_symbols:
+            return self.atoms.state_symbols[e.id]
+        if e.id in self.atoms.unknown_args:
+            return self.atoms.partial(e.id)
+        sym = self.by_name[e.id]
+        return self.atomic(sym) if atomic else sym
+
+    def atomic(self, sym: sp.Symbol) -> sp.Expr:
+        if sym in self.members or sym in self.opaque:
+            raise _CycleArgument(
+                f"'{self.nodes[sym].label}' is differentiated inside its own cycle of definitions; "
+                "walras can only solve cycles in which operators act on expressions outside them")
+        if sym not in self.atomic_cache:
+            expr = self.resolved[sym]
+            self.atomic_cache[sym] = expr.xreplace(
+                {s: self.atomic(s) for s in expr.free_symbols if s in self.nodes})
+        return self.atomic_cache[sym]
+
+    # groups ---------------------------------------------------------------------------------
+    def solve_group(self, group: list[sp.Symbol], cyclic: bool):
+        self.members = set(group)
+        n_curv = len(self.atoms.meaning)
+        exprs = {s: self.convert(self.nodes[s].expr) for s in group}
+        self.members = set()
+        self.curvature_steps(n_curv, group)
+        if not cyclic:
+            (s,) = group
+            self.resolved[s] = exprs[s]
+            self.steps.append(Assign(s, exprs[s]))
+            return
+        syms = list(group)
+        try:
+            A, b = sp.linear_eq_to_matrix([s - exprs[s] for s in syms], syms)
+            if any(x in self.members for x in A.free_symbols):
+                raise sp.solvers.solveset.NonlinearError
+        except (sp.solvers.solveset.NonlinearError, ValueError):
+            nodes = [self.nodes[s] for s in syms]
+            self.out.error("E109", "these definitions form a cycle that is not linear in its "
+                                   "members: " + ", ".join(n.label for n in nodes),
+                           nodes[0].span,
+                           "break the cycle, or write it so each member enters linearly",
+                           notes=tuple(f"'{n.label}' at line {n.span.line}" for n in nodes))
+            for s in syms:
+                self.resolved[s] = sp.nan
+            return
+        if len(syms) <= SMALL_CYCLE:
+            solution = A.LUsolve(b)
+            for s, value in zip(syms, solution):
+                value = sp.cancel(sp.together(value))
+                self.resolved[s] = value
+                self.steps.append(Assign(s, value))
+        else:
+            self.steps.append(LinearSolve(tuple(syms), A, b))
+            for s in syms:
+                self.resolved[s] = s
+                self.opaque.add(s)
+
+    def curvature_steps(self, start: int, group):
+        """Curvature atoms created while converting `group`; their shock's vols must be known."""
+        for sym, m in list(self.atoms.meaning.items())[start:]:
+            if isinstance(m, ito.Curvature):
+                needs = set(self.vols[m.shock].values())
+                if needs & set(group):
+                    span = self.nodes[group[0]].span
+                    self.out.error("E117", f"the volatility of a state depends on a drift "
+                                           f"({', '.join(self.nodes[s].label for s in group)})", span)
+                self.steps.append(CurvatureStep(sym, m))
+
+
+class _CycleArgument(ValueError):
+    pass

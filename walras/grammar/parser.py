@@ -1,0 +1,298 @@
+"""Text to syntax tree: the lark LALR parser, a Transformer that builds `ast` nodes, and the one
+place where lark's exceptions become diagnostics."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import Diagnostic, EconError, Source, Span, did_you_mean
+from .factor_parser import FactorBuilder
+
+GRAMMAR = Path(__file__).with_name("econ.lark")
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark.open(str(GRAMMAR), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse(text: str, name: str = "<input>") -> ast.Module:
+    """Parse `.econ` text; raise `EconError` with a located diagnostic on a syntax error."""
+    source = Source(name, text)
+    try:
+        tree = _lark().parse(text)
+        statements = _Builder(source).transform(tree)
+    except UnexpectedInput as e:
+        raise EconError([_syntax_diagnostic(e, source)]) from None
+    except VisitError as e:  # a builder's own complaint about a well-formed but meaningless line
+        if isinstance(e.orig_exc, EconError):
+            raise e.orig_exc from None
+        raise
+    flat = []
+    for s in statements:
+        flat.extend(s if isinstance(s, list) else [s])
+    return ast.Module(tuple(flat), source)
+
+
+def parse_file(path: str | Path) -> ast.Module:
+    path = Path(path)
+    return parse(path.read_text(), str(path))
+
+
+# --- tree to AST -----------------------------------------------------------------------------
+
+def _span(source: Source, meta_or_token) -> Span:
+    m = meta_or_token
+    return Span(m.line, m.column, m.end_line, m.end_column, source)
+
+
+def _doc(items: list) -> tuple[list, str | None]:
+    """Split a trailing `doc` string off a rule's children."""
+    if items and isinstance(items[-1], _Doc):
+        return items[:-1], items[-1].text
+    return items, None
+
+
+class _Doc:
+    def __init__(self, text: str):
+        self.text = text
+
+
+@v_args(meta=True)
+class _Builder(FactorBuilder, Transformer):
+    """Builds typed nodes only; meaning is checked later, by the compiler."""
+
+    def __init__(self, source: Source):
+        super().__init__()
+        self.source = source
+
+    def sp(self, x) -> Span:
+        return _span(self.source, x)
+
+    # expressions
+    def number(self, meta, c):
+        return ast.Num(float(c[0]), self.sp(c[0]))
+
+    def name(self, meta, c):
+        return ast.Name(str(c[0]), self.sp(c[0]))
+
+    def _bin(op):
+        def build(self, meta, c):
+            return ast.BinOp(op, c[0], c[1], self.sp(meta))
+        return build
+
+    add, sub, mul, div, pow = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("^")
+
+    def neg(self, meta, c):
+        return ast.Neg(c[0], self.sp(meta))
+
+    def unary(self, meta, c):  # unary plus
+        return c[0]
+
+    def call(self, meta, c):
+        args = tuple(a for a in c[1:] if a is not None)
+        return ast.Call(str(c[0]), args, self.sp(meta), self.sp(c[0]))
+
+    def doc(self, meta, c):
+        return _Doc(c[0][1:-1])
+
+    # statements
+    def start(self, meta, c):
+        return c
+
+    def model(self, meta, c):
+        c, doc = _doc(c)
+        return ast.ModelDecl(str(c[0]), doc, self.sp(meta))
+
+    def param_item(self, meta, c):
+        return (str(c[0]), c[1], self.sp(meta))
+
+    def parameter(self, meta, c):
+        c, doc = _doc(c)
+        return [ast.ParamDecl(n, v, doc, s) for n, v, s in c]
+
+    def state(self, meta, c):
+        c, doc = _doc(c)
+        return ast.StateDecl(str(c[0]), c[1], c[2], doc, self.sp(meta))
+
+    def shock(self, meta, c):
+        c, doc = _doc(c)
+        return [ast.ShockDecl(str(t), doc, self.sp(t)) for t in c]
+
+    def drift_field(self, meta, c):
+        return ("drift", c[0], self.sp(meta))
+
+    def vol_field(self, meta, c):
+        return ast.VolField(str(c[0]), c[1], self.sp(meta))
+
+    def process_fields(self, meta, c):
+        return c
+
+    def _process(self, meta, c) -> ast.ProcessDecl:
+        c, doc = _doc(c)
+        drifts = [f for f in c[1] if isinstance(f, tuple)]
+        vols = tuple(f for f in c[1] if isinstance(f, ast.VolField))
+        if len(drifts) > 1:
+            raise EconError([Diagnostic("E010", f"'{c[0]}' has more than one drift", drifts[1][2])])
+        return ast.ProcessDecl(str(c[0]), drifts[0][1] if drifts else None, vols, doc, self.sp(meta))
+
+    def process(self, meta, c):
+        return self._process(meta, c)
+
+    def endowment(self, meta, c):
+        return ast.EndowmentDecl(self._process(meta, c), self.sp(meta))
+
+    def lower_bound(self, meta, c):
+        return ast.Bound(c[0], None)
+
+    def upper_bound(self, meta, c):
+        return ast.Bound(None, c[0])
+
+    def interval(self, meta, c):
+        return ast.Bound(c[0], c[1])
+
+    def unknown(self, meta, c):
+        c, doc = _doc(c)
+        bound = c[-1] if c and isinstance(c[-1], ast.Bound) else None
+        args = tuple(ast.Name(str(t), self.sp(t)) for t in c[1:] if isinstance(t, Token))
+        return ast.UnknownDecl(str(c[0]), args, bound, doc, self.sp(meta))
+
+    def let(self, meta, c):
+        c, doc = _doc(c)
+        return ast.LetDecl(str(c[0]), c[1], doc, self.sp(meta))
+
+    def equality(self, meta, c):
+        c, doc = _doc(c)
+        return ast.EquationDecl(str(c[0]), c[1], c[2], doc, self.sp(meta))
+
+    def complementarity(self, meta, c):
+        c, doc = _doc(c)
+        name, lhs, op, rhs, var, var_op, bound = c
+        if str(op) != str(var_op):
+            raise EconError([Diagnostic(
+                "E011", "both sides of 'perp' must use the same comparison", self.sp(var_op),
+                f"write '{op}' on both sides: 'A {op} B perp f {op} c'")])
+        return ast.ComplementarityDecl(str(name), lhs, str(op), rhs, var, str(var_op), bound, doc,
+                                       self.sp(meta))
+
+    def boundary(self, meta, c):
+        c, doc = _doc(c)
+        state = ast.Name(str(c[0]), self.sp(c[0]))
+        return ast.BoundaryDecl(state, c[1], c[2], c[3], doc, self.sp(meta))
+
+    def option(self, meta, c):
+        value = c[1][1:-1] if isinstance(c[1], Token) else c[1]
+        return ast.Option(str(c[0]), value, self.sp(meta))
+
+    def solver(self, meta, c):
+        return ast.SolverDecl(tuple(c), self.sp(meta))
+
+    def weight(self, meta, c):
+        return ast.WeightDecl(tuple(c), self.sp(meta))
+
+    # economy level
+    def riskless_field(self, meta, c):
+        return ("riskless", True)
+
+    def dividend_field(self, meta, c):
+        return ("dividend", c[0])
+
+    def supply_field(self, meta, c):
+        return ("supply", c[0])
+
+    def asset(self, meta, c):
+        c, doc = _doc(c)
+        fields = dict(c[1:])
+        return ast.AssetDecl(str(c[0]), bool(fields.get("riskless")), fields.get("dividend"),
+                             fields.get("supply"), doc, self.sp(meta))
+
+    def utility_field(self, meta, c):
+        args = tuple(a for a in c[1:] if a is not None)
+        return ("utility", ast.Utility(str(c[0]), args, self.sp(meta)))
+
+    def discount_field(self, meta, c):
+        return ("discount", c[0])
+
+    def trades_field(self, meta, c):
+        return ("trades", tuple(ast.Name(str(t), self.sp(t)) for t in c if t is not None))
+
+    def agent(self, meta, c):
+        c, doc = _doc(c)
+        fields = dict(c[1:])
+        return ast.AgentDecl(str(c[0]), fields.get("utility"), fields.get("discount"),
+                             fields.get("trades", ()), doc, self.sp(meta))
+
+    def constraint(self, meta, c):
+        c, doc = _doc(c)
+        agent, func, asset, op, bound = c
+        if str(func) != "share":
+            raise EconError([Diagnostic("E012", f"unknown constraint function '{func}'", self.sp(func),
+                                        "constraints bound 'share(asset)', the share of wealth in it")])
+        return ast.ConstraintDecl(ast.Name(str(agent), self.sp(agent)),
+                                  ast.Name(str(asset), self.sp(asset)), str(op), bound, doc,
+                                  self.sp(meta))
+
+
+# --- syntax errors ---------------------------------------------------------------------------
+
+_KINDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "CMP": "'<=' or '>='",
+          "$END": "the end of the file"}
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _KINDS:
+        return _KINDS[terminal]
+    short = terminal.split("__")[-1]
+    if short in _KINDS:
+        return _KINDS[short]
+    for t in _lark().terminals:
+        if t.name == terminal and t.pattern.type == "str":
+            return f"'{t.pattern.value}'"
+    return terminal.lower()
+
+
+def _keyword_names() -> list[str]:
+    return [t.pattern.value for t in _lark().terminals
+            if t.pattern.type == "str" and t.pattern.value.isidentifier()]
+
+
+@lru_cache(maxsize=1)
+def _statement_keywords() -> frozenset[str]:
+    """The keywords that may start a statement, read off the parse table's start state."""
+    table = _lark().parser.parser.parser.parse_table
+    first = table.states[table.start_states["start"]]
+    return frozenset(_describe(t) for t in first if t != "$END")
+
+
+def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
+    terminals = (e.accepts or e.expected) if isinstance(e, UnexpectedToken) else getattr(e, "allowed", ())
+    expected = {_describe(t) for t in terminals or ()}
+    starts = _statement_keywords()
+    if expected & starts and expected - starts:  # an expression could end here: keep it short
+        expected = (expected - starts) | {"a new statement"}
+    expected = sorted(expected)
+    want = "expected " + (", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1
+                          else expected[0]) if expected else None
+    if isinstance(e, UnexpectedToken) and e.token.type != "$END":
+        tok = e.token
+        span = Span(tok.line, tok.column, tok.end_line, tok.end_column, source)
+        hint = None
+        if tok.type.endswith("NAME"):
+            keywords = [k for k in _keyword_names() if f"'{k}'" in expected]
+            hint = did_you_mean(str(tok), keywords)
+        return Diagnostic("E001", f"unexpected '{tok}'" + (f"; {want}" if want else ""), span, hint)
+    if isinstance(e, UnexpectedCharacters):
+        span = Span(e.line, e.column, e.line, e.column + 1, source)
+        char = source.text[e.pos_in_stream]
+        hint = "'#' starts a comment; write powers as 'x^2'" if char in "*!$%&@" else None
+        return Diagnostic("E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""),
+                          span, hint)
+    lines = source.text.rstrip().splitlines() or [""]
+    span = Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2, source)
+    return Diagnostic("E003", "unexpected end of file" + (f"; {want}" if want else ""), span,
+                      "a statement is incomplete")
