@@ -49,6 +49,9 @@ class Residual:
     expr: sp.Expr | None = None
     a: sp.Expr | None = None
     b: sp.Expr | None = None
+    var: sp.Expr | None = None     # complementarity: the variable and its bound,
+    bound: sp.Expr | None = None   # var <= bound when `upper`, else var >= bound
+    upper: bool = True
 
     @property
     def is_complementarity(self) -> bool:
@@ -83,6 +86,25 @@ class System:
     @property
     def unknowns(self):
         return self.model.unknowns
+
+    @property
+    def vols(self) -> dict[str, dict[str, sp.Symbol]]:
+        """Shock -> state -> the symbol of that state's volatility (declared vols only)."""
+        return {k: {s: vol_symbol(s, k) for s, p in self.model.processes.items() if k in p.vols}
+                for k in self.model.shocks}
+
+    def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:
+        """Unknowns that are the variable of a complementarity with a constant bound:
+        unknown -> (floor, cap)."""
+        out = {}
+        for r in self.residuals:
+            m = self.atoms.meaning.get(r.var) if r.is_complementarity else None
+            if isinstance(m, ito.Partial) and not m.alpha and \
+                    all(s.name in params for s in r.bound.free_symbols):
+                value = float(r.bound.subs({sp.Symbol(k): v for k, v in params.items()}))
+                floor, cap = out.get(m.unknown, (None, None))
+                out[m.unknown] = (floor, value) if r.upper else (value, cap)
+        return out
 
     def step_of(self) -> dict[sp.Symbol, Step]:
         table = {}
@@ -165,7 +187,8 @@ class _Builder:
             if e.is_complementarity:
                 lhs, rhs, var, bound = (self.convert(x) for x in (e.lhs, e.rhs, e.var, e.bound))
                 sign = 1 if e.op == "<=" else -1
-                residuals.append(Residual(e.name, a=sign * (rhs - lhs), b=sign * (bound - var)))
+                residuals.append(Residual(e.name, a=sign * (rhs - lhs), b=sign * (bound - var),
+                                          var=var, bound=bound, upper=e.op == "<="))
             else:
                 residuals.append(Residual(e.name, expr=self.convert(e.lhs) - self.convert(e.rhs)))
         boundaries = tuple(BoundaryResidual(b.name, b.state, b.at,

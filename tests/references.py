@@ -1,0 +1,74 @@
+"""Independent reference solutions, built without walras (closed forms and scipy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+
+def lucas_pd(rho=0.05, gamma=5.0, mu=0.02, sigma=0.05) -> float:
+    """Price-dividend ratio of the CRRA Lucas tree."""
+    return 1.0 / (rho + (gamma - 1) * mu - 0.5 * gamma * (gamma - 1) * sigma**2)
+
+
+def lucas_r(rho=0.05, gamma=5.0, mu=0.02, sigma=0.05) -> float:
+    return rho + gamma * mu - 0.5 * gamma * (gamma + 1) * sigma**2
+
+
+@dataclass
+class BrusanLog:
+    """Brunnermeier-Sannikov with log utility: the first-order ODE for q(η), integrated from η = 0
+    with a stiff solver until ψ reaches 1; above η*, ψ = 1 and q solves the goods market."""
+
+    sigma: float = 0.10
+    delta_e: float = 0.05
+    delta_h: float = 0.05
+    rho: float = 0.06
+    r: float = 0.05
+    a: float = 0.11
+    a_h: float = 0.07
+    kappa: float = 2.0
+
+    def iota(self, q):
+        return (q**2 - 1) / (2 * self.kappa)
+
+    def psi_of(self, eta, q):
+        """ψ from the goods market."""
+        return ((self.r * (1 - eta) + self.rho * eta) * q + self.iota(q) - self.a_h) / (self.a - self.a_h)
+
+    def q_upper(self, eta):
+        """q where ψ = 1: the positive root of the goods market's quadratic."""
+        A = self.r * (1 - eta) + self.rho * eta
+        k = self.kappa
+        return k * (-A + np.sqrt(A**2 + 2 * (self.a + 1 / (2 * k)) / k))
+
+    def dq(self, eta, q):
+        psi = self.psi_of(eta, q)
+        gap = (self.a - self.a_h) / q + self.delta_h - self.delta_e
+        total_vol = np.sqrt(gap / (psi / eta - (1 - psi) / (1 - eta)))
+        return q * (1 - self.sigma / total_vol) / (psi - eta)
+
+    def solve(self, eta0: float = 1e-4, rtol: float = 1e-12, atol: float = 1e-14):
+        q0 = brentq(lambda q: self.r * q + self.iota(q) - self.a_h, 1e-6, 10.0, xtol=1e-15)
+        slope_psi = 1 + (self.a - self.a_h) / (q0 * self.sigma**2) if self.delta_e == self.delta_h \
+            else None
+        dq0 = (slope_psi * (self.a - self.a_h) - (self.rho - self.r) * q0) / (self.r + q0 / self.kappa)
+        hit = lambda eta, y: self.psi_of(eta, y[0]) - 1
+        hit.terminal, hit.direction = True, 1
+        sol = solve_ivp(lambda e, y: [self.dq(e, y[0])], (eta0, 1 - 1e-9), [q0 + dq0 * eta0],
+                        method="LSODA", rtol=rtol, atol=atol, events=hit, dense_output=True)
+        self.q0, self.eta_star = q0, float(sol.t_events[0][0])
+        self._ode = sol.sol
+        return self
+
+    def q(self, eta):
+        eta = np.asarray(eta, float)
+        below = np.asarray(self._ode(np.minimum(eta, self.eta_star)))[0]
+        return np.where(eta < self.eta_star, below, self.q_upper(eta))
+
+    def psi(self, eta):
+        eta = np.asarray(eta, float)
+        return np.where(eta < self.eta_star, self.psi_of(eta, self.q(eta)), 1.0)

@@ -1,0 +1,12 @@
+"""walras: a compiler for continuous-time economic models and asset-pricing specifications."""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+__version__ = "0.1.0"
+
+from .api import CompiledModel, Model, load, solve  # noqa: E402
+from .grammar import EconError  # noqa: E402
+
+__all__ = ["CompiledModel", "EconError", "Model", "__version__", "load", "solve"]

@@ -1,0 +1,163 @@
+"""The Python API: load a model, set parameters, compile it, solve it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Mapping
+
+from .compiler import checks, economy, symbolic
+from .compiler.codegen import Compiled
+from .compiler.model import Model as CheckedModel
+from .grammar import ast, parse, parse_file
+from .grammar.diagnostics import Diagnostic, EconError, did_you_mean
+from .settings import FIELDS, Settings
+
+LIBRARY = Path(__file__).with_name("models")
+
+
+def library() -> list[str]:
+    """Names of the bundled models."""
+    return sorted(p.stem for p in LIBRARY.glob("*.econ"))
+
+
+def resolve(target: str | Path) -> Path:
+    """A path to an existing file, or the bundled model of that name."""
+    path = Path(target)
+    if path.exists():
+        return path
+    bundled = LIBRARY / f"{target}.econ"
+    if bundled.exists():
+        return bundled
+    hint = did_you_mean(str(target), library()) or f"library models: {', '.join(library())}"
+    raise EconError([Diagnostic("E130", f"no file or library model named '{target}'", None, hint)])
+
+
+@dataclass(frozen=True)
+class Model:
+    """A parsed model with parameter overrides; checked on first use."""
+
+    module: ast.Module
+    overrides: Mapping[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def lowered(self) -> ast.Module:
+        return economy.lower(self.module)
+
+    @cached_property
+    def checked(self) -> CheckedModel:
+        return checks.check(self.lowered, dict(self.overrides))
+
+    @property
+    def name(self) -> str:
+        return self.checked.name
+
+    @property
+    def params(self) -> dict[str, float]:
+        return self.checked.params
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return self.checked.state_names
+
+    @property
+    def unknowns(self) -> tuple[str, ...]:
+        return tuple(u.name for u in self.checked.unknowns)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return self.checked.warnings
+
+    def with_params(self, **values: float) -> "Model":
+        new = Model(self.module, {**self.overrides, **values})
+        new.checked  # report a misspelt parameter now
+        return new
+
+    def compile(self) -> "CompiledModel":
+        return CompiledModel(Compiled(symbolic.build(self.checked)), self.params)
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """Pure JAX functions of a model: `residuals(fields, params, x)`, `loss(...)`, `outputs(...)`."""
+
+    functions: Compiled
+    params: Mapping[str, float]
+
+    @property
+    def system(self) -> symbolic.System:
+        return self.functions.system
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return self.functions.states
+
+    @property
+    def unknowns(self) -> tuple[str, ...]:
+        return self.functions.unknowns
+
+    @property
+    def equations(self) -> tuple[str, ...]:
+        return self.functions.equations
+
+    def residuals(self, fields, params, x):
+        return self.functions.residuals(fields, params, x)
+
+    def loss(self, fields, params, x, boundary_points, weights=None):
+        return self.functions.loss(fields, params, x, boundary_points, weights or {})
+
+    def outputs(self, fields, params, x):
+        return self.functions.outputs(fields, params, x)
+
+    def emit(self, kind: str) -> str:
+        from .compiler import emit
+        return emit.emit(self.system, kind)
+
+
+def load(target: str | Path, **params: float) -> Model:
+    """Load a `.econ` file, or a bundled model by name (`walras.load("lucas")`)."""
+    if isinstance(target, str) and "\n" in target:
+        module = parse(target)
+    else:
+        module = parse_file(resolve(target))
+    model = Model(module)
+    return model.with_params(**params) if params else model
+
+
+def settings_for(model: Model, **overrides) -> Settings:
+    """Defaults, then the file's `solver` statement, then `overrides` (None values ignored)."""
+    unknown = [k for k in overrides if k not in FIELDS]
+    if unknown:
+        raise EconError([Diagnostic("E115", f"unknown solver setting '{unknown[0]}'", None,
+                                    did_you_mean(unknown[0], FIELDS))])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings().replace(**{**model.checked.solver, **given})
+    except ValueError as err:
+        raise EconError([Diagnostic("E115", str(err))]) from None
+
+
+def solve(model: Model | str | Path, *, output: str | Path | None = None, resume: bool = False,
+          quiet: bool = True, checkpoint: str | Path | None = None, **settings):
+    """Solve a model; returns a `Solution` (`.dataset`, `.evaluate(points)`, `.save(path)`).
+
+    Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override
+    the file's `solver` statement. With `output`, the results are written there atomically.
+    """
+    if not isinstance(model, Model):
+        model = load(model)
+    chosen = settings_for(model, **settings)
+    compiled = model.compile()
+    if chosen.method == "collocation":
+        from .runtime import collocation
+        solution = collocation.solve(compiled.functions, chosen, compiled.params, quiet=quiet)
+    else:
+        from .runtime import neural
+        if checkpoint is None and output is not None:
+            checkpoint = Path(output).with_suffix(".ckpt")
+        solution = neural.solve(compiled.functions, chosen, compiled.params,
+                                checkpoint_path=checkpoint, resume=resume, quiet=quiet)
+    if output is not None:
+        solution.save(output)
+    return solution

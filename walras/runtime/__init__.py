@@ -1,0 +1,1 @@
+"""Numerical back ends: networks and the neural solver, least squares, sampling, results."""

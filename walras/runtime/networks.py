@@ -1,0 +1,90 @@
+"""Neural approximators of unknown functions: an MLP on states scaled to [-1, 1], with an output
+transform that enforces the unknown's declared bounds."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+ACTIVATIONS = {"tanh": jnp.tanh, "silu": jax.nn.silu, "gelu": jax.nn.gelu,
+               "softplus": jax.nn.softplus}
+
+
+def bounded(z, lo: float | None, hi: float | None):
+    """Map a raw output to (lo, hi), (lo, ∞), (−∞, hi) or leave it free."""
+    if lo is not None and hi is not None:
+        return lo + (hi - lo) * jax.nn.sigmoid(z)
+    if lo is not None:
+        return lo + jax.nn.softplus(z)
+    if hi is not None:
+        return hi - jax.nn.softplus(-z)
+    return z
+
+
+def unbounded(y, lo: float | None, hi: float | None):
+    """The inverse of `bounded`: the raw output that gives y."""
+    if lo is not None and hi is not None:
+        t = (y - lo) / (hi - lo)
+        return jnp.log(t) - jnp.log1p(-t)
+    if lo is not None:
+        return jnp.log(jnp.expm1(y - lo))
+    if hi is not None:
+        return -jnp.log(jnp.expm1(hi - y))
+    return y
+
+
+class Field(eqx.Module):
+    """u(x) = bounded(mlp((x − center)/half_width) + offset), then clamped to [floor, cap] when
+    u is the variable of a complementarity: the kink where the bound starts to bind is then exact
+    while the network itself stays smooth."""
+
+    mlp: eqx.nn.MLP | None
+    offset: jax.Array
+    center: tuple[float, ...] = eqx.field(static=True)
+    half_width: tuple[float, ...] = eqx.field(static=True)
+    lo: float | None = eqx.field(static=True)
+    hi: float | None = eqx.field(static=True)
+    floor: float | None = eqx.field(static=True, default=None)
+    cap: float | None = eqx.field(static=True, default=None)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        z = self.offset
+        if self.mlp is not None:
+            z = z + self.mlp((x - jnp.asarray(self.center)) / jnp.asarray(self.half_width))[0]
+        u = bounded(z, self.lo, self.hi)
+        if self.cap is not None:
+            u = jnp.minimum(u, self.cap)
+        if self.floor is not None:
+            u = jnp.maximum(u, self.floor)
+        return u
+
+
+def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation: str,
+               guess: float | None = None, clamp: tuple = (None, None)) -> Field:
+    """A network for an unknown of len(lo_x) states (a constant when there are none)."""
+    lo, hi = bound
+    center = tuple((a + b) / 2 for a, b in zip(lo_x, hi_x))
+    half = tuple((b - a) / 2 for a, b in zip(lo_x, hi_x))
+    mlp = None
+    if len(lo_x):
+        mlp = eqx.nn.MLP(len(lo_x), 1, width, depth, ACTIVATIONS[activation], key=key,
+                         dtype=jnp.float64)
+        last = mlp.layers[-1]
+        mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp, last.weight * 0.1)
+    if guess is None:
+        guess = _inside(lo if clamp[0] is None else max(clamp[0], lo if lo is not None else clamp[0]),
+                        hi if clamp[1] is None else min(clamp[1], hi if hi is not None else clamp[1]))
+    offset = jnp.asarray(unbounded(jnp.asarray(guess, jnp.float64), lo, hi), jnp.float64)
+    return Field(mlp, offset, center, half, lo, hi, *clamp)
+
+
+def _inside(lo: float | None, hi: float | None) -> float:
+    """A starting value strictly inside (lo, hi)."""
+    if lo is not None and hi is not None:
+        return (lo + hi) / 2
+    if lo is not None:
+        return lo + 1.0
+    if hi is not None:
+        return hi - 1.0
+    return 1.0

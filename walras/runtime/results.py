@@ -1,0 +1,126 @@
+"""Solutions as labelled data: the evaluation grid, the xarray Dataset and atomic NetCDF writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from .. import __version__
+from ..compiler.codegen import Compiled
+from ..settings import Settings
+
+MAX_GRID_POINTS = 100_000
+
+
+def grid_axes(compiled: Compiled, n: int) -> dict[str, np.ndarray]:
+    """Cell centres along each state: the open interior, so edge singularities stay off-grid."""
+    states = compiled.model.states
+    if not states:
+        return {}
+    n = max(2, min(n, int(MAX_GRID_POINTS ** (1 / len(states)))))
+    return {s.name: s.lo + (s.hi - s.lo) * (np.arange(n) + 0.5) / n for s in states}
+
+
+def mesh(axes: Mapping[str, np.ndarray]) -> np.ndarray:
+    if not axes:
+        return np.zeros((1, 0))
+    grids = np.meshgrid(*axes.values(), indexing="ij")
+    return np.stack([g.ravel() for g in grids], axis=-1)
+
+
+def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write atomically: a temporary file beside the target, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+@dataclass
+class Solution:
+    """A solved model: its approximators, the compiled functions and the labelled results."""
+
+    compiled: Compiled
+    fields: Mapping
+    params: Mapping[str, float]
+    settings: Settings
+    history: np.ndarray                       # loss per step (Adam, then polish)
+    converged: bool
+    validation: Mapping[str, float]           # mean squared residual per equation, fresh points
+    message: str = ""
+    extra: Mapping[str, xr.DataArray] = field(default_factory=dict)
+    _dataset: xr.Dataset | None = field(default=None, repr=False)
+
+    def evaluate(self, points) -> xr.Dataset:
+        """Every unknown, definition and residual at `points`: an (n, states) array, or a mapping
+        state -> 1-D array (a grid)."""
+        if isinstance(points, Mapping):
+            axes = {k: np.asarray(v, float) for k, v in points.items()}
+            x, dims, shape = mesh(axes), list(axes), [len(v) for v in axes.values()]
+            coords = axes
+        else:
+            x = np.atleast_2d(np.asarray(points, float))
+            dims, shape, coords = ["point"], [x.shape[0]], {}
+            for i, s in enumerate(self.compiled.states):
+                coords[s] = ("point", x[:, i])
+        params = {k: jnp.asarray(v) for k, v in self.params.items()}
+        values = eqx.filter_jit(self.compiled.outputs)(self.fields, params, jnp.asarray(x))
+        data = {}
+        docs = _docs(self.compiled)
+        for name, v in values.items():
+            arr = np.asarray(v).reshape(shape) if dims else np.asarray(v)[0]
+            data[name] = xr.DataArray(arr, dims=dims if self.compiled.states else [],
+                                      attrs={"long_name": docs[name]} if docs.get(name) else {})
+        return xr.Dataset(data, coords=coords)
+
+    @property
+    def dataset(self) -> xr.Dataset:
+        if self._dataset is None:
+            ds = self.evaluate(grid_axes(self.compiled, self.settings.grid))
+            ds["loss"] = xr.DataArray(np.asarray(self.history), dims=["step"],
+                                      attrs={"long_name": "training loss (mean squared residual)"})
+            for name, v in self.validation.items():
+                ds.attrs[f"validation_{name}"] = float(v)
+            for name, v in self.extra.items():
+                ds[name] = v
+            m = self.compiled.model
+            ds.attrs.update({
+                "model": m.name, "title": m.title or "", "walras_version": __version__,
+                "method": self.settings.method, "seed": self.settings.seed,
+                "converged": int(self.converged), "message": self.message,
+                "parameters": json.dumps(dict(self.params)),
+                "settings": json.dumps(dataclasses.asdict(self.settings)),
+            })
+            for k, v in self.params.items():
+                ds.attrs[f"param_{k}"] = float(v)
+            self._dataset = ds
+        return self._dataset
+
+    def save(self, path: str | Path) -> Path:
+        return write_netcdf(self.dataset, path)
+
+
+def _docs(compiled: Compiled) -> dict[str, str]:
+    m = compiled.model
+    docs = {u.name: u.doc for u in m.unknowns}
+    docs.update({d.name: d.doc for d in m.definitions.values()})
+    docs.update({f"residual_{e.name}": f"residual of equation {e.name}" for e in m.equations})
+    return {k: v for k, v in docs.items() if v}
