@@ -1,0 +1,119 @@
+"""`estimate`: from a spec, a file or a bundled model's name to labelled results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ...compiler.factors import FactorSpec, factor_specs
+from ...grammar import parse
+from ...grammar.diagnostics import Diagnostic, EconError, did_you_mean
+from . import results
+from .data import MODELS, Panel, Wide, load, require_periods
+
+
+def bundled_models() -> dict[str, Path]:
+    """The `.econ` files installed in `walras/models`, by name."""
+    return {p.stem: p for p in sorted(MODELS.glob("*.econ"))}
+
+
+def resolve(target: str | Path) -> Path:
+    """A path to an `.econ` file, or the name of a bundled model (`ff3`)."""
+    path = Path(target)
+    if path.is_file():
+        return path
+    models = bundled_models()
+    if str(target) in models:
+        return models[str(target)]
+    raise EconError([Diagnostic("F100", f"no file or bundled model named '{target}'", None,
+                                did_you_mean(str(target), models) or
+                                f"bundled models: {', '.join(sorted(models))}")])
+
+
+def load_specs(target: str | Path) -> dict[str, FactorSpec]:
+    path = resolve(target)
+    specs = factor_specs(parse(path.read_text(), str(path)), path.parent)
+    if not specs:
+        raise EconError([Diagnostic("F100", f"'{path}' has no factor_model block")])
+    return specs
+
+
+def estimate(spec_or_path_or_name: FactorSpec | str | Path, name: str | None = None,
+             data: Any = None, **overrides) -> xr.Dataset | dict[str, xr.Dataset]:
+    """Estimate a factor model and return its results as an xarray Dataset.
+
+    The first argument is a `FactorSpec`, a path to an `.econ` file, or a bundled model's name.
+    `name` picks one `factor_model` of a file; a file with several and no `name` gives a dict
+    name -> Dataset. `data` replaces the spec's data source (a pandas frame, an xarray Dataset, a
+    dict of frames aligned on dates, or a path). `overrides` change estimator options, e.g.
+    `gmm={"steps": 3}`.
+    """
+    if isinstance(spec_or_path_or_name, FactorSpec):
+        specs = {spec_or_path_or_name.name: spec_or_path_or_name}
+    else:
+        specs = load_specs(spec_or_path_or_name)
+    if name is not None:
+        if name not in specs:
+            raise EconError([Diagnostic("F100", f"no factor_model '{name}'", None,
+                                        did_you_mean(name, specs) or f"models: {', '.join(specs)}")])
+        specs = {name: specs[name]}
+    out = {k: fit(s.with_options(**overrides) if overrides else s, data) for k, s in specs.items()}
+    return next(iter(out.values())) if len(out) == 1 else out
+
+
+def fit(spec: FactorSpec, data: Any = None) -> xr.Dataset:
+    """Load the spec's data and run its estimators."""
+    loaded = load(spec, data)
+    if isinstance(loaded, Wide):
+        return _observed(spec, loaded)
+    return _latent(spec, loaded)
+
+
+def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
+    from .gmm import gmm
+    from .rolling import rolling
+    from .timeseries import time_series
+    from .twopass import fama_macbeth
+
+    T, N = d.returns.shape
+    K = d.factors.shape[1]
+    names = {e.name for e in spec.estimators}
+    require_periods(T, K + 2, f"regressing {N} assets on {K} factors", d.dates)
+    if "time_series" in names:
+        require_periods(T, N + K + 1, f"the GRS test of {N} assets on {K} factors", d.dates)
+    if {"gmm", "fama_macbeth"} & names and N < K:
+        raise EconError([Diagnostic("F108", f"{K} risk premia need at least {K} assets; there are {N}",
+                                    spec.spans.get("returns"))])
+    fits = {}
+    for e in spec.estimators:
+        fn = {"time_series": time_series, "fama_macbeth": fama_macbeth, "gmm": gmm}[e.name]
+        fits[e.name] = fn(d.returns, d.factors, **e.options)
+    if "gmm" in fits:
+        require_periods(T, len(fits["gmm"].theta) + 1, "GMM", d.dates)
+    ds = results.observed(spec, d.dates, d.assets, d.factor_names, d.returns.mean(0),
+                          fits.get("time_series"), fits.get("fama_macbeth"), fits.get("gmm"))
+    if spec.window is not None:
+        w = spec.window
+        roll = rolling(d.returns, d.factors, w["length"], w["step"], w["sigma_l"], w["sigma_lambda"])
+        ds = ds.assign_coords(window_end=d.dates[roll.ends])
+        ds["rolling_beta"] = (("window_end", "asset", "factor"), roll.beta)
+        ds["rolling_risk_premium"] = (("window_end", "factor"), roll.risk_premium)
+        ds["window_length"] = ((), roll.length)
+        if roll.optimal is not None:
+            ds["optimal_window"] = (("asset", "factor"), roll.optimal,
+                                    {"long_name": "optimal estimation window, periods (seed 003 eq. 22)"})
+    if d.dropped:
+        ds.attrs["dropped_rows"] = d.dropped
+    return ds
+
+
+def _latent(spec: FactorSpec, p: Panel) -> xr.Dataset:
+    from . import latent
+
+    parts = [latent.run(spec, p, e) for e in spec.estimators]
+    ds = xr.merge(parts, compat="override", combine_attrs="override")
+    ds.attrs["observed_cells"] = int(np.sum(p.mask))
+    return results._attrs(ds, spec, len(p.dates), p.dates)

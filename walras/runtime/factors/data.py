@@ -1,0 +1,255 @@
+"""Data for factor models: bundled Fama-French data, CSV, Parquet, NetCDF, xarray or pandas.
+
+Two shapes come out. `Wide`: one column per test asset and per factor, indexed by date (portfolio
+tests). `Panel`: a (time, entity) grid of returns and lagged characteristics with a mask of the
+observed cells (latent-factor models). Bad data raise `EconError` naming the columns or dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...compiler.factors import FactorSpec
+from ...grammar.diagnostics import Diagnostic, EconError, Span, did_you_mean
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+BUNDLED = {"french": ("french.csv.bz2", "dates")}
+
+
+@dataclass(frozen=True)
+class Wide:
+    dates: pd.DatetimeIndex
+    assets: tuple[str, ...]
+    factor_names: tuple[str, ...]
+    returns: np.ndarray   # (T, N) excess returns
+    factors: np.ndarray   # (T, K)
+    dropped: int = 0      # rows dropped for missing values
+
+
+@dataclass(frozen=True)
+class Panel:
+    dates: pd.DatetimeIndex
+    entities: tuple
+    characteristics: tuple[str, ...]
+    returns: np.ndarray   # (T, N), 0 where missing
+    chars: np.ndarray     # (T, N, L), lagged, 0 where missing
+    mask: np.ndarray      # (T, N) bool: return and every characteristic observed
+
+
+def fail(code: str, message: str, span: Span | None = None, hint: str | None = None):
+    raise EconError([Diagnostic(code, message, span, hint)])
+
+
+def load(spec: FactorSpec, data: Any = None) -> Wide | Panel:
+    """Read the data a spec names (or `data` from Python) into the shape its estimators need."""
+    frame = _frame(spec, data)
+    return _panel(spec, frame) if spec.data.layout == "panel" else _wide(spec, frame)
+
+
+def bundled(name: str) -> pd.DataFrame:
+    """A bundled dataset as a frame (`french`: monthly Fama-French factors and portfolios)."""
+    return pd.read_csv(MODELS / "data" / BUNDLED[name][0])
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def _frame(spec: FactorSpec, data: Any) -> pd.DataFrame:
+    span = spec.spans.get("data")
+    if data is None:
+        if spec.data.dataset is not None:
+            return bundled(spec.data.dataset)
+        if spec.data.path is None:
+            fail("F101", f"'{spec.name}' reads its data from Python; pass data=...", span)
+        data = spec.data.path
+    if isinstance(data, xr.DataArray):
+        data = data.to_dataset(name=data.name or spec.returns[0])
+    if isinstance(data, xr.Dataset):
+        return data.to_dataframe().reset_index()
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        return data.reset_index() if _named_index(data) else data
+    if isinstance(data, dict):  # separate frames (returns, factors): align them on their dates
+        return _join(spec, data)
+    return _read(Path(data), spec.data.format, span)
+
+
+def _named_index(df: pd.DataFrame) -> bool:
+    return any(n is not None for n in df.index.names)
+
+
+def _read(path: Path, fmt: str | None, span: Span | None) -> pd.DataFrame:
+    if not path.exists():
+        fail("F102", f"data file '{path}' does not exist", span)
+    fmt = fmt or {".csv": "csv", ".bz2": "csv", ".gz": "csv", ".parquet": "parquet", ".pq": "parquet",
+                  ".nc": "netcdf", ".nc4": "netcdf"}.get(path.suffix.lower())
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path)
+        if fmt == "parquet":
+            df = pd.read_parquet(path)
+            return df.reset_index() if _named_index(df) else df
+        if fmt == "netcdf":
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                return ds.load().to_dataframe().reset_index()
+    except (OSError, ValueError) as e:
+        fail("F102", f"cannot read '{path}': {e}", span)
+    fail("F102", f"cannot tell the format of '{path}'", span,
+         "name it .csv, .parquet or .nc, or write 'format = csv' in the data statement")
+
+
+def _join(spec: FactorSpec, parts: dict) -> pd.DataFrame:
+    frames = []
+    for key, df in parts.items():
+        df = df.to_frame() if isinstance(df, pd.Series) else df
+        if isinstance(df, xr.Dataset):
+            df = df.to_dataframe()
+        frames.append((key, df))
+    first_key, first = frames[0]
+    for key, df in frames[1:]:
+        only_a = first.index.difference(df.index)
+        only_b = df.index.difference(first.index)
+        if len(only_a) or len(only_b):
+            fail("F105", f"the dates of '{first_key}' and '{key}' do not line up: "
+                 + "; ".join(f"{len(d)} only in '{k}' ({_dates(d)})" for k, d in
+                             ((first_key, only_a), (key, only_b)) if len(d)),
+                 spec.spans.get("data"), "pass frames indexed by the same dates")
+    out = pd.concat([df for _, df in frames], axis=1)
+    out.index.name = out.index.name or spec.data.time
+    return out.reset_index()
+
+
+def _dates(idx) -> str:
+    vals = [str(pd.Timestamp(v).date()) if _is_date(v) else str(v) for v in list(idx)[:3]]
+    return ", ".join(vals) + (", …" if len(idx) > 3 else "")
+
+
+def _is_date(v) -> bool:
+    return isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year")
+
+
+# --- columns -----------------------------------------------------------------------------------
+
+def _time_column(spec: FactorSpec, df: pd.DataFrame) -> str:
+    candidates = [spec.data.time]
+    if spec.data.dataset:
+        candidates.insert(0, BUNDLED[spec.data.dataset][1])
+    for c in candidates:
+        if c in df.columns:
+            return c
+    fail("F103", f"the data have no time column '{spec.data.time}'", spec.spans.get("data"),
+         did_you_mean(spec.data.time, map(str, df.columns)) or "write 'time = COLUMN' in the data statement")
+
+
+def _require(df: pd.DataFrame, names, where: str, spec: FactorSpec) -> None:
+    missing = [n for n in names if n not in df.columns]
+    if missing:
+        cols = list(map(str, df.columns))
+        hints = [h for n in missing if (h := did_you_mean(n, cols))]
+        fail("F103", f"column{'s' if len(missing) > 1 else ''} "
+             f"{', '.join(repr(m) for m in missing)} not in the data", spec.spans.get(where),
+             "; ".join(hints) or f"the columns are: {', '.join(cols[:12])}{' …' if len(cols) > 12 else ''}")
+
+
+def _numeric(df: pd.DataFrame, names, labels, spec: FactorSpec, where: str) -> np.ndarray:
+    out = np.empty((len(df), len(names)))
+    for j, n in enumerate(names):
+        col = df[n]
+        values = pd.to_numeric(col, errors="coerce")
+        bad = values.isna() & col.notna()
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            fail("F104", f"column '{n}' has a non-numeric value {col.iloc[i]!r} at {labels[i]}",
+                 spec.spans.get(where))
+        out[:, j] = values.to_numpy(dtype=float)
+    return out
+
+
+def _parse_dates(df: pd.DataFrame, col: str, spec: FactorSpec) -> pd.DatetimeIndex:
+    raw = df[col]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return pd.DatetimeIndex(raw)
+    if isinstance(raw.dtype, pd.PeriodDtype):
+        return pd.PeriodIndex(raw).to_timestamp()
+    parsed = pd.to_datetime(raw.astype(str), errors="coerce")
+    if parsed.isna().any():
+        i = int(np.argmax(parsed.isna().to_numpy()))
+        fail("F104", f"time column '{col}' has a value that is not a date: {raw.iloc[i]!r} (row {i + 1})",
+             spec.spans.get("data"))
+    return pd.DatetimeIndex(parsed)
+
+
+# --- wide: one column per asset ----------------------------------------------------------------
+
+def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
+    tcol = _time_column(spec, df)
+    _require(df, spec.returns + ((spec.risk_free,) if spec.risk_free else ()), "returns", spec)
+    _require(df, spec.factors, "factors", spec)
+    dates = _parse_dates(df, tcol, spec)
+    dup = dates[dates.duplicated()]
+    if len(dup):
+        fail("F105", f"{len(dup)} duplicated date{'s' if len(dup) > 1 else ''} in '{tcol}': {_dates(dup)}",
+             spec.spans.get("data"), "each date must appear once in wide data")
+    labels = [str(d.date()) for d in dates]
+    r = _numeric(df, spec.returns, labels, spec, "returns")
+    f = _numeric(df, spec.factors, labels, spec, "factors")
+    if spec.risk_free:
+        r = r - _numeric(df, (spec.risk_free,), labels, spec, "returns")
+    order = np.argsort(dates.values, kind="stable")
+    dates, r, f = dates[order], r[order], f[order]
+    keep = np.isfinite(r).all(1) & np.isfinite(f).all(1)
+    return Wide(pd.DatetimeIndex(dates[keep]), spec.returns, spec.factors, r[keep], f[keep],
+                int((~keep).sum()))
+
+
+# --- panel: entity x time ----------------------------------------------------------------------
+
+def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
+    tcol = _time_column(spec, df)
+    ecol = spec.data.entity
+    if ecol not in df.columns:
+        fail("F103", f"the data have no entity column '{ecol}'", spec.spans.get("data"),
+             did_you_mean(ecol, map(str, df.columns)) or "write 'entity = COLUMN' in the data statement")
+    _require(df, spec.returns, "returns", spec)
+    _require(df, spec.instruments, "instruments", spec)
+    dates = _parse_dates(df, tcol, spec)
+    keys = pd.MultiIndex.from_arrays([df[ecol].to_numpy(), dates])
+    dup = keys.duplicated()
+    if dup.any():
+        e, d = keys[int(np.argmax(dup))]
+        fail("F105", f"entity {e!r} has {int(dup.sum())} duplicated (entity, date) rows, "
+             f"first on {pd.Timestamp(d).date()}", spec.spans.get("data"))
+    labels = [f"{e} {pd.Timestamp(d).date()}" for e, d in keys]
+    r = _numeric(df, spec.returns, labels, spec, "returns")[:, 0]
+    x = _numeric(df, spec.instruments, labels, spec, "instruments")
+    grid = pd.DatetimeIndex(np.unique(dates.values))
+    entities = pd.Index(pd.unique(df[ecol].to_numpy())).sort_values()
+    ti = grid.get_indexer(dates)
+    ei = entities.get_indexer(df[ecol].to_numpy())
+    T, N, L = len(grid), len(entities), len(spec.instruments)
+    R = np.full((T, N), np.nan)
+    X = np.full((T, N, L), np.nan)
+    R[ti, ei] = r
+    X[ti, ei] = x
+    if spec.lag:  # the characteristic used at t is the one observed `lag` periods before
+        X = np.concatenate([np.full((spec.lag, N, L), np.nan), X[:-spec.lag]], axis=0)
+    mask = np.isfinite(R) & np.isfinite(X).all(-1)
+    if not mask.any():
+        fail("F106", "no (entity, date) cell has a return and every characteristic"
+             + (f" lagged {spec.lag}" if spec.lag else ""), spec.spans.get("instruments"))
+    R = np.where(mask, R, 0.0)
+    X = np.where(mask[..., None], X, 0.0)
+    return Panel(grid, tuple(entities), spec.instruments, R, X, mask)
+
+
+def require_periods(n_periods: int, needed: int, what: str, dates: pd.DatetimeIndex) -> None:
+    """Fewer periods than parameters: say how many there are and which."""
+    if n_periods < needed:
+        span = f" ({dates[0].date()} to {dates[-1].date()})" if len(dates) else ""
+        fail("F107", f"{what} needs at least {needed} periods; the data have {n_periods}{span}")
