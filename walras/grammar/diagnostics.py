@@ -73,7 +73,8 @@ class EconError(Exception):
     """Raised with every diagnostic of a file at once; `str()` is the rendered report."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = tuple(diagnostics)
+        self.diagnostics = tuple(sorted(diagnostics, key=lambda d: (d.span.line, d.span.column)
+                                        if d.span else (0, 0)))
         super().__init__(self.render())
 
     def render(self) -> str:

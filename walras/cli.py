@@ -1,0 +1,156 @@
+"""The `walras` command: check, compile, solve, plot, compare and estimate.
+
+Exit codes: 0 success, 1 a user error (reported with file:line:col), 2 a solver that did not reach
+its tolerance (results are still written).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from .grammar.diagnostics import EconError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Compile and solve continuous-time economic models written in .econ files.")
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _fail(e: EconError) -> None:
+    err.print(str(e), markup=False)
+    raise typer.Exit(1)
+
+
+def _warn(model) -> None:
+    for w in model.warnings:
+        err.print(w.render(), markup=False)
+
+
+def _parse_sets(sets: list[str]) -> dict[str, float]:
+    values = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            values[key.strip()] = float(value)
+        except ValueError:
+            err.print(f"error[E131]: --set expects NAME=NUMBER, got '{item}'", markup=False)
+            raise typer.Exit(1)
+    return values
+
+
+@app.command()
+def check(target: str = typer.Argument(..., help="a .econ file or a library model name")):
+    """Parse and check a model; print every error at once."""
+    from . import api
+    try:
+        model = api.load(target)
+        compiled = model.compile()
+    except EconError as e:
+        _fail(e)
+    _warn(model)
+    s = compiled.system
+    out.print(f"ok: model '{model.name}': {len(s.states)} state(s), {len(compiled.unknowns)} "
+              f"unknown(s), {len(s.residuals)} equation(s), {len(s.boundaries)} boundary "
+              f"condition(s)" + (f", {len(s.cycles)} solved cycle(s)" if s.cycles else ""))
+
+
+@app.command(name="compile")
+def compile_(target: str = typer.Argument(..., help="a .econ file or a library model name"),
+             emit: str = typer.Option("latex", help="latex | sympy | econ")):
+    """Print the derived equations (or the lowered model as .econ)."""
+    from . import api
+    from .compiler.emit import KINDS
+    if emit not in KINDS:
+        err.print(f"error[E132]: --emit must be one of {', '.join(KINDS)}", markup=False)
+        raise typer.Exit(1)
+    try:
+        model = api.load(target)
+        text = model.compile().emit(emit) if emit != "econ" else _econ(model)
+    except EconError as e:
+        _fail(e)
+    sys.stdout.write(text)
+
+
+def _econ(model) -> str:
+    from .grammar.unparse import unparse
+    model.checked  # report errors first
+    return unparse(model.lowered)
+
+
+@app.command()
+def solve(target: str = typer.Argument(..., help="a .econ file or a library model name"),
+          output: Optional[Path] = typer.Option(None, "-o", "--output", help="write a NetCDF file"),
+          set_: List[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
+          method: Optional[str] = typer.Option(None, help="neural | collocation"),
+          steps: Optional[int] = typer.Option(None, help="Adam steps (neural)"),
+          polish: Optional[int] = typer.Option(None, help="Levenberg-Marquardt iterations"),
+          degree: Optional[int] = typer.Option(None, help="Chebyshev degree (collocation)"),
+          seed: Optional[int] = typer.Option(None, help="random seed"),
+          resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar")):
+    """Solve a model and report its accuracy; write the results with -o."""
+    from . import api
+    try:
+        model = api.load(target, **_parse_sets(set_))
+        _warn(model)
+        solution = api.solve(model, output=output, resume=resume, quiet=quiet, method=method,
+                             steps=steps, polish=polish, degree=degree, seed=seed)
+    except EconError as e:
+        _fail(e)
+    _summary(solution)
+    if output is not None:
+        out.print(f"wrote {output}")
+    if not solution.converged:
+        err.print(f"warning: {solution.message}", markup=False)
+        raise typer.Exit(2)
+
+
+def _summary(solution) -> None:
+    from rich.table import Table
+    table = Table(title=f"{solution.compiled.model.name}: {solution.message}")
+    table.add_column("equation")
+    table.add_column("mean squared residual (fresh points)", justify="right")
+    for name, v in solution.validation.items():
+        table.add_row(name, f"{v:.3e}")
+    out.print(table)
+
+
+@app.command()
+def plot(results: Path = typer.Argument(..., help="a NetCDF file written by 'walras solve -o'"),
+         output: Optional[Path] = typer.Option(None, "-o", "--output", help="folder for the PNGs")):
+    """Write PNG figures of the unknowns and the main definitions."""
+    from .runtime.plot import plot_results
+    try:
+        paths = plot_results(results, output)
+    except (OSError, ValueError) as e:
+        err.print(f"error[E133]: cannot plot {results}: {e}", markup=False)
+        raise typer.Exit(1)
+    for p in paths:
+        out.print(f"wrote {p}")
+
+
+@app.command()
+def compare(a: Path = typer.Argument(...), b: Path = typer.Argument(...)):
+    """Per-variable differences between two result files."""
+    from .runtime.compare import compare_command
+    raise typer.Exit(compare_command(str(a), str(b)))
+
+
+@app.command()
+def estimate(target: str = typer.Argument(..., help="a .econ file or a library specification"),
+             name: Optional[str] = typer.Argument(None, help="one factor_model of the file"),
+             output: Optional[Path] = typer.Option(None, "-o", "--output")):
+    """Estimate factor models and print a summary table."""
+    from .runtime.factors.command import estimate_command
+    raise typer.Exit(estimate_command(target, name, str(output) if output else None))
+
+
+def main() -> None:  # pragma: no cover
+    app()
