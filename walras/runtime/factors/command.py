@@ -86,18 +86,18 @@ def summary_tables(ds: xr.Dataset) -> list[Table]:
         t = Table(title=title if not tables else "latent factors",
                   caption="loadings on characteristics (Γ)")
         t.add_column("characteristic")
-        for f in ds.latent.values:
-            t.add_column(f"factor {f}", justify="right")
+        for f in ds.factor.values:
+            t.add_column(str(f), justify="right")
         if "gamma_alpha" in ds:
             t.add_column("Γ_α", justify="right")
         for c in ds.characteristic.values:
-            row = [_cell(float(ds.gamma.sel(characteristic=c, latent=f)), digits=3) for f in ds.latent.values]
+            row = [_cell(float(ds.gamma.sel(characteristic=c, factor=f)), digits=3) for f in ds.factor.values]
             if "gamma_alpha" in ds:
                 row.append(_cell(float(ds.gamma_alpha.sel(characteristic=c)), digits=3))
             t.add_row(str(c), *row)
         tables.append(t)
-    fit = [v for v in ("r2_total", "r2_pred", "r2_total_oos", "r2_pred_oos", "alpha_test_pvalue")
-           if v in ds and "gamma" in ds or v in ("r2_oos", "ntk_r2_oos") and v in ds]
+    fit = [v for v in ("r2_total", "r2_pred", "r2_total_oos", "r2_pred_oos", "alpha_test_pvalue",
+                       "r2_oos", "ntk_r2_oos") if v in ds and "alpha" not in ds]
     if fit:
         t = Table(title="fit")
         t.add_column("statistic")
