@@ -1,20 +1,40 @@
-"""The economy layer: agents, assets and markets lowered into equation-level statements."""
+"""The economy layer: agents, assets and markets lowered into equation-level statements.
+
+`economy_spec` reads and checks the economy statements, `economy_derive` builds the equilibrium
+equations from general rules; the result is an ordinary equation-level module."""
 
 from __future__ import annotations
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
+from .economy_derive import Derivation
+from .economy_spec import read
 
 ECONOMY = (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl)
+_NAMED = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
 
 
 def lower(module: ast.Module) -> ast.Module:
     """Return an equation-level module; equation-level input comes back unchanged."""
-    found = [s for s in module.statements if isinstance(s, ECONOMY)]
-    if not found:
+    if not any(isinstance(s, ECONOMY) for s in module.statements):
         return module
     out = Collector()
-    out.error("E200", "economy-level statements are not compiled yet", found[0].span,
-              "write the model at the equation level")
+    econ = read(module, out)
     out.raise_if_errors()
-    return module
+    derived = Derivation(econ).run()
+    kept = [s for s in module.statements if not isinstance(s, ECONOMY)]
+    _clashes(kept, derived, econ, out)
+    out.raise_if_errors()
+    return ast.Module(tuple(kept + derived), module.source)
+
+
+def _clashes(kept, derived, econ, out: Collector):
+    """A user's declaration may not take a name the economy layer defines (a state the user
+    declared to set its domain is the one exception)."""
+    made = {s.name: s for s in derived if isinstance(s, _NAMED)}
+    for s in kept:
+        if isinstance(s, _NAMED) and s.name in made and not (
+                isinstance(s, ast.StateDecl) and s.name in econ.state_decls):
+            out.error("E213", f"'{s.name}' is a name the economy layer defines", s.span,
+                      f"rename it: the lowered model declares '{s.name}' "
+                      f"({made[s.name].doc or 'a derived quantity'})")

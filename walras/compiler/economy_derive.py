@@ -1,0 +1,220 @@
+"""The equilibrium equations of an exchange economy, built from general rules.
+
+Notation: agent i has wealth a_i = η_i q, consumption c_i = ω_i a_i, marginal utility
+ξ_i = c_i^k_i (k = −γ), and holds the share θ_i of its wealth in the stock; q = pd·D is the stock
+price and D its dividend. Per shock Z: σ_R the return volatility, σ_a,i = θ_i σ_R the volatility
+of i's wealth, λ the market price of risk (μ_R − r = Σ_Z σ_R λ). The rules:
+
+- goods market: Σ_i c_i = D, so pd = 1 / Σ_i ω_i η_i;
+- Itô for products of powers, X = Π f_j^k_j: σ_X = Σ k_j σ_j and
+  μ_X = Σ k_j (μ_j − ½|σ_j|²) + ½|σ_X|² (μ_j = drift(f_j)/f_j, σ_j = vol(f_j)/f_j);
+  a scale variable (the endowment, when the economy is homogeneous in it) enters only through
+  its constant growth rates, so it never becomes a state;
+- return: σ_R = σ_q, μ_R = μ_q + D/q;
+- budget: da_i/a_i = (r + θ_i(μ_R − r) − ω_i) dt + θ_i σ_R dZ;
+- portfolio first-order condition (Z by Z, exact since every volatility is proportional to the
+  endowment's): λ = −k_i σ_c,i with σ_c,i = vol(ω_i)/ω_i + σ_a,i, so σ_a,i = λ/γ_i − vol(ω_i)/ω_i;
+  a non-participant has σ_a,i = 0, a constrained agent σ_a,i = θ_i σ_R with θ_i an unknown and
+  its first-order condition as a complementarity with its bound;
+- stock market: Σ_i η_i σ_a,i = σ_R, solved for λ after the first-order conditions;
+- wealth shares η_i = a_i/q: σ_η,i = η_i(σ_a,i − σ_R) and, with r = μ_R − Σ σ_R λ,
+  μ_η,i = η_i (D/q − ω_i + Σ_Z (σ_a,i − σ_R)(λ − σ_R));
+- bond Euler equation: ρ_i = r + drift(ξ_i)/ξ_i, with ξ_i = ω_i^k a_i^k by the product rule.
+"""
+
+from __future__ import annotations
+
+from ..grammar import ast
+from .economy_ast import Builder, X, from_sympy
+from .economy_spec import Agent, Economy
+
+
+class Derivation:
+    """Builds the equation-level statements of an `Economy`."""
+
+    def __init__(self, econ: Economy):
+        self.econ = econ
+        self.agents = econ.agents
+        self.shocks = econ.shocks
+        self.b = Builder(econ.stock.span)
+        self.y = econ.endowment.state
+        self.statements: list = []
+
+    # names --------------------------------------------------------------------------------------
+    def per_shock(self, name: str, z: str) -> str:
+        return name if len(self.shocks) == 1 else f"{name}_{z}"
+
+    def n(self, name: str, b: Builder | None = None) -> X:
+        return (b or self.b).name(name)
+
+    @property
+    def states(self) -> list[str]:
+        return [f"eta_{a.name}" for a in self.agents[:-1]] + ([] if self.econ.scale else [self.y])
+
+    # statement helpers ---------------------------------------------------------------------------
+    def let(self, name: str, value: X, doc: str | None = None):
+        self.statements.append(ast.LetDecl(name, value.e, doc, value.span))
+        return Builder(value.span).name(name)
+
+    def unknown(self, name: str, b: Builder, lo: float | None, doc: str):
+        bound = ast.Bound(ast.Num(lo, b.span), None) if lo is not None else None
+        args = tuple(ast.Name(s, b.span) for s in self.states)
+        self.statements.append(ast.UnknownDecl(name, args, bound, doc, b.span))
+
+    # the blocks ------------------------------------------------------------------------------
+    def run(self) -> list:
+        self.declare_states()
+        self.price()
+        for z in self.shocks:
+            self.volatility(z)
+        self.shares()
+        self.drift()
+        for a in self.agents:
+            self.euler(a)
+        return self.statements
+
+    def declare_states(self):
+        I = len(self.agents)
+        hi = 1.0 / max(I - 1, 1)
+        for a in self.agents[:-1]:
+            name = f"eta_{a.name}"
+            if name not in self.econ.state_decls:
+                b = Builder(a.span)
+                self.statements.append(ast.StateDecl(name, b.num(0).e, b.num(hi).e,
+                                                     f"wealth share of {a.name}", a.span))
+        if not self.econ.scale:
+            self.statements.append(self.econ.endowment)
+        for a in self.agents:
+            b = Builder(a.span)
+            self.unknown(f"omega_{a.name}", b, 0.0, f"consumption-wealth ratio of {a.name}")
+            if a.role == "bounded":
+                self.unknown(f"theta_{a.name}", b, None,
+                             f"share of the wealth of {a.name} in {self.econ.stock.name}")
+        last = self.agents[-1]
+        b = Builder(last.span)
+        others = b.sum(self.n(f"eta_{a.name}", b) for a in self.agents[:-1])
+        self.let(f"eta_{last.name}", 1 - others, f"wealth share of {last.name}")
+
+    def price(self):
+        b = self.b
+        total = b.sum(self.n(f"omega_{a.name}") * self.n(f"eta_{a.name}") for a in self.agents)
+        self.let("pd", 1 / total,
+                 f"price-dividend ratio of {self.econ.stock.name} (goods market clearing)")
+
+    def dividend_growth(self, z: str | None) -> X:
+        """μ_D (z None) or σ_D[z] of the dividend, proportional to the endowment."""
+        econ, b = self.econ, self.b
+        if econ.scale:
+            value = econ.growth if z is None else econ.vol_growth[z]
+            return from_sympy(value, b)
+        d = b.wrap(econ.stock.dividend)
+        return b.growth(d) if z is None else b.vol_growth(d, z)
+
+    def volatility(self, z: str):
+        """σ_R, each agent's σ_a (first-order conditions) and λ (stock market clearing)."""
+        b, ps = self.b, lambda name: self.per_shock(name, z)
+        pd = self.n("pd")
+        sigma_R = self.let(ps("sigma_R"), self.dividend_growth(z) + b.vol_growth(pd, z),
+                           "volatility of the return on " + self.econ.stock.name +
+                           (f" (shock {z})" if len(self.shocks) > 1 else ""))
+        lam = self.n(ps("lambda"))
+        free, fixed = [], []
+        for a in self.agents:
+            ab = Builder(a.span)
+            omega = self.n(f"omega_{a.name}", ab)
+            if a.role == "free":
+                value = lam / ab.wrap(a.gamma) - ab.vol_growth(omega, z)
+                doc = f"volatility of the wealth of {a.name} (first-order condition)"
+                free.append(a)
+            else:
+                value = {"out": ab.num(0), "all": sigma_R,
+                         "bounded": self.n(f"theta_{a.name}", ab) * sigma_R}[a.role]
+                doc = f"volatility of the wealth of {a.name} ({_ROLE[a.role]})"
+                fixed.append(a)
+            self.let(ps(f"sigma_a_{a.name}"), value, doc)
+        eta = lambda a: self.n(f"eta_{a.name}")
+        numerator = (sigma_R - b.sum(eta(a) * self.n(ps(f"sigma_a_{a.name}")) for a in fixed)
+                     + b.sum(eta(a) * b.vol_growth(self.n(f"omega_{a.name}"), z) for a in free))
+        tolerance = b.sum(eta(a) / b.wrap(a.gamma) for a in free)
+        self.let(ps("lambda"), numerator / tolerance,
+                 "market price of risk (stock market clearing)")
+        for a in self.agents:
+            ab = Builder(a.span)
+            self.let(ps(f"sigma_eta_{a.name}"),
+                     self.n(f"eta_{a.name}", ab) * (self.n(ps(f"sigma_a_{a.name}"), ab)
+                                                    - self.n(ps("sigma_R"), ab)),
+                     f"volatility of the wealth share of {a.name}")
+
+    def dot(self, f, g, b: Builder | None = None) -> X:
+        """Σ_Z f(Z)·g(Z)."""
+        return (b or self.b).sum(f(z) * g(z) for z in self.shocks)
+
+    def shares(self):
+        sigma_R = lambda z: self.n(self.per_shock("sigma_R", z))
+        for a in self.agents:
+            if a.role == "bounded":
+                continue
+            ab = Builder(a.span)
+            s = lambda z: self.n(self.per_shock(f"sigma_a_{a.name}", z), ab)
+            value = (s(self.shocks[0]) / sigma_R(self.shocks[0]) if len(self.shocks) == 1 else
+                     self.dot(s, sigma_R, ab) / self.dot(sigma_R, sigma_R, ab))
+            self.let(f"theta_{a.name}", value,
+                     f"share of the wealth of {a.name} in {self.econ.stock.name}")
+
+    def drift(self):
+        """The drift block: risk premium, wealth-share drifts (state processes), μ_R and r."""
+        b, ps = self.b, self.per_shock
+        sigma_R = lambda z: self.n(ps("sigma_R", z))
+        lam = lambda z: self.n(ps("lambda", z))
+        self.let("risk_premium", self.dot(sigma_R, lam),
+                 f"expected excess return of {self.econ.stock.name}")
+        pd = self.n("pd")
+        for a in self.agents:
+            ab = Builder(a.span)
+            gap = self.dot(lambda z: self.n(ps(f"sigma_a_{a.name}", z), ab) - sigma_R(z),
+                           lambda z: lam(z) - sigma_R(z), ab)
+            self.let(f"mu_eta_{a.name}", self.n(f"eta_{a.name}", ab) *
+                     (1 / pd - self.n(f"omega_{a.name}", ab) + gap),
+                     f"drift of the wealth share of {a.name}")
+        for a in self.agents[:-1]:
+            ab = Builder(a.span)
+            vols = tuple(ast.VolField(z, self.n(ps(f"sigma_eta_{a.name}", z), ab).e, a.span)
+                         for z in self.shocks)
+            self.statements.append(ast.ProcessDecl(f"eta_{a.name}",
+                                                   self.n(f"mu_eta_{a.name}", ab).e, vols,
+                                                   None, a.span))
+        mu_q = b.growth(pd) + self.dividend_growth(None) + self.dot(
+            lambda z: b.vol_growth(pd, z), self.dividend_growth)
+        self.let("mu_R", mu_q + 1 / pd, f"expected return on {self.econ.stock.name}")
+        self.let("r", self.n("mu_R") - self.n("risk_premium"), "riskless rate")
+
+    def euler(self, a: Agent):
+        """ρ = r + drift(ξ)/ξ with ξ = ω^k a^k, and the complementarity of a bounded agent."""
+        b, ps = Builder(a.span), self.per_shock
+        omega = self.n(f"omega_{a.name}", b)
+        s = lambda z: self.n(ps(f"sigma_a_{a.name}", z), b)
+        lam = lambda z: self.n(ps("lambda", z), b)
+        for z in self.shocks:
+            self.let(ps(f"sigma_c_{a.name}", z), b.vol_growth(omega, z) + s(z),
+                     f"volatility of the consumption of {a.name}")
+        sigma_c = lambda z: self.n(ps(f"sigma_c_{a.name}", z), b)
+        wealth = self.n("r", b) + self.dot(s, lam, b) - omega
+        self.let(f"mu_c_{a.name}", b.growth(omega) + wealth + self.dot(
+            lambda z: b.vol_growth(omega, z), s, b), f"expected consumption growth of {a.name}")
+        gamma = b.wrap(a.gamma)
+        drift_xi = (-gamma * self.n(f"mu_c_{a.name}", b)
+                    + gamma * (gamma + 1) / 2 * self.dot(sigma_c, sigma_c, b))
+        self.statements.append(ast.EquationDecl(
+            f"euler_{a.name}", b.wrap(a.discount).e, (self.n("r", b) + drift_xi).e,
+            f"bond Euler equation of {a.name}", a.span))
+        if a.role == "bounded":
+            cb = Builder(a.constraint_span)
+            marginal = gamma * self.dot(lambda z: self.n(ps("sigma_R", z), cb), sigma_c, cb)
+            self.statements.append(ast.ComplementarityDecl(
+                f"constraint_{a.name}", marginal.e, a.op, cb.name("risk_premium").e,
+                cb.name(f"theta_{a.name}").e, a.op, a.bound,
+                f"portfolio constraint of {a.name}", a.constraint_span))
+
+
+_ROLE = {"out": "does not trade the risky asset", "all": "holds only the risky asset",
+         "bounded": "constrained share"}

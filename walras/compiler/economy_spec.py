@@ -1,0 +1,233 @@
+"""Reading the economy statements of a module: agents, assets, constraints and the endowment,
+checked for the mistakes a user can make, as an `Economy` the derivation works from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..grammar import ast
+from ..grammar.diagnostics import Collector, Span, did_you_mean
+from .economy_ast import to_sympy
+
+UTILITIES = {"crra": 1, "log": 0}  # name -> number of arguments
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent of the economy. Marginal utility is c^k (k = −γ; log utility: k = −1).
+
+    `role` says how the agent holds the risky asset: 'free' (a first-order condition decides),
+    'out' (does not trade it: share 0), 'all' (does not trade the riskless asset: share 1) or
+    'bounded' (a first-order condition, with `share op bound` as a complementarity)."""
+
+    name: str
+    gamma: ast.Expr
+    discount: ast.Expr
+    role: str
+    span: Span
+    op: str | None = None
+    bound: ast.Expr | None = None
+    constraint_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Economy:
+    agents: tuple[Agent, ...]
+    endowment: ast.ProcessDecl
+    scale: bool                          # True: the endowment is a scale that drops out
+    growth: sp.Expr | None               # scale: drift/y and vol/y of the endowment, y-free
+    vol_growth: dict[str, sp.Expr] | None
+    shocks: tuple[str, ...]              # shocks the endowment loads on
+    stock: ast.AssetDecl
+    bond: ast.AssetDecl | None
+    state_decls: dict[str, ast.StateDecl]  # user domains for derived states (and y)
+
+
+def read(module: ast.Module, out: Collector) -> Economy | None:
+    """The economy of a module, or None after reporting its errors to `out`."""
+    st = module.statements
+    endowments = [s for s in st if isinstance(s, ast.EndowmentDecl)]
+    assets = [s for s in st if isinstance(s, ast.AssetDecl)]
+    agent_decls = [s for s in st if isinstance(s, ast.AgentDecl)]
+    constraints = [s for s in st if isinstance(s, ast.ConstraintDecl)]
+    states = {s.name: s for s in st if isinstance(s, ast.StateDecl)}
+    first = (endowments + assets + agent_decls + constraints)[0].span
+
+    if not endowments:
+        out.error("E201", "the economy has no endowment", first,
+                  "declare the dividend process: 'endowment y: drift = mu*y, vol[Z] = sigma*y'")
+        return None
+    for extra in endowments[1:]:
+        out.error("E201", "a second endowment: walras supports one dividend process so far",
+                  extra.span)
+    endowment = endowments[0].process
+    if not agent_decls:
+        out.error("E216", "the economy has no agents", first,
+                  "declare one: 'agent household: utility = crra(gamma), discount = rho, "
+                  "trades = [bond, stock]'")
+
+    stock, bond = _assets(assets, endowment, first, out)
+    agents = [_agent(a, assets, out) for a in agent_decls]
+    agents = _constrain(agents, constraints, stock, bond, out)
+    if stock is not None and agents and all(a.role == "out" for a in agents if a):
+        out.error("E208", f"the economy cannot clear: no agent trades '{stock.name}'", stock.span,
+                  f"add '{stock.name}' to the 'trades' of at least one agent")
+    elif stock is not None and agents and all(agents) and not any(a.role == "free" for a in agents):
+        out.error("E212", f"no agent trades '{stock.name}' freely, so nothing prices its risk",
+                  stock.span, "let at least one agent trade both the riskless and the risky "
+                              "asset without a constraint")
+    if bond is None and len(agent_decls) > 1:
+        out.error("E210", "agents need a riskless asset to trade with each other", first,
+                  "declare 'asset bond: riskless, supply = 0' and add it to the agents' trades")
+    scale, growth, vols = _endowment(endowment, states, out)
+    if out.errors or stock is None:
+        return None
+    return Economy(tuple(agents), endowment, scale, growth, vols,
+                   tuple(v.shock for v in endowment.vols), stock, bond, states)
+
+
+def _assets(assets, endowment, first, out):
+    risky = [a for a in assets if not a.riskless]
+    riskless = [a for a in assets if a.riskless]
+    for a in assets:
+        if a.riskless and a.dividend is not None:
+            out.error("E202", f"'{a.name}' is riskless and pays a dividend", a.span,
+                      "a riskless asset has no dividend: drop 'dividend = ...' or 'riskless'")
+        elif not a.riskless and a.dividend is None:
+            out.error("E202", f"asset '{a.name}' has no dividend", a.span,
+                      f"write 'asset {a.name}: dividend = {endowment.state}, supply = 1', or "
+                      "mark it 'riskless'")
+    for a in riskless:
+        if a.supply is not None and not (isinstance(a.supply, ast.Num) and a.supply.value == 0):
+            out.error("E202", f"the riskless asset '{a.name}' must be in zero net supply",
+                      a.supply.span, "write 'supply = 0'")
+    for extra in risky[1:]:
+        out.error("E203", "a second risky asset: walras supports one so far", extra.span)
+    for extra in riskless[1:]:
+        out.error("E203", "a second riskless asset", extra.span, "one riskless asset suffices")
+    if not risky:
+        out.error("E208", "the economy has no risky asset, so there is nothing to clear", first,
+                  f"declare 'asset stock: dividend = {endowment.state}, supply = 1'")
+        return None, (riskless or [None])[0]
+    stock = risky[0]
+    if stock.dividend is not None:
+        try:
+            ratio = sp.simplify(to_sympy(stock.dividend) / sp.Symbol(endowment.state))
+            ok = sp.Symbol(endowment.state) not in ratio.free_symbols
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            out.error("E215", f"the dividend of '{stock.name}' must be proportional to the "
+                              f"endowment '{endowment.state}'", stock.dividend.span,
+                      f"write 'dividend = {endowment.state}'")
+    return stock, (riskless or [None])[0]
+
+
+def _agent(a: ast.AgentDecl, assets, out) -> Agent | None:
+    names = [s.name for s in assets]
+    ok = True
+    if a.utility is None:
+        out.error("E207", f"agent '{a.name}' has no utility", a.span,
+                  "add 'utility = crra(gamma)' or 'utility = log'")
+        ok = False
+    elif a.utility.kind not in UTILITIES:
+        out.error("E205", f"unknown utility '{a.utility.kind}'", a.utility.span,
+                  did_you_mean(a.utility.kind, UTILITIES) or "utilities: crra(gamma), log")
+        ok = False
+    elif len(a.utility.args) != UTILITIES[a.utility.kind]:
+        n = UTILITIES[a.utility.kind]
+        out.error("E206", f"'{a.utility.kind}' takes {n} argument{'s' if n != 1 else ''}, not "
+                          f"{len(a.utility.args)}", a.utility.span,
+                  "write 'crra(gamma)'" if n else "write 'log'")
+        ok = False
+    if a.discount is None:
+        out.error("E207", f"agent '{a.name}' has no discount rate", a.span,
+                  "add 'discount = rho'")
+        ok = False
+    for t in a.trades:
+        if t.id not in names:
+            out.error("E204", f"agent '{a.name}' trades '{t.id}', which is not a declared asset",
+                      t.span, did_you_mean(t.id, names) or
+                      f"declare it with 'asset {t.id}: ...'")
+            ok = False
+    if not ok:
+        return None
+    gamma = a.utility.args[0] if a.utility.kind == "crra" else ast.Num(1.0, a.utility.span)
+    traded = {t.id for t in a.trades}
+    risky = {s.name for s in assets if not s.riskless} & traded
+    riskless = {s.name for s in assets if s.riskless} & traded
+    has_riskless = any(s.riskless for s in assets)
+    role = ("free" if riskless or not has_riskless else "all") if risky else "out"
+    if not risky and not riskless:
+        out.error("E204", f"agent '{a.name}' trades no asset", a.span,
+                  "list the assets it trades: 'trades = [bond, stock]'")
+        return None
+    return Agent(a.name, gamma, a.discount, role, a.span)
+
+
+def _constrain(agents, constraints, stock, bond, out):
+    by_name = {a.name: a for a in agents if a is not None}
+    result = list(agents)
+    seen = set()
+    for c in constraints:
+        if c.agent.id not in by_name:
+            out.error("E209", f"a constraint on '{c.agent.id}', which is not a declared agent",
+                      c.agent.span, did_you_mean(c.agent.id, by_name))
+            continue
+        a = by_name[c.agent.id]
+        asset = stock if stock is not None and c.asset.id == stock.name else (
+            bond if bond is not None and c.asset.id == bond.name else None)
+        if asset is None:
+            names = [x.name for x in (stock, bond) if x is not None]
+            out.error("E209", f"'{c.asset.id}' is not a declared asset", c.asset.span,
+                      did_you_mean(c.asset.id, names))
+            continue
+        trades_it = (a.role in ("free", "bounded", "all")) if asset is stock else (
+            a.role in ("free", "bounded", "out"))
+        if not trades_it:
+            out.error("E209", f"agent '{a.name}' does not trade '{asset.name}', so its share "
+                              "cannot be constrained", c.span,
+                      f"add '{asset.name}' to its trades, or drop the constraint")
+            continue
+        if a.name in seen:
+            out.error("E214", f"a second constraint on the portfolio of '{a.name}'", c.span,
+                      "walras supports one bound per agent so far")
+            continue
+        seen.add(a.name)
+        if a.role != "free":
+            out.error("E209", f"agent '{a.name}' holds a fixed share of '{stock.name}', so a "
+                              "constraint on it has no effect", c.span)
+            continue
+        op, bound = c.op, c.bound
+        if asset is bond:  # share(bond) = 1 − share(stock)
+            op = "<=" if c.op == ">=" else ">="
+            bound = ast.BinOp("-", ast.Num(1.0, c.bound.span), c.bound, c.bound.span)
+        new = Agent(a.name, a.gamma, a.discount, "bounded", a.span, op, bound, c.span)
+        result[result.index(a)] = by_name[a.name] = new
+    return result
+
+
+def _endowment(p: ast.ProcessDecl, states, out):
+    """Is the endowment a scale that drops out (drift and vols proportional to it)?"""
+    if p.state in states:
+        return False, None, None
+    y = sp.Symbol(p.state)
+    exprs = [("drift", p.drift if p.drift is not None else ast.Num(0.0, p.span))]
+    exprs += [(f"vol[{v.shock}]", v.expr) for v in p.vols]
+    ratios = {}
+    for label, e in exprs:
+        try:
+            r = sp.simplify(to_sympy(e) / y)
+        except (ValueError, TypeError) as err:
+            out.error("E211", f"the {label} of the endowment cannot be used: {err}", e.span)
+            return True, None, None
+        if y in r.free_symbols:
+            out.error("E211", f"the {label} of the endowment '{p.state}' is not proportional to "
+                              f"'{p.state}', so '{p.state}' cannot drop out of the model",
+                      e.span, f"declare it as a state, 'state {p.state} in [lo, hi]', or make "
+                              f"the {label} proportional to '{p.state}'")
+            return True, None, None
+        ratios[label] = r
+    return True, ratios.pop("drift"), {k[4:-1]: v for k, v in ratios.items()}

@@ -1,0 +1,140 @@
+"""Syntax tree back to `.econ` text: minimal parentheses, documentation kept, statements grouped
+(model, parameters, shocks, economy, states, processes, unknowns, definitions, equations,
+boundaries, solver settings). `parse(unparse(m))` equals `m` up to statement order and spans."""
+
+from __future__ import annotations
+
+from . import ast
+
+# binding strength: sums 1, products 2, unary minus 3, powers 4, atoms 5
+_BIN = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
+
+
+def _prec(e: ast.Expr) -> int:
+    if isinstance(e, ast.BinOp):
+        return _BIN[e.op]
+    if isinstance(e, ast.Neg) or (isinstance(e, ast.Num) and e.value < 0):
+        return 3
+    return 5
+
+
+def number(v: float) -> str:
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(float(v))
+
+
+def expr(e: ast.Expr) -> str:
+    """An expression with only the parentheses the grammar needs to read it back the same."""
+    if isinstance(e, ast.Num):
+        return number(e.value) if e.value >= 0 else "-" + number(-e.value)
+    if isinstance(e, ast.Name):
+        return e.id
+    if isinstance(e, ast.Call):
+        return f"{e.func}({', '.join(expr(a) for a in e.args)})"
+    if isinstance(e, ast.Neg):
+        return "-" + _at_least(e.operand, 3)
+    if isinstance(e, ast.BinOp):
+        if e.op == "^":
+            return f"{_at_least(e.left, 5)}^{_at_least(e.right, 3)}"
+        p = _BIN[e.op]
+        sep = f" {e.op} " if p == 1 else e.op
+        return f"{_at_least(e.left, p)}{sep}{_at_least(e.right, p + 1)}"
+    raise TypeError(f"not an expression: {e!r}")
+
+
+def _at_least(e: ast.Expr, p: int) -> str:
+    text = expr(e)
+    return text if _prec(e) >= p else f"({text})"
+
+
+def _doc(doc: str | None) -> str:
+    return f'  "{doc}"' if doc else ""
+
+
+def _bound(b: ast.Bound | None) -> str:
+    if b is None:
+        return ""
+    if b.lo is not None and b.hi is not None:
+        return f" in [{expr(b.lo)}, {expr(b.hi)}]"
+    return f" > {expr(b.lo)}" if b.lo is not None else f" < {expr(b.hi)}"
+
+
+def _option(o: ast.Option) -> str:
+    return f'{o.key} = "{o.value}"' if isinstance(o.value, str) else f"{o.key} = {expr(o.value)}"
+
+
+def _process_fields(p: ast.ProcessDecl) -> str:
+    fields = ([f"drift = {expr(p.drift)}"] if p.drift is not None else [])
+    fields += [f"vol[{v.shock}] = {expr(v.expr)}" for v in p.vols]
+    return ", ".join(fields)
+
+
+def statement(s) -> str:
+    """One statement as a line of `.econ` text."""
+    if isinstance(s, ast.ModelDecl):
+        return f"model {s.name}" + (f' "{s.title}"' if s.title else "")
+    if isinstance(s, ast.ParamDecl):
+        return f"parameter {s.name} = {expr(s.value)}{_doc(s.doc)}"
+    if isinstance(s, ast.StateDecl):
+        return f"state {s.name} in [{expr(s.lo)}, {expr(s.hi)}]{_doc(s.doc)}"
+    if isinstance(s, ast.ShockDecl):
+        return f"shock {s.name}{_doc(s.doc)}"
+    if isinstance(s, ast.ProcessDecl):
+        return f"process {s.state}: {_process_fields(s)}{_doc(s.doc)}"
+    if isinstance(s, ast.UnknownDecl):
+        return (f"unknown {s.name}({', '.join(a.id for a in s.args)}){_bound(s.bound)}"
+                f"{_doc(s.doc)}")
+    if isinstance(s, ast.LetDecl):
+        return f"let {s.name} = {expr(s.expr)}{_doc(s.doc)}"
+    if isinstance(s, ast.EquationDecl):
+        return f"equation {s.name}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
+    if isinstance(s, ast.ComplementarityDecl):
+        return (f"equation {s.name}: {expr(s.lhs)} {s.op} {expr(s.rhs)}  perp  {expr(s.var)} "
+                f"{s.var_op} {expr(s.bound)}{_doc(s.doc)}")
+    if isinstance(s, ast.BoundaryDecl):
+        return f"boundary at {s.state.id} = {expr(s.at)}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
+    if isinstance(s, ast.SolverDecl):
+        return "solver " + ", ".join(_option(o) for o in s.options)
+    if isinstance(s, ast.WeightDecl):
+        return "weight " + ", ".join(_option(o) for o in s.options)
+    if isinstance(s, ast.EndowmentDecl):
+        p = s.process
+        return f"endowment {p.state}: {_process_fields(p)}{_doc(p.doc)}"
+    if isinstance(s, ast.AssetDecl):
+        fields = (["riskless"] if s.riskless else []) + (
+            [f"dividend = {expr(s.dividend)}"] if s.dividend is not None else []) + (
+            [f"supply = {expr(s.supply)}"] if s.supply is not None else [])
+        return f"asset {s.name}: {', '.join(fields)}{_doc(s.doc)}"
+    if isinstance(s, ast.AgentDecl):
+        fields = []
+        if s.utility is not None:
+            args = f"({', '.join(expr(a) for a in s.utility.args)})" if s.utility.args else ""
+            fields.append(f"utility = {s.utility.kind}{args}")
+        if s.discount is not None:
+            fields.append(f"discount = {expr(s.discount)}")
+        fields.append(f"trades = [{', '.join(t.id for t in s.trades)}]")
+        return f"agent {s.name}: {', '.join(fields)}{_doc(s.doc)}"
+    if isinstance(s, ast.ConstraintDecl):
+        return (f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}"
+                f"{_doc(s.doc)}")
+    raise TypeError(f"cannot print a {type(s).__name__}")
+
+
+_GROUPS = ((ast.ModelDecl,), (ast.ParamDecl,), (ast.ShockDecl,),
+           (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl),
+           (ast.StateDecl,), (ast.ProcessDecl,), (ast.UnknownDecl,), (ast.LetDecl,),
+           (ast.EquationDecl, ast.ComplementarityDecl), (ast.BoundaryDecl,),
+           (ast.SolverDecl, ast.WeightDecl))
+
+
+def unparse(module: ast.Module) -> str:
+    """The module as `.econ` text, one statement a line, groups separated by blank lines."""
+    blocks = []
+    for kinds in _GROUPS:
+        lines = [statement(s) for s in module.statements if isinstance(s, kinds)]
+        if lines:
+            blocks.append("\n".join(lines))
+    rest = [s for s in module.statements if not any(isinstance(s, k) for g in _GROUPS for k in g)]
+    blocks.extend(statement(s) for s in rest)
+    return "\n\n".join(blocks) + "\n"
