@@ -28,15 +28,21 @@ class IPCA:
     r2_pred: float
 
 
-def managed(chars: np.ndarray, returns: np.ndarray, mask: np.ndarray, chunk: int = 32):
+def managed(chars: np.ndarray, returns: np.ndarray, mask: np.ndarray, chunk: int = 64):
     """W_t = X_t'M_t X_t (T, L, L) and Q_t = X_t'M_t r_t (T, L), a few periods at a time."""
     T, _, L = chars.shape
     W = np.empty((T, L, L))
     Q = np.empty((T, L))
+    full = bool(mask.all())
     for s in range(0, T, chunk):
-        x = chars[s: s + chunk] * mask[s: s + chunk, :, None]
-        W[s: s + chunk] = np.einsum("tnl,tnm->tlm", x, x)
-        Q[s: s + chunk] = np.einsum("tnl,tn->tl", x, returns[s: s + chunk])
+        x = chars[s: s + chunk]
+        r = returns[s: s + chunk]
+        if not full:
+            m = mask[s: s + chunk]
+            x, r = x * m[..., None], r * m
+        xt = np.swapaxes(x, 1, 2)
+        W[s: s + chunk] = xt @ x
+        Q[s: s + chunk] = (xt @ r[..., None])[..., 0]
     return W, Q
 
 
@@ -98,7 +104,7 @@ def start(Q: np.ndarray, counts: np.ndarray, K: int) -> np.ndarray:
 
 def fitted(chars, gamma, ga, F) -> np.ndarray:
     """x_it'(Γ_α + Γ_β f_t), period by period."""
-    return np.einsum("tnl,tl->tn", chars, ga[None, :] + F @ gamma.T)
+    return (chars @ (ga[None, :] + F @ gamma.T)[..., None])[..., 0]
 
 
 def r2(chars, returns, mask, gamma, ga, F) -> tuple[float, float]:

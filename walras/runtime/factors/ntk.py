@@ -1,0 +1,75 @@
+"""Kernel regression with the neural tangent kernel of a fully connected ReLU network (seed 000).
+
+The network, in the NTK parameterisation with standard normal weights and no biases:
+h¹ = W¹x/√d, h^{l+1} = √(2/n) W^{l+1} relu(h^l) for l = 1…depth, the last layer having one output.
+Its infinite-width kernel follows the arc-cosine recursion (Jacot et al. 2018; Arora et al. 2019):
+
+    Σ¹ = x·x'/d,  Θ¹ = Σ¹,
+    Σ^{l+1} = (√(Σ_xx Σ_yy)/π) (sin θ + (π − θ) cos θ),  Σ̇^{l+1} = (π − θ)/π,  cos θ = Σ/√(Σ_xx Σ_yy),
+    Θ^{l+1} = Σ^{l+1} + Θ^l Σ̇^{l+1}.
+
+Prediction: ŷ = Θ(x*, X)(Θ(X, X) + ridge·I)⁻¹ y, the function a very wide network trained by
+gradient flow on squared loss converges to (for ridge → 0).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from .data import fail
+
+jax.config.update("jax_enable_x64", True)
+
+MAX_TRAIN = 20_000
+
+
+@partial(jax.jit, static_argnames=("depth",))
+def ntk(x1: jnp.ndarray, x2: jnp.ndarray, depth: int) -> jnp.ndarray:
+    """Θ(x1, x2) for a ReLU network with `depth` hidden layers; x1 (n, d), x2 (m, d)."""
+    d = x1.shape[1]
+    s = x1 @ x2.T / d
+    s1 = jnp.sum(x1 * x1, 1) / d
+    s2 = jnp.sum(x2 * x2, 1) / d
+    theta = s
+    for _ in range(depth):
+        norm = jnp.sqrt(jnp.outer(s1, s2))
+        cos = jnp.clip(s / jnp.where(norm > 0, norm, 1.0), -1.0, 1.0)
+        ang = jnp.arccos(cos)
+        s = norm / jnp.pi * (jnp.sin(ang) + (jnp.pi - ang) * cos)
+        theta = s + theta * (jnp.pi - ang) / jnp.pi
+        # the diagonal variances keep their value: 2 E[relu(u)²] = Var u
+    return theta
+
+
+@partial(jax.jit, static_argnames=("depth",))
+def ntk_predict(x_train, y_train, x_test, depth: int, ridge: float):
+    k = ntk(x_train, x_train, depth)
+    coef = jax.scipy.linalg.solve(k + ridge * jnp.eye(k.shape[0]), y_train, assume_a="pos")
+    return ntk(x_test, x_train, depth) @ coef
+
+
+def ntk_panel(spec, p, e, split) -> xr.Dataset:
+    """Predict each (asset, month) return from its characteristics; train on non-test periods."""
+    fit_on = ~split["test"] if split["test"].any() else np.ones(len(p.dates), bool)
+    train = p.mask & fit_on[:, None]
+    n = int(train.sum())
+    if n > MAX_TRAIN:
+        fail("F111", f"NTK regression on {n} training cells exceeds {MAX_TRAIN}", spec.spans.get("estimate"),
+             "train on fewer periods (split) or a sample of assets")
+    pred = np.asarray(ntk_predict(jnp.asarray(p.chars[train]), jnp.asarray(p.returns[train]),
+                                  jnp.asarray(p.chars.reshape(-1, p.chars.shape[-1])),
+                                  e.options["depth"], e.options["ridge"])).reshape(p.returns.shape)
+    pred = np.where(p.mask, pred, np.nan)
+    ds = xr.Dataset(coords={"time": ("time", np.asarray(p.dates)), "asset": list(p.entities)})
+    ds["ntk_prediction"] = (("time", "asset"), pred)
+    test = p.mask & ~fit_on[:, None]
+    scope = test if test.any() else train
+    r2 = 1 - np.sum((p.returns - np.nan_to_num(pred))[scope] ** 2) / np.sum(p.returns[scope] ** 2)
+    ds["ntk_r2_oos" if test.any() else "ntk_r2"] = ((), float(r2), {
+        "long_name": "NTK regression R² " + ("out of sample" if test.any() else "in sample")})
+    return ds
