@@ -27,8 +27,9 @@ class Settings:
     checkpoint_every: int = 500
     grid: int = 101                 # evaluation points per state in the results
     # collocation solver
-    degree: int = 32
-    iterations: int = 50
+    degree: int = 32                # per state (capped at 4096 coefficients per unknown)
+    iterations: int = 50            # Newton (Levenberg-Marquardt) iterations per stage
+    residual_tol: float = 1e-8      # residual sup-norm off the nodes that counts as solved
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: coerce(k, v) for k, v in changes.items()})

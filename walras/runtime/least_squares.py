@@ -8,6 +8,7 @@ evaluation each.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Callable
 
 import jax
@@ -32,34 +33,46 @@ def _damped_solver(J: jax.Array, r: jax.Array):
     return lambda lam: -Vt.T @ (S * g / (S * S + lam))
 
 
-def levenberg_marquardt(residual: Callable[[jax.Array], jax.Array], theta: jax.Array, *,
-                        jacobian: Callable[[jax.Array], jax.Array] | None = None,
+@lru_cache(maxsize=16)
+def _auto_jacobian(residual: Callable, forward: bool) -> Callable:
+    return jax.jacfwd(residual) if forward else jax.jacrev(residual)
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def _linearise(residual, jacobian, theta, args):
+    return residual(theta, *args), jacobian(theta, *args)
+
+
+@partial(jax.jit, static_argnums=(0,))
+def _trials(residual, theta, r, J, lams, args):
+    step = _damped_solver(J, r)
+
+    def one(lam):
+        d = step(lam)
+        rn = residual(theta + d, *args)
+        return 0.5 * jnp.sum(rn * rn), d
+    return jax.vmap(one)(lams)
+
+
+def levenberg_marquardt(residual: Callable[..., jax.Array], theta: jax.Array, *,
+                        jacobian: Callable[..., jax.Array] | None = None, args: tuple = (),
                         iterations: int = 100, ftol: float = 1e-14, xtol: float = 1e-12,
                         lam: float = 1e-3, callback: Callable[[int, float], None] | None = None,
                         should_stop: Callable[[], bool] = lambda: False) -> LMResult:
-    """Minimise ½‖residual(θ)‖². Stops when the relative decrease of the cost or the step is tiny.
+    """Minimise ½‖residual(θ, *args)‖². Stops when the relative decrease of the cost or the step
+    is tiny.
 
     `jacobian` defaults to forward or reverse mode on the whole vector; pass a cheaper one when
-    the residuals have structure (one block of rows per point, say)."""
-    m = jax.eval_shape(residual, theta).shape[0]
+    the residuals have structure (one block of rows per point, say). The compiled steps are cached
+    on the identity of `residual` and `jacobian`, so calling again with the same functions and new
+    `args` (parameters, a continuation step) does not recompile."""
+    m = jax.eval_shape(residual, theta, *args).shape[0]
     n = theta.shape[0]
-    jac = jacobian or (jax.jacfwd(residual) if n <= m else jax.jacrev(residual))
+    jac = jacobian or _auto_jacobian(residual, n <= m)
+    linearise = partial(_linearise, residual, jac)
+    trials = partial(_trials, residual)
 
-    @jax.jit
-    def linearise(t):
-        return residual(t), jac(t)
-
-    @jax.jit
-    def trials(t, r, J, lams):
-        step = _damped_solver(J, r)
-
-        def one(lam):
-            d = step(lam)
-            rn = residual(t + d)
-            return 0.5 * jnp.sum(rn * rn), d
-        return jax.vmap(one)(lams)
-
-    r, J = linearise(theta)
+    r, J = linearise(theta, args)
     cost = float(0.5 * jnp.sum(r * r))
     result = LMResult(theta, cost, [cost])
     for it in range(iterations):
@@ -67,7 +80,7 @@ def levenberg_marquardt(residual: Callable[[jax.Array], jax.Array], theta: jax.A
             result.message = "interrupted"
             break
         lams = lam * jnp.asarray([1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype)
-        costs, steps = trials(theta, r, J, lams)
+        costs, steps = trials(theta, r, J, lams, args)
         costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
         best = int(np.argmin(costs))
         result.iterations = it + 1
@@ -91,5 +104,5 @@ def levenberg_marquardt(residual: Callable[[jax.Array], jax.Array], theta: jax.A
             result.converged = True
             result.message = "converged"
             break
-        r, J = linearise(theta)
+        r, J = linearise(theta, args)
     return result
