@@ -162,27 +162,26 @@ class Trained:
     valid_loss: float
 
 
+@eqx.filter_jit
+def _step(params, state, static, x, r, m, tr, va, lr, weight_decay, orthogonality, instrument):
+    """One Adam step on the training loss; returns the validation MSE after it."""
+    opt = optax.adamw(lr, weight_decay=weight_decay)
+    f = lambda p: loss(eqx.combine(p, static), x, r, m, tr, orthogonality, instrument)[0]
+    updates, state = opt.update(jax.grad(f)(params), state, params)
+    params = optax.apply_updates(params, updates)
+    return params, state, loss(eqx.combine(params, static), x, r, m, va, 0.0, 0.0)[1]
+
+
 def train(model, x, r, m, split, lr=1e-3, epochs=100, patience=20, orthogonality=0.0,
           instrument=0.0, weight_decay=0.0) -> Trained:
     """Adam on the training periods; keep the parameters with the lowest validation MSE."""
-    x, r, m = jnp.asarray(x), jnp.asarray(r), jnp.asarray(m)
-    tr, va = jnp.asarray(split["train"]), jnp.asarray(split["valid"])
-    opt = optax.adamw(lr, weight_decay=weight_decay)
+    data = tuple(jnp.asarray(a) for a in (x, r, m, split["train"], split["valid"]))
     params, static = eqx.partition(model, eqx.is_inexact_array)
-    state = opt.init(params)
-
-    @jax.jit
-    def step(params, state):
-        f = lambda p: loss(eqx.combine(p, static), x, r, m, tr, orthogonality, instrument)[0]
-        g = jax.grad(f)(params)
-        updates, state = opt.update(g, state, params)
-        params = optax.apply_updates(params, updates)
-        return params, state, loss(eqx.combine(params, static), x, r, m, va, 0.0, 0.0)[1]
-
+    state = optax.adamw(lr, weight_decay=weight_decay).init(params)
     best, best_loss, best_epoch, waited = params, np.inf, 0, 0
     use_valid = bool(np.any(split["valid"]))
     for epoch in range(1, epochs + 1):
-        params, state, v = step(params, state)
+        params, state, v = _step(params, state, static, *data, lr, weight_decay, orthogonality, instrument)
         v = float(v)
         if not use_valid or v < best_loss:
             best, best_loss, best_epoch, waited = params, v, epoch, 0
