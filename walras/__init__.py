@@ -8,5 +8,6 @@ __version__ = "0.1.0"
 
 from .api import CompiledModel, Model, load, solve  # noqa: E402
 from .grammar import EconError  # noqa: E402
+from .runtime.factors import estimate  # noqa: E402
 
-__all__ = ["CompiledModel", "EconError", "Model", "__version__", "load", "solve"]
+__all__ = ["CompiledModel", "EconError", "Model", "__version__", "estimate", "load", "solve"]

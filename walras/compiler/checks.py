@@ -68,9 +68,9 @@ class _Checker:
             if not isinstance(s, _DECLS):
                 continue
             if "__" in s.name:
-                self.out.error("E104", f"'{s.name}' contains '__', which walras reserves", s.span)
+                self.out.error("E119", f"'{s.name}' contains '__', which walras reserves", s.span)
             if s.name in BUILTINS:
-                self.out.error("E104", f"'{s.name}' is a built-in function and cannot be declared",
+                self.out.error("E119", f"'{s.name}' is a built-in function and cannot be declared",
                                s.span, f"rename it, for instance '{s.name}_'")
             elif s.name in self.decls:
                 first = self.decls[s.name]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Union
 
 import sympy as sp
+from sympy.solvers.solveset import NonlinearError
 from sympy.utilities.iterables import strongly_connected_components
 
 from ..grammar import ast
@@ -285,8 +286,8 @@ class _Builder:
         try:
             A, b = sp.linear_eq_to_matrix([s - exprs[s] for s in syms], syms)
             if any(x in self.members for x in A.free_symbols):
-                raise sp.solvers.solveset.NonlinearError
-        except (sp.solvers.solveset.NonlinearError, ValueError):
+                raise NonlinearError
+        except (NonlinearError, ValueError):
             nodes = [self.nodes[s] for s in syms]
             self.out.error("E109", "these definitions form a cycle that is not linear in its "
                                    "members: " + ", ".join(n.label for n in nodes),

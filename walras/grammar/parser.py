@@ -257,6 +257,7 @@ def _describe(terminal: str) -> str:
 
 
 def _keyword_names() -> list[str]:
+    """Every keyword of the language (for "did you mean")."""
     return [t.pattern.value for t in _lark().terminals
             if t.pattern.type == "str" and t.pattern.value.isidentifier()]
 
@@ -266,15 +267,15 @@ def _statement_keywords() -> frozenset[str]:
     """The keywords that may start a statement, read off the parse table's start state."""
     table = _lark().parser.parser.parser.parse_table
     first = table.states[table.start_states["start"]]
-    return frozenset(_describe(t) for t in first if t != "$END")
+    terminals = {t.name for t in _lark().terminals}
+    return frozenset(_describe(t) for t in first if t in terminals)
 
 
 def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
     terminals = (e.accepts or e.expected) if isinstance(e, UnexpectedToken) else getattr(e, "allowed", ())
-    expected = {_describe(t) for t in terminals or ()}
+    offered = {_describe(t) for t in terminals or ()}
     starts = _statement_keywords()
-    if expected & starts and expected - starts:  # an expression could end here: keep it short
-        expected = (expected - starts) | {"a new statement"}
+    expected = (offered - starts) | {"a new statement"} if starts <= offered else offered
     expected = sorted(expected)
     want = "expected " + (", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1
                           else expected[0]) if expected else None
@@ -283,7 +284,7 @@ def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
         span = Span(tok.line, tok.column, tok.end_line, tok.end_column, source)
         hint = None
         if tok.type.endswith("NAME"):
-            keywords = [k for k in _keyword_names() if f"'{k}'" in expected]
+            keywords = [k for k in _keyword_names() if f"'{k}'" in offered]
             hint = did_you_mean(str(tok), keywords)
         return Diagnostic("E001", f"unexpected '{tok}'" + (f"; {want}" if want else ""), span, hint)
     if isinstance(e, UnexpectedCharacters):

@@ -11,27 +11,19 @@ ACTIVATIONS = {"tanh": jnp.tanh, "silu": jax.nn.silu, "gelu": jax.nn.gelu,
                "softplus": jax.nn.softplus}
 
 
+SOFTNESS = 1e-3  # width of the smooth corner of a bound transform
+
+
 def bounded(z, lo: float | None, hi: float | None):
-    """Map a raw output to (lo, hi), (lo, ∞), (−∞, hi) or leave it free."""
-    if lo is not None and hi is not None:
-        return lo + (hi - lo) * jax.nn.sigmoid(z)
+    """A soft clamp of a raw output to [lo, hi]: the identity a few SOFTNESS inside the bounds,
+    so a function that approaches its bound (a share that vanishes at the edge of the domain)
+    stays as easy to represent as it is without one."""
+    s = SOFTNESS
     if lo is not None:
-        return lo + jax.nn.softplus(z)
+        z = lo + s * jax.nn.softplus((z - lo) / s)
     if hi is not None:
-        return hi - jax.nn.softplus(-z)
+        z = hi - s * jax.nn.softplus((hi - z) / s)
     return z
-
-
-def unbounded(y, lo: float | None, hi: float | None):
-    """The inverse of `bounded`: the raw output that gives y."""
-    if lo is not None and hi is not None:
-        t = (y - lo) / (hi - lo)
-        return jnp.log(t) - jnp.log1p(-t)
-    if lo is not None:
-        return jnp.log(jnp.expm1(y - lo))
-    if hi is not None:
-        return -jnp.log(jnp.expm1(hi - y))
-    return y
 
 
 class Field(eqx.Module):
@@ -48,11 +40,19 @@ class Field(eqx.Module):
     floor: float | None = eqx.field(static=True, default=None)
     cap: float | None = eqx.field(static=True, default=None)
 
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def raw(self, x: jax.Array) -> jax.Array:
+        """The value before the complementarity clamp."""
         z = self.offset
         if self.mlp is not None:
             z = z + self.mlp((x - jnp.asarray(self.center)) / jnp.asarray(self.half_width))[0]
-        u = bounded(z, self.lo, self.hi)
+        return bounded(z, self.lo, self.hi)
+
+    @property
+    def clamped(self) -> bool:
+        return self.cap is not None or self.floor is not None
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        u = self.raw(x)
         if self.cap is not None:
             u = jnp.minimum(u, self.cap)
         if self.floor is not None:
@@ -75,7 +75,7 @@ def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation
     if guess is None:
         guess = _inside(lo if clamp[0] is None else max(clamp[0], lo if lo is not None else clamp[0]),
                         hi if clamp[1] is None else min(clamp[1], hi if hi is not None else clamp[1]))
-    offset = jnp.asarray(unbounded(jnp.asarray(guess, jnp.float64), lo, hi), jnp.float64)
+    offset = jnp.asarray(guess, jnp.float64)  # the transform is the identity there
     return Field(mlp, offset, center, half, lo, hi, *clamp)
 
 
@@ -88,3 +88,23 @@ def _inside(lo: float | None, hi: float | None) -> float:
     if hi is not None:
         return hi - 1.0
     return 1.0
+
+
+class Coupled(eqx.Module):
+    """u(x) = base(x, c_1(x), ..., c_m(x)) where the c_j are clamped unknowns: u may then have a
+    kink exactly where a complementarity starts to bind, which a smooth network cannot place."""
+
+    base: Field
+    inputs: tuple[Field, ...]
+    picks: tuple[tuple[int, ...], ...] = eqx.field(static=True)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        extra = [f(x[jnp.asarray(p, dtype=int)]) for f, p in zip(self.inputs, self.picks)]
+        return self.base(jnp.concatenate([x, jnp.stack(extra)]))
+
+    def raw(self, x: jax.Array) -> jax.Array:
+        return self(x)
+
+    @property
+    def clamped(self) -> bool:
+        return False

@@ -20,7 +20,7 @@ from ..compiler.codegen import Compiled
 from ..settings import Settings
 from . import checkpoint
 from .least_squares import levenberg_marquardt
-from .networks import make_field
+from .networks import Coupled, Field, make_field
 from .progress import Progress
 from .results import Solution
 from .sampling import Sampler
@@ -28,18 +28,46 @@ from .sampling import Sampler
 CHUNK = 50  # steps between host synchronisations (progress, NaN checks)
 
 
+def _couplings(compiled: Compiled, clamps) -> dict[str, tuple[str, ...]]:
+    """For each unclamped unknown, the clamped unknowns of a subset of its states."""
+    unknowns = compiled.model.unknowns
+    return {u.name: tuple(c.name for c in unknowns if c.name in clamps and c.args
+                          and set(c.args) <= set(u.args))
+            for u in unknowns if u.name not in clamps}
+
+
 def init_fields(compiled: Compiled, settings: Settings, params: Mapping[str, float],
                 key) -> dict[str, eqx.Module]:
+    """The trainable networks, one per unknown."""
     m = compiled.model
     states = {s.name: s for s in m.states}
     clamps = compiled.system.clamps(params)
+    couplings = _couplings(compiled, clamps)
+    by_name = {u.name: u for u in m.unknowns}
     fields = {}
     for u, k in zip(m.unknowns, jax.random.split(key, max(1, len(m.unknowns)))):
         lo = [states[a].lo for a in u.args]
         hi = [states[a].hi for a in u.args]
+        for c in couplings.get(u.name, ()):
+            floor, cap = clamps[c]
+            lo.append(floor if floor is not None else (by_name[c].lo or 0.0))
+            hi.append(cap if cap is not None else (by_name[c].hi or 1.0))
         fields[u.name] = make_field(k, lo, hi, (u.lo, u.hi), settings.width, settings.depth,
                                     settings.activation, clamp=clamps.get(u.name, (None, None)))
     return fields
+
+
+def compose(compiled: Compiled, trainable: Mapping) -> dict[str, eqx.Module]:
+    """The functions the residuals see: trainable fields, coupled to clamped ones."""
+    couplings = _couplings(compiled, {k for k, f in trainable.items()
+                                      if isinstance(f, Field) and f.clamped})
+    args = {u.name: u.args for u in compiled.model.unknowns}
+    out = dict(trainable)
+    for name, inputs in couplings.items():
+        if inputs:
+            picks = tuple(tuple(args[name].index(a) for a in args[c]) for c in inputs)
+            out[name] = Coupled(trainable[name], tuple(trainable[c] for c in inputs), picks)
+    return out
 
 
 class _Problem:
@@ -62,13 +90,34 @@ class _Problem:
               zip(self.compiled.boundaries, jax.random.split(k2, max(1, len(self.compiled.boundaries))))}
         return x, xb
 
-    def loss(self, fields, key):
+    def interior(self, fields, x) -> dict[str, jax.Array]:
+        """Interior residuals. A complementarity whose variable is a clamped network is trained
+        in its extended form: its slack must vanish at the unclamped network u, while every other
+        equation sees min(bound, u). The problem stays smooth, no gradient dies in the region where
+        the bound binds, and the kink of the variable is exact. (`validation` checks the
+        complementarity itself.)"""
+        res = self.compiled.residuals(fields, self.params, x)
+        extended = [r.name for r in self.compiled.system.residuals if r.is_complementarity
+                    and _clamped_var(self.compiled, fields, r)]
+        if extended:
+            raw = {k: (f.raw if isinstance(f, Field) else f) for k, f in fields.items()}
+            parts = self.compiled.complementarity_parts(raw, self.params, x)
+            res.update({name: parts[name][0] for name in extended})
+        return res
+
+    def loss(self, trainable, key):
+        fields = compose(self.compiled, trainable)
         x, xb = self.batch(key)
-        return self.compiled.loss(fields, self.params, x, xb, self.weights)
+        total = 0.0
+        for name, r in self.interior(fields, x).items():
+            total = total + self.weights.get(name, 1.0) * jnp.mean(r ** 2)
+        for name, r in self.compiled.boundary_residuals(fields, self.params, xb).items():
+            total = total + self.weights.get(name, self.weights.get("boundary", 1.0)) * jnp.mean(r ** 2)
+        return total
 
     def interior_rows(self, fields, x, n: int) -> jax.Array:
         """(points, equations) residuals scaled by √(w/n): the polish minimises their squares."""
-        res = self.compiled.residuals(fields, self.params, x)
+        res = self.interior(fields, x)
         return jnp.stack([jnp.sqrt(self.weights.get(k, 1.0) / n) * r for k, r in res.items()], -1)
 
     def boundary_rows(self, fields, name: str, x, n: int) -> jax.Array:
@@ -165,6 +214,7 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
         save_checkpoint(s)
     progress.close()
 
+    fields = compose(compiled, fields)
     validation = problem.validation(fields, settings.seed)
     total = sum(validation.values())
     converged = bool(np.isfinite(total) and total <= settings.tol and not interrupted)
@@ -183,7 +233,7 @@ def _polish(problem: _Problem, fields, settings: Settings, progress: Progress):
     arrays, static = eqx.partition(fields, eqx.is_array)
     theta0, unravel = ravel_pytree(arrays)
     n = x.shape[0]
-    as_fields = lambda theta: eqx.combine(unravel(theta), static)
+    as_fields = lambda theta: compose(problem.compiled, eqx.combine(unravel(theta), static))
 
     def residual(theta):
         f = as_fields(theta)
@@ -213,7 +263,13 @@ def _polish(problem: _Problem, fields, settings: Settings, progress: Progress):
     except KeyboardInterrupt:
         theta, interrupted = theta0, True
     progress.advance(settings.polish - len(history), history[-1] if history else float("nan"))
-    return as_fields(theta), history, interrupted
+    return eqx.combine(unravel(theta), static), history, interrupted
+
+
+def _clamped_var(compiled: Compiled, fields, residual) -> bool:
+    m = compiled.system.atoms.meaning.get(residual.var)
+    f = fields.get(getattr(m, "unknown", None))
+    return isinstance(f, Field) and f.clamped and not m.alpha
 
 
 class ResumeError(ValueError):
