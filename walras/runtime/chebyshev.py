@@ -15,12 +15,9 @@ def nodes(n: int) -> np.ndarray:
 
 
 def basis(t: jax.Array, n: int) -> jax.Array:
-    """T_0(t), …, T_{n−1}(t) by the three-term recurrence (differentiable at ±1, unlike cos∘arccos)."""
-    def step(carry, _):
-        a, b = carry
-        return (b, 2 * t * b - a), a
-    _, T = jax.lax.scan(step, (jnp.ones_like(t), t), None, length=n)
-    return T
+    """T_0(t), …, T_{n−1}(t) as cos(k·arccos t), t clipped to [−1, 1]. Never differentiated
+    directly (`series` has its own derivative rule), so the endpoints are no trouble."""
+    return jnp.cos(jnp.arange(n) * jnp.arccos(jnp.clip(t, -1.0, 1.0)))
 
 
 def basis_matrix(z: np.ndarray, n: int) -> np.ndarray:
@@ -28,8 +25,41 @@ def basis_matrix(z: np.ndarray, n: int) -> np.ndarray:
     return np.cos(np.outer(np.arccos(np.clip(z, -1, 1)), np.arange(n)))
 
 
+def derivative_matrix(n: int) -> np.ndarray:
+    """D with (D a)_k the coefficients of d/dz Σ a_j T_j(z) (degree n − 1, padded to n)."""
+    j, k = np.meshgrid(np.arange(n), np.arange(n))
+    D = np.where((j > k) & ((j - k) % 2 == 1), 2.0 * j, 0.0)
+    D[0] /= 2
+    return D
+
+
+@jax.custom_jvp
+def series(coef: jax.Array, z: jax.Array) -> jax.Array:
+    """Σ_α c_α Π_i T_{α_i}(z_i) for z in [−1, 1]^d (one axis of `coef` per coordinate)."""
+    out = coef
+    for i in reversed(range(coef.ndim)):
+        out = out @ basis(z[i], coef.shape[i])
+    return out
+
+
+@series.defjvp
+def _series_jvp(primals, tangents):
+    """Derivatives in z are series of differentiated coefficients: nested JVPs (second
+    derivatives, curvatures) stay a handful of series evaluations, never a JVP through the
+    recurrence."""
+    coef, z = primals
+    dcoef, dz = tangents
+    out = series(coef, z) if coef.ndim else coef
+    dout = series(dcoef, z) if coef.ndim else dcoef
+    for i in range(coef.ndim):
+        D = jnp.asarray(derivative_matrix(coef.shape[i]), coef.dtype)
+        dcoef_i = jnp.moveaxis(jnp.tensordot(D, coef, axes=([1], [i])), 0, i)
+        dout = dout + series(dcoef_i, z) * dz[i]
+    return out, dout
+
+
 class Chebyshev(eqx.Module):
-    """u(x) = Σ c_k T_k(z) with z the affine map of the box [lo, hi] onto [−1, 1]^d, one axis of
+    """u(x) = Σ c_α T_α(z) with z the affine map of the box [lo, hi] onto [−1, 1]^d, one axis of
     `coef` per state (a 0-d `coef` is a scalar unknown). `lo`, `hi` are arrays, so a box edge
     (a free boundary) may itself be an unknown that derivatives flow through."""
 
@@ -38,18 +68,9 @@ class Chebyshev(eqx.Module):
     hi: jax.Array
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        out = self.coef
-        if out.ndim == 0:
-            return out
-        z = (2 * x - (self.lo + self.hi)) / (self.hi - self.lo)
-        for i in reversed(range(out.ndim)):
-            out = out @ basis(z[i], out.shape[i])
-        return out
-
-    def reference(self, x: np.ndarray) -> np.ndarray:
-        """Points of the box mapped to [−1, 1]^d."""
-        lo, hi = np.asarray(self.lo), np.asarray(self.hi)
-        return (2 * np.asarray(x) - (lo + hi)) / (hi - lo)
+        if self.coef.ndim == 0:
+            return self.coef
+        return series(self.coef, (2 * x - (self.lo + self.hi)) / (self.hi - self.lo))
 
 
 def box_nodes(lo, hi, n: int) -> np.ndarray:

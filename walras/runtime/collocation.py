@@ -1,17 +1,22 @@
 """The collocation solver: Chebyshev expansions of the unknowns, residuals at Gauss-Chebyshev
-nodes, Levenberg-Marquardt (Gauss-Newton with damping as the line search) on the residual vector.
+nodes, Levenberg-Marquardt (Gauss-Newton, with damping trials as the line search) on the residual
+vector.
 
-Complementarity is exact. A first solve uses the semismooth residual min(a, b); when that shows
-one switch of the active set along the state of a one-state model, the domain is split at the
-switching point s, which becomes an unknown: on each side the binding part of the complementarity
-is imposed as an equation, each unknown gets its own expansion per side, and continuity at s
-(plus smooth pasting for second-order unknowns) fixes s. Evidence of convergence (the residual
-sup-norm on a fine grid off the nodes, the decay of the coefficients) goes into the results.
+Complementarity is exact. In a one-state model the domain is cut in two pieces, each with its own
+expansion of every unknown, joined by continuity (and smooth pasting for unknowns that enter to
+second order). A first solve imposes the semismooth min(a, b) = 0 with the cut pinned at the
+middle; it shows where the variable sits at its bound. When the active set switches once, the cut
+moves there and becomes an unknown, and on each side the binding part of the complementarity is
+imposed as an equation: the free boundary is then located to the accuracy of the expansions.
+Evidence of convergence (the residual sup-norm on a fine grid off the nodes, the decay of the
+coefficients) goes into the results.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import equinox as eqx
@@ -28,12 +33,15 @@ from . import chebyshev as cheb
 from .least_squares import levenberg_marquardt
 from .results import Solution
 
-MAX_COEFFICIENTS = 4096   # per unknown: caps the degree of 2- and 3-state expansions
-FINE_POINTS = 20_000      # evidence grid size (all pieces together)
+MAX_COEFFICIENTS = 4096   # per unknown and piece: caps the degree of 2- and 3-state expansions
+FINE_POINTS = 4000        # evidence grid, per piece
+PIN = 1e3                 # weight of the row that holds the cut in place during the first solve
+SMALLEST_RUN = 0.02       # active-set runs shorter than this share of the domain are wiggles
+MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
 
 
 class Piecewise(eqx.Module):
-    """Expansions on [lo, s] and [s, hi] of the first argument, joined at the free boundary s."""
+    """Expansions on [lo, s] and [s, hi] of the first argument, joined at s."""
 
     left: cheb.Chebyshev
     right: cheb.Chebyshev
@@ -43,138 +51,213 @@ class Piecewise(eqx.Module):
         return jnp.where(x[0] < self.at, self.left(x), self.right(x))
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What one Newton solve imposes: the degree, whether the first state is split in two at an
-    unknown point, and for each piece, how each complementarity is imposed ("a" = 0, "b" = 0, or
-    the semismooth "min")."""
+class Plan(eqx.Module):
+    """What a Newton solve imposes, as data (so every stage reuses one compiled function):
+    `mode[p, c]` one-hot over MODES for complementarity c on piece p; `pin` = (weight, τ₀) holds
+    the cut at τ₀."""
 
-    degree: int
-    split: bool
-    modes: tuple[Mapping[str, str], ...]
+    mode: jax.Array
+    pin: jax.Array
 
 
 class _Problem:
-    """The residual vector of a plan as a pure function of a flat coefficient vector."""
+    """The residual vector of a model's collocation system as a pure function of a flat
+    coefficient vector θ, the parameters and a `Plan`."""
 
-    def __init__(self, compiled: Compiled, plan: Plan):
+    def __init__(self, compiled: Compiled, degree: int, pieces: int):
         m = compiled.model
-        self.compiled, self.plan = compiled, plan
-        self.n = plan.degree + 1
+        self.compiled, self.degree, self.n, self.pieces = compiled, degree, degree + 1, pieces
+        self.d = len(m.states)
         self.lo = np.array([s.lo for s in m.states])
         self.hi = np.array([s.hi for s in m.states])
         self.args = {u.name: [compiled.states.index(a) for a in u.args] for u in m.unknowns}
+        self.comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
         self.second_order = _second_order(compiled)
         self.weights = dict(m.weights)
-        self.pieces = 2 if plan.split else 1
-        template = {"coef": [{u: jnp.zeros((self.n,) * len(a)) for u, a in self.args.items() if a}
-                             for _ in range(self.pieces)],
+        template = {"coef": {u: jnp.zeros((pieces,) + (self.n,) * len(a))
+                             for u, a in self.args.items() if a},
                     "scalar": {u: jnp.zeros(()) for u, a in self.args.items() if not a},
-                    "tau": jnp.zeros(()) if plan.split else None}
-        self.size, self.unravel = ravel_pytree(template)[0].size, ravel_pytree(template)[1]
-        z = cheb.nodes(self.n)
-        self.reference = cheb.box_nodes(-np.ones(len(self.lo)), np.ones(len(self.lo)), self.n)
-        self.faces = {b.name: _face_nodes(len(self.lo), compiled.states.index(b.state), z)
+                    "tau": jnp.zeros(()) if pieces > 1 else None}
+        flat, self.unravel = ravel_pytree(template)
+        self.size = flat.size
+        unit = (-np.ones(self.d), np.ones(self.d))
+        self.reference = cheb.box_nodes(*unit, self.n)
+        per_axis = max(8, int(FINE_POINTS ** (1 / max(self.d, 1))))
+        self.fine = _cell_centres(*unit, per_axis) if self.d else np.zeros((1, 0))
+        self.faces = {b.name: _face(self.reference, compiled.states.index(b.state))
                       for b in compiled.system.boundaries}
+        self.fine_faces = {b.name: _face(self.fine, compiled.states.index(b.state))
+                           for b in compiled.system.boundaries}
+        # a face of the cut state belongs to the first or the last piece only
+        self.owner = np.ones((pieces, len(self.faces)), bool)
+        for j, b in enumerate(compiled.system.boundaries):
+            if pieces > 1 and b.state == compiled.states[0]:
+                self.owner[:, j] = np.arange(pieces) == (0 if b.at == self.lo[0] else pieces - 1)
+        self.evaluate = jax.jit(self._evaluate)
 
-    # -- the approximants -------------------------------------------------------------------
-    def boxes(self, tree) -> list[tuple[jax.Array, jax.Array]]:
+    # -- approximants ------------------------------------------------------------------------
+    def boxes(self, tree) -> tuple[jax.Array, jax.Array]:
+        """(pieces, d) lower and upper corners; the cut is s = lo + (hi − lo)·sigmoid(τ)."""
         lo, hi = jnp.asarray(self.lo), jnp.asarray(self.hi)
-        if not self.plan.split:
-            return [(lo, hi)]
+        if self.pieces == 1:
+            return lo[None], hi[None]
         s = lo[0] + (hi[0] - lo[0]) * jax.nn.sigmoid(tree["tau"])
-        return [(lo, hi.at[0].set(s)), (lo.at[0].set(s), hi)]
+        return jnp.stack([lo, lo.at[0].set(s)]), jnp.stack([hi.at[0].set(s), hi])
 
-    def piece_fields(self, tree) -> list[dict[str, cheb.Chebyshev]]:
-        out = []
-        for coefs, (lo, hi) in zip(tree["coef"], self.boxes(tree)):
-            fields = {u: cheb.Chebyshev(c, lo[jnp.asarray(self.args[u])], hi[jnp.asarray(self.args[u])])
-                      for u, c in coefs.items()}
-            fields.update({u: cheb.Chebyshev(c, jnp.zeros(0), jnp.zeros(0))
-                           for u, c in tree["scalar"].items()})
-            out.append(fields)
-        return out
+    def piece_fields(self, coef, scalar, lo, hi) -> dict[str, cheb.Chebyshev]:
+        """The expansions of one piece (coef without the piece axis)."""
+        fields = {u: cheb.Chebyshev(c, lo[jnp.asarray(self.args[u], int)],
+                                    hi[jnp.asarray(self.args[u], int)]) for u, c in coef.items()}
+        fields.update({u: cheb.Chebyshev(c, jnp.zeros(0), jnp.zeros(0)) for u, c in scalar.items()})
+        return fields
+
+    def pieces_of(self, tree) -> list[dict[str, cheb.Chebyshev]]:
+        lo, hi = self.boxes(tree)
+        return [self.piece_fields({u: c[p] for u, c in tree["coef"].items()}, tree["scalar"],
+                                  lo[p], hi[p]) for p in range(self.pieces)]
 
     def fields(self, theta) -> dict:
         """The solution's approximants: one expansion per unknown, or a `Piecewise` pair."""
         tree = self.unravel(theta)
-        pieces = self.piece_fields(tree)
-        if not self.plan.split:
+        pieces = self.pieces_of(tree)
+        if self.pieces == 1:
             return pieces[0]
-        s = self.boxes(tree)[0][1][0]
-        return {u: Piecewise(pieces[0][u], pieces[1][u], s) if u in tree["coef"][0] else pieces[0][u]
+        s = self.boxes(tree)[1][0, 0]
+        return {u: Piecewise(pieces[0][u], pieces[1][u], s) if u in tree["coef"] else pieces[0][u]
                 for u in self.args}
 
-    def switch(self, theta) -> float | None:
+    def cut(self, theta) -> float | None:
+        return float(self.boxes(self.unravel(theta))[1][0, 0]) if self.pieces > 1 else None
+
+    # -- residuals ---------------------------------------------------------------------------
+    def raw(self, fields, params, x) -> dict[str, jax.Array]:
+        """Residuals by equation at points x; a complementarity gives (a, b) as its last axis."""
+        return self.compiled.residuals(fields, params, x,
+                                       complementarity=lambda a, b: jnp.stack([a, b]))
+
+    def imposed(self, raw: Mapping[str, jax.Array], mode) -> dict[str, jax.Array]:
+        """Each complementarity as `mode[c]` (one-hot over MODES) says."""
+        out = dict(raw)
+        for c, name in enumerate(self.comps):
+            a, b = raw[name][..., 0], raw[name][..., 1]
+            out[name] = mode[c, 0] * a + mode[c, 1] * b + mode[c, 2] * jnp.minimum(a, b)
+        return out
+
+    def _piece_rows(self, coef, scalar, lo, hi, mode, owner, params, points, faces):
+        """Interior and boundary residuals of one piece at reference points mapped into it."""
+        fields = self.piece_fields(coef, scalar, lo, hi)
+        x = lo + (hi - lo) * (points + 1) / 2
+        interior = self.imposed(self.raw(fields, params, x), mode)
+        boundary = {}
+        for j, b in enumerate(self.compiled.system.boundaries):
+            xb = lo + (hi - lo) * (faces[b.name] + 1) / 2
+            r = self.compiled.boundary_residuals(fields, params, {b.name: xb}, only=b.name)[b.name]
+            boundary[b.name] = jnp.where(owner[j], r, 0.0)
+        return interior, boundary
+
+    def _over_pieces(self, tree, params, plan: Plan, points, faces):
+        lo, hi = self.boxes(tree)
+        return jax.vmap(self._piece_rows, in_axes=(0, None, 0, 0, 0, 0, None, None, None))(
+            tree["coef"], tree["scalar"], lo, hi, plan.mode, jnp.asarray(self.owner), params,
+            jnp.asarray(points), {k: jnp.asarray(v) for k, v in faces.items()})
+
+    def residual(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
         tree = self.unravel(theta)
-        return float(self.boxes(tree)[0][1][0]) if self.plan.split else None
+        interior, boundary = self._over_pieces(tree, params, plan, self.reference, self.faces)
+        n, nb = self.reference.shape[0], {k: v.shape[0] for k, v in self.faces.items()}
+        rows = [jnp.sqrt(self.weights.get(k, 1.0) / n) * r for k, r in interior.items()]
+        rows += [jnp.sqrt(self.weights.get(k, self.weights.get("boundary", 1.0)) / nb[k]) * r
+                 for k, r in boundary.items()]
+        if self.pieces > 1:
+            rows.append(self.junction(tree))
+            rows.append(plan.pin[0] * (tree["tau"] - plan.pin[1]))
+        return jnp.concatenate([jnp.ravel(r) for r in rows])
 
-    # -- the residual vector ----------------------------------------------------------------
-    def residual(self, theta: jax.Array, params: Mapping[str, jax.Array]) -> jax.Array:
-        tree = self.unravel(theta)
+    def junction(self, tree) -> jax.Array:
+        """Continuity of each unknown at the cut, and of its slope when it enters to second order."""
+        left, right = self.pieces_of(tree)
+        s = self.boxes(tree)[1][0, 0]
         rows = []
-        boxes, pieces = self.boxes(tree), self.piece_fields(tree)
-        for p, (fields, (lo, hi)) in enumerate(zip(pieces, boxes)):
-            x = lo + (hi - lo) * (jnp.asarray(self.reference) + 1) / 2
-            for name, r in self.interior(fields, params, x, self.plan.modes[p]).items():
-                rows.append(jnp.sqrt(self.weights.get(name, 1.0) / x.shape[0]) * r)
-            for b in self.compiled.system.boundaries:
-                at_lo = b.at == self.lo[self.compiled.states.index(b.state)]
-                if self.plan.split and b.state == self.compiled.states[0] and at_lo != (p == 0):
-                    continue
-                xb = lo + (hi - lo) * (jnp.asarray(self.faces[b.name]) + 1) / 2
-                r = self.compiled.boundary_residuals(fields, params, {b.name: xb}, only=b.name)[b.name]
-                rows.append(jnp.sqrt(self.weights.get(b.name, self.weights.get("boundary", 1.0))
-                                     / xb.shape[0]) * r)
-        if self.plan.split:
-            rows.append(self.junction(pieces, boxes[0][1][0]))
-        return jnp.concatenate([r.ravel() for r in rows])
-
-    def interior(self, fields, params, x, modes: Mapping[str, str]) -> dict[str, jax.Array]:
-        """Residuals by equation, each complementarity imposed as `modes` says."""
-        res = self.compiled.residuals(fields, params, x, complementarity=lambda a, b: jnp.stack([a, b]))
-        for name, mode in modes.items():
-            a, b = res[name][:, 0], res[name][:, 1]
-            res[name] = a if mode == "a" else b if mode == "b" else jnp.minimum(a, b)
-        return res
-
-    def junction(self, pieces, s) -> jax.Array:
-        """Continuity of each unknown at s, and of its slope when it enters to second order."""
-        rows = []
-        for u, args in self.args.items():
-            if not args:
-                continue
-            left, right = pieces[0][u], pieces[1][u]
-            x = jnp.zeros(len(args)).at[0].set(s)
-            rows.append(left(x) - right(x))
+        for u in tree["coef"]:
+            x = jnp.zeros(len(self.args[u])).at[0].set(s)
+            rows.append(left[u](x) - right[u](x))
             if u in self.second_order:
-                e = jnp.zeros(len(args)).at[0].set(1.0)
-                rows.append(jax.jvp(left, (x,), (e,))[1] - jax.jvp(right, (x,), (e,))[1])
+                e = jnp.zeros_like(x).at[0].set(1.0)
+                rows.append(jax.jvp(left[u], (x,), (e,))[1] - jax.jvp(right[u], (x,), (e,))[1])
         return jnp.stack(rows)
 
-    # -- starting values --------------------------------------------------------------------
-    def start(self, guess: Callable[[str, np.ndarray], np.ndarray], switch: float | None) -> jax.Array:
-        """θ interpolating `guess(unknown, points)` on each piece (split at `switch`)."""
+    def jacobian(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
+        """Forward mode in the coefficients; a central difference in τ (forward mode through the
+        moving nodes would differentiate the whole system in the state once more)."""
+        if self.pieces == 1:
+            return jax.jacfwd(self.residual)(theta, params, plan)
+        c, tau = theta[:-1], theta[-1:]
+        J = jax.jacfwd(lambda c: self.residual(jnp.concatenate([c, tau]), params, plan))(c)
+        h = 1e-5
+        column = (self.residual(theta.at[-1].add(h), params, plan)
+                  - self.residual(theta.at[-1].add(-h), params, plan)) / (2 * h)
+        return jnp.concatenate([J, column[:, None]], axis=1)
+
+    def _evaluate(self, theta, params):
+        """On the fine grid of each piece: raw interior residuals (pieces, points[, 2]), the
+        unknowns (pieces, points) and the boundary residuals."""
+        tree = self.unravel(theta)
+        plan = self.plan({c: "min" for c in self.comps})
+        lo, hi = self.boxes(tree)
+
+        def piece(coef, lo, hi):
+            fields = self.piece_fields(coef, tree["scalar"], lo, hi)
+            x = lo + (hi - lo) * (jnp.asarray(self.fine) + 1) / 2
+            values = {u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)]) for u, f in fields.items()}
+            return self.raw(fields, params, x), values
+
+        raw, values = jax.vmap(piece)(tree["coef"], lo, hi)
+        _, boundary = self._over_pieces(tree, params, plan, self.fine, self.fine_faces)
+        return raw, values, boundary, lo, hi
+
+    # -- plans and starting values -----------------------------------------------------------
+    def plan(self, *modes: Mapping[str, str], pin: float = 0.0, tau: float = 0.0) -> Plan:
+        """A plan from each piece's modes (one mapping for all pieces, or one per piece)."""
+        modes = modes * self.pieces if len(modes) == 1 else modes
+        mode = np.zeros((self.pieces, len(self.comps), len(MODES)))
+        for p, m in enumerate(modes):
+            for c, name in enumerate(self.comps):
+                mode[p, c, MODES.index(m[name])] = 1.0
+        return Plan(jnp.asarray(mode), jnp.asarray([pin, tau]))
+
+    def start(self, guess: Callable[[str, np.ndarray], np.ndarray], cut: float | None = None):
+        """θ interpolating `guess(unknown, points)` on each piece, with the cut at `cut`."""
         tree = self.unravel(jnp.zeros(self.size))
-        if self.plan.split:
-            t = (switch - self.lo[0]) / (self.hi[0] - self.lo[0])
-            tree["tau"] = jnp.log(t / (1 - t))
-        for coefs, (lo, hi) in zip(tree["coef"], self.boxes(tree)):
-            for u in coefs:
-                idx = self.args[u]
-                lo_u, hi_u = np.asarray(lo)[idx], np.asarray(hi)[idx]
-                coefs[u] = jnp.asarray(cheb.interpolate(lambda y: guess(u, y), lo_u, hi_u, self.n))
+        if self.pieces > 1:
+            tree["tau"] = jnp.asarray(self.tau(cut))
+        lo, hi = (np.asarray(v) for v in self.boxes(tree))
+        for u in tree["coef"]:
+            idx = self.args[u]
+            tree["coef"][u] = jnp.stack([cheb.interpolate(lambda y: guess(u, y), lo[p, idx],
+                                                          hi[p, idx], self.n)
+                                         for p in range(self.pieces)])
         for u in tree["scalar"]:
             tree["scalar"][u] = jnp.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
         return ravel_pytree(tree)[0]
 
+    def tau(self, cut: float | None) -> float:
+        t = 0.5 if cut is None else (cut - self.lo[0]) / (self.hi[0] - self.lo[0])
+        return float(np.log(t / (1 - t)))
 
-def _face_nodes(d: int, axis: int, z: np.ndarray) -> np.ndarray:
-    """Reference points of a face normal to `axis` (that coordinate is set by the compiler)."""
-    if d == 1:
+
+def _cell_centres(lo, hi, per_axis: int) -> np.ndarray:
+    """Cell centres of a box, per_axis along each state: between the nodes, off the edges."""
+    axes = [a + (b - a) * (np.arange(per_axis) + 0.5) / per_axis for a, b in zip(lo, hi)]
+    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], -1)
+
+
+def _face(points: np.ndarray, axis: int) -> np.ndarray:
+    """The distinct projections of reference points onto a face normal to `axis` (the compiler
+    sets that coordinate)."""
+    if points.shape[1] == 1:
         return np.zeros((1, 1))
-    others = cheb.box_nodes(-np.ones(d - 1), np.ones(d - 1), len(z))
-    return np.insert(others, axis, 0.0, axis=1)
+    face = np.unique(np.delete(points, axis, axis=1), axis=0)
+    return np.insert(face, axis, 0.0, axis=1)
 
 
 def _second_order(compiled: Compiled) -> set[str]:
@@ -189,88 +272,93 @@ def _second_order(compiled: Compiled) -> set[str]:
 # -- evidence ---------------------------------------------------------------------------------
 @dataclass
 class Evidence:
-    """Residuals off the nodes: sup-norm, where it is largest and mean square, by equation."""
+    """Residuals on the fine grid off the nodes, by equation (complementarity as min(a, b), so a
+    sign violation shows): sup-norm, where it is largest, mean square."""
 
     sup: dict[str, float]
     where: dict[str, np.ndarray]
     mean_square: dict[str, float]
+    binds: np.ndarray          # (points, complementarities): the variable is at its bound (b < a)
+    x: np.ndarray              # the fine points, (points, states)
+    violations: list[str]      # unknowns outside their declared bounds
 
     @property
     def worst(self) -> str:
-        return max(self.sup, key=lambda k: self.sup[k] if np.isfinite(self.sup[k]) else np.inf)
+        return max(self.sup, key=lambda k: self.sup[k])
 
     @property
     def total(self) -> float:
-        values = np.array(list(self.sup.values()))
-        return float(np.max(np.where(np.isfinite(values), values, np.inf))) if values.size else 0.0
+        return max(self.sup.values(), default=0.0)
 
-
-def _fine_points(lo, hi, per_axis: int) -> np.ndarray:
-    """Cell centres of a box, per_axis along each state: between the nodes, never on them."""
-    axes = [a + (b - a) * (np.arange(per_axis) + 0.5) / per_axis for a, b in zip(lo, hi)]
-    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], -1)
+    @property
+    def ok(self) -> bool:
+        return bool(np.isfinite(self.total)) and not self.violations
 
 
 def evidence(problem: _Problem, theta, params) -> Evidence:
-    """Every equation (complementarity as min(a, b), so a sign violation shows) and boundary
-    condition on a fine grid of each piece."""
-    tree = problem.unravel(theta)
-    d = len(problem.lo)
-    per_axis = max(8, int((FINE_POINTS / problem.pieces) ** (1 / max(d, 1))))
-    modes = {r.name: "min" for r in problem.compiled.system.residuals if r.is_complementarity}
-    found: dict[str, list] = {}
-    run = eqx.filter_jit(problem.interior)
-    for fields, (lo, hi) in zip(problem.piece_fields(tree), problem.boxes(tree)):
-        x = _fine_points(np.asarray(lo), np.asarray(hi), per_axis) if d else np.zeros((1, 0))
-        for name, r in run(fields, params, jnp.asarray(x), modes).items():
-            found.setdefault(name, []).append((np.asarray(r), x))
-    fields = problem.fields(theta)
-    for b in problem.compiled.system.boundaries:
-        i = problem.compiled.states.index(b.state)
-        xb = _fine_points(np.delete(problem.lo, i), np.delete(problem.hi, i), per_axis) if d > 1 \
-            else np.zeros((1, 0))
-        xb = np.insert(xb, i, b.at, axis=1)
-        r = eqx.filter_jit(problem.compiled.boundary_residuals)(fields, params, {b.name: xb})
-        found[b.name] = [(np.asarray(r[b.name]), xb)]
+    raw, values, boundary, lo, hi = problem.evaluate(theta, params)
+    lo, hi = np.asarray(lo)[:, None], np.asarray(hi)[:, None]
+    x = (lo + (hi - lo) * (problem.fine + 1) / 2).reshape(-1, problem.d)
+    found, binds = {}, []
+    for name, r in raw.items():
+        r = np.asarray(r)
+        if name in problem.comps:
+            binds.append((r[..., 1] < r[..., 0]).ravel())
+            r = np.minimum(r[..., 0], r[..., 1])
+        found[name] = (r.ravel(), x)
+    owner = problem.owner.argmax(axis=0)
+    for j, (name, r) in enumerate(boundary.items()):
+        p = owner[j]
+        xb = np.asarray(lo[p] + (hi[p] - lo[p]) * (problem.fine_faces[name] + 1) / 2)
+        found[name] = (np.asarray(r)[p].ravel(), xb)
     sup, where, ms = {}, {}, {}
-    for name, parts in found.items():
-        r = np.concatenate([p[0] for p in parts])
-        x = np.concatenate([p[1] for p in parts])
+    for name, (r, pts) in found.items():
         bad = np.where(np.isfinite(r), np.abs(r), np.inf)
         k = int(np.argmax(bad))
-        sup[name], where[name], ms[name] = float(bad[k]), x[k], float(np.mean(r * r))
-    return Evidence(sup, where, ms)
+        sup[name], where[name], ms[name] = float(bad[k]), pts[k], float(np.mean(r * r))
+    binds = np.stack(binds, -1) if binds else np.zeros((len(x), 0), bool)
+    return Evidence(sup, where, ms, binds, x, _violations(problem, values, x))
+
+
+def _violations(problem: _Problem, values, x) -> list[str]:
+    """Unknowns that leave their declared bounds on the fine grid (a bound is not imposed on an
+    expansion, so this is how an impossible equilibrium shows)."""
+    out = []
+    for u in problem.compiled.model.unknowns:
+        v = np.asarray(values[u.name]).ravel()
+        for bound, bad in ((u.lo, v <= u.lo if u.lo is not None else None),
+                           (u.hi, v >= u.hi if u.hi is not None else None)):
+            if bad is not None and bad.any():
+                k = int(np.argmax(bad))
+                at = ", ".join(f"{s} = {c:.4g}" for s, c in zip(problem.compiled.states, x[k]))
+                out.append(f"{u.name} = {v[k]:.4g} breaks its bound {bound:g}"
+                           + (f" at {at}" if at else ""))
+    return out
 
 
 def decays(problem: _Problem, theta) -> dict[str, np.ndarray]:
     """Coefficient decay of each unknown with states, one row per piece."""
-    tree = problem.unravel(theta)
-    return {u: np.stack([cheb.decay(np.asarray(c[u])) for c in tree["coef"]]) for u in tree["coef"][0]}
+    coef = problem.unravel(theta)["coef"]
+    return {u: np.stack([cheb.decay(np.asarray(c[p])) for p in range(problem.pieces)])
+            for u, c in coef.items()}
 
 
-# -- the solve --------------------------------------------------------------------------------
-def active_segments(problem: _Problem, theta, params, smallest: float = 0.02) -> list[tuple]:
-    """Along the (single) state on a fine grid: for each complementarity, whether its variable is
-    at its bound (b < a). Returns runs (start, end, pattern); runs shorter than `smallest` of the
-    domain (wiggles of a polynomial that cannot follow the kink) merge into their neighbours."""
-    comps = [r.name for r in problem.compiled.system.residuals if r.is_complementarity]
-    x = _fine_points(problem.lo, problem.hi, 2000)
-    fields = problem.fields(theta)
-    parts = eqx.filter_jit(problem.compiled.complementarity_parts)(fields, params, jnp.asarray(x))
-    binds = np.stack([np.asarray(parts[c][1]) < np.asarray(parts[c][0]) for c in comps], -1)
-    x = x[:, 0]
-    runs = []
-    for i, row in enumerate(binds):
+def active_runs(ev: Evidence, width: float) -> list[list]:
+    """Runs [start, end, pattern] of the active set along the (single) state, in order; runs
+    shorter than SMALLEST_RUN of the domain (wiggles of an expansion that cannot follow a kink)
+    merge into a neighbour."""
+    order = np.argsort(ev.x[:, 0])
+    runs: list[list] = []
+    for x, row in zip(ev.x[order, 0], ev.binds[order]):
         if runs and runs[-1][2] == tuple(row):
-            runs[-1][1] = x[i]
+            runs[-1][1] = x
         else:
-            runs.append([x[i], x[i], tuple(row)])
-    width = problem.hi[0] - problem.lo[0]
+            runs.append([x, x, tuple(row)])
     while len(runs) > 1:
         k = min(range(len(runs)), key=lambda j: runs[j][1] - runs[j][0])
-        if runs[k][1] - runs[k][0] >= smallest * width:
+        if runs[k][1] - runs[k][0] >= SMALLEST_RUN * width:
             break
-        j = k - 1 if k > 0 else 1                     # the neighbour that absorbs run k
+        j = k - 1 if k > 0 else 1
         runs[j][0], runs[j][1] = min(runs[j][0], runs[k][0]), max(runs[j][1], runs[k][1])
         del runs[k]
         merged = [runs[0]]
@@ -280,28 +368,10 @@ def active_segments(problem: _Problem, theta, params, smallest: float = 0.02) ->
             else:
                 merged.append(r)
         runs = merged
-    return [tuple(r) for r in runs]
+    return runs
 
 
-def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
-    return {c: ("b" if bind else "a") for c, bind in zip(comps, binds)}
-
-
-@dataclass
-class Stage:
-    problem: _Problem
-    theta: jax.Array
-    history: list[float]
-    iterations: int
-
-
-def newton(compiled: Compiled, plan: Plan, params, guess, switch=None, iterations=50) -> Stage:
-    problem = _Problem(compiled, plan)
-    theta = problem.start(guess, switch)
-    result = levenberg_marquardt(problem.residual, theta, args=(params,), iterations=iterations)
-    return Stage(problem, result.theta, [2 * h for h in result.history], result.iterations)
-
-
+# -- the solve --------------------------------------------------------------------------------
 def constant_guess(compiled: Compiled, params) -> Callable[[str, np.ndarray], np.ndarray]:
     """A constant strictly inside each unknown's bounds (and its complementarity bound)."""
     clamps = compiled.system.clamps(params)
@@ -315,21 +385,28 @@ def constant_guess(compiled: Compiled, params) -> Callable[[str, np.ndarray], np
     return lambda u, y: np.full(len(y), values[u])
 
 
-def fields_guess(fields: Mapping, params, compiled: Compiled) -> Callable:
-    """A guess from callables (a previous solution's fields) evaluated at points."""
-    run = eqx.filter_jit(compiled.outputs)
-    cache = {}
+@eqx.filter_jit
+def _values(field: Callable, y: jax.Array) -> jax.Array:
+    return jax.vmap(field)(y)
 
-    def guess(u, y):
-        full = np.zeros((len(y), len(compiled.states)))
-        idx = [compiled.states.index(a) for a in next(v for v in compiled.model.unknowns
-                                                       if v.name == u).args]
-        full[:, idx] = y
-        key = full.tobytes()
-        if key not in cache:
-            cache[key] = run(fields, params, jnp.asarray(full))
-        return np.asarray(cache[key][u])
-    return guess
+
+def fields_guess(fields: Mapping[str, Callable]) -> Callable[[str, np.ndarray], np.ndarray]:
+    """A guess from approximants (a previous solution's `fields`): unknown, points -> values."""
+    return lambda u, y: np.asarray(_values(fields[u], jnp.asarray(y, jnp.float64)))
+
+
+_PROBLEMS: dict[tuple, _Problem] = {}
+
+
+def problem_for(compiled: Compiled, degree: int, pieces: int) -> _Problem:
+    """One `_Problem` per compiled model and shape, so repeated solves (continuation steps, new
+    parameters) reuse its traced and compiled functions."""
+    key = (id(compiled), degree, pieces)
+    if key not in _PROBLEMS or _PROBLEMS[key].compiled is not compiled:
+        if len(_PROBLEMS) >= 8:
+            _PROBLEMS.pop(next(iter(_PROBLEMS)))
+        _PROBLEMS[key] = _Problem(compiled, degree, pieces)
+    return _PROBLEMS[key]
 
 
 def degree_for(compiled: Compiled, degree: int) -> int:
@@ -338,89 +415,125 @@ def degree_for(compiled: Compiled, degree: int) -> int:
     return max(1, min(degree, int(round(MAX_COEFFICIENTS ** (1 / d))) - 1))
 
 
+def persistent_cache() -> None:
+    """Keep compiled XLA programs on disk between processes (unless a cache is already set):
+    tracing stays, compiling goes. $WALRAS_CACHE, else ~/.cache/walras/jax."""
+    if jax.config.jax_compilation_cache_dir:
+        return
+    path = Path(os.environ.get("WALRAS_CACHE", Path.home() / ".cache" / "walras" / "jax"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
 def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None, *,
-          quiet: bool = False, guess: Callable | Mapping | None = None,
-          log: Callable[[str], None] = print) -> Solution:
+          quiet: bool = False, guess: Mapping[str, Callable] | Callable | None = None) -> Solution:
     """Solve a compiled model by Chebyshev collocation. See `walras.solve` for the public entry.
 
-    `guess` is a previous solution's fields (continuation) or a function (unknown, points) -> values."""
+    `guess`: a previous solution's `fields` (continuation), or a function (unknown, points of its
+    states) -> values; by default a constant inside each unknown's bounds."""
+    persistent_cache()
     params = dict(compiled.params if params is None else params)
     p = {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
-    comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
-    degree = degree_for(compiled, settings.degree)
     if guess is None:
         guess = constant_guess(compiled, params)
     elif isinstance(guess, Mapping):
-        guess = fields_guess(guess, p, compiled)
+        guess = fields_guess(guess)
+    comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
+    pieces = 2 if comps and len(compiled.states) == 1 else 1
+    problem = problem_for(compiled, degree_for(compiled, settings.degree), pieces)
+    semismooth = {c: "min" for c in comps}
+    plan = problem.plan(semismooth, pin=PIN, tau=problem.tau(None))
+    theta, history, iterations, free = problem.start(guess), [], 0, False
+    notes: list[str] = []
+    for stage in range(2):
+        rough = stage == 0 and pieces > 1   # the first solve only finds the active set
+        result = levenberg_marquardt(problem.residual, theta, jacobian=problem.jacobian,
+                                     args=(p, plan), iterations=settings.iterations,
+                                     ftol=1e-3 if rough else 1e-14)
+        theta = result.theta
+        history += [2 * h for h in result.history]
+        iterations += result.iterations
+        ev = evidence(problem, theta, p)
+        if stage or pieces == 1:
+            break
+        runs = active_runs(ev, problem.hi[0] - problem.lo[0])
+        if len(runs) > 2:
+            notes.append(f"the active set switches {len(runs) - 1} times; region splitting "
+                         f"handles one switch, so the complementarity stays semismooth")
+            break
+        if len(runs) == 1:     # the same equations everywhere: keep the cut where it is
+            plan = problem.plan(_modes(comps, runs[0][2]), pin=PIN, tau=problem.tau(None))
+        else:                  # the cut moves to the switch and is free
+            cut, free = 0.5 * (runs[0][1] + runs[1][0]), True
+            plan = problem.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
+            theta = problem.start(fields_guess(problem.fields(theta)), cut)
+    cut = problem.cut(theta) if free else None
+    return _solution(problem, theta, ev, settings, params, history, iterations, notes, cut)
 
-    stage = newton(compiled, Plan(degree, False, ({c: "min" for c in comps},)), p, guess,
-                   iterations=settings.iterations)
-    history, iterations, notes = list(stage.history), stage.iterations, []
-    if comps and len(compiled.states) == 1:
-        runs = active_segments(stage.problem, stage.theta, p)
-        previous = fields_guess(stage.problem.fields(stage.theta), p, compiled)
-        if len(runs) == 1:
-            plan, switch = Plan(degree, False, (_modes(comps, runs[0][2]),)), None
-        elif len(runs) == 2:
-            plan = Plan(degree, True, (_modes(comps, runs[0][2]), _modes(comps, runs[1][2])))
-            switch = 0.5 * (runs[0][1] + runs[1][0])
-        else:
-            plan, switch = None, None
-            notes.append(f"the active set switches {len(runs) - 1} times; region splitting handles "
-                         f"one switch, so the complementarity stays semismooth (min(a, b))")
-        if plan is not None:
-            stage = newton(compiled, plan, p, previous, switch, iterations=settings.iterations)
-            history += stage.history
-            iterations += stage.iterations
-    return _solution(compiled, settings, params, p, stage, history, iterations, notes)
+
+def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
+    return {c: ("b" if bind else "a") for c, bind in zip(comps, binds)}
 
 
-def _solution(compiled, settings, params, p, stage: Stage, history, iterations, notes) -> Solution:
-    problem, theta = stage.problem, stage.theta
-    ev = evidence(problem, theta, p)
+def _solution(problem: _Problem, theta, ev: Evidence, settings: Settings, params, history,
+              iterations: int, notes: list[str], cut: float | None) -> Solution:
+    compiled = problem.compiled
     dec = decays(problem, theta)
-    switch = problem.switch(theta)
-    converged = bool(np.isfinite(ev.total) and ev.total <= settings.residual_tol)
-    message = _message(compiled, problem, ev, dec, history, iterations, converged, settings, notes,
-                       switch)
+    converged = ev.ok and ev.total <= settings.residual_tol
+    message = _message(problem, ev, dec, history, iterations, converged, settings, notes, cut)
     extra = {"residual_sup": xr.DataArray(np.array(list(ev.sup.values())), dims=["equation"],
                                           coords={"equation": list(ev.sup)},
                                           attrs={"long_name": "residual sup-norm off the nodes"}),
-             "degree": xr.DataArray(problem.plan.degree, attrs={"long_name": "Chebyshev degree"}),
+             "degree": xr.DataArray(problem.degree, attrs={"long_name": "Chebyshev degree"}),
              "iterations": xr.DataArray(iterations, attrs={"long_name": "Newton iterations"})}
     for u, rows in dec.items():
         extra[f"chebyshev_{u}"] = xr.DataArray(
             rows, dims=["piece", "chebyshev_degree"],
             attrs={"long_name": f"max |coefficient| of {u} by degree (spectral decay)"})
-    if switch is not None:
+    if cut is not None:
         extra[f"free_boundary_{compiled.states[0]}"] = xr.DataArray(
-            switch, attrs={"long_name": "switching point of the complementarity"})
+            cut, attrs={"long_name": "where the complementarity switches"})
     return Solution(compiled, problem.fields(theta), params, settings, np.asarray(history, float),
                     converged, ev.mean_square, message, extra)
 
 
-def _message(compiled, problem, ev: Evidence, dec, history, iterations, converged, settings,
-             notes, switch) -> str:
-    deg = problem.plan.degree
-    head = (f"converged: degree {deg}, {iterations} Newton iterations, residual sup-norm "
-            f"{ev.total:.2e} off the nodes" if converged else
-            f"not converged: residual sup-norm {ev.total:.2e} > {settings.residual_tol:g} off the nodes")
-    if switch is not None:
-        head += f", free boundary at {compiled.states[0]} = {switch:.10g}"
-    lines = [head] + notes
-    if not converged:
-        worst = ev.worst
-        at = ", ".join(f"{s} = {v:.4g}" for s, v in zip(compiled.states, ev.where[worst]))
-        lines.append(f"largest in '{worst}'" + (f" at {at}" if at else ""))
-        shown = history if len(history) <= 8 else history[:4] + history[-4:]
-        lines.append(f"sum of squared residuals over {iterations} iterations: "
-                     + " → ".join(f"{h:.2e}" for h in shown))
-        tails = {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
-        slow = [u for u, t in tails.items() if t > 1e-8]
-        if slow and np.isfinite(ev.total):
-            lines.append("the coefficients of " + ", ".join(slow) + f" have not decayed at degree "
-                         f"{deg} (last/first {max(tails[u] for u in slow):.1e}): raise --degree")
-        if not np.isfinite(ev.total) or (history and history[-1] > 1e-6 * max(history[0], 1)):
-            lines.append("Newton stalled: the model may have no equilibrium at these parameters; "
-                         "try a continuation from an easier parameter value or a neural start")
+def _message(problem: _Problem, ev: Evidence, dec, history, iterations, converged, settings,
+             notes, cut) -> str:
+    """What happened, and when it failed: where the residual is largest, the residual history,
+    whether the coefficients decayed, what to try."""
+    states = problem.compiled.states
+    if converged:
+        head = (f"converged: degree {problem.degree}, {iterations} Newton iterations, residual "
+                f"sup-norm {ev.total:.1e} off the nodes")
+    else:
+        head = (f"not converged: residual sup-norm {ev.total:.1e} off the nodes "
+                f"(tolerance {settings.residual_tol:g}) at degree {problem.degree}")
+    if cut is not None:
+        head += f"; free boundary at {states[0]} = {cut:.10g}"
+    lines = [head] + notes + ev.violations
+    if converged:
+        return "; ".join(lines)
+    worst = ev.worst
+    at = ", ".join(f"{s} = {v:.4g}" for s, v in zip(states, ev.where[worst]))
+    lines.append(f"largest in '{worst}'" + (f" at {at}" if at else ""))
+    shown = history if len(history) <= 8 else history[:4] + history[-4:]
+    lines.append(f"sum of squared residuals over {iterations} iterations: "
+                 + " -> ".join(f"{h:.2e}" for h in shown))
+    # residuals small at the nodes but not between them: the expansion is too coarse
+    at_nodes = float(np.sqrt(history[-1])) if history else np.inf
+    stalled = not np.isfinite(ev.total) or at_nodes > max(settings.residual_tol, 1e-2 * ev.total)
+    tails = {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
+    slow = [u for u, t in tails.items() if t > 1e-10]
+    if ev.violations:
+        lines.append("no equilibrium with these parameters satisfies the declared bounds")
+    elif stalled:
+        lines.append("Newton stalled: there may be no equilibrium at these parameters, or the start "
+                     "is too far; try a continuation from an easier parameter value")
+    elif slow:
+        lines.append("the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
+                     f"{max(tails[u] for u in slow):.1e}): raise the degree")
     return "; ".join(lines)
