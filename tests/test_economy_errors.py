@@ -1,0 +1,94 @@
+"""A user's mistake in an economy gives a located diagnostic, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+import walras
+from walras.grammar.diagnostics import EconError
+
+BASE = """model m
+parameter gamma = 5, rho = 0.05, mu_y = 0.02, sigma_y = 0.05
+shock Z
+endowment y: drift = mu_y*y, vol[Z] = sigma_y*y
+asset bond: riskless, supply = 0
+asset stock: dividend = y, supply = 1
+agent expert: utility = crra(gamma), discount = rho, trades = [bond, stock]
+agent household: utility = crra(gamma), discount = rho, trades = [bond]
+"""
+
+
+def error(text: str):
+    with pytest.raises(EconError) as e:
+        walras.load(text).checked
+    return e.value
+
+
+def replaced(old: str, new: str) -> str:
+    assert old in BASE
+    return BASE.replace(old, new)
+
+
+@pytest.mark.parametrize("old, new, code, words, hint", [
+    ("trades = [bond, stock]", "trades = [bond]", "E208", "cannot clear", "trades"),
+    ("trades = [bond, stock]", "trades = [bond, stok]", "E204", "'stok'", "did you mean 'stock'"),
+    ("crra(gamma), discount = rho, trades = [bond, stock]",
+     "crr(gamma), discount = rho, trades = [bond, stock]", "E205", "unknown utility 'crr'",
+     "did you mean 'crra'"),
+    ("utility = crra(gamma), discount = rho, trades = [bond]",
+     "utility = crra(gamma, 2), discount = rho, trades = [bond]", "E206", "takes 1 argument",
+     "crra(gamma)"),
+    ("asset bond: riskless, supply = 0\n", "", "E204", "'bond'", "declare it"),
+    ("drift = mu_y*y,", "drift = mu_y*y*(1 - y),", "E211", "not proportional", "state y in"),
+    ("dividend = y", "dividend = y^2", "E215", "proportional", "dividend = y"),
+    ("supply = 0", "supply = 1", "E202", "zero net supply", "supply = 0"),
+])
+def test_mistakes(old, new, code, words, hint):
+    err = error(replaced(old, new))
+    d = next(d for d in err.diagnostics if d.code == code)
+    assert words in d.message
+    assert hint in (d.hint or "")
+    assert d.span is not None and d.span.line > 0
+    assert "<input>:" in str(err)
+
+
+def test_missing_riskless_asset():
+    text = BASE.replace("asset bond: riskless, supply = 0\n", "").replace("[bond, stock]", "[stock]") \
+        .replace("[bond]", "[stock]")
+    assert error(text).diagnostics[0].code == "E210"
+
+
+def test_constraint_on_an_asset_the_agent_does_not_trade():
+    err = error(BASE + "constraint household: share(stock) <= 2\n")
+    d = err.diagnostics[0]
+    assert d.code == "E209" and "does not trade 'stock'" in d.message and d.span.line == 9
+
+
+def test_constraint_on_an_undeclared_agent_and_asset():
+    err = error(BASE + "constraint expret: share(stock) <= 2\nconstraint expert: share(stokc) <= 2\n")
+    hints = [d.hint for d in err.diagnostics]
+    assert "did you mean 'expert'?" in hints and "did you mean 'stock'?" in hints
+
+
+def test_only_constrained_traders_cannot_price_risk():
+    err = error(BASE + "constraint expert: share(stock) <= 2\n")
+    assert err.diagnostics[0].code == "E212"
+
+
+def test_a_name_the_layer_defines():
+    err = error(BASE.replace("parameter gamma", "parameter r = 0.01, gamma"))
+    d = err.diagnostics[0]
+    assert d.code == "E213" and "'r'" in d.message
+
+
+def test_a_state_declaration_sets_the_domain():
+    model = walras.load(BASE + "state eta_expert in [0.1, 0.9]\n")
+    state = model.checked.states[0]
+    assert (state.name, state.lo, state.hi) == ("eta_expert", 0.1, 0.9)
+
+
+def test_a_non_homogeneous_endowment_becomes_a_state():
+    text = replaced("drift = mu_y*y,", "drift = mu_y*y*(2 - y),") + "state y in [0.5, 1.5]\n"
+    model = walras.load(text)
+    assert set(model.states) == {"eta_expert", "y"}
+    model.compile()
