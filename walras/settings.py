@@ -30,6 +30,8 @@ class Settings:
     degree: int = 32                # per state (capped at 4096 coefficients per unknown)
     iterations: int = 50            # Newton (Levenberg-Marquardt) iterations per stage
     residual_tol: float = 1e-8      # residual sup-norm off the nodes that counts as solved
+    homotopy: str = ""              # "NAME=VALUE": solve there first, then walk NAME to its value
+    homotopy_steps: int = 8
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: coerce(k, v) for k, v in changes.items()})

@@ -28,6 +28,7 @@ from jax.flatten_util import ravel_pytree
 
 from ..compiler import ito
 from ..compiler.codegen import Compiled
+from ..grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from ..settings import Settings
 from . import chebyshev as cheb
 from .least_squares import levenberg_marquardt
@@ -434,9 +435,60 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     """Solve a compiled model by Chebyshev collocation. See `walras.solve` for the public entry.
 
     `guess`: a previous solution's `fields` (continuation), or a function (unknown, points of its
-    states) -> values; by default a constant inside each unknown's bounds."""
+    states) -> values; by default a constant inside each unknown's bounds. With the setting
+    `homotopy = "NAME=VALUE"`, the model is first solved with that parameter value and the
+    parameter then walks to its own value in `homotopy_steps` steps, each starting from the last."""
     persistent_cache()
     params = dict(compiled.params if params is None else params)
+    history, iterations = [], 0
+    for step in homotopy_path(settings, params):
+        attempt = _attempt(compiled, settings, step, guess)
+        guess = attempt.problem.fields(attempt.theta)
+        history += attempt.history
+        iterations += attempt.iterations
+        if not attempt.ev.ok and step is not params:
+            attempt.notes.append("the homotopy failed at " + ", ".join(
+                f"{k} = {v:g}" for k, v in step.items() if v != params[k]))
+            break
+    return _solution(attempt, settings, params, history, iterations)
+
+
+def homotopy_path(settings: Settings, params: Mapping[str, float]) -> list[Mapping[str, float]]:
+    """The parameter sets to solve in turn, ending with `params` itself."""
+    if not settings.homotopy:
+        return [params]
+    name, _, value = settings.homotopy.partition("=")
+    name = name.strip()
+    try:
+        start = float(value)
+    except ValueError:
+        start = None
+    if name not in params or start is None:
+        raise EconError([Diagnostic("E123", f"homotopy '{settings.homotopy}' must be NAME=VALUE "
+                                    "for a parameter of the model", None,
+                                    did_you_mean(name, list(params)))])
+    steps = max(1, settings.homotopy_steps)
+    values = start + (params[name] - start) * np.arange(steps) / steps
+    return [{**params, name: float(v)} for v in values] + [params]
+
+
+@dataclass
+class Attempt:
+    """One solve at fixed parameters."""
+
+    problem: _Problem
+    theta: jax.Array
+    ev: Evidence
+    history: list[float]
+    iterations: int
+    notes: list[str]
+    cut: float | None
+
+
+def _attempt(compiled: Compiled, settings: Settings, params: Mapping[str, float],
+             guess: Mapping[str, Callable] | Callable | None) -> Attempt:
+    """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
+    the exact solve: the cut at the switch of the active set, or kept when there is none."""
     p = {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
     if guess is None:
         guess = constant_guess(compiled, params)
@@ -445,8 +497,7 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
     pieces = 2 if comps and len(compiled.states) == 1 else 1
     problem = problem_for(compiled, degree_for(compiled, settings.degree), pieces)
-    semismooth = {c: "min" for c in comps}
-    plan = problem.plan(semismooth, pin=PIN, tau=problem.tau(None))
+    plan = problem.plan({c: "min" for c in comps}, pin=PIN, tau=problem.tau(None))
     theta, history, iterations, free = problem.start(guess), [], 0, False
     notes: list[str] = []
     for stage in range(2):
@@ -471,20 +522,21 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
             cut, free = 0.5 * (runs[0][1] + runs[1][0]), True
             plan = problem.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
             theta = problem.start(fields_guess(problem.fields(theta)), cut)
-    cut = problem.cut(theta) if free else None
-    return _solution(problem, theta, ev, settings, params, history, iterations, notes, cut)
+    return Attempt(problem, theta, ev, history, iterations, notes,
+                   problem.cut(theta) if free else None)
 
 
 def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
     return {c: ("b" if bind else "a") for c, bind in zip(comps, binds)}
 
 
-def _solution(problem: _Problem, theta, ev: Evidence, settings: Settings, params, history,
-              iterations: int, notes: list[str], cut: float | None) -> Solution:
+def _solution(attempt: Attempt, settings: Settings, params, history, iterations) -> Solution:
+    problem, theta, ev, cut = attempt.problem, attempt.theta, attempt.ev, attempt.cut
     compiled = problem.compiled
     dec = decays(problem, theta)
     converged = ev.ok and ev.total <= settings.residual_tol
-    message = _message(problem, ev, dec, history, iterations, converged, settings, notes, cut)
+    message = _message(problem, ev, dec, history, iterations, converged, settings,
+                       attempt.notes, cut)
     extra = {"residual_sup": xr.DataArray(np.array(list(ev.sup.values())), dims=["equation"],
                                           coords={"equation": list(ev.sup)},
                                           attrs={"long_name": "residual sup-norm off the nodes"}),
