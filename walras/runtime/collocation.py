@@ -296,16 +296,23 @@ class Evidence:
         return bool(np.isfinite(self.total)) and not self.violations
 
 
-def evidence(problem: _Problem, theta, params) -> Evidence:
+def evidence(problem: _Problem, theta, params, margin: float) -> Evidence:
+    """Evidence on the fine grid, keeping `margin` (a share of each state's range) off the edges
+    of the domain like the neural solver's samples: where an equation divides by a state that
+    vanishes at an edge, the residual there measures the division, not the solution."""
     raw, values, boundary, lo, hi = problem.evaluate(theta, params)
     lo, hi = np.asarray(lo)[:, None], np.asarray(hi)[:, None]
     x = (lo + (hi - lo) * (problem.fine + 1) / 2).reshape(-1, problem.d)
+    gap = margin * (problem.hi - problem.lo)
+    inside = np.all((x >= problem.lo + gap) & (x <= problem.hi - gap), axis=1)
+    x = x[inside]
+    values = {u: np.asarray(v).ravel()[inside] for u, v in values.items()}
     found, binds = {}, []
     for name, r in raw.items():
-        r = np.asarray(r)
+        r = np.asarray(r).reshape(inside.size, -1)[inside]
         if name in problem.comps:
-            binds.append((r[..., 1] < r[..., 0]).ravel())
-            r = np.minimum(r[..., 0], r[..., 1])
+            binds.append(r[:, 1] < r[:, 0])
+            r = np.minimum(r[:, 0], r[:, 1])
         found[name] = (r.ravel(), x)
     owner = problem.owner.argmax(axis=0)
     for j, (name, r) in enumerate(boundary.items()):
@@ -326,7 +333,7 @@ def _violations(problem: _Problem, values, x) -> list[str]:
     expansion, so this is how an impossible equilibrium shows)."""
     out = []
     for u in problem.compiled.model.unknowns:
-        v = np.asarray(values[u.name]).ravel()
+        v = values[u.name]
         for bound, bad in ((u.lo, v <= u.lo if u.lo is not None else None),
                            (u.hi, v >= u.hi if u.hi is not None else None)):
             if bad is not None and bad.any():
@@ -508,7 +515,7 @@ def _attempt(compiled: Compiled, settings: Settings, params: Mapping[str, float]
         theta = result.theta
         history += [2 * h for h in result.history]
         iterations += result.iterations
-        ev = evidence(problem, theta, p)
+        ev = evidence(problem, theta, p, settings.margin)
         if stage or pieces == 1:
             break
         runs = active_runs(ev, problem.hi[0] - problem.lo[0])
