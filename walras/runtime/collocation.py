@@ -587,12 +587,12 @@ def _message(problem: _Problem, ev: Evidence, dec, history, iterations, converge
     stalled = not np.isfinite(ev.total) or at_nodes > max(settings.residual_tol, 1e-2 * ev.total)
     tails = {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
     slow = [u for u, t in tails.items() if t > 1e-10]
+    if slow and np.isfinite(ev.total):
+        lines.append("the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
+                     f"{max(tails[u] for u in slow):.1e}): raise the degree")
     if ev.violations:
         lines.append("no equilibrium with these parameters satisfies the declared bounds")
     elif stalled:
         lines.append("Newton stalled: there may be no equilibrium at these parameters, or the start "
                      "is too far; try a continuation from an easier parameter value")
-    elif slow:
-        lines.append("the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
-                     f"{max(tails[u] for u in slow):.1e}): raise the degree")
     return "; ".join(lines)

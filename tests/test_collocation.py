@@ -1,0 +1,115 @@
+"""The collocation solver against closed forms, the ODE reference and a quadrature reference."""
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+import walras
+from references import BrusanLog, lucas_pd, lucas_r
+from walras.runtime import collocation
+from walras.settings import Settings
+
+
+def two_trees_v(s, rho=0.04, mu1=0.02, mu2=0.02, sigma1=0.03, sigma2=0.03):
+    """Cochrane-Longstaff-Santos, log utility: P1/C = ∫ e^{−ρt} E[s_t] dt, where log(D2/D1) is
+    Gaussian (trapezoid rule in the Gaussian variable, adaptive quadrature in t)."""
+    z = np.linspace(-12, 12, 2401)
+    w = np.exp(-z * z / 2) / np.sqrt(2 * np.pi) * (z[1] - z[0])
+    drift = mu2 - mu1 - (sigma2**2 - sigma1**2) / 2
+    vol = np.sqrt(sigma1**2 + sigma2**2)
+
+    def expected_share(t):
+        return np.sum(w / (1 + np.exp(np.log((1 - s) / s) + drift * t + vol * np.sqrt(t) * z)))
+    return quad(lambda t: np.exp(-rho * t) * expected_share(t), 0, np.inf,
+                epsabs=1e-13, epsrel=1e-13, limit=200)[0]
+
+
+@pytest.fixture(scope="module")
+def brusan():
+    compiled = walras.load("brusan_log").compile().functions
+    solution = collocation.solve(compiled, Settings(method="collocation"), quiet=True)
+    return compiled, solution, BrusanLog().solve()
+
+
+def test_lucas_to_machine_precision():
+    solution = walras.solve("lucas", method="collocation", degree=8)
+    ds = solution.dataset
+    assert solution.converged
+    assert np.max(np.abs(ds["pd"].values - lucas_pd())) < 1e-12 * lucas_pd()
+    assert np.max(np.abs(ds["r"].values - lucas_r())) < 1e-12
+    assert ds.attrs["method"] == "collocation" and int(ds["degree"]) == 8
+
+
+def test_brusan_log_free_boundary_and_prices(brusan):
+    _, solution, ref = brusan
+    assert solution.converged, solution.message
+    ds = solution.dataset
+    assert abs(float(ds["free_boundary_eta"]) - ref.eta_star) < 1e-8
+    eta = np.concatenate([np.linspace(1e-3, 1 - 1e-3, 2001),
+                          ref.eta_star + np.array([-1e-6, -1e-9, 1e-9, 1e-6])])
+    values = solution.evaluate(eta[:, None])
+    assert np.max(np.abs(values["q"].values - ref.q(eta))) < 1e-8
+    assert np.max(np.abs(values["psi"].values - ref.psi(eta))) < 1e-7
+    assert np.all(values["psi"].values[eta > ref.eta_star + 1e-9] == pytest.approx(1.0, abs=1e-12))
+
+
+def test_brusan_log_convergence_evidence(brusan):
+    _, solution, _ = brusan
+    ds = solution.dataset
+    assert float(ds["residual_sup"].max()) < 1e-8
+    for name in ("q", "psi"):
+        decay = ds[f"chebyshev_{name}"].values           # (piece, degree)
+        assert decay.shape == (2, 33)
+        assert np.all(decay[:, -4:].max(axis=1) < 1e-10 * decay.max(axis=1))
+    # the same layout as the neural solver: states as coordinates, every output, the history
+    for name in ("q", "psi", "sigma_q", "mu_eta", "residual_capital", "loss"):
+        assert name in ds
+    assert ds["q"].dims == ("eta",) and ds["loss"].dims == ("step",)
+
+
+def test_homotopy_reaches_a_hard_parameter(brusan):
+    compiled, _, _ = brusan
+    params = {**compiled.params, "sigma": 0.07}
+    direct = collocation.solve(compiled, Settings(method="collocation", iterations=15), params)
+    assert not direct.converged
+    walked = collocation.solve(compiled, Settings(method="collocation", homotopy="sigma=0.1",
+                                                  homotopy_steps=2), params)
+    assert walked.converged, walked.message
+    ref = BrusanLog(sigma=0.07).solve()
+    assert abs(float(walked.dataset["free_boundary_eta"]) - ref.eta_star) < 1e-8
+    eta = walked.dataset["eta"].values
+    assert np.max(np.abs(walked.dataset["q"].values - ref.q(eta))) < 1e-8
+
+
+def test_too_low_degree_is_reported(brusan):
+    compiled, _, _ = brusan
+    solution = collocation.solve(compiled, Settings(method="collocation", degree=6))
+    assert not solution.converged
+    assert "raise the degree" in solution.message and "largest in" in solution.message
+
+
+def test_no_equilibrium_is_reported():
+    # rho + (gamma - 1) mu - gamma (gamma - 1) sigma^2 / 2 < 0: the price would be infinite
+    solution = walras.solve(walras.load("lucas", rho=0.01, gamma=0.5, mu=0.05),
+                            method="collocation", degree=8)
+    assert not solution.converged
+    assert "no equilibrium" in solution.message
+    assert "sum of squared residuals" in solution.message
+
+
+def test_bad_homotopy_is_a_user_error(brusan):
+    compiled, _, _ = brusan
+    with pytest.raises(walras.EconError, match="homotopy"):
+        collocation.solve(compiled, Settings(method="collocation", homotopy="sigm=0.1"))
+
+
+def test_two_state_two_trees():
+    solution = walras.solve("two_trees", method="collocation", degree=16)
+    assert solution.converged, solution.message
+    s = np.array([0.02, 0.1, 0.3, 0.7, 0.95])
+    for y in (0.6, 1.7):
+        values = solution.evaluate(np.stack([s, np.full_like(s, y)], -1))["v"].values
+        reference = np.array([two_trees_v(si) for si in s])
+        assert np.max(np.abs(values - reference)) < 1e-8
+    decay = solution.dataset["chebyshev_v"].values[0]
+    assert decay[-2:].max() < 1e-8 * decay.max()
