@@ -175,7 +175,7 @@ class _Problem:
         return jnp.concatenate([jnp.ravel(r) for r in rows])
 
     def junction(self, tree) -> jax.Array:
-        """Continuity of each unknown at the cut, and of its slope when it enters to second order."""
+        """Continuity of each unknown at the cut, and of its slope if it enters to second order."""
         left, right = self.pieces_of(tree)
         s = self.boxes(tree)[1][0, 0]
         rows = []
@@ -209,7 +209,8 @@ class _Problem:
         def piece(coef, lo, hi):
             fields = self.piece_fields(coef, tree["scalar"], lo, hi)
             x = lo + (hi - lo) * (jnp.asarray(self.fine) + 1) / 2
-            values = {u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)]) for u, f in fields.items()}
+            values = {u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)])
+                      for u, f in fields.items()}
             return self.raw(fields, params, x), values
 
         raw, values = jax.vmap(piece)(tree["coef"], lo, hi)
@@ -302,7 +303,8 @@ def evidence(problem: _Problem, theta, params, margin: float) -> Evidence:
     vanishes at an edge, the residual there measures the division, not the solution."""
     raw, values, boundary, lo, hi = problem.evaluate(theta, params)
     lo, hi = np.asarray(lo)[:, None], np.asarray(hi)[:, None]
-    x = (lo + (hi - lo) * (problem.fine + 1) / 2).reshape(-1, problem.d)
+    x = lo + (hi - lo) * (problem.fine + 1) / 2
+    x = x.reshape(problem.pieces * len(problem.fine), problem.d)
     gap = margin * (problem.hi - problem.lo)
     inside = np.all((x >= problem.lo + gap) & (x <= problem.hi - gap), axis=1)
     x = x[inside]
@@ -593,6 +595,6 @@ def _message(problem: _Problem, ev: Evidence, dec, history, iterations, converge
     if ev.violations:
         lines.append("no equilibrium with these parameters satisfies the declared bounds")
     elif stalled:
-        lines.append("Newton stalled: there may be no equilibrium at these parameters, or the start "
-                     "is too far; try a continuation from an easier parameter value")
+        lines.append("Newton stalled: there may be no equilibrium at these parameters, or the "
+                     "start is too far; try a homotopy from an easier parameter value")
     return "; ".join(lines)
