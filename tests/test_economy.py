@@ -91,3 +91,75 @@ def test_round_trip_solves_to_the_same_numbers():
     b = walras.solve(walras.load(text), steps=0, polish=50).dataset
     for k in ("pd", "r", "omega_investor", "risk_premium"):
         assert abs(scalar(a, k) - scalar(b, k)) < 1e-13
+
+
+# --- log utility: closed forms whatever the constraints --------------------------------------
+
+LOG = """model log_economy
+parameter rho_e = 0.06, rho_h = 0.04, mu_y = 0.02, sigma_y = 0.05
+shock Z
+endowment y: drift = mu_y*y, vol[Z] = sigma_y*y
+asset bond: riskless, supply = 0
+asset stock: dividend = y, supply = 1
+agent expert: utility = log, discount = rho_e, trades = [bond, stock]
+agent household: utility = log, discount = rho_h, trades = [bond{extra}]
+{constraint}
+"""
+
+
+def test_log_utility_experts_hold_all_equity():
+    pytest.importorskip("walras.runtime.collocation")
+    model = walras.load(LOG.format(extra="", constraint=""))
+    ds = walras.solve(model, method="collocation", degree=8).dataset
+    eta = ds.eta_expert.values
+    np.testing.assert_allclose(ds.omega_expert, 0.06, atol=1e-8)
+    np.testing.assert_allclose(ds.omega_household, 0.04, atol=1e-8)
+    np.testing.assert_allclose(ds.pd, 1 / (0.06 * eta + 0.04 * (1 - eta)), rtol=1e-7)
+    np.testing.assert_allclose(ds.risk_premium, ds.sigma_R ** 2 / eta, rtol=1e-5)
+
+
+@pytest.mark.parametrize("constraint, share", [("share(stock) <= 0.5", 0.5),
+                                               ("share(bond) >= 0.7", 0.3)])
+def test_log_utility_under_a_binding_constraint(constraint, share):
+    """ω_i = ρ_i and the bound binding everywhere solve every equation and complementarity."""
+    model = walras.load(LOG.format(extra=", stock", constraint=f"constraint household: {constraint}"))
+    compiled = model.compile()
+    fields = {"omega_expert": lambda x: 0.06 + 0 * x[0], "omega_household": lambda x: 0.04 + 0 * x[0],
+              "theta_household": lambda x: share + 0 * x[0]}
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    x = jnp.linspace(0.01, 0.99, 41)[:, None]
+    for name, r in compiled.residuals(fields, params, x).items():
+        np.testing.assert_allclose(r, 0, atol=1e-14, err_msg=name)
+    a, b = compiled.functions.complementarity_parts(fields, params, x)["constraint_household"]
+    assert np.all(np.asarray(a) > 1e-4) and np.allclose(b, 0)
+    out = compiled.outputs(fields, params, x)
+    np.testing.assert_allclose(out["pd"], 1 / (0.06 * x[:, 0] + 0.04 * (1 - x[:, 0])), rtol=1e-14)
+
+
+# --- the volatility block, symbolically ------------------------------------------------------
+
+def test_volatility_block_of_two_agents_is_the_hand_derivation():
+    """Two CRRA agents trading both assets: σ_R from the compiler's linear cycle equals
+    σ_R = σ_y (1 − k) / (1 − k − (p'/p) m), with A = η/γ₁ + (1−η)/γ₂,
+    B = η ω₁'/ω₁ + (1−η) ω₂'/ω₂, k = η (B/(γ₁A) − ω₁'/ω₁), m = η (1/(γ₁A) − 1)."""
+    import sympy as sp
+    from walras.compiler.symbolic import LinearSolve
+    system = walras.load("risk_sharing").compile().system
+    (block,) = [s for s in system.steps if isinstance(s, LinearSolve)]
+    eta, g1, g2, sy = sp.symbols("eta_bold gamma_bold gamma_cautious sigma_y")
+    w1, w2, d1, d2 = sp.symbols("omega_bold omega_cautious omega_bold__eta_bold "
+                                "omega_cautious__eta_bold")
+    total = w1 * eta + w2 * (1 - eta)
+    known = {sp.Symbol("pd"): 1 / total, sp.Symbol("eta_cautious"): 1 - eta}
+    solution = dict(zip(block.symbols, block.A.LUsolve(block.b)))
+    derived = solution[sp.Symbol("sigma_R")].subs(known)
+    A = eta / g1 + (1 - eta) / g2
+    B = eta * d1 / w1 + (1 - eta) * d2 / w2
+    k = eta * (B / (g1 * A) - d1 / w1)
+    m = eta * (1 / (g1 * A) - 1)
+    p_ratio = -(d1 * eta + w1 + d2 * (1 - eta) - w2) / total
+    hand = sy * (1 - k) / (1 - k - p_ratio * m)
+    assert sp.simplify(derived - hand) == 0
+    lam = solution[sp.Symbol("lambda")].subs(known)
+    sigma_eta = m * hand / (1 - k)
+    assert sp.simplify(lam - (hand + B * sigma_eta) / A) == 0

@@ -19,7 +19,9 @@ of i's wealth, λ the market price of risk (μ_R − r = Σ_Z σ_R λ). The rule
 - stock market: Σ_i η_i σ_a,i = σ_R, solved for λ after the first-order conditions;
 - wealth shares η_i = a_i/q: σ_η,i = η_i(σ_a,i − σ_R) and, with r = μ_R − Σ σ_R λ,
   μ_η,i = η_i (D/q − ω_i + Σ_Z (σ_a,i − σ_R)(λ − σ_R));
-- bond Euler equation: ρ_i = r + drift(ξ_i)/ξ_i, with ξ_i = ω_i^k a_i^k by the product rule.
+- bond Euler equation: ρ_i = r + drift(ξ_i)/ξ_i + θ_i (μ_R − r − γ_i σ_R·σ_c,i), with
+  ξ_i = (ω_i a_i)^k by the product rule; the last term, the envelope condition's multiplier of a
+  share bound (which scales with wealth), vanishes for free agents and non-participants.
 """
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ class Derivation:
         self.let("r", self.n("mu_R") - self.n("risk_premium"), "riskless rate")
 
     def euler(self, a: Agent):
-        """ρ = r + drift(ξ)/ξ with ξ = ω^k a^k, and the complementarity of a bounded agent."""
+        """The bond Euler equation, and the complementarity of a bounded agent."""
         b, ps = Builder(a.span), self.per_shock
         omega = self.n(f"omega_{a.name}", b)
         s = lambda z: self.n(ps(f"sigma_a_{a.name}", z), b)
@@ -204,15 +206,21 @@ class Derivation:
         gamma = b.wrap(a.gamma)
         drift_xi = (-gamma * self.n(f"mu_c_{a.name}", b)
                     + gamma * (gamma + 1) / 2 * self.dot(sigma_c, sigma_c, b))
+        marginal = lambda b: gamma * self.dot(lambda z: self.n(ps("sigma_R", z), b),
+                                              lambda z: self.n(ps(f"sigma_c_{a.name}", z), b), b)
+        shadow = b.num(0)
+        if a.role in ("bounded", "all"):  # a bound on the share binds in proportion to wealth
+            shadow = self.let(f"shadow_{a.name}", self.n(f"theta_{a.name}", b) * (
+                self.n("risk_premium", b) - marginal(b)),
+                f"shadow value of the portfolio bound of {a.name}, per unit of wealth")
         self.statements.append(ast.EquationDecl(
-            f"euler_{a.name}", b.wrap(a.discount).e, (self.n("r", b) + drift_xi).e,
+            f"euler_{a.name}", b.wrap(a.discount).e, (self.n("r", b) + drift_xi + shadow).e,
             f"bond Euler equation of {a.name}", a.span))
         if a.role == "bounded":
             cb = Builder(a.constraint_span)
-            marginal = gamma * self.dot(lambda z: self.n(ps("sigma_R", z), cb), sigma_c, cb)
             self.statements.append(ast.ComplementarityDecl(
-                f"constraint_{a.name}", marginal.e, a.op, cb.name("risk_premium").e,
-                cb.name(f"theta_{a.name}").e, a.op, a.bound,
+                f"constraint_{a.name}", marginal(cb).e, a.op,
+                cb.name("risk_premium").e, cb.name(f"theta_{a.name}").e, a.op, a.bound,
                 f"portfolio constraint of {a.name}", a.constraint_span))
 
 
