@@ -1,0 +1,55 @@
+"""unparse: any module back to `.econ` text that reads back as the same tree."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import walras
+from walras.api import LIBRARY
+from walras.grammar import ast, parse
+from walras.grammar.diagnostics import Span
+from walras.grammar.unparse import expr, unparse
+
+ECON_MODELS = sorted(p for p in LIBRARY.glob("*.econ") if "factor" not in p.read_text()
+                     and "portfolio" not in p.read_text())
+
+
+def ordered(module: ast.Module) -> list:
+    return sorted(module.statements, key=lambda s: (type(s).__name__, repr(s)))
+
+
+@pytest.mark.parametrize("path", ECON_MODELS, ids=lambda p: p.stem)
+def test_library_round_trip(path):
+    module = parse(path.read_text())
+    again = parse(unparse(module))
+    assert ordered(again) == ordered(module)
+
+
+@pytest.mark.parametrize("name", ["basak_cuoco", "lucas_economy", "leverage_cap"])
+def test_lowered_round_trip(name):
+    lowered = walras.load(name).lowered
+    again = parse(unparse(lowered))
+    assert ordered(again) == ordered(lowered)
+    walras.load(unparse(lowered)).checked
+
+
+SPAN = Span(1, 1, 1, 1)
+leaves = st.one_of(st.integers(0, 99).map(lambda v: ast.Num(float(v), SPAN)),
+                   st.sampled_from(["x", "y", "z"]).map(lambda n: ast.Name(n, SPAN)))
+
+
+def _grow(children):
+    binary = st.tuples(st.sampled_from("+-*/^"), children, children).map(
+        lambda t: ast.BinOp(t[0], t[1], t[2], SPAN))
+    neg = children.map(lambda c: ast.Neg(c, SPAN))
+    call = st.tuples(st.sampled_from(["exp", "vol", "max"]), children, children).map(
+        lambda t: ast.Call(t[0], (t[1],) if t[0] == "exp" else (t[1], t[2]), SPAN, SPAN))
+    return st.one_of(binary, neg, call)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(leaves, _grow, max_leaves=12))
+def test_expressions_read_back_the_same(e):
+    module = parse(f"let v = {expr(e)}")
+    assert module.statements[0].expr == e
