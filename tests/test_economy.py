@@ -163,3 +163,35 @@ def test_volatility_block_of_two_agents_is_the_hand_derivation():
     lam = solution[sp.Symbol("lambda")].subs(known)
     sigma_eta = m * hand / (1 - k)
     assert sp.simplify(lam - (hand + B * sigma_eta) / A) == 0
+
+
+# --- several shocks ---------------------------------------------------------------------------
+
+def two_shocks(text: str) -> str:
+    """The same economy with the endowment's risk split over two shocks of equal total variance."""
+    return (text.replace("shock Z", "shock Z, W")
+            .replace("vol[Z] = sigma_y*y", "vol[Z] = 0.6*sigma_y*y, vol[W] = 0.8*sigma_y*y"))
+
+
+def test_two_shocks_one_agent_is_the_lucas_closed_form():
+    text = two_shocks((walras.api.LIBRARY / "lucas_economy.econ").read_text())
+    ds = walras.solve(walras.load(text), steps=0, polish=50).dataset
+    assert abs(scalar(ds, "pd") - lucas_pd()) < 1e-10
+    assert abs(scalar(ds, "r") - lucas_r()) < 1e-10
+    assert abs(scalar(ds, "sigma_R_W") - 0.8 * 0.05) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["basak_cuoco", "leverage_cap"])
+def test_splitting_a_shock_changes_nothing(name, basak_pair):
+    """Rotation invariance: every scalar output and residual is the same on trial fields."""
+    text = (walras.api.LIBRARY / f"{name}.econ").read_text()
+    one, two = walras.load(text).compile(), walras.load(two_shocks(text)).compile()
+    fields, _ = trial_fields()
+    fields = {**fields, "theta_expert": lambda x: 1.2 + 0.3 * x[0]}
+    params = {k: jnp.asarray(v) for k, v in one.params.items()}
+    x = jnp.linspace(0.05, 0.95, 11)[:, None]
+    a, b = one.outputs(fields, params, x), two.outputs(fields, params, x)
+    for k in ("pd", "r", "risk_premium", "theta_household", "mu_eta_expert", "mu_R",
+              *[k for k in a if k.startswith("residual_")]):
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-10, atol=1e-13, err_msg=k)
+    np.testing.assert_allclose(b["sigma_R_W"], 0.8 * a["sigma_R"], rtol=1e-12)
