@@ -25,7 +25,8 @@ from .progress import Progress
 from .results import Solution
 from .sampling import Sampler
 
-CHUNK = 50  # steps between host synchronisations (progress, NaN checks)
+CHUNK = 50        # steps between host synchronisations (progress, NaN checks)
+WARM_START = 20   # Levenberg-Marquardt iterations on the networks' offsets before Adam
 
 
 def _couplings(compiled: Compiled, clamps) -> dict[str, tuple[str, ...]]:
@@ -142,6 +143,7 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     problem = _Problem(compiled, settings, params)
     key = jax.random.PRNGKey(settings.seed)
     key, init_key = jax.random.split(key)
+    warm = fields is None
     fields = dict(fields) if fields is not None else init_fields(compiled, settings, params, init_key)
 
     schedule = optax.cosine_decay_schedule(settings.lr, max(settings.steps, 1),
@@ -159,6 +161,8 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
             raise ResumeError(f"cannot resume from {checkpoint_path}: {err}") from None
         step0, history = saved["step"], saved["history"]
         log(f"resuming from {checkpoint_path} at step {step0}")
+    elif warm:
+        fields = _least_squares(problem, fields, settings, WARM_START, only_offsets=True)[0]
 
     @eqx.filter_jit
     def step(fields, opt_state, key, lr_scale):
@@ -193,6 +197,9 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
                 lr_scale *= 0.5
                 log(f"warning: the loss became NaN at step {bad}; restored the state of step {s} "
                     f"and halved the learning rate")
+                if lr_scale < 1e-4:
+                    message = f"the loss keeps turning NaN near step {s}; stopped there"
+                    break
                 continue
             history.extend(chunk.tolist())
             s += n
@@ -207,7 +214,8 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     save_checkpoint(s)
 
     if not interrupted and settings.polish > 0:
-        fields, polish_history, interrupted = _polish(problem, fields, settings, progress)
+        fields, polish_history, interrupted = _least_squares(problem, fields, settings,
+                                                             settings.polish, progress=progress)
         history.extend(polish_history)
         if interrupted:
             message = "interrupted during the polish"
@@ -225,12 +233,17 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
                     validation, message)
 
 
-def _polish(problem: _Problem, fields, settings: Settings, progress: Progress):
-    """Levenberg-Marquardt on the residual vector at fixed Sobol points."""
+def _least_squares(problem: _Problem, fields, settings: Settings, iterations: int,
+                   only_offsets: bool = False, progress: Progress | None = None):
+    """Levenberg-Marquardt on the residual vector at fixed Sobol points, over every weight or
+    only the offsets (the constant part of each network: a cheap start for Adam)."""
     x = problem.sampler.fixed(settings.polish_points, settings.seed + 1)
     nb = max(1, settings.boundary_points)
     xb = {b: problem.sampler.fixed(nb, settings.seed + 2) for b in problem.compiled.boundaries}
-    arrays, static = eqx.partition(fields, eqx.is_array)
+    spec = jax.tree_util.tree_map(lambda leaf: eqx.is_array(leaf) and not only_offsets, fields)
+    if only_offsets:
+        spec = {k: eqx.tree_at(lambda f: f.offset, spec[k], True) for k in fields}
+    arrays, static = eqx.partition(fields, spec)
     theta0, unravel = ravel_pytree(arrays)
     n = x.shape[0]
     as_fields = lambda theta: compose(problem.compiled, eqx.combine(unravel(theta), static))
@@ -254,15 +267,17 @@ def _polish(problem: _Problem, fields, settings: Settings, progress: Progress):
 
     def callback(it, cost):
         history.append(2 * cost)
-        progress.advance(1, 2 * cost)
+        if progress is not None:
+            progress.advance(1, 2 * cost)
 
     try:
-        result = levenberg_marquardt(residual, theta0, jacobian=jacobian,
-                                     iterations=settings.polish, callback=callback)
+        result = levenberg_marquardt(residual, theta0, jacobian=jacobian, iterations=iterations,
+                                     callback=callback)
         theta, interrupted = result.theta, False
     except KeyboardInterrupt:
         theta, interrupted = theta0, True
-    progress.advance(settings.polish - len(history), history[-1] if history else float("nan"))
+    if progress is not None:
+        progress.advance(iterations - len(history), history[-1] if history else float("nan"))
     return eqx.combine(unravel(theta), static), history, interrupted
 
 
