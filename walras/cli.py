@@ -13,6 +13,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
+from .grammar import ast
 from .grammar.diagnostics import EconError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -49,8 +50,16 @@ def _parse_sets(sets: list[str]) -> dict[str, float]:
 def check(target: str = typer.Argument(..., help="a .econ file or a library model name")):
     """Parse and check a model; print every error at once."""
     from . import api
+    from .compiler.factors import factor_specs
+    from .grammar import parse_file
     try:
-        model = api.load(target)
+        path = api.resolve(target)
+        module = parse_file(path)
+        specs = factor_specs(module, path.parent)
+        if specs and not any(isinstance(s, ast.ModelDecl) for s in module.statements):
+            out.print(f"ok: {len(specs)} factor model(s): {', '.join(specs)}")
+            return
+        model = api.Model(module)
         compiled = model.compile()
     except EconError as e:
         _fail(e)
@@ -152,5 +161,5 @@ def estimate(target: str = typer.Argument(..., help="a .econ file or a library s
     raise typer.Exit(estimate_command(target, name, str(output) if output else None))
 
 
-def main() -> None:  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover
     app()

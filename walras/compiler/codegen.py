@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import sympy as sp
 
 from . import ito
-from .symbolic import Assign, CurvatureStep, LinearSolve, System
+from .symbolic import LinearSolve, System
 
 Fields = Mapping[str, Callable]
 Params = Mapping[str, jax.Array]

@@ -4,8 +4,6 @@ polish on the residual vector; progress, checkpoints, resume, NaN recovery and C
 from __future__ import annotations
 
 import dataclasses
-import time
-import warnings
 from pathlib import Path
 from typing import Callable, Mapping
 

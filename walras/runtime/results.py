@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Mapping
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr

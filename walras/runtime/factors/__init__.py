@@ -1,6 +1,5 @@
 """Estimators and tests of factor models, from `factor_model` blocks of `.econ` files."""
 
-from .api import bundled_models, estimate, fit, load_specs, resolve
-from .results import write_netcdf
+from .api import estimate, fit, load_specs
 
-__all__ = ["bundled_models", "estimate", "fit", "load_specs", "resolve", "write_netcdf"]
+__all__ = ["estimate", "fit", "load_specs"]

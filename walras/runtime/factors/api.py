@@ -10,27 +10,10 @@ import xarray as xr
 
 from ...compiler.factors import FactorSpec, factor_specs
 from ...grammar import parse
+from ...api import resolve
 from ...grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from . import results
-from .data import MODELS, Panel, Wide, load, require_periods
-
-
-def bundled_models() -> dict[str, Path]:
-    """The `.econ` files installed in `walras/models`, by name."""
-    return {p.stem: p for p in sorted(MODELS.glob("*.econ"))}
-
-
-def resolve(target: str | Path) -> Path:
-    """A path to an `.econ` file, or the name of a bundled model (`ff3`)."""
-    path = Path(target)
-    if path.is_file():
-        return path
-    models = bundled_models()
-    if str(target) in models:
-        return models[str(target)]
-    raise EconError([Diagnostic("F100", f"no file or bundled model named '{target}'", None,
-                                did_you_mean(str(target), models) or
-                                f"bundled models: {', '.join(sorted(models))}")])
+from .data import Panel, Wide, load, require_periods
 
 
 def load_specs(target: str | Path) -> dict[str, FactorSpec]:

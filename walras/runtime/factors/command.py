@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ...grammar.diagnostics import EconError
 from .api import estimate
-from .results import write_netcdf
+from ..results import write_netcdf
 
 
 def estimate_command(target: str, name: str | None, output: str | None) -> int:

@@ -1,0 +1,97 @@
+"""The command line and the Python API end to end on library models."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+import walras
+from references import lucas_pd
+from walras.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("name", walras.api.library())
+def test_check_every_library_model(name):
+    result = run("check", name)
+    assert result.exit_code == 0, result.output
+    if not name.startswith("ff"):
+        assert result.output.startswith(f"ok: model '{name}'")
+
+
+def test_check_reports_every_error_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.econ"
+    bad.write_text(walras.api.resolve("lucas").read_text()
+                   .replace("y^(-gamma)", "y^(-gama)").replace("vol[Z]", "vol[W]"))
+    result = run("check", bad)
+    assert result.exit_code == 1
+    assert f"{bad}:11:" in result.output and f"{bad}:16:" in result.output
+    assert "did you mean 'gamma'?" in result.output
+    assert "2 errors found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_compile_emits_latex_and_sympy():
+    latex = run("compile", "brusan_log", "--emit", "latex")
+    assert latex.exit_code == 0
+    assert r"\sigma_{q} &=" in latex.output and r"\perp" in latex.output
+    text = run("compile", "lucas", "--emit", "sympy")
+    assert "mu_q = " in text.output and "equation stock_euler" in text.output
+    assert run("compile", "lucas", "--emit", "pdf").exit_code == 1
+
+
+def test_solve_writes_netcdf_and_plots(tmp_path):
+    out = tmp_path / "lucas.nc"
+    result = run("solve", "lucas", "-o", out, "--steps", 300, "--polish", 40, "--quiet",
+                 "--set", "gamma=4")
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    np.testing.assert_allclose(ds["pd"].values, lucas_pd(gamma=4.0), rtol=1e-5)
+    assert ds.attrs["param_gamma"] == 4.0 and ds.attrs["model"] == "lucas"
+    ds.close()
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left nothing behind
+    plotted = run("plot", out, "-o", tmp_path / "figs")
+    assert plotted.exit_code == 0, plotted.output
+    assert len(list((tmp_path / "figs").glob("*.png"))) >= 2
+
+
+def test_solve_that_misses_its_tolerance_exits_2(tmp_path):
+    result = run("solve", "lucas", "-o", tmp_path / "short.nc", "--steps", 5, "--polish", 0,
+                 "--quiet")
+    assert result.exit_code == 2
+    assert (tmp_path / "short.nc").exists()
+
+
+def test_user_errors_exit_1_without_traceback():
+    for args in (("solve", "lucass"), ("solve", "lucas", "--set", "gamm=3"),
+                 ("solve", "lucas", "--set", "gamma")):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert "Traceback" not in result.output
+    assert "did you mean 'lucas'?" in run("solve", "lucass").output
+
+
+def test_console_script_is_installed():
+    done = subprocess.run([sys.executable, "-m", "walras.cli", "--help"], capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and "solve" in done.stdout
+
+
+def test_python_api_round_trip(tmp_path):
+    model = walras.load("lucas").with_params(gamma=3.0)
+    assert model.params["gamma"] == 3.0 and model.states == ("y",) and model.unknowns == ("pd",)
+    compiled = model.compile()
+    assert compiled.equations == ("stock_euler",)
+    solution = walras.solve(model, steps=300, polish=40)
+    np.testing.assert_allclose(solution.evaluate(np.array([[1.0]]))["pd"].values,
+                               lucas_pd(gamma=3.0), rtol=1e-5)
+    path = solution.save(tmp_path / "out.nc")
+    assert xr.open_dataset(path, engine="h5netcdf")["pd"].dims == ("y",)
