@@ -195,3 +195,34 @@ def test_splitting_a_shock_changes_nothing(name, basak_pair):
               *[k for k in a if k.startswith("residual_")]):
         np.testing.assert_allclose(a[k], b[k], rtol=1e-10, atol=1e-13, err_msg=k)
     np.testing.assert_allclose(b["sigma_R_W"], 0.8 * a["sigma_R"], rtol=1e-12)
+
+
+# --- a leverage cap that binds on part of the state space -----------------------------------
+
+@pytest.mark.slow
+def test_leverage_cap_binds_below_a_threshold():
+    """Collocation with a continuation from the same economy without the cap (`risk_sharing`
+    with the households' risk aversion): the free solution violates the cap for small η, and the
+    capped one binds exactly up to a free boundary and is slack above it."""
+    collocation = pytest.importorskip("walras.runtime.collocation")
+    from walras.api import settings_for
+    free = walras.solve(walras.load("risk_sharing", gamma_cautious=6.0), method="collocation",
+                        degree=24)
+    params = {k: jnp.asarray(v) for k, v in free.params.items()}
+    theta = lambda x: free.compiled.outputs(free.fields, params, x[None])["theta_bold"][0]
+    guess = {"omega_expert": free.fields["omega_bold"], "omega_household": free.fields["omega_cautious"],
+             "theta_expert": theta}
+    model = walras.load("leverage_cap")
+    compiled = model.compile()
+    sol = collocation.solve(compiled.functions, settings_for(model, method="collocation", degree=24),
+                            compiled.params, guess=guess, quiet=True)
+    ds = sol.dataset
+    assert max(abs(v) for v in sol.validation.values()) < 1e-10
+    eta, theta = ds.eta_expert.values, ds.theta_expert.values
+    assert free.dataset.theta_bold.values[0] > 1.5
+    binds = np.isclose(theta, 1.5, atol=1e-9)
+    assert binds[0] and not binds[-1]
+    star = eta[~binds][0]
+    assert 0.1 < star < 0.9 and np.all(binds[eta < star]) and np.all(theta[eta >= star] < 1.5)
+    gap = ds.risk_premium - 2.0 * ds.sigma_R * ds.sigma_c_expert
+    assert np.all(gap.values[binds] > -1e-10) and np.allclose(gap.values[~binds], 0, atol=1e-7)
