@@ -139,19 +139,25 @@ def test_log_utility_under_a_binding_constraint(constraint, share):
 # --- the volatility block, symbolically ------------------------------------------------------
 
 def test_volatility_block_of_two_agents_is_the_hand_derivation():
-    """Two CRRA agents trading both assets: σ_R from the compiler's linear cycle equals
+    """Two CRRA agents trading both assets: σ_R from the compiler's solved linear cycle equals
     σ_R = σ_y (1 − k) / (1 − k − (p'/p) m), with A = η/γ₁ + (1−η)/γ₂,
     B = η ω₁'/ω₁ + (1−η) ω₂'/ω₂, k = η (B/(γ₁A) − ω₁'/ω₁), m = η (1/(γ₁A) − 1)."""
     import sympy as sp
-    from walras.compiler.symbolic import LinearSolve
+    from walras.compiler.symbolic import Assign, LinearSolve
     system = walras.load("risk_sharing").compile().system
-    (block,) = [s for s in system.steps if isinstance(s, LinearSolve)]
+    (cycle,) = system.cycles
+    assert set(cycle) == {"sigma_R", "lambda", "vol[Z] of eta_bold"}
     eta, g1, g2, sy = sp.symbols("eta_bold gamma_bold gamma_cautious sigma_y")
     w1, w2, d1, d2 = sp.symbols("omega_bold omega_cautious omega_bold__eta_bold "
                                 "omega_cautious__eta_bold")
     total = w1 * eta + w2 * (1 - eta)
     known = {sp.Symbol("pd"): 1 / total, sp.Symbol("eta_cautious"): 1 - eta}
-    solution = dict(zip(block.symbols, block.A.LUsolve(block.b)))
+    solution = {}
+    for step in system.steps:
+        if isinstance(step, LinearSolve):  # a per-point solve, when the cycle is large
+            solution.update(zip(step.symbols, step.A.LUsolve(step.b)))
+        elif isinstance(step, Assign):
+            solution[step.symbol] = step.expr
     derived = solution[sp.Symbol("sigma_R")].subs(known)
     A = eta / g1 + (1 - eta) / g2
     B = eta * d1 / w1 + (1 - eta) * d2 / w2

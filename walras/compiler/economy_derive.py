@@ -41,6 +41,7 @@ class Derivation:
         self.b = Builder(econ.stock.span)
         self.y = econ.endowment.state
         self.statements: list = []
+        self.wealth_vol: dict[tuple[str, str], X] = {}  # (agent, shock) -> σ_a, written out
 
     # names --------------------------------------------------------------------------------------
     def per_shock(self, name: str, z: str) -> str:
@@ -113,7 +114,9 @@ class Derivation:
         return b.growth(d) if z is None else b.vol_growth(d, z)
 
     def volatility(self, z: str):
-        """σ_R, each agent's σ_a (first-order conditions) and λ (stock market clearing)."""
+        """σ_R, each agent's σ_a (first-order conditions) and λ (stock market clearing). The
+        σ_a are written out where λ and the processes use them, so the cycle the compiler
+        solves has I + 1 members: σ_R, λ and the vols of the I − 1 states."""
         b, ps = self.b, lambda name: self.per_shock(name, z)
         pd = self.n("pd")
         sigma_R = self.let(ps("sigma_R"), self.dividend_growth(z) + b.vol_growth(pd, z),
@@ -133,9 +136,10 @@ class Derivation:
                          "bounded": self.n(f"theta_{a.name}", ab) * sigma_R}[a.role]
                 doc = f"volatility of the wealth of {a.name} ({_ROLE[a.role]})"
                 fixed.append(a)
+            self.wealth_vol[a.name, z] = value
             self.let(ps(f"sigma_a_{a.name}"), value, doc)
         eta = lambda a: self.n(f"eta_{a.name}")
-        numerator = (sigma_R - b.sum(eta(a) * self.n(ps(f"sigma_a_{a.name}")) for a in fixed)
+        numerator = (sigma_R - b.sum(eta(a) * self.wealth_vol[a.name, z] for a in fixed)
                      + b.sum(eta(a) * b.vol_growth(self.n(f"omega_{a.name}"), z) for a in free))
         tolerance = b.sum(eta(a) / b.wrap(a.gamma) for a in free)
         self.let(ps("lambda"), numerator / tolerance,
@@ -180,8 +184,9 @@ class Derivation:
                      f"drift of the wealth share of {a.name}")
         for a in self.agents[:-1]:
             ab = Builder(a.span)
-            vols = tuple(ast.VolField(z, self.n(ps(f"sigma_eta_{a.name}", z), ab).e, a.span)
-                         for z in self.shocks)
+            vols = tuple(ast.VolField(z, (self.n(f"eta_{a.name}", ab) * (
+                self.wealth_vol[a.name, z] - self.n(ps("sigma_R", z), ab))).e, a.span)
+                for z in self.shocks)
             self.statements.append(ast.ProcessDecl(f"eta_{a.name}",
                                                    self.n(f"mu_eta_{a.name}", ab).e, vols,
                                                    None, a.span))
