@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import walras
-from walras.grammar import parse
 from walras.grammar.unparse import unparse
 from references import lucas_pd, lucas_r
 

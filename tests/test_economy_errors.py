@@ -42,6 +42,9 @@ def replaced(old: str, new: str) -> str:
     ("drift = mu_y*y,", "drift = mu_y*y*(1 - y),", "E211", "not proportional", "state y in"),
     ("dividend = y", "dividend = y^2", "E215", "proportional", "dividend = y"),
     ("supply = 0", "supply = 1", "E202", "zero net supply", "supply = 0"),
+    ("vol[Z] = sigma_y*y", "vol[W] = sigma_y*y", "E217", "undeclared shock", "shock W"),
+    (", vol[Z] = sigma_y*y", "", "E211", "no volatility", "vol[Z]"),
+    ("agent household", "agent expert", "E218", "declared twice", ""),
 ])
 def test_mistakes(old, new, code, words, hint):
     err = error(replaced(old, new))

@@ -81,11 +81,29 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
     if bond is None and len(agent_decls) > 1:
         out.error("E210", "agents need a riskless asset to trade with each other", first,
                   "declare 'asset bond: riskless, supply = 0' and add it to the agents' trades")
+    _names(endowment, agent_decls, assets, [s.name for s in st if isinstance(s, ast.ShockDecl)], out)
     scale, growth, vols = _endowment(endowment, states, out)
     if out.errors or stock is None:
         return None
     return Economy(tuple(agents), endowment, scale, growth, vols,
                    tuple(v.shock for v in endowment.vols), stock, bond, states)
+
+
+def _names(endowment, agents, assets, shocks, out):
+    """Shocks of the endowment declared, and no agent or asset declared twice."""
+    if not endowment.vols:
+        out.error("E211", f"the endowment '{endowment.state}' has no volatility, so nothing is "
+                          "risky", endowment.span, f"add 'vol[Z] = sigma*{endowment.state}'")
+    for v in endowment.vols:
+        if v.shock not in shocks:
+            out.error("E217", f"vol[{v.shock}] names an undeclared shock", v.span,
+                      did_you_mean(v.shock, shocks) or f"declare it with 'shock {v.shock}'")
+    for kind, decls in (("agent", agents), ("asset", assets)):
+        seen = set()
+        for d in decls:
+            if d.name in seen:
+                out.error("E218", f"{kind} '{d.name}' is declared twice", d.span)
+            seen.add(d.name)
 
 
 def _assets(assets, endowment, first, out):
