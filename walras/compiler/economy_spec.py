@@ -152,7 +152,7 @@ def _agent(a: ast.AgentDecl, assets, out) -> Agent | None:
         ok = False
     elif a.utility.kind not in UTILITIES:
         out.error("E205", f"unknown utility '{a.utility.kind}'", a.utility.span,
-                  did_you_mean(a.utility.kind, UTILITIES) or "utilities: crra(gamma), log")
+                  did_you_mean(a.utility.kind.lower(), UTILITIES) or "utilities: crra(gamma), log")
         ok = False
     elif len(a.utility.args) != UTILITIES[a.utility.kind]:
         n = UTILITIES[a.utility.kind]
