@@ -11,17 +11,17 @@ class Settings:
     method: str = "neural"          # neural | collocation
     seed: int = 0
     # neural solver
-    steps: int = 2000               # Adam steps
+    steps: int = 1500               # Adam steps
     lr: float = 3e-3                # peak learning rate (cosine decay)
     lr_final: float = 1e-5
-    width: int = 32
-    depth: int = 3
+    width: int = 20
+    depth: int = 2
     activation: str = "tanh"
     points: int = 512               # interior points per step
     boundary_points: int = 16       # points per boundary face per step
     sampling: str = "sobol"         # sobol | uniform
     margin: float = 1e-3            # fraction of each state's range kept off the edges
-    polish: int = 200               # Levenberg-Marquardt iterations after Adam
+    polish: int = 300               # Levenberg-Marquardt iterations after Adam
     polish_points: int = 256        # fixed interior points of the polish
     tol: float = 1e-8               # mean squared residual on fresh points that counts as solved
     checkpoint_every: int = 500

@@ -41,7 +41,7 @@ class Field(eqx.Module):
     cap: float | None = eqx.field(static=True, default=None)
 
     def raw(self, x: jax.Array) -> jax.Array:
-        """The value before the complementarity clamp."""
+        """The value before the clamp."""
         z = self.offset
         if self.mlp is not None:
             z = z + self.mlp((x - jnp.asarray(self.center)) / jnp.asarray(self.half_width))[0]
@@ -101,10 +101,3 @@ class Coupled(eqx.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         extra = [f(x[jnp.asarray(p, dtype=int)]) for f, p in zip(self.inputs, self.picks)]
         return self.base(jnp.concatenate([x, jnp.stack(extra)]))
-
-    def raw(self, x: jax.Array) -> jax.Array:
-        return self(x)
-
-    @property
-    def clamped(self) -> bool:
-        return False

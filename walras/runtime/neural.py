@@ -89,26 +89,11 @@ class _Problem:
               zip(self.compiled.boundaries, jax.random.split(k2, max(1, len(self.compiled.boundaries))))}
         return x, xb
 
-    def interior(self, fields, x) -> dict[str, jax.Array]:
-        """Interior residuals. A complementarity whose variable is a clamped network is trained
-        in its extended form: its slack must vanish at the unclamped network u, while every other
-        equation sees min(bound, u). The problem stays smooth, no gradient dies in the region where
-        the bound binds, and the kink of the variable is exact. (`validation` checks the
-        complementarity itself.)"""
-        res = self.compiled.residuals(fields, self.params, x)
-        extended = [r.name for r in self.compiled.system.residuals if r.is_complementarity
-                    and _clamped_var(self.compiled, fields, r)]
-        if extended:
-            raw = {k: (f.raw if isinstance(f, Field) else f) for k, f in fields.items()}
-            parts = self.compiled.complementarity_parts(raw, self.params, x)
-            res.update({name: parts[name][0] for name in extended})
-        return res
-
     def loss(self, trainable, key):
         fields = compose(self.compiled, trainable)
         x, xb = self.batch(key)
         total = 0.0
-        for name, r in self.interior(fields, x).items():
+        for name, r in self.compiled.residuals(fields, self.params, x).items():
             total = total + self.weights.get(name, 1.0) * jnp.mean(r ** 2)
         for name, r in self.compiled.boundary_residuals(fields, self.params, xb).items():
             total = total + self.weights.get(name, self.weights.get("boundary", 1.0)) * jnp.mean(r ** 2)
@@ -116,7 +101,7 @@ class _Problem:
 
     def interior_rows(self, fields, x, n: int) -> jax.Array:
         """(points, equations) residuals scaled by √(w/n): the polish minimises their squares."""
-        res = self.interior(fields, x)
+        res = self.compiled.residuals(fields, self.params, x)
         return jnp.stack([jnp.sqrt(self.weights.get(k, 1.0) / n) * r for k, r in res.items()], -1)
 
     def boundary_rows(self, fields, name: str, x, n: int) -> jax.Array:
@@ -277,12 +262,6 @@ def _least_squares(problem: _Problem, fields, settings: Settings, iterations: in
     if progress is not None:
         progress.advance(iterations - len(history), history[-1] if history else float("nan"))
     return eqx.combine(unravel(theta), static), history, interrupted
-
-
-def _clamped_var(compiled: Compiled, fields, residual) -> bool:
-    m = compiled.system.atoms.meaning.get(residual.var)
-    f = fields.get(getattr(m, "unknown", None))
-    return isinstance(f, Field) and f.clamped and not m.alpha
 
 
 class ResumeError(ValueError):
