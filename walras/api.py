@@ -77,6 +77,18 @@ class Model:
     def compile(self) -> "CompiledModel":
         return CompiledModel(Compiled(symbolic.build(self.checked)), self.params)
 
+    def emit(self, kind: str) -> str:
+        """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
+        from .compiler import emit
+        if kind not in emit.KINDS:
+            raise EconError([Diagnostic("E132", f"cannot emit '{kind}'", None,
+                                        f"choose one of {', '.join(emit.KINDS)}")])
+        if kind == "econ":
+            from .grammar.unparse import unparse
+            self.checked  # report errors first
+            return unparse(self.lowered)
+        return emit.emit(self.compile().system, kind)
+
 
 @dataclass(frozen=True)
 class CompiledModel:
@@ -109,10 +121,6 @@ class CompiledModel:
 
     def outputs(self, fields, params, x):
         return self.functions.outputs(fields, params, x)
-
-    def emit(self, kind: str) -> str:
-        from .compiler import emit
-        return emit.emit(self.system, kind)
 
 
 def load(target: str | Path, **params: float) -> Model:

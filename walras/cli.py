@@ -75,22 +75,11 @@ def compile_(target: str = typer.Argument(..., help="a .econ file or a library m
              emit: str = typer.Option("latex", help="latex | sympy | econ")):
     """Print the derived equations (or the lowered model as .econ)."""
     from . import api
-    from .compiler.emit import KINDS
-    if emit not in KINDS:
-        err.print(f"error[E132]: --emit must be one of {', '.join(KINDS)}", markup=False)
-        raise typer.Exit(1)
     try:
-        model = api.load(target)
-        text = model.compile().emit(emit) if emit != "econ" else _econ(model)
+        text = api.load(target).emit(emit)
     except EconError as e:
         _fail(e)
     sys.stdout.write(text)
-
-
-def _econ(model) -> str:
-    from .grammar.unparse import unparse
-    model.checked  # report errors first
-    return unparse(model.lowered)
 
 
 @app.command()

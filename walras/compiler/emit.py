@@ -82,12 +82,6 @@ def sympy_text(system: System) -> str:
     return "\n".join(out) + "\n"
 
 
-def emit(system: System, kind: str, module=None) -> str:
-    if kind == "latex":
-        return latex(system)
-    if kind == "sympy":
-        return sympy_text(system)
-    if kind == "econ":
-        from ..grammar.unparse import unparse
-        return unparse(module)
-    raise ValueError(f"unknown output kind '{kind}'; choose one of {', '.join(KINDS)}")
+def emit(system: System, kind: str) -> str:
+    """The derived system as LaTeX or sympy text (`.econ` output is the unparsed lowered model)."""
+    return {"latex": latex, "sympy": sympy_text}[kind](system)
