@@ -593,7 +593,9 @@ def _message(problem: _Problem, ev: Evidence, dec, history, iterations, converge
         lines.append("the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
                      f"{max(tails[u] for u in slow):.1e}): raise the degree")
     if ev.violations:
-        lines.append("no equilibrium with these parameters satisfies the declared bounds")
+        lines.append("the solution found leaves the declared bounds: there may be no equilibrium "
+                     "at these parameters, or Newton went astray from this start; try a homotopy "
+                     "from an easier parameter value")
     elif stalled:
         lines.append("Newton stalled: there may be no equilibrium at these parameters, or the "
                      "start is too far; try a homotopy from an easier parameter value")
