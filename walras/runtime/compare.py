@@ -7,16 +7,18 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-SKIP_PREFIXES = ("residual", "chebyshev_", "loss")
+SKIP_PREFIXES = ("residual", "chebyshev_", "loss", "degree", "iterations")
+SOLVER_DIMS = {"step", "equation", "piece", "chebyshev_degree"}
 
 
 def comparable(a: xr.Dataset, b: xr.Dataset) -> list[str]:
-    """Variables of both datasets that live on the state grid (residuals and solver diagnostics
-    are not the solution, so they are left out)."""
-    states = [d for d in a.dims if d in a.coords and d in b.coords]
+    """Variables of both datasets that live on the state grid, or scalars when the model has no
+    states (residuals and solver diagnostics are not the solution, so they are left out)."""
+    states = {d for d in a.dims if d in a.coords and d in b.coords} - SOLVER_DIMS
     return [name for name in a.data_vars
             if name in b.data_vars and not name.startswith(SKIP_PREFIXES)
-            and set(a[name].dims) == set(b[name].dims) and set(a[name].dims) <= set(states)]
+            and set(a[name].dims) == set(b[name].dims) and set(a[name].dims) <= states
+            and (a[name].dims or not states)]
 
 
 def compare(a: xr.Dataset, b: xr.Dataset) -> xr.Dataset:

@@ -1,0 +1,46 @@
+"""`walras compare`: per-variable differences of two results."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from walras.runtime.compare import compare, compare_command
+from walras.runtime.results import write_netcdf
+
+
+def result(x, shift=0.0, method="neural"):
+    q = 1 + x**2 + shift * np.sin(np.pi * x)
+    return xr.Dataset({"q": ("eta", q), "r": ("eta", 0.05 + 0 * x),
+                       "residual_goods": ("eta", 1e-3 + 0 * x),
+                       "loss": ("step", np.ones(3)), "degree": ((), 8)},
+                      coords={"eta": x}, attrs={"model": "m", "method": method})
+
+
+def test_differences_by_variable():
+    x = (np.arange(101) + 0.5) / 101
+    table = compare(result(x, method="collocation"), result(x, shift=1e-4))
+    assert list(table.variable.values) == ["q", "r"]        # residuals and diagnostics left out
+    q = table.sel(variable="q")
+    diff = 1e-4 * np.sin(np.pi * x)
+    assert float(q.max_abs) == pytest.approx(diff.max(), rel=1e-12)
+    assert float(q.mean_abs) == pytest.approx(diff.mean(), rel=1e-12)
+    assert float(q.where_eta) == pytest.approx(x[np.argmax(diff)])
+    assert float(table.sel(variable="r").max_abs) == 0.0
+    assert table.attrs["interpolated"] == 0
+
+
+def test_different_grids_are_interpolated():
+    a, b = result(np.linspace(0.1, 0.9, 9)), result(np.linspace(0, 1, 401))
+    table = compare(a, b)
+    assert table.attrs["interpolated"] == 1
+    assert float(table.sel(variable="q").max_abs) < 1e-5    # linear interpolation of x²
+
+
+def test_command(tmp_path, capsys):
+    x = (np.arange(11) + 0.5) / 11
+    write_netcdf(result(x), tmp_path / "a.nc")
+    write_netcdf(result(x, shift=1e-3, method="collocation"), tmp_path / "b.nc")
+    assert compare_command(str(tmp_path / "a.nc"), str(tmp_path / "b.nc")) == 0
+    assert "max |a-b|" in capsys.readouterr().out
+    assert compare_command(str(tmp_path / "a.nc"), str(tmp_path / "missing.nc")) == 1
+    assert "cannot read" in capsys.readouterr().err
