@@ -8,6 +8,12 @@ __version__ = "0.1.0"
 
 from .api import CompiledModel, Model, load, solve  # noqa: E402
 from .grammar import EconError  # noqa: E402
-from .runtime.factors import estimate  # noqa: E402
+
+
+def estimate(*args, **kwargs):
+    """Estimate factor models; see `walras.runtime.factors.estimate` (imported on first use)."""
+    from .runtime.factors import estimate as run
+    return run(*args, **kwargs)
+
 
 __all__ = ["CompiledModel", "EconError", "Model", "__version__", "estimate", "load", "solve"]

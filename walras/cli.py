@@ -91,6 +91,9 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
           polish: Optional[int] = typer.Option(None, help="Levenberg-Marquardt iterations"),
           degree: Optional[int] = typer.Option(None, help="Chebyshev degree (collocation)"),
           seed: Optional[int] = typer.Option(None, help="random seed"),
+          homotopy: Optional[str] = typer.Option(
+              None, help="NAME=VALUE: solve there first, then walk NAME to its value (collocation)"),
+          homotopy_steps: Optional[int] = typer.Option(None, help="steps of the homotopy"),
           resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar")):
     """Solve a model and report its accuracy; write the results with -o."""
@@ -99,7 +102,8 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
         model = api.load(target, **_parse_sets(set_))
         _warn(model)
         solution = api.solve(model, output=output, resume=resume, quiet=quiet, method=method,
-                             steps=steps, polish=polish, degree=degree, seed=seed)
+                             steps=steps, polish=polish, degree=degree, seed=seed,
+                             homotopy=homotopy, homotopy_steps=homotopy_steps)
     except EconError as e:
         _fail(e)
     _summary(solution)
