@@ -56,10 +56,10 @@ def run(name: str, steps: int, neural: bool) -> dict:
     compiled = model.compile()
     settings = walras.api.settings_for(model, method="collocation")
     t0 = time.perf_counter()
-    first = collocation.solve(compiled.functions, settings, compiled.params, quiet=True)
+    first = collocation.solve(compiled, settings, compiled.params, quiet=True)
     t_first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    again = collocation.solve(compiled.functions, settings, compiled.params, quiet=True)
+    again = collocation.solve(compiled, settings, compiled.params, quiet=True)
     t_again = time.perf_counter() - t0
     ds = again.dataset
     row = {"model": name, "states": len(model.states), "degree": int(ds["degree"]),

@@ -36,7 +36,7 @@ def measure(n: int, points: int = 1024, repeats: int = 5) -> dict:
     model = walras.load(economy(n))
     compiled = model.compile()
     t_compile = time.perf_counter() - t0
-    f = compiled.functions
+    f = compiled
     states = f.model.states
     keys = jax.random.split(jax.random.PRNGKey(0), len(f.model.unknowns))
     fields = {u.name: make_field(k, [s.lo for s in states], [s.hi for s in states], (0.0, None),

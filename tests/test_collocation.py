@@ -26,7 +26,7 @@ def two_trees_v(s, rho=0.04, mu1=0.02, mu2=0.02, sigma1=0.03, sigma2=0.03):
 
 @pytest.fixture(scope="module")
 def brusan():
-    compiled = walras.load("brusan_log").compile().functions
+    compiled = walras.load("brusan_log").compile()
     solution = collocation.solve(compiled, Settings(method="collocation"), quiet=True)
     return compiled, solution, BrusanLog().solve()
 

@@ -129,7 +129,7 @@ def test_log_utility_under_a_binding_constraint(constraint, share):
     x = jnp.linspace(0.01, 0.99, 41)[:, None]
     for name, r in compiled.residuals(fields, params, x).items():
         np.testing.assert_allclose(r, 0, atol=1e-14, err_msg=name)
-    a, b = compiled.functions.complementarity_parts(fields, params, x)["constraint_household"]
+    a, b = compiled.complementarity_parts(fields, params, x)["constraint_household"]
     assert np.all(np.asarray(a) > 1e-4) and np.allclose(b, 0)
     out = compiled.outputs(fields, params, x)
     np.testing.assert_allclose(out["pd"], 1 / (0.06 * x[:, 0] + 0.04 * (1 - x[:, 0])), rtol=1e-14)
@@ -219,7 +219,7 @@ def test_leverage_cap_binds_below_a_threshold():
              "theta_expert": theta}
     model = walras.load("leverage_cap")
     compiled = model.compile()
-    sol = collocation.solve(compiled.functions, settings_for(model, method="collocation", degree=24),
+    sol = collocation.solve(compiled, settings_for(model, method="collocation", degree=24),
                             compiled.params, guess=guess, quiet=True)
     ds = sol.dataset
     assert max(abs(v) for v in sol.validation.values()) < 1e-10

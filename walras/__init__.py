@@ -6,7 +6,8 @@ jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from .api import CompiledModel, Model, load, solve  # noqa: E402
+from .api import Model, load, solve  # noqa: E402
+from .compiler.codegen import Compiled  # noqa: E402
 from .grammar import EconError  # noqa: E402
 
 
@@ -16,4 +17,4 @@ def estimate(*args, **kwargs):
     return run(*args, **kwargs)
 
 
-__all__ = ["CompiledModel", "EconError", "Model", "__version__", "estimate", "load", "solve"]
+__all__ = ["Compiled", "EconError", "Model", "__version__", "estimate", "load", "solve"]

@@ -74,8 +74,9 @@ class Model:
         new.checked  # report a misspelt parameter now
         return new
 
-    def compile(self) -> "CompiledModel":
-        return CompiledModel(Compiled(symbolic.build(self.checked)), self.params)
+    def compile(self) -> Compiled:
+        """Pure JAX functions of the model: `residuals(fields, params, x)`, `loss`, `outputs`."""
+        return Compiled(symbolic.build(self.checked))
 
     def emit(self, kind: str) -> str:
         """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
@@ -88,39 +89,6 @@ class Model:
             self.checked  # report errors first
             return unparse(self.lowered)
         return emit.emit(self.compile().system, kind)
-
-
-@dataclass(frozen=True)
-class CompiledModel:
-    """Pure JAX functions of a model: `residuals(fields, params, x)`, `loss(...)`, `outputs(...)`."""
-
-    functions: Compiled
-    params: Mapping[str, float]
-
-    @property
-    def system(self) -> symbolic.System:
-        return self.functions.system
-
-    @property
-    def states(self) -> tuple[str, ...]:
-        return self.functions.states
-
-    @property
-    def unknowns(self) -> tuple[str, ...]:
-        return self.functions.unknowns
-
-    @property
-    def equations(self) -> tuple[str, ...]:
-        return self.functions.equations
-
-    def residuals(self, fields, params, x):
-        return self.functions.residuals(fields, params, x)
-
-    def loss(self, fields, params, x, boundary_points, weights=None):
-        return self.functions.loss(fields, params, x, boundary_points, weights or {})
-
-    def outputs(self, fields, params, x):
-        return self.functions.outputs(fields, params, x)
 
 
 def load(target: str | Path, **params: float) -> Model:
@@ -159,12 +127,12 @@ def solve(model: Model | str | Path, *, output: str | Path | None = None, resume
     compiled = model.compile()
     if chosen.method == "collocation":
         from .runtime import collocation
-        solution = collocation.solve(compiled.functions, chosen, compiled.params, quiet=quiet)
+        solution = collocation.solve(compiled, chosen, compiled.params, quiet=quiet)
     else:
         from .runtime import neural
         if checkpoint is None and output is not None:
             checkpoint = Path(output).with_suffix(".ckpt")
-        solution = neural.solve(compiled.functions, chosen, compiled.params,
+        solution = neural.solve(compiled, chosen, compiled.params,
                                 checkpoint_path=checkpoint, resume=resume, quiet=quiet)
     if output is not None:
         solution.save(output)

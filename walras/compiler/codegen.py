@@ -215,8 +215,10 @@ class Compiled:
         return out
 
     def loss(self, fields: Fields, params: Params, x: jax.Array,
-             boundary_points: Mapping[str, jax.Array], weights: Mapping[str, float]) -> jax.Array:
+             boundary_points: Mapping[str, jax.Array],
+             weights: Mapping[str, float] | None = None) -> jax.Array:
         """Weighted mean squared residuals: interior equations plus boundary conditions."""
+        weights = weights or {}
         total = 0.0
         for name, r in self.residuals(fields, params, x).items():
             total = total + weights.get(name, 1.0) * jnp.mean(r ** 2)
@@ -236,5 +238,3 @@ class Compiled:
         return self._map(fields, params, x, per_point)
 
 
-def compile_system(system: System) -> Compiled:
-    return Compiled(system)

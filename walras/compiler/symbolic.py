@@ -15,7 +15,8 @@ from ..grammar.diagnostics import Collector, Span
 from . import ito
 from .model import Model
 
-SMALL_CYCLE = 4  # groups up to this size are solved symbolically; larger ones per point
+SMALL_CYCLE = 4      # groups up to this size are solved symbolically; larger ones per point
+SIMPLIFY_OPS = 400   # solutions up to this many operations are put over a common denominator
 
 
 @dataclass(frozen=True)
@@ -300,7 +301,8 @@ class _Builder:
         if len(syms) <= SMALL_CYCLE:
             solution = A.LUsolve(b)
             for s, value in zip(syms, solution):
-                value = sp.cancel(sp.together(value))
+                if sp.count_ops(value) <= SIMPLIFY_OPS:  # readable; cancel is slow on large ones
+                    value = sp.cancel(sp.together(value))
                 self.resolved[s] = value
                 self.steps.append(Assign(s, value))
         else:

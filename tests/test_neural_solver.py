@@ -102,7 +102,7 @@ def test_nan_is_detected_and_the_last_good_state_restored():
     messages = []
     compiled = walras.load(NAN_MODEL).compile()
     settings = walras.api.settings_for(walras.load(NAN_MODEL))
-    solution = neural.solve(compiled.functions, settings, compiled.params, quiet=True,
+    solution = neural.solve(compiled, settings, compiled.params, quiet=True,
                             log=messages.append)
     assert any("NaN" in m and "restored" in m for m in messages)
     assert np.all(np.isfinite(solution.history))
