@@ -49,17 +49,18 @@ def main() -> None:
     header = f"{'model':12s} {'solver':34s} {'wall s':>8s} {'steps':>7s} {'q/pd rel err':>13s} {'psi abs err':>12s}"
     print(header)
     print("-" * len(header))
-    lucas, seconds = timed("lucas")
-    err = np.max(np.abs(lucas.dataset["pd"].values / lucas_pd() - 1))
-    print(f"{'lucas':12s} {'walras neural (Adam + LM)':34s} {seconds:8.1f} {len(lucas.history):7d} "
-          f"{err:13.2e} {'':>12s}")
+    for label, settings in (("defaults", {}), ("400 Adam + 40 LM", dict(steps=400, polish=40))):
+        lucas, seconds = timed("lucas", **settings)
+        err = np.max(np.abs(lucas.dataset["pd"].values / lucas_pd() - 1))
+        print(f"{'lucas':12s} {'walras neural, ' + label:34s} {seconds:8.1f} "
+              f"{len(lucas.history):7d} {err:13.2e} {'':>12s}")
     ref = BrusanLog().solve()
     eta = np.linspace(0.01, 0.99, 99)
     brusan, seconds = timed("brusan_log")
     ds = brusan.evaluate(eta[:, None])
     q_err = np.max(np.abs(ds["q"].values / ref.q(eta) - 1))
     psi_err = np.max(np.abs(ds["psi"].values - ref.psi(eta)))
-    print(f"{'brusan_log':12s} {'walras neural (Adam + LM)':34s} {seconds:8.1f} "
+    print(f"{'brusan_log':12s} {'walras neural, defaults':34s} {seconds:8.1f} "
           f"{len(brusan.history):7d} {q_err:13.2e} {psi_err:12.2e}")
     for model, peer, seconds, steps, q_err, psi_err in PEERS:
         print(f"{model:12s} {peer:34s} {seconds:8.1f} {steps:7d} {q_err:13.2e} {psi_err:12.2e}")
