@@ -90,14 +90,9 @@ class _Problem:
         return x, xb
 
     def loss(self, trainable, key):
-        fields = compose(self.compiled, trainable)
         x, xb = self.batch(key)
-        total = 0.0
-        for name, r in self.compiled.residuals(fields, self.params, x).items():
-            total = total + self.weights.get(name, 1.0) * jnp.mean(r ** 2)
-        for name, r in self.compiled.boundary_residuals(fields, self.params, xb).items():
-            total = total + self.weights.get(name, self.weights.get("boundary", 1.0)) * jnp.mean(r ** 2)
-        return total
+        return self.compiled.loss(compose(self.compiled, trainable), self.params, x, xb,
+                                  self.weights)
 
     def interior_rows(self, fields, x, n: int) -> jax.Array:
         """(points, equations) residuals scaled by √(w/n): the polish minimises their squares."""
