@@ -106,3 +106,12 @@ def test_nan_is_detected_and_the_last_good_state_restored():
                             log=messages.append)
     assert any("NaN" in m and "restored" in m for m in messages)
     assert np.all(np.isfinite(solution.history))
+
+
+def test_resume_from_a_different_network_is_a_clear_error(tmp_path):
+    path = tmp_path / "lucas.ckpt"
+    walras.solve("lucas", steps=10, polish=0, checkpoint=path)
+    with pytest.raises(walras.EconError) as info:
+        walras.solve("lucas", steps=20, polish=0, width=12, checkpoint=path, resume=True)
+    (d,) = info.value.diagnostics
+    assert d.code == "E134" and "different model or network" in d.message

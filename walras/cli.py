@@ -106,6 +106,9 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
                              homotopy=homotopy, homotopy_steps=homotopy_steps)
     except EconError as e:
         _fail(e)
+    except OSError as e:
+        err.print(f"error[E135]: cannot write the results: {e}", markup=False)
+        raise typer.Exit(1)
     _summary(solution)
     if output is not None:
         out.print(f"wrote {output}")

@@ -35,6 +35,7 @@ def load(path: str | Path, like):
         leaves = [jnp.asarray(data[f"leaf{i}"]) for i in range(len(data.files) - 1)]
     arrays, static = eqx.partition(like, eqx.is_array)
     treedef = jax.tree_util.tree_structure(arrays)
-    if treedef.num_leaves != len(leaves):
-        raise ValueError("the checkpoint was written for a different network")
+    shapes = [x.shape for x in jax.tree_util.tree_leaves(arrays)]
+    if shapes != [x.shape for x in leaves]:
+        raise ValueError("it was written for a different model or network")
     return eqx.combine(jax.tree_util.tree_unflatten(treedef, leaves), static), meta

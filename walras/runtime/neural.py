@@ -15,6 +15,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from ..compiler.codegen import Compiled
+from ..grammar.diagnostics import Diagnostic, EconError
 from ..settings import Settings
 from . import checkpoint
 from .least_squares import levenberg_marquardt
@@ -136,7 +137,9 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
         try:
             (fields, opt_state, key), saved = checkpoint.load(checkpoint_path, (fields, opt_state, key))
         except ValueError as err:
-            raise ResumeError(f"cannot resume from {checkpoint_path}: {err}") from None
+            raise EconError([Diagnostic("E134", f"cannot resume from {checkpoint_path}: {err}", None,
+                                        "resume with the settings of the interrupted run, or "
+                                        "start afresh without --resume")]) from None
         step0, history = saved["step"], saved["history"]
         log(f"resuming from {checkpoint_path} at step {step0}")
     elif warm:
@@ -257,7 +260,3 @@ def _least_squares(problem: _Problem, fields, settings: Settings, iterations: in
     if progress is not None:
         progress.advance(iterations - len(history), history[-1] if history else float("nan"))
     return eqx.combine(unravel(theta), static), history, interrupted
-
-
-class ResumeError(ValueError):
-    """A checkpoint that does not match the model or its settings."""
