@@ -181,3 +181,12 @@ def test_mutations_never_raise_anything_but_econ_error(text):
         walras.load(text).compile()
     except EconError as e:
         assert str(e)  # renders
+
+
+def test_every_syntax_error_of_a_file_is_reported():
+    text = (GOOD.replace("parameter a = 0.1, b = 2", "parameter a = 0.1 0.2, b = 2")
+            .replace("let g = f*x", "let g = f*/x").replace("equation e:", "equation e"))
+    with pytest.raises(EconError) as info:
+        parse(text, "broken.econ")
+    assert [(d.code, d.span.line, d.span.column) for d in info.value.diagnostics] == \
+        [("E001", 2, 19), ("E001", 7, 11), ("E001", 8, 12)]

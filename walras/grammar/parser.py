@@ -28,7 +28,7 @@ def parse(text: str, name: str = "<input>") -> ast.Module:
         tree = _lark().parse(text)
         statements = _Builder(source).transform(tree)
     except UnexpectedInput as e:
-        raise EconError([_syntax_diagnostic(e, source)]) from None
+        raise EconError(_syntax_errors(text, e, source)) from None
     except VisitError as e:  # a builder's own complaint about a well-formed but meaningless line
         if isinstance(e.orig_exc, EconError):
             raise e.orig_exc from None
@@ -239,6 +239,36 @@ class _Builder(FactorBuilder, Transformer):
 
 
 # --- syntax errors ---------------------------------------------------------------------------
+
+MAX_SYNTAX_ERRORS = 20
+
+
+def _syntax_errors(text: str, first: UnexpectedInput, source: Source) -> list[Diagnostic]:
+    """The first error and those after it: parsing resumes at the next line that starts a
+    statement, with the text before it blanked so that lines and columns stay exact."""
+    found = [_syntax_diagnostic(first, source)]
+    lines = text.splitlines(keepends=True)
+    line = first.line  # 1-based line of the last error; the search resumes after it
+    while len(found) < MAX_SYNTAX_ERRORS and line > 0:
+        restart = next((i for i in range(line, len(lines))
+                        if lines[i].split(None, 1)[:1] and
+                        lines[i].split(None, 1)[0] in _STATEMENT_WORDS()), None)
+        if restart is None:
+            break
+        blanked = "\n" * restart + "".join(lines[restart:])
+        try:
+            _lark().parse(blanked)
+            break
+        except UnexpectedInput as e:
+            found.append(_syntax_diagnostic(e, source))
+            line = e.line
+    return found
+
+
+def _STATEMENT_WORDS() -> frozenset[str]:
+    """The bare statement keywords (`let`, `state`, ...)."""
+    return frozenset(k.strip("'") for k in _statement_keywords())
+
 
 _KINDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "CMP": "'<=' or '>='",
           "$END": "the end of the file"}
