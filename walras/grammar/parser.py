@@ -319,7 +319,7 @@ def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
         return Diagnostic("E001", f"unexpected '{tok}'" + (f"; {want}" if want else ""), span, hint)
     if isinstance(e, UnexpectedCharacters):
         span = Span(e.line, e.column, e.line, e.column + 1, source)
-        char = source.text[e.pos_in_stream]
+        char = source.line(e.line)[e.column - 1]
         hint = "'#' starts a comment; write powers as 'x^2'" if char in "*!$%&@" else None
         return Diagnostic("E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""),
                           span, hint)
