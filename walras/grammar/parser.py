@@ -312,7 +312,7 @@ def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":
         tok = e.token
         span = Span(tok.line, tok.column, tok.end_line, tok.end_column, source)
-        hint = None
+        hint = "write powers as 'x^2'" if str(tok) == "*" else None
         if tok.type.endswith("NAME"):
             keywords = [k for k in _keyword_names() if f"'{k}'" in offered]
             hint = did_you_mean(str(tok), keywords)
@@ -320,7 +320,7 @@ def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
     if isinstance(e, UnexpectedCharacters):
         span = Span(e.line, e.column, e.line, e.column + 1, source)
         char = source.line(e.line)[e.column - 1]
-        hint = "'#' starts a comment; write powers as 'x^2'" if char in "*!$%&@" else None
+        hint = "'#' starts a comment" if char in "%/" else None
         return Diagnostic("E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""),
                           span, hint)
     lines = source.text.rstrip().splitlines() or [""]
