@@ -53,6 +53,23 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     return path
 
 
+def by_shock(data: dict[str, xr.DataArray], shocks) -> dict[str, xr.DataArray]:
+    """Quantities given shock by shock (`sigma_R_Z`, `sigma_R_W`) become one variable with a
+    `shock` dimension (`sigma_R`), when there are several shocks and the name is free."""
+    if len(shocks) < 2:
+        return data
+    out = dict(data)
+    suffix = f"_{shocks[0]}"
+    for name in [n for n in data if n.endswith(suffix)]:
+        base = name[: -len(suffix)]
+        parts = [f"{base}_{k}" for k in shocks]
+        if base in data or not all(p in out for p in parts):
+            continue
+        out[base] = xr.concat([out.pop(p) for p in parts], dim="shock").assign_coords(
+            shock=list(shocks)).transpose(..., "shock")
+    return out
+
+
 @dataclass
 class Solution:
     """A solved model: its approximators, the compiled functions and the labelled results."""
@@ -88,7 +105,7 @@ class Solution:
             arr = np.asarray(v).reshape(shape) if dims else np.asarray(v)[0]
             data[name] = xr.DataArray(arr, dims=dims if self.compiled.states else [],
                                       attrs={"long_name": docs[name]} if docs.get(name) else {})
-        return xr.Dataset(data, coords=coords)
+        return xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=coords)
 
     @property
     def dataset(self) -> xr.Dataset:
