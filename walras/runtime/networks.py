@@ -61,7 +61,7 @@ class Field(eqx.Module):
 
 
 def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation: str,
-               guess: float | None = None, clamp: tuple = (None, None)) -> Field:
+               clamp: tuple = (None, None)) -> Field:
     """A network for an unknown of len(lo_x) states (a constant when there are none)."""
     lo, hi = bound
     center = tuple((a + b) / 2 for a, b in zip(lo_x, hi_x))
@@ -72,10 +72,9 @@ def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation
                          dtype=jnp.float64)
         last = mlp.layers[-1]
         mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp, last.weight * 0.1)
-    if guess is None:
-        guess = _inside(lo if clamp[0] is None else max(clamp[0], lo if lo is not None else clamp[0]),
-                        hi if clamp[1] is None else min(clamp[1], hi if hi is not None else clamp[1]))
-    offset = jnp.asarray(guess, jnp.float64)  # the transform is the identity there
+    floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
+    cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
+    offset = jnp.asarray(_inside(floor, cap), jnp.float64)  # the transform is the identity there
     return Field(mlp, offset, center, half, lo, hi, *clamp)
 
 
