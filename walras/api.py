@@ -121,9 +121,11 @@ def solve(model: Model | str | Path, *, output: str | Path | None = None, resume
     Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override
     the file's `solver` statement. With `output`, the results are written there atomically.
     """
+    from .runtime.cache import persistent_cache
     if not isinstance(model, Model):
         model = load(model)
     chosen = settings_for(model, **settings)
+    persistent_cache()
     compiled = model.compile()
     if chosen.method == "collocation":
         from .runtime import collocation

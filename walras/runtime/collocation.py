@@ -14,9 +14,7 @@ coefficients) goes into the results.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import equinox as eqx
@@ -425,20 +423,6 @@ def degree_for(compiled: Compiled, degree: int) -> int:
     return max(1, min(degree, int(round(MAX_COEFFICIENTS ** (1 / d))) - 1))
 
 
-def persistent_cache() -> None:
-    """Keep compiled XLA programs on disk between processes (unless a cache is already set):
-    tracing stays, compiling goes. $WALRAS_CACHE, else ~/.cache/walras/jax."""
-    if jax.config.jax_compilation_cache_dir:
-        return
-    path = Path(os.environ.get("WALRAS_CACHE", Path.home() / ".cache" / "walras" / "jax"))
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
-
-
 def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None, *,
           quiet: bool = False, guess: Mapping[str, Callable] | Callable | None = None) -> Solution:
     """Solve a compiled model by Chebyshev collocation. See `walras.solve` for the public entry.
@@ -447,7 +431,6 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     states) -> values; by default a constant inside each unknown's bounds. With the setting
     `homotopy = "NAME=VALUE"`, the model is first solved with that parameter value and the
     parameter then walks to its own value in `homotopy_steps` steps, each starting from the last."""
-    persistent_cache()
     params = dict(compiled.params if params is None else params)
     history, iterations = [], 0
     for step in homotopy_path(settings, params):
