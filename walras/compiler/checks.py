@@ -6,7 +6,7 @@ import math
 from collections import Counter
 
 from ..grammar import ast
-from ..grammar.diagnostics import Collector, EconError, Span, did_you_mean
+from ..grammar.diagnostics import Collector, Diagnostic, EconError, Span, did_you_mean
 from ..settings import CHOICES, FIELDS, coerce
 from .model import (BUILTINS, Boundary, Definition, Equation, Model, Parameter, Process, State,
                     Unknown, frozen)
@@ -146,7 +146,6 @@ class _Checker:
         return params
 
     def override_error(self, key, params):
-        from ..grammar.diagnostics import Diagnostic
         return Diagnostic("E121", f"no parameter '{key}' to set", None,
                           did_you_mean(key, params) or f"parameters: {', '.join(params)}")
 

@@ -116,14 +116,13 @@ class _Problem:
 
 def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None, *,
           checkpoint_path: str | Path | None = None, resume: bool = False, quiet: bool = False,
-          fields: Mapping | None = None, log: Callable[[str], None] = print) -> Solution:
+          log: Callable[[str], None] = print) -> Solution:
     """Solve a compiled model with neural networks. See `walras.solve` for the public entry."""
     params = dict(compiled.params if params is None else params)
     problem = _Problem(compiled, settings, params)
     key = jax.random.PRNGKey(settings.seed)
     key, init_key = jax.random.split(key)
-    warm = fields is None
-    fields = dict(fields) if fields is not None else init_fields(compiled, settings, params, init_key)
+    fields = init_fields(compiled, settings, params, init_key)
 
     schedule = optax.cosine_decay_schedule(settings.lr, max(settings.steps, 1),
                                            alpha=settings.lr_final / settings.lr)
@@ -142,7 +141,7 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
                                         "start afresh without --resume")]) from None
         step0, history = saved["step"], saved["history"]
         log(f"resuming from {checkpoint_path} at step {step0}")
-    elif warm:
+    else:
         fields = _least_squares(problem, fields, settings, WARM_START, only_offsets=True)[0]
 
     @eqx.filter_jit
