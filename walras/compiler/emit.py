@@ -1,65 +1,300 @@
-"""Printing the derived system: LaTeX for checking against a paper, sympy text, or `.econ`."""
+"""Printing the derived system: LaTeX for checking against a paper, sympy text, or `.econ`.
+
+The LaTeX is the model as a researcher writes it: each definition once, in dependency order and
+in the form it was declared (by the author or the economy layer), with `d`, `vol` and `drift`
+written out by Itô's lemma in derivatives of the named quantities (`vol(pd, Z)` is
+σ^η_Z ∂_η pd); the members of a cycle are printed as their defining equations, noted as solved
+jointly. `sympy_text` prints the compiler's own, fully expanded system.
+"""
 
 from __future__ import annotations
 
-import sympy as sp
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import reduce
 
-from . import ito
-from .symbolic import Assign, CurvatureStep, LinearSolve, System
+from sympy.utilities.iterables import strongly_connected_components
+
+from ..grammar import ast
+from ..grammar.unparse import number
+from .model import Model
+from .symbolic import Assign, CurvatureStep, System
 
 KINDS = ("latex", "sympy", "econ")
 
-
-def _latex_names(system: System) -> dict[sp.Symbol, str]:
-    """Readable LaTeX for the compiler's own symbols (derivative atoms, process terms)."""
-    names = {}
-    tex = lambda s: sp.latex(sp.Symbol(s))
-    for sym, m in system.atoms.meaning.items():
-        if isinstance(m, ito.Partial):
-            names[sym] = (tex(m.unknown) if not m.alpha else
-                          r"\partial_{" + " ".join(tex(a) for a in m.alpha) + "} " + tex(m.unknown))
-        else:
-            inner = tex(m.unknown) if not m.alpha else \
-                r"\partial_{" + " ".join(tex(a) for a in m.alpha) + "} " + tex(m.unknown)
-            names[sym] = r"\mathcal{H}_{" + tex(m.shock) + "} " + inner
-    for state, sym in system.atoms.state_symbols.items():
-        names[sym] = tex(state)
-    for state in system.model.processes:
-        names[sp.Symbol(f"drift__{state}")] = r"\mu^{" + tex(state) + "}"
-    for shock, vols in system.vols.items():
-        for state, sym in vols.items():
-            names[sym] = r"\sigma^{" + tex(state) + "}_{" + tex(shock) + "}"
-    return names
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
+    "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
 
 
-def _label(sym: sp.Symbol, names) -> str:
-    return names.get(sym, sp.latex(sym))
+def name(n: str) -> str:
+    r"""A `.econ` name in LaTeX. If its first `_`-separated part is a Greek letter or a single
+    letter (digits after it count as a part: `sigma1`), the other parts are subscripts separated
+    by commas: Greek letters, single characters and numbers as math, words upright
+    (`sigma_a_expert` -> `\sigma_{a,\text{expert}}`). Any other name is one italic word
+    (`risk_premium` -> `\mathit{risk\_premium}`)."""
+    m = re.fullmatch(r"([A-Za-z]+)(\d*)((?:_[A-Za-z0-9]+)*)", n)
+    if not m or not (m[1] in GREEK or len(m[1]) == 1):
+        return r"\mathit{" + n.replace("_", r"\_") + "}"
+    subs = ([m[2]] if m[2] else []) + m[3].split("_")[1:]
+    sub = lambda p: "\\" + p if p in GREEK else p if len(p) == 1 or p.isdigit() \
+        else r"\text{" + p + "}"
+    return ("\\" + m[1] if m[1] in GREEK else m[1]) + \
+        ("_{" + ",".join(sub(p) for p in subs) + "}" if subs else "")
 
 
-def _tag(name: str) -> str:
-    return r"\text{(" + name.replace("_", r"\_") + ")}"
+@dataclass(frozen=True)
+class _Tex:
+    """An already rendered atom: a process term (`sup`) or a derivative (`partial`)."""
+
+    text: str
+    kind: str
+
+
+_ZERO, _ONE, _TWO = ast.Num(0.0, None), ast.Num(1.0, None), ast.Num(2.0, None)
+
+
+def _is(e, value: float) -> bool:
+    return isinstance(e, ast.Num) and e.value == value
+
+
+def _times(a, b):
+    if _is(a, 0) or _is(b, 0):
+        return _ZERO
+    return b if _is(a, 1) else a if _is(b, 1) else ast.BinOp("*", a, b, None)
+
+
+def _sum(terms):
+    terms = [t for t in terms if not _is(t, 0)]
+    return reduce(lambda a, b: ast.BinOp("+", a, b, None), terms) if terms else _ZERO
+
+
+def _shape(e) -> str:
+    if isinstance(e, _Tex):
+        return e.kind
+    if isinstance(e, ast.BinOp):
+        return {"+": "sum", "-": "sum", "*": "prod", "/": "frac", "^": "pow"}[e.op]
+    if isinstance(e, ast.Neg) or (isinstance(e, ast.Num) and e.value < 0):
+        return "neg"
+    return "pow" if isinstance(e, ast.Call) and e.func == "exp" else "atom"
+
+
+def _paren(text: str) -> str:
+    return r"\left(" + text + r"\right)"
+
+
+def _ends_in_partial(e) -> bool:
+    if isinstance(e, ast.BinOp) and e.op == "*":
+        return _ends_in_partial(e.right)
+    return isinstance(e, _Tex) and e.kind == "partial"
+
+
+class _Printer:
+    """The model's definitions, equations and boundaries in LaTeX."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.nodes: dict[tuple, ast.Expr] = {("let", d.name): d.expr
+                                             for d in model.definitions.values()}
+        for p in model.processes.values():
+            if p.drift is not None:
+                self.nodes[("drift", p.state)] = p.drift
+            for k, e in p.vols.items():
+                self.nodes[("vol", p.state, k)] = e
+        self.args = {u.name: frozenset(u.args) for u in model.unknowns}
+        self.deps = dict.fromkeys(self.nodes, frozenset())
+        changed = True
+        while changed:  # the states each definition depends on, through the unknowns
+            changed = False
+            for key, e in self.nodes.items():
+                found = self.states_of(e)
+                changed |= found != self.deps[key]
+                self.deps[key] = found
+
+    # dependencies -----------------------------------------------------------------------------
+    def terms(self, call: ast.Call, states) -> list[tuple]:
+        """The process terms `vol(f, Z)` or `drift(f)` brings in, for f of `states` (None: all)."""
+        return [k for k in self.nodes if k[0] != "let" and (states is None or k[1] in states)
+                and (call.func == "drift" or (k[0] == "vol" and k[2] == call.args[1].id))]
+
+    def states_of(self, e: ast.Expr) -> frozenset[str]:
+        found = set()
+        for n in ast.names_in(e):
+            if n.id in self.model.state_names:
+                found.add(n.id)
+            found |= self.args.get(n.id, self.deps.get(("let", n.id), frozenset()))
+        for c in ast.calls_in(e):
+            if c.func in ("vol", "drift"):
+                for k in self.terms(c, self.states_of(c.args[0])):
+                    found |= self.deps[k]
+        return frozenset(found)
+
+    def needs(self, e: ast.Expr) -> set[tuple]:
+        """The definitions and process terms `e` needs: the compiler's dependency graph."""
+        out = {("let", n.id) for n in ast.names_in(e) if n.id in self.model.definitions}
+        for c in ast.calls_in(e):
+            if c.func in ("vol", "drift"):
+                out |= set(self.terms(c, None))
+        return out
+
+    def groups(self) -> list[tuple[list[tuple], bool]]:
+        """Strongly connected groups, each with whether it is a cycle, in dependency order and
+        otherwise in declaration order (definitions, then process terms)."""
+        order = list(self.nodes)
+        edges = [(k, d) for k, e in self.nodes.items() for d in self.needs(e)]
+        comps = [sorted(g, key=order.index)
+                 for g in strongly_connected_components((order, edges))]
+        comp = {k: i for i, g in enumerate(comps) for k in g}
+        needs = [{comp[d] for k, d in edges if comp[k] == i} - {i} for i in range(len(comps))]
+        done: list[int] = []
+        while len(done) < len(comps):
+            ready = [i for i in range(len(comps)) if i not in done and needs[i] <= set(done)]
+            done.append(min(ready, key=lambda i: order.index(comps[i][0])))
+        return [(comps[i], len(comps[i]) > 1 or (comps[i][0], comps[i][0]) in edges) for i in done]
+
+    # operators --------------------------------------------------------------------------------
+    @staticmethod
+    def lhs(key: tuple) -> str:
+        """A definition's name, or μ^x, σ^x_Z for the process terms of state x."""
+        if key[0] == "let":
+            return name(key[1])
+        if key[0] == "drift":
+            return r"\mu^{" + name(key[1]) + "}"
+        return r"\sigma^{" + name(key[1]) + "}_{" + name(key[2]) + "}"
+
+    def partial(self, f: ast.Expr, alpha: tuple[str, ...]):
+        """∂^alpha f: 0 or 1 for states and parameters, else the derivative of the named f."""
+        if isinstance(f, ast.Name) and (f.id in self.model.parameters or
+                                        f.id in self.model.state_names):
+            return _ONE if alpha == (f.id,) else _ZERO
+        if not set(alpha) <= self.states_of(f):
+            return _ZERO
+        counts = Counter(alpha)
+        ops = "".join(r"\partial_{" + name(x) + "}" + (f"^{{{c}}}" if c > 1 else "")
+                      for x, c in sorted(counts.items(), key=lambda i: alpha.index(i[0])))
+        body = self.tex(f)
+        return _Tex(ops + " " + (body if isinstance(f, ast.Name) else _paren(body)), "partial")
+
+    def term(self, key: tuple) -> _Tex:
+        return _Tex(self.lhs(key), "sup")
+
+    def vol(self, call: ast.Call):
+        return _sum(_times(self.term(k), self.partial(call.args[0], (k[1],)))
+                    for k in self.terms(call, self.states_of(call.args[0])))
+
+    def drift(self, f: ast.Expr):
+        """Σ_x μ^x ∂_x f + ½ Σ_Z Σ_{x,y} σ^x_Z σ^y_Z ∂_x ∂_y f (each pair x ≠ y once, doubled)."""
+        first = [_times(self.term(("drift", x)), self.partial(f, (x,)))
+                 for x in self.model.state_names if ("drift", x) in self.nodes]
+        second = []
+        for z in self.model.shocks:
+            xs = [("vol", x, z) for x in self.model.state_names if ("vol", x, z) in self.nodes]
+            for i, kx in enumerate(xs):
+                for ky in xs[i:]:
+                    coef = (ast.BinOp("^", self.term(kx), _TWO, None) if kx == ky else
+                            _times(_TWO, _times(self.term(kx), self.term(ky))))
+                    second.append(_times(coef, self.partial(f, (kx[1], ky[1]))))
+        return _sum(first + [_times(ast.BinOp("/", _ONE, _TWO, None), _sum(second))])
+
+    def expand(self, e):
+        """`e` with `d`, `vol` and `drift` written out."""
+        if isinstance(e, ast.Neg):
+            return ast.Neg(self.expand(e.operand), None)
+        if isinstance(e, ast.BinOp):
+            return ast.BinOp(e.op, self.expand(e.left), self.expand(e.right), None)
+        if not isinstance(e, ast.Call):
+            return e
+        if e.func == "d":
+            return self.partial(e.args[0], tuple(x.id for x in e.args[1:]))
+        if e.func == "vol":
+            return self.vol(e)
+        if e.func == "drift":
+            return self.drift(e.args[0])
+        return ast.Call(e.func, tuple(self.expand(a) for a in e.args), None, None)
+
+    # printing ---------------------------------------------------------------------------------
+    def tex(self, e: ast.Expr) -> str:
+        return self.render(self.expand(e))
+
+    def render(self, e) -> str:
+        if isinstance(e, _Tex):
+            return e.text
+        if isinstance(e, ast.Num):
+            text = number(abs(e.value))
+            if "e" in text:
+                mantissa, exp = text.split("e")
+                text = rf"{mantissa} \cdot 10^{{{int(exp)}}}"
+            return ("-" if e.value < 0 else "") + text
+        if isinstance(e, ast.Name):
+            return name(e.id)
+        if isinstance(e, ast.Neg):
+            inner = self.render(e.operand)
+            return "-" + (_paren(inner) if _shape(e.operand) in ("sum", "neg") else inner)
+        if isinstance(e, ast.Call):
+            args = [self.render(a) for a in e.args]
+            if e.func == "exp":
+                return "e^{" + args[0] + "}"
+            if e.func == "sqrt":
+                return r"\sqrt{" + args[0] + "}"
+            if e.func == "abs":
+                return r"\left|" + args[0] + r"\right|"
+            return "\\" + e.func + _paren(", ".join(args))
+        left, right = self.render(e.left), self.render(e.right)
+        if e.op == "/":
+            return r"\frac{" + left + "}{" + right + "}"
+        if e.op == "*" and e.left == e.right:
+            return self.render(ast.BinOp("^", e.left, _TWO, None))
+        if e.op == "^":
+            return (left if _shape(e.left) == "atom" else _paren(left)) + "^{" + right + "}"
+        if e.op == "*":
+            left = _paren(left) if _shape(e.left) == "sum" else left
+            right = _paren(right) if _shape(e.right) == "sum" or right.startswith("-") else right
+            dot = right[0].isdigit() or _ends_in_partial(e.left)
+            return left + (r" \cdot " if dot else " ") + right
+        wrap = ("neg",) if e.op == "+" else ("sum", "neg")
+        if _shape(e.right) in wrap or right.startswith("-"):
+            right = _paren(right)
+        return f"{left} {e.op} {right}"
+
+
+def _tag(text: str) -> str:
+    return r"\text{(" + text.replace("_", r"\_") + ")}"
+
+
+LEGEND = (r"% \partial_x f: derivative of f with respect to the state x; \mu^x, \sigma^x_Z: drift "
+          r"and volatility of x; vol(f, Z) = \sum_x \sigma^x_Z \partial_x f, drift(f) = \sum_x "
+          r"\mu^x \partial_x f + \frac{1}{2} \sum_Z \sum_{x,y} \sigma^x_Z \sigma^y_Z "
+          r"\partial_x \partial_y f")
 
 
 def latex(system: System) -> str:
-    names = _latex_names(system)
-    show = lambda e: sp.latex(e, symbol_names=names)
-    lines = []
-    for step in system.steps:
-        if isinstance(step, Assign):
-            lines.append(f"{_label(step.symbol, names)} &= {show(step.expr)}")
-        elif isinstance(step, LinearSolve):
-            xs = sp.Matrix(step.symbols)
-            lines.append(f"{show(step.A)} {show(xs)} &= {show(step.b)}")
-    for r in system.residuals:
-        if r.is_complementarity:
-            lines.append(rf"0 &\le {show(r.a)} \perp {show(r.b)} \ge 0 && {_tag(r.name)}")
+    """The model in an `align` environment; see the module docstring."""
+    m = system.model
+    p = _Printer(m)
+    rows = []
+    for group, cyclic in p.groups():
+        for i, key in enumerate(group):
+            row = f"{p.lhs(key)} &= {p.tex(p.nodes[key])}"
+            if cyclic and i == 0:
+                row += (r" && \text{(solved jointly for } "
+                        + ", ".join(p.lhs(k) for k in group) + r"\text{)}")
+            rows.append(row)
+    for e in m.equations:
+        if e.is_complementarity:
+            op = r"\le" if e.op == "<=" else r"\ge"
+            rows.append(f"{p.tex(e.lhs)} &{op} {p.tex(e.rhs)} \\quad\\perp\\quad "
+                        f"{p.tex(e.var)} {op} {p.tex(e.bound)} && {_tag(e.name)}")
         else:
-            lines.append(rf"0 &= {show(r.expr)} && {_tag(r.name)}")
-    for b in system.boundaries:
-        lines.append(rf"0 &= {show(b.expr)} && \text{{at }} {sp.latex(sp.Symbol(b.state))} = {b.at:g}")
-    legend = (r"% \partial_x f: partial derivative; \mathcal{H}_Z f: second derivative of f along "
-              r"the volatility vector of shock Z; \mu^x, \sigma^x_Z: drift and volatility of state x")
-    return legend + "\n\\begin{align}\n" + " \\\\\n".join(lines) + "\n\\end{align}\n"
+            rows.append(f"{p.tex(e.lhs)} &= {p.tex(e.rhs)} && {_tag(e.name)}")
+    for b in m.boundaries:
+        rows.append(f"{p.tex(b.lhs)} &= {p.tex(b.rhs)} && \\text{{at }} {name(b.state)} = "
+                    f"{number(b.at)}")
+    unknowns = ", ".join(name(u.name) + (f"({', '.join(name(a) for a in u.args)})" if u.args
+                                         else "") for u in m.unknowns)
+    return (f"{LEGEND}\n% unknowns: {unknowns}\n\\begin{{align}}\n" + " \\\\\n".join(rows)
+            + "\n\\end{align}\n")
 
 
 def sympy_text(system: System) -> str:
