@@ -94,6 +94,8 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
           homotopy: Optional[str] = typer.Option(
               None, help="NAME=VALUE: solve there first, then walk NAME to its value (collocation)"),
           homotopy_steps: Optional[int] = typer.Option(None, help="steps of the homotopy"),
+          edge: Optional[float] = typer.Option(
+              None, help="cut states' zero lower edges here, log coordinate (collocation)"),
           resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar")):
     """Solve a model and report its accuracy; write the results with -o."""
@@ -103,7 +105,7 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
         _warn(model)
         solution = api.solve(model, output=output, resume=resume, quiet=quiet, method=method,
                              steps=steps, polish=polish, degree=degree, seed=seed,
-                             homotopy=homotopy, homotopy_steps=homotopy_steps)
+                             homotopy=homotopy, homotopy_steps=homotopy_steps, edge=edge)
     except EconError as e:
         _fail(e)
     except OSError as e:

@@ -32,6 +32,7 @@ class Settings:
     residual_tol: float = 1e-8      # residual sup-norm off the nodes that counts as solved
     homotopy: str = ""              # "NAME=VALUE": solve there first, then walk NAME to its value
     homotopy_steps: int = 8
+    edge: float = 0.0               # cut zero lower edges of states here, log coordinate (0: if needed)
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: coerce(k, v) for k, v in changes.items()})

@@ -58,19 +58,51 @@ def _series_jvp(primals, tangents):
     return out, dout
 
 
+def to_box(z, lo, hi, log=()):
+    """Points z of [−1, 1]^d mapped onto the box [lo, hi]: affinely, or affinely in log x along
+    the axes flagged in `log` (their lower corner is > 0), which crowds points towards lo."""
+    if not any(log):
+        return lo + (hi - lo) * (z + 1) / 2
+    flag = jnp.asarray(log)
+    a, b = jnp.log(jnp.where(flag, lo, 1.0)), jnp.log(jnp.where(flag, hi, 1.0))
+    return jnp.where(flag, jnp.exp(a + (b - a) * (z + 1) / 2), lo + (hi - lo) * (z + 1) / 2)
+
+
+def to_unit(x, lo, hi, log=()):
+    """The inverse of `to_box`."""
+    if not any(log):
+        return (2 * x - (lo + hi)) / (hi - lo)
+    flag = jnp.asarray(log)
+    a, b = jnp.log(jnp.where(flag, lo, 1.0)), jnp.log(jnp.where(flag, hi, 1.0))
+    t = jnp.log(jnp.where(flag, x, 1.0))
+    return jnp.where(flag, (2 * t - (a + b)) / (b - a), (2 * x - (lo + hi)) / (hi - lo))
+
+
 class Chebyshev(eqx.Module):
-    """u(x) = Σ c_α T_α(z) with z the affine map of the box [lo, hi] onto [−1, 1]^d, one axis of
-    `coef` per state (a 0-d `coef` is a scalar unknown). `lo`, `hi` are arrays, so a box edge
-    (a free boundary) may itself be an unknown that derivatives flow through."""
+    """u(x) = Σ c_α T_α(z) with z the map of the box [lo, hi] onto [−1, 1]^d (`to_unit`), one
+    axis of `coef` per state (a 0-d `coef` is a scalar unknown). `lo`, `hi` are arrays, so a box
+    edge (a free boundary) may itself be an unknown that derivatives flow through. With
+    `positive`, the series expands log u (u = exp Σ …): a power law in a log axis is then linear,
+    and beyond the box along a log axis the expansion continues linearly."""
 
     coef: jax.Array
     lo: jax.Array
     hi: jax.Array
+    log: tuple = eqx.field(static=True, default=())
+    positive: bool = eqx.field(static=True, default=False)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.coef.ndim == 0:
             return self.coef
-        return series(self.coef, (2 * x - (self.lo + self.hi)) / (self.hi - self.lo))
+        z = to_unit(x, self.lo, self.hi, self.log)
+        if not any(self.log):
+            out = series(self.coef, z)
+        else:   # beyond a cut edge, the power law the edge condition imposes
+            inside = jnp.clip(z, -1.0, 1.0)
+            beyond = jnp.where(jnp.asarray(self.log), z - inside, 0.0)
+            out, slope = jax.jvp(lambda t: series(self.coef, t), (inside,), (beyond,))
+            out = out + slope
+        return jnp.exp(out) if self.positive else out
 
 
 def box_nodes(lo, hi, n: int) -> np.ndarray:
@@ -92,11 +124,21 @@ def fit(values: np.ndarray, n: int) -> np.ndarray:
     return values
 
 
-def interpolate(f, lo, hi, n: int) -> np.ndarray:
-    """Chebyshev coefficients (n per axis) of a callable of points (m, d) -> (m,) on the box."""
+def interpolate(f, lo, hi, n: int, log=(), positive: bool = False) -> np.ndarray:
+    """Chebyshev coefficients (n per axis) of a callable of points (m, d) -> (m,) on the box
+    (of its logarithm with `positive`), in the coordinates of `to_box`."""
     d = len(lo)
-    x = box_nodes(lo, hi, n)
-    return fit(np.asarray(f(x)).reshape((n,) * d), n)
+    x = np.asarray(to_box(box_nodes(-np.ones(d), np.ones(d), n), np.asarray(lo, float),
+                          np.asarray(hi, float), log))
+    values = np.asarray(f(x), float).reshape((n,) * d)
+    return fit(np.log(values) if positive else values, n)
+
+
+def lower_curvature(coef: jax.Array, axis: int) -> jax.Array:
+    """Coefficients, over the other axes, of ∂²/∂z² of the series along `axis` at z = −1."""
+    D = jnp.asarray(derivative_matrix(coef.shape[axis]), coef.dtype)
+    second = jnp.moveaxis(jnp.tensordot(D @ D, coef, axes=([1], [axis])), 0, -1)
+    return second @ jnp.asarray((-1.0) ** np.arange(coef.shape[axis]), coef.dtype)
 
 
 def decay(coef: np.ndarray) -> np.ndarray:

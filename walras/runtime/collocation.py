@@ -30,13 +30,17 @@ from ..grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from ..settings import Settings
 from . import chebyshev as cheb
 from .least_squares import levenberg_marquardt
-from .results import Solution
+from .results import Solution, grid_axes, mesh
 
 MAX_COEFFICIENTS = 4096   # per unknown and piece: caps the degree of 2- and 3-state expansions
 FINE_POINTS = 4000        # evidence grid, per piece
 PIN = 1e3                 # weight of the row that holds the cut in place during the first solve
 SMALLEST_RUN = 0.02       # active-set runs shorter than this share of the domain are wiggles
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
+EDGE = 1e-4               # where a zero lower edge is cut when the whole domain fails
+FIRST_EDGE = 1e-3         # the cut moves down to its place from here,
+EDGE_STEP = 10            # by this factor at a time
+TINY = 1e-8               # floor of a start value of a positive unknown (its log is expanded)
 
 
 class Piecewise(eqx.Module):
@@ -63,15 +67,22 @@ class _Problem:
     """The residual vector of a model's collocation system as a pure function of a flat
     coefficient vector θ, the parameters and a `Plan`."""
 
-    def __init__(self, compiled: Compiled, degree: int, pieces: int):
+    def __init__(self, compiled: Compiled, degree: int, pieces: int, edge: float = 0.0):
         m = compiled.model
         self.compiled, self.degree, self.n, self.pieces = compiled, degree, degree + 1, pieces
         self.d = len(m.states)
-        self.lo = np.array([s.lo for s in m.states])
+        cut = cuttable(compiled)
+        self.log = tuple(s.name in cut and 0 < edge < s.hi for s in m.states)
+        self.lo = np.array([edge if cut else s.lo for s, cut in zip(m.states, self.log)])
         self.hi = np.array([s.hi for s in m.states])
         self.args = {u.name: [compiled.states.index(a) for a in u.args] for u in m.unknowns}
         self.comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
         self.second_order = _second_order(compiled)
+        self.positive = {u.name for u in m.unknowns if u.lo is not None and u.lo >= 0
+                         and any(self.log[i] for i in self.args[u.name])}
+        # (unknown, axis of its expansion, state): power-law behaviour at a cut edge
+        self.edge_terms = [(u, k, i) for u, a in self.args.items() if u in self.second_order
+                           for k, i in enumerate(a) if self.log[i]]
         self.weights = dict(m.weights)
         template = {"coef": {u: jnp.zeros((pieces,) + (self.n,) * len(a))
                              for u, a in self.args.items() if a},
@@ -106,7 +117,9 @@ class _Problem:
     def piece_fields(self, coef, scalar, lo, hi) -> dict[str, cheb.Chebyshev]:
         """The expansions of one piece (coef without the piece axis)."""
         fields = {u: cheb.Chebyshev(c, lo[jnp.asarray(self.args[u], int)],
-                                    hi[jnp.asarray(self.args[u], int)]) for u, c in coef.items()}
+                                    hi[jnp.asarray(self.args[u], int)],
+                                    tuple(self.log[i] for i in self.args[u]), u in self.positive)
+                  for u, c in coef.items()}
         fields.update({u: cheb.Chebyshev(c, jnp.zeros(0), jnp.zeros(0)) for u, c in scalar.items()})
         return fields
 
@@ -145,11 +158,11 @@ class _Problem:
     def _piece_rows(self, coef, scalar, lo, hi, mode, owner, params, points, faces):
         """Interior and boundary residuals of one piece at reference points mapped into it."""
         fields = self.piece_fields(coef, scalar, lo, hi)
-        x = lo + (hi - lo) * (points + 1) / 2
+        x = cheb.to_box(points, lo, hi, self.log)
         interior = self.imposed(self.raw(fields, params, x), mode)
         boundary = {}
         for j, b in enumerate(self.compiled.system.boundaries):
-            xb = lo + (hi - lo) * (faces[b.name] + 1) / 2
+            xb = cheb.to_box(faces[b.name], lo, hi, self.log)
             r = self.compiled.boundary_residuals(fields, params, {b.name: xb}, only=b.name)[b.name]
             boundary[b.name] = jnp.where(owner[j], r, 0.0)
         return interior, boundary
@@ -167,10 +180,22 @@ class _Problem:
         rows = [jnp.sqrt(self.weights.get(k, 1.0) / n) * r for k, r in interior.items()]
         rows += [jnp.sqrt(self.weights.get(k, self.weights.get("boundary", 1.0)) / nb[k]) * r
                  for k, r in boundary.items()]
+        rows += self.edge_rows(tree)
         if self.pieces > 1:
             rows.append(self.junction(tree))
             rows.append(plan.pin[0] * (tree["tau"] - plan.pin[1]))
         return jnp.concatenate([jnp.ravel(r) for r in rows])
+
+    def edge_rows(self, tree) -> list[jax.Array]:
+        """At a cut edge, each unknown that enters to second order is a power law of the state:
+        the second derivative of its expansion in the log coordinate vanishes there (of log u for
+        a positive unknown). The equation's regularity at the true edge, 0, selects the solution;
+        the cut stands in for it."""
+        rows = []
+        for u, k, i in self.edge_terms:
+            touching = [0] if self.pieces > 1 and i == 0 else range(self.pieces)
+            rows += [cheb.lower_curvature(tree["coef"][u][p], k) for p in touching]
+        return rows
 
     def junction(self, tree) -> jax.Array:
         """Continuity of each unknown at the cut, and of its slope if it enters to second order."""
@@ -206,7 +231,7 @@ class _Problem:
 
         def piece(coef, lo, hi):
             fields = self.piece_fields(coef, tree["scalar"], lo, hi)
-            x = lo + (hi - lo) * (jnp.asarray(self.fine) + 1) / 2
+            x = cheb.to_box(jnp.asarray(self.fine), lo, hi, self.log)
             values = {u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)])
                       for u, f in fields.items()}
             return self.raw(fields, params, x), values
@@ -233,8 +258,11 @@ class _Problem:
         lo, hi = (np.asarray(v) for v in self.boxes(tree))
         for u in tree["coef"]:
             idx = self.args[u]
-            tree["coef"][u] = jnp.stack([cheb.interpolate(lambda y: guess(u, y), lo[p, idx],
-                                                          hi[p, idx], self.n)
+            flags, positive = tuple(self.log[i] for i in idx), u in self.positive
+            value = (lambda y: np.maximum(guess(u, y), TINY)) if positive else \
+                (lambda y: guess(u, y))
+            tree["coef"][u] = jnp.stack([cheb.interpolate(value, lo[p, idx], hi[p, idx], self.n,
+                                                          flags, positive)
                                          for p in range(self.pieces)])
         for u in tree["scalar"]:
             tree["scalar"][u] = jnp.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
@@ -258,6 +286,13 @@ def _face(points: np.ndarray, axis: int) -> np.ndarray:
         return np.zeros((1, 1))
     face = np.unique(np.delete(points, axis, axis=1), axis=0)
     return np.insert(face, axis, 0.0, axis=1)
+
+
+def cuttable(compiled: Compiled) -> set[str]:
+    """States whose range starts at 0 with no boundary condition there: the collocation may cut
+    that edge (at the setting `edge`) and take a log coordinate near it."""
+    held = {b.state for b in compiled.system.boundaries if b.at == 0}
+    return {s.name for s in compiled.model.states if s.lo == 0 and s.name not in held}
 
 
 def _second_order(compiled: Compiled) -> set[str]:
@@ -301,7 +336,7 @@ def evidence(problem: _Problem, theta, params, margin: float) -> Evidence:
     vanishes at an edge, the residual there measures the division, not the solution."""
     raw, values, boundary, lo, hi = problem.evaluate(theta, params)
     lo, hi = np.asarray(lo)[:, None], np.asarray(hi)[:, None]
-    x = lo + (hi - lo) * (problem.fine + 1) / 2
+    x = np.asarray(cheb.to_box(problem.fine, lo, hi, problem.log))
     x = x.reshape(problem.pieces * len(problem.fine), problem.d)
     gap = margin * (problem.hi - problem.lo)
     inside = np.all((x >= problem.lo + gap) & (x <= problem.hi - gap), axis=1)
@@ -317,7 +352,7 @@ def evidence(problem: _Problem, theta, params, margin: float) -> Evidence:
     owner = problem.owner.argmax(axis=0)
     for j, (name, r) in enumerate(boundary.items()):
         p = owner[j]
-        xb = np.asarray(lo[p] + (hi[p] - lo[p]) * (problem.fine_faces[name] + 1) / 2)
+        xb = np.asarray(cheb.to_box(problem.fine_faces[name], lo[p], hi[p], problem.log))
         found[name] = (np.asarray(r)[p].ravel(), xb)
     sup, where, ms = {}, {}, {}
     for name, (r, pts) in found.items():
@@ -406,14 +441,14 @@ def fields_guess(fields: Mapping[str, Callable]) -> Callable[[str, np.ndarray], 
 _PROBLEMS: dict[tuple, _Problem] = {}
 
 
-def problem_for(compiled: Compiled, degree: int, pieces: int) -> _Problem:
+def problem_for(compiled: Compiled, degree: int, pieces: int, edge: float) -> _Problem:
     """One `_Problem` per compiled model and shape, so repeated solves (continuation steps, new
     parameters) reuse its traced and compiled functions."""
-    key = (id(compiled), degree, pieces)
+    key = (id(compiled), degree, pieces, edge)
     if key not in _PROBLEMS or _PROBLEMS[key].compiled is not compiled:
         if len(_PROBLEMS) >= 8:
             _PROBLEMS.pop(next(iter(_PROBLEMS)))
-        _PROBLEMS[key] = _Problem(compiled, degree, pieces)
+        _PROBLEMS[key] = _Problem(compiled, degree, pieces, edge)
     return _PROBLEMS[key]
 
 
@@ -430,19 +465,79 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     `guess`: a previous solution's `fields` (continuation), or a function (unknown, points of its
     states) -> values; by default a constant inside each unknown's bounds. With the setting
     `homotopy = "NAME=VALUE"`, the model is first solved with that parameter value and the
-    parameter then walks to its own value in `homotopy_steps` steps, each starting from the last."""
+    parameter then walks to its own value in `homotopy_steps` steps, each starting from the last.
+    When the expansions fail on the whole domain and a state's range starts at 0 (where, say, a
+    consumption-wealth ratio diverges like a power), the solve is repeated with that edge cut at
+    `EDGE` (the setting `edge` chooses the cut from the start)."""
     params = dict(compiled.params if params is None else params)
+    attempt, history, iterations = _walk(compiled, settings, params, guess)
+    if not attempt.converged(settings) and not settings.edge and cuttable(compiled):
+        whole = attempt
+        settings = settings.replace(edge=EDGE)
+        attempt, more, extra = _walk(compiled, settings, params, guess)
+        history, iterations = history + more, iterations + extra
+        attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
+                                f"(residual sup-norm {whole.ev.total:.1e}), so zero edges are cut "
+                                f"at {EDGE:g}")
+    change = {}
+    if any(attempt.problem.log) and attempt.converged(settings):
+        change = _edge_change(attempt, settings, params)
+    return _solution(attempt, settings, params, history, iterations, change)
+
+
+def _walk(compiled: Compiled, settings: Settings, params: Mapping[str, float], guess):
+    """The attempts along the homotopy path, then (with a cut edge) along the cut moving down
+    from `FIRST_EDGE`: the last attempt, the residual history, iterations."""
+    edges = edge_path(settings.edge)
+    path = [(step, edges[0]) for step in homotopy_path(settings, params)]
+    path += [(params, edge) for edge in edges[1:]]
     history, iterations = [], 0
-    for step in homotopy_path(settings, params):
-        attempt = _attempt(compiled, settings, step, guess)
+    for step, edge in path:
+        attempt = _attempt(compiled, settings.replace(edge=edge), step, guess)
         guess = attempt.problem.fields(attempt.theta)
         history += attempt.history
         iterations += attempt.iterations
-        if not attempt.ev.ok and step is not params:
-            attempt.notes.append("the homotopy failed at " + ", ".join(
-                f"{k} = {v:g}" for k, v in step.items() if v != params[k]))
+        if not attempt.ev.ok and (step, edge) != path[-1]:
+            where = [f"{k} = {v:g}" for k, v in step.items() if v != params[k]]
+            attempt.notes.append("the homotopy failed at " + ", ".join(where) if where else
+                                 f"moving the cut edge to {edge:g} failed")
             break
-    return _solution(attempt, settings, params, history, iterations)
+    return attempt, history, iterations
+
+
+def edge_path(edge: float) -> list[float]:
+    """The cut edges to solve at in turn: from `FIRST_EDGE` down to `edge` by `EDGE_STEP` ([0] for no
+    cut). Each solve starts from the last, whose power laws reach below its cut."""
+    if not edge:
+        return [0.0]
+    path = [edge]
+    while path[0] * EDGE_STEP <= FIRST_EDGE * (1 + 1e-9):
+        path.insert(0, path[0] * EDGE_STEP)
+    return path
+
+
+def _edge_change(attempt: "Attempt", settings: Settings, params) -> dict[str, xr.DataArray]:
+    """How much each unknown moves, on the results grid, when the cut edges move up tenfold: how
+    far the cut reaches into the solution (the reference is good where this is small)."""
+    problem, edge = attempt.problem, settings.edge
+    moved = _attempt(problem.compiled, settings.replace(edge=10 * edge), params,
+                     problem.fields(attempt.theta))
+    axes = grid_axes(problem.compiled, settings.grid)
+    x = mesh(axes)
+    keep = np.all(x[:, list(problem.log)] >= 10 * edge, axis=1)
+    before, after = problem.fields(attempt.theta), moved.problem.fields(moved.theta)
+    out = {}
+    for u, idx in problem.args.items():
+        if not idx:
+            continue
+        y = jnp.asarray(x[:, idx])
+        change = np.abs(np.asarray(_values(before[u], y)) - np.asarray(_values(after[u], y)))
+        out[f"edge_change_{u}"] = xr.DataArray(
+            np.where(keep & moved.converged(settings), change, np.nan).reshape(
+                [len(v) for v in axes.values()]), dims=list(axes), coords=axes,
+            attrs={"long_name": f"change of {u} when the cut edges move from {edge:g} to "
+                                f"{10 * edge:g}"})
+    return out
 
 
 def homotopy_path(settings: Settings, params: Mapping[str, float]) -> list[Mapping[str, float]]:
@@ -476,6 +571,9 @@ class Attempt:
     notes: list[str]
     cut: float | None
 
+    def converged(self, settings: Settings) -> bool:
+        return self.ev.ok and self.ev.total <= settings.residual_tol
+
 
 def _attempt(compiled: Compiled, settings: Settings, params: Mapping[str, float],
              guess: Mapping[str, Callable] | Callable | None) -> Attempt:
@@ -488,7 +586,7 @@ def _attempt(compiled: Compiled, settings: Settings, params: Mapping[str, float]
         guess = fields_guess(guess)
     comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
     pieces = 2 if comps and len(compiled.states) == 1 else 1
-    problem = problem_for(compiled, degree_for(compiled, settings.degree), pieces)
+    problem = problem_for(compiled, degree_for(compiled, settings.degree), pieces, settings.edge)
     plan = problem.plan({c: "min" for c in comps}, pin=PIN, tau=problem.tau(None))
     theta, history, iterations, free = problem.start(guess), [], 0, False
     notes: list[str] = []
@@ -522,11 +620,20 @@ def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
     return {c: ("b" if bind else "a") for c, bind in zip(comps, binds)}
 
 
-def _solution(attempt: Attempt, settings: Settings, params, history, iterations) -> Solution:
+def _solution(attempt: Attempt, settings: Settings, params, history, iterations,
+              change: Mapping[str, xr.DataArray]) -> Solution:
     problem, theta, ev, cut = attempt.problem, attempt.theta, attempt.ev, attempt.cut
     compiled = problem.compiled
     dec = decays(problem, theta)
-    converged = ev.ok and ev.total <= settings.residual_tol
+    converged = attempt.converged(settings)
+    if change:
+        worst = max(change, key=lambda k: float(np.nanmax(change[k])))
+        peak = change[worst].where(change[worst] == change[worst].max(), drop=True)
+        at = ", ".join(f"{k} = {float(v[0]):.3g}" for k, v in peak.coords.items())
+        attempt.notes.append(
+            f"zero edges cut at {settings.edge:g} (log coordinate, power laws there); cut at "
+            f"{10 * settings.edge:g} instead, the unknowns change by at most "
+            f"{float(change[worst].max()):.1e} on the results grid ({worst[12:]} at {at})")
     message = _message(problem, ev, dec, history, iterations, converged, settings,
                        attempt.notes, cut)
     extra = {"residual_sup": xr.DataArray(np.array(list(ev.sup.values())), dims=["equation"],
@@ -538,6 +645,7 @@ def _solution(attempt: Attempt, settings: Settings, params, history, iterations)
         extra[f"chebyshev_{u}"] = xr.DataArray(
             rows, dims=["piece", "chebyshev_degree"],
             attrs={"long_name": f"max |coefficient| of {u} by degree (spectral decay)"})
+    extra.update(change)
     if cut is not None:
         extra[f"free_boundary_{compiled.states[0]}"] = xr.DataArray(
             cut, attrs={"long_name": "where the complementarity switches"})
