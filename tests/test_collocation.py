@@ -122,7 +122,7 @@ def test_basak_cuoco_cuts_the_singular_edge():
     solution = walras.solve("basak_cuoco", method="collocation", degree=48, homotopy="gamma=1")
     ds = solution.dataset
     assert solution.converged, solution.message
-    assert "zero edges are cut at 0.0001" in solution.message
+    assert "zero edges cut at 0.0001" in solution.message
     for u in ("omega_expert", "omega_household"):
         decay = ds[f"chebyshev_{u}"].values[0]
         assert decay[-4:].max() < 1e-8 * decay.max()

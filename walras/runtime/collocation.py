@@ -477,8 +477,7 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
         attempt, more, extra = _walk(compiled, settings, params, guess)
         history, iterations = history + more, iterations + extra
         attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
-                                f"(residual sup-norm {whole.ev.total:.1e}), so zero edges are cut "
-                                f"at {EDGE:g}")
+                                f"(residual sup-norm {whole.ev.total:.1e}), so zero edges are cut")
     change = {}
     if any(attempt.problem.log) and attempt.converged(settings):
         change = _edge_change(attempt, settings, params)
@@ -631,7 +630,7 @@ def _solution(attempt: Attempt, settings: Settings, params, history, iterations,
         peak = change[worst].where(change[worst] == change[worst].max(), drop=True)
         at = ", ".join(f"{k} = {float(v[0]):.3g}" for k, v in peak.coords.items())
         attempt.notes.append(
-            f"zero edges cut at {settings.edge:g} (log coordinate, power laws there); cut at "
+            f"zero edges cut at {settings.edge:g} (log coordinate, power laws below); cut at "
             f"{10 * settings.edge:g} instead, the unknowns change by at most "
             f"{float(change[worst].max()):.1e} on the results grid ({worst[12:]} at {at})")
     message = _message(problem, ev, dec, history, iterations, converged, settings,
