@@ -1,5 +1,6 @@
-"""Compile time and per-point residual cost of economies with I agents (all trading both assets,
-risk aversions spread over [2, 10]). Run: python bench/bench_economy.py [I ...]."""
+"""Compile time, JIT time and per-point residual cost (best of 10 runs on 1024 points) of
+economies with I agents (all trading both assets, risk aversions spread over [2, 10]).
+Run: python bench/bench_economy.py [I ...]."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ asset stock: dividend = y, supply = 1
 """
 
 
-def measure(n: int, points: int = 1024, repeats: int = 5) -> dict:
+def measure(n: int, points: int = 1024, repeats: int = 10) -> dict:
     t0 = time.perf_counter()
     model = walras.load(economy(n))
     compiled = model.compile()
@@ -40,7 +41,7 @@ def measure(n: int, points: int = 1024, repeats: int = 5) -> dict:
     states = f.model.states
     keys = jax.random.split(jax.random.PRNGKey(0), len(f.model.unknowns))
     fields = {u.name: make_field(k, [s.lo for s in states], [s.hi for s in states], (0.0, None),
-                                 32, 3, "tanh", guess=0.1) for u, k in zip(f.model.unknowns, keys)}
+                                 32, 3, "tanh") for u, k in zip(f.model.unknowns, keys)}
     params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
     lo = jnp.asarray([s.lo for s in states])
     hi = jnp.asarray([s.hi for s in states])
@@ -49,15 +50,18 @@ def measure(n: int, points: int = 1024, repeats: int = 5) -> dict:
     t1 = time.perf_counter()
     jax.block_until_ready(run(fields, x))
     t_jit = time.perf_counter() - t1
-    t2 = time.perf_counter()
+    best = float("inf")  # the fastest run: other processes only ever slow a run down
     for _ in range(repeats):
+        t2 = time.perf_counter()
         jax.block_until_ready(run(fields, x))
-    per_point = (time.perf_counter() - t2) / repeats / points
+        best = min(best, time.perf_counter() - t2)
+    per_point = best / points
     return dict(agents=n, compile_s=t_compile, jit_s=t_jit, us_per_point=per_point * 1e6)
 
 
 if __name__ == "__main__":
     sizes = [int(a) for a in sys.argv[1:]] or [2, 5, 10, 20]
+    walras.load(economy(2)).compile()  # imports and first-use caches out of the figures
     print("| agents | compile (s) | jit (s) | residuals per point (µs) |")
     print("|---|---|---|---|")
     for n in sizes:
