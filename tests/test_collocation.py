@@ -136,3 +136,13 @@ def test_basak_cuoco_cuts_the_singular_edge():
     # where the cut stops mattering: a tenfold move changes ω_expert by < 1e-5 above η = 0.2
     change = ds["edge_change_omega_expert"].sel(eta_expert=slice(0.2, None)).values
     assert np.nanmax(change) < 1e-5
+
+
+def test_risk_sharing_meets_the_bold_agents_lucas_economy():
+    """Complete markets, γ = 2 and 8. The bold agent is levered as her share η → 0, so that edge
+    is cut; where she holds all wealth (η = 1) the economy is the Lucas economy with γ = 2."""
+    solution = walras.solve("risk_sharing", method="collocation")
+    assert solution.converged, solution.message
+    at_one = solution.evaluate({"eta_bold": np.array([1.0])})
+    assert abs(float(at_one["pd"][0]) - lucas_pd(gamma=2)) < 1e-9 * lucas_pd(gamma=2)
+    assert abs(float(at_one["r"][0]) - lucas_r(gamma=2)) < 1e-9
