@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -232,3 +233,86 @@ def test_leverage_cap_binds_below_a_threshold():
     assert 0.1 < star < 0.9 and np.all(binds[eta < star]) and np.all(theta[eta >= star] < 1.5)
     gap = ds.risk_premium - 2.0 * ds.sigma_R * ds.sigma_c_expert
     assert np.all(gap.values[binds] > -1e-10) and np.allclose(gap.values[~binds], 0, atol=1e-7)
+
+
+# --- many agents ------------------------------------------------------------------------------
+
+def many(n: int) -> str:
+    """n CRRA agents trading both assets (risk aversions 2, 5, 8, ...)."""
+    agents = "\n".join(f"parameter gamma_{i} = {2 + 3 * i}\n"
+                       f"agent a{i}: utility = crra(gamma_{i}), discount = rho, "
+                       f"trades = [bond, stock]" for i in range(n))
+    return f"""model many
+parameter rho = 0.05, mu_y = 0.02, sigma_y = 0.05
+shock Z
+endowment y: drift = mu_y*y, vol[Z] = sigma_y*y
+asset bond: riskless, supply = 0
+asset stock: dividend = y, supply = 1
+{agents}
+"""
+
+
+def many_fields(n: int) -> dict:
+    """Smooth positive trial functions of the n − 1 wealth shares, not a solution."""
+    c = np.cos(np.outer(np.arange(n), 1 + np.arange(n - 1)))
+    return {f"omega_a{i}": (lambda x, i=i: 0.05 + 0.01 * i + 0.02 * jnp.sin(x @ c[i] + i))
+            for i in range(n)}
+
+
+@pytest.mark.parametrize("n", [3, 6])
+def test_many_agents_match_autodiff_of_the_trial_fields(n):
+    """The volatility cycle (I + 1 members: solved symbolically for I = 3, per point for I = 6)
+    and the drifts, against derivatives of pd(η) = 1/Σ ω_i η_i and of the ω_i taken here with
+    jax.grad and jax.hessian: σ_R = σ_y + ∇log pd·σ_η, stock clearing Σ η_i θ_i = 1, each
+    first-order condition μ_R − r = γ_i σ_R (∇log ω_i·σ_η + θ_i σ_R), μ_R by Itô's lemma on pd,
+    and each μ_c,i − (r + σ_a,i λ − ω_i + σ_a,i ∇log ω_i·σ_η) = drift(ω_i)/ω_i."""
+    compiled = walras.load(many(n)).compile()
+    fields = many_fields(n)
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    x = jnp.asarray(np.random.default_rng(0).uniform(0.02, 1 / (n - 1) - 0.02, (4, n - 1)))
+    out = {k: np.asarray(v) for k, v in compiled.outputs(fields, params, x).items()}
+    shares = lambda e: jnp.append(e, 1 - e.sum())
+    omega = lambda e: jnp.stack([fields[f"omega_a{i}"](e) for i in range(n)])
+    pd = lambda e: 1 / (omega(e) @ shares(e))
+    gamma = 2.0 + 3 * np.arange(n)
+    for k, e in enumerate(x):
+        at = lambda name: out[name][k]
+        each = lambda name, m=n: np.array([at(f"{name}_a{i}") for i in range(m)])
+        sig, mu = each("sigma_eta", n - 1), each("mu_eta", n - 1)
+        vol_pd = jax.grad(lambda e: jnp.log(pd(e)))(e) @ sig
+        vol_omega = jax.jacobian(lambda e: jnp.log(omega(e)))(e) @ sig
+        drift = lambda f: (jax.grad(f)(e) @ mu + sig @ jax.hessian(f)(e) @ sig / 2) / f(e)
+        sigma_R, theta = at("sigma_R"), each("theta")
+        np.testing.assert_allclose(sigma_R, 0.05 + vol_pd, rtol=1e-11)
+        np.testing.assert_allclose(theta @ shares(e), 1, rtol=1e-11)
+        np.testing.assert_allclose(at("risk_premium"),
+                                   gamma * sigma_R * (vol_omega + theta * sigma_R), rtol=1e-10)
+        np.testing.assert_allclose(at("mu_R"), drift(pd) + 0.02 + 0.05 * vol_pd + 1 / pd(e),
+                                   rtol=1e-10)
+        sigma_a = each("sigma_a")
+        np.testing.assert_allclose(
+            each("mu_c") - (at("r") + sigma_a * at("lambda") - omega(e) + sigma_a * vol_omega),
+            [drift(lambda e, i=i: omega(e)[i]) for i in range(n)], rtol=1e-9, atol=1e-13)
+
+
+def test_many_agents_program_grows_linearly():
+    """The traced residual program grows by the same amount with every agent: the networks of
+    the unknowns run as one vmapped call, velocities come from their gradients, and the cycle's
+    matrix from one vmapped JVP, so no part of it is traced once per pair of agents."""
+    from walras.runtime.networks import make_field
+
+    def size(n: int) -> int:
+        compiled = walras.load(many(n)).compile()
+        states = compiled.model.states
+        keys = jax.random.split(jax.random.PRNGKey(0), n)
+        fields = {u.name: make_field(k, [s.lo for s in states], [s.hi for s in states],
+                                     (0.0, None), 8, 2, "tanh")
+                  for u, k in zip(compiled.model.unknowns, keys)}
+        arrays, rest = eqx.partition(fields, eqx.is_array)
+        params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+        jaxpr = jax.make_jaxpr(lambda a, x: compiled.residuals(eqx.combine(a, rest), params, x))(
+            arrays, jnp.full((2, n - 1), 0.01)).jaxpr
+        return len(jaxpr.eqns)
+
+    a, b, c = size(4), size(8), size(16)
+    assert c - b <= 2.2 * (b - a)

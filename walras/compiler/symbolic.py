@@ -4,7 +4,8 @@ order, with cyclic groups of definitions solved and every `d`, `vol` and `drift`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from functools import cached_property, partial
+from typing import Callable, Mapping, Union
 
 import sympy as sp
 from sympy.solvers.solveset import NonlinearError
@@ -27,11 +28,26 @@ class Assign:
 
 @dataclass(frozen=True)
 class LinearSolve:
-    """Members x of a linear cycle, solved per point from A x = b."""
+    """Members x of a linear cycle x = f(x), solved per point. `exprs` is f, with the velocities
+    of unknowns along the members' directions as atoms; `written_out` expresses those in partial
+    derivatives, which gives the cycle as A x = b (computed when printed)."""
 
     symbols: tuple[sp.Symbol, ...]
-    A: sp.Matrix
-    b: sp.Matrix
+    exprs: tuple[sp.Expr, ...]
+    written_out: Callable[[sp.Expr], sp.Expr] = field(repr=False)
+
+    @cached_property
+    def matrices(self) -> tuple[sp.Matrix, sp.Matrix]:
+        return sp.linear_eq_to_matrix(
+            [s - self.written_out(e) for s, e in zip(self.symbols, self.exprs)], self.symbols)
+
+    @property
+    def A(self) -> sp.Matrix:
+        return self.matrices[0]
+
+    @property
+    def b(self) -> sp.Matrix:
+        return self.matrices[1]
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,11 @@ class System:
         return {k: {s: vol_symbol(s, k) for s, p in self.model.processes.items() if k in p.vols}
                 for k in self.model.shocks}
 
+    @property
+    def drifts(self) -> dict[str, sp.Symbol]:
+        """State -> the symbol of its drift (declared drifts only)."""
+        return {s: drift_symbol(s) for s, p in self.model.processes.items() if p.drift is not None}
+
     def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:
         """Unknowns that are the variable of a complementarity with a constant bound:
         unknown -> (floor, cap)."""
@@ -157,6 +178,7 @@ class _Builder:
         self.mu = {s: drift_symbol(s) for s, p in model.processes.items() if p.drift is not None}
         self.vols = {k: {s: vol_symbol(s, k) for s, p in model.processes.items() if k in p.vols}
                      for k in model.shocks}
+        self.directions = {None: self.mu, **self.vols}
         self.resolved: dict[sp.Symbol, sp.Expr] = {}
         self.atomic_cache: dict[sp.Symbol, sp.Expr] = {}
         self.steps: list[Step] = []
@@ -177,9 +199,10 @@ class _Builder:
 
     def run(self) -> System:
         edges = [(s, d) for s, n in self.nodes.items() for d in self.deps(n)]
+        loops = {s for s, d in edges if s == d}
         cycles = []  # components come dependencies first: an edge points at what a node needs
         for group in strongly_connected_components((list(self.nodes), edges)):
-            cyclic = len(group) > 1 or (group[0], group[0]) in edges
+            cyclic = len(group) > 1 or group[0] in loops
             if cyclic:
                 cycles.append(tuple(self.nodes[s].label for s in group))
             self.solve_group(group, cyclic)
@@ -233,7 +256,8 @@ class _Builder:
                     g = ito.partial(self.atoms, g, x.id)
                 return g
             if f == "vol":
-                return self.link(ito.vol(self.atoms, g, self.vols[e.args[1].id]), atomic)
+                shock = e.args[1].id
+                return self.link(ito.along(self.atoms, g, shock, self.vols[shock]), atomic)
             return self.link(ito.drift(self.atoms, g, self.mu, self.vols, self.moves), atomic)
         except (ito.ItoError, _CycleArgument) as err:
             self.out.error("E117", str(err), e.span)
@@ -244,9 +268,11 @@ class _Builder:
         return any(x in self.vols[shock] for x in args)
 
     def link(self, expr: sp.Expr, atomic: bool) -> sp.Expr:
-        """Process-term symbols produced by an expansion: inlined under `atomic`."""
-        if not atomic:
-            return expr
+        """An expansion under `atomic`: velocity atoms written out, process terms inlined."""
+        return self.inline(expr) if atomic else expr
+
+    def inline(self, expr: sp.Expr) -> sp.Expr:
+        expr = ito.expand(self.atoms, expr, self.directions)
         return expr.xreplace({s: self.atomic(s) for s in expr.free_symbols if s in self.nodes})
 
     def name(self, e: ast.Name, atomic: bool) -> sp.Expr:
@@ -266,9 +292,7 @@ class _Builder:
                 f"'{self.nodes[sym].label}' is differentiated inside its own cycle of definitions; "
                 "walras can only solve cycles in which operators act on expressions outside them")
         if sym not in self.atomic_cache:
-            expr = self.resolved[sym]
-            self.atomic_cache[sym] = expr.xreplace(
-                {s: self.atomic(s) for s in expr.free_symbols if s in self.nodes})
+            self.atomic_cache[sym] = self.inline(self.resolved[sym])
         return self.atomic_cache[sym]
 
     # groups ---------------------------------------------------------------------------------
@@ -284,9 +308,13 @@ class _Builder:
             self.steps.append(Assign(s, exprs[s]))
             return
         syms = list(group)
-        try:
-            A, b = sp.linear_eq_to_matrix([s - exprs[s] for s in syms], syms)
-            if any(x in self.members for x in A.free_symbols):
+        members = set(syms)
+        moving = {k: w for k, w in self.directions.items() if set(w.values()) & members}
+        speeds = sorted(set().union(*(ito.velocities(self.atoms, e, moving)
+                                      for e in exprs.values())), key=str)
+        try:  # velocities along the members' directions are linear in them
+            A, _ = sp.linear_eq_to_matrix([s - exprs[s] for s in syms], syms + speeds)
+            if A.free_symbols & (members | set(speeds)):
                 raise NonlinearError
         except (NonlinearError, ValueError):
             nodes = [self.nodes[s] for s in syms]
@@ -298,15 +326,17 @@ class _Builder:
             for s in syms:
                 self.resolved[s] = sp.nan
             return
+        written_out = partial(ito.expand, self.atoms, directions=moving)
         if len(syms) <= SMALL_CYCLE:
-            solution = A.LUsolve(b)
-            for s, value in zip(syms, solution):
+            A, b = sp.linear_eq_to_matrix([s - written_out(exprs[s]) for s in syms], syms)
+            for s, value in zip(syms, A.LUsolve(b)):
                 if sp.count_ops(value) <= SIMPLIFY_OPS:  # readable; cancel is slow on large ones
                     value = sp.cancel(sp.together(value))
                 self.resolved[s] = value
                 self.steps.append(Assign(s, value))
         else:
-            self.steps.append(LinearSolve(tuple(syms), A, b))
+            self.steps.append(LinearSolve(tuple(syms), tuple(exprs[s] for s in syms),
+                                          written_out))
             for s in syms:
                 self.resolved[s] = s
                 self.opaque.add(s)
