@@ -30,6 +30,7 @@ from ..grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from ..settings import Settings
 from . import chebyshev as cheb
 from .least_squares import levenberg_marquardt
+from .progress import Progress
 from .results import Solution, grid_axes, mesh
 
 MAX_COEFFICIENTS = 4096   # per unknown and piece: caps the degree of 2- and 3-state expansions
@@ -470,11 +471,11 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     consumption-wealth ratio diverges like a power), the solve is repeated with that edge cut at
     `EDGE` (the setting `edge` chooses the cut from the start)."""
     params = dict(compiled.params if params is None else params)
-    attempt, history, iterations = _walk(compiled, settings, params, guess)
+    attempt, history, iterations = _walk(compiled, settings, params, guess, quiet)
     if not attempt.converged(settings) and not settings.edge and cuttable(compiled):
         whole = attempt
         settings = settings.replace(edge=EDGE)
-        attempt, more, extra = _walk(compiled, settings, params, guess)
+        attempt, more, extra = _walk(compiled, settings, params, guess, quiet)
         history, iterations = history + more, iterations + extra
         attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
                                 f"(residual sup-norm {whole.ev.total:.1e}), so zero edges are cut")
@@ -484,23 +485,28 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     return _solution(attempt, settings, params, history, iterations, change)
 
 
-def _walk(compiled: Compiled, settings: Settings, params: Mapping[str, float], guess):
+def _walk(compiled: Compiled, settings: Settings, params: Mapping[str, float], guess,
+          quiet: bool = True):
     """The attempts along the homotopy path, then (with a cut edge) along the cut moving down
-    from `FIRST_EDGE`: the last attempt, the residual history, iterations."""
+    from `FIRST_EDGE`: the last attempt, the residual history, iterations. A progress bar counts
+    the attempts."""
     edges = edge_path(settings.edge)
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
     history, iterations = [], 0
+    progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
     for step, edge in path:
         attempt = _attempt(compiled, settings.replace(edge=edge), step, guess)
         guess = attempt.problem.fields(attempt.theta)
         history += attempt.history
         iterations += attempt.iterations
+        progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
         if not attempt.ev.ok and (step, edge) != path[-1]:
             where = [f"{k} = {v:g}" for k, v in step.items() if v != params[k]]
             attempt.notes.append("the homotopy failed at " + ", ".join(where) if where else
                                  f"moving the cut edge to {edge:g} failed")
             break
+    progress.close()
     return attempt, history, iterations
 
 
