@@ -74,7 +74,7 @@ class _Problem:
         self.d = len(m.states)
         cut = cuttable(compiled)
         self.log = tuple(s.name in cut and 0 < edge < s.hi for s in m.states)
-        self.lo = np.array([edge if cut else s.lo for s, cut in zip(m.states, self.log)])
+        self.lo = np.array([edge if flag else s.lo for s, flag in zip(m.states, self.log)])
         self.hi = np.array([s.hi for s in m.states])
         self.args = {u.name: [compiled.states.index(a) for a in u.args] for u in m.unknowns}
         self.comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
@@ -511,8 +511,8 @@ def _walk(compiled: Compiled, settings: Settings, params: Mapping[str, float], g
 
 
 def edge_path(edge: float) -> list[float]:
-    """The cut edges to solve at in turn: from `FIRST_EDGE` down to `edge` by `EDGE_STEP` ([0] for no
-    cut). Each solve starts from the last, whose power laws reach below its cut."""
+    """The cut edges to solve at in turn: from `FIRST_EDGE` down to `edge` by `EDGE_STEP` ([0]
+    for no cut). Each solve starts from the last, whose power laws reach below its cut."""
     if not edge:
         return [0.0]
     path = [edge]
@@ -632,13 +632,18 @@ def _solution(attempt: Attempt, settings: Settings, params, history, iterations,
     dec = decays(problem, theta)
     converged = attempt.converged(settings)
     if change:
-        worst = max(change, key=lambda k: float(np.nanmax(change[k])))
-        peak = change[worst].where(change[worst] == change[worst].max(), drop=True)
-        at = ", ".join(f"{k} = {float(v[0]):.3g}" for k, v in peak.coords.items())
-        attempt.notes.append(
-            f"zero edges cut at {settings.edge:g} (log coordinate, power laws below); cut at "
-            f"{10 * settings.edge:g} instead, the unknowns change by at most "
-            f"{float(change[worst].max()):.1e} on the results grid ({worst[12:]} at {at})")
+        head = f"zero edges cut at {settings.edge:g} (log coordinate, power laws below); cut at " \
+               f"{10 * settings.edge:g} instead, "
+        largest = {k: float(v.max()) for k, v in change.items()}   # NaN where it failed
+        worst = max(largest, key=lambda k: largest[k] if np.isfinite(largest[k]) else np.inf)
+        if np.isfinite(largest[worst]):
+            peak = change[worst].where(change[worst] == largest[worst], drop=True)
+            at = ", ".join(f"{k} = {float(v[0]):.3g}" for k, v in peak.coords.items())
+            attempt.notes.append(head + f"the unknowns change by at most {largest[worst]:.1e} on "
+                                        f"the results grid ({worst[12:]} at {at})")
+        else:
+            attempt.notes.append(head + "the solve does not converge, so how far the cut reaches "
+                                        "is not known")
     message = _message(problem, ev, dec, history, iterations, converged, settings,
                        attempt.notes, cut)
     extra = {"residual_sup": xr.DataArray(np.array(list(ev.sup.values())), dims=["equation"],
