@@ -95,13 +95,12 @@ class Chebyshev(eqx.Module):
         if self.coef.ndim == 0:
             return self.coef
         z = to_unit(x, self.lo, self.hi, self.log)
-        if not any(self.log):
-            out = series(self.coef, z)
-        else:   # beyond a cut edge, the power law the edge condition imposes
-            inside = jnp.clip(z, -1.0, 1.0)
-            beyond = jnp.where(jnp.asarray(self.log), z - inside, 0.0)
-            out, slope = jax.jvp(lambda t: series(self.coef, t), (inside,), (beyond,))
-            out = out + slope
+        out = series(self.coef, z)
+        for axis in (i for i, flag in enumerate(self.log) if flag):
+            # below a cut edge, linear in z: the power law the edge condition imposes
+            beyond = jnp.minimum(z[axis] + 1.0, 0.0)
+            rest = z[np.array([j for j in range(z.shape[0]) if j != axis], int)]
+            out = out + beyond * series(lower_derivative(self.coef, axis, 1), rest)
         return jnp.exp(out) if self.positive else out
 
 
@@ -134,11 +133,13 @@ def interpolate(f, lo, hi, n: int, log=(), positive: bool = False) -> np.ndarray
     return fit(np.log(values) if positive else values, n)
 
 
-def lower_curvature(coef: jax.Array, axis: int) -> jax.Array:
-    """Coefficients, over the other axes, of ∂²/∂z² of the series along `axis` at z = −1."""
-    D = jnp.asarray(derivative_matrix(coef.shape[axis]), coef.dtype)
-    second = jnp.moveaxis(jnp.tensordot(D @ D, coef, axes=([1], [axis])), 0, -1)
-    return second @ jnp.asarray((-1.0) ** np.arange(coef.shape[axis]), coef.dtype)
+def lower_derivative(coef: jax.Array, axis: int, order: int) -> jax.Array:
+    """Coefficients, over the other axes, of ∂^order/∂z^order of the series along `axis` at
+    z = −1."""
+    D = jnp.asarray(np.linalg.matrix_power(derivative_matrix(coef.shape[axis]), order),
+                    coef.dtype)
+    moved = jnp.moveaxis(jnp.tensordot(D, coef, axes=([1], [axis])), 0, -1)
+    return moved @ jnp.asarray((-1.0) ** np.arange(coef.shape[axis]), coef.dtype)
 
 
 def decay(coef: np.ndarray) -> np.ndarray:

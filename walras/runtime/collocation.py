@@ -195,7 +195,7 @@ class _Problem:
         rows = []
         for u, k, i in self.edge_terms:
             touching = [0] if self.pieces > 1 and i == 0 else range(self.pieces)
-            rows += [cheb.lower_curvature(tree["coef"][u][p], k) for p in touching]
+            rows += [cheb.lower_derivative(tree["coef"][u][p], k, 2) for p in touching]
         return rows
 
     def junction(self, tree) -> jax.Array:
