@@ -146,3 +146,23 @@ def test_risk_sharing_meets_the_bold_agents_lucas_economy():
     at_one = solution.evaluate({"eta_bold": np.array([1.0])})
     assert abs(float(at_one["pd"][0]) - lucas_pd(gamma=2)) < 1e-9 * lucas_pd(gamma=2)
     assert abs(float(at_one["r"][0]) - lucas_r(gamma=2)) < 1e-9
+
+
+def test_below_a_cut_edge_the_expansion_is_a_power_law():
+    """Along a log axis, below the box the expansion is its edge value plus the edge slope in
+    log x, in value and in derivative (numpy's Chebyshev series gives the edge value and slope)."""
+    import jax
+    import jax.numpy as jnp
+    from numpy.polynomial import chebyshev as C
+    from walras.runtime.chebyshev import Chebyshev
+
+    coef = np.array([0.3, -0.7, 0.2, 0.05])
+    lo, hi = 1e-3, 1.0
+    u = Chebyshev(jnp.asarray(coef), jnp.asarray([lo]), jnp.asarray([hi]), log=(True,))
+    edge, slope = C.chebval(-1.0, coef), C.chebval(-1.0, C.chebder(coef))
+    dz_dlogx = 2 / (np.log(hi) - np.log(lo))
+    for x in (1e-5, 1e-4, 5e-4):
+        z = -1 + dz_dlogx * (np.log(x) - np.log(lo))
+        value, dvalue = jax.jvp(u, (jnp.asarray([x]),), (jnp.asarray([1.0]),))
+        assert abs(float(value) - (edge + slope * (z + 1))) < 1e-12
+        assert abs(float(dvalue) / (slope * dz_dlogx / x) - 1) < 1e-12

@@ -95,11 +95,12 @@ class Chebyshev(eqx.Module):
         if self.coef.ndim == 0:
             return self.coef
         z = to_unit(x, self.lo, self.hi, self.log)
-        out = series(self.coef, z)
+        inside = jnp.where(jnp.asarray(self.log), jnp.maximum(z, -1.0), z)
+        out = series(self.coef, inside)
         for axis in (i for i, flag in enumerate(self.log) if flag):
             # below a cut edge, linear in z: the power law the edge condition imposes
-            beyond = jnp.minimum(z[axis] + 1.0, 0.0)
-            rest = z[np.array([j for j in range(z.shape[0]) if j != axis], int)]
+            beyond = z[axis] - inside[axis]
+            rest = inside[np.array([j for j in range(z.shape[0]) if j != axis], int)]
             out = out + beyond * series(lower_derivative(self.coef, axis, 1), rest)
         return jnp.exp(out) if self.positive else out
 
