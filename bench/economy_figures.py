@@ -1,5 +1,6 @@
-"""Figures of the economy-level library models for docs/models/: pd, portfolio shares, riskless
-rate and risk premium against the wealth share. Run: python bench/economy_figures.py NAME FILE.nc"""
+"""Figures of the economy-level library models for docs/models/: price-dividend ratios, portfolio
+shares, riskless rate and risk premia against the first state (a wealth share or a tree's
+dividend share). Run: python bench/economy_figures.py NAME FILE.nc"""
 
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import xarray as xr  # noqa: E402
 
-PANELS = (("pd", "price-dividend ratio"), ("theta_", "share of wealth in the stock"),
+PANELS = (("pd", "price-dividend ratio"), ("theta", "share of wealth in the risky assets"),
           ("r", "riskless rate"), ("risk_premium", "risk premium"))
 
 
 def figure(name: str, results: str | Path, out: Path | None = None) -> Path:
     ds = xr.open_dataset(results)
-    (eta,) = [c for c in ds.coords if str(c).startswith("eta_")]
+    eta = next(c for c in ds.coords if str(c).startswith(("eta_", "s_")))
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.2))
     for ax, (key, title) in zip(axes, PANELS):
-        names = [v for v in ds.data_vars if v.startswith(key)] if key.endswith("_") else [key]
+        names = [v for v in ds.data_vars if v == key or v.startswith(key + "_")]
         for v in names:
             ax.plot(ds[eta], ds[v], label=v)
         ax.set_title(title)

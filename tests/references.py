@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy.integrate import quad, solve_ivp
 from scipy.optimize import brentq
 
 
@@ -72,3 +72,26 @@ class BrusanLog:
     def psi(self, eta):
         eta = np.asarray(eta, float)
         return np.where(eta < self.eta_star, self.psi_of(eta, self.q(eta)), 1.0)
+
+
+def two_trees_v(s, rho=0.04, gamma=1.0, mu1=0.02, mu2=0.02, sigma1=0.03, sigma2=0.03) -> float:
+    """Two Lucas trees with independent lognormal dividends and one CRRA agent: the price of
+    tree 1 over aggregate consumption, P1/C = ∫ e^{−ρt} E[s g1 (s g1 + (1 − s) g2)^{−γ}] dt with
+    g_n = D_n,t/D_n,0. Given x = log(g2/g1), log g1 is Gaussian, so its expectation is closed;
+    the trapezoid rule integrates over x's Gaussian and adaptive quadrature over t."""
+    z = np.linspace(-12, 12, 2401)
+    w = np.exp(-z * z / 2) / np.sqrt(2 * np.pi) * (z[1] - z[0])
+    k = 1 - gamma
+    with np.errstate(divide="ignore"):
+        log_s, log_rest = np.log(s), np.log(1 - s)
+
+    def expected(t):
+        a1, a2 = (mu1 - sigma1**2 / 2) * t, (mu2 - sigma2**2 / 2) * t
+        var_x = (sigma1**2 + sigma2**2) * t
+        x = a2 - a1 + np.sqrt(var_x) * z
+        mean_y = a1 - sigma1**2 * t / var_x * (x - (a2 - a1))     # E[log g1 | x]
+        var_y = (sigma1 * sigma2) ** 2 * t / (sigma1**2 + sigma2**2)
+        log_c = np.logaddexp(log_s, log_rest + x)                  # log(s + (1 − s) g2/g1)
+        return np.sum(w * np.exp(log_s + k * mean_y + k * k * var_y / 2 - gamma * log_c))
+    return quad(lambda t: np.exp(-rho * t) * expected(t), 0, np.inf,
+                epsabs=1e-13, epsrel=1e-13, limit=400)[0]

@@ -2,26 +2,11 @@
 
 import numpy as np
 import pytest
-from scipy.integrate import quad
 
 import walras
-from references import BrusanLog, lucas_pd, lucas_r
+from references import BrusanLog, lucas_pd, lucas_r, two_trees_v
 from walras.runtime import collocation
 from walras.settings import Settings
-
-
-def two_trees_v(s, rho=0.04, mu1=0.02, mu2=0.02, sigma1=0.03, sigma2=0.03):
-    """Cochrane-Longstaff-Santos, log utility: P1/C = ∫ e^{−ρt} E[s_t] dt, where log(D2/D1) is
-    Gaussian (trapezoid rule in the Gaussian variable, adaptive quadrature in t)."""
-    z = np.linspace(-12, 12, 2401)
-    w = np.exp(-z * z / 2) / np.sqrt(2 * np.pi) * (z[1] - z[0])
-    drift = mu2 - mu1 - (sigma2**2 - sigma1**2) / 2
-    vol = np.sqrt(sigma1**2 + sigma2**2)
-
-    def expected_share(t):
-        return np.sum(w / (1 + np.exp(np.log((1 - s) / s) + drift * t + vol * np.sqrt(t) * z)))
-    return quad(lambda t: np.exp(-rho * t) * expected_share(t), 0, np.inf,
-                epsabs=1e-13, epsrel=1e-13, limit=200)[0]
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import walras
+from walras.api import LIBRARY
 from walras.grammar.unparse import unparse
-from references import lucas_pd, lucas_r
+from references import lucas_pd, lucas_r, two_trees_v
 
 jax.config.update("jax_enable_x64", True)
 
@@ -316,3 +317,59 @@ def test_many_agents_program_grows_linearly():
 
     a, b, c = size(4), size(8), size(16)
     assert c - b <= 2.2 * (b - a)
+
+
+# --- several risky assets -------------------------------------------------------------------
+
+TREES = dict(rho=0.04, mu1=0.02, mu2=0.02, sigma1=0.03, sigma2=0.03)
+
+
+@pytest.mark.parametrize("gamma", [1.0, 2.0])
+def test_two_trees_price_like_the_quadrature(gamma):
+    """Each tree's price over aggregate consumption against the quadrature of its expected
+    discounted dividends; with one agent consuming the aggregate dividend, r has a closed form
+    and the investor holds each tree in proportion to its value."""
+    ds = walras.solve(walras.load("two_trees_economy", gamma=gamma), quiet=True).dataset
+    s = ds.s_tree1.values[::10]
+    v1 = (ds.pd_tree1 * ds.s_tree1).values[::10]
+    v2 = (ds.pd_tree2 * ds.s_tree2).values[::10]
+    # the trees have the same parameters, so tree 2's price is tree 1's at the mirrored share
+    assert np.max(np.abs(v1 - [two_trees_v(x, gamma=gamma, **TREES) for x in s])) < 1e-8
+    assert np.max(np.abs(v2 - [two_trees_v(1 - x, gamma=gamma, **TREES) for x in s])) < 1e-8
+    assert np.max(np.abs(ds.omega_investor.values[::10] - 1 / (v1 + v2))) < 1e-12
+    p = TREES
+    growth = ds.s_tree1 * p["mu1"] + ds.s_tree2 * p["mu2"]
+    variance = (ds.s_tree1 * p["sigma1"]) ** 2 + (ds.s_tree2 * p["sigma2"]) ** 2
+    r = p["rho"] + gamma * growth - gamma * (gamma + 1) / 2 * variance
+    assert float(np.max(np.abs(ds.r - r))) < 1e-9
+    value_share = ds.pd_tree1 * ds.s_tree1 / ds.pd_market
+    assert float(np.max(np.abs(ds.theta_investor_tree1 - value_share))) < 1e-9
+    assert float(np.max(np.abs(ds.theta_investor_tree1 + ds.theta_investor_tree2 - 1))) < 1e-9
+    assert ds.sigma_R_tree1.dims[-1] == "shock" and "pd" not in ds
+
+
+def test_two_agents_with_one_discount_rate_price_two_trees_like_one():
+    """Two log agents with one discount rate both hold the market and keep their wealth shares,
+    so at every η the economy is the one-agent economy: its solution, lifted to (η, s), solves
+    the two-agent model's equations, and each agent holds each tree in proportion to its value."""
+    one = walras.solve(walras.load("two_trees_economy", gamma=1.0), quiet=True)
+    text = (LIBRARY / "two_trees_economy.econ").read_text().replace(
+        "agent investor: utility = crra(gamma), discount = rho, trades = [bond, tree1, tree2]",
+        "agent ann: utility = log, discount = rho, trades = [bond, tree1, tree2]\n"
+        "agent bob: utility = log, discount = rho, trades = [bond, tree1, tree2]")
+    two = walras.load(text).compile()
+    assert [s.name for s in two.model.states] == ["eta_ann", "s_tree1"]
+    lift = lambda f: (lambda x: f(x[1:]))
+    rho = lambda x: jnp.asarray(TREES["rho"])
+    fields = {"omega_ann": rho, "omega_bob": rho, "r": lift(one.fields["r"]),
+              "pd_tree1": lift(one.fields["pd_tree1"]), "pd_tree2": lift(one.fields["pd_tree2"])}
+    eta, s = np.meshgrid(np.linspace(0.1, 0.9, 5), np.linspace(0.05, 0.95, 7))
+    x = jnp.asarray(np.stack([eta.ravel(), s.ravel()], -1))
+    params = {k: jnp.asarray(v) for k, v in two.params.items() if k != "gamma"}
+    for name, r in two.residuals(fields, params, x).items():
+        assert float(jnp.max(jnp.abs(r))) < 1e-8, name
+    out = two.outputs(fields, params, x)
+    share = out["pd_tree1"] * x[:, 1] / out["pd_market"]
+    for agent in ("ann", "bob"):
+        np.testing.assert_allclose(out[f"theta_{agent}_tree1"], share, atol=1e-9)
+        np.testing.assert_allclose(out[f"mu_eta_{agent}"], 0, atol=1e-9)

@@ -95,3 +95,36 @@ def test_a_non_homogeneous_endowment_becomes_a_state():
     model = walras.load(text)
     assert set(model.states) == {"eta_expert", "y"}
     model.compile()
+
+
+TREES = """model m
+parameter rho = 0.04, mu = 0.02, sigma = 0.03
+shock Z1, Z2
+endowment y1: drift = mu*y1, vol[Z1] = sigma*y1
+endowment y2: drift = mu*y2, vol[Z2] = sigma*y2
+asset bond: riskless, supply = 0
+asset tree1: dividend = y1, supply = 1
+asset tree2: dividend = y2, supply = 1
+agent investor: utility = log, discount = rho, trades = [bond, tree1, tree2]
+"""
+
+
+@pytest.mark.parametrize("old, new, code, words", [
+    ("vol[Z2] = sigma*y2", "vol[Z1] = sigma*y2", "E203", "complete markets"),
+    ("dividend = y2", "dividend = 2*y1", "E203", "both pay a dividend proportional to 'y1'"),
+    ("dividend = y2", "dividend = y1 + y2", "E215", "proportional to one endowment"),
+    ("asset tree2: dividend = y2, supply = 1\n", "", "E201", "no asset pays the endowment 'y2'"),
+    ("trades = [bond, tree1, tree2]", "trades = [bond, tree1]", "E219", "some of the assets"),
+    ("trades = [bond, tree1, tree2]", "trades = [tree1, tree2]", "E219", "some of the assets"),
+])
+def test_several_trees_mistakes(old, new, code, words):
+    assert old in TREES
+    err = error(TREES.replace(old, new, 1))
+    d = next(d for d in err.diagnostics if d.code == code)
+    assert words in d.message and d.span is not None and d.span.line > 0
+
+
+def test_a_constraint_with_several_trees_is_not_supported_yet():
+    err = error(TREES + "constraint investor: share(tree1) <= 2\n")
+    d = err.diagnostics[0]
+    assert d.code == "E219" and d.span.line == 10

@@ -9,7 +9,7 @@ from walras.compiler.emit import name
 from walras.grammar import ast
 
 MODELS = ["lucas", "brusan_log", "basak_cuoco", "basak_cuoco_equations", "leverage_cap",
-          "lucas_economy", "risk_sharing", "two_trees"]
+          "lucas_economy", "risk_sharing", "two_trees", "two_trees_economy"]
 
 
 def emit(model: str) -> str:

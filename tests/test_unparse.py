@@ -26,7 +26,8 @@ def test_library_round_trip(path):
     assert ordered(again) == ordered(module)
 
 
-@pytest.mark.parametrize("name", ["basak_cuoco", "lucas_economy", "leverage_cap"])
+@pytest.mark.parametrize("name", ["basak_cuoco", "lucas_economy", "leverage_cap",
+                                  "two_trees_economy"])
 def test_lowered_round_trip(name):
     lowered = walras.load(name).lowered
     again = parse(unparse(lowered))

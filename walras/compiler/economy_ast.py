@@ -34,6 +34,8 @@ class X:
 
     def __add__(self, o):
         o = self._lift(o)
+        if isinstance(o.e, ast.Neg) and not self.is_num(0):  # a + (-b) = a - b
+            return self - X(o.e.operand, o.span)
         return self if o.is_num(0) else o if self.is_num(0) else self._bin("+", o)
 
     def __radd__(self, o):
@@ -50,6 +52,8 @@ class X:
         o = self._lift(o)
         if self.is_num(0) or o.is_num(0):
             return self._lift(0)
+        if isinstance(o.e, ast.Neg):  # a*(-b) = -(a*b)
+            return -(self * X(o.e.operand, o.span))
         return self if o.is_num(1) else o if self.is_num(1) else self._bin("*", o)
 
     def __rmul__(self, o):

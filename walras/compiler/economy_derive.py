@@ -22,13 +22,22 @@ of i's wealth, λ the market price of risk (μ_R − r = Σ_Z σ_R λ). The rule
 - bond Euler equation: ρ_i = r + drift(ξ_i)/ξ_i + θ_i (μ_R − r − γ_i σ_R·σ_c,i), with
   ξ_i = (ω_i a_i)^k by the product rule; the last term, the envelope condition's multiplier of a
   share bound (which scales with wealth), vanishes for free agents and non-participants.
+
+Several risky assets (complete markets: as many as shocks) price the same way with the market
+portfolio in the place of the stock: D is the aggregate dividend Y = Σ_n D_n, whose shares
+s_n = D_n/Y are states, and q = pd_market·Y aggregate wealth. Each asset's pd_n is an unknown
+with its pricing equation μ_R,n − r = σ_R,n·λ (times pd_n), pd_market = Σ_n pd_n s_n, and
+goods market clearing, pd_market Σ_i ω_i η_i = 1, is the equation of one more unknown, r.
+Portfolio shares follow from Σ_n θ_i,n σ_R,n = σ_a,i by Cramer's rule.
 """
 
 from __future__ import annotations
 
+import sympy as sp
+
 from ..grammar import ast
 from .economy_ast import Builder, X, from_sympy
-from .economy_spec import Agent, Economy
+from .economy_spec import Agent, Economy, Tree
 
 
 class Derivation:
@@ -42,17 +51,29 @@ class Derivation:
         self.y = econ.endowment.state
         self.statements: list = []
         self.wealth_vol: dict[tuple[str, str], X] = {}  # (agent, shock) -> σ_a, written out
+        self.trees = econ.trees if len(econ.trees) > 1 else ()  # assets priced one by one
+        self.what = "the market portfolio" if self.trees else econ.stock.name
 
     # names --------------------------------------------------------------------------------------
     def per_shock(self, name: str, z: str) -> str:
         return name if len(self.shocks) == 1 else f"{name}_{z}"
+
+    def market(self, name: str) -> str:
+        """The name of a quantity of the stock, or of the market portfolio when several risky
+        assets are priced one by one."""
+        return f"{name}_market" if self.trees else name
+
+    def sigma_R(self, z: str, b: Builder | None = None) -> X:
+        return self.n(self.per_shock(self.market("sigma_R"), z), b)
 
     def n(self, name: str, b: Builder | None = None) -> X:
         return (b or self.b).name(name)
 
     @property
     def states(self) -> list[str]:
-        return [f"eta_{a.name}" for a in self.agents[:-1]] + ([] if self.econ.scale else [self.y])
+        return ([f"eta_{a.name}" for a in self.agents[:-1]] +
+                [f"s_{t.asset.name}" for t in self.trees[:-1]] +
+                ([] if self.econ.scale else [self.y]))
 
     # statement helpers ---------------------------------------------------------------------------
     def let(self, name: str, value: X, doc: str | None = None):
@@ -67,24 +88,40 @@ class Derivation:
     # the blocks ------------------------------------------------------------------------------
     def run(self) -> list:
         self.declare_states()
+        self.dividend_shares()
         self.price()
         for z in self.shocks:
             self.volatility(z)
-        self.shares()
         self.drift()
+        if self.trees:
+            for t in self.trees:
+                self.asset(t)
+            self.holdings()
+        else:
+            self.shares()
         for a in self.agents:
             self.euler(a)
         return self.statements
 
+    def simplex(self, kind: str, members, doc: str):
+        """Shares that sum to one: the first as states on [0, 1/(n − 1)] (unless the user gave
+        a domain), the last as one minus the others."""
+        hi = 1.0 / max(len(members) - 1, 1)
+        for name, span in members[:-1]:
+            if f"{kind}_{name}" not in self.econ.state_decls:
+                b = Builder(span)
+                self.statements.append(ast.StateDecl(f"{kind}_{name}", b.num(0).e, b.num(hi).e,
+                                                     f"{doc} {name}", span))
+        name, span = members[-1]
+        b = Builder(span)
+        others = b.sum(self.n(f"{kind}_{n}", b) for n, _ in members[:-1])
+        self.let(f"{kind}_{name}", 1 - others, f"{doc} {name}")
+
     def declare_states(self):
-        I = len(self.agents)
-        hi = 1.0 / max(I - 1, 1)
-        for a in self.agents[:-1]:
-            name = f"eta_{a.name}"
-            if name not in self.econ.state_decls:
-                b = Builder(a.span)
-                self.statements.append(ast.StateDecl(name, b.num(0).e, b.num(hi).e,
-                                                     f"wealth share of {a.name}", a.span))
+        self.simplex("eta", [(a.name, a.span) for a in self.agents], "wealth share of")
+        if self.trees:
+            self.simplex("s", [(t.asset.name, t.asset.span) for t in self.trees],
+                         "share in the aggregate dividend of")
         if not self.econ.scale:
             self.statements.append(self.econ.endowment)
         for a in self.agents:
@@ -93,23 +130,54 @@ class Derivation:
             if a.role == "bounded":
                 self.unknown(f"theta_{a.name}", b, None,
                              f"share of the wealth of {a.name} in {self.econ.stock.name}")
-        last = self.agents[-1]
-        b = Builder(last.span)
-        others = b.sum(self.n(f"eta_{a.name}", b) for a in self.agents[:-1])
-        self.let(f"eta_{last.name}", 1 - others, f"wealth share of {last.name}")
+        for t in self.trees:
+            self.unknown(f"pd_{t.asset.name}", Builder(t.asset.span), 0.0,
+                         f"price-dividend ratio of {t.asset.name}")
+        if self.trees:
+            self.unknown("r", self.b, None, "riskless rate (goods market clearing)")
 
     def price(self):
+        """Goods market clearing: Σ_i c_i = D."""
         b = self.b
         total = b.sum(self.n(f"omega_{a.name}") * self.n(f"eta_{a.name}") for a in self.agents)
-        self.let("pd", 1 / total,
-                 f"price-dividend ratio of {self.econ.stock.name} (goods market clearing)")
+        if not self.trees:
+            self.let("pd", 1 / total, f"price-dividend ratio of {self.what} (goods market clearing)")
+            return
+        pd = self.let(self.market("pd"), b.sum(self.n(f"pd_{t.asset.name}") * self.n(
+            f"s_{t.asset.name}") for t in self.trees), f"price-dividend ratio of {self.what}")
+        self.statements.append(ast.EquationDecl("goods_market", (pd * total).e, b.num(1).e,
+                                                "goods market clearing", self.b.span))
+
+    def dividend_shares(self):
+        """With several trees: the growth rates of the aggregate dividend, and the processes
+        of the dividend shares (Itô's quotient rule for s_n = D_n/Y)."""
+        if not self.trees:
+            return
+        s = lambda t, b=self.b: self.n(f"s_{t.asset.name}", b)
+        b = self.b
+        self.let("mu_D", b.sum(s(t) * tree_growth(t, None, b) for t in self.trees),
+                 "expected growth of the aggregate dividend")
+        for z in self.shocks:
+            self.let(self.per_shock("sigma_D", z), b.sum(s(t) * tree_growth(t, z, b)
+                                                         for t in self.trees),
+                     "volatility of the aggregate dividend" +
+                     (f" (shock {z})" if len(self.shocks) > 1 else ""))
+        for t in self.trees[:-1]:
+            tb = Builder(t.asset.span)
+            gap = lambda z: tree_growth(t, z, tb) - self.dividend_growth(z)
+            drift = s(t, tb) * (tree_growth(t, None, tb) - self.dividend_growth(None) -
+                                self.dot(self.dividend_growth, gap, tb))
+            vols = tuple(ast.VolField(z, (s(t, tb) * gap(z)).e, t.asset.span) for z in self.shocks)
+            self.statements.append(ast.ProcessDecl(f"s_{t.asset.name}", drift.e, vols, None,
+                                                   t.asset.span))
 
     def dividend_growth(self, z: str | None) -> X:
-        """μ_D (z None) or σ_D[z] of the dividend, proportional to the endowment."""
+        """μ_D (z None) or σ_D[z] of the dividend of the stock, or of the aggregate dividend."""
         econ, b = self.econ, self.b
+        if self.trees:
+            return self.n("mu_D") if z is None else self.n(self.per_shock("sigma_D", z))
         if econ.scale:
-            value = econ.growth if z is None else econ.vol_growth[z]
-            return from_sympy(value, b)
+            return tree_growth(econ.trees[0], z, b)
         d = b.wrap(econ.stock.dividend)
         return b.growth(d) if z is None else b.vol_growth(d, z)
 
@@ -118,9 +186,9 @@ class Derivation:
         σ_a are written out where λ and the processes use them, so the cycle the compiler
         solves has I + 1 members: σ_R, λ and the vols of the I − 1 states."""
         b, ps = self.b, lambda name: self.per_shock(name, z)
-        pd = self.n("pd")
-        sigma_R = self.let(ps("sigma_R"), self.dividend_growth(z) + b.vol_growth(pd, z),
-                           "volatility of the return on " + self.econ.stock.name +
+        pd = self.n(self.market("pd"))
+        sigma_R = self.let(ps(self.market("sigma_R")), self.dividend_growth(z) + b.vol_growth(pd, z),
+                           "volatility of the return on " + self.what +
                            (f" (shock {z})" if len(self.shocks) > 1 else ""))
         lam = self.n(ps("lambda"))
         free, fixed = [], []
@@ -148,7 +216,7 @@ class Derivation:
             ab = Builder(a.span)
             self.let(ps(f"sigma_eta_{a.name}"),
                      self.n(f"eta_{a.name}", ab) * (self.n(ps(f"sigma_a_{a.name}"), ab)
-                                                    - self.n(ps("sigma_R"), ab)),
+                                                    - self.sigma_R(z, ab)),
                      f"volatility of the wealth share of {a.name}")
 
     def dot(self, f, g, b: Builder | None = None) -> X:
@@ -156,7 +224,7 @@ class Derivation:
         return (b or self.b).sum(f(z) * g(z) for z in self.shocks)
 
     def shares(self):
-        sigma_R = lambda z: self.n(self.per_shock("sigma_R", z))
+        sigma_R = self.sigma_R
         for a in self.agents:
             if a.role == "bounded":
                 continue
@@ -170,11 +238,11 @@ class Derivation:
     def drift(self):
         """The drift block: risk premium, wealth-share drifts (state processes), μ_R and r."""
         b, ps = self.b, self.per_shock
-        sigma_R = lambda z: self.n(ps("sigma_R", z))
+        sigma_R = self.sigma_R
         lam = lambda z: self.n(ps("lambda", z))
-        self.let("risk_premium", self.dot(sigma_R, lam),
-                 f"expected excess return of {self.econ.stock.name}")
-        pd = self.n("pd")
+        self.let(self.market("risk_premium"), self.dot(sigma_R, lam),
+                 f"expected excess return of {self.what}")
+        pd = self.n(self.market("pd"))
         for a in self.agents:
             ab = Builder(a.span)
             gap = self.dot(lambda z: self.n(ps(f"sigma_a_{a.name}", z), ab) - sigma_R(z),
@@ -185,15 +253,54 @@ class Derivation:
         for a in self.agents[:-1]:
             ab = Builder(a.span)
             vols = tuple(ast.VolField(z, (self.n(f"eta_{a.name}", ab) * (
-                self.wealth_vol[a.name, z] - self.n(ps("sigma_R", z), ab))).e, a.span)
+                self.wealth_vol[a.name, z] - self.sigma_R(z, ab))).e, a.span)
                 for z in self.shocks)
             self.statements.append(ast.ProcessDecl(f"eta_{a.name}",
                                                    self.n(f"mu_eta_{a.name}", ab).e, vols,
                                                    None, a.span))
         mu_q = b.growth(pd) + self.dividend_growth(None) + self.dot(
             lambda z: b.vol_growth(pd, z), self.dividend_growth)
-        self.let("mu_R", mu_q + 1 / pd, f"expected return on {self.econ.stock.name}")
-        self.let("r", self.n("mu_R") - self.n("risk_premium"), "riskless rate")
+        self.let(self.market("mu_R"), mu_q + 1 / pd, f"expected return on {self.what}")
+        if not self.trees:
+            self.let("r", self.n("mu_R") - self.n("risk_premium"), "riskless rate")
+
+    def asset(self, tree):
+        """One of several trees: return volatility, risk premium and pricing equation,
+        drift(pd) + pd μ_n + σ_n·vol(pd) + 1 − r pd = (vol(pd) + pd σ_n)·λ, where μ_n and σ_n
+        are the growth rates of its dividend."""
+        name, b = tree.asset.name, Builder(tree.asset.span)
+        pd = self.n(f"pd_{name}", b)
+        sigma = lambda z: tree_growth(tree, z, b)
+        lam = lambda z: self.n(self.per_shock("lambda", z), b)
+        vol = lambda z: b.call("vol", pd, b.name(z))
+        for z in self.shocks:
+            self.let(self.per_shock(f"sigma_R_{name}", z), sigma(z) + vol(z) / pd,
+                     f"volatility of the return on {name} (shock {z})")
+        self.let(f"risk_premium_{name}",
+                 self.dot(lambda z: self.n(self.per_shock(f"sigma_R_{name}", z), b), lam, b),
+                 f"expected excess return of {name}")
+        gain = (b.call("drift", pd) + pd * tree_growth(tree, None, b) + self.dot(sigma, vol, b)
+                + 1 - self.n("r", b) * pd)
+        self.statements.append(ast.EquationDecl(
+            f"price_{name}", gain.e, self.dot(lambda z: vol(z) + pd * sigma(z), lam, b).e,
+            f"pricing equation of {name}, times its price-dividend ratio", tree.asset.span))
+
+    def holdings(self):
+        """Portfolio shares asset by asset: Σ_n θ_i,n σ_R,n = σ_a,i, by Cramer's rule."""
+        assets = [t.asset.name for t in self.trees]
+        returns = sp.Matrix([[sp.Symbol(self.per_shock(f"sigma_R_{n}", z)) for n in assets]
+                             for z in self.shocks])
+        det = returns.det(method="berkowitz")
+        for a in self.agents:
+            b = Builder(a.span)
+            wealth = sp.Matrix([sp.Symbol(self.per_shock(f"sigma_a_{a.name}", z))
+                                for z in self.shocks])
+            for k, n in enumerate(assets):
+                m = returns.copy()
+                m[:, k] = wealth
+                value = b.num(0) if a.role == "out" else from_sympy(
+                    m.det(method="berkowitz"), b) / from_sympy(det, b)
+                self.let(f"theta_{a.name}_{n}", value, f"share of the wealth of {a.name} in {n}")
 
     def euler(self, a: Agent):
         """The bond Euler equation, and the complementarity of a bounded agent."""
@@ -211,7 +318,7 @@ class Derivation:
         gamma = b.wrap(a.gamma)
         drift_xi = (-gamma * self.n(f"mu_c_{a.name}", b)
                     + gamma * (gamma + 1) / 2 * self.dot(sigma_c, sigma_c, b))
-        marginal = lambda b: gamma * self.dot(lambda z: self.n(ps("sigma_R", z), b),
+        marginal = lambda b: gamma * self.dot(lambda z: self.sigma_R(z, b),
                                               lambda z: self.n(ps(f"sigma_c_{a.name}", z), b), b)
         shadow = b.num(0)
         if a.role in ("bounded", "all"):  # a bound on the share binds in proportion to wealth
@@ -227,6 +334,11 @@ class Derivation:
                 f"constraint_{a.name}", marginal(cb).e, a.op,
                 cb.name("risk_premium").e, cb.name(f"theta_{a.name}").e, a.op, a.bound,
                 f"portfolio constraint of {a.name}", a.constraint_span))
+
+
+def tree_growth(tree: Tree, z: str | None, b: Builder) -> X:
+    """μ_n (z None) or σ_n[z]: the constant growth rates of a tree's dividend."""
+    return from_sympy(tree.growth if z is None else tree.vol_growth.get(z, sp.S.Zero), b)
 
 
 _ROLE = {"out": "does not trade the risky asset", "all": "holds only the risky asset",

@@ -33,47 +33,65 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class Tree:
+    """A risky asset, the endowment its dividend is proportional to and, when that endowment is
+    a scale, the dividend's constant growth rates (drift/y and vol/y per shock)."""
+
+    asset: ast.AssetDecl
+    endowment: str
+    growth: sp.Expr | None
+    vol_growth: dict[str, sp.Expr] | None
+
+
+@dataclass(frozen=True)
 class Economy:
     agents: tuple[Agent, ...]
-    endowment: ast.ProcessDecl
-    scale: bool                          # True: the endowment is a scale that drops out
-    growth: sp.Expr | None               # scale: drift/y and vol/y of the endowment, y-free
-    vol_growth: dict[str, sp.Expr] | None
-    shocks: tuple[str, ...]              # shocks the endowment loads on
-    stock: ast.AssetDecl
+    endowment: ast.ProcessDecl           # the first endowment: a state when not `scale`
+    scale: bool                          # True: every endowment is a scale that drops out
+    trees: tuple[Tree, ...]              # the risky assets
+    shocks: tuple[str, ...]              # shocks the endowments load on
     bond: ast.AssetDecl | None
     state_decls: dict[str, ast.StateDecl]  # user domains for derived states (and y)
+
+    @property
+    def stock(self) -> ast.AssetDecl:
+        return self.trees[0].asset
 
 
 def read(module: ast.Module, out: Collector) -> Economy | None:
     """The economy of a module, or None after reporting its errors to `out`."""
     st = module.statements
-    endowments = [s for s in st if isinstance(s, ast.EndowmentDecl)]
+    decls = [s for s in st if isinstance(s, ast.EndowmentDecl)]
+    endowments = [d.process for d in decls]
     assets = [s for s in st if isinstance(s, ast.AssetDecl)]
     agent_decls = [s for s in st if isinstance(s, ast.AgentDecl)]
     constraints = [s for s in st if isinstance(s, ast.ConstraintDecl)]
     states = {s.name: s for s in st if isinstance(s, ast.StateDecl)}
-    first = (endowments + assets + agent_decls + constraints)[0].span
+    first = (decls + assets + agent_decls + constraints)[0].span
 
     if not endowments:
         out.error("E201", "the economy has no endowment", first,
                   "declare the dividend process: 'endowment y: drift = mu*y, vol[Z] = sigma*y'")
         return None
-    for extra in endowments[1:]:
-        out.error("E201", "a second endowment: walras supports one dividend process so far",
-                  extra.span)
-    endowment = endowments[0].process
     if not agent_decls:
         out.error("E216", "the economy has no agents", first,
                   "declare one: 'agent household: utility = crra(gamma), discount = rho, "
                   "trades = [bond, stock]'")
-
-    stock, bond = _assets(assets, endowment, first, out)
-    agents = [_agent(a, assets, out) for a in agent_decls]
-    agents = _constrain(agents, constraints, stock, bond, out)
+    _names(endowments, agent_decls, assets, [s.name for s in st if isinstance(s, ast.ShockDecl)],
+           out)
+    rates = {p.state: _endowment(p, states, len(endowments) > 1, out) for p in endowments}
+    risky, bond = _assets(assets, endowments, first, out)
+    trees = tuple(Tree(a, y, *rates[y][1:]) for a, y in risky)
+    shocks = tuple(dict.fromkeys(v.shock for p in endowments for v in p.vols))
+    if len(trees) > 1:
+        _complete(trees, shocks, out)
+    agents = [_agent(a, assets, len(trees), out) for a in agent_decls]
+    stock = trees[0].asset if trees else None
+    agents = _constrain(agents, constraints, stock, bond, len(trees), out)
     if stock is not None and agents and all(a.role == "out" for a in agents if a):
-        out.error("E208", f"the economy cannot clear: no agent trades '{stock.name}'", stock.span,
-                  f"add '{stock.name}' to the 'trades' of at least one agent")
+        names = " and ".join(f"'{t.asset.name}'" for t in trees)
+        out.error("E208", f"the economy cannot clear: no agent trades {names}", stock.span,
+                  f"add {names} to the 'trades' of at least one agent")
     elif stock is not None and agents and all(agents) and not any(a.role == "free" for a in agents):
         out.error("E212", f"no agent trades '{stock.name}' freely, so nothing prices its risk",
                   stock.span, "let at least one agent trade both the riskless and the risky "
@@ -81,32 +99,35 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
     if bond is None and len(agent_decls) > 1:
         out.error("E210", "agents need a riskless asset to trade with each other", first,
                   "declare 'asset bond: riskless, supply = 0' and add it to the agents' trades")
-    _names(endowment, agent_decls, assets, [s.name for s in st if isinstance(s, ast.ShockDecl)], out)
-    scale, growth, vols = _endowment(endowment, states, out)
-    if out.errors or stock is None:
+    if out.errors or not trees:
         return None
-    return Economy(tuple(agents), endowment, scale, growth, vols,
-                   tuple(v.shock for v in endowment.vols), stock, bond, states)
+    return Economy(tuple(agents), endowments[0], all(r[0] for r in rates.values()), trees, shocks,
+                   bond, states)
 
 
-def _names(endowment, agents, assets, shocks, out):
-    """Shocks of the endowment declared, and no agent or asset declared twice."""
-    if not endowment.vols:
-        out.error("E211", f"the endowment '{endowment.state}' has no volatility, so nothing is "
-                          "risky", endowment.span, f"add 'vol[Z] = sigma*{endowment.state}'")
-    for v in endowment.vols:
-        if v.shock not in shocks:
-            out.error("E217", f"vol[{v.shock}] names an undeclared shock", v.span,
-                      did_you_mean(v.shock, shocks) or f"declare it with 'shock {v.shock}'")
-    for kind, decls in (("agent", agents), ("asset", assets)):
+def _names(endowments, agents, assets, shocks, out):
+    """Shocks of the endowments declared, and nothing declared twice."""
+    for p in endowments:
+        if not p.vols:
+            out.error("E211", f"the endowment '{p.state}' has no volatility, so nothing is risky",
+                      p.span, f"add 'vol[Z] = sigma*{p.state}'")
+        for v in p.vols:
+            if v.shock not in shocks:
+                out.error("E217", f"vol[{v.shock}] names an undeclared shock", v.span,
+                          did_you_mean(v.shock, shocks) or f"declare it with 'shock {v.shock}'")
+    for kind, decls in (("agent", agents), ("asset", assets), ("endowment", endowments)):
         seen = set()
         for d in decls:
-            if d.name in seen:
-                out.error("E218", f"{kind} '{d.name}' is declared twice", d.span)
-            seen.add(d.name)
+            name = getattr(d, "name", None) or d.state
+            if name in seen:
+                out.error("E218", f"{kind} '{name}' is declared twice", d.span)
+            seen.add(name)
 
 
-def _assets(assets, endowment, first, out):
+def _assets(assets, endowments, first, out):
+    """The risky assets, each with the endowment its dividend is proportional to, and the
+    riskless asset."""
+    names = [p.state for p in endowments]
     risky = [a for a in assets if not a.riskless]
     riskless = [a for a in assets if a.riskless]
     for a in assets:
@@ -115,35 +136,66 @@ def _assets(assets, endowment, first, out):
                       "a riskless asset has no dividend: drop 'dividend = ...' or 'riskless'")
         elif not a.riskless and a.dividend is None:
             out.error("E202", f"asset '{a.name}' has no dividend", a.span,
-                      f"write 'asset {a.name}: dividend = {endowment.state}, supply = 1', or "
+                      f"write 'asset {a.name}: dividend = {names[0]}, supply = 1', or "
                       "mark it 'riskless'")
     for a in riskless:
         if a.supply is not None and not (isinstance(a.supply, ast.Num) and a.supply.value == 0):
             out.error("E202", f"the riskless asset '{a.name}' must be in zero net supply",
                       a.supply.span, "write 'supply = 0'")
-    for extra in risky[1:]:
-        out.error("E203", "a second risky asset: walras supports one so far", extra.span)
     for extra in riskless[1:]:
         out.error("E203", "a second riskless asset", extra.span, "one riskless asset suffices")
     if not risky:
         out.error("E208", "the economy has no risky asset, so there is nothing to clear", first,
-                  f"declare 'asset stock: dividend = {endowment.state}, supply = 1'")
-        return None, (riskless or [None])[0]
-    stock = risky[0]
-    if stock.dividend is not None:
-        try:
-            ratio = sp.simplify(to_sympy(stock.dividend) / sp.Symbol(endowment.state))
-            ok = sp.Symbol(endowment.state) not in ratio.free_symbols
-        except (ValueError, TypeError):
-            ok = False
-        if not ok:
-            out.error("E215", f"the dividend of '{stock.name}' must be proportional to the "
-                              f"endowment '{endowment.state}'", stock.dividend.span,
-                      f"write 'dividend = {endowment.state}'")
-    return stock, (riskless or [None])[0]
+                  f"declare 'asset stock: dividend = {names[0]}, supply = 1'")
+        return [], (riskless or [None])[0]
+    trees, paid = [], {}
+    for a in risky:
+        y = _paid_by(a, names, out)
+        if y is None:
+            continue
+        if y in paid:
+            out.error("E203", f"'{a.name}' and '{paid[y]}' both pay a dividend proportional to "
+                              f"'{y}', so their returns are the same", a.span,
+                      "give each risky asset its own endowment")
+            continue
+        paid[y] = a.name
+        trees.append((a, y))
+    for p in endowments:
+        if trees and len(paid) == len(trees) and p.state not in paid:
+            out.error("E201", f"no asset pays the endowment '{p.state}' as its dividend: "
+                              "income that is not traded is not supported yet", p.span,
+                      f"declare 'asset tree_{p.state}: dividend = {p.state}, supply = 1'")
+    return trees, (riskless or [None])[0]
 
 
-def _agent(a: ast.AgentDecl, assets, out) -> Agent | None:
+def _paid_by(asset: ast.AssetDecl, endowments: list[str], out) -> str | None:
+    """The endowment a risky asset's dividend is proportional to; None after an error."""
+    try:
+        d = to_sympy(asset.dividend)
+    except (ValueError, TypeError):
+        d = None
+    ys = [y for y in endowments if d is not None and sp.Symbol(y) in d.free_symbols]
+    if len(ys) == 1 and not (sp.simplify(d / sp.Symbol(ys[0])).free_symbols & {
+            sp.Symbol(y) for y in endowments}):
+        return ys[0]
+    one = ys[0] if ys else endowments[0]
+    out.error("E215", f"the dividend of '{asset.name}' must be proportional to one endowment",
+              asset.dividend.span, f"write 'dividend = {one}'")
+    return None
+
+
+def _complete(trees, shocks, out):
+    """Several risky assets are supported when markets are complete: as many assets as shocks,
+    with dividend risks that span them."""
+    risk = sp.Matrix([[t.vol_growth.get(z, 0) for z in shocks] for t in trees]) \
+        if all(t.vol_growth is not None for t in trees) else None
+    if len(trees) != len(shocks) or (risk is not None and risk.rank() < len(trees)):
+        out.error("E203", f"{len(trees)} risky assets and {len(shocks)} shocks: with several risky "
+                          "assets walras supports complete markets only", trees[1].asset.span,
+                  "let the dividends load on as many independent shocks as there are risky assets")
+
+
+def _agent(a: ast.AgentDecl, assets, n_trees: int, out) -> Agent | None:
     names = [s.name for s in assets]
     ok = True
     if a.utility is None:
@@ -182,14 +234,23 @@ def _agent(a: ast.AgentDecl, assets, out) -> Agent | None:
         out.error("E204", f"agent '{a.name}' trades no asset", a.span,
                   "list the assets it trades: 'trades = [bond, stock]'")
         return None
+    if n_trees > 1 and role != "out" and (role == "all" or len(risky) < n_trees):
+        out.error("E219", f"agent '{a.name}' trades some of the assets only: with several risky "
+                          "assets walras supports agents who trade all of them and the riskless "
+                          "asset, or the riskless asset alone, so far", a.span)
+        return None
     return Agent(a.name, gamma, a.discount, role, a.span)
 
 
-def _constrain(agents, constraints, stock, bond, out):
+def _constrain(agents, constraints, stock, bond, n_trees: int, out):
     by_name = {a.name: a for a in agents if a is not None}
     result = list(agents)
     seen = set()
     for c in constraints:
+        if n_trees > 1:
+            out.error("E219", "a portfolio constraint with several risky assets is not supported "
+                              "yet", c.span)
+            continue
         if c.agent.id not in by_name:
             out.error("E209", f"a constraint on '{c.agent.id}', which is not a declared agent",
                       c.agent.span, did_you_mean(c.agent.id, by_name))
@@ -227,8 +288,14 @@ def _constrain(agents, constraints, stock, bond, out):
     return result
 
 
-def _endowment(p: ast.ProcessDecl, states, out):
-    """Is the endowment a scale that drops out (drift and vols proportional to it)?"""
+def _endowment(p: ast.ProcessDecl, states, several: bool, out):
+    """Is the endowment a scale that drops out (drift and vols proportional to it)? Then also
+    its growth rates: drift/y and vol/y per shock."""
+    if p.state in states and several:
+        out.error("E211", f"the endowment '{p.state}' is declared as a state: with several "
+                          "endowments walras supports scales (drift and vols proportional to "
+                          "the endowment) only, so far", states[p.state].span)
+        return True, None, None
     if p.state in states:
         return False, None, None
     y = sp.Symbol(p.state)

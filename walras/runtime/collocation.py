@@ -474,11 +474,18 @@ def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | 
     attempt, history, iterations = _walk(compiled, settings, params, guess, quiet)
     if not attempt.converged(settings) and not settings.edge and cuttable(compiled):
         whole = attempt
-        settings = settings.replace(edge=EDGE)
-        attempt, more, extra = _walk(compiled, settings, params, guess, quiet)
+        cut = settings.replace(edge=EDGE)
+        attempt, more, extra = _walk(compiled, cut, params, guess, quiet)
         history, iterations = history + more, iterations + extra
-        attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
-                                f"(residual sup-norm {whole.ev.total:.1e}), so zero edges are cut")
+        if attempt.converged(cut) or attempt.ev.total < whole.ev.total:
+            settings = cut
+            attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
+                                    f"(residual sup-norm {whole.ev.total:.1e}), so zero edges "
+                                    "are cut")
+        else:
+            whole.notes.insert(0, f"cutting the zero edges at {EDGE:g} did not help (residual "
+                                  f"sup-norm {attempt.ev.total:.1e})")
+            attempt = whole
     change = {}
     if any(attempt.problem.log) and attempt.converged(settings):
         change = _edge_change(attempt, settings, params)
