@@ -25,6 +25,9 @@ def figure(name: str, results: str | Path, out: Path | None = None) -> Path:
         names = [v for v in ds.data_vars if v == key or v.startswith(key + "_")]
         for v in names:
             ax.plot(ds[eta], ds[v], label=v)
+        values = abs(ds[names[0]].values)
+        if values.min() > 0 and values.max() > 100 * values.min():  # a levered share
+            ax.set_yscale("log")
         ax.set_title(title)
         ax.set_xlabel(eta)
         if len(names) > 1:
