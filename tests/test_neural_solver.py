@@ -1,11 +1,17 @@
-"""The neural solver against closed forms and the ODE reference; checkpoints, resume, NaNs."""
+"""The neural solver against closed forms, the ODE reference and the collocation solution;
+homotopy, zero edges in a log coordinate; checkpoints, resume, NaNs."""
 
+import equinox as eqx
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
+from references import BrusanLog, lucas_pd
 
 import walras
-from references import BrusanLog, lucas_pd
-from walras.runtime import neural
+from walras.runtime import collocation, neural
+from walras.runtime.sampling import Sampler
+from walras.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +121,56 @@ def test_resume_from_a_different_network_is_a_clear_error(tmp_path):
         walras.solve("lucas", steps=20, polish=0, width=12, checkpoint=path, resume=True)
     (d,) = info.value.diagnostics
     assert d.code == "E134" and "different model or network" in d.message
+
+
+def test_homotopy_walks_the_networks_to_the_model_parameters():
+    """Adam at γ = 1, then a polish at each step of γ to 5: the Lucas closed form at γ = 5."""
+    solution = walras.solve("lucas", steps=400, polish=200, homotopy="gamma=1", homotopy_steps=2)
+    assert solution.converged, solution.message
+    np.testing.assert_allclose(solution.dataset["pd"].values, lucas_pd(), rtol=1e-5)
+
+
+def test_edge_rows_are_the_curvature_of_log_u_in_log_eta_at_the_cut():
+    """At the cut of a zero edge, the rows are d²(log u)/d(log η)², against a central difference."""
+    compiled = walras.load("basak_cuoco").compile()
+    settings = Settings()
+    problem = neural._Problem(compiled, settings)
+    fields = neural.init_fields(compiled, settings, compiled.params, jax.random.PRNGKey(1))
+    fields = {u: eqx.tree_at(lambda f: f.mlp.layers[-1].weight, f,
+                             jax.random.normal(jax.random.PRNGKey(2), f.mlp.layers[-1].weight.shape))
+              for u, f in fields.items()}
+    assert [u for u, _, _ in problem.edge_terms] == ["omega_expert", "omega_household"]
+    rows = np.asarray(problem.edge_rows(fields))
+    s, h = np.log(neural.EDGE), 1e-3
+    for row, u in zip(rows, ("omega_expert", "omega_household")):
+        log_u = lambda t, f=fields[u]: float(jnp.log(f(jnp.array([np.exp(t)]))))
+        assert fields[u].positive
+        second = (log_u(s + h) - 2 * log_u(s) + log_u(s - h)) / h ** 2
+        assert abs(row - second) < 1e-5 * max(1.0, abs(second))
+
+
+def test_a_zero_edge_is_sampled_half_in_its_logarithm():
+    sampler = Sampler([1e-4, 0.5], [1.0, 2.0], 1024, "sobol", 0.0, 0, log=(True, False))
+    x = np.asarray(sampler.interior(jax.random.PRNGKey(0)))
+    for a, b in ((1e-4, 1e-2), (0.5, 1.0)):   # half log-uniform, half uniform on [1e-4, 1]
+        share = 0.5 * np.log(b / a) / np.log(1e4) + 0.5 * (b - a) / (1 - 1e-4)
+        assert abs(np.mean((x[:, 0] > a) & (x[:, 0] < b)) - share) < 0.01
+    assert x[:, 0].min() >= 1e-4 and x[:, 1].min() >= 0.5 and x[:, 1].max() <= 2.0
+
+
+@pytest.mark.slow
+def test_basak_cuoco_agrees_with_the_collocation_reference():
+    """γ = 5 through a homotopy from log utility; the reference is the collocation solution, whose
+    own cut edge moves ω_expert by 1e-4 at η = 0.05 (docs/collocation.md)."""
+    model = walras.load("basak_cuoco")
+    compiled = model.compile()
+    reference = collocation.solve(compiled, Settings(method="collocation", degree=48,
+                                                     homotopy="gamma=1"), quiet=True)
+    assert reference.converged, reference.message
+    solution = walras.solve(model, homotopy="gamma=1", steps=0, width=8, polish=600,
+                            polish_points=512)
+    eta = np.linspace(0.05, 1.0, 96)[:, None]
+    ours, theirs = solution.evaluate(eta), reference.evaluate(eta)
+    for name in ("omega_expert", "omega_household"):
+        assert np.max(np.abs(ours[name].values - theirs[name].values)) < 1e-4
+    assert np.max(np.abs(ours["pd"].values / theirs["pd"].values - 1)) < 1e-3

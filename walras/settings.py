@@ -30,9 +30,11 @@ class Settings:
     degree: int = 32                # per state (capped at 4096 coefficients per unknown)
     iterations: int = 50            # Newton (Levenberg-Marquardt) iterations per stage
     residual_tol: float = 1e-8      # residual sup-norm off the nodes that counts as solved
+    # both solvers
     homotopy: str = ""              # "NAME=VALUE": solve there first, then walk NAME to its value
     homotopy_steps: int = 8
-    edge: float = 0.0               # cut zero lower edges of states here, log coordinate (0: if needed)
+    edge: float = 0.0               # cut zero lower edges of states here, log coordinate (0:
+                                    # collocation if needed, neural always at 1e-4)
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: coerce(k, v) for k, v in changes.items()})

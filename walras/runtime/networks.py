@@ -1,17 +1,19 @@
-"""Neural approximators of unknown functions: an MLP on states scaled to [-1, 1], with an output
-transform that enforces the unknown's declared bounds."""
+"""Neural approximators of unknown functions: an MLP on states scaled to [-1, 1] (some of them in
+a log coordinate), with an output transform that enforces the unknown's declared bounds."""
 
 from __future__ import annotations
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 ACTIVATIONS = {"tanh": jnp.tanh, "silu": jax.nn.silu, "gelu": jax.nn.gelu,
                "softplus": jax.nn.softplus}
 
 
 SOFTNESS = 1e-3  # width of the smooth corner of a bound transform
+TINY = 1e-300    # floor of a state taken in its log coordinate (0 would give -inf)
 
 
 def bounded(z, lo: float | None, hi: float | None):
@@ -27,8 +29,10 @@ def bounded(z, lo: float | None, hi: float | None):
 
 
 class Field(eqx.Module):
-    """u(x) = bounded(mlp((x − center)/half_width) + offset), then clamped to [floor, cap] when
-    u is the variable of a complementarity: the kink where the bound starts to bind is then exact
+    """u(x) = out(latent(x)), latent(x) = mlp((y − center)/half_width) + offset, where y is x
+    with the `log_axes` states in their logarithm and `out` is exp (`positive`: a power law of a
+    log state is then a straight line) or the bound transform. Clamped to [floor, cap] when u is
+    the variable of a complementarity: the kink where the bound starts to bind is then exact
     while the network itself stays smooth."""
 
     mlp: eqx.nn.MLP | None
@@ -39,13 +43,23 @@ class Field(eqx.Module):
     hi: float | None = eqx.field(static=True)
     floor: float | None = eqx.field(static=True, default=None)
     cap: float | None = eqx.field(static=True, default=None)
+    log_axes: tuple[bool, ...] = eqx.field(static=True, default=())
+    positive: bool = eqx.field(static=True, default=False)
+
+    def latent(self, x: jax.Array) -> jax.Array:
+        """The network's output, before the output transform."""
+        z = self.offset
+        if self.mlp is not None:
+            if any(self.log_axes):
+                flags = jnp.asarray(self.log_axes + (False,) * (x.shape[0] - len(self.log_axes)))
+                x = jnp.where(flags, jnp.log(jnp.maximum(x, TINY)), x)
+            z = z + self.mlp((x - jnp.asarray(self.center)) / jnp.asarray(self.half_width))[0]
+        return z
 
     def raw(self, x: jax.Array) -> jax.Array:
         """The value before the clamp."""
-        z = self.offset
-        if self.mlp is not None:
-            z = z + self.mlp((x - jnp.asarray(self.center)) / jnp.asarray(self.half_width))[0]
-        return bounded(z, self.lo, self.hi)
+        z = self.latent(x)
+        return jnp.exp(z) if self.positive else bounded(z, self.lo, self.hi)
 
     @property
     def clamped(self) -> bool:
@@ -61,21 +75,28 @@ class Field(eqx.Module):
 
 
 def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation: str,
-               clamp: tuple = (None, None)) -> Field:
-    """A network for an unknown of len(lo_x) states (a constant when there are none)."""
+               clamp: tuple = (None, None), log_axes: tuple[bool, ...] = ()) -> Field:
+    """A network for an unknown of len(lo_x) states (a constant when there are none); the states
+    flagged in `log_axes` (their lo_x > 0) enter as logarithms, and a positive unknown (bounds
+    (0, None)) of such a state is the exponential of its network."""
     lo, hi = bound
-    center = tuple((a + b) / 2 for a, b in zip(lo_x, hi_x))
-    half = tuple((b - a) / 2 for a, b in zip(lo_x, hi_x))
+    flags = tuple(log_axes) + (False,) * (len(lo_x) - len(log_axes))
+    a_x = [float(np.log(a)) if f else a for a, f in zip(lo_x, flags)]
+    b_x = [float(np.log(b)) if f else b for b, f in zip(hi_x, flags)]
+    center = tuple((a + b) / 2 for a, b in zip(a_x, b_x))
+    half = tuple((b - a) / 2 for a, b in zip(a_x, b_x))
+    positive = any(flags) and lo == 0 and hi is None
     mlp = None
     if len(lo_x):
         mlp = eqx.nn.MLP(len(lo_x), 1, width, depth, ACTIVATIONS[activation], key=key,
                          dtype=jnp.float64)
         last = mlp.layers[-1]
-        mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp, last.weight * 0.1)
+        mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp, last.weight * (0 if positive else 0.1))
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
-    offset = jnp.asarray(_inside(floor, cap), jnp.float64)  # the transform is the identity there
-    return Field(mlp, offset, center, half, lo, hi, *clamp)
+    start = _inside(floor, cap)   # the bound transform is the identity there
+    offset = jnp.asarray(np.log(start) if positive else start, jnp.float64)
+    return Field(mlp, offset, center, half, lo, hi, *clamp, log_axes=flags, positive=positive)
 
 
 def _inside(lo: float | None, hi: float | None) -> float:
@@ -98,5 +119,11 @@ class Coupled(eqx.Module):
     picks: tuple[tuple[int, ...], ...] = eqx.field(static=True)
 
     def __call__(self, x: jax.Array) -> jax.Array:
+        return self.base(self._inputs(x))
+
+    def latent(self, x: jax.Array) -> jax.Array:
+        return self.base.latent(self._inputs(x))
+
+    def _inputs(self, x: jax.Array) -> jax.Array:
         extra = [f(x[jnp.asarray(p, dtype=int)]) for f, p in zip(self.inputs, self.picks)]
-        return self.base(jnp.concatenate([x, jnp.stack(extra)]))
+        return jnp.concatenate([x, jnp.stack(extra)])

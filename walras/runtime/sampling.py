@@ -1,4 +1,5 @@
-"""Training points: the open interior of the state box (Sobol or uniform) and its faces."""
+"""Training points: the open interior of the state box (Sobol or uniform), some states uniform in
+their logarithm, and its faces."""
 
 from __future__ import annotations
 
@@ -13,11 +14,17 @@ class Sampler:
 
     Sobol sampling uses one scrambled Sobol set, shifted by a fresh random vector each step
     (a Cranley-Patterson rotation), so every batch is low-discrepancy and the step stays jitted.
+    States flagged in `log` (lo > 0) are drawn half uniformly in their logarithm (dense near
+    the lower edge), half uniformly in the state.
     """
 
-    def __init__(self, lo, hi, n: int, method: str, margin: float, seed: int):
+    def __init__(self, lo, hi, n: int, method: str, margin: float, seed: int,
+                 log: tuple[bool, ...] = ()):
+        flags = np.array(tuple(log) + (False,) * (len(lo) - len(log)), bool)
+        self.log = jnp.asarray(flags)
         self.lo = jnp.asarray(lo, jnp.float64)
         self.hi = jnp.asarray(hi, jnp.float64)
+        self.log_lo, self.log_hi = (jnp.log(jnp.where(self.log, v, 1.0)) for v in (self.lo, self.hi))
         self.dim = len(lo)
         self.n = n
         self.method = method
@@ -33,7 +40,11 @@ class Sampler:
 
     def scale(self, u: jax.Array) -> jax.Array:
         m = self.margin
-        return self.lo + (self.hi - self.lo) * (m + (1 - 2 * m) * u)
+        linear = lambda u, lo, hi: lo + (hi - lo) * (m + (1 - 2 * m) * u)
+        low = u < 0.5
+        mixed = jnp.where(low, jnp.exp(linear(2 * u, self.log_lo, self.log_hi)),
+                          linear(2 * u - 1, self.lo, self.hi))
+        return jnp.where(self.log, mixed, linear(u, self.lo, self.hi))
 
     def interior(self, key, n: int | None = None) -> jax.Array:
         return self.scale(self.unit(key, n))
