@@ -49,9 +49,14 @@ def _couplings(compiled: Compiled, clamps) -> dict[str, tuple[str, ...]]:
 
 
 def edges(compiled: Compiled, settings: Settings) -> dict[str, float]:
-    """The states taken in their logarithm, and the lower edge each is cut at."""
+    """The states taken in their logarithm, and the lower edge each is cut at: those whose range
+    starts at 0 with no boundary condition there and of which a positive unknown (> 0) depends,
+    which may diverge there like a power of the state. (With an unknown that is regular at the
+    edge, as in two_trees, the log coordinate and the scaled rows only cost accuracy.)"""
     edge, cut = settings.edge or EDGE, cuttable(compiled)
-    return {s.name: edge for s in compiled.model.states if s.name in cut and edge < s.hi}
+    powers = {a for u in compiled.model.unknowns if u.lo == 0 and u.hi is None for a in u.args}
+    return {s.name: edge for s in compiled.model.states
+            if s.name in cut and s.name in powers and edge < s.hi}
 
 
 def init_fields(compiled: Compiled, settings: Settings, params: Mapping[str, float],
