@@ -1,5 +1,6 @@
 """The command line and the Python API end to end on library models."""
 
+import json
 import subprocess
 import sys
 
@@ -84,11 +85,26 @@ def test_solve_that_misses_its_tolerance_exits_2(tmp_path):
 
 def test_user_errors_exit_1_without_traceback():
     for args in (("solve", "lucass"), ("solve", "lucas", "--set", "gamm=3"),
-                 ("solve", "lucas", "--set", "gamma")):
+                 ("solve", "lucas", "--set", "gamma"), ("solve", "lucas", "--solver", "widht=8"),
+                 ("solve", "lucas", "--solver", "width"), ("solve", "lucas", "--solver", "width=a")):
         result = run(*args)
         assert result.exit_code == 1, args
         assert "Traceback" not in result.output
     assert "did you mean 'lucas'?" in run("solve", "lucass").output
+    assert "did you mean 'width'?" in run("solve", "lucas", "--solver", "widht=8").output
+
+
+def test_any_solver_setting_from_the_command_line(tmp_path):
+    """`--solver NAME=VALUE` reaches every setting: here an LM-only solve of the one-agent economy
+    (no Adam steps, 50 polish iterations) lands on the Lucas closed form."""
+    out = tmp_path / "lucas.nc"
+    result = run("solve", "lucas_economy", "--solver", "steps=0", "--solver", "polish=50",
+                 "-o", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        assert abs(float(ds["pd"]) - lucas_pd()) < 1e-10
+        settings = json.loads(ds.attrs["settings"])
+    assert (settings["steps"], settings["polish"]) == (0, 50)
 
 
 def test_console_script_is_installed():

@@ -32,16 +32,18 @@ def _warn(model) -> None:
         err.print(w.render(), markup=False)
 
 
-def _parse_sets(sets: list[str]) -> dict[str, float]:
+def _parse_sets(sets: list[str], option: str = "--set", number: bool = True) -> dict:
+    """NAME=VALUE items as a dict (values as numbers with `number`)."""
     values = {}
     for item in sets:
         key, sep, value = item.partition("=")
         try:
-            if not sep:
+            if not sep or not key.strip():
                 raise ValueError
-            values[key.strip()] = float(value)
+            values[key.strip()] = float(value) if number else value.strip()
         except ValueError:
-            err.print(f"error[E131]: --set expects NAME=NUMBER, got '{item}'", markup=False)
+            kind = "NUMBER" if number else "VALUE"
+            err.print(f"error[E131]: {option} expects NAME={kind}, got '{item}'", markup=False)
             raise typer.Exit(1)
     return values
 
@@ -92,10 +94,12 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
           degree: Optional[int] = typer.Option(None, help="Chebyshev degree (collocation)"),
           seed: Optional[int] = typer.Option(None, help="random seed"),
           homotopy: Optional[str] = typer.Option(
-              None, help="NAME=VALUE: solve there first, then walk NAME to its value (collocation)"),
+              None, help="NAME=VALUE: solve there first, then walk NAME to its value"),
           homotopy_steps: Optional[int] = typer.Option(None, help="steps of the homotopy"),
           edge: Optional[float] = typer.Option(
-              None, help="cut states' zero lower edges here, log coordinate (collocation)"),
+              None, help="cut states' zero lower edges here, log coordinate"),
+          solver: List[str] = typer.Option(
+              [], "--solver", help="any solver setting NAME=VALUE (width, polish_points, ...)"),
           resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar")):
     """Solve a model and report its accuracy; write the results with -o."""
@@ -103,9 +107,11 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
     try:
         model = api.load(target, **_parse_sets(set_))
         _warn(model)
-        solution = api.solve(model, output=output, resume=resume, quiet=quiet, method=method,
-                             steps=steps, polish=polish, degree=degree, seed=seed,
-                             homotopy=homotopy, homotopy_steps=homotopy_steps, edge=edge)
+        named = dict(method=method, steps=steps, polish=polish, degree=degree, seed=seed,
+                     homotopy=homotopy, homotopy_steps=homotopy_steps, edge=edge)
+        settings = {**_parse_sets(solver, "--solver", number=False),
+                    **{k: v for k, v in named.items() if v is not None}}
+        solution = api.solve(model, output=output, resume=resume, quiet=quiet, **settings)
     except EconError as e:
         _fail(e)
     except OSError as e:
