@@ -78,7 +78,7 @@ class _Problem:
         self.hi = np.array([s.hi for s in m.states])
         self.args = {u.name: [compiled.states.index(a) for a in u.args] for u in m.unknowns}
         self.comps = [r.name for r in compiled.system.residuals if r.is_complementarity]
-        self.second_order = _second_order(compiled)
+        self.second_order = second_order(compiled)
         self.positive = {u.name for u in m.unknowns if u.lo is not None and u.lo >= 0
                          and any(self.log[i] for i in self.args[u.name])}
         # (unknown, axis of its expansion, state): power-law behaviour at a cut edge
@@ -296,7 +296,7 @@ def cuttable(compiled: Compiled) -> set[str]:
     return {s.name for s in compiled.model.states if s.lo == 0 and s.name not in held}
 
 
-def _second_order(compiled: Compiled) -> set[str]:
+def second_order(compiled: Compiled) -> set[str]:
     """Unknowns whose second derivatives enter the system."""
     out = set()
     for m in compiled.system.atoms.meaning.values():

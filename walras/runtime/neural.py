@@ -24,7 +24,7 @@ from ..compiler.codegen import Compiled
 from ..grammar.diagnostics import Diagnostic, EconError
 from ..settings import Settings
 from . import checkpoint
-from .collocation import EDGE, _second_order, cuttable, homotopy_path
+from .collocation import EDGE, cuttable, homotopy_path, second_order
 from .least_squares import levenberg_marquardt
 from .networks import Coupled, Field, make_field
 from .progress import Progress
@@ -113,7 +113,7 @@ class _Problem:
         self.args = {u.name: np.asarray([compiled.states.index(a) for a in u.args], int)
                      for u in m.unknowns}
         # (unknown, position among its states, state index): a power law at that state's cut
-        second = _second_order(compiled)
+        second = second_order(compiled)
         self.edge_terms = [(u.name, k, compiled.states.index(a)) for u in m.unknowns
                            if u.name in second for k, a in enumerate(u.args) if a in cut]
         if self.edge_terms:
