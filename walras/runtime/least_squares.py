@@ -94,7 +94,7 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         if should_stop():
             result.message = "interrupted"
             break
-        lams = lam * jnp.asarray([1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype)
+        lams = lam * jnp.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype)
         costs, steps = trials(theta, r, J, lams, args)
         costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
         best = int(np.argmin(costs))
@@ -110,7 +110,7 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         theta = theta + step
         decrease = (cost - costs[best]) / max(cost, 1e-300)
         cost = float(costs[best])
-        lam = float(lams[best]) * (1 / 3 if best <= 2 else 1.0)
+        lam = float(lams[best]) * (1 / 3 if best <= 4 else 1.0)
         result.theta, result.cost = theta, cost
         result.history.append(cost)
         if callback is not None:
