@@ -94,7 +94,8 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         if should_stop():
             result.message = "interrupted"
             break
-        lams = lam * jnp.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype)
+        lams = lam * jnp.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3],
+                                 dtype=theta.dtype)
         costs, steps = trials(theta, r, J, lams, args)
         costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
         best = int(np.argmin(costs))
