@@ -141,7 +141,8 @@ class Derivation:
         b = self.b
         total = b.sum(self.n(f"omega_{a.name}") * self.n(f"eta_{a.name}") for a in self.agents)
         if not self.trees:
-            self.let("pd", 1 / total, f"price-dividend ratio of {self.what} (goods market clearing)")
+            self.let("pd", 1 / total,
+                     f"price-dividend ratio of {self.what} (goods market clearing)")
             return
         pd = self.let(self.market("pd"), b.sum(self.n(f"pd_{t.asset.name}") * self.n(
             f"s_{t.asset.name}") for t in self.trees), f"price-dividend ratio of {self.what}")
@@ -187,7 +188,8 @@ class Derivation:
         solves has I + 1 members: σ_R, λ and the vols of the I − 1 states."""
         b, ps = self.b, lambda name: self.per_shock(name, z)
         pd = self.n(self.market("pd"))
-        sigma_R = self.let(ps(self.market("sigma_R")), self.dividend_growth(z) + b.vol_growth(pd, z),
+        sigma_R = self.let(ps(self.market("sigma_R")),
+                           self.dividend_growth(z) + b.vol_growth(pd, z),
                            "volatility of the return on " + self.what +
                            (f" (shock {z})" if len(self.shocks) > 1 else ""))
         lam = self.n(ps("lambda"))
@@ -266,8 +268,8 @@ class Derivation:
 
     def asset(self, tree):
         """One of several trees: return volatility, risk premium and pricing equation,
-        drift(pd) + pd μ_n + σ_n·vol(pd) + 1 − r pd = (vol(pd) + pd σ_n)·λ, where μ_n and σ_n
-        are the growth rates of its dividend."""
+        drift(pd) + pd μ_n + σ_n·vol(pd) + 1 − r pd = (vol(pd) + pd σ_n)·λ, where μ_n and
+        σ_n are the growth rates of its dividend."""
         name, b = tree.asset.name, Builder(tree.asset.span)
         pd = self.n(f"pd_{name}", b)
         sigma = lambda z: tree_growth(tree, z, b)
