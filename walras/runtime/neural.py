@@ -138,14 +138,14 @@ class _Problem:
         rows += [self.boundary_rows(fields, params, b, v, v.shape[0]) for b, v in xb.items()]
         return sum(jnp.sum(r ** 2) for r in rows)
 
-    def scale(self, x) -> jax.Array:
-        """Per point, the product of the states taken in their logarithm to the SCALE_POWER."""
-        return jnp.prod(jnp.where(self.sampler.log, x, 1.0), -1) ** SCALE_POWER
-
     def residuals(self, fields, params, x) -> dict[str, jax.Array]:
-        """Residuals by equation at the points x, scaled (`scale`)."""
+        """Residuals by equation at the points x; with cut edges, scaled per point by the
+        product of the states taken in their logarithm to the SCALE_POWER."""
         res = self.compiled.residuals(fields, params, x)
-        return {k: self.scale(x) * r for k, r in res.items()}
+        if not self.sampler.any_log:
+            return res
+        scale = jnp.prod(jnp.where(self.sampler.log, x, 1.0), -1) ** SCALE_POWER
+        return {k: scale * r for k, r in res.items()}
 
     def interior_rows(self, fields, params, x, n: int) -> jax.Array:
         """(points, equations) scaled residuals times √(w/n): the polish minimises their squares."""

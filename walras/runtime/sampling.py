@@ -21,10 +21,11 @@ class Sampler:
     def __init__(self, lo, hi, n: int, method: str, margin: float, seed: int,
                  log: tuple[bool, ...] = ()):
         flags = np.array(tuple(log) + (False,) * (len(lo) - len(log)), bool)
-        self.log = jnp.asarray(flags)
+        self.log, self.any_log = jnp.asarray(flags), bool(flags.any())
         self.lo = jnp.asarray(lo, jnp.float64)
         self.hi = jnp.asarray(hi, jnp.float64)
-        self.log_lo, self.log_hi = (jnp.log(jnp.where(self.log, v, 1.0)) for v in (self.lo, self.hi))
+        self.log_lo, self.log_hi = (jnp.log(jnp.where(self.log, v, 1.0))
+                                    for v in (self.lo, self.hi))
         self.dim = len(lo)
         self.n = n
         self.method = method
@@ -41,6 +42,8 @@ class Sampler:
     def scale(self, u: jax.Array) -> jax.Array:
         m = self.margin
         linear = lambda u, lo, hi: lo + (hi - lo) * (m + (1 - 2 * m) * u)
+        if not self.any_log:
+            return linear(u, self.lo, self.hi)
         low = u < 0.5
         mixed = jnp.where(low, jnp.exp(linear(2 * u, self.log_lo, self.log_hi)),
                           linear(2 * u - 1, self.lo, self.hi))
