@@ -1,0 +1,21 @@
+"""The results schema: the role of every variable of a result Dataset (`attrs["role"]`).
+
+`docs/results.md` describes each role; `compare` and `plot` select variables by it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    STATE = "state"            # a coordinate: a state of the model
+    UNKNOWN = "unknown"        # a function solved for
+    DEFINITION = "definition"  # a `let`, process term or other derived quantity
+    RESIDUAL = "residual"      # an equation's residual at the output points
+    EVIDENCE = "evidence"      # what supports the convergence claim (decay, edge change, ...)
+    HISTORY = "history"        # per-iteration records (loss, residual history)
+
+
+def tag(data, role: Role, **attrs):
+    """`data` (an xarray DataArray) with its role and further attributes set."""
+    return data.assign_attrs(role=str(role), **attrs)
