@@ -8,8 +8,9 @@ from collections import Counter
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Diagnostic, EconError, Span, did_you_mean
 from ..settings import CHOICES, FIELDS, coerce
-from .model import (BUILTINS, Boundary, Definition, Equation, Model, Parameter, Process, State,
-                    Unknown, frozen)
+from .builtins import ARITY, FUNCTIONS
+from .model import (Boundary, Definition, Equation, Model, Parameter, Process, State, Unknown,
+                    frozen)
 
 _DECLS = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
 _KIND = {ast.ParamDecl: "parameter", ast.StateDecl: "state", ast.ShockDecl: "shock",
@@ -19,6 +20,17 @@ _KIND = {ast.ParamDecl: "parameter", ast.StateDecl: "state", ast.ShockDecl: "sho
 def check(module: ast.Module, overrides: dict[str, float] | None = None) -> Model:
     """Check an equation-level module; raise `EconError` with all errors, keep warnings."""
     return _Checker(module, overrides or {}).run()
+
+
+def _constant_function(e) -> bool:
+    """A call that a constant may contain: a function with a float form, one argument."""
+    f = FUNCTIONS.get(e.func) if isinstance(e, ast.Call) else None
+    return f is not None and f.constant is not None and len(e.args) == 1
+
+
+def _constant_children(e) -> tuple:
+    """What a constant's evaluation descends into: not the arguments of a call it refuses."""
+    return () if isinstance(e, ast.Call) and not _constant_function(e) else ast.children(e)
 
 
 class _Checker:
@@ -69,7 +81,7 @@ class _Checker:
                 continue
             if "__" in s.name:
                 self.out.error("E119", f"'{s.name}' contains '__', which walras reserves", s.span)
-            if s.name in BUILTINS:
+            if s.name in ARITY:
                 self.out.error("E119", f"'{s.name}' is a built-in function and cannot be declared",
                                s.span, f"rename it, for instance '{s.name}_'")
             elif s.name in self.decls:
@@ -88,7 +100,7 @@ class _Checker:
         """Evaluate an expression of numbers and parameters."""
         env = {k: p.value for k, p in params.items()}
 
-        def ev(e):
+        def value(e, args):
             if isinstance(e, ast.Num):
                 return e.value
             if isinstance(e, ast.Name):
@@ -99,20 +111,12 @@ class _Checker:
                                             "parameters")
                 return math.nan
             if isinstance(e, ast.Neg):
-                return -ev(e.operand)
+                return -args[0]
             if isinstance(e, ast.BinOp):
-                a, b = ev(e.left), ev(e.right)
+                return self.arithmetic(e, *args, what)
+            if _constant_function(e):
                 try:
-                    return {"+": a + b, "-": a - b, "*": a * b}.get(e.op) if e.op in "+-*" else (
-                        a / b if e.op == "/" else a ** b)
-                except (ZeroDivisionError, OverflowError, ValueError):
-                    self.out.error("E120", f"{what} cannot be evaluated", e.span)
-                    return math.nan
-            if isinstance(e, ast.Call) and e.func in ("exp", "log", "sqrt", "abs") and len(e.args) == 1:
-                x = ev(e.args[0])
-                try:
-                    return float({"exp": math.exp, "log": math.log, "sqrt": math.sqrt,
-                                  "abs": abs}[e.func](x))
+                    return float(FUNCTIONS[e.func].constant(args[0]))
                 except (ValueError, OverflowError):
                     self.out.error("E120", f"{what} cannot be evaluated", e.span)
                     return math.nan
@@ -120,7 +124,15 @@ class _Checker:
                            e.span)
             return math.nan
 
-        return float(ev(expr))
+        return float(ast.fold(expr, value, _constant_children))
+
+    def arithmetic(self, e: ast.BinOp, a: float, b: float, what: str) -> float:
+        try:
+            return {"+": a + b, "-": a - b, "*": a * b}.get(e.op) if e.op in "+-*" else (
+                a / b if e.op == "/" else a ** b)
+        except (ZeroDivisionError, OverflowError, ValueError):
+            self.out.error("E120", f"{what} cannot be evaluated", e.span)
+            return math.nan
 
     def undeclared_or_wrong(self, name: ast.Name, message: str):
         if self.kind(name.id) is None:
@@ -324,7 +336,7 @@ class _Checker:
             self.used.add(n.id)
             kind = self.kind(n.id)
             if kind is None:
-                if n.id in BUILTINS:
+                if n.id in ARITY:
                     self.out.error("E110", f"'{n.id}' is a function; call it with arguments",
                                    n.span, f"write '{n.id}(...)'")
                 else:
@@ -334,22 +346,22 @@ class _Checker:
                                        "of vol", n.span, f"write 'vol(f, {n.id})'")
 
     def call(self, c: ast.Call):
-        if c.func not in BUILTINS:
+        if c.func not in ARITY:
             if self.kind(c.func) == "unknown":
                 self.out.error("E111", f"'{c.func}' is an unknown, not a function to call",
                                c.func_span, f"write '{c.func}': it is a function of its states "
                                             "already")
             else:
                 self.out.error("E111", f"unknown function '{c.func}'", c.func_span,
-                               did_you_mean(c.func, BUILTINS) or
-                               f"functions: {', '.join(BUILTINS)}")
+                               did_you_mean(c.func, ARITY) or
+                               f"functions: {', '.join(ARITY)}")
             return
-        arity = BUILTINS[c.func]
+        arity = ARITY[c.func]
         n = len(c.args)
         if arity is not None and n != arity:
             self.out.error("E110", f"'{c.func}' takes {arity} argument{'s' if arity > 1 else ''}, "
                                    f"not {n}", c.span)
-        elif c.func in ("min", "max") and n < 2:
+        elif arity is None and c.func in FUNCTIONS and n < 2:
             self.out.error("E110", f"'{c.func}' takes at least two arguments", c.span)
         elif c.func == "d":
             if n not in (2, 3):

@@ -9,9 +9,6 @@ from typing import Mapping
 from ..grammar import ast
 from ..grammar.diagnostics import Diagnostic, Source, Span
 
-BUILTINS = {"exp": 1, "log": 1, "sqrt": 1, "abs": 1, "min": None, "max": None,
-            "d": None, "drift": 1, "vol": 2}
-
 
 @dataclass(frozen=True)
 class Parameter:

@@ -47,31 +47,54 @@ class Call:
 Expr = Union[Num, Name, BinOp, Neg, Call]
 
 
+def children(e) -> tuple:
+    """The subexpressions of a node, left to right (none for a leaf or a foreign node)."""
+    if isinstance(e, BinOp):
+        return (e.left, e.right)
+    if isinstance(e, Neg):
+        return (e.operand,)
+    if isinstance(e, Call):
+        return e.args
+    return ()
+
+
+def walk(e):
+    """Every node of an expression, outermost first, left to right (iterative: any depth)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def fold(e, combine, children=children):
+    """The bottom-up fold of an expression: `combine(node, values)` gets the values of the
+    node's `children(node)` (called before them, outermost first, so it may raise or prune) and
+    returns the node's value. Iterative, with an explicit stack, so depth is unbounded."""
+    stack = [(e, None)]
+    values = []
+    while stack:
+        node, kids = stack.pop()
+        if kids is None:
+            kids = children(node)
+            stack.append((node, kids))
+            stack.extend((k, None) for k in reversed(kids))
+        else:
+            start = len(values) - len(kids)
+            value = combine(node, values[start:])
+            del values[start:]
+            values.append(value)
+    return values[0]
+
+
 def names_in(expr: Expr):
     """Every `Name` node of an expression, callee names excluded."""
-    if isinstance(expr, Name):
-        yield expr
-    elif isinstance(expr, BinOp):
-        yield from names_in(expr.left)
-        yield from names_in(expr.right)
-    elif isinstance(expr, Neg):
-        yield from names_in(expr.operand)
-    elif isinstance(expr, Call):
-        for a in expr.args:
-            yield from names_in(a)
+    return (n for n in walk(expr) if isinstance(n, Name))
 
 
 def calls_in(expr: Expr):
     """Every `Call` node of an expression, outermost first."""
-    if isinstance(expr, Call):
-        yield expr
-        for a in expr.args:
-            yield from calls_in(a)
-    elif isinstance(expr, BinOp):
-        yield from calls_in(expr.left)
-        yield from calls_in(expr.right)
-    elif isinstance(expr, Neg):
-        yield from calls_in(expr.operand)
+    return (n for n in walk(expr) if isinstance(n, Call))
 
 
 # --- equation-level statements ---------------------------------------------------------------
@@ -254,11 +277,6 @@ class ConstraintDecl:
     bound: Expr
     doc: str | None
     span: Span = field(compare=False)
-
-
-Statement = Union[ModelDecl, ParamDecl, StateDecl, ShockDecl, ProcessDecl, UnknownDecl, LetDecl,
-                  EquationDecl, ComplementarityDecl, BoundaryDecl, SolverDecl, WeightDecl,
-                  EndowmentDecl, AssetDecl, AgentDecl, ConstraintDecl]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
@@ -64,8 +64,9 @@ class _Doc:
 
 
 @v_args(meta=True)
-class _Builder(FactorBuilder, Transformer):
-    """Builds typed nodes only; meaning is checked later, by the compiler."""
+class _Builder(FactorBuilder, Transformer_NonRecursive):
+    """Builds typed nodes only; meaning is checked later, by the compiler. Non-recursive, so
+    expressions may nest to any depth."""
 
     def __init__(self, source: Source):
         super().__init__()
@@ -90,9 +91,6 @@ class _Builder(FactorBuilder, Transformer):
 
     def neg(self, meta, c):
         return ast.Neg(c[0], self.sp(meta))
-
-    def unary(self, meta, c):  # unary plus
-        return c[0]
 
     def call(self, meta, c):
         args = tuple(a for a in c[1:] if a is not None)

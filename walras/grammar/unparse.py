@@ -26,25 +26,30 @@ def number(v: float) -> str:
 
 def expr(e: ast.Expr) -> str:
     """An expression with only the parentheses the grammar needs to read it back the same."""
+    return ast.fold(e, _text)
+
+
+def _text(e: ast.Expr, args: list[str]) -> str:
+    """One node's text from its children's."""
     if isinstance(e, ast.Num):
         return number(e.value) if e.value >= 0 else "-" + number(-e.value)
     if isinstance(e, ast.Name):
         return e.id
     if isinstance(e, ast.Call):
-        return f"{e.func}({', '.join(expr(a) for a in e.args)})"
+        return f"{e.func}({', '.join(args)})"
     if isinstance(e, ast.Neg):
-        return "-" + _at_least(e.operand, 3)
+        return "-" + _at_least(e.operand, args[0], 3)
     if isinstance(e, ast.BinOp):
+        left, right = args
         if e.op == "^":
-            return f"{_at_least(e.left, 5)}^{_at_least(e.right, 3)}"
+            return f"{_at_least(e.left, left, 5)}^{_at_least(e.right, right, 3)}"
         p = _BIN[e.op]
         sep = f" {e.op} " if p == 1 else e.op
-        return f"{_at_least(e.left, p)}{sep}{_at_least(e.right, p + 1)}"
+        return f"{_at_least(e.left, left, p)}{sep}{_at_least(e.right, right, p + 1)}"
     raise TypeError(f"not an expression: {e!r}")
 
 
-def _at_least(e: ast.Expr, p: int) -> str:
-    text = expr(e)
+def _at_least(e: ast.Expr, text: str, p: int) -> str:
     return text if _prec(e) >= p else f"({text})"
 
 

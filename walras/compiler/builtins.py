@@ -1,0 +1,95 @@
+"""The one registry of built-in functions and operators of the `.econ` language.
+
+A function (`exp`, `log`, `sqrt`, `abs`, `min`, `max`) has a sympy form (the symbolic stage), a
+JAX form (code generation), a LaTeX form (`emit`) and, where a constant such as a parameter's
+value may use it, a float form. An operator (`d`, `drift`, `vol`) is expanded by Itô's lemma
+(`ito.py`) before code generation and printing, so it has only a name and an arity. Adding a
+function is one entry here. This module imports neither jax nor sympy at import time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache, reduce
+from typing import Callable
+
+
+def _jnp():
+    import jax.numpy as jnp
+
+    return jnp
+
+
+def _sympy():
+    import sympy
+
+    return sympy
+
+
+def _paren(text: str) -> str:
+    return r"\left(" + text + r"\right)"
+
+
+@dataclass(frozen=True)
+class Function:
+    """A built-in function. `arity` None: two or more arguments. `domain` says where its
+    arguments may lie: "real", "positive" or "nonnegative"."""
+
+    name: str
+    arity: int | None
+    sympy: Callable
+    jax: Callable
+    latex: Callable[[list[str]], str]
+    constant: Callable[[float], float] | None = None
+    domain: str = "real"
+    latex_power: bool = False  # its LaTeX form is a power (`e^{x}`): parenthesise under `^`
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A differential operator of the language; `arity` None: `d(f, x)` or `d(f, x, y)`."""
+
+    name: str
+    arity: int | None
+
+
+def _named(name: str) -> Callable[[list[str]], str]:
+    return lambda args: "\\" + name + _paren(", ".join(args))
+
+
+FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    Function("exp", 1, lambda x: _sympy().exp(x), lambda x: _jnp().exp(x),
+             lambda a: "e^{" + a[0] + "}", math.exp, latex_power=True),
+    Function("log", 1, lambda x: _sympy().log(x), lambda x: _jnp().log(x), _named("log"),
+             math.log, domain="positive"),
+    Function("sqrt", 1, lambda x: _sympy().sqrt(x), lambda x: _jnp().sqrt(x),
+             lambda a: r"\sqrt{" + a[0] + "}", math.sqrt, domain="nonnegative"),
+    Function("abs", 1, lambda x: _sympy().Abs(x), lambda x: _jnp().abs(x),
+             lambda a: r"\left|" + a[0] + r"\right|", abs),
+    Function("min", None, lambda *xs: _sympy().Min(*xs),
+             lambda *xs: reduce(_jnp().minimum, xs), _named("min")),
+    Function("max", None, lambda *xs: _sympy().Max(*xs),
+             lambda *xs: reduce(_jnp().maximum, xs), _named("max")),
+)}
+
+OPERATORS: dict[str, Operator] = {o.name: o for o in (
+    Operator("d", None), Operator("drift", 1), Operator("vol", 2))}
+
+ARITY: dict[str, int | None] = {**{f.name: f.arity for f in FUNCTIONS.values()},
+                                **{o.name: o.arity for o in OPERATORS.values()}}
+"""Every built-in name, functions first, with its arity (the names users cannot declare)."""
+
+
+@lru_cache(maxsize=1)
+def sympy_heads() -> dict[object, Function]:
+    """The functions whose sympy form keeps its own head (`exp`, `log`, `Abs`, `Min`, `Max`;
+    `sqrt` becomes a power), by that head: the way back from a sympy tree."""
+    sympy = _sympy()
+    heads = {}
+    for f in FUNCTIONS.values():
+        x, y = sympy.Symbol("x"), sympy.Symbol("y")
+        form = f.sympy(x) if f.arity == 1 else f.sympy(x, y)
+        if form.func is not sympy.Pow:
+            heads[form.func] = f
+    return heads
