@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache, reduce
 from typing import Callable
 
+from ..grammar import ast
+
 
 def _jnp():
     import jax.numpy as jnp
@@ -93,3 +95,9 @@ def sympy_heads() -> dict[object, Function]:
         if form.func is not sympy.Pow:
             heads[form.func] = f
     return heads
+
+
+def operands(e) -> tuple:
+    """The children of an expression node, except an operator's arguments (an operator acts on
+    its argument as a whole): what a fold that expands operators descends into."""
+    return () if isinstance(e, ast.Call) and e.func in OPERATORS else ast.children(e)

@@ -26,6 +26,7 @@ import numpy as np
 import sympy as sp
 
 from . import ito
+from .builtins import sympy_heads
 from .symbolic import LinearSolve, System
 
 Fields = Mapping[str, Callable]
@@ -109,10 +110,6 @@ def _each(fields: list, fn: Callable) -> jax.Array:
         parts.append(jax.vmap(lambda p, rest=rest: fn(eqx.combine(p, rest)))(arrays))
     order = np.argsort([i for members, _ in blocks for i in members])
     return jnp.concatenate(parts)[order]
-
-
-_UNARY = {sp.exp: jnp.exp, sp.log: jnp.log, sp.Abs: jnp.abs, sp.sin: jnp.sin, sp.cos: jnp.cos,
-          sp.tanh: jnp.tanh}
 
 
 class _Point:
@@ -226,14 +223,8 @@ class _Point:
                 value = value / self._product(den)
         elif isinstance(e, sp.Pow):
             value = self._power(e)
-        elif isinstance(e, (sp.Min, sp.Max)):
-            op = jnp.minimum if isinstance(e, sp.Min) else jnp.maximum
-            vals = [self.eval(a) for a in e.args]
-            value = vals[0]
-            for v in vals[1:]:
-                value = op(value, v)
-        elif e.func in _UNARY:
-            value = _UNARY[e.func](self.eval(e.args[0]))
+        elif e.func in sympy_heads():
+            value = sympy_heads()[e.func].jax(*[self.eval(a) for a in e.args])
         else:
             raise NotImplementedError(f"no JAX translation for {e.func}")
         self.memo[e] = value

@@ -10,6 +10,7 @@ import sympy as sp
 
 from ..grammar import ast
 from ..grammar.diagnostics import Span
+from .builtins import FUNCTIONS, sympy_heads
 
 
 @dataclass(frozen=True)
@@ -113,24 +114,35 @@ class Builder:
 
 # --- sympy <-> ast ---------------------------------------------------------------------------
 
-_FUNCS = {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}
+def _unary(e) -> bool:
+    f = FUNCTIONS.get(e.func) if isinstance(e, ast.Call) else None
+    return f is not None and f.arity == 1 and len(e.args) == 1
 
 
-def to_sympy(e: ast.Expr) -> sp.Expr:
-    """An operator-free expression as sympy (names become symbols); ValueError otherwise."""
+def _convertible(e) -> tuple:
+    """The children of a node `to_sympy` can convert; ValueError (outermost first) otherwise."""
+    if isinstance(e, ast.Call) and not _unary(e):
+        raise ValueError(f"'{e.func}' cannot appear here")
+    return ast.children(e)
+
+
+def _sympy_node(e: ast.Expr, args: list) -> sp.Expr:
     if isinstance(e, ast.Num):
         return sp.nsimplify(e.value) if e.value == int(e.value) else sp.Float(e.value)
     if isinstance(e, ast.Name):
         return sp.Symbol(e.id)
     if isinstance(e, ast.Neg):
-        return -to_sympy(e.operand)
+        return -args[0]
     if isinstance(e, ast.BinOp):
-        a, b = to_sympy(e.left), to_sympy(e.right)
+        a, b = args
         return {"+": a + b, "-": a - b, "*": a * b}[e.op] if e.op in "+-*" else (
             a / b if e.op == "/" else a ** b)
-    if isinstance(e, ast.Call) and e.func in _FUNCS and len(e.args) == 1:
-        return _FUNCS[e.func](to_sympy(e.args[0]))
-    raise ValueError(f"'{getattr(e, 'func', e)}' cannot appear here")
+    return FUNCTIONS[e.func].sympy(*args)
+
+
+def to_sympy(e: ast.Expr) -> sp.Expr:
+    """An operator-free expression as sympy (names become symbols); ValueError otherwise."""
+    return ast.fold(e, _sympy_node, _convertible)
 
 
 def from_sympy(expr: sp.Expr, b: Builder) -> X:
@@ -161,7 +173,7 @@ def from_sympy(expr: sp.Expr, b: Builder) -> X:
         if expr.exp == -1:
             return 1 / from_sympy(expr.base, b)
         return from_sympy(expr.base, b) ** from_sympy(expr.exp, b)
-    for name, f in _FUNCS.items():
-        if expr.func == f:
-            return b.call(name, from_sympy(expr.args[0], b))
+    f = sympy_heads().get(expr.func)
+    if f is not None and f.arity == 1:
+        return b.call(f.name, from_sympy(expr.args[0], b))
     raise ValueError(f"cannot write {expr} in the .econ language")

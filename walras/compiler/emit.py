@@ -14,12 +14,12 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import reduce
 
-from sympy.utilities.iterables import strongly_connected_components
+import sympy as sp
 
 from ..grammar import ast
 from ..grammar.unparse import number
-from .model import Model
-from .symbolic import Assign, CurvatureStep, System
+from .builtins import FUNCTIONS, operands
+from .symbolic import Assign, CurvatureStep, System, drift_symbol, vol_symbol
 
 KINDS = ("latex", "sympy", "econ")
 
@@ -78,7 +78,8 @@ def _shape(e) -> str:
         return {"+": "sum", "-": "sum", "*": "prod", "/": "frac", "^": "pow"}[e.op]
     if isinstance(e, ast.Neg) or (isinstance(e, ast.Num) and e.value < 0):
         return "neg"
-    return "pow" if isinstance(e, ast.Call) and e.func == "exp" else "atom"
+    f = FUNCTIONS.get(e.func) if isinstance(e, ast.Call) else None
+    return "pow" if f is not None and f.latex_power else "atom"
 
 
 def _paren(text: str) -> str:
@@ -86,16 +87,28 @@ def _paren(text: str) -> str:
 
 
 def _ends_in_partial(e) -> bool:
-    if isinstance(e, ast.BinOp) and e.op == "*":
-        return _ends_in_partial(e.right)
+    while isinstance(e, ast.BinOp) and e.op == "*":
+        e = e.right
     return isinstance(e, _Tex) and e.kind == "partial"
+
+
+def _power(base, base_text: str, exponent: str) -> str:
+    return (base_text if _shape(base) == "atom" else _paren(base_text)) + "^{" + exponent + "}"
+
+
+def _symbol(key: tuple) -> sp.Symbol:
+    """The symbol of a definition or process term in the compiler's dependency graph."""
+    if key[0] == "let":
+        return sp.Symbol(key[1])
+    return drift_symbol(key[1]) if key[0] == "drift" else vol_symbol(key[1], key[2])
 
 
 class _Printer:
     """The model's definitions, equations and boundaries in LaTeX."""
 
-    def __init__(self, model: Model):
-        self.model = model
+    def __init__(self, system: System):
+        self.model = model = system.model
+        self.graph = system.graph
         self.nodes: dict[tuple, ast.Expr] = {("let", d.name): d.expr
                                              for d in model.definitions.values()}
         for p in model.processes.values():
@@ -131,28 +144,13 @@ class _Printer:
                     found |= self.deps[k]
         return frozenset(found)
 
-    def needs(self, e: ast.Expr) -> set[tuple]:
-        """The definitions and process terms `e` needs: the compiler's dependency graph."""
-        out = {("let", n.id) for n in ast.names_in(e) if n.id in self.model.definitions}
-        for c in ast.calls_in(e):
-            if c.func in ("vol", "drift"):
-                out |= set(self.terms(c, None))
-        return out
-
     def groups(self) -> list[tuple[list[tuple], bool]]:
-        """Strongly connected groups, each with whether it is a cycle, in dependency order and
-        otherwise in declaration order (definitions, then process terms)."""
-        order = list(self.nodes)
-        edges = [(k, d) for k, e in self.nodes.items() for d in self.needs(e)]
-        comps = [sorted(g, key=order.index)
-                 for g in strongly_connected_components((order, edges))]
-        comp = {k: i for i, g in enumerate(comps) for k in g}
-        needs = [{comp[d] for k, d in edges if comp[k] == i} - {i} for i in range(len(comps))]
-        done: list[int] = []
-        while len(done) < len(comps):
-            ready = [i for i in range(len(comps)) if i not in done and needs[i] <= set(done)]
-            done.append(min(ready, key=lambda i: order.index(comps[i][0])))
-        return [(comps[i], len(comps[i]) > 1 or (comps[i][0], comps[i][0]) in edges) for i in done]
+        """Strongly connected groups of the compiler's dependency graph, each with whether it is
+        a cycle, in dependency order and otherwise in declaration order (definitions, then
+        process terms)."""
+        key = {_symbol(k): k for k in self.nodes}
+        return [([key[s] for s in g], self.graph.cyclic(g))
+                for g in self.graph.in_declaration_order()]
 
     # operators --------------------------------------------------------------------------------
     @staticmethod
@@ -200,10 +198,13 @@ class _Printer:
 
     def expand(self, e):
         """`e` with `d`, `vol` and `drift` written out."""
+        return ast.fold(e, self.expanded, operands)
+
+    def expanded(self, e, args):
         if isinstance(e, ast.Neg):
-            return ast.Neg(self.expand(e.operand), None)
+            return ast.Neg(args[0], None)
         if isinstance(e, ast.BinOp):
-            return ast.BinOp(e.op, self.expand(e.left), self.expand(e.right), None)
+            return ast.BinOp(e.op, *args, None)
         if not isinstance(e, ast.Call):
             return e
         if e.func == "d":
@@ -212,51 +213,45 @@ class _Printer:
             return self.vol(e)
         if e.func == "drift":
             return self.drift(e.args[0])
-        return ast.Call(e.func, tuple(self.expand(a) for a in e.args), None, None)
+        return ast.Call(e.func, tuple(args), None, None)
 
     # printing ---------------------------------------------------------------------------------
     def tex(self, e: ast.Expr) -> str:
-        return self.render(self.expand(e))
+        return ast.fold(self.expand(e), _render)
 
-    def render(self, e) -> str:
-        if isinstance(e, _Tex):
-            return e.text
-        if isinstance(e, ast.Num):
-            text = number(abs(e.value))
-            if "e" in text:
-                mantissa, exp = text.split("e")
-                text = rf"{mantissa} \cdot 10^{{{int(exp)}}}"
-            return ("-" if e.value < 0 else "") + text
-        if isinstance(e, ast.Name):
-            return name(e.id)
-        if isinstance(e, ast.Neg):
-            inner = self.render(e.operand)
-            return "-" + (_paren(inner) if _shape(e.operand) in ("sum", "neg") else inner)
-        if isinstance(e, ast.Call):
-            args = [self.render(a) for a in e.args]
-            if e.func == "exp":
-                return "e^{" + args[0] + "}"
-            if e.func == "sqrt":
-                return r"\sqrt{" + args[0] + "}"
-            if e.func == "abs":
-                return r"\left|" + args[0] + r"\right|"
-            return "\\" + e.func + _paren(", ".join(args))
-        left, right = self.render(e.left), self.render(e.right)
-        if e.op == "/":
-            return r"\frac{" + left + "}{" + right + "}"
-        if e.op == "*" and e.left == e.right:
-            return self.render(ast.BinOp("^", e.left, _TWO, None))
-        if e.op == "^":
-            return (left if _shape(e.left) == "atom" else _paren(left)) + "^{" + right + "}"
-        if e.op == "*":
-            left = _paren(left) if _shape(e.left) == "sum" else left
-            right = _paren(right) if _shape(e.right) == "sum" or right.startswith("-") else right
-            dot = right[0].isdigit() or _ends_in_partial(e.left)
-            return left + (r" \cdot " if dot else " ") + right
-        wrap = ("neg",) if e.op == "+" else ("sum", "neg")
-        if _shape(e.right) in wrap or right.startswith("-"):
-            right = _paren(right)
-        return f"{left} {e.op} {right}"
+
+def _render(e, args: list[str]) -> str:
+    """One node of an expanded expression in LaTeX, from its children's."""
+    if isinstance(e, _Tex):
+        return e.text
+    if isinstance(e, ast.Num):
+        text = number(abs(e.value))
+        if "e" in text:
+            mantissa, exp = text.split("e")
+            text = rf"{mantissa} \cdot 10^{{{int(exp)}}}"
+        return ("-" if e.value < 0 else "") + text
+    if isinstance(e, ast.Name):
+        return name(e.id)
+    if isinstance(e, ast.Neg):
+        return "-" + (_paren(args[0]) if _shape(e.operand) in ("sum", "neg") else args[0])
+    if isinstance(e, ast.Call):
+        return FUNCTIONS[e.func].latex(args)
+    left, right = args
+    if e.op == "/":
+        return r"\frac{" + left + "}{" + right + "}"
+    if e.op == "*" and e.left == e.right:
+        return _power(e.left, left, "2")
+    if e.op == "^":
+        return _power(e.left, left, right)
+    if e.op == "*":
+        left = _paren(left) if _shape(e.left) == "sum" else left
+        right = _paren(right) if _shape(e.right) == "sum" or right.startswith("-") else right
+        dot = right[0].isdigit() or _ends_in_partial(e.left)
+        return left + (r" \cdot " if dot else " ") + right
+    wrap = ("neg",) if e.op == "+" else ("sum", "neg")
+    if _shape(e.right) in wrap or right.startswith("-"):
+        right = _paren(right)
+    return f"{left} {e.op} {right}"
 
 
 def _tag(text: str) -> str:
@@ -272,7 +267,7 @@ LEGEND = (r"% \partial_x f: derivative of f with respect to the state x; \mu^x, 
 def latex(system: System) -> str:
     """The model in an `align` environment; see the module docstring."""
     m = system.model
-    p = _Printer(m)
+    p = _Printer(system)
     rows = []
     for group, cyclic in p.groups():
         for i, key in enumerate(group):

@@ -14,9 +14,9 @@ import pandas as pd
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span, did_you_mean
-from ..grammar.factor_parser import (DataDecl, EstimateDecl, FactorModelDecl, FactorsDecl,
-                                     InstrumentsDecl, LoadingsDecl, Opt, PenaltyDecl, ReturnsDecl,
-                                     SplitDecl, Value, WindowDecl)
+from ..grammar.factor_parser import (FACTOR_STATEMENTS, DataDecl, EstimateDecl, FactorModelDecl,
+                                     FactorsDecl, InstrumentsDecl, LoadingsDecl, Opt, PenaltyDecl,
+                                     ReturnsDecl, SplitDecl, Value, WindowDecl)
 
 # Option schemas: name -> (type, default). Types: bool, int, float, str, a tuple of allowed words.
 _KERNELS = ("bartlett", "parzen")
@@ -119,14 +119,12 @@ def factor_specs(module: ast.Module, base: Path | None = None) -> dict[str, Fact
     """Group a module's factor statements by `factor_model` and check each group."""
     col = Collector()
     groups: list[tuple[FactorModelDecl, list]] = []
-    factor_types = (DataDecl, ReturnsDecl, FactorsDecl, InstrumentsDecl, LoadingsDecl, PenaltyDecl,
-                    EstimateDecl, SplitDecl, WindowDecl)
     for s in module.statements:
         if isinstance(s, FactorModelDecl):
             if any(g[0].name == s.name for g in groups):
                 col.error("F002", f"factor model '{s.name}' is defined twice", s.span)
             groups.append((s, []))
-        elif isinstance(s, factor_types):
+        elif isinstance(s, FACTOR_STATEMENTS):
             if not groups:
                 col.error("F001", "a factor-model statement comes before any 'factor_model'", s.span,
                           "start the block with 'factor_model NAME \"title\"'")

@@ -3,6 +3,7 @@ order, with cyclic groups of definitions solved and every `d`, `vol` and `drift`
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Callable, Mapping, Union
@@ -14,6 +15,7 @@ from sympy.utilities.iterables import strongly_connected_components
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span
 from . import ito
+from .builtins import FUNCTIONS, operands
 from .model import Model
 
 SMALL_CYCLE = 4      # groups up to this size are solved symbolically; larger ones per point
@@ -85,6 +87,43 @@ class BoundaryResidual:
 
 
 @dataclass(frozen=True)
+class Graph:
+    """Definitions and process terms (`drift__x`, `vol__x__Z`) in declaration order, definitions
+    first, and what each needs: an edge (node, a node it needs) follows names and operators
+    (`vol(g, Z)` needs every `vol__·__Z`, `drift(g)` every process term)."""
+
+    nodes: tuple[sp.Symbol, ...]
+    edges: tuple[tuple[sp.Symbol, sp.Symbol], ...]
+
+    @cached_property
+    def _loops(self) -> frozenset[sp.Symbol]:
+        return frozenset(s for s, d in self.edges if s == d)
+
+    def cyclic(self, group: list[sp.Symbol]) -> bool:
+        return len(group) > 1 or group[0] in self._loops
+
+    def components(self) -> list[list[sp.Symbol]]:
+        """Strongly connected components, dependencies first."""
+        return strongly_connected_components((list(self.nodes), list(self.edges)))
+
+    def in_declaration_order(self) -> list[list[sp.Symbol]]:
+        """The components, members in declaration order, in dependency order and otherwise in
+        declaration order: the order in which a reader meets them."""
+        order = {s: i for i, s in enumerate(self.nodes)}
+        comps = [sorted(g, key=order.get) for g in self.components()]
+        comp = {s: i for i, g in enumerate(comps) for s in g}
+        needs = [set() for _ in comps]
+        for s, d in self.edges:
+            if comp[s] != comp[d]:
+                needs[comp[s]].add(comp[d])
+        done: list[int] = []
+        while len(done) < len(comps):
+            ready = [i for i in range(len(comps)) if i not in done and needs[i] <= set(done)]
+            done.append(min(ready, key=lambda i: order[comps[i][0]]))
+        return [comps[i] for i in done]
+
+
+@dataclass(frozen=True)
 class System:
     """The flat object between the symbolic and numeric stages."""
 
@@ -96,6 +135,7 @@ class System:
     residuals: tuple[Residual, ...]
     boundaries: tuple[BoundaryResidual, ...]
     cycles: tuple[tuple[str, ...], ...]      # solved groups, by member name
+    graph: Graph = field(repr=False)
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -198,11 +238,11 @@ class _Builder:
         return deps & set(self.nodes)
 
     def run(self) -> System:
-        edges = [(s, d) for s, n in self.nodes.items() for d in self.deps(n)]
-        loops = {s for s, d in edges if s == d}
-        cycles = []  # components come dependencies first: an edge points at what a node needs
-        for group in strongly_connected_components((list(self.nodes), edges)):
-            cyclic = len(group) > 1 or group[0] in loops
+        graph = Graph(tuple(self.nodes),
+                      tuple((s, d) for s, n in self.nodes.items() for d in self.deps(n)))
+        cycles = []
+        for group in graph.components():
+            cyclic = graph.cyclic(group)
             if cyclic:
                 cycles.append(tuple(self.nodes[s].label for s in group))
             self.solve_group(group, cyclic)
@@ -227,35 +267,36 @@ class _Builder:
             for s, sym in v.items():
                 outputs.setdefault(f"vol_{s}_{k}" if len(m.shocks) > 1 else f"vol_{s}", sym)
         return System(m, self.atoms, tuple(m.parameters), tuple(self.steps), outputs,
-                      tuple(residuals), boundaries, tuple(cycles))
+                      tuple(residuals), boundaries, tuple(cycles), graph)
 
     # conversion -----------------------------------------------------------------------------
     def convert(self, e: ast.Expr, atomic: bool = False) -> sp.Expr:
         """AST to sympy. Definitions stay symbols (a DAG), except under `atomic`, where they are
         inlined down to atoms so that operators can differentiate them."""
-        conv = lambda x: self.convert(x, atomic)
-        if isinstance(e, ast.Num):
-            return sp.Integer(int(e.value)) if e.value == int(e.value) else sp.Float(e.value)
-        if isinstance(e, ast.Name):
-            return self.name(e, atomic)
-        if isinstance(e, ast.Neg):
-            return -conv(e.operand)
-        if isinstance(e, ast.BinOp):
-            a, b = conv(e.left), conv(e.right)
-            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                    "/": lambda: a / b, "^": lambda: a ** b}[e.op]()
-        f = e.func
-        if f in ("exp", "log", "sqrt", "abs"):
-            return {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs}[f](conv(e.args[0]))
-        if f in ("min", "max"):
-            return (sp.Min if f == "min" else sp.Max)(*[conv(a) for a in e.args])
+        def value(e, args):
+            if isinstance(e, ast.Num):
+                return sp.Integer(int(e.value)) if e.value == int(e.value) else sp.Float(e.value)
+            if isinstance(e, ast.Name):
+                return self.name(e, atomic)
+            if isinstance(e, ast.Neg):
+                return -args[0]
+            if isinstance(e, ast.BinOp):
+                return _ARITHMETIC[e.op](*args)
+            if e.func in FUNCTIONS:
+                return FUNCTIONS[e.func].sympy(*args)
+            return self.operator(e, atomic)
+
+        return ast.fold(e, value, operands)
+
+    def operator(self, e: ast.Call, atomic: bool) -> sp.Expr:
+        """`d`, `vol` or `drift`, applied to the atomic form of its argument."""
         try:
             g = self.convert(e.args[0], atomic=True)
-            if f == "d":
+            if e.func == "d":
                 for x in e.args[1:]:
                     g = ito.partial(self.atoms, g, x.id)
                 return g
-            if f == "vol":
+            if e.func == "vol":
                 shock = e.args[1].id
                 return self.link(ito.along(self.atoms, g, shock, self.vols[shock]), atomic)
             return self.link(ito.drift(self.atoms, g, self.mu, self.vols, self.moves), atomic)
@@ -355,3 +396,7 @@ class _Builder:
 
 class _CycleArgument(ValueError):
     pass
+
+
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+               "^": operator.pow}
