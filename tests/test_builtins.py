@@ -12,7 +12,11 @@ import walras
 from walras.compiler.builtins import ARITY, FUNCTIONS, OPERATORS, sympy_heads
 from walras.compiler.emit import latex
 
-POINTS = {"real": (-1.5, 0.3, 2.0), "positive": (0.3, 1.0, 2.5), "nonnegative": (0.0, 0.4, 2.0)}
+POINTS = {
+    "real": (-1.5, 0.3, 2.0),
+    "positive": (0.3, 1.0, 2.5),
+    "nonnegative": (0.0, 0.4, 2.0),
+}
 
 
 def _arities(f) -> tuple[int, ...]:
@@ -22,7 +26,17 @@ def _arities(f) -> tuple[int, ...]:
 def test_every_name_is_a_function_or_an_operator():
     assert set(ARITY) == set(FUNCTIONS) | set(OPERATORS)
     assert not set(FUNCTIONS) & set(OPERATORS)
-    assert list(ARITY) == ["exp", "log", "sqrt", "abs", "min", "max", "d", "drift", "vol"]
+    assert list(ARITY) == [
+        "exp",
+        "log",
+        "sqrt",
+        "abs",
+        "min",
+        "max",
+        "d",
+        "drift",
+        "vol",
+    ]
 
 
 @pytest.mark.parametrize("f", FUNCTIONS.values(), ids=lambda f: f.name)
@@ -47,7 +61,9 @@ def test_sympy_and_jax_forms_agree(f):
             args = [points[(shift + i) % len(points)] for i in range(n)]
             expected = reference(*args)
             got = float(f.jax(*[jnp.asarray(a, dtype=jnp.float64) for a in args]))
-            np.testing.assert_allclose(got, expected, rtol=1e-14, err_msg=f"{f.name}{args}")
+            np.testing.assert_allclose(
+                got, expected, rtol=1e-14, err_msg=f"{f.name}{args}"
+            )
             if f.constant is not None:
                 assert f.constant(*args) == pytest.approx(expected, rel=1e-14)
 
@@ -87,9 +103,13 @@ def test_every_function_compiles_and_prints():
     out = compiled.outputs({"v": lambda z: z[0]}, params, jnp.asarray(x[:, None]))
     s = sp.Symbol("x")
     for name, (f, args) in calls.items():
-        expr = f.sympy(*[sp.sympify(a.replace("^", "**"), locals={"x": s}) for a in args])
+        expr = f.sympy(
+            *[sp.sympify(a.replace("^", "**"), locals={"x": s}) for a in args]
+        )
         expected = [float(expr.subs(s, v)) for v in x]
-        np.testing.assert_allclose(np.asarray(out[name]), expected, rtol=1e-13, err_msg=name)
+        np.testing.assert_allclose(
+            np.asarray(out[name]), expected, rtol=1e-13, err_msg=name
+        )
     tex = latex(compiled.system)
     as_tex = {"x": "x", "1.2": "1.2", "x^2": "x^{2}"}
     for f, args in calls.values():

@@ -21,9 +21,11 @@ process x: drift = 0.01*x, vol[Z] = 0.1*x
 unknown v(x)
 """
 
-DEEP = {"sum of 10,000 terms": " + ".join("abc"[i % 3] for i in range(10_000)),
-        "3,000 nested products": "a*(" * 3_000 + "b" + ")" * 3_000,
-        "3,000 nested negations": "-(" * 3_000 + "c" + ")" * 3_000}
+DEEP = {
+    "sum of 10,000 terms": " + ".join("abc"[i % 3] for i in range(10_000)),
+    "3,000 nested products": "a*(" * 3_000 + "b" + ")" * 3_000,
+    "3,000 nested negations": "-(" * 3_000 + "c" + ")" * 3_000,
+}
 
 
 def _timed(f, *args):
@@ -47,7 +49,9 @@ def test_deep_expressions_parse_check_and_unparse_quickly(body):
 def test_deep_expressions_reach_code_and_latex():
     """Symbolic stage and LaTeX of a 3,000-deep product (sympy flattens it)."""
     body = "x*(" * 3_000 + "a" + ")" * 3_000
-    system = symbolic.build(walras.load(HEAD + f"let big = {body}\nequation e: v = big\n").checked)
+    system = symbolic.build(
+        walras.load(HEAD + f"let big = {body}\nequation e: v = big\n").checked
+    )
     assert str(system.steps[0].expr) == "a*x**3000"
     assert latex(system).count(r"\left(") == 0
 
@@ -56,15 +60,37 @@ def test_fold_is_bottom_up_left_to_right():
     e = parse("let v = -f(a, b*c) + d^2").statements[0].expr
     seen = []
     ast.fold(e, lambda node, args: seen.append(expr(node)))
-    assert seen == ["a", "b", "c", "b*c", "f(a, b*c)", "-f(a, b*c)", "d", "2", "d^2",
-                    "-f(a, b*c) + d^2"]
-    assert [expr(n) for n in ast.walk(e)] == ["-f(a, b*c) + d^2", "-f(a, b*c)", "f(a, b*c)", "a",
-                                             "b*c", "b", "c", "d^2", "d", "2"]
+    assert seen == [
+        "a",
+        "b",
+        "c",
+        "b*c",
+        "f(a, b*c)",
+        "-f(a, b*c)",
+        "d",
+        "2",
+        "d^2",
+        "-f(a, b*c) + d^2",
+    ]
+    assert [expr(n) for n in ast.walk(e)] == [
+        "-f(a, b*c) + d^2",
+        "-f(a, b*c)",
+        "f(a, b*c)",
+        "a",
+        "b*c",
+        "b",
+        "c",
+        "d^2",
+        "d",
+        "2",
+    ]
 
 
 def test_fold_children_may_prune():
     e = parse("let v = f(a, b) + g(c)").statements[0].expr
-    leaves = ast.fold(e, lambda n, args: sum(args, [n.id] if isinstance(n, ast.Name) else []),
-                      lambda n: () if isinstance(n, ast.Call) and n.func == "f" else
-                      ast.children(n))
+    leaves = ast.fold(
+        e,
+        lambda n, args: sum(args, [n.id] if isinstance(n, ast.Name) else []),
+        lambda n: () if isinstance(n, ast.Call) and n.func == "f" else ast.children(n),
+    )
     assert leaves == ["c"]

@@ -10,9 +10,9 @@ function is one entry here. This module imports neither jax nor sympy at import 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, reduce
-from typing import Callable
 
 from ..grammar import ast
 
@@ -45,7 +45,9 @@ class Function:
     latex: Callable[[list[str]], str]
     constant: Callable[[float], float] | None = None
     domain: str = "real"
-    latex_power: bool = False  # its LaTeX form is a power (`e^{x}`): parenthesise under `^`
+    latex_power: bool = (
+        False  # its LaTeX form is a power (`e^{x}`): parenthesise under `^`
+    )
 
 
 @dataclass(frozen=True)
@@ -60,26 +62,69 @@ def _named(name: str) -> Callable[[list[str]], str]:
     return lambda args: "\\" + name + _paren(", ".join(args))
 
 
-FUNCTIONS: dict[str, Function] = {f.name: f for f in (
-    Function("exp", 1, lambda x: _sympy().exp(x), lambda x: _jnp().exp(x),
-             lambda a: "e^{" + a[0] + "}", math.exp, latex_power=True),
-    Function("log", 1, lambda x: _sympy().log(x), lambda x: _jnp().log(x), _named("log"),
-             math.log, domain="positive"),
-    Function("sqrt", 1, lambda x: _sympy().sqrt(x), lambda x: _jnp().sqrt(x),
-             lambda a: r"\sqrt{" + a[0] + "}", math.sqrt, domain="nonnegative"),
-    Function("abs", 1, lambda x: _sympy().Abs(x), lambda x: _jnp().abs(x),
-             lambda a: r"\left|" + a[0] + r"\right|", abs),
-    Function("min", None, lambda *xs: _sympy().Min(*xs),
-             lambda *xs: reduce(_jnp().minimum, xs), _named("min")),
-    Function("max", None, lambda *xs: _sympy().Max(*xs),
-             lambda *xs: reduce(_jnp().maximum, xs), _named("max")),
-)}
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function(
+            "exp",
+            1,
+            sympy=lambda x: _sympy().exp(x),
+            jax=lambda x: _jnp().exp(x),
+            latex=lambda a: "e^{" + a[0] + "}",
+            constant=math.exp,
+            latex_power=True,
+        ),
+        Function(
+            "log",
+            1,
+            sympy=lambda x: _sympy().log(x),
+            jax=lambda x: _jnp().log(x),
+            latex=_named("log"),
+            constant=math.log,
+            domain="positive",
+        ),
+        Function(
+            "sqrt",
+            1,
+            sympy=lambda x: _sympy().sqrt(x),
+            jax=lambda x: _jnp().sqrt(x),
+            latex=lambda a: r"\sqrt{" + a[0] + "}",
+            constant=math.sqrt,
+            domain="nonnegative",
+        ),
+        Function(
+            "abs",
+            1,
+            sympy=lambda x: _sympy().Abs(x),
+            jax=lambda x: _jnp().abs(x),
+            latex=lambda a: r"\left|" + a[0] + r"\right|",
+            constant=abs,
+        ),
+        Function(
+            "min",
+            None,
+            sympy=lambda *xs: _sympy().Min(*xs),
+            jax=lambda *xs: reduce(_jnp().minimum, xs),
+            latex=_named("min"),
+        ),
+        Function(
+            "max",
+            None,
+            sympy=lambda *xs: _sympy().Max(*xs),
+            jax=lambda *xs: reduce(_jnp().maximum, xs),
+            latex=_named("max"),
+        ),
+    )
+}
 
-OPERATORS: dict[str, Operator] = {o.name: o for o in (
-    Operator("d", None), Operator("drift", 1), Operator("vol", 2))}
+OPERATORS: dict[str, Operator] = {
+    o.name: o for o in (Operator("d", None), Operator("drift", 1), Operator("vol", 2))
+}
 
-ARITY: dict[str, int | None] = {**{f.name: f.arity for f in FUNCTIONS.values()},
-                                **{o.name: o.arity for o in OPERATORS.values()}}
+ARITY: dict[str, int | None] = {
+    **{f.name: f.arity for f in FUNCTIONS.values()},
+    **{o.name: o.arity for o in OPERATORS.values()},
+}
 """Every built-in name, functions first, with its arity (the names users cannot declare)."""
 
 
