@@ -10,6 +10,7 @@ function is one entry here. This module imports neither jax nor sympy at import 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, reduce
@@ -116,6 +117,15 @@ FUNCTIONS: dict[str, Function] = {
         ),
     )
 }
+
+ARITHMETIC: dict[str, Callable] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "^": operator.pow,
+}
+"""The binary operators of the language, on floats and on sympy expressions alike."""
 
 OPERATORS: dict[str, Operator] = {
     o.name: o for o in (Operator("d", None), Operator("drift", 1), Operator("vol", 2))

@@ -8,7 +8,7 @@ from collections import Counter
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Diagnostic, EconError, Span, did_you_mean
 from ..settings import CHOICES, FIELDS, coerce
-from .builtins import ARITY, FUNCTIONS
+from .builtins import ARITHMETIC, ARITY, FUNCTIONS
 from .model import (Boundary, Definition, Equation, Model, Parameter, Process, State, Unknown,
                     frozen)
 
@@ -128,8 +128,7 @@ class _Checker:
 
     def arithmetic(self, e: ast.BinOp, a: float, b: float, what: str) -> float:
         try:
-            return {"+": a + b, "-": a - b, "*": a * b}.get(e.op) if e.op in "+-*" else (
-                a / b if e.op == "/" else a ** b)
+            return ARITHMETIC[e.op](a, b)
         except (ZeroDivisionError, OverflowError, ValueError):
             self.out.error("E120", f"{what} cannot be evaluated", e.span)
             return math.nan

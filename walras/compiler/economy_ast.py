@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..grammar import ast
 from ..grammar.diagnostics import Span
-from .builtins import FUNCTIONS, sympy_heads
+from .builtins import ARITHMETIC, FUNCTIONS, sympy_heads
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,7 @@ def _sympy_node(e: ast.Expr, args: list) -> sp.Expr:
     if isinstance(e, ast.Neg):
         return -args[0]
     if isinstance(e, ast.BinOp):
-        a, b = args
-        return {"+": a + b, "-": a - b, "*": a * b}[e.op] if e.op in "+-*" else (
-            a / b if e.op == "/" else a ** b)
+        return ARITHMETIC[e.op](*args)
     return FUNCTIONS[e.func].sympy(*args)
 
 

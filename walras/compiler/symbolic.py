@@ -3,7 +3,6 @@ order, with cyclic groups of definitions solved and every `d`, `vol` and `drift`
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Callable, Mapping, Union
@@ -15,7 +14,7 @@ from sympy.utilities.iterables import strongly_connected_components
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span
 from . import ito
-from .builtins import FUNCTIONS, operands
+from .builtins import ARITHMETIC, FUNCTIONS, operands
 from .model import Model
 
 SMALL_CYCLE = 4      # groups up to this size are solved symbolically; larger ones per point
@@ -281,7 +280,7 @@ class _Builder:
             if isinstance(e, ast.Neg):
                 return -args[0]
             if isinstance(e, ast.BinOp):
-                return _ARITHMETIC[e.op](*args)
+                return ARITHMETIC[e.op](*args)
             if e.func in FUNCTIONS:
                 return FUNCTIONS[e.func].sympy(*args)
             return self.operator(e, atomic)
@@ -396,7 +395,3 @@ class _Builder:
 
 class _CycleArgument(ValueError):
     pass
-
-
-_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-               "^": operator.pow}
