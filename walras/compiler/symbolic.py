@@ -9,12 +9,12 @@ from typing import Callable, Mapping, Union
 
 import sympy as sp
 from sympy.solvers.solveset import NonlinearError
-from sympy.utilities.iterables import strongly_connected_components
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span
 from . import ito
 from .builtins import ARITHMETIC, FUNCTIONS, operands
+from .graph import Graph
 from .model import Model
 
 SMALL_CYCLE = 4      # groups up to this size are solved symbolically; larger ones per point
@@ -83,43 +83,6 @@ class BoundaryResidual:
     state: str
     at: float
     expr: sp.Expr
-
-
-@dataclass(frozen=True)
-class Graph:
-    """Definitions and process terms (`drift__x`, `vol__x__Z`) in declaration order, definitions
-    first, and what each needs: an edge (node, a node it needs) follows names and operators
-    (`vol(g, Z)` needs every `vol__·__Z`, `drift(g)` every process term)."""
-
-    nodes: tuple[sp.Symbol, ...]
-    edges: tuple[tuple[sp.Symbol, sp.Symbol], ...]
-
-    @cached_property
-    def _loops(self) -> frozenset[sp.Symbol]:
-        return frozenset(s for s, d in self.edges if s == d)
-
-    def cyclic(self, group: list[sp.Symbol]) -> bool:
-        return len(group) > 1 or group[0] in self._loops
-
-    def components(self) -> list[list[sp.Symbol]]:
-        """Strongly connected components, dependencies first."""
-        return strongly_connected_components((list(self.nodes), list(self.edges)))
-
-    def in_declaration_order(self) -> list[list[sp.Symbol]]:
-        """The components, members in declaration order, in dependency order and otherwise in
-        declaration order: the order in which a reader meets them."""
-        order = {s: i for i, s in enumerate(self.nodes)}
-        comps = [sorted(g, key=order.get) for g in self.components()]
-        comp = {s: i for i, g in enumerate(comps) for s in g}
-        needs = [set() for _ in comps]
-        for s, d in self.edges:
-            if comp[s] != comp[d]:
-                needs[comp[s]].add(comp[d])
-        done: list[int] = []
-        while len(done) < len(comps):
-            ready = [i for i in range(len(comps)) if i not in done and needs[i] <= set(done)]
-            done.append(min(ready, key=lambda i: order[comps[i][0]]))
-        return [comps[i] for i in done]
 
 
 @dataclass(frozen=True)
