@@ -201,6 +201,7 @@ class _Printer:
         return ast.fold(e, self.expanded, operands)
 
     def expanded(self, e, args):
+        """One node of `expand`, from its children's expansions (an operator from its own)."""
         if isinstance(e, ast.Neg):
             return ast.Neg(args[0], None)
         if isinstance(e, ast.BinOp):
