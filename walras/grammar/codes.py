@@ -145,9 +145,11 @@ _TABLE = (
     ("E202", "bad asset", "A riskless asset pays a dividend or is in non-zero supply, or a risky "
      "asset has no dividend.", "Give risky assets a dividend; riskless ones none and supply = 0.",
      (ECONOMY_SPEC,)),
-    ("E203", "unsupported set of assets", "A second riskless asset, two trees paying the same "
-     "endowment, or more risky assets than shocks (incomplete markets).",
-     "One riskless asset; one endowment and one shock per risky asset.", (ECONOMY_SPEC,)),
+    ("E203", "assets that do not match the risks", "A second riskless asset, two risky assets "
+     "paying the same endowment, or risky assets whose dividends do not load on as many "
+     "independent shocks as there are risky assets (incomplete markets, not supported yet).",
+     "One riskless asset; as many risky assets as independent shocks, each with its own "
+     "endowment.", (ECONOMY_SPEC,)),
     ("E204", "bad trades", "An agent trades an undeclared asset, or no asset.",
      "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_SPEC,)),
     ("E205", "unknown utility", "An agent's utility is not one walras knows.",
