@@ -125,7 +125,7 @@ def test_gmm_steps_and_robust_weights_match(data, steps):
 
 
 def test_beta_pricing_system_one_step_matches_direct_minimisation(data):
-    """Seed 003's system (identity first-step weight) on three assets and one factor, against scipy."""
+    """Chinco (2014)'s eq. 10 system (identity first-step weight), three assets, one factor, vs scipy."""
     r, f = data[0][:, :3], data[1][:, :1]
     T, N = r.shape
 

@@ -5,7 +5,7 @@ Gauss-Newton minimisation of T ḡ'Wḡ and for the sandwich covariance. Two sys
 
 - `stacked` (the system of linearmodels' `LinearFactorModelGMM`): θ = (β, λ, μ),
   ε_t = r_t − βλ − β(f_t − μ); moments ε_t ⊗ (1, f_t) and f_t − μ.
-- `beta_pricing` (seed 003, eq. 10, for K factors): θ = (μ, α, β, λ); moments f_t − μ,
+- `beta_pricing` (Chinco 2014, eq. 10, for K factors): θ = (μ, α, β, λ); moments f_t − μ,
   e_t = r_t − α − β(f_t − μ), e_t ⊗ (f_t − μ), r_t − βλ.
 
 Both have N − K over-identifying restrictions. The first step's weight is the inverse covariance

@@ -1,9 +1,10 @@
-"""Neural instrumented factor models: NeurIF (seed 002) and the conditional autoencoder.
+"""Neural instrumented factor models: NeurIF and the conditional autoencoder.
 
 Both predict r_{t,i} = β(x_{t,i}, ·)'f_t from lagged characteristics x and factors f_t built from
 the characteristic-managed portfolios z_t = Σ_i m_ti x_ti r_ti / Σ_i m_ti (m the mask).
 
-- `attention` (NeurIF): a channel gate x ⊙ σ(Ax), then `layers` blocks of multi-head attention over
+- `attention` (NeurIF, "Feature-controlled learning of dynamic asset-pricing factors and
+  loadings"): a channel gate x ⊙ σ(Ax), then `layers` blocks of multi-head attention over
   the assets of the period (missing assets masked out) and an MLP, each residual; factors are z_t
   embedded, plus a gated (zero-initialised) residual of causal attention over time with sinusoidal
   positions (`temporal_attention`).

@@ -1,4 +1,4 @@
-"""Kernel regression with the neural tangent kernel of a fully connected ReLU network (seed 000).
+"""Kernel regression with the neural tangent kernel of a fully connected ReLU network.
 
 The network, in the NTK parameterisation with standard normal weights and no biases:
 h¹ = W¹x/√d, h^{l+1} = √(2/n) W^{l+1} relu(h^l) for l = 1…depth, the last layer having one output.

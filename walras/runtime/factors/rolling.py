@@ -1,4 +1,5 @@
-"""Rolling-window betas and risk premia, and the optimal window length of seed 003 (equation 22).
+"""Rolling-window betas and risk premia, and the optimal window length of Chinco (2014), "Using
+the cross-section of returns", eq. 22.
 
 With risk prices following a random walk (innovation s.d. σ_l) and a prior on the price of s.d.
 σ_λ, an asset with beta β and residual s.d. σ_z gives an estimate of λ with variance σ_z²/(β²T);
@@ -6,7 +7,7 @@ minimising E[(λ_T − λ̂)²] = Tσ_l² + (1/σ_λ² + Tβ²/σ_z²)⁻¹ over
 
     T* = max{0, σ_z / (|β| σ_l) − σ_z² / (β² σ_λ²)}.
 
-(The seed prints "min{0, …}"; the first-order condition gives this interior root, floored at 0.)
+(The paper prints "min{0, …}"; the first-order condition gives this interior root, floored at 0.)
 """
 
 from __future__ import annotations
