@@ -125,7 +125,7 @@ def test_gmm_steps_and_robust_weights_match(data, steps):
 
 
 def test_beta_pricing_system_one_step_matches_direct_minimisation(data):
-    """Chinco (2014)'s eq. 10 system (identity first-step weight), three assets, one factor, vs scipy."""
+    """Chinco (2014), eq. 10 (identity first-step weight): three assets, one factor, vs scipy."""
     r, f = data[0][:, :3], data[1][:, :1]
     T, N = r.shape
 
