@@ -1,4 +1,4 @@
-"""The error catalogue: every code raised is in it, each with one meaning; docs/errors.md is current.
+"""The error catalogue: every code raised is in it with one meaning; docs/errors.md is current.
 
 The rule behind "one meaning": a catalogue entry lists the modules that raise its code. Raising a
 code from a module its entry does not list fails here, so whoever reuses a code reads its meaning
@@ -55,21 +55,32 @@ def test_every_entry_says_what_and_how(code):
 
 def test_a_code_is_raised_only_where_its_entry_says():
     sites = raise_sites()
-    wrong = {code: (sorted(sites.get(code, ())), list(entry.raised_in))
-             for code, entry in CODES.items() if sites.get(code, set()) != set(entry.raised_in)}
+    wrong = {
+        code: (sorted(sites.get(code, ())), list(entry.raised_in))
+        for code, entry in CODES.items()
+        if sites.get(code, set()) != set(entry.raised_in)
+    }
     assert not wrong, (
         "code: (modules that raise it, modules its entry lists). A code names one mistake: where "
         "a module raises it for the same mistake, list the module in `raised_in` of "
-        f"walras/grammar/codes.py; for another mistake, take a new code. {wrong}")
+        f"walras/grammar/codes.py; for another mistake, take a new code. {wrong}"
+    )
 
 
 def test_codes_in_tests_and_docs_are_catalogued():
-    texts = [NOQA.sub("", p.read_text(encoding="utf-8")) for p in [
-        *(ROOT / "tests").rglob("*.py"), *(ROOT / "docs").rglob("*.md"), ROOT / "README.md"]]
+    texts = [
+        NOQA.sub("", p.read_text(encoding="utf-8"))
+        for p in [
+            *(ROOT / "tests").rglob("*.py"),
+            *(ROOT / "docs").rglob("*.md"),
+            ROOT / "README.md",
+        ]
+    ]
     unknown = {c for t in texts for c in MENTIONED.findall(t)} - set(CODES)
     assert not unknown, f"codes that are in no catalogue entry: {sorted(unknown)}"
 
 
 def test_docs_errors_md_is_generated_from_the_catalogue():
     assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == markdown(), (
-        "regenerate it: python -m walras.grammar.codes > docs/errors.md")
+        "regenerate it: python -m walras.grammar.codes > docs/errors.md"
+    )

@@ -31,7 +31,7 @@ jax.config.update("jax_enable_x64", True)
 def stacked_moments(theta, r, f):
     N, K = r.shape[-1], f.shape[-1]
     beta = theta[: N * K].reshape(N, K)
-    lam, mu = theta[N * K: N * K + K], theta[N * K + K:]
+    lam, mu = theta[N * K : N * K + K], theta[N * K + K :]
     eps = r - beta @ lam - beta @ (f - mu)
     fc = jnp.concatenate([jnp.ones(1), f])
     return jnp.concatenate([jnp.outer(eps, fc).ravel(), f - mu])
@@ -39,9 +39,9 @@ def stacked_moments(theta, r, f):
 
 def beta_pricing_moments(theta, r, f):
     N, K = r.shape[-1], f.shape[-1]
-    mu, alpha = theta[:K], theta[K: K + N]
-    beta = theta[K + N: K + N + N * K].reshape(N, K)
-    lam = theta[K + N + N * K:]
+    mu, alpha = theta[:K], theta[K : K + N]
+    beta = theta[K + N : K + N + N * K].reshape(N, K)
+    lam = theta[K + N + N * K :]
     fe = f - mu
     e = r - alpha - beta @ fe
     return jnp.concatenate([fe, e, jnp.outer(e, fe).ravel(), r - beta @ lam])
@@ -54,10 +54,10 @@ SYSTEMS = {"stacked": stacked_moments, "beta_pricing": beta_pricing_moments}
 class GMM:
     theta: np.ndarray
     cov: np.ndarray
-    beta: np.ndarray            # (N, K)
-    risk_premium: np.ndarray    # (K,)
+    beta: np.ndarray  # (N, K)
+    risk_premium: np.ndarray  # (K,)
     risk_premium_se: np.ndarray
-    pricing_error: np.ndarray   # (N,)
+    pricing_error: np.ndarray  # (N,)
     pricing_error_se: np.ndarray
     j_stat: float
     j_pvalue: float
@@ -101,7 +101,7 @@ def _weight(theta, r, f, weights, system, center):
 
 @partial(jax.jit, static_argnames=("system",))
 def _minimize(theta0, r, f, w, system):
-    """Gauss-Newton on ḡ(θ): θ ← θ − (D'WD)⁻¹D'Wḡ; its fixed points are the stationary points of J."""
+    """Gauss-Newton on ḡ(θ): θ ← θ − (D'WD)⁻¹D'Wḡ, whose fixed points are stationary points of J."""
     gbar = lambda th: _moment_matrix(th, r, f, system).mean(0)
 
     def body(state):
@@ -136,10 +136,20 @@ def _inference(theta, r, f, weights, w, system, center, efficient, scale):
     return g.mean(0), cov, (moment_cov + moment_cov.T) / 2
 
 
-def gmm(r: np.ndarray, f: np.ndarray, system: str = "stacked", steps: int = 2, iterated: bool = False,
-        lags: int | None = None, kernel: str = "bartlett", center: bool = True,
-        debiased: bool = True, tol: float = 1e-6, max_steps: int = 100,
-        weight: str | None = None) -> GMM:
+def gmm(
+    r: np.ndarray,
+    f: np.ndarray,
+    system: str = "stacked",
+    steps: int = 2,
+    iterated: bool = False,
+    lags: int | None = None,
+    kernel: str = "bartlett",
+    center: bool = True,
+    debiased: bool = True,
+    tol: float = 1e-6,
+    max_steps: int = 100,
+    weight: str | None = None,
+) -> GMM:
     """Estimate; `iterated` repeats steps until J changes by less than `tol` (at most `max_steps`).
 
     `weight` is the first step's: `optimal` (the moments' inverse covariance at the start values;
@@ -152,7 +162,11 @@ def gmm(r: np.ndarray, f: np.ndarray, system: str = "stacked", steps: int = 2, i
     weights = jnp.asarray(kernel_weights(lags or 0, kernel))
     theta = jnp.asarray(start_values(system, np.asarray(r), np.asarray(f)))
     weight = weight or ("optimal" if system == "stacked" else "identity")
-    w = _weight(theta, r, f, weights, system, center) if weight == "optimal" else jnp.eye(len(_moment_matrix(theta, r[:1], f[:1], system)[0]))
+    w = (
+        _weight(theta, r, f, weights, system, center)
+        if weight == "optimal"
+        else jnp.eye(len(_moment_matrix(theta, r[:1], f[:1], system)[0]))
+    )
     theta, j = _minimize(theta, r, f, w, system)
     n_steps = max_steps if iterated else steps
     done = 1
@@ -175,10 +189,19 @@ def gmm(r: np.ndarray, f: np.ndarray, system: str = "stacked", steps: int = 2, i
         lam_idx = np.arange(N * K, N * K + K)
         err_idx = np.arange(N) * (K + 1)
     else:
-        beta = theta[K + N: K + N + N * K].reshape(N, K)
+        beta = theta[K + N : K + N + N * K].reshape(N, K)
         lam_idx = np.arange(K + N + N * K, K + N + N * K + K)
         err_idx = K + N + N * K + np.arange(N)
     j = float(j)
-    return GMM(theta, cov, beta, theta[lam_idx], np.sqrt(np.diag(cov)[lam_idx]), gbar[err_idx],
-               np.sqrt(np.clip(np.diag(mcov)[err_idx], 0, None)), j, float(stats.chi2.sf(j, N - K)),
-               done)
+    return GMM(
+        theta,
+        cov,
+        beta,
+        theta[lam_idx],
+        np.sqrt(np.diag(cov)[lam_idx]),
+        gbar[err_idx],
+        np.sqrt(np.clip(np.diag(mcov)[err_idx], 0, None)),
+        j,
+        float(stats.chi2.sf(j, N - K)),
+        done,
+    )

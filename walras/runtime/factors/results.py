@@ -1,4 +1,4 @@
-"""Factor-model results as one labelled xarray Dataset per specification, and atomic NetCDF writes."""
+"""Factor-model results as one labelled xarray Dataset per specification."""
 
 from __future__ import annotations
 
@@ -16,8 +16,16 @@ from .twopass import SE_KINDS, TwoPass
 METHODS = ("time_series", "fama_macbeth", "gmm")
 
 
-def observed(spec: FactorSpec, dates: pd.DatetimeIndex, assets, factors, mean_return: np.ndarray,
-             ts: TimeSeries | None, fm: TwoPass | None, gm: GMM | None) -> xr.Dataset:
+def observed(
+    spec: FactorSpec,
+    dates: pd.DatetimeIndex,
+    assets,
+    factors,
+    mean_return: np.ndarray,
+    ts: TimeSeries | None,
+    fm: TwoPass | None,
+    gm: GMM | None,
+) -> xr.Dataset:
     """Tests of a model with traded factors: betas, alphas, risk premia by method, GRS, J-tests."""
     fits = {m: fit for m, fit in zip(METHODS, (ts, fm, gm)) if fit is not None}
     ds = _by_method(fits, assets, factors, mean_return)
@@ -47,11 +55,20 @@ def _by_method(fits: dict, assets, factors, mean_return: np.ndarray) -> xr.Datas
             "risk_premium": (("method", "factor"), rp, {"long_name": "risk premium (per period)"}),
             "risk_premium_se": (("method", "factor"), rp_se),
             "risk_premium_t": (("method", "factor"), rp / rp_se),
-            "pricing_error": (("method", "asset"), err,
-                              {"long_name": "alpha (time_series) or mean return less beta·lambda"}),
+            "pricing_error": (
+                ("method", "asset"),
+                err,
+                {"long_name": "alpha (time_series) or mean return less beta·lambda"},
+            ),
             "pricing_error_se": (("method", "asset"), err_se),
-            "j_stat": ("method", j, {"long_name": "Wald test of alphas (time_series), chi-square "
-                                     "test of pricing errors (fama_macbeth), Hansen J (gmm)"}),
+            "j_stat": (
+                "method",
+                j,
+                {
+                    "long_name": "Wald test of alphas (time_series), chi-square "
+                    "test of pricing errors (fama_macbeth), Hansen J (gmm)"
+                },
+            ),
             "j_pvalue": ("method", jp),
             "j_df": ("method", j_df),
             "mean_return": ("asset", mean_return, {"long_name": "mean excess return"}),
@@ -63,11 +80,25 @@ def _by_method(fits: dict, assets, factors, mean_return: np.ndarray) -> xr.Datas
 def _method_row(method: str, fit, N: int, K: int) -> tuple:
     """(premia, their s.e., pricing errors, their s.e., test statistic, p-value, degrees)."""
     if method == "time_series":
-        return (fit.risk_premium, fit.risk_premium_se, fit.alpha, fit.alpha_se, fit.wald,
-                fit.wald_pvalue, N)
+        return (
+            fit.risk_premium,
+            fit.risk_premium_se,
+            fit.alpha,
+            fit.alpha_se,
+            fit.wald,
+            fit.wald_pvalue,
+            N,
+        )
     se = fit.se[fit.chosen] if method == "fama_macbeth" else fit.risk_premium_se
-    return (fit.risk_premium, se, fit.pricing_error, fit.pricing_error_se, fit.j_stat,
-            fit.j_pvalue, N - K)
+    return (
+        fit.risk_premium,
+        se,
+        fit.pricing_error,
+        fit.pricing_error_se,
+        fit.j_stat,
+        fit.j_pvalue,
+        N - K,
+    )
 
 
 def _time_series(ds: xr.Dataset, ts: TimeSeries, assets) -> xr.Dataset:
@@ -89,8 +120,11 @@ def _time_series(ds: xr.Dataset, ts: TimeSeries, assets) -> xr.Dataset:
 def _fama_macbeth(ds: xr.Dataset, fm: TwoPass, dates: pd.DatetimeIndex) -> xr.Dataset:
     """Fama-MacBeth standard errors of each kind and the per-period premia."""
     ds = ds.assign_coords(fm_se=list(SE_KINDS))
-    ds["fama_macbeth_se"] = (("fm_se", "factor"), np.stack([fm.se[k] for k in SE_KINDS]),
-                             {"long_name": "Fama-MacBeth standard errors of each kind"})
+    ds["fama_macbeth_se"] = (
+        ("fm_se", "factor"),
+        np.stack([fm.se[k] for k in SE_KINDS]),
+        {"long_name": "Fama-MacBeth standard errors of each kind"},
+    )
     ds["risk_premium_t_series"] = (("time", "factor"), fm.premia_t)
     return ds.assign_coords(time=("time", np.asarray(dates)))
 
@@ -105,12 +139,14 @@ def _cs_r2(ds: xr.Dataset, method: str) -> float:
 
 
 def _attrs(ds: xr.Dataset, spec: FactorSpec, nobs: int, dates) -> xr.Dataset:
-    ds.attrs.update({
-        "model": spec.name,
-        "title": spec.title or "",
-        "nobs": int(nobs),
-        "first_date": str(pd.Timestamp(dates[0]).date()) if len(dates) else "",
-        "last_date": str(pd.Timestamp(dates[-1]).date()) if len(dates) else "",
-        "estimators": json.dumps({e.name: e.options for e in spec.estimators}, default=str),
-    })
+    ds.attrs.update(
+        {
+            "model": spec.name,
+            "title": spec.title or "",
+            "nobs": int(nobs),
+            "first_date": str(pd.Timestamp(dates[0]).date()) if len(dates) else "",
+            "last_date": str(pd.Timestamp(dates[-1]).date()) if len(dates) else "",
+            "estimators": json.dumps({e.name: e.options for e in spec.estimators}, default=str),
+        }
+    )
     return ds

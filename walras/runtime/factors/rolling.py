@@ -19,7 +19,9 @@ import numpy as np
 from .timeseries import regress
 
 
-def optimal_window(beta: np.ndarray, sigma_z: np.ndarray, sigma_l: float, sigma_lambda: float) -> np.ndarray:
+def optimal_window(
+    beta: np.ndarray, sigma_z: np.ndarray, sigma_l: float, sigma_lambda: float
+) -> np.ndarray:
     """Equation 22 elementwise; infinite where σ_l = 0 and undefined (nan) where β = 0."""
     beta = np.abs(np.asarray(beta, dtype=float))
     sigma_z = np.asarray(sigma_z, dtype=float)
@@ -32,14 +34,20 @@ def optimal_window(beta: np.ndarray, sigma_z: np.ndarray, sigma_l: float, sigma_
 @dataclass(frozen=True)
 class Rolling:
     length: int
-    ends: np.ndarray            # index of the last period of each window
-    beta: np.ndarray            # (W, N, K)
-    risk_premium: np.ndarray    # (W, K) cross-sectional λ from each window's betas and mean returns
+    ends: np.ndarray  # index of the last period of each window
+    beta: np.ndarray  # (W, N, K)
+    risk_premium: np.ndarray  # (W, K) cross-sectional λ from each window's betas and mean returns
     optimal: np.ndarray | None  # (N, K) equation 22, when asked for
 
 
-def rolling(r: np.ndarray, f: np.ndarray, length: int | str, step: int = 1,
-            sigma_l: float | None = None, sigma_lambda: float | None = None) -> Rolling:
+def rolling(
+    r: np.ndarray,
+    f: np.ndarray,
+    length: int | str,
+    step: int = 1,
+    sigma_l: float | None = None,
+    sigma_lambda: float | None = None,
+) -> Rolling:
     """Estimate on windows [t − length + 1, t]; `length = "optimal"` takes the median of eq. 22."""
     T, N = r.shape
     K = f.shape[1]
@@ -53,10 +61,10 @@ def rolling(r: np.ndarray, f: np.ndarray, length: int | str, step: int = 1,
         length = int(np.round(np.median(finite))) if finite.size else T
     length = int(np.clip(length, K + 2, T))
     ends = np.arange(length - 1, T, step)
-    idx = ends[:, None] - np.arange(length)[::-1][None, :]      # (W, length)
+    idx = ends[:, None] - np.arange(length)[::-1][None, :]  # (W, length)
     rw, fw = r[idx], f[idx]
     x = np.concatenate([np.ones(rw.shape[:2] + (1,)), fw], axis=-1)
     coef = np.linalg.solve(np.einsum("wtk,wtj->wkj", x, x), np.einsum("wtk,wtn->wkn", x, rw))
-    beta = np.transpose(coef[:, 1:], (0, 2, 1))                 # (W, N, K)
+    beta = np.transpose(coef[:, 1:], (0, 2, 1))  # (W, N, K)
     lam = np.einsum("wkn,wn->wk", np.linalg.pinv(beta), rw.mean(1))
     return Rolling(length, ends, beta, lam, optimal)
