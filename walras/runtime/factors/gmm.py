@@ -167,31 +167,15 @@ def gmm(
         if weight == "optimal"
         else jnp.eye(len(_moment_matrix(theta, r[:1], f[:1], system)[0]))
     )
-    theta, j = _minimize(theta, r, f, w, system)
     n_steps = max_steps if iterated else steps
-    done = 1
-    while done < n_steps:
-        w = _weight(theta, r, f, weights, system, center)
-        theta, j_new = _minimize(theta, r, f, w, system)
-        done += 1
-        converged = abs(float(j_new) - float(j)) < tol
-        j = j_new
-        if converged:
-            break
+    theta, j, w, done = _steps(theta, r, f, w, weights, system, center, n_steps, tol)
     scale = 1.0 / (T - K * debiased)
     efficient = weight == "optimal" or done > 1
     gbar, cov, mcov = _inference(theta, r, f, weights, w, system, center, efficient, scale)
     theta, cov, gbar, mcov = map(np.asarray, (theta, cov, gbar, mcov))
     if not efficient:  # J = ḡ' V_ḡ⁺ ḡ with the covariance of ḡ under a non-optimal weight
         j = gbar @ np.linalg.pinv(mcov, hermitian=True) @ gbar
-    if system == "stacked":
-        beta = theta[: N * K].reshape(N, K)
-        lam_idx = np.arange(N * K, N * K + K)
-        err_idx = np.arange(N) * (K + 1)
-    else:
-        beta = theta[K + N : K + N + N * K].reshape(N, K)
-        lam_idx = np.arange(K + N + N * K, K + N + N * K + K)
-        err_idx = K + N + N * K + np.arange(N)
+    beta, lam_idx, err_idx = _layout(system, theta, N, K)
     j = float(j)
     return GMM(
         theta,
@@ -205,3 +189,27 @@ def gmm(
         float(stats.chi2.sf(j, N - K)),
         done,
     )
+
+
+def _steps(theta, r, f, w, weights, system, center, n_steps, tol):
+    """The first step with weight `w`, then re-weighted steps until `n_steps` or J settles."""
+    theta, j = _minimize(theta, r, f, w, system)
+    done = 1
+    while done < n_steps:
+        w = _weight(theta, r, f, weights, system, center)
+        theta, j_new = _minimize(theta, r, f, w, system)
+        done += 1
+        converged = abs(float(j_new) - float(j)) < tol
+        j = j_new
+        if converged:
+            break
+    return theta, j, w, done
+
+
+def _layout(system: str, theta: np.ndarray, N: int, K: int):
+    """The betas of θ, and the positions of the risk premia in θ and of the pricing errors in ḡ."""
+    if system == "stacked":
+        beta = theta[: N * K].reshape(N, K)
+        return beta, np.arange(N * K, N * K + K), np.arange(N) * (K + 1)
+    beta = theta[K + N : K + N + N * K].reshape(N, K)
+    return beta, np.arange(K + N + N * K, K + N + N * K + K), K + N + N * K + np.arange(N)
