@@ -116,7 +116,8 @@ _TABLE = (
     ("E122", "empty domain", "A state's lower bound is not below its upper bound.",
      "Write the lower bound first.", (CHECKS,)),
     ("E123", "bad homotopy", "The homotopy setting is not NAME=VALUE for a model parameter.",
-     "Write 'homotopy = \"gamma=1\"' with a parameter of the model.", (COLLOCATION,)),
+     "Name a parameter of the model: 'homotopy = \"gamma=1\"' or --homotopy gamma=1.",
+     (COLLOCATION,)),
     # command line and files
     ("E130", "no such model", "No file and no bundled model has this name.",
      "Give a path to an .econ file or a library model's name.", (API,)),
