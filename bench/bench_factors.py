@@ -72,8 +72,12 @@ def bench_gmm():
     f = d[["MktRF", "SMB", "HML"]].values
     gmm(r, f, lags=6)
     ours = best(lambda: gmm(r, f, lags=6), repeat=5)
-    theirs = best(lambda: LinearFactorModelGMM(r, f).fit(steps=2, cov_type="kernel", kernel="bartlett",
-                                                         bandwidth=6, disp=0), repeat=3)
+    theirs = best(
+        lambda: LinearFactorModelGMM(r, f).fit(
+            steps=2, cov_type="kernel", kernel="bartlett", bandwidth=6, disp=0
+        ),
+        repeat=3,
+    )
     return ("GMM ff3, 2-step, Bartlett 6 lags", ours, theirs)
 
 
@@ -91,7 +95,8 @@ for t in range(T):
 mask = np.ones((T, N), bool)
 t0 = time.perf_counter()
 fit = ipca(X, R, mask, K, tol=1e-8)
-print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, fit.iterations)
+peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+print(time.perf_counter() - t0, peak_gib, fit.iterations)
 """
 
 

@@ -36,7 +36,14 @@ def synthetic(N=80, T=50, L=5, K=2, seed=0, alpha=0.0, missing=0.1):
     for t in range(T + 1):
         for i in range(N):
             ret = R[t - 1, i] if t else np.nan
-            rows.append({"id": i, "month": dates[t], "ret": ret, **{f"c{j + 1}": X[t, i, j] for j in range(L)}})
+            rows.append(
+                {
+                    "id": i,
+                    "month": dates[t],
+                    "ret": ret,
+                    **{f"c{j + 1}": X[t, i, j] for j in range(L)},
+                }
+            )
     df = pd.DataFrame(rows)
     drop = rng.random(len(df)) < missing
     return df[~drop].reset_index(drop=True), G, ga
@@ -53,6 +60,7 @@ def panel():
 
 def test_fitted_values_equal_ipca_package(panel):
     from ipca import InstrumentedPCA
+
     df, G, _ = panel
     s = spec()
     ds = F.estimate(s, data=df)
@@ -80,10 +88,14 @@ def test_total_r2_is_kps_definition(panel):
     fac = np.nan_to_num(ds.factors.values)  # the first month has no returns, hence no factor
     fit = np.einsum("tnl,lk,tk->tn", p.chars, ds.gamma.values, fac)
     r, m = p.returns, p.mask
-    assert float(ds.r2_total) == pytest.approx(1 - ((r - fit)[m] ** 2).sum() / (r[m] ** 2).sum(), rel=1e-10)
+    assert float(ds.r2_total) == pytest.approx(
+        1 - ((r - fit)[m] ** 2).sum() / (r[m] ** 2).sum(), rel=1e-10
+    )
     lam = np.nanmean(ds.factors.values, axis=0)
     pred = np.einsum("tnl,lk,k->tn", p.chars, ds.gamma.values, lam)
-    assert float(ds.r2_pred) == pytest.approx(1 - ((r - pred)[m] ** 2).sum() / (r[m] ** 2).sum(), rel=1e-10)
+    assert float(ds.r2_pred) == pytest.approx(
+        1 - ((r - pred)[m] ** 2).sum() / (r[m] ** 2).sum(), rel=1e-10
+    )
 
 
 def test_out_of_sample_split(panel):

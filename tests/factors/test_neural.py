@@ -27,14 +27,22 @@ def planted(N=60, T=120, seed=0, missing=0.1):
     """r_{t,i} = β(x_{t-1,i})'f_t + ε with β nonlinear in the characteristics."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, size=(T + 1, N, 3))
-    beta = np.stack([np.tanh(2 * x[..., 0]) + 0.5, np.sin(2 * x[..., 1]) * (1 + x[..., 2] ** 2)], axis=-1)
+    beta = np.stack(
+        [np.tanh(2 * x[..., 0]) + 0.5, np.sin(2 * x[..., 1]) * (1 + x[..., 2] ** 2)], axis=-1
+    )
     f = rng.normal([0.5, 0.2], [1.0, 0.8], size=(T + 1, 2))
     noise = 0.4 * rng.normal(size=(T, N))
     signal = np.einsum("tnk,tk->tn", beta[:-1], f[1:])
     dates = pd.date_range("1999-12-31", periods=T + 1, freq="ME")
     r = np.vstack([np.full((1, N), np.nan), signal + noise])
-    df = pd.DataFrame({"id": np.tile(np.arange(N), T + 1), "month": np.repeat(dates, N), "ret": r.ravel(),
-                       **{k: x[..., j].ravel() for j, k in enumerate("abc")}})
+    df = pd.DataFrame(
+        {
+            "id": np.tile(np.arange(N), T + 1),
+            "month": np.repeat(dates, N),
+            "ret": r.ravel(),
+            **{k: x[..., j].ravel() for j, k in enumerate("abc")},
+        }
+    )
     df = df[rng.random(len(df)) >= missing].reset_index(drop=True)
     return df, signal, noise
 
@@ -53,10 +61,13 @@ def data():
     return planted()
 
 
-@pytest.mark.parametrize("loadings,flags,epochs", [
-    ("autoencoder(hidden = 16, layers = 2)", "", 400),
-    ("attention(layers = 1, heads = 2, width = 16)", "temporal_attention", 150),
-])
+@pytest.mark.parametrize(
+    "loadings,flags,epochs",
+    [
+        ("autoencoder(hidden = 16, layers = 2)", "", 400),
+        ("attention(layers = 1, heads = 2, width = 16)", "temporal_attention", 150),
+    ],
+)
 def test_recovers_planted_structure(data, loadings, flags, epochs):
     df, signal, noise = data
     spec = factor_specs(parse(SPEC.format(loadings=loadings, flags=flags, epochs=epochs)))["nn"]
@@ -68,18 +79,29 @@ def test_recovers_planted_structure(data, loadings, flags, epochs):
 
 def test_mask_makes_missing_cells_irrelevant():
     df, _, _ = planted(N=20, T=30, missing=0.2)
-    spec = factor_specs(parse(SPEC.format(loadings="attention(layers = 1, heads = 2, width = 8)",
-                                          flags="temporal_attention", epochs=5)))["nn"]
+    spec = factor_specs(
+        parse(
+            SPEC.format(
+                loadings="attention(layers = 1, heads = 2, width = 8)",
+                flags="temporal_attention",
+                epochs=5,
+            )
+        )
+    )["nn"]
     p = load(spec, df)
     T = len(p.dates)
     split = {"train": np.arange(T) < 20, "valid": (np.arange(T) >= 20) & (np.arange(T) < 25)}
     rng = np.random.default_rng(5)
     junk_r = np.where(p.mask, p.returns, rng.normal(0, 100, p.returns.shape))
     junk_x = np.where(p.mask[..., None], p.chars, rng.normal(0, 100, p.chars.shape))
-    fits = [neural.train(neural.build(spec, 3, 0), x, r, p.mask, split, 1e-2, 5, 5, 1e-3, 1e-4)
-            for x, r in ((p.chars, p.returns), (junk_x, junk_r))]
-    outs = [neural.predict(t.model, x, r, p.mask)
-            for t, (x, r) in zip(fits, ((p.chars, p.returns), (junk_x, junk_r)))]
+    fits = [
+        neural.train(neural.build(spec, 3, 0), x, r, p.mask, split, 1e-2, 5, 5, 1e-3, 1e-4)
+        for x, r in ((p.chars, p.returns), (junk_x, junk_r))
+    ]
+    outs = [
+        neural.predict(t.model, x, r, p.mask)
+        for t, (x, r) in zip(fits, ((p.chars, p.returns), (junk_x, junk_r)))
+    ]
     for a, b in zip(outs[0], outs[1]):
         a, b = np.asarray(a), np.asarray(b)
         if a.ndim == 3:

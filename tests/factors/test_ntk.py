@@ -59,18 +59,29 @@ def test_ntk_panel_predicts_a_nonlinear_characteristic_effect():
     dates = pd.date_range("2000-01-31", periods=T, freq="ME")
     x = rng.normal(size=(T, N, 2))
     r = np.tanh(2 * x[..., 0]) * 0.5 + 0.3 * x[..., 1] ** 2 + 0.1 * rng.normal(size=(T, N))
-    df = pd.DataFrame({"id": np.tile(np.arange(N), T), "month": np.repeat(dates, N), "ret": r.ravel(),
-                       "a": x[..., 0].ravel(), "b": x[..., 1].ravel()})
-    spec = factor_specs(parse("""factor_model k
+    df = pd.DataFrame(
+        {
+            "id": np.tile(np.arange(N), T),
+            "month": np.repeat(dates, N),
+            "ret": r.ravel(),
+            "a": x[..., 0].ravel(),
+            "b": x[..., 1].ravel(),
+        }
+    )
+    spec = factor_specs(
+        parse("""factor_model k
 data panel "p.csv" entity = id, time = month
 returns ret
 instruments a, b
 factors latent 1
 estimate ntk(depth = 2, ridge = 0.5)
 split train < 2002-01
-"""))["k"]
+""")
+    )["k"]
     ds = F.estimate(spec, data=df)
-    oracle = 1 - np.sum((r - np.tanh(2 * x[..., 0]) * 0.5 - 0.3 * x[..., 1] ** 2)[24:] ** 2) / np.sum(r[24:] ** 2)
+    oracle = 1 - np.sum(
+        (r - np.tanh(2 * x[..., 0]) * 0.5 - 0.3 * x[..., 1] ** 2)[24:] ** 2
+    ) / np.sum(r[24:] ** 2)
     xa = np.column_stack([np.ones(24 * N), x[:24].reshape(-1, 2)])
     b = np.linalg.lstsq(xa, r[:24].ravel(), rcond=None)[0]
     pred = np.column_stack([np.ones(6 * N), x[24:].reshape(-1, 2)]) @ b

@@ -61,15 +61,24 @@ def test_grs_matches_independent_computation(ff3, data):
     sigma_u = u.T @ u / (T - K - 1)
     omega = np.cov(f.T, ddof=0)
     mu = f.mean(0)
-    grs = (T / N) * ((T - N - K) / (T - K - 1)) * (a @ np.linalg.inv(sigma_u) @ a) / (1 + mu @ np.linalg.inv(omega) @ mu)
+    grs = (
+        (T / N)
+        * ((T - N - K) / (T - K - 1))
+        * (a @ np.linalg.inv(sigma_u) @ a)
+        / (1 + mu @ np.linalg.inv(omega) @ mu)
+    )
     assert float(ff3.grs) == pytest.approx(grs, rel=1e-10)
     assert float(ff3.grs_pvalue) == pytest.approx(stats.f.sf(grs, N, T - N - K), rel=1e-8)
 
 
 def test_two_pass_premia_match_linear_factor_model(ff3, data):
     res = LinearFactorModel(*data).fit()
-    np.testing.assert_allclose(ff3.risk_premium.sel({"method": "fama_macbeth"}).values,
-                               res.risk_premia.values, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(
+        ff3.risk_premium.sel({"method": "fama_macbeth"}).values,
+        res.risk_premia.values,
+        rtol=0,
+        atol=1e-8,
+    )
 
 
 def test_shanken_and_newey_west_match_textbook(ff3, data):
@@ -90,23 +99,40 @@ def test_shanken_and_newey_west_match_textbook(ff3, data):
     fc = f - f.mean(0)
     sf = fc.T @ fc / T
     c = 1 + lam @ np.linalg.inv(sf) @ lam
-    expected = {"fama_macbeth": plain, "shanken": c * plain + sf / T, "newey_west": nw,
-                "newey_west_shanken": c * nw + sf / T}
+    expected = {
+        "fama_macbeth": plain,
+        "shanken": c * plain + sf / T,
+        "newey_west": nw,
+        "newey_west_shanken": c * nw + sf / T,
+    }
     for kind, v in expected.items():
-        np.testing.assert_allclose(ff3.fama_macbeth_se.sel(fm_se=kind).values, np.sqrt(np.diag(v)), rtol=1e-10)
+        np.testing.assert_allclose(
+            ff3.fama_macbeth_se.sel(fm_se=kind).values, np.sqrt(np.diag(v)), rtol=1e-10
+        )
     # ff3 asks for shanken = true, lags = 6
-    np.testing.assert_allclose(ff3.risk_premium_se.sel({"method": "fama_macbeth"}).values,
-                               np.sqrt(np.diag(expected["newey_west_shanken"])), rtol=1e-10)
+    np.testing.assert_allclose(
+        ff3.risk_premium_se.sel({"method": "fama_macbeth"}).values,
+        np.sqrt(np.diag(expected["newey_west_shanken"])),
+        rtol=1e-10,
+    )
 
 
 def _tight(**kw):
-    """linearmodels with its settings, its optimiser run to convergence (default BFGS stops near 1e-6)."""
-    return {"opt_options": {"method": "Powell", "options": {"xtol": 1e-12, "ftol": 1e-15, "maxiter": 200000}},
-            "disp": 0, **kw}
+    """linearmodels with its settings, its optimiser run to convergence (BFGS stops near 1e-6)."""
+    return {
+        "opt_options": {
+            "method": "Powell",
+            "options": {"xtol": 1e-12, "ftol": 1e-15, "maxiter": 200000},
+        },
+        "disp": 0,
+        **kw,
+    }
 
 
 def test_gmm_matches_linear_factor_model_gmm(ff3, data):
-    res = LinearFactorModelGMM(*data).fit(steps=2, cov_type="kernel", kernel="bartlett", bandwidth=6, **_tight())
+    res = LinearFactorModelGMM(*data).fit(
+        steps=2, cov_type="kernel", kernel="bartlett", bandwidth=6, **_tight()
+    )
     g = ff3.sel({"method": "gmm"})
     np.testing.assert_allclose(g.risk_premium.values, res.risk_premia.values, rtol=0, atol=1e-6)
     np.testing.assert_allclose(ff3.gmm_beta.values, res.betas.values, rtol=0, atol=1e-6)
@@ -125,7 +151,7 @@ def test_gmm_steps_and_robust_weights_match(data, steps):
 
 
 def test_beta_pricing_system_one_step_matches_direct_minimisation(data):
-    """Seed 003's system (identity first-step weight) on three assets and one factor, against scipy."""
+    """Chinco (2014), eq. 10 (identity first-step weight): three assets, one factor, vs scipy."""
     r, f = data[0][:, :3], data[1][:, :1]
     T, N = r.shape
 
@@ -138,8 +164,14 @@ def test_beta_pricing_system_one_step_matches_direct_minimisation(data):
     x = np.column_stack([np.ones(T), f])
     b0 = np.linalg.lstsq(x, r, rcond=None)[0][1]
     th0 = np.r_[f.mean(), r.mean(0), b0, (b0 @ r.mean(0)) / (b0 @ b0)]
-    ref = optimize.least_squares(lambda th: np.sqrt(T) * moments(th).mean(0), th0, method="lm",
-                                 xtol=1e-15, ftol=1e-15, gtol=1e-15).x  # identity weight
+    ref = optimize.least_squares(
+        lambda th: np.sqrt(T) * moments(th).mean(0),
+        th0,
+        method="lm",
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=1e-15,
+    ).x  # identity weight
     mine = gmm(r, f, system="beta_pricing", steps=1)
     np.testing.assert_allclose(mine.theta, ref, rtol=1e-7, atol=0)
 
@@ -148,7 +180,9 @@ def test_optimal_window_equation_22():
     beta, sz, sl, slam = 1.2, 0.05, 0.001, 0.01
     t = optimal_window(np.array([beta]), np.array([sz]), sl, slam)[0]
     mse = lambda T: T * sl**2 + 1 / (1 / slam**2 + T * beta**2 / sz**2)
-    ref = optimize.minimize_scalar(mse, bounds=(0, 1e4), method="bounded", options={"xatol": 1e-9}).x
+    ref = optimize.minimize_scalar(
+        mse, bounds=(0, 1e4), method="bounded", options={"xatol": 1e-9}
+    ).x
     assert t == pytest.approx(ref, rel=1e-6)
     assert optimal_window(np.array([beta]), np.array([sz]), 0.0, slam)[0] == np.inf
     assert optimal_window(np.array([beta]), np.array([sz]), sl, 1e-6)[0] == 0.0
@@ -158,8 +192,8 @@ def test_rolling_betas_equal_window_regressions(data):
     r, f = data[0][:100], data[1][:100]
     roll = rolling(r, f, 60, step=10)
     for w, end in enumerate(roll.ends):
-        x = np.column_stack([np.ones(60), f[end - 59: end + 1]])
-        b = np.linalg.lstsq(x, r[end - 59: end + 1], rcond=None)[0]
+        x = np.column_stack([np.ones(60), f[end - 59 : end + 1]])
+        b = np.linalg.lstsq(x, r[end - 59 : end + 1], rcond=None)[0]
         np.testing.assert_allclose(roll.beta[w], b[1:].T, atol=1e-10)
-        lam = np.linalg.lstsq(b[1:].T, r[end - 59: end + 1].mean(0), rcond=None)[0]
+        lam = np.linalg.lstsq(b[1:].T, r[end - 59 : end + 1].mean(0), rcond=None)[0]
         np.testing.assert_allclose(roll.risk_premium[w], lam, atol=1e-10)

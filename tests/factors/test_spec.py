@@ -31,12 +31,17 @@ def errors(text):
 
 def test_example_file_parses_into_three_specs():
     import pathlib
+
     if not pathlib.Path(EXAMPLE).exists():
         pytest.skip("shared example not present")
     s = factor_specs(parse(open(EXAMPLE).read(), EXAMPLE))
     assert list(s) == ["ff3", "ipca3", "neurif4"]
     assert s["ff3"].risk_free == "RF" and s["ff3"].estimator("gmm").options["lags"] == 6
-    assert s["ipca3"].lag == 1 and s["ipca3"].latent == 3 and s["ipca3"].estimator("als").options["tol"] == 1e-8
+    assert (
+        s["ipca3"].lag == 1
+        and s["ipca3"].latent == 3
+        and s["ipca3"].estimator("als").options["tol"] == 1e-8
+    )
     n = s["neurif4"]
     assert n.flags == ("temporal_attention",) and n.penalties["instrument"] == 1e-2
     assert n.split["valid"] == pd.Timestamp("2005-01-01") and n.loadings.options["heads"] == 4
@@ -57,9 +62,15 @@ estimate gmm(stpes = 2), fama_macbth
 
 
 def test_missing_statements_and_wrong_estimator_kind():
-    e = errors("factor_model m\ndata french\nreturns S1V1\nfactors latent 2\nestimate fama_macbeth, als\n")
+    e = errors(
+        "factor_model m\ndata french\nreturns S1V1\nfactors latent 2\nestimate fama_macbeth, als\n"
+    )
     msgs = " ".join(d.message for d in e.diagnostics)
-    assert "needs observed factors" in msgs and "needs a panel" in msgs and "needs 'instruments'" in msgs
+    assert (
+        "needs observed factors" in msgs
+        and "needs a panel" in msgs
+        and "needs 'instruments'" in msgs
+    )
 
 
 def test_syntax_error_is_located():
@@ -73,8 +84,9 @@ def wide(tmp_path):
     rng = np.random.default_rng(0)
     T = 60
     f = rng.normal(0.01, 0.04, T)
-    df = pd.DataFrame({"date": pd.date_range("2000-01-31", periods=T, freq="ME"), "mkt": f,
-                       "rf": 0.001})
+    df = pd.DataFrame(
+        {"date": pd.date_range("2000-01-31", periods=T, freq="ME"), "mkt": f, "rf": 0.001}
+    )
     for i, b in enumerate((0.8, 1.0, 1.3)):
         df["ABC"[i]] = 0.001 + b * f + rng.normal(0, 0.02, T) + 0.001
     return df
@@ -118,7 +130,9 @@ def test_bad_data_messages_name_columns_and_dates(tmp_path, wide):
     bad = pd.concat([wide, wide.iloc[[3]]])
     with pytest.raises(EconError, match="1 duplicated date in 'date': 2000-04-30"):
         _run(tmp_path, bad)
-    with pytest.raises(EconError, match="at least 5 periods; the data have 3 \\(2000-01-31 to 2000-03-31\\)"):
+    with pytest.raises(
+        EconError, match="at least 5 periods; the data have 3 \\(2000-01-31 to 2000-03-31\\)"
+    ):
         _run(tmp_path, wide.iloc[:3])
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,9 @@ class EconError(Exception):
     """Raised with every diagnostic of a file at once; `str()` is the rendered report."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = tuple(sorted(diagnostics, key=lambda d: (d.span.line, d.span.column)
-                                        if d.span else (0, 0)))
+        self.diagnostics = tuple(
+            sorted(diagnostics, key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0))
+        )
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -89,8 +90,14 @@ class Collector:
     def __init__(self):
         self.items: list[Diagnostic] = []
 
-    def error(self, code: str, message: str, span: Span | None = None, hint: str | None = None,
-              notes: tuple[str, ...] = ()) -> None:
+    def error(
+        self,
+        code: str,
+        message: str,
+        span: Span | None = None,
+        hint: str | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> None:
         self.items.append(Diagnostic(code, message, span, hint, notes))
 
     warn = error  # the code's first letter (E or W) decides the severity

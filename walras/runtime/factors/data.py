@@ -27,9 +27,9 @@ class Wide:
     dates: pd.DatetimeIndex
     assets: tuple[str, ...]
     factor_names: tuple[str, ...]
-    returns: np.ndarray   # (T, N) excess returns
-    factors: np.ndarray   # (T, K)
-    dropped: int = 0      # rows dropped for missing values
+    returns: np.ndarray  # (T, N) excess returns
+    factors: np.ndarray  # (T, K)
+    dropped: int = 0  # rows dropped for missing values
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class Panel:
     dates: pd.DatetimeIndex
     entities: tuple
     characteristics: tuple[str, ...]
-    returns: np.ndarray   # (T, N), 0 where missing
-    chars: np.ndarray     # (T, N, L), lagged, 0 where missing
-    mask: np.ndarray      # (T, N) bool: return and every characteristic observed
+    returns: np.ndarray  # (T, N), 0 where missing
+    chars: np.ndarray  # (T, N, L), lagged, 0 where missing
+    mask: np.ndarray  # (T, N) bool: return and every characteristic observed
 
 
 def fail(code: str, message: str, span: Span | None = None, hint: str | None = None):
@@ -58,6 +58,7 @@ def bundled(name: str) -> pd.DataFrame:
 
 
 # --- reading -----------------------------------------------------------------------------------
+
 
 def _frame(spec: FactorSpec, data: Any) -> pd.DataFrame:
     span = spec.spans.get("data")
@@ -87,8 +88,15 @@ def _named_index(df: pd.DataFrame) -> bool:
 def _read(path: Path, fmt: str | None, span: Span | None) -> pd.DataFrame:
     if not path.exists():
         fail("F102", f"data file '{path}' does not exist", span)
-    fmt = fmt or {".csv": "csv", ".bz2": "csv", ".gz": "csv", ".parquet": "parquet", ".pq": "parquet",
-                  ".nc": "netcdf", ".nc4": "netcdf"}.get(path.suffix.lower())
+    fmt = fmt or {
+        ".csv": "csv",
+        ".bz2": "csv",
+        ".gz": "csv",
+        ".parquet": "parquet",
+        ".pq": "parquet",
+        ".nc": "netcdf",
+        ".nc4": "netcdf",
+    }.get(path.suffix.lower())
     try:
         if fmt == "csv":
             return pd.read_csv(path)
@@ -100,8 +108,12 @@ def _read(path: Path, fmt: str | None, span: Span | None) -> pd.DataFrame:
                 return ds.load().to_dataframe().reset_index()
     except (OSError, ValueError) as e:
         fail("F102", f"cannot read '{path}': {e}", span)
-    fail("F102", f"cannot tell the format of '{path}'", span,
-         "name it .csv, .parquet or .nc, or write 'format = csv' in the data statement")
+    fail(
+        "F102",
+        f"cannot tell the format of '{path}'",
+        span,
+        "name it .csv, .parquet or .nc, or write 'format = csv' in the data statement",
+    )
 
 
 def _join(spec: FactorSpec, parts: dict) -> pd.DataFrame:
@@ -116,10 +128,17 @@ def _join(spec: FactorSpec, parts: dict) -> pd.DataFrame:
         only_a = first.index.difference(df.index)
         only_b = df.index.difference(first.index)
         if len(only_a) or len(only_b):
-            fail("F105", f"the dates of '{first_key}' and '{key}' do not line up: "
-                 + "; ".join(f"{len(d)} only in '{k}' ({_dates(d)})" for k, d in
-                             ((first_key, only_a), (key, only_b)) if len(d)),
-                 spec.spans.get("data"), "pass frames indexed by the same dates")
+            fail(
+                "F105",
+                f"the dates of '{first_key}' and '{key}' do not line up: "
+                + "; ".join(
+                    f"{len(d)} only in '{k}' ({_dates(d)})"
+                    for k, d in ((first_key, only_a), (key, only_b))
+                    if len(d)
+                ),
+                spec.spans.get("data"),
+                "pass frames indexed by the same dates",
+            )
     out = pd.concat([df for _, df in frames], axis=1)
     out.index.name = out.index.name or spec.data.time
     return out.reset_index()
@@ -136,6 +155,7 @@ def _is_date(v) -> bool:
 
 # --- columns -----------------------------------------------------------------------------------
 
+
 def _time_column(spec: FactorSpec, df: pd.DataFrame) -> str:
     candidates = [spec.data.time]
     if spec.data.dataset:
@@ -143,8 +163,13 @@ def _time_column(spec: FactorSpec, df: pd.DataFrame) -> str:
     for c in candidates:
         if c in df.columns:
             return c
-    fail("F103", f"the data have no time column '{spec.data.time}'", spec.spans.get("data"),
-         did_you_mean(spec.data.time, map(str, df.columns)) or "write 'time = COLUMN' in the data statement")
+    fail(
+        "F103",
+        f"the data have no time column '{spec.data.time}'",
+        spec.spans.get("data"),
+        did_you_mean(spec.data.time, map(str, df.columns))
+        or "write 'time = COLUMN' in the data statement",
+    )
 
 
 def _require(df: pd.DataFrame, names, where: str, spec: FactorSpec) -> None:
@@ -152,9 +177,14 @@ def _require(df: pd.DataFrame, names, where: str, spec: FactorSpec) -> None:
     if missing:
         cols = list(map(str, df.columns))
         hints = [h for n in missing if (h := did_you_mean(n, cols))]
-        fail("F103", f"column{'s' if len(missing) > 1 else ''} "
-             f"{', '.join(repr(m) for m in missing)} not in the data", spec.spans.get(where),
-             "; ".join(hints) or f"the columns are: {', '.join(cols[:12])}{' …' if len(cols) > 12 else ''}")
+        fail(
+            "F103",
+            f"column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} not in the data",
+            spec.spans.get(where),
+            "; ".join(hints)
+            or f"the columns are: {', '.join(cols[:12])}{' …' if len(cols) > 12 else ''}",
+        )
 
 
 def _numeric(df: pd.DataFrame, names, labels, spec: FactorSpec, where: str) -> np.ndarray:
@@ -165,8 +195,11 @@ def _numeric(df: pd.DataFrame, names, labels, spec: FactorSpec, where: str) -> n
         bad = values.isna() & col.notna()
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
-            fail("F104", f"column '{n}' has a non-numeric value {col.iloc[i]!r} at {labels[i]}",
-                 spec.spans.get(where))
+            fail(
+                "F104",
+                f"column '{n}' has a non-numeric value {col.iloc[i]!r} at {labels[i]}",
+                spec.spans.get(where),
+            )
         out[:, j] = values.to_numpy(dtype=float)
     return out
 
@@ -180,12 +213,16 @@ def _parse_dates(df: pd.DataFrame, col: str, spec: FactorSpec) -> pd.DatetimeInd
     parsed = pd.to_datetime(raw.astype(str), errors="coerce")
     if parsed.isna().any():
         i = int(np.argmax(parsed.isna().to_numpy()))
-        fail("F104", f"time column '{col}' has a value that is not a date: {raw.iloc[i]!r} (row {i + 1})",
-             spec.spans.get("data"))
+        fail(
+            "F104",
+            f"time column '{col}' has a value that is not a date: {raw.iloc[i]!r} (row {i + 1})",
+            spec.spans.get("data"),
+        )
     return pd.DatetimeIndex(parsed)
 
 
 # --- wide: one column per asset ----------------------------------------------------------------
+
 
 def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
     tcol = _time_column(spec, df)
@@ -194,8 +231,12 @@ def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
     dates = _parse_dates(df, tcol, spec)
     dup = dates[dates.duplicated()]
     if len(dup):
-        fail("F105", f"{len(dup)} duplicated date{'s' if len(dup) > 1 else ''} in '{tcol}': {_dates(dup)}",
-             spec.spans.get("data"), "each date must appear once in wide data")
+        fail(
+            "F105",
+            f"{len(dup)} duplicated date{'s' if len(dup) > 1 else ''} in '{tcol}': {_dates(dup)}",
+            spec.spans.get("data"),
+            "each date must appear once in wide data",
+        )
     labels = [str(d.date()) for d in dates]
     r = _numeric(df, spec.returns, labels, spec, "returns")
     f = _numeric(df, spec.factors, labels, spec, "factors")
@@ -204,18 +245,30 @@ def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
     order = np.argsort(dates.values, kind="stable")
     dates, r, f = dates[order], r[order], f[order]
     keep = np.isfinite(r).all(1) & np.isfinite(f).all(1)
-    return Wide(pd.DatetimeIndex(dates[keep]), spec.returns, spec.factors, r[keep], f[keep],
-                int((~keep).sum()))
+    return Wide(
+        pd.DatetimeIndex(dates[keep]),
+        spec.returns,
+        spec.factors,
+        r[keep],
+        f[keep],
+        int((~keep).sum()),
+    )
 
 
 # --- panel: entity x time ----------------------------------------------------------------------
+
 
 def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
     tcol = _time_column(spec, df)
     ecol = spec.data.entity
     if ecol not in df.columns:
-        fail("F103", f"the data have no entity column '{ecol}'", spec.spans.get("data"),
-             did_you_mean(ecol, map(str, df.columns)) or "write 'entity = COLUMN' in the data statement")
+        fail(
+            "F103",
+            f"the data have no entity column '{ecol}'",
+            spec.spans.get("data"),
+            did_you_mean(ecol, map(str, df.columns))
+            or "write 'entity = COLUMN' in the data statement",
+        )
     _require(df, spec.returns, "returns", spec)
     _require(df, spec.instruments, "instruments", spec)
     dates = _parse_dates(df, tcol, spec)
@@ -223,8 +276,12 @@ def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
     dup = keys.duplicated()
     if dup.any():
         e, d = keys[int(np.argmax(dup))]
-        fail("F105", f"entity {e!r} has {int(dup.sum())} duplicated (entity, date) rows, "
-             f"first on {pd.Timestamp(d).date()}", spec.spans.get("data"))
+        fail(
+            "F105",
+            f"entity {e!r} has {int(dup.sum())} duplicated (entity, date) rows, "
+            f"first on {pd.Timestamp(d).date()}",
+            spec.spans.get("data"),
+        )
     labels = [f"{e} {pd.Timestamp(d).date()}" for e, d in keys]
     r = _numeric(df, spec.returns, labels, spec, "returns")[:, 0]
     x = _numeric(df, spec.instruments, labels, spec, "instruments")
@@ -238,11 +295,15 @@ def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
     R[ti, ei] = r
     X[ti, ei] = x
     if spec.lag:  # the characteristic used at t is the one observed `lag` periods before
-        X = np.concatenate([np.full((spec.lag, N, L), np.nan), X[:-spec.lag]], axis=0)
+        X = np.concatenate([np.full((spec.lag, N, L), np.nan), X[: -spec.lag]], axis=0)
     mask = np.isfinite(R) & np.isfinite(X).all(-1)
     if not mask.any():
-        fail("F106", "no (entity, date) cell has a return and every characteristic"
-             + (f" lagged {spec.lag}" if spec.lag else ""), spec.spans.get("instruments"))
+        fail(
+            "F106",
+            "no (entity, date) cell has a return and every characteristic"
+            + (f" lagged {spec.lag}" if spec.lag else ""),
+            spec.spans.get("instruments"),
+        )
     R = np.where(mask, R, 0.0)
     X = np.where(mask[..., None], X, 0.0)
     return Panel(grid, tuple(entities), spec.instruments, R, X, mask)

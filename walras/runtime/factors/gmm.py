@@ -5,7 +5,7 @@ Gauss-Newton minimisation of T ḡ'Wḡ and for the sandwich covariance. Two sys
 
 - `stacked` (the system of linearmodels' `LinearFactorModelGMM`): θ = (β, λ, μ),
   ε_t = r_t − βλ − β(f_t − μ); moments ε_t ⊗ (1, f_t) and f_t − μ.
-- `beta_pricing` (seed 003, eq. 10, for K factors): θ = (μ, α, β, λ); moments f_t − μ,
+- `beta_pricing` (Chinco 2014, eq. 10, for K factors): θ = (μ, α, β, λ); moments f_t − μ,
   e_t = r_t − α − β(f_t − μ), e_t ⊗ (f_t − μ), r_t − βλ.
 
 Both have N − K over-identifying restrictions. The first step's weight is the inverse covariance
@@ -31,7 +31,7 @@ jax.config.update("jax_enable_x64", True)
 def stacked_moments(theta, r, f):
     N, K = r.shape[-1], f.shape[-1]
     beta = theta[: N * K].reshape(N, K)
-    lam, mu = theta[N * K: N * K + K], theta[N * K + K:]
+    lam, mu = theta[N * K : N * K + K], theta[N * K + K :]
     eps = r - beta @ lam - beta @ (f - mu)
     fc = jnp.concatenate([jnp.ones(1), f])
     return jnp.concatenate([jnp.outer(eps, fc).ravel(), f - mu])
@@ -39,9 +39,9 @@ def stacked_moments(theta, r, f):
 
 def beta_pricing_moments(theta, r, f):
     N, K = r.shape[-1], f.shape[-1]
-    mu, alpha = theta[:K], theta[K: K + N]
-    beta = theta[K + N: K + N + N * K].reshape(N, K)
-    lam = theta[K + N + N * K:]
+    mu, alpha = theta[:K], theta[K : K + N]
+    beta = theta[K + N : K + N + N * K].reshape(N, K)
+    lam = theta[K + N + N * K :]
     fe = f - mu
     e = r - alpha - beta @ fe
     return jnp.concatenate([fe, e, jnp.outer(e, fe).ravel(), r - beta @ lam])
@@ -54,10 +54,10 @@ SYSTEMS = {"stacked": stacked_moments, "beta_pricing": beta_pricing_moments}
 class GMM:
     theta: np.ndarray
     cov: np.ndarray
-    beta: np.ndarray            # (N, K)
-    risk_premium: np.ndarray    # (K,)
+    beta: np.ndarray  # (N, K)
+    risk_premium: np.ndarray  # (K,)
     risk_premium_se: np.ndarray
-    pricing_error: np.ndarray   # (N,)
+    pricing_error: np.ndarray  # (N,)
     pricing_error_se: np.ndarray
     j_stat: float
     j_pvalue: float
@@ -101,7 +101,7 @@ def _weight(theta, r, f, weights, system, center):
 
 @partial(jax.jit, static_argnames=("system",))
 def _minimize(theta0, r, f, w, system):
-    """Gauss-Newton on ḡ(θ): θ ← θ − (D'WD)⁻¹D'Wḡ; its fixed points are the stationary points of J."""
+    """Gauss-Newton on ḡ(θ): θ ← θ − (D'WD)⁻¹D'Wḡ, whose fixed points are stationary points of J."""
     gbar = lambda th: _moment_matrix(th, r, f, system).mean(0)
 
     def body(state):
@@ -136,10 +136,20 @@ def _inference(theta, r, f, weights, w, system, center, efficient, scale):
     return g.mean(0), cov, (moment_cov + moment_cov.T) / 2
 
 
-def gmm(r: np.ndarray, f: np.ndarray, system: str = "stacked", steps: int = 2, iterated: bool = False,
-        lags: int | None = None, kernel: str = "bartlett", center: bool = True,
-        debiased: bool = True, tol: float = 1e-6, max_steps: int = 100,
-        weight: str | None = None) -> GMM:
+def gmm(
+    r: np.ndarray,
+    f: np.ndarray,
+    system: str = "stacked",
+    steps: int = 2,
+    iterated: bool = False,
+    lags: int | None = None,
+    kernel: str = "bartlett",
+    center: bool = True,
+    debiased: bool = True,
+    tol: float = 1e-6,
+    max_steps: int = 100,
+    weight: str | None = None,
+) -> GMM:
     """Estimate; `iterated` repeats steps until J changes by less than `tol` (at most `max_steps`).
 
     `weight` is the first step's: `optimal` (the moments' inverse covariance at the start values;
@@ -152,9 +162,38 @@ def gmm(r: np.ndarray, f: np.ndarray, system: str = "stacked", steps: int = 2, i
     weights = jnp.asarray(kernel_weights(lags or 0, kernel))
     theta = jnp.asarray(start_values(system, np.asarray(r), np.asarray(f)))
     weight = weight or ("optimal" if system == "stacked" else "identity")
-    w = _weight(theta, r, f, weights, system, center) if weight == "optimal" else jnp.eye(len(_moment_matrix(theta, r[:1], f[:1], system)[0]))
-    theta, j = _minimize(theta, r, f, w, system)
+    w = (
+        _weight(theta, r, f, weights, system, center)
+        if weight == "optimal"
+        else jnp.eye(len(_moment_matrix(theta, r[:1], f[:1], system)[0]))
+    )
     n_steps = max_steps if iterated else steps
+    theta, j, w, done = _steps(theta, r, f, w, weights, system, center, n_steps, tol)
+    scale = 1.0 / (T - K * debiased)
+    efficient = weight == "optimal" or done > 1
+    gbar, cov, mcov = _inference(theta, r, f, weights, w, system, center, efficient, scale)
+    theta, cov, gbar, mcov = map(np.asarray, (theta, cov, gbar, mcov))
+    if not efficient:  # J = ḡ' V_ḡ⁺ ḡ with the covariance of ḡ under a non-optimal weight
+        j = gbar @ np.linalg.pinv(mcov, hermitian=True) @ gbar
+    beta, lam_idx, err_idx = _layout(system, theta, N, K)
+    j = float(j)
+    return GMM(
+        theta,
+        cov,
+        beta,
+        theta[lam_idx],
+        np.sqrt(np.diag(cov)[lam_idx]),
+        gbar[err_idx],
+        np.sqrt(np.clip(np.diag(mcov)[err_idx], 0, None)),
+        j,
+        float(stats.chi2.sf(j, N - K)),
+        done,
+    )
+
+
+def _steps(theta, r, f, w, weights, system, center, n_steps, tol):
+    """The first step with weight `w`, then re-weighted steps until `n_steps` or J settles."""
+    theta, j = _minimize(theta, r, f, w, system)
     done = 1
     while done < n_steps:
         w = _weight(theta, r, f, weights, system, center)
@@ -164,21 +203,13 @@ def gmm(r: np.ndarray, f: np.ndarray, system: str = "stacked", steps: int = 2, i
         j = j_new
         if converged:
             break
-    scale = 1.0 / (T - K * debiased)
-    efficient = weight == "optimal" or done > 1
-    gbar, cov, mcov = _inference(theta, r, f, weights, w, system, center, efficient, scale)
-    theta, cov, gbar, mcov = map(np.asarray, (theta, cov, gbar, mcov))
-    if not efficient:  # J = ḡ' V_ḡ⁺ ḡ with the covariance of ḡ under a non-optimal weight
-        j = gbar @ np.linalg.pinv(mcov, hermitian=True) @ gbar
+    return theta, j, w, done
+
+
+def _layout(system: str, theta: np.ndarray, N: int, K: int):
+    """The betas of θ, and the positions of the risk premia in θ and of the pricing errors in ḡ."""
     if system == "stacked":
         beta = theta[: N * K].reshape(N, K)
-        lam_idx = np.arange(N * K, N * K + K)
-        err_idx = np.arange(N) * (K + 1)
-    else:
-        beta = theta[K + N: K + N + N * K].reshape(N, K)
-        lam_idx = np.arange(K + N + N * K, K + N + N * K + K)
-        err_idx = K + N + N * K + np.arange(N)
-    j = float(j)
-    return GMM(theta, cov, beta, theta[lam_idx], np.sqrt(np.diag(cov)[lam_idx]), gbar[err_idx],
-               np.sqrt(np.clip(np.diag(mcov)[err_idx], 0, None)), j, float(stats.chi2.sf(j, N - K)),
-               done)
+        return beta, np.arange(N * K, N * K + K), np.arange(N) * (K + 1)
+    beta = theta[K + N : K + N + N * K].reshape(N, K)
+    return beta, np.arange(K + N + N * K, K + N + N * K + K), K + N + N * K + np.arange(N)

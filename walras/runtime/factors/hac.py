@@ -15,8 +15,9 @@ def kernel_weights(lags: int, kernel: str = "bartlett") -> np.ndarray:
     raise ValueError(f"unknown kernel {kernel!r}")
 
 
-def long_run(z: np.ndarray, lags: int | None = None, kernel: str = "bartlett",
-             center: bool = False) -> np.ndarray:
+def long_run(
+    z: np.ndarray, lags: int | None = None, kernel: str = "bartlett", center: bool = False
+) -> np.ndarray:
     """S = (1/T) [Γ_0 + Σ_j w_j (Γ_j + Γ_j')] with Γ_j = Σ_t z_t z_{t-j}'; lags None or 0: White."""
     z = np.asarray(z, dtype=float)
     if center:

@@ -20,9 +20,9 @@ jax.config.update("jax_enable_x64", True)
 
 @dataclass(frozen=True)
 class IPCA:
-    gamma: np.ndarray        # (L, K) Γ_β
+    gamma: np.ndarray  # (L, K) Γ_β
     gamma_alpha: np.ndarray  # (L,) zeros without an intercept
-    factors: np.ndarray      # (T, K)
+    factors: np.ndarray  # (T, K)
     iterations: int
     r2_total: float
     r2_pred: float
@@ -35,14 +35,14 @@ def managed(chars: np.ndarray, returns: np.ndarray, mask: np.ndarray, chunk: int
     Q = np.empty((T, L))
     full = bool(mask.all())
     for s in range(0, T, chunk):
-        x = chars[s: s + chunk]
-        r = returns[s: s + chunk]
+        x = chars[s : s + chunk]
+        r = returns[s : s + chunk]
         if not full:
-            m = mask[s: s + chunk]
+            m = mask[s : s + chunk]
             x, r = x * m[..., None], r * m
         xt = np.swapaxes(x, 1, 2)
-        W[s: s + chunk] = xt @ x
-        Q[s: s + chunk] = (xt @ r[..., None])[..., 0]
+        W[s : s + chunk] = xt @ x
+        Q[s : s + chunk] = (xt @ r[..., None])[..., 0]
     return W, Q
 
 
@@ -63,13 +63,13 @@ def _gammas(F, W, Q, intercept):
 
 
 def _normalise(gamma, ga, F):
-    r1 = jnp.linalg.cholesky(gamma.T @ gamma).T           # Γ'Γ = R1'R1
-    g1 = jnp.linalg.solve(r1.T, gamma.T).T                 # Γ R1⁻¹
-    f1 = F @ r1.T                                          # rows: R1 f_t
+    r1 = jnp.linalg.cholesky(gamma.T @ gamma).T  # Γ'Γ = R1'R1
+    g1 = jnp.linalg.solve(r1.T, gamma.T).T  # Γ R1⁻¹
+    f1 = F @ r1.T  # rows: R1 f_t
     _, u = jnp.linalg.eigh(f1.T @ f1)
     u = u[:, ::-1]
     g2, f2 = g1 @ u, f1 @ u
-    shift = g2.T @ ga                                      # move Γ_α's part in span(Γ_β) into f
+    shift = g2.T @ ga  # move Γ_α's part in span(Γ_β) into f
     ga = ga - g2 @ shift
     f2 = f2 + shift
     sign = jnp.where(f2.mean(0) < 0, -1.0, 1.0)
@@ -78,7 +78,7 @@ def _normalise(gamma, ga, F):
 
 @partial(jax.jit, static_argnames=("intercept", "max_iter"))
 def als(W, Q, gamma0, intercept: bool, tol: float, max_iter: int):
-    """Alternate f_t = (Γ'W_tΓ)⁻¹Γ'(Q_t − W_tΓ_α) and the pooled regression for Γ until nothing moves."""
+    """Alternate f_t = (Γ'W_tΓ)⁻¹Γ'(Q_t − W_tΓ_α) and the pooled regression for Γ to convergence."""
     ga0 = jnp.zeros(gamma0.shape[0])
     F0 = _factors(gamma0, ga0, W, Q)
 
@@ -116,12 +116,21 @@ def r2(chars, returns, mask, gamma, ga, F) -> tuple[float, float]:
     return float(1 - np.sum(e_tot**2) / total), float(1 - np.sum(e_pred**2) / total)
 
 
-def ipca(chars: np.ndarray, returns: np.ndarray, mask: np.ndarray, K: int, intercept: bool = False,
-         tol: float = 1e-8, max_iter: int = 10000) -> IPCA:
+def ipca(
+    chars: np.ndarray,
+    returns: np.ndarray,
+    mask: np.ndarray,
+    K: int,
+    intercept: bool = False,
+    tol: float = 1e-8,
+    max_iter: int = 10000,
+) -> IPCA:
     W, Q = managed(chars, returns, mask)
     counts = mask.sum(1)
     gamma0 = start(Q, counts, K)
-    gamma, ga, F, it = als(jnp.asarray(W), jnp.asarray(Q), jnp.asarray(gamma0), intercept, tol, max_iter)
+    gamma, ga, F, it = als(
+        jnp.asarray(W), jnp.asarray(Q), jnp.asarray(gamma0), intercept, tol, max_iter
+    )
     gamma, ga, F = map(np.asarray, (gamma, ga, F))
     tot, pred = r2(chars, returns, mask, gamma, ga, F)
     return IPCA(gamma, ga, F, int(it), tot, pred)
@@ -131,7 +140,11 @@ def out_of_sample(chars, returns, mask, fit: IPCA) -> tuple[np.ndarray, float, f
     """With Γ from the fit: f_t by cross-sectional regression (total R²) and the fit's mean factor
     (predictive R²) on new periods."""
     W, Q = managed(chars, returns, mask)
-    F = np.asarray(_factors(jnp.asarray(fit.gamma), jnp.asarray(fit.gamma_alpha), jnp.asarray(W), jnp.asarray(Q)))
+    F = np.asarray(
+        _factors(
+            jnp.asarray(fit.gamma), jnp.asarray(fit.gamma_alpha), jnp.asarray(W), jnp.asarray(Q)
+        )
+    )
     total = np.sum(np.where(mask, returns, 0.0) ** 2)
     e_tot = np.where(mask, returns - fitted(chars, fit.gamma, fit.gamma_alpha, F), 0.0)
     lam = np.broadcast_to(fit.factors.mean(0), F.shape)
@@ -139,8 +152,16 @@ def out_of_sample(chars, returns, mask, fit: IPCA) -> tuple[np.ndarray, float, f
     return F, float(1 - np.sum(e_tot**2) / total), float(1 - np.sum(e_pred**2) / total)
 
 
-def bootstrap_alpha(chars, returns, mask, fit: IPCA, draws: int = 1000, seed: int = 0,
-                    tol: float = 1e-6, max_iter: int = 1000) -> tuple[float, float]:
+def bootstrap_alpha(
+    chars,
+    returns,
+    mask,
+    fit: IPCA,
+    draws: int = 1000,
+    seed: int = 0,
+    tol: float = 1e-6,
+    max_iter: int = 1000,
+) -> tuple[float, float]:
     """KPS's wild residual bootstrap of W_α = Γ_α'Γ_α under Γ_α = 0: returns (W_α, p-value).
 
     Managed-portfolio residuals d_t = Q_t − W_t(Γ_α + Γ_β f_t) are resampled over t, scaled by

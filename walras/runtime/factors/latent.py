@@ -11,7 +11,7 @@ from .data import Panel, fail
 
 
 def periods(spec: FactorSpec, dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
-    """Chronological boolean masks over periods: train (< train), valid (< valid), test (the rest)."""
+    """Chronological boolean masks: train (< train), valid (< valid), test (the rest)."""
     n = len(dates)
     if not spec.split:
         return {"train": np.ones(n, bool), "valid": np.zeros(n, bool), "test": np.zeros(n, bool)}
@@ -21,14 +21,22 @@ def periods(spec: FactorSpec, dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     out = {"train": train, "valid": valid, "test": ~train & ~valid}
     for k in ("train",) + (("valid",) if "valid" in spec.split else ()) + ("test",):
         if not out[k].any():
-            fail("F109", f"the {k} period of '{spec.name}' is empty "
-                 f"(data from {dates[0].date()} to {dates[-1].date()})", spec.spans.get("split"))
+            fail(
+                "F109",
+                f"the {k} period of '{spec.name}' is empty "
+                f"(data from {dates[0].date()} to {dates[-1].date()})",
+                spec.spans.get("split"),
+            )
     return out
 
 
 def _coords(p: Panel, K: int) -> dict:
-    return {"time": ("time", np.asarray(p.dates)), "asset": list(p.entities),
-            "characteristic": list(p.characteristics), "factor": [f"f{k + 1}" for k in range(K)]}
+    return {
+        "time": ("time", np.asarray(p.dates)),
+        "asset": list(p.entities),
+        "characteristic": list(p.characteristics),
+        "factor": [f"f{k + 1}" for k in range(K)],
+    }
 
 
 def run(spec: FactorSpec, p: Panel, e: Estimator) -> xr.Dataset:
@@ -36,8 +44,10 @@ def run(spec: FactorSpec, p: Panel, e: Estimator) -> xr.Dataset:
         return _ipca(spec, p, e)
     if e.name == "ntk":
         from .ntk import ntk_panel
+
         return ntk_panel(spec, p, e, periods(spec, p.dates))
     from .neural import train_panel
+
     return train_panel(spec, p, e, periods(spec, p.dates))
 
 
@@ -46,14 +56,21 @@ def _ipca(spec: FactorSpec, p: Panel, e: Estimator) -> xr.Dataset:
 
     K = spec.latent
     if K > len(spec.instruments):
-        fail("F110", f"{K} latent factors need at least {K} instruments; there are {len(spec.instruments)}",
-             spec.spans.get("factors"))
+        fail(
+            "F110",
+            f"{K} latent factors need at least {K} instruments; there are {len(spec.instruments)}",
+            spec.spans.get("factors"),
+        )
     split = periods(spec, p.dates)
-    enough = p.mask.sum(1) >= K                      # periods with too few assets carry no factor
+    enough = p.mask.sum(1) >= K  # periods with too few assets carry no factor
     split = {k: v & enough for k, v in split.items()}
     fit_on = ~split["test"] & enough
     if fit_on.sum() <= K:
-        fail("F107", f"IPCA with {K} factors needs more than {K} periods to fit; there are {int(fit_on.sum())}")
+        fail(
+            "F107",
+            f"IPCA with {K} factors needs more than {K} periods to fit; "
+            f"there are {int(fit_on.sum())}",
+        )
     intercept = bool(spec.loadings.options["intercept"]) if spec.loadings else False
     x, r, m = p.chars[fit_on], p.returns[fit_on], p.mask[fit_on]
     fit = ipca(x, r, m, K, intercept, e.options["tol"], e.options["max_iter"])
@@ -61,7 +78,9 @@ def _ipca(spec: FactorSpec, p: Panel, e: Estimator) -> xr.Dataset:
     F[fit_on] = fit.factors
     ds = xr.Dataset(coords=_coords(p, K))
     if split["test"].any():
-        Ft, tot, pred = out_of_sample(p.chars[split["test"]], p.returns[split["test"]], p.mask[split["test"]], fit)
+        Ft, tot, pred = out_of_sample(
+            p.chars[split["test"]], p.returns[split["test"]], p.mask[split["test"]], fit
+        )
         F[split["test"]] = Ft
         ds["r2_total_oos"] = ((), tot, {"long_name": "out-of-sample total R²"})
         ds["r2_pred_oos"] = ((), pred, {"long_name": "out-of-sample predictive R²"})

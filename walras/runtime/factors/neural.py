@@ -1,9 +1,10 @@
-"""Neural instrumented factor models: NeurIF (seed 002) and the conditional autoencoder.
+"""Neural instrumented factor models: NeurIF and the conditional autoencoder.
 
 Both predict r_{t,i} = β(x_{t,i}, ·)'f_t from lagged characteristics x and factors f_t built from
 the characteristic-managed portfolios z_t = Σ_i m_ti x_ti r_ti / Σ_i m_ti (m the mask).
 
-- `attention` (NeurIF): a channel gate x ⊙ σ(Ax), then `layers` blocks of multi-head attention over
+- `attention` (NeurIF, "Feature-controlled learning of dynamic asset-pricing factors and
+  loadings"): a channel gate x ⊙ σ(Ax), then `layers` blocks of multi-head attention over
   the assets of the period (missing assets masked out) and an MLP, each residual; factors are z_t
   embedded, plus a gated (zero-initialised) residual of causal attention over time with sinusoidal
   positions (`temporal_attention`).
@@ -59,7 +60,7 @@ class Block(eqx.Module):
     def __init__(self, width, heads, key):
         k1, k2 = jax.random.split(key)
         self.attn = Attention(width, heads, k1)
-        self.gate = jnp.zeros(())   # attention over assets starts switched off (ReZero)
+        self.gate = jnp.zeros(())  # attention over assets starts switched off (ReZero)
         self.mlp = eqx.nn.MLP(width, width, width, 1, activation=jax.nn.gelu, key=k2)
 
     def __call__(self, h, allowed):
@@ -87,11 +88,11 @@ class NeurIF(eqx.Module):
         ks = jax.random.split(key, layers + 6)
         self.gate = eqx.nn.Linear(L, L, key=ks[0])
         self.embed = eqx.nn.Linear(L, width, key=ks[1])
-        self.blocks = [Block(width, heads, k) for k in ks[2: 2 + layers]]
+        self.blocks = [Block(width, heads, k) for k in ks[2 : 2 + layers]]
         self.head = eqx.nn.Linear(width, K, key=ks[-4])
         self.f_in = eqx.nn.Linear(L, width, key=ks[-3])
         self.f_time = Attention(width, heads, ks[-2]) if temporal else None
-        self.f_gate = jnp.zeros(())   # the temporal residual starts switched off (ReZero)
+        self.f_gate = jnp.zeros(())  # the temporal residual starts switched off (ReZero)
         self.f_out = eqx.nn.Linear(width, K, key=ks[-1])
 
     def loadings(self, x, m):
@@ -172,8 +173,19 @@ def _step(params, state, static, x, r, m, tr, va, lr, weight_decay, orthogonalit
     return params, state, loss(eqx.combine(params, static), x, r, m, va, 0.0, 0.0)[1]
 
 
-def train(model, x, r, m, split, lr=1e-3, epochs=100, patience=20, orthogonality=0.0,
-          instrument=0.0, weight_decay=0.0) -> Trained:
+def train(
+    model,
+    x,
+    r,
+    m,
+    split,
+    lr=1e-3,
+    epochs=100,
+    patience=20,
+    orthogonality=0.0,
+    instrument=0.0,
+    weight_decay=0.0,
+) -> Trained:
     """Adam on the training periods; keep the parameters with the lowest validation MSE."""
     data = tuple(jnp.asarray(a) for a in (x, r, m, split["train"], split["valid"]))
     params, static = eqx.partition(model, eqx.is_inexact_array)
@@ -181,7 +193,9 @@ def train(model, x, r, m, split, lr=1e-3, epochs=100, patience=20, orthogonality
     best, best_loss, best_epoch, waited = params, np.inf, 0, 0
     use_valid = bool(np.any(split["valid"]))
     for epoch in range(1, epochs + 1):
-        params, state, v = _step(params, state, static, *data, lr, weight_decay, orthogonality, instrument)
+        params, state, v = _step(
+            params, state, static, *data, lr, weight_decay, orthogonality, instrument
+        )
         v = float(v)
         if not use_valid or v < best_loss:
             best, best_loss, best_epoch, waited = params, v, epoch, 0
@@ -203,8 +217,15 @@ def build(spec, L: int, seed: int):
     o = spec.loadings.options
     key = jax.random.PRNGKey(seed)
     if spec.loadings.name == "attention":
-        return NeurIF(L, spec.latent, o["width"], o["heads"], o["layers"],
-                      "temporal_attention" in spec.flags, key)
+        return NeurIF(
+            L,
+            spec.latent,
+            o["width"],
+            o["heads"],
+            o["layers"],
+            "temporal_attention" in spec.flags,
+            key,
+        )
     return Autoencoder(L, spec.latent, o["hidden"], o["layers"], key)
 
 
@@ -212,19 +233,46 @@ def train_panel(spec, p, e, split) -> xr.Dataset:
     o = e.options
     model = build(spec, len(p.characteristics), o["seed"])
     pen = spec.penalties
-    fit = train(model, p.chars, p.returns, p.mask, split, o["lr"], o["epochs"], o["patience"],
-                pen.get("orthogonality", 0.0), pen.get("instrument", 0.0), pen.get("weight_decay", 0.0))
-    beta, f, _ = predict(fit.model, jnp.asarray(p.chars), jnp.asarray(p.returns), jnp.asarray(p.mask))
+    fit = train(
+        model,
+        p.chars,
+        p.returns,
+        p.mask,
+        split,
+        o["lr"],
+        o["epochs"],
+        o["patience"],
+        pen.get("orthogonality", 0.0),
+        pen.get("instrument", 0.0),
+        pen.get("weight_decay", 0.0),
+    )
+    beta, f, _ = predict(
+        fit.model, jnp.asarray(p.chars), jnp.asarray(p.returns), jnp.asarray(p.mask)
+    )
     K = spec.latent
-    ds = xr.Dataset(coords={"time": ("time", np.asarray(p.dates)), "asset": list(p.entities),
-                            "factor": [f"f{k + 1}" for k in range(K)]})
+    ds = xr.Dataset(
+        coords={
+            "time": ("time", np.asarray(p.dates)),
+            "asset": list(p.entities),
+            "factor": [f"f{k + 1}" for k in range(K)],
+        }
+    )
     ds["factors"] = (("time", "factor"), np.asarray(f))
-    ds["loadings"] = (("time", "asset", "factor"), np.where(p.mask[..., None], np.asarray(beta), np.nan))
-    ds["r2_total"] = ((), r2(fit.model, p.chars, p.returns, p.mask, split["train"]),
-                      {"long_name": "total R² (training periods)"})
+    ds["loadings"] = (
+        ("time", "asset", "factor"),
+        np.where(p.mask[..., None], np.asarray(beta), np.nan),
+    )
+    ds["r2_total"] = (
+        (),
+        r2(fit.model, p.chars, p.returns, p.mask, split["train"]),
+        {"long_name": "total R² (training periods)"},
+    )
     if split["test"].any():
-        ds["r2_oos"] = ((), r2(fit.model, p.chars, p.returns, p.mask, split["test"]),
-                        {"long_name": "out-of-sample total R² (test periods)"})
+        ds["r2_oos"] = (
+            (),
+            r2(fit.model, p.chars, p.returns, p.mask, split["test"]),
+            {"long_name": "out-of-sample total R² (test periods)"},
+        )
     ds["epochs"] = ((), fit.epochs)
     ds["best_epoch"] = ((), fit.best_epoch)
     return ds

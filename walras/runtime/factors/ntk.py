@@ -1,11 +1,12 @@
-"""Kernel regression with the neural tangent kernel of a fully connected ReLU network (seed 000).
+"""Kernel regression with the neural tangent kernel of a fully connected ReLU network.
 
 The network, in the NTK parameterisation with standard normal weights and no biases:
 h¹ = W¹x/√d, h^{l+1} = √(2/n) W^{l+1} relu(h^l) for l = 1…depth, the last layer having one output.
 Its infinite-width kernel follows the arc-cosine recursion (Jacot et al. 2018; Arora et al. 2019):
 
     Σ¹ = x·x'/d,  Θ¹ = Σ¹,
-    Σ^{l+1} = (√(Σ_xx Σ_yy)/π) (sin θ + (π − θ) cos θ),  Σ̇^{l+1} = (π − θ)/π,  cos θ = Σ/√(Σ_xx Σ_yy),
+    Σ^{l+1} = (√(Σ_xx Σ_yy)/π) (sin θ + (π − θ) cos θ),  Σ̇^{l+1} = (π − θ)/π,
+    cos θ = Σ/√(Σ_xx Σ_yy),
     Θ^{l+1} = Σ^{l+1} + Θ^l Σ̇^{l+1}.
 
 Prediction: ŷ = Θ(x*, X)(Θ(X, X) + ridge·I)⁻¹ y, the function a very wide network trained by
@@ -59,17 +60,30 @@ def ntk_panel(spec, p, e, split) -> xr.Dataset:
     train = p.mask & fit_on[:, None]
     n = int(train.sum())
     if n > MAX_TRAIN:
-        fail("F111", f"NTK regression on {n} training cells exceeds {MAX_TRAIN}", spec.spans.get("estimate"),
-             "train on fewer periods (split) or a sample of assets")
-    pred = np.asarray(ntk_predict(jnp.asarray(p.chars[train]), jnp.asarray(p.returns[train]),
-                                  jnp.asarray(p.chars.reshape(-1, p.chars.shape[-1])),
-                                  e.options["depth"], e.options["ridge"])).reshape(p.returns.shape)
+        fail(
+            "F111",
+            f"NTK regression on {n} training cells exceeds {MAX_TRAIN}",
+            spec.spans.get("estimate"),
+            "train on fewer periods (split) or a sample of assets",
+        )
+    pred = np.asarray(
+        ntk_predict(
+            jnp.asarray(p.chars[train]),
+            jnp.asarray(p.returns[train]),
+            jnp.asarray(p.chars.reshape(-1, p.chars.shape[-1])),
+            e.options["depth"],
+            e.options["ridge"],
+        )
+    ).reshape(p.returns.shape)
     pred = np.where(p.mask, pred, np.nan)
     ds = xr.Dataset(coords={"time": ("time", np.asarray(p.dates)), "asset": list(p.entities)})
     ds["ntk_prediction"] = (("time", "asset"), pred)
     test = p.mask & ~fit_on[:, None]
     scope = test if test.any() else train
     r2 = 1 - np.sum((p.returns - np.nan_to_num(pred))[scope] ** 2) / np.sum(p.returns[scope] ** 2)
-    ds["ntk_r2_oos" if test.any() else "ntk_r2"] = ((), float(r2), {
-        "long_name": "NTK regression R² " + ("out of sample" if test.any() else "in sample")})
+    ds["ntk_r2_oos" if test.any() else "ntk_r2"] = (
+        (),
+        float(r2),
+        {"long_name": "NTK regression R² " + ("out of sample" if test.any() else "in sample")},
+    )
     return ds

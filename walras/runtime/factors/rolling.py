@@ -1,4 +1,5 @@
-"""Rolling-window betas and risk premia, and the optimal window length of seed 003 (equation 22).
+"""Rolling-window betas and risk premia, and the optimal window length of Chinco (2014), "Using
+the cross-section of returns", eq. 22.
 
 With risk prices following a random walk (innovation s.d. σ_l) and a prior on the price of s.d.
 σ_λ, an asset with beta β and residual s.d. σ_z gives an estimate of λ with variance σ_z²/(β²T);
@@ -6,7 +7,7 @@ minimising E[(λ_T − λ̂)²] = Tσ_l² + (1/σ_λ² + Tβ²/σ_z²)⁻¹ over
 
     T* = max{0, σ_z / (|β| σ_l) − σ_z² / (β² σ_λ²)}.
 
-(The seed prints "min{0, …}"; the first-order condition gives this interior root, floored at 0.)
+(The paper prints "min{0, …}"; the first-order condition gives this interior root, floored at 0.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 from .timeseries import regress
 
 
-def optimal_window(beta: np.ndarray, sigma_z: np.ndarray, sigma_l: float, sigma_lambda: float) -> np.ndarray:
+def optimal_window(
+    beta: np.ndarray, sigma_z: np.ndarray, sigma_l: float, sigma_lambda: float
+) -> np.ndarray:
     """Equation 22 elementwise; infinite where σ_l = 0 and undefined (nan) where β = 0."""
     beta = np.abs(np.asarray(beta, dtype=float))
     sigma_z = np.asarray(sigma_z, dtype=float)
@@ -31,14 +34,20 @@ def optimal_window(beta: np.ndarray, sigma_z: np.ndarray, sigma_l: float, sigma_
 @dataclass(frozen=True)
 class Rolling:
     length: int
-    ends: np.ndarray            # index of the last period of each window
-    beta: np.ndarray            # (W, N, K)
-    risk_premium: np.ndarray    # (W, K) cross-sectional λ from each window's betas and mean returns
+    ends: np.ndarray  # index of the last period of each window
+    beta: np.ndarray  # (W, N, K)
+    risk_premium: np.ndarray  # (W, K) cross-sectional λ from each window's betas and mean returns
     optimal: np.ndarray | None  # (N, K) equation 22, when asked for
 
 
-def rolling(r: np.ndarray, f: np.ndarray, length: int | str, step: int = 1,
-            sigma_l: float | None = None, sigma_lambda: float | None = None) -> Rolling:
+def rolling(
+    r: np.ndarray,
+    f: np.ndarray,
+    length: int | str,
+    step: int = 1,
+    sigma_l: float | None = None,
+    sigma_lambda: float | None = None,
+) -> Rolling:
     """Estimate on windows [t − length + 1, t]; `length = "optimal"` takes the median of eq. 22."""
     T, N = r.shape
     K = f.shape[1]
@@ -52,10 +61,10 @@ def rolling(r: np.ndarray, f: np.ndarray, length: int | str, step: int = 1,
         length = int(np.round(np.median(finite))) if finite.size else T
     length = int(np.clip(length, K + 2, T))
     ends = np.arange(length - 1, T, step)
-    idx = ends[:, None] - np.arange(length)[::-1][None, :]      # (W, length)
+    idx = ends[:, None] - np.arange(length)[::-1][None, :]  # (W, length)
     rw, fw = r[idx], f[idx]
     x = np.concatenate([np.ones(rw.shape[:2] + (1,)), fw], axis=-1)
     coef = np.linalg.solve(np.einsum("wtk,wtj->wkj", x, x), np.einsum("wtk,wtn->wkn", x, rw))
-    beta = np.transpose(coef[:, 1:], (0, 2, 1))                 # (W, N, K)
+    beta = np.transpose(coef[:, 1:], (0, 2, 1))  # (W, N, K)
     lam = np.einsum("wkn,wn->wk", np.linalg.pinv(beta), rw.mean(1))
     return Rolling(length, ends, beta, lam, optimal)

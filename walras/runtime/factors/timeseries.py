@@ -12,18 +12,18 @@ from .hac import long_run
 
 @dataclass(frozen=True)
 class TimeSeries:
-    alpha: np.ndarray          # (N,)
-    beta: np.ndarray           # (N, K)
+    alpha: np.ndarray  # (N,)
+    beta: np.ndarray  # (N, K)
     alpha_se: np.ndarray
     beta_se: np.ndarray
-    residual_cov: np.ndarray   # (N, N), divided by T - K - 1
-    r2: np.ndarray             # (N,) per asset
-    r2_total: float            # pooled over assets
-    risk_premium: np.ndarray   # factor means (K,)
+    residual_cov: np.ndarray  # (N, N), divided by T - K - 1
+    r2: np.ndarray  # (N,) per asset
+    r2_total: float  # pooled over assets
+    risk_premium: np.ndarray  # factor means (K,)
     risk_premium_se: np.ndarray
-    wald: float                # α' V_α⁻¹ α with the robust (or HAC) V_α, χ²(N)
+    wald: float  # α' V_α⁻¹ α with the robust (or HAC) V_α, χ²(N)
     wald_pvalue: float
-    grs: float                 # Gibbons-Ross-Shanken F(N, T - N - K)
+    grs: float  # Gibbons-Ross-Shanken F(N, T - N - K)
     grs_pvalue: float
 
 
@@ -34,8 +34,13 @@ def regress(r: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b, r - x @ b
 
 
-def time_series(r: np.ndarray, f: np.ndarray, lags: int | None = None, kernel: str = "bartlett",
-                debiased: bool = True) -> TimeSeries:
+def time_series(
+    r: np.ndarray,
+    f: np.ndarray,
+    lags: int | None = None,
+    kernel: str = "bartlett",
+    debiased: bool = True,
+) -> TimeSeries:
     """Asset-by-asset OLS with a joint (cross-asset) sandwich covariance of the coefficients."""
     T, N = r.shape
     K = f.shape[1]
@@ -56,13 +61,25 @@ def time_series(r: np.ndarray, f: np.ndarray, lags: int | None = None, kernel: s
     sigma = e.T @ e / T
     omega = fe.T @ fe / T
     mu = f.mean(0)
-    grs = (T - N - K) / N * float(alpha @ np.linalg.solve(sigma, alpha)) / (1 + float(mu @ np.linalg.solve(omega, mu)))
+    grs = (
+        (T - N - K)
+        / N
+        * float(alpha @ np.linalg.solve(sigma, alpha))
+        / (1 + float(mu @ np.linalg.solve(omega, mu)))
+    )
     rc = r - r.mean(0)
     return TimeSeries(
-        alpha=alpha, beta=b[1:].T, alpha_se=se[:, 0], beta_se=se[:, 1:],
+        alpha=alpha,
+        beta=b[1:].T,
+        alpha_se=se[:, 0],
+        beta_se=se[:, 1:],
         residual_cov=e.T @ e / (T - K - 1),
-        r2=1 - (e**2).sum(0) / (rc**2).sum(0), r2_total=float(1 - (e**2).sum() / (rc**2).sum()),
-        risk_premium=mu, risk_premium_se=np.sqrt(np.diag(rp_cov)),
-        wald=wald, wald_pvalue=float(stats.chi2.sf(wald, N)),
-        grs=grs, grs_pvalue=float(stats.f.sf(grs, N, T - N - K)),
+        r2=1 - (e**2).sum(0) / (rc**2).sum(0),
+        r2_total=float(1 - (e**2).sum() / (rc**2).sum()),
+        risk_premium=mu,
+        risk_premium_se=np.sqrt(np.diag(rp_cov)),
+        wald=wald,
+        wald_pvalue=float(stats.chi2.sf(wald, N)),
+        grs=grs,
+        grs_pvalue=float(stats.f.sf(grs, N, T - N - K)),
     )

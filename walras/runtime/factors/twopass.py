@@ -1,4 +1,4 @@
-"""Two-pass cross-sectional regressions: Fama-MacBeth risk premia with Shanken and Newey-West errors."""
+"""Two-pass cross-sectional regressions: Fama-MacBeth premia with Shanken and Newey-West errors."""
 
 from __future__ import annotations
 
@@ -15,20 +15,20 @@ SE_KINDS = ("fama_macbeth", "shanken", "newey_west", "newey_west_shanken")
 
 @dataclass(frozen=True)
 class TwoPass:
-    beta: np.ndarray            # (N, K) first-pass betas
-    risk_premium: np.ndarray    # (K,)
-    se: dict[str, np.ndarray]   # SE_KINDS -> (K,)
-    chosen: str                 # the kind the options select
-    pricing_error: np.ndarray   # (N,) mean excess return less β λ
+    beta: np.ndarray  # (N, K) first-pass betas
+    risk_premium: np.ndarray  # (K,)
+    se: dict[str, np.ndarray]  # SE_KINDS -> (K,)
+    chosen: str  # the kind the options select
+    pricing_error: np.ndarray  # (N,) mean excess return less β λ
     pricing_error_se: np.ndarray
     r2_cs: float
-    j_stat: float               # α' V_α⁺ α, χ²(N - K)
+    j_stat: float  # α' V_α⁺ α, χ²(N - K)
     j_pvalue: float
-    premia_t: np.ndarray        # (T, K) period-by-period estimates
+    premia_t: np.ndarray  # (T, K) period-by-period estimates
 
 
 def fama_macbeth(r: np.ndarray, f: np.ndarray, shanken: bool = True, lags: int = 0) -> TwoPass:
-    """Full-sample betas, then one cross-sectional OLS (no intercept) of returns on betas per period.
+    """Full-sample betas, then a cross-sectional OLS (no intercept) of returns on betas per period.
 
     Plain: Var λ̂ = Σ_t (λ_t − λ̄)(λ_t − λ̄)' / T². Newey-West: the Bartlett long-run covariance of
     λ_t with `lags` lags, over T. Shanken: (1 + λ'Σ_f⁻¹λ) Var + Σ_f / T, Σ_f the factor covariance.
@@ -37,7 +37,7 @@ def fama_macbeth(r: np.ndarray, f: np.ndarray, shanken: bool = True, lags: int =
     K = f.shape[1]
     b, _ = regress(r, f)
     beta = b[1:].T
-    proj = np.linalg.pinv(beta)                 # (K, N): (β'β)⁻¹β'
+    proj = np.linalg.pinv(beta)  # (K, N): (β'β)⁻¹β'
     lam_t = r @ proj.T
     lam = lam_t.mean(0)
     alpha_t = r - lam_t @ beta.T
@@ -47,15 +47,29 @@ def fama_macbeth(r: np.ndarray, f: np.ndarray, shanken: bool = True, lags: int =
     c = 1 + float(lam @ np.linalg.solve(sigma_f, lam))
     v_plain = long_run(lam_t, 0, center=True) / T
     v_nw = long_run(lam_t, lags, center=True) / T
-    var = {"fama_macbeth": v_plain, "shanken": c * v_plain + sigma_f / T,
-           "newey_west": v_nw, "newey_west_shanken": c * v_nw + sigma_f / T}
-    chosen = ("newey_west_" if lags else "") + "shanken" if shanken else ("newey_west" if lags else "fama_macbeth")
+    var = {
+        "fama_macbeth": v_plain,
+        "shanken": c * v_plain + sigma_f / T,
+        "newey_west": v_nw,
+        "newey_west_shanken": c * v_nw + sigma_f / T,
+    }
+    chosen = (
+        ("newey_west_" if lags else "") + "shanken"
+        if shanken
+        else ("newey_west" if lags else "fama_macbeth")
+    )
     v_alpha = long_run(alpha_t, lags, center=True) / T * (c if shanken else 1.0)
     j = float(alpha @ np.linalg.pinv(v_alpha) @ alpha)
     rbar = r.mean(0)
     return TwoPass(
-        beta=beta, risk_premium=lam, se={k: np.sqrt(np.diag(v)) for k, v in var.items()},
-        chosen=chosen, pricing_error=alpha, pricing_error_se=np.sqrt(np.diag(v_alpha)),
+        beta=beta,
+        risk_premium=lam,
+        se={k: np.sqrt(np.diag(v)) for k, v in var.items()},
+        chosen=chosen,
+        pricing_error=alpha,
+        pricing_error_se=np.sqrt(np.diag(v_alpha)),
         r2_cs=float(1 - (alpha**2).sum() / ((rbar - rbar.mean()) ** 2).sum()),
-        j_stat=j, j_pvalue=float(stats.chi2.sf(j, N - K)), premia_t=lam_t,
+        j_stat=j,
+        j_pvalue=float(stats.chi2.sf(j, N - K)),
+        premia_t=lam_t,
     )

@@ -1,0 +1,316 @@
+"""The catalogue of diagnostic codes: what each code means and how to fix it.
+
+Every `Diagnostic("E...")`, `error[E...]` message and factor-path `fail("F...")` uses a code from
+`CODES`. `E` is an error, `W` a warning, `F` an error of the factor-model path. Ranges:
+
+- E001-E099: syntax.                      - E100-E129: checks of a model.
+- E130-E139: command line and files.      - E140-E149: solvers (reserved).
+- E150-E159: command line (reserved).     - E160-E169: expressions (reserved).
+- E200-E299: economies.                   - F001-F099: factor-model specifications.
+- F100-F199: factor-model data and estimation.
+
+One code, one mistake. Each entry lists the modules that raise it (`raised_in`);
+tests/test_codes.py fails when a code is raised from a module its entry does not list, or when a
+listed module does not raise it. Before raising an existing code from another module, read its
+meaning: the same mistake adds the module to `raised_in`, a different one takes a new code.
+
+docs/errors.md is generated from this table: `python -m walras.grammar.codes > docs/errors.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    """One diagnostic code: a short title, what it means, how to fix it, and who raises it."""
+
+    code: str
+    title: str
+    meaning: str
+    fix: str
+    raised_in: tuple[str, ...]
+
+
+PARSER = "walras.grammar.parser"
+CHECKS = "walras.compiler.checks"
+SYMBOLIC = "walras.compiler.symbolic"
+ECONOMY = "walras.compiler.economy"
+ECONOMY_SPEC = "walras.compiler.economy_spec"
+FACTOR_SPEC = "walras.compiler.factors"
+API = "walras.api"
+CLI = "walras.cli"
+COMPARE = "walras.runtime.compare"
+COLLOCATION = "walras.runtime.collocation"
+NEURAL = "walras.runtime.neural"
+FACTOR_API = "walras.runtime.factors.api"
+FACTOR_DATA = "walras.runtime.factors.data"
+LATENT = "walras.runtime.factors.latent"
+NTK = "walras.runtime.factors.ntk"
+
+# The table keeps one entry to a few lines, so the formatter leaves it as it is.
+# fmt: off
+_TABLE = (
+    # syntax
+    ("E001", "unexpected token", "The parser met a word or symbol it does not allow here.",
+     "Look at the caret: the message lists what may come next.", (PARSER,)),
+    ("E002", "unexpected character", "A character that is no part of the language.",
+     "Remove it; comments start with '#'.", (PARSER,)),
+    ("E003", "unexpected end of file", "The file ends inside a statement.",
+     "Complete the last statement.", (PARSER,)),
+    ("E010", "two drifts", "A process statement gives its state more than one drift.",
+     "Keep one 'drift = ...'.", (PARSER,)),
+    ("E011", "mixed comparisons in 'perp'", "The two sides of a complementarity compare in "
+     "different directions.", "Write the same comparison on both sides: 'A >= B perp f >= c'.",
+     (PARSER,)),
+    ("E012", "unknown constraint function", "A portfolio constraint bounds something other "
+     "than 'share(asset)'.", "Bound 'share(asset)', the share of wealth in the asset.", (PARSER,)),
+    # checks of a model
+    ("E100", "no model", "The file declares no model.", "Start it with 'model NAME \"title\"'.",
+     (CHECKS,)),
+    ("E101", "undeclared name", "An expression uses a name that is not declared.",
+     "Declare it, or correct the spelling (the hint suggests a close name).", (CHECKS,)),
+    ("E102", "declared twice", "A name, equation, process or model statement is declared a second "
+     "time.", "Remove or rename the second declaration.", (CHECKS,)),
+    ("E103", "bad arguments of an unknown", "An unknown depends on something other than states, "
+     "or lists a state twice.", "List each state it depends on once.", (CHECKS,)),
+    ("E104", "process for a non-state", "A process is given for a name that is not a declared "
+     "state.", "Declare the state with 'state x in [lo, hi]', or correct the name.", (CHECKS,)),
+    ("E105", "undeclared shock in a process", "'vol[Z]' names a shock that is not declared.",
+     "Declare it with 'shock Z'.", (CHECKS,)),
+    ("E106", "state without a process", "A state has no drift and volatility.",
+     "Add 'process x: drift = ..., vol[Z] = ...'.", (CHECKS,)),
+    ("E107", "equations and unknowns differ in number", "Each unknown function needs exactly "
+     "one equation.", "Add or remove equations; a complementarity counts as one.", (CHECKS,)),
+    ("W108", "unused parameter", "A parameter is declared and never used (a warning).",
+     "Use it or remove it.", (CHECKS,)),
+    ("E109", "nonlinear cycle of definitions", "Definitions depend on each other in a cycle in "
+     "which a member does not enter linearly.",
+     "Break the cycle, or write it so each member enters linearly.", (SYMBOLIC,)),
+    ("E110", "wrong number of arguments", "A built-in function is called with the wrong number "
+     "of arguments, or named without a call.", "Call it as the message shows.", (CHECKS,)),
+    ("E111", "unknown function", "A call to a name that is not a built-in function (unknowns "
+     "are not called: they are functions of their states already).",
+     "Use a built-in function, or write the unknown without arguments.", (CHECKS,)),
+    ("E112", "misplaced boundary", "A boundary condition is not at an edge of a state's domain.",
+     "Write it at a state's lower or upper bound.", (CHECKS,)),
+    ("E113", "'d' of a non-state", "A derivative 'd(f, x)' is taken along something that is not "
+     "a state.", "Differentiate along states only.", (CHECKS,)),
+    ("E114", "misused shock", "A shock appears elsewhere than as the second argument of 'vol', "
+     "or that argument is not a shock.", "Write 'vol(f, Z)' with a declared shock Z.", (CHECKS,)),
+    ("E115", "bad solver setting", "A solver setting is unknown or has a value it does not take.",
+     "Correct the name or value (the hint lists close names and the choices).", (API, CHECKS)),
+    ("E116", "bad weight", "A 'weight' names no equation or boundary, or is not a number.",
+     "Name an equation or boundary of the model and give a number.", (CHECKS,)),
+    ("E117", "expression the compiler cannot expand", "Ito's lemma cannot be applied: a drift of "
+     "a drift, or a state's volatility that depends on a drift.",
+     "Rewrite the expression without the nested operator.", (SYMBOLIC,)),
+    ("E119", "reserved name", "A declaration takes a built-in function's name or contains '__'.",
+     "Rename it, for instance with a trailing '_'.", (CHECKS,)),
+    ("E120", "not a constant", "A domain bound, bound, boundary position, weight or setting "
+     "must be a number or an expression of parameters, and is not, or cannot be evaluated.",
+     "Use numbers and parameters only, and keep the arithmetic defined.", (CHECKS,)),
+    ("E121", "no such parameter to set", "An override (--set, or a keyword of load) names no "
+     "parameter of the model.", "Set a declared parameter (the hint lists them).", (CHECKS,)),
+    ("E122", "empty domain", "A state's lower bound is not below its upper bound.",
+     "Write the lower bound first.", (CHECKS,)),
+    ("E123", "bad homotopy", "The homotopy setting is not NAME=VALUE for a model parameter.",
+     "Name a parameter of the model: 'homotopy = \"gamma=1\"' or --homotopy gamma=1.",
+     (COLLOCATION,)),
+    # command line and files
+    ("E130", "no such model", "No file and no bundled model has this name.",
+     "Give a path to an .econ file or a library model's name.", (API,)),
+    ("E131", "bad NAME=VALUE option", "An option such as --set or --solver is not NAME=VALUE "
+     "(with a number where one is expected).", "Write it as NAME=VALUE.", (CLI,)),
+    ("E132", "unknown emit target", "--emit names no output kind.",
+     "Choose one of the kinds the message lists.", (API,)),
+    ("E133", "cannot plot", "A results file cannot be read or plotted.",
+     "Pass a NetCDF file written by 'walras solve -o'.", (CLI,)),
+    ("E134", "cannot read a results file", "A results file given to compare cannot be opened.",
+     "Pass a NetCDF file written by 'walras solve -o'.", (COMPARE,)),
+    ("E135", "cannot write the results", "The output file cannot be written.",
+     "Check the path and the permissions of its folder.", (CLI,)),
+    # solvers
+    ("E140", "cannot resume from a checkpoint", "The checkpoint was written for another "
+     "model or network (other settings).",
+     "Resume with the settings of the interrupted run, or start afresh without --resume.",
+     (NEURAL,)),
+    # command line (reserved range)
+    ("E150", "cannot compare two results", "The two results have no variable on a "
+     "common state grid.",
+     "Compare results of the same model, or of models with the same states and unknowns.",
+     (COMPARE,)),
+    # economies
+    ("E201", "no usable endowment", "The economy has no endowment, or no asset pays an "
+     "endowment as its dividend.", "Declare 'endowment y: ...' and an asset whose dividend is y.",
+     (ECONOMY_SPEC,)),
+    ("E202", "bad asset", "A riskless asset pays a dividend or is in non-zero supply, or a risky "
+     "asset has no dividend.", "Give risky assets a dividend; riskless ones none and supply = 0.",
+     (ECONOMY_SPEC,)),
+    ("E203", "assets that do not match the risks", "A second riskless asset, two risky assets "
+     "paying the same endowment, or risky assets whose dividends do not load on as many "
+     "independent shocks as there are risky assets (incomplete markets, not supported yet).",
+     "One riskless asset; as many risky assets as independent shocks, each with its own "
+     "endowment.", (ECONOMY_SPEC,)),
+    ("E204", "bad trades", "An agent trades an undeclared asset, or no asset.",
+     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_SPEC,)),
+    ("E205", "unknown utility", "An agent's utility is not one walras knows.",
+     "Use 'crra(gamma)' or 'log'.", (ECONOMY_SPEC,)),
+    ("E206", "wrong number of utility arguments", "A utility is given the wrong number of "
+     "arguments.", "Write 'crra(gamma)' or 'log'.", (ECONOMY_SPEC,)),
+    ("E207", "incomplete agent", "An agent has no utility or no discount rate.",
+     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_SPEC,)),
+    ("E208", "economy cannot clear", "No risky asset, or no agent trades it.",
+     "Declare a risky asset and add it to an agent's trades.", (ECONOMY_SPEC,)),
+    ("E209", "constraint that cannot apply", "A portfolio constraint names an undeclared agent "
+     "or asset, an asset the agent does not trade, or a share the agent holds fixed.",
+     "Constrain a declared agent's share of an asset it trades freely.", (ECONOMY_SPEC,)),
+    ("E210", "no riskless asset", "Several agents and no riskless asset to trade with each "
+     "other.", "Declare 'asset bond: riskless, supply = 0' and let the agents trade it.",
+     (ECONOMY_SPEC,)),
+    ("E211", "unusable endowment process", "An endowment without volatility, or one whose drift "
+     "or volatility is not proportional to it (or that is declared as a state among several).",
+     "Make drift and volatility proportional to the endowment, or declare it as a state.",
+     (ECONOMY_SPEC,)),
+    ("E212", "nothing prices the risk", "No agent trades the risky asset without a constraint.",
+     "Let one agent trade the riskless and the risky asset freely.", (ECONOMY_SPEC,)),
+    ("E213", "name taken by the economy layer", "A declaration uses a name the economy layer "
+     "defines ('r', 'pd', ...).", "Rename it.", (ECONOMY,)),
+    ("E214", "second portfolio constraint", "An agent's portfolio is constrained twice.",
+     "Keep one bound per agent.", (ECONOMY_SPEC,)),
+    ("E215", "dividend not proportional to one endowment", "An asset's dividend is not a "
+     "constant times one endowment.", "Write 'dividend = y' (or a multiple of it).",
+     (ECONOMY_SPEC,)),
+    ("E216", "no agents", "The economy declares no agent.",
+     "Declare one: 'agent household: utility = crra(gamma), discount = rho, trades = [...]'.",
+     (ECONOMY_SPEC,)),
+    ("E217", "undeclared shock in an endowment", "An endowment's 'vol[Z]' names an undeclared "
+     "shock.", "Declare it with 'shock Z'.", (ECONOMY_SPEC,)),
+    ("E218", "declared twice in the economy", "An agent, asset or endowment is declared twice.",
+     "Remove or rename the second declaration.", (ECONOMY_SPEC,)),
+    ("E219", "unsupported with several trees", "With several risky assets: an agent who trades "
+     "some of them only, or a portfolio constraint.",
+     "Let agents trade all risky assets and the bond, or the bond alone; drop the constraint.",
+     (ECONOMY_SPEC,)),
+    # factor-model specifications
+    ("F001", "statement outside a factor model", "A factor-model statement comes before any "
+     "'factor_model'.", "Start the block with 'factor_model NAME \"title\"'.", (FACTOR_SPEC,)),
+    ("F002", "factor model defined twice", "Two blocks have the same name.",
+     "Rename one.", (FACTOR_SPEC,)),
+    ("F003", "repeated statement", "A block has a second statement of the same kind.",
+     "Merge them into one statement.", (FACTOR_SPEC,)),
+    ("F004", "missing statement", "A block lacks its data, returns, factors or estimate "
+     "statement.", "Add the statement the message names.", (FACTOR_SPEC,)),
+    ("F005", "unknown estimator", "An estimator name is unknown, or an override names one the "
+     "model does not use.", "Use an estimator the hint lists.", (FACTOR_SPEC,)),
+    ("F006", "bad option", "An option is unknown, given twice, or has a value of the wrong kind.",
+     "Use the options and values the hint lists.", (FACTOR_SPEC,)),
+    ("F007", "unknown factor option", "A flag after 'factors' is unknown.",
+     "Use a flag the hint lists.", (FACTOR_SPEC,)),
+    ("F008", "unknown loading model", "'loadings' names an unknown model.",
+     "Use 'linear', 'attention' or 'autoencoder'.", (FACTOR_SPEC,)),
+    ("F009", "bad split", "A split is unknown, lacks 'train < DATE', or ends validation before "
+     "training.", "Write 'split train < DATE, valid < LATER_DATE'.", (FACTOR_SPEC,)),
+    ("F010", "bad data source", "An unknown dataset, a layout without a file, or a bundled "
+     "dataset read as a panel.", "Name a bundled dataset, or 'panel \"file\"' / 'wide \"file\"'.",
+     (FACTOR_SPEC,)),
+    ("F011", "name given twice", "A column is named twice among the "
+     "returns, factors and instruments.",
+     "Name each once.", (FACTOR_SPEC,)),
+    ("F012", "panel with several return columns", "A panel has one column of returns.",
+     "Write 'returns COLUMN'.", (FACTOR_SPEC,)),
+    ("F013", "estimator does not fit the model", "An estimator needs observed or latent factors, "
+     "a panel, instruments or loadings the block does not have.",
+     "Follow the hint, or choose an estimator for this kind of model.", (FACTOR_SPEC,)),
+    ("F014", "bad window", "A rolling window without a length, an optimal window without "
+     "'sigma_l' and 'sigma_lambda', or a window on latent factors.",
+     "Write 'window length = N' or 'length = optimal, sigma_l = ..., sigma_lambda = ...'.",
+     (FACTOR_SPEC,)),
+    # factor-model data and estimation
+    ("F100", "no such factor model", "The file has no factor_model block, or none of this name.",
+     "Name a block the file defines (the hint lists them).", (FACTOR_API,)),
+    ("F101", "no data given", "The block reads its data from Python and none was passed.",
+     "Pass data=... to estimate.", (FACTOR_DATA,)),
+    ("F102", "cannot read the data", "The data file does not exist, cannot be read, or has a "
+     "format walras cannot tell.", "Check the path; name it .csv, .parquet or .nc, or write "
+     "'format = csv'.", (FACTOR_DATA,)),
+    ("F103", "missing column", "A column the block names is not in the data.",
+     "Correct the name (the hint lists close names) or set 'time =' / 'entity ='.",
+     (FACTOR_DATA,)),
+    ("F104", "not a number or not a date", "A value of a numeric column is not a number, or one "
+     "of the time column is not a date.", "Clean the value the message shows.", (FACTOR_DATA,)),
+    ("F105", "duplicated or misaligned dates", "A date repeats (per entity in a panel), or frames "
+     "passed together have different dates.", "Keep one row per date and align the frames.",
+     (FACTOR_DATA,)),
+    ("F106", "no observed cell", "No (entity, date) has a return and every characteristic.",
+     "Check the lag and the missing values of the characteristics.", (FACTOR_DATA,)),
+    ("F107", "too few periods", "The data have fewer periods than the estimator needs.",
+     "Use more periods or fewer factors and assets.", (FACTOR_DATA, LATENT)),
+    ("F108", "too few assets", "Fewer test assets than risk premia to estimate.",
+     "Add assets or drop factors.", (FACTOR_API,)),
+    ("F109", "empty period", "The training, validation or test period of a split is empty.",
+     "Move the split dates inside the data.", (LATENT,)),
+    ("F110", "more factors than instruments", "K latent factors need at least K instruments.",
+     "Add instruments or lower K.", (LATENT,)),
+    ("F111", "NTK training set too large", "The kernel regression has more training cells than "
+     "it can hold.", "Train on fewer periods (split) or a sample of assets.", (NTK,)),
+)
+# fmt: on
+
+CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}
+
+SECTIONS = (  # (title, first letters, number ranges)
+    ("Syntax", "EW", ((0, 99),)),
+    ("Checks of a model", "EW", ((100, 129),)),
+    ("Command line and files", "EW", ((130, 139), (150, 159))),
+    ("Solvers", "EW", ((140, 149),)),
+    ("Expressions", "EW", ((160, 169),)),
+    ("Economies", "EW", ((200, 299),)),
+    ("Factor-model specifications", "F", ((0, 99),)),
+    ("Factor-model data and estimation", "F", ((100, 199),)),
+)
+
+
+def section(code: str) -> str:
+    """The title of the section a code belongs to."""
+    number = int(code[1:])
+    for title, letters, ranges in SECTIONS:
+        if code[0] in letters and any(lo <= number <= hi for lo, hi in ranges):
+            return title
+    raise ValueError(f"{code} is in no section of the catalogue")
+
+
+def markdown() -> str:
+    """docs/errors.md: one table per section, codes in order."""
+    out = [
+        "# Error codes",
+        "",
+        "<!-- generated by `python -m walras.grammar.codes > docs/errors.md`: edit "
+        "walras/grammar/codes.py, not this file -->",
+        "",
+        "Every message walras reports carries a code: `E` an error, `W` a warning, `F` an error "
+        "of the factor-model path. The message says where; this table says what the code "
+        "means and how to fix it.",
+        "",
+    ]
+    for title, _, _ in SECTIONS:
+        rows = [c for c in CODES.values() if section(c.code) == title]
+        if not rows:
+            continue
+        out += [f"## {title}", "", "| code | title | what it means | how to fix |"]
+        out.append("|---|---|---|---|")
+        out += [
+            f"| {c.code} | {_cell(c.title)} | {_cell(c.meaning)} | {_cell(c.fix)} |"
+            for c in sorted(rows, key=lambda c: (c.code[1:], c.code))
+        ]
+        out.append("")
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
