@@ -4,16 +4,21 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from walras.runtime.compare import compare, compare_command
+from walras.cli.comparison import compare_command
+from walras.runtime.compare import compare
 from walras.runtime.results import write_netcdf
 
 
 def result(x, shift=0.0, method="neural"):
+    """A result as the solvers write it: every variable and state coordinate carries its role."""
     q = 1 + x**2 + shift * np.sin(np.pi * x)
-    return xr.Dataset({"q": ("eta", q), "r": ("eta", 0.05 + 0 * x),
-                       "residual_goods": ("eta", 1e-3 + 0 * x),
-                       "loss": ("step", np.ones(3)), "degree": ((), 8)},
-                      coords={"eta": x}, attrs={"model": "m", "method": method})
+    return xr.Dataset({"q": ("eta", q, {"role": "unknown"}),
+                       "r": ("eta", 0.05 + 0 * x, {"role": "definition"}),
+                       "residual_goods": ("eta", 1e-3 + 0 * x, {"role": "residual"}),
+                       "loss": ("step", np.ones(3), {"role": "history"}),
+                       "degree": ((), 8, {"role": "evidence"})},
+                      coords={"eta": ("eta", x, {"role": "state"})},
+                      attrs={"model": "m", "method": method})
 
 
 def test_differences_by_variable():

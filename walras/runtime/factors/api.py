@@ -10,8 +10,8 @@ import xarray as xr
 
 from ...compiler.factors import FactorSpec, factor_specs
 from ...grammar import parse
-from ...api import resolve
 from ...grammar.diagnostics import Diagnostic, EconError, did_you_mean
+from ...models import resolve
 from . import results
 from .data import Panel, Wide, load, require_periods
 
@@ -25,7 +25,7 @@ def load_specs(target: str | Path) -> dict[str, FactorSpec]:
 
 
 def estimate(spec_or_path_or_name: FactorSpec | str | Path, name: str | None = None,
-             data: Any = None, **overrides) -> xr.Dataset | dict[str, xr.Dataset]:
+             data: Any = None, **overrides: Any) -> xr.Dataset | dict[str, xr.Dataset]:
     """Estimate a factor model and return its results as an xarray Dataset.
 
     The first argument is a `FactorSpec`, a path to an `.econ` file, or a bundled model's name.
@@ -86,8 +86,8 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
         ds["rolling_risk_premium"] = (("window_end", "factor"), roll.risk_premium)
         ds["window_length"] = ((), roll.length)
         if roll.optimal is not None:
-            ds["optimal_window"] = (("asset", "factor"), roll.optimal,
-                                    {"long_name": "optimal estimation window, periods (seed 003 eq. 22)"})
+            doc = "optimal estimation window, periods (Chinco 2014, eq. 22)"
+            ds["optimal_window"] = (("asset", "factor"), roll.optimal, {"long_name": doc})
     if d.dropped:
         ds.attrs["dropped_rows"] = d.dropped
     return ds
