@@ -79,12 +79,12 @@ def risk_premia_table(ds: xr.Dataset, title: str) -> Table:
         t.add_row(str(f), *[_cell(float(ds.risk_premium.sel(k)), float(ds.risk_premium_se.sel(k)))
                             for k in at])
     t.add_section()
-    t.add_row("test of pricing errors", *[f"{float(ds.j_stat.sel(method=m)):.2f}"
-                                          f" [p {float(ds.j_pvalue.sel(method=m)):.3f}]"
-                                          for m in methods])
+    by_method = [{"method": m} for m in methods]
+    t.add_row("test of pricing errors", *[f"{float(ds.j_stat.sel(k)):.2f} "
+                                          f"[p {float(ds.j_pvalue.sel(k)):.3f}]" for k in by_method])
     if "r2_cs" in ds:
-        t.add_row("cross-sectional R²", *[_cell(float(ds.r2_cs.sel(method=m)), digits=3)
-                                          for m in methods])
+        t.add_row("cross-sectional R²", *[_cell(float(ds.r2_cs.sel(k)), digits=3)
+                                          for k in by_method])
     return t
 
 
