@@ -49,3 +49,21 @@ def test_command(tmp_path, capsys):
     assert "max |a-b|" in capsys.readouterr().out
     assert compare_command(str(tmp_path / "a.nc"), str(tmp_path / "missing.nc")) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_variables_are_selected_by_role_not_name():
+    x = (np.arange(11) + 0.5) / 11
+    a, b = result(x), result(x, shift=1e-3)
+    for ds in (a, b):
+        ds["residual_like"] = ("eta", x, {"role": "definition"})   # a definition, whatever its name
+        ds["decay"] = ("eta", x, {"role": "evidence"})              # on the grid, but evidence
+        ds["untagged"] = ("eta", x)
+    assert list(compare(a, b).variable.values) == ["q", "r", "residual_like"]
+
+
+def test_results_that_cannot_be_compared(tmp_path, capsys):
+    x = (np.arange(11) + 0.5) / 11
+    write_netcdf(result(x), tmp_path / "a.nc")
+    write_netcdf(result(x).rename(eta="y"), tmp_path / "b.nc")
+    assert compare_command(str(tmp_path / "a.nc"), str(tmp_path / "b.nc")) == 1
+    assert "error[E150]: cannot compare" in capsys.readouterr().err
