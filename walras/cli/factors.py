@@ -40,10 +40,11 @@ def estimate_command(target: str, name: str | None, output: str | None) -> int:
 
 
 def summary_tables(ds: xr.Dataset) -> list[Table]:
-    """Risk premia by method (t-statistics in parentheses), alphas and betas, latent loadings and
-    fit statistics: the tables that apply to this result."""
-    title = (f"{ds.attrs.get('model', '')}: {ds.attrs.get('title', '')}  (T = "
-             f"{ds.attrs.get('nobs')}, {ds.attrs.get('first_date')} to {ds.attrs.get('last_date')})")
+    """The tables that apply to this result: risk premia by method (t-statistics in
+    parentheses), alphas and betas, latent loadings, fit statistics."""
+    a = ds.attrs
+    title = (f"{a.get('model', '')}: {a.get('title', '')}  "
+             f"(T = {a.get('nobs')}, {a.get('first_date')} to {a.get('last_date')})")
     tables = []
     if "risk_premium" in ds:
         tables.append(risk_premia_table(ds, title))
@@ -81,7 +82,8 @@ def risk_premia_table(ds: xr.Dataset, title: str) -> Table:
     t.add_section()
     by_method = [{"method": m} for m in methods]
     t.add_row("test of pricing errors", *[f"{float(ds.j_stat.sel(k)):.2f} "
-                                          f"[p {float(ds.j_pvalue.sel(k)):.3f}]" for k in by_method])
+                                          f"[p {float(ds.j_pvalue.sel(k)):.3f}]"
+                                          for k in by_method])
     if "r2_cs" in ds:
         t.add_row("cross-sectional R²", *[_cell(float(ds.r2_cs.sel(k)), digits=3)
                                           for k in by_method])

@@ -40,8 +40,8 @@ def estimate(spec_or_path_or_name: FactorSpec | str | Path, name: str | None = N
         specs = load_specs(spec_or_path_or_name)
     if name is not None:
         if name not in specs:
-            raise EconError([Diagnostic("F100", f"no factor_model '{name}'", None,
-                                        did_you_mean(name, specs) or f"models: {', '.join(specs)}")])
+            hint = did_you_mean(name, specs) or f"models: {', '.join(specs)}"
+            raise EconError([Diagnostic("F100", f"no factor_model '{name}'", None, hint)])
         specs = {name: specs[name]}
     out = {k: fit(s.with_options(**overrides) if overrides else s, data) for k, s in specs.items()}
     return next(iter(out.values())) if len(out) == 1 else out
@@ -68,7 +68,8 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
     if "time_series" in names:
         require_periods(T, N + K + 1, f"the GRS test of {N} assets on {K} factors", d.dates)
     if {"gmm", "fama_macbeth"} & names and N < K:
-        raise EconError([Diagnostic("F108", f"{K} risk premia need at least {K} assets; there are {N}",
+        raise EconError([Diagnostic("F108",
+                                    f"{K} risk premia need at least {K} assets; there are {N}",
                                     spec.spans.get("returns"))])
     fits = {}
     for e in spec.estimators:
@@ -80,7 +81,8 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
                           fits.get("time_series"), fits.get("fama_macbeth"), fits.get("gmm"))
     if spec.window is not None:
         w = spec.window
-        roll = rolling(d.returns, d.factors, w["length"], w["step"], w["sigma_l"], w["sigma_lambda"])
+        roll = rolling(d.returns, d.factors, w["length"], w["step"], w["sigma_l"],
+                       w["sigma_lambda"])
         ds = ds.assign_coords(window_end=d.dates[roll.ends])
         ds["rolling_beta"] = (("window_end", "asset", "factor"), roll.beta)
         ds["rolling_risk_premium"] = (("window_end", "factor"), roll.risk_premium)
