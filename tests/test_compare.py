@@ -67,3 +67,15 @@ def test_results_that_cannot_be_compared(tmp_path, capsys):
     write_netcdf(result(x).rename(eta="y"), tmp_path / "b.nc")
     assert compare_command(str(tmp_path / "a.nc"), str(tmp_path / "b.nc")) == 1
     assert "error[E150]: cannot compare" in capsys.readouterr().err
+
+
+def test_quantities_by_shock_are_compared_on_the_state_grid():
+    x = (np.arange(11) + 0.5) / 11
+    a, b = result(x), result(x)
+    for ds, shift in ((a, 0.0), (b, 1e-3)):
+        vol = np.stack([x, 2 * x + shift * x], axis=-1)
+        ds["sigma"] = (("eta", "shock"), vol, {"role": "definition"})
+        ds.coords["shock"] = ["Z", "W"]
+    row = compare(a, b).sel(variable="sigma")
+    assert float(row.max_abs) == pytest.approx(1e-3 * x.max())
+    assert float(row.where_eta) == pytest.approx(x.max())
