@@ -5,33 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .compiler import checks, economy, symbolic
 from .compiler.codegen import Compiled
 from .compiler.model import Model as CheckedModel
 from .grammar import ast, parse, parse_file
 from .grammar.diagnostics import Diagnostic, EconError, did_you_mean
+from .models import LIBRARY, library, resolve
 from .settings import FIELDS, Settings
 
-LIBRARY = Path(__file__).with_name("models")
+if TYPE_CHECKING:
+    from .runtime.results import Solution
 
-
-def library() -> list[str]:
-    """Names of the bundled models."""
-    return sorted(p.stem for p in LIBRARY.glob("*.econ"))
-
-
-def resolve(target: str | Path) -> Path:
-    """A path to an existing file, or the bundled model of that name."""
-    path = Path(target)
-    if path.exists():
-        return path
-    bundled = LIBRARY / f"{target}.econ"
-    if bundled.exists():
-        return bundled
-    hint = did_you_mean(str(target), library()) or f"library models: {', '.join(library())}"
-    raise EconError([Diagnostic("E130", f"no file or library model named '{target}'", None, hint)])
+__all__ = ["LIBRARY", "Model", "library", "load", "resolve", "settings_for", "solve"]
 
 
 @dataclass(frozen=True)
@@ -101,7 +88,7 @@ def load(target: str | Path, **params: float) -> Model:
     return model.with_params(**params) if params else model
 
 
-def settings_for(model: Model, **overrides) -> Settings:
+def settings_for(model: Model, **overrides: Any) -> Settings:
     """Defaults, then the file's `solver` statement, then `overrides` (None values ignored)."""
     unknown = [k for k in overrides if k not in FIELDS]
     if unknown:
@@ -115,7 +102,7 @@ def settings_for(model: Model, **overrides) -> Settings:
 
 
 def solve(model: Model | str | Path, *, output: str | Path | None = None, resume: bool = False,
-          quiet: bool = True, checkpoint: str | Path | None = None, **settings):
+          quiet: bool = True, checkpoint: str | Path | None = None, **settings: Any) -> Solution:
     """Solve a model; returns a `Solution` (`.dataset`, `.evaluate(points)`, `.save(path)`).
 
     Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override

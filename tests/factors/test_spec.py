@@ -6,9 +6,9 @@ import pytest
 import xarray as xr
 
 import walras.runtime.factors as F
+from walras.cli.factors import estimate_command
 from walras.compiler.factors import factor_specs
 from walras.grammar import EconError, parse
-from walras.runtime.factors.command import estimate_command
 
 EXAMPLE = "/work/shared/examples/factor_models.econ"
 FF = """factor_model m "test"

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
+from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
 from .symbolic import LinearSolve, System

@@ -15,9 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from .. import __version__
+from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
+from .schema import Role, tag
 
 MAX_GRID_POINTS = 100_000
 
@@ -100,19 +101,20 @@ class Solution:
         params = {k: jnp.asarray(v) for k, v in self.params.items()}
         values = eqx.filter_jit(self.compiled.outputs)(self.fields, params, jnp.asarray(x))
         data = {}
-        docs = _docs(self.compiled)
+        roles, docs = _roles(self.compiled), _docs(self.compiled)
         for name, v in values.items():
             arr = np.asarray(v).reshape(shape) if dims else np.asarray(v)[0]
-            data[name] = xr.DataArray(arr, dims=dims if self.compiled.states else [],
-                                      attrs={"long_name": docs[name]} if docs.get(name) else {})
-        return xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=coords)
+            data[name] = tag(xr.DataArray(arr, dims=dims if self.compiled.states else []),
+                             roles[name], **({"long_name": docs[name]} if docs.get(name) else {}))
+        ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=coords)
+        return ds.assign_coords({s: tag(ds[s], Role.STATE) for s in self.compiled.states})
 
     @property
     def dataset(self) -> xr.Dataset:
         if self._dataset is None:
             ds = self.evaluate(grid_axes(self.compiled, self.settings.grid))
-            ds["loss"] = xr.DataArray(np.asarray(self.history), dims=["step"],
-                                      attrs={"long_name": "training loss (mean squared residual)"})
+            ds["loss"] = tag(xr.DataArray(np.asarray(self.history), dims=["step"]), Role.HISTORY,
+                             long_name="training loss (mean squared residual)")
             for name, v in self.validation.items():
                 ds.attrs[f"validation_{name}"] = float(v)
             for name, v in self.extra.items():
@@ -134,7 +136,17 @@ class Solution:
         return write_netcdf(self.dataset, path)
 
 
+def _roles(compiled: Compiled) -> dict[str, Role]:
+    """The role of each output of `Compiled.outputs`: unknowns, residuals, and definitions (lets
+    and process terms) for the rest."""
+    roles = dict.fromkeys(compiled.system.outputs, Role.DEFINITION)
+    roles.update(dict.fromkeys(compiled.unknowns, Role.UNKNOWN))
+    roles.update({f"residual_{r.name}": Role.RESIDUAL for r in compiled.system.residuals})
+    return roles
+
+
 def _docs(compiled: Compiled) -> dict[str, str]:
+    """The documentation string of each output, where the model gives one."""
     m = compiled.model
     docs = {u.name: u.doc for u in m.unknowns}
     docs.update({d.name: d.doc for d in m.definitions.values()})

@@ -19,3 +19,16 @@ class Role(StrEnum):
 def tag(data, role: Role, **attrs):
     """`data` (an xarray DataArray) with its role and further attributes set."""
     return data.assign_attrs(role=str(role), **attrs)
+
+
+def role_of(data) -> Role | None:
+    """The role of a variable or coordinate of a result; None when it has none."""
+    try:
+        return Role(data.attrs["role"])
+    except (KeyError, ValueError):
+        return None
+
+
+def state_dims(ds) -> list[str]:
+    """The dimensions of a result Dataset that are state coordinates, in order."""
+    return [d for d in ds.dims if d in ds.coords and role_of(ds[d]) is Role.STATE]

@@ -10,8 +10,8 @@ import xarray as xr
 
 from ...compiler.factors import FactorSpec, factor_specs
 from ...grammar import parse
-from ...api import resolve
 from ...grammar.diagnostics import Diagnostic, EconError, did_you_mean
+from ...models import resolve
 from . import results
 from .data import Panel, Wide, load, require_periods
 
@@ -25,7 +25,7 @@ def load_specs(target: str | Path) -> dict[str, FactorSpec]:
 
 
 def estimate(spec_or_path_or_name: FactorSpec | str | Path, name: str | None = None,
-             data: Any = None, **overrides) -> xr.Dataset | dict[str, xr.Dataset]:
+             data: Any = None, **overrides: Any) -> xr.Dataset | dict[str, xr.Dataset]:
     """Estimate a factor model and return its results as an xarray Dataset.
 
     The first argument is a `FactorSpec`, a path to an `.econ` file, or a bundled model's name.
@@ -40,8 +40,8 @@ def estimate(spec_or_path_or_name: FactorSpec | str | Path, name: str | None = N
         specs = load_specs(spec_or_path_or_name)
     if name is not None:
         if name not in specs:
-            raise EconError([Diagnostic("F100", f"no factor_model '{name}'", None,
-                                        did_you_mean(name, specs) or f"models: {', '.join(specs)}")])
+            hint = did_you_mean(name, specs) or f"models: {', '.join(specs)}"
+            raise EconError([Diagnostic("F100", f"no factor_model '{name}'", None, hint)])
         specs = {name: specs[name]}
     out = {k: fit(s.with_options(**overrides) if overrides else s, data) for k, s in specs.items()}
     return next(iter(out.values())) if len(out) == 1 else out
@@ -68,7 +68,8 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
     if "time_series" in names:
         require_periods(T, N + K + 1, f"the GRS test of {N} assets on {K} factors", d.dates)
     if {"gmm", "fama_macbeth"} & names and N < K:
-        raise EconError([Diagnostic("F108", f"{K} risk premia need at least {K} assets; there are {N}",
+        raise EconError([Diagnostic("F108",
+                                    f"{K} risk premia need at least {K} assets; there are {N}",
                                     spec.spans.get("returns"))])
     fits = {}
     for e in spec.estimators:
@@ -80,14 +81,15 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
                           fits.get("time_series"), fits.get("fama_macbeth"), fits.get("gmm"))
     if spec.window is not None:
         w = spec.window
-        roll = rolling(d.returns, d.factors, w["length"], w["step"], w["sigma_l"], w["sigma_lambda"])
+        roll = rolling(d.returns, d.factors, w["length"], w["step"], w["sigma_l"],
+                       w["sigma_lambda"])
         ds = ds.assign_coords(window_end=d.dates[roll.ends])
         ds["rolling_beta"] = (("window_end", "asset", "factor"), roll.beta)
         ds["rolling_risk_premium"] = (("window_end", "factor"), roll.risk_premium)
         ds["window_length"] = ((), roll.length)
         if roll.optimal is not None:
-            ds["optimal_window"] = (("asset", "factor"), roll.optimal,
-                                    {"long_name": "optimal estimation window, periods (seed 003 eq. 22)"})
+            doc = "optimal estimation window, periods (Chinco 2014, eq. 22)"
+            ds["optimal_window"] = (("asset", "factor"), roll.optimal, {"long_name": doc})
     if d.dropped:
         ds.attrs["dropped_rows"] = d.dropped
     return ds

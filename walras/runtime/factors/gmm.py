@@ -25,8 +25,6 @@ from scipy import stats
 from .hac import kernel_weights
 from .timeseries import regress
 
-jax.config.update("jax_enable_x64", True)
-
 
 def stacked_moments(theta, r, f):
     N, K = r.shape[-1], f.shape[-1]

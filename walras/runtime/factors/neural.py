@@ -27,8 +27,6 @@ import numpy as np
 import optax
 import xarray as xr
 
-jax.config.update("jax_enable_x64", True)
-
 
 class Attention(eqx.Module):
     q: eqx.nn.Linear

@@ -24,8 +24,6 @@ import xarray as xr
 
 from .data import fail
 
-jax.config.update("jax_enable_x64", True)
-
 MAX_TRAIN = 20_000
 
 

@@ -1,5 +1,8 @@
 """The `walras` command: check, compile, solve, plot, compare and estimate.
 
+Presentation lives here (tables, figures, reports); the numbers come from `walras.api` and
+`walras.runtime`, which return data and print nothing but progress bars.
+
 Exit codes: 0 success, 1 a user error (reported with file:line:col), 2 a solver that did not reach
 its tolerance (results are still written).
 """
@@ -13,8 +16,8 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from .grammar import ast
-from .grammar.diagnostics import EconError
+from ..grammar import ast
+from ..grammar.diagnostics import EconError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Compile and solve continuous-time economic models written in .econ files.")
@@ -51,11 +54,12 @@ def _parse_sets(sets: list[str], option: str = "--set", number: bool = True) -> 
 @app.command()
 def check(target: str = typer.Argument(..., help="a .econ file or a library model name")):
     """Parse and check a model; print every error at once."""
-    from . import api
-    from .compiler.factors import factor_specs
-    from .grammar import parse_file
+    from .. import api
+    from ..compiler.factors import factor_specs
+    from ..grammar import parse_file
+    from ..models import resolve
     try:
-        path = api.resolve(target)
+        path = resolve(target)
         module = parse_file(path)
         specs = factor_specs(module, path.parent)
         if specs and not any(isinstance(s, ast.ModelDecl) for s in module.statements):
@@ -76,7 +80,7 @@ def check(target: str = typer.Argument(..., help="a .econ file or a library mode
 def compile_(target: str = typer.Argument(..., help="a .econ file or a library model name"),
              emit: str = typer.Option("latex", help="latex | sympy | econ")):
     """Print the derived equations (or the lowered model as .econ)."""
-    from . import api
+    from .. import api
     try:
         text = api.load(target).emit(emit)
     except EconError as e:
@@ -103,7 +107,7 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
           resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar")):
     """Solve a model and report its accuracy; write the results with -o."""
-    from . import api
+    from .. import api
     try:
         model = api.load(target, **_parse_sets(set_))
         _warn(model)
@@ -139,7 +143,7 @@ def _summary(solution) -> None:
 def plot(results: Path = typer.Argument(..., help="a NetCDF file written by 'walras solve -o'"),
          output: Optional[Path] = typer.Option(None, "-o", "--output", help="folder for the PNGs")):
     """Write PNG figures of the unknowns and the main definitions."""
-    from .runtime.plot import plot_results
+    from .figures import plot_results
     try:
         paths = plot_results(results, output)
     except (OSError, ValueError) as e:
@@ -152,7 +156,7 @@ def plot(results: Path = typer.Argument(..., help="a NetCDF file written by 'wal
 @app.command()
 def compare(a: Path = typer.Argument(...), b: Path = typer.Argument(...)):
     """Per-variable differences between two result files."""
-    from .runtime.compare import compare_command
+    from .comparison import compare_command
     raise typer.Exit(compare_command(str(a), str(b)))
 
 
@@ -161,9 +165,6 @@ def estimate(target: str = typer.Argument(..., help="a .econ file or a library s
              name: Optional[str] = typer.Argument(None, help="one factor_model of the file"),
              output: Optional[Path] = typer.Option(None, "-o", "--output")):
     """Estimate factor models and print a summary table."""
-    from .runtime.factors.command import estimate_command
+    from .factors import estimate_command
     raise typer.Exit(estimate_command(target, name, str(output) if output else None))
 
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

@@ -1,0 +1,5 @@
+"""`python -m walras.cli`: the same as the `walras` command."""
+
+from . import app
+
+app()

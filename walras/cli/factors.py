@@ -1,0 +1,135 @@
+"""`walras estimate FILE [NAME] [-o out.nc]`: estimate, print paper-style tables, write NetCDF."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from rich.console import Console
+from rich.table import Table
+
+from ..grammar.diagnostics import EconError
+from ..runtime.factors import estimate
+from ..runtime.results import write_netcdf
+
+FIT_STATISTICS = ("r2_total", "r2_pred", "r2_total_oos", "r2_pred_oos", "alpha_test_pvalue",
+                  "r2_oos", "ntk_r2_oos")
+
+
+def estimate_command(target: str, name: str | None, output: str | None) -> int:
+    """Run `estimate`; 0 on success, 1 on a user error (rendered to stderr)."""
+    console = Console()
+    try:
+        result = estimate(target, name)
+    except EconError as e:
+        print(e.render(), file=sys.stderr)
+        return 1
+    results = result if isinstance(result, dict) else {result.attrs["model"]: result}
+    for ds in results.values():
+        for table in summary_tables(ds):
+            console.print(table)
+    if output:
+        out = Path(output)
+        for key, ds in results.items():
+            path = out if len(results) == 1 else out.with_name(f"{out.stem}_{key}{out.suffix}")
+            write_netcdf(ds, path)
+            console.print(f"wrote {path}")
+    return 0
+
+
+def summary_tables(ds: xr.Dataset) -> list[Table]:
+    """The tables that apply to this result: risk premia by method (t-statistics in
+    parentheses), alphas and betas, latent loadings, fit statistics."""
+    a = ds.attrs
+    title = (f"{a.get('model', '')}: {a.get('title', '')}  "
+             f"(T = {a.get('nobs')}, {a.get('first_date')} to {a.get('last_date')})")
+    tables = []
+    if "risk_premium" in ds:
+        tables.append(risk_premia_table(ds, title))
+    if "alpha" in ds:
+        tables.append(regressions_table(ds))
+    if "gamma" in ds:
+        tables.append(loadings_table(ds, title if not tables else "latent factors"))
+    fit = [v for v in FIT_STATISTICS if v in ds and "alpha" not in ds]
+    if fit:
+        tables.append(fit_table(ds, fit))
+    return tables
+
+
+def _cell(value: float, se: float | None = None, digits: int = 4) -> str:
+    """A number, with its t-statistic below in parentheses when a standard error is given."""
+    if value is None or not np.isfinite(value):
+        return ""
+    text = f"{value:.{digits}f}"
+    if se is not None and np.isfinite(se) and se > 0:
+        text += f"\n({value / se:.2f})"
+    return text
+
+
+def risk_premia_table(ds: xr.Dataset, title: str) -> Table:
+    """Risk premia per factor and method, the tests of the pricing errors, cross-sectional R²."""
+    methods = ds.method.values
+    t = Table(title=title, caption="risk premia per period; t-statistics in parentheses")
+    t.add_column("factor")
+    for m in methods:
+        t.add_column(str(m), justify="right")
+    for f in ds.factor.values:
+        at = [{"method": m, "factor": f} for m in methods]
+        t.add_row(str(f), *[_cell(float(ds.risk_premium.sel(k)), float(ds.risk_premium_se.sel(k)))
+                            for k in at])
+    t.add_section()
+    by_method = [{"method": m} for m in methods]
+    t.add_row("test of pricing errors", *[f"{float(ds.j_stat.sel(k)):.2f} "
+                                          f"[p {float(ds.j_pvalue.sel(k)):.3f}]"
+                                          for k in by_method])
+    if "r2_cs" in ds:
+        t.add_row("cross-sectional R²", *[_cell(float(ds.r2_cs.sel(k)), digits=3)
+                                          for k in by_method])
+    return t
+
+
+def regressions_table(ds: xr.Dataset) -> Table:
+    """Time-series regressions: alpha, betas and R² per asset, with the GRS test."""
+    t = Table(title="time-series regressions", caption=f"GRS F = {float(ds.grs):.3f} "
+              f"(p = {float(ds.grs_pvalue):.4f}); t-statistics in parentheses")
+    t.add_column("asset")
+    t.add_column("alpha", justify="right")
+    for f in ds.factor.values:
+        t.add_column(f"beta {f}", justify="right")
+    t.add_column("R²", justify="right")
+    for a in ds.asset.values:
+        row = [_cell(float(ds.alpha.sel(asset=a)), float(ds.alpha_se.sel(asset=a)))]
+        row += [_cell(float(ds.beta.sel(asset=a, factor=f)),
+                      float(ds.beta_se.sel(asset=a, factor=f)), 3) for f in ds.factor.values]
+        row.append(_cell(float(ds.r2.sel(asset=a)), digits=3))
+        t.add_row(str(a), *row)
+    return t
+
+
+def loadings_table(ds: xr.Dataset, title: str) -> Table:
+    """Loadings of the latent factors on the characteristics (Γ, and Γ_α when estimated)."""
+    t = Table(title=title, caption="loadings on characteristics (Γ)")
+    t.add_column("characteristic")
+    for f in ds.factor.values:
+        t.add_column(str(f), justify="right")
+    if "gamma_alpha" in ds:
+        t.add_column("Γ_α", justify="right")
+    for c in ds.characteristic.values:
+        row = [_cell(float(ds.gamma.sel(characteristic=c, factor=f)), digits=3)
+               for f in ds.factor.values]
+        if "gamma_alpha" in ds:
+            row.append(_cell(float(ds.gamma_alpha.sel(characteristic=c)), digits=3))
+        t.add_row(str(c), *row)
+    return t
+
+
+def fit_table(ds: xr.Dataset, names: list[str]) -> Table:
+    """Scalar fit statistics, labelled by their long names."""
+    t = Table(title="fit")
+    t.add_column("statistic")
+    t.add_column("value", justify="right")
+    for v in names:
+        t.add_row(ds[v].attrs.get("long_name", v), f"{float(ds[v]):.4f}")
+    return t
