@@ -185,7 +185,7 @@ def test_two_shocks_one_agent_is_the_lucas_closed_form():
     ds = walras.solve(walras.load(text), steps=0, polish=50).dataset
     assert abs(scalar(ds, "pd") - lucas_pd()) < 1e-10
     assert abs(scalar(ds, "r") - lucas_r()) < 1e-10
-    assert ds["sigma_R"].dims[-1] == "shock"  # one variable over shocks, as the issue asks
+    assert ds["sigma_R"].dims[-1] == "shock"  # one variable over shocks
     assert abs(float(ds["sigma_R"].sel(shock="W").values.ravel()[0]) - 0.8 * 0.05) < 1e-12
 
 

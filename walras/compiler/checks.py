@@ -204,7 +204,7 @@ class _Checker:
                 where = Span(p.span.line, p.span.column + len("process "), p.span.line,
                              p.span.column + len("process ") + len(p.state), p.span.source)
                 kind = self.kind(p.state)
-                self.out.error("E104" if kind is None else "E120",
+                self.out.error("E104",
                                f"process for undeclared state '{p.state}'" if kind is None else
                                f"process for '{p.state}', which is a {kind}, not a state", where,
                                did_you_mean(p.state, states) if kind is None else None)

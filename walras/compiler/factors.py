@@ -304,7 +304,7 @@ def _coherence(spec: FactorSpec, one: dict, col: Collector) -> None:
         if w.get("length") == "optimal" and (w.get("sigma_l") is None or w.get("sigma_lambda") is None):
             col.error("F014", "the optimal window needs 'sigma_l' and 'sigma_lambda'",
                       spec.spans["window"], "the volatility of risk-price innovations and the prior "
-                      "uncertainty about the risk price (seed 003, equation 22)")
+                      "uncertainty about the risk price (Chinco 2014, eq. 22)")
         if spec.latent:
             col.error("F014", "rolling windows apply to observed factors", spec.spans["window"])
 

@@ -17,8 +17,8 @@ import xarray as xr
 
 from ...compiler.factors import FactorSpec
 from ...grammar.diagnostics import Diagnostic, EconError, Span, did_you_mean
+from ...models import LIBRARY
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
 BUNDLED = {"french": ("french.csv.bz2", "dates")}
 
 
@@ -54,7 +54,7 @@ def load(spec: FactorSpec, data: Any = None) -> Wide | Panel:
 
 def bundled(name: str) -> pd.DataFrame:
     """A bundled dataset as a frame (`french`: monthly Fama-French factors and portfolios)."""
-    return pd.read_csv(MODELS / "data" / BUNDLED[name][0])
+    return pd.read_csv(LIBRARY / "data" / BUNDLED[name][0])
 
 
 # --- reading -----------------------------------------------------------------------------------
