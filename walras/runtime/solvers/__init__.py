@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from ...compiler.codegen import Compiled
+    from ...settings import Settings
+    from ..results import Solution
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.ispkg:
         importlib.import_module(f"{__name__}.{_module.name}")
 
 
-def solve(compiled, settings, params=None, **options):
-    """Solve a `Compiled` model with the solver `settings.method` names, at `params` (by default
+def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None,
+          **options) -> Solution:
+    """Solve a compiled model with the solver `settings.method` names, at `params` (by default
     the model's own); `options` are those of `base.Options` (quiet, log, checkpoint, resume,
-    guess). Returns a `Solution`."""
+    guess)."""
     from . import registry
     from .base import Options, Problem
     return registry.get(settings.method).solve(Problem.build(compiled, params), settings,

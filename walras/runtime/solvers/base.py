@@ -15,6 +15,7 @@ from ...compiler.codegen import Compiled, boundary_weight
 if TYPE_CHECKING:
     from ...compiler.model import State, Unknown
     from ...compiler.symbolic import BoundaryResidual
+    from ...settings import Settings
     from ..results import Solution
 
 EDGE = 1e-4   # where a zero lower edge is cut unless the setting `edge` says otherwise
@@ -113,7 +114,7 @@ class Solver(ABC):
     """One way of solving a `Problem`; registered by name (`registry`)."""
 
     @abstractmethod
-    def solve(self, problem: Problem, settings, options: Options) -> "Solution":
+    def solve(self, problem: Problem, settings: Settings, options: Options) -> Solution:
         """Solve `problem` at `problem.params` with `settings`."""
 
 

@@ -30,8 +30,9 @@ class Polish:
         arrays, self.static = eqx.partition(fields, spec)
         _, self.unravel = ravel_pytree(arrays)
         n = x.shape[0]
-        as_fields = lambda theta: compose(rows.problem,
-                                          eqx.combine(self.unravel(theta), self.static))
+
+        def as_fields(theta):
+            return compose(rows.problem, eqx.combine(self.unravel(theta), self.static))
 
         def residual(theta, params):
             f = as_fields(theta)
@@ -47,7 +48,8 @@ class Polish:
             blocks = [rows_at(lambda f, xi: rows.interior_rows(f, params, xi, n)[0])(x)
                       .reshape(-1, theta.size)]
             for b in xb:
-                boundary = lambda f, xi, b=b: rows.boundary_rows(f, params, b, xi, nb)[0]
+                def boundary(f, xi, b=b):
+                    return rows.boundary_rows(f, params, b, xi, nb)[0]
                 blocks.append(rows_at(boundary)(xb[b]))
             if rows.edge_terms:
                 blocks.append(jax.jacrev(lambda t: rows.edge_rows(as_fields(t)))(theta))

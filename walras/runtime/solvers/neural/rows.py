@@ -96,8 +96,11 @@ class Rows:
             f, x = fields[u], self.edge_points[i][:, self.args[u]]
 
             def curvature(xu, f=f, k=k):
-                g = lambda s: f.latent(xu.at[k].set(jnp.exp(s)))
-                dg = lambda s: jax.jvp(g, (s,), (jnp.ones_like(s),))[1]
+                def g(s):
+                    return f.latent(xu.at[k].set(jnp.exp(s)))
+
+                def dg(s):
+                    return jax.jvp(g, (s,), (jnp.ones_like(s),))[1]
                 s = jnp.log(xu[k])
                 return jax.jvp(dg, (s,), (jnp.ones_like(s),))[1]
             rows.append(jax.vmap(curvature)(x) / np.sqrt(x.shape[0]))
