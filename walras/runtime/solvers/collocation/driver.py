@@ -60,6 +60,15 @@ class Attempt:
         return self.ev.ok and self.ev.total <= settings.residual_tol
 
 
+@dataclass
+class Walk:
+    """The last attempt of a walk, with the residual history and iterations of all of them."""
+
+    attempt: Attempt
+    history: list[float]
+    iterations: int
+
+
 class CollocationSolver(Solver):
     """Chebyshev collocation. `options.guess`: a previous solution's `fields` (continuation), or
     a function (unknown, points of its states) -> values; by default a constant inside each
@@ -69,10 +78,10 @@ class CollocationSolver(Solver):
 
     def solve(self, problem: Problem, settings, options: Options):
         systems, params = Systems(problem), problem.params
-        run = _walk(systems, settings, params, options.guess, options.quiet)
-        if not run[0].converged(settings) and not settings.edge and problem.cuttable:
-            run, settings = _cut_edges(systems, settings, params, options, run)
-        attempt, history, iterations = run
+        walk = _walk(systems, settings, params, options.guess, options.quiet)
+        if not walk.attempt.converged(settings) and not settings.edge and problem.cuttable:
+            walk, settings = _cut_edges(systems, settings, params, options, walk)
+        attempt = walk.attempt
         change = {}
         if any(attempt.system.log) and attempt.converged(settings):
             moved = _attempt(systems, settings.replace(edge=10 * settings.edge), params,
@@ -80,29 +89,30 @@ class CollocationSolver(Solver):
             change = edge_change(attempt.system, attempt.theta, moved.system, moved.theta,
                                  edge=settings.edge, moved=10 * settings.edge,
                                  converged=moved.converged(settings), grid=settings.grid)
-        return report.solution(attempt, settings, history, iterations, change)
+        return report.solution(attempt, settings, walk.history, walk.iterations, change)
 
 
-def _cut_edges(systems: Systems, settings, params, options: Options, whole):
+def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):
     """The walk again with zero edges cut at EDGE; kept when it converges or ends with smaller
-    residuals than on the whole domain. Returns the run and its settings."""
+    residuals than on the whole domain. Returns the walk and its settings."""
     cut = settings.replace(edge=EDGE)
-    attempt, more, extra = _walk(systems, cut, params, options.guess, options.quiet)
-    first = whole[0]
-    run = (attempt, whole[1] + more, whole[2] + extra)
-    if attempt.converged(cut) or attempt.ev.total < first.ev.total:
-        attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
-                                f"(residual sup-norm {first.ev.total:.1e}), so zero edges are cut")
-        return run, cut
-    first.notes.insert(0, f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
-                          f"{attempt.ev.total:.1e})")
-    return (first,) + run[1:], settings
+    again = _walk(systems, cut, params, options.guess, options.quiet)
+    whole = walk.attempt
+    history, iterations = walk.history + again.history, walk.iterations + again.iterations
+    if again.attempt.converged(cut) or again.attempt.ev.total < whole.ev.total:
+        again.attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
+                                      f"(residual sup-norm {whole.ev.total:.1e}), so zero edges "
+                                      "are cut")
+        return Walk(again.attempt, history, iterations), cut
+    whole.notes.insert(0, f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
+                          f"{again.attempt.ev.total:.1e})")
+    return Walk(whole, history, iterations), settings
 
 
-def _walk(systems: Systems, settings, params: Mapping[str, float], guess, quiet: bool = True):
+def _walk(systems: Systems, settings, params: Mapping[str, float], guess,
+          quiet: bool = True) -> Walk:
     """The attempts along the homotopy path, then (with a cut edge) along the cut moving down
-    the edge path: the last attempt, the residual history, iterations. A progress bar counts
-    the attempts."""
+    the edge path. A progress bar counts the attempts."""
     edges = edge_path(settings.edge)
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
@@ -120,7 +130,7 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess, quiet:
                                  f"moving the cut edge to {edge:g} failed")
             break
     progress.close()
-    return attempt, history, iterations
+    return Walk(attempt, history, iterations)
 
 
 def _attempt(systems: Systems, settings, params: Mapping[str, float],
