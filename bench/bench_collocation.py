@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import walras
-from walras.runtime import collocation
+from walras.runtime import solvers
 from walras.runtime.compare import compare
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
@@ -56,10 +56,10 @@ def run(name: str, steps: int, neural: bool) -> dict:
     compiled = model.compile()
     settings = walras.api.settings_for(model, method="collocation")
     t0 = time.perf_counter()
-    first = collocation.solve(compiled, settings, compiled.params, quiet=True)
+    first = solvers.solve(compiled, settings, compiled.params, quiet=True)
     t_first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    again = collocation.solve(compiled, settings, compiled.params, quiet=True)
+    again = solvers.solve(compiled, settings, compiled.params, quiet=True)
     t_again = time.perf_counter() - t0
     ds = again.dataset
     row = {"model": name, "states": len(model.states), "degree": int(ds["degree"]),

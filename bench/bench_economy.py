@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 import walras
-from walras.runtime.networks import make_field
+from walras.runtime.solvers.neural.networks import make_field
 
 jax.config.update("jax_enable_x64", True)
 

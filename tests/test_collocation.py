@@ -5,14 +5,14 @@ import pytest
 
 import walras
 from references import BrusanLog, lucas_pd, lucas_r, two_trees_v
-from walras.runtime import collocation
+from walras.runtime import solvers
 from walras.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def brusan():
     compiled = walras.load("brusan_log").compile()
-    solution = collocation.solve(compiled, Settings(method="collocation"), quiet=True)
+    solution = solvers.solve(compiled, Settings(method="collocation"), quiet=True)
     return compiled, solution, BrusanLog().solve()
 
 
@@ -55,10 +55,10 @@ def test_brusan_log_convergence_evidence(brusan):
 def test_homotopy_reaches_a_hard_parameter(brusan):
     compiled, _, _ = brusan
     params = {**compiled.params, "sigma": 0.07}
-    direct = collocation.solve(compiled, Settings(method="collocation", iterations=15), params)
+    direct = solvers.solve(compiled, Settings(method="collocation", iterations=15), params)
     assert not direct.converged
-    walked = collocation.solve(compiled, Settings(method="collocation", homotopy="sigma=0.1",
-                                                  homotopy_steps=2), params)
+    walked = solvers.solve(compiled, Settings(method="collocation", homotopy="sigma=0.1",
+                                              homotopy_steps=2), params)
     assert walked.converged, walked.message
     ref = BrusanLog(sigma=0.07).solve()
     assert abs(float(walked.dataset["free_boundary_eta"]) - ref.eta_star) < 1e-8
@@ -68,7 +68,7 @@ def test_homotopy_reaches_a_hard_parameter(brusan):
 
 def test_too_low_degree_is_reported(brusan):
     compiled, _, _ = brusan
-    solution = collocation.solve(compiled, Settings(method="collocation", degree=6))
+    solution = solvers.solve(compiled, Settings(method="collocation", degree=6))
     assert not solution.converged
     assert "raise the degree" in solution.message and "largest in" in solution.message
 
@@ -85,7 +85,7 @@ def test_no_equilibrium_is_reported():
 def test_bad_homotopy_is_a_user_error(brusan):
     compiled, _, _ = brusan
     with pytest.raises(walras.EconError, match="homotopy"):
-        collocation.solve(compiled, Settings(method="collocation", homotopy="sigm=0.1"))
+        solvers.solve(compiled, Settings(method="collocation", homotopy="sigm=0.1"))
 
 
 def test_two_state_two_trees():
@@ -139,7 +139,7 @@ def test_below_a_cut_edge_the_expansion_is_a_power_law():
     import jax
     import jax.numpy as jnp
     from numpy.polynomial import chebyshev as C
-    from walras.runtime.chebyshev import Chebyshev
+    from walras.runtime.solvers.collocation.chebyshev import Chebyshev
 
     coef = np.array([0.3, -0.7, 0.2, 0.05])
     lo, hi = 1e-3, 1.0

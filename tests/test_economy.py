@@ -109,7 +109,7 @@ agent household: utility = log, discount = rho_h, trades = [bond{extra}]
 
 
 def test_log_utility_experts_hold_all_equity():
-    pytest.importorskip("walras.runtime.collocation")
+    pytest.importorskip("walras.runtime.solvers.collocation")
     model = walras.load(LOG.format(extra="", constraint=""))
     ds = walras.solve(model, method="collocation", degree=8).dataset
     eta = ds.eta_expert.values
@@ -212,7 +212,7 @@ def test_leverage_cap_binds_below_a_threshold():
     """Collocation with a continuation from the same economy without the cap (`risk_sharing`
     with the households' risk aversion): the free solution violates the cap for small η, and the
     capped one binds exactly up to a free boundary and is slack above it."""
-    collocation = pytest.importorskip("walras.runtime.collocation")
+    solvers = pytest.importorskip("walras.runtime.solvers")
     from walras.api import settings_for
     free = walras.solve(walras.load("risk_sharing", gamma_cautious=6.0), method="collocation",
                         degree=24)
@@ -222,8 +222,8 @@ def test_leverage_cap_binds_below_a_threshold():
              "theta_expert": theta}
     model = walras.load("leverage_cap")
     compiled = model.compile()
-    sol = collocation.solve(compiled, settings_for(model, method="collocation", degree=24),
-                            compiled.params, guess=guess, quiet=True)
+    sol = solvers.solve(compiled, settings_for(model, method="collocation", degree=24),
+                        compiled.params, guess=guess, quiet=True)
     ds = sol.dataset
     assert max(abs(v) for v in sol.validation.values()) < 1e-10
     eta, theta = ds.eta_expert.values, ds.theta_expert.values
@@ -300,7 +300,7 @@ def test_many_agents_program_grows_linearly():
     """The traced residual program grows by the same amount with every agent: the networks of
     the unknowns run as one vmapped call, velocities come from their gradients, and the cycle's
     matrix from one vmapped JVP, so no part of it is traced once per pair of agents."""
-    from walras.runtime.networks import make_field
+    from walras.runtime.solvers.neural.networks import make_field
 
     def size(n: int) -> int:
         compiled = walras.load(many(n)).compile()

@@ -9,8 +9,12 @@ import pytest
 from references import BrusanLog, lucas_pd
 
 import walras
-from walras.runtime import collocation, neural
-from walras.runtime.sampling import Sampler
+from walras.runtime import solvers
+from walras.runtime.solvers.base import EDGE, Problem
+from walras.runtime.solvers.neural import driver as neural
+from walras.runtime.solvers.neural.fields import init_fields
+from walras.runtime.solvers.neural.rows import Rows
+from walras.runtime.solvers.neural.sampling import Sampler
 from walras.settings import Settings
 
 
@@ -108,8 +112,8 @@ def test_nan_is_detected_and_the_last_good_state_restored():
     messages = []
     compiled = walras.load(NAN_MODEL).compile()
     settings = walras.api.settings_for(walras.load(NAN_MODEL))
-    solution = neural.solve(compiled, settings, compiled.params, quiet=True,
-                            log=messages.append)
+    solution = solvers.solve(compiled, settings, compiled.params, quiet=True,
+                             log=messages.append)
     assert any("NaN" in m and "restored" in m for m in messages)
     assert np.all(np.isfinite(solution.history))
 
@@ -120,7 +124,7 @@ def test_resume_from_a_different_network_is_a_clear_error(tmp_path):
     with pytest.raises(walras.EconError) as info:
         walras.solve("lucas", steps=20, polish=0, width=12, checkpoint=path, resume=True)
     (d,) = info.value.diagnostics
-    assert d.code == "E134" and "different model or network" in d.message
+    assert d.code == "E140" and "different model or network" in d.message
 
 
 def test_homotopy_walks_the_networks_to_the_model_parameters():
@@ -134,14 +138,15 @@ def test_edge_rows_are_the_curvature_of_log_u_in_log_eta_at_the_cut():
     """At the cut of a zero edge, the rows are d²(log u)/d(log η)², against a central difference."""
     compiled = walras.load("basak_cuoco").compile()
     settings = Settings()
-    problem = neural._Problem(compiled, settings)
-    fields = neural.init_fields(compiled, settings, compiled.params, jax.random.PRNGKey(1))
+    problem = Rows(Problem.build(compiled), settings)
+    fields = init_fields(problem.problem, settings, compiled.params, problem.cut,
+                         jax.random.PRNGKey(1))
     fields = {u: eqx.tree_at(lambda f: f.mlp.layers[-1].weight, f,
                              jax.random.normal(jax.random.PRNGKey(2), f.mlp.layers[-1].weight.shape))
               for u, f in fields.items()}
     assert [u for u, _, _ in problem.edge_terms] == ["omega_expert", "omega_household"]
     rows = np.asarray(problem.edge_rows(fields))
-    s, h = np.log(neural.EDGE), 1e-3
+    s, h = np.log(EDGE), 1e-3
     for row, u in zip(rows, ("omega_expert", "omega_household")):
         log_u = lambda t, f=fields[u]: float(jnp.log(f(jnp.array([np.exp(t)]))))
         assert fields[u].positive
@@ -164,8 +169,8 @@ def test_basak_cuoco_agrees_with_the_collocation_reference():
     own cut edge moves ω_expert by 1e-4 at η = 0.05 (docs/collocation.md)."""
     model = walras.load("basak_cuoco")
     compiled = model.compile()
-    reference = collocation.solve(compiled, Settings(method="collocation", degree=48,
-                                                     homotopy="gamma=1"), quiet=True)
+    reference = solvers.solve(compiled, Settings(method="collocation", degree=48,
+                                                 homotopy="gamma=1"), quiet=True)
     assert reference.converged, reference.message
     solution = walras.solve(model, homotopy="gamma=1", steps=0, width=8, polish=600,
                             polish_points=512)

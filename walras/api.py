@@ -13,7 +13,7 @@ from .compiler.model import Model as CheckedModel
 from .grammar import ast, parse, parse_file
 from .grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from .models import LIBRARY, library, resolve
-from .settings import FIELDS, Settings
+from .settings import CHOICES, FIELDS, Settings
 
 if TYPE_CHECKING:
     from .runtime.results import Solution
@@ -95,10 +95,14 @@ def settings_for(model: Model, **overrides: Any) -> Settings:
         raise EconError([Diagnostic("E115", f"unknown solver setting '{unknown[0]}'", None,
                                     did_you_mean(unknown[0], FIELDS))])
     given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return Settings().replace(**{**model.checked.solver, **given})
-    except ValueError as err:
-        raise EconError([Diagnostic("E115", str(err))]) from None
+    chosen = Settings()
+    for key, value in {**model.checked.solver, **given}.items():
+        try:
+            chosen = chosen.replace(**{key: value})
+        except ValueError as err:
+            raise EconError([Diagnostic("E115", str(err), None,
+                                        did_you_mean(str(value), CHOICES.get(key, ())))]) from None
+    return chosen
 
 
 def solve(model: Model | str | Path, *, output: str | Path | None = None, resume: bool = False,
@@ -108,21 +112,16 @@ def solve(model: Model | str | Path, *, output: str | Path | None = None, resume
     Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override
     the file's `solver` statement. With `output`, the results are written there atomically.
     """
+    from .runtime import solvers
     from .runtime.cache import persistent_cache
     if not isinstance(model, Model):
         model = load(model)
     chosen = settings_for(model, **settings)
     persistent_cache()
-    compiled = model.compile()
-    if chosen.method == "collocation":
-        from .runtime import collocation
-        solution = collocation.solve(compiled, chosen, compiled.params, quiet=quiet)
-    else:
-        from .runtime import neural
-        if checkpoint is None and output is not None:
-            checkpoint = Path(output).with_suffix(".ckpt")
-        solution = neural.solve(compiled, chosen, compiled.params,
-                                checkpoint_path=checkpoint, resume=resume, quiet=quiet)
+    if checkpoint is None and output is not None:
+        checkpoint = Path(output).with_suffix(".ckpt")
+    solution = solvers.solve(model.compile(), chosen, checkpoint=checkpoint, resume=resume,
+                             quiet=quiet)
     if output is not None:
         solution.save(output)
     return solution

@@ -250,6 +250,11 @@ class _Point:
         return jnp.power(self.eval(base), self.eval(exp))
 
 
+def boundary_weight(weights: Mapping[str, float], name: str) -> float:
+    """The loss weight of boundary condition `name`: its own, else the `boundary` weight, else 1."""
+    return weights.get(name, weights.get("boundary", 1.0))
+
+
 @dataclass(frozen=True)
 class Compiled:
     """Pure JAX residual, loss and output functions of a model.
@@ -327,7 +332,7 @@ class Compiled:
         for name, r in self.residuals(fields, params, x).items():
             total = total + weights.get(name, 1.0) * jnp.mean(r ** 2)
         for name, r in self.boundary_residuals(fields, params, boundary_points).items():
-            total = total + weights.get(name, weights.get("boundary", 1.0)) * jnp.mean(r ** 2)
+            total = total + boundary_weight(weights, name) * jnp.mean(r ** 2)
         return total
 
     def outputs(self, fields: Fields, params: Params, x: jax.Array) -> dict[str, jax.Array]:

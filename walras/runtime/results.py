@@ -19,6 +19,7 @@ from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
 from .schema import Role, tag
+from .solvers.base import Outcome
 
 MAX_GRID_POINTS = 100_000
 
@@ -80,11 +81,15 @@ class Solution:
     params: Mapping[str, float]
     settings: Settings
     history: np.ndarray                       # loss per step (Adam, then polish)
-    converged: bool
+    outcome: Outcome
     validation: Mapping[str, float]           # mean squared residual per equation, fresh points
     message: str = ""
     extra: Mapping[str, xr.DataArray] = field(default_factory=dict)
     _dataset: xr.Dataset | None = field(default=None, repr=False)
+
+    @property
+    def converged(self) -> bool:
+        return self.outcome.converged
 
     def evaluate(self, points) -> xr.Dataset:
         """Every unknown, definition and residual at `points`: an (n, states) array, or a mapping

@@ -116,7 +116,8 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         result.history.append(cost)
         if callback is not None:
             callback(it + 1, cost)
-        if decrease < ftol or float(jnp.linalg.norm(step)) < xtol * (1 + float(jnp.linalg.norm(theta))):
+        small_step = float(jnp.linalg.norm(step)) < xtol * (1 + float(jnp.linalg.norm(theta)))
+        if decrease < ftol or small_step:
             result.converged = True
             result.message = "converged"
             break

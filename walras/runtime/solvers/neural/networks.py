@@ -91,7 +91,8 @@ def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation
         mlp = eqx.nn.MLP(len(lo_x), 1, width, depth, ACTIVATIONS[activation], key=key,
                          dtype=jnp.float64)
         last = mlp.layers[-1]
-        mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp, last.weight * (0 if positive else 0.1))
+        mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp,
+                          last.weight * (0 if positive else 0.1))
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
     start = _inside(floor, cap)   # the bound transform is the identity there

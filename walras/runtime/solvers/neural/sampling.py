@@ -41,7 +41,9 @@ class Sampler:
 
     def scale(self, u: jax.Array) -> jax.Array:
         m = self.margin
-        linear = lambda u, lo, hi: lo + (hi - lo) * (m + (1 - 2 * m) * u)
+
+        def linear(u, lo, hi):
+            return lo + (hi - lo) * (m + (1 - 2 * m) * u)
         if not self.any_log:
             return linear(u, self.lo, self.hi)
         low = u < 0.5

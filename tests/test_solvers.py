@@ -1,0 +1,52 @@
+"""The solver interface: the registry, settings grouped per solver behind flat keys, the one
+edge-cut rule with each solver's policy."""
+
+import dataclasses
+
+import pytest
+
+import walras
+from walras.runtime.solvers import registry
+from walras.runtime.solvers.base import EDGE, Outcome, Problem
+from walras.runtime.solvers.collocation import CollocationSettings
+from walras.runtime.solvers.collocation.problem import EDGES as COLLOCATION_EDGES
+from walras.runtime.solvers.neural import NeuralSettings
+from walras.runtime.solvers.neural.rows import EDGES as NEURAL_EDGES
+from walras.settings import FIELDS, Common, Settings
+
+
+def test_settings_groups_share_one_flat_set_of_keys():
+    groups = (Common, NeuralSettings, CollocationSettings)
+    names = [f.name for g in groups for f in dataclasses.fields(g)]
+    assert sorted(names) == sorted(FIELDS) and len(set(names)) == len(names)
+    settings = Settings().replace(width=8, degree="16")
+    assert (settings.width, settings.degree, settings.method) == (8, 16, "neural")
+    assert dataclasses.asdict(settings)["width"] == 8
+
+
+def test_solvers_are_found_by_name():
+    assert set(registry.names()) == {"neural", "collocation"}
+    with pytest.raises(walras.EconError) as info:
+        registry.get("colocation")
+    (d,) = info.value.diagnostics
+    assert d.code == "E115" and d.hint == "did you mean 'collocation'?"
+    with pytest.raises(walras.EconError) as info:
+        walras.solve("lucas", method="colocation")
+    assert info.value.diagnostics[0].hint == "did you mean 'collocation'?"
+
+
+def test_one_edge_cut_rule_with_each_solvers_policy():
+    """basak_cuoco: η_expert starts at 0 and ω > 0 depends on it; two_trees: s starts at 0 with
+    no boundary condition there, but no unknown may diverge."""
+    basak = Problem.build(walras.load("basak_cuoco").compile())
+    assert basak.cut_edges(0.0, NEURAL_EDGES) == {"eta_expert": EDGE}
+    assert basak.cut_edges(0.0, COLLOCATION_EDGES) == {}
+    assert basak.cut_edges(1e-3, COLLOCATION_EDGES) == {"eta_expert": 1e-3}
+    trees = Problem.build(walras.load("two_trees").compile())
+    assert trees.cuttable and trees.cut_edges(0.0, NEURAL_EDGES) == {}
+    assert trees.cut_edges(1e-3, COLLOCATION_EDGES) == {s: 1e-3 for s in trees.cuttable}
+
+
+def test_an_outcome_carries_its_message():
+    assert Outcome.CONVERGED.converged and not Outcome.INTERRUPTED.converged
+    assert Outcome.NOT_CONVERGED.message == "not converged"

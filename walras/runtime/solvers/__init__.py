@@ -1,0 +1,29 @@
+"""Solvers of compiled models. Every subpackage here is a solver: importing it registers its name,
+its settings group and how to load it (`registry`); its numerical code loads on first use.
+`solve` builds the `Problem` and runs the solver that the `method` setting names."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from ...compiler.codegen import Compiled
+    from ...settings import Settings
+    from ..results import Solution
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.ispkg:
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+
+def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None,
+          **options) -> Solution:
+    """Solve a compiled model with the solver `settings.method` names, at `params` (by default
+    the model's own); `options` are those of `base.Options` (quiet, log, checkpoint, resume,
+    guess)."""
+    from . import registry
+    from .base import Options, Problem
+    return registry.get(settings.method).solve(Problem.build(compiled, params), settings,
+                                                Options(**options))

@@ -1,0 +1,197 @@
+"""The collocation solve: attempts at fixed parameters (a semismooth stage that finds the active
+set, then the exact stage with the cut at its switch), walked along the homotopy and the edge path
+(`continuation`), and the retry with zero edges cut when the whole domain fails.
+
+In a one-state model with a complementarity the domain is cut in two pieces, each with its own
+expansion of every unknown, joined by continuity (and smooth pasting for unknowns that enter to
+second order). The first stage imposes the semismooth min(a, b) = 0 with the cut pinned at the
+middle; it shows where the variable sits at its bound. When the active set switches once, the cut
+moves there and becomes an unknown, and on each side the binding part of the complementarity is
+imposed as an equation: the free boundary is then located to the accuracy of the expansions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..base import EDGE, Options, Problem, Solver
+from ..continuation import edge_path, homotopy_path
+from ..least_squares import levenberg_marquardt
+from ..progress import Progress
+from . import report
+from .evidence import Evidence, active_runs, edge_change, evidence
+from .problem import System, degree_for, values_at
+
+PIN = 1e3                 # weight of the row that holds the cut in place during the first stage
+Guess = Callable[[str, np.ndarray], np.ndarray]   # unknown, points of its states -> values
+
+
+class Systems:
+    """The collocation systems of one solve, by shape and cut edge: homotopy steps and cut moves
+    reuse their compiled functions for the duration of the solve."""
+
+    def __init__(self, problem: Problem):
+        self.problem, self._built = problem, {}
+
+    def get(self, degree: int, pieces: int, edge: float) -> System:
+        key = (degree, pieces, edge)
+        if key not in self._built:
+            self._built[key] = System(self.problem, degree, pieces, edge)
+        return self._built[key]
+
+
+@dataclass
+class Attempt:
+    """One solve at fixed parameters."""
+
+    system: System
+    theta: jax.Array
+    ev: Evidence
+    history: list[float]
+    iterations: int
+    notes: list[str]
+    cut: float | None
+
+    def converged(self, settings) -> bool:
+        return self.ev.ok and self.ev.total <= settings.residual_tol
+
+
+@dataclass
+class Walk:
+    """The last attempt of a walk, with the residual history and iterations of all of them."""
+
+    attempt: Attempt
+    history: list[float]
+    iterations: int
+
+
+class CollocationSolver(Solver):
+    """Chebyshev collocation. `options.guess`: a previous solution's `fields` (continuation), or
+    a function (unknown, points of its states) -> values; by default a constant inside each
+    unknown's bounds. When the expansions fail on the whole domain and a state's range starts at
+    0 (where, say, a consumption-wealth ratio diverges like a power), the solve is repeated with
+    that edge cut at `EDGE` (the setting `edge` chooses the cut from the start)."""
+
+    def solve(self, problem: Problem, settings, options: Options):
+        systems, params = Systems(problem), problem.params
+        walk = _walk(systems, settings, params, options.guess, options.quiet)
+        if not walk.attempt.converged(settings) and not settings.edge and problem.cuttable:
+            walk, settings = _cut_edges(systems, settings, params, options, walk)
+        attempt = walk.attempt
+        change = {}
+        if any(attempt.system.log) and attempt.converged(settings):
+            moved = _attempt(systems, settings.replace(edge=10 * settings.edge), params,
+                             attempt.system.fields(attempt.theta))
+            change = edge_change(attempt.system, attempt.theta, moved.system, moved.theta,
+                                 edge=settings.edge, moved=10 * settings.edge,
+                                 converged=moved.converged(settings), grid=settings.grid)
+        return report.solution(attempt, settings, walk.history, walk.iterations, change)
+
+
+def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):
+    """The walk again with zero edges cut at EDGE; kept when it converges or ends with smaller
+    residuals than on the whole domain. Returns the walk and its settings."""
+    cut = settings.replace(edge=EDGE)
+    again = _walk(systems, cut, params, options.guess, options.quiet)
+    whole = walk.attempt
+    history, iterations = walk.history + again.history, walk.iterations + again.iterations
+    if again.attempt.converged(cut) or again.attempt.ev.total < whole.ev.total:
+        again.attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
+                                      f"(residual sup-norm {whole.ev.total:.1e}), so zero edges "
+                                      "are cut")
+        return Walk(again.attempt, history, iterations), cut
+    whole.notes.insert(0, f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
+                          f"{again.attempt.ev.total:.1e})")
+    return Walk(whole, history, iterations), settings
+
+
+def _walk(systems: Systems, settings, params: Mapping[str, float], guess,
+          quiet: bool = True) -> Walk:
+    """The attempts along the homotopy path, then (with a cut edge) along the cut moving down
+    the edge path. A progress bar counts the attempts."""
+    edges = edge_path(settings.edge)
+    path = [(step, edges[0]) for step in homotopy_path(settings, params)]
+    path += [(params, edge) for edge in edges[1:]]
+    history, iterations = [], 0
+    progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
+    for step, edge in path:
+        attempt = _attempt(systems, settings.replace(edge=edge), step, guess)
+        guess = attempt.system.fields(attempt.theta)
+        history += attempt.history
+        iterations += attempt.iterations
+        progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
+        if not attempt.ev.ok and (step, edge) != path[-1]:
+            where = [f"{k} = {v:g}" for k, v in step.items() if v != params[k]]
+            attempt.notes.append("the homotopy failed at " + ", ".join(where) if where else
+                                 f"moving the cut edge to {edge:g} failed")
+            break
+    progress.close()
+    return Walk(attempt, history, iterations)
+
+
+def _attempt(systems: Systems, settings, params: Mapping[str, float],
+             guess: Mapping[str, Callable] | Guess | None) -> Attempt:
+    """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
+    the exact solve: the cut at the switch of the active set, or kept when there is none."""
+    problem = systems.problem
+    p = {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
+    if guess is None:
+        guess = constant_guess(problem, params)
+    elif isinstance(guess, Mapping):
+        guess = fields_guess(guess)
+    comps = problem.complementarities
+    pieces = 2 if comps and len(problem.states) == 1 else 1
+    system = systems.get(degree_for(problem, settings.degree), pieces, settings.edge)
+    plan = system.plan({c: "min" for c in comps}, pin=PIN, tau=system.tau(None))
+    theta, history, iterations, free = system.start(guess), [], 0, False
+    notes: list[str] = []
+    for stage in range(2):
+        rough = stage == 0 and pieces > 1   # the first solve only finds the active set
+        result = levenberg_marquardt(system.residual, theta, jacobian=system.jacobian,
+                                     args=(p, plan), iterations=settings.iterations,
+                                     ftol=1e-3 if rough else 1e-14)
+        theta = result.theta
+        history += [2 * h for h in result.history]
+        iterations += result.iterations
+        ev = evidence(system, theta, p, settings.margin)
+        if stage or pieces == 1:
+            break
+        runs = active_runs(ev, system.hi[0] - system.lo[0])
+        if len(runs) > 2:
+            notes.append(f"the active set switches {len(runs) - 1} times; region splitting "
+                         f"handles one switch, so the complementarity stays semismooth")
+            break
+        if len(runs) == 1:     # the same equations everywhere: keep the cut where it is
+            plan = system.plan(_modes(comps, runs[0][2]), pin=PIN, tau=system.tau(None))
+        else:                  # the cut moves to the switch and is free
+            cut, free = 0.5 * (runs[0][1] + runs[1][0]), True
+            plan = system.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
+            theta = system.start(fields_guess(system.fields(theta)), cut)
+    return Attempt(system, theta, ev, history, iterations, notes,
+                   system.cut(theta) if free else None)
+
+
+def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
+    return {c: ("b" if bind else "a") for c, bind in zip(comps, binds)}
+
+
+def constant_guess(problem: Problem, params) -> Guess:
+    """A constant strictly inside each unknown's bounds (and its complementarity bound)."""
+    clamps = problem.compiled.system.clamps(params)
+    values = {}
+    for u in problem.unknowns:
+        floor, cap = clamps.get(u.name, (None, None))
+        lo = u.lo if floor is None else (floor if u.lo is None else max(u.lo, floor))
+        hi = u.hi if cap is None else (cap if u.hi is None else min(u.hi, cap))
+        values[u.name] = ((lo + hi) / 2 if lo is not None and hi is not None else
+                          lo + 1.0 if lo is not None else hi - 1.0 if hi is not None else 1.0)
+    return lambda u, y: np.full(len(y), values[u])
+
+
+def fields_guess(fields: Mapping[str, Callable]) -> Guess:
+    """A guess from approximants (a previous solution's `fields`): unknown, points -> values."""
+    return lambda u, y: np.asarray(values_at(fields[u], jnp.asarray(y, jnp.float64)))

@@ -1,0 +1,285 @@
+"""The collocation system of a model: Chebyshev expansions of the unknowns (on one piece of the
+domain, or two joined at a cut), the residual vector at Gauss-Chebyshev nodes as a pure function
+of the flat coefficient vector θ, the parameters and a `Plan`, and its Jacobian.
+
+Complementarity is exact: a `Plan` imposes each one as a = 0, b = 0 or the semismooth
+min(a, b) = 0 on each piece, and may pin the cut between the pieces."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from ..base import EdgePolicy, Problem
+from . import chebyshev as cheb
+
+MAX_COEFFICIENTS = 4096   # per unknown and piece: caps the degree of 2- and 3-state expansions
+FINE_POINTS = 4000        # evidence grid, per piece
+MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
+TINY = 1e-8               # floor of a start value of a positive unknown (its log is expanded)
+# every state whose zero edge may be cut is cut at the setting `edge`, which is 0 (no cut) unless
+# the whole domain fails
+EDGES = EdgePolicy(always=False, diverging_only=False)
+
+
+class Piecewise(eqx.Module):
+    """Expansions on [lo, s] and [s, hi] of the first argument, joined at s."""
+
+    left: cheb.Chebyshev
+    right: cheb.Chebyshev
+    at: jax.Array
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.where(x[0] < self.at, self.left(x), self.right(x))
+
+
+class Plan(eqx.Module):
+    """What a Newton solve imposes, as data (so every stage reuses one compiled function):
+    `mode[p, c]` one-hot over MODES for complementarity c on piece p; `pin` = (weight, τ₀) holds
+    the cut at τ₀."""
+
+    mode: jax.Array
+    pin: jax.Array
+
+
+class System:
+    """The residual vector of a model's collocation system as a pure function of a flat
+    coefficient vector θ, the parameters and a `Plan`: `degree` per state, on `pieces` (1, or 2
+    joined at a cut of the first state), zero edges cut at `edge` (0: none)."""
+
+    def __init__(self, problem: Problem, degree: int, pieces: int, edge: float = 0.0):
+        compiled, states = problem.compiled, problem.states
+        self.problem, self.compiled = problem, compiled
+        self.degree, self.n, self.pieces = degree, degree + 1, pieces
+        self.d = len(states)
+        cut = problem.cut_edges(edge, EDGES)
+        self.log = tuple(s.name in cut for s in states)
+        self.lo = np.array([cut.get(s.name, s.lo) for s in states])
+        self.hi = np.array([s.hi for s in states])
+        self.args = {u: list(axes) for u, axes in problem.axes.items()}
+        self.comps = list(problem.complementarities)
+        self.second_order = problem.second_order
+        self.positive = {u.name for u in problem.unknowns if u.lo is not None and u.lo >= 0
+                         and any(self.log[i] for i in self.args[u.name])}
+        # (unknown, axis of its expansion, state): power-law behaviour at a cut edge
+        self.edge_terms = [(u, k, i) for u, a in self.args.items() if u in self.second_order
+                           for k, i in enumerate(a) if self.log[i]]
+        template = {"coef": {u: jnp.zeros((pieces,) + (self.n,) * len(a))
+                             for u, a in self.args.items() if a},
+                    "scalar": {u: jnp.zeros(()) for u, a in self.args.items() if not a},
+                    "tau": jnp.zeros(()) if pieces > 1 else None}
+        flat, self.unravel = ravel_pytree(template)
+        self.size = flat.size
+        unit = (-np.ones(self.d), np.ones(self.d))
+        self.reference = cheb.box_nodes(*unit, self.n)
+        per_axis = max(8, int(FINE_POINTS ** (1 / max(self.d, 1))))
+        self.fine = _cell_centres(*unit, per_axis) if self.d else np.zeros((1, 0))
+        self.faces = {b.name: _face(self.reference, compiled.states.index(b.state))
+                      for b in problem.boundaries}
+        self.fine_faces = {b.name: _face(self.fine, compiled.states.index(b.state))
+                           for b in problem.boundaries}
+        # a face of the cut state belongs to the first or the last piece only
+        self.owner = np.ones((pieces, len(self.faces)), bool)
+        for j, b in enumerate(problem.boundaries):
+            if pieces > 1 and b.state == compiled.states[0]:
+                self.owner[:, j] = np.arange(pieces) == (0 if b.at == self.lo[0] else pieces - 1)
+        self.evaluate = jax.jit(self._evaluate)
+
+    # -- approximants ------------------------------------------------------------------------
+    def boxes(self, tree) -> tuple[jax.Array, jax.Array]:
+        """(pieces, d) lower and upper corners; the cut is s = lo + (hi − lo)·sigmoid(τ)."""
+        lo, hi = jnp.asarray(self.lo), jnp.asarray(self.hi)
+        if self.pieces == 1:
+            return lo[None], hi[None]
+        s = lo[0] + (hi[0] - lo[0]) * jax.nn.sigmoid(tree["tau"])
+        return jnp.stack([lo, lo.at[0].set(s)]), jnp.stack([hi.at[0].set(s), hi])
+
+    def piece_fields(self, coef, scalar, lo, hi) -> dict[str, cheb.Chebyshev]:
+        """The expansions of one piece (coef without the piece axis)."""
+        fields = {u: cheb.Chebyshev(c, lo[jnp.asarray(self.args[u], int)],
+                                    hi[jnp.asarray(self.args[u], int)],
+                                    tuple(self.log[i] for i in self.args[u]), u in self.positive)
+                  for u, c in coef.items()}
+        fields.update({u: cheb.Chebyshev(c, jnp.zeros(0), jnp.zeros(0)) for u, c in scalar.items()})
+        return fields
+
+    def pieces_of(self, tree) -> list[dict[str, cheb.Chebyshev]]:
+        lo, hi = self.boxes(tree)
+        return [self.piece_fields({u: c[p] for u, c in tree["coef"].items()}, tree["scalar"],
+                                  lo[p], hi[p]) for p in range(self.pieces)]
+
+    def fields(self, theta) -> dict:
+        """The solution's approximants: one expansion per unknown, or a `Piecewise` pair."""
+        tree = self.unravel(theta)
+        pieces = self.pieces_of(tree)
+        if self.pieces == 1:
+            return pieces[0]
+        s = self.boxes(tree)[1][0, 0]
+        return {u: Piecewise(pieces[0][u], pieces[1][u], s) if u in tree["coef"] else pieces[0][u]
+                for u in self.args}
+
+    def cut(self, theta) -> float | None:
+        return float(self.boxes(self.unravel(theta))[1][0, 0]) if self.pieces > 1 else None
+
+    # -- residuals ---------------------------------------------------------------------------
+    def raw(self, fields, params, x) -> dict[str, jax.Array]:
+        """Residuals by equation at points x; a complementarity gives (a, b) as its last axis."""
+        return self.compiled.residuals(fields, params, x,
+                                       complementarity=lambda a, b: jnp.stack([a, b]))
+
+    def imposed(self, raw: Mapping[str, jax.Array], mode) -> dict[str, jax.Array]:
+        """Each complementarity as `mode[c]` (one-hot over MODES) says."""
+        out = dict(raw)
+        for c, name in enumerate(self.comps):
+            a, b = raw[name][..., 0], raw[name][..., 1]
+            out[name] = mode[c, 0] * a + mode[c, 1] * b + mode[c, 2] * jnp.minimum(a, b)
+        return out
+
+    def _piece_rows(self, coef, scalar, lo, hi, mode, owner, params, points, faces):
+        """Interior and boundary residuals of one piece at reference points mapped into it."""
+        fields = self.piece_fields(coef, scalar, lo, hi)
+        x = cheb.to_box(points, lo, hi, self.log)
+        interior = self.imposed(self.raw(fields, params, x), mode)
+        boundary = {}
+        for j, b in enumerate(self.problem.boundaries):
+            xb = cheb.to_box(faces[b.name], lo, hi, self.log)
+            r = self.compiled.boundary_residuals(fields, params, {b.name: xb}, only=b.name)[b.name]
+            boundary[b.name] = jnp.where(owner[j], r, 0.0)
+        return interior, boundary
+
+    def _over_pieces(self, tree, params, plan: Plan, points, faces):
+        lo, hi = self.boxes(tree)
+        return jax.vmap(self._piece_rows, in_axes=(0, None, 0, 0, 0, 0, None, None, None))(
+            tree["coef"], tree["scalar"], lo, hi, plan.mode, jnp.asarray(self.owner), params,
+            jnp.asarray(points), {k: jnp.asarray(v) for k, v in faces.items()})
+
+    def residual(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
+        tree = self.unravel(theta)
+        interior, boundary = self._over_pieces(tree, params, plan, self.reference, self.faces)
+        n, nb = self.reference.shape[0], {k: v.shape[0] for k, v in self.faces.items()}
+        rows = [jnp.sqrt(self.problem.weight(k) / n) * r for k, r in interior.items()]
+        rows += [jnp.sqrt(self.problem.boundary_weight(k) / nb[k]) * r
+                 for k, r in boundary.items()]
+        rows += self.edge_rows(tree)
+        if self.pieces > 1:
+            rows.append(self.junction(tree))
+            rows.append(plan.pin[0] * (tree["tau"] - plan.pin[1]))
+        return jnp.concatenate([jnp.ravel(r) for r in rows])
+
+    def edge_rows(self, tree) -> list[jax.Array]:
+        """At a cut edge, each unknown that enters to second order is a power law of the state:
+        the second derivative of its expansion in the log coordinate vanishes there (of log u for
+        a positive unknown). The equation's regularity at the true edge, 0, selects the solution;
+        the cut stands in for it."""
+        rows = []
+        for u, k, i in self.edge_terms:
+            touching = [0] if self.pieces > 1 and i == 0 else range(self.pieces)
+            rows += [cheb.lower_derivative(tree["coef"][u][p], k, 2) for p in touching]
+        return rows
+
+    def junction(self, tree) -> jax.Array:
+        """Continuity of each unknown at the cut, and of its slope if it enters to second order."""
+        left, right = self.pieces_of(tree)
+        s = self.boxes(tree)[1][0, 0]
+        rows = []
+        for u in tree["coef"]:
+            x = jnp.zeros(len(self.args[u])).at[0].set(s)
+            rows.append(left[u](x) - right[u](x))
+            if u in self.second_order:
+                e = jnp.zeros_like(x).at[0].set(1.0)
+                rows.append(jax.jvp(left[u], (x,), (e,))[1] - jax.jvp(right[u], (x,), (e,))[1])
+        return jnp.stack(rows)
+
+    def jacobian(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
+        """Forward mode in the coefficients; a central difference in τ (forward mode through the
+        moving nodes would differentiate the whole system in the state once more)."""
+        if self.pieces == 1:
+            return jax.jacfwd(self.residual)(theta, params, plan)
+        c, tau = theta[:-1], theta[-1:]
+        J = jax.jacfwd(lambda c: self.residual(jnp.concatenate([c, tau]), params, plan))(c)
+        h = 1e-5
+        column = (self.residual(theta.at[-1].add(h), params, plan)
+                  - self.residual(theta.at[-1].add(-h), params, plan)) / (2 * h)
+        return jnp.concatenate([J, column[:, None]], axis=1)
+
+    def _evaluate(self, theta, params):
+        """On the fine grid of each piece: raw interior residuals (pieces, points[, 2]), the
+        unknowns (pieces, points) and the boundary residuals."""
+        tree = self.unravel(theta)
+        plan = self.plan({c: "min" for c in self.comps})
+        lo, hi = self.boxes(tree)
+
+        def piece(coef, lo, hi):
+            fields = self.piece_fields(coef, tree["scalar"], lo, hi)
+            x = cheb.to_box(jnp.asarray(self.fine), lo, hi, self.log)
+            values = {u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)])
+                      for u, f in fields.items()}
+            return self.raw(fields, params, x), values
+
+        raw, values = jax.vmap(piece)(tree["coef"], lo, hi)
+        _, boundary = self._over_pieces(tree, params, plan, self.fine, self.fine_faces)
+        return raw, values, boundary, lo, hi
+
+    # -- plans and starting values -----------------------------------------------------------
+    def plan(self, *modes: Mapping[str, str], pin: float = 0.0, tau: float = 0.0) -> Plan:
+        """A plan from each piece's modes (one mapping for all pieces, or one per piece)."""
+        modes = modes * self.pieces if len(modes) == 1 else modes
+        mode = np.zeros((self.pieces, len(self.comps), len(MODES)))
+        for p, m in enumerate(modes):
+            for c, name in enumerate(self.comps):
+                mode[p, c, MODES.index(m[name])] = 1.0
+        return Plan(jnp.asarray(mode), jnp.asarray([pin, tau]))
+
+    def start(self, guess: Callable[[str, np.ndarray], np.ndarray], cut: float | None = None):
+        """θ interpolating `guess(unknown, points)` on each piece, with the cut at `cut`."""
+        tree = self.unravel(jnp.zeros(self.size))
+        if self.pieces > 1:
+            tree["tau"] = jnp.asarray(self.tau(cut))
+        lo, hi = (np.asarray(v) for v in self.boxes(tree))
+        for u in tree["coef"]:
+            idx = self.args[u]
+            flags, positive = tuple(self.log[i] for i in idx), u in self.positive
+            value = (lambda y: np.maximum(guess(u, y), TINY)) if positive else \
+                (lambda y: guess(u, y))
+            tree["coef"][u] = jnp.stack([cheb.interpolate(value, lo[p, idx], hi[p, idx], self.n,
+                                                          flags, positive)
+                                         for p in range(self.pieces)])
+        for u in tree["scalar"]:
+            tree["scalar"][u] = jnp.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
+        return ravel_pytree(tree)[0]
+
+    def tau(self, cut: float | None) -> float:
+        t = 0.5 if cut is None else (cut - self.lo[0]) / (self.hi[0] - self.lo[0])
+        return float(np.log(t / (1 - t)))
+
+
+def _cell_centres(lo, hi, per_axis: int) -> np.ndarray:
+    """Cell centres of a box, per_axis along each state: between the nodes, off the edges."""
+    axes = [a + (b - a) * (np.arange(per_axis) + 0.5) / per_axis for a, b in zip(lo, hi)]
+    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], -1)
+
+
+def _face(points: np.ndarray, axis: int) -> np.ndarray:
+    """The distinct projections of reference points onto a face normal to `axis` (the compiler
+    sets that coordinate)."""
+    if points.shape[1] == 1:
+        return np.zeros((1, 1))
+    face = np.unique(np.delete(points, axis, axis=1), axis=0)
+    return np.insert(face, axis, 0.0, axis=1)
+
+
+def degree_for(problem: Problem, degree: int) -> int:
+    """The requested degree, capped so no unknown has more than MAX_COEFFICIENTS coefficients."""
+    d = max([len(a) for a in problem.axes.values()] + [1])
+    return max(1, min(degree, int(round(MAX_COEFFICIENTS ** (1 / d))) - 1))
+
+
+@eqx.filter_jit
+def values_at(field: Callable, y: jax.Array) -> jax.Array:
+    """An approximant's values at points y, (n, its states)."""
+    return jax.vmap(field)(y)

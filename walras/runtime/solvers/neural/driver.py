@@ -1,0 +1,189 @@
+"""The neural solve in its phases: the networks and a warm start (or a resumed checkpoint), Adam
+with NaN rollback, checkpoints and Ctrl-C, the Levenberg-Marquardt polish along the homotopy, and
+the finish (validation on fresh points, outcome, message)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ....grammar.diagnostics import Diagnostic, EconError
+from ...results import Solution
+from ..base import Options, Outcome, Problem, Solver
+from ..continuation import homotopy_path
+from ..progress import Progress
+from . import checkpoint
+from .fields import compose, init_fields
+from .polish import Polish
+from .rows import Rows
+
+CHUNK = 50        # steps between host synchronisations (progress, NaN checks)
+WARM_START = 20   # Levenberg-Marquardt iterations on the networks' offsets before Adam
+
+
+def _as_arrays(params: Mapping[str, float]) -> dict[str, jax.Array]:
+    return {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
+
+
+class NeuralSolver(Solver):
+    """A network per unknown, Adam on sampled points, then a Levenberg-Marquardt polish on the
+    residual vector. With the setting `homotopy = "NAME=VALUE"`, Adam trains at that parameter
+    value and the parameter then walks to its own value in `homotopy_steps` steps, the networks
+    carried from step to step and polished at each (until the mean squared residual is below
+    `tol`, at most `polish` iterations)."""
+
+    def solve(self, problem: Problem, settings, options: Options) -> Solution:
+        path = homotopy_path(settings, problem.params)
+        rows = Rows(problem, settings)
+        training = Training(rows, settings, options, path[0])
+        progress = Progress(settings.steps + settings.polish * len(path), quiet=options.quiet)
+        progress.advance(training.step, training.history[-1] if training.history else
+                         float("nan"))
+        training.adam(progress)
+        if training.outcome is None and settings.polish > 0:
+            training.polish(path, progress)
+        progress.close()
+        return finish(training)
+
+
+class Training:
+    """The state of a neural solve: networks, optimiser, random key, step and loss history, and
+    how it ended early (`outcome`, with notes) if it did."""
+
+    def __init__(self, rows: Rows, settings, options: Options, start: Mapping[str, float]):
+        self.rows, self.settings, self.options = rows, settings, options
+        self.start = _as_arrays(start)
+        key = jax.random.PRNGKey(settings.seed)
+        self.key, init_key = jax.random.split(key)
+        self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key)
+        schedule = optax.cosine_decay_schedule(settings.lr, max(settings.steps, 1),
+                                               alpha=settings.lr_final / settings.lr)
+        self.optimizer = optax.adam(schedule)
+        self.opt_state = self.optimizer.init(eqx.partition(self.fields, eqx.is_array)[0])
+        self.step, self.history = 0, []
+        self.outcome: Outcome | None = None
+        self.notes: list[str] = []
+        self.detail = ""
+        self.meta = {"model": rows.compiled.model.name, "settings": dataclasses.asdict(settings),
+                     "params": dict(rows.problem.params)}
+        path = options.checkpoint
+        if options.resume and path and Path(path).exists():
+            self.resume(path)
+        elif settings.steps and not rows.edge_terms:
+            # a cheap start for Adam; not at a cut edge, where the best constants run off to u -> 0
+            self.fields = Polish(rows, self.fields, settings, only_offsets=True).run(
+                self.fields, self.start, WARM_START)[0]
+
+    def resume(self, path: str | Path) -> None:
+        try:
+            (self.fields, self.opt_state, self.key), saved = checkpoint.load(
+                path, (self.fields, self.opt_state, self.key))
+        except ValueError as err:
+            raise EconError([Diagnostic("E140", f"cannot resume from {path}: {err}", None,
+                                        "resume with the settings of the interrupted run, or "
+                                        "start afresh without --resume")]) from None
+        self.step, self.history = saved["step"], saved["history"]
+        self.options.log(f"resuming from {path} at step {self.step}")
+
+    def save(self) -> None:
+        if self.options.checkpoint:
+            checkpoint.save(self.options.checkpoint, (self.fields, self.opt_state, self.key),
+                            {**self.meta, "step": self.step,
+                             "history": [float(h) for h in self.history]})
+
+    def adam(self, progress: Progress) -> None:
+        """Adam up to `steps`, CHUNK steps between checks: a NaN in a chunk restores the last
+        good state and halves the learning rate; Ctrl-C keeps the last good state. The state is
+        checkpointed every `checkpoint_every` steps and at the end."""
+        settings, optimizer, loss = self.settings, self.optimizer, self.rows.loss
+
+        @eqx.filter_jit
+        def update(fields, opt_state, key, lr_scale, params):
+            value, grads = eqx.filter_value_and_grad(loss)(fields, params, key)
+            updates, opt_state = optimizer.update(eqx.filter(grads, eqx.is_array), opt_state,
+                                                  eqx.filter(fields, eqx.is_array))
+            updates = jax.tree_util.tree_map(lambda u: u * lr_scale, updates)
+            return eqx.apply_updates(fields, updates), opt_state, value
+
+        lr_scale, good = 1.0, (self.fields, self.opt_state, self.step)
+        try:
+            while self.step < settings.steps:
+                n = min(CHUNK, settings.steps - self.step)
+                chunk = []
+                for _ in range(n):
+                    self.key, sub = jax.random.split(self.key)
+                    self.fields, self.opt_state, value = update(self.fields, self.opt_state, sub,
+                                                                lr_scale, self.start)
+                    chunk.append(value)
+                chunk = np.asarray(jax.device_get(chunk))
+                if not np.all(np.isfinite(chunk)):
+                    lr_scale = self._rollback(good, chunk, lr_scale)
+                    if lr_scale is None:
+                        break
+                    continue
+                self.history.extend(chunk.tolist())
+                self.step += n
+                good = (self.fields, self.opt_state, self.step)
+                progress.advance(n, float(chunk[-1]))
+                if settings.checkpoint_every and self.step % settings.checkpoint_every < n:
+                    self.save()
+        except KeyboardInterrupt:
+            self.fields, self.opt_state, self.step = good
+            self.outcome, self.detail = Outcome.INTERRUPTED, f" at step {self.step}"
+        self.save()
+
+    def _rollback(self, good, chunk: np.ndarray, lr_scale: float) -> float | None:
+        """Back to the last good state with half the learning rate; None when it has been
+        halved too often."""
+        bad = self.step + int(np.argmin(np.isfinite(chunk)))
+        self.fields, self.opt_state, self.step = good
+        lr_scale *= 0.5
+        self.options.log(f"warning: the loss became NaN at step {bad}; restored the state of "
+                         f"step {self.step} and halved the learning rate")
+        if lr_scale < 1e-4:
+            self.notes.append(f"the loss keeps turning NaN near step {self.step}; Adam stopped "
+                              "there")
+            return None
+        return lr_scale
+
+    def polish(self, path, progress: Progress) -> None:
+        """Levenberg-Marquardt at each parameter set of the homotopy path: `polish` iterations
+        at the last, until the loss is below `tol` at the others."""
+        polish = Polish(self.rows, self.fields, self.settings)
+        for k, stage in enumerate(path):
+            last = k == len(path) - 1
+            self.fields, history, interrupted = polish.run(
+                self.fields, _as_arrays(stage), self.settings.polish, progress,
+                target=None if last else self.settings.tol)
+            self.history.extend(history)
+            if interrupted:
+                self.outcome, self.detail = Outcome.INTERRUPTED, " during the polish"
+                break
+        self.save()
+
+
+def finish(training: Training) -> Solution:
+    """The solution: the composed fields, their validation on fresh points, the outcome."""
+    rows, settings = training.rows, training.settings
+    fields = compose(rows.problem, training.fields)
+    params = rows.problem.params
+    validation = rows.validation(fields, _as_arrays(params), settings.seed)
+    total = sum(validation.values())
+    outcome, head = training.outcome, None
+    if outcome is None:
+        outcome = (Outcome.NONFINITE if not np.isfinite(total) else Outcome.CONVERGED
+                   if total <= settings.tol else Outcome.NOT_CONVERGED)
+        head = None if outcome.converged else (
+            f"mean squared residual {total:.3g} on fresh points"
+            + (f" > tol {settings.tol:g}" if np.isfinite(total) else ""))
+    message = outcome.message + training.detail + (f": {head}" if head else "")
+    message = "; ".join([message] + training.notes)
+    return Solution(rows.compiled, fields, params, settings, np.asarray(training.history, float),
+                    outcome, validation, message)

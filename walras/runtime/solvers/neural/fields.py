@@ -1,0 +1,54 @@
+"""The networks of a neural solve: one `Field` per unknown on its states (those with a cut edge
+in their logarithm), and their composition with clamped unknowns (`Coupled`)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import equinox as eqx
+import jax
+
+from ..base import Problem
+from .networks import Coupled, Field, make_field
+
+
+def _couplings(problem: Problem, clamps) -> dict[str, tuple[str, ...]]:
+    """For each unclamped unknown, the clamped unknowns of a subset of its states."""
+    unknowns = problem.unknowns
+    return {u.name: tuple(c.name for c in unknowns if c.name in clamps and c.args
+                          and set(c.args) <= set(u.args))
+            for u in unknowns if u.name not in clamps}
+
+
+def init_fields(problem: Problem, settings, params: Mapping[str, float], cut: Mapping[str, float],
+                key) -> dict[str, eqx.Module]:
+    """The trainable networks, one per unknown; `cut` maps states to their cut edge."""
+    states = {s.name: s for s in problem.states}
+    clamps = problem.compiled.system.clamps(params)
+    couplings = _couplings(problem, clamps)
+    by_name = {u.name: u for u in problem.unknowns}
+    fields = {}
+    for u, k in zip(problem.unknowns, jax.random.split(key, max(1, len(problem.unknowns)))):
+        lo = [cut.get(a, states[a].lo) for a in u.args]
+        hi = [states[a].hi for a in u.args]
+        for c in couplings.get(u.name, ()):
+            floor, cap = clamps[c]
+            lo.append(floor if floor is not None else (by_name[c].lo or 0.0))
+            hi.append(cap if cap is not None else (by_name[c].hi or 1.0))
+        fields[u.name] = make_field(k, lo, hi, (u.lo, u.hi), settings.width, settings.depth,
+                                    settings.activation, clamp=clamps.get(u.name, (None, None)),
+                                    log_axes=tuple(a in cut for a in u.args))
+    return fields
+
+
+def compose(problem: Problem, trainable: Mapping) -> dict[str, eqx.Module]:
+    """The functions the residuals see: trainable fields, coupled to clamped ones."""
+    couplings = _couplings(problem, {k for k, f in trainable.items()
+                                     if isinstance(f, Field) and f.clamped})
+    args = {u.name: u.args for u in problem.unknowns}
+    out = dict(trainable)
+    for name, inputs in couplings.items():
+        if inputs:
+            picks = tuple(tuple(args[name].index(a) for a in args[c]) for c in inputs)
+            out[name] = Coupled(trainable[name], tuple(trainable[c] for c in inputs), picks)
+    return out

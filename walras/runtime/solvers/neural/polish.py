@@ -1,0 +1,84 @@
+"""The Levenberg-Marquardt polish of a neural solve, on the residual vector at fixed Sobol
+points."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+from ..least_squares import levenberg_marquardt
+from ..progress import Progress
+from .fields import compose
+from .rows import Rows
+
+
+class Polish:
+    """Levenberg-Marquardt on the residual vector at fixed Sobol points, over every weight or
+    only the offsets (the constant part of each network: a cheap start for Adam). Its residual
+    and Jacobian take the parameters as an argument, so each homotopy step reuses them compiled."""
+
+    def __init__(self, rows: Rows, fields, settings, only_offsets: bool = False):
+        x = rows.sampler.fixed(settings.polish_points, settings.seed + 1)
+        nb = max(1, settings.boundary_points)
+        xb = {b: rows.sampler.fixed(nb, settings.seed + 2) for b in rows.compiled.boundaries}
+        spec = jax.tree_util.tree_map(lambda leaf: eqx.is_array(leaf) and not only_offsets, fields)
+        if only_offsets:
+            spec = {k: eqx.tree_at(lambda f: f.offset, spec[k], True) for k in fields}
+        self.spec = spec
+        arrays, self.static = eqx.partition(fields, spec)
+        _, self.unravel = ravel_pytree(arrays)
+        n = x.shape[0]
+
+        def as_fields(theta):
+            return compose(rows.problem, eqx.combine(self.unravel(theta), self.static))
+
+        def residual(theta, params):
+            f = as_fields(theta)
+            return jnp.concatenate([rows.interior_rows(f, params, x, n).ravel()] +
+                                   [rows.boundary_rows(f, params, b, xb[b], nb) for b in xb] +
+                                   [rows.edge_rows(f)])
+
+        def jacobian(theta, params):
+            """A point's residuals depend on that point alone: one reverse pass per point and
+            equation instead of one per row of the whole vector."""
+            def rows_at(fn):
+                return jax.vmap(lambda xi: jax.jacrev(lambda t: fn(as_fields(t), xi[None]))(theta))
+            blocks = [rows_at(lambda f, xi: rows.interior_rows(f, params, xi, n)[0])(x)
+                      .reshape(-1, theta.size)]
+            for b in xb:
+                def boundary(f, xi, b=b):
+                    return rows.boundary_rows(f, params, b, xi, nb)[0]
+                blocks.append(rows_at(boundary)(xb[b]))
+            if rows.edge_terms:
+                blocks.append(jax.jacrev(lambda t: rows.edge_rows(as_fields(t)))(theta))
+            return jnp.concatenate(blocks)
+
+        self.residual, self.jacobian = residual, jacobian
+
+    def run(self, fields, params, iterations: int, progress: Progress | None = None,
+            target: float | None = None):
+        """`iterations` steps from `fields` at `params` (fewer once the sum of squared rows is
+        below `target`): the new fields, the history of that sum, whether Ctrl-C stopped it."""
+        arrays, _ = eqx.partition(fields, self.spec)
+        theta0, _ = ravel_pytree(arrays)
+        history = []
+
+        def callback(it, cost):
+            history.append(2 * cost)
+            if progress is not None:
+                progress.advance(1, 2 * cost)
+
+        try:
+            result = levenberg_marquardt(
+                self.residual, theta0, jacobian=self.jacobian, args=(params,),
+                iterations=iterations, callback=callback,
+                should_stop=lambda: target is not None and bool(history) and history[-1] <= target)
+            theta, interrupted = result.theta, False
+        except KeyboardInterrupt:
+            theta, interrupted = theta0, True
+        if progress is not None:
+            progress.advance(iterations - len(history), history[-1] if history else float("nan"))
+        return eqx.combine(self.unravel(theta), eqx.partition(fields, self.spec)[1]), history, \
+            interrupted
