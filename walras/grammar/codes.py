@@ -40,10 +40,12 @@ ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
 FACTOR_SPEC = "walras.compiler.factors"
 API = "walras.api"
+MODELS = "walras.models"
 CLI = "walras.cli"
-COMPARE = "walras.runtime.compare"
-COLLOCATION = "walras.runtime.collocation"
-NEURAL = "walras.runtime.neural"
+COMPARISON = "walras.cli.comparison"
+REGISTRY = "walras.runtime.solvers.registry"
+CONTINUATION = "walras.runtime.solvers.continuation"
+NEURAL = "walras.runtime.solvers.neural.driver"
 FACTOR_API = "walras.runtime.factors.api"
 FACTOR_DATA = "walras.runtime.factors.data"
 LATENT = "walras.runtime.factors.latent"
@@ -100,7 +102,7 @@ _TABLE = (
     ("E114", "misused shock", "A shock appears elsewhere than as the second argument of 'vol', "
      "or that argument is not a shock.", "Write 'vol(f, Z)' with a declared shock Z.", (CHECKS,)),
     ("E115", "bad solver setting", "A solver setting is unknown or has a value it does not take.",
-     "Correct the name or value (the hint lists close names and the choices).", (API, CHECKS)),
+     "Correct the name or value (the hint lists close names and the choices).", (API, CHECKS, REGISTRY)),
     ("E116", "bad weight", "A 'weight' names no equation or boundary, or is not a number.",
      "Name an equation or boundary of the model and give a number.", (CHECKS,)),
     ("E117", "expression the compiler cannot expand", "Ito's lemma cannot be applied: a drift of "
@@ -117,10 +119,10 @@ _TABLE = (
      "Write the lower bound first.", (CHECKS,)),
     ("E123", "bad homotopy", "The homotopy setting is not NAME=VALUE for a model parameter.",
      "Name a parameter of the model: 'homotopy = \"gamma=1\"' or --homotopy gamma=1.",
-     (COLLOCATION,)),
+     (CONTINUATION,)),
     # command line and files
     ("E130", "no such model", "No file and no bundled model has this name.",
-     "Give a path to an .econ file or a library model's name.", (API,)),
+     "Give a path to an .econ file or a library model's name.", (MODELS,)),
     ("E131", "bad NAME=VALUE option", "An option such as --set or --solver is not NAME=VALUE "
      "(with a number where one is expected).", "Write it as NAME=VALUE.", (CLI,)),
     ("E132", "unknown emit target", "--emit names no output kind.",
@@ -128,7 +130,7 @@ _TABLE = (
     ("E133", "cannot plot", "A results file cannot be read or plotted.",
      "Pass a NetCDF file written by 'walras solve -o'.", (CLI,)),
     ("E134", "cannot read a results file", "A results file given to compare cannot be opened.",
-     "Pass a NetCDF file written by 'walras solve -o'.", (COMPARE,)),
+     "Pass a NetCDF file written by 'walras solve -o'.", (COMPARISON,)),
     ("E135", "cannot write the results", "The output file cannot be written.",
      "Check the path and the permissions of its folder.", (CLI,)),
     # solvers
@@ -140,7 +142,7 @@ _TABLE = (
     ("E150", "cannot compare two results", "The two results have no variable on a "
      "common state grid.",
      "Compare results of the same model, or of models with the same states and unknowns.",
-     (COMPARE,)),
+     (COMPARISON,)),
     # economies
     ("E201", "no usable endowment", "The economy has no endowment, or no asset pays an "
      "endowment as its dividend.", "Declare 'endowment y: ...' and an asset whose dividend is y.",
