@@ -16,7 +16,7 @@ shared subexpression once.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import equinox as eqx
@@ -264,6 +264,9 @@ class Compiled:
     """
 
     system: System
+    # what solvers derive from the model alone (their traced residual systems), by key, so that
+    # repeated solves of one compiled model reuse it; it lives and dies with this object
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def model(self):

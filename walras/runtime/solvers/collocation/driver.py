@@ -31,17 +31,19 @@ Guess = Callable[[str, np.ndarray], np.ndarray]   # unknown, points of its state
 
 
 class Systems:
-    """The collocation systems of one solve, by shape and cut edge: homotopy steps and cut moves
-    reuse their compiled functions for the duration of the solve."""
+    """The collocation systems of a compiled model, by shape and cut edge, kept in the model's
+    `memo`: homotopy steps, cut moves and later solves at other parameters (which are arguments
+    of the systems' functions) reuse their traced and compiled functions."""
 
     def __init__(self, problem: Problem):
-        self.problem, self._built = problem, {}
+        self.problem = problem
 
     def get(self, degree: int, pieces: int, edge: float) -> System:
-        key = (degree, pieces, edge)
-        if key not in self._built:
-            self._built[key] = System(self.problem, degree, pieces, edge)
-        return self._built[key]
+        memo = self.problem.compiled.memo
+        key = ("collocation", degree, pieces, edge)
+        if key not in memo:
+            memo[key] = System(self.problem, degree, pieces, edge)
+        return memo[key]
 
 
 @dataclass
@@ -89,7 +91,8 @@ class CollocationSolver(Solver):
             change = edge_change(attempt.system, attempt.theta, moved.system, moved.theta,
                                  edge=settings.edge, moved=10 * settings.edge,
                                  converged=moved.converged(settings), grid=settings.grid)
-        return report.solution(attempt, settings, walk.history, walk.iterations, change)
+        return report.solution(attempt, params, settings, walk.history, walk.iterations,
+                               change)
 
 
 def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):

@@ -25,9 +25,10 @@ def outcome(attempt: "Attempt", settings) -> Outcome:
     return Outcome.NOT_CONVERGED if np.isfinite(attempt.ev.total) else Outcome.NONFINITE
 
 
-def solution(attempt: "Attempt", settings, history: list[float], iterations: int,
-             change: Mapping[str, xr.DataArray]) -> Solution:
-    """The `Solution`; `change` is the edge change by unknown (empty without a cut edge)."""
+def solution(attempt: "Attempt", params: Mapping[str, float], settings, history: list[float],
+             iterations: int, change: Mapping[str, xr.DataArray]) -> Solution:
+    """The `Solution` at `params`; `change` is the edge change by unknown (empty without a cut
+    edge)."""
     system, theta, ev = attempt.system, attempt.theta, attempt.ev
     dec = decays(system, theta)
     result = outcome(attempt, settings)
@@ -52,7 +53,7 @@ def solution(attempt: "Attempt", settings, history: list[float], iterations: int
         extra[f"free_boundary_{state}"] = tag(xr.DataArray(attempt.cut), Role.EVIDENCE,
                                               state=state,
                                               long_name="where the complementarity switches")
-    return Solution(system.compiled, system.fields(theta), system.problem.params, settings,
+    return Solution(system.compiled, system.fields(theta), dict(params), settings,
                     np.asarray(history, float), result, ev.mean_square, message, extra)
 
 
