@@ -27,8 +27,10 @@ UNKNOWNS = ("omega_expert", "omega_household", "pd")
 
 def whole_process(path: Path, seed: int) -> float:
     """Wall time of a fresh `python -c 'walras.solve(...)'` that writes its results to `path`."""
-    code = (f"import walras; walras.solve('basak_cuoco', output={str(path)!r}, seed={seed}, "
-            f"**{NEURAL!r})")
+    code = (
+        f"import walras; walras.solve('basak_cuoco', output={str(path)!r}, seed={seed}, "
+        f"**{NEURAL!r})"
+    )
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     return time.perf_counter() - t0
@@ -43,8 +45,12 @@ def errors(ds: xr.Dataset, ref: xr.Dataset) -> dict[str, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2, help="whole-process runs (the first "
-                        "fills the compilation cache)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=2,
+        help="whole-process runs (the first fills the compilation cache)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     ref = walras.solve("basak_cuoco", **REFERENCE).dataset
@@ -55,14 +61,19 @@ def main() -> None:
         times = [whole_process(path, args.seed) for _ in range(max(1, args.runs))]
         ds = xr.open_dataset(path, engine="h5netcdf").load()
     print("whole process (s): " + ", ".join(f"{t:.1f}" for t in times))
-    print(f"converged: {ds.attrs.get('converged')}; validation (mean squared scaled residual): "
-          + ", ".join(f"{k[11:]} {float(v):.1e}" for k, v in ds.attrs.items()
-                      if k.startswith("validation_")))
+    print(
+        f"converged: {ds.attrs.get('converged')}; validation (mean squared scaled residual): "
+        + ", ".join(
+            f"{k[11:]} {float(v):.1e}" for k, v in ds.attrs.items() if k.startswith("validation_")
+        )
+    )
     err = errors(ds, ref)
     for lo in (0.05, 0.1):
         keep = eta >= lo
-        print(f"max error on eta >= {lo}: "
-              + ", ".join(f"{k} {np.max(e[keep]):.1e}" for k, e in err.items()))
+        print(
+            f"max error on eta >= {lo}: "
+            + ", ".join(f"{k} {np.max(e[keep]):.1e}" for k, e in err.items())
+        )
     print("error curve:")
     print("  eta     " + "  ".join(f"{k:>15}" for k in err))
     for i in (0, 2, 5, 10, 20, 30, 50, 70, 90, 95, 100):

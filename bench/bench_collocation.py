@@ -26,8 +26,9 @@ from references import BrusanLog, lucas_pd  # noqa: E402
 REFERENCES = {
     "lucas": lambda ds: {"pd": np.full(ds["y"].shape, lucas_pd())},
     "lucas_economy": lambda ds: {"pd": np.asarray(lucas_pd(0.05, 5.0, 0.02, 0.05))},
-    "brusan_log": lambda ds: (lambda ref: {"q": ref.q(ds["eta"].values),
-                                          "psi": ref.psi(ds["eta"].values)})(BrusanLog().solve()),
+    "brusan_log": lambda ds: (
+        lambda ref: {"q": ref.q(ds["eta"].values), "psi": ref.psi(ds["eta"].values)}
+    )(BrusanLog().solve()),
 }
 
 
@@ -62,10 +63,18 @@ def run(name: str, steps: int, neural: bool) -> dict:
     again = solvers.solve(compiled, settings, compiled.params, quiet=True)
     t_again = time.perf_counter() - t0
     ds = again.dataset
-    row = {"model": name, "states": len(model.states), "degree": int(ds["degree"]),
-           "iterations": int(ds["iterations"]), "first": t_first, "again": t_again,
-           "process": whole_process(name), "converged": again.converged,
-           "sup": float(ds["residual_sup"].max()), "message": first.message}
+    row = {
+        "model": name,
+        "states": len(model.states),
+        "degree": int(ds["degree"]),
+        "iterations": int(ds["iterations"]),
+        "first": t_first,
+        "again": t_again,
+        "process": whole_process(name),
+        "converged": again.converged,
+        "sup": float(ds["residual_sup"].max()),
+        "message": first.message,
+    }
     ref = REFERENCES.get(name, lambda ds: {})(ds)
     row["colloc_vs_ref"] = {k: float(np.max(np.abs(ds[k].values - v))) for k, v in ref.items()}
     if neural:
@@ -73,10 +82,12 @@ def run(name: str, steps: int, neural: bool) -> dict:
         net = walras.solve(model, steps=steps)
         row["neural_time"] = time.perf_counter() - t0
         table = compare(ds, net.dataset)
-        row["neural_vs_colloc"] = {u: float(table.max_abs.sel(variable=u))
-                                   for u in model.unknowns if u in table.variable}
-        row["neural_vs_ref"] = {k: float(np.max(np.abs(net.dataset[k].values - v)))
-                                for k, v in ref.items()}
+        row["neural_vs_colloc"] = {
+            u: float(table.max_abs.sel(variable=u)) for u in model.unknowns if u in table.variable
+        }
+        row["neural_vs_ref"] = {
+            k: float(np.max(np.abs(net.dataset[k].values - v))) for k, v in ref.items()
+        }
     return row
 
 
@@ -92,22 +103,30 @@ def main() -> None:
             rows.append(run(name, args.steps, not args.no_neural))
         except Exception as e:  # report and go on: one model must not hide the others
             print(f"{name}: failed: {type(e).__name__}: {e}", file=sys.stderr)
-    print("| model | states | degree | Newton iterations | solve, first (s) | solve, again (s) "
-          "| whole process (s) | residual sup-norm | converged |")
+    print(
+        "| model | states | degree | Newton iterations | solve, first (s) | solve, again (s) "
+        "| whole process (s) | residual sup-norm | converged |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['model']} | {r['states']} | {r['degree']} | {r['iterations']} | "
-              f"{r['first']:.2f} | {r['again']:.3f} | {r['process']:.2f} | {r['sup']:.1e} | "
-              f"{'yes' if r['converged'] else 'no'} |")
+        print(
+            f"| {r['model']} | {r['states']} | {r['degree']} | {r['iterations']} | "
+            f"{r['first']:.2f} | {r['again']:.3f} | {r['process']:.2f} | {r['sup']:.1e} | "
+            f"{'yes' if r['converged'] else 'no'} |"
+        )
     print()
-    print("| model | unknown | max abs neural - collocation | collocation vs reference "
-          "| neural vs reference | neural time (s) |")
+    print(
+        "| model | unknown | max abs neural - collocation | collocation vs reference "
+        "| neural vs reference | neural time (s) |"
+    )
     print("|---|---|---|---|---|---|")
     for r in rows:
         for u, diff in r.get("neural_vs_colloc", {}).items():
-            print(f"| {r['model']} | {u} | {diff:.1e} | "
-                  f"{_fmt(r['colloc_vs_ref'].get(u))} | {_fmt(r['neural_vs_ref'].get(u))} | "
-                  f"{r['neural_time']:.1f} |")
+            print(
+                f"| {r['model']} | {u} | {diff:.1e} | "
+                f"{_fmt(r['colloc_vs_ref'].get(u))} | {_fmt(r['neural_vs_ref'].get(u))} | "
+                f"{r['neural_time']:.1f} |"
+            )
     print()
     for r in rows:
         print(f"{r['model']}: {r['message']}")

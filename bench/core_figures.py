@@ -1,6 +1,6 @@
 """Figures of docs/models/lucas.md and brusan_log.md: the neural solution against its reference.
 
-    python bench/core_figures.py      # writes docs/models/lucas.png and brusan_log.png
+python bench/core_figures.py      # writes docs/models/lucas.png and brusan_log.png
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import walras  # noqa: E402
 from references import BrusanLog, lucas_pd  # noqa: E402
+
+import walras  # noqa: E402
 
 DOCS = ROOT / "docs" / "models"
 

@@ -13,8 +13,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import xarray as xr  # noqa: E402
 
-PANELS = (("pd", "price-dividend ratio"), ("theta", "share of wealth in the risky assets"),
-          ("r", "riskless rate"), ("risk_premium", "risk premium"))
+PANELS = (
+    ("pd", "price-dividend ratio"),
+    ("theta", "share of wealth in the risky assets"),
+    ("r", "riskless rate"),
+    ("risk_premium", "risk premium"),
+)
 
 
 def figure(name: str, results: str | Path, out: Path | None = None) -> Path:

@@ -37,7 +37,9 @@ class BrusanLog:
 
     def psi_of(self, eta, q):
         """ψ from the goods market."""
-        return ((self.r * (1 - eta) + self.rho * eta) * q + self.iota(q) - self.a_h) / (self.a - self.a_h)
+        return ((self.r * (1 - eta) + self.rho * eta) * q + self.iota(q) - self.a_h) / (
+            self.a - self.a_h
+        )
 
     def q_upper(self, eta):
         """q where ψ = 1: the positive root of the goods market's quadratic."""
@@ -53,13 +55,24 @@ class BrusanLog:
 
     def solve(self, eta0: float = 1e-4, rtol: float = 1e-12, atol: float = 1e-14):
         q0 = brentq(lambda q: self.r * q + self.iota(q) - self.a_h, 1e-6, 10.0, xtol=1e-15)
-        slope_psi = 1 + (self.a - self.a_h) / (q0 * self.sigma**2) if self.delta_e == self.delta_h \
-            else None
-        dq0 = (slope_psi * (self.a - self.a_h) - (self.rho - self.r) * q0) / (self.r + q0 / self.kappa)
+        slope_psi = (
+            1 + (self.a - self.a_h) / (q0 * self.sigma**2) if self.delta_e == self.delta_h else None
+        )
+        dq0 = (slope_psi * (self.a - self.a_h) - (self.rho - self.r) * q0) / (
+            self.r + q0 / self.kappa
+        )
         hit = lambda eta, y: self.psi_of(eta, y[0]) - 1
         hit.terminal, hit.direction = True, 1
-        sol = solve_ivp(lambda e, y: [self.dq(e, y[0])], (eta0, 1 - 1e-9), [q0 + dq0 * eta0],
-                        method="LSODA", rtol=rtol, atol=atol, events=hit, dense_output=True)
+        sol = solve_ivp(
+            lambda e, y: [self.dq(e, y[0])],
+            (eta0, 1 - 1e-9),
+            [q0 + dq0 * eta0],
+            method="LSODA",
+            rtol=rtol,
+            atol=atol,
+            events=hit,
+            dense_output=True,
+        )
         self.q0, self.eta_star = q0, float(sol.t_events[0][0])
         self._ode = sol.sol
         return self
@@ -89,9 +102,11 @@ def two_trees_v(s, rho=0.04, gamma=1.0, mu1=0.02, mu2=0.02, sigma1=0.03, sigma2=
         a1, a2 = (mu1 - sigma1**2 / 2) * t, (mu2 - sigma2**2 / 2) * t
         var_x = (sigma1**2 + sigma2**2) * t
         x = a2 - a1 + np.sqrt(var_x) * z
-        mean_y = a1 - sigma1**2 * t / var_x * (x - (a2 - a1))     # E[log g1 | x]
+        mean_y = a1 - sigma1**2 * t / var_x * (x - (a2 - a1))  # E[log g1 | x]
         var_y = (sigma1 * sigma2) ** 2 * t / (sigma1**2 + sigma2**2)
-        log_c = np.logaddexp(log_s, log_rest + x)                  # log(s + (1 − s) g2/g1)
+        log_c = np.logaddexp(log_s, log_rest + x)  # log(s + (1 − s) g2/g1)
         return np.sum(w * np.exp(log_s + k * mean_y + k * k * var_y / 2 - gamma * log_c))
-    return quad(lambda t: np.exp(-rho * t) * expected(t), 0, np.inf,
-                epsabs=1e-13, epsrel=1e-13, limit=400)[0]
+
+    return quad(
+        lambda t: np.exp(-rho * t) * expected(t), 0, np.inf, epsabs=1e-13, epsrel=1e-13, limit=400
+    )[0]

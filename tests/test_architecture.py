@@ -17,16 +17,19 @@ ROOT = PACKAGE.parent
 
 def _fresh(code: str) -> str:
     """Run `code` in a fresh interpreter; its stdout."""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
 @pytest.mark.parametrize("module", ["walras", "walras.grammar", "walras.models"])
 def test_light_imports_do_not_import_jax(module):
-    loaded = _fresh(f"import sys, {module}; print(sorted(m for m in sys.modules "
-                    f"if m.split('.')[0] in ('jax', 'jaxlib', 'equinox')))")
+    loaded = _fresh(
+        f"import sys, {module}; print(sorted(m for m in sys.modules "
+        f"if m.split('.')[0] in ('jax', 'jaxlib', 'equinox')))"
+    )
     assert loaded == "[]"
 
 
@@ -66,23 +69,28 @@ def test_imports_resolve_relative_names():
     assert "walras.precision" in found and "walras" not in found
 
 
-@pytest.mark.parametrize("path", sorted((PACKAGE / "runtime").rglob("*.py")),
-                         ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize(
+    "path", sorted((PACKAGE / "runtime").rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
 def test_runtime_does_not_import_the_front(path):
     """The runtime returns data: it imports neither the package's front (`walras`, `walras.api`)
     nor the presentation (`walras.cli`)."""
-    bad = {m for m in _imported(path)
-           if m == "walras" or re.match(r"walras\.(api|cli)(\.|$)", m)}
+    bad = {m for m in _imported(path) if m == "walras" or re.match(r"walras\.(api|cli)(\.|$)", m)}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
 def test_float64_is_configured_in_one_place():
-    places = [p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")
-              if "jax_enable_x64" in p.read_text()]
+    places = [
+        p.relative_to(PACKAGE).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if "jax_enable_x64" in p.read_text()
+    ]
     assert places == ["precision.py"]
     assert _fresh("import jax.numpy as jnp, walras.runtime; print(jnp.ones(1).dtype)") == "float64"
-    assert _fresh("import jax.numpy as jnp, walras.compiler.codegen; "
-                  "print(jnp.ones(1).dtype)") == "float64"
+    assert (
+        _fresh("import jax.numpy as jnp, walras.compiler.codegen; print(jnp.ones(1).dtype)")
+        == "float64"
+    )
 
 
 def test_public_names():
@@ -93,10 +101,11 @@ def test_public_names():
     from walras.runtime.factors import estimate
     from walras.runtime.results import Solution
     from walras.settings import Settings
+
     assert (walras.Model, walras.load, walras.solve) == (Model, load, solve)
     assert (walras.Solution, walras.Settings, walras.estimate) == (Solution, Settings, estimate)
     with pytest.raises(AttributeError):
-        getattr(walras, "no_such_name")
+        walras.no_such_name
 
 
 def test_estimate_shows_its_signature():
@@ -107,6 +116,7 @@ def test_estimate_shows_its_signature():
 
 def test_one_version():
     from importlib.metadata import version
+
     assert walras.__version__ == version("walras")
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'version = {attr = "walras._version.__version__"}' in pyproject

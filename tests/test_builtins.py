@@ -61,9 +61,7 @@ def test_sympy_and_jax_forms_agree(f):
             args = [points[(shift + i) % len(points)] for i in range(n)]
             expected = reference(*args)
             got = float(f.jax(*[jnp.asarray(a, dtype=jnp.float64) for a in args]))
-            np.testing.assert_allclose(
-                got, expected, rtol=1e-14, err_msg=f"{f.name}{args}"
-            )
+            np.testing.assert_allclose(got, expected, rtol=1e-14, err_msg=f"{f.name}{args}")
             if f.constant is not None:
                 assert f.constant(*args) == pytest.approx(expected, rel=1e-14)
 
@@ -103,13 +101,9 @@ def test_every_function_compiles_and_prints():
     out = compiled.outputs({"v": lambda z: z[0]}, params, jnp.asarray(x[:, None]))
     s = sp.Symbol("x")
     for name, (f, args) in calls.items():
-        expr = f.sympy(
-            *[sp.sympify(a.replace("^", "**"), locals={"x": s}) for a in args]
-        )
+        expr = f.sympy(*[sp.sympify(a.replace("^", "**"), locals={"x": s}) for a in args])
         expected = [float(expr.subs(s, v)) for v in x]
-        np.testing.assert_allclose(
-            np.asarray(out[name]), expected, rtol=1e-13, err_msg=name
-        )
+        np.testing.assert_allclose(np.asarray(out[name]), expected, rtol=1e-13, err_msg=name)
     tex = latex(compiled.system)
     as_tex = {"x": "x", "1.2": "1.2", "x^2": "x^{2}"}
     for f, args in calls.values():

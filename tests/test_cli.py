@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
+from references import lucas_pd
 from typer.testing import CliRunner
 
 import walras
-from references import lucas_pd
 from walras.cli import app
 
 runner = CliRunner()
@@ -30,8 +30,12 @@ def test_check_every_library_model(name):
 
 def test_check_reports_every_error_and_exits_1(tmp_path):
     bad = tmp_path / "bad.econ"
-    bad.write_text(walras.api.resolve("lucas").read_text()
-                   .replace("y^(-gamma)", "y^(-gama)").replace("vol[Z]", "vol[W]"))
+    bad.write_text(
+        walras.api.resolve("lucas")
+        .read_text()
+        .replace("y^(-gamma)", "y^(-gama)")
+        .replace("vol[Z]", "vol[W]")
+    )
     result = run("check", bad)
     assert result.exit_code == 1
     assert f"{bad}:11:" in result.output and f"{bad}:16:" in result.output
@@ -51,8 +55,9 @@ def test_compile_emits_latex_and_sympy():
 
 def test_solve_writes_netcdf_and_plots(tmp_path):
     out = tmp_path / "lucas.nc"
-    result = run("solve", "lucas", "-o", out, "--steps", 300, "--polish", 40, "--quiet",
-                 "--set", "gamma=4")
+    result = run(
+        "solve", "lucas", "-o", out, "--steps", 300, "--polish", 40, "--quiet", "--set", "gamma=4"
+    )
     assert result.exit_code == 0, result.output
     ds = xr.open_dataset(out, engine="h5netcdf")
     np.testing.assert_allclose(ds["pd"].values, lucas_pd(gamma=4.0), rtol=1e-5)
@@ -67,8 +72,9 @@ def test_solve_writes_netcdf_and_plots(tmp_path):
 def test_solve_with_a_cut_edge(tmp_path):
     """--edge cuts η = 0 from the start (the numbers are checked in test_collocation.py)."""
     out = tmp_path / "rs.nc"
-    result = run("solve", "risk_sharing", "--method", "collocation", "--edge", 1e-3, "-o", out,
-                 "--quiet")
+    result = run(
+        "solve", "risk_sharing", "--method", "collocation", "--edge", 1e-3, "-o", out, "--quiet"
+    )
     assert result.exit_code == 0, result.output
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         assert "zero edges cut at 0.001" in ds.attrs["message"]
@@ -77,16 +83,22 @@ def test_solve_with_a_cut_edge(tmp_path):
 
 
 def test_solve_that_misses_its_tolerance_exits_2(tmp_path):
-    result = run("solve", "lucas", "-o", tmp_path / "short.nc", "--steps", 5, "--polish", 0,
-                 "--quiet")
+    result = run(
+        "solve", "lucas", "-o", tmp_path / "short.nc", "--steps", 5, "--polish", 0, "--quiet"
+    )
     assert result.exit_code == 2
     assert (tmp_path / "short.nc").exists()
 
 
 def test_user_errors_exit_1_without_traceback():
-    for args in (("solve", "lucass"), ("solve", "lucas", "--set", "gamm=3"),
-                 ("solve", "lucas", "--set", "gamma"), ("solve", "lucas", "--solver", "widht=8"),
-                 ("solve", "lucas", "--solver", "width"), ("solve", "lucas", "--solver", "width=a")):
+    for args in (
+        ("solve", "lucass"),
+        ("solve", "lucas", "--set", "gamm=3"),
+        ("solve", "lucas", "--set", "gamma"),
+        ("solve", "lucas", "--solver", "widht=8"),
+        ("solve", "lucas", "--solver", "width"),
+        ("solve", "lucas", "--solver", "width=a"),
+    ):
         result = run(*args)
         assert result.exit_code == 1, args
         assert "Traceback" not in result.output
@@ -98,8 +110,17 @@ def test_any_solver_setting_from_the_command_line(tmp_path):
     """`--solver NAME=VALUE` reaches every setting: here an LM-only solve of the one-agent economy
     (no Adam steps, 50 polish iterations) lands on the Lucas closed form."""
     out = tmp_path / "lucas.nc"
-    result = run("solve", "lucas_economy", "--solver", "steps=0", "--solver", "polish=50",
-                 "-o", out, "--quiet")
+    result = run(
+        "solve",
+        "lucas_economy",
+        "--solver",
+        "steps=0",
+        "--solver",
+        "polish=50",
+        "-o",
+        out,
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         assert abs(float(ds["pd"]) - lucas_pd()) < 1e-10
@@ -108,8 +129,9 @@ def test_any_solver_setting_from_the_command_line(tmp_path):
 
 
 def test_console_script_is_installed():
-    done = subprocess.run([sys.executable, "-m", "walras.cli", "--help"], capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "walras.cli", "--help"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and "solve" in done.stdout
 
 
@@ -119,7 +141,8 @@ def test_python_api_round_trip(tmp_path):
     compiled = model.compile()
     assert compiled.equations == ("stock_euler",)
     solution = walras.solve(model, steps=300, polish=40)
-    np.testing.assert_allclose(solution.evaluate(np.array([[1.0]]))["pd"].values,
-                               lucas_pd(gamma=3.0), rtol=1e-5)
+    np.testing.assert_allclose(
+        solution.evaluate(np.array([[1.0]]))["pd"].values, lucas_pd(gamma=3.0), rtol=1e-5
+    )
     path = solution.save(tmp_path / "out.nc")
     assert xr.open_dataset(path, engine="h5netcdf")["pd"].dims == ("y",)

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from references import BrusanLog, lucas_pd, lucas_r, two_trees_v
 
 import walras
-from references import BrusanLog, lucas_pd, lucas_r, two_trees_v
 from walras.runtime import solvers
 from walras.settings import Settings
 
@@ -30,8 +30,9 @@ def test_brusan_log_free_boundary_and_prices(brusan):
     assert solution.converged, solution.message
     ds = solution.dataset
     assert abs(float(ds["free_boundary_eta"]) - ref.eta_star) < 1e-8
-    eta = np.concatenate([np.linspace(1e-3, 1 - 1e-3, 2001),
-                          ref.eta_star + np.array([-1e-6, -1e-9, 1e-9, 1e-6])])
+    eta = np.concatenate(
+        [np.linspace(1e-3, 1 - 1e-3, 2001), ref.eta_star + np.array([-1e-6, -1e-9, 1e-9, 1e-6])]
+    )
     values = solution.evaluate(eta[:, None])
     assert np.max(np.abs(values["q"].values - ref.q(eta))) < 1e-8
     assert np.max(np.abs(values["psi"].values - ref.psi(eta))) < 1e-7
@@ -43,7 +44,7 @@ def test_brusan_log_convergence_evidence(brusan):
     ds = solution.dataset
     assert float(ds["residual_sup"].max()) < 1e-8
     for name in ("q", "psi"):
-        decay = ds[f"chebyshev_{name}"].values           # (piece, degree)
+        decay = ds[f"chebyshev_{name}"].values  # (piece, degree)
         assert decay.shape == (2, 33)
         assert np.all(decay[:, -4:].max(axis=1) < 1e-10 * decay.max(axis=1))
     # the same layout as the neural solver: states as coordinates, every output, the history
@@ -57,8 +58,9 @@ def test_homotopy_reaches_a_hard_parameter(brusan):
     params = {**compiled.params, "sigma": 0.07}
     direct = solvers.solve(compiled, Settings(method="collocation", iterations=15), params)
     assert not direct.converged
-    walked = solvers.solve(compiled, Settings(method="collocation", homotopy="sigma=0.1",
-                                              homotopy_steps=2), params)
+    walked = solvers.solve(
+        compiled, Settings(method="collocation", homotopy="sigma=0.1", homotopy_steps=2), params
+    )
     assert walked.converged, walked.message
     ref = BrusanLog(sigma=0.07).solve()
     assert abs(float(walked.dataset["free_boundary_eta"]) - ref.eta_star) < 1e-8
@@ -75,8 +77,9 @@ def test_too_low_degree_is_reported(brusan):
 
 def test_no_equilibrium_is_reported():
     # rho + (gamma - 1) mu - gamma (gamma - 1) sigma^2 / 2 < 0: the price would be infinite
-    solution = walras.solve(walras.load("lucas", rho=0.01, gamma=0.5, mu=0.05),
-                            method="collocation", degree=8)
+    solution = walras.solve(
+        walras.load("lucas", rho=0.01, gamma=0.5, mu=0.05), method="collocation", degree=8
+    )
     assert not solution.converged
     assert "no equilibrium" in solution.message
     assert "sum of squared residuals" in solution.message
@@ -114,8 +117,10 @@ def test_basak_cuoco_cuts_the_singular_edge():
     by_hand = walras.load("basak_cuoco_equations").compile()
     eta = np.linspace(0.01, 0.99, 99)
     x = np.stack([eta, np.full_like(eta, 1.3)], -1)
-    fields = {"omega_e": solution.fields["omega_expert"],
-              "omega_h": solution.fields["omega_household"]}
+    fields = {
+        "omega_e": solution.fields["omega_expert"],
+        "omega_h": solution.fields["omega_household"],
+    }
     residuals = by_hand.residuals(fields, by_hand.params, x)
     assert max(np.max(np.abs(r)) for r in residuals.values()) < 1e-7
     # where the cut stops mattering: a tenfold move changes ω_expert by < 1e-5 above η = 0.2
@@ -139,6 +144,7 @@ def test_below_a_cut_edge_the_expansion_is_a_power_law():
     import jax
     import jax.numpy as jnp
     from numpy.polynomial import chebyshev as C
+
     from walras.runtime.solvers.collocation.chebyshev import Chebyshev
 
     coef = np.array([0.3, -0.7, 0.2, 0.05])

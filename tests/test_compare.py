@@ -12,19 +12,23 @@ from walras.runtime.results import write_netcdf
 def result(x, shift=0.0, method="neural"):
     """A result as the solvers write it: every variable and state coordinate carries its role."""
     q = 1 + x**2 + shift * np.sin(np.pi * x)
-    return xr.Dataset({"q": ("eta", q, {"role": "unknown"}),
-                       "r": ("eta", 0.05 + 0 * x, {"role": "definition"}),
-                       "residual_goods": ("eta", 1e-3 + 0 * x, {"role": "residual"}),
-                       "loss": ("step", np.ones(3), {"role": "history"}),
-                       "degree": ((), 8, {"role": "evidence"})},
-                      coords={"eta": ("eta", x, {"role": "state"})},
-                      attrs={"model": "m", "method": method})
+    return xr.Dataset(
+        {
+            "q": ("eta", q, {"role": "unknown"}),
+            "r": ("eta", 0.05 + 0 * x, {"role": "definition"}),
+            "residual_goods": ("eta", 1e-3 + 0 * x, {"role": "residual"}),
+            "loss": ("step", np.ones(3), {"role": "history"}),
+            "degree": ((), 8, {"role": "evidence"}),
+        },
+        coords={"eta": ("eta", x, {"role": "state"})},
+        attrs={"model": "m", "method": method},
+    )
 
 
 def test_differences_by_variable():
     x = (np.arange(101) + 0.5) / 101
     table = compare(result(x, method="collocation"), result(x, shift=1e-4))
-    assert list(table.variable.values) == ["q", "r"]        # residuals and diagnostics left out
+    assert list(table.variable.values) == ["q", "r"]  # residuals and diagnostics left out
     q = table.sel(variable="q")
     diff = 1e-4 * np.sin(np.pi * x)
     assert float(q.max_abs) == pytest.approx(diff.max(), rel=1e-12)
@@ -38,7 +42,7 @@ def test_different_grids_are_interpolated():
     a, b = result(np.linspace(0.1, 0.9, 9)), result(np.linspace(0, 1, 401))
     table = compare(a, b)
     assert table.attrs["interpolated"] == 1
-    assert float(table.sel(variable="q").max_abs) < 1e-5    # linear interpolation of x²
+    assert float(table.sel(variable="q").max_abs) < 1e-5  # linear interpolation of x²
 
 
 def test_command(tmp_path, capsys):
@@ -55,8 +59,8 @@ def test_variables_are_selected_by_role_not_name():
     x = (np.arange(11) + 0.5) / 11
     a, b = result(x), result(x, shift=1e-3)
     for ds in (a, b):
-        ds["residual_like"] = ("eta", x, {"role": "definition"})   # a definition, whatever its name
-        ds["decay"] = ("eta", x, {"role": "evidence"})              # on the grid, but evidence
+        ds["residual_like"] = ("eta", x, {"role": "definition"})  # a definition, whatever its name
+        ds["decay"] = ("eta", x, {"role": "evidence"})  # on the grid, but evidence
         ds["untagged"] = ("eta", x)
     assert list(compare(a, b).variable.values) == ["q", "r", "residual_like"]
 

@@ -61,10 +61,19 @@ def test_syntax_error_lists_what_was_expected():
 
 def test_undeclared_name_with_suggestion():
     (d,) = errors(GOOD.replace("let g = f*x", "let g = f*xx"))
-    assert (d.code, d.message, d.span.line, d.span.column, d.hint) == \
-        ("E101", "undeclared name 'xx'", 7, 11, "did you mean 'x'?")
+    assert (d.code, d.message, d.span.line, d.span.column, d.hint) == (
+        "E101",
+        "undeclared name 'xx'",
+        7,
+        11,
+        "did you mean 'x'?",
+    )
     assert render(GOOD.replace("let g = f*x", "let g = f*xx")).splitlines()[1:5] == [
-        "  --> <input>:7:11", "   |", " 7 | let g = f*xx", "   |           ^^"]
+        "  --> <input>:7:11",
+        "   |",
+        " 7 | let g = f*xx",
+        "   |           ^^",
+    ]
 
 
 def test_double_declaration_names_the_first():
@@ -83,13 +92,19 @@ def test_process_for_undeclared_state():
     ds = errors(GOOD.replace("process x:", "process xs:"))
     assert [(d.code, d.message, d.span.line, d.span.column, d.hint) for d in ds] == [
         ("E106", "state 'x' has no process", 3, 1, "add 'process x: drift = ..., vol[...] = ...'"),
-        ("E104", "process for undeclared state 'xs'", 5, 9, "did you mean 'x'?")]
+        ("E104", "process for undeclared state 'xs'", 5, 9, "did you mean 'x'?"),
+    ]
 
 
 def test_vol_of_undeclared_shock():
     (d,) = errors(GOOD.replace("vol[Z]", "vol[Zz]"))
-    assert (d.code, d.message, d.span.line, d.span.column, d.hint) == \
-        ("E105", "vol[Zz] names an undeclared shock", 5, 29, "did you mean 'Z'?")
+    assert (d.code, d.message, d.span.line, d.span.column, d.hint) == (
+        "E105",
+        "vol[Zz] names an undeclared shock",
+        5,
+        29,
+        "did you mean 'Z'?",
+    )
 
 
 def test_equation_count():
@@ -102,13 +117,18 @@ def test_unused_parameter_is_a_warning():
     model = walras.load(GOOD.replace("parameter a = 0.1, b = 2", "parameter a = 0.1, b = 2, c = 3"))
     model.compile()
     (w,) = model.warnings
-    assert (w.code, w.message, w.span.line, w.span.column) == \
-        ("W108", "parameter 'c' is never used", 2, 27)
+    assert (w.code, w.message, w.span.line, w.span.column) == (
+        "W108",
+        "parameter 'c' is never used",
+        2,
+        27,
+    )
 
 
 def test_nonlinear_cycle_names_every_member_and_line():
-    text = GOOD.replace("let g = f*x", "let g = f*x*h\nlet h = vol(f, Z)*g + 1") \
-        .replace("vol[Z] = b*x", "vol[Z] = b*x*g")
+    text = GOOD.replace("let g = f*x", "let g = f*x*h\nlet h = vol(f, Z)*g + 1").replace(
+        "vol[Z] = b*x", "vol[Z] = b*x*g"
+    )
     (d,) = errors(text)
     assert d.code == "E109"
     assert "not linear" in d.message
@@ -138,8 +158,11 @@ def test_boundary_must_be_at_an_edge():
 
 def test_unknown_solver_setting():
     (d,) = errors(GOOD + "solver stesp = 10\n")
-    assert (d.code, d.message, d.hint) == ("E115", "unknown solver setting 'stesp'",
-                                           "did you mean 'steps'?")
+    assert (d.code, d.message, d.hint) == (
+        "E115",
+        "unknown solver setting 'stesp'",
+        "did you mean 'steps'?",
+    )
 
 
 def test_misspelt_parameter_override():
@@ -157,8 +180,35 @@ def test_unexpected_end_of_file():
 # --- mutations never give a traceback --------------------------------------------------------
 
 SOURCES = [p.read_text() for p in sorted(LIBRARY.glob("*.econ"))]
-TOKENS = ["x", "(", ")", "=", ",", ":", "^", "*", "perp", "<=", "let", "unknown", "vol", "drift",
-          "d", "[", "]", "1e400", "0", "-", "gamma", "eta", "Z", '"', "state", "process", "\n"]
+TOKENS = [
+    "x",
+    "(",
+    ")",
+    "=",
+    ",",
+    ":",
+    "^",
+    "*",
+    "perp",
+    "<=",
+    "let",
+    "unknown",
+    "vol",
+    "drift",
+    "d",
+    "[",
+    "]",
+    "1e400",
+    "0",
+    "-",
+    "gamma",
+    "eta",
+    "Z",
+    '"',
+    "state",
+    "process",
+    "\n",
+]
 
 
 @st.composite
@@ -184,9 +234,15 @@ def test_mutations_never_raise_anything_but_econ_error(text):
 
 
 def test_every_syntax_error_of_a_file_is_reported():
-    text = (GOOD.replace("parameter a = 0.1, b = 2", "parameter a = 0.1 0.2, b = 2")
-            .replace("let g = f*x", "let g = f*/x").replace("equation e:", "equation e"))
+    text = (
+        GOOD.replace("parameter a = 0.1, b = 2", "parameter a = 0.1 0.2, b = 2")
+        .replace("let g = f*x", "let g = f*/x")
+        .replace("equation e:", "equation e")
+    )
     with pytest.raises(EconError) as info:
         parse(text, "broken.econ")
-    assert [(d.code, d.span.line, d.span.column) for d in info.value.diagnostics] == \
-        [("E001", 2, 19), ("E001", 7, 11), ("E001", 8, 12)]
+    assert [(d.code, d.span.line, d.span.column) for d in info.value.diagnostics] == [
+        ("E001", 2, 19),
+        ("E001", 7, 11),
+        ("E001", 8, 12),
+    ]

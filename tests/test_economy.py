@@ -7,11 +7,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from references import lucas_pd, lucas_r, two_trees_v
 
 import walras
 from walras.api import LIBRARY
 from walras.grammar.unparse import unparse
-from references import lucas_pd, lucas_r, two_trees_v
 
 jax.config.update("jax_enable_x64", True)
 
@@ -22,8 +22,9 @@ def scalar(ds, name):
     return float(np.asarray(ds[name]))
 
 
-@pytest.mark.parametrize("params", [{}, dict(gamma=2.0, mu_y=0.01, sigma_y=0.1, rho=0.03),
-                                    dict(gamma=1.0)])
+@pytest.mark.parametrize(
+    "params", [{}, dict(gamma=2.0, mu_y=0.01, sigma_y=0.1, rho=0.03), dict(gamma=1.0)]
+)
 def test_one_agent_is_the_lucas_closed_form(params):
     model = walras.load("lucas_economy", **params)
     assert model.states == ()
@@ -39,12 +40,19 @@ def test_one_agent_is_the_lucas_closed_form(params):
 
 # --- basak_cuoco against the hand-written equation-level model ------------------------------
 
+
 def trial_fields():
     """Smooth positive functions that are not a solution: the two models must agree on them."""
-    return ({"omega_expert": lambda x: 0.08 + 0.03 * jnp.sin(3 * x[0]) + 0.01 * x[0] ** 2,
-             "omega_household": lambda x: 0.06 + 0.02 * jnp.cos(2 * x[0])},
-            {"omega_e": lambda x: 0.08 + 0.03 * jnp.sin(3 * x[0]) + 0.01 * x[0] ** 2,
-             "omega_h": lambda x: 0.06 + 0.02 * jnp.cos(2 * x[0])})
+    return (
+        {
+            "omega_expert": lambda x: 0.08 + 0.03 * jnp.sin(3 * x[0]) + 0.01 * x[0] ** 2,
+            "omega_household": lambda x: 0.06 + 0.02 * jnp.cos(2 * x[0]),
+        },
+        {
+            "omega_e": lambda x: 0.08 + 0.03 * jnp.sin(3 * x[0]) + 0.01 * x[0] ** 2,
+            "omega_h": lambda x: 0.06 + 0.02 * jnp.cos(2 * x[0]),
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +70,17 @@ def test_basak_cuoco_equals_the_hand_written_model(basak_pair):
     params = {k: jnp.asarray(v) for k, v in econ.params.items()}
     a = econ.outputs(f_econ, params, jnp.asarray(eta[:, None]))
     b = hand.outputs(f_hand, params, jnp.asarray(np.stack([eta, y], -1)))
-    pairs = {"pd": b["q"] / y, "sigma_R": b["sigma_q"], "theta_expert": b["theta_e"],
-             "risk_premium": b["risk_premium"], "r": b["r"], "mu_eta_expert": b["drift_eta"],
-             "sigma_eta_expert": b["vol_eta"], "residual_euler_expert": b["residual_expert_euler"],
-             "residual_euler_household": b["residual_household_euler"]}
+    pairs = {
+        "pd": b["q"] / y,
+        "sigma_R": b["sigma_q"],
+        "theta_expert": b["theta_e"],
+        "risk_premium": b["risk_premium"],
+        "r": b["r"],
+        "mu_eta_expert": b["drift_eta"],
+        "sigma_eta_expert": b["vol_eta"],
+        "residual_euler_expert": b["residual_expert_euler"],
+        "residual_euler_household": b["residual_household_euler"],
+    }
     for name, ref in pairs.items():
         np.testing.assert_allclose(a[name], ref, rtol=1e-10, atol=1e-12, err_msg=name)
     assert np.all(np.asarray(a["theta_household"]) == 0)
@@ -116,17 +131,23 @@ def test_log_utility_experts_hold_all_equity():
     np.testing.assert_allclose(ds.omega_expert, 0.06, atol=1e-8)
     np.testing.assert_allclose(ds.omega_household, 0.04, atol=1e-8)
     np.testing.assert_allclose(ds.pd, 1 / (0.06 * eta + 0.04 * (1 - eta)), rtol=1e-7)
-    np.testing.assert_allclose(ds.risk_premium, ds.sigma_R ** 2 / eta, rtol=1e-5)
+    np.testing.assert_allclose(ds.risk_premium, ds.sigma_R**2 / eta, rtol=1e-5)
 
 
-@pytest.mark.parametrize("constraint, share", [("share(stock) <= 0.5", 0.5),
-                                               ("share(bond) >= 0.7", 0.3)])
+@pytest.mark.parametrize(
+    "constraint, share", [("share(stock) <= 0.5", 0.5), ("share(bond) >= 0.7", 0.3)]
+)
 def test_log_utility_under_a_binding_constraint(constraint, share):
     """ω_i = ρ_i and the bound binding everywhere solve every equation and complementarity."""
-    model = walras.load(LOG.format(extra=", stock", constraint=f"constraint household: {constraint}"))
+    model = walras.load(
+        LOG.format(extra=", stock", constraint=f"constraint household: {constraint}")
+    )
     compiled = model.compile()
-    fields = {"omega_expert": lambda x: 0.06 + 0 * x[0], "omega_household": lambda x: 0.04 + 0 * x[0],
-              "theta_household": lambda x: share + 0 * x[0]}
+    fields = {
+        "omega_expert": lambda x: 0.06 + 0 * x[0],
+        "omega_household": lambda x: 0.04 + 0 * x[0],
+        "theta_household": lambda x: share + 0 * x[0],
+    }
     params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
     x = jnp.linspace(0.01, 0.99, 41)[:, None]
     for name, r in compiled.residuals(fields, params, x).items():
@@ -139,18 +160,22 @@ def test_log_utility_under_a_binding_constraint(constraint, share):
 
 # --- the volatility block, symbolically ------------------------------------------------------
 
+
 def test_volatility_block_of_two_agents_is_the_hand_derivation():
     """Two CRRA agents trading both assets: σ_R from the compiler's solved linear cycle equals
     σ_R = σ_y (1 − k) / (1 − k − (p'/p) m), with A = η/γ₁ + (1−η)/γ₂,
     B = η ω₁'/ω₁ + (1−η) ω₂'/ω₂, k = η (B/(γ₁A) − ω₁'/ω₁), m = η (1/(γ₁A) − 1)."""
     import sympy as sp
+
     from walras.compiler.symbolic import Assign, LinearSolve
+
     system = walras.load("risk_sharing").compile().system
     (cycle,) = system.cycles
     assert set(cycle) == {"sigma_R", "lambda", "vol[Z] of eta_bold"}
     eta, g1, g2, sy = sp.symbols("eta_bold gamma_bold gamma_cautious sigma_y")
-    w1, w2, d1, d2 = sp.symbols("omega_bold omega_cautious omega_bold__eta_bold "
-                                "omega_cautious__eta_bold")
+    w1, w2, d1, d2 = sp.symbols(
+        "omega_bold omega_cautious omega_bold__eta_bold omega_cautious__eta_bold"
+    )
     total = w1 * eta + w2 * (1 - eta)
     known = {sp.Symbol("pd"): 1 / total, sp.Symbol("eta_cautious"): 1 - eta}
     solution = {}
@@ -174,10 +199,12 @@ def test_volatility_block_of_two_agents_is_the_hand_derivation():
 
 # --- several shocks ---------------------------------------------------------------------------
 
+
 def two_shocks(text: str) -> str:
     """The same economy with the endowment's risk split over two shocks of equal total variance."""
-    return (text.replace("shock Z", "shock Z, W")
-            .replace("vol[Z] = sigma_y*y", "vol[Z] = 0.6*sigma_y*y, vol[W] = 0.8*sigma_y*y"))
+    return text.replace("shock Z", "shock Z, W").replace(
+        "vol[Z] = sigma_y*y", "vol[Z] = 0.6*sigma_y*y, vol[W] = 0.8*sigma_y*y"
+    )
 
 
 def test_two_shocks_one_agent_is_the_lucas_closed_form():
@@ -199,13 +226,21 @@ def test_splitting_a_shock_changes_nothing(name, basak_pair):
     params = {k: jnp.asarray(v) for k, v in one.params.items()}
     x = jnp.linspace(0.05, 0.95, 11)[:, None]
     a, b = one.outputs(fields, params, x), two.outputs(fields, params, x)
-    for k in ("pd", "r", "risk_premium", "theta_household", "mu_eta_expert", "mu_R",
-              *[k for k in a if k.startswith("residual_")]):
+    for k in (
+        "pd",
+        "r",
+        "risk_premium",
+        "theta_household",
+        "mu_eta_expert",
+        "mu_R",
+        *[k for k in a if k.startswith("residual_")],
+    ):
         np.testing.assert_allclose(a[k], b[k], rtol=1e-10, atol=1e-13, err_msg=k)
     np.testing.assert_allclose(b["sigma_R_W"], 0.8 * a["sigma_R"], rtol=1e-12)
 
 
 # --- a leverage cap that binds on part of the state space -----------------------------------
+
 
 @pytest.mark.slow
 def test_leverage_cap_binds_below_a_threshold():
@@ -214,16 +249,26 @@ def test_leverage_cap_binds_below_a_threshold():
     capped one binds exactly up to a free boundary and is slack above it."""
     solvers = pytest.importorskip("walras.runtime.solvers")
     from walras.api import settings_for
-    free = walras.solve(walras.load("risk_sharing", gamma_cautious=6.0), method="collocation",
-                        degree=24)
+
+    free = walras.solve(
+        walras.load("risk_sharing", gamma_cautious=6.0), method="collocation", degree=24
+    )
     params = {k: jnp.asarray(v) for k, v in free.params.items()}
     theta = lambda x: free.compiled.outputs(free.fields, params, x[None])["theta_bold"][0]
-    guess = {"omega_expert": free.fields["omega_bold"], "omega_household": free.fields["omega_cautious"],
-             "theta_expert": theta}
+    guess = {
+        "omega_expert": free.fields["omega_bold"],
+        "omega_household": free.fields["omega_cautious"],
+        "theta_expert": theta,
+    }
     model = walras.load("leverage_cap")
     compiled = model.compile()
-    sol = solvers.solve(compiled, settings_for(model, method="collocation", degree=24),
-                        compiled.params, guess=guess, quiet=True)
+    sol = solvers.solve(
+        compiled,
+        settings_for(model, method="collocation", degree=24),
+        compiled.params,
+        guess=guess,
+        quiet=True,
+    )
     ds = sol.dataset
     assert max(abs(v) for v in sol.validation.values()) < 1e-10
     eta, theta = ds.eta_expert.values, ds.theta_expert.values
@@ -238,11 +283,15 @@ def test_leverage_cap_binds_below_a_threshold():
 
 # --- many agents ------------------------------------------------------------------------------
 
+
 def many(n: int) -> str:
     """n CRRA agents trading both assets (risk aversions 2, 5, 8, ...)."""
-    agents = "\n".join(f"parameter gamma_{i} = {2 + 3 * i}\n"
-                       f"agent a{i}: utility = crra(gamma_{i}), discount = rho, "
-                       f"trades = [bond, stock]" for i in range(n))
+    agents = "\n".join(
+        f"parameter gamma_{i} = {2 + 3 * i}\n"
+        f"agent a{i}: utility = crra(gamma_{i}), discount = rho, "
+        f"trades = [bond, stock]"
+        for i in range(n)
+    )
     return f"""model many
 parameter rho = 0.05, mu_y = 0.02, sigma_y = 0.05
 shock Z
@@ -256,8 +305,10 @@ asset stock: dividend = y, supply = 1
 def many_fields(n: int) -> dict:
     """Smooth positive trial functions of the n − 1 wealth shares, not a solution."""
     c = np.cos(np.outer(np.arange(n), 1 + np.arange(n - 1)))
-    return {f"omega_a{i}": (lambda x, i=i: 0.05 + 0.01 * i + 0.02 * jnp.sin(x @ c[i] + i))
-            for i in range(n)}
+    return {
+        f"omega_a{i}": (lambda x, i=i: 0.05 + 0.01 * i + 0.02 * jnp.sin(x @ c[i] + i))
+        for i in range(n)
+    }
 
 
 @pytest.mark.parametrize("n", [3, 6])
@@ -286,14 +337,19 @@ def test_many_agents_match_autodiff_of_the_trial_fields(n):
         sigma_R, theta = at("sigma_R"), each("theta")
         np.testing.assert_allclose(sigma_R, 0.05 + vol_pd, rtol=1e-11)
         np.testing.assert_allclose(theta @ shares(e), 1, rtol=1e-11)
-        np.testing.assert_allclose(at("risk_premium"),
-                                   gamma * sigma_R * (vol_omega + theta * sigma_R), rtol=1e-10)
-        np.testing.assert_allclose(at("mu_R"), drift(pd) + 0.02 + 0.05 * vol_pd + 1 / pd(e),
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            at("risk_premium"), gamma * sigma_R * (vol_omega + theta * sigma_R), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            at("mu_R"), drift(pd) + 0.02 + 0.05 * vol_pd + 1 / pd(e), rtol=1e-10
+        )
         sigma_a = each("sigma_a")
         np.testing.assert_allclose(
             each("mu_c") - (at("r") + sigma_a * at("lambda") - omega(e) + sigma_a * vol_omega),
-            [drift(lambda e, i=i: omega(e)[i]) for i in range(n)], rtol=1e-9, atol=1e-13)
+            [drift(lambda e, i=i: omega(e)[i]) for i in range(n)],
+            rtol=1e-9,
+            atol=1e-13,
+        )
 
 
 def test_many_agents_program_grows_linearly():
@@ -306,13 +362,17 @@ def test_many_agents_program_grows_linearly():
         compiled = walras.load(many(n)).compile()
         states = compiled.model.states
         keys = jax.random.split(jax.random.PRNGKey(0), n)
-        fields = {u.name: make_field(k, [s.lo for s in states], [s.hi for s in states],
-                                     (0.0, None), 8, 2, "tanh")
-                  for u, k in zip(compiled.model.unknowns, keys)}
+        fields = {
+            u.name: make_field(
+                k, [s.lo for s in states], [s.hi for s in states], (0.0, None), 8, 2, "tanh"
+            )
+            for u, k in zip(compiled.model.unknowns, keys)
+        }
         arrays, rest = eqx.partition(fields, eqx.is_array)
         params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
         jaxpr = jax.make_jaxpr(lambda a, x: compiled.residuals(eqx.combine(a, rest), params, x))(
-            arrays, jnp.full((2, n - 1), 0.01)).jaxpr
+            arrays, jnp.full((2, n - 1), 0.01)
+        ).jaxpr
         return len(jaxpr.eqns)
 
     a, b, c = size(4), size(8), size(16)
@@ -353,16 +413,26 @@ def test_two_agents_with_one_discount_rate_price_two_trees_like_one():
     so at every η the economy is the one-agent economy: its solution, lifted to (η, s), solves
     the two-agent model's equations, and each agent holds each tree in proportion to its value."""
     one = walras.solve(walras.load("two_trees_economy", gamma=1.0), quiet=True)
-    text = (LIBRARY / "two_trees_economy.econ").read_text().replace(
-        "agent investor: utility = crra(gamma), discount = rho, trades = [bond, tree1, tree2]",
-        "agent ann: utility = log, discount = rho, trades = [bond, tree1, tree2]\n"
-        "agent bob: utility = log, discount = rho, trades = [bond, tree1, tree2]")
+    text = (
+        (LIBRARY / "two_trees_economy.econ")
+        .read_text()
+        .replace(
+            "agent investor: utility = crra(gamma), discount = rho, trades = [bond, tree1, tree2]",
+            "agent ann: utility = log, discount = rho, trades = [bond, tree1, tree2]\n"
+            "agent bob: utility = log, discount = rho, trades = [bond, tree1, tree2]",
+        )
+    )
     two = walras.load(text).compile()
     assert [s.name for s in two.model.states] == ["eta_ann", "s_tree1"]
-    lift = lambda f: (lambda x: f(x[1:]))
+    lift = lambda f: lambda x: f(x[1:])
     rho = lambda x: jnp.asarray(TREES["rho"])
-    fields = {"omega_ann": rho, "omega_bob": rho, "r": lift(one.fields["r"]),
-              "pd_tree1": lift(one.fields["pd_tree1"]), "pd_tree2": lift(one.fields["pd_tree2"])}
+    fields = {
+        "omega_ann": rho,
+        "omega_bob": rho,
+        "r": lift(one.fields["r"]),
+        "pd_tree1": lift(one.fields["pd_tree1"]),
+        "pd_tree2": lift(one.fields["pd_tree2"]),
+    }
     eta, s = np.meshgrid(np.linspace(0.1, 0.9, 5), np.linspace(0.05, 0.95, 7))
     x = jnp.asarray(np.stack([eta.ravel(), s.ravel()], -1))
     params = {k: jnp.asarray(v) for k, v in two.params.items() if k != "gamma"}

@@ -29,23 +29,40 @@ def replaced(old: str, new: str) -> str:
     return BASE.replace(old, new)
 
 
-@pytest.mark.parametrize("old, new, code, words, hint", [
-    ("trades = [bond, stock]", "trades = [bond]", "E208", "cannot clear", "trades"),
-    ("trades = [bond, stock]", "trades = [bond, stok]", "E204", "'stok'", "did you mean 'stock'"),
-    ("crra(gamma), discount = rho, trades = [bond, stock]",
-     "crr(gamma), discount = rho, trades = [bond, stock]", "E205", "unknown utility 'crr'",
-     "did you mean 'crra'"),
-    ("utility = crra(gamma), discount = rho, trades = [bond]",
-     "utility = crra(gamma, 2), discount = rho, trades = [bond]", "E206", "takes 1 argument",
-     "crra(gamma)"),
-    ("asset bond: riskless, supply = 0\n", "", "E204", "'bond'", "declare it"),
-    ("drift = mu_y*y,", "drift = mu_y*y*(1 - y),", "E211", "not proportional", "state y in"),
-    ("dividend = y", "dividend = y^2", "E215", "proportional", "dividend = y"),
-    ("supply = 0", "supply = 1", "E202", "zero net supply", "supply = 0"),
-    ("vol[Z] = sigma_y*y", "vol[W] = sigma_y*y", "E217", "undeclared shock", "shock W"),
-    (", vol[Z] = sigma_y*y", "", "E211", "no volatility", "vol[Z]"),
-    ("agent household", "agent expert", "E218", "declared twice", ""),
-])
+@pytest.mark.parametrize(
+    "old, new, code, words, hint",
+    [
+        ("trades = [bond, stock]", "trades = [bond]", "E208", "cannot clear", "trades"),
+        (
+            "trades = [bond, stock]",
+            "trades = [bond, stok]",
+            "E204",
+            "'stok'",
+            "did you mean 'stock'",
+        ),
+        (
+            "crra(gamma), discount = rho, trades = [bond, stock]",
+            "crr(gamma), discount = rho, trades = [bond, stock]",
+            "E205",
+            "unknown utility 'crr'",
+            "did you mean 'crra'",
+        ),
+        (
+            "utility = crra(gamma), discount = rho, trades = [bond]",
+            "utility = crra(gamma, 2), discount = rho, trades = [bond]",
+            "E206",
+            "takes 1 argument",
+            "crra(gamma)",
+        ),
+        ("asset bond: riskless, supply = 0\n", "", "E204", "'bond'", "declare it"),
+        ("drift = mu_y*y,", "drift = mu_y*y*(1 - y),", "E211", "not proportional", "state y in"),
+        ("dividend = y", "dividend = y^2", "E215", "proportional", "dividend = y"),
+        ("supply = 0", "supply = 1", "E202", "zero net supply", "supply = 0"),
+        ("vol[Z] = sigma_y*y", "vol[W] = sigma_y*y", "E217", "undeclared shock", "shock W"),
+        (", vol[Z] = sigma_y*y", "", "E211", "no volatility", "vol[Z]"),
+        ("agent household", "agent expert", "E218", "declared twice", ""),
+    ],
+)
 def test_mistakes(old, new, code, words, hint):
     err = error(replaced(old, new))
     d = next(d for d in err.diagnostics if d.code == code)
@@ -56,8 +73,11 @@ def test_mistakes(old, new, code, words, hint):
 
 
 def test_missing_riskless_asset():
-    text = BASE.replace("asset bond: riskless, supply = 0\n", "").replace("[bond, stock]", "[stock]") \
+    text = (
+        BASE.replace("asset bond: riskless, supply = 0\n", "")
+        .replace("[bond, stock]", "[stock]")
         .replace("[bond]", "[stock]")
+    )
     assert error(text).diagnostics[0].code == "E210"
 
 
@@ -68,7 +88,9 @@ def test_constraint_on_an_asset_the_agent_does_not_trade():
 
 
 def test_constraint_on_an_undeclared_agent_and_asset():
-    err = error(BASE + "constraint expret: share(stock) <= 2\nconstraint expert: share(stokc) <= 2\n")
+    err = error(
+        BASE + "constraint expret: share(stock) <= 2\nconstraint expert: share(stokc) <= 2\n"
+    )
     hints = [d.hint for d in err.diagnostics]
     assert "did you mean 'expert'?" in hints and "did you mean 'stock'?" in hints
 
@@ -109,14 +131,22 @@ agent investor: utility = log, discount = rho, trades = [bond, tree1, tree2]
 """
 
 
-@pytest.mark.parametrize("old, new, code, words", [
-    ("vol[Z2] = sigma*y2", "vol[Z1] = sigma*y2", "E203", "complete markets"),
-    ("dividend = y2", "dividend = 2*y1", "E203", "both pay a dividend proportional to 'y1'"),
-    ("dividend = y2", "dividend = y1 + y2", "E215", "proportional to one endowment"),
-    ("asset tree2: dividend = y2, supply = 1\n", "", "E201", "no asset pays the endowment 'y2'"),
-    ("trades = [bond, tree1, tree2]", "trades = [bond, tree1]", "E219", "some of the assets"),
-    ("trades = [bond, tree1, tree2]", "trades = [tree1, tree2]", "E219", "some of the assets"),
-])
+@pytest.mark.parametrize(
+    "old, new, code, words",
+    [
+        ("vol[Z2] = sigma*y2", "vol[Z1] = sigma*y2", "E203", "complete markets"),
+        ("dividend = y2", "dividend = 2*y1", "E203", "both pay a dividend proportional to 'y1'"),
+        ("dividend = y2", "dividend = y1 + y2", "E215", "proportional to one endowment"),
+        (
+            "asset tree2: dividend = y2, supply = 1\n",
+            "",
+            "E201",
+            "no asset pays the endowment 'y2'",
+        ),
+        ("trades = [bond, tree1, tree2]", "trades = [bond, tree1]", "E219", "some of the assets"),
+        ("trades = [bond, tree1, tree2]", "trades = [tree1, tree2]", "E219", "some of the assets"),
+    ],
+)
 def test_several_trees_mistakes(old, new, code, words):
     assert old in TREES
     err = error(TREES.replace(old, new, 1))

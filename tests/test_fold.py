@@ -49,9 +49,7 @@ def test_deep_expressions_parse_check_and_unparse_quickly(body):
 def test_deep_expressions_reach_code_and_latex():
     """Symbolic stage and LaTeX of a 3,000-deep product (sympy flattens it)."""
     body = "x*(" * 3_000 + "a" + ")" * 3_000
-    system = symbolic.build(
-        walras.load(HEAD + f"let big = {body}\nequation e: v = big\n").checked
-    )
+    system = symbolic.build(walras.load(HEAD + f"let big = {body}\nequation e: v = big\n").checked)
     assert str(system.steps[0].expr) == "a*x**3000"
     assert latex(system).count(r"\left(") == 0
 

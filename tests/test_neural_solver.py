@@ -112,8 +112,7 @@ def test_nan_is_detected_and_the_last_good_state_restored():
     messages = []
     compiled = walras.load(NAN_MODEL).compile()
     settings = walras.api.settings_for(walras.load(NAN_MODEL))
-    solution = solvers.solve(compiled, settings, compiled.params, quiet=True,
-                             log=messages.append)
+    solution = solvers.solve(compiled, settings, compiled.params, quiet=True, log=messages.append)
     assert any("NaN" in m and "restored" in m for m in messages)
     assert np.all(np.isfinite(solution.history))
 
@@ -139,25 +138,31 @@ def test_edge_rows_are_the_curvature_of_log_u_in_log_eta_at_the_cut():
     compiled = walras.load("basak_cuoco").compile()
     settings = Settings()
     problem = Rows(Problem.build(compiled), settings)
-    fields = init_fields(problem.problem, settings, compiled.params, problem.cut,
-                         jax.random.PRNGKey(1))
-    fields = {u: eqx.tree_at(lambda f: f.mlp.layers[-1].weight, f,
-                             jax.random.normal(jax.random.PRNGKey(2), f.mlp.layers[-1].weight.shape))
-              for u, f in fields.items()}
+    fields = init_fields(
+        problem.problem, settings, compiled.params, problem.cut, jax.random.PRNGKey(1)
+    )
+    fields = {
+        u: eqx.tree_at(
+            lambda f: f.mlp.layers[-1].weight,
+            f,
+            jax.random.normal(jax.random.PRNGKey(2), f.mlp.layers[-1].weight.shape),
+        )
+        for u, f in fields.items()
+    }
     assert [u for u, _, _ in problem.edge_terms] == ["omega_expert", "omega_household"]
     rows = np.asarray(problem.edge_rows(fields))
     s, h = np.log(EDGE), 1e-3
     for row, u in zip(rows, ("omega_expert", "omega_household")):
         log_u = lambda t, f=fields[u]: float(jnp.log(f(jnp.array([np.exp(t)]))))
         assert fields[u].positive
-        second = (log_u(s + h) - 2 * log_u(s) + log_u(s - h)) / h ** 2
+        second = (log_u(s + h) - 2 * log_u(s) + log_u(s - h)) / h**2
         assert abs(row - second) < 1e-5 * max(1.0, abs(second))
 
 
 def test_a_zero_edge_is_sampled_half_in_its_logarithm():
     sampler = Sampler([1e-4, 0.5], [1.0, 2.0], 1024, "sobol", 0.0, 0, log=(True, False))
     x = np.asarray(sampler.interior(jax.random.PRNGKey(0)))
-    for a, b in ((1e-4, 1e-2), (0.5, 1.0)):   # half log-uniform, half uniform on [1e-4, 1]
+    for a, b in ((1e-4, 1e-2), (0.5, 1.0)):  # half log-uniform, half uniform on [1e-4, 1]
         share = 0.5 * np.log(b / a) / np.log(1e4) + 0.5 * (b - a) / (1 - 1e-4)
         assert abs(np.mean((x[:, 0] > a) & (x[:, 0] < b)) - share) < 0.01
     assert x[:, 0].min() >= 1e-4 and x[:, 1].min() >= 0.5 and x[:, 1].max() <= 2.0
@@ -169,11 +174,13 @@ def test_basak_cuoco_agrees_with_the_collocation_reference():
     own cut edge moves ω_expert by 1e-4 at η = 0.05 (docs/collocation.md)."""
     model = walras.load("basak_cuoco")
     compiled = model.compile()
-    reference = solvers.solve(compiled, Settings(method="collocation", degree=48,
-                                                 homotopy="gamma=1"), quiet=True)
+    reference = solvers.solve(
+        compiled, Settings(method="collocation", degree=48, homotopy="gamma=1"), quiet=True
+    )
     assert reference.converged, reference.message
-    solution = walras.solve(model, homotopy="gamma=1", steps=0, width=8, polish=600,
-                            polish_points=512)
+    solution = walras.solve(
+        model, homotopy="gamma=1", steps=0, width=8, polish=600, polish_points=512
+    )
     eta = np.linspace(0.05, 1.0, 96)[:, None]
     ours, theirs = solution.evaluate(eta), reference.evaluate(eta)
     for name in ("omega_expert", "omega_household"):

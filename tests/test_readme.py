@@ -13,5 +13,6 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     exec(compile(block, "README.md", "exec"), namespace)
     solution = namespace["solution"]
     from references import lucas_pd
+
     assert abs(float(solution.dataset.pd.mean()) / lucas_pd(gamma=4.0) - 1) < 1e-5
     assert (tmp_path / "lucas_gamma4.nc").exists()

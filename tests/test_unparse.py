@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import walras
 from walras.api import LIBRARY
@@ -11,8 +12,11 @@ from walras.grammar import ast, parse
 from walras.grammar.diagnostics import Span
 from walras.grammar.unparse import expr, unparse
 
-ECON_MODELS = sorted(p for p in LIBRARY.glob("*.econ") if "factor" not in p.read_text()
-                     and "portfolio" not in p.read_text())
+ECON_MODELS = sorted(
+    p
+    for p in LIBRARY.glob("*.econ")
+    if "factor" not in p.read_text() and "portfolio" not in p.read_text()
+)
 
 
 def ordered(module: ast.Module) -> list:
@@ -26,8 +30,9 @@ def test_library_round_trip(path):
     assert ordered(again) == ordered(module)
 
 
-@pytest.mark.parametrize("name", ["basak_cuoco", "lucas_economy", "leverage_cap",
-                                  "two_trees_economy"])
+@pytest.mark.parametrize(
+    "name", ["basak_cuoco", "lucas_economy", "leverage_cap", "two_trees_economy"]
+)
 def test_lowered_round_trip(name):
     lowered = walras.load(name).lowered
     again = parse(unparse(lowered))
@@ -36,16 +41,20 @@ def test_lowered_round_trip(name):
 
 
 SPAN = Span(1, 1, 1, 1)
-leaves = st.one_of(st.integers(0, 99).map(lambda v: ast.Num(float(v), SPAN)),
-                   st.sampled_from(["x", "y", "z"]).map(lambda n: ast.Name(n, SPAN)))
+leaves = st.one_of(
+    st.integers(0, 99).map(lambda v: ast.Num(float(v), SPAN)),
+    st.sampled_from(["x", "y", "z"]).map(lambda n: ast.Name(n, SPAN)),
+)
 
 
 def _grow(children):
     binary = st.tuples(st.sampled_from("+-*/^"), children, children).map(
-        lambda t: ast.BinOp(t[0], t[1], t[2], SPAN))
+        lambda t: ast.BinOp(t[0], t[1], t[2], SPAN)
+    )
     neg = children.map(lambda c: ast.Neg(c, SPAN))
     call = st.tuples(st.sampled_from(["exp", "vol", "max"]), children, children).map(
-        lambda t: ast.Call(t[0], (t[1],) if t[0] == "exp" else (t[1], t[2]), SPAN, SPAN))
+        lambda t: ast.Call(t[0], (t[1],) if t[0] == "exp" else (t[1], t[2]), SPAN, SPAN)
+    )
     return st.one_of(binary, neg, call)
 
 

@@ -31,8 +31,17 @@ _PUBLIC = {
 }
 _SUBMODULES = ("api", "cli", "compiler", "grammar", "models", "precision", "runtime", "settings")
 
-__all__ = ["Compiled", "EconError", "Model", "Settings", "Solution", "__version__", "estimate",
-           "load", "solve"]
+__all__ = [
+    "Compiled",
+    "EconError",
+    "Model",
+    "Settings",
+    "Solution",
+    "__version__",
+    "estimate",
+    "load",
+    "solve",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .compiler import checks, economy, symbolic
 from .compiler.codegen import Compiled
@@ -56,9 +57,9 @@ class Model:
     def warnings(self) -> tuple[Diagnostic, ...]:
         return self.checked.warnings
 
-    def with_params(self, **values: float) -> "Model":
+    def with_params(self, **values: float) -> Model:
         new = Model(self.module, {**self.overrides, **values})
-        new.checked  # report a misspelt parameter now
+        new.checked  # noqa: B018 (report a misspelt parameter now)
         return new
 
     def compile(self) -> Compiled:
@@ -68,12 +69,22 @@ class Model:
     def emit(self, kind: str) -> str:
         """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
         from .compiler import emit
+
         if kind not in emit.KINDS:
-            raise EconError([Diagnostic("E132", f"cannot emit '{kind}'", None,
-                                        f"choose one of {', '.join(emit.KINDS)}")])
+            raise EconError(
+                [
+                    Diagnostic(
+                        "E132",
+                        f"cannot emit '{kind}'",
+                        None,
+                        f"choose one of {', '.join(emit.KINDS)}",
+                    )
+                ]
+            )
         if kind == "econ":
             from .grammar.unparse import unparse
-            self.checked  # report errors first
+
+            self.checked  # noqa: B018 (report errors first)
             return unparse(self.lowered)
         return emit.emit(self.compile().system, kind)
 
@@ -92,21 +103,37 @@ def settings_for(model: Model, **overrides: Any) -> Settings:
     """Defaults, then the file's `solver` statement, then `overrides` (None values ignored)."""
     unknown = [k for k in overrides if k not in FIELDS]
     if unknown:
-        raise EconError([Diagnostic("E115", f"unknown solver setting '{unknown[0]}'", None,
-                                    did_you_mean(unknown[0], FIELDS))])
+        raise EconError(
+            [
+                Diagnostic(
+                    "E115",
+                    f"unknown solver setting '{unknown[0]}'",
+                    None,
+                    did_you_mean(unknown[0], FIELDS),
+                )
+            ]
+        )
     given = {k: v for k, v in overrides.items() if v is not None}
     chosen = Settings()
     for key, value in {**model.checked.solver, **given}.items():
         try:
             chosen = chosen.replace(**{key: value})
         except ValueError as err:
-            raise EconError([Diagnostic("E115", str(err), None,
-                                        did_you_mean(str(value), CHOICES.get(key, ())))]) from None
+            raise EconError(
+                [Diagnostic("E115", str(err), None, did_you_mean(str(value), CHOICES.get(key, ())))]
+            ) from None
     return chosen
 
 
-def solve(model: Model | str | Path, *, output: str | Path | None = None, resume: bool = False,
-          quiet: bool = True, checkpoint: str | Path | None = None, **settings: Any) -> Solution:
+def solve(
+    model: Model | str | Path,
+    *,
+    output: str | Path | None = None,
+    resume: bool = False,
+    quiet: bool = True,
+    checkpoint: str | Path | None = None,
+    **settings: Any,
+) -> Solution:
     """Solve a model; returns a `Solution` (`.dataset`, `.evaluate(points)`, `.save(path)`).
 
     Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override
@@ -114,14 +141,16 @@ def solve(model: Model | str | Path, *, output: str | Path | None = None, resume
     """
     from .runtime import solvers
     from .runtime.cache import persistent_cache
+
     if not isinstance(model, Model):
         model = load(model)
     chosen = settings_for(model, **settings)
     persistent_cache()
     if checkpoint is None and output is not None:
         checkpoint = Path(output).with_suffix(".ckpt")
-    solution = solvers.solve(model.compile(), chosen, checkpoint=checkpoint, resume=resume,
-                             quiet=quiet)
+    solution = solvers.solve(
+        model.compile(), chosen, checkpoint=checkpoint, resume=resume, quiet=quiet
+    )
     if output is not None:
         solution.save(output)
     return solution

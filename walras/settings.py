@@ -15,18 +15,18 @@ from .runtime.solvers import registry
 
 @dataclass(frozen=True)
 class Common:
-    method: str = "neural"          # a registered solver: neural | collocation
+    method: str = "neural"  # a registered solver: neural | collocation
     seed: int = 0
-    margin: float = 1e-3            # fraction of each state's range kept off the edges
-    grid: int = 101                 # evaluation points per state in the results
-    homotopy: str = ""              # "NAME=VALUE": solve there first, then walk NAME to its value
+    margin: float = 1e-3  # fraction of each state's range kept off the edges
+    grid: int = 101  # evaluation points per state in the results
+    homotopy: str = ""  # "NAME=VALUE": solve there first, then walk NAME to its value
     homotopy_steps: int = 8
-    edge: float = 0.0               # cut zero lower edges of states here, log coordinate (0:
-                                    # collocation if needed, neural always at 1e-4)
+    edge: float = 0.0  # cut zero lower edges of states here, log coordinate (0:
+    # collocation if needed, neural always at 1e-4)
 
 
 class _Flat:
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **{k: coerce(k, v) for k, v in changes.items()})
 
 
@@ -36,20 +36,25 @@ def _flat(groups: list[type]) -> type:
     for group in groups:
         for f in dataclasses.fields(group):
             if f.name in owner:
-                raise TypeError(f"setting '{f.name}' is declared by {owner[f.name].__name__} "
-                                f"and {group.__name__}")
+                raise TypeError(
+                    f"setting '{f.name}' is declared by {owner[f.name].__name__} "
+                    f"and {group.__name__}"
+                )
             owner[f.name] = group
             fields.append((f.name, f.type, field(default=f.default, metadata=f.metadata)))
-    return dataclasses.make_dataclass("Settings", fields, bases=(_Flat,), frozen=True,
-                                      namespace={"__module__": __name__})
+    return dataclasses.make_dataclass(
+        "Settings", fields, bases=(_Flat,), frozen=True, namespace={"__module__": __name__}
+    )
 
 
 Settings = _flat([Common, *registry.settings_groups()])
 Settings.__doc__ = "Every solver's settings behind flat keys (see the module docstring)."
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
-CHOICES = {"method": registry.names(),
-           **{k: f.metadata["choices"] for k, f in FIELDS.items() if "choices" in f.metadata}}
+CHOICES = {
+    "method": registry.names(),
+    **{k: f.metadata["choices"] for k, f in FIELDS.items() if "choices" in f.metadata},
+}
 
 
 def coerce(key: str, value):

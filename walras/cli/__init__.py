@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -19,8 +18,11 @@ from rich.console import Console
 from ..grammar import ast
 from ..grammar.diagnostics import EconError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Compile and solve continuous-time economic models written in .econ files.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Compile and solve continuous-time economic models written in .econ files.",
+)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
@@ -47,7 +49,7 @@ def _parse_sets(sets: list[str], option: str = "--set", number: bool = True) -> 
         except ValueError:
             kind = "NUMBER" if number else "VALUE"
             err.print(f"error[E131]: {option} expects NAME={kind}, got '{item}'", markup=False)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
     return values
 
 
@@ -58,6 +60,7 @@ def check(target: str = typer.Argument(..., help="a .econ file or a library mode
     from ..compiler.factors import factor_specs
     from ..grammar import parse_file
     from ..models import resolve
+
     try:
         path = resolve(target)
         module = parse_file(path)
@@ -71,16 +74,21 @@ def check(target: str = typer.Argument(..., help="a .econ file or a library mode
         _fail(e)
     _warn(model)
     s = compiled.system
-    out.print(f"ok: model '{model.name}': {len(s.states)} state(s), {len(compiled.unknowns)} "
-              f"unknown(s), {len(s.residuals)} equation(s), {len(s.boundaries)} boundary "
-              f"condition(s)" + (f", {len(s.cycles)} solved cycle(s)" if s.cycles else ""))
+    out.print(
+        f"ok: model '{model.name}': {len(s.states)} state(s), {len(compiled.unknowns)} "
+        f"unknown(s), {len(s.residuals)} equation(s), {len(s.boundaries)} boundary "
+        f"condition(s)" + (f", {len(s.cycles)} solved cycle(s)" if s.cycles else "")
+    )
 
 
 @app.command(name="compile")
-def compile_(target: str = typer.Argument(..., help="a .econ file or a library model name"),
-             emit: str = typer.Option("latex", help="latex | sympy | econ")):
+def compile_(
+    target: str = typer.Argument(..., help="a .econ file or a library model name"),
+    emit: str = typer.Option("latex", help="latex | sympy | econ"),
+):
     """Print the derived equations (or the lowered model as .econ)."""
     from .. import api
+
     try:
         text = api.load(target).emit(emit)
     except EconError as e:
@@ -89,38 +97,54 @@ def compile_(target: str = typer.Argument(..., help="a .econ file or a library m
 
 
 @app.command()
-def solve(target: str = typer.Argument(..., help="a .econ file or a library model name"),
-          output: Optional[Path] = typer.Option(None, "-o", "--output", help="write a NetCDF file"),
-          set_: List[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
-          method: Optional[str] = typer.Option(None, help="neural | collocation"),
-          steps: Optional[int] = typer.Option(None, help="Adam steps (neural)"),
-          polish: Optional[int] = typer.Option(None, help="Levenberg-Marquardt iterations"),
-          degree: Optional[int] = typer.Option(None, help="Chebyshev degree (collocation)"),
-          seed: Optional[int] = typer.Option(None, help="random seed"),
-          homotopy: Optional[str] = typer.Option(
-              None, help="NAME=VALUE: solve there first, then walk NAME to its value"),
-          homotopy_steps: Optional[int] = typer.Option(None, help="steps of the homotopy"),
-          edge: Optional[float] = typer.Option(
-              None, help="cut states' zero lower edges here, log coordinate"),
-          solver: List[str] = typer.Option(
-              [], "--solver", help="any solver setting NAME=VALUE (width, polish_points, ...)"),
-          resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
-          quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar")):
+def solve(
+    target: str = typer.Argument(..., help="a .econ file or a library model name"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="write a NetCDF file"),
+    set_: list[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
+    method: str | None = typer.Option(None, help="neural | collocation"),
+    steps: int | None = typer.Option(None, help="Adam steps (neural)"),
+    polish: int | None = typer.Option(None, help="Levenberg-Marquardt iterations"),
+    degree: int | None = typer.Option(None, help="Chebyshev degree (collocation)"),
+    seed: int | None = typer.Option(None, help="random seed"),
+    homotopy: str | None = typer.Option(
+        None, help="NAME=VALUE: solve there first, then walk NAME to its value"
+    ),
+    homotopy_steps: int | None = typer.Option(None, help="steps of the homotopy"),
+    edge: float | None = typer.Option(
+        None, help="cut states' zero lower edges here, log coordinate"
+    ),
+    solver: list[str] = typer.Option(
+        [], "--solver", help="any solver setting NAME=VALUE (width, polish_points, ...)"
+    ),
+    resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+):
     """Solve a model and report its accuracy; write the results with -o."""
     from .. import api
+
     try:
         model = api.load(target, **_parse_sets(set_))
         _warn(model)
-        named = dict(method=method, steps=steps, polish=polish, degree=degree, seed=seed,
-                     homotopy=homotopy, homotopy_steps=homotopy_steps, edge=edge)
-        settings = {**_parse_sets(solver, "--solver", number=False),
-                    **{k: v for k, v in named.items() if v is not None}}
+        named = dict(
+            method=method,
+            steps=steps,
+            polish=polish,
+            degree=degree,
+            seed=seed,
+            homotopy=homotopy,
+            homotopy_steps=homotopy_steps,
+            edge=edge,
+        )
+        settings = {
+            **_parse_sets(solver, "--solver", number=False),
+            **{k: v for k, v in named.items() if v is not None},
+        }
         solution = api.solve(model, output=output, resume=resume, quiet=quiet, **settings)
     except EconError as e:
         _fail(e)
     except OSError as e:
         err.print(f"error[E135]: cannot write the results: {e}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     _summary(solution)
     if output is not None:
         out.print(f"wrote {output}")
@@ -131,6 +155,7 @@ def solve(target: str = typer.Argument(..., help="a .econ file or a library mode
 
 def _summary(solution) -> None:
     from rich.table import Table
+
     table = Table(title=f"{solution.compiled.model.name}: {solution.message}")
     table.add_column("equation")
     table.add_column("mean squared residual (fresh points)", justify="right")
@@ -140,15 +165,18 @@ def _summary(solution) -> None:
 
 
 @app.command()
-def plot(results: Path = typer.Argument(..., help="a NetCDF file written by 'walras solve -o'"),
-         output: Optional[Path] = typer.Option(None, "-o", "--output", help="folder for the PNGs")):
+def plot(
+    results: Path = typer.Argument(..., help="a NetCDF file written by 'walras solve -o'"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="folder for the PNGs"),
+):
     """Write PNG figures of the unknowns and the main definitions."""
     from .figures import plot_results
+
     try:
         paths = plot_results(results, output)
     except (OSError, ValueError) as e:
         err.print(f"error[E133]: cannot plot {results}: {e}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     for p in paths:
         out.print(f"wrote {p}")
 
@@ -157,14 +185,17 @@ def plot(results: Path = typer.Argument(..., help="a NetCDF file written by 'wal
 def compare(a: Path = typer.Argument(...), b: Path = typer.Argument(...)):
     """Per-variable differences between two result files."""
     from .comparison import compare_command
+
     raise typer.Exit(compare_command(str(a), str(b)))
 
 
 @app.command()
-def estimate(target: str = typer.Argument(..., help="a .econ file or a library specification"),
-             name: Optional[str] = typer.Argument(None, help="one factor_model of the file"),
-             output: Optional[Path] = typer.Option(None, "-o", "--output")):
+def estimate(
+    target: str = typer.Argument(..., help="a .econ file or a library specification"),
+    name: str | None = typer.Argument(None, help="one factor_model of the file"),
+    output: Path | None = typer.Option(None, "-o", "--output"),
+):
     """Estimate factor models and print a summary table."""
     from .factors import estimate_command
-    raise typer.Exit(estimate_command(target, name, str(output) if output else None))
 
+    raise typer.Exit(estimate_command(target, name, str(output) if output else None))

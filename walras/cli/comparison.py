@@ -26,8 +26,10 @@ def compare_command(a_path: str, b_path: str) -> int:
             return 1
     a, b = datasets
     if a.attrs.get("model") != b.attrs.get("model"):
-        err.print(f"warning: comparing model '{a.attrs.get('model')}' with "
-                  f"'{b.attrs.get('model')}'", markup=False)
+        err.print(
+            f"warning: comparing model '{a.attrs.get('model')}' with '{b.attrs.get('model')}'",
+            markup=False,
+        )
     try:
         differences = compare(a, b)
     except ValueError as e:
@@ -40,14 +42,20 @@ def compare_command(a_path: str, b_path: str) -> int:
 def comparison_table(differences: xr.Dataset, a_name: str, b_name: str) -> Table:
     """One row per variable of `walras.runtime.compare.compare`'s result."""
     grid = "b interpolated onto a's grid" if differences.attrs["interpolated"] else "same grid"
-    table = Table(title=f"{a_name} ({differences.attrs['method_a']}) vs "
-                        f"{b_name} ({differences.attrs['method_b']}), {grid}")
+    table = Table(
+        title=f"{a_name} ({differences.attrs['method_a']}) vs "
+        f"{b_name} ({differences.attrs['method_b']}), {grid}"
+    )
     for col in COLUMNS:
         table.add_column(col, justify="left" if col in ("variable", "largest at") else "right")
     where = {v.attrs["state"]: v for v in differences.data_vars.values() if "state" in v.attrs}
     for i, name in enumerate(differences["variable"].values):
         at = ", ".join(f"{s} = {float(v[i]):.4g}" for s, v in where.items())
-        table.add_row(str(name), f"{float(differences.max_abs[i]):.2e}",
-                      f"{float(differences.mean_abs[i]):.2e}",
-                      f"{float(differences.max_rel[i]):.2e}", at)
+        table.add_row(
+            str(name),
+            f"{float(differences.max_abs[i]):.2e}",
+            f"{float(differences.mean_abs[i]):.2e}",
+            f"{float(differences.max_rel[i]):.2e}",
+            at,
+        )
     return table

@@ -14,8 +14,15 @@ from ..grammar.diagnostics import EconError
 from ..runtime.factors import estimate
 from ..runtime.results import write_netcdf
 
-FIT_STATISTICS = ("r2_total", "r2_pred", "r2_total_oos", "r2_pred_oos", "alpha_test_pvalue",
-                  "r2_oos", "ntk_r2_oos")
+FIT_STATISTICS = (
+    "r2_total",
+    "r2_pred",
+    "r2_total_oos",
+    "r2_pred_oos",
+    "alpha_test_pvalue",
+    "r2_oos",
+    "ntk_r2_oos",
+)
 
 
 def estimate_command(target: str, name: str | None, output: str | None) -> int:
@@ -43,8 +50,10 @@ def summary_tables(ds: xr.Dataset) -> list[Table]:
     """The tables that apply to this result: risk premia by method (t-statistics in
     parentheses), alphas and betas, latent loadings, fit statistics."""
     a = ds.attrs
-    title = (f"{a.get('model', '')}: {a.get('title', '')}  "
-             f"(T = {a.get('nobs')}, {a.get('first_date')} to {a.get('last_date')})")
+    title = (
+        f"{a.get('model', '')}: {a.get('title', '')}  "
+        f"(T = {a.get('nobs')}, {a.get('first_date')} to {a.get('last_date')})"
+    )
     tables = []
     if "risk_premium" in ds:
         tables.append(risk_premia_table(ds, title))
@@ -77,23 +86,30 @@ def risk_premia_table(ds: xr.Dataset, title: str) -> Table:
         t.add_column(str(m), justify="right")
     for f in ds.factor.values:
         at = [{"method": m, "factor": f} for m in methods]
-        t.add_row(str(f), *[_cell(float(ds.risk_premium.sel(k)), float(ds.risk_premium_se.sel(k)))
-                            for k in at])
+        t.add_row(
+            str(f),
+            *[_cell(float(ds.risk_premium.sel(k)), float(ds.risk_premium_se.sel(k))) for k in at],
+        )
     t.add_section()
     by_method = [{"method": m} for m in methods]
-    t.add_row("test of pricing errors", *[f"{float(ds.j_stat.sel(k)):.2f} "
-                                          f"[p {float(ds.j_pvalue.sel(k)):.3f}]"
-                                          for k in by_method])
+    t.add_row(
+        "test of pricing errors",
+        *[f"{float(ds.j_stat.sel(k)):.2f} [p {float(ds.j_pvalue.sel(k)):.3f}]" for k in by_method],
+    )
     if "r2_cs" in ds:
-        t.add_row("cross-sectional R²", *[_cell(float(ds.r2_cs.sel(k)), digits=3)
-                                          for k in by_method])
+        t.add_row(
+            "cross-sectional R²", *[_cell(float(ds.r2_cs.sel(k)), digits=3) for k in by_method]
+        )
     return t
 
 
 def regressions_table(ds: xr.Dataset) -> Table:
     """Time-series regressions: alpha, betas and R² per asset, with the GRS test."""
-    t = Table(title="time-series regressions", caption=f"GRS F = {float(ds.grs):.3f} "
-              f"(p = {float(ds.grs_pvalue):.4f}); t-statistics in parentheses")
+    t = Table(
+        title="time-series regressions",
+        caption=f"GRS F = {float(ds.grs):.3f} "
+        f"(p = {float(ds.grs_pvalue):.4f}); t-statistics in parentheses",
+    )
     t.add_column("asset")
     t.add_column("alpha", justify="right")
     for f in ds.factor.values:
@@ -101,8 +117,12 @@ def regressions_table(ds: xr.Dataset) -> Table:
     t.add_column("R²", justify="right")
     for a in ds.asset.values:
         row = [_cell(float(ds.alpha.sel(asset=a)), float(ds.alpha_se.sel(asset=a)))]
-        row += [_cell(float(ds.beta.sel(asset=a, factor=f)),
-                      float(ds.beta_se.sel(asset=a, factor=f)), 3) for f in ds.factor.values]
+        row += [
+            _cell(
+                float(ds.beta.sel(asset=a, factor=f)), float(ds.beta_se.sel(asset=a, factor=f)), 3
+            )
+            for f in ds.factor.values
+        ]
         row.append(_cell(float(ds.r2.sel(asset=a)), digits=3))
         t.add_row(str(a), *row)
     return t
@@ -117,8 +137,10 @@ def loadings_table(ds: xr.Dataset, title: str) -> Table:
     if "gamma_alpha" in ds:
         t.add_column("Γ_α", justify="right")
     for c in ds.characteristic.values:
-        row = [_cell(float(ds.gamma.sel(characteristic=c, factor=f)), digits=3)
-               for f in ds.factor.values]
+        row = [
+            _cell(float(ds.gamma.sel(characteristic=c, factor=f)), digits=3)
+            for f in ds.factor.values
+        ]
         if "gamma_alpha" in ds:
             row.append(_cell(float(ds.gamma_alpha.sel(characteristic=c)), digits=3))
         t.add_row(str(c), *row)

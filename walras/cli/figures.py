@@ -30,8 +30,10 @@ def plot_results(path: str | Path, folder: str | Path | None = None) -> list[Pat
         names.sort(key=lambda v: role_of(ds[v]) != Role.UNKNOWN)
         folder.mkdir(parents=True, exist_ok=True)
         stem = folder / str(ds.attrs.get("model", "results"))
-        paths = [_panels(ds, names[start:start + PER_FIGURE], x, f"{stem}_{n + 1}.png")
-                 for n, start in enumerate(range(0, len(names), PER_FIGURE))]
+        paths = [
+            _panels(ds, names[start : start + PER_FIGURE], x, f"{stem}_{n + 1}.png")
+            for n, start in enumerate(range(0, len(names), PER_FIGURE))
+        ]
         history = [v for v in ds.data_vars if role_of(ds[v]) == Role.HISTORY and ds[v].ndim == 1]
         if history:
             paths.append(_histories(ds, history, f"{stem}_history.png"))
@@ -48,7 +50,7 @@ def _panels(ds: xr.Dataset, names: list[str], x: str, target: str) -> Path:
         ax.set_title(name)
         ax.set_xlabel(x)
         ax.grid(alpha=0.3)
-    for ax in axes.ravel()[len(names):]:
+    for ax in axes.ravel()[len(names) :]:
         ax.axis("off")
     fig.suptitle(f"{ds.attrs.get('model', '')}: {ds.attrs.get('title', '')}")
     return _save(fig, target)

@@ -46,9 +46,7 @@ class Function:
     latex: Callable[[list[str]], str]
     constant: Callable[[float], float] | None = None
     domain: str = "real"
-    latex_power: bool = (
-        False  # its LaTeX form is a power (`e^{x}`): parenthesise under `^`
-    )
+    latex_power: bool = False  # its LaTeX form is a power (`e^{x}`): parenthesise under `^`
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ shared subexpression once.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import equinox as eqx
 import jax
@@ -74,8 +74,13 @@ def _groups(system: System) -> dict[sp.Symbol, _Group]:
     for (_, k, shock), atoms in kinds.items():
         unknowns = tuple(u for u in order if any(m.unknown == u for _, m in atoms))
         alphas = tuple(dict.fromkeys(m.alpha for _, m in atoms))
-        group = _Group(unknowns, alphas, k, shock, tuple(
-            (sym, alphas.index(m.alpha), unknowns.index(m.unknown)) for sym, m in atoms))
+        group = _Group(
+            unknowns,
+            alphas,
+            k,
+            shock,
+            tuple((sym, alphas.index(m.alpha), unknowns.index(m.unknown)) for sym, m in atoms),
+        )
         out.update({sym: group for sym, _ in atoms})
     return out
 
@@ -96,8 +101,11 @@ def _each(fields: list, fn: Callable) -> jax.Array:
     blocks: list[tuple[list[int], tuple]] = []
     for i, f in enumerate(fields):
         arrays, rest = eqx.partition(f, eqx.is_array)
-        key = (jax.tree.structure(arrays),
-               [(a.shape, a.dtype) for a in jax.tree.leaves(arrays)], rest)
+        key = (
+            jax.tree.structure(arrays),
+            [(a.shape, a.dtype) for a in jax.tree.leaves(arrays)],
+            rest,
+        )
         same = [b for b in blocks if key[1] and b[1] == key]
         (same[0][0].append(i) if same else blocks.append(([i], key)))
     parts = []
@@ -106,8 +114,9 @@ def _each(fields: list, fn: Callable) -> jax.Array:
             parts.append(fn(fields[members[0]])[None])
             continue
         rest = eqx.partition(fields[members[0]], eqx.is_array)[1]
-        arrays = jax.tree.map(lambda *a: jnp.stack(a),
-                              *[eqx.filter(fields[i], eqx.is_array) for i in members])
+        arrays = jax.tree.map(
+            lambda *a: jnp.stack(a), *[eqx.filter(fields[i], eqx.is_array) for i in members]
+        )
         parts.append(jax.vmap(lambda p, rest=rest: fn(eqx.combine(p, rest)))(arrays))
     order = np.argsort([i for members, _ in blocks for i in members])
     return jnp.concatenate(parts)[order]
@@ -116,14 +125,15 @@ def _each(fields: list, fn: Callable) -> jax.Array:
 class _Point:
     """Lazy, memoised evaluation of a system's symbols at one point (traced under jit/vmap)."""
 
-    def __init__(self, system: System, steps, groups, fields: Fields, params: Params,
-                 x: jax.Array):
+    def __init__(self, system: System, steps, groups, fields: Fields, params: Params, x: jax.Array):
         self.system, self.steps, self.groups = system, steps, groups
         self.fields, self.params, self.x = fields, params, x
         self.memo: dict = {}
         self.index = {s: i for i, s in enumerate(system.states)}
-        self.args = {u.name: None if u.args == system.states else
-                     tuple(self.index[a] for a in u.args) for u in system.unknowns}
+        self.args = {
+            u.name: None if u.args == system.states else tuple(self.index[a] for a in u.args)
+            for u in system.unknowns
+        }
 
     def unknown(self, name: str) -> Callable:
         f, idx = self.fields[name], self.args[name]
@@ -133,15 +143,17 @@ class _Point:
         """The volatility vector of `shock`, or the drift vector (None)."""
         terms = self.system.drifts if shock is None else self.system.vols[shock]
         zero = jnp.zeros((), self.x.dtype)
-        return jnp.stack([self.symbol(terms[s]) if s in terms else zero
-                          for s in self.system.states])
+        return jnp.stack(
+            [self.symbol(terms[s]) if s in terms else zero for s in self.system.states]
+        )
 
     def gradients(self, unknowns: tuple[str, ...]) -> jax.Array:
         """The gradients of `unknowns`, shape (unknowns, states)."""
         key = ("gradients", unknowns)
         if key not in self.memo:
-            self.memo[key] = _each([self.unknown(u) for u in unknowns],
-                                   lambda f: jax.grad(f)(self.x))
+            self.memo[key] = _each(
+                [self.unknown(u) for u in unknowns], lambda f: jax.grad(f)(self.x)
+            )
         return self.memo[key]
 
     def group(self, g: _Group):
@@ -155,8 +167,10 @@ class _Point:
         else:
             tail = (self.direction(g.shock),) * 2 if g.order == 2 else ()
             units = jnp.eye(len(self.index), dtype=self.x.dtype)[picks]
-            values = _each([self.unknown(u) for u in g.unknowns], lambda f: jax.vmap(
-                lambda u: _directional(f, self.x, tuple(u) + tail))(units))
+            values = _each(
+                [self.unknown(u) for u in g.unknowns],
+                lambda f: jax.vmap(lambda u: _directional(f, self.x, tuple(u) + tail))(units),
+            )
         for sym, i, j in g.members:
             self.memo[sym] = values[j, i]
 
@@ -165,8 +179,11 @@ class _Point:
         What f needs comes first, but velocities along the members' directions: f recomputes
         those from the gradients."""
         members = set(step.symbols)
-        moving = {k for k, terms in [(None, self.system.drifts), *self.system.vols.items()]
-                  if members & set(terms.values())}
+        moving = {
+            k
+            for k, terms in [(None, self.system.drifts), *self.system.vols.items()]
+            if members & set(terms.values())
+        }
         needs = set().union(*(e.free_symbols for e in step.exprs)) - members
         for s in sorted(needs, key=str):
             g = self.groups.get(s)
@@ -181,8 +198,9 @@ class _Point:
             return jnp.stack([self.eval(e) for e in step.exprs])
 
         eye = jnp.eye(len(step.symbols), dtype=self.x.dtype)
-        b, columns = jax.vmap(lambda t: jax.jvp(f, (jnp.zeros_like(t),), (t,)),
-                              out_axes=(None, 0))(eye)
+        b, columns = jax.vmap(lambda t: jax.jvp(f, (jnp.zeros_like(t),), (t,)), out_axes=(None, 0))(
+            eye
+        )
         self.memo = before
         for sym, v in zip(step.symbols, jnp.linalg.solve(eye - columns.T, b)):
             self.memo[sym] = v
@@ -218,7 +236,7 @@ class _Point:
             value = sum((self.eval(a) for a in e.args[1:]), self.eval(e.args[0]))
         elif isinstance(e, sp.Mul):
             num = [a for a in e.args if not (a.is_Pow and a.exp.is_Number and a.exp < 0)]
-            den = [a.base ** -a.exp for a in e.args if a not in num]
+            den = [a.base**-a.exp for a in e.args if a not in num]
             value = self._product(num)
             if den:
                 value = value / self._product(den)
@@ -303,19 +321,36 @@ class Compiled:
     def complementarity_parts(self, fields: Fields, params: Params, x: jax.Array) -> dict:
         """For each complementarity equation, its (a, b) with a ≥ 0, b ≥ 0, a·b = 0."""
         comps = [r for r in self.system.residuals if r.is_complementarity]
-        return self._map(fields, params, x,
-                         lambda p: {r.name: (p.eval(r.a), p.eval(r.b)) for r in comps})
+        return self._map(
+            fields, params, x, lambda p: {r.name: (p.eval(r.a), p.eval(r.b)) for r in comps}
+        )
 
-    def residuals(self, fields: Fields, params: Params, x: jax.Array,
-                  complementarity: Callable = fischer_burmeister) -> dict[str, jax.Array]:
+    def residuals(
+        self,
+        fields: Fields,
+        params: Params,
+        x: jax.Array,
+        complementarity: Callable = fischer_burmeister,
+    ) -> dict[str, jax.Array]:
         """Interior residuals by equation; complementarity through `complementarity(a, b)`."""
+
         def per_point(p):
-            return {r.name: complementarity(p.eval(r.a), p.eval(r.b)) if r.is_complementarity
-                    else p.eval(r.expr) for r in self.system.residuals}
+            return {
+                r.name: complementarity(p.eval(r.a), p.eval(r.b))
+                if r.is_complementarity
+                else p.eval(r.expr)
+                for r in self.system.residuals
+            }
+
         return self._map(fields, params, x, per_point)
 
-    def boundary_residuals(self, fields: Fields, params: Params, points: Mapping[str, jax.Array],
-                           only: str | None = None) -> dict[str, jax.Array]:
+    def boundary_residuals(
+        self,
+        fields: Fields,
+        params: Params,
+        points: Mapping[str, jax.Array],
+        only: str | None = None,
+    ) -> dict[str, jax.Array]:
         """Boundary residuals, each at its own points (the face coordinate is set here)."""
         out = {}
         for b in self.system.boundaries:
@@ -326,27 +361,37 @@ class Compiled:
             out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e))
         return out
 
-    def loss(self, fields: Fields, params: Params, x: jax.Array,
-             boundary_points: Mapping[str, jax.Array],
-             weights: Mapping[str, float] | None = None) -> jax.Array:
+    def loss(
+        self,
+        fields: Fields,
+        params: Params,
+        x: jax.Array,
+        boundary_points: Mapping[str, jax.Array],
+        weights: Mapping[str, float] | None = None,
+    ) -> jax.Array:
         """Weighted mean squared residuals: interior equations plus boundary conditions."""
         weights = weights or {}
         total = 0.0
         for name, r in self.residuals(fields, params, x).items():
-            total = total + weights.get(name, 1.0) * jnp.mean(r ** 2)
+            total = total + weights.get(name, 1.0) * jnp.mean(r**2)
         for name, r in self.boundary_residuals(fields, params, boundary_points).items():
-            total = total + boundary_weight(weights, name) * jnp.mean(r ** 2)
+            total = total + boundary_weight(weights, name) * jnp.mean(r**2)
         return total
 
     def outputs(self, fields: Fields, params: Params, x: jax.Array) -> dict[str, jax.Array]:
         """Every unknown, definition and process term, and every residual, at the points."""
+
         def per_point(p):
-            out = {u.name: p.symbol(self.system.atoms.partial(u.name)) for u in self.system.unknowns}
+            out = {
+                u.name: p.symbol(self.system.atoms.partial(u.name)) for u in self.system.unknowns
+            }
             out.update({name: p.symbol(sym) for name, sym in self.system.outputs.items()})
             for r in self.system.residuals:
-                out[f"residual_{r.name}"] = (fischer_burmeister(p.eval(r.a), p.eval(r.b))
-                                             if r.is_complementarity else p.eval(r.expr))
+                out[f"residual_{r.name}"] = (
+                    fischer_burmeister(p.eval(r.a), p.eval(r.b))
+                    if r.is_complementarity
+                    else p.eval(r.expr)
+                )
             return out
+
         return self._map(fields, params, x, per_point)
-
-

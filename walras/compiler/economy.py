@@ -33,8 +33,15 @@ def _clashes(kept, derived, econ, out: Collector):
     declared to set its domain is the one exception)."""
     made = {s.name: s for s in derived if isinstance(s, _NAMED)}
     for s in kept:
-        if isinstance(s, _NAMED) and s.name in made and not (
-                isinstance(s, ast.StateDecl) and s.name in econ.state_decls):
-            out.error("E213", f"'{s.name}' is a name the economy layer defines", s.span,
-                      f"rename it: the lowered model declares '{s.name}' "
-                      f"({made[s.name].doc or 'a derived quantity'})")
+        if (
+            isinstance(s, _NAMED)
+            and s.name in made
+            and not (isinstance(s, ast.StateDecl) and s.name in econ.state_decls)
+        ):
+            out.error(
+                "E213",
+                f"'{s.name}' is a name the economy layer defines",
+                s.span,
+                f"rename it: the lowered model declares '{s.name}' "
+                f"({made[s.name].doc or 'a derived quantity'})",
+            )

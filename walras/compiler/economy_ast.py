@@ -3,8 +3,8 @@ that folds 0 and 1 away, and conversions between `ast.Expr` and sympy."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import sympy as sp
 
@@ -20,14 +20,14 @@ class X:
     e: ast.Expr
     span: Span
 
-    def _lift(self, other) -> "X":
+    def _lift(self, other) -> X:
         if isinstance(other, X):
             return other
         if isinstance(other, (int, float)):
             return X(ast.Num(float(other), self.span), self.span)
         return X(other, self.span)
 
-    def _bin(self, op: str, other) -> "X":
+    def _bin(self, op: str, other) -> X:
         return X(ast.BinOp(op, self.e, self._lift(other).e, self.span), self.span)
 
     def is_num(self, v: float) -> bool:
@@ -114,6 +114,7 @@ class Builder:
 
 # --- sympy <-> ast ---------------------------------------------------------------------------
 
+
 def _unary(e) -> bool:
     f = FUNCTIONS.get(e.func) if isinstance(e, ast.Call) else None
     return f is not None and f.arity == 1 and len(e.args) == 1
@@ -155,7 +156,9 @@ def from_sympy(expr: sp.Expr, b: Builder) -> X:
         terms = sorted(expr.args, key=lambda t: t.could_extract_minus_sign())
         out = from_sympy(terms[0], b)
         for t in terms[1:]:
-            out = out - from_sympy(-t, b) if t.could_extract_minus_sign() else out + from_sympy(t, b)
+            out = (
+                out - from_sympy(-t, b) if t.could_extract_minus_sign() else out + from_sympy(t, b)
+            )
         return out
     if isinstance(expr, sp.Mul):
         if expr.could_extract_minus_sign():

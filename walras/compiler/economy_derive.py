@@ -71,9 +71,11 @@ class Derivation:
 
     @property
     def states(self) -> list[str]:
-        return ([f"eta_{a.name}" for a in self.agents[:-1]] +
-                [f"s_{t.asset.name}" for t in self.trees[:-1]] +
-                ([] if self.econ.scale else [self.y]))
+        return (
+            [f"eta_{a.name}" for a in self.agents[:-1]]
+            + [f"s_{t.asset.name}" for t in self.trees[:-1]]
+            + ([] if self.econ.scale else [self.y])
+        )
 
     # statement helpers ---------------------------------------------------------------------------
     def let(self, name: str, value: X, doc: str | None = None):
@@ -110,8 +112,9 @@ class Derivation:
         for name, span in members[:-1]:
             if f"{kind}_{name}" not in self.econ.state_decls:
                 b = Builder(span)
-                self.statements.append(ast.StateDecl(f"{kind}_{name}", b.num(0).e, b.num(hi).e,
-                                                     f"{doc} {name}", span))
+                self.statements.append(
+                    ast.StateDecl(f"{kind}_{name}", b.num(0).e, b.num(hi).e, f"{doc} {name}", span)
+                )
         name, span = members[-1]
         b = Builder(span)
         others = b.sum(self.n(f"{kind}_{n}", b) for n, _ in members[:-1])
@@ -120,19 +123,30 @@ class Derivation:
     def declare_states(self):
         self.simplex("eta", [(a.name, a.span) for a in self.agents], "wealth share of")
         if self.trees:
-            self.simplex("s", [(t.asset.name, t.asset.span) for t in self.trees],
-                         "share in the aggregate dividend of")
+            self.simplex(
+                "s",
+                [(t.asset.name, t.asset.span) for t in self.trees],
+                "share in the aggregate dividend of",
+            )
         if not self.econ.scale:
             self.statements.append(self.econ.endowment)
         for a in self.agents:
             b = Builder(a.span)
             self.unknown(f"omega_{a.name}", b, 0.0, f"consumption-wealth ratio of {a.name}")
             if a.role == "bounded":
-                self.unknown(f"theta_{a.name}", b, None,
-                             f"share of the wealth of {a.name} in {self.econ.stock.name}")
+                self.unknown(
+                    f"theta_{a.name}",
+                    b,
+                    None,
+                    f"share of the wealth of {a.name} in {self.econ.stock.name}",
+                )
         for t in self.trees:
-            self.unknown(f"pd_{t.asset.name}", Builder(t.asset.span), 0.0,
-                         f"price-dividend ratio of {t.asset.name}")
+            self.unknown(
+                f"pd_{t.asset.name}",
+                Builder(t.asset.span),
+                0.0,
+                f"price-dividend ratio of {t.asset.name}",
+            )
         if self.trees:
             self.unknown("r", self.b, None, "riskless rate (goods market clearing)")
 
@@ -141,13 +155,20 @@ class Derivation:
         b = self.b
         total = b.sum(self.n(f"omega_{a.name}") * self.n(f"eta_{a.name}") for a in self.agents)
         if not self.trees:
-            self.let("pd", 1 / total,
-                     f"price-dividend ratio of {self.what} (goods market clearing)")
+            self.let(
+                "pd", 1 / total, f"price-dividend ratio of {self.what} (goods market clearing)"
+            )
             return
-        pd = self.let(self.market("pd"), b.sum(self.n(f"pd_{t.asset.name}") * self.n(
-            f"s_{t.asset.name}") for t in self.trees), f"price-dividend ratio of {self.what}")
-        self.statements.append(ast.EquationDecl("goods_market", (pd * total).e, b.num(1).e,
-                                                "goods market clearing", self.b.span))
+        pd = self.let(
+            self.market("pd"),
+            b.sum(self.n(f"pd_{t.asset.name}") * self.n(f"s_{t.asset.name}") for t in self.trees),
+            f"price-dividend ratio of {self.what}",
+        )
+        self.statements.append(
+            ast.EquationDecl(
+                "goods_market", (pd * total).e, b.num(1).e, "goods market clearing", self.b.span
+            )
+        )
 
     def dividend_shares(self):
         """With several trees: the growth rates of the aggregate dividend, and the processes
@@ -156,21 +177,30 @@ class Derivation:
             return
         s = lambda t, b=self.b: self.n(f"s_{t.asset.name}", b)
         b = self.b
-        self.let("mu_D", b.sum(s(t) * tree_growth(t, None, b) for t in self.trees),
-                 "expected growth of the aggregate dividend")
+        self.let(
+            "mu_D",
+            b.sum(s(t) * tree_growth(t, None, b) for t in self.trees),
+            "expected growth of the aggregate dividend",
+        )
         for z in self.shocks:
-            self.let(self.per_shock("sigma_D", z), b.sum(s(t) * tree_growth(t, z, b)
-                                                         for t in self.trees),
-                     "volatility of the aggregate dividend" +
-                     (f" (shock {z})" if len(self.shocks) > 1 else ""))
+            self.let(
+                self.per_shock("sigma_D", z),
+                b.sum(s(t) * tree_growth(t, z, b) for t in self.trees),
+                "volatility of the aggregate dividend"
+                + (f" (shock {z})" if len(self.shocks) > 1 else ""),
+            )
         for t in self.trees[:-1]:
             tb = Builder(t.asset.span)
             gap = lambda z: tree_growth(t, z, tb) - self.dividend_growth(z)
-            drift = s(t, tb) * (tree_growth(t, None, tb) - self.dividend_growth(None) -
-                                self.dot(self.dividend_growth, gap, tb))
+            drift = s(t, tb) * (
+                tree_growth(t, None, tb)
+                - self.dividend_growth(None)
+                - self.dot(self.dividend_growth, gap, tb)
+            )
             vols = tuple(ast.VolField(z, (s(t, tb) * gap(z)).e, t.asset.span) for z in self.shocks)
-            self.statements.append(ast.ProcessDecl(f"s_{t.asset.name}", drift.e, vols, None,
-                                                   t.asset.span))
+            self.statements.append(
+                ast.ProcessDecl(f"s_{t.asset.name}", drift.e, vols, None, t.asset.span)
+            )
 
     def dividend_growth(self, z: str | None) -> X:
         """μ_D (z None) or σ_D[z] of the dividend of the stock, or of the aggregate dividend."""
@@ -188,10 +218,13 @@ class Derivation:
         solves has I + 1 members: σ_R, λ and the vols of the I − 1 states."""
         b, ps = self.b, lambda name: self.per_shock(name, z)
         pd = self.n(self.market("pd"))
-        sigma_R = self.let(ps(self.market("sigma_R")),
-                           self.dividend_growth(z) + b.vol_growth(pd, z),
-                           "volatility of the return on " + self.what +
-                           (f" (shock {z})" if len(self.shocks) > 1 else ""))
+        sigma_R = self.let(
+            ps(self.market("sigma_R")),
+            self.dividend_growth(z) + b.vol_growth(pd, z),
+            "volatility of the return on "
+            + self.what
+            + (f" (shock {z})" if len(self.shocks) > 1 else ""),
+        )
         lam = self.n(ps("lambda"))
         free, fixed = [], []
         for a in self.agents:
@@ -202,24 +235,33 @@ class Derivation:
                 doc = f"volatility of the wealth of {a.name} (first-order condition)"
                 free.append(a)
             else:
-                value = {"out": ab.num(0), "all": sigma_R,
-                         "bounded": self.n(f"theta_{a.name}", ab) * sigma_R}[a.role]
+                value = {
+                    "out": ab.num(0),
+                    "all": sigma_R,
+                    "bounded": self.n(f"theta_{a.name}", ab) * sigma_R,
+                }[a.role]
                 doc = f"volatility of the wealth of {a.name} ({_ROLE[a.role]})"
                 fixed.append(a)
             self.wealth_vol[a.name, z] = value
             self.let(ps(f"sigma_a_{a.name}"), value, doc)
         eta = lambda a: self.n(f"eta_{a.name}")
-        numerator = (sigma_R - b.sum(eta(a) * self.wealth_vol[a.name, z] for a in fixed)
-                     + b.sum(eta(a) * b.vol_growth(self.n(f"omega_{a.name}"), z) for a in free))
+        numerator = (
+            sigma_R
+            - b.sum(eta(a) * self.wealth_vol[a.name, z] for a in fixed)
+            + b.sum(eta(a) * b.vol_growth(self.n(f"omega_{a.name}"), z) for a in free)
+        )
         tolerance = b.sum(eta(a) / b.wrap(a.gamma) for a in free)
-        self.let(ps("lambda"), numerator / tolerance,
-                 "market price of risk (stock market clearing)")
+        self.let(
+            ps("lambda"), numerator / tolerance, "market price of risk (stock market clearing)"
+        )
         for a in self.agents:
             ab = Builder(a.span)
-            self.let(ps(f"sigma_eta_{a.name}"),
-                     self.n(f"eta_{a.name}", ab) * (self.n(ps(f"sigma_a_{a.name}"), ab)
-                                                    - self.sigma_R(z, ab)),
-                     f"volatility of the wealth share of {a.name}")
+            self.let(
+                ps(f"sigma_eta_{a.name}"),
+                self.n(f"eta_{a.name}", ab)
+                * (self.n(ps(f"sigma_a_{a.name}"), ab) - self.sigma_R(z, ab)),
+                f"volatility of the wealth share of {a.name}",
+            )
 
     def dot(self, f, g, b: Builder | None = None) -> X:
         """Σ_Z f(Z)·g(Z)."""
@@ -232,36 +274,63 @@ class Derivation:
                 continue
             ab = Builder(a.span)
             s = lambda z: self.n(self.per_shock(f"sigma_a_{a.name}", z), ab)
-            value = (s(self.shocks[0]) / sigma_R(self.shocks[0]) if len(self.shocks) == 1 else
-                     self.dot(s, sigma_R, ab) / self.dot(sigma_R, sigma_R, ab))
-            self.let(f"theta_{a.name}", value,
-                     f"share of the wealth of {a.name} in {self.econ.stock.name}")
+            value = (
+                s(self.shocks[0]) / sigma_R(self.shocks[0])
+                if len(self.shocks) == 1
+                else self.dot(s, sigma_R, ab) / self.dot(sigma_R, sigma_R, ab)
+            )
+            self.let(
+                f"theta_{a.name}",
+                value,
+                f"share of the wealth of {a.name} in {self.econ.stock.name}",
+            )
 
     def drift(self):
         """The drift block: risk premium, wealth-share drifts (state processes), μ_R and r."""
         b, ps = self.b, self.per_shock
         sigma_R = self.sigma_R
         lam = lambda z: self.n(ps("lambda", z))
-        self.let(self.market("risk_premium"), self.dot(sigma_R, lam),
-                 f"expected excess return of {self.what}")
+        self.let(
+            self.market("risk_premium"),
+            self.dot(sigma_R, lam),
+            f"expected excess return of {self.what}",
+        )
         pd = self.n(self.market("pd"))
         for a in self.agents:
             ab = Builder(a.span)
-            gap = self.dot(lambda z: self.n(ps(f"sigma_a_{a.name}", z), ab) - sigma_R(z),
-                           lambda z: lam(z) - sigma_R(z), ab)
-            self.let(f"mu_eta_{a.name}", self.n(f"eta_{a.name}", ab) *
-                     (1 / pd - self.n(f"omega_{a.name}", ab) + gap),
-                     f"drift of the wealth share of {a.name}")
+            gap = self.dot(
+                lambda z: self.n(ps(f"sigma_a_{a.name}", z), ab) - sigma_R(z),
+                lambda z: lam(z) - sigma_R(z),
+                ab,
+            )
+            self.let(
+                f"mu_eta_{a.name}",
+                self.n(f"eta_{a.name}", ab) * (1 / pd - self.n(f"omega_{a.name}", ab) + gap),
+                f"drift of the wealth share of {a.name}",
+            )
         for a in self.agents[:-1]:
             ab = Builder(a.span)
-            vols = tuple(ast.VolField(z, (self.n(f"eta_{a.name}", ab) * (
-                self.wealth_vol[a.name, z] - self.sigma_R(z, ab))).e, a.span)
-                for z in self.shocks)
-            self.statements.append(ast.ProcessDecl(f"eta_{a.name}",
-                                                   self.n(f"mu_eta_{a.name}", ab).e, vols,
-                                                   None, a.span))
-        mu_q = b.growth(pd) + self.dividend_growth(None) + self.dot(
-            lambda z: b.vol_growth(pd, z), self.dividend_growth)
+            vols = tuple(
+                ast.VolField(
+                    z,
+                    (
+                        self.n(f"eta_{a.name}", ab)
+                        * (self.wealth_vol[a.name, z] - self.sigma_R(z, ab))
+                    ).e,
+                    a.span,
+                )
+                for z in self.shocks
+            )
+            self.statements.append(
+                ast.ProcessDecl(
+                    f"eta_{a.name}", self.n(f"mu_eta_{a.name}", ab).e, vols, None, a.span
+                )
+            )
+        mu_q = (
+            b.growth(pd)
+            + self.dividend_growth(None)
+            + self.dot(lambda z: b.vol_growth(pd, z), self.dividend_growth)
+        )
         self.let(self.market("mu_R"), mu_q + 1 / pd, f"expected return on {self.what}")
         if not self.trees:
             self.let("r", self.n("mu_R") - self.n("risk_premium"), "riskless rate")
@@ -276,32 +345,53 @@ class Derivation:
         lam = lambda z: self.n(self.per_shock("lambda", z), b)
         vol = lambda z: b.call("vol", pd, b.name(z))
         for z in self.shocks:
-            self.let(self.per_shock(f"sigma_R_{name}", z), sigma(z) + vol(z) / pd,
-                     f"volatility of the return on {name} (shock {z})")
-        self.let(f"risk_premium_{name}",
-                 self.dot(lambda z: self.n(self.per_shock(f"sigma_R_{name}", z), b), lam, b),
-                 f"expected excess return of {name}")
-        gain = (b.call("drift", pd) + pd * tree_growth(tree, None, b) + self.dot(sigma, vol, b)
-                + 1 - self.n("r", b) * pd)
-        self.statements.append(ast.EquationDecl(
-            f"price_{name}", gain.e, self.dot(lambda z: vol(z) + pd * sigma(z), lam, b).e,
-            f"pricing equation of {name}, times its price-dividend ratio", tree.asset.span))
+            self.let(
+                self.per_shock(f"sigma_R_{name}", z),
+                sigma(z) + vol(z) / pd,
+                f"volatility of the return on {name} (shock {z})",
+            )
+        self.let(
+            f"risk_premium_{name}",
+            self.dot(lambda z: self.n(self.per_shock(f"sigma_R_{name}", z), b), lam, b),
+            f"expected excess return of {name}",
+        )
+        gain = (
+            b.call("drift", pd)
+            + pd * tree_growth(tree, None, b)
+            + self.dot(sigma, vol, b)
+            + 1
+            - self.n("r", b) * pd
+        )
+        self.statements.append(
+            ast.EquationDecl(
+                f"price_{name}",
+                gain.e,
+                self.dot(lambda z: vol(z) + pd * sigma(z), lam, b).e,
+                f"pricing equation of {name}, times its price-dividend ratio",
+                tree.asset.span,
+            )
+        )
 
     def holdings(self):
         """Portfolio shares asset by asset: Σ_n θ_i,n σ_R,n = σ_a,i, by Cramer's rule."""
         assets = [t.asset.name for t in self.trees]
-        returns = sp.Matrix([[sp.Symbol(self.per_shock(f"sigma_R_{n}", z)) for n in assets]
-                             for z in self.shocks])
+        returns = sp.Matrix(
+            [[sp.Symbol(self.per_shock(f"sigma_R_{n}", z)) for n in assets] for z in self.shocks]
+        )
         det = returns.det(method="berkowitz")
         for a in self.agents:
             b = Builder(a.span)
-            wealth = sp.Matrix([sp.Symbol(self.per_shock(f"sigma_a_{a.name}", z))
-                                for z in self.shocks])
+            wealth = sp.Matrix(
+                [sp.Symbol(self.per_shock(f"sigma_a_{a.name}", z)) for z in self.shocks]
+            )
             for k, n in enumerate(assets):
                 m = returns.copy()
                 m[:, k] = wealth
-                value = b.num(0) if a.role == "out" else from_sympy(
-                    m.det(method="berkowitz"), b) / from_sympy(det, b)
+                value = (
+                    b.num(0)
+                    if a.role == "out"
+                    else from_sympy(m.det(method="berkowitz"), b) / from_sympy(det, b)
+                )
                 self.let(f"theta_{a.name}_{n}", value, f"share of the wealth of {a.name} in {n}")
 
     def euler(self, a: Agent):
@@ -311,31 +401,59 @@ class Derivation:
         s = lambda z: self.n(ps(f"sigma_a_{a.name}", z), b)
         lam = lambda z: self.n(ps("lambda", z), b)
         for z in self.shocks:
-            self.let(ps(f"sigma_c_{a.name}", z), b.vol_growth(omega, z) + s(z),
-                     f"volatility of the consumption of {a.name}")
+            self.let(
+                ps(f"sigma_c_{a.name}", z),
+                b.vol_growth(omega, z) + s(z),
+                f"volatility of the consumption of {a.name}",
+            )
         sigma_c = lambda z: self.n(ps(f"sigma_c_{a.name}", z), b)
         wealth = self.n("r", b) + self.dot(s, lam, b) - omega
-        self.let(f"mu_c_{a.name}", b.growth(omega) + wealth + self.dot(
-            lambda z: b.vol_growth(omega, z), s, b), f"expected consumption growth of {a.name}")
+        self.let(
+            f"mu_c_{a.name}",
+            b.growth(omega) + wealth + self.dot(lambda z: b.vol_growth(omega, z), s, b),
+            f"expected consumption growth of {a.name}",
+        )
         gamma = b.wrap(a.gamma)
-        drift_xi = (-gamma * self.n(f"mu_c_{a.name}", b)
-                    + gamma * (gamma + 1) / 2 * self.dot(sigma_c, sigma_c, b))
-        marginal = lambda b: gamma * self.dot(lambda z: self.sigma_R(z, b),
-                                              lambda z: self.n(ps(f"sigma_c_{a.name}", z), b), b)
+        drift_xi = -gamma * self.n(f"mu_c_{a.name}", b) + gamma * (gamma + 1) / 2 * self.dot(
+            sigma_c, sigma_c, b
+        )
+        marginal = lambda b: (
+            gamma
+            * self.dot(
+                lambda z: self.sigma_R(z, b), lambda z: self.n(ps(f"sigma_c_{a.name}", z), b), b
+            )
+        )
         shadow = b.num(0)
         if a.role in ("bounded", "all"):  # a bound on the share binds in proportion to wealth
-            shadow = self.let(f"shadow_{a.name}", self.n(f"theta_{a.name}", b) * (
-                self.n("risk_premium", b) - marginal(b)),
-                f"shadow value of the portfolio bound of {a.name}, per unit of wealth")
-        self.statements.append(ast.EquationDecl(
-            f"euler_{a.name}", b.wrap(a.discount).e, (self.n("r", b) + drift_xi + shadow).e,
-            f"bond Euler equation of {a.name}", a.span))
+            shadow = self.let(
+                f"shadow_{a.name}",
+                self.n(f"theta_{a.name}", b) * (self.n("risk_premium", b) - marginal(b)),
+                f"shadow value of the portfolio bound of {a.name}, per unit of wealth",
+            )
+        self.statements.append(
+            ast.EquationDecl(
+                f"euler_{a.name}",
+                b.wrap(a.discount).e,
+                (self.n("r", b) + drift_xi + shadow).e,
+                f"bond Euler equation of {a.name}",
+                a.span,
+            )
+        )
         if a.role == "bounded":
             cb = Builder(a.constraint_span)
-            self.statements.append(ast.ComplementarityDecl(
-                f"constraint_{a.name}", marginal(cb).e, a.op,
-                cb.name("risk_premium").e, cb.name(f"theta_{a.name}").e, a.op, a.bound,
-                f"portfolio constraint of {a.name}", a.constraint_span))
+            self.statements.append(
+                ast.ComplementarityDecl(
+                    f"constraint_{a.name}",
+                    marginal(cb).e,
+                    a.op,
+                    cb.name("risk_premium").e,
+                    cb.name(f"theta_{a.name}").e,
+                    a.op,
+                    a.bound,
+                    f"portfolio constraint of {a.name}",
+                    a.constraint_span,
+                )
+            )
 
 
 def tree_growth(tree: Tree, z: str | None, b: Builder) -> X:
@@ -343,5 +461,8 @@ def tree_growth(tree: Tree, z: str | None, b: Builder) -> X:
     return from_sympy(tree.growth if z is None else tree.vol_growth.get(z, sp.S.Zero), b)
 
 
-_ROLE = {"out": "does not trade the risky asset", "all": "holds only the risky asset",
-         "bounded": "constrained share"}
+_ROLE = {
+    "out": "does not trade the risky asset",
+    "all": "holds only the risky asset",
+    "bounded": "constrained share",
+}

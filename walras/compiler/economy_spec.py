@@ -46,10 +46,10 @@ class Tree:
 @dataclass(frozen=True)
 class Economy:
     agents: tuple[Agent, ...]
-    endowment: ast.ProcessDecl           # the first endowment: a state when not `scale`
-    scale: bool                          # True: every endowment is a scale that drops out
-    trees: tuple[Tree, ...]              # the risky assets
-    shocks: tuple[str, ...]              # shocks the endowments load on
+    endowment: ast.ProcessDecl  # the first endowment: a state when not `scale`
+    scale: bool  # True: every endowment is a scale that drops out
+    trees: tuple[Tree, ...]  # the risky assets
+    shocks: tuple[str, ...]  # shocks the endowments load on
     bond: ast.AssetDecl | None
     state_decls: dict[str, ast.StateDecl]  # user domains for derived states (and y)
 
@@ -70,15 +70,24 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
     first = (decls + assets + agent_decls + constraints)[0].span
 
     if not endowments:
-        out.error("E201", "the economy has no endowment", first,
-                  "declare the dividend process: 'endowment y: drift = mu*y, vol[Z] = sigma*y'")
+        out.error(
+            "E201",
+            "the economy has no endowment",
+            first,
+            "declare the dividend process: 'endowment y: drift = mu*y, vol[Z] = sigma*y'",
+        )
         return None
     if not agent_decls:
-        out.error("E216", "the economy has no agents", first,
-                  "declare one: 'agent household: utility = crra(gamma), discount = rho, "
-                  "trades = [bond, stock]'")
-    _names(endowments, agent_decls, assets, [s.name for s in st if isinstance(s, ast.ShockDecl)],
-           out)
+        out.error(
+            "E216",
+            "the economy has no agents",
+            first,
+            "declare one: 'agent household: utility = crra(gamma), discount = rho, "
+            "trades = [bond, stock]'",
+        )
+    _names(
+        endowments, agent_decls, assets, [s.name for s in st if isinstance(s, ast.ShockDecl)], out
+    )
     rates = {p.state: _endowment(p, states, len(endowments) > 1, out) for p in endowments}
     risky, bond = _assets(assets, endowments, first, out)
     trees = tuple(Tree(a, y, *rates[y][1:]) for a, y in risky)
@@ -90,31 +99,52 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
     agents = _constrain(agents, constraints, stock, bond, len(trees), out)
     if stock is not None and agents and all(a.role == "out" for a in agents if a):
         names = " and ".join(f"'{t.asset.name}'" for t in trees)
-        out.error("E208", f"the economy cannot clear: no agent trades {names}", stock.span,
-                  f"add {names} to the 'trades' of at least one agent")
+        out.error(
+            "E208",
+            f"the economy cannot clear: no agent trades {names}",
+            stock.span,
+            f"add {names} to the 'trades' of at least one agent",
+        )
     elif stock is not None and agents and all(agents) and not any(a.role == "free" for a in agents):
-        out.error("E212", f"no agent trades '{stock.name}' freely, so nothing prices its risk",
-                  stock.span, "let at least one agent trade both the riskless and the risky "
-                              "asset without a constraint")
+        out.error(
+            "E212",
+            f"no agent trades '{stock.name}' freely, so nothing prices its risk",
+            stock.span,
+            "let at least one agent trade both the riskless and the risky "
+            "asset without a constraint",
+        )
     if bond is None and len(agent_decls) > 1:
-        out.error("E210", "agents need a riskless asset to trade with each other", first,
-                  "declare 'asset bond: riskless, supply = 0' and add it to the agents' trades")
+        out.error(
+            "E210",
+            "agents need a riskless asset to trade with each other",
+            first,
+            "declare 'asset bond: riskless, supply = 0' and add it to the agents' trades",
+        )
     if out.errors or not trees:
         return None
-    return Economy(tuple(agents), endowments[0], all(r[0] for r in rates.values()), trees, shocks,
-                   bond, states)
+    return Economy(
+        tuple(agents), endowments[0], all(r[0] for r in rates.values()), trees, shocks, bond, states
+    )
 
 
 def _names(endowments, agents, assets, shocks, out):
     """Shocks of the endowments declared, and nothing declared twice."""
     for p in endowments:
         if not p.vols:
-            out.error("E211", f"the endowment '{p.state}' has no volatility, so nothing is risky",
-                      p.span, f"add 'vol[Z] = sigma*{p.state}'")
+            out.error(
+                "E211",
+                f"the endowment '{p.state}' has no volatility, so nothing is risky",
+                p.span,
+                f"add 'vol[Z] = sigma*{p.state}'",
+            )
         for v in p.vols:
             if v.shock not in shocks:
-                out.error("E217", f"vol[{v.shock}] names an undeclared shock", v.span,
-                          did_you_mean(v.shock, shocks) or f"declare it with 'shock {v.shock}'")
+                out.error(
+                    "E217",
+                    f"vol[{v.shock}] names an undeclared shock",
+                    v.span,
+                    did_you_mean(v.shock, shocks) or f"declare it with 'shock {v.shock}'",
+                )
     for kind, decls in (("agent", agents), ("asset", assets), ("endowment", endowments)):
         seen = set()
         for d in decls:
@@ -132,21 +162,36 @@ def _assets(assets, endowments, first, out):
     riskless = [a for a in assets if a.riskless]
     for a in assets:
         if a.riskless and a.dividend is not None:
-            out.error("E202", f"'{a.name}' is riskless and pays a dividend", a.span,
-                      "a riskless asset has no dividend: drop 'dividend = ...' or 'riskless'")
+            out.error(
+                "E202",
+                f"'{a.name}' is riskless and pays a dividend",
+                a.span,
+                "a riskless asset has no dividend: drop 'dividend = ...' or 'riskless'",
+            )
         elif not a.riskless and a.dividend is None:
-            out.error("E202", f"asset '{a.name}' has no dividend", a.span,
-                      f"write 'asset {a.name}: dividend = {names[0]}, supply = 1', or "
-                      "mark it 'riskless'")
+            out.error(
+                "E202",
+                f"asset '{a.name}' has no dividend",
+                a.span,
+                f"write 'asset {a.name}: dividend = {names[0]}, supply = 1', or mark it 'riskless'",
+            )
     for a in riskless:
         if a.supply is not None and not (isinstance(a.supply, ast.Num) and a.supply.value == 0):
-            out.error("E202", f"the riskless asset '{a.name}' must be in zero net supply",
-                      a.supply.span, "write 'supply = 0'")
+            out.error(
+                "E202",
+                f"the riskless asset '{a.name}' must be in zero net supply",
+                a.supply.span,
+                "write 'supply = 0'",
+            )
     for extra in riskless[1:]:
         out.error("E203", "a second riskless asset", extra.span, "one riskless asset suffices")
     if not risky:
-        out.error("E208", "the economy has no risky asset, so there is nothing to clear", first,
-                  f"declare 'asset stock: dividend = {names[0]}, supply = 1'")
+        out.error(
+            "E208",
+            "the economy has no risky asset, so there is nothing to clear",
+            first,
+            f"declare 'asset stock: dividend = {names[0]}, supply = 1'",
+        )
         return [], (riskless or [None])[0]
     trees, paid = [], {}
     for a in risky:
@@ -154,17 +199,25 @@ def _assets(assets, endowments, first, out):
         if y is None:
             continue
         if y in paid:
-            out.error("E203", f"'{a.name}' and '{paid[y]}' both pay a dividend proportional to "
-                              f"'{y}', so their returns are the same", a.span,
-                      "give each risky asset its own endowment")
+            out.error(
+                "E203",
+                f"'{a.name}' and '{paid[y]}' both pay a dividend proportional to "
+                f"'{y}', so their returns are the same",
+                a.span,
+                "give each risky asset its own endowment",
+            )
             continue
         paid[y] = a.name
         trees.append((a, y))
     for p in endowments:
         if trees and len(paid) == len(trees) and p.state not in paid:
-            out.error("E201", f"no asset pays the endowment '{p.state}' as its dividend: "
-                              "income that is not traded is not supported yet", p.span,
-                      f"declare 'asset tree_{p.state}: dividend = {p.state}, supply = 1'")
+            out.error(
+                "E201",
+                f"no asset pays the endowment '{p.state}' as its dividend: "
+                "income that is not traded is not supported yet",
+                p.span,
+                f"declare 'asset tree_{p.state}: dividend = {p.state}, supply = 1'",
+            )
     return trees, (riskless or [None])[0]
 
 
@@ -175,52 +228,78 @@ def _paid_by(asset: ast.AssetDecl, endowments: list[str], out) -> str | None:
     except (ValueError, TypeError):
         d = None
     ys = [y for y in endowments if d is not None and sp.Symbol(y) in d.free_symbols]
-    if len(ys) == 1 and not (sp.simplify(d / sp.Symbol(ys[0])).free_symbols & {
-            sp.Symbol(y) for y in endowments}):
+    if len(ys) == 1 and not (
+        sp.simplify(d / sp.Symbol(ys[0])).free_symbols & {sp.Symbol(y) for y in endowments}
+    ):
         return ys[0]
     one = ys[0] if ys else endowments[0]
-    out.error("E215", f"the dividend of '{asset.name}' must be proportional to one endowment",
-              asset.dividend.span, f"write 'dividend = {one}'")
+    out.error(
+        "E215",
+        f"the dividend of '{asset.name}' must be proportional to one endowment",
+        asset.dividend.span,
+        f"write 'dividend = {one}'",
+    )
     return None
 
 
 def _complete(trees, shocks, out):
     """Several risky assets are supported when markets are complete: as many assets as shocks,
     with dividend risks that span them."""
-    risk = sp.Matrix([[t.vol_growth.get(z, 0) for z in shocks] for t in trees]) \
-        if all(t.vol_growth is not None for t in trees) else None
+    risk = (
+        sp.Matrix([[t.vol_growth.get(z, 0) for z in shocks] for t in trees])
+        if all(t.vol_growth is not None for t in trees)
+        else None
+    )
     if len(trees) != len(shocks) or (risk is not None and risk.rank() < len(trees)):
-        out.error("E203", f"{len(trees)} risky assets and {len(shocks)} shocks: with several risky "
-                          "assets walras supports complete markets only", trees[1].asset.span,
-                  "let the dividends load on as many independent shocks as there are risky assets")
+        out.error(
+            "E203",
+            f"{len(trees)} risky assets and {len(shocks)} shocks: with several risky "
+            "assets walras supports complete markets only",
+            trees[1].asset.span,
+            "let the dividends load on as many independent shocks as there are risky assets",
+        )
 
 
 def _agent(a: ast.AgentDecl, assets, n_trees: int, out) -> Agent | None:
     names = [s.name for s in assets]
     ok = True
     if a.utility is None:
-        out.error("E207", f"agent '{a.name}' has no utility", a.span,
-                  "add 'utility = crra(gamma)' or 'utility = log'")
+        out.error(
+            "E207",
+            f"agent '{a.name}' has no utility",
+            a.span,
+            "add 'utility = crra(gamma)' or 'utility = log'",
+        )
         ok = False
     elif a.utility.kind not in UTILITIES:
-        out.error("E205", f"unknown utility '{a.utility.kind}'", a.utility.span,
-                  did_you_mean(a.utility.kind.lower(), UTILITIES) or "utilities: crra(gamma), log")
+        out.error(
+            "E205",
+            f"unknown utility '{a.utility.kind}'",
+            a.utility.span,
+            did_you_mean(a.utility.kind.lower(), UTILITIES) or "utilities: crra(gamma), log",
+        )
         ok = False
     elif len(a.utility.args) != UTILITIES[a.utility.kind]:
         n = UTILITIES[a.utility.kind]
-        out.error("E206", f"'{a.utility.kind}' takes {n} argument{'s' if n != 1 else ''}, not "
-                          f"{len(a.utility.args)}", a.utility.span,
-                  "write 'crra(gamma)'" if n else "write 'log'")
+        out.error(
+            "E206",
+            f"'{a.utility.kind}' takes {n} argument{'s' if n != 1 else ''}, not "
+            f"{len(a.utility.args)}",
+            a.utility.span,
+            "write 'crra(gamma)'" if n else "write 'log'",
+        )
         ok = False
     if a.discount is None:
-        out.error("E207", f"agent '{a.name}' has no discount rate", a.span,
-                  "add 'discount = rho'")
+        out.error("E207", f"agent '{a.name}' has no discount rate", a.span, "add 'discount = rho'")
         ok = False
     for t in a.trades:
         if t.id not in names:
-            out.error("E204", f"agent '{a.name}' trades '{t.id}', which is not a declared asset",
-                      t.span, did_you_mean(t.id, names) or
-                      f"declare it with 'asset {t.id}: ...'")
+            out.error(
+                "E204",
+                f"agent '{a.name}' trades '{t.id}', which is not a declared asset",
+                t.span,
+                did_you_mean(t.id, names) or f"declare it with 'asset {t.id}: ...'",
+            )
             ok = False
     if not ok:
         return None
@@ -231,13 +310,21 @@ def _agent(a: ast.AgentDecl, assets, n_trees: int, out) -> Agent | None:
     has_riskless = any(s.riskless for s in assets)
     role = ("free" if riskless or not has_riskless else "all") if risky else "out"
     if not risky and not riskless:
-        out.error("E204", f"agent '{a.name}' trades no asset", a.span,
-                  "list the assets it trades: 'trades = [bond, stock]'")
+        out.error(
+            "E204",
+            f"agent '{a.name}' trades no asset",
+            a.span,
+            "list the assets it trades: 'trades = [bond, stock]'",
+        )
         return None
     if n_trees > 1 and role != "out" and (role == "all" or len(risky) < n_trees):
-        out.error("E219", f"agent '{a.name}' trades some of the assets only: with several risky "
-                          "assets walras supports agents who trade all of them and the riskless "
-                          "asset, or the riskless asset alone, so far", a.span)
+        out.error(
+            "E219",
+            f"agent '{a.name}' trades some of the assets only: with several risky "
+            "assets walras supports agents who trade all of them and the riskless "
+            "asset, or the riskless asset alone, so far",
+            a.span,
+        )
         return None
     return Agent(a.name, gamma, a.discount, role, a.span)
 
@@ -248,36 +335,65 @@ def _constrain(agents, constraints, stock, bond, n_trees: int, out):
     seen = set()
     for c in constraints:
         if n_trees > 1:
-            out.error("E219", "a portfolio constraint with several risky assets is not supported "
-                              "yet", c.span)
+            out.error(
+                "E219",
+                "a portfolio constraint with several risky assets is not supported yet",
+                c.span,
+            )
             continue
         if c.agent.id not in by_name:
-            out.error("E209", f"a constraint on '{c.agent.id}', which is not a declared agent",
-                      c.agent.span, did_you_mean(c.agent.id, by_name))
+            out.error(
+                "E209",
+                f"a constraint on '{c.agent.id}', which is not a declared agent",
+                c.agent.span,
+                did_you_mean(c.agent.id, by_name),
+            )
             continue
         a = by_name[c.agent.id]
-        asset = stock if stock is not None and c.asset.id == stock.name else (
-            bond if bond is not None and c.asset.id == bond.name else None)
+        asset = (
+            stock
+            if stock is not None and c.asset.id == stock.name
+            else (bond if bond is not None and c.asset.id == bond.name else None)
+        )
         if asset is None:
             names = [x.name for x in (stock, bond) if x is not None]
-            out.error("E209", f"'{c.asset.id}' is not a declared asset", c.asset.span,
-                      did_you_mean(c.asset.id, names))
+            out.error(
+                "E209",
+                f"'{c.asset.id}' is not a declared asset",
+                c.asset.span,
+                did_you_mean(c.asset.id, names),
+            )
             continue
-        trades_it = (a.role in ("free", "bounded", "all")) if asset is stock else (
-            a.role in ("free", "bounded", "out"))
+        trades_it = (
+            (a.role in ("free", "bounded", "all"))
+            if asset is stock
+            else (a.role in ("free", "bounded", "out"))
+        )
         if not trades_it:
-            out.error("E209", f"agent '{a.name}' does not trade '{asset.name}', so its share "
-                              "cannot be constrained", c.span,
-                      f"add '{asset.name}' to its trades, or drop the constraint")
+            out.error(
+                "E209",
+                f"agent '{a.name}' does not trade '{asset.name}', so its share "
+                "cannot be constrained",
+                c.span,
+                f"add '{asset.name}' to its trades, or drop the constraint",
+            )
             continue
         if a.name in seen:
-            out.error("E214", f"a second constraint on the portfolio of '{a.name}'", c.span,
-                      "walras supports one bound per agent so far")
+            out.error(
+                "E214",
+                f"a second constraint on the portfolio of '{a.name}'",
+                c.span,
+                "walras supports one bound per agent so far",
+            )
             continue
         seen.add(a.name)
         if a.role != "free":
-            out.error("E209", f"agent '{a.name}' holds a fixed share of '{stock.name}', so a "
-                              "constraint on it has no effect", c.span)
+            out.error(
+                "E209",
+                f"agent '{a.name}' holds a fixed share of '{stock.name}', so a "
+                "constraint on it has no effect",
+                c.span,
+            )
             continue
         op, bound = c.op, c.bound
         if asset is bond:  # share(bond) = 1 − share(stock)
@@ -292,9 +408,13 @@ def _endowment(p: ast.ProcessDecl, states, several: bool, out):
     """Is the endowment a scale that drops out (drift and vols proportional to it)? Then also
     its growth rates: drift/y and vol/y per shock."""
     if p.state in states and several:
-        out.error("E211", f"the endowment '{p.state}' is declared as a state: with several "
-                          "endowments walras supports scales (drift and vols proportional to "
-                          "the endowment) only, so far", states[p.state].span)
+        out.error(
+            "E211",
+            f"the endowment '{p.state}' is declared as a state: with several "
+            "endowments walras supports scales (drift and vols proportional to "
+            "the endowment) only, so far",
+            states[p.state].span,
+        )
         return True, None, None
     if p.state in states:
         return False, None, None
@@ -309,10 +429,14 @@ def _endowment(p: ast.ProcessDecl, states, several: bool, out):
             out.error("E211", f"the {label} of the endowment cannot be used: {err}", e.span)
             return True, None, None
         if y in r.free_symbols:
-            out.error("E211", f"the {label} of the endowment '{p.state}' is not proportional to "
-                              f"'{p.state}', so '{p.state}' cannot drop out of the model",
-                      e.span, f"declare it as a state, 'state {p.state} in [lo, hi]', or make "
-                              f"the {label} proportional to '{p.state}'")
+            out.error(
+                "E211",
+                f"the {label} of the endowment '{p.state}' is not proportional to "
+                f"'{p.state}', so '{p.state}' cannot drop out of the model",
+                e.span,
+                f"declare it as a state, 'state {p.state} in [lo, hi]', or make "
+                f"the {label} proportional to '{p.state}'",
+            )
             return True, None, None
         ratios[label] = r
     return True, ratios.pop("drift"), {k[4:-1]: v for k, v in ratios.items()}

@@ -26,7 +26,8 @@ KINDS = ("latex", "sympy", "econ")
 GREEK = frozenset(
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
     "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
-    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
+)
 
 
 def name(n: str) -> str:
@@ -39,10 +40,12 @@ def name(n: str) -> str:
     if not m or not (m[1] in GREEK or len(m[1]) == 1):
         return r"\mathit{" + n.replace("_", r"\_") + "}"
     subs = ([m[2]] if m[2] else []) + m[3].split("_")[1:]
-    sub = lambda p: "\\" + p if p in GREEK else p if len(p) == 1 or p.isdigit() \
-        else r"\text{" + p + "}"
-    return ("\\" + m[1] if m[1] in GREEK else m[1]) + \
-        ("_{" + ",".join(sub(p) for p in subs) + "}" if subs else "")
+    sub = lambda p: (
+        "\\" + p if p in GREEK else p if len(p) == 1 or p.isdigit() else r"\text{" + p + "}"
+    )
+    return ("\\" + m[1] if m[1] in GREEK else m[1]) + (
+        "_{" + ",".join(sub(p) for p in subs) + "}" if subs else ""
+    )
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,9 @@ class _Printer:
     def __init__(self, system: System):
         self.model = model = system.model
         self.graph = system.graph
-        self.nodes: dict[tuple, ast.Expr] = {("let", d.name): d.expr
-                                             for d in model.definitions.values()}
+        self.nodes: dict[tuple, ast.Expr] = {
+            ("let", d.name): d.expr for d in model.definitions.values()
+        }
         for p in model.processes.values():
             if p.drift is not None:
                 self.nodes[("drift", p.state)] = p.drift
@@ -129,8 +133,13 @@ class _Printer:
     # dependencies -----------------------------------------------------------------------------
     def terms(self, call: ast.Call, states) -> list[tuple]:
         """The process terms `vol(f, Z)` or `drift(f)` brings in, for f of `states` (None: all)."""
-        return [k for k in self.nodes if k[0] != "let" and (states is None or k[1] in states)
-                and (call.func == "drift" or (k[0] == "vol" and k[2] == call.args[1].id))]
+        return [
+            k
+            for k in self.nodes
+            if k[0] != "let"
+            and (states is None or k[1] in states)
+            and (call.func == "drift" or (k[0] == "vol" and k[2] == call.args[1].id))
+        ]
 
     def states_of(self, e: ast.Expr) -> frozenset[str]:
         found = set()
@@ -149,8 +158,9 @@ class _Printer:
         a cycle, in dependency order and otherwise in declaration order (definitions, then
         process terms)."""
         key = {_symbol(k): k for k in self.nodes}
-        return [([key[s] for s in g], self.graph.cyclic(g))
-                for g in self.graph.in_declaration_order()]
+        return [
+            ([key[s] for s in g], self.graph.cyclic(g)) for g in self.graph.in_declaration_order()
+        ]
 
     # operators --------------------------------------------------------------------------------
     @staticmethod
@@ -164,14 +174,17 @@ class _Printer:
 
     def partial(self, f: ast.Expr, alpha: tuple[str, ...]):
         """∂^alpha f: 0 or 1 for states and parameters, else the derivative of the named f."""
-        if isinstance(f, ast.Name) and (f.id in self.model.parameters or
-                                        f.id in self.model.state_names):
+        if isinstance(f, ast.Name) and (
+            f.id in self.model.parameters or f.id in self.model.state_names
+        ):
             return _ONE if alpha == (f.id,) else _ZERO
         if not set(alpha) <= self.states_of(f):
             return _ZERO
         counts = Counter(alpha)
-        ops = "".join(r"\partial_{" + name(x) + "}" + (f"^{{{c}}}" if c > 1 else "")
-                      for x, c in sorted(counts.items(), key=lambda i: alpha.index(i[0])))
+        ops = "".join(
+            r"\partial_{" + name(x) + "}" + (f"^{{{c}}}" if c > 1 else "")
+            for x, c in sorted(counts.items(), key=lambda i: alpha.index(i[0]))
+        )
         body = self.tex(f)
         return _Tex(ops + " " + (body if isinstance(f, ast.Name) else _paren(body)), "partial")
 
@@ -179,20 +192,28 @@ class _Printer:
         return _Tex(self.lhs(key), "sup")
 
     def vol(self, call: ast.Call):
-        return _sum(_times(self.term(k), self.partial(call.args[0], (k[1],)))
-                    for k in self.terms(call, self.states_of(call.args[0])))
+        return _sum(
+            _times(self.term(k), self.partial(call.args[0], (k[1],)))
+            for k in self.terms(call, self.states_of(call.args[0]))
+        )
 
     def drift(self, f: ast.Expr):
         """Σ_x μ^x ∂_x f + ½ Σ_Z Σ_{x,y} σ^x_Z σ^y_Z ∂_x ∂_y f (each pair x ≠ y once, doubled)."""
-        first = [_times(self.term(("drift", x)), self.partial(f, (x,)))
-                 for x in self.model.state_names if ("drift", x) in self.nodes]
+        first = [
+            _times(self.term(("drift", x)), self.partial(f, (x,)))
+            for x in self.model.state_names
+            if ("drift", x) in self.nodes
+        ]
         second = []
         for z in self.model.shocks:
             xs = [("vol", x, z) for x in self.model.state_names if ("vol", x, z) in self.nodes]
             for i, kx in enumerate(xs):
                 for ky in xs[i:]:
-                    coef = (ast.BinOp("^", self.term(kx), _TWO, None) if kx == ky else
-                            _times(_TWO, _times(self.term(kx), self.term(ky))))
+                    coef = (
+                        ast.BinOp("^", self.term(kx), _TWO, None)
+                        if kx == ky
+                        else _times(_TWO, _times(self.term(kx), self.term(ky)))
+                    )
                     second.append(_times(coef, self.partial(f, (kx[1], ky[1]))))
         return _sum(first + [_times(ast.BinOp("/", _ONE, _TWO, None), _sum(second))])
 
@@ -259,10 +280,12 @@ def _tag(text: str) -> str:
     return r"\text{(" + text.replace("_", r"\_") + ")}"
 
 
-LEGEND = (r"% \partial_x f: derivative of f with respect to the state x; \mu^x, \sigma^x_Z: drift "
-          r"and volatility of x; vol(f, Z) = \sum_x \sigma^x_Z \partial_x f, drift(f) = \sum_x "
-          r"\mu^x \partial_x f + \frac{1}{2} \sum_Z \sum_{x,y} \sigma^x_Z \sigma^y_Z "
-          r"\partial_x \partial_y f")
+LEGEND = (
+    r"% \partial_x f: derivative of f with respect to the state x; \mu^x, \sigma^x_Z: drift "
+    r"and volatility of x; vol(f, Z) = \sum_x \sigma^x_Z \partial_x f, drift(f) = \sum_x "
+    r"\mu^x \partial_x f + \frac{1}{2} \sum_Z \sum_{x,y} \sigma^x_Z \sigma^y_Z "
+    r"\partial_x \partial_y f"
+)
 
 
 def latex(system: System) -> str:
@@ -274,38 +297,55 @@ def latex(system: System) -> str:
         for i, key in enumerate(group):
             row = f"{p.lhs(key)} &= {p.tex(p.nodes[key])}"
             if cyclic and i == 0:
-                row += (r" && \text{(solved jointly for } "
-                        + ", ".join(p.lhs(k) for k in group) + r"\text{)}")
+                row += (
+                    r" && \text{(solved jointly for } "
+                    + ", ".join(p.lhs(k) for k in group)
+                    + r"\text{)}"
+                )
             rows.append(row)
     for e in m.equations:
         if e.is_complementarity:
             op = r"\le" if e.op == "<=" else r"\ge"
-            rows.append(f"{p.tex(e.lhs)} &{op} {p.tex(e.rhs)} \\quad\\perp\\quad "
-                        f"{p.tex(e.var)} {op} {p.tex(e.bound)} && {_tag(e.name)}")
+            rows.append(
+                f"{p.tex(e.lhs)} &{op} {p.tex(e.rhs)} \\quad\\perp\\quad "
+                f"{p.tex(e.var)} {op} {p.tex(e.bound)} && {_tag(e.name)}"
+            )
         else:
             rows.append(f"{p.tex(e.lhs)} &= {p.tex(e.rhs)} && {_tag(e.name)}")
     for b in m.boundaries:
-        rows.append(f"{p.tex(b.lhs)} &= {p.tex(b.rhs)} && \\text{{at }} {name(b.state)} = "
-                    f"{number(b.at)}")
-    unknowns = ", ".join(name(u.name) + (f"({', '.join(name(a) for a in u.args)})" if u.args
-                                         else "") for u in m.unknowns)
-    return (f"{LEGEND}\n% unknowns: {unknowns}\n\\begin{{align}}\n" + " \\\\\n".join(rows)
-            + "\n\\end{align}\n")
+        rows.append(
+            f"{p.tex(b.lhs)} &= {p.tex(b.rhs)} && \\text{{at }} {name(b.state)} = {number(b.at)}"
+        )
+    unknowns = ", ".join(
+        name(u.name) + (f"({', '.join(name(a) for a in u.args)})" if u.args else "")
+        for u in m.unknowns
+    )
+    return (
+        f"{LEGEND}\n% unknowns: {unknowns}\n\\begin{{align}}\n"
+        + " \\\\\n".join(rows)
+        + "\n\\end{align}\n"
+    )
 
 
 def sympy_text(system: System) -> str:
-    out = [f"# {system.model.name}: derived system (atoms: states, unknowns u, u__x = du/dx, "
-           "u__curv__Z = second derivative of u along vol[Z])"]
+    out = [
+        f"# {system.model.name}: derived system (atoms: states, unknowns u, u__x = du/dx, "
+        "u__curv__Z = second derivative of u along vol[Z])"
+    ]
     for step in system.steps:
         if isinstance(step, Assign):
             out.append(f"{step.symbol} = {step.expr}")
         elif isinstance(step, CurvatureStep):
-            out.append(f"{step.symbol} = <nested JVP of {step.atom.unknown} along vol[{step.atom.shock}]>")
+            out.append(
+                f"{step.symbol} = <nested JVP of {step.atom.unknown} along vol[{step.atom.shock}]>"
+            )
         else:
             out.append(f"{list(step.symbols)} = solve({step.A.tolist()}, {list(step.b)})")
     for r in system.residuals:
-        out.append(f"equation {r.name}: " + (f"0 = {r.expr}" if not r.is_complementarity else
-                                             f"0 <= {r.a}  perp  0 <= {r.b}"))
+        out.append(
+            f"equation {r.name}: "
+            + (f"0 = {r.expr}" if not r.is_complementarity else f"0 <= {r.a}  perp  0 <= {r.b}")
+        )
     for b in system.boundaries:
         out.append(f"boundary {b.name} ({b.state} = {b.at:g}): 0 = {b.expr}")
     if system.cycles:

@@ -14,21 +14,49 @@ import pandas as pd
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span, did_you_mean
-from ..grammar.factor_parser import (FACTOR_STATEMENTS, DataDecl, EstimateDecl, FactorModelDecl,
-                                     FactorsDecl, InstrumentsDecl, LoadingsDecl, Opt, PenaltyDecl,
-                                     ReturnsDecl, SplitDecl, Value, WindowDecl)
+from ..grammar.factor_parser import (
+    FACTOR_STATEMENTS,
+    DataDecl,
+    EstimateDecl,
+    FactorModelDecl,
+    FactorsDecl,
+    InstrumentsDecl,
+    LoadingsDecl,
+    Opt,
+    PenaltyDecl,
+    ReturnsDecl,
+    SplitDecl,
+    Value,
+    WindowDecl,
+)
 
 # Option schemas: name -> (type, default). Types: bool, int, float, str, a tuple of allowed words.
 _KERNELS = ("bartlett", "parzen")
 ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
-    "time_series": {"lags": (int, None), "kernel": (_KERNELS, "bartlett"), "debiased": (bool, True)},
+    "time_series": {
+        "lags": (int, None),
+        "kernel": (_KERNELS, "bartlett"),
+        "debiased": (bool, True),
+    },
     "fama_macbeth": {"shanken": (bool, True), "lags": (int, 0)},
-    "gmm": {"system": (("stacked", "beta_pricing"), "stacked"), "steps": (int, 2),
-            "iterated": (bool, False), "lags": (int, None), "kernel": (_KERNELS, "bartlett"),
-            "center": (bool, True), "debiased": (bool, True), "tol": (float, 1e-6),
-            "max_steps": (int, 100), "weight": (("optimal", "identity"), None)},
-    "als": {"tol": (float, 1e-8), "max_iter": (int, 10000), "bootstrap": (int, 0),
-            "seed": (int, 0)},
+    "gmm": {
+        "system": (("stacked", "beta_pricing"), "stacked"),
+        "steps": (int, 2),
+        "iterated": (bool, False),
+        "lags": (int, None),
+        "kernel": (_KERNELS, "bartlett"),
+        "center": (bool, True),
+        "debiased": (bool, True),
+        "tol": (float, 1e-6),
+        "max_steps": (int, 100),
+        "weight": (("optimal", "identity"), None),
+    },
+    "als": {
+        "tol": (float, 1e-8),
+        "max_iter": (int, 10000),
+        "bootstrap": (int, 0),
+        "seed": (int, 0),
+    },
     "adam": {"lr": (float, 1e-3), "epochs": (int, 100), "patience": (int, 20), "seed": (int, 0)},
     "ntk": {"depth": (int, 3), "ridge": (float, 1e-3)},
 }
@@ -38,10 +66,22 @@ LOADINGS: dict[str, dict[str, tuple[Any, Any]]] = {
     "attention": {"layers": (int, 2), "heads": (int, 2), "width": (int, 32)},
     "autoencoder": {"hidden": (int, 32), "layers": (int, 1)},
 }
-PENALTIES = {"orthogonality": (float, 0.0), "instrument": (float, 0.0), "weight_decay": (float, 0.0)}
-WINDOW = {"length": ((int, "optimal"), None), "step": (int, 1), "sigma_l": (float, None),
-          "sigma_lambda": (float, None)}
-DATA = {"entity": (str, "entity"), "time": (str, "date"), "format": (("csv", "parquet", "netcdf"), None)}
+PENALTIES = {
+    "orthogonality": (float, 0.0),
+    "instrument": (float, 0.0),
+    "weight_decay": (float, 0.0),
+}
+WINDOW = {
+    "length": ((int, "optimal"), None),
+    "step": (int, 1),
+    "sigma_l": (float, None),
+    "sigma_lambda": (float, None),
+}
+DATA = {
+    "entity": (str, "entity"),
+    "time": (str, "date"),
+    "format": (("csv", "parquet", "netcdf"), None),
+}
 DATASETS = ("french",)
 LAYOUTS = ("wide", "panel")
 FLAGS = ("temporal_attention",)
@@ -78,8 +118,8 @@ class FactorSpec:
     data: DataSpec
     returns: tuple[str, ...]
     risk_free: str | None
-    factors: tuple[str, ...]          # observed factors
-    latent: int                       # number of latent factors (0 with observed factors)
+    factors: tuple[str, ...]  # observed factors
+    latent: int  # number of latent factors (0 with observed factors)
     flags: tuple[str, ...]
     instruments: tuple[str, ...]
     lag: int
@@ -93,7 +133,7 @@ class FactorSpec:
     def estimator(self, name: str) -> Estimator | None:
         return next((e for e in self.estimators if e.name == name), None)
 
-    def with_options(self, **overrides) -> "FactorSpec":
+    def with_options(self, **overrides) -> FactorSpec:
         """A copy with estimator options replaced: `gmm={"steps": 3}`; unknown keys raise."""
         col = Collector()
         ests = []
@@ -103,14 +143,22 @@ class FactorSpec:
                 opts = dict(e.options)
                 for k, v in new.items():
                     if k not in ESTIMATORS[e.name]:
-                        col.error("F006", f"'{e.name}' has no option '{k}'", None,
-                                  did_you_mean(k, ESTIMATORS[e.name]))
+                        col.error(
+                            "F006",
+                            f"'{e.name}' has no option '{k}'",
+                            None,
+                            did_you_mean(k, ESTIMATORS[e.name]),
+                        )
                     opts[k] = v
                 e = replace(e, options=opts)
             ests.append(e)
         for k in overrides:
-            col.error("F005", f"'{self.name}' does not use the estimator '{k}'", None,
-                      did_you_mean(k, [e.name for e in self.estimators]))
+            col.error(
+                "F005",
+                f"'{self.name}' does not use the estimator '{k}'",
+                None,
+                did_you_mean(k, [e.name for e in self.estimators]),
+            )
         col.raise_if_errors()
         return replace(self, estimators=tuple(ests))
 
@@ -126,8 +174,12 @@ def factor_specs(module: ast.Module, base: Path | None = None) -> dict[str, Fact
             groups.append((s, []))
         elif isinstance(s, FACTOR_STATEMENTS):
             if not groups:
-                col.error("F001", "a factor-model statement comes before any 'factor_model'", s.span,
-                          "start the block with 'factor_model NAME \"title\"'")
+                col.error(
+                    "F001",
+                    "a factor-model statement comes before any 'factor_model'",
+                    s.span,
+                    "start the block with 'factor_model NAME \"title\"'",
+                )
             else:
                 groups[-1][1].append(s)
     specs = {}
@@ -141,7 +193,10 @@ def factor_specs(module: ast.Module, base: Path | None = None) -> dict[str, Fact
 
 # --- one block ---------------------------------------------------------------------------------
 
-def _check(head: FactorModelDecl, body: list, base: Path | None, col: Collector) -> FactorSpec | None:
+
+def _check(
+    head: FactorModelDecl, body: list, base: Path | None, col: Collector
+) -> FactorSpec | None:
     one: dict[type, Any] = {}
     estimators: list[Estimator] = []
     spans = {"model": head.span}
@@ -151,8 +206,12 @@ def _check(head: FactorModelDecl, body: list, base: Path | None, col: Collector)
             spans.setdefault("estimate", s.span)
             continue
         if type(s) in one:
-            col.error("F003", f"'{head.name}' has a second '{_keyword(s)}' statement", s.span,
-                      "merge them into one statement")
+            col.error(
+                "F003",
+                f"'{head.name}' has a second '{_keyword(s)}' statement",
+                s.span,
+                "merge them into one statement",
+            )
             continue
         one[type(s)] = s
         spans[_keyword(s)] = s.span
@@ -160,8 +219,12 @@ def _check(head: FactorModelDecl, body: list, base: Path | None, col: Collector)
         if kind not in one:
             col.error("F004", f"'{head.name}' has no '{_keyword(kind)}' statement", head.span)
     if not estimators:
-        col.error("F004", f"'{head.name}' has no 'estimate' statement", head.span,
-                  "for example 'estimate time_series, fama_macbeth'")
+        col.error(
+            "F004",
+            f"'{head.name}' has no 'estimate' statement",
+            head.span,
+            "for example 'estimate time_series, fama_macbeth'",
+        )
     if any(k not in one for k in (DataDecl, ReturnsDecl, FactorsDecl)):
         return None
     data = _data(one[DataDecl], base, col)
@@ -172,29 +235,56 @@ def _check(head: FactorModelDecl, body: list, base: Path | None, col: Collector)
         latent = _integer(fac.latent, "the number of latent factors", col, minimum=1)
     for f in fac.flags:
         if f.name not in FLAGS:
-            col.error("F007", f"unknown factor option '{f.name}'", f.span,
-                      did_you_mean(f.name, FLAGS) or f"known: {', '.join(FLAGS)}")
+            col.error(
+                "F007",
+                f"unknown factor option '{f.name}'",
+                f.span,
+                did_you_mean(f.name, FLAGS) or f"known: {', '.join(FLAGS)}",
+            )
     inst: InstrumentsDecl | None = one.get(InstrumentsDecl)
     lag = _integer(inst.lag, "the lag", col, minimum=0) if inst and inst.lag else 0
     loadings = _loadings(one.get(LoadingsDecl), col)
-    penalties = _options(one[PenaltyDecl].options, PENALTIES, "penalty", col) if PenaltyDecl in one else {}
+    penalties = (
+        _options(one[PenaltyDecl].options, PENALTIES, "penalty", col) if PenaltyDecl in one else {}
+    )
     window = _options(one[WindowDecl].options, WINDOW, "window", col) if WindowDecl in one else None
     split = _split(one.get(SplitDecl), col)
     _names_unique([*ret.names, *fac.names, *(inst.names if inst else ())], col)
-    spec = FactorSpec(head.name, head.title, data, tuple(n.name for n in ret.names),
-                      ret.minus.name if ret.minus else None, tuple(n.name for n in fac.names),
-                      latent, tuple(f.name for f in fac.flags),
-                      tuple(n.name for n in inst.names) if inst else (), lag, loadings,
-                      penalties, tuple(e for e in estimators if e is not None), split, window, spans)
+    spec = FactorSpec(
+        head.name,
+        head.title,
+        data,
+        tuple(n.name for n in ret.names),
+        ret.minus.name if ret.minus else None,
+        tuple(n.name for n in fac.names),
+        latent,
+        tuple(f.name for f in fac.flags),
+        tuple(n.name for n in inst.names) if inst else (),
+        lag,
+        loadings,
+        penalties,
+        tuple(e for e in estimators if e is not None),
+        split,
+        window,
+        spans,
+    )
     _coherence(spec, one, col)
     return spec
 
 
 def _keyword(s) -> str:
     kind = s if isinstance(s, type) else type(s)
-    return {DataDecl: "data", ReturnsDecl: "returns", FactorsDecl: "factors",
-            InstrumentsDecl: "instruments", LoadingsDecl: "loadings", PenaltyDecl: "penalty",
-            SplitDecl: "split", WindowDecl: "window", EstimateDecl: "estimate"}[kind]
+    return {
+        DataDecl: "data",
+        ReturnsDecl: "returns",
+        FactorsDecl: "factors",
+        InstrumentsDecl: "instruments",
+        LoadingsDecl: "loadings",
+        PenaltyDecl: "penalty",
+        SplitDecl: "split",
+        WindowDecl: "window",
+        EstimateDecl: "estimate",
+    }[kind]
 
 
 def _data(d: DataDecl, base: Path | None, col: Collector) -> DataSpec:
@@ -207,12 +297,20 @@ def _data(d: DataDecl, base: Path | None, col: Collector) -> DataSpec:
         elif d.source.name in DATASETS and d.path is None:
             dataset = d.source.name
         else:
-            col.error("F010", f"unknown data source '{d.source.name}'", d.source.span,
-                      did_you_mean(d.source.name, DATASETS + LAYOUTS)
-                      or "write a bundled dataset (french), or 'panel \"file\"' / 'wide \"file\"'")
+            col.error(
+                "F010",
+                f"unknown data source '{d.source.name}'",
+                d.source.span,
+                did_you_mean(d.source.name, DATASETS + LAYOUTS)
+                or "write a bundled dataset (french), or 'panel \"file\"' / 'wide \"file\"'",
+            )
     if d.source is not None and d.source.name in LAYOUTS and d.path is None:
-        col.error("F010", f"'data {d.source.name}' needs a file name", d.source.span,
-                  f"write 'data {d.source.name} \"returns.csv\"'")
+        col.error(
+            "F010",
+            f"'data {d.source.name}' needs a file name",
+            d.source.span,
+            f"write 'data {d.source.name} \"returns.csv\"'",
+        )
     path = None
     if d.path is not None:
         path = Path(d.path.value)
@@ -226,8 +324,12 @@ def _data(d: DataDecl, base: Path | None, col: Collector) -> DataSpec:
 def _estimator(c, col: Collector) -> Estimator | None:
     name = ALIASES.get(c.name, c.name)
     if name not in ESTIMATORS:
-        col.error("F005", f"unknown estimator '{c.name}'", c.span,
-                  did_you_mean(c.name, [*ESTIMATORS, *ALIASES]) or f"known: {', '.join(ESTIMATORS)}")
+        col.error(
+            "F005",
+            f"unknown estimator '{c.name}'",
+            c.span,
+            did_you_mean(c.name, [*ESTIMATORS, *ALIASES]) or f"known: {', '.join(ESTIMATORS)}",
+        )
         return None
     for a in c.args:
         col.error("F006", f"'{c.name}' takes options written 'name = value'", a.span)
@@ -239,8 +341,12 @@ def _loadings(d: LoadingsDecl | None, col: Collector) -> Estimator | None:
         return None
     c = d.call
     if c.name not in LOADINGS:
-        col.error("F008", f"unknown loading model '{c.name}'", c.span,
-                  did_you_mean(c.name, LOADINGS) or f"known: {', '.join(LOADINGS)}")
+        col.error(
+            "F008",
+            f"unknown loading model '{c.name}'",
+            c.span,
+            did_you_mean(c.name, LOADINGS) or f"known: {', '.join(LOADINGS)}",
+        )
         return None
     for a in c.args:
         if not (a.kind == "word" and a.value == "instruments"):
@@ -254,8 +360,12 @@ def _split(d: SplitDecl | None, col: Collector) -> dict[str, pd.Timestamp]:
         return out
     for ident, date in d.items:
         if ident.name not in SPLITS:
-            col.error("F009", f"unknown split '{ident.name}'", ident.span,
-                      did_you_mean(ident.name, SPLITS) or "splits are 'train < DATE, valid < DATE'")
+            col.error(
+                "F009",
+                f"unknown split '{ident.name}'",
+                ident.span,
+                did_you_mean(ident.name, SPLITS) or "splits are 'train < DATE, valid < DATE'",
+            )
             continue
         out[ident.name] = pd.Timestamp(date.value)
     if "train" not in out and not col.errors:
@@ -277,47 +387,79 @@ def _coherence(spec: FactorSpec, one: dict, col: Collector) -> None:
     """Estimators must fit the model: observed factors for two-pass/GMM, latent ones for IPCA."""
     span = spec.spans.get("estimate")
     if spec.data.layout == "panel" and len(spec.returns) != 1:
-        col.error("F012", "a panel has one return column", spec.spans["returns"],
-                  "write 'returns ret' with the name of the column of returns")
+        col.error(
+            "F012",
+            "a panel has one return column",
+            spec.spans["returns"],
+            "write 'returns ret' with the name of the column of returns",
+        )
     for e in spec.estimators:
         if e.name in OBSERVED_ESTIMATORS and spec.latent:
-            col.error("F013", f"'{e.name}' needs observed factors, not latent ones", e.span or span,
-                      "name the factor columns: 'factors MktRF, SMB, HML'")
+            col.error(
+                "F013",
+                f"'{e.name}' needs observed factors, not latent ones",
+                e.span or span,
+                "name the factor columns: 'factors MktRF, SMB, HML'",
+            )
         if e.name in LATENT_ESTIMATORS:
             if spec.data.layout != "panel":
-                col.error("F013", f"'{e.name}' needs a panel of assets and characteristics",
-                          e.span or span, "write 'data panel \"file\" entity = ..., time = ...'")
+                col.error(
+                    "F013",
+                    f"'{e.name}' needs a panel of assets and characteristics",
+                    e.span or span,
+                    "write 'data panel \"file\" entity = ..., time = ...'",
+                )
             if not spec.instruments:
                 col.error("F013", f"'{e.name}' needs 'instruments'", e.span or span)
             if e.name != "ntk" and not spec.latent:
                 col.error("F013", f"'{e.name}' needs 'factors latent K'", e.span or span)
         if e.name == "als" and spec.loadings and spec.loadings.name != "linear":
-            col.error("F013", "'als' estimates linear loadings (IPCA)", e.span or span,
-                      "write 'loadings linear(instruments)'")
+            col.error(
+                "F013",
+                "'als' estimates linear loadings (IPCA)",
+                e.span or span,
+                "write 'loadings linear(instruments)'",
+            )
         if e.name == "adam" and (spec.loadings is None or spec.loadings.name == "linear"):
-            col.error("F013", "'adam' trains a network: 'loadings attention(...)' or "
-                      "'loadings autoencoder(...)'", e.span or span)
+            col.error(
+                "F013",
+                "'adam' trains a network: 'loadings attention(...)' or 'loadings autoencoder(...)'",
+                e.span or span,
+            )
     if spec.window is not None:
         w = spec.window
         if w.get("length") is None:
-            col.error("F014", "a window needs 'length = N' or 'length = optimal'", spec.spans["window"])
-        if w.get("length") == "optimal" and (w.get("sigma_l") is None or w.get("sigma_lambda") is None):
-            col.error("F014", "the optimal window needs 'sigma_l' and 'sigma_lambda'",
-                      spec.spans["window"], "the volatility of risk-price innovations and the prior "
-                      "uncertainty about the risk price (Chinco 2014, eq. 22)")
+            col.error(
+                "F014", "a window needs 'length = N' or 'length = optimal'", spec.spans["window"]
+            )
+        if w.get("length") == "optimal" and (
+            w.get("sigma_l") is None or w.get("sigma_lambda") is None
+        ):
+            col.error(
+                "F014",
+                "the optimal window needs 'sigma_l' and 'sigma_lambda'",
+                spec.spans["window"],
+                "the volatility of risk-price innovations and the prior "
+                "uncertainty about the risk price (Chinco 2014, eq. 22)",
+            )
         if spec.latent:
             col.error("F014", "rolling windows apply to observed factors", spec.spans["window"])
 
 
 # --- option values -----------------------------------------------------------------------------
 
+
 def _options(opts: tuple[Opt, ...], schema: dict, where: str, col: Collector) -> dict[str, Any]:
     out = {k: default for k, (_, default) in schema.items()}
     seen = set()
     for o in opts:
         if o.name not in schema:
-            col.error("F006", f"{where} has no option '{o.name}'", o.span,
-                      did_you_mean(o.name, schema) or f"options: {', '.join(schema)}")
+            col.error(
+                "F006",
+                f"{where} has no option '{o.name}'",
+                o.span,
+                did_you_mean(o.name, schema) or f"options: {', '.join(schema)}",
+            )
             continue
         if o.name in seen:
             col.error("F006", f"option '{o.name}' is given twice", o.span)
@@ -335,11 +477,21 @@ def _coerce(o: Opt, kind, col: Collector):
         if int in kind and v.kind == "number":
             return _integer(v, f"'{o.name}'", col, minimum=0)
         if words and v.kind == "word":
-            col.error("F006", f"'{v.value}' is not a choice of '{o.name}'", v.span,
-                      did_you_mean(v.value, words) or f"choices: {', '.join(words)}")
+            col.error(
+                "F006",
+                f"'{v.value}' is not a choice of '{o.name}'",
+                v.span,
+                did_you_mean(v.value, words) or f"choices: {', '.join(words)}",
+            )
             return None
-        col.error("F006", f"'{o.name}' takes " + " or ".join(
-            [*(f"'{w}'" for w in words), *(["a whole number"] if int in kind else [])]), v.span)
+        col.error(
+            "F006",
+            f"'{o.name}' takes "
+            + " or ".join(
+                [*(f"'{w}'" for w in words), *(["a whole number"] if int in kind else [])]
+            ),
+            v.span,
+        )
         return None
     if kind is bool:
         if v.kind == "word" and v.value in ("true", "false"):

@@ -15,8 +15,9 @@ path in t, so their size is that of g, not of its pairs of atoms:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Collection, Mapping
+from typing import ClassVar
 
 import sympy as sp
 
@@ -80,8 +81,9 @@ class Atoms:
         return self._make(Partial(unknown, alpha), "__".join((unknown,) + alpha))
 
     def curvature(self, unknown: str, alpha: tuple[str, ...], shock: str) -> sp.Symbol:
-        return self._make(Curvature(unknown, alpha, shock),
-                          "__".join((unknown,) + alpha + ("curv", shock)))
+        return self._make(
+            Curvature(unknown, alpha, shock), "__".join((unknown,) + alpha + ("curv", shock))
+        )
 
     def velocity(self, unknown: str, shock: str | None) -> sp.Symbol:
         return self._make(Velocity(unknown, shock), f"{unknown}__along__{shock or 'drift'}")
@@ -101,8 +103,10 @@ def _velocity(atoms: Atoms, a: sp.Symbol, w: Direction, shock: str | None) -> sp
         return w.get(atoms.state_of[a], sp.S.Zero)
     m = atoms.meaning[a]
     if not isinstance(m, Partial):
-        raise ItoError("an operator is applied to an expression that contains a drift; "
-                       "walras expands drift and vol of expressions with at most one drift inside")
+        raise ItoError(
+            "an operator is applied to an expression that contains a drift; "
+            "walras expands drift and vol of expressions with at most one drift inside"
+        )
     if not any(x in w for x in atoms.unknown_args[m.unknown]):
         return sp.S.Zero
     return atoms.velocity(m.unknown, shock) if not m.alpha else _spread(atoms, m, w)
@@ -110,22 +114,33 @@ def _velocity(atoms: Atoms, a: sp.Symbol, w: Direction, shock: str | None) -> sp
 
 def _spread(atoms: Atoms, m: Partial | Velocity, w: Direction) -> sp.Expr:
     """Σ_x ∂_x ∂^α u · w_x."""
-    return sp.Add(*[atoms.partial(m.unknown, m.alpha + (x,)) * w.get(x, 0)
-                    for x in atoms.unknown_args[m.unknown]])
+    return sp.Add(
+        *[
+            atoms.partial(m.unknown, m.alpha + (x,)) * w.get(x, 0)
+            for x in atoms.unknown_args[m.unknown]
+        ]
+    )
 
 
 def velocities(atoms: Atoms, expr: sp.Expr, shocks: Collection[str | None]) -> set[sp.Symbol]:
     """The velocity atoms in `expr` along the directions of `shocks` (None: the drift)."""
-    return {s for s in expr.free_symbols
-            if isinstance(m := atoms.meaning.get(s), Velocity) and m.shock in shocks}
+    return {
+        s
+        for s in expr.free_symbols
+        if isinstance(m := atoms.meaning.get(s), Velocity) and m.shock in shocks
+    }
 
 
 def expand(atoms: Atoms, expr: sp.Expr, directions: Mapping[str | None, Direction]) -> sp.Expr:
     """`expr` with each velocity atom along one of `directions` (shock, or None for the drift)
     written out in partial derivatives: the form an operator can differentiate again, and in
     which a cycle through the direction is linear in its members."""
-    return expr.xreplace({s: _spread(atoms, atoms.meaning[s], directions[atoms.meaning[s].shock])
-                          for s in velocities(atoms, expr, directions)})
+    return expr.xreplace(
+        {
+            s: _spread(atoms, atoms.meaning[s], directions[atoms.meaning[s].shock])
+            for s in velocities(atoms, expr, directions)
+        }
+    )
 
 
 def _on_path(g: sp.Expr, paths: Mapping[sp.Symbol, tuple[sp.Expr, ...]], order: int) -> sp.Expr:
@@ -181,9 +196,13 @@ def _chain(e: sp.Basic, args, moving) -> tuple[sp.Expr, ...]:
     first = sp.Add(*[grad[i].xreplace(back) * args[i][0] for i in moving])
     if len(args[moving[0]]) == 1:
         return (first,)
-    second = sp.Add(*[grad[i].xreplace(back) * args[i][1] for i in moving]) + sp.Add(*[
-        sp.diff(grad[i], slots[j]).xreplace(back) * args[i][0] * args[j][0] / 2
-        for i in moving for j in moving])
+    second = sp.Add(*[grad[i].xreplace(back) * args[i][1] for i in moving]) + sp.Add(
+        *[
+            sp.diff(grad[i], slots[j]).xreplace(back) * args[i][0] * args[j][0] / 2
+            for i in moving
+            for j in moving
+        ]
+    )
     return first, second
 
 
@@ -194,8 +213,13 @@ def along(atoms: Atoms, g: sp.Expr, shock: str | None, direction: Direction) -> 
     return _on_path(g, paths, 1) if paths else sp.S.Zero
 
 
-def drift(atoms: Atoms, g: sp.Expr, mu: Direction, vols: Mapping[str, Direction],
-          curvature_needed: Callable[[str, str], bool]) -> sp.Expr:
+def drift(
+    atoms: Atoms,
+    g: sp.Expr,
+    mu: Direction,
+    vols: Mapping[str, Direction],
+    curvature_needed: Callable[[str, str], bool],
+) -> sp.Expr:
     """Itô drift of g; `curvature_needed(unknown, shock)` says whether the unknown moves with it.
     The second-order part along shock k is the second derivative of g(a + t ẇ_a + ½t² c_a) at
     t = 0, which is Σ_ab g_ab ẇ_a ẇ_b + Σ_a g_a c_a."""

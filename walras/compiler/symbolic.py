@@ -3,9 +3,9 @@ order, with cyclic groups of definitions solved and every `d`, `vol` and `drift`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Callable, Mapping, Union
 
 import sympy as sp
 from sympy.solvers.solveset import NonlinearError
@@ -17,8 +17,8 @@ from .builtins import ARITHMETIC, FUNCTIONS, operands
 from .graph import Graph
 from .model import Model
 
-SMALL_CYCLE = 4      # groups up to this size are solved symbolically; larger ones per point
-SIMPLIFY_OPS = 400   # solutions up to this many operations are put over a common denominator
+SMALL_CYCLE = 4  # groups up to this size are solved symbolically; larger ones per point
+SIMPLIFY_OPS = 400  # solutions up to this many operations are put over a common denominator
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class LinearSolve:
     @cached_property
     def matrices(self) -> tuple[sp.Matrix, sp.Matrix]:
         return sp.linear_eq_to_matrix(
-            [s - self.written_out(e) for s, e in zip(self.symbols, self.exprs)], self.symbols)
+            [s - self.written_out(e) for s, e in zip(self.symbols, self.exprs)], self.symbols
+        )
 
     @property
     def A(self) -> sp.Matrix:
@@ -57,7 +58,7 @@ class CurvatureStep:
     atom: ito.Curvature
 
 
-Step = Union[Assign, LinearSolve, CurvatureStep]
+Step = Assign | LinearSolve | CurvatureStep
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ class Residual:
     expr: sp.Expr | None = None
     a: sp.Expr | None = None
     b: sp.Expr | None = None
-    var: sp.Expr | None = None     # complementarity: the variable and its bound,
-    bound: sp.Expr | None = None   # var <= bound when `upper`, else var >= bound
+    var: sp.Expr | None = None  # complementarity: the variable and its bound,
+    bound: sp.Expr | None = None  # var <= bound when `upper`, else var >= bound
     upper: bool = True
 
     @property
@@ -93,10 +94,10 @@ class System:
     atoms: ito.Atoms = field(repr=False)
     params: tuple[str, ...]
     steps: tuple[Step, ...]
-    outputs: Mapping[str, sp.Symbol]         # definitions and process terms, by output name
+    outputs: Mapping[str, sp.Symbol]  # definitions and process terms, by output name
     residuals: tuple[Residual, ...]
     boundaries: tuple[BoundaryResidual, ...]
-    cycles: tuple[tuple[str, ...], ...]      # solved groups, by member name
+    cycles: tuple[tuple[str, ...], ...]  # solved groups, by member name
     graph: Graph = field(repr=False)
 
     @property
@@ -110,8 +111,10 @@ class System:
     @property
     def vols(self) -> dict[str, dict[str, sp.Symbol]]:
         """Shock -> state -> the symbol of that state's volatility (declared vols only)."""
-        return {k: {s: vol_symbol(s, k) for s, p in self.model.processes.items() if k in p.vols}
-                for k in self.model.shocks}
+        return {
+            k: {s: vol_symbol(s, k) for s, p in self.model.processes.items() if k in p.vols}
+            for k in self.model.shocks
+        }
 
     @property
     def drifts(self) -> dict[str, sp.Symbol]:
@@ -124,8 +127,11 @@ class System:
         out = {}
         for r in self.residuals:
             m = self.atoms.meaning.get(r.var) if r.is_complementarity else None
-            if isinstance(m, ito.Partial) and not m.alpha and \
-                    all(s.name in params for s in r.bound.free_symbols):
+            if (
+                isinstance(m, ito.Partial)
+                and not m.alpha
+                and all(s.name in params for s in r.bound.free_symbols)
+            ):
                 value = float(r.bound.subs({sp.Symbol(k): v for k, v in params.items()}))
                 floor, cap = out.get(m.unknown, (None, None))
                 out[m.unknown] = (floor, value) if r.upper else (value, cap)
@@ -134,7 +140,7 @@ class System:
     def step_of(self) -> dict[sp.Symbol, Step]:
         table = {}
         for s in self.steps:
-            for sym in (s.symbols if isinstance(s, LinearSolve) else (s.symbol,)):
+            for sym in s.symbols if isinstance(s, LinearSolve) else (s.symbol,):
                 table[sym] = s
         return table
 
@@ -155,7 +161,7 @@ def build(model: Model) -> System:
 @dataclass
 class _Node:
     symbol: sp.Symbol
-    label: str                 # what the user calls it: 'sigma_q', 'drift of eta', 'vol[Z] of eta'
+    label: str  # what the user calls it: 'sigma_q', 'drift of eta', 'vol[Z] of eta'
     expr: ast.Expr
     span: Span
 
@@ -178,8 +184,10 @@ class _Builder:
                 self.nodes[sym] = _Node(sym, f"vol[{k}] of {p.state}", e, p.span)
         self.by_name = {n.label: s for s, n in self.nodes.items() if n.label in model.definitions}
         self.mu = {s: drift_symbol(s) for s, p in model.processes.items() if p.drift is not None}
-        self.vols = {k: {s: vol_symbol(s, k) for s, p in model.processes.items() if k in p.vols}
-                     for k in model.shocks}
+        self.vols = {
+            k: {s: vol_symbol(s, k) for s, p in model.processes.items() if k in p.vols}
+            for k in model.shocks
+        }
         self.directions = {None: self.mu, **self.vols}
         self.resolved: dict[sp.Symbol, sp.Expr] = {}
         self.atomic_cache: dict[sp.Symbol, sp.Expr] = {}
@@ -200,8 +208,9 @@ class _Builder:
         return deps & set(self.nodes)
 
     def run(self) -> System:
-        graph = Graph(tuple(self.nodes),
-                      tuple((s, d) for s, n in self.nodes.items() for d in self.deps(n)))
+        graph = Graph(
+            tuple(self.nodes), tuple((s, d) for s, n in self.nodes.items() for d in self.deps(n))
+        )
         cycles = []
         for group in graph.components():
             cyclic = graph.cyclic(group)
@@ -214,13 +223,22 @@ class _Builder:
             if e.is_complementarity:
                 lhs, rhs, var, bound = (self.convert(x) for x in (e.lhs, e.rhs, e.var, e.bound))
                 sign = 1 if e.op == "<=" else -1
-                residuals.append(Residual(e.name, a=sign * (rhs - lhs), b=sign * (bound - var),
-                                          var=var, bound=bound, upper=e.op == "<="))
+                residuals.append(
+                    Residual(
+                        e.name,
+                        a=sign * (rhs - lhs),
+                        b=sign * (bound - var),
+                        var=var,
+                        bound=bound,
+                        upper=e.op == "<=",
+                    )
+                )
             else:
                 residuals.append(Residual(e.name, expr=self.convert(e.lhs) - self.convert(e.rhs)))
-        boundaries = tuple(BoundaryResidual(b.name, b.state, b.at,
-                                            self.convert(b.lhs) - self.convert(b.rhs))
-                           for b in m.boundaries)
+        boundaries = tuple(
+            BoundaryResidual(b.name, b.state, b.at, self.convert(b.lhs) - self.convert(b.rhs))
+            for b in m.boundaries
+        )
         self.out.raise_if_errors()
         outputs = {d: sp.Symbol(d) for d in m.definitions}
         for s, sym in self.mu.items():
@@ -228,13 +246,23 @@ class _Builder:
         for k, v in self.vols.items():
             for s, sym in v.items():
                 outputs.setdefault(f"vol_{s}_{k}" if len(m.shocks) > 1 else f"vol_{s}", sym)
-        return System(m, self.atoms, tuple(m.parameters), tuple(self.steps), outputs,
-                      tuple(residuals), boundaries, tuple(cycles), graph)
+        return System(
+            m,
+            self.atoms,
+            tuple(m.parameters),
+            tuple(self.steps),
+            outputs,
+            tuple(residuals),
+            boundaries,
+            tuple(cycles),
+            graph,
+        )
 
     # conversion -----------------------------------------------------------------------------
     def convert(self, e: ast.Expr, atomic: bool = False) -> sp.Expr:
         """AST to sympy. Definitions stay symbols (a DAG), except under `atomic`, where they are
         inlined down to atoms so that operators can differentiate them."""
+
         def value(e, args):
             if isinstance(e, ast.Num):
                 return sp.Integer(int(e.value)) if e.value == int(e.value) else sp.Float(e.value)
@@ -293,7 +321,8 @@ class _Builder:
         if sym in self.members or sym in self.opaque:
             raise _CycleArgument(
                 f"'{self.nodes[sym].label}' is differentiated inside its own cycle of definitions; "
-                "walras can only solve cycles in which operators act on expressions outside them")
+                "walras can only solve cycles in which operators act on expressions outside them"
+            )
         if sym not in self.atomic_cache:
             self.atomic_cache[sym] = self.inline(self.resolved[sym])
         return self.atomic_cache[sym]
@@ -313,19 +342,23 @@ class _Builder:
         syms = list(group)
         members = set(syms)
         moving = {k: w for k, w in self.directions.items() if set(w.values()) & members}
-        speeds = sorted(set().union(*(ito.velocities(self.atoms, e, moving)
-                                      for e in exprs.values())), key=str)
+        speeds = sorted(
+            set().union(*(ito.velocities(self.atoms, e, moving) for e in exprs.values())), key=str
+        )
         try:  # velocities along the members' directions are linear in them
             A, _ = sp.linear_eq_to_matrix([s - exprs[s] for s in syms], syms + speeds)
             if A.free_symbols & (members | set(speeds)):
                 raise NonlinearError
         except (NonlinearError, ValueError):
             nodes = [self.nodes[s] for s in syms]
-            self.out.error("E109", "these definitions form a cycle that is not linear in its "
-                                   "members: " + ", ".join(n.label for n in nodes),
-                           nodes[0].span,
-                           "break the cycle, or write it so each member enters linearly",
-                           notes=tuple(f"'{n.label}' at line {n.span.line}" for n in nodes))
+            self.out.error(
+                "E109",
+                "these definitions form a cycle that is not linear in its "
+                "members: " + ", ".join(n.label for n in nodes),
+                nodes[0].span,
+                "break the cycle, or write it so each member enters linearly",
+                notes=tuple(f"'{n.label}' at line {n.span.line}" for n in nodes),
+            )
             for s in syms:
                 self.resolved[s] = sp.nan
             return
@@ -338,8 +371,7 @@ class _Builder:
                 self.resolved[s] = value
                 self.steps.append(Assign(s, value))
         else:
-            self.steps.append(LinearSolve(tuple(syms), tuple(exprs[s] for s in syms),
-                                          written_out))
+            self.steps.append(LinearSolve(tuple(syms), tuple(exprs[s] for s in syms), written_out))
             for s in syms:
                 self.resolved[s] = s
                 self.opaque.add(s)
@@ -351,8 +383,12 @@ class _Builder:
                 needs = set(self.vols[m.shock].values())
                 if needs & set(group):
                     span = self.nodes[group[0]].span
-                    self.out.error("E117", f"the volatility of a state depends on a drift "
-                                           f"({', '.join(self.nodes[s].label for s in group)})", span)
+                    self.out.error(
+                        "E117",
+                        f"the volatility of a state depends on a drift "
+                        f"({', '.join(self.nodes[s].label for s in group)})",
+                        span,
+                    )
                 self.steps.append(CurvatureStep(sym, m))
 
 

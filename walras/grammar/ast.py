@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from .diagnostics import Source, Span
 
-
 # --- expressions -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Num:
@@ -25,26 +24,26 @@ class Name:
 @dataclass(frozen=True)
 class BinOp:
     op: str  # one of + - * / ^
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Neg:
-    operand: "Expr"
+    operand: Expr
     span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Call:
     func: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span = field(compare=False)
     func_span: Span = field(compare=False)
 
 
-Expr = Union[Num, Name, BinOp, Neg, Call]
+Expr = Num | Name | BinOp | Neg | Call
 
 
 def children(e) -> tuple:
@@ -98,6 +97,7 @@ def calls_in(expr: Expr):
 
 
 # --- equation-level statements ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ModelDecl:
@@ -233,6 +233,7 @@ class WeightDecl:
 
 
 # --- economy-level statements ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class EndowmentDecl:

@@ -102,7 +102,8 @@ _TABLE = (
     ("E114", "misused shock", "A shock appears elsewhere than as the second argument of 'vol', "
      "or that argument is not a shock.", "Write 'vol(f, Z)' with a declared shock Z.", (CHECKS,)),
     ("E115", "bad solver setting", "A solver setting is unknown or has a value it does not take.",
-     "Correct the name or value (the hint lists close names and the choices).", (API, CHECKS, REGISTRY)),
+     "Correct the name or value (the hint lists close names and the choices).",
+     (API, CHECKS, REGISTRY)),
     ("E116", "bad weight", "A 'weight' names no equation or boundary, or is not a number.",
      "Name an equation or boundary of the model and give a number.", (CHECKS,)),
     ("E117", "expression the compiler cannot expand", "Ito's lemma cannot be applied: a drift of "

@@ -54,8 +54,8 @@ class FactorModelDecl:
 
 @dataclass(frozen=True)
 class DataDecl:
-    source: Ident | None       # a bundled dataset (`french`) or a layout (`panel`, `wide`)
-    path: Value | None         # a file name, as a string value
+    source: Ident | None  # a bundled dataset (`french`) or a layout (`panel`, `wide`)
+    path: Value | None  # a file name, as a string value
     options: tuple[Opt, ...]
     span: Span = field(compare=False)
 
@@ -69,8 +69,8 @@ class ReturnsDecl:
 
 @dataclass(frozen=True)
 class FactorsDecl:
-    names: tuple[Ident, ...]   # observed factors; empty for latent ones
-    latent: Value | None       # the number of latent factors
+    names: tuple[Ident, ...]  # observed factors; empty for latent ones
+    latent: Value | None  # the number of latent factors
     flags: tuple[Ident, ...]
     span: Span = field(compare=False)
 
@@ -112,12 +112,23 @@ class WindowDecl:
     span: Span = field(compare=False)
 
 
-FACTOR_STATEMENTS = (FactorModelDecl, DataDecl, ReturnsDecl, FactorsDecl, InstrumentsDecl,
-                     LoadingsDecl, PenaltyDecl, EstimateDecl, SplitDecl, WindowDecl)
+FACTOR_STATEMENTS = (
+    FactorModelDecl,
+    DataDecl,
+    ReturnsDecl,
+    FactorsDecl,
+    InstrumentsDecl,
+    LoadingsDecl,
+    PenaltyDecl,
+    EstimateDecl,
+    SplitDecl,
+    WindowDecl,
+)
 
 
 class FactorBuilder:
-    """Mixed into the main builder (decorate each method with `v_args(meta=True)`); lark prefixes imported rule names with `factor__`."""
+    """Mixed into the main builder (decorate each method with `v_args(meta=True)`); lark
+    prefixes imported rule names with `factor__`."""
 
     def _ident(self, tok: Token) -> Ident:
         return Ident(str(tok), self.sp(tok))
@@ -162,8 +173,12 @@ class FactorBuilder:
     @v_args(meta=True)
     def factor__call(self, meta, c):
         rest = c[1:]
-        return CallSpec(str(c[0]), tuple(a for a in rest if isinstance(a, Value)),
-                        tuple(a for a in rest if isinstance(a, Opt)), self.sp(meta))
+        return CallSpec(
+            str(c[0]),
+            tuple(a for a in rest if isinstance(a, Value)),
+            tuple(a for a in rest if isinstance(a, Opt)),
+            self.sp(meta),
+        )
 
     @v_args(meta=True)
     def factor__source(self, meta, c):

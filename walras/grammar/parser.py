@@ -46,6 +46,7 @@ def parse_file(path: str | Path) -> ast.Module:
 
 # --- tree to AST -----------------------------------------------------------------------------
 
+
 def _span(source: Source, meta_or_token) -> Span:
     m = meta_or_token
     return Span(m.line, m.column, m.end_line, m.end_column, source)
@@ -85,6 +86,7 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def _bin(op):
         def build(self, meta, c):
             return ast.BinOp(op, c[0], c[1], self.sp(meta))
+
         return build
 
     add, sub, mul, div, pow = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("^")
@@ -137,7 +139,9 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         vols = tuple(f for f in c[1] if isinstance(f, ast.VolField))
         if len(drifts) > 1:
             raise EconError([Diagnostic("E010", f"'{c[0]}' has more than one drift", drifts[1][2])])
-        return ast.ProcessDecl(str(c[0]), drifts[0][1] if drifts else None, vols, doc, self.sp(meta))
+        return ast.ProcessDecl(
+            str(c[0]), drifts[0][1] if drifts else None, vols, doc, self.sp(meta)
+        )
 
     def process(self, meta, c):
         return self._process(meta, c)
@@ -172,11 +176,19 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         c, doc = _doc(c)
         name, lhs, op, rhs, var, var_op, bound = c
         if str(op) != str(var_op):
-            raise EconError([Diagnostic(
-                "E011", "both sides of 'perp' must use the same comparison", self.sp(var_op),
-                f"write '{op}' on both sides: 'A {op} B perp f {op} c'")])
-        return ast.ComplementarityDecl(str(name), lhs, str(op), rhs, var, str(var_op), bound, doc,
-                                       self.sp(meta))
+            raise EconError(
+                [
+                    Diagnostic(
+                        "E011",
+                        "both sides of 'perp' must use the same comparison",
+                        self.sp(var_op),
+                        f"write '{op}' on both sides: 'A {op} B perp f {op} c'",
+                    )
+                ]
+            )
+        return ast.ComplementarityDecl(
+            str(name), lhs, str(op), rhs, var, str(var_op), bound, doc, self.sp(meta)
+        )
 
     def boundary(self, meta, c):
         c, doc = _doc(c)
@@ -206,8 +218,14 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def asset(self, meta, c):
         c, doc = _doc(c)
         fields = dict(c[1:])
-        return ast.AssetDecl(str(c[0]), bool(fields.get("riskless")), fields.get("dividend"),
-                             fields.get("supply"), doc, self.sp(meta))
+        return ast.AssetDecl(
+            str(c[0]),
+            bool(fields.get("riskless")),
+            fields.get("dividend"),
+            fields.get("supply"),
+            doc,
+            self.sp(meta),
+        )
 
     def utility_field(self, meta, c):
         args = tuple(a for a in c[1:] if a is not None)
@@ -222,18 +240,37 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def agent(self, meta, c):
         c, doc = _doc(c)
         fields = dict(c[1:])
-        return ast.AgentDecl(str(c[0]), fields.get("utility"), fields.get("discount"),
-                             fields.get("trades", ()), doc, self.sp(meta))
+        return ast.AgentDecl(
+            str(c[0]),
+            fields.get("utility"),
+            fields.get("discount"),
+            fields.get("trades", ()),
+            doc,
+            self.sp(meta),
+        )
 
     def constraint(self, meta, c):
         c, doc = _doc(c)
         agent, func, asset, op, bound = c
         if str(func) != "share":
-            raise EconError([Diagnostic("E012", f"unknown constraint function '{func}'", self.sp(func),
-                                        "constraints bound 'share(asset)', the share of wealth in it")])
-        return ast.ConstraintDecl(ast.Name(str(agent), self.sp(agent)),
-                                  ast.Name(str(asset), self.sp(asset)), str(op), bound, doc,
-                                  self.sp(meta))
+            raise EconError(
+                [
+                    Diagnostic(
+                        "E012",
+                        f"unknown constraint function '{func}'",
+                        self.sp(func),
+                        "constraints bound 'share(asset)', the share of wealth in it",
+                    )
+                ]
+            )
+        return ast.ConstraintDecl(
+            ast.Name(str(agent), self.sp(agent)),
+            ast.Name(str(asset), self.sp(asset)),
+            str(op),
+            bound,
+            doc,
+            self.sp(meta),
+        )
 
 
 # --- syntax errors ---------------------------------------------------------------------------
@@ -248,9 +285,14 @@ def _syntax_errors(text: str, first: UnexpectedInput, source: Source) -> list[Di
     lines = text.splitlines(keepends=True)
     line = first.line  # 1-based line of the last error; the search resumes after it
     while len(found) < MAX_SYNTAX_ERRORS and line > 0:
-        restart = next((i for i in range(line, len(lines))
-                        if lines[i].split(None, 1)[:1] and
-                        lines[i].split(None, 1)[0] in _STATEMENT_WORDS()), None)
+        restart = next(
+            (
+                i
+                for i in range(line, len(lines))
+                if lines[i].split(None, 1)[:1] and lines[i].split(None, 1)[0] in _STATEMENT_WORDS()
+            ),
+            None,
+        )
         if restart is None:
             break
         blanked = "\n" * restart + "".join(lines[restart:])
@@ -268,8 +310,13 @@ def _STATEMENT_WORDS() -> frozenset[str]:
     return frozenset(k.strip("'") for k in _statement_keywords())
 
 
-_KINDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "CMP": "'<=' or '>='",
-          "$END": "the end of the file"}
+_KINDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "CMP": "'<=' or '>='",
+    "$END": "the end of the file",
+}
 
 
 def _describe(terminal: str) -> str:
@@ -286,8 +333,11 @@ def _describe(terminal: str) -> str:
 
 def _keyword_names() -> list[str]:
     """Every keyword of the language (for "did you mean")."""
-    return [t.pattern.value for t in _lark().terminals
-            if t.pattern.type == "str" and t.pattern.value.isidentifier()]
+    return [
+        t.pattern.value
+        for t in _lark().terminals
+        if t.pattern.type == "str" and t.pattern.value.isidentifier()
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -300,13 +350,19 @@ def _statement_keywords() -> frozenset[str]:
 
 
 def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
-    terminals = (e.accepts or e.expected) if isinstance(e, UnexpectedToken) else getattr(e, "allowed", ())
+    terminals = (
+        (e.accepts or e.expected) if isinstance(e, UnexpectedToken) else getattr(e, "allowed", ())
+    )
     offered = {_describe(t) for t in terminals or ()}
     starts = _statement_keywords()
     expected = (offered - starts) | {"a new statement"} if starts <= offered else offered
     expected = sorted(expected)
-    want = "expected " + (", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1
-                          else expected[0]) if expected else None
+    want = (
+        "expected "
+        + (", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else expected[0])
+        if expected
+        else None
+    )
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":
         tok = e.token
         span = Span(tok.line, tok.column, tok.end_line, tok.end_column, source)
@@ -319,9 +375,14 @@ def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
         span = Span(e.line, e.column, e.line, e.column + 1, source)
         char = source.line(e.line)[e.column - 1]
         hint = "'#' starts a comment" if char in "%/" else None
-        return Diagnostic("E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""),
-                          span, hint)
+        return Diagnostic(
+            "E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""), span, hint
+        )
     lines = source.text.rstrip().splitlines() or [""]
     span = Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2, source)
-    return Diagnostic("E003", "unexpected end of file" + (f"; {want}" if want else ""), span,
-                      "a statement is incomplete")
+    return Diagnostic(
+        "E003",
+        "unexpected end of file" + (f"; {want}" if want else ""),
+        span,
+        "a statement is incomplete",
+    )

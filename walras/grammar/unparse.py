@@ -70,7 +70,7 @@ def _option(o: ast.Option) -> str:
 
 
 def _process_fields(p: ast.ProcessDecl) -> str:
-    fields = ([f"drift = {expr(p.drift)}"] if p.drift is not None else [])
+    fields = [f"drift = {expr(p.drift)}"] if p.drift is not None else []
     fields += [f"vol[{v.shock}] = {expr(v.expr)}" for v in p.vols]
     return ", ".join(fields)
 
@@ -88,17 +88,20 @@ def statement(s) -> str:
     if isinstance(s, ast.ProcessDecl):
         return f"process {s.state}: {_process_fields(s)}{_doc(s.doc)}"
     if isinstance(s, ast.UnknownDecl):
-        return (f"unknown {s.name}({', '.join(a.id for a in s.args)}){_bound(s.bound)}"
-                f"{_doc(s.doc)}")
+        return f"unknown {s.name}({', '.join(a.id for a in s.args)}){_bound(s.bound)}{_doc(s.doc)}"
     if isinstance(s, ast.LetDecl):
         return f"let {s.name} = {expr(s.expr)}{_doc(s.doc)}"
     if isinstance(s, ast.EquationDecl):
         return f"equation {s.name}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
     if isinstance(s, ast.ComplementarityDecl):
-        return (f"equation {s.name}: {expr(s.lhs)} {s.op} {expr(s.rhs)}  perp  {expr(s.var)} "
-                f"{s.var_op} {expr(s.bound)}{_doc(s.doc)}")
+        return (
+            f"equation {s.name}: {expr(s.lhs)} {s.op} {expr(s.rhs)}  perp  {expr(s.var)} "
+            f"{s.var_op} {expr(s.bound)}{_doc(s.doc)}"
+        )
     if isinstance(s, ast.BoundaryDecl):
-        return f"boundary at {s.state.id} = {expr(s.at)}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
+        return (
+            f"boundary at {s.state.id} = {expr(s.at)}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
+        )
     if isinstance(s, ast.SolverDecl):
         return "solver " + ", ".join(_option(o) for o in s.options)
     if isinstance(s, ast.WeightDecl):
@@ -107,9 +110,11 @@ def statement(s) -> str:
         p = s.process
         return f"endowment {p.state}: {_process_fields(p)}{_doc(p.doc)}"
     if isinstance(s, ast.AssetDecl):
-        fields = (["riskless"] if s.riskless else []) + (
-            [f"dividend = {expr(s.dividend)}"] if s.dividend is not None else []) + (
-            [f"supply = {expr(s.supply)}"] if s.supply is not None else [])
+        fields = (
+            (["riskless"] if s.riskless else [])
+            + ([f"dividend = {expr(s.dividend)}"] if s.dividend is not None else [])
+            + ([f"supply = {expr(s.supply)}"] if s.supply is not None else [])
+        )
         return f"asset {s.name}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.AgentDecl):
         fields = []
@@ -121,16 +126,23 @@ def statement(s) -> str:
         fields.append(f"trades = [{', '.join(t.id for t in s.trades)}]")
         return f"agent {s.name}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.ConstraintDecl):
-        return (f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}"
-                f"{_doc(s.doc)}")
+        return f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}{_doc(s.doc)}"
     raise TypeError(f"cannot print a {type(s).__name__}")
 
 
-_GROUPS = ((ast.ModelDecl,), (ast.ParamDecl,), (ast.ShockDecl,),
-           (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl),
-           (ast.StateDecl,), (ast.ProcessDecl,), (ast.UnknownDecl,), (ast.LetDecl,),
-           (ast.EquationDecl, ast.ComplementarityDecl), (ast.BoundaryDecl,),
-           (ast.SolverDecl, ast.WeightDecl))
+_GROUPS = (
+    (ast.ModelDecl,),
+    (ast.ParamDecl,),
+    (ast.ShockDecl,),
+    (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl),
+    (ast.StateDecl,),
+    (ast.ProcessDecl,),
+    (ast.UnknownDecl,),
+    (ast.LetDecl,),
+    (ast.EquationDecl, ast.ComplementarityDecl),
+    (ast.BoundaryDecl,),
+    (ast.SolverDecl, ast.WeightDecl),
+)
 
 
 def unparse(module: ast.Module) -> str:

@@ -17,9 +17,15 @@ COMPARED = {Role.UNKNOWN, Role.DEFINITION}
 
 def _labels(a: xr.Dataset, b: xr.Dataset) -> set[str]:
     """Dimensions that label their entries (shocks, agents) the same way in both results."""
-    return {d for d in a.dims if d in a.coords and d in b.coords
-            and role_of(a[d]) is not Role.STATE and a[d].size == b[d].size
-            and bool(np.all(a[d].values == b[d].values))}
+    return {
+        d
+        for d in a.dims
+        if d in a.coords
+        and d in b.coords
+        and role_of(a[d]) is not Role.STATE
+        and a[d].size == b[d].size
+        and bool(np.all(a[d].values == b[d].values))
+    }
 
 
 def comparable(a: xr.Dataset, b: xr.Dataset) -> list[str]:
@@ -27,10 +33,15 @@ def comparable(a: xr.Dataset, b: xr.Dataset) -> list[str]:
     dimensions such as shocks beside it), or scalars when the model has no states."""
     grid = set(state_dims(a)) & set(state_dims(b))
     allowed = grid | _labels(a, b)
-    return [name for name in a.data_vars
-            if name in b.data_vars and {role_of(a[name]), role_of(b[name])} <= COMPARED
-            and set(a[name].dims) == set(b[name].dims) and set(a[name].dims) <= allowed
-            and (set(a[name].dims) & grid if grid else not a[name].dims)]
+    return [
+        name
+        for name in a.data_vars
+        if name in b.data_vars
+        and {role_of(a[name]), role_of(b[name])} <= COMPARED
+        and set(a[name].dims) == set(b[name].dims)
+        and set(a[name].dims) <= allowed
+        and (set(a[name].dims) & grid if grid else not a[name].dims)
+    ]
 
 
 def compare(a: xr.Dataset, b: xr.Dataset) -> xr.Dataset:
@@ -56,11 +67,18 @@ def compare(a: xr.Dataset, b: xr.Dataset) -> xr.Dataset:
         at = dict(zip(diff.dims, k))
         for d in dims:
             where[d].append(float(diff[d].values[at[d]]) if d in at else np.nan)
-    out = xr.Dataset({k: ("variable", np.array(v)) for k, v in rows.items()},
-                     coords={"variable": names})
+    out = xr.Dataset(
+        {k: ("variable", np.array(v)) for k, v in rows.items()}, coords={"variable": names}
+    )
     for d, v in where.items():
         out[f"where_{d}"] = ("variable", np.array(v), {"state": d})
-    out.attrs.update({"model_a": a.attrs.get("model", ""), "model_b": b.attrs.get("model", ""),
-                      "method_a": a.attrs.get("method", ""), "method_b": b.attrs.get("method", ""),
-                      "interpolated": int(not same)})
+    out.attrs.update(
+        {
+            "model_a": a.attrs.get("model", ""),
+            "model_b": b.attrs.get("model", ""),
+            "method_a": a.attrs.get("method", ""),
+            "method_b": b.attrs.get("method", ""),
+            "interpolated": int(not same),
+        }
+    )
     return out

@@ -6,9 +6,9 @@ import dataclasses
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -67,8 +67,11 @@ def by_shock(data: dict[str, xr.DataArray], shocks) -> dict[str, xr.DataArray]:
         parts = [f"{base}_{k}" for k in shocks]
         if base in data or not all(p in out for p in parts):
             continue
-        out[base] = xr.concat([out.pop(p) for p in parts], dim="shock").assign_coords(
-            shock=list(shocks)).transpose(..., "shock")
+        out[base] = (
+            xr.concat([out.pop(p) for p in parts], dim="shock")
+            .assign_coords(shock=list(shocks))
+            .transpose(..., "shock")
+        )
     return out
 
 
@@ -80,9 +83,9 @@ class Solution:
     fields: Mapping
     params: Mapping[str, float]
     settings: Settings
-    history: np.ndarray                       # loss per step (Adam, then polish)
+    history: np.ndarray  # loss per step (Adam, then polish)
     outcome: Outcome
-    validation: Mapping[str, float]           # mean squared residual per equation, fresh points
+    validation: Mapping[str, float]  # mean squared residual per equation, fresh points
     message: str = ""
     extra: Mapping[str, xr.DataArray] = field(default_factory=dict)
     _dataset: xr.Dataset | None = field(default=None, repr=False)
@@ -109,8 +112,11 @@ class Solution:
         roles, docs = _roles(self.compiled), _docs(self.compiled)
         for name, v in values.items():
             arr = np.asarray(v).reshape(shape) if dims else np.asarray(v)[0]
-            data[name] = tag(xr.DataArray(arr, dims=dims if self.compiled.states else []),
-                             roles[name], **({"long_name": docs[name]} if docs.get(name) else {}))
+            data[name] = tag(
+                xr.DataArray(arr, dims=dims if self.compiled.states else []),
+                roles[name],
+                **({"long_name": docs[name]} if docs.get(name) else {}),
+            )
         ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=coords)
         return ds.assign_coords({s: tag(ds[s], Role.STATE) for s in self.compiled.states})
 
@@ -118,20 +124,29 @@ class Solution:
     def dataset(self) -> xr.Dataset:
         if self._dataset is None:
             ds = self.evaluate(grid_axes(self.compiled, self.settings.grid))
-            ds["loss"] = tag(xr.DataArray(np.asarray(self.history), dims=["step"]), Role.HISTORY,
-                             long_name="training loss (mean squared residual)")
+            ds["loss"] = tag(
+                xr.DataArray(np.asarray(self.history), dims=["step"]),
+                Role.HISTORY,
+                long_name="training loss (mean squared residual)",
+            )
             for name, v in self.validation.items():
                 ds.attrs[f"validation_{name}"] = float(v)
             for name, v in self.extra.items():
                 ds[name] = v
             m = self.compiled.model
-            ds.attrs.update({
-                "model": m.name, "title": m.title or "", "walras_version": __version__,
-                "method": self.settings.method, "seed": self.settings.seed,
-                "converged": int(self.converged), "message": self.message,
-                "parameters": json.dumps(dict(self.params)),
-                "settings": json.dumps(dataclasses.asdict(self.settings)),
-            })
+            ds.attrs.update(
+                {
+                    "model": m.name,
+                    "title": m.title or "",
+                    "walras_version": __version__,
+                    "method": self.settings.method,
+                    "seed": self.settings.seed,
+                    "converged": int(self.converged),
+                    "message": self.message,
+                    "parameters": json.dumps(dict(self.params)),
+                    "settings": json.dumps(dataclasses.asdict(self.settings)),
+                }
+            )
             for k, v in self.params.items():
                 ds.attrs[f"param_{k}"] = float(v)
             self._dataset = ds

@@ -8,12 +8,12 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    STATE = "state"            # a coordinate: a state of the model
-    UNKNOWN = "unknown"        # a function solved for
+    STATE = "state"  # a coordinate: a state of the model
+    UNKNOWN = "unknown"  # a function solved for
     DEFINITION = "definition"  # a `let`, process term or other derived quantity
-    RESIDUAL = "residual"      # an equation's residual at the output points
-    EVIDENCE = "evidence"      # what supports the convergence claim (decay, edge change, ...)
-    HISTORY = "history"        # per-iteration records (loss, residual history)
+    RESIDUAL = "residual"  # an equation's residual at the output points
+    EVIDENCE = "evidence"  # what supports the convergence claim (decay, edge change, ...)
+    HISTORY = "history"  # per-iteration records (loss, residual history)
 
 
 def tag(data, role: Role, **attrs):

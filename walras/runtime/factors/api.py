@@ -24,8 +24,12 @@ def load_specs(target: str | Path) -> dict[str, FactorSpec]:
     return specs
 
 
-def estimate(spec_or_path_or_name: FactorSpec | str | Path, name: str | None = None,
-             data: Any = None, **overrides: Any) -> xr.Dataset | dict[str, xr.Dataset]:
+def estimate(
+    spec_or_path_or_name: FactorSpec | str | Path,
+    name: str | None = None,
+    data: Any = None,
+    **overrides: Any,
+) -> xr.Dataset | dict[str, xr.Dataset]:
     """Estimate a factor model and return its results as an xarray Dataset.
 
     The first argument is a `FactorSpec`, a path to an `.econ` file, or a bundled model's name.
@@ -68,21 +72,36 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
     if "time_series" in names:
         require_periods(T, N + K + 1, f"the GRS test of {N} assets on {K} factors", d.dates)
     if {"gmm", "fama_macbeth"} & names and N < K:
-        raise EconError([Diagnostic("F108",
-                                    f"{K} risk premia need at least {K} assets; there are {N}",
-                                    spec.spans.get("returns"))])
+        raise EconError(
+            [
+                Diagnostic(
+                    "F108",
+                    f"{K} risk premia need at least {K} assets; there are {N}",
+                    spec.spans.get("returns"),
+                )
+            ]
+        )
     fits = {}
     for e in spec.estimators:
         fn = {"time_series": time_series, "fama_macbeth": fama_macbeth, "gmm": gmm}[e.name]
         fits[e.name] = fn(d.returns, d.factors, **e.options)
     if "gmm" in fits:
         require_periods(T, len(fits["gmm"].theta) + 1, "GMM", d.dates)
-    ds = results.observed(spec, d.dates, d.assets, d.factor_names, d.returns.mean(0),
-                          fits.get("time_series"), fits.get("fama_macbeth"), fits.get("gmm"))
+    ds = results.observed(
+        spec,
+        d.dates,
+        d.assets,
+        d.factor_names,
+        d.returns.mean(0),
+        fits.get("time_series"),
+        fits.get("fama_macbeth"),
+        fits.get("gmm"),
+    )
     if spec.window is not None:
         w = spec.window
-        roll = rolling(d.returns, d.factors, w["length"], w["step"], w["sigma_l"],
-                       w["sigma_lambda"])
+        roll = rolling(
+            d.returns, d.factors, w["length"], w["step"], w["sigma_l"], w["sigma_lambda"]
+        )
         ds = ds.assign_coords(window_end=d.dates[roll.ends])
         ds["rolling_beta"] = (("window_end", "asset", "factor"), roll.beta)
         ds["rolling_risk_premium"] = (("window_end", "factor"), roll.risk_premium)

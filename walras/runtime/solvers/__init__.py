@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ...compiler.codegen import Compiled
@@ -18,12 +19,15 @@ for _module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 
-def solve(compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None,
-          **options) -> Solution:
+def solve(
+    compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None, **options
+) -> Solution:
     """Solve a compiled model with the solver `settings.method` names, at `params` (by default
     the model's own); `options` are those of `base.Options` (quiet, log, checkpoint, resume,
     guess)."""
     from . import registry
     from .base import Options, Problem
-    return registry.get(settings.method).solve(Problem.build(compiled, params), settings,
-                                                Options(**options))
+
+    return registry.get(settings.method).solve(
+        Problem.build(compiled, params), settings, Options(**options)
+    )

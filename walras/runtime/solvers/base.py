@@ -4,10 +4,11 @@ solve, the run `Options`, and the one rule for cutting zero edges of the state s
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ...compiler import ito
 from ...compiler.codegen import Compiled, boundary_weight
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from ...settings import Settings
     from ..results import Solution
 
-EDGE = 1e-4   # where a zero lower edge is cut unless the setting `edge` says otherwise
+EDGE = 1e-4  # where a zero lower edge is cut unless the setting `edge` says otherwise
 
 
 class Outcome(Enum):
@@ -26,9 +27,9 @@ class Outcome(Enum):
     the details."""
 
     CONVERGED = "converged"
-    NOT_CONVERGED = "not converged"     # the tolerance was not reached
-    NONFINITE = "not finite"            # the loss or the residuals are NaN or infinite
-    INTERRUPTED = "interrupted"         # Ctrl-C
+    NOT_CONVERGED = "not converged"  # the tolerance was not reached
+    NONFINITE = "not finite"  # the loss or the residuals are NaN or infinite
+    INTERRUPTED = "interrupted"  # Ctrl-C
 
     @property
     def message(self) -> str:
@@ -55,24 +56,28 @@ class Problem:
     complementarities: tuple[str, ...]
     boundaries: tuple[BoundaryResidual, ...]
     weights: Mapping[str, float]
-    cuttable: frozenset[str]       # zero lower edges with no boundary condition there
-    diverging: frozenset[str]      # states of which an unknown > 0 without upper bound depends
-    second_order: frozenset[str]   # unknowns whose second derivatives enter the system
+    cuttable: frozenset[str]  # zero lower edges with no boundary condition there
+    diverging: frozenset[str]  # states of which an unknown > 0 without upper bound depends
+    second_order: frozenset[str]  # unknowns whose second derivatives enter the system
 
     @classmethod
-    def build(cls, compiled: Compiled, params: Mapping[str, float] | None = None) -> "Problem":
+    def build(cls, compiled: Compiled, params: Mapping[str, float] | None = None) -> Problem:
         m, system = compiled.model, compiled.system
         held = {b.state for b in system.boundaries if b.at == 0}
         return cls(
-            compiled, dict(compiled.params if params is None else params), tuple(m.states),
+            compiled,
+            dict(compiled.params if params is None else params),
+            tuple(m.states),
             tuple(m.unknowns),
             {u.name: tuple(compiled.states.index(a) for a in u.args) for u in m.unknowns},
             tuple(r.name for r in system.residuals),
             tuple(r.name for r in system.residuals if r.is_complementarity),
-            tuple(system.boundaries), dict(m.weights),
+            tuple(system.boundaries),
+            dict(m.weights),
             frozenset(s.name for s in m.states if s.lo == 0 and s.name not in held),
             frozenset(a for u in m.unknowns if u.lo == 0 and u.hi is None for a in u.args),
-            frozenset(_second_order(compiled)))
+            frozenset(_second_order(compiled)),
+        )
 
     def weight(self, equation: str) -> float:
         return self.weights.get(equation, 1.0)
@@ -80,13 +85,18 @@ class Problem:
     def boundary_weight(self, boundary: str) -> float:
         return boundary_weight(self.weights, boundary)
 
-    def cut_edges(self, edge: float, policy: "EdgePolicy") -> dict[str, float]:
+    def cut_edges(self, edge: float, policy: EdgePolicy) -> dict[str, float]:
         """The states whose zero lower edge is cut, each at its cut: at `edge`, or (edge 0) at
         EDGE when the policy always cuts; only states of which a diverging unknown depends when
         the policy says so; never at or above a state's upper edge."""
         edge = edge or (EDGE if policy.always else 0.0)
-        return {s.name: edge for s in self.states if s.name in self.cuttable and 0 < edge < s.hi
-                and (s.name in self.diverging or not policy.diverging_only)}
+        return {
+            s.name: edge
+            for s in self.states
+            if s.name in self.cuttable
+            and 0 < edge < s.hi
+            and (s.name in self.diverging or not policy.diverging_only)
+        }
 
 
 @dataclass(frozen=True)
@@ -104,10 +114,10 @@ class Options:
     """How a solve runs, beside its settings; a solver uses those that apply to it."""
 
     quiet: bool = False
-    log: Callable[[str], None] = print      # warnings during the solve
-    checkpoint: str | Path | None = None    # where a training state is kept (neural)
-    resume: bool = False                    # continue from `checkpoint` (neural)
-    guess: Mapping[str, Callable] | Callable | None = None   # start values (collocation)
+    log: Callable[[str], None] = print  # warnings during the solve
+    checkpoint: str | Path | None = None  # where a training state is kept (neural)
+    resume: bool = False  # continue from `checkpoint` (neural)
+    guess: Mapping[str, Callable] | Callable | None = None  # start values (collocation)
 
 
 class Solver(ABC):

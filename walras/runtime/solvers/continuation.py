@@ -4,14 +4,14 @@ each step starting from the last."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from ...grammar.diagnostics import Diagnostic, EconError, did_you_mean
 
-FIRST_EDGE = 1e-3   # a cut edge moves down to its place from here,
-EDGE_STEP = 10      # by this factor at a time
+FIRST_EDGE = 1e-3  # a cut edge moves down to its place from here,
+EDGE_STEP = 10  # by this factor at a time
 
 
 def homotopy_path(settings, params: Mapping[str, float]) -> list[Mapping[str, float]]:
@@ -26,9 +26,17 @@ def homotopy_path(settings, params: Mapping[str, float]) -> list[Mapping[str, fl
     except ValueError:
         start = None
     if name not in params or start is None:
-        raise EconError([Diagnostic("E123", f"homotopy '{settings.homotopy}' must be NAME=VALUE "
-                                    "for a parameter of the model", None,
-                                    did_you_mean(name, list(params)))])
+        raise EconError(
+            [
+                Diagnostic(
+                    "E123",
+                    f"homotopy '{settings.homotopy}' must be NAME=VALUE "
+                    "for a parameter of the model",
+                    None,
+                    did_you_mean(name, list(params)),
+                )
+            ]
+        )
     steps = max(1, settings.homotopy_steps)
     values = start + (params[name] - start) * np.arange(steps) / steps
     return [{**params, name: float(v)} for v in values] + [params]

@@ -10,9 +10,9 @@ with one BLAS thread (through threadpoolctl, when it is installed).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +21,7 @@ import numpy as np
 try:
     from threadpoolctl import threadpool_limits
 except ImportError:  # pragma: no cover
+
     def threadpool_limits(*_, **__):
         return contextlib.nullcontext()
 
@@ -28,7 +29,7 @@ except ImportError:  # pragma: no cover
 @dataclass
 class LMResult:
     theta: jax.Array
-    cost: float                         # ½‖r‖²
+    cost: float  # ½‖r‖²
     history: list[float] = field(default_factory=list)
     iterations: int = 0
     converged: bool = False
@@ -60,14 +61,23 @@ def _trials(residual, theta, r, J, lams, args):
         d = step(lam)
         rn = residual(theta + d, *args)
         return 0.5 * jnp.sum(rn * rn), d
+
     return jax.vmap(one)(lams)
 
 
-def levenberg_marquardt(residual: Callable[..., jax.Array], theta: jax.Array, *,
-                        jacobian: Callable[..., jax.Array] | None = None, args: tuple = (),
-                        iterations: int = 100, ftol: float = 1e-14, xtol: float = 1e-12,
-                        lam: float = 1e-3, callback: Callable[[int, float], None] | None = None,
-                        should_stop: Callable[[], bool] = lambda: False) -> LMResult:
+def levenberg_marquardt(
+    residual: Callable[..., jax.Array],
+    theta: jax.Array,
+    *,
+    jacobian: Callable[..., jax.Array] | None = None,
+    args: tuple = (),
+    iterations: int = 100,
+    ftol: float = 1e-14,
+    xtol: float = 1e-12,
+    lam: float = 1e-3,
+    callback: Callable[[int, float], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> LMResult:
     """Minimise ½‖residual(θ, *args)‖². Stops when the relative decrease of the cost or the step
     is tiny.
 
@@ -82,8 +92,9 @@ def levenberg_marquardt(residual: Callable[..., jax.Array], theta: jax.Array, *,
     trials = partial(_trials, residual)
 
     with threadpool_limits(1, user_api="blas"):
-        return _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
-                     should_stop)
+        return _loop(
+            linearise, trials, theta, args, iterations, ftol, xtol, lam, callback, should_stop
+        )
 
 
 def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback, should_stop):
@@ -94,8 +105,9 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         if should_stop():
             result.message = "interrupted"
             break
-        lams = lam * jnp.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3],
-                                 dtype=theta.dtype)
+        lams = lam * jnp.asarray(
+            [1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype
+        )
         costs, steps = trials(theta, r, J, lams, args)
         costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
         best = int(np.argmin(costs))

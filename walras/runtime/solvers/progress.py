@@ -18,10 +18,17 @@ class Progress:
     def __init__(self, total: int, quiet: bool = False, description: str = "solving"):
         self.bar = None
         if not quiet:
-            self.bar = _Rich(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("loss {task.fields[loss]:.3e}"), TimeElapsedColumn(),
-                             TextColumn("left"), TimeRemainingColumn(),
-                             disable=not sys.stderr.isatty(), transient=False)
+            self.bar = _Rich(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]:.3e}"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                disable=not sys.stderr.isatty(),
+                transient=False,
+            )
             self.bar.start()
             self.task = self.bar.add_task(description, total=total, loss=float("nan"))
 

@@ -4,8 +4,9 @@ imports no JAX."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ...grammar.diagnostics import Diagnostic, EconError, did_you_mean
 
@@ -16,14 +17,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Entry:
     name: str
-    settings: type                  # the solver's settings group: a frozen dataclass
-    load: Callable[[], "Solver"]    # imports the solver and returns it
+    settings: type  # the solver's settings group: a frozen dataclass
+    load: Callable[[], Solver]  # imports the solver and returns it
 
 
 _SOLVERS: dict[str, Entry] = {}
 
 
-def register(name: str, settings: type, load: Callable[[], "Solver"]) -> None:
+def register(name: str, settings: type, load: Callable[[], Solver]) -> None:
     """Make a solver available as `method = name`."""
     if name in _SOLVERS:
         raise ValueError(f"a solver named '{name}' is already registered")
@@ -38,9 +39,17 @@ def settings_groups() -> list[type]:
     return [entry.settings for entry in _SOLVERS.values()]
 
 
-def get(name: str) -> "Solver":
+def get(name: str) -> Solver:
     """The solver registered as `name`; a coded error with a suggestion when there is none."""
     if name not in _SOLVERS:
-        raise EconError([Diagnostic("E115", f"'method' must be one of {', '.join(_SOLVERS)}",
-                                    None, did_you_mean(name, list(_SOLVERS)))])
+        raise EconError(
+            [
+                Diagnostic(
+                    "E115",
+                    f"'method' must be one of {', '.join(_SOLVERS)}",
+                    None,
+                    did_you_mean(name, list(_SOLVERS)),
+                )
+            ]
+        )
     return _SOLVERS[name].load()

@@ -128,8 +128,11 @@ def interpolate(f, lo, hi, n: int, log=(), positive: bool = False) -> np.ndarray
     """Chebyshev coefficients (n per axis) of a callable of points (m, d) -> (m,) on the box
     (of its logarithm with `positive`), in the coordinates of `to_box`."""
     d = len(lo)
-    x = np.asarray(to_box(box_nodes(-np.ones(d), np.ones(d), n), np.asarray(lo, float),
-                          np.asarray(hi, float), log))
+    x = np.asarray(
+        to_box(
+            box_nodes(-np.ones(d), np.ones(d), n), np.asarray(lo, float), np.asarray(hi, float), log
+        )
+    )
     values = np.asarray(f(x), float).reshape((n,) * d)
     return fit(np.log(values) if positive else values, n)
 
@@ -137,8 +140,7 @@ def interpolate(f, lo, hi, n: int, log=(), positive: bool = False) -> np.ndarray
 def lower_derivative(coef: jax.Array, axis: int, order: int) -> jax.Array:
     """Coefficients, over the other axes, of ∂^order/∂z^order of the series along `axis` at
     z = −1."""
-    D = jnp.asarray(np.linalg.matrix_power(derivative_matrix(coef.shape[axis]), order),
-                    coef.dtype)
+    D = jnp.asarray(np.linalg.matrix_power(derivative_matrix(coef.shape[axis]), order), coef.dtype)
     moved = jnp.moveaxis(jnp.tensordot(D, coef, axes=([1], [axis])), 0, -1)
     return moved @ jnp.asarray((-1.0) ** np.arange(coef.shape[axis]), coef.dtype)
 

@@ -11,8 +11,8 @@ imposed as an equation: the free boundary is then located to the accuracy of the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -26,8 +26,8 @@ from . import report
 from .evidence import Evidence, active_runs, edge_change, evidence
 from .problem import System, degree_for, values_at
 
-PIN = 1e3                 # weight of the row that holds the cut in place during the first stage
-Guess = Callable[[str, np.ndarray], np.ndarray]   # unknown, points of its states -> values
+PIN = 1e3  # weight of the row that holds the cut in place during the first stage
+Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
 
 class Systems:
@@ -86,13 +86,23 @@ class CollocationSolver(Solver):
         attempt = walk.attempt
         change = {}
         if any(attempt.system.log) and attempt.converged(settings):
-            moved = _attempt(systems, settings.replace(edge=10 * settings.edge), params,
-                             attempt.system.fields(attempt.theta))
-            change = edge_change(attempt.system, attempt.theta, moved.system, moved.theta,
-                                 edge=settings.edge, moved=10 * settings.edge,
-                                 converged=moved.converged(settings), grid=settings.grid)
-        return report.solution(attempt, params, settings, walk.history, walk.iterations,
-                               change)
+            moved = _attempt(
+                systems,
+                settings.replace(edge=10 * settings.edge),
+                params,
+                attempt.system.fields(attempt.theta),
+            )
+            change = edge_change(
+                attempt.system,
+                attempt.theta,
+                moved.system,
+                moved.theta,
+                edge=settings.edge,
+                moved=10 * settings.edge,
+                converged=moved.converged(settings),
+                grid=settings.grid,
+            )
+        return report.solution(attempt, params, settings, walk.history, walk.iterations, change)
 
 
 def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):
@@ -103,17 +113,24 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
     whole = walk.attempt
     history, iterations = walk.history + again.history, walk.iterations + again.iterations
     if again.attempt.converged(cut) or again.attempt.ev.total < whole.ev.total:
-        again.attempt.notes.insert(0, f"on the whole domain the expansions did not converge "
-                                      f"(residual sup-norm {whole.ev.total:.1e}), so zero edges "
-                                      "are cut")
+        again.attempt.notes.insert(
+            0,
+            f"on the whole domain the expansions did not converge "
+            f"(residual sup-norm {whole.ev.total:.1e}), so zero edges "
+            "are cut",
+        )
         return Walk(again.attempt, history, iterations), cut
-    whole.notes.insert(0, f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
-                          f"{again.attempt.ev.total:.1e})")
+    whole.notes.insert(
+        0,
+        f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
+        f"{again.attempt.ev.total:.1e})",
+    )
     return Walk(whole, history, iterations), settings
 
 
-def _walk(systems: Systems, settings, params: Mapping[str, float], guess,
-          quiet: bool = True) -> Walk:
+def _walk(
+    systems: Systems, settings, params: Mapping[str, float], guess, quiet: bool = True
+) -> Walk:
     """The attempts along the homotopy path, then (with a cut edge) along the cut moving down
     the edge path. A progress bar counts the attempts."""
     edges = edge_path(settings.edge)
@@ -129,15 +146,22 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess,
         progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
         if not attempt.ev.ok and (step, edge) != path[-1]:
             where = [f"{k} = {v:g}" for k, v in step.items() if v != params[k]]
-            attempt.notes.append("the homotopy failed at " + ", ".join(where) if where else
-                                 f"moving the cut edge to {edge:g} failed")
+            attempt.notes.append(
+                "the homotopy failed at " + ", ".join(where)
+                if where
+                else f"moving the cut edge to {edge:g} failed"
+            )
             break
     progress.close()
     return Walk(attempt, history, iterations)
 
 
-def _attempt(systems: Systems, settings, params: Mapping[str, float],
-             guess: Mapping[str, Callable] | Guess | None) -> Attempt:
+def _attempt(
+    systems: Systems,
+    settings,
+    params: Mapping[str, float],
+    guess: Mapping[str, Callable] | Guess | None,
+) -> Attempt:
     """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
     the exact solve: the cut at the switch of the active set, or kept when there is none."""
     problem = systems.problem
@@ -153,10 +177,15 @@ def _attempt(systems: Systems, settings, params: Mapping[str, float],
     theta, history, iterations, free = system.start(guess), [], 0, False
     notes: list[str] = []
     for stage in range(2):
-        rough = stage == 0 and pieces > 1   # the first solve only finds the active set
-        result = levenberg_marquardt(system.residual, theta, jacobian=system.jacobian,
-                                     args=(p, plan), iterations=settings.iterations,
-                                     ftol=1e-3 if rough else 1e-14)
+        rough = stage == 0 and pieces > 1  # the first solve only finds the active set
+        result = levenberg_marquardt(
+            system.residual,
+            theta,
+            jacobian=system.jacobian,
+            args=(p, plan),
+            iterations=settings.iterations,
+            ftol=1e-3 if rough else 1e-14,
+        )
         theta = result.theta
         history += [2 * h for h in result.history]
         iterations += result.iterations
@@ -165,17 +194,20 @@ def _attempt(systems: Systems, settings, params: Mapping[str, float],
             break
         runs = active_runs(ev, system.hi[0] - system.lo[0])
         if len(runs) > 2:
-            notes.append(f"the active set switches {len(runs) - 1} times; region splitting "
-                         f"handles one switch, so the complementarity stays semismooth")
+            notes.append(
+                f"the active set switches {len(runs) - 1} times; region splitting "
+                f"handles one switch, so the complementarity stays semismooth"
+            )
             break
-        if len(runs) == 1:     # the same equations everywhere: keep the cut where it is
+        if len(runs) == 1:  # the same equations everywhere: keep the cut where it is
             plan = system.plan(_modes(comps, runs[0][2]), pin=PIN, tau=system.tau(None))
-        else:                  # the cut moves to the switch and is free
+        else:  # the cut moves to the switch and is free
             cut, free = 0.5 * (runs[0][1] + runs[1][0]), True
             plan = system.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
             theta = system.start(fields_guess(system.fields(theta)), cut)
-    return Attempt(system, theta, ev, history, iterations, notes,
-                   system.cut(theta) if free else None)
+    return Attempt(
+        system, theta, ev, history, iterations, notes, system.cut(theta) if free else None
+    )
 
 
 def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
@@ -190,8 +222,15 @@ def constant_guess(problem: Problem, params) -> Guess:
         floor, cap = clamps.get(u.name, (None, None))
         lo = u.lo if floor is None else (floor if u.lo is None else max(u.lo, floor))
         hi = u.hi if cap is None else (cap if u.hi is None else min(u.hi, cap))
-        values[u.name] = ((lo + hi) / 2 if lo is not None and hi is not None else
-                          lo + 1.0 if lo is not None else hi - 1.0 if hi is not None else 1.0)
+        values[u.name] = (
+            (lo + hi) / 2
+            if lo is not None and hi is not None
+            else lo + 1.0
+            if lo is not None
+            else hi - 1.0
+            if hi is not None
+            else 1.0
+        )
     return lambda u, y: np.full(len(y), values[u])
 
 

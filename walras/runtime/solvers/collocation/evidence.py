@@ -16,7 +16,7 @@ from ...schema import Role, tag
 from . import chebyshev as cheb
 from .problem import System, values_at
 
-SMALLEST_RUN = 0.02       # active-set runs shorter than this share of the domain are wiggles
+SMALLEST_RUN = 0.02  # active-set runs shorter than this share of the domain are wiggles
 
 
 @dataclass
@@ -27,9 +27,9 @@ class Evidence:
     sup: dict[str, float]
     where: dict[str, np.ndarray]
     mean_square: dict[str, float]
-    binds: np.ndarray          # (points, complementarities): the variable is at its bound (b < a)
-    x: np.ndarray              # the fine points, (points, states)
-    violations: list[str]      # unknowns outside their declared bounds
+    binds: np.ndarray  # (points, complementarities): the variable is at its bound (b < a)
+    x: np.ndarray  # the fine points, (points, states)
+    violations: list[str]  # unknowns outside their declared bounds
 
     @property
     def worst(self) -> str:
@@ -83,21 +83,27 @@ def _violations(system: System, values, x) -> list[str]:
     out = []
     for u in system.compiled.model.unknowns:
         v = values[u.name]
-        for bound, bad in ((u.lo, v <= u.lo if u.lo is not None else None),
-                           (u.hi, v >= u.hi if u.hi is not None else None)):
+        for bound, bad in (
+            (u.lo, v <= u.lo if u.lo is not None else None),
+            (u.hi, v >= u.hi if u.hi is not None else None),
+        ):
             if bad is not None and bad.any():
                 k = int(np.argmax(bad))
                 at = ", ".join(f"{s} = {c:.4g}" for s, c in zip(system.compiled.states, x[k]))
-                out.append(f"{u.name} = {v[k]:.4g} breaks its bound {bound:g}"
-                           + (f" at {at}" if at else ""))
+                out.append(
+                    f"{u.name} = {v[k]:.4g} breaks its bound {bound:g}"
+                    + (f" at {at}" if at else "")
+                )
     return out
 
 
 def decays(system: System, theta) -> dict[str, np.ndarray]:
     """Coefficient decay of each unknown with states, one row per piece."""
     coef = system.unravel(theta)["coef"]
-    return {u: np.stack([cheb.decay(np.asarray(c[p])) for p in range(system.pieces)])
-            for u, c in coef.items()}
+    return {
+        u: np.stack([cheb.decay(np.asarray(c[p])) for p in range(system.pieces)])
+        for u, c in coef.items()
+    }
 
 
 def active_runs(ev: Evidence, width: float) -> list[list]:
@@ -128,8 +134,17 @@ def active_runs(ev: Evidence, width: float) -> list[list]:
     return runs
 
 
-def edge_change(before: System, theta, after: System, theta_after, *, edge: float,
-                moved: float, converged: bool, grid: int) -> dict[str, xr.DataArray]:
+def edge_change(
+    before: System,
+    theta,
+    after: System,
+    theta_after,
+    *,
+    edge: float,
+    moved: float,
+    converged: bool,
+    grid: int,
+) -> dict[str, xr.DataArray]:
     """How much each unknown with states moves on the results grid when the cut edges move from
     `edge` (`before`) to `moved` (`after`), by unknown; NaN below the higher cut, or everywhere
     when the moved solve did not converge: how far the cut reaches into the solution."""
@@ -142,10 +157,17 @@ def edge_change(before: System, theta, after: System, theta_after, *, edge: floa
         if not idx:
             continue
         y = jnp.asarray(x[:, idx])
-        change = np.abs(np.asarray(values_at(fields[u], y))
-                        - np.asarray(values_at(moved_fields[u], y)))
-        out[u] = tag(xr.DataArray(
-            np.where(keep & converged, change, np.nan).reshape([len(v) for v in axes.values()]),
-            dims=list(axes), coords=axes), Role.EVIDENCE, unknown=u,
-            long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g}")
+        change = np.abs(
+            np.asarray(values_at(fields[u], y)) - np.asarray(values_at(moved_fields[u], y))
+        )
+        out[u] = tag(
+            xr.DataArray(
+                np.where(keep & converged, change, np.nan).reshape([len(v) for v in axes.values()]),
+                dims=list(axes),
+                coords=axes,
+            ),
+            Role.EVIDENCE,
+            unknown=u,
+            long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g}",
+        )
     return out

@@ -7,7 +7,7 @@ min(a, b) = 0 on each piece, and may pin the cut between the pieces."""
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import equinox as eqx
 import jax
@@ -18,10 +18,10 @@ from jax.flatten_util import ravel_pytree
 from ..base import EdgePolicy, Problem
 from . import chebyshev as cheb
 
-MAX_COEFFICIENTS = 4096   # per unknown and piece: caps the degree of 2- and 3-state expansions
-FINE_POINTS = 4000        # evidence grid, per piece
+MAX_COEFFICIENTS = 4096  # per unknown and piece: caps the degree of 2- and 3-state expansions
+FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
-TINY = 1e-8               # floor of a start value of a positive unknown (its log is expanded)
+TINY = 1e-8  # floor of a start value of a positive unknown (its log is expanded)
 # every state whose zero edge may be cut is cut at the setting `edge`, which is 0 (no cut) unless
 # the whole domain fails
 EDGES = EdgePolicy(always=False, diverging_only=False)
@@ -64,25 +64,39 @@ class System:
         self.args = {u: list(axes) for u, axes in problem.axes.items()}
         self.comps = list(problem.complementarities)
         self.second_order = problem.second_order
-        self.positive = {u.name for u in problem.unknowns if u.lo is not None and u.lo >= 0
-                         and any(self.log[i] for i in self.args[u.name])}
+        self.positive = {
+            u.name
+            for u in problem.unknowns
+            if u.lo is not None and u.lo >= 0 and any(self.log[i] for i in self.args[u.name])
+        }
         # (unknown, axis of its expansion, state): power-law behaviour at a cut edge
-        self.edge_terms = [(u, k, i) for u, a in self.args.items() if u in self.second_order
-                           for k, i in enumerate(a) if self.log[i]]
-        template = {"coef": {u: jnp.zeros((pieces,) + (self.n,) * len(a))
-                             for u, a in self.args.items() if a},
-                    "scalar": {u: jnp.zeros(()) for u, a in self.args.items() if not a},
-                    "tau": jnp.zeros(()) if pieces > 1 else None}
+        self.edge_terms = [
+            (u, k, i)
+            for u, a in self.args.items()
+            if u in self.second_order
+            for k, i in enumerate(a)
+            if self.log[i]
+        ]
+        template = {
+            "coef": {
+                u: jnp.zeros((pieces,) + (self.n,) * len(a)) for u, a in self.args.items() if a
+            },
+            "scalar": {u: jnp.zeros(()) for u, a in self.args.items() if not a},
+            "tau": jnp.zeros(()) if pieces > 1 else None,
+        }
         flat, self.unravel = ravel_pytree(template)
         self.size = flat.size
         unit = (-np.ones(self.d), np.ones(self.d))
         self.reference = cheb.box_nodes(*unit, self.n)
         per_axis = max(8, int(FINE_POINTS ** (1 / max(self.d, 1))))
         self.fine = _cell_centres(*unit, per_axis) if self.d else np.zeros((1, 0))
-        self.faces = {b.name: _face(self.reference, compiled.states.index(b.state))
-                      for b in problem.boundaries}
-        self.fine_faces = {b.name: _face(self.fine, compiled.states.index(b.state))
-                           for b in problem.boundaries}
+        self.faces = {
+            b.name: _face(self.reference, compiled.states.index(b.state))
+            for b in problem.boundaries
+        }
+        self.fine_faces = {
+            b.name: _face(self.fine, compiled.states.index(b.state)) for b in problem.boundaries
+        }
         # a face of the cut state belongs to the first or the last piece only
         self.owner = np.ones((pieces, len(self.faces)), bool)
         for j, b in enumerate(problem.boundaries):
@@ -101,17 +115,27 @@ class System:
 
     def piece_fields(self, coef, scalar, lo, hi) -> dict[str, cheb.Chebyshev]:
         """The expansions of one piece (coef without the piece axis)."""
-        fields = {u: cheb.Chebyshev(c, lo[jnp.asarray(self.args[u], int)],
-                                    hi[jnp.asarray(self.args[u], int)],
-                                    tuple(self.log[i] for i in self.args[u]), u in self.positive)
-                  for u, c in coef.items()}
+        fields = {
+            u: cheb.Chebyshev(
+                c,
+                lo[jnp.asarray(self.args[u], int)],
+                hi[jnp.asarray(self.args[u], int)],
+                tuple(self.log[i] for i in self.args[u]),
+                u in self.positive,
+            )
+            for u, c in coef.items()
+        }
         fields.update({u: cheb.Chebyshev(c, jnp.zeros(0), jnp.zeros(0)) for u, c in scalar.items()})
         return fields
 
     def pieces_of(self, tree) -> list[dict[str, cheb.Chebyshev]]:
         lo, hi = self.boxes(tree)
-        return [self.piece_fields({u: c[p] for u, c in tree["coef"].items()}, tree["scalar"],
-                                  lo[p], hi[p]) for p in range(self.pieces)]
+        return [
+            self.piece_fields(
+                {u: c[p] for u, c in tree["coef"].items()}, tree["scalar"], lo[p], hi[p]
+            )
+            for p in range(self.pieces)
+        ]
 
     def fields(self, theta) -> dict:
         """The solution's approximants: one expansion per unknown, or a `Piecewise` pair."""
@@ -120,8 +144,10 @@ class System:
         if self.pieces == 1:
             return pieces[0]
         s = self.boxes(tree)[1][0, 0]
-        return {u: Piecewise(pieces[0][u], pieces[1][u], s) if u in tree["coef"] else pieces[0][u]
-                for u in self.args}
+        return {
+            u: Piecewise(pieces[0][u], pieces[1][u], s) if u in tree["coef"] else pieces[0][u]
+            for u in self.args
+        }
 
     def cut(self, theta) -> float | None:
         return float(self.boxes(self.unravel(theta))[1][0, 0]) if self.pieces > 1 else None
@@ -129,8 +155,9 @@ class System:
     # -- residuals ---------------------------------------------------------------------------
     def raw(self, fields, params, x) -> dict[str, jax.Array]:
         """Residuals by equation at points x; a complementarity gives (a, b) as its last axis."""
-        return self.compiled.residuals(fields, params, x,
-                                       complementarity=lambda a, b: jnp.stack([a, b]))
+        return self.compiled.residuals(
+            fields, params, x, complementarity=lambda a, b: jnp.stack([a, b])
+        )
 
     def imposed(self, raw: Mapping[str, jax.Array], mode) -> dict[str, jax.Array]:
         """Each complementarity as `mode[c]` (one-hot over MODES) says."""
@@ -155,16 +182,23 @@ class System:
     def _over_pieces(self, tree, params, plan: Plan, points, faces):
         lo, hi = self.boxes(tree)
         return jax.vmap(self._piece_rows, in_axes=(0, None, 0, 0, 0, 0, None, None, None))(
-            tree["coef"], tree["scalar"], lo, hi, plan.mode, jnp.asarray(self.owner), params,
-            jnp.asarray(points), {k: jnp.asarray(v) for k, v in faces.items()})
+            tree["coef"],
+            tree["scalar"],
+            lo,
+            hi,
+            plan.mode,
+            jnp.asarray(self.owner),
+            params,
+            jnp.asarray(points),
+            {k: jnp.asarray(v) for k, v in faces.items()},
+        )
 
     def residual(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
         tree = self.unravel(theta)
         interior, boundary = self._over_pieces(tree, params, plan, self.reference, self.faces)
         n, nb = self.reference.shape[0], {k: v.shape[0] for k, v in self.faces.items()}
         rows = [jnp.sqrt(self.problem.weight(k) / n) * r for k, r in interior.items()]
-        rows += [jnp.sqrt(self.problem.boundary_weight(k) / nb[k]) * r
-                 for k, r in boundary.items()]
+        rows += [jnp.sqrt(self.problem.boundary_weight(k) / nb[k]) * r for k, r in boundary.items()]
         rows += self.edge_rows(tree)
         if self.pieces > 1:
             rows.append(self.junction(tree))
@@ -203,8 +237,10 @@ class System:
         c, tau = theta[:-1], theta[-1:]
         J = jax.jacfwd(lambda c: self.residual(jnp.concatenate([c, tau]), params, plan))(c)
         h = 1e-5
-        column = (self.residual(theta.at[-1].add(h), params, plan)
-                  - self.residual(theta.at[-1].add(-h), params, plan)) / (2 * h)
+        column = (
+            self.residual(theta.at[-1].add(h), params, plan)
+            - self.residual(theta.at[-1].add(-h), params, plan)
+        ) / (2 * h)
         return jnp.concatenate([J, column[:, None]], axis=1)
 
     def _evaluate(self, theta, params):
@@ -217,8 +253,9 @@ class System:
         def piece(coef, lo, hi):
             fields = self.piece_fields(coef, tree["scalar"], lo, hi)
             x = cheb.to_box(jnp.asarray(self.fine), lo, hi, self.log)
-            values = {u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)])
-                      for u, f in fields.items()}
+            values = {
+                u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)]) for u, f in fields.items()
+            }
             return self.raw(fields, params, x), values
 
         raw, values = jax.vmap(piece)(tree["coef"], lo, hi)
@@ -244,11 +281,15 @@ class System:
         for u in tree["coef"]:
             idx = self.args[u]
             flags, positive = tuple(self.log[i] for i in idx), u in self.positive
-            value = (lambda y: np.maximum(guess(u, y), TINY)) if positive else \
-                (lambda y: guess(u, y))
-            tree["coef"][u] = jnp.stack([cheb.interpolate(value, lo[p, idx], hi[p, idx], self.n,
-                                                          flags, positive)
-                                         for p in range(self.pieces)])
+            value = (
+                (lambda y: np.maximum(guess(u, y), TINY)) if positive else (lambda y: guess(u, y))
+            )
+            tree["coef"][u] = jnp.stack(
+                [
+                    cheb.interpolate(value, lo[p, idx], hi[p, idx], self.n, flags, positive)
+                    for p in range(self.pieces)
+                ]
+            )
         for u in tree["scalar"]:
             tree["scalar"][u] = jnp.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
         return ravel_pytree(tree)[0]

@@ -4,7 +4,8 @@ try), and the convergence evidence as tagged result variables."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -19,14 +20,20 @@ if TYPE_CHECKING:
     from .problem import System
 
 
-def outcome(attempt: "Attempt", settings) -> Outcome:
+def outcome(attempt: Attempt, settings) -> Outcome:
     if attempt.converged(settings):
         return Outcome.CONVERGED
     return Outcome.NOT_CONVERGED if np.isfinite(attempt.ev.total) else Outcome.NONFINITE
 
 
-def solution(attempt: "Attempt", params: Mapping[str, float], settings, history: list[float],
-             iterations: int, change: Mapping[str, xr.DataArray]) -> Solution:
+def solution(
+    attempt: Attempt,
+    params: Mapping[str, float],
+    settings,
+    history: list[float],
+    iterations: int,
+    change: Mapping[str, xr.DataArray],
+) -> Solution:
     """The `Solution` at `params`; `change` is the edge change by unknown (empty without a cut
     edge)."""
     system, theta, ev = attempt.system, attempt.theta, attempt.ev
@@ -34,52 +41,82 @@ def solution(attempt: "Attempt", params: Mapping[str, float], settings, history:
     result = outcome(attempt, settings)
     if change:
         attempt.notes.append(edge_note(change, settings.edge))
-    message = _message(system, ev, dec, history, iterations, result, settings, attempt.notes,
-                       attempt.cut)
-    extra = {"residual_sup": tag(xr.DataArray(np.array(list(ev.sup.values())), dims=["equation"],
-                                              coords={"equation": list(ev.sup)}),
-                                 Role.EVIDENCE, long_name="residual sup-norm off the nodes"),
-             "degree": tag(xr.DataArray(system.degree), Role.EVIDENCE,
-                           long_name="Chebyshev degree"),
-             "iterations": tag(xr.DataArray(iterations), Role.EVIDENCE,
-                               long_name="Newton iterations")}
+    message = _message(
+        system, ev, dec, history, iterations, result, settings, attempt.notes, attempt.cut
+    )
+    extra = {
+        "residual_sup": tag(
+            xr.DataArray(
+                np.array(list(ev.sup.values())),
+                dims=["equation"],
+                coords={"equation": list(ev.sup)},
+            ),
+            Role.EVIDENCE,
+            long_name="residual sup-norm off the nodes",
+        ),
+        "degree": tag(xr.DataArray(system.degree), Role.EVIDENCE, long_name="Chebyshev degree"),
+        "iterations": tag(xr.DataArray(iterations), Role.EVIDENCE, long_name="Newton iterations"),
+    }
     for u, rows in dec.items():
         extra[f"chebyshev_{u}"] = tag(
-            xr.DataArray(rows, dims=["piece", "chebyshev_degree"]), Role.EVIDENCE, unknown=u,
-            long_name=f"max |coefficient| of {u} by degree (spectral decay)")
+            xr.DataArray(rows, dims=["piece", "chebyshev_degree"]),
+            Role.EVIDENCE,
+            unknown=u,
+            long_name=f"max |coefficient| of {u} by degree (spectral decay)",
+        )
     extra.update({f"edge_change_{u}": v for u, v in change.items()})
     if attempt.cut is not None:
         state = system.compiled.states[0]
-        extra[f"free_boundary_{state}"] = tag(xr.DataArray(attempt.cut), Role.EVIDENCE,
-                                              state=state,
-                                              long_name="where the complementarity switches")
-    return Solution(system.compiled, system.fields(theta), dict(params), settings,
-                    np.asarray(history, float), result, ev.mean_square, message, extra)
+        extra[f"free_boundary_{state}"] = tag(
+            xr.DataArray(attempt.cut),
+            Role.EVIDENCE,
+            state=state,
+            long_name="where the complementarity switches",
+        )
+    return Solution(
+        system.compiled,
+        system.fields(theta),
+        dict(params),
+        settings,
+        np.asarray(history, float),
+        result,
+        ev.mean_square,
+        message,
+        extra,
+    )
 
 
 def edge_note(change: Mapping[str, xr.DataArray], edge: float) -> str:
     """How far the cut reaches: the largest change of an unknown when the cut moves tenfold."""
-    head = f"zero edges cut at {edge:g} (log coordinate, power laws below); cut at " \
-           f"{10 * edge:g} instead, "
-    largest = {u: float(v.max()) for u, v in change.items()}   # NaN where it failed
+    head = (
+        f"zero edges cut at {edge:g} (log coordinate, power laws below); cut at "
+        f"{10 * edge:g} instead, "
+    )
+    largest = {u: float(v.max()) for u, v in change.items()}  # NaN where it failed
     worst = max(largest, key=lambda u: largest[u] if np.isfinite(largest[u]) else np.inf)
     if not np.isfinite(largest[worst]):
         return head + "the solve does not converge, so how far the cut reaches is not known"
     peak = change[worst].where(change[worst] == largest[worst], drop=True)
     at = ", ".join(f"{k} = {float(v[0]):.3g}" for k, v in peak.coords.items())
-    return head + (f"the unknowns change by at most {largest[worst]:.1e} on the results grid "
-                   f"({worst} at {at})")
+    return head + (
+        f"the unknowns change by at most {largest[worst]:.1e} on the results grid ({worst} at {at})"
+    )
 
 
-def _message(system: "System", ev: Evidence, dec, history, iterations, result: Outcome,
-             settings, notes, cut) -> str:
+def _message(
+    system: System, ev: Evidence, dec, history, iterations, result: Outcome, settings, notes, cut
+) -> str:
     states = system.compiled.states
     if result.converged:
-        head = (f"{result.message}: degree {system.degree}, {iterations} Newton iterations, "
-                f"residual sup-norm {ev.total:.1e} off the nodes")
+        head = (
+            f"{result.message}: degree {system.degree}, {iterations} Newton iterations, "
+            f"residual sup-norm {ev.total:.1e} off the nodes"
+        )
     else:
-        head = (f"{result.message}: residual sup-norm {ev.total:.1e} off the nodes "
-                f"(tolerance {settings.residual_tol:g}) at degree {system.degree}")
+        head = (
+            f"{result.message}: residual sup-norm {ev.total:.1e} off the nodes "
+            f"(tolerance {settings.residual_tol:g}) at degree {system.degree}"
+        )
     if cut is not None:
         head += f"; free boundary at {states[0]} = {cut:.10g}"
     lines = [head] + notes + ev.violations
@@ -89,8 +126,10 @@ def _message(system: "System", ev: Evidence, dec, history, iterations, result: O
     at = ", ".join(f"{s} = {v:.4g}" for s, v in zip(states, ev.where[worst]))
     lines.append(f"largest in '{worst}'" + (f" at {at}" if at else ""))
     shown = history if len(history) <= 8 else history[:4] + history[-4:]
-    lines.append(f"sum of squared residuals over {iterations} iterations: "
-                 + " -> ".join(f"{h:.2e}" for h in shown))
+    lines.append(
+        f"sum of squared residuals over {iterations} iterations: "
+        + " -> ".join(f"{h:.2e}" for h in shown)
+    )
     return "; ".join(lines + _advice(ev, dec, history, settings))
 
 
@@ -103,13 +142,19 @@ def _advice(ev: Evidence, dec, history, settings) -> list[str]:
     tails = {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
     slow = [u for u, t in tails.items() if t > 1e-10]
     if slow and np.isfinite(ev.total):
-        lines.append("the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
-                     f"{max(tails[u] for u in slow):.1e}): raise the degree")
+        lines.append(
+            "the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
+            f"{max(tails[u] for u in slow):.1e}): raise the degree"
+        )
     if ev.violations:
-        lines.append("the solution found leaves the declared bounds: there may be no equilibrium "
-                     "at these parameters, or Newton went astray from this start; try a homotopy "
-                     "from an easier parameter value")
+        lines.append(
+            "the solution found leaves the declared bounds: there may be no equilibrium "
+            "at these parameters, or Newton went astray from this start; try a homotopy "
+            "from an easier parameter value"
+        )
     elif stalled:
-        lines.append("Newton stalled: there may be no equilibrium at these parameters, or the "
-                     "start is too far; try a homotopy from an easier parameter value")
+        lines.append(
+            "Newton stalled: there may be no equilibrium at these parameters, or the "
+            "start is too far; try a homotopy from an easier parameter value"
+        )
     return lines

@@ -5,8 +5,8 @@ the finish (validation on fresh points, outcome, message)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import equinox as eqx
 import jax
@@ -24,8 +24,8 @@ from .fields import compose, init_fields
 from .polish import Polish
 from .rows import Rows
 
-CHUNK = 50        # steps between host synchronisations (progress, NaN checks)
-WARM_START = 20   # Levenberg-Marquardt iterations on the networks' offsets before Adam
+CHUNK = 50  # steps between host synchronisations (progress, NaN checks)
+WARM_START = 20  # Levenberg-Marquardt iterations on the networks' offsets before Adam
 
 
 def _as_arrays(params: Mapping[str, float]) -> dict[str, jax.Array]:
@@ -44,8 +44,7 @@ class NeuralSolver(Solver):
         rows = Rows(problem, settings)
         training = Training(rows, settings, options, path[0])
         progress = Progress(settings.steps + settings.polish * len(path), quiet=options.quiet)
-        progress.advance(training.step, training.history[-1] if training.history else
-                         float("nan"))
+        progress.advance(training.step, training.history[-1] if training.history else float("nan"))
         training.adam(progress)
         if training.outcome is None and settings.polish > 0:
             training.polish(path, progress)
@@ -63,40 +62,56 @@ class Training:
         key = jax.random.PRNGKey(settings.seed)
         self.key, init_key = jax.random.split(key)
         self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key)
-        schedule = optax.cosine_decay_schedule(settings.lr, max(settings.steps, 1),
-                                               alpha=settings.lr_final / settings.lr)
+        schedule = optax.cosine_decay_schedule(
+            settings.lr, max(settings.steps, 1), alpha=settings.lr_final / settings.lr
+        )
         self.optimizer = optax.adam(schedule)
         self.opt_state = self.optimizer.init(eqx.partition(self.fields, eqx.is_array)[0])
         self.step, self.history = 0, []
         self.outcome: Outcome | None = None
         self.notes: list[str] = []
         self.detail = ""
-        self.meta = {"model": rows.compiled.model.name, "settings": dataclasses.asdict(settings),
-                     "params": dict(rows.problem.params)}
+        self.meta = {
+            "model": rows.compiled.model.name,
+            "settings": dataclasses.asdict(settings),
+            "params": dict(rows.problem.params),
+        }
         path = options.checkpoint
         if options.resume and path and Path(path).exists():
             self.resume(path)
         elif settings.steps and not rows.edge_terms:
             # a cheap start for Adam; not at a cut edge, where the best constants run off to u -> 0
             self.fields = Polish(rows, self.fields, settings, only_offsets=True).run(
-                self.fields, self.start, WARM_START)[0]
+                self.fields, self.start, WARM_START
+            )[0]
 
     def resume(self, path: str | Path) -> None:
         try:
             (self.fields, self.opt_state, self.key), saved = checkpoint.load(
-                path, (self.fields, self.opt_state, self.key))
+                path, (self.fields, self.opt_state, self.key)
+            )
         except ValueError as err:
-            raise EconError([Diagnostic("E140", f"cannot resume from {path}: {err}", None,
-                                        "resume with the settings of the interrupted run, or "
-                                        "start afresh without --resume")]) from None
+            raise EconError(
+                [
+                    Diagnostic(
+                        "E140",
+                        f"cannot resume from {path}: {err}",
+                        None,
+                        "resume with the settings of the interrupted run, or "
+                        "start afresh without --resume",
+                    )
+                ]
+            ) from None
         self.step, self.history = saved["step"], saved["history"]
         self.options.log(f"resuming from {path} at step {self.step}")
 
     def save(self) -> None:
         if self.options.checkpoint:
-            checkpoint.save(self.options.checkpoint, (self.fields, self.opt_state, self.key),
-                            {**self.meta, "step": self.step,
-                             "history": [float(h) for h in self.history]})
+            checkpoint.save(
+                self.options.checkpoint,
+                (self.fields, self.opt_state, self.key),
+                {**self.meta, "step": self.step, "history": [float(h) for h in self.history]},
+            )
 
     def adam(self, progress: Progress) -> None:
         """Adam up to `steps`, CHUNK steps between checks: a NaN in a chunk restores the last
@@ -107,8 +122,9 @@ class Training:
         @eqx.filter_jit
         def update(fields, opt_state, key, lr_scale, params):
             value, grads = eqx.filter_value_and_grad(loss)(fields, params, key)
-            updates, opt_state = optimizer.update(eqx.filter(grads, eqx.is_array), opt_state,
-                                                  eqx.filter(fields, eqx.is_array))
+            updates, opt_state = optimizer.update(
+                eqx.filter(grads, eqx.is_array), opt_state, eqx.filter(fields, eqx.is_array)
+            )
             updates = jax.tree_util.tree_map(lambda u: u * lr_scale, updates)
             return eqx.apply_updates(fields, updates), opt_state, value
 
@@ -119,8 +135,9 @@ class Training:
                 chunk = []
                 for _ in range(n):
                     self.key, sub = jax.random.split(self.key)
-                    self.fields, self.opt_state, value = update(self.fields, self.opt_state, sub,
-                                                                lr_scale, self.start)
+                    self.fields, self.opt_state, value = update(
+                        self.fields, self.opt_state, sub, lr_scale, self.start
+                    )
                     chunk.append(value)
                 chunk = np.asarray(jax.device_get(chunk))
                 if not np.all(np.isfinite(chunk)):
@@ -145,11 +162,14 @@ class Training:
         bad = self.step + int(np.argmin(np.isfinite(chunk)))
         self.fields, self.opt_state, self.step = good
         lr_scale *= 0.5
-        self.options.log(f"warning: the loss became NaN at step {bad}; restored the state of "
-                         f"step {self.step} and halved the learning rate")
+        self.options.log(
+            f"warning: the loss became NaN at step {bad}; restored the state of "
+            f"step {self.step} and halved the learning rate"
+        )
         if lr_scale < 1e-4:
-            self.notes.append(f"the loss keeps turning NaN near step {self.step}; Adam stopped "
-                              "there")
+            self.notes.append(
+                f"the loss keeps turning NaN near step {self.step}; Adam stopped there"
+            )
             return None
         return lr_scale
 
@@ -160,8 +180,12 @@ class Training:
         for k, stage in enumerate(path):
             last = k == len(path) - 1
             self.fields, history, interrupted = polish.run(
-                self.fields, _as_arrays(stage), self.settings.polish, progress,
-                target=None if last else self.settings.tol)
+                self.fields,
+                _as_arrays(stage),
+                self.settings.polish,
+                progress,
+                target=None if last else self.settings.tol,
+            )
             self.history.extend(history)
             if interrupted:
                 self.outcome, self.detail = Outcome.INTERRUPTED, " during the polish"
@@ -178,12 +202,30 @@ def finish(training: Training) -> Solution:
     total = sum(validation.values())
     outcome, head = training.outcome, None
     if outcome is None:
-        outcome = (Outcome.NONFINITE if not np.isfinite(total) else Outcome.CONVERGED
-                   if total <= settings.tol else Outcome.NOT_CONVERGED)
-        head = None if outcome.converged else (
-            f"mean squared residual {total:.3g} on fresh points"
-            + (f" > tol {settings.tol:g}" if np.isfinite(total) else ""))
+        outcome = (
+            Outcome.NONFINITE
+            if not np.isfinite(total)
+            else Outcome.CONVERGED
+            if total <= settings.tol
+            else Outcome.NOT_CONVERGED
+        )
+        head = (
+            None
+            if outcome.converged
+            else (
+                f"mean squared residual {total:.3g} on fresh points"
+                + (f" > tol {settings.tol:g}" if np.isfinite(total) else "")
+            )
+        )
     message = outcome.message + training.detail + (f": {head}" if head else "")
     message = "; ".join([message] + training.notes)
-    return Solution(rows.compiled, fields, params, settings, np.asarray(training.history, float),
-                    outcome, validation, message)
+    return Solution(
+        rows.compiled,
+        fields,
+        params,
+        settings,
+        np.asarray(training.history, float),
+        outcome,
+        validation,
+        message,
+    )

@@ -3,7 +3,7 @@ in their logarithm), and their composition with clamped unknowns (`Coupled`)."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import equinox as eqx
 import jax
@@ -15,13 +15,18 @@ from .networks import Coupled, Field, make_field
 def _couplings(problem: Problem, clamps) -> dict[str, tuple[str, ...]]:
     """For each unclamped unknown, the clamped unknowns of a subset of its states."""
     unknowns = problem.unknowns
-    return {u.name: tuple(c.name for c in unknowns if c.name in clamps and c.args
-                          and set(c.args) <= set(u.args))
-            for u in unknowns if u.name not in clamps}
+    return {
+        u.name: tuple(
+            c.name for c in unknowns if c.name in clamps and c.args and set(c.args) <= set(u.args)
+        )
+        for u in unknowns
+        if u.name not in clamps
+    }
 
 
-def init_fields(problem: Problem, settings, params: Mapping[str, float], cut: Mapping[str, float],
-                key) -> dict[str, eqx.Module]:
+def init_fields(
+    problem: Problem, settings, params: Mapping[str, float], cut: Mapping[str, float], key
+) -> dict[str, eqx.Module]:
     """The trainable networks, one per unknown; `cut` maps states to their cut edge."""
     states = {s.name: s for s in problem.states}
     clamps = problem.compiled.system.clamps(params)
@@ -35,16 +40,25 @@ def init_fields(problem: Problem, settings, params: Mapping[str, float], cut: Ma
             floor, cap = clamps[c]
             lo.append(floor if floor is not None else (by_name[c].lo or 0.0))
             hi.append(cap if cap is not None else (by_name[c].hi or 1.0))
-        fields[u.name] = make_field(k, lo, hi, (u.lo, u.hi), settings.width, settings.depth,
-                                    settings.activation, clamp=clamps.get(u.name, (None, None)),
-                                    log_axes=tuple(a in cut for a in u.args))
+        fields[u.name] = make_field(
+            k,
+            lo,
+            hi,
+            (u.lo, u.hi),
+            settings.width,
+            settings.depth,
+            settings.activation,
+            clamp=clamps.get(u.name, (None, None)),
+            log_axes=tuple(a in cut for a in u.args),
+        )
     return fields
 
 
 def compose(problem: Problem, trainable: Mapping) -> dict[str, eqx.Module]:
     """The functions the residuals see: trainable fields, coupled to clamped ones."""
-    couplings = _couplings(problem, {k for k, f in trainable.items()
-                                     if isinstance(f, Field) and f.clamped})
+    couplings = _couplings(
+        problem, {k for k, f in trainable.items() if isinstance(f, Field) and f.clamped}
+    )
     args = {u.name: u.args for u in problem.unknowns}
     out = dict(trainable)
     for name, inputs in couplings.items():

@@ -8,12 +8,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-ACTIVATIONS = {"tanh": jnp.tanh, "silu": jax.nn.silu, "gelu": jax.nn.gelu,
-               "softplus": jax.nn.softplus}
+ACTIVATIONS = {
+    "tanh": jnp.tanh,
+    "silu": jax.nn.silu,
+    "gelu": jax.nn.gelu,
+    "softplus": jax.nn.softplus,
+}
 
 
 SOFTNESS = 1e-3  # width of the smooth corner of a bound transform
-TINY = 1e-300    # floor of a state taken in its log coordinate (0 would give -inf)
+TINY = 1e-300  # floor of a state taken in its log coordinate (0 would give -inf)
 
 
 def bounded(z, lo: float | None, hi: float | None):
@@ -74,8 +78,17 @@ class Field(eqx.Module):
         return u
 
 
-def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation: str,
-               clamp: tuple = (None, None), log_axes: tuple[bool, ...] = ()) -> Field:
+def make_field(
+    key,
+    lo_x,
+    hi_x,
+    bound: tuple,
+    width: int,
+    depth: int,
+    activation: str,
+    clamp: tuple = (None, None),
+    log_axes: tuple[bool, ...] = (),
+) -> Field:
     """A network for an unknown of len(lo_x) states (a constant when there are none); the states
     flagged in `log_axes` (their lo_x > 0) enter as logarithms, and a positive unknown (bounds
     (0, None)) of such a state is the exponential of its network."""
@@ -88,14 +101,16 @@ def make_field(key, lo_x, hi_x, bound: tuple, width: int, depth: int, activation
     positive = any(flags) and lo == 0 and hi is None
     mlp = None
     if len(lo_x):
-        mlp = eqx.nn.MLP(len(lo_x), 1, width, depth, ACTIVATIONS[activation], key=key,
-                         dtype=jnp.float64)
+        mlp = eqx.nn.MLP(
+            len(lo_x), 1, width, depth, ACTIVATIONS[activation], key=key, dtype=jnp.float64
+        )
         last = mlp.layers[-1]
-        mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp,
-                          last.weight * (0 if positive else 0.1))
+        mlp = eqx.tree_at(
+            lambda m: m.layers[-1].weight, mlp, last.weight * (0 if positive else 0.1)
+        )
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
-    start = _inside(floor, cap)   # the bound transform is the identity there
+    start = _inside(floor, cap)  # the bound transform is the identity there
     offset = jnp.asarray(np.log(start) if positive else start, jnp.float64)
     return Field(mlp, offset, center, half, lo, hi, *clamp, log_axes=flags, positive=positive)
 

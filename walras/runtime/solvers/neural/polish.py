@@ -36,20 +36,29 @@ class Polish:
 
         def residual(theta, params):
             f = as_fields(theta)
-            return jnp.concatenate([rows.interior_rows(f, params, x, n).ravel()] +
-                                   [rows.boundary_rows(f, params, b, xb[b], nb) for b in xb] +
-                                   [rows.edge_rows(f)])
+            return jnp.concatenate(
+                [rows.interior_rows(f, params, x, n).ravel()]
+                + [rows.boundary_rows(f, params, b, xb[b], nb) for b in xb]
+                + [rows.edge_rows(f)]
+            )
 
         def jacobian(theta, params):
             """A point's residuals depend on that point alone: one reverse pass per point and
             equation instead of one per row of the whole vector."""
+
             def rows_at(fn):
                 return jax.vmap(lambda xi: jax.jacrev(lambda t: fn(as_fields(t), xi[None]))(theta))
-            blocks = [rows_at(lambda f, xi: rows.interior_rows(f, params, xi, n)[0])(x)
-                      .reshape(-1, theta.size)]
+
+            blocks = [
+                rows_at(lambda f, xi: rows.interior_rows(f, params, xi, n)[0])(x).reshape(
+                    -1, theta.size
+                )
+            ]
             for b in xb:
+
                 def boundary(f, xi, b=b):
                     return rows.boundary_rows(f, params, b, xi, nb)[0]
+
                 blocks.append(rows_at(boundary)(xb[b]))
             if rows.edge_terms:
                 blocks.append(jax.jacrev(lambda t: rows.edge_rows(as_fields(t)))(theta))
@@ -57,8 +66,14 @@ class Polish:
 
         self.residual, self.jacobian = residual, jacobian
 
-    def run(self, fields, params, iterations: int, progress: Progress | None = None,
-            target: float | None = None):
+    def run(
+        self,
+        fields,
+        params,
+        iterations: int,
+        progress: Progress | None = None,
+        target: float | None = None,
+    ):
         """`iterations` steps from `fields` at `params` (fewer once the sum of squared rows is
         below `target`): the new fields, the history of that sum, whether Ctrl-C stopped it."""
         arrays, _ = eqx.partition(fields, self.spec)
@@ -72,13 +87,21 @@ class Polish:
 
         try:
             result = levenberg_marquardt(
-                self.residual, theta0, jacobian=self.jacobian, args=(params,),
-                iterations=iterations, callback=callback,
-                should_stop=lambda: target is not None and bool(history) and history[-1] <= target)
+                self.residual,
+                theta0,
+                jacobian=self.jacobian,
+                args=(params,),
+                iterations=iterations,
+                callback=callback,
+                should_stop=lambda: target is not None and bool(history) and history[-1] <= target,
+            )
             theta, interrupted = result.theta, False
         except KeyboardInterrupt:
             theta, interrupted = theta0, True
         if progress is not None:
             progress.advance(iterations - len(history), history[-1] if history else float("nan"))
-        return eqx.combine(self.unravel(theta), eqx.partition(fields, self.spec)[1]), history, \
-            interrupted
+        return (
+            eqx.combine(self.unravel(theta), eqx.partition(fields, self.spec)[1]),
+            history,
+            interrupted,
+        )

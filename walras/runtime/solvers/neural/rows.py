@@ -38,27 +38,42 @@ class Rows:
         compiled, states = problem.compiled, problem.states
         self.problem, self.compiled, self.settings = problem, compiled, settings
         self.cut = cut = problem.cut_edges(settings.edge, EDGES)
-        self.sampler = Sampler([cut.get(s.name, s.lo) for s in states], [s.hi for s in states],
-                               settings.points, settings.sampling, settings.margin, settings.seed,
-                               log=tuple(s.name in cut for s in states))
+        self.sampler = Sampler(
+            [cut.get(s.name, s.lo) for s in states],
+            [s.hi for s in states],
+            settings.points,
+            settings.sampling,
+            settings.margin,
+            settings.seed,
+            log=tuple(s.name in cut for s in states),
+        )
         self.args = {u: np.asarray(axes, int) for u, axes in problem.axes.items()}
         # (unknown, position among its states, state index): a power law at that state's cut
-        self.edge_terms = [(u.name, k, compiled.states.index(a)) for u in problem.unknowns
-                           if u.name in problem.second_order
-                           for k, a in enumerate(u.args) if a in cut]
+        self.edge_terms = [
+            (u.name, k, compiled.states.index(a))
+            for u in problem.unknowns
+            if u.name in problem.second_order
+            for k, a in enumerate(u.args)
+            if a in cut
+        ]
         if self.edge_terms:
-            face = self.sampler.fixed(max(1, settings.boundary_points) if len(states) > 1 else 1,
-                                      settings.seed + 3)
-            self.edge_points = {i: face.at[:, i].set(cut[compiled.states[i]])
-                                for i in {i for _, _, i in self.edge_terms}}
+            face = self.sampler.fixed(
+                max(1, settings.boundary_points) if len(states) > 1 else 1, settings.seed + 3
+            )
+            self.edge_points = {
+                i: face.at[:, i].set(cut[compiled.states[i]])
+                for i in {i for _, _, i in self.edge_terms}
+            }
 
     def batch(self, key):
         k1, k2 = jax.random.split(key)
         x = self.sampler.interior(k1)
         nb = self.settings.boundary_points
         names = self.compiled.boundaries
-        xb = {b: self.sampler.interior(k, nb)
-              for b, k in zip(names, jax.random.split(k2, max(1, len(names))))}
+        xb = {
+            b: self.sampler.interior(k, nb)
+            for b, k in zip(names, jax.random.split(k2, max(1, len(names))))
+        }
         return x, xb
 
     def loss(self, trainable, params, key):
@@ -67,7 +82,7 @@ class Rows:
         fields = compose(self.problem, trainable)
         rows = [self.interior_rows(fields, params, x, x.shape[0]).ravel(), self.edge_rows(fields)]
         rows += [self.boundary_rows(fields, params, b, v, v.shape[0]) for b, v in xb.items()]
-        return sum(jnp.sum(r ** 2) for r in rows)
+        return sum(jnp.sum(r**2) for r in rows)
 
     def residuals(self, fields, params, x) -> dict[str, jax.Array]:
         """Residuals by equation at the points x; with cut edges, scaled per point by the
@@ -101,8 +116,10 @@ class Rows:
 
                 def dg(s):
                     return jax.jvp(g, (s,), (jnp.ones_like(s),))[1]
+
                 s = jnp.log(xu[k])
                 return jax.jvp(dg, (s,), (jnp.ones_like(s),))[1]
+
             rows.append(jax.vmap(curvature)(x) / np.sqrt(x.shape[0]))
         return jnp.concatenate(rows)
 
@@ -110,8 +127,10 @@ class Rows:
         """Mean squared (scaled) residual of each equation and boundary condition on fresh
         points."""
         x = self.sampler.fixed(4 * self.settings.points, seed + 7919)
-        xb = {b: self.sampler.fixed(self.settings.boundary_points, seed + 104729)
-              for b in self.compiled.boundaries}
+        xb = {
+            b: self.sampler.fixed(self.settings.boundary_points, seed + 104729)
+            for b in self.compiled.boundaries
+        }
         res = eqx.filter_jit(self.residuals)(fields, params, x)
         res.update(eqx.filter_jit(self.compiled.boundary_residuals)(fields, params, xb))
-        return {k: float(jnp.mean(v ** 2)) for k, v in res.items()}
+        return {k: float(jnp.mean(v**2)) for k, v in res.items()}

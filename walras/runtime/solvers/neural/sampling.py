@@ -18,14 +18,16 @@ class Sampler:
     the lower edge), half uniformly in the state.
     """
 
-    def __init__(self, lo, hi, n: int, method: str, margin: float, seed: int,
-                 log: tuple[bool, ...] = ()):
+    def __init__(
+        self, lo, hi, n: int, method: str, margin: float, seed: int, log: tuple[bool, ...] = ()
+    ):
         flags = np.array(tuple(log) + (False,) * (len(lo) - len(log)), bool)
         self.log, self.any_log = jnp.asarray(flags), bool(flags.any())
         self.lo = jnp.asarray(lo, jnp.float64)
         self.hi = jnp.asarray(hi, jnp.float64)
-        self.log_lo, self.log_hi = (jnp.log(jnp.where(self.log, v, 1.0))
-                                    for v in (self.lo, self.hi))
+        self.log_lo, self.log_hi = (
+            jnp.log(jnp.where(self.log, v, 1.0)) for v in (self.lo, self.hi)
+        )
         self.dim = len(lo)
         self.n = n
         self.method = method
@@ -44,11 +46,15 @@ class Sampler:
 
         def linear(u, lo, hi):
             return lo + (hi - lo) * (m + (1 - 2 * m) * u)
+
         if not self.any_log:
             return linear(u, self.lo, self.hi)
         low = u < 0.5
-        mixed = jnp.where(low, jnp.exp(linear(2 * u, self.log_lo, self.log_hi)),
-                          linear(2 * u - 1, self.lo, self.hi))
+        mixed = jnp.where(
+            low,
+            jnp.exp(linear(2 * u, self.log_lo, self.log_hi)),
+            linear(2 * u - 1, self.lo, self.hi),
+        )
         return jnp.where(self.log, mixed, linear(u, self.lo, self.hi))
 
     def interior(self, key, n: int | None = None) -> jax.Array:
