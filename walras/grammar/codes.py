@@ -39,6 +39,7 @@ SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
 FACTOR_SPEC = "walras.compiler.factors"
+FACTOR_OPTIONS = "walras.compiler.factor_options"
 API = "walras.api"
 MODELS = "walras.models"
 CLI = "walras.cli"
@@ -208,7 +209,7 @@ _TABLE = (
     ("F005", "unknown estimator", "An estimator name is unknown, or an override names one the "
      "model does not use.", "Use an estimator the hint lists.", (FACTOR_SPEC,)),
     ("F006", "bad option", "An option is unknown, given twice, or has a value of the wrong kind.",
-     "Use the options and values the hint lists.", (FACTOR_SPEC,)),
+     "Use the options and values the hint lists.", (FACTOR_SPEC, FACTOR_OPTIONS)),
     ("F007", "unknown factor option", "A flag after 'factors' is unknown.",
      "Use a flag the hint lists.", (FACTOR_SPEC,)),
     ("F008", "unknown loading model", "'loadings' names an unknown model.",
