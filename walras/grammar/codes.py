@@ -38,6 +38,7 @@ CHECKS = "walras.compiler.checks"
 SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
+ECONOMY_AGENTS = "walras.compiler.economy_agents"
 FACTOR_SPEC = "walras.compiler.factors"
 FACTOR_OPTIONS = "walras.compiler.factor_options"
 API = "walras.api"
@@ -158,18 +159,18 @@ _TABLE = (
      "One riskless asset; as many risky assets as independent shocks, each with its own "
      "endowment.", (ECONOMY_SPEC,)),
     ("E204", "bad trades", "An agent trades an undeclared asset, or no asset.",
-     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_SPEC,)),
+     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_AGENTS,)),
     ("E205", "unknown utility", "An agent's utility is not one walras knows.",
-     "Use 'crra(gamma)' or 'log'.", (ECONOMY_SPEC,)),
+     "Use 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E206", "wrong number of utility arguments", "A utility is given the wrong number of "
-     "arguments.", "Write 'crra(gamma)' or 'log'.", (ECONOMY_SPEC,)),
+     "arguments.", "Write 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E207", "incomplete agent", "An agent has no utility or no discount rate.",
-     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_SPEC,)),
+     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_AGENTS,)),
     ("E208", "economy cannot clear", "No risky asset, or no agent trades it.",
      "Declare a risky asset and add it to an agent's trades.", (ECONOMY_SPEC,)),
     ("E209", "constraint that cannot apply", "A portfolio constraint names an undeclared agent "
      "or asset, an asset the agent does not trade, or a share the agent holds fixed.",
-     "Constrain a declared agent's share of an asset it trades freely.", (ECONOMY_SPEC,)),
+     "Constrain a declared agent's share of an asset it trades freely.", (ECONOMY_AGENTS,)),
     ("E210", "no riskless asset", "Several agents and no riskless asset to trade with each "
      "other.", "Declare 'asset bond: riskless, supply = 0' and let the agents trade it.",
      (ECONOMY_SPEC,)),
@@ -182,7 +183,7 @@ _TABLE = (
     ("E213", "name taken by the economy layer", "A declaration uses a name the economy layer "
      "defines ('r', 'pd', ...).", "Rename it.", (ECONOMY,)),
     ("E214", "second portfolio constraint", "An agent's portfolio is constrained twice.",
-     "Keep one bound per agent.", (ECONOMY_SPEC,)),
+     "Keep one bound per agent.", (ECONOMY_AGENTS,)),
     ("E215", "dividend not proportional to one endowment", "An asset's dividend is not a "
      "constant times one endowment.", "Write 'dividend = y' (or a multiple of it).",
      (ECONOMY_SPEC,)),
@@ -196,7 +197,7 @@ _TABLE = (
     ("E219", "unsupported with several trees", "With several risky assets: an agent who trades "
      "some of them only, or a portfolio constraint.",
      "Let agents trade all risky assets and the bond, or the bond alone; drop the constraint.",
-     (ECONOMY_SPEC,)),
+     (ECONOMY_AGENTS,)),
     # factor-model specifications
     ("F001", "statement outside a factor model", "A factor-model statement comes before any "
      "'factor_model'.", "Start the block with 'factor_model NAME \"title\"'.", (FACTOR_SPEC,)),
