@@ -33,6 +33,7 @@ class Economy:
     shocks: tuple[str, ...]  # shocks the endowments load on
     bond: ast.AssetDecl | None
     state_decls: dict[str, ast.StateDecl]  # user domains for derived states (and y)
+    endowments: tuple[ast.ProcessDecl, ...]
 
     @property
     def stock(self) -> ast.AssetDecl:
@@ -81,8 +82,9 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
     _clearing(agents, trees, bond, len(agent_decls), first, out)
     if out.errors or not trees:
         return None
+    scale = all(r[0] for r in rates.values())
     return Economy(
-        tuple(agents), endowments[0], all(r[0] for r in rates.values()), trees, shocks, bond, states
+        tuple(agents), endowments[0], scale, trees, shocks, bond, states, tuple(endowments)
     )
 
 

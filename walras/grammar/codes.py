@@ -39,6 +39,7 @@ SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
 ECONOMY_AGENTS = "walras.compiler.economy_agents"
+ECONOMY_RANGES = "walras.compiler.economy_ranges"
 FACTOR_SPEC = "walras.compiler.factors"
 FACTOR_OPTIONS = "walras.compiler.factor_options"
 API = "walras.api"
@@ -198,6 +199,36 @@ _TABLE = (
      "some of them only, or a portfolio constraint.",
      "Let agents trade all risky assets and the bond, or the bond alone; drop the constraint.",
      (ECONOMY_AGENTS,)),
+    ("E220", "risk aversion out of range", "An agent's risk aversion, with the final parameter "
+     "values, is zero, negative or not finite: no equilibrium exists (such an agent takes "
+     "unbounded positions).", "Give a finite number > 0; crra(1) is log utility.",
+     (ECONOMY_RANGES,)),
+    ("E221", "discount rate out of range", "An agent's discount rate, with the final parameter "
+     "values, is negative or not finite.", "Give a finite rate >= 0, such as 0.05.",
+     (ECONOMY_RANGES,)),
+    ("E222", "risky asset not in positive supply", "A risky asset's supply is zero, negative "
+     "or not finite.", "Write 'supply = 1' (any positive value gives the same results).",
+     (ECONOMY_RANGES,)),
+    ("E223", "no risk to price", "With the final parameter values a dividend has no volatility, "
+     "or the dividends of several trees do not span the shocks: portfolio shares are "
+     "undetermined.", "Give each endowment a non-zero volatility of its own.",
+     (ECONOMY_RANGES,)),
+    ("E224", "infinite price", "The one agent's consumption-wealth ratio (rho with log utility; "
+     "rho + (gamma - 1)(mu - gamma sigma^2/2) with CRRA utility and one tree) is not positive, "
+     "so the price-dividend ratio is infinite.",
+     "Raise the discount rate, or lower the endowment's growth.", (ECONOMY_RANGES,)),
+    ("E225", "economy value not a constant", "A risk aversion, discount rate or supply names "
+     "something other than parameters; the equilibrium conditions treat it as a constant.",
+     "Write a number or an expression of parameters.", (ECONOMY_RANGES,)),
+    ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
+     "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
+     (ECONOMY_RANGES,)),
+    ("W221", "infinite price where one agent holds all wealth", "Where the wealth share of an "
+     "agent reaches one, that agent alone prices the dividends, and its consumption-wealth "
+     "ratio (as for E224) is not positive: the price-dividend ratio grows without bound near "
+     "that edge (a warning).",
+     "Raise that agent's discount rate, or keep its wealth share away from one with a "
+     "'state' domain.", (ECONOMY_RANGES,)),
     # factor-model specifications
     ("F001", "statement outside a factor model", "A factor-model statement comes before any "
      "'factor_model'.", "Start the block with 'factor_model NAME \"title\"'.", (FACTOR_SPEC,)),
