@@ -234,6 +234,12 @@ def test_an_agent_who_cannot_price_alone_is_a_warning_with_others():
     assert "'bold'" in w.message and w.span.line == 16
 
 
+@pytest.mark.parametrize("domain", ["[0, 2]", "[-0.5, 1]"])
+def test_a_wealth_share_lies_in_the_unit_interval(domain):
+    err = error(BASE + f"state eta_expert in {domain}\n")
+    assert located(err, "E226") == (9, 1)
+
+
 def test_several_trees_must_span_the_shocks_with_their_values():
     """Risks (sigma, tau) and (tau, sigma) span two shocks unless tau = sigma."""
     text = TREES.replace("vol[Z1] = sigma*y1", "vol[Z1] = sigma*y1, vol[Z2] = tau*y1").replace(

@@ -1,8 +1,8 @@
 """The economy's values in range, checked with the final parameter values: a parameter may be set
 after the lowering (`--set`, `with_params`), so these checks see numbers where the lowering saw
 expressions. Risk aversion is positive, discount rates are not negative, risky assets are in
-positive supply, the endowment carries risk, and an agent who holds all the wealth prices the
-tree at a finite price-dividend ratio."""
+positive supply, the endowment carries risk, shares lie in [0, 1], and an agent who holds all
+the wealth prices the dividends at a finite price-dividend ratio."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def check(econ: Economy, model: Model) -> Model:
         _supply(t.asset, params, out)
     if econ.scale:
         _risk(econ, params, out)
+    _shares(econ, model, out)
     if not out.errors:
         _finite_price(econ, params, out)
     out.raise_if_errors()
@@ -109,6 +110,20 @@ def _supply(asset: ast.AssetDecl, params, out):
             "consumption per unit of wealth), the same for any positive supply: write "
             "'supply = 1'",
         )
+
+
+def _shares(econ: Economy, model: Model, out):
+    """A declared domain of a wealth share or a dividend share lies within [0, 1]: outside,
+    an agent's wealth or a tree's dividend is negative."""
+    shares = {f"eta_{a.name}" for a in econ.agents} | {f"s_{t.asset.name}" for t in econ.trees}
+    for st in model.states:
+        if st.name in shares and not (0 <= st.lo and st.hi <= 1):
+            out.error(
+                "E226",
+                f"the share '{st.name}' ranges over [{st.lo:g}, {st.hi:g}]; a share lies in [0, 1]",
+                st.span,
+                f"declare 'state {st.name} in [0, 1]', or a part of it",
+            )
 
 
 def _risk(econ: Economy, params, out):

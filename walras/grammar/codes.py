@@ -220,6 +220,9 @@ _TABLE = (
     ("E225", "economy value not a constant", "A risk aversion, discount rate or supply names "
      "something other than parameters; the equilibrium conditions treat it as a constant.",
      "Write a number or an expression of parameters.", (ECONOMY_RANGES,)),
+    ("E226", "share outside [0, 1]", "A declared domain of a wealth share (eta_AGENT) or a "
+     "dividend share (s_ASSET) reaches below 0 or above 1, where a wealth or a dividend is "
+     "negative.", "Declare a domain within [0, 1].", (ECONOMY_RANGES,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),
