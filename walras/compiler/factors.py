@@ -29,6 +29,17 @@ from ..grammar.factor_parser import (
 )
 from . import factor_options as schema
 
+KEYWORDS = {  # statement kind -> its keyword
+    DataDecl: "data",
+    ReturnsDecl: "returns",
+    FactorsDecl: "factors",
+    InstrumentsDecl: "instruments",
+    LoadingsDecl: "loadings",
+    PenaltyDecl: "penalty",
+    SplitDecl: "split",
+    WindowDecl: "window",
+    EstimateDecl: "estimate",
+}
 OBSERVED_ESTIMATORS = ("time_series", "fama_macbeth", "gmm")
 LATENT_ESTIMATORS = ("als", "adam", "ntk")
 
@@ -200,16 +211,16 @@ def _gather(head: FactorModelDecl, body: list, col: Collector):
         if type(s) in one:
             col.error(
                 "F003",
-                f"'{head.name}' has a second '{_keyword(s)}' statement",
+                f"'{head.name}' has a second '{KEYWORDS[type(s)]}' statement",
                 s.span,
                 "merge them into one statement",
             )
             continue
         one[type(s)] = s
-        spans[_keyword(s)] = s.span
+        spans[KEYWORDS[type(s)]] = s.span
     for kind in (DataDecl, ReturnsDecl, FactorsDecl):
         if kind not in one:
-            col.error("F004", f"'{head.name}' has no '{_keyword(kind)}' statement", head.span)
+            col.error("F004", f"'{head.name}' has no '{KEYWORDS[kind]}' statement", head.span)
     if not estimators:
         col.error(
             "F004",
@@ -218,21 +229,6 @@ def _gather(head: FactorModelDecl, body: list, col: Collector):
             "for example 'estimate time_series, fama_macbeth'",
         )
     return one, estimators, spans
-
-
-def _keyword(s) -> str:
-    kind = s if isinstance(s, type) else type(s)
-    return {
-        DataDecl: "data",
-        ReturnsDecl: "returns",
-        FactorsDecl: "factors",
-        InstrumentsDecl: "instruments",
-        LoadingsDecl: "loadings",
-        PenaltyDecl: "penalty",
-        SplitDecl: "split",
-        WindowDecl: "window",
-        EstimateDecl: "estimate",
-    }[kind]
 
 
 def _data(d: DataDecl, base: Path | None, col: Collector) -> DataSpec:
