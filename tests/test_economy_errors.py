@@ -188,6 +188,8 @@ def located(err: EconError, code: str) -> tuple[int, int]:
         ("dividend = y, supply = 1", "dividend = y, supply = -1", "E222", 6, "-1"),
         ("dividend = y, supply = 1", "dividend = y, supply = nan", "E225", 6, "nan"),
         ("sigma_y = 0.05", "sigma_y = 0", "E223", 4, "vol[Z]"),
+        ("dividend = y, supply = 1", "dividend = -y, supply = 1", "E227", 6, "-y"),
+        ("dividend = y, supply = 1", "dividend = (rho - 0.05)*y, supply = 1", "E227", 6, "(rho"),
     ],
 )  # fmt: skip
 def test_economy_values_out_of_range(old, new, code, line, value):

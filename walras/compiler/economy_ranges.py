@@ -15,7 +15,7 @@ from ..grammar import ast
 from ..grammar.diagnostics import Collector
 from .economy_agents import Agent
 from .economy_ast import to_sympy
-from .economy_spec import Economy
+from .economy_spec import Economy, Tree
 from .model import Model
 
 
@@ -27,6 +27,7 @@ def check(econ: Economy, model: Model) -> Model:
         _agent(a, params, out)
     for t in econ.trees:
         _supply(t.asset, params, out)
+        _dividend(t, params, out)
     if econ.scale:
         _risk(econ, params, out)
     _shares(econ, model, out)
@@ -109,6 +110,20 @@ def _supply(asset: ast.AssetDecl, params, out):
             "every result is a ratio (price per unit of dividend, shares of wealth, "
             "consumption per unit of wealth), the same for any positive supply: write "
             "'supply = 1'",
+        )
+
+
+def _dividend(tree: Tree, params, out):
+    """A dividend is a positive multiple of its endowment (the multiple, like the supply, does
+    not change the results; its sign would be lost)."""
+    multiple = value(sp.simplify(to_sympy(tree.asset.dividend) / sp.Symbol(tree.endowment)), params)
+    if multiple is not None and not (math.isfinite(multiple) and multiple > 0):
+        out.error(
+            "E227",
+            f"the dividend of '{tree.asset.name}' is {multiple:g} times '{tree.endowment}': it "
+            "must be a positive multiple",
+            tree.asset.dividend.span,
+            f"write 'dividend = {tree.endowment}'",
         )
 
 

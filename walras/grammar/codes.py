@@ -223,6 +223,9 @@ _TABLE = (
     ("E226", "share outside [0, 1]", "A declared domain of a wealth share (eta_AGENT) or a "
      "dividend share (s_ASSET) reaches below 0 or above 1, where a wealth or a dividend is "
      "negative.", "Declare a domain within [0, 1].", (ECONOMY_RANGES,)),
+    ("E227", "dividend not a positive multiple", "A risky asset's dividend is zero, a negative "
+     "or a non-finite multiple of its endowment.", "Write 'dividend = y' for the endowment y.",
+     (ECONOMY_RANGES,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),
