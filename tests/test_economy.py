@@ -38,6 +38,18 @@ def test_one_agent_is_the_lucas_closed_form(params):
     assert abs(scalar(ds, "theta_investor") - 1) < 1e-12
 
 
+def test_supply_and_a_zero_discount_rate_keep_the_lucas_closed_form():
+    """Results are ratios, so a supply of 2 changes nothing (and says so, W220); with gamma = 5
+    a zero discount rate still has a finite price, 1/((gamma - 1)(mu - gamma sigma^2/2))."""
+    text = (LIBRARY / "lucas_economy.econ").read_text()
+    model = walras.load(text.replace("supply = 1", "supply = 2")).with_params(rho=0.0)
+    assert [w.code for w in model.warnings] == ["W220"]
+    ds = walras.solve(model, steps=0, polish=50).dataset
+    ref = dict(rho=0.0, gamma=LUCAS["gamma"], mu=LUCAS["mu_y"], sigma=LUCAS["sigma_y"])
+    assert abs(scalar(ds, "pd") - lucas_pd(**ref)) < 1e-10
+    assert abs(scalar(ds, "r") - lucas_r(**ref)) < 1e-10
+
+
 # --- basak_cuoco against the hand-written equation-level model ------------------------------
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from references import lucas_pd
 
 import walras
 from walras.grammar.diagnostics import EconError
+from walras.models import resolve
 
 BASE = """model m
 parameter gamma = 5, rho = 0.05, mu_y = 0.02, sigma_y = 0.05
@@ -158,3 +162,117 @@ def test_a_constraint_with_several_trees_is_not_supported_yet():
     err = error(TREES + "constraint investor: share(tree1) <= 2\n")
     d = err.diagnostics[0]
     assert d.code == "E219" and d.span.line == 10
+
+
+# --- values in range, checked with the final parameter values ---------------------------------
+
+
+def located(err: EconError, code: str) -> tuple[int, int]:
+    d = next(d for d in err.diagnostics if d.code == code)
+    assert d.hint
+    return d.span.line, d.span.column
+
+
+@pytest.mark.parametrize(
+    "old, new, code, line, value",
+    [
+        ("crra(gamma), discount = rho, trades = [bond, stock]",
+         "crra(0), discount = rho, trades = [bond, stock]", "E220", 7, "0"),
+        ("crra(gamma), discount = rho, trades = [bond, stock]",
+         "crra(-1), discount = rho, trades = [bond, stock]", "E220", 7, "-1"),
+        ("crra(gamma), discount = rho, trades = [bond, stock]",
+         "crra(1e400), discount = rho, trades = [bond, stock]", "E220", 7, "1e400"),
+        ("discount = rho, trades = [bond, stock]", "discount = -0.01, trades = [bond, stock]",
+         "E221", 7, "-0.01"),
+        ("dividend = y, supply = 1", "dividend = y, supply = 0", "E222", 6, "0"),
+        ("dividend = y, supply = 1", "dividend = y, supply = -1", "E222", 6, "-1"),
+        ("dividend = y, supply = 1", "dividend = y, supply = nan", "E225", 6, "nan"),
+        ("sigma_y = 0.05", "sigma_y = 0", "E223", 4, "vol[Z]"),
+        ("dividend = y, supply = 1", "dividend = -y, supply = 1", "E227", 6, "-y"),
+        ("dividend = y, supply = 1", "dividend = (rho - 0.05)*y, supply = 1", "E227", 6, "(rho"),
+    ],
+)  # fmt: skip
+def test_economy_values_out_of_range(old, new, code, line, value):
+    """The error points at the value: its line, and its column in that line."""
+    text = replaced(old, new)
+    place = text.splitlines()[line - 1]
+    column = place.rindex(value) + 1 if value != "vol[Z]" else place.index(value) + 1
+    assert located(error(text), code) == (line, column)
+
+
+@pytest.mark.parametrize(
+    "name, params, code, statement",
+    [
+        ("basak_cuoco", dict(gamma=0.0), "E220", "agent expert"),
+        ("basak_cuoco", dict(gamma=-1.0), "E220", "agent expert"),
+        ("lucas_economy", dict(rho=-0.01), "E221", "agent investor"),
+        ("lucas_economy", dict(sigma_y=0.0), "E223", "endowment y"),
+        ("two_trees_economy", dict(sigma2=0.0), "E223", "endowment y2"),
+        ("two_trees_economy", dict(gamma=1.0, rho=0.0), "E224", "agent investor"),
+    ],
+)
+def test_parameters_set_later_are_checked_with_their_values(name, params, code, statement):
+    with pytest.raises(EconError) as e:
+        walras.load(name).with_params(**params)
+    lines = resolve(name).read_text().splitlines()
+    expected = next(i for i, t in enumerate(lines, 1) if t.startswith(statement))
+    assert located(e.value, code)[0] == expected
+
+
+def test_no_finite_price_for_the_lone_agent():
+    """log utility with discount 0 consumes nothing: pd = 1/rho is infinite; with gamma = 0.5
+    and fast growth the closed form 1/(rho + (gamma - 1)(mu - gamma sigma^2/2)) is negative."""
+    params = dict(rho=0.05, gamma=0.5, mu=0.2, sigma=0.05)
+    assert lucas_pd(**params) < 0
+    for change in (dict(gamma=1.0, rho=0.0), dict(gamma=0.5, mu_y=0.2)):
+        with pytest.raises(EconError) as e:
+            walras.load("lucas_economy").with_params(**change)
+        assert located(e.value, "E224")[0] == 16
+
+
+def test_an_agent_who_cannot_price_alone_is_a_warning_with_others():
+    model = walras.load("risk_sharing").with_params(rho=0.0, gamma_bold=1.0)
+    (w,) = [w for w in model.warnings if w.code == "W221"]
+    assert "'bold'" in w.message and w.span.line == 16
+
+
+@pytest.mark.parametrize("domain", ["[0, 2]", "[-0.5, 1]"])
+def test_a_wealth_share_lies_in_the_unit_interval(domain):
+    err = error(BASE + f"state eta_expert in {domain}\n")
+    assert located(err, "E226") == (9, 1)
+
+
+def test_several_trees_must_span_the_shocks_with_their_values():
+    """Risks (sigma, tau) and (tau, sigma) span two shocks unless tau = sigma."""
+    text = TREES.replace("vol[Z1] = sigma*y1", "vol[Z1] = sigma*y1, vol[Z2] = tau*y1").replace(
+        "vol[Z2] = sigma*y2", "vol[Z1] = tau*y2, vol[Z2] = sigma*y2"
+    )
+    model = walras.load(text + "parameter tau = 0.01\n")
+    assert model.unknowns
+    with pytest.raises(EconError) as e:
+        model.with_params(tau=0.03)
+    assert located(e.value, "E223")[0] == 8
+
+
+NUMBER = re.compile(r"(?<![\w.])\d+\.?\d*(?:[eE][-+]?\d+)?")
+
+
+@pytest.mark.parametrize("name", ["basak_cuoco", "leverage_cap", "lucas_economy", "risk_sharing"])
+def test_mutated_library_economies_give_coded_errors(name):
+    """Each number of an economy statement or parameter set to 0, -1, 1e400 in turn: the model
+    checks and compiles, or a coded error says why; never another exception."""
+    lines = resolve(name).read_text().splitlines()
+    economy = ("parameter", "endowment", "asset", "agent", "constraint")
+    for i, line in enumerate(lines):
+        if not line.startswith(economy):
+            continue
+        code = line.split('"')[0]
+        for m in NUMBER.finditer(code):
+            for v in ("0", "-1", "1e400"):
+                text = "\n".join(
+                    [*lines[:i], line[: m.start()] + v + line[m.end() :], *lines[i + 1 :]]
+                )
+                try:
+                    walras.load(text).compile()
+                except EconError as e:
+                    assert all(d.code[0] in "EW" for d in e.diagnostics)

@@ -35,7 +35,8 @@ class Model:
 
     @cached_property
     def checked(self) -> CheckedModel:
-        return checks.check(self.lowered, dict(self.overrides))
+        model = checks.check(self.lowered, dict(self.overrides))
+        return economy.check_values(self.module, model)
 
     @property
     def name(self) -> str:

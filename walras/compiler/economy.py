@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
+from . import economy_ranges
 from .economy_derive import Derivation
 from .economy_spec import read
+from .model import Model
 
 ECONOMY = (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl)
 _NAMED = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
@@ -26,6 +28,16 @@ def lower(module: ast.Module) -> ast.Module:
     _clashes(kept, derived, econ, out)
     out.raise_if_errors()
     return ast.Module(tuple(kept + derived), module.source)
+
+
+def check_values(module: ast.Module, model: Model) -> Model:
+    """The checked `model` of an economy-level `module`, its values in range with the final
+    parameter values (risk aversion, discount rates, supplies, risk): EconError when one is
+    not, or the model with the economy's warnings added."""
+    if not any(isinstance(s, ECONOMY) for s in module.statements):
+        return model
+    econ = read(module, Collector())
+    return model if econ is None else economy_ranges.check(econ, model)
 
 
 def _clashes(kept, derived, econ, out: Collector):

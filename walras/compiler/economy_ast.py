@@ -3,6 +3,7 @@ that folds 0 and 1 away, and conversions between `ast.Expr` and sympy."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -129,7 +130,8 @@ def _convertible(e) -> tuple:
 
 def _sympy_node(e: ast.Expr, args: list) -> sp.Expr:
     if isinstance(e, ast.Num):
-        return sp.nsimplify(e.value) if e.value == int(e.value) else sp.Float(e.value)
+        whole = math.isfinite(e.value) and e.value == int(e.value)
+        return sp.nsimplify(e.value) if whole else sp.Float(e.value)
     if isinstance(e, ast.Name):
         return sp.Symbol(e.id)
     if isinstance(e, ast.Neg):

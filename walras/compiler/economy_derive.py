@@ -23,21 +23,16 @@ of i's wealth, λ the market price of risk (μ_R − r = Σ_Z σ_R λ). The rule
   ξ_i = (ω_i a_i)^k by the product rule; the last term, the envelope condition's multiplier of a
   share bound (which scales with wealth), vanishes for free agents and non-participants.
 
-Several risky assets (complete markets: as many as shocks) price the same way with the market
-portfolio in the place of the stock: D is the aggregate dividend Y = Σ_n D_n, whose shares
-s_n = D_n/Y are states, and q = pd_market·Y aggregate wealth. Each asset's pd_n is an unknown
-with its pricing equation μ_R,n − r = σ_R,n·λ (times pd_n), pd_market = Σ_n pd_n s_n, and
-goods market clearing, pd_market Σ_i ω_i η_i = 1, is the equation of one more unknown, r.
-Portfolio shares follow from Σ_n θ_i,n σ_R,n = σ_a,i by Cramer's rule.
+Several risky assets are priced by `economy_trees`.
 """
 
 from __future__ import annotations
 
-import sympy as sp
-
 from ..grammar import ast
-from .economy_ast import Builder, X, from_sympy
-from .economy_spec import Agent, Economy, Tree
+from . import economy_trees as trees
+from .economy_agents import Agent
+from .economy_ast import Builder, X
+from .economy_spec import Economy
 
 
 class Derivation:
@@ -90,15 +85,15 @@ class Derivation:
     # the blocks ------------------------------------------------------------------------------
     def run(self) -> list:
         self.declare_states()
-        self.dividend_shares()
+        trees.dividend_shares(self)
         self.price()
         for z in self.shocks:
             self.volatility(z)
         self.drift()
         if self.trees:
             for t in self.trees:
-                self.asset(t)
-            self.holdings()
+                trees.price(self, t)
+            trees.holdings(self)
         else:
             self.shares()
         for a in self.agents:
@@ -170,45 +165,13 @@ class Derivation:
             )
         )
 
-    def dividend_shares(self):
-        """With several trees: the growth rates of the aggregate dividend, and the processes
-        of the dividend shares (Itô's quotient rule for s_n = D_n/Y)."""
-        if not self.trees:
-            return
-        s = lambda t, b=self.b: self.n(f"s_{t.asset.name}", b)
-        b = self.b
-        self.let(
-            "mu_D",
-            b.sum(s(t) * tree_growth(t, None, b) for t in self.trees),
-            "expected growth of the aggregate dividend",
-        )
-        for z in self.shocks:
-            self.let(
-                self.per_shock("sigma_D", z),
-                b.sum(s(t) * tree_growth(t, z, b) for t in self.trees),
-                "volatility of the aggregate dividend"
-                + (f" (shock {z})" if len(self.shocks) > 1 else ""),
-            )
-        for t in self.trees[:-1]:
-            tb = Builder(t.asset.span)
-            gap = lambda z: tree_growth(t, z, tb) - self.dividend_growth(z)
-            drift = s(t, tb) * (
-                tree_growth(t, None, tb)
-                - self.dividend_growth(None)
-                - self.dot(self.dividend_growth, gap, tb)
-            )
-            vols = tuple(ast.VolField(z, (s(t, tb) * gap(z)).e, t.asset.span) for z in self.shocks)
-            self.statements.append(
-                ast.ProcessDecl(f"s_{t.asset.name}", drift.e, vols, None, t.asset.span)
-            )
-
     def dividend_growth(self, z: str | None) -> X:
         """μ_D (z None) or σ_D[z] of the dividend of the stock, or of the aggregate dividend."""
         econ, b = self.econ, self.b
         if self.trees:
             return self.n("mu_D") if z is None else self.n(self.per_shock("sigma_D", z))
         if econ.scale:
-            return tree_growth(econ.trees[0], z, b)
+            return trees.tree_growth(econ.trees[0], z, b)
         d = b.wrap(econ.stock.dividend)
         return b.growth(d) if z is None else b.vol_growth(d, z)
 
@@ -335,67 +298,8 @@ class Derivation:
         if not self.trees:
             self.let("r", self.n("mu_R") - self.n("risk_premium"), "riskless rate")
 
-    def asset(self, tree):
-        """One of several trees: return volatility, risk premium and pricing equation,
-        drift(pd) + pd μ_n + σ_n·vol(pd) + 1 − r pd = (vol(pd) + pd σ_n)·λ, where μ_n and
-        σ_n are the growth rates of its dividend."""
-        name, b = tree.asset.name, Builder(tree.asset.span)
-        pd = self.n(f"pd_{name}", b)
-        sigma = lambda z: tree_growth(tree, z, b)
-        lam = lambda z: self.n(self.per_shock("lambda", z), b)
-        vol = lambda z: b.call("vol", pd, b.name(z))
-        for z in self.shocks:
-            self.let(
-                self.per_shock(f"sigma_R_{name}", z),
-                sigma(z) + vol(z) / pd,
-                f"volatility of the return on {name} (shock {z})",
-            )
-        self.let(
-            f"risk_premium_{name}",
-            self.dot(lambda z: self.n(self.per_shock(f"sigma_R_{name}", z), b), lam, b),
-            f"expected excess return of {name}",
-        )
-        gain = (
-            b.call("drift", pd)
-            + pd * tree_growth(tree, None, b)
-            + self.dot(sigma, vol, b)
-            + 1
-            - self.n("r", b) * pd
-        )
-        self.statements.append(
-            ast.EquationDecl(
-                f"price_{name}",
-                gain.e,
-                self.dot(lambda z: vol(z) + pd * sigma(z), lam, b).e,
-                f"pricing equation of {name}, times its price-dividend ratio",
-                tree.asset.span,
-            )
-        )
-
-    def holdings(self):
-        """Portfolio shares asset by asset: Σ_n θ_i,n σ_R,n = σ_a,i, by Cramer's rule."""
-        assets = [t.asset.name for t in self.trees]
-        returns = sp.Matrix(
-            [[sp.Symbol(self.per_shock(f"sigma_R_{n}", z)) for n in assets] for z in self.shocks]
-        )
-        det = returns.det(method="berkowitz")
-        for a in self.agents:
-            b = Builder(a.span)
-            wealth = sp.Matrix(
-                [sp.Symbol(self.per_shock(f"sigma_a_{a.name}", z)) for z in self.shocks]
-            )
-            for k, n in enumerate(assets):
-                m = returns.copy()
-                m[:, k] = wealth
-                value = (
-                    b.num(0)
-                    if a.role == "out"
-                    else from_sympy(m.det(method="berkowitz"), b) / from_sympy(det, b)
-                )
-                self.let(f"theta_{a.name}_{n}", value, f"share of the wealth of {a.name} in {n}")
-
-    def euler(self, a: Agent):
-        """The bond Euler equation, and the complementarity of a bounded agent."""
+    def consumption(self, a: Agent):
+        """Volatility and expected growth of the consumption c_i = ω_i a_i (product rule)."""
         b, ps = Builder(a.span), self.per_shock
         omega = self.n(f"omega_{a.name}", b)
         s = lambda z: self.n(ps(f"sigma_a_{a.name}", z), b)
@@ -406,28 +310,33 @@ class Derivation:
                 b.vol_growth(omega, z) + s(z),
                 f"volatility of the consumption of {a.name}",
             )
-        sigma_c = lambda z: self.n(ps(f"sigma_c_{a.name}", z), b)
         wealth = self.n("r", b) + self.dot(s, lam, b) - omega
         self.let(
             f"mu_c_{a.name}",
             b.growth(omega) + wealth + self.dot(lambda z: b.vol_growth(omega, z), s, b),
             f"expected consumption growth of {a.name}",
         )
+
+    def marginal_premium(self, a: Agent, b: Builder) -> X:
+        """γ_i σ_R·σ_c,i: the risk premium at which agent i wants to hold more of the stock."""
+        sigma_c = lambda z: self.n(self.per_shock(f"sigma_c_{a.name}", z), b)
+        return b.wrap(a.gamma) * self.dot(lambda z: self.sigma_R(z, b), sigma_c, b)
+
+    def euler(self, a: Agent):
+        """The bond Euler equation, and the complementarity of a bounded agent."""
+        self.consumption(a)
+        b = Builder(a.span)
+        sigma_c = lambda z: self.n(self.per_shock(f"sigma_c_{a.name}", z), b)
         gamma = b.wrap(a.gamma)
         drift_xi = -gamma * self.n(f"mu_c_{a.name}", b) + gamma * (gamma + 1) / 2 * self.dot(
             sigma_c, sigma_c, b
-        )
-        marginal = lambda b: (
-            gamma
-            * self.dot(
-                lambda z: self.sigma_R(z, b), lambda z: self.n(ps(f"sigma_c_{a.name}", z), b), b
-            )
         )
         shadow = b.num(0)
         if a.role in ("bounded", "all"):  # a bound on the share binds in proportion to wealth
             shadow = self.let(
                 f"shadow_{a.name}",
-                self.n(f"theta_{a.name}", b) * (self.n("risk_premium", b) - marginal(b)),
+                self.n(f"theta_{a.name}", b)
+                * (self.n("risk_premium", b) - self.marginal_premium(a, b)),
                 f"shadow value of the portfolio bound of {a.name}, per unit of wealth",
             )
         self.statements.append(
@@ -444,7 +353,7 @@ class Derivation:
             self.statements.append(
                 ast.ComplementarityDecl(
                     f"constraint_{a.name}",
-                    marginal(cb).e,
+                    self.marginal_premium(a, cb).e,
                     a.op,
                     cb.name("risk_premium").e,
                     cb.name(f"theta_{a.name}").e,
@@ -454,11 +363,6 @@ class Derivation:
                     a.constraint_span,
                 )
             )
-
-
-def tree_growth(tree: Tree, z: str | None, b: Builder) -> X:
-    """μ_n (z None) or σ_n[z]: the constant growth rates of a tree's dividend."""
-    return from_sympy(tree.growth if z is None else tree.vol_growth.get(z, sp.S.Zero), b)
 
 
 _ROLE = {

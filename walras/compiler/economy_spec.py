@@ -8,28 +8,9 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..grammar import ast
-from ..grammar.diagnostics import Collector, Span, did_you_mean
+from ..grammar.diagnostics import Collector, did_you_mean
+from .economy_agents import Agent, agent, constrain
 from .economy_ast import to_sympy
-
-UTILITIES = {"crra": 1, "log": 0}  # name -> number of arguments
-
-
-@dataclass(frozen=True)
-class Agent:
-    """An agent of the economy. Marginal utility is c^k (k = −γ; log utility: k = −1).
-
-    `role` says how the agent holds the risky asset: 'free' (a first-order condition decides),
-    'out' (does not trade it: share 0), 'all' (does not trade the riskless asset: share 1) or
-    'bounded' (a first-order condition, with `share op bound` as a complementarity)."""
-
-    name: str
-    gamma: ast.Expr
-    discount: ast.Expr
-    role: str
-    span: Span
-    op: str | None = None
-    bound: ast.Expr | None = None
-    constraint_span: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +33,7 @@ class Economy:
     shocks: tuple[str, ...]  # shocks the endowments load on
     bond: ast.AssetDecl | None
     state_decls: dict[str, ast.StateDecl]  # user domains for derived states (and y)
+    endowments: tuple[ast.ProcessDecl, ...]
 
     @property
     def stock(self) -> ast.AssetDecl:
@@ -94,9 +76,22 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
     shocks = tuple(dict.fromkeys(v.shock for p in endowments for v in p.vols))
     if len(trees) > 1:
         _complete(trees, shocks, out)
-    agents = [_agent(a, assets, len(trees), out) for a in agent_decls]
+    agents = [agent(a, assets, len(trees), out) for a in agent_decls]
     stock = trees[0].asset if trees else None
-    agents = _constrain(agents, constraints, stock, bond, len(trees), out)
+    agents = constrain(agents, constraints, stock, bond, len(trees), out)
+    _clearing(agents, trees, bond, len(agent_decls), first, out)
+    if out.errors or not trees:
+        return None
+    scale = all(r[0] for r in rates.values())
+    return Economy(
+        tuple(agents), endowments[0], scale, trees, shocks, bond, states, tuple(endowments)
+    )
+
+
+def _clearing(agents, trees, bond, n_agents: int, first, out):
+    """Can the markets clear: someone trades the risky assets, someone trades them freely
+    (and so prices their risk), and several agents have a riskless asset to trade with?"""
+    stock = trees[0].asset if trees else None
     if stock is not None and agents and all(a.role == "out" for a in agents if a):
         names = " and ".join(f"'{t.asset.name}'" for t in trees)
         out.error(
@@ -113,18 +108,13 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
             "let at least one agent trade both the riskless and the risky "
             "asset without a constraint",
         )
-    if bond is None and len(agent_decls) > 1:
+    if bond is None and n_agents > 1:
         out.error(
             "E210",
             "agents need a riskless asset to trade with each other",
             first,
             "declare 'asset bond: riskless, supply = 0' and add it to the agents' trades",
         )
-    if out.errors or not trees:
-        return None
-    return Economy(
-        tuple(agents), endowments[0], all(r[0] for r in rates.values()), trees, shocks, bond, states
-    )
 
 
 def _names(endowments, agents, assets, shocks, out):
@@ -160,29 +150,7 @@ def _assets(assets, endowments, first, out):
     names = [p.state for p in endowments]
     risky = [a for a in assets if not a.riskless]
     riskless = [a for a in assets if a.riskless]
-    for a in assets:
-        if a.riskless and a.dividend is not None:
-            out.error(
-                "E202",
-                f"'{a.name}' is riskless and pays a dividend",
-                a.span,
-                "a riskless asset has no dividend: drop 'dividend = ...' or 'riskless'",
-            )
-        elif not a.riskless and a.dividend is None:
-            out.error(
-                "E202",
-                f"asset '{a.name}' has no dividend",
-                a.span,
-                f"write 'asset {a.name}: dividend = {names[0]}, supply = 1', or mark it 'riskless'",
-            )
-    for a in riskless:
-        if a.supply is not None and not (isinstance(a.supply, ast.Num) and a.supply.value == 0):
-            out.error(
-                "E202",
-                f"the riskless asset '{a.name}' must be in zero net supply",
-                a.supply.span,
-                "write 'supply = 0'",
-            )
+    _kinds(assets, names[0], out)
     for extra in riskless[1:]:
         out.error("E203", "a second riskless asset", extra.span, "one riskless asset suffices")
     if not risky:
@@ -219,6 +187,37 @@ def _assets(assets, endowments, first, out):
                 f"declare 'asset tree_{p.state}: dividend = {p.state}, supply = 1'",
             )
     return trees, (riskless or [None])[0]
+
+
+def _kinds(assets, y: str, out):
+    """A riskless asset has no dividend and zero net supply; a risky asset pays a dividend."""
+    for a in assets:
+        if a.riskless and a.dividend is not None:
+            out.error(
+                "E202",
+                f"'{a.name}' is riskless and pays a dividend",
+                a.span,
+                "a riskless asset has no dividend: drop 'dividend = ...' or 'riskless'",
+            )
+        elif not a.riskless and a.dividend is None:
+            out.error(
+                "E202",
+                f"asset '{a.name}' has no dividend",
+                a.span,
+                f"write 'asset {a.name}: dividend = {y}, supply = 1', or mark it 'riskless'",
+            )
+    for a in assets:
+        if (
+            a.riskless
+            and a.supply is not None
+            and not (isinstance(a.supply, ast.Num) and a.supply.value == 0)
+        ):
+            out.error(
+                "E202",
+                f"the riskless asset '{a.name}' must be in zero net supply",
+                a.supply.span,
+                "write 'supply = 0'",
+            )
 
 
 def _paid_by(asset: ast.AssetDecl, endowments: list[str], out) -> str | None:
@@ -258,150 +257,6 @@ def _complete(trees, shocks, out):
             trees[1].asset.span,
             "let the dividends load on as many independent shocks as there are risky assets",
         )
-
-
-def _agent(a: ast.AgentDecl, assets, n_trees: int, out) -> Agent | None:
-    names = [s.name for s in assets]
-    ok = True
-    if a.utility is None:
-        out.error(
-            "E207",
-            f"agent '{a.name}' has no utility",
-            a.span,
-            "add 'utility = crra(gamma)' or 'utility = log'",
-        )
-        ok = False
-    elif a.utility.kind not in UTILITIES:
-        out.error(
-            "E205",
-            f"unknown utility '{a.utility.kind}'",
-            a.utility.span,
-            did_you_mean(a.utility.kind.lower(), UTILITIES) or "utilities: crra(gamma), log",
-        )
-        ok = False
-    elif len(a.utility.args) != UTILITIES[a.utility.kind]:
-        n = UTILITIES[a.utility.kind]
-        out.error(
-            "E206",
-            f"'{a.utility.kind}' takes {n} argument{'s' if n != 1 else ''}, not "
-            f"{len(a.utility.args)}",
-            a.utility.span,
-            "write 'crra(gamma)'" if n else "write 'log'",
-        )
-        ok = False
-    if a.discount is None:
-        out.error("E207", f"agent '{a.name}' has no discount rate", a.span, "add 'discount = rho'")
-        ok = False
-    for t in a.trades:
-        if t.id not in names:
-            out.error(
-                "E204",
-                f"agent '{a.name}' trades '{t.id}', which is not a declared asset",
-                t.span,
-                did_you_mean(t.id, names) or f"declare it with 'asset {t.id}: ...'",
-            )
-            ok = False
-    if not ok:
-        return None
-    gamma = a.utility.args[0] if a.utility.kind == "crra" else ast.Num(1.0, a.utility.span)
-    traded = {t.id for t in a.trades}
-    risky = {s.name for s in assets if not s.riskless} & traded
-    riskless = {s.name for s in assets if s.riskless} & traded
-    has_riskless = any(s.riskless for s in assets)
-    role = ("free" if riskless or not has_riskless else "all") if risky else "out"
-    if not risky and not riskless:
-        out.error(
-            "E204",
-            f"agent '{a.name}' trades no asset",
-            a.span,
-            "list the assets it trades: 'trades = [bond, stock]'",
-        )
-        return None
-    if n_trees > 1 and role != "out" and (role == "all" or len(risky) < n_trees):
-        out.error(
-            "E219",
-            f"agent '{a.name}' trades some of the assets only: with several risky "
-            "assets walras supports agents who trade all of them and the riskless "
-            "asset, or the riskless asset alone, so far",
-            a.span,
-        )
-        return None
-    return Agent(a.name, gamma, a.discount, role, a.span)
-
-
-def _constrain(agents, constraints, stock, bond, n_trees: int, out):
-    by_name = {a.name: a for a in agents if a is not None}
-    result = list(agents)
-    seen = set()
-    for c in constraints:
-        if n_trees > 1:
-            out.error(
-                "E219",
-                "a portfolio constraint with several risky assets is not supported yet",
-                c.span,
-            )
-            continue
-        if c.agent.id not in by_name:
-            out.error(
-                "E209",
-                f"a constraint on '{c.agent.id}', which is not a declared agent",
-                c.agent.span,
-                did_you_mean(c.agent.id, by_name),
-            )
-            continue
-        a = by_name[c.agent.id]
-        asset = (
-            stock
-            if stock is not None and c.asset.id == stock.name
-            else (bond if bond is not None and c.asset.id == bond.name else None)
-        )
-        if asset is None:
-            names = [x.name for x in (stock, bond) if x is not None]
-            out.error(
-                "E209",
-                f"'{c.asset.id}' is not a declared asset",
-                c.asset.span,
-                did_you_mean(c.asset.id, names),
-            )
-            continue
-        trades_it = (
-            (a.role in ("free", "bounded", "all"))
-            if asset is stock
-            else (a.role in ("free", "bounded", "out"))
-        )
-        if not trades_it:
-            out.error(
-                "E209",
-                f"agent '{a.name}' does not trade '{asset.name}', so its share "
-                "cannot be constrained",
-                c.span,
-                f"add '{asset.name}' to its trades, or drop the constraint",
-            )
-            continue
-        if a.name in seen:
-            out.error(
-                "E214",
-                f"a second constraint on the portfolio of '{a.name}'",
-                c.span,
-                "walras supports one bound per agent so far",
-            )
-            continue
-        seen.add(a.name)
-        if a.role != "free":
-            out.error(
-                "E209",
-                f"agent '{a.name}' holds a fixed share of '{stock.name}', so a "
-                "constraint on it has no effect",
-                c.span,
-            )
-            continue
-        op, bound = c.op, c.bound
-        if asset is bond:  # share(bond) = 1 − share(stock)
-            op = "<=" if c.op == ">=" else ">="
-            bound = ast.BinOp("-", ast.Num(1.0, c.bound.span), c.bound, c.bound.span)
-        new = Agent(a.name, a.gamma, a.discount, "bounded", a.span, op, bound, c.span)
-        result[result.index(a)] = by_name[a.name] = new
-    return result
 
 
 def _endowment(p: ast.ProcessDecl, states, several: bool, out):

@@ -22,70 +22,24 @@ from ..grammar.factor_parser import (
     FactorsDecl,
     InstrumentsDecl,
     LoadingsDecl,
-    Opt,
     PenaltyDecl,
     ReturnsDecl,
     SplitDecl,
-    Value,
     WindowDecl,
 )
+from . import factor_options as schema
 
-# Option schemas: name -> (type, default). Types: bool, int, float, str, a tuple of allowed words.
-_KERNELS = ("bartlett", "parzen")
-ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
-    "time_series": {
-        "lags": (int, None),
-        "kernel": (_KERNELS, "bartlett"),
-        "debiased": (bool, True),
-    },
-    "fama_macbeth": {"shanken": (bool, True), "lags": (int, 0)},
-    "gmm": {
-        "system": (("stacked", "beta_pricing"), "stacked"),
-        "steps": (int, 2),
-        "iterated": (bool, False),
-        "lags": (int, None),
-        "kernel": (_KERNELS, "bartlett"),
-        "center": (bool, True),
-        "debiased": (bool, True),
-        "tol": (float, 1e-6),
-        "max_steps": (int, 100),
-        "weight": (("optimal", "identity"), None),
-    },
-    "als": {
-        "tol": (float, 1e-8),
-        "max_iter": (int, 10000),
-        "bootstrap": (int, 0),
-        "seed": (int, 0),
-    },
-    "adam": {"lr": (float, 1e-3), "epochs": (int, 100), "patience": (int, 20), "seed": (int, 0)},
-    "ntk": {"depth": (int, 3), "ridge": (float, 1e-3)},
+KEYWORDS = {  # statement kind -> its keyword
+    DataDecl: "data",
+    ReturnsDecl: "returns",
+    FactorsDecl: "factors",
+    InstrumentsDecl: "instruments",
+    LoadingsDecl: "loadings",
+    PenaltyDecl: "penalty",
+    SplitDecl: "split",
+    WindowDecl: "window",
+    EstimateDecl: "estimate",
 }
-ALIASES = {"ipca": "als"}
-LOADINGS: dict[str, dict[str, tuple[Any, Any]]] = {
-    "linear": {"intercept": (bool, False)},
-    "attention": {"layers": (int, 2), "heads": (int, 2), "width": (int, 32)},
-    "autoencoder": {"hidden": (int, 32), "layers": (int, 1)},
-}
-PENALTIES = {
-    "orthogonality": (float, 0.0),
-    "instrument": (float, 0.0),
-    "weight_decay": (float, 0.0),
-}
-WINDOW = {
-    "length": ((int, "optimal"), None),
-    "step": (int, 1),
-    "sigma_l": (float, None),
-    "sigma_lambda": (float, None),
-}
-DATA = {
-    "entity": (str, "entity"),
-    "time": (str, "date"),
-    "format": (("csv", "parquet", "netcdf"), None),
-}
-DATASETS = ("french",)
-LAYOUTS = ("wide", "panel")
-FLAGS = ("temporal_attention",)
-SPLITS = ("train", "valid")
 OBSERVED_ESTIMATORS = ("time_series", "fama_macbeth", "gmm")
 LATENT_ESTIMATORS = ("als", "adam", "ntk")
 
@@ -142,12 +96,12 @@ class FactorSpec:
             if new:
                 opts = dict(e.options)
                 for k, v in new.items():
-                    if k not in ESTIMATORS[e.name]:
+                    if k not in schema.ESTIMATORS[e.name]:
                         col.error(
                             "F006",
                             f"'{e.name}' has no option '{k}'",
                             None,
-                            did_you_mean(k, ESTIMATORS[e.name]),
+                            did_you_mean(k, schema.ESTIMATORS[e.name]),
                         )
                     opts[k] = v
                 e = replace(e, options=opts)
@@ -197,8 +151,57 @@ def factor_specs(module: ast.Module, base: Path | None = None) -> dict[str, Fact
 def _check(
     head: FactorModelDecl, body: list, base: Path | None, col: Collector
 ) -> FactorSpec | None:
+    """One block as a `FactorSpec`, or None when a statement it needs is missing."""
+    one, estimators, spans = _gather(head, body, col)
+    if any(k not in one for k in (DataDecl, ReturnsDecl, FactorsDecl)):
+        return None
+    ret: ReturnsDecl = one[ReturnsDecl]
+    fac: FactorsDecl = one[FactorsDecl]
+    latent = 0
+    if fac.latent is not None:
+        latent = schema.integer(fac.latent, "the number of latent factors", col, minimum=1)
+    for f in fac.flags:
+        if f.name not in schema.FLAGS:
+            col.error(
+                "F007",
+                f"unknown factor option '{f.name}'",
+                f.span,
+                did_you_mean(f.name, schema.FLAGS) or f"known: {', '.join(schema.FLAGS)}",
+            )
+    inst: InstrumentsDecl | None = one.get(InstrumentsDecl)
+    spec = FactorSpec(
+        head.name,
+        head.title,
+        _data(one[DataDecl], base, col),
+        tuple(n.name for n in ret.names),
+        ret.minus.name if ret.minus else None,
+        tuple(n.name for n in fac.names),
+        latent,
+        tuple(f.name for f in fac.flags),
+        tuple(n.name for n in inst.names) if inst else (),
+        schema.integer(inst.lag, "the lag", col, minimum=0) if inst and inst.lag else 0,
+        _loadings(one.get(LoadingsDecl), col),
+        schema.options(one[PenaltyDecl].options, schema.PENALTIES, "penalty", col)
+        if PenaltyDecl in one
+        else {},
+        tuple(e for e in estimators if e is not None),
+        _split(one.get(SplitDecl), col),
+        schema.options(one[WindowDecl].options, schema.WINDOW, "window", col)
+        if WindowDecl in one
+        else None,
+        spans,
+    )
+    _names_unique([*ret.names, *fac.names, *(inst.names if inst else ())], col)
+    _estimators_fit(spec, col)
+    _window_complete(spec, col)
+    return spec
+
+
+def _gather(head: FactorModelDecl, body: list, col: Collector):
+    """A block's statements by kind (each once), its estimators and the place of each statement;
+    a missing statement the block needs is reported."""
     one: dict[type, Any] = {}
-    estimators: list[Estimator] = []
+    estimators: list[Estimator | None] = []
     spans = {"model": head.span}
     for s in body:
         if isinstance(s, EstimateDecl):
@@ -208,16 +211,16 @@ def _check(
         if type(s) in one:
             col.error(
                 "F003",
-                f"'{head.name}' has a second '{_keyword(s)}' statement",
+                f"'{head.name}' has a second '{KEYWORDS[type(s)]}' statement",
                 s.span,
                 "merge them into one statement",
             )
             continue
         one[type(s)] = s
-        spans[_keyword(s)] = s.span
+        spans[KEYWORDS[type(s)]] = s.span
     for kind in (DataDecl, ReturnsDecl, FactorsDecl):
         if kind not in one:
-            col.error("F004", f"'{head.name}' has no '{_keyword(kind)}' statement", head.span)
+            col.error("F004", f"'{head.name}' has no '{KEYWORDS[kind]}' statement", head.span)
     if not estimators:
         col.error(
             "F004",
@@ -225,86 +228,27 @@ def _check(
             head.span,
             "for example 'estimate time_series, fama_macbeth'",
         )
-    if any(k not in one for k in (DataDecl, ReturnsDecl, FactorsDecl)):
-        return None
-    data = _data(one[DataDecl], base, col)
-    ret: ReturnsDecl = one[ReturnsDecl]
-    fac: FactorsDecl = one[FactorsDecl]
-    latent = 0
-    if fac.latent is not None:
-        latent = _integer(fac.latent, "the number of latent factors", col, minimum=1)
-    for f in fac.flags:
-        if f.name not in FLAGS:
-            col.error(
-                "F007",
-                f"unknown factor option '{f.name}'",
-                f.span,
-                did_you_mean(f.name, FLAGS) or f"known: {', '.join(FLAGS)}",
-            )
-    inst: InstrumentsDecl | None = one.get(InstrumentsDecl)
-    lag = _integer(inst.lag, "the lag", col, minimum=0) if inst and inst.lag else 0
-    loadings = _loadings(one.get(LoadingsDecl), col)
-    penalties = (
-        _options(one[PenaltyDecl].options, PENALTIES, "penalty", col) if PenaltyDecl in one else {}
-    )
-    window = _options(one[WindowDecl].options, WINDOW, "window", col) if WindowDecl in one else None
-    split = _split(one.get(SplitDecl), col)
-    _names_unique([*ret.names, *fac.names, *(inst.names if inst else ())], col)
-    spec = FactorSpec(
-        head.name,
-        head.title,
-        data,
-        tuple(n.name for n in ret.names),
-        ret.minus.name if ret.minus else None,
-        tuple(n.name for n in fac.names),
-        latent,
-        tuple(f.name for f in fac.flags),
-        tuple(n.name for n in inst.names) if inst else (),
-        lag,
-        loadings,
-        penalties,
-        tuple(e for e in estimators if e is not None),
-        split,
-        window,
-        spans,
-    )
-    _coherence(spec, one, col)
-    return spec
-
-
-def _keyword(s) -> str:
-    kind = s if isinstance(s, type) else type(s)
-    return {
-        DataDecl: "data",
-        ReturnsDecl: "returns",
-        FactorsDecl: "factors",
-        InstrumentsDecl: "instruments",
-        LoadingsDecl: "loadings",
-        PenaltyDecl: "penalty",
-        SplitDecl: "split",
-        WindowDecl: "window",
-        EstimateDecl: "estimate",
-    }[kind]
+    return one, estimators, spans
 
 
 def _data(d: DataDecl, base: Path | None, col: Collector) -> DataSpec:
-    opts = _options(d.options, DATA, "data", col)
+    opts = schema.options(d.options, schema.DATA, "data", col)
     layout = "wide"
     dataset = None
     if d.source is not None:
-        if d.source.name in LAYOUTS:
+        if d.source.name in schema.LAYOUTS:
             layout = d.source.name
-        elif d.source.name in DATASETS and d.path is None:
+        elif d.source.name in schema.DATASETS and d.path is None:
             dataset = d.source.name
         else:
             col.error(
                 "F010",
                 f"unknown data source '{d.source.name}'",
                 d.source.span,
-                did_you_mean(d.source.name, DATASETS + LAYOUTS)
+                did_you_mean(d.source.name, schema.DATASETS + schema.LAYOUTS)
                 or "write a bundled dataset (french), or 'panel \"file\"' / 'wide \"file\"'",
             )
-    if d.source is not None and d.source.name in LAYOUTS and d.path is None:
+    if d.source is not None and d.source.name in schema.LAYOUTS and d.path is None:
         col.error(
             "F010",
             f"'data {d.source.name}' needs a file name",
@@ -322,36 +266,41 @@ def _data(d: DataDecl, base: Path | None, col: Collector) -> DataSpec:
 
 
 def _estimator(c, col: Collector) -> Estimator | None:
-    name = ALIASES.get(c.name, c.name)
-    if name not in ESTIMATORS:
+    name = schema.ALIASES.get(c.name, c.name)
+    if name not in schema.ESTIMATORS:
         col.error(
             "F005",
             f"unknown estimator '{c.name}'",
             c.span,
-            did_you_mean(c.name, [*ESTIMATORS, *ALIASES]) or f"known: {', '.join(ESTIMATORS)}",
+            did_you_mean(c.name, [*schema.ESTIMATORS, *schema.ALIASES])
+            or f"known: {', '.join(schema.ESTIMATORS)}",
         )
         return None
     for a in c.args:
         col.error("F006", f"'{c.name}' takes options written 'name = value'", a.span)
-    return Estimator(name, _options(c.options, ESTIMATORS[name], f"'{c.name}'", col), c.span)
+    return Estimator(
+        name, schema.options(c.options, schema.ESTIMATORS[name], f"'{c.name}'", col), c.span
+    )
 
 
 def _loadings(d: LoadingsDecl | None, col: Collector) -> Estimator | None:
     if d is None:
         return None
     c = d.call
-    if c.name not in LOADINGS:
+    if c.name not in schema.LOADINGS:
         col.error(
             "F008",
             f"unknown loading model '{c.name}'",
             c.span,
-            did_you_mean(c.name, LOADINGS) or f"known: {', '.join(LOADINGS)}",
+            did_you_mean(c.name, schema.LOADINGS) or f"known: {', '.join(schema.LOADINGS)}",
         )
         return None
     for a in c.args:
         if not (a.kind == "word" and a.value == "instruments"):
             col.error("F006", f"'{c.name}' takes 'instruments' or options 'name = value'", a.span)
-    return Estimator(c.name, _options(c.options, LOADINGS[c.name], f"'{c.name}'", col), c.span)
+    return Estimator(
+        c.name, schema.options(c.options, schema.LOADINGS[c.name], f"'{c.name}'", col), c.span
+    )
 
 
 def _split(d: SplitDecl | None, col: Collector) -> dict[str, pd.Timestamp]:
@@ -359,12 +308,13 @@ def _split(d: SplitDecl | None, col: Collector) -> dict[str, pd.Timestamp]:
     if d is None:
         return out
     for ident, date in d.items:
-        if ident.name not in SPLITS:
+        if ident.name not in schema.SPLITS:
             col.error(
                 "F009",
                 f"unknown split '{ident.name}'",
                 ident.span,
-                did_you_mean(ident.name, SPLITS) or "splits are 'train < DATE, valid < DATE'",
+                did_you_mean(ident.name, schema.SPLITS)
+                or "splits are 'train < DATE, valid < DATE'",
             )
             continue
         out[ident.name] = pd.Timestamp(date.value)
@@ -383,7 +333,7 @@ def _names_unique(names, col: Collector) -> None:
         seen[n.name] = n
 
 
-def _coherence(spec: FactorSpec, one: dict, col: Collector) -> None:
+def _estimators_fit(spec: FactorSpec, col: Collector) -> None:
     """Estimators must fit the model: observed factors for two-pass/GMM, latent ones for IPCA."""
     span = spec.spans.get("estimate")
     if spec.data.layout == "panel" and len(spec.returns) != 1:
@@ -426,8 +376,12 @@ def _coherence(spec: FactorSpec, one: dict, col: Collector) -> None:
                 "'adam' trains a network: 'loadings attention(...)' or 'loadings autoencoder(...)'",
                 e.span or span,
             )
-    if spec.window is not None:
-        w = spec.window
+
+
+def _window_complete(spec: FactorSpec, col: Collector) -> None:
+    """A rolling window has a length (and, when optimal, the two volatilities it needs)."""
+    w = spec.window
+    if w is not None:
         if w.get("length") is None:
             col.error(
                 "F014", "a window needs 'length = N' or 'length = optimal'", spec.spans["window"]
@@ -444,75 +398,3 @@ def _coherence(spec: FactorSpec, one: dict, col: Collector) -> None:
             )
         if spec.latent:
             col.error("F014", "rolling windows apply to observed factors", spec.spans["window"])
-
-
-# --- option values -----------------------------------------------------------------------------
-
-
-def _options(opts: tuple[Opt, ...], schema: dict, where: str, col: Collector) -> dict[str, Any]:
-    out = {k: default for k, (_, default) in schema.items()}
-    seen = set()
-    for o in opts:
-        if o.name not in schema:
-            col.error(
-                "F006",
-                f"{where} has no option '{o.name}'",
-                o.span,
-                did_you_mean(o.name, schema) or f"options: {', '.join(schema)}",
-            )
-            continue
-        if o.name in seen:
-            col.error("F006", f"option '{o.name}' is given twice", o.span)
-        seen.add(o.name)
-        out[o.name] = _coerce(o, schema[o.name][0], col)
-    return out
-
-
-def _coerce(o: Opt, kind, col: Collector):
-    v: Value = o.value
-    if isinstance(kind, tuple):
-        words = [k for k in kind if isinstance(k, str)]
-        if v.kind == "word" and v.value in words:
-            return v.value
-        if int in kind and v.kind == "number":
-            return _integer(v, f"'{o.name}'", col, minimum=0)
-        if words and v.kind == "word":
-            col.error(
-                "F006",
-                f"'{v.value}' is not a choice of '{o.name}'",
-                v.span,
-                did_you_mean(v.value, words) or f"choices: {', '.join(words)}",
-            )
-            return None
-        col.error(
-            "F006",
-            f"'{o.name}' takes "
-            + " or ".join(
-                [*(f"'{w}'" for w in words), *(["a whole number"] if int in kind else [])]
-            ),
-            v.span,
-        )
-        return None
-    if kind is bool:
-        if v.kind == "word" and v.value in ("true", "false"):
-            return v.value == "true"
-        col.error("F006", f"'{o.name}' takes true or false", v.span)
-        return None
-    if kind is int:
-        return _integer(v, f"'{o.name}'", col, minimum=0)
-    if kind is float:
-        if v.kind == "number":
-            return float(v.value)
-        col.error("F006", f"'{o.name}' takes a number", v.span)
-        return None
-    if v.kind in ("word", "string"):
-        return str(v.value)
-    col.error("F006", f"'{o.name}' takes a name", v.span)
-    return None
-
-
-def _integer(v: Value, what: str, col: Collector, minimum: int = 0) -> int:
-    if v.kind != "number" or float(v.value) != int(v.value) or v.value < minimum:
-        col.error("F006", f"{what} must be a whole number of at least {minimum}", v.span)
-        return minimum
-    return int(v.value)

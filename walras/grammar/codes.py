@@ -38,7 +38,10 @@ CHECKS = "walras.compiler.checks"
 SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
+ECONOMY_AGENTS = "walras.compiler.economy_agents"
+ECONOMY_RANGES = "walras.compiler.economy_ranges"
 FACTOR_SPEC = "walras.compiler.factors"
+FACTOR_OPTIONS = "walras.compiler.factor_options"
 API = "walras.api"
 MODELS = "walras.models"
 CLI = "walras.cli"
@@ -157,18 +160,18 @@ _TABLE = (
      "One riskless asset; as many risky assets as independent shocks, each with its own "
      "endowment.", (ECONOMY_SPEC,)),
     ("E204", "bad trades", "An agent trades an undeclared asset, or no asset.",
-     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_SPEC,)),
+     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_AGENTS,)),
     ("E205", "unknown utility", "An agent's utility is not one walras knows.",
-     "Use 'crra(gamma)' or 'log'.", (ECONOMY_SPEC,)),
+     "Use 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E206", "wrong number of utility arguments", "A utility is given the wrong number of "
-     "arguments.", "Write 'crra(gamma)' or 'log'.", (ECONOMY_SPEC,)),
+     "arguments.", "Write 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E207", "incomplete agent", "An agent has no utility or no discount rate.",
-     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_SPEC,)),
+     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_AGENTS,)),
     ("E208", "economy cannot clear", "No risky asset, or no agent trades it.",
      "Declare a risky asset and add it to an agent's trades.", (ECONOMY_SPEC,)),
     ("E209", "constraint that cannot apply", "A portfolio constraint names an undeclared agent "
      "or asset, an asset the agent does not trade, or a share the agent holds fixed.",
-     "Constrain a declared agent's share of an asset it trades freely.", (ECONOMY_SPEC,)),
+     "Constrain a declared agent's share of an asset it trades freely.", (ECONOMY_AGENTS,)),
     ("E210", "no riskless asset", "Several agents and no riskless asset to trade with each "
      "other.", "Declare 'asset bond: riskless, supply = 0' and let the agents trade it.",
      (ECONOMY_SPEC,)),
@@ -181,7 +184,7 @@ _TABLE = (
     ("E213", "name taken by the economy layer", "A declaration uses a name the economy layer "
      "defines ('r', 'pd', ...).", "Rename it.", (ECONOMY,)),
     ("E214", "second portfolio constraint", "An agent's portfolio is constrained twice.",
-     "Keep one bound per agent.", (ECONOMY_SPEC,)),
+     "Keep one bound per agent.", (ECONOMY_AGENTS,)),
     ("E215", "dividend not proportional to one endowment", "An asset's dividend is not a "
      "constant times one endowment.", "Write 'dividend = y' (or a multiple of it).",
      (ECONOMY_SPEC,)),
@@ -195,7 +198,43 @@ _TABLE = (
     ("E219", "unsupported with several trees", "With several risky assets: an agent who trades "
      "some of them only, or a portfolio constraint.",
      "Let agents trade all risky assets and the bond, or the bond alone; drop the constraint.",
-     (ECONOMY_SPEC,)),
+     (ECONOMY_AGENTS,)),
+    ("E220", "risk aversion out of range", "An agent's risk aversion, with the final parameter "
+     "values, is zero, negative or not finite: no equilibrium exists (such an agent takes "
+     "unbounded positions).", "Give a finite number > 0; crra(1) is log utility.",
+     (ECONOMY_RANGES,)),
+    ("E221", "discount rate out of range", "An agent's discount rate, with the final parameter "
+     "values, is negative or not finite.", "Give a finite rate >= 0, such as 0.05.",
+     (ECONOMY_RANGES,)),
+    ("E222", "risky asset not in positive supply", "A risky asset's supply is zero, negative "
+     "or not finite.", "Write 'supply = 1' (any positive value gives the same results).",
+     (ECONOMY_RANGES,)),
+    ("E223", "no risk to price", "With the final parameter values a dividend has no volatility, "
+     "or the dividends of several trees do not span the shocks: portfolio shares are "
+     "undetermined.", "Give each endowment a non-zero volatility of its own.",
+     (ECONOMY_RANGES,)),
+    ("E224", "infinite price", "The one agent's consumption-wealth ratio (rho with log utility; "
+     "rho + (gamma - 1)(mu - gamma sigma^2/2) with CRRA utility and one tree) is not positive, "
+     "so the price-dividend ratio is infinite.",
+     "Raise the discount rate, or lower the endowment's growth.", (ECONOMY_RANGES,)),
+    ("E225", "economy value not a constant", "A risk aversion, discount rate or supply names "
+     "something other than parameters; the equilibrium conditions treat it as a constant.",
+     "Write a number or an expression of parameters.", (ECONOMY_RANGES,)),
+    ("E226", "share outside [0, 1]", "A declared domain of a wealth share (eta_AGENT) or a "
+     "dividend share (s_ASSET) reaches below 0 or above 1, where a wealth or a dividend is "
+     "negative.", "Declare a domain within [0, 1].", (ECONOMY_RANGES,)),
+    ("E227", "dividend not a positive multiple", "A risky asset's dividend is zero, a negative "
+     "or a non-finite multiple of its endowment.", "Write 'dividend = y' for the endowment y.",
+     (ECONOMY_RANGES,)),
+    ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
+     "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
+     (ECONOMY_RANGES,)),
+    ("W221", "infinite price where one agent holds all wealth", "Where the wealth share of an "
+     "agent reaches one, that agent alone prices the dividends, and its consumption-wealth "
+     "ratio (as for E224) is not positive: the price-dividend ratio grows without bound near "
+     "that edge (a warning).",
+     "Raise that agent's discount rate, or keep its wealth share away from one with a "
+     "'state' domain.", (ECONOMY_RANGES,)),
     # factor-model specifications
     ("F001", "statement outside a factor model", "A factor-model statement comes before any "
      "'factor_model'.", "Start the block with 'factor_model NAME \"title\"'.", (FACTOR_SPEC,)),
@@ -208,7 +247,7 @@ _TABLE = (
     ("F005", "unknown estimator", "An estimator name is unknown, or an override names one the "
      "model does not use.", "Use an estimator the hint lists.", (FACTOR_SPEC,)),
     ("F006", "bad option", "An option is unknown, given twice, or has a value of the wrong kind.",
-     "Use the options and values the hint lists.", (FACTOR_SPEC,)),
+     "Use the options and values the hint lists.", (FACTOR_SPEC, FACTOR_OPTIONS)),
     ("F007", "unknown factor option", "A flag after 'factors' is unknown.",
      "Use a flag the hint lists.", (FACTOR_SPEC,)),
     ("F008", "unknown loading model", "'loadings' names an unknown model.",
