@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,17 +15,23 @@ from ..grammar.diagnostics import Diagnostic, EconError
 
 HDF5 = b"\x89HDF\r\n\x1a\n"  # NetCDF-4 files are HDF5 files
 NETCDF3 = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
+ZIP = b"PK\x03\x04"  # checkpoints are .npz archives
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(8)
 
 
 def is_results(path: Path) -> bool:
-    """Whether `path` is a NetCDF file (version 3 or 4)."""
-    with open(path, "rb") as f:
-        head = f.read(8)
-    return head == HDF5 or head[:4] in NETCDF3
+    """Whether `path` is empty or a NetCDF file (version 3 or 4)."""
+    head = _head(path)
+    return not head or head == HDF5 or head[:4] in NETCDF3
 
 
 def is_checkpoint(path: Path) -> bool:
-    return zipfile.is_zipfile(path)
+    """Whether `path` is empty or a zip archive, whole or cut short (a checkpoint is one)."""
+    return _head(path)[:4] in (b"", ZIP)
 
 
 KINDS = {"results": is_results, "checkpoint": is_checkpoint}
@@ -45,6 +50,8 @@ def check_target(path: str | Path, kind: str = "results") -> Path:
             "choose another output name (results are NetCDF, usually NAME.nc)",
         )
     folder = next(p for p in [target.parent, *target.parents] if p.exists())
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise PermissionError(f"the folder {folder} cannot be written")
     return target
