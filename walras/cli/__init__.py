@@ -24,6 +24,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Compile and solve continuous-time economic models written in .econ files.",
+    epilog="Exit codes: 0 success, 1 a mistake in the input, 2 not converged, 3 a usage error, "
+    "130 interrupted (Ctrl-C).",
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
