@@ -150,14 +150,7 @@ def solve(
                 edge=edge,
             )
             checkpoint = _check_outputs(output, api.settings_for(model, **settings).method)
-            if interrupt.requested():
-                err.print("interrupted before the solve; nothing written", markup=False)
-                raise typer.Exit(130)
-            if not quiet:
-                err.print(f"solving {model.name}; Ctrl-C stops and saves", markup=False)
-            solution = api.solve(
-                model, checkpoint=checkpoint, resume=resume, quiet=quiet, **settings
-            )
+            solution = _solve_model(model, settings, checkpoint, resume, quiet)
             written = _save(solution, output)
         except EconError as e:
             _fail(e)
@@ -166,6 +159,18 @@ def solve(
             raise typer.Exit(1) from None
         _summary(solution)
         _report(solution, output, written, checkpoint, interrupt.requested())
+
+
+def _solve_model(model, settings: dict, checkpoint: Path | None, resume: bool, quiet: bool):
+    from .. import api
+    from ..runtime import interrupt
+
+    if interrupt.requested():
+        err.print("interrupted before the solve; nothing written", markup=False)
+        raise typer.Exit(130)
+    if not quiet:
+        err.print(f"solving {model.name}; Ctrl-C stops and saves", markup=False)
+    return api.solve(model, checkpoint=checkpoint, resume=resume, quiet=quiet, **settings)
 
 
 def _solve_settings(solver: list[str], **named) -> dict:
