@@ -120,7 +120,9 @@ def solve(
     solver: list[str] = typer.Option(
         [], "--solver", help="any solver setting NAME=VALUE (width, polish_points, ...)"
     ),
-    resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
+    resume: bool = typer.Option(
+        False, "--resume", help="continue from the checkpoint NAME.ckpt beside -o NAME.nc"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ):
     """Solve a model and report its accuracy; write the results with -o.
