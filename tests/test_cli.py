@@ -146,3 +146,20 @@ def test_python_api_round_trip(tmp_path):
     )
     path = solution.save(tmp_path / "out.nc")
     assert xr.open_dataset(path, engine="h5netcdf")["pd"].dims == ("y",)
+
+
+def test_usage_errors_exit_3_and_the_help_lists_the_exit_codes():
+    from walras.cli import main
+
+    for args in (["solve", "lucas", "--bogus"], ["solve"], ["nosuchcommand"], ["--steps", "3"]):
+        assert main(args) == 3, args
+    assert main(["--help"]) == 0
+
+    def walras_cli(*args):
+        command = [sys.executable, "-m", "walras.cli", *args]
+        return subprocess.run(command, capture_output=True, text=True)
+
+    done = walras_cli("solve", "lucas", "--stpes", "3")
+    assert done.returncode == 3 and "No such option" in done.stderr
+    shown = walras_cli("--help")
+    assert shown.returncode == 0 and "3 a usage error" in " ".join(shown.stdout.split())

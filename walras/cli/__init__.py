@@ -3,8 +3,10 @@
 Presentation lives here (tables, figures, reports); the numbers come from `walras.api` and
 `walras.runtime`, which return data and print nothing but progress bars.
 
-Exit codes: 0 success, 1 a user error (reported with file:line:col), 2 a solver that did not reach
-its tolerance (results are still written).
+Exit codes: 0 success; 1 a mistake in the input (reported with its code, and file:line:col where
+there is a place); 2 a solver that did not reach its tolerance (results are still written); 3 a
+usage error (an unknown option, a missing argument); 130 interrupted with Ctrl-C (what the solver
+reached is saved).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Compile and solve continuous-time economic models written in .econ files.",
+    epilog="Exit codes: 0 success, 1 a mistake in the input, 2 not converged, 3 a usage error, "
+    "130 interrupted (Ctrl-C).",
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -116,38 +120,106 @@ def solve(
     solver: list[str] = typer.Option(
         [], "--solver", help="any solver setting NAME=VALUE (width, polish_points, ...)"
     ),
-    resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint"),
+    resume: bool = typer.Option(
+        False, "--resume", help="continue from the checkpoint NAME.ckpt beside -o NAME.nc"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ):
-    """Solve a model and report its accuracy; write the results with -o."""
-    from .. import api
+    """Solve a model and report its accuracy; write the results with -o.
 
-    try:
-        model = api.load(target, **_parse_sets(set_))
-        _warn(model)
-        named = dict(
-            method=method,
-            steps=steps,
-            polish=polish,
-            degree=degree,
-            seed=seed,
-            homotopy=homotopy,
-            homotopy_steps=homotopy_steps,
-            edge=edge,
+    Results never replace a file of another kind (a model, a checkpoint), and the results of a
+    run that did not converge never replace a file already at -o: they go beside it, as
+    NAME.unconverged.nc. A neural solve keeps its training state in NAME.ckpt; --resume continues
+    from it. Ctrl-C stops the solve and saves what it reached (a second Ctrl-C stops at once);
+    the exit code is then 130.
+    """
+    from .. import api
+    from ..runtime import interrupt
+
+    with interrupt.catching():
+        try:
+            model = api.load(target, **_parse_sets(set_))
+            _warn(model)
+            settings = _solve_settings(
+                solver,
+                method=method,
+                steps=steps,
+                polish=polish,
+                degree=degree,
+                seed=seed,
+                homotopy=homotopy,
+                homotopy_steps=homotopy_steps,
+                edge=edge,
+            )
+            checkpoint = _check_outputs(output, api.settings_for(model, **settings).method)
+            solution = _solve_model(model, settings, checkpoint, resume, quiet)
+            written = _save(solution, output)
+        except EconError as e:
+            _fail(e)
+        except OSError as e:
+            err.print(f"error[E135]: cannot write the results: {e}", markup=False)
+            raise typer.Exit(1) from None
+        _summary(solution)
+        _report(solution, output, written, checkpoint, interrupt.requested())
+
+
+def _solve_model(model, settings: dict, checkpoint: Path | None, resume: bool, quiet: bool):
+    from .. import api
+    from ..runtime import interrupt
+
+    if interrupt.requested():
+        err.print("interrupted before the solve; nothing written", markup=False)
+        raise typer.Exit(130)
+    if not quiet:
+        err.print(f"solving {model.name}; Ctrl-C stops and saves", markup=False)
+    return api.solve(model, checkpoint=checkpoint, resume=resume, quiet=quiet, **settings)
+
+
+def _solve_settings(solver: list[str], **named) -> dict:
+    """The solver settings from --solver NAME=VALUE and the named options that are given."""
+    return {
+        **_parse_sets(solver, "--solver", number=False),
+        **{k: v for k, v in named.items() if v is not None},
+    }
+
+
+def _check_outputs(output: Path | None, method: str) -> Path | None:
+    """Refuse outputs that would lose a file before solving; the checkpoint path (neural)."""
+    from ..runtime.output import check_target
+
+    if output is None:
+        return None
+    checkpoint = output.with_suffix(".ckpt")
+    check_target(output, "results")
+    if method != "neural":
+        return None
+    if check_target(checkpoint, "checkpoint") == check_target(output, "results"):
+        err.print(
+            f"error[E183]: -o {output} names the checkpoint itself\n"
+            "  = hint: give the results a .nc name; the checkpoint goes beside them (NAME.ckpt)",
+            markup=False,
         )
-        settings = {
-            **_parse_sets(solver, "--solver", number=False),
-            **{k: v for k, v in named.items() if v is not None},
-        }
-        solution = api.solve(model, output=output, resume=resume, quiet=quiet, **settings)
-    except EconError as e:
-        _fail(e)
-    except OSError as e:
-        err.print(f"error[E135]: cannot write the results: {e}", markup=False)
-        raise typer.Exit(1) from None
-    _summary(solution)
-    if output is not None:
-        out.print(f"wrote {output}")
+        raise typer.Exit(1)
+    return checkpoint
+
+
+def _save(solution, output: Path | None) -> Path | None:
+    from ..runtime.results import write_netcdf
+
+    return None if output is None else write_netcdf(solution.dataset, output)
+
+
+def _report(solution, output, written, checkpoint, interrupted: bool) -> None:
+    """Where the results went, and the exit code: 130 interrupted, 2 not converged."""
+    if written is not None:
+        out.print(f"wrote {written}")
+        if written != output:
+            err.print(f"note: {output} is kept; this run did not converge", markup=False)
+    if interrupted:
+        kept = f"; continue with --resume (checkpoint {checkpoint})" if checkpoint else ""
+        saved = f"results so far in {written}" if written else "nothing written (no -o)"
+        err.print(f"Ctrl-C: {solution.message}; {saved}{kept}", markup=False)
+        raise typer.Exit(130)
     if not solution.converged:
         err.print(f"warning: {solution.message}", markup=False)
         raise typer.Exit(2)
@@ -199,3 +271,22 @@ def estimate(
     from .factors import estimate_command
 
     raise typer.Exit(estimate_command(target, name, str(output) if output else None))
+
+
+def main(args: list[str] | None = None) -> int:
+    """The `walras` command with its exit codes (see the module's docstring): usage errors
+    exit 3, where click's own convention is 2, which here means "not converged"."""
+    try:
+        from typer._click.exceptions import UsageError  # typer 0.22 and later
+    except ImportError:  # pragma: no cover
+        from click.exceptions import UsageError
+    from typer import rich_utils
+
+    try:
+        code = app(args=args, standalone_mode=False)
+    except UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # `walras` alone: the help was printed
+            return 0
+        rich_utils.rich_format_error(e)
+        return 3
+    return code if isinstance(code, int) else 0

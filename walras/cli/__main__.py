@@ -1,5 +1,7 @@
 """`python -m walras.cli`: the same as the `walras` command."""
 
-from . import app
+import sys
 
-app()
+from . import main
+
+sys.exit(main())

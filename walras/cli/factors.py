@@ -41,8 +41,14 @@ def estimate_command(target: str, name: str | None, output: str | None) -> int:
         out = Path(output)
         for key, ds in results.items():
             path = out if len(results) == 1 else out.with_name(f"{out.stem}_{key}{out.suffix}")
-            write_netcdf(ds, path)
-            console.print(f"wrote {path}")
+            try:
+                console.print(f"wrote {write_netcdf(ds, path)}")
+            except EconError as e:
+                print(e.render(), file=sys.stderr)
+                return 1
+            except OSError as e:
+                print(f"error[E135]: cannot write the results: {e}", file=sys.stderr)
+                return 1
     return 0
 
 

@@ -6,6 +6,7 @@ Every `Diagnostic("E...")`, `error[E...]` message and factor-path `fail("F...")`
 - E001-E099: syntax.                      - E100-E129: checks of a model.
 - E130-E139: command line and files.      - E140-E149: solvers (reserved).
 - E150-E159: command line (reserved).     - E160-E169: expressions (reserved).
+- E180-E189: output safety and checkpoints.
 - E200-E299: economies.                   - F001-F099: factor-model specifications.
 - F100-F199: factor-model data and estimation.
 
@@ -136,7 +137,7 @@ _TABLE = (
     ("E134", "cannot read a results file", "A results file given to compare cannot be opened.",
      "Pass a NetCDF file written by 'walras solve -o'.", (COMPARISON,)),
     ("E135", "cannot write the results", "The output file cannot be written.",
-     "Check the path and the permissions of its folder.", (CLI,)),
+     "Check the path and the permissions of its folder.", (CLI, "walras.cli.factors")),
     # solvers
     ("E140", "cannot resume from a checkpoint", "The checkpoint was written for another "
      "model or network (other settings).",
@@ -147,6 +148,20 @@ _TABLE = (
      "common state grid.",
      "Compare results of the same model, or of models with the same states and unknowns.",
      (COMPARISON,)),
+    # output safety
+    ("E180", "would write over another file", "An output (results or a checkpoint) names a "
+     "folder or an existing file of another kind, such as the model itself, a checkpoint or "
+     "data; writing would lose it.",
+     "Choose another output name: results are NetCDF files, usually NAME.nc.",
+     ("walras.runtime.output",)),
+    ("E181", "damaged checkpoint", "The checkpoint to resume from is cut short or not a "
+     "checkpoint at all.", "Start afresh without --resume; the new run writes a new checkpoint.",
+     ("walras.runtime.solvers.neural.checkpoint",)),
+    ("E182", "nothing to resume", "--resume was given but there is no checkpoint: no -o, or no "
+     "NAME.ckpt beside the results.", "Pass the -o of the run to continue, or drop --resume.",
+     (NEURAL,)),
+    ("E183", "results named as their checkpoint", "-o names a .ckpt file, where the neural "
+     "solver keeps its training state.", "Give the results a .nc name.", (CLI,)),
     # economies
     ("E201", "no usable endowment", "The economy has no endowment, or no asset pays an "
      "endowment as its dividend.", "Declare 'endowment y: ...' and an asset whose dividend is y.",
@@ -305,7 +320,7 @@ CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}
 SECTIONS = (  # (title, first letters, number ranges)
     ("Syntax", "EW", ((0, 99),)),
     ("Checks of a model", "EW", ((100, 129),)),
-    ("Command line and files", "EW", ((130, 139), (150, 159))),
+    ("Command line and files", "EW", ((130, 139), (150, 159), (180, 189))),
     ("Solvers", "EW", ((140, 149),)),
     ("Expressions", "EW", ((160, 169),)),
     ("Economies", "EW", ((200, 299),)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import xarray as xr
 from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
+from .output import beside, write_atomic
 from .schema import Role, tag
 from .solvers.base import Outcome
 
@@ -41,17 +41,13 @@ def mesh(axes: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write atomically: a temporary file beside the target, then a rename."""
+    """Write `ds` safely (`output.write_atomic`); returns the path written. Results of a solve
+    that did not converge (the attribute `converged` is 0) do not replace a file already there:
+    they go beside it, as NAME.unconverged.nc."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    if not ds.attrs.get("converged", 1) and os.path.lexists(path):
+        path = beside(path, "unconverged")
+    write_atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
     return path
 
 

@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import interrupt
+
 try:
     from threadpoolctl import threadpool_limits
 except ImportError:  # pragma: no cover
@@ -33,6 +35,7 @@ class LMResult:
     history: list[float] = field(default_factory=list)
     iterations: int = 0
     converged: bool = False
+    interrupted: bool = False  # Ctrl-C (`interrupt`) stopped it
     message: str = ""
 
 
@@ -84,7 +87,8 @@ def levenberg_marquardt(
     `jacobian` defaults to forward or reverse mode on the whole vector; pass a cheaper one when
     the residuals have structure (one block of rows per point, say). The compiled steps are cached
     on the identity of `residual` and `jacobian`, so calling again with the same functions and new
-    `args` (parameters, a continuation step) does not recompile."""
+    `args` (parameters, a continuation step) does not recompile. Ctrl-C (`interrupt`) stops it
+    between iterations, with `interrupted` set."""
     m = jax.eval_shape(residual, theta, *args).shape[0]
     n = theta.shape[0]
     jac = jacobian or _auto_jacobian(residual, n <= m)
@@ -102,8 +106,11 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
     cost = float(0.5 * jnp.sum(r * r))
     result = LMResult(theta, cost, [cost])
     for it in range(iterations):
+        if interrupt.requested():
+            result.interrupted, result.message = True, "interrupted"
+            break
         if should_stop():
-            result.message = "interrupted"
+            result.message = "stopped early"
             break
         lams = lam * jnp.asarray(
             [1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype

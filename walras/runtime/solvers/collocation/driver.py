@@ -18,7 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import EDGE, Options, Problem, Solver
+from ... import interrupt
+from ..base import EDGE, Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
@@ -79,13 +80,20 @@ class CollocationSolver(Solver):
     that edge cut at `EDGE` (the setting `edge` chooses the cut from the start)."""
 
     def solve(self, problem: Problem, settings, options: Options):
+        with interrupt.catching():
+            return self._solve(problem, settings, options)
+
+    def _solve(self, problem: Problem, settings, options: Options):
+        """The walk, the retry with zero edges cut, the edge change; Ctrl-C (`interrupt`) stops
+        each between Levenberg-Marquardt iterations, and the solution is what was reached."""
         systems, params = Systems(problem), problem.params
         walk = _walk(systems, settings, params, options.guess, options.quiet)
-        if not walk.attempt.converged(settings) and not settings.edge and problem.cuttable:
+        stop = interrupt.requested
+        if not (walk.attempt.converged(settings) or settings.edge or stop()) and problem.cuttable:
             walk, settings = _cut_edges(systems, settings, params, options, walk)
         attempt = walk.attempt
         change = {}
-        if any(attempt.system.log) and attempt.converged(settings):
+        if any(attempt.system.log) and attempt.converged(settings) and not stop():
             moved = _attempt(
                 systems,
                 settings.replace(edge=10 * settings.edge),
@@ -102,7 +110,11 @@ class CollocationSolver(Solver):
                 converged=moved.converged(settings),
                 grid=settings.grid,
             )
-        return report.solution(attempt, params, settings, walk.history, walk.iterations, change)
+        solution = report.solution(attempt, params, settings, walk.history, walk.iterations, change)
+        if stop():
+            solution.outcome = Outcome.INTERRUPTED
+            solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
+        return solution
 
 
 def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):
@@ -144,6 +156,8 @@ def _walk(
         history += attempt.history
         iterations += attempt.iterations
         progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
+        if interrupt.requested():
+            break
         if not attempt.ev.ok and (step, edge) != path[-1]:
             where = [f"{k} = {v:g}" for k, v in step.items() if v != params[k]]
             attempt.notes.append(
@@ -190,7 +204,7 @@ def _attempt(
         history += [2 * h for h in result.history]
         iterations += result.iterations
         ev = evidence(system, theta, p, settings.margin)
-        if stage or pieces == 1:
+        if stage or pieces == 1 or result.interrupted:
             break
         runs = active_runs(ev, system.hi[0] - system.lo[0])
         if len(runs) > 2:

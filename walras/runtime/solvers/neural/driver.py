@@ -15,6 +15,7 @@ import numpy as np
 import optax
 
 from ....grammar.diagnostics import Diagnostic, EconError
+from ... import interrupt
 from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver
 from ..continuation import homotopy_path
@@ -40,16 +41,18 @@ class NeuralSolver(Solver):
     `tol`, at most `polish` iterations)."""
 
     def solve(self, problem: Problem, settings, options: Options) -> Solution:
-        path = homotopy_path(settings, problem.params)
-        rows = Rows(problem, settings)
-        training = Training(rows, settings, options, path[0])
-        progress = Progress(settings.steps + settings.polish * len(path), quiet=options.quiet)
-        progress.advance(training.step, training.history[-1] if training.history else float("nan"))
-        training.adam(progress)
-        if training.outcome is None and settings.polish > 0:
-            training.polish(path, progress)
-        progress.close()
-        return finish(training)
+        with interrupt.catching():
+            path = homotopy_path(settings, problem.params)
+            rows = Rows(problem, settings)
+            training = Training(rows, settings, options, path[0])
+            progress = Progress(settings.steps + settings.polish * len(path), options.quiet)
+            last = training.history[-1] if training.history else float("nan")
+            progress.advance(training.step, last)
+            training.adam(progress)
+            if training.outcome is None and settings.polish > 0:
+                training.polish(path, progress)
+            progress.close()
+            return finish(training)
 
 
 class Training:
@@ -76,16 +79,30 @@ class Training:
             "settings": dataclasses.asdict(settings),
             "params": dict(rows.problem.params),
         }
-        path = options.checkpoint
-        if options.resume and path and Path(path).exists():
-            self.resume(path)
+        if options.resume:
+            self.resume(options.checkpoint)
         elif settings.steps and not rows.edge_terms:
             # a cheap start for Adam; not at a cut edge, where the best constants run off to u -> 0
             self.fields = Polish(rows, self.fields, settings, only_offsets=True).run(
                 self.fields, self.start, WARM_START
             )[0]
 
-    def resume(self, path: str | Path) -> None:
+    def resume(self, path: str | Path | None) -> None:
+        if not path or not Path(path).is_file():
+            raise EconError(
+                [
+                    Diagnostic(
+                        "E182",
+                        f"nothing to resume: no checkpoint at {path}"
+                        if path
+                        else "nothing to resume: the solve keeps no checkpoint",
+                        None,
+                        "a neural solve keeps its checkpoint beside the results (-o NAME.nc "
+                        "keeps NAME.ckpt); pass the -o of the run to continue, or start "
+                        "afresh without --resume",
+                    )
+                ]
+            )
         try:
             (self.fields, self.opt_state, self.key), saved = checkpoint.load(
                 path, (self.fields, self.opt_state, self.key)
@@ -116,7 +133,7 @@ class Training:
     def adam(self, progress: Progress) -> None:
         """Adam up to `steps`, CHUNK steps between checks: a NaN in a chunk restores the last
         good state and halves the learning rate; Ctrl-C keeps the last good state. The state is
-        checkpointed every `checkpoint_every` steps and at the end."""
+        checkpointed every `checkpoint_every` steps and at the end (Ctrl-C included)."""
         settings, optimizer, loss = self.settings, self.optimizer, self.rows.loss
 
         @eqx.filter_jit
@@ -129,31 +146,30 @@ class Training:
             return eqx.apply_updates(fields, updates), opt_state, value
 
         lr_scale, good = 1.0, (self.fields, self.opt_state, self.step)
-        try:
-            while self.step < settings.steps:
-                n = min(CHUNK, settings.steps - self.step)
-                chunk = []
-                for _ in range(n):
-                    self.key, sub = jax.random.split(self.key)
-                    self.fields, self.opt_state, value = update(
-                        self.fields, self.opt_state, sub, lr_scale, self.start
-                    )
-                    chunk.append(value)
-                chunk = np.asarray(jax.device_get(chunk))
-                if not np.all(np.isfinite(chunk)):
-                    lr_scale = self._rollback(good, chunk, lr_scale)
-                    if lr_scale is None:
-                        break
-                    continue
-                self.history.extend(chunk.tolist())
-                self.step += n
-                good = (self.fields, self.opt_state, self.step)
-                progress.advance(n, float(chunk[-1]))
-                if settings.checkpoint_every and self.step % settings.checkpoint_every < n:
-                    self.save()
-        except KeyboardInterrupt:
-            self.fields, self.opt_state, self.step = good
-            self.outcome, self.detail = Outcome.INTERRUPTED, f" at step {self.step}"
+        while self.step < settings.steps:
+            if interrupt.requested():
+                self.outcome, self.detail = Outcome.INTERRUPTED, f" at step {self.step}"
+                break
+            n = min(CHUNK, settings.steps - self.step)
+            chunk = []
+            for _ in range(n):
+                self.key, sub = jax.random.split(self.key)
+                self.fields, self.opt_state, value = update(
+                    self.fields, self.opt_state, sub, lr_scale, self.start
+                )
+                chunk.append(value)
+            chunk = np.asarray(jax.device_get(chunk))
+            if not np.all(np.isfinite(chunk)):
+                lr_scale = self._rollback(good, chunk, lr_scale)
+                if lr_scale is None:
+                    break
+                continue
+            self.history.extend(chunk.tolist())
+            self.step += n
+            good = (self.fields, self.opt_state, self.step)
+            progress.advance(n, float(chunk[-1]))
+            if settings.checkpoint_every and self.step % settings.checkpoint_every < n:
+                self.save()
         self.save()
 
     def _rollback(self, good, chunk: np.ndarray, lr_scale: float) -> float | None:

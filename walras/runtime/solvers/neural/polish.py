@@ -85,23 +85,19 @@ class Polish:
             if progress is not None:
                 progress.advance(1, 2 * cost)
 
-        try:
-            result = levenberg_marquardt(
-                self.residual,
-                theta0,
-                jacobian=self.jacobian,
-                args=(params,),
-                iterations=iterations,
-                callback=callback,
-                should_stop=lambda: target is not None and bool(history) and history[-1] <= target,
-            )
-            theta, interrupted = result.theta, False
-        except KeyboardInterrupt:
-            theta, interrupted = theta0, True
+        result = levenberg_marquardt(
+            self.residual,
+            theta0,
+            jacobian=self.jacobian,
+            args=(params,),
+            iterations=iterations,
+            callback=callback,
+            should_stop=lambda: target is not None and bool(history) and history[-1] <= target,
+        )
         if progress is not None:
             progress.advance(iterations - len(history), history[-1] if history else float("nan"))
         return (
-            eqx.combine(self.unravel(theta), eqx.partition(fields, self.spec)[1]),
+            eqx.combine(self.unravel(result.theta), eqx.partition(fields, self.spec)[1]),
             history,
-            interrupted,
+            result.interrupted,
         )

@@ -1,0 +1,140 @@
+"""Ctrl-C: the first SIGINT stops a solve at its next check and the solution keeps what it
+reached; the command saves it (and the checkpoint), says where, and exits 130; --resume
+continues the loss history of the checkpoint."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import walras
+from walras.runtime import interrupt
+from walras.runtime.solvers import progress
+from walras.runtime.solvers.base import Outcome
+
+MARKER = "Ctrl-C stops and saves"
+
+
+def test_first_ctrl_c_sets_the_flag_and_the_second_stops_at_once():
+    before = signal.getsignal(signal.SIGINT)
+    with interrupt.catching():
+        assert not interrupt.requested()
+        os.kill(os.getpid(), signal.SIGINT)
+        assert interrupt.requested()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is before
+    with interrupt.catching():
+        assert not interrupt.requested()  # a new block starts afresh
+
+
+@pytest.fixture
+def ctrl_c_at(monkeypatch):
+    """Send SIGINT to this process at the n-th step a progress bar counts."""
+
+    def arm(n):
+        advance, calls = progress.Progress.advance, []
+
+        def advance_then_kill(self, k, loss):
+            advance(self, k, loss)
+            calls.append(k)
+            if len(calls) == n:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        monkeypatch.setattr(progress.Progress, "advance", advance_then_kill)
+
+    return arm
+
+
+def test_neural_polish_stops_and_keeps_its_iterations(ctrl_c_at, tmp_path):
+    ctrl_c_at(5)  # the start, two Adam chunks, then the second polish iteration
+    ckpt = tmp_path / "lucas.ckpt"
+    solution = walras.solve("lucas", steps=100, polish=40, checkpoint=ckpt)
+    assert solution.outcome is Outcome.INTERRUPTED
+    assert solution.message.startswith("interrupted during the polish")
+    assert len(solution.history) == 100 + 2  # Adam's steps and the polish's two iterations
+    assert np.all(np.isfinite(solution.dataset["pd"].values))
+    assert ckpt.exists()
+
+
+def test_collocation_stops_between_homotopy_steps(ctrl_c_at):
+    ctrl_c_at(2)  # after the second of six attempts along the homotopy
+    solution = walras.solve(
+        "lucas", method="collocation", homotopy="gamma=1", homotopy_steps=5, degree=8
+    )
+    assert solution.outcome is Outcome.INTERRUPTED and not solution.converged
+    assert solution.message.startswith("interrupted: ")
+
+
+def start(tmp_path, *args):
+    """`walras solve lucas ARGS` in a subprocess, once it says it is solving."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "walras.cli", "solve", "lucas", *map(str, args)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert MARKER in proc.stderr.readline()
+    return proc
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out + err
+
+
+def test_ctrl_c_while_tracing_saves_the_start(tmp_path):
+    proc = start(tmp_path, "-o", "early.nc", "--steps", 100_000)
+    code, text = stop(proc)  # during the warm start's tracing and compilation
+    assert code == 130, text
+    assert "interrupted at step 0" in text and "Exception ignored" not in text
+    assert "continue with --resume" in text
+    assert (tmp_path / "early.nc").exists() and (tmp_path / "early.ckpt").exists()
+    with xr.open_dataset(tmp_path / "early.nc", engine="h5netcdf") as ds:
+        assert ds.attrs["converged"] == 0 and ds.attrs["message"].startswith("interrupted")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_adam_then_resume(tmp_path):
+    proc = start(tmp_path, "-o", "run.nc", "--steps", 100_000, "--solver", "checkpoint_every=50")
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "run.ckpt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    code, text = stop(proc)
+    assert code == 130, text
+    with xr.open_dataset(tmp_path / "run.nc", engine="h5netcdf") as ds:
+        first = ds["loss"].values
+        assert ds.attrs["message"] == f"interrupted at step {len(first)}"
+    assert len(first) >= 50 and len(first) % 50 == 0
+    more = len(first) + 100
+    done = subprocess.run(
+        [sys.executable, "-m", "walras.cli", "solve", "lucas", "-o", "run.nc", "--resume"]
+        + ["--steps", str(more), "--polish", "0", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 2), done.stderr
+    assert "Traceback" not in done.stderr
+    path = tmp_path / ("run.nc" if done.returncode == 0 else "run.unconverged.nc")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        resumed = ds["loss"].values
+    assert len(resumed) == more
+    np.testing.assert_array_equal(resumed[: len(first)], first)
+
+
+def test_ctrl_c_during_collocation_saves_what_it_reached(tmp_path):
+    proc = start(tmp_path, "--method", "collocation", "-o", "col.nc", "--homotopy", "gamma=1")
+    code, text = stop(proc)
+    assert code == 130, text
+    assert "results so far in col.nc" in text and "--resume" not in text
+    with xr.open_dataset(tmp_path / "col.nc", engine="h5netcdf") as ds:
+        assert ds.attrs["message"].startswith("interrupted")
+        assert ds.attrs["converged"] == 0
