@@ -90,7 +90,7 @@ def _panels(ds: xr.Dataset, names: list[str], x: str, notes: list[str]) -> plt.F
     if not ds.attrs.get("converged", 1):
         title = f"{NOT_CONVERGED}: {title}"
     fig.suptitle(title, color="black" if ds.attrs.get("converged", 1) else "darkred")
-    fig.text(0.01, 0.01, caption, fontsize="small", va="bottom", ha="left", wrap=True)
+    fig.text(0.01, 0.01, caption, fontsize="small", va="bottom", ha="left", gid="caption")
     fig.tight_layout(rect=(0, below / height, 1, 1))
     return fig
 
