@@ -181,9 +181,13 @@ def _roles(compiled: Compiled) -> dict[str, Role]:
 
 
 def _docs(compiled: Compiled) -> dict[str, str]:
-    """The documentation string of each output, where the model gives one."""
+    """The documentation string of each output, where the model gives one; process terms are
+    described by their state."""
     m = compiled.model
-    docs = {u.name: u.doc for u in m.unknowns}
+    shocks = ["", *(f"_{k}" for k in m.shocks)]
+    docs = {f"drift_{s}": f"drift of {s}" for s in m.state_names}
+    docs.update({f"vol_{s}{k}": f"volatility of {s}" for s in m.state_names for k in shocks})
+    docs.update({u.name: u.doc for u in m.unknowns})
     docs.update({d.name: d.doc for d in m.definitions.values()})
     docs.update({f"residual_{e.name}": f"residual of equation {e.name}" for e in m.equations})
     return {k: v for k, v in docs.items() if v}
