@@ -195,3 +195,22 @@ def test_plot_command_writes_the_figures_of_both_kinds(tmp_path):
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["lucas_1.png"]
     written = re.findall(r"wrote \S+/(\S+)", factors.output)
     assert written == ["ff2_beta.png", "ff2_risk_premium.png", "ff2_alpha.png"]
+
+
+def test_a_solved_lucas_economy_is_plotted_in_declaration_order_with_its_overrides():
+    import walras
+
+    model = walras.load("lucas").with_params(gamma=4.0)
+    ds = walras.solve(model, method="collocation").dataset
+    solution = [v for v in ds.data_vars if ds[v].attrs["role"] in ("unknown", "definition")]
+    # lucas.econ declares pd, then q, xi, r, sigma_q, mu_q; then the process terms of y
+    assert solution == ["pd", "q", "xi", "r", "sigma_q", "mu_q", "drift_y", "vol_y"]
+    (fig,) = solution_figures(ds)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["pd", "xi"]
+    caption = caption_of(fig)
+    from references import lucas_r
+
+    assert f"r = {lucas_r(gamma=4.0):.6g} (constant)" in caption  # the closed form
+    assert "q (affine in y)" in caption and "drift_y (affine in y)" in caption
+    assert "gamma = 4*" in caption and "rho = 0.05," in caption
+    plt.close(fig)
