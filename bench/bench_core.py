@@ -1,5 +1,5 @@
 """Core benchmark: compile time of every library model, and the neural solver on Lucas and
-brusan_log against their references, beside the peer figures of REFERENCES.md.
+brusan_log against their references, beside figures of peer solvers on the same model.
 
     python bench/bench_core.py            # prints a table
 """
@@ -18,7 +18,7 @@ from references import BrusanLog, lucas_pd  # noqa: E402
 
 import walras  # noqa: E402
 
-PEERS = [  # REFERENCES.md, measured on a machine of this kind
+PEERS = [  # measured on a machine of this kind
     ("brusan_log", "Deep-MacroFin 0.5.3 (PyTorch)", 88.5, 10000, 6.7e-3, 3.3e-2),
     ("brusan_log", "plain 32x3 tanh PINN (JAX)", 22.0, 12000, 2.3e-3, 3.3e-2),
 ]

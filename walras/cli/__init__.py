@@ -41,6 +41,13 @@ def _warn(model) -> None:
         err.print(w.render(), markup=False)
 
 
+def _default(key: str) -> str:
+    """The default of solver setting `key`, for the help text."""
+    from ..settings import Settings
+
+    return str(getattr(Settings(), key)) or "none"
+
+
 def _parse_sets(sets: list[str], option: str = "--set", number: bool = True) -> dict:
     """NAME=VALUE items as a dict (values as numbers with `number`)."""
     values = {}
@@ -105,17 +112,31 @@ def solve(
     target: str = typer.Argument(..., help="a .econ file or a library model name"),
     output: Path | None = typer.Option(None, "-o", "--output", help="write a NetCDF file"),
     set_: list[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
-    method: str | None = typer.Option(None, help="neural | collocation"),
-    steps: int | None = typer.Option(None, help="Adam steps (neural)"),
-    polish: int | None = typer.Option(None, help="Levenberg-Marquardt iterations"),
-    degree: int | None = typer.Option(None, help="Chebyshev degree (collocation)"),
-    seed: int | None = typer.Option(None, help="random seed"),
-    homotopy: str | None = typer.Option(
-        None, help="NAME=VALUE: solve there first, then walk NAME to its value"
+    method: str | None = typer.Option(
+        None, show_default=_default("method"), help="neural | collocation"
     ),
-    homotopy_steps: int | None = typer.Option(None, help="steps of the homotopy"),
+    steps: int | None = typer.Option(
+        None, show_default=_default("steps"), help="Adam steps (neural)"
+    ),
+    polish: int | None = typer.Option(
+        None, show_default=_default("polish"), help="Levenberg-Marquardt iterations"
+    ),
+    degree: int | None = typer.Option(
+        None, show_default=_default("degree"), help="Chebyshev degree (collocation)"
+    ),
+    seed: int | None = typer.Option(None, show_default=_default("seed"), help="random seed"),
+    homotopy: str | None = typer.Option(
+        None,
+        show_default=_default("homotopy"),
+        help="NAME=VALUE: solve there first, then walk NAME to its value",
+    ),
+    homotopy_steps: int | None = typer.Option(
+        None, show_default=_default("homotopy_steps"), help="steps of the homotopy"
+    ),
     edge: float | None = typer.Option(
-        None, help="cut states' zero lower edges here, log coordinate"
+        None,
+        show_default=_default("edge"),
+        help="cut states' zero lower edges here, log coordinate (0: only where needed)",
     ),
     solver: list[str] = typer.Option(
         [], "--solver", help="any solver setting NAME=VALUE (width, polish_points, ...)"
@@ -126,6 +147,8 @@ def solve(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ):
     """Solve a model and report its accuracy; write the results with -o.
+
+    The defaults shown are walras's own; a model's `solver` statement changes them for that model.
 
     Results never replace a file of another kind (a model, a checkpoint), and the results of a
     run that did not converge never replace a file already at -o: they go beside it, as
@@ -239,9 +262,15 @@ def _summary(solution) -> None:
 @app.command()
 def plot(
     results: Path = typer.Argument(..., help="a NetCDF file written by 'walras solve -o'"),
-    output: Path | None = typer.Option(None, "-o", "--output", help="folder for the PNGs"),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        show_default="RESULTS without its suffix",
+        help="folder for the PNGs",
+    ),
 ):
-    """Write PNG figures of the unknowns and the main definitions."""
+    """Write PNG figures of a solution or of a factor-model estimate."""
     from .figures import plot_results
 
     try:
@@ -251,6 +280,15 @@ def plot(
         raise typer.Exit(1) from None
     for p in paths:
         out.print(f"wrote {p}")
+
+
+@app.command()
+def models():
+    """List the bundled models, usable by name in every command."""
+    from ..models import library, title
+
+    for name in library():
+        out.print(f"{name:<24} {title(name)}", markup=False)
 
 
 @app.command()

@@ -56,18 +56,24 @@ def by_shock(data: dict[str, xr.DataArray], shocks) -> dict[str, xr.DataArray]:
     `shock` dimension (`sigma_R`), when there are several shocks and the name is free."""
     if len(shocks) < 2:
         return data
-    out = dict(data)
     suffix = f"_{shocks[0]}"
-    for name in [n for n in data if n.endswith(suffix)]:
-        base = name[: -len(suffix)]
+    groups = {}
+    for name in data:
+        base = name.removesuffix(suffix)
         parts = [f"{base}_{k}" for k in shocks]
-        if base in data or not all(p in out for p in parts):
-            continue
-        out[base] = (
-            xr.concat([out.pop(p) for p in parts], dim="shock")
-            .assign_coords(shock=list(shocks))
-            .transpose(..., "shock")
-        )
+        if name != base and base not in data and all(p in data for p in parts):
+            groups[name] = parts
+    merged = {p for parts in groups.values() for p in parts}
+    out = {}
+    for name, da in data.items():  # in the order given: a merged variable where its first part was
+        if name in groups:
+            out[name.removesuffix(suffix)] = (
+                xr.concat([data[p] for p in groups[name]], dim="shock")
+                .assign_coords(shock=list(shocks))
+                .transpose(..., "shock")
+            )
+        elif name not in merged:
+            out[name] = da
     return out
 
 
@@ -106,6 +112,7 @@ class Solution:
         values = eqx.filter_jit(self.compiled.outputs)(self.fields, params, jnp.asarray(x))
         data = {}
         roles, docs = _roles(self.compiled), _docs(self.compiled)
+        values = {**{n: values[n] for n in roles if n in values}, **values}  # declaration order
         for name, v in values.items():
             arr = np.asarray(v).reshape(shape) if dims else np.asarray(v)[0]
             data[name] = tag(
@@ -114,7 +121,15 @@ class Solution:
                 **({"long_name": docs[name]} if docs.get(name) else {}),
             )
         ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=coords)
-        return ds.assign_coords({s: tag(ds[s], Role.STATE) for s in self.compiled.states})
+        state_docs = {s.name: s.doc for s in self.compiled.model.states if s.doc}
+        return ds.assign_coords(
+            {
+                s: tag(
+                    ds[s], Role.STATE, **({"long_name": state_docs[s]} if s in state_docs else {})
+                )
+                for s in self.compiled.states
+            }
+        )
 
     @property
     def dataset(self) -> xr.Dataset:
@@ -153,18 +168,22 @@ class Solution:
 
 
 def _roles(compiled: Compiled) -> dict[str, Role]:
-    """The role of each output of `Compiled.outputs`: unknowns, residuals, and definitions (lets
-    and process terms) for the rest."""
-    roles = dict.fromkeys(compiled.system.outputs, Role.DEFINITION)
-    roles.update(dict.fromkeys(compiled.unknowns, Role.UNKNOWN))
+    """The role of each output of `Compiled.outputs`, in declaration order: unknowns, definitions
+    (lets, then process terms), residuals."""
+    roles = dict.fromkeys(compiled.unknowns, Role.UNKNOWN)
+    roles.update({d: Role.DEFINITION for d in compiled.system.outputs if d not in roles})
     roles.update({f"residual_{r.name}": Role.RESIDUAL for r in compiled.system.residuals})
     return roles
 
 
 def _docs(compiled: Compiled) -> dict[str, str]:
-    """The documentation string of each output, where the model gives one."""
+    """The documentation string of each output, where the model gives one; process terms are
+    described by their state."""
     m = compiled.model
-    docs = {u.name: u.doc for u in m.unknowns}
+    shocks = ["", *(f"_{k}" for k in m.shocks)]
+    docs = {f"drift_{s}": f"drift of {s}" for s in m.state_names}
+    docs.update({f"vol_{s}{k}": f"volatility of {s}" for s in m.state_names for k in shocks})
+    docs.update({u.name: u.doc for u in m.unknowns})
     docs.update({d.name: d.doc for d in m.definitions.values()})
     docs.update({f"residual_{e.name}": f"residual of equation {e.name}" for e in m.equations})
     return {k: v for k, v in docs.items() if v}
