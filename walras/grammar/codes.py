@@ -50,6 +50,7 @@ FACTOR_API = "walras.runtime.factors.api"
 FACTOR_DATA = "walras.runtime.factors.data"
 LATENT = "walras.runtime.factors.latent"
 NTK = "walras.runtime.factors.ntk"
+POINTS = "walras.runtime.points"
 
 # The table keeps one entry to a few lines, so the formatter leaves it as it is.
 # fmt: off
@@ -144,6 +145,20 @@ _TABLE = (
      "common state grid.",
      "Compare results of the same model, or of models with the same states and unknowns.",
      (COMPARISON,)),
+    ("E155", "points of the wrong shape", "Solution.evaluate was given points it cannot read as "
+     "points of the model's states: another number of columns, more than two dimensions, no "
+     "points, or values that are not numbers.", "Pass an (n, states) array, a mapping state -> "
+     "1-D array, or with one state a 1-D array; the message lists the states in order.",
+     (POINTS,)),
+    ("E156", "points not finite", "A point given to Solution.evaluate has a NaN or infinite "
+     "coordinate.", "Drop those points before evaluating.", (POINTS,)),
+    ("E157", "points by unknown states", "A mapping given to Solution.evaluate names something "
+     "that is not a state, or gives no values for a state.", "Give one 1-D array of values "
+     "per state, named as the model declares them.", (POINTS,)),
+    ("W155", "points outside the domain", "Some points given to Solution.evaluate lie outside "
+     "the domain the model was solved on: the solution there is an extrapolation, so its values "
+     "are NaN (a warning).", "Evaluate inside the domain, or pass extrapolate=True to keep the "
+     "extrapolated values.", (POINTS,)),
     # economies
     ("E201", "no usable endowment", "The economy has no endowment, or no asset pays an "
      "endowment as its dividend.", "Declare 'endowment y: ...' and an asset whose dividend is y.",
