@@ -145,6 +145,17 @@ _TABLE = (
      "common state grid.",
      "Compare results of the same model, or of models with the same states and unknowns.",
      (COMPARISON,)),
+    ("W156", "results solved at different parameters", "The two results compared were solved "
+     "at different parameter values, so their differences are expected, not errors (a "
+     "warning).", "Nothing to fix when that is the point; the message lists each parameter with "
+     "both values.", (COMPARISON,)),
+    ("W157", "results of different models", "The two results compared are of different models "
+     "(a warning).", "Compare results of the same model, unless the models share states and "
+     "unknowns on purpose.", (COMPARISON,)),
+    ("E158", "not the result of a solve", "A file given to compare is NetCDF but holds no "
+     "unknown or definition marked by its role: it was not written by 'walras solve', or it "
+     "holds the estimates of a factor model.", "Pass NetCDF files written by 'walras solve -o' "
+     "or Solution.save.", (COMPARISON,)),
     ("E155", "points of the wrong shape", "Solution.evaluate was given points it cannot read as "
      "points of the model's states: another number of columns, more than two dimensions, no "
      "points, or values that are not numbers.", "Pass an (n, states) array, a mapping state -> "
