@@ -444,6 +444,14 @@ def _coherence(spec: FactorSpec, one: dict, col: Collector) -> None:
             )
         if spec.latent:
             col.error("F014", "rolling windows apply to observed factors", spec.spans["window"])
+    if spec.split and not {e.name for e in spec.estimators} & set(LATENT_ESTIMATORS):
+        col.error(
+            "F009",
+            "a split applies to the latent-factor estimators (als, adam, ntk); "
+            f"{', '.join(e.name for e in spec.estimators)} use every period",
+            spec.spans["split"],
+            "remove the split, or restrict the data to the dates to use",
+        )
 
 
 # --- option values -----------------------------------------------------------------------------

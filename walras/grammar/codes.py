@@ -239,8 +239,10 @@ _TABLE = (
      "Use a flag the hint lists.", (FACTOR_SPEC,)),
     ("F008", "unknown loading model", "'loadings' names an unknown model.",
      "Use 'linear', 'attention' or 'autoencoder'.", (FACTOR_SPEC,)),
-    ("F009", "bad split", "A split is unknown, lacks 'train < DATE', or ends validation before "
-     "training.", "Write 'split train < DATE, valid < LATER_DATE'.", (FACTOR_SPEC,)),
+    ("F009", "bad split", "A split is unknown, lacks 'train < DATE', ends validation before "
+     "training, or is given to estimators that use every period (observed factors).",
+     "Write 'split train < DATE, valid < LATER_DATE', for latent-factor estimators.",
+     (FACTOR_SPEC,)),
     ("F010", "bad data source", "An unknown dataset, a layout without a file, or a bundled "
      "dataset read as a panel.", "Name a bundled dataset, or 'panel \"file\"' / 'wide \"file\"'.",
      (FACTOR_SPEC,)),
@@ -272,13 +274,16 @@ _TABLE = (
     ("F105", "duplicated or misaligned dates", "A date repeats (per entity in a panel), or frames "
      "passed together have different dates.", "Keep one row per date and align the frames.",
      (FACTOR_DATA,)),
-    ("F106", "no observed cell", "No (entity, date) has a return and every characteristic.",
-     "Check the lag and the missing values of the characteristics.", (FACTOR_DATA,)),
+    ("F106", "no observed cell", "No (entity, date) has a return and every characteristic, or "
+     "no row of wide data has a value in every column the block uses.",
+     "Check the lag and the missing values of the characteristics, or of the columns the "
+     "message names.", (FACTOR_DATA,)),
     ("F107", "too few periods", "The data have fewer periods than the estimator needs.",
      "Use more periods or fewer factors and assets.", (FACTOR_DATA, LATENT)),
     ("F108", "too few assets", "Fewer test assets than risk premia to estimate.",
      "Add assets or drop factors.", (FACTOR_API,)),
-    ("F109", "empty period", "The training, validation or test period of a split is empty.",
+    ("F109", "empty period", "The training, validation or test period of a split is empty, or "
+     "has no observed (entity, date) cell.",
      "Move the split dates inside the data.", (LATENT,)),
     ("F110", "more factors than instruments", "K latent factors need at least K instruments.",
      "Add instruments or lower K.", (LATENT,)),

@@ -7,6 +7,7 @@ observed cells (latent-factor models). Bad data raise `EconError` naming the col
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,19 @@ class Wide:
     factor_names: tuple[str, ...]
     returns: np.ndarray  # (T, N) excess returns
     factors: np.ndarray  # (T, K)
-    dropped: int = 0  # rows dropped for missing values
+    dropped: int = 0  # rows dropped for missing (or infinite) values
+    missing: tuple[tuple[str, int], ...] = ()  # (column, its missing cells) in those rows
+    dropped_dates: str = ""  # the first of them
+
+    def dropped_attrs(self) -> dict:
+        """What was dropped and why, as result attributes (none when nothing was dropped)."""
+        if not self.dropped:
+            return {}
+        return {
+            "dropped_rows": self.dropped,
+            "dropped_columns": json.dumps(dict(self.missing)),
+            "dropped_dates": self.dropped_dates,
+        }
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,10 @@ def _join(spec: FactorSpec, parts: dict) -> pd.DataFrame:
     return out.reset_index()
 
 
+def rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
+
+
 def _dates(idx) -> str:
     vals = [str(pd.Timestamp(v).date()) if _is_date(v) else str(v) for v in list(idx)[:3]]
     return ", ".join(vals) + (", …" if len(idx) > 3 else "")
@@ -240,11 +257,24 @@ def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
     labels = [str(d.date()) for d in dates]
     r = _numeric(df, spec.returns, labels, spec, "returns")
     f = _numeric(df, spec.factors, labels, spec, "factors")
-    if spec.risk_free:
-        r = r - _numeric(df, (spec.risk_free,), labels, spec, "returns")
+    rf = _numeric(df, (spec.risk_free,), labels, spec, "returns") if spec.risk_free else None
     order = np.argsort(dates.values, kind="stable")
     dates, r, f = dates[order], r[order], f[order]
-    keep = np.isfinite(r).all(1) & np.isfinite(f).all(1)
+    rf = rf[order] if rf is not None else None
+    used = spec.returns + spec.factors + ((spec.risk_free,) if spec.risk_free else ())
+    missing = ~np.isfinite(np.column_stack([r, f] if rf is None else [r, f, rf]))
+    keep = ~missing.any(1)
+    counts = tuple((n, int(c)) for n, c in zip(used, missing.sum(0)) if c)
+    if not keep.any():
+        fail(
+            "F106",
+            f"every one of the {len(keep)} rows has a missing value in a column the block uses: "
+            + ", ".join(f"'{n}' in {rows(c)}" for n, c in counts),
+            spec.spans.get("data"),
+            "fill or drop the columns with missing values",
+        )
+    if rf is not None:
+        r = r - rf
     return Wide(
         pd.DatetimeIndex(dates[keep]),
         spec.returns,
@@ -252,6 +282,8 @@ def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
         r[keep],
         f[keep],
         int((~keep).sum()),
+        counts,
+        _dates(dates[~keep]),
     )
 
 
