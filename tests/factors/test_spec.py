@@ -242,3 +242,22 @@ def test_split_period_without_observed_cells_is_a_coded_error():
     assert "the test period of 'p' has no observed (entity, date) cell" in str(e.value)
     ok = F.estimate(spec, data=df.assign(ret=df.ret.fillna(0.1)))
     assert bool(ok.in_sample.values[:12].all()) and not ok.in_sample.values[12:].any()
+
+
+@pytest.mark.parametrize(
+    "change, factors, words",
+    [
+        ({"mkt": 0.01}, "mkt", "the factor 'mkt' is constant or a linear combination"),
+        ({"m2": "mkt"}, "mkt, m2", "the factors 'mkt', 'm2' are constant or a linear"),
+        ({"A": 0.002}, "mkt", "the return 'A' is constant or a linear combination of the factors"),
+        ({"C": "A+B"}, "mkt", "the returns 'A', 'B', 'C' are constant or a linear combination"),
+    ],
+)
+def test_dependent_columns_are_a_coded_error(tmp_path, wide, change, factors, words):
+    """Betas that are not identified, or a singular residual covariance, instead of a
+    LinAlgError or silent nonsense."""
+    data = wide.assign(**{k: wide.eval(v) if isinstance(v, str) else v for k, v in change.items()})
+    with pytest.raises(EconError) as e:
+        _run(tmp_path, data, text=FF.replace("factors mkt", f"factors {factors}"))
+    d = e.value.diagnostics[0]
+    assert d.code == "E159" and words in d.message and d.span is not None

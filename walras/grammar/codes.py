@@ -170,6 +170,10 @@ _TABLE = (
      "the domain the model was solved on: the solution there is an extrapolation, so its values "
      "are NaN (a warning).", "Evaluate inside the domain, or pass extrapolate=True to keep the "
      "extrapolated values.", (POINTS,)),
+    ("E159", "linearly dependent data", "A factor of a factor model is constant or a linear "
+     "combination of the others (its betas are not identified), or a return is one of the "
+     "factors and the other returns (the residual covariance is singular).",
+     "Drop the column the message names, or correct its values.", (FACTOR_DATA,)),
     # economies
     ("E201", "no usable endowment", "The economy has no endowment, or no asset pays an "
      "endowment as its dividend.", "Declare 'endowment y: ...' and an asset whose dividend is y.",

@@ -259,8 +259,12 @@ def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
     f = _numeric(df, spec.factors, labels, spec, "factors")
     rf = _numeric(df, (spec.risk_free,), labels, spec, "returns") if spec.risk_free else None
     order = np.argsort(dates.values, kind="stable")
-    dates, r, f = dates[order], r[order], f[order]
     rf = rf[order] if rf is not None else None
+    return _complete_rows(spec, dates[order], r[order], f[order], rf)
+
+
+def _complete_rows(spec: FactorSpec, dates, r, f, rf) -> Wide:
+    """The rows with a value in every column used, and a count of the others by column."""
     used = spec.returns + spec.factors + ((spec.risk_free,) if spec.risk_free else ())
     missing = ~np.isfinite(np.column_stack([r, f] if rf is None else [r, f, rf]))
     keep = ~missing.any(1)
@@ -273,18 +277,63 @@ def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
             spec.spans.get("data"),
             "fill or drop the columns with missing values",
         )
-    if rf is not None:
-        r = r - rf
+    r = (r if rf is None else r - rf)[keep]
+    _identified(spec, r, f[keep])
     return Wide(
         pd.DatetimeIndex(dates[keep]),
         spec.returns,
         spec.factors,
-        r[keep],
+        r,
         f[keep],
         int((~keep).sum()),
         counts,
         _dates(dates[~keep]),
     )
+
+
+def _identified(spec: FactorSpec, r: np.ndarray, f: np.ndarray) -> None:
+    """Refuse factors that are constant or combinations of each other (betas not identified),
+    and, with more periods than regressors, returns that are (a singular residual covariance)."""
+    T, N = r.shape
+    ones = np.ones((T, 1))
+    bad = _fitted_exactly(f, ones)
+    if bad:
+        fail(
+            "E159",
+            f"{_listing('factor', spec.factors, bad)} constant or a linear combination of the "
+            "other factors, so the betas are not identified",
+            spec.spans.get("factors"),
+            "drop the factor, or correct its column",
+        )
+    bad = _fitted_exactly(r, np.column_stack([ones, f])) if T > N + f.shape[1] + 1 else []
+    if bad:
+        fail(
+            "E159",
+            f"{_listing('return', spec.returns, bad)} constant or a linear combination of the "
+            "factors and the other returns, so their residual covariance is singular",
+            spec.spans.get("returns"),
+            "drop the asset, or correct its column",
+        )
+
+
+def _fitted_exactly(columns: np.ndarray, base: np.ndarray) -> list[int]:
+    """The columns that are constant or that `base` and the other columns fit exactly (R²
+    above 1 − 1e-10)."""
+    out = []
+    for j in range(columns.shape[1]):
+        y = columns[:, j]
+        x = np.column_stack([base, np.delete(columns, j, axis=1)])
+        resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+        total = float(np.sum((y - y.mean()) ** 2))
+        constant = total <= 1e-24 * float(y @ y)  # to rounding
+        if constant or float(resid @ resid) <= 1e-10 * total:
+            out.append(j)
+    return out
+
+
+def _listing(kind: str, names, indices: list[int]) -> str:
+    chosen = ", ".join(f"'{names[j]}'" for j in indices)
+    return f"the {kind}s {chosen} are" if len(indices) > 1 else f"the {kind} {chosen} is"
 
 
 # --- panel: entity x time ----------------------------------------------------------------------
