@@ -51,6 +51,7 @@ FACTOR_DATA = "walras.runtime.factors.data"
 LATENT = "walras.runtime.factors.latent"
 NTK = "walras.runtime.factors.ntk"
 POINTS = "walras.runtime.points"
+IDENTIFICATION = "walras.runtime.factors.identification"
 
 # The table keeps one entry to a few lines, so the formatter leaves it as it is.
 # fmt: off
@@ -173,7 +174,7 @@ _TABLE = (
     ("E159", "linearly dependent data", "A factor of a factor model is constant or a linear "
      "combination of the others (its betas are not identified), or a return is one of the "
      "factors and the other returns (the residual covariance is singular).",
-     "Drop the column the message names, or correct its values.", (FACTOR_DATA,)),
+     "Drop the column the message names, or correct its values.", (IDENTIFICATION,)),
     # economies
     ("E201", "no usable endowment", "The economy has no endowment, or no asset pays an "
      "endowment as its dividend.", "Declare 'endowment y: ...' and an asset whose dividend is y.",
@@ -268,7 +269,8 @@ _TABLE = (
     ("F101", "no data given", "The block reads its data from Python and none was passed.",
      "Pass data=... to estimate.", (FACTOR_DATA,)),
     ("F102", "cannot read the data", "The data file does not exist, cannot be read, or has a "
-     "format walras cannot tell.", "Check the path; name it .csv, .parquet or .nc, or write "
+     "format walras cannot tell; or data passed from Python are of a kind walras does not read.",
+     "Check the path; name it .csv, .parquet or .nc, or write "
      "'format = csv'.", (FACTOR_DATA,)),
     ("F103", "missing column", "A column the block names is not in the data.",
      "Correct the name (the hint lists close names) or set 'time =' / 'entity ='.",

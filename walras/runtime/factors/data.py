@@ -19,8 +19,12 @@ import xarray as xr
 from ...compiler.factors import FactorSpec
 from ...grammar.diagnostics import Diagnostic, EconError, Span, did_you_mean
 from ...models import LIBRARY
+from .identification import identified
 
 BUNDLED = {"french": ("french.csv.bz2", "dates")}
+READABLE = (
+    "pass a pandas DataFrame, an xarray Dataset, a dict of frames indexed by dates, or a path"
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ def _frame(spec: FactorSpec, data: Any) -> pd.DataFrame:
         return data.reset_index() if _named_index(data) else data
     if isinstance(data, dict):  # separate frames (returns, factors): align them on their dates
         return _join(spec, data)
+    if not isinstance(data, (str, Path)):
+        fail("F102", f"cannot read data of type {type(data).__name__}", span, READABLE)
     return _read(Path(data), spec.data.format, span)
 
 
@@ -132,6 +138,8 @@ def _read(path: Path, fmt: str | None, span: Span | None) -> pd.DataFrame:
 def _join(spec: FactorSpec, parts: dict) -> pd.DataFrame:
     frames = []
     for key, df in parts.items():
+        if not isinstance(df, (pd.Series, pd.DataFrame, xr.Dataset)):
+            fail("F102", f"cannot read data['{key}'] of type {type(df).__name__}", None, READABLE)
         df = df.to_frame() if isinstance(df, pd.Series) else df
         if isinstance(df, xr.Dataset):
             df = df.to_dataframe()
@@ -278,7 +286,7 @@ def _complete_rows(spec: FactorSpec, dates, r, f, rf) -> Wide:
             "fill or drop the columns with missing values",
         )
     r = (r if rf is None else r - rf)[keep]
-    _identified(spec, r, f[keep])
+    identified(spec, r, f[keep])
     return Wide(
         pd.DatetimeIndex(dates[keep]),
         spec.returns,
@@ -289,51 +297,6 @@ def _complete_rows(spec: FactorSpec, dates, r, f, rf) -> Wide:
         counts,
         _dates(dates[~keep]),
     )
-
-
-def _identified(spec: FactorSpec, r: np.ndarray, f: np.ndarray) -> None:
-    """Refuse factors that are constant or combinations of each other (betas not identified),
-    and, with more periods than regressors, returns that are (a singular residual covariance)."""
-    T, N = r.shape
-    ones = np.ones((T, 1))
-    bad = _fitted_exactly(f, ones)
-    if bad:
-        fail(
-            "E159",
-            f"{_listing('factor', spec.factors, bad)} constant or a linear combination of the "
-            "other factors, so the betas are not identified",
-            spec.spans.get("factors"),
-            "drop the factor, or correct its column",
-        )
-    bad = _fitted_exactly(r, np.column_stack([ones, f])) if T > N + f.shape[1] + 1 else []
-    if bad:
-        fail(
-            "E159",
-            f"{_listing('return', spec.returns, bad)} constant or a linear combination of the "
-            "factors and the other returns, so their residual covariance is singular",
-            spec.spans.get("returns"),
-            "drop the asset, or correct its column",
-        )
-
-
-def _fitted_exactly(columns: np.ndarray, base: np.ndarray) -> list[int]:
-    """The columns that are constant or that `base` and the other columns fit exactly (R²
-    above 1 − 1e-10)."""
-    out = []
-    for j in range(columns.shape[1]):
-        y = columns[:, j]
-        x = np.column_stack([base, np.delete(columns, j, axis=1)])
-        resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
-        total = float(np.sum((y - y.mean()) ** 2))
-        constant = total <= 1e-24 * float(y @ y)  # to rounding
-        if constant or float(resid @ resid) <= 1e-10 * total:
-            out.append(j)
-    return out
-
-
-def _listing(kind: str, names, indices: list[int]) -> str:
-    chosen = ", ".join(f"'{names[j]}'" for j in indices)
-    return f"the {kind}s {chosen} are" if len(indices) > 1 else f"the {kind} {chosen} is"
 
 
 # --- panel: entity x time ----------------------------------------------------------------------
@@ -367,7 +330,7 @@ def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
     r = _numeric(df, spec.returns, labels, spec, "returns")[:, 0]
     x = _numeric(df, spec.instruments, labels, spec, "instruments")
     grid = pd.DatetimeIndex(np.unique(dates.values))
-    entities = pd.Index(pd.unique(df[ecol].to_numpy())).sort_values()
+    entities = _sorted(pd.Index(pd.unique(df[ecol].to_numpy())))
     ti = grid.get_indexer(dates)
     ei = entities.get_indexer(df[ecol].to_numpy())
     T, N, L = len(grid), len(entities), len(spec.instruments)
@@ -388,6 +351,14 @@ def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
     R = np.where(mask, R, 0.0)
     X = np.where(mask[..., None], X, 0.0)
     return Panel(grid, tuple(entities), spec.instruments, R, X, mask)
+
+
+def _sorted(labels: pd.Index) -> pd.Index:
+    """Labels in order; by their text when they mix kinds (numbers and strings)."""
+    try:
+        return labels.sort_values()
+    except TypeError:
+        return labels[np.argsort(labels.astype(str).to_numpy(), kind="stable")]
 
 
 def require_periods(n_periods: int, needed: int, what: str, dates: pd.DatetimeIndex) -> None:
