@@ -261,3 +261,31 @@ def test_dependent_columns_are_a_coded_error(tmp_path, wide, change, factors, wo
         _run(tmp_path, data, text=FF.replace("factors mkt", f"factors {factors}"))
     d = e.value.diagnostics[0]
     assert d.code == "E159" and words in d.message and d.span is not None
+
+
+def test_data_of_the_wrong_kind_from_python(wide):
+    spec = specs(FF.format(path="x.csv"))["m"]
+    for data, words in [
+        (123, "cannot read data of type int"),
+        (wide.values, "cannot read data of type ndarray"),
+        ({"returns": wide, "factors": 5}, "cannot read data['factors'] of type int"),
+    ]:
+        with pytest.raises(EconError) as e:
+            F.estimate(spec, data=data)
+        assert e.value.diagnostics[0].code == "F102" and words in str(e.value)
+
+
+def test_panel_entities_of_mixed_kinds_are_ordered_by_their_text():
+    rng = np.random.default_rng(1)
+    dates = pd.date_range("2000-01-31", periods=12, freq="ME")
+    ids = [3, "b", 1, "a", 2, "c"]
+    df = pd.DataFrame(
+        [(i, d, rng.normal(), rng.normal(), rng.normal()) for d in dates for i in ids],
+        columns=["id", "month", "ret", "c1", "c2"],
+    )
+    spec = specs(
+        'factor_model p "p"\ndata panel "x.csv" entity = id, time = month\nreturns ret\n'
+        "instruments c1, c2\nfactors latent 1\nloadings linear(instruments)\nestimate als\n"
+    )["p"]
+    panel = F.data.load(spec, df)
+    assert panel.entities == (1, 2, 3, "a", "b", "c") and panel.mask.all()
