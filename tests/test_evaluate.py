@@ -5,6 +5,7 @@ import warnings
 
 import equinox as eqx
 import numpy as np
+import pandas as pd
 import pytest
 from references import lucas_pd
 
@@ -68,6 +69,9 @@ def test_several_states_one_point_and_mapping_order(two_states):
     np.testing.assert_allclose(grid["v"].values, s[:, None] + 10 * y[None, :], rtol=1e-14)
     rows = two_states.evaluate(np.stack([s, np.full(3, 1.0)], -1))
     np.testing.assert_allclose(rows["v"].values, s + 10, rtol=1e-14)
+    table = two_states.evaluate(pd.DataFrame({"y": np.full(3, 1.0), "s": s}))  # columns by name
+    np.testing.assert_allclose(table["v"].values, s + 10, rtol=1e-14)
+    np.testing.assert_allclose(table["s"].values, s, rtol=0)
 
 
 @pytest.mark.parametrize(
@@ -82,6 +86,7 @@ def test_several_states_one_point_and_mapping_order(two_states):
         ({"s": [0.5], "Y": [1.0]}, "E157", "'Y' is not a state; no values for state 'y'"),
         ({"s": [0.5]}, "E157", "no values for state 'y'"),
         ({"s": [[0.5]], "y": [1.0]}, "E155", "the values of 's' have shape (1, 1)"),
+        (pd.DataFrame({"s": [0.5], "eta": [1.0]}), "E157", "'eta' is not a state"),
     ],
 )
 def test_bad_points_are_coded_errors(two_states, points, code, words):

@@ -2,7 +2,8 @@
 
 Accepted: an (n, states) array; for a model of one state a 1-D array of n points (or a number);
 for several states a 1-D array of one value per state (one point); a mapping state -> 1-D array
-(a grid, taken in the model's order of states whatever the mapping's order). Anything else is a
+(a grid, taken in the model's order of states whatever the mapping's order); a pandas DataFrame
+with one column per state (one row per point, columns in any order). Anything else is a
 coded error that says the shape expected and the model's states. Points outside the declared
 domain are found here too (`outside`): what the solution says there is extrapolation.
 """
@@ -62,16 +63,22 @@ def _numbers(values, what: str, states: Sequence) -> np.ndarray:
     return out
 
 
-def grid(points: Mapping, states: Sequence) -> Points:
-    """A mapping state -> values: the grid of every combination, in the model's state order."""
+def _by_name(keys: list, states: Sequence) -> list[str]:
+    """The state names, after checking that `keys` name each state once and nothing else."""
     names = [s.name for s in states]
-    unknown = [str(k) for k in points if k not in names]
-    missing = [n for n in names if n not in points]
+    unknown = [str(k) for k in keys if k not in names]
+    missing = [n for n in names if n not in keys]
     if unknown or missing:
         parts = [f"'{k}' is not a state" for k in unknown]
         parts += [f"no values for state '{n}'" for n in missing]
         hint = next((h for k in unknown if (h := did_you_mean(k, names))), None)
-        _fail("E157", "; ".join(parts), states, hint or "give one 1-D array of values per state")
+        _fail("E157", "; ".join(parts), states, hint or "give the values of each state once")
+    return names
+
+
+def grid(points: Mapping, states: Sequence) -> Points:
+    """A mapping state -> values: the grid of every combination, in the model's state order."""
+    names = _by_name(list(points), states)
     axes = {}
     for n in names:
         values = _numbers(points[n], f"the values of '{n}'", states)
@@ -114,7 +121,11 @@ def scattered(points, states: Sequence) -> Points:
 
 def parse(points, states: Sequence) -> Points:
     """Points in any accepted form (see the module docstring); E155-E157 for the rest."""
-    return grid(points, states) if isinstance(points, Mapping) else scattered(points, states)
+    if isinstance(points, Mapping):
+        return grid(points, states)
+    if hasattr(points, "columns"):  # a table (pandas): one row per point, columns by state
+        return scattered(points[_by_name(list(points.columns), states)], states)
+    return scattered(points, states)
 
 
 def outside(x: np.ndarray, states: Sequence) -> np.ndarray:

@@ -93,9 +93,10 @@ class Solution:
         """Every unknown, definition and residual at `points`.
 
         `points`: an (n, states) array; with one state also a 1-D array of n points; with several
-        states a 1-D array of one value per state (one point); or a mapping state -> 1-D array (a
-        grid, in the model's order of states). Another shape, NaN or infinite coordinates, or a
-        mapping that misses a state or names another raise `EconError` (E155-E157).
+        states a 1-D array of one value per state (one point); a mapping state -> 1-D array (a
+        grid, in the model's order of states); or a pandas DataFrame with a column per state.
+        Another shape, NaN or infinite coordinates, or a mapping or table that misses a state or
+        names another raise `EconError` (E155-E157).
 
         The boolean variable `inside` (role evidence) marks the points in the domain the model
         was solved on, edges included. Outside it the solution is an extrapolation: the values
