@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 import walras.runtime.factors as F
-from walras.cli.factors import estimate_command
+from walras.cli.factors import data_notes, estimate_command
 from walras.compiler.factors import factor_specs
 from walras.grammar import EconError, parse
 
@@ -289,3 +289,16 @@ def test_panel_entities_of_mixed_kinds_are_ordered_by_their_text():
     )["p"]
     panel = F.data.load(spec, df)
     assert panel.entities == (1, 2, 3, "a", "b", "c") and panel.mask.all()
+
+
+def test_panel_summary_says_how_many_cells_were_observed():
+    ds = xr.Dataset(
+        {"factors": (("time", "factor"), np.zeros((3, 1)))},
+        coords={"time": pd.date_range("2000-01-31", periods=3, freq="ME"), "asset": [1, 2]},
+        attrs={"observed_cells": 4},
+    )
+    assert data_notes(ds) == [
+        "note: 4 of 6 (entity, date) cells observed; the others lack the return or a "
+        "characteristic and are left out."
+    ]
+    assert data_notes(ds.assign_attrs(observed_cells=6)) == []
