@@ -1,12 +1,14 @@
 """The factor-model language, its diagnostics, data sources and the command."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
 import walras.runtime.factors as F
-from walras.cli.factors import estimate_command
+from walras.cli.factors import data_notes, estimate_command
 from walras.compiler.factors import factor_specs
 from walras.grammar import EconError, parse
 
@@ -162,3 +164,141 @@ def test_overrides_change_options():
     assert int(ds.gmm_steps) == 1
     with pytest.raises(EconError, match="has no option 'stpes'"):
         F.estimate("ff3", gmm={"stpes": 1})
+
+
+def test_rows_with_missing_cells_are_dropped_and_said(tmp_path, wide, capsys):
+    """Three rows with missing cells (in a return, the factor and the risk-free rate): the
+    summary says so, and the estimates are those of linearmodels on the complete rows."""
+    lm = pytest.importorskip("linearmodels.asset_pricing")
+    holed = wide.copy()
+    holed.loc[4, "B"] = np.nan
+    holed.loc[17, "mkt"] = np.nan
+    holed.loc[[17, 41], "rf"] = np.nan
+    ds = _run(tmp_path, holed)
+    assert ds.attrs["dropped_rows"] == 3 and ds.attrs["nobs"] == 57
+    assert json.loads(ds.attrs["dropped_columns"]) == {"B": 1, "mkt": 1, "rf": 2}
+    assert ds.attrs["dropped_dates"] == "2000-05-31, 2001-06-30, 2003-06-30"
+    assert estimate_command(str(tmp_path / "m.econ"), None, None) == 0
+    text = capsys.readouterr().out
+    assert (
+        "note: 3 of 60 rows dropped for missing values in B (1 row), mkt (1 row), rf (2 rows): "
+        "2000-05-31, 2001-06-30, 2003-06-30. The estimates use the other 57 rows." in text
+    )
+    complete = wide.drop(index=[4, 17, 41])
+    r, f = complete[list("ABC")].values - complete[["rf"]].values, complete[["mkt"]].values
+    ts = lm.TradedFactorModel(r, f).fit()
+    np.testing.assert_allclose(ds.beta.values, ts.betas.values, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ds.alpha.values, ts.alphas.values, rtol=0, atol=1e-12)
+    fm = lm.LinearFactorModel(r, f).fit()
+    np.testing.assert_allclose(
+        ds.risk_premium.sel({"method": "fama_macbeth"}).values, fm.risk_premia.values, rtol=1e-10
+    )
+
+
+def test_complete_data_print_no_note(tmp_path, wide, capsys):
+    ds = _run(tmp_path, wide)
+    assert "dropped_rows" not in ds.attrs
+    assert estimate_command(str(tmp_path / "m.econ"), None, None) == 0
+    assert "dropped" not in capsys.readouterr().out
+
+
+def test_no_complete_row_is_a_coded_error(tmp_path, wide):
+    holed = wide.copy()
+    holed["C"] = np.nan
+    holed.loc[2, "mkt"] = np.nan
+    with pytest.raises(EconError) as e:
+        _run(tmp_path, holed)
+    d = e.value.diagnostics[0]
+    assert d.code == "F106" and d.message == (
+        "every one of the 60 rows has a missing value in a column the block uses: "
+        "'C' in 60 rows, 'mkt' in 1 row"
+    )
+
+
+def test_split_of_observed_factors_is_refused():
+    e = errors(FF.format(path="x.csv") + "split train < 2001-01\n")
+    d = e.diagnostics[0]
+    assert d.code == "F009" and "time_series, fama_macbeth use every period" in d.message
+    assert "t.econ:6:1" in str(e)
+
+
+def test_split_period_without_observed_cells_is_a_coded_error():
+    """A panel whose returns stop in 2001: a test period from 2001 on holds dates but no data."""
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2000-01-31", periods=24, freq="ME")
+    df = pd.DataFrame(
+        [(i, d, rng.normal(), rng.normal(), rng.normal()) for d in dates for i in range(20)],
+        columns=["id", "month", "ret", "c1", "c2"],
+    )
+    df.loc[df.month >= "2001-01-01", "ret"] = np.nan
+    spec = specs(
+        'factor_model p "p"\ndata panel "x.csv" entity = id, time = month\nreturns ret\n'
+        "instruments c1, c2\nfactors latent 1\nloadings linear(instruments)\nestimate als\n"
+        "split train < 2001-01\n"
+    )["p"]
+    with pytest.raises(EconError) as e:
+        F.estimate(spec, data=df)
+    assert e.value.diagnostics[0].code == "F109"
+    assert "the test period of 'p' has no observed (entity, date) cell" in str(e.value)
+    ok = F.estimate(spec, data=df.assign(ret=df.ret.fillna(0.1)))
+    assert bool(ok.in_sample.values[:12].all()) and not ok.in_sample.values[12:].any()
+
+
+@pytest.mark.parametrize(
+    "change, factors, words",
+    [
+        ({"mkt": 0.01}, "mkt", "the factor 'mkt' is constant or a linear combination"),
+        ({"m2": "mkt"}, "mkt, m2", "the factors 'mkt', 'm2' are constant or a linear"),
+        ({"A": 0.002}, "mkt", "the return 'A' is constant or a linear combination of the factors"),
+        ({"C": "A+B"}, "mkt", "the returns 'A', 'B', 'C' are constant or a linear combination"),
+    ],
+)
+def test_dependent_columns_are_a_coded_error(tmp_path, wide, change, factors, words):
+    """Betas that are not identified, or a singular residual covariance, instead of a
+    LinAlgError or silent nonsense."""
+    data = wide.assign(**{k: wide.eval(v) if isinstance(v, str) else v for k, v in change.items()})
+    with pytest.raises(EconError) as e:
+        _run(tmp_path, data, text=FF.replace("factors mkt", f"factors {factors}"))
+    d = e.value.diagnostics[0]
+    assert d.code == "E159" and words in d.message and d.span is not None
+
+
+def test_data_of_the_wrong_kind_from_python(wide):
+    spec = specs(FF.format(path="x.csv"))["m"]
+    for data, words in [
+        (123, "cannot read data of type int"),
+        (wide.values, "cannot read data of type ndarray"),
+        ({"returns": wide, "factors": 5}, "cannot read data['factors'] of type int"),
+    ]:
+        with pytest.raises(EconError) as e:
+            F.estimate(spec, data=data)
+        assert e.value.diagnostics[0].code == "F102" and words in str(e.value)
+
+
+def test_panel_entities_of_mixed_kinds_are_ordered_by_their_text():
+    rng = np.random.default_rng(1)
+    dates = pd.date_range("2000-01-31", periods=12, freq="ME")
+    ids = [3, "b", 1, "a", 2, "c"]
+    df = pd.DataFrame(
+        [(i, d, rng.normal(), rng.normal(), rng.normal()) for d in dates for i in ids],
+        columns=["id", "month", "ret", "c1", "c2"],
+    )
+    spec = specs(
+        'factor_model p "p"\ndata panel "x.csv" entity = id, time = month\nreturns ret\n'
+        "instruments c1, c2\nfactors latent 1\nloadings linear(instruments)\nestimate als\n"
+    )["p"]
+    panel = F.data.load(spec, df)
+    assert panel.entities == (1, 2, 3, "a", "b", "c") and panel.mask.all()
+
+
+def test_panel_summary_says_how_many_cells_were_observed():
+    ds = xr.Dataset(
+        {"factors": (("time", "factor"), np.zeros((3, 1)))},
+        coords={"time": pd.date_range("2000-01-31", periods=3, freq="ME"), "asset": [1, 2]},
+        attrs={"observed_cells": 4},
+    )
+    assert data_notes(ds) == [
+        "note: 4 of 6 (entity, date) cells observed; the others lack the return or a "
+        "characteristic and are left out."
+    ]
+    assert data_notes(ds.assign_attrs(observed_cells=6)) == []

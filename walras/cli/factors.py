@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from ..grammar.diagnostics import EconError
 from ..runtime.factors import estimate
+from ..runtime.factors.data import rows
 from ..runtime.results import write_netcdf
 
 FIT_STATISTICS = (
@@ -35,6 +37,8 @@ def estimate_command(target: str, name: str | None, output: str | None) -> int:
         return 1
     results = result if isinstance(result, dict) else {result.attrs["model"]: result}
     for ds in results.values():
+        for note in data_notes(ds):
+            console.print(note, style="bold", markup=False, soft_wrap=True)
         for table in summary_tables(ds):
             console.print(table)
     if output:
@@ -50,6 +54,28 @@ def estimate_command(target: str, name: str | None, output: str | None) -> int:
                 print(f"error[E135]: cannot write the results: {e}", file=sys.stderr)
                 return 1
     return 0
+
+
+def data_notes(ds: xr.Dataset) -> list[str]:
+    """What the estimates leave out of the data: rows dropped for missing values (wide data,
+    with the columns that had them and the first dates), cells not observed (panels)."""
+    a, notes = ds.attrs, []
+    if a.get("dropped_rows"):
+        dropped, used = int(a["dropped_rows"]), int(a["nobs"])
+        columns = json.loads(a.get("dropped_columns", "{}"))
+        where = ", ".join(f"{name} ({rows(n)})" for name, n in columns.items())
+        notes.append(
+            f"note: {dropped} of {dropped + used} rows dropped for missing values in {where}: "
+            f"{a.get('dropped_dates', '')}. The estimates use the other {rows(used)}."
+        )
+    if "observed_cells" in a and {"time", "asset"} <= set(ds.sizes):
+        cells = ds.sizes["time"] * ds.sizes["asset"]
+        if int(a["observed_cells"]) < cells:
+            notes.append(
+                f"note: {int(a['observed_cells'])} of {cells} (entity, date) cells observed; "
+                "the others lack the return or a characteristic and are left out."
+            )
+    return notes
 
 
 def summary_tables(ds: xr.Dataset) -> list[Table]:

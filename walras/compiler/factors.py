@@ -194,6 +194,7 @@ def _check(
     _names_unique([*ret.names, *fac.names, *(inst.names if inst else ())], col)
     _estimators_fit(spec, col)
     _window_complete(spec, col)
+    _split_applies(spec, col)
     return spec
 
 
@@ -398,3 +399,15 @@ def _window_complete(spec: FactorSpec, col: Collector) -> None:
             )
         if spec.latent:
             col.error("F014", "rolling windows apply to observed factors", spec.spans["window"])
+
+
+def _split_applies(spec: FactorSpec, col: Collector) -> None:
+    """A split into estimation and test periods is for the latent-factor estimators."""
+    if spec.split and not {e.name for e in spec.estimators} & set(LATENT_ESTIMATORS):
+        col.error(
+            "F009",
+            "a split applies to the latent-factor estimators (als, adam, ntk); "
+            f"{', '.join(e.name for e in spec.estimators)} use every period",
+            spec.spans["split"],
+            "remove the split, or restrict the data to the dates to use",
+        )

@@ -54,6 +54,8 @@ FACTOR_API = "walras.runtime.factors.api"
 FACTOR_DATA = "walras.runtime.factors.data"
 LATENT = "walras.runtime.factors.latent"
 NTK = "walras.runtime.factors.ntk"
+POINTS = "walras.runtime.points"
+IDENTIFICATION = "walras.runtime.factors.identification"
 
 # The table keeps one entry to a few lines, so the formatter leaves it as it is.
 # fmt: off
@@ -162,6 +164,35 @@ _TABLE = (
      (NEURAL,)),
     ("E183", "results named as their checkpoint", "-o names a .ckpt file, where the neural "
      "solver keeps its training state.", "Give the results a .nc name.", (CLI,)),
+    ("W156", "results solved at different parameters", "The two results compared were solved "
+     "at different parameter values, so their differences are expected, not errors (a "
+     "warning).", "Nothing to fix when that is the point; the message lists each parameter with "
+     "both values.", (COMPARISON,)),
+    ("W157", "results of different models", "The two results compared are of different models "
+     "(a warning).", "Compare results of the same model, unless the models share states and "
+     "unknowns on purpose.", (COMPARISON,)),
+    ("E158", "not the result of a solve", "A file given to compare is NetCDF but holds no "
+     "unknown or definition marked by its role: it was not written by 'walras solve', or it "
+     "holds the estimates of a factor model.", "Pass NetCDF files written by 'walras solve -o' "
+     "or Solution.save.", (COMPARISON,)),
+    ("E155", "points of the wrong shape", "Solution.evaluate was given points it cannot read as "
+     "points of the model's states: another number of columns, more than two dimensions, no "
+     "points, or values that are not numbers.", "Pass an (n, states) array, a mapping state -> "
+     "1-D array, or with one state a 1-D array; the message lists the states in order.",
+     (POINTS,)),
+    ("E156", "points not finite", "A point given to Solution.evaluate has a NaN or infinite "
+     "coordinate.", "Drop those points before evaluating.", (POINTS,)),
+    ("E157", "points by unknown states", "A mapping given to Solution.evaluate names something "
+     "that is not a state, or gives no values for a state.", "Give one 1-D array of values "
+     "per state, named as the model declares them.", (POINTS,)),
+    ("W155", "points outside the domain", "Some points given to Solution.evaluate lie outside "
+     "the domain the model was solved on: the solution there is an extrapolation, so its values "
+     "are NaN (a warning).", "Evaluate inside the domain, or pass extrapolate=True to keep the "
+     "extrapolated values.", (POINTS,)),
+    ("E159", "linearly dependent data", "A factor of a factor model is constant or a linear "
+     "combination of the others (its betas are not identified), or a return is one of the "
+     "factors and the other returns (the residual covariance is singular).",
+     "Drop the column the message names, or correct its values.", (IDENTIFICATION,)),
     # economies
     ("E201", "no usable endowment", "The economy has no endowment, or no asset pays an "
      "endowment as its dividend.", "Declare 'endowment y: ...' and an asset whose dividend is y.",
@@ -267,8 +298,10 @@ _TABLE = (
      "Use a flag the hint lists.", (FACTOR_SPEC,)),
     ("F008", "unknown loading model", "'loadings' names an unknown model.",
      "Use 'linear', 'attention' or 'autoencoder'.", (FACTOR_SPEC,)),
-    ("F009", "bad split", "A split is unknown, lacks 'train < DATE', or ends validation before "
-     "training.", "Write 'split train < DATE, valid < LATER_DATE'.", (FACTOR_SPEC,)),
+    ("F009", "bad split", "A split is unknown, lacks 'train < DATE', ends validation before "
+     "training, or is given to estimators that use every period (observed factors).",
+     "Write 'split train < DATE, valid < LATER_DATE', for latent-factor estimators.",
+     (FACTOR_SPEC,)),
     ("F010", "bad data source", "An unknown dataset, a layout without a file, or a bundled "
      "dataset read as a panel.", "Name a bundled dataset, or 'panel \"file\"' / 'wide \"file\"'.",
      (FACTOR_SPEC,)),
@@ -290,7 +323,8 @@ _TABLE = (
     ("F101", "no data given", "The block reads its data from Python and none was passed.",
      "Pass data=... to estimate.", (FACTOR_DATA,)),
     ("F102", "cannot read the data", "The data file does not exist, cannot be read, or has a "
-     "format walras cannot tell.", "Check the path; name it .csv, .parquet or .nc, or write "
+     "format walras cannot tell; or data passed from Python are of a kind walras does not read.",
+     "Check the path; name it .csv, .parquet or .nc, or write "
      "'format = csv'.", (FACTOR_DATA,)),
     ("F103", "missing column", "A column the block names is not in the data.",
      "Correct the name (the hint lists close names) or set 'time =' / 'entity ='.",
@@ -300,13 +334,16 @@ _TABLE = (
     ("F105", "duplicated or misaligned dates", "A date repeats (per entity in a panel), or frames "
      "passed together have different dates.", "Keep one row per date and align the frames.",
      (FACTOR_DATA,)),
-    ("F106", "no observed cell", "No (entity, date) has a return and every characteristic.",
-     "Check the lag and the missing values of the characteristics.", (FACTOR_DATA,)),
+    ("F106", "no observed cell", "No (entity, date) has a return and every characteristic, or "
+     "no row of wide data has a value in every column the block uses.",
+     "Check the lag and the missing values of the characteristics, or of the columns the "
+     "message names.", (FACTOR_DATA,)),
     ("F107", "too few periods", "The data have fewer periods than the estimator needs.",
      "Use more periods or fewer factors and assets.", (FACTOR_DATA, LATENT)),
     ("F108", "too few assets", "Fewer test assets than risk premia to estimate.",
      "Add assets or drop factors.", (FACTOR_API,)),
-    ("F109", "empty period", "The training, validation or test period of a split is empty.",
+    ("F109", "empty period", "The training, validation or test period of a split is empty, or "
+     "has no observed (entity, date) cell.",
      "Move the split dates inside the data.", (LATENT,)),
     ("F110", "more factors than instruments", "K latent factors need at least K instruments.",
      "Add instruments or lower K.", (LATENT,)),

@@ -18,6 +18,8 @@ from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
 from .output import beside, write_atomic
+from . import points as points_module
+from .points import mesh as mesh  # the grid of every combination, for the solvers
 from .schema import Role, tag
 from .solvers.base import Outcome
 
@@ -31,13 +33,6 @@ def grid_axes(compiled: Compiled, n: int) -> dict[str, np.ndarray]:
         return {}
     n = max(2, min(n, int(MAX_GRID_POINTS ** (1 / len(states)))))
     return {s.name: s.lo + (s.hi - s.lo) * (np.arange(n) + 0.5) / n for s in states}
-
-
-def mesh(axes: Mapping[str, np.ndarray]) -> np.ndarray:
-    if not axes:
-        return np.zeros((1, 0))
-    grids = np.meshgrid(*axes.values(), indexing="ij")
-    return np.stack([g.ravel() for g in grids], axis=-1)
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
@@ -96,27 +91,45 @@ class Solution:
     def converged(self) -> bool:
         return self.outcome.converged
 
-    def evaluate(self, points) -> xr.Dataset:
-        """Every unknown, definition and residual at `points`: an (n, states) array, or a mapping
-        state -> 1-D array (a grid)."""
-        if isinstance(points, Mapping):
-            axes = {k: np.asarray(v, float) for k, v in points.items()}
-            x, dims, shape = mesh(axes), list(axes), [len(v) for v in axes.values()]
-            coords = axes
-        else:
-            x = np.atleast_2d(np.asarray(points, float))
-            dims, shape, coords = ["point"], [x.shape[0]], {}
-            for i, s in enumerate(self.compiled.states):
-                coords[s] = ("point", x[:, i])
+    def evaluate(self, points, extrapolate: bool = False) -> xr.Dataset:
+        """Every unknown, definition and residual at `points`.
+
+        `points`: an (n, states) array; with one state also a 1-D array of n points; with several
+        states a 1-D array of one value per state (one point); a mapping state -> 1-D array (a
+        grid, in the model's order of states); or a pandas DataFrame with a column per state.
+        Another shape, NaN or infinite coordinates, or a mapping or table that misses a state or
+        names another raise `EconError` (E155-E157).
+
+        The boolean variable `inside` (role evidence) marks the points in the domain the model
+        was solved on, edges included. Outside it the solution is an extrapolation: the values
+        there are NaN and a `W155` warning (`ExtrapolationWarning`) says how many points and
+        how far; `extrapolate=True` keeps the computed values, without the warning.
+        """
+        states = {s.name: s for s in self.compiled.model.states}
+        states = [states[name] for name in self.compiled.states]
+        at = points_module.parse(points, states)
+        ds = self._at(at)
+        if not states:
+            return ds
+        out = points_module.outside(at.x, states)
+        inside = xr.DataArray(~out.reshape(at.shape), dims=at.dims)
+        if out.any() and not extrapolate:
+            points_module.warn_outside(at.x, states)
+            ds = ds.map(lambda v: v.where(inside), keep_attrs=True)
+        ds["inside"] = tag(inside, Role.EVIDENCE, long_name="point in the model's domain")
+        return ds
+
+    def _at(self, at: points_module.Points) -> xr.Dataset:
+        """The outputs of the compiled model at checked points, labelled."""
         params = {k: jnp.asarray(v) for k, v in self.params.items()}
-        values = eqx.filter_jit(self.compiled.outputs)(self.fields, params, jnp.asarray(x))
+        values = eqx.filter_jit(self.compiled.outputs)(self.fields, params, jnp.asarray(at.x))
         data = {}
         roles, docs = _roles(self.compiled), _docs(self.compiled)
         values = {**{n: values[n] for n in roles if n in values}, **values}  # declaration order
         for name, v in values.items():
-            arr = np.asarray(v).reshape(shape) if dims else np.asarray(v)[0]
+            arr = np.asarray(v).reshape(at.shape) if at.dims else np.asarray(v)[0]
             data[name] = tag(
-                xr.DataArray(arr, dims=dims if self.compiled.states else []),
+                xr.DataArray(arr, dims=at.dims),
                 roles[name],
                 **({"long_name": docs[name]} if docs.get(name) else {}),
             )
@@ -130,11 +143,14 @@ class Solution:
                 for s in self.compiled.states
             }
         )
+        ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=at.coords)
+        return ds.assign_coords({s: tag(ds[s], Role.STATE) for s in self.compiled.states})
 
     @property
     def dataset(self) -> xr.Dataset:
         if self._dataset is None:
-            ds = self.evaluate(grid_axes(self.compiled, self.settings.grid))
+            axes = grid_axes(self.compiled, self.settings.grid)
+            ds = self._at(points_module.grid(axes, self.compiled.model.states))
             ds["loss"] = tag(
                 xr.DataArray(np.asarray(self.history), dims=["step"]),
                 Role.HISTORY,

@@ -109,8 +109,7 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
         if roll.optimal is not None:
             doc = "optimal estimation window, periods (Chinco 2014, eq. 22)"
             ds["optimal_window"] = (("asset", "factor"), roll.optimal, {"long_name": doc})
-    if d.dropped:
-        ds.attrs["dropped_rows"] = d.dropped
+    ds.attrs.update(d.dropped_attrs())
     return ds
 
 

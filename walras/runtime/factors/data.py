@@ -7,6 +7,7 @@ observed cells (latent-factor models). Bad data raise `EconError` naming the col
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,12 @@ import xarray as xr
 from ...compiler.factors import FactorSpec
 from ...grammar.diagnostics import Diagnostic, EconError, Span, did_you_mean
 from ...models import LIBRARY
+from .identification import identified
 
 BUNDLED = {"french": ("french.csv.bz2", "dates")}
+READABLE = (
+    "pass a pandas DataFrame, an xarray Dataset, a dict of frames indexed by dates, or a path"
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,19 @@ class Wide:
     factor_names: tuple[str, ...]
     returns: np.ndarray  # (T, N) excess returns
     factors: np.ndarray  # (T, K)
-    dropped: int = 0  # rows dropped for missing values
+    dropped: int = 0  # rows dropped for missing (or infinite) values
+    missing: tuple[tuple[str, int], ...] = ()  # (column, its missing cells) in those rows
+    dropped_dates: str = ""  # the first of them
+
+    def dropped_attrs(self) -> dict:
+        """What was dropped and why, as result attributes (none when nothing was dropped)."""
+        if not self.dropped:
+            return {}
+        return {
+            "dropped_rows": self.dropped,
+            "dropped_columns": json.dumps(dict(self.missing)),
+            "dropped_dates": self.dropped_dates,
+        }
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,8 @@ def _frame(spec: FactorSpec, data: Any) -> pd.DataFrame:
         return data.reset_index() if _named_index(data) else data
     if isinstance(data, dict):  # separate frames (returns, factors): align them on their dates
         return _join(spec, data)
+    if not isinstance(data, (str, Path)):
+        fail("F102", f"cannot read data of type {type(data).__name__}", span, READABLE)
     return _read(Path(data), spec.data.format, span)
 
 
@@ -119,6 +138,8 @@ def _read(path: Path, fmt: str | None, span: Span | None) -> pd.DataFrame:
 def _join(spec: FactorSpec, parts: dict) -> pd.DataFrame:
     frames = []
     for key, df in parts.items():
+        if not isinstance(df, (pd.Series, pd.DataFrame, xr.Dataset)):
+            fail("F102", f"cannot read data['{key}'] of type {type(df).__name__}", None, READABLE)
         df = df.to_frame() if isinstance(df, pd.Series) else df
         if isinstance(df, xr.Dataset):
             df = df.to_dataframe()
@@ -142,6 +163,10 @@ def _join(spec: FactorSpec, parts: dict) -> pd.DataFrame:
     out = pd.concat([df for _, df in frames], axis=1)
     out.index.name = out.index.name or spec.data.time
     return out.reset_index()
+
+
+def rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def _dates(idx) -> str:
@@ -240,18 +265,37 @@ def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
     labels = [str(d.date()) for d in dates]
     r = _numeric(df, spec.returns, labels, spec, "returns")
     f = _numeric(df, spec.factors, labels, spec, "factors")
-    if spec.risk_free:
-        r = r - _numeric(df, (spec.risk_free,), labels, spec, "returns")
+    rf = _numeric(df, (spec.risk_free,), labels, spec, "returns") if spec.risk_free else None
     order = np.argsort(dates.values, kind="stable")
-    dates, r, f = dates[order], r[order], f[order]
-    keep = np.isfinite(r).all(1) & np.isfinite(f).all(1)
+    rf = rf[order] if rf is not None else None
+    return _complete_rows(spec, dates[order], r[order], f[order], rf)
+
+
+def _complete_rows(spec: FactorSpec, dates, r, f, rf) -> Wide:
+    """The rows with a value in every column used, and a count of the others by column."""
+    used = spec.returns + spec.factors + ((spec.risk_free,) if spec.risk_free else ())
+    missing = ~np.isfinite(np.column_stack([r, f] if rf is None else [r, f, rf]))
+    keep = ~missing.any(1)
+    counts = tuple((n, int(c)) for n, c in zip(used, missing.sum(0)) if c)
+    if not keep.any():
+        fail(
+            "F106",
+            f"every one of the {len(keep)} rows has a missing value in a column the block uses: "
+            + ", ".join(f"'{n}' in {rows(c)}" for n, c in counts),
+            spec.spans.get("data"),
+            "fill or drop the columns with missing values",
+        )
+    r = (r if rf is None else r - rf)[keep]
+    identified(spec, r, f[keep])
     return Wide(
         pd.DatetimeIndex(dates[keep]),
         spec.returns,
         spec.factors,
-        r[keep],
+        r,
         f[keep],
         int((~keep).sum()),
+        counts,
+        _dates(dates[~keep]),
     )
 
 
@@ -286,7 +330,7 @@ def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
     r = _numeric(df, spec.returns, labels, spec, "returns")[:, 0]
     x = _numeric(df, spec.instruments, labels, spec, "instruments")
     grid = pd.DatetimeIndex(np.unique(dates.values))
-    entities = pd.Index(pd.unique(df[ecol].to_numpy())).sort_values()
+    entities = _sorted(pd.Index(pd.unique(df[ecol].to_numpy())))
     ti = grid.get_indexer(dates)
     ei = entities.get_indexer(df[ecol].to_numpy())
     T, N, L = len(grid), len(entities), len(spec.instruments)
@@ -307,6 +351,14 @@ def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
     R = np.where(mask, R, 0.0)
     X = np.where(mask[..., None], X, 0.0)
     return Panel(grid, tuple(entities), spec.instruments, R, X, mask)
+
+
+def _sorted(labels: pd.Index) -> pd.Index:
+    """Labels in order; by their text when they mix kinds (numbers and strings)."""
+    try:
+        return labels.sort_values()
+    except TypeError:
+        return labels[np.argsort(labels.astype(str).to_numpy(), kind="stable")]
 
 
 def require_periods(n_periods: int, needed: int, what: str, dates: pd.DatetimeIndex) -> None:

@@ -10,8 +10,11 @@ from ...compiler.factors import Estimator, FactorSpec
 from .data import Panel, fail
 
 
-def periods(spec: FactorSpec, dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
-    """Chronological boolean masks: train (< train), valid (< valid), test (the rest)."""
+def periods(
+    spec: FactorSpec, dates: pd.DatetimeIndex, observed: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Chronological boolean masks: train (< train), valid (< valid), test (the rest); each
+    period of a split must hold a date with an observed cell (`observed`, per date)."""
     n = len(dates)
     if not spec.split:
         return {"train": np.ones(n, bool), "valid": np.zeros(n, bool), "test": np.zeros(n, bool)}
@@ -19,11 +22,13 @@ def periods(spec: FactorSpec, dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     end = spec.split.get("valid", spec.split["train"])
     valid = ~train & (dates < end)
     out = {"train": train, "valid": valid, "test": ~train & ~valid}
+    observed = np.ones(n, bool) if observed is None else observed
     for k in ("train",) + (("valid",) if "valid" in spec.split else ()) + ("test",):
-        if not out[k].any():
+        if not (out[k] & observed).any():
+            what = "is empty" if not out[k].any() else "has no observed (entity, date) cell"
             fail(
                 "F109",
-                f"the {k} period of '{spec.name}' is empty "
+                f"the {k} period of '{spec.name}' {what} "
                 f"(data from {dates[0].date()} to {dates[-1].date()})",
                 spec.spans.get("split"),
             )
@@ -45,10 +50,10 @@ def run(spec: FactorSpec, p: Panel, e: Estimator) -> xr.Dataset:
     if e.name == "ntk":
         from .ntk import ntk_panel
 
-        return ntk_panel(spec, p, e, periods(spec, p.dates))
+        return ntk_panel(spec, p, e, periods(spec, p.dates, p.mask.any(1)))
     from .neural import train_panel
 
-    return train_panel(spec, p, e, periods(spec, p.dates))
+    return train_panel(spec, p, e, periods(spec, p.dates, p.mask.any(1)))
 
 
 def _ipca(spec: FactorSpec, p: Panel, e: Estimator) -> xr.Dataset:
@@ -61,7 +66,7 @@ def _ipca(spec: FactorSpec, p: Panel, e: Estimator) -> xr.Dataset:
             f"{K} latent factors need at least {K} instruments; there are {len(spec.instruments)}",
             spec.spans.get("factors"),
         )
-    split = periods(spec, p.dates)
+    split = periods(spec, p.dates, p.mask.any(1))
     enough = p.mask.sum(1) >= K  # periods with too few assets carry no factor
     split = {k: v & enough for k, v in split.items()}
     fit_on = ~split["test"] & enough
