@@ -17,8 +17,8 @@ import xarray as xr
 from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
-from .output import beside, write_atomic
 from . import points as points_module
+from .output import beside, write_atomic
 from .points import mesh as mesh  # the grid of every combination, for the solvers
 from .schema import Role, tag
 from .solvers.base import Outcome
@@ -133,7 +133,7 @@ class Solution:
                 roles[name],
                 **({"long_name": docs[name]} if docs.get(name) else {}),
             )
-        ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=coords)
+        ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=at.coords)
         state_docs = {s.name: s.doc for s in self.compiled.model.states if s.doc}
         return ds.assign_coords(
             {
@@ -143,8 +143,6 @@ class Solution:
                 for s in self.compiled.states
             }
         )
-        ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=at.coords)
-        return ds.assign_coords({s: tag(ds[s], Role.STATE) for s in self.compiled.states})
 
     @property
     def dataset(self) -> xr.Dataset:
