@@ -6,6 +6,7 @@ Every `Diagnostic("E...")`, `error[E...]` message and factor-path `fail("F...")`
 - E001-E099: syntax.                      - E100-E129: checks of a model.
 - E130-E139: command line and files.      - E140-E149: solvers (reserved).
 - E150-E159: command line (reserved).     - E160-E169: expressions (reserved).
+- E170-E171: files; E172-E179: checks.
 - E200-E299: economies.                   - F001-F099: factor-model specifications.
 - F100-F199: factor-model data and estimation.
 
@@ -37,6 +38,8 @@ PARSER = "walras.grammar.parser"
 CHECKS = "walras.compiler.checks"
 DECLARATIONS = "walras.compiler.checks.declarations"
 STATEMENTS = "walras.compiler.checks.statements"
+COVERAGE = "walras.compiler.checks.coverage"
+EDGES = "walras.compiler.checks.edges"
 SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
@@ -80,7 +83,8 @@ _TABLE = (
     ("E103", "bad arguments of an unknown", "An unknown depends on something other than states, "
      "or lists a state twice.", "List each state it depends on once.", (DECLARATIONS,)),
     ("E104", "process for a non-state", "A process is given for a name that is not a declared "
-     "state.", "Declare the state with 'state x in [lo, hi]', or correct the name.", (DECLARATIONS,)),
+     "state.", "Declare the state with 'state x in [lo, hi]', or correct the name.",
+     (DECLARATIONS,)),
     ("E105", "undeclared shock in a process", "'vol[Z]' names a shock that is not declared.",
      "Declare it with 'shock Z'.", (DECLARATIONS,)),
     ("E106", "state without a process", "A state has no drift and volatility.",
@@ -102,7 +106,8 @@ _TABLE = (
     ("E113", "'d' of a non-state", "A derivative 'd(f, x)' is taken along something that is not "
      "a state.", "Differentiate along states only.", (STATEMENTS,)),
     ("E114", "misused shock", "A shock appears elsewhere than as the second argument of 'vol', "
-     "or that argument is not a shock.", "Write 'vol(f, Z)' with a declared shock Z.", (STATEMENTS,)),
+     "or that argument is not a shock.", "Write 'vol(f, Z)' with a declared shock Z.",
+     (STATEMENTS,)),
     ("E115", "bad solver setting", "A solver setting is unknown or has a value it does not take.",
      "Correct the name or value (the hint lists close names and the choices).",
      (API, STATEMENTS, REGISTRY)),
@@ -136,6 +141,30 @@ _TABLE = (
      "Pass a NetCDF file written by 'walras solve -o'.", (COMPARISON,)),
     ("E135", "cannot write the results", "The output file cannot be written.",
      "Check the path and the permissions of its folder.", (CLI,)),
+    ("E170", "not UTF-8 text", "A model file holds bytes that are not UTF-8 (another encoding, "
+     "or not a text file).", "Save the file as UTF-8, or give the right file.", (PARSER,)),
+    ("E171", "cannot read a model file", "The path names a folder, or a file that cannot be "
+     "read.", "Give the path of an .econ file (a library model's name alone also works when a "
+     "folder of that name is here).", (PARSER, MODELS)),
+    # checks of a model (continued)
+    ("E172", "not a finite number", "A number in the file, a parameter's value or an override "
+     "(--set, with_params) is infinite or not a number, or arithmetic on parameters overflows.",
+     "Give finite values (below about 1e308).", (DECLARATIONS,)),
+    ("E173", "bounds of an unknown reversed", "An unknown's bounds 'in [lo, hi]' have lo at or "
+     "above hi.", "Write the lower bound first, below the upper one.", (DECLARATIONS,)),
+    ("E174", "no unknowns", "The model declares no unknown function to solve for.",
+     "Declare the unknowns ('unknown pd(y) > 0') and one equation for each.", (COVERAGE,)),
+    ("E175", "unknown in no equation", "No equation involves this unknown, directly or through "
+     "definitions.", "Use it in an equation, or remove it.", (COVERAGE,)),
+    ("E176", "equation without unknowns", "An equation involves no unknown, directly, through "
+     "definitions or through process terms.",
+     "Write it as a 'parameter' or 'let', or involve the unknown it should determine.",
+     (COVERAGE,)),
+    ("W170", "edge without a needed boundary condition", "At this edge of a state's domain the "
+     "volatility is not zero or the drift points out of the domain (Fichera's condition), and no "
+     "boundary condition is given: the equations do not determine the solution, and a solve "
+     "reports 'not converged'.", "Add a boundary condition at the edge, or move the edge to "
+     "where the volatility vanishes and the drift points inward.", (EDGES,)),
     # solvers
     ("E140", "cannot resume from a checkpoint", "The checkpoint was written for another "
      "model or network (other settings).",
@@ -267,8 +296,8 @@ CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}
 
 SECTIONS = (  # (title, first letters, number ranges)
     ("Syntax", "EW", ((0, 99),)),
-    ("Checks of a model", "EW", ((100, 129),)),
-    ("Command line and files", "EW", ((130, 139), (150, 159))),
+    ("Checks of a model", "EW", ((100, 129), (172, 179))),
+    ("Command line and files", "EW", ((130, 139), (150, 159), (170, 171))),
     ("Solvers", "EW", ((140, 149),)),
     ("Expressions", "EW", ((160, 169),)),
     ("Economies", "EW", ((200, 299),)),

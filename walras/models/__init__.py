@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..grammar.diagnostics import Diagnostic, EconError, did_you_mean
@@ -15,12 +16,30 @@ def library() -> list[str]:
 
 
 def resolve(target: str | Path) -> Path:
-    """A path to an existing file, or the bundled model of that name."""
+    """A path to an existing file, or the bundled model of that name. A bare name (no folder
+    separator) that is a folder here still names the bundled model; a folder given as a path is
+    a coded error."""
     path = Path(target)
+    bundled = LIBRARY / f"{target}.econ"
+    if path.is_dir() and not _names_a_path(target) and bundled.is_file():
+        return bundled
+    if path.is_dir():
+        raise EconError(
+            [Diagnostic("E171", f"'{target}' is a folder, not a model file", None, _hint(target))]
+        )
     if path.exists():
         return path
-    bundled = LIBRARY / f"{target}.econ"
-    if bundled.exists():
+    if bundled.is_file():
         return bundled
-    hint = did_you_mean(str(target), library()) or f"library models: {', '.join(library())}"
-    raise EconError([Diagnostic("E130", f"no file or library model named '{target}'", None, hint)])
+    raise EconError(
+        [Diagnostic("E130", f"no file or library model named '{target}'", None, _hint(target))]
+    )
+
+
+def _names_a_path(target: str | Path) -> bool:
+    return isinstance(target, Path) or "/" in target or (os.sep in target)
+
+
+def _hint(target: str | Path) -> str:
+    close = did_you_mean(Path(target).name, library())
+    return close or f"give an .econ file or a library model: {', '.join(library())}"

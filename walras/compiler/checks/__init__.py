@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...grammar import ast
 from ...grammar.diagnostics import Collector
 from ..model import Definition, Model, frozen
+from .coverage import coverage
 from .declarations import Declarations
+from .edges import edge_warnings
 from .statements import Statements
 
 
@@ -29,23 +33,11 @@ class _Checker(Declarations, Statements):
         return [s for s in self.module.statements if isinstance(s, kind)]
 
     def run(self) -> Model:
-        out = self.out
         models = self.of(ast.ModelDecl)
-        if not models:
-            out.error(
-                "E100", "the file declares no model", None, "start it with 'model NAME \"title\"'"
-            )
-        for extra in models[1:]:
-            out.error(
-                "E102",
-                f"a second 'model' statement ('{extra.name}')",
-                extra.span,
-                "one file holds one model",
-            )
+        self.model_statements(models)
         self.declare()
         params = self.parameters()
         states = self.states(params)
-        shocks = tuple(s.name for s in self.of(ast.ShockDecl))
         unknowns = self.unknowns(params)
         definitions = {
             d.name: Definition(d.name, d.expr, d.doc, d.span) for d in self.of(ast.LetDecl)
@@ -58,14 +50,13 @@ class _Checker(Declarations, Statements):
         solver = self.solver_options()
         weights = self.weights(equations, boundaries)
         self.unused(params)
-        out.raise_if_errors()
-        m = models[0]
-        return Model(
-            m.name,
-            m.title,
+        self.out.raise_if_errors()
+        model = Model(
+            models[0].name,
+            models[0].title,
             frozen(params),
             tuple(states.values()),
-            shocks,
+            tuple(s.name for s in self.of(ast.ShockDecl)),
             frozen(processes),
             tuple(unknowns),
             frozen(definitions),
@@ -73,6 +64,28 @@ class _Checker(Declarations, Statements):
             tuple(boundaries),
             frozen(solver),
             frozen(weights),
-            tuple(out.warnings),
+            (),
             self.module,
         )
+        return self.posed(model, models[0].span)
+
+    def model_statements(self, models: list[ast.ModelDecl]):
+        if not models:
+            self.out.error(
+                "E100", "the file declares no model", None, "start it with 'model NAME \"title\"'"
+            )
+        for extra in models[1:]:
+            self.out.error(
+                "E102",
+                f"a second 'model' statement ('{extra.name}')",
+                extra.span,
+                "one file holds one model",
+            )
+
+    def posed(self, model: Model, where) -> Model:
+        """The checks of a model as a whole: unknowns tied to equations, edges that need a
+        boundary condition; the model with every warning."""
+        self.out.items.extend(coverage(model, where))
+        self.out.raise_if_errors()
+        self.out.items.extend(edge_warnings(model))
+        return dataclasses.replace(model, warnings=tuple(self.out.warnings))

@@ -70,6 +70,7 @@ class Declarations:
 
         def value(e, args):
             if isinstance(e, ast.Num):
+                self.finite_number(e)
                 return e.value
             if isinstance(e, ast.Name):
                 self.used.add(e.id)
@@ -98,10 +99,30 @@ class Declarations:
 
     def arithmetic(self, e: ast.BinOp, a: float, b: float, what: str) -> float:
         try:
-            return ARITHMETIC[e.op](a, b)
+            result = ARITHMETIC[e.op](a, b)
         except (ZeroDivisionError, OverflowError, ValueError):
+            result = None
+        if not isinstance(result, float | int):  # complex: a negative number to a fraction
             self.out.error("E120", f"{what} cannot be evaluated", e.span)
             return math.nan
+        if not math.isfinite(result) and math.isfinite(a) and math.isfinite(b):
+            self.out.error(
+                "E172",
+                f"{what} is not a finite number: it evaluates to {result}",
+                e.span,
+                "keep the numbers within the range of a double (about 1e308)",
+            )
+        return result
+
+    def finite_number(self, e: ast.Num):
+        """A number written in the file, too large for a double, is an error at its place."""
+        if not math.isfinite(e.value):
+            self.out.error(
+                "E172",
+                "this number is too large: it is infinite as a double",
+                e.span,
+                "keep numbers below about 1e308",
+            )
 
     def undeclared_or_wrong(self, name: ast.Name, message: str):
         if self.kind(name.id) is None:
@@ -123,8 +144,23 @@ class Declarations:
         for k, v in self.overrides.items():
             if k not in params:
                 raise EconError([self.override_error(k, params)])
-            params[k] = Parameter(k, float(v), params[k].doc, params[k].span)
+            params[k] = Parameter(k, self.override_value(k, v), params[k].doc, params[k].span)
         return params
+
+    def override_value(self, key: str, value) -> float:
+        """A parameter's new value (--set, `with_params`): a finite number, or a coded error."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
+            self.out.error(
+                "E172",
+                f"parameter '{key}' is set to {value!r}, which is not a finite number",
+                None,
+                f"give '{key}' a finite value",
+            )
+        return number
 
     def override_error(self, key, params):
         return Diagnostic(
@@ -173,10 +209,7 @@ class Declarations:
                         f"'{name}' is listed twice among the arguments of '{u.name}'",
                         u.span,
                     )
-            lo = hi = None
-            if u.bound is not None:
-                lo = None if u.bound.lo is None else self.constant(u.bound.lo, params, "a bound")
-                hi = None if u.bound.hi is None else self.constant(u.bound.hi, params, "a bound")
+            lo, hi = self.bounds(u, params)
             args = tuple(s for s in state_order if s in {a.id for a in u.args})
             result.append(Unknown(u.name, args, lo, hi, u.doc, u.span))
         return result
@@ -246,3 +279,24 @@ class Declarations:
             vols[v.shock] = v.expr
             self.expr(v.expr)
         return vols
+
+    def bounds(self, u: ast.UnknownDecl, params) -> tuple[float | None, float | None]:
+        """An unknown's declared bounds (None where open); the lower one below the upper one."""
+        if u.bound is None:
+            return None, None
+        lo = None if u.bound.lo is None else self.constant(u.bound.lo, params, "a bound")
+        hi = None if u.bound.hi is None else self.constant(u.bound.hi, params, "a bound")
+        if lo is not None and hi is not None and not lo < hi:
+            self.out.error(
+                "E173",
+                f"the bounds of '{u.name}' leave it no room: [{lo:g}, {hi:g}]",
+                Span(
+                    u.bound.lo.span.line,
+                    u.bound.lo.span.column,
+                    u.bound.hi.span.end_line,
+                    u.bound.hi.span.end_column,
+                    u.span.source,
+                ),
+                "write the lower bound first, below the upper one",
+            )
+        return lo, hi

@@ -157,8 +157,11 @@ class Statements:
 
     # expressions ---------------------------------------------------------------------------
     def expr(self, e: ast.Expr):
-        for call in ast.calls_in(e):
-            self.call(call)
+        for node in ast.walk(e):
+            if isinstance(node, ast.Num):
+                self.finite_number(node)
+            elif isinstance(node, ast.Call):
+                self.call(node)
         shock_args = {
             id(c.args[1]) for c in ast.calls_in(e) if c.func == "vol" and len(c.args) == 2
         }
