@@ -158,7 +158,8 @@ class Declarations:
                 "E172",
                 f"parameter '{key}' is set to {value!r}, which is not a finite number",
                 None,
-                f"give '{key}' a finite value",
+                f"give '{key}' a finite value"
+                + (" (numbers beyond about 1e308 are infinite)" if math.isinf(number) else ""),
             )
         return number
 
