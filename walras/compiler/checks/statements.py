@@ -11,6 +11,27 @@ from ...settings import CHOICES, FIELDS, coerce
 from ..builtins import ARITY, FUNCTIONS
 from ..model import Boundary, Equation
 
+MAX_NESTING = 200  # alternations of operations and calls: the symbolic stage recurses over them
+_GROUP = {"+": "+", "-": "+", "*": "*", "/": "*"}
+
+
+def nesting(e: ast.Expr) -> int:
+    """How deep an expression nests, a chain of sums (or of products) counting as one level, as
+    in its symbolic form; iterative."""
+
+    def group(node):
+        if isinstance(node, ast.BinOp):
+            return _GROUP.get(node.op, id(node))
+        return "*" if isinstance(node, ast.Neg) else id(node)
+
+    def combine(node, depths):
+        kids = ast.children(node)
+        return max(
+            (d + (group(k) != group(node)) for k, d in zip(kids, depths, strict=True)), default=0
+        )
+
+    return ast.fold(e, combine)
+
 
 class Statements:
     """The checks of equations and expressions, a part of the checker (`self.out`, `self.kind`,
@@ -157,6 +178,15 @@ class Statements:
 
     # expressions ---------------------------------------------------------------------------
     def expr(self, e: ast.Expr):
+        depth = nesting(e)
+        if depth > MAX_NESTING:
+            self.out.error(
+                "E177",
+                f"this expression nests {depth} levels deep; walras handles at most {MAX_NESTING}",
+                e.span,
+                "split it into 'let' definitions (long sums and products of many factors are "
+                "fine: only alternating operations and calls nest)",
+            )
         for node in ast.walk(e):
             if isinstance(node, ast.Num):
                 self.finite_number(node)
