@@ -160,6 +160,9 @@ _TABLE = (
      "definitions or through process terms.",
      "Write it as a 'parameter' or 'let', or involve the unknown it should determine.",
      (COVERAGE,)),
+    ("E177", "expression nested too deeply", "An expression alternates operations or calls "
+     "more than 200 levels deep (a chain of sums, or of products, counts as one level), more "
+     "than the symbolic stage can take.", "Split it into 'let' definitions.", (STATEMENTS,)),
     ("W170", "edge without a needed boundary condition", "At this edge of a state's domain the "
      "volatility is not zero or the drift points out of the domain (Fichera's condition), and no "
      "boundary condition is given: the equations do not determine the solution, and a solve "
