@@ -35,6 +35,7 @@ class Code:
 
 
 PARSER = "walras.grammar.parser"
+FILES = "walras.grammar.files"
 CHECKS = "walras.compiler.checks"
 DECLARATIONS = "walras.compiler.checks.declarations"
 STATEMENTS = "walras.compiler.checks.statements"
@@ -142,10 +143,10 @@ _TABLE = (
     ("E135", "cannot write the results", "The output file cannot be written.",
      "Check the path and the permissions of its folder.", (CLI,)),
     ("E170", "not UTF-8 text", "A model file holds bytes that are not UTF-8 (another encoding, "
-     "or not a text file).", "Save the file as UTF-8, or give the right file.", (PARSER,)),
+     "or not a text file).", "Save the file as UTF-8, or give the right file.", (FILES,)),
     ("E171", "cannot read a model file", "The path names a folder, or a file that cannot be "
      "read.", "Give the path of an .econ file (a library model's name alone also works when a "
-     "folder of that name is here).", (PARSER, MODELS)),
+     "folder of that name is here).", (FILES, MODELS)),
     # checks of a model (continued)
     ("E172", "not a finite number", "A number in the file, a parameter's value or an override "
      "(--set, with_params) is infinite or not a number, or arithmetic on parameters overflows.",

@@ -12,6 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import ast
 from .diagnostics import Diagnostic, EconError, Source, Span, did_you_mean
 from .factor_parser import FactorBuilder
+from .files import read_text
 
 GRAMMAR = Path(__file__).with_name("econ.lark")
 
@@ -41,37 +42,7 @@ def parse(text: str, name: str = "<input>") -> ast.Module:
 
 def parse_file(path: str | Path) -> ast.Module:
     """Parse a `.econ` file; a file that cannot be read or is not UTF-8 text is a coded error."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        what = (
-            "is a folder, not a model file" if path.is_dir() else f"cannot be read ({e.strerror})"
-        )
-        raise EconError(
-            [Diagnostic("E171", f"'{path}' {what}", None, "give the path of an .econ file")]
-        ) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise EconError([_not_utf8(path, data, e)]) from None
-    return parse(text, str(path))
-
-
-def _not_utf8(path: Path, data: bytes, e: UnicodeDecodeError) -> Diagnostic:
-    """The place of the first byte that is not UTF-8, shown in the text decoded leniently."""
-    before = data[: e.start]
-    line = before.count(b"\n") + 1
-    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-    text = data.decode("utf-8", "replace")
-    shown = "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
-    source = Source(str(path), shown)
-    return Diagnostic(
-        "E170",
-        f"'{path}' is not UTF-8 text: byte 0x{data[e.start]:02x} cannot be decoded",
-        Span(line, column, line, column + 1, source),
-        "save the file as UTF-8 (an .econ file is text; is this the right file?)",
-    )
+    return parse(read_text(path), str(path))
 
 
 # --- tree to AST -----------------------------------------------------------------------------

@@ -19,25 +19,36 @@ def resolve(target: str | Path) -> Path:
     """A path to an existing file, or the bundled model of that name. A bare name (no folder
     separator) that is a folder here still names the bundled model; a folder given as a path is
     a coded error."""
-    path = Path(target)
-    bundled = LIBRARY / f"{target}.econ"
-    if path.is_dir() and not _names_a_path(target) and bundled.is_file():
-        return bundled
-    if path.is_dir():
-        raise EconError(
-            [Diagnostic("E171", f"'{target}' is a folder, not a model file", None, _hint(target))]
+    here, bundled = _kind(Path(target)), LIBRARY / f"{target}.econ"
+    in_library = _kind(bundled) == "file"
+    if here == "folder" and not (in_library and not _names_a_path(target)):
+        hint = (
+            f"for the library model, write '{Path(target).name}' alone"
+            if _kind(LIBRARY / f"{Path(target).name}.econ") == "file"
+            else _hint(target)
         )
-    if path.exists():
-        return path
-    if bundled.is_file():
+        raise EconError(
+            [Diagnostic("E171", f"'{target}' is a folder, not a model file", None, hint)]
+        )
+    if here == "file":
+        return Path(target)
+    if in_library:
         return bundled
     raise EconError(
         [Diagnostic("E130", f"no file or library model named '{target}'", None, _hint(target))]
     )
 
 
+def _kind(path: Path) -> str | None:
+    """'file', 'folder', or None (nothing there, or not a usable path)."""
+    try:
+        return "folder" if path.is_dir() else "file" if path.exists() else None
+    except (OSError, ValueError):  # a name too long, or with a NUL character
+        return None
+
+
 def _names_a_path(target: str | Path) -> bool:
-    return isinstance(target, Path) or "/" in target or (os.sep in target)
+    return isinstance(target, Path) or "/" in target or os.sep in target
 
 
 def _hint(target: str | Path) -> str:
