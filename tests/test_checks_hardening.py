@@ -86,6 +86,15 @@ def test_a_folder_given_as_a_path_is_a_coded_error(tmp_path, monkeypatch, target
 
 def test_a_file_with_only_a_model_statement_has_no_unknowns():
     assert codes("model x\n") == [("E174", 1, 1)]
+    no_equations = "model x\nstate y in [0, 1]\nshock Z\nprocess y: vol[Z] = y\nunknown f(y)\n"
+    assert [c for c, *_ in codes(no_equations)] == ["E107"]
+
+
+def test_only_a_model_statement_through_the_command_line(tmp_path):
+    path = tmp_path / "x.econ"
+    path.write_text("model x\n")
+    result = cli("check", path)
+    assert result.exit_code == 1 and "error[E174]: model 'x' has no unknowns" in result.output
 
 
 def test_an_unknown_in_no_equation_and_an_equation_without_unknowns():
