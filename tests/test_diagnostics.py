@@ -19,7 +19,7 @@ GOOD = textwrap.dedent("""\
     process x: drift = a*x, vol[Z] = b*x
     unknown f(x) > 0
     let g = f*x
-    equation e: drift(g) = a*g
+    equation e: drift(g) = a*g  boundary at x = 1: d(f, x) = 0
     """)
 
 

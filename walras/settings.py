@@ -3,11 +3,14 @@
 Settings come in groups: `Common` here, read by every solver, and one group per solver, declared
 by the solver itself (`walras/runtime/solvers/*/__init__.py`). `Settings` puts them behind one flat
 set of keys (`settings.width`, `Settings().replace(degree=16)`, `--solver width=8`); a key belongs
-to exactly one group. A field's `metadata["choices"]` lists its allowed values."""
+to exactly one group. A field's `metadata` gives its valid values: `"choices"` for a text setting,
+a range for a number (`"min"` or `"above"`, and `"max"` or `"below"`), enforced by `coerce` with
+the range in the message; every number is finite."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from .runtime.solvers import registry
@@ -16,13 +19,15 @@ from .runtime.solvers import registry
 @dataclass(frozen=True)
 class Common:
     method: str = "neural"  # a registered solver: neural | collocation
-    seed: int = 0
-    margin: float = 1e-3  # fraction of each state's range kept off the edges
-    grid: int = 101  # evaluation points per state in the results
+    seed: int = field(default=0, metadata={"min": 0, "max": 2**32 - 1})
+    margin: float = field(default=1e-3, metadata={"min": 0, "below": 0.5})  # fraction of each
+    # state's range kept off the edges
+    grid: int = field(default=101, metadata={"min": 1, "max": 10**5})  # evaluation points per
+    # state in the results
     homotopy: str = ""  # "NAME=VALUE": solve there first, then walk NAME to its value
-    homotopy_steps: int = 8
-    edge: float = 0.0  # cut zero lower edges of states here, log coordinate (0:
-    # collocation if needed, neural always at 1e-4)
+    homotopy_steps: int = field(default=8, metadata={"min": 1, "max": 10**4})
+    edge: float = field(default=0.0, metadata={"min": 0})  # cut zero lower edges of states here,
+    # log coordinate (0: collocation if needed, neural always at 1e-4)
 
 
 class _Flat:
@@ -58,7 +63,8 @@ CHOICES = {
 
 
 def coerce(key: str, value):
-    """Convert a value given as text or a number to the type of setting `key`; ValueError if not."""
+    """Convert a value given as text or a number to the type of setting `key`; ValueError, with
+    the valid values in its message, if it is not one of them."""
     if key not in FIELDS:
         raise KeyError(key)
     kind = type(FIELDS[key].default)
@@ -67,9 +73,36 @@ def coerce(key: str, value):
         if key in CHOICES and value not in CHOICES[key]:
             raise ValueError(f"'{key}' must be one of {', '.join(CHOICES[key])}")
         return value
-    number = float(value)
-    if kind is int:
-        if number != int(number) or number < 0:
-            raise ValueError(f"'{key}' must be a whole number >= 0")
-        return int(number)
-    return number
+    valid = valid_range(key)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or (kind is int and number != int(number)):
+        raise ValueError(f"'{key}' must be a {'whole' if kind is int else 'finite'} number {valid}")
+    if not _within(number, FIELDS[key].metadata):
+        raise ValueError(f"'{key}' must be {valid}, not {value}")
+    return int(number) if kind is int else number
+
+
+def valid_range(key: str) -> str:
+    """The valid values of a numeric setting, in words: '>= 0', 'between 1 and 1024'."""
+    m = {k: _show(v) for k, v in FIELDS[key].metadata.items() if k != "choices"}
+    if "min" in m and "max" in m:
+        return f"between {m['min']} and {m['max']}"
+    low = f">= {m['min']}" if "min" in m else f"> {m['above']}" if "above" in m else ""
+    high = f"<= {m['max']}" if "max" in m else f"< {m['below']}" if "below" in m else ""
+    return " and ".join(x for x in (low, high) if x)
+
+
+def _show(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _within(number: float, m) -> bool:
+    return (
+        number >= m.get("min", -math.inf)
+        and number > m.get("above", -math.inf)
+        and number <= m.get("max", math.inf)
+        and number < m.get("below", math.inf)
+    )

@@ -6,7 +6,7 @@ Every `Diagnostic("E...")`, `error[E...]` message and factor-path `fail("F...")`
 - E001-E099: syntax.                      - E100-E129: checks of a model.
 - E130-E139: command line and files.      - E140-E149: solvers (reserved).
 - E150-E159: command line (reserved).     - E160-E169: expressions (reserved).
-- E180-E189: output safety and checkpoints.
+- E170-E171: files; E172-E179: checks.   - E180-E189: output safety and checkpoints.
 - E200-E299: economies.                   - F001-F099: factor-model specifications.
 - F100-F199: factor-model data and estimation.
 
@@ -35,7 +35,12 @@ class Code:
 
 
 PARSER = "walras.grammar.parser"
+FILES = "walras.grammar.files"
 CHECKS = "walras.compiler.checks"
+DECLARATIONS = "walras.compiler.checks.declarations"
+STATEMENTS = "walras.compiler.checks.statements"
+COVERAGE = "walras.compiler.checks.coverage"
+EDGES = "walras.compiler.checks.edges"
 SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
@@ -78,52 +83,54 @@ _TABLE = (
     ("E100", "no model", "The file declares no model.", "Start it with 'model NAME \"title\"'.",
      (CHECKS,)),
     ("E101", "undeclared name", "An expression uses a name that is not declared.",
-     "Declare it, or correct the spelling (the hint suggests a close name).", (CHECKS,)),
+     "Declare it, or correct the spelling (the hint suggests a close name).", (DECLARATIONS,)),
     ("E102", "declared twice", "A name, equation, process or model statement is declared a second "
-     "time.", "Remove or rename the second declaration.", (CHECKS,)),
+     "time.", "Remove or rename the second declaration.", (CHECKS, DECLARATIONS, STATEMENTS)),
     ("E103", "bad arguments of an unknown", "An unknown depends on something other than states, "
-     "or lists a state twice.", "List each state it depends on once.", (CHECKS,)),
+     "or lists a state twice.", "List each state it depends on once.", (DECLARATIONS,)),
     ("E104", "process for a non-state", "A process is given for a name that is not a declared "
-     "state.", "Declare the state with 'state x in [lo, hi]', or correct the name.", (CHECKS,)),
+     "state.", "Declare the state with 'state x in [lo, hi]', or correct the name.",
+     (DECLARATIONS,)),
     ("E105", "undeclared shock in a process", "'vol[Z]' names a shock that is not declared.",
-     "Declare it with 'shock Z'.", (CHECKS,)),
+     "Declare it with 'shock Z'.", (DECLARATIONS,)),
     ("E106", "state without a process", "A state has no drift and volatility.",
-     "Add 'process x: drift = ..., vol[Z] = ...'.", (CHECKS,)),
+     "Add 'process x: drift = ..., vol[Z] = ...'.", (DECLARATIONS,)),
     ("E107", "equations and unknowns differ in number", "Each unknown function needs exactly "
-     "one equation.", "Add or remove equations; a complementarity counts as one.", (CHECKS,)),
+     "one equation.", "Add or remove equations; a complementarity counts as one.", (STATEMENTS,)),
     ("W108", "unused parameter", "A parameter is declared and never used (a warning).",
-     "Use it or remove it.", (CHECKS,)),
+     "Use it or remove it.", (STATEMENTS,)),
     ("E109", "nonlinear cycle of definitions", "Definitions depend on each other in a cycle in "
      "which a member does not enter linearly.",
      "Break the cycle, or write it so each member enters linearly.", (SYMBOLIC,)),
     ("E110", "wrong number of arguments", "A built-in function is called with the wrong number "
-     "of arguments, or named without a call.", "Call it as the message shows.", (CHECKS,)),
+     "of arguments, or named without a call.", "Call it as the message shows.", (STATEMENTS,)),
     ("E111", "unknown function", "A call to a name that is not a built-in function (unknowns "
      "are not called: they are functions of their states already).",
-     "Use a built-in function, or write the unknown without arguments.", (CHECKS,)),
+     "Use a built-in function, or write the unknown without arguments.", (STATEMENTS,)),
     ("E112", "misplaced boundary", "A boundary condition is not at an edge of a state's domain.",
-     "Write it at a state's lower or upper bound.", (CHECKS,)),
+     "Write it at a state's lower or upper bound.", (STATEMENTS,)),
     ("E113", "'d' of a non-state", "A derivative 'd(f, x)' is taken along something that is not "
-     "a state.", "Differentiate along states only.", (CHECKS,)),
+     "a state.", "Differentiate along states only.", (STATEMENTS,)),
     ("E114", "misused shock", "A shock appears elsewhere than as the second argument of 'vol', "
-     "or that argument is not a shock.", "Write 'vol(f, Z)' with a declared shock Z.", (CHECKS,)),
+     "or that argument is not a shock.", "Write 'vol(f, Z)' with a declared shock Z.",
+     (STATEMENTS,)),
     ("E115", "bad solver setting", "A solver setting is unknown or has a value it does not take.",
      "Correct the name or value (the hint lists close names and the choices).",
-     (API, CHECKS, REGISTRY)),
+     (API, STATEMENTS, REGISTRY)),
     ("E116", "bad weight", "A 'weight' names no equation or boundary, or is not a number.",
-     "Name an equation or boundary of the model and give a number.", (CHECKS,)),
+     "Name an equation or boundary of the model and give a number.", (STATEMENTS,)),
     ("E117", "expression the compiler cannot expand", "Ito's lemma cannot be applied: a drift of "
      "a drift, or a state's volatility that depends on a drift.",
      "Rewrite the expression without the nested operator.", (SYMBOLIC,)),
     ("E119", "reserved name", "A declaration takes a built-in function's name or contains '__'.",
-     "Rename it, for instance with a trailing '_'.", (CHECKS,)),
+     "Rename it, for instance with a trailing '_'.", (DECLARATIONS,)),
     ("E120", "not a constant", "A domain bound, bound, boundary position, weight or setting "
      "must be a number or an expression of parameters, and is not, or cannot be evaluated.",
-     "Use numbers and parameters only, and keep the arithmetic defined.", (CHECKS,)),
+     "Use numbers and parameters only, and keep the arithmetic defined.", (DECLARATIONS,)),
     ("E121", "no such parameter to set", "An override (--set, or a keyword of load) names no "
-     "parameter of the model.", "Set a declared parameter (the hint lists them).", (CHECKS,)),
+     "parameter of the model.", "Set a declared parameter (the hint lists them).", (DECLARATIONS,)),
     ("E122", "empty domain", "A state's lower bound is not below its upper bound.",
-     "Write the lower bound first.", (CHECKS,)),
+     "Write the lower bound first.", (DECLARATIONS,)),
     ("E123", "bad homotopy", "The homotopy setting is not NAME=VALUE for a model parameter.",
      "Name a parameter of the model: 'homotopy = \"gamma=1\"' or --homotopy gamma=1.",
      (CONTINUATION,)),
@@ -140,6 +147,33 @@ _TABLE = (
      "Pass a NetCDF file written by 'walras solve -o'.", (COMPARISON,)),
     ("E135", "cannot write the results", "The output file cannot be written.",
      "Check the path and the permissions of its folder.", (CLI, "walras.cli.factors")),
+    ("E170", "not UTF-8 text", "A model file holds bytes that are not UTF-8 (another encoding, "
+     "or not a text file).", "Save the file as UTF-8, or give the right file.", (FILES,)),
+    ("E171", "cannot read a model file", "The path names a folder, or a file that cannot be "
+     "read.", "Give the path of an .econ file (a library model's name alone also works when a "
+     "folder of that name is here).", (FILES, MODELS)),
+    # checks of a model (continued)
+    ("E172", "not a finite number", "A number in the file, a parameter's value or an override "
+     "(--set, with_params) is infinite or not a number, or arithmetic on parameters overflows.",
+     "Give finite values (below about 1e308).", (DECLARATIONS,)),
+    ("E173", "bounds of an unknown reversed", "An unknown's bounds 'in [lo, hi]' have lo at or "
+     "above hi.", "Write the lower bound first, below the upper one.", (DECLARATIONS,)),
+    ("E174", "no unknowns", "The model declares no unknown function to solve for.",
+     "Declare the unknowns ('unknown pd(y) > 0') and one equation for each.", (COVERAGE,)),
+    ("E175", "unknown in no equation", "No equation involves this unknown, directly or through "
+     "definitions.", "Use it in an equation, or remove it.", (COVERAGE,)),
+    ("E176", "equation without unknowns", "An equation involves no unknown, directly, through "
+     "definitions or through process terms.",
+     "Write it as a 'parameter' or 'let', or involve the unknown it should determine.",
+     (COVERAGE,)),
+    ("E177", "expression nested too deeply", "An expression alternates operations or calls "
+     "more than 200 levels deep (a chain of sums, or of products, counts as one level), more "
+     "than the symbolic stage can take.", "Split it into 'let' definitions.", (STATEMENTS,)),
+    ("W170", "edge without a needed boundary condition", "At this edge of a state's domain the "
+     "volatility is not zero or the drift points out of the domain (Fichera's condition), and no "
+     "boundary condition is given: the equations do not determine the solution, and a solve "
+     "reports 'not converged'.", "Add a boundary condition at the edge, or move the edge to "
+     "where the volatility vanishes and the drift points inward.", (EDGES,)),
     # solvers
     ("E140", "cannot resume from a checkpoint", "The checkpoint was written for another "
      "model or network (other settings).",
@@ -356,8 +390,8 @@ CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}
 
 SECTIONS = (  # (title, first letters, number ranges)
     ("Syntax", "EW", ((0, 99),)),
-    ("Checks of a model", "EW", ((100, 129),)),
-    ("Command line and files", "EW", ((130, 139), (150, 159), (180, 189))),
+    ("Checks of a model", "EW", ((100, 129), (172, 179))),
+    ("Command line and files", "EW", ((130, 139), (150, 159), (170, 171), (180, 189))),
     ("Solvers", "EW", ((140, 149),)),
     ("Expressions", "EW", ((160, 169),)),
     ("Economies", "EW", ((200, 299),)),

@@ -14,8 +14,14 @@ class Source:
     name: str
     text: str
 
+    @property
+    def lines(self) -> list[str]:
+        """The lines as the parser counts them: ended by a newline only (not by the other
+        characters `str.splitlines` takes for line ends)."""
+        return [line.removesuffix("\r") for line in self.text.split("\n")]
+
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
 

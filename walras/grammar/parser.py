@@ -12,6 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import ast
 from .diagnostics import Diagnostic, EconError, Source, Span, did_you_mean
 from .factor_parser import FactorBuilder
+from .files import read_text
 
 GRAMMAR = Path(__file__).with_name("econ.lark")
 
@@ -40,8 +41,8 @@ def parse(text: str, name: str = "<input>") -> ast.Module:
 
 
 def parse_file(path: str | Path) -> ast.Module:
-    path = Path(path)
-    return parse(path.read_text(), str(path))
+    """Parse a `.econ` file; a file that cannot be read or is not UTF-8 text is a coded error."""
+    return parse(read_text(path), str(path))
 
 
 # --- tree to AST -----------------------------------------------------------------------------
@@ -282,7 +283,7 @@ def _syntax_errors(text: str, first: UnexpectedInput, source: Source) -> list[Di
     """The first error and those after it: parsing resumes at the next line that starts a
     statement, with the text before it blanked so that lines and columns stay exact."""
     found = [_syntax_diagnostic(first, source)]
-    lines = text.splitlines(keepends=True)
+    lines = text.split("\n")
     line = first.line  # 1-based line of the last error; the search resumes after it
     while len(found) < MAX_SYNTAX_ERRORS and line > 0:
         restart = next(
@@ -295,7 +296,7 @@ def _syntax_errors(text: str, first: UnexpectedInput, source: Source) -> list[Di
         )
         if restart is None:
             break
-        blanked = "\n" * restart + "".join(lines[restart:])
+        blanked = "\n" * restart + "\n".join(lines[restart:])
         try:
             _lark().parse(blanked)
             break
@@ -373,12 +374,12 @@ def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
         return Diagnostic("E001", f"unexpected '{tok}'" + (f"; {want}" if want else ""), span, hint)
     if isinstance(e, UnexpectedCharacters):
         span = Span(e.line, e.column, e.line, e.column + 1, source)
-        char = source.line(e.line)[e.column - 1]
+        char = e.char
         hint = "'#' starts a comment" if char in "%/" else None
         return Diagnostic(
             "E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""), span, hint
         )
-    lines = source.text.rstrip().splitlines() or [""]
+    lines = Source(source.name, source.text.rstrip()).lines
     span = Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2, source)
     return Diagnostic(
         "E003",

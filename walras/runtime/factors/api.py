@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from ...compiler.factors import FactorSpec, factor_specs
-from ...grammar import parse
+from ...grammar import parse_file
 from ...grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from ...models import resolve
 from . import results
@@ -18,7 +18,7 @@ from .data import Panel, Wide, load, require_periods
 
 def load_specs(target: str | Path) -> dict[str, FactorSpec]:
     path = resolve(target)
-    specs = factor_specs(parse(path.read_text(), str(path)), path.parent)
+    specs = factor_specs(parse_file(path), path.parent)
     if not specs:
         raise EconError([Diagnostic("F100", f"'{path}' has no factor_model block")])
     return specs

@@ -4,16 +4,20 @@ here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..registry import register
 
 
 @dataclass(frozen=True)
 class CollocationSettings:
-    degree: int = 32  # per state (capped at 4096 coefficients per unknown)
-    iterations: int = 50  # Newton (Levenberg-Marquardt) iterations per stage
-    residual_tol: float = 1e-8  # residual sup-norm off the nodes that counts as solved
+    """A field's `metadata` gives its valid range ("min"/"above", "max"/"below"); a degree above
+    1024 needs more memory than a solve should take (and is capped further, to 4096 coefficients
+    per unknown, with several states)."""
+
+    degree: int = field(default=32, metadata={"min": 1, "max": 1024})  # per state
+    iterations: int = field(default=50, metadata={"min": 1, "max": 10**5})  # per stage
+    residual_tol: float = field(default=1e-8, metadata={"above": 0})  # sup-norm off the nodes
 
 
 def _load():

@@ -10,21 +10,24 @@ from ..registry import register
 
 @dataclass(frozen=True)
 class NeuralSettings:
-    steps: int = 1500  # Adam steps
-    lr: float = 3e-3  # peak learning rate (cosine decay)
-    lr_final: float = 1e-5
-    width: int = 20
-    depth: int = 2
+    """A field's `metadata` gives its valid values: "choices", or a range ("min"/"above",
+    "max"/"below"); `walras.settings.coerce` enforces them."""
+
+    steps: int = field(default=1500, metadata={"min": 0, "max": 10**7})  # Adam steps
+    lr: float = field(default=3e-3, metadata={"above": 0, "max": 10})  # peak learning rate
+    lr_final: float = field(default=1e-5, metadata={"min": 0, "max": 10})  # at the end
+    width: int = field(default=20, metadata={"min": 1, "max": 4096})
+    depth: int = field(default=2, metadata={"min": 1, "max": 64})
     activation: str = field(
         default="tanh", metadata={"choices": ("tanh", "silu", "gelu", "softplus")}
     )
-    points: int = 512  # interior points per step
-    boundary_points: int = 16  # points per boundary face per step
+    points: int = field(default=512, metadata={"min": 1, "max": 10**6})  # interior, per step
+    boundary_points: int = field(default=16, metadata={"min": 0, "max": 10**5})  # per face
     sampling: str = field(default="sobol", metadata={"choices": ("sobol", "uniform")})
-    polish: int = 300  # Levenberg-Marquardt iterations after Adam
-    polish_points: int = 256  # fixed interior points of the polish
-    tol: float = 1e-8  # mean squared residual on fresh points that counts as solved
-    checkpoint_every: int = 500
+    polish: int = field(default=300, metadata={"min": 0, "max": 10**5})  # Levenberg-Marquardt
+    polish_points: int = field(default=256, metadata={"min": 1, "max": 10**5})  # fixed points
+    tol: float = field(default=1e-8, metadata={"above": 0})  # mean squared residual, fresh points
+    checkpoint_every: int = field(default=500, metadata={"min": 1, "max": 10**7})
 
 
 def _load():

@@ -1,0 +1,287 @@
+"""The checks that catch what would crash or mislead later: unreadable files, folders named like
+library models, non-finite numbers, reversed bounds, unknowns and equations that do not meet,
+expressions nested too deeply, settings out of range, and edges that need a boundary condition
+(Fichera's condition, W170), with a solve of such a model reported as not converged."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from references import lucas_pd
+from typer.testing import CliRunner
+
+import walras
+from walras.api import LIBRARY, library
+from walras.cli import app
+from walras.grammar import EconError
+from walras.settings import FIELDS, Settings
+
+runner = CliRunner()
+LUCAS = (LIBRARY / "lucas.econ").read_text()
+UNBOUNDED_LUCAS = "".join(
+    line for line in LUCAS.splitlines(keepends=True) if not line.startswith("boundary")
+)
+
+
+def cli(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def diagnostics(text: str, **params) -> list:
+    with pytest.raises(EconError) as info:
+        walras.load(text, **params).compile()
+    return list(info.value.diagnostics)
+
+
+def codes(text: str, **params) -> list[tuple[str, int | None, int | None]]:
+    return [
+        (d.code, d.span.line if d.span else None, d.span.column if d.span else None)
+        for d in diagnostics(text, **params)
+    ]
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def test_latin1_text_is_a_coded_error_at_the_first_bad_byte(tmp_path):
+    path = tmp_path / "latin.econ"
+    path.write_bytes('model m\nparameter a = 1 "café"\n'.encode("latin-1"))
+    result = cli("check", path)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error[E170]" in result.output and f"{path}:2:21" in result.output
+
+
+def test_random_bytes_are_a_coded_error(tmp_path):
+    path = tmp_path / "noise.econ"
+    path.write_bytes(bytes([0x41, 0x0A, 0x42, 0xFF, 0xFE, 0x00, 0x80]))
+    result = cli("compile", path)
+    assert result.exit_code == 1 and f"error[E170]: '{path}' is not UTF-8" in result.output
+    assert f"{path}:2:2" in result.output
+
+
+def test_a_folder_named_like_a_library_model_does_not_hide_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("lucas", "ff3"):
+        (tmp_path / name).mkdir()
+    assert cli("check", "lucas").exit_code == 0
+    assert walras.load("lucas").name == "lucas"
+    from walras.runtime.factors.api import load_specs
+
+    assert list(load_specs("ff3"))  # the bundled factor models, not the folder
+
+
+@pytest.mark.parametrize("target", ["./lucas/", "./lucas", "folder/"])
+def test_a_folder_given_as_a_path_is_a_coded_error(tmp_path, monkeypatch, target):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lucas").mkdir()
+    (tmp_path / "folder").mkdir()
+    result = cli("check", target)
+    assert result.exit_code == 1 and "error[E171]" in result.output
+    assert "is a folder, not a model file" in result.output
+
+
+# --- unknowns and equations ------------------------------------------------------------------
+
+
+def test_a_file_with_only_a_model_statement_has_no_unknowns():
+    assert codes("model x\n") == [("E174", 1, 1)]
+    no_equations = "model x\nstate y in [0, 1]\nshock Z\nprocess y: vol[Z] = y\nunknown f(y)\n"
+    assert [c for c, *_ in codes(no_equations)] == ["E107"]
+
+
+def test_only_a_model_statement_through_the_command_line(tmp_path):
+    path = tmp_path / "x.econ"
+    path.write_text("model x\n")
+    result = cli("check", path)
+    assert result.exit_code == 1 and "error[E174]: model 'x' has no unknowns" in result.output
+
+
+def test_an_unknown_in_no_equation_and_an_equation_without_unknowns():
+    text = LUCAS.replace("unknown pd(y) > 0", "unknown pd(y) > 0\nunknown spare(y)").replace(
+        "boundary at y = 0.5", "equation rates: rho = 0.05\nboundary at y = 0.5"
+    )
+    found = codes(text)
+    assert ("E175", 14, 1) in found and ("E176", 25, 1) in found
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e400", "1e200*1e200"])
+def test_non_finite_parameters_written_in_the_file(value):
+    model = LUCAS.replace("parameter rho = 0.05", f"parameter big = {value}\nparameter rho = 0.05")
+    assert ("E172", 5, 17) in codes(model)
+
+
+def test_a_non_finite_number_in_an_equation():
+    found = codes(LUCAS.replace("mu_q + 1/pd - r", "mu_q + 1e999/pd - r"))
+    assert [c for c, *_ in found] == ["E172"] and found[0][1] == 21
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "-inf"])
+def test_non_finite_overrides_from_the_command_line(value):
+    result = cli("solve", "lucas", "--set", f"gamma={value}", "-q")
+    assert result.exit_code == 1 and "error[E172]: parameter 'gamma'" in result.output
+
+
+def test_non_finite_overrides_from_python():
+    with pytest.raises(EconError) as info:
+        walras.load("lucas").with_params(gamma=float("nan"))
+    assert [d.code for d in info.value.diagnostics] == ["E172"]
+
+
+def test_reversed_bounds_of_an_unknown():
+    assert codes(LUCAS.replace("unknown pd(y) > 0", "unknown pd(y) in [100, 1]")) == [
+        ("E173", 13, 19)
+    ]
+
+
+def test_reversed_domain_of_a_state():
+    assert codes(LUCAS.replace("state y in [0.5, 2.0]", "state y in [2, 1]"))[0][0] == "E122"
+
+
+# --- expressions -----------------------------------------------------------------------------
+
+
+def _with_definition(expr: str) -> str:
+    return LUCAS.replace(
+        "equation stock_euler: mu_q + 1/pd - r",
+        f"let big = {expr}\nequation stock_euler: mu_q + 1/pd - r + 1e-300*big",
+    )
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        " + ".join(f"{i}*y" for i in range(1000)),  # a sum of 1,000 terms
+        "pd" + "*(y" * 2000 + ")" * 2000,  # 2,000 nested products
+        "(" * 2000 + "pd" + "*y)" * 2000,
+    ],
+)
+def test_long_sums_and_nested_products_check_and_compile(expr):
+    model = walras.load(_with_definition(expr))
+    assert model.emit("latex") and model.emit("sympy")
+
+
+def test_deeply_alternating_expressions_are_a_coded_error():
+    nested = "pd" + "*(1 + y" * 150 + ")" * 150
+    (d,) = diagnostics(_with_definition(nested))
+    assert (d.code, d.span.line) == ("E177", 21)
+    # 150 products each holding a sum: 300 alternations from the outer product to a leaf
+    assert d.message == "this expression nests 300 levels deep; walras handles at most 200"
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def test_every_numeric_setting_has_a_range():
+    for name, f in FIELDS.items():
+        if not isinstance(f.default, str):
+            assert {"min", "above"} & set(f.metadata), name
+
+
+def test_a_degree_beyond_the_limit_is_refused_with_the_limit():
+    result = cli("solve", "lucas", "--method", "collocation", "--degree", "100000", "-q")
+    assert result.exit_code == 1
+    assert "error[E115]: 'degree' must be between 1 and 1024, not 100000" in result.output
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("tol", 0, "'tol' must be > 0, not 0"),
+        ("points", 0, "'points' must be between 1 and 1000000, not 0"),
+        ("margin", 0.5, "'margin' must be >= 0 and < 0.5, not 0.5"),
+        ("steps", float("nan"), "'steps' must be a whole number between 0 and 10000000"),
+    ],
+)
+def test_settings_out_of_range(key, value, message):
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(")):
+        Settings().replace(**{key: value})
+
+
+def test_a_setting_out_of_range_in_the_file_is_placed():
+    found = diagnostics(LUCAS + "solver tol = 0\n")
+    assert [(d.code, d.span.line, d.message) for d in found] == [
+        ("E115", 26, "'tol' must be > 0, not 0.0")
+    ]
+
+
+# --- edges -----------------------------------------------------------------------------------
+
+
+def test_lucas_without_boundary_conditions_warns_at_both_edges():
+    model = walras.load(UNBOUNDED_LUCAS)
+    warnings = [(w.code, w.span.line, w.message) for w in model.warnings]
+    assert warnings == [
+        (
+            "W170",
+            9,
+            "state 'y' has no boundary condition at its lower edge y = 0.5, where its "
+            "volatility is not zero (0.025): the equations do not determine the solution there",
+        ),
+        (
+            "W170",
+            9,
+            "state 'y' has no boundary condition at its upper edge y = 2, where its "
+            "volatility is not zero (0.1): the equations do not determine the solution there",
+        ),
+    ]
+
+
+def test_an_outward_drift_without_volatility_needs_a_condition():
+    text = UNBOUNDED_LUCAS.replace("vol[Z] = sigma*y", "vol[Z] = sigma*y*(2 - y)*(y - 0.5)")
+    (w,) = walras.load(text).warnings
+    assert w.code == "W170" and "upper edge y = 2, where its drift points out" in w.message
+
+
+def test_a_degenerate_edge_with_inward_drift_needs_no_condition():
+    text = UNBOUNDED_LUCAS.replace(
+        "drift = mu*y, vol[Z] = sigma*y", "drift = mu*(1.25 - y), vol[Z] = sigma*(y - 0.5)*(2 - y)"
+    )
+    assert walras.load(text).warnings == ()
+
+
+@pytest.mark.parametrize("name", library())
+def test_no_library_model_has_an_edge_without_its_condition(name):
+    try:
+        model = walras.load(name)
+        model.checked  # noqa: B018
+    except EconError:
+        pytest.skip("a factor-model specification")
+    assert [w for w in model.warnings if w.code == "W170"] == []
+
+
+def test_an_undetermined_model_is_not_converged_and_lucas_is(tmp_path):
+    path = tmp_path / "unbounded.econ"
+    path.write_text(UNBOUNDED_LUCAS)
+    result = cli("solve", path, "--method", "collocation", "--degree", "16", "-q")
+    assert result.exit_code == 2
+    assert "not converged: the model is not determined at an edge" in result.output
+    assert "lower edge y = 0.5, where its volatility is not zero" in result.output
+
+    solution = walras.solve("lucas", method="collocation", degree=16)
+    assert solution.converged
+    pd = solution.dataset["pd"].values
+    assert abs(pd - lucas_pd()).max() < 1e-8
+
+
+def test_a_converged_solution_of_an_undetermined_model_is_relabelled():
+    from walras.api import not_determined
+    from walras.runtime.solvers.base import Outcome
+
+    @dataclasses.dataclass
+    class Fake:
+        outcome: Outcome = Outcome.CONVERGED
+        message: str = "converged: degree 16"
+
+        @property
+        def converged(self):
+            return self.outcome.converged
+
+    relabelled = not_determined(walras.load(UNBOUNDED_LUCAS), Fake())
+    assert relabelled.outcome is Outcome.NOT_CONVERGED
+    assert relabelled.message.startswith("not converged: the model is not determined")
+    assert relabelled.message.endswith("(converged: degree 16)")
+    assert not_determined(walras.load("lucas"), Fake()).outcome is Outcome.CONVERGED
