@@ -4,9 +4,9 @@ Every `Diagnostic("E...")`, `error[E...]` message and factor-path `fail("F...")`
 `CODES`. `E` is an error, `W` a warning, `F` an error of the factor-model path. Ranges:
 
 - E001-E099: syntax.                      - E100-E129: checks of a model.
-- E130-E139: command line and files.      - E140-E149: solvers (reserved).
-- E150-E159: command line (reserved).     - E160-E169: expressions (reserved).
-- E170-E171: files; E172-E179: checks.   - E180-E189: output safety and checkpoints.
+- E130-E139: command line and files.      - E140-E149: solvers.
+- E150-E159: results (compare, evaluate). - E160-E169: expressions (reserved).
+- E170-E171: files; E172-E179: checks.    - E180-E189: output safety and checkpoints.
 - E200-E299: economies.                   - F001-F099: factor-model specifications.
 - F100-F199: factor-model data and estimation.
 
