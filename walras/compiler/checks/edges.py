@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 
 from ...grammar import ast
 from ...grammar.diagnostics import Diagnostic
@@ -25,7 +26,8 @@ from ..model import Model, State
 from .coverage import Reach
 
 CODE = "W170"
-SAMPLES = 5  # points per other state on an edge (3 beyond two other states)
+SAMPLES = 5  # points per other state on an edge, up to two other states
+SCATTERED = 32  # points of an edge beyond two other states (a grid would grow exponentially)
 STEP = 1e-6  # of the domain's width: the one-sided difference of the variance at an edge
 
 
@@ -110,11 +112,17 @@ class Values:
         return None
 
     def face(self, state: State) -> list[dict[str, float]]:
-        """Points of the other states' domains (interior midpoints of equal cells)."""
+        """Points of the other states' domains: midpoints of equal cells up to two other states,
+        beyond that the centre and fixed scattered points."""
         others = [s for s in self.model.states if s is not state]
-        n = SAMPLES if len(others) <= 2 else 3
-        grids = [[s.lo + (s.hi - s.lo) * (k + 0.5) / n for k in range(n)] for s in others]
-        return [dict(zip((s.name for s in others), p)) for p in itertools.product(*grids)]
+        if len(others) <= 2:
+            cells = [(k + 0.5) / SAMPLES for k in range(SAMPLES)]
+            units = list(itertools.product(cells, repeat=len(others)))
+        else:  # the centre and fixed scattered points
+            rng = random.Random(0)
+            units = [(0.5,) * len(others)]
+            units += [tuple(rng.random() for _ in others) for _ in range(SCATTERED - 1)]
+        return [{s.name: s.lo + (s.hi - s.lo) * u for s, u in zip(others, p)} for p in units]
 
     def variance(self, process, point: dict[str, float]) -> float | None:
         terms = [self.value(v, point) for v in process.vols.values()]
