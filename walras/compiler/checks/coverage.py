@@ -77,7 +77,10 @@ class Reach:
 
 def _refs(expr: ast.Expr) -> set[str]:
     """The names an expression refers to, and PROCESSES when it applies `drift` or `vol`."""
-    refs = {n.id for n in ast.names_in(expr)}
-    if any(c.func in OPERATORS for c in ast.calls_in(expr)):
-        refs.add(PROCESSES)
+    refs = set()
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name):
+            refs.add(node.id)
+        elif isinstance(node, ast.Call) and node.func in OPERATORS:
+            refs.add(PROCESSES)
     return refs

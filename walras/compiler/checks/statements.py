@@ -19,18 +19,14 @@ def nesting(e: ast.Expr) -> int:
     """How deep an expression nests, a chain of sums (or of products) counting as one level, as
     in its symbolic form; iterative."""
 
-    def group(node):
+    def combine(node, kids):  # kids: (depth, group) of each child
         if isinstance(node, ast.BinOp):
-            return _GROUP.get(node.op, id(node))
-        return "*" if isinstance(node, ast.Neg) else id(node)
+            group = _GROUP.get(node.op, id(node))
+        else:
+            group = "*" if isinstance(node, ast.Neg) else id(node)
+        return max((d + (g != group) for d, g in kids), default=0), group
 
-    def combine(node, depths):
-        kids = ast.children(node)
-        return max(
-            (d + (group(k) != group(node)) for k, d in zip(kids, depths, strict=True)), default=0
-        )
-
-    return ast.fold(e, combine)
+    return ast.fold(e, combine)[0]
 
 
 class Statements:
@@ -187,15 +183,18 @@ class Statements:
                 "split it into 'let' definitions (long sums and products of many factors are "
                 "fine: only alternating operations and calls nest)",
             )
-        for node in ast.walk(e):
+        nodes = list(ast.walk(e))
+        for node in nodes:
             if isinstance(node, ast.Num):
                 self.finite_number(node)
             elif isinstance(node, ast.Call):
                 self.call(node)
         shock_args = {
-            id(c.args[1]) for c in ast.calls_in(e) if c.func == "vol" and len(c.args) == 2
+            id(c.args[1])
+            for c in nodes
+            if isinstance(c, ast.Call) and c.func == "vol" and len(c.args) == 2
         }
-        for n in ast.names_in(e):
+        for n in (node for node in nodes if isinstance(node, ast.Name)):
             self.used.add(n.id)
             kind = self.kind(n.id)
             if kind is None:
