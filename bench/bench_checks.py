@@ -6,25 +6,16 @@ Run: python bench/bench_checks.py
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 from walras.compiler import check
 from walras.grammar import parse
 from walras.grammar.unparse import unparse
 
-HEAD = """model deep
-parameter a = 1, b = 2, c = 3
-state x in [0.5, 2]
-shock Z
-process x: drift = 0.01*x, vol[Z] = 0.1*x
-unknown v(x)
-"""
-
-CASES = {
-    "sum of 10,000 terms": " + ".join("abc"[i % 3] for i in range(10_000)),
-    "3,000 nested products": "a*(" * 3_000 + "b" + ")" * 3_000,
-    "3,000 nested negations": "-(" * 3_000 + "c" + ")" * 3_000,
-}
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from test_fold import DEEP, HEAD  # noqa: E402  (the expressions the tests check)
 
 
 def best(f, *args, repeat: int = 3) -> float:
@@ -39,7 +30,7 @@ def best(f, *args, repeat: int = 3) -> float:
 
 def main() -> None:
     print("| expression | parse (s) | check (s) | unparse (s) |\n|---|---|---|---|")
-    for name, body in CASES.items():
+    for name, body in DEEP.items():
         text = HEAD + f"let big = {body}\nequation e: v = big\n"
         module = parse(text)
         row = [best(parse, text), best(check, module), best(unparse, module)]
