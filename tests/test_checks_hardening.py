@@ -268,7 +268,7 @@ def test_an_undetermined_model_is_not_converged_and_lucas_is(tmp_path):
 
 
 def test_a_converged_solution_of_an_undetermined_model_is_relabelled():
-    from walras.api import not_determined
+    from walras.runtime.solvers import not_determined
     from walras.runtime.solvers.base import Outcome
 
     @dataclasses.dataclass

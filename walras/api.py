@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -153,24 +152,6 @@ def solve(
     solution = solvers.solve(
         model.compile(), chosen, checkpoint=checkpoint, resume=resume, quiet=quiet
     )
-    solution = not_determined(model, solution)
     if output is not None:
         solution.save(output)
     return solution
-
-
-def not_determined(model: Model, solution: Solution) -> Solution:
-    """A converged solution of a model whose equations leave it undetermined at an edge (warning
-    W170) is reported as not converged, with the warnings in its message: the residuals are small
-    for many solutions there."""
-    from .compiler.checks.edges import CODE
-    from .runtime.solvers.base import Outcome
-
-    undetermined = [w.message for w in model.warnings if w.code == CODE]
-    if not (undetermined and solution.converged):
-        return solution
-    message = (
-        f"{Outcome.NOT_CONVERGED.message}: the model is not determined at an edge of its state "
-        f"space ({'; '.join(undetermined)}); the solver found small residuals ({solution.message})"
-    )
-    return dataclasses.replace(solution, outcome=Outcome.NOT_CONVERGED, message=message)

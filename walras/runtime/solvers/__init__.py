@@ -4,6 +4,7 @@ its settings group and how to load it (`registry`); its numerical code loads on 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Mapping
@@ -28,6 +29,24 @@ def solve(
     from . import registry
     from .base import Options, Problem
 
-    return registry.get(settings.method).solve(
+    solution = registry.get(settings.method).solve(
         Problem.build(compiled, params), settings, Options(**options)
     )
+    return not_determined(compiled.model, solution)
+
+
+def not_determined(model, solution: Solution) -> Solution:
+    """A converged solution of a model whose equations leave it undetermined at an edge (warning
+    W170 in `model.warnings`) is reported as not converged, with the warnings in its message: the
+    residuals are small for many solutions there."""
+    from ...compiler.checks.edges import CODE
+    from .base import Outcome
+
+    undetermined = [w.message for w in model.warnings if w.code == CODE]
+    if not (undetermined and solution.converged):
+        return solution
+    message = (
+        f"{Outcome.NOT_CONVERGED.message}: the model is not determined at an edge of its state "
+        f"space ({'; '.join(undetermined)}); the solver found small residuals ({solution.message})"
+    )
+    return dataclasses.replace(solution, outcome=Outcome.NOT_CONVERGED, message=message)
