@@ -101,18 +101,28 @@ class Derivation:
         return self.statements
 
     def simplex(self, kind: str, members, doc: str):
-        """Shares that sum to one: the first as states on [0, 1/(n − 1)] (unless the user gave
-        a domain), the last as one minus the others."""
-        hi = 1.0 / max(len(members) - 1, 1)
-        for name, span in members[:-1]:
-            if f"{kind}_{name}" not in self.econ.state_decls:
+        """Shares that sum to one: the first n − 1 as states (on the simplex {x_i ≥ 0,
+        Σ x_i ≤ 1}, or, once the user declares a domain for one of them, on boxes: the
+        undeclared ones on [0, 1/(n − 1)]), the last as one minus the others."""
+        names = tuple(f"{kind}_{n}" for n, _ in members[:-1])
+        boxed = len(names) == 1 or any(n in self.econ.state_decls for n in names)
+        hi = 1.0 / max(len(names), 1) if boxed else 1.0
+        for (member, span), name in zip(members, names):
+            if name not in self.econ.state_decls:
                 b = Builder(span)
                 self.statements.append(
-                    ast.StateDecl(f"{kind}_{name}", b.num(0).e, b.num(hi).e, f"{doc} {name}", span)
+                    ast.StateDecl(
+                        name,
+                        b.num(0).e,
+                        b.num(hi).e,
+                        f"{doc} {member}",
+                        span,
+                        () if boxed else names,
+                    )
                 )
         name, span = members[-1]
         b = Builder(span)
-        others = b.sum(self.n(f"{kind}_{n}", b) for n, _ in members[:-1])
+        others = b.sum(self.n(n, b) for n in names)
         self.let(f"{kind}_{name}", 1 - others, f"{doc} {name}")
 
     def declare_states(self):

@@ -139,6 +139,18 @@ def _shares(econ: Economy, model: Model, out):
                 st.span,
                 f"declare 'state {st.name} in [0, 1]', or a part of it",
             )
+    if len(econ.agents) > 2:
+        for name, decl in econ.state_decls.items():
+            if name.startswith("eta_"):
+                out.warn(
+                    "W222",
+                    f"declaring the domain of '{name}' puts the wealth shares on a box inside "
+                    "the simplex: where the box cuts the simplex the equations are another "
+                    "economy's",
+                    decl.span,
+                    "drop the 'state' line to solve on the whole simplex, or give a boundary "
+                    "condition at the cut",
+                )
 
 
 def _risk(econ: Economy, params, out):

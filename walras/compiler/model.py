@@ -102,6 +102,7 @@ class Model:
     weights: Mapping[str, float]
     warnings: tuple[Diagnostic, ...]
     module: ast.Module = field(compare=False, repr=False)
+    simplices: tuple[tuple[str, ...], ...] = ()  # states on {x_i ≥ 0, Σ x_i ≤ 1}
 
     @property
     def source(self) -> Source:

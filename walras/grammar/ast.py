@@ -116,11 +116,15 @@ class ParamDecl:
 
 @dataclass(frozen=True)
 class StateDecl:
+    """`state x in [lo, hi]`; a member of `state a, b in simplex` has lo 0, hi 1 and its
+    simplex's members in `simplex` ({a_i ≥ 0, Σ a_i ≤ 1})."""
+
     name: str
     lo: Expr
     hi: Expr
     doc: str | None
     span: Span = field(compare=False)
+    simplex: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,11 @@ _TABLE = (
      "that edge (a warning).",
      "Raise that agent's discount rate, or keep its wealth share away from one with a "
      "'state' domain.", (ECONOMY_RANGES,)),
+    ("W222", "wealth shares truncated", "With more than two agents the wealth shares lie on the "
+     "simplex; a declared domain of one of them puts them on a box inside it, and where the box "
+     "cuts the simplex the equations are those of another economy unless a condition is given "
+     "there (a warning).", "Drop the 'state' line, or give a boundary condition at the cut.",
+     (ECONOMY_RANGES,)),
     # factor-model specifications
     ("F001", "statement outside a factor model", "A factor-model statement comes before any "
      "'factor_model'.", "Start the block with 'factor_model NAME \"title\"'.", (FACTOR_SPEC,)),

@@ -121,6 +121,12 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         c, doc = _doc(c)
         return ast.StateDecl(str(c[0]), c[1], c[2], doc, self.sp(meta))
 
+    def simplex(self, meta, c):
+        c, doc = _doc(c)
+        names, span = tuple(str(t) for t in c), self.sp(meta)
+        zero, one = ast.Num(0.0, span), ast.Num(1.0, span)
+        return [ast.StateDecl(n, zero, one, doc, span, names) for n in names]
+
     def shock(self, meta, c):
         c, doc = _doc(c)
         return [ast.ShockDecl(str(t), doc, self.sp(t)) for t in c]

@@ -81,6 +81,8 @@ def statement(s) -> str:
         return f"model {s.name}" + (f' "{s.title}"' if s.title else "")
     if isinstance(s, ast.ParamDecl):
         return f"parameter {s.name} = {expr(s.value)}{_doc(s.doc)}"
+    if isinstance(s, ast.StateDecl) and s.simplex:
+        return f"state {', '.join(s.simplex)} in simplex{_doc(s.doc)}"
     if isinstance(s, ast.StateDecl):
         return f"state {s.name} in [{expr(s.lo)}, {expr(s.hi)}]{_doc(s.doc)}"
     if isinstance(s, ast.ShockDecl):
@@ -145,11 +147,16 @@ _GROUPS = (
 )
 
 
+def _leads(s) -> bool:
+    """A simplex is printed once, at its first member."""
+    return not (isinstance(s, ast.StateDecl) and s.simplex and s.simplex[0] != s.name)
+
+
 def unparse(module: ast.Module) -> str:
     """The module as `.econ` text, one statement a line, groups separated by blank lines."""
     blocks = []
     for kinds in _GROUPS:
-        lines = [statement(s) for s in module.statements if isinstance(s, kinds)]
+        lines = [statement(s) for s in module.statements if isinstance(s, kinds) and _leads(s)]
         if lines:
             blocks.append("\n".join(lines))
     rest = [s for s in module.statements if not any(isinstance(s, k) for g in _GROUPS for k in g)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..grammar.diagnostics import Diagnostic, EconError, did_you_mean
+from .domain import Domain
 
 SHAPES = "pass an (n, states) array, a mapping state -> 1-D array, or with one state a 1-D array"
 
@@ -128,15 +129,19 @@ def parse(points, states: Sequence) -> Points:
     return scattered(points, states)
 
 
-def outside(x: np.ndarray, states: Sequence) -> np.ndarray:
-    """Which rows of `x` lie outside the declared domain of the states (edges included)."""
+def outside(x: np.ndarray, states: Sequence, simplices=()) -> np.ndarray:
+    """Which rows of `x` lie outside the declared domain of the states (edges included), the
+    states of each simplex (tuples of indices) summing to at most one."""
+    if not len(states):
+        return np.zeros(len(x), bool)
     lo = np.array([s.lo for s in states], float)
     hi = np.array([s.hi for s in states], float)
-    return ((x < lo) | (x > hi)).any(axis=1) if len(states) else np.zeros(len(x), bool)
+    return ~Domain(lo, hi, tuple(simplices)).inside(x)
 
 
-def warn_outside(x: np.ndarray, states: Sequence, stacklevel: int = 3) -> None:
-    """Warn (W155) with how many points lie outside and, per state, the values beyond its edges."""
+def warn_outside(x: np.ndarray, states: Sequence, simplices=(), stacklevel: int = 3) -> None:
+    """Warn (W155) with how many points lie outside and, per state, the values beyond its edges
+    (per simplex, how far its states' sum exceeds one)."""
     parts = []
     for i, s in enumerate(states):
         beyond = x[(x[:, i] < s.lo) | (x[:, i] > s.hi), i]
@@ -145,7 +150,12 @@ def warn_outside(x: np.ndarray, states: Sequence, stacklevel: int = 3) -> None:
                 f"{s.name} from {beyond.min():.6g} to {beyond.max():.6g} "
                 f"(domain [{s.lo:.6g}, {s.hi:.6g}])"
             )
-    n, total = int(outside(x, states).sum()), len(x)
+    for group in simplices:
+        total = x[:, list(group)].sum(axis=1)
+        if (total > 1 + 1e-12).any():
+            names = " + ".join(states[i].name for i in group)
+            parts.append(f"{names} up to {total.max():.6g} (at most 1: a simplex)")
+    n, total = int(outside(x, states, simplices).sum()), len(x)
     message = f"{n} of {total} point{'s' if total != 1 else ''} outside the domain: " + "; ".join(
         parts
     )

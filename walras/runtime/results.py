@@ -18,12 +18,15 @@ from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
 from . import points as points_module
+from .domain import Domain
 from .output import beside, write_atomic
 from .points import mesh as mesh  # the grid of every combination, for the solvers
 from .schema import Role, tag
 from .solvers.base import Outcome
 
 MAX_GRID_POINTS = 100_000
+MAX_GRID_STATES = 3  # beyond, results at points drawn from the domain
+SAMPLE_POINTS = 10_000
 
 
 def grid_axes(compiled: Compiled, n: int) -> dict[str, np.ndarray]:
@@ -111,10 +114,11 @@ class Solution:
         ds = self._at(at)
         if not states:
             return ds
-        out = points_module.outside(at.x, states)
+        domain = Domain.of(self.compiled.model, self.compiled.states)
+        out = ~domain.inside(at.x)
         inside = xr.DataArray(~out.reshape(at.shape), dims=at.dims)
         if out.any() and not extrapolate:
-            points_module.warn_outside(at.x, states)
+            points_module.warn_outside(at.x, states, domain.simplices)
             ds = ds.map(lambda v: v.where(inside), keep_attrs=True)
         ds["inside"] = tag(inside, Role.EVIDENCE, long_name="point in the model's domain")
         return ds
@@ -144,11 +148,24 @@ class Solution:
             }
         )
 
+    def _on_domain(self) -> xr.Dataset:
+        """The outputs on a grid of cell centres (NaN off a simplex) for up to three states,
+        beyond that at SAMPLE_POINTS points drawn uniformly from the domain."""
+        model = self.compiled.model
+        domain = Domain.of(model, self.compiled.states)
+        if len(model.states) > MAX_GRID_STATES:
+            return self._at(points_module.scattered(domain.sample(SAMPLE_POINTS), model.states))
+        at = points_module.grid(grid_axes(self.compiled, self.settings.grid), model.states)
+        ds = self._at(at)
+        if domain.simplices:
+            inside = xr.DataArray(domain.inside(at.x).reshape(at.shape), dims=at.dims)
+            ds = ds.map(lambda v: v.where(inside), keep_attrs=True)
+        return ds
+
     @property
     def dataset(self) -> xr.Dataset:
         if self._dataset is None:
-            axes = grid_axes(self.compiled, self.settings.grid)
-            ds = self._at(points_module.grid(axes, self.compiled.model.states))
+            ds = self._on_domain()
             ds["loss"] = tag(
                 xr.DataArray(np.asarray(self.history), dims=["step"]),
                 Role.HISTORY,

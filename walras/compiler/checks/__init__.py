@@ -66,6 +66,7 @@ class _Checker(Declarations, Statements):
             frozen(weights),
             (),
             self.module,
+            tuple(dict.fromkeys(s.simplex for s in self.of(ast.StateDecl) if s.simplex)),
         )
         return self.posed(model, models[0].span)
 

@@ -33,11 +33,12 @@ STEP = 1e-6  # of the domain's width: the one-sided difference of the variance a
 
 def edge_warnings(model: Model) -> list[Diagnostic]:
     """W170 for each edge of a differentiated state with no boundary condition where Fichera's
-    condition asks for one."""
+    condition asks for one (on a simplex, the faces where a state is 0)."""
     values = Values(model)
     found = []
+    on_simplex = {n for group in model.simplices for n in group}
     for state in differentiated(model):
-        for upper in (False, True):
+        for upper in (False, True) if state.name not in on_simplex else (False,):
             edge = state.hi if upper else state.lo
             if any(b.state == state.name and math.isclose(b.at, edge) for b in model.boundaries):
                 continue
@@ -122,7 +123,15 @@ class Values:
             rng = random.Random(0)
             units = [(0.5,) * len(others)]
             units += [tuple(rng.random() for _ in others) for _ in range(SCATTERED - 1)]
-        return [{s.name: s.lo + (s.hi - s.lo) * u for s, u in zip(others, p)} for p in units]
+        group = next((g for g in self.model.simplices if state.name in g), ())
+        share = 1 / max(len(group), 1)  # points of a simplex's face stay inside it
+        return [
+            {
+                s.name: s.lo + (s.hi - s.lo) * u * (share if s.name in group else 1)
+                for s, u in zip(others, p)
+            }
+            for p in units
+        ]
 
     def variance(self, process, point: dict[str, float]) -> float | None:
         terms = [self.value(v, point) for v in process.vols.values()]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ...compiler import ito
 from ...compiler.codegen import Compiled, boundary_weight
+from ..domain import Domain
 
 if TYPE_CHECKING:
     from ...compiler.model import State, Unknown
@@ -59,6 +60,7 @@ class Problem:
     cuttable: frozenset[str]  # zero lower edges with no boundary condition there
     diverging: frozenset[str]  # states of which an unknown > 0 without upper bound depends
     second_order: frozenset[str]  # unknowns whose second derivatives enter the system
+    domain: Domain  # the states' bounds and simplices, in the compiled order of states
 
     @classmethod
     def build(cls, compiled: Compiled, params: Mapping[str, float] | None = None) -> Problem:
@@ -77,6 +79,7 @@ class Problem:
             frozenset(s.name for s in m.states if s.lo == 0 and s.name not in held),
             frozenset(a for u in m.unknowns if u.lo == 0 and u.hi is None for a in u.args),
             frozenset(_second_order(compiled)),
+            Domain.of(m, compiled.states),
         )
 
     def weight(self, equation: str) -> float:

@@ -1,0 +1,77 @@
+"""The state space: a box of states, some of whose states may lie together on a simplex
+{x_i ≥ 0, Σ x_i ≤ 1} (the wealth shares of more than two agents). What lies inside it, uniform
+draws from it, and the stick-breaking map that carries the unit cube onto a simplex (the
+coordinates of the collocation solver there)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Domain:
+    """States with bounds `lo`, `hi` (arrays in the model's order of states) and `simplices`,
+    tuples of indices of states that lie on a simplex together."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    simplices: tuple[tuple[int, ...], ...] = ()
+
+    @classmethod
+    def of(cls, model, order: Sequence[str] | None = None) -> Domain:
+        """The domain of a checked model, its states in `order` (the model's by default)."""
+        by_name = {s.name: s for s in model.states}
+        order = list(order or by_name)
+        return cls(
+            np.array([by_name[n].lo for n in order], float),
+            np.array([by_name[n].hi for n in order], float),
+            tuple(tuple(order.index(n) for n in group) for group in model.simplices),
+        )
+
+    def inside(self, x: np.ndarray, tol: float = 1e-12) -> np.ndarray:
+        """Which rows of `x` (n, d) lie in the domain, edges included."""
+        x = np.asarray(x, float)
+        ok = ((x >= self.lo - tol) & (x <= self.hi + tol)).all(axis=1)
+        for group in self.simplices:
+            ok &= x[:, list(group)].sum(axis=1) <= 1 + tol
+        return ok
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """n points drawn uniformly from the domain (uniform on each simplex: Dirichlet(1))."""
+        rng = np.random.default_rng(seed)
+        x = self.lo + (self.hi - self.lo) * rng.random((n, len(self.lo)))
+        for group in self.simplices:
+            x[:, list(group)] = rng.dirichlet(np.ones(len(group) + 1), n)[:, :-1]
+        return x
+
+
+def from_cube(u, group: Sequence[int]):
+    """Stick-breaking: points u of the unit cube onto the simplex of the states `group`,
+    x_k = u_k (1 − x_1 − … − x_{k−1}); the other coordinates unchanged. Smooth, one to one on
+    the open cube, and its inverse (`to_cube`) is smooth inside the simplex."""
+    x, rest = u, 1.0
+    for k in group:
+        x = x.at[..., k].set(u[..., k] * rest)
+        rest = rest - x[..., k]
+    return x
+
+
+def to_cube(x, group: Sequence[int]):
+    """The inverse of `from_cube`: u_k = x_k / (1 − x_1 − … − x_{k−1})."""
+    u, rest = x, 1.0
+    for k in group:
+        u = u.at[..., k].set(x[..., k] / rest)
+        rest = rest - x[..., k]
+    return u
+
+
+def cube_to_simplices(u, simplices) -> jnp.ndarray:
+    """`from_cube` on every simplex of a domain."""
+    u = jnp.asarray(u)
+    for group in simplices:
+        u = from_cube(u, group)
+    return u
