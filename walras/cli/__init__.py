@@ -257,6 +257,15 @@ def _summary(solution) -> None:
     for name, v in solution.validation.items():
         table.add_row(name, f"{v:.3e}")
     out.print(table)
+    if solution.errors:
+        errors = Table(
+            title=f"estimated error (relative; tol_error {solution.settings.tol_error:g})"
+        )
+        errors.add_column("unknown")
+        errors.add_column("error", justify="right")
+        for name, v in solution.errors.items():
+            errors.add_row(name, f"{v:.1e}")
+        out.print(errors)
 
 
 @app.command()

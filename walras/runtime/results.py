@@ -88,6 +88,8 @@ class Solution:
     validation: Mapping[str, float]  # mean squared residual per equation, fresh points
     message: str = ""
     extra: Mapping[str, xr.DataArray] = field(default_factory=dict)
+    errors: Mapping[str, float] = field(default_factory=dict)  # estimated error per unknown,
+    # relative to its largest size on the domain (compared with the setting `tol_error`)
     _dataset: xr.Dataset | None = field(default=None, repr=False)
 
     @property
@@ -173,6 +175,8 @@ class Solution:
             )
             for name, v in self.validation.items():
                 ds.attrs[f"validation_{name}"] = float(v)
+            for name, v in self.errors.items():
+                ds.attrs[f"error_estimate_{name}"] = float(v)
             for name, v in self.extra.items():
                 ds[name] = v
             m = self.compiled.model
