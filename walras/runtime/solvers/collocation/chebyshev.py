@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...domain import cube_to_simplices, to_cube
+
 
 def nodes(n: int) -> np.ndarray:
     """The n Gauss-Chebyshev points of (−1, 1), ascending: the edges stay off the grid."""
@@ -83,17 +85,22 @@ class Chebyshev(eqx.Module):
     axis of `coef` per state (a 0-d `coef` is a scalar unknown). `lo`, `hi` are arrays, so a box
     edge (a free boundary) may itself be an unknown that derivatives flow through. With
     `positive`, the series expands log u (u = exp Σ …): a power law in a log axis is then linear,
-    and beyond the box along a log axis the expansion continues linearly."""
+    and beyond the box along a log axis the expansion continues linearly. Axes grouped in
+    `simplices` lie on a simplex: the box there is in the stick-breaking coordinates of the
+    unit cube (`domain.to_cube`)."""
 
     coef: jax.Array
     lo: jax.Array
     hi: jax.Array
     log: tuple = eqx.field(static=True, default=())
     positive: bool = eqx.field(static=True, default=False)
+    simplices: tuple = eqx.field(static=True, default=())
 
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.coef.ndim == 0:
             return self.coef
+        for group in self.simplices:
+            x = to_cube(x, group)
         z = to_unit(x, self.lo, self.hi, self.log)
         inside = jnp.where(jnp.asarray(self.log), jnp.maximum(z, -1.0), z)
         out = series(self.coef, inside)
@@ -124,15 +131,17 @@ def fit(values: np.ndarray, n: int) -> np.ndarray:
     return values
 
 
-def interpolate(f, lo, hi, n: int, log=(), positive: bool = False) -> np.ndarray:
+def interpolate(
+    f, lo, hi, n: int, log=(), positive: bool = False, simplices: tuple = ()
+) -> np.ndarray:
     """Chebyshev coefficients (n per axis) of a callable of points (m, d) -> (m,) on the box
-    (of its logarithm with `positive`), in the coordinates of `to_box`."""
+    (of its logarithm with `positive`), in the coordinates of `to_box` (on `simplices`, the
+    stick-breaking coordinates of a cube)."""
     d = len(lo)
-    x = np.asarray(
-        to_box(
-            box_nodes(-np.ones(d), np.ones(d), n), np.asarray(lo, float), np.asarray(hi, float), log
-        )
+    u = to_box(
+        box_nodes(-np.ones(d), np.ones(d), n), np.asarray(lo, float), np.asarray(hi, float), log
     )
+    x = np.asarray(cube_to_simplices(u, simplices))
     values = np.asarray(f(x), float).reshape((n,) * d)
     return fit(np.log(values) if positive else values, n)
 

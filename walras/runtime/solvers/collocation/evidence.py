@@ -50,10 +50,12 @@ def evidence(system: System, theta, params, margin: float) -> Evidence:
     vanishes at an edge, the residual there measures the division, not the solution."""
     raw, values, boundary, lo, hi = system.evaluate(theta, params)
     lo, hi = np.asarray(lo)[:, None], np.asarray(hi)[:, None]
-    x = np.asarray(cheb.to_box(system.fine, lo, hi, system.log))
+    x = np.asarray(system.states_at(system.fine, lo, hi))
     x = x.reshape(system.pieces * len(system.fine), system.d)
     gap = margin * (system.hi - system.lo)
     inside = np.all((x >= system.lo + gap) & (x <= system.hi - gap), axis=1)
+    for group in system.simplices:
+        inside &= x[:, list(group)].sum(axis=1) <= 1 - margin
     x = x[inside]
     values = {u: np.asarray(v).ravel()[inside] for u, v in values.items()}
     found, binds = {}, []
@@ -66,7 +68,7 @@ def evidence(system: System, theta, params, margin: float) -> Evidence:
     owner = system.owner.argmax(axis=0)
     for j, (name, r) in enumerate(boundary.items()):
         p = owner[j]
-        xb = np.asarray(cheb.to_box(system.fine_faces[name], lo[p], hi[p], system.log))
+        xb = np.asarray(system.states_at(system.fine_faces[name], lo[p], hi[p]))
         found[name] = (np.asarray(r)[p].ravel(), xb)
     sup, where, ms = {}, {}, {}
     for name, (r, pts) in found.items():
@@ -150,7 +152,7 @@ def edge_change(
     when the moved solve did not converge: how far the cut reaches into the solution."""
     axes = grid_axes(before.compiled, grid)
     x = mesh(axes)
-    keep = np.all(x[:, list(before.log)] >= moved, axis=1)
+    keep = np.all(x[:, list(before.log)] >= moved, axis=1) & before.problem.domain.inside(x)
     fields, moved_fields = before.fields(theta), after.fields(theta_after)
     out = {}
     for u, idx in before.args.items():

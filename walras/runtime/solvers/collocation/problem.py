@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
 from . import chebyshev as cheb
 
@@ -62,6 +63,8 @@ class System:
         self.lo = np.array([cut.get(s.name, s.lo) for s in states])
         self.hi = np.array([s.hi for s in states])
         self.args = {u: list(axes) for u, axes in problem.axes.items()}
+        self.simplices = problem.domain.simplices
+        self.local = {u: _local(self.simplices, a) for u, a in self.args.items()}
         self.comps = list(problem.complementarities)
         self.second_order = problem.second_order
         self.positive = {
@@ -122,6 +125,7 @@ class System:
                 hi[jnp.asarray(self.args[u], int)],
                 tuple(self.log[i] for i in self.args[u]),
                 u in self.positive,
+                self.local[u],
             )
             for u, c in coef.items()
         }
@@ -149,6 +153,11 @@ class System:
             for u in self.args
         }
 
+    def states_at(self, points, lo, hi) -> jax.Array:
+        """Reference points of [−1, 1]^d in the states: onto the box [lo, hi] (`to_box`), then
+        each simplex's coordinates from the cube onto the simplex."""
+        return cube_to_simplices(cheb.to_box(points, lo, hi, self.log), self.simplices)
+
     def cut(self, theta) -> float | None:
         return float(self.boxes(self.unravel(theta))[1][0, 0]) if self.pieces > 1 else None
 
@@ -170,11 +179,11 @@ class System:
     def _piece_rows(self, coef, scalar, lo, hi, mode, owner, params, points, faces):
         """Interior and boundary residuals of one piece at reference points mapped into it."""
         fields = self.piece_fields(coef, scalar, lo, hi)
-        x = cheb.to_box(points, lo, hi, self.log)
+        x = self.states_at(points, lo, hi)
         interior = self.imposed(self.raw(fields, params, x), mode)
         boundary = {}
         for j, b in enumerate(self.problem.boundaries):
-            xb = cheb.to_box(faces[b.name], lo, hi, self.log)
+            xb = self.states_at(faces[b.name], lo, hi)
             r = self.compiled.boundary_residuals(fields, params, {b.name: xb}, only=b.name)[b.name]
             boundary[b.name] = jnp.where(owner[j], r, 0.0)
         return interior, boundary
@@ -252,7 +261,7 @@ class System:
 
         def piece(coef, lo, hi):
             fields = self.piece_fields(coef, tree["scalar"], lo, hi)
-            x = cheb.to_box(jnp.asarray(self.fine), lo, hi, self.log)
+            x = self.states_at(jnp.asarray(self.fine), lo, hi)
             values = {
                 u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)]) for u, f in fields.items()
             }
@@ -286,7 +295,9 @@ class System:
             )
             tree["coef"][u] = jnp.stack(
                 [
-                    cheb.interpolate(value, lo[p, idx], hi[p, idx], self.n, flags, positive)
+                    cheb.interpolate(
+                        value, lo[p, idx], hi[p, idx], self.n, flags, positive, self.local[u]
+                    )
                     for p in range(self.pieces)
                 ]
             )
@@ -297,6 +308,12 @@ class System:
     def tau(self, cut: float | None) -> float:
         t = 0.5 if cut is None else (cut - self.lo[0]) / (self.hi[0] - self.lo[0])
         return float(np.log(t / (1 - t)))
+
+
+def _local(simplices, args: list[int]) -> tuple[tuple[int, ...], ...]:
+    """The simplices among an unknown's states, as positions in its arguments."""
+    groups = (tuple(args.index(i) for i in g if i in args) for g in simplices)
+    return tuple(g for g in groups if g)
 
 
 def _cell_centres(lo, hi, per_axis: int) -> np.ndarray:
