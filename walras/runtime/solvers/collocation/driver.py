@@ -110,11 +110,38 @@ class CollocationSolver(Solver):
                 converged=moved.converged(settings),
                 grid=settings.grid,
             )
-        solution = report.solution(attempt, params, settings, walk.history, walk.iterations, change)
+        errors = {}
+        if attempt.converged(settings) and not stop():
+            errors = _degree_change(systems, settings, params, attempt)
+        solution = report.solution(
+            attempt, params, settings, walk.history, walk.iterations, change, errors
+        )
         if stop():
             solution.outcome = Outcome.INTERRUPTED
             solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
         return solution
+
+
+def _degree_change(systems: Systems, settings, params, attempt: Attempt) -> dict[str, float]:
+    """The estimated error of each unknown: how much it changes, relative to its largest size,
+    on the evidence points when the solve is repeated at a higher degree (at a lower one when
+    the degree is at its cap), starting from this solution. Infinite when that solve fails."""
+    problem, degree = systems.problem, attempt.system.degree
+    other = degree_for(problem, degree + max(2, degree // 4))
+    if other == degree:
+        other = max(1, degree - max(2, degree // 4))
+    fields = attempt.system.fields(attempt.theta)
+    again = _attempt(systems, settings.replace(degree=other), params, fields)
+    if not again.ev.ok:
+        return {u.name: np.inf for u in problem.unknowns}
+    x = jnp.asarray(attempt.ev.x)
+    others = again.system.fields(again.theta)
+    errors = {}
+    for u, idx in attempt.system.args.items():
+        y = x[:, idx] if idx else x[:1, :0]
+        a, b = (np.asarray(values_at(f[u], y)) for f in (fields, others))
+        errors[u] = float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+    return errors
 
 
 def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):

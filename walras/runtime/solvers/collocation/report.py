@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from .problem import System
 
 
-def outcome(attempt: Attempt, settings) -> Outcome:
-    if attempt.converged(settings):
+def outcome(attempt: Attempt, settings, errors: Mapping[str, float]) -> Outcome:
+    if attempt.converged(settings) and max(errors.values(), default=0.0) <= settings.tol_error:
         return Outcome.CONVERGED
     return Outcome.NOT_CONVERGED if np.isfinite(attempt.ev.total) else Outcome.NONFINITE
 
@@ -33,12 +33,15 @@ def solution(
     history: list[float],
     iterations: int,
     change: Mapping[str, xr.DataArray],
+    errors: Mapping[str, float],
 ) -> Solution:
     """The `Solution` at `params`; `change` is the edge change by unknown (empty without a cut
-    edge)."""
+    edge), `errors` the estimated error of each unknown (empty when the solve failed)."""
     system, theta, ev = attempt.system, attempt.theta, attempt.ev
     dec = decays(system, theta)
-    result = outcome(attempt, settings)
+    result = outcome(attempt, settings, errors)
+    if errors:
+        attempt.notes.append(error_note(errors, settings.tol_error))
     if change:
         attempt.notes.append(edge_note(change, settings.edge))
     message = _message(
@@ -83,6 +86,17 @@ def solution(
         ev.mean_square,
         message,
         extra,
+        dict(errors),
+    )
+
+
+def error_note(errors: Mapping[str, float], tol: float) -> str:
+    """The largest estimated error, and whether it is within `tol_error`."""
+    worst = max(errors, key=lambda u: errors[u])
+    verdict = "within" if errors[worst] <= tol else "above"
+    return (
+        f"estimated error {errors[worst]:.1e} ({worst}, relative; from a solve at another "
+        f"degree), {verdict} tol_error {tol:g}"
     )
 
 
@@ -107,7 +121,8 @@ def _message(
     system: System, ev: Evidence, dec, history, iterations, result: Outcome, settings, notes, cut
 ) -> str:
     states = system.compiled.states
-    if result.converged:
+    small = ev.ok and ev.total <= settings.residual_tol
+    if result.converged or small:
         head = (
             f"{result.message}: degree {system.degree}, {iterations} Newton iterations, "
             f"residual sup-norm {ev.total:.1e} off the nodes"
@@ -122,6 +137,8 @@ def _message(
     lines = [head] + notes + ev.violations
     if result.converged:
         return "; ".join(lines)
+    if small:  # the residuals are within their tolerance, the estimated error is not
+        return "; ".join(lines + ["raise the degree"])
     worst = ev.worst
     at = ", ".join(f"{s} = {v:.4g}" for s, v in zip(states, ev.where[worst]))
     lines.append(f"largest in '{worst}'" + (f" at {at}" if at else ""))
