@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.integrate import quad, solve_ivp
 from scipy.optimize import brentq
+
+# finite-difference references beside the project (the shared folder's references/)
+REFERENCES = Path(__file__).resolve().parents[2] / "shared" / "references"
 
 
 def lucas_pd(rho=0.05, gamma=5.0, mu=0.02, sigma=0.05) -> float:

@@ -5,12 +5,14 @@ equations from general rules; the result is an ordinary equation-level module.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
 from . import economy_ranges
 from .economy_derive import Derivation
 from .economy_spec import read
-from .model import Model
+from .model import Model, frozen
 
 ECONOMY = (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl)
 _NAMED = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
@@ -37,7 +39,17 @@ def check_values(module: ast.Module, model: Model) -> Model:
     if not any(isinstance(s, ECONOMY) for s in module.statements):
         return model
     econ = read(module, Collector())
-    return model if econ is None else economy_ranges.check(econ, model)
+    if econ is None:
+        return model
+    model = economy_ranges.check(econ, model)
+    return replace(model, easier=frozen(_log_utility(econ, model.params)))
+
+
+def _log_utility(econ, params) -> dict[str, float]:
+    """The risk aversions written as parameters, at 1: log utility, the easy start of a
+    homotopy (wealth shares and prices are then closed forms or nearly so)."""
+    names = {a.gamma.id for a in econ.agents if isinstance(a.gamma, ast.Name)}
+    return {n: 1.0 for n in sorted(names) if n in params and params[n] != 1}
 
 
 def _clashes(kept, derived, econ, out: Collector):

@@ -103,6 +103,8 @@ class Model:
     warnings: tuple[Diagnostic, ...]
     module: ast.Module = field(compare=False, repr=False)
     simplices: tuple[tuple[str, ...], ...] = ()  # states on {x_i ≥ 0, Σ x_i ≤ 1}
+    easier: Mapping[str, float] = field(default_factory=dict)  # parameter values where the
+    # model is easier to solve, a homotopy's start (an economy's risk aversions at 1)
 
     @property
     def source(self) -> Source:

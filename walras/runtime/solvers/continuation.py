@@ -14,32 +14,46 @@ FIRST_EDGE = 1e-3  # a cut edge moves down to its place from here,
 EDGE_STEP = 10  # by this factor at a time
 
 
-def homotopy_path(settings, params: Mapping[str, float]) -> list[Mapping[str, float]]:
-    """The parameter sets to solve in turn (the setting `homotopy = "NAME=VALUE"`, in
-    `homotopy_steps` steps), ending with `params` itself."""
-    if not settings.homotopy:
+def homotopy_path(
+    settings, params: Mapping[str, float], start: Mapping[str, float] | None = None
+) -> list[Mapping[str, float]]:
+    """The parameter sets to solve in turn, ending with `params` itself: from `start` (by
+    default the setting `homotopy = "NAME=VALUE[, NAME=VALUE ...]"`), every parameter named
+    walking to its own value together, in `homotopy_steps` steps."""
+    start = homotopy_start(settings.homotopy, params) if start is None else start
+    if not start:
         return [params]
-    name, _, value = settings.homotopy.partition("=")
-    name = name.strip()
-    try:
-        start = float(value)
-    except ValueError:
-        start = None
-    if name not in params or start is None:
-        raise EconError(
-            [
-                Diagnostic(
-                    "E123",
-                    f"homotopy '{settings.homotopy}' must be NAME=VALUE "
-                    "for a parameter of the model",
-                    None,
-                    did_you_mean(name, list(params)),
-                )
-            ]
-        )
     steps = max(1, settings.homotopy_steps)
-    values = start + (params[name] - start) * np.arange(steps) / steps
-    return [{**params, name: float(v)} for v in values] + [params]
+    path = []
+    for t in np.arange(steps) / steps:
+        path.append({**params, **{k: float(v + (params[k] - v) * t) for k, v in start.items()}})
+    return path + [params]
+
+
+def homotopy_start(text: str, params: Mapping[str, float]) -> dict[str, float]:
+    """The starting values of a `homotopy` setting; E123 when it is not NAME=VALUE pairs of
+    parameters of the model."""
+    start = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = pair.partition("=")
+        name = name.strip()
+        try:
+            start[name] = float(value)
+        except ValueError:
+            start[name] = None
+        if name not in params or start[name] is None:
+            raise EconError(
+                [
+                    Diagnostic(
+                        "E123",
+                        f"homotopy '{text}' must be NAME=VALUE (or several, separated by "
+                        "commas) for parameters of the model",
+                        None,
+                        did_you_mean(name, list(params)),
+                    )
+                ]
+            )
+    return start
 
 
 def edge_path(edge: float) -> list[float]:

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import interrupt
-from ..base import EDGE, Options, Outcome, Problem, Solver
+from ..base import Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
@@ -28,6 +28,9 @@ from .evidence import Evidence, active_runs, edge_change, evidence
 from .problem import System, degree_for, values_at
 
 PIN = 1e3  # weight of the row that holds the cut in place during the first stage
+EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
+# into the interior like a power of it (about edge^1.2 in basak_cuoco), and the expansions are
+# in log x there, so a low cut costs a few degrees and keeps the leak far below tol_error
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
 
@@ -70,6 +73,7 @@ class Walk:
     attempt: Attempt
     history: list[float]
     iterations: int
+    edge: float = 0.0  # where its zero edges are cut (0: not cut)
 
 
 class CollocationSolver(Solver):
@@ -84,16 +88,20 @@ class CollocationSolver(Solver):
             return self._solve(problem, settings, options)
 
     def _solve(self, problem: Problem, settings, options: Options):
-        """The walk, the retry with zero edges cut, the edge change; Ctrl-C (`interrupt`) stops
-        each between Levenberg-Marquardt iterations, and the solution is what was reached."""
-        systems, params = Systems(problem), problem.params
-        walk = _walk(systems, settings, params, options.guess, options.quiet)
-        stop = interrupt.requested
-        if not (walk.attempt.converged(settings) or settings.edge or stop()) and problem.cuttable:
-            walk, settings = _cut_edges(systems, settings, params, options, walk)
+        """The walk, the retry with zero edges cut, the walk from the model's easier parameters,
+        higher degrees, the edge change and the error estimate; Ctrl-C (`interrupt`) stops each
+        between Levenberg-Marquardt iterations, and the solution is what was reached."""
+        systems, params, given = Systems(problem), problem.params, settings.edge
+        walk, settings = _walk_or_cut(systems, settings, params, options)
+        easier = problem.compiled.model.easier
+        done = walk.attempt.converged(settings) or interrupt.requested()
+        if not (done or settings.homotopy) and easier:
+            walk, settings = _from_easier(systems, settings, params, options, walk, easier)
+        target = given or (EDGE if walk.edge else 0.0)
+        walk, settings = _raise_degree(systems, settings, params, options, walk, target)
         attempt = walk.attempt
         change = {}
-        if any(attempt.system.log) and attempt.converged(settings) and not stop():
+        if any(attempt.system.log) and attempt.converged(settings) and not interrupt.requested():
             moved = _attempt(
                 systems,
                 settings.replace(edge=10 * settings.edge),
@@ -111,12 +119,14 @@ class CollocationSolver(Solver):
                 grid=settings.grid,
             )
         errors = {}
-        if attempt.converged(settings) and not stop():
+        if attempt.converged(settings) and not interrupt.requested():
             errors = _degree_change(systems, settings, params, attempt)
+            for u, v in change.items():  # the cut's reach bounds the error it leaves
+                errors[u] = max(errors[u], float(v.max()) / _size(attempt, u))
         solution = report.solution(
             attempt, params, settings, walk.history, walk.iterations, change, errors
         )
-        if stop():
+        if interrupt.requested():
             solution.outcome = Outcome.INTERRUPTED
             solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
         return solution
@@ -134,21 +144,96 @@ def _degree_change(systems: Systems, settings, params, attempt: Attempt) -> dict
     again = _attempt(systems, settings.replace(degree=other), params, fields)
     if not again.ev.ok:
         return {u.name: np.inf for u in problem.unknowns}
-    x = jnp.asarray(attempt.ev.x)
     others = again.system.fields(again.theta)
     errors = {}
-    for u, idx in attempt.system.args.items():
-        y = x[:, idx] if idx else x[:1, :0]
-        a, b = (np.asarray(values_at(f[u], y)) for f in (fields, others))
-        errors[u] = float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+    for u in attempt.system.args:
+        a, b = _values(attempt, fields, u), _values(attempt, others, u)
+        errors[u] = float(np.max(np.abs(a - b)) / _size(attempt, u))
     return errors
+
+
+def _values(attempt: Attempt, fields, u: str) -> np.ndarray:
+    """An unknown's values at the evidence points of an attempt."""
+    idx = attempt.system.args[u]
+    x = jnp.asarray(attempt.ev.x)
+    return np.asarray(values_at(fields[u], x[:, idx] if idx else x[:1, :0]))
+
+
+def _size(attempt: Attempt, u: str) -> float:
+    """An unknown's largest size at the evidence points (what its errors are relative to)."""
+    values = _values(attempt, attempt.system.fields(attempt.theta), u)
+    return max(float(np.max(np.abs(values))), 1e-300)
+
+
+def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[Walk, object]:
+    """The walk on the whole domain, then, when it fails and a state's range starts at 0, with
+    zero edges cut."""
+    walk = _walk(systems, settings, params, options.guess, options.quiet)
+    failed = not (walk.attempt.converged(settings) or settings.edge or interrupt.requested())
+    if failed and systems.problem.cuttable:
+        return _cut_edges(systems, settings, params, options, walk)
+    return walk, settings
+
+
+def _from_easier(systems: Systems, settings, params, options: Options, walk: Walk, easier):
+    """The walk again along a homotopy from the model's easier parameter values; kept when it
+    converges or ends with smaller residuals."""
+    start = ", ".join(f"{k}={v:g}" for k, v in easier.items())
+    again, tried = _walk_or_cut(systems, settings.replace(homotopy=start), params, options)
+    history, iterations = walk.history + again.history, walk.iterations + again.iterations
+    before = walk.attempt
+    if again.attempt.converged(tried) or again.attempt.ev.total < before.ev.total:
+        again.attempt.notes.insert(
+            0,
+            f"the direct solve did not converge (residual sup-norm {before.ev.total:.1e}), so "
+            f"the solve walked from {start}",
+        )
+        return Walk(again.attempt, history, iterations, again.edge), tried
+    before.notes.append(f"a walk from {start} did not help either")
+    return Walk(before, history, iterations, walk.edge), settings
+
+
+def _raise_degree(systems: Systems, settings, params, options: Options, walk: Walk, target):
+    """Higher degrees (by half at a time, to the cap) while the solve has not converged (its
+    residuals finite, its coefficients not decayed) or its cut could not move down to `target`:
+    from the last solution when its residuals are small, else along the walk (homotopy and cut)
+    again."""
+    problem = systems.problem
+    while not interrupt.requested():
+        attempt, degree = walk.attempt, walk.attempt.system.degree
+        stalled = walk.edge > target
+        if attempt.converged(settings) and not stalled:
+            break
+        higher = degree_for(problem, degree + max(2, degree // 2))
+        tail = max(report.tails(attempt.system, attempt.theta).values(), default=0.0)
+        decayed = tail <= report.DECAYED and not stalled
+        if higher == degree or not np.isfinite(attempt.ev.total) or decayed:
+            break
+        raised = settings.replace(degree=higher, edge=target)
+        if not stalled and attempt.ev.total < 1e3 * settings.residual_tol:
+            one = _attempt(systems, raised, params, attempt.system.fields(attempt.theta))
+            again = Walk(one, one.history, one.iterations, target)
+        else:
+            again = _walk(systems, raised, params, options.guess, options.quiet)
+        if stalled:
+            better = again.attempt.converged(raised) and again.edge < walk.edge
+        else:
+            better = again.attempt.ev.total < attempt.ev.total
+        if not better:
+            attempt.notes.append(f"degree {higher} did not help")
+            break
+        again.attempt.notes = attempt.notes + [f"raised the degree from {degree} to {higher}"]
+        history = walk.history + again.history
+        walk = Walk(again.attempt, history, walk.iterations + again.iterations, again.edge)
+        settings = raised.replace(edge=again.edge)
+    return walk, settings
 
 
 def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):
     """The walk again with zero edges cut at EDGE; kept when it converges or ends with smaller
     residuals than on the whole domain. Returns the walk and its settings."""
-    cut = settings.replace(edge=EDGE)
-    again = _walk(systems, cut, params, options.guess, options.quiet)
+    again = _walk(systems, settings.replace(edge=EDGE), params, options.guess, options.quiet)
+    cut = settings.replace(edge=again.edge)
     whole = walk.attempt
     history, iterations = walk.history + again.history, walk.iterations + again.iterations
     if again.attempt.converged(cut) or again.attempt.ev.total < whole.ev.total:
@@ -158,24 +243,25 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
             f"(residual sup-norm {whole.ev.total:.1e}), so zero edges "
             "are cut",
         )
-        return Walk(again.attempt, history, iterations), cut
+        return Walk(again.attempt, history, iterations, again.edge), cut
     whole.notes.insert(
         0,
         f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
         f"{again.attempt.ev.total:.1e})",
     )
-    return Walk(whole, history, iterations), settings
+    return Walk(whole, history, iterations, walk.edge), settings
 
 
 def _walk(
     systems: Systems, settings, params: Mapping[str, float], guess, quiet: bool = True
 ) -> Walk:
     """The attempts along the homotopy path, then (with a cut edge) along the cut moving down
-    the edge path. A progress bar counts the attempts."""
+    the edge path; where a lower cut fails, the last cut that converged is kept. A progress bar
+    counts the attempts."""
     edges = edge_path(settings.edge)
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
-    history, iterations = [], 0
+    history, iterations, kept = [], 0, None
     progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
     for step, edge in path:
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess)
@@ -184,6 +270,14 @@ def _walk(
         iterations += attempt.iterations
         progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
         if interrupt.requested():
+            break
+        if step is params and attempt.converged(settings):
+            kept = (attempt, edge)
+        elif step is params and kept is not None:
+            kept[0].notes.append(
+                f"moving the cut edge to {edge:g} failed, so it stays at {kept[1]:g}"
+            )
+            attempt, edge = kept
             break
         if not attempt.ev.ok and (step, edge) != path[-1]:
             where = [f"{k} = {v:g}" for k, v in step.items() if v != params[k]]
@@ -194,7 +288,7 @@ def _walk(
             )
             break
     progress.close()
-    return Walk(attempt, history, iterations)
+    return Walk(attempt, history, iterations, edge)
 
 
 def _attempt(

@@ -15,6 +15,8 @@ from ...schema import Role, tag
 from ..base import Outcome
 from .evidence import Evidence, decays
 
+DECAYED = 1e-10  # coefficients whose last ones are this small (relative) have decayed
+
 if TYPE_CHECKING:
     from .driver import Attempt
     from .problem import System
@@ -150,14 +152,23 @@ def _message(
     return "; ".join(lines + _advice(ev, dec, history, settings))
 
 
+def tails(system: System, theta) -> dict[str, float]:
+    """The largest of each unknown's last three coefficients, relative to its largest."""
+    return _tails(decays(system, theta))
+
+
+def _tails(dec) -> dict[str, float]:
+    return {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
+
+
 def _advice(ev: Evidence, dec, history, settings) -> list[str]:
     """What to try: a higher degree when the coefficients have not decayed; a homotopy when the
     solution leaves its bounds or Newton stalled (residuals not small even at the nodes)."""
     lines = []
     at_nodes = float(np.sqrt(history[-1])) if history else np.inf
     stalled = not np.isfinite(ev.total) or at_nodes > max(settings.residual_tol, 1e-2 * ev.total)
-    tails = {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
-    slow = [u for u, t in tails.items() if t > 1e-10]
+    tails = _tails(dec)
+    slow = [u for u, t in tails.items() if t > DECAYED]
     if slow and np.isfinite(ev.total):
         lines.append(
             "the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
