@@ -1,0 +1,227 @@
+"""Jumps and regimes: Poisson shocks, discrete states and the generator in `drift`, against closed
+forms (the disaster Lucas tree, regime-switching Lucas trees: a K×K linear system), with every
+new check raising its code at its line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import walras
+from walras.compiler.emit import latex
+from walras.grammar.diagnostics import EconError
+from walras.grammar.parser import parse
+from walras.grammar.unparse import unparse
+
+
+def disaster_pd(p) -> float:
+    """pd = 1/(ρ + (γ−1)μ − ½γ(γ−1)σ² − λ((1−b)^(1−γ) − 1))."""
+    return 1 / (
+        p["rho"]
+        + (p["gamma"] - 1) * p["mu"]
+        - 0.5 * p["gamma"] * (p["gamma"] - 1) * p["sigma"] ** 2
+        - p["lam"] * ((1 - p["b"]) ** (1 - p["gamma"]) - 1)
+    )
+
+
+def regime_pd(p, mus, up, down) -> np.ndarray:
+    """pd per regime of a birth-death chain: (ρ − g_s + up_s + down_s) pd_s − up_s pd_(s+1)
+    − down_s pd_(s−1) = 1, with g_s = (1−γ)μ_s − γ(1−γ)σ²/2."""
+    k = len(mus)
+    g = [(1 - p["gamma"]) * m - p["gamma"] * (1 - p["gamma"]) * p["sigma"] ** 2 / 2 for m in mus]
+    A = np.zeros((k, k))
+    for s in range(k):
+        A[s, s] = p["rho"] - g[s] + up[s] + down[s]
+        if s + 1 < k:
+            A[s, s + 1] = -up[s]
+        if s > 0:
+            A[s, s - 1] = -down[s]
+    return np.linalg.solve(A, np.ones(k))
+
+
+def two_regimes(p):
+    return regime_pd(p, [p["mu_lo"], p["mu_hi"]], [p["p_up"], 0], [0, p["p_down"]])
+
+
+def three_regimes(p):
+    up, down = p["p_up"], p["p_down"]
+    return regime_pd(p, [p["mu0"], p["mu1"], p["mu2"]], [up, up, 0], [0, down, down])
+
+
+def regime_disasters_pd(p) -> np.ndarray:
+    def k(lam):
+        return 1 / disaster_pd({**p, "lam": lam})
+
+    A = np.array(
+        [
+            [k(p["lam_calm"]) + p["q_up"], -p["q_up"]],
+            [-p["q_down"], k(p["lam_danger"]) + p["q_down"]],
+        ]
+    )
+    return np.linalg.solve(A, np.ones(2))
+
+
+# --- the language ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["lucas_disasters", "regime_lucas", "regime_lucas3"])
+def test_library_jump_models_read_back_as_written(name):
+    module = parse(walras.api.resolve(name).read_text())
+    assert set(parse(unparse(module)).statements) == set(module.statements)
+
+
+def test_latex_writes_the_jump_term_as_a_researcher_does():
+    tex = latex(walras.load("lucas_disasters").compile().system)
+    after = r"\xi\left(y + J^{y}_{N}\right) q\left(y + J^{y}_{N}\right)"
+    assert r"\lambda_{N} \left(" + after + r" - \xi q\right)" in tex
+    assert r"J^{y}_{N} &= -b y" in tex
+    tex = latex(walras.load("regime_lucas3").compile().system)
+    assert r"\lambda_{\mathit{Up}} &= p_{\text{up}} \mathbb{1}_{\{s < 2\}}" in tex
+
+
+def test_the_generator_vanishes_at_the_closed_forms():
+    """The residuals, evaluated at the closed forms, are zero: the jump terms of `drift` are
+    λ (f after the jump − f), with the unknown read at the jumped point."""
+    import jax.numpy as jnp
+
+    model = walras.load("lucas_disasters").compile()
+    pd = disaster_pd(model.params)
+    params = {k: jnp.asarray(v) for k, v in model.params.items()}
+    x = jnp.linspace(0.5, 2.0, 9)[:, None]
+    r = model.residuals({"pd": lambda z: pd + 0 * z[0]}, params, x)["stock"]
+    assert np.abs(np.asarray(r)).max() < 1e-14
+    model = walras.load("regime_lucas3").compile()
+    sol = three_regimes(model.params)
+    params = {k: jnp.asarray(v) for k, v in model.params.items()}
+    r = model.residuals(
+        {"pd": lambda z: jnp.asarray(sol)[jnp.round(z[0]).astype(int)]},
+        params,
+        jnp.arange(3.0)[:, None],
+    )["price"]
+    assert np.abs(np.asarray(r)).max() < 1e-13
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+BASE = """model m
+parameter p = 0.1, lam = 0.02, b = 0.3
+state y in [0.5, 2]
+state s in {0, 1}
+shock Z
+shock N: poisson, rate = lam
+shock Up: poisson, rate = p*(1 - s)
+process y: drift = 0.01*y, vol[Z] = 0.1*y, jump[N] = -b*y
+process s: jump[Up] = 1
+unknown f(y, s)
+equation e: drift(f) = f - 1
+beyond y < 0.5: d(f, y) = 0
+boundary at y = 0.5: d(f, y) = 0
+boundary at y = 2: d(f, y) = 0
+"""
+
+
+def errors(text: str) -> list[tuple[str, int]]:
+    with pytest.raises(EconError) as err:
+        walras.load(text).checked  # noqa: B018
+    return [(d.code, d.span.line if d.span else None) for d in err.value.diagnostics]
+
+
+def test_the_base_model_is_clean():
+    assert walras.load(BASE).warnings == ()
+
+
+@pytest.mark.parametrize(
+    "old, new, code, line",
+    [
+        ("vol[Z] = 0.1*y", "vol[N] = 0.1*y", "E124", 8),
+        ("drift(f) = f", "drift(f) + vol(f, N) = f", "E124", 11),
+        ("jump[N] = -b*y", "jump[Z] = -b*y", "E125", 8),
+        ("drift(f) = f", "drift(f) + rate(Z) = f", "E125", 11),
+        ("drift(f) = f", "drift(f) + jump(f, Z) = f", "E125", 11),
+        ("jump[Up] = 1", "jump[Up] = 2", "E126", 9),
+        ("rate = p*(1 - s)", "rate = p", "E126", 9),
+        ("drift(f) = f", "drift(f) + d(f, s) = f", "E127", 11),
+        ("process s: jump[Up] = 1", "process s: drift = 0.1, jump[Up] = 1", "E127", 9),
+        ("state s in {0, 1}", "state s in {0, 1, 1}", "E127", 4),
+        ("boundary at y = 2: d(f, y) = 0", "boundary at s = 1: f = 0", "E127", 14),
+        ("beyond y < 0.5: d(f, y) = 0", "beyond y < 0.6: d(f, y) = 0", "E128", 12),
+        ("beyond y < 0.5: d(f, y) = 0", "beyond y < 0.5: d(f, y, y) = 0", "E128", 12),
+        ("beyond y < 0.5: d(f, y) = 0", "beyond s < 0: d(f, y) = 0", "E128", 12),
+        ("jump[N] = -b*y", "jump[M] = -b*y", "E105", 8),
+        ("drift(f) = f", "drift(f) + N = f", "E114", 11),
+    ],
+)
+def test_each_check_raises_its_code_at_its_line(old, new, code, line):
+    assert old in BASE
+    assert (code, line) in errors(BASE.replace(old, new))
+
+
+def test_a_jump_out_of_the_domain_is_a_warning_at_its_place_unless_beyond_says_so():
+    model = walras.load(BASE.replace("beyond y < 0.5: d(f, y) = 0\n", ""))
+    (w,) = model.warnings
+    assert (w.code, w.span.line) == ("W178", 8)
+    assert "held at their value at y = 0.5" in w.message
+    up = BASE.replace("jump[N] = -b*y", "jump[N] = b*y")
+    assert [(w.code, w.span.line) for w in walras.load(up).warnings] == [("W178", 8)]
+
+
+def test_comparisons_are_indicators():
+    text = BASE.replace("rate = p*(1 - s)", "rate = p*(s == 0) + 0*(s != 0)*(s >= 0)*(s <= 1)")
+    assert walras.load(text).warnings == ()
+
+
+# --- solvers --------------------------------------------------------------------------------
+
+
+def test_disaster_lucas_by_collocation():
+    model = walras.load("lucas_disasters")
+    solution = walras.solve(model, method="collocation", degree=8)
+    assert solution.converged, solution.message
+    pd = disaster_pd(model.compile().params)
+    assert np.abs(solution.dataset["pd"].values - pd).max() < 1e-8 * pd
+
+
+@pytest.mark.parametrize(
+    "name, reference", [("regime_lucas", two_regimes), ("regime_lucas3", three_regimes)]
+)
+def test_regime_lucas_by_collocation(name, reference):
+    model = walras.load(name)
+    solution = walras.solve(model, method="collocation", degree=4)
+    assert solution.converged, solution.message
+    expected = reference(model.compile().params)
+    np.testing.assert_allclose(solution.dataset["pd"].values, expected, rtol=1e-10)
+    assert list(solution.dataset["s"].values) == list(range(len(expected)))
+
+
+def test_regimes_and_disasters_together_by_collocation():
+    """An unknown of a continuous and a discrete state: one expansion in y per regime, read at
+    the jumped y and at the other regime."""
+    model = walras.load("regime_disasters")
+    solution = walras.solve(model, method="collocation", degree=6)
+    assert solution.converged, solution.message
+    expected = regime_disasters_pd(model.compile().params)
+    pd = solution.dataset["pd"].transpose("y", "s").values
+    np.testing.assert_allclose(pd, np.broadcast_to(expected, pd.shape), rtol=1e-10)
+
+
+def test_regime_lucas_by_the_neural_solver():
+    model = walras.load("regime_lucas")
+    solution = walras.solve(model, steps=100, polish=30, width=8)
+    expected = two_regimes(model.compile().params)
+    np.testing.assert_allclose(solution.dataset["pd"].values, expected, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_regime_lucas3_by_the_neural_solver():
+    model = walras.load("regime_lucas3")
+    solution = walras.solve(model, steps=500, polish=100)
+    expected = three_regimes(model.compile().params)
+    np.testing.assert_allclose(solution.dataset["pd"].values, expected, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_disaster_lucas_by_the_neural_solver():
+    model = walras.load("lucas_disasters")
+    solution = walras.solve(model, steps=500, polish=100)
+    pd = disaster_pd(model.compile().params)
+    assert np.abs(solution.dataset["pd"].values - pd).max() < 1e-5 * pd
