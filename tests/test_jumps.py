@@ -6,60 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from references import disaster_pd, regime_disasters_pd, three_regimes, two_regimes
 
 import walras
 from walras.compiler.emit import latex
 from walras.grammar.diagnostics import EconError
 from walras.grammar.parser import parse
 from walras.grammar.unparse import unparse
-
-
-def disaster_pd(p) -> float:
-    """pd = 1/(ρ + (γ−1)μ − ½γ(γ−1)σ² − λ((1−b)^(1−γ) − 1))."""
-    return 1 / (
-        p["rho"]
-        + (p["gamma"] - 1) * p["mu"]
-        - 0.5 * p["gamma"] * (p["gamma"] - 1) * p["sigma"] ** 2
-        - p["lam"] * ((1 - p["b"]) ** (1 - p["gamma"]) - 1)
-    )
-
-
-def regime_pd(p, mus, up, down) -> np.ndarray:
-    """pd per regime of a birth-death chain: (ρ − g_s + up_s + down_s) pd_s − up_s pd_(s+1)
-    − down_s pd_(s−1) = 1, with g_s = (1−γ)μ_s − γ(1−γ)σ²/2."""
-    k = len(mus)
-    g = [(1 - p["gamma"]) * m - p["gamma"] * (1 - p["gamma"]) * p["sigma"] ** 2 / 2 for m in mus]
-    A = np.zeros((k, k))
-    for s in range(k):
-        A[s, s] = p["rho"] - g[s] + up[s] + down[s]
-        if s + 1 < k:
-            A[s, s + 1] = -up[s]
-        if s > 0:
-            A[s, s - 1] = -down[s]
-    return np.linalg.solve(A, np.ones(k))
-
-
-def two_regimes(p):
-    return regime_pd(p, [p["mu_lo"], p["mu_hi"]], [p["p_up"], 0], [0, p["p_down"]])
-
-
-def three_regimes(p):
-    up, down = p["p_up"], p["p_down"]
-    return regime_pd(p, [p["mu0"], p["mu1"], p["mu2"]], [up, up, 0], [0, down, down])
-
-
-def regime_disasters_pd(p) -> np.ndarray:
-    def k(lam):
-        return 1 / disaster_pd({**p, "lam": lam})
-
-    A = np.array(
-        [
-            [k(p["lam_calm"]) + p["q_up"], -p["q_up"]],
-            [-p["q_down"], k(p["lam_danger"]) + p["q_down"]],
-        ]
-    )
-    return np.linalg.solve(A, np.ones(2))
-
 
 # --- the language ---------------------------------------------------------------------------
 
@@ -225,3 +178,12 @@ def test_disaster_lucas_by_the_neural_solver():
     solution = walras.solve(model, steps=500, polish=100)
     pd = disaster_pd(model.compile().params)
     assert np.abs(solution.dataset["pd"].values - pd).max() < 1e-5 * pd
+
+
+def test_the_economy_layer_refuses_a_jumping_endowment_at_its_place():
+    text = walras.api.resolve("lucas_economy").read_text()
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("endowment"))
+    jumping = text.replace("endowment y: ", "shock N: poisson, rate = 0.01\nendowment y: ", 1)
+    jumping = jumping.replace("vol[Z] = sigma_y*y", "vol[Z] = sigma_y*y, jump[N] = -0.3*y", 1)
+    assert "jump[N]" in jumping
+    assert ("E228", line + 1) in errors(jumping)

@@ -331,6 +331,10 @@ _TABLE = (
     ("E227", "dividend not a positive multiple", "A risky asset's dividend is zero, a negative "
      "or a non-finite multiple of its endowment.", "Write 'dividend = y' for the endowment y.",
      (ECONOMY_RANGES,)),
+    ("E228", "jumps in an endowment", "An endowment has a 'jump[N]' term; the economy layer "
+     "derives prices and wealth shares for Brownian endowments only, so far.", "Write the model "
+     "at the equation level, where 'drift' includes the jump terms (lucas_disasters).",
+     (ECONOMY_SPEC,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),
