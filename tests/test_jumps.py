@@ -157,27 +157,25 @@ def test_regimes_and_disasters_together_by_collocation():
     np.testing.assert_allclose(pd, np.broadcast_to(expected, pd.shape), rtol=1e-10)
 
 
-def test_regime_lucas_by_the_neural_solver():
-    model = walras.load("regime_lucas")
-    solution = walras.solve(model, steps=100, polish=30, width=8)
-    expected = two_regimes(model.compile().params)
-    np.testing.assert_allclose(solution.dataset["pd"].values, expected, rtol=1e-6)
+NEURAL = [
+    pytest.param("regime_lucas", two_regimes, dict(steps=100, polish=30, width=8), 1e-6),
+    pytest.param(
+        "regime_lucas3", three_regimes, dict(steps=500, polish=100), 1e-6, marks=pytest.mark.slow
+    ),
+    pytest.param(
+        "lucas_disasters", disaster_pd, dict(steps=500, polish=100), 1e-5, marks=pytest.mark.slow
+    ),
+]
 
 
-@pytest.mark.slow
-def test_regime_lucas3_by_the_neural_solver():
-    model = walras.load("regime_lucas3")
-    solution = walras.solve(model, steps=500, polish=100)
-    expected = three_regimes(model.compile().params)
-    np.testing.assert_allclose(solution.dataset["pd"].values, expected, rtol=1e-6)
-
-
-@pytest.mark.slow
-def test_disaster_lucas_by_the_neural_solver():
-    model = walras.load("lucas_disasters")
-    solution = walras.solve(model, steps=500, polish=100)
-    pd = disaster_pd(model.compile().params)
-    assert np.abs(solution.dataset["pd"].values - pd).max() < 1e-5 * pd
+@pytest.mark.parametrize("name, reference, settings, tolerance", NEURAL)
+def test_the_neural_solver_against_the_closed_forms(name, reference, settings, tolerance):
+    """Discrete states are the networks' inputs; jumped points are other inputs."""
+    model = walras.load(name)
+    solution = walras.solve(model, **settings)
+    expected = reference(model.compile().params)
+    pd = solution.dataset["pd"].values
+    np.testing.assert_allclose(pd, np.broadcast_to(expected, pd.shape), rtol=tolerance)
 
 
 def test_the_economy_layer_refuses_a_jumping_endowment_at_its_place():
