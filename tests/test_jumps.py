@@ -96,6 +96,7 @@ def test_the_base_model_is_clean():
         ("drift(f) = f", "drift(f) + d(f, s) = f", "E127", 11),
         ("process s: jump[Up] = 1", "process s: drift = 0.1, jump[Up] = 1", "E127", 9),
         ("state s in {0, 1}", "state s in {0, 1, 1}", "E127", 4),
+        ("state s in {0, 1}", "state s in {1}", "E127", 4),
         ("boundary at y = 2: d(f, y) = 0", "boundary at s = 1: f = 0", "E127", 14),
         ("beyond y < 0.5: d(f, y) = 0", "beyond y < 0.6: d(f, y) = 0", "E128", 12),
         ("beyond y < 0.5: d(f, y) = 0", "beyond y < 0.5: d(f, y, y) = 0", "E128", 12),

@@ -148,7 +148,8 @@ _TABLE = (
      "Make the rate zero where the jump leads off the values, with an indicator such as "
      "'(s < 2)'.", (JUMPS,)),
     ("E127", "discrete state used as a continuous one", "A discrete state has a drift or a "
-     "volatility, is differentiated with 'd', holds a boundary condition, or lists a value twice.",
+     "volatility, is differentiated with 'd', holds a boundary condition, lists a value twice or "
+     "has one value only.",
      "A discrete state moves by jumps only; compare values across it with 'jump(f, N)' or an "
      "indicator '(s == v)'.", (STATEMENTS, JUMPS)),
     ("E128", "unsupported 'beyond' statement", "A 'beyond' statement names no continuous state, "

@@ -51,6 +51,14 @@ class Jumps:
                 "list each value once",
             )
         values = sorted(set(values))
+        if len(values) < 2:
+            self.out.error(
+                "E127",
+                f"discrete state '{s.name}' has one value: it never moves",
+                s.span,
+                "list two values or more, or make it a parameter",
+            )
+            values = values * 2
         return State(s.name, values[0], values[-1], s.doc, s.span, tuple(values))
 
     def jump_sizes(self, p: ast.ProcessDecl, state: State) -> dict[str, ast.Expr]:
