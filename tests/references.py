@@ -114,3 +114,53 @@ def two_trees_v(s, rho=0.04, gamma=1.0, mu1=0.02, mu2=0.02, sigma1=0.03, sigma2=
     return quad(
         lambda t: np.exp(-rho * t) * expected(t), 0, np.inf, epsabs=1e-13, epsrel=1e-13, limit=400
     )[0]
+
+
+# --- jumps and regimes ----------------------------------------------------------------------
+
+
+def disaster_pd(p) -> float:
+    """pd = 1/(ρ + (γ−1)μ − ½γ(γ−1)σ² − λ((1−b)^(1−γ) − 1))."""
+    return 1 / (
+        p["rho"]
+        + (p["gamma"] - 1) * p["mu"]
+        - 0.5 * p["gamma"] * (p["gamma"] - 1) * p["sigma"] ** 2
+        - p["lam"] * ((1 - p["b"]) ** (1 - p["gamma"]) - 1)
+    )
+
+
+def regime_pd(p, mus, up, down) -> np.ndarray:
+    """pd per regime of a birth-death chain: (ρ − g_s + up_s + down_s) pd_s − up_s pd_(s+1)
+    − down_s pd_(s−1) = 1, with g_s = (1−γ)μ_s − γ(1−γ)σ²/2."""
+    k = len(mus)
+    g = [(1 - p["gamma"]) * m - p["gamma"] * (1 - p["gamma"]) * p["sigma"] ** 2 / 2 for m in mus]
+    A = np.zeros((k, k))
+    for s in range(k):
+        A[s, s] = p["rho"] - g[s] + up[s] + down[s]
+        if s + 1 < k:
+            A[s, s + 1] = -up[s]
+        if s > 0:
+            A[s, s - 1] = -down[s]
+    return np.linalg.solve(A, np.ones(k))
+
+
+def two_regimes(p):
+    return regime_pd(p, [p["mu_lo"], p["mu_hi"]], [p["p_up"], 0], [0, p["p_down"]])
+
+
+def three_regimes(p):
+    up, down = p["p_up"], p["p_down"]
+    return regime_pd(p, [p["mu0"], p["mu1"], p["mu2"]], [up, up, 0], [0, down, down])
+
+
+def regime_disasters_pd(p) -> np.ndarray:
+    def k(lam):
+        return 1 / disaster_pd({**p, "lam": lam})
+
+    A = np.array(
+        [
+            [k(p["lam_calm"]) + p["q_up"], -p["q_up"]],
+            [-p["q_down"], k(p["lam_danger"]) + p["q_down"]],
+        ]
+    )
+    return np.linalg.solve(A, np.ones(2))

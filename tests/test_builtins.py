@@ -11,6 +11,7 @@ import sympy as sp
 import walras
 from walras.compiler.builtins import ARITY, FUNCTIONS, OPERATORS, sympy_heads
 from walras.compiler.emit import latex
+from walras.grammar.unparse import COMPARISONS
 
 POINTS = {
     "real": (-1.5, 0.3, 2.0),
@@ -33,9 +34,17 @@ def test_every_name_is_a_function_or_an_operator():
         "abs",
         "min",
         "max",
+        "==",
+        "!=",
+        "<=",
+        ">=",
+        "<",
+        ">",
         "d",
         "drift",
         "vol",
+        "jump",
+        "rate",
     ]
 
 
@@ -48,7 +57,7 @@ def test_every_function_has_all_forms(f):
         text = f.latex([f"a_{i}" for i in range(n)])
         assert all(f"a_{i}" in text for i in range(n))
         assert callable(f.jax)
-    assert f.constant is None or f.arity == 1
+    assert f.constant is None or f.arity in (1, 2)
 
 
 @pytest.mark.parametrize("f", FUNCTIONS.values(), ids=lambda f: f.name)
@@ -90,10 +99,14 @@ def test_every_function_compiles_and_prints():
     """Each function of the registry, applied to a state, through checks, the symbolic stage,
     code generation and LaTeX, against its sympy form."""
     lets, calls = [], {}
-    for f in FUNCTIONS.values():
-        args = ("x",) if f.arity == 1 else ("x", "1.2", "x^2")
-        lets.append(f"let use_{f.name} = {f.name}({', '.join(args)})")
-        calls[f"use_{f.name}"] = (f, args)
+    for i, f in enumerate(FUNCTIONS.values()):
+        if f.name in COMPARISONS:  # written `(x < 1.2)`
+            args = ("x", "1.2")
+            lets.append(f"let use_{i} = (x {f.name} 1.2)")
+        else:
+            args = ("x",) if f.arity == 1 else ("x", "1.2", "x^2")
+            lets.append(f"let use_{i} = {f.name}({', '.join(args)})")
+        calls[f"use_{i}"] = (f, args)
     model = walras.load(MODEL.replace("{lets}", "\n".join(lets)))
     compiled = model.compile()
     x = np.array([0.6, 1.1, 1.9])

@@ -1,9 +1,10 @@
 """The one registry of built-in functions and operators of the `.econ` language.
 
-A function (`exp`, `log`, `sqrt`, `abs`, `min`, `max`) has a sympy form (the symbolic stage), a
-JAX form (code generation), a LaTeX form (`emit`) and, where a constant such as a parameter's
-value may use it, a float form. An operator (`d`, `drift`, `vol`) is expanded by Itô's lemma
-(`ito.py`) before code generation and printing, so it has only a name and an arity. Adding a
+A function (`exp`, `log`, `sqrt`, `abs`, `min`, `max`, the comparisons `(a < b)`) has a sympy
+form (the symbolic stage), a JAX form (code generation), a LaTeX form (`emit`) and, where a
+constant such as a parameter's value may use it, a float form. An operator (`d`, `drift`, `vol`,
+`jump`, `rate`) is expanded by Itô's lemma and the generator's jump terms (`ito.py`, `jumps.py`)
+before code generation and printing, so it has only a name and an arity. Adding a
 function is one entry here. This module imports neither jax nor sympy at import time.
 """
 
@@ -13,7 +14,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, reduce
+from functools import cache, lru_cache, reduce
 
 from ..grammar import ast
 
@@ -116,6 +117,58 @@ FUNCTIONS: dict[str, Function] = {
     )
 }
 
+_COMPARE = {
+    "==": (operator.eq, "="),
+    "!=": (operator.ne, r"\neq"),
+    "<=": (operator.le, r"\leq"),
+    ">=": (operator.ge, r"\geq"),
+    "<": (operator.lt, "<"),
+    ">": (operator.gt, ">"),
+}
+
+
+@cache
+def _indicator(sign: str):
+    """The sympy head of `(a SIGN b)`: 1 where the comparison holds, else 0; its derivatives
+    are zero (it is meant for discrete states and parameters)."""
+    sympy = _sympy()
+    compare = _COMPARE[sign][0]
+
+    def eval(cls, a, b):
+        if a.is_Number and b.is_Number:
+            return sympy.Integer(int(compare(float(a), float(b))))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    name = (
+        "Indicator_" + {"==": "eq", "!=": "ne", "<=": "le", ">=": "ge", "<": "lt", ">": "gt"}[sign]
+    )
+    body = {
+        "nargs": 2,
+        "eval": classmethod(eval),
+        "fdiff": fdiff,
+        "_imp_": staticmethod(lambda a, b: float(compare(a, b))),  # for lambdify
+    }
+    return type(name, (sympy.Function,), body)
+
+
+def _comparison(sign: str) -> Function:
+    compare, tex = _COMPARE[sign]
+    return Function(
+        sign,
+        2,
+        sympy=lambda a, b: _indicator(sign)(a, b),
+        jax=lambda a, b: compare(a, b).astype(_jnp().result_type(a, b, float)),
+        latex=lambda a: r"\mathbb{1}_{\{" + f"{a[0]} {tex} {a[1]}" + r"\}}",
+        constant=lambda a, b: float(compare(a, b)),
+    )
+
+
+FUNCTIONS.update({sign: _comparison(sign) for sign in _COMPARE})
+"""`(a < b)`, `(s == 0)`: 0/1 indicators, written as parenthesised comparisons."""
+
 ARITHMETIC: dict[str, Callable] = {
     "+": operator.add,
     "-": operator.sub,
@@ -126,7 +179,14 @@ ARITHMETIC: dict[str, Callable] = {
 """The binary operators of the language, on floats and on sympy expressions alike."""
 
 OPERATORS: dict[str, Operator] = {
-    o.name: o for o in (Operator("d", None), Operator("drift", 1), Operator("vol", 2))
+    o.name: o
+    for o in (
+        Operator("d", None),
+        Operator("drift", 1),
+        Operator("vol", 2),
+        Operator("jump", 2),
+        Operator("rate", 1),
+    )
 }
 
 ARITY: dict[str, int | None] = {
@@ -144,7 +204,7 @@ def sympy_heads() -> dict[object, Function]:
     heads = {}
     for f in FUNCTIONS.values():
         x, y = sympy.Symbol("x"), sympy.Symbol("y")
-        form = f.sympy(x) if f.arity == 1 else f.sympy(x, y)
+        form = f.sympy(x) if f.arity == 1 else f.sympy(x, y)  # arity None or 2
         if form.func is not sympy.Pow:
             heads[form.func] = f
     return heads

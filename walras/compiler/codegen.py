@@ -68,6 +68,8 @@ def _groups(system: System) -> dict[sp.Symbol, _Group]:
     """Atom -> its group."""
     kinds = defaultdict(list)
     for sym, m in system.atoms.meaning.items():
+        if isinstance(m, ito.Jumped):  # evaluated one by one, at the jumped point (`_Point.jumped`)
+            continue
         kinds[len(m.alpha), _ORDER[type(m)], getattr(m, "shock", None)].append((sym, m))
     order = [u.name for u in system.unknowns]
     out = {}
@@ -147,6 +149,25 @@ class _Point:
             [self.symbol(terms[s]) if s in terms else zero for s in self.system.states]
         )
 
+    def after(self, shock: str) -> jax.Array:
+        """The point an arrival of the Poisson shock `shock` leads to, held inside the domain: an
+        unknown is extended past an edge by its value there."""
+        key = ("after", shock)
+        if key not in self.memo:
+            sizes = self.system.jumps[shock]
+            zero = jnp.zeros((), self.x.dtype)
+            move = jnp.stack([self.symbol(sizes[s]) if s in sizes else zero for s in self.index])
+            states = self.system.model.states
+            lo, hi = np.array([s.lo for s in states]), np.array([s.hi for s in states])
+            self.memo[key] = jnp.clip(self.x + move, lo, hi)
+        return self.memo[key]
+
+    def jumped(self, m: ito.Jumped) -> jax.Array:
+        """∂^α u at the point after an arrival of `m.shock` (nested JVPs for α)."""
+        f, y = self.unknown(m.unknown), self.after(m.shock)
+        units = tuple(jnp.eye(len(self.index), dtype=self.x.dtype)[self.index[a]] for a in m.alpha)
+        return _directional(f, y, units)
+
     def gradients(self, unknowns: tuple[str, ...]) -> jax.Array:
         """The gradients of `unknowns`, shape (unknowns, states)."""
         key = ("gradients", unknowns)
@@ -216,6 +237,8 @@ class _Point:
         elif s in self.groups:
             self.group(self.groups[s])
             return self.memo[s]
+        elif isinstance(m := self.system.atoms.meaning.get(s), ito.Jumped):
+            value = self.jumped(m)
         else:
             step = self.steps[s]
             if isinstance(step, LinearSolve):

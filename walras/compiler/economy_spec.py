@@ -120,6 +120,15 @@ def _clearing(agents, trees, bond, n_agents: int, first, out):
 def _names(endowments, agents, assets, shocks, out):
     """Shocks of the endowments declared, and nothing declared twice."""
     for p in endowments:
+        for j in p.jumps:
+            out.error(
+                "E228",
+                f"the economy layer does not derive jumps yet: jump[{j.shock}] of the endowment "
+                f"'{p.state}'",
+                j.span,
+                "write the model at the equation level: 'drift(xi*q) + xi*y = rho*xi*q' includes "
+                "the jump terms (see the library model lucas_disasters)",
+            )
         if not p.vols:
             out.error(
                 "E211",

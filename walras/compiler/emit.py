@@ -18,8 +18,16 @@ import sympy as sp
 
 from ..grammar import ast
 from ..grammar.unparse import number
-from .builtins import FUNCTIONS, operands
-from .symbolic import Assign, CurvatureStep, System, drift_symbol, vol_symbol
+from .builtins import FUNCTIONS, OPERATORS, operands
+from .symbolic import (
+    Assign,
+    CurvatureStep,
+    System,
+    drift_symbol,
+    jump_symbol,
+    rate_symbol,
+    vol_symbol,
+)
 
 KINDS = ("latex", "sympy", "econ")
 
@@ -103,6 +111,10 @@ def _symbol(key: tuple) -> sp.Symbol:
     """The symbol of a definition or process term in the compiler's dependency graph."""
     if key[0] == "let":
         return sp.Symbol(key[1])
+    if key[0] == "rate":
+        return rate_symbol(key[1])
+    if key[0] == "jump":
+        return jump_symbol(key[1], key[2])
     return drift_symbol(key[1]) if key[0] == "drift" else vol_symbol(key[1], key[2])
 
 
@@ -120,6 +132,10 @@ class _Printer:
                 self.nodes[("drift", p.state)] = p.drift
             for k, e in p.vols.items():
                 self.nodes[("vol", p.state, k)] = e
+            for k, e in p.jumps.items():
+                self.nodes[("jump", p.state, k)] = e
+        for k, e in model.rates.items():
+            self.nodes[("rate", k)] = e
         self.args = {u.name: frozenset(u.args) for u in model.unknowns}
         self.deps = dict.fromkeys(self.nodes, frozenset())
         changed = True
@@ -132,13 +148,15 @@ class _Printer:
 
     # dependencies -----------------------------------------------------------------------------
     def terms(self, call: ast.Call, states) -> list[tuple]:
-        """The process terms `vol(f, Z)` or `drift(f)` brings in, for f of `states` (None: all)."""
+        """The process terms an operator brings in, for f of `states` (None: all): `vol(f, Z)`
+        the vols on Z, `jump(f, N)` the jumps of N, `rate(N)` the rate, `drift(f)` all."""
+        shock = call.args[-1].id if call.func in ("vol", "jump", "rate") else None
         return [
             k
             for k in self.nodes
             if k[0] != "let"
-            and (states is None or k[1] in states)
-            and (call.func == "drift" or (k[0] == "vol" and k[2] == call.args[1].id))
+            and (k[0] == "rate" or states is None or k[1] in states)
+            and (call.func == "drift" or (k[0] == call.func and k[-1] == shock))
         ]
 
     def states_of(self, e: ast.Expr) -> frozenset[str]:
@@ -148,8 +166,8 @@ class _Printer:
                 found.add(n.id)
             found |= self.args.get(n.id, self.deps.get(("let", n.id), frozenset()))
         for c in ast.calls_in(e):
-            if c.func in ("vol", "drift"):
-                for k in self.terms(c, self.states_of(c.args[0])):
+            if c.func in ("vol", "drift", "jump", "rate"):
+                for k in self.terms(c, None if c.func == "rate" else self.states_of(c.args[0])):
                     found |= self.deps[k]
         return frozenset(found)
 
@@ -165,9 +183,14 @@ class _Printer:
     # operators --------------------------------------------------------------------------------
     @staticmethod
     def lhs(key: tuple) -> str:
-        """A definition's name, or μ^x, σ^x_Z for the process terms of state x."""
+        """A definition's name, or μ^x, σ^x_Z, J^x_N for the process terms of state x, λ_N for
+        the rate of the Poisson shock N."""
         if key[0] == "let":
             return name(key[1])
+        if key[0] == "rate":
+            return r"\lambda_{" + name(key[1]) + "}"
+        if key[0] == "jump":
+            return "J^{" + name(key[1]) + "}_{" + name(key[2]) + "}"
         if key[0] == "drift":
             return r"\mu^{" + name(key[1]) + "}"
         return r"\sigma^{" + name(key[1]) + "}_{" + name(key[2]) + "}"
@@ -215,7 +238,44 @@ class _Printer:
                         else _times(_TWO, _times(self.term(kx), self.term(ky)))
                     )
                     second.append(_times(coef, self.partial(f, (kx[1], ky[1]))))
-        return _sum(first + [_times(ast.BinOp("/", _ONE, _TWO, None), _sum(second))])
+        jumps = [
+            _times(self.term(("rate", k)), self.jump(f, k))
+            for k in self.model.rates
+            if self.moved(k) & self.states_of(f)
+        ]
+        return _sum(first + [_times(ast.BinOp("/", _ONE, _TWO, None), _sum(second))] + jumps)
+
+    def moved(self, shock: str) -> set[str]:
+        return {k[1] for k in self.nodes if k[0] == "jump" and k[2] == shock}
+
+    def jump(self, f: ast.Expr, shock: str):
+        """f after an arrival of `shock` less f: each moved state x written x + J^x_N, each named
+        quantity of a moved state evaluated at the jumped point."""
+        moved = self.moved(shock)
+        after = {x: name(x) + " + " + self.lhs(("jump", x, shock)) for x in moved}
+
+        def sub(e, args):
+            if isinstance(e, ast.Name):
+                if e.id in moved:
+                    return _Tex(_paren(after[e.id]), "atom")
+                states = self.args.get(e.id, self.deps.get(("let", e.id), frozenset()))
+                if states & moved:
+                    inner = ", ".join(after.get(x, name(x)) for x in self.model.state_names)
+                    return _Tex(name(e.id) + _paren(inner) if states else name(e.id), "atom")
+                return e
+            return self.rebuilt(e, args)
+
+        return ast.BinOp("-", self.expand(ast.fold(f, sub, operands)), self.expand(f), None)
+
+    @staticmethod
+    def rebuilt(e, args):
+        if isinstance(e, ast.Neg):
+            return ast.Neg(args[0], None)
+        if isinstance(e, ast.BinOp):
+            return ast.BinOp(e.op, *args, None)
+        if isinstance(e, ast.Call) and e.func not in OPERATORS:
+            return ast.Call(e.func, tuple(args), None, None)
+        return e
 
     def expand(self, e):
         """`e` with `d`, `vol` and `drift` written out."""
@@ -235,6 +295,10 @@ class _Printer:
             return self.vol(e)
         if e.func == "drift":
             return self.drift(e.args[0])
+        if e.func == "jump":
+            return self.jump(e.args[0], e.args[1].id)
+        if e.func == "rate":
+            return self.term(("rate", e.args[0].id))
         return ast.Call(e.func, tuple(args), None, None)
 
     # printing ---------------------------------------------------------------------------------
@@ -286,6 +350,10 @@ LEGEND = (
     r"\mu^x \partial_x f + \frac{1}{2} \sum_Z \sum_{x,y} \sigma^x_Z \sigma^y_Z "
     r"\partial_x \partial_y f"
 )
+JUMP_LEGEND = (
+    r"% with Poisson shocks N, drift(f) adds \sum_N \lambda_N (f(x + J_N) - f(x)); J^x_N: the "
+    r"jump of x at an arrival of N, \lambda_N its rate"
+)
 
 
 def latex(system: System) -> str:
@@ -320,8 +388,9 @@ def latex(system: System) -> str:
         name(u.name) + (f"({', '.join(name(a) for a in u.args)})" if u.args else "")
         for u in m.unknowns
     )
+    legend = LEGEND + ("\n" + JUMP_LEGEND if m.rates else "")
     return (
-        f"{LEGEND}\n% unknowns: {unknowns}\n\\begin{{align}}\n"
+        f"{legend}\n% unknowns: {unknowns}\n\\begin{{align}}\n"
         + " \\\\\n".join(rows)
         + "\n\\end{align}\n"
     )

@@ -49,6 +49,15 @@ class Velocity:
     alpha: ClassVar[tuple[str, ...]] = ()
 
 
+@dataclass(frozen=True)
+class Jumped:
+    """The atom ∂^α u at the point an arrival of the Poisson shock `shock` leads to."""
+
+    unknown: str
+    alpha: tuple[str, ...]
+    shock: str
+
+
 class ItoError(ValueError):
     """An operator applied where this module cannot expand it."""
 
@@ -85,6 +94,11 @@ class Atoms:
             Curvature(unknown, alpha, shock), "__".join((unknown,) + alpha + ("curv", shock))
         )
 
+    def jumped(self, unknown: str, alpha: tuple[str, ...], shock: str) -> sp.Symbol:
+        return self._make(
+            Jumped(unknown, alpha, shock), "__".join((unknown,) + alpha + ("after", shock))
+        )
+
     def velocity(self, unknown: str, shock: str | None) -> sp.Symbol:
         return self._make(Velocity(unknown, shock), f"{unknown}__along__{shock or 'drift'}")
 
@@ -104,7 +118,7 @@ def _velocity(atoms: Atoms, a: sp.Symbol, w: Direction, shock: str | None) -> sp
     m = atoms.meaning[a]
     if not isinstance(m, Partial):
         raise ItoError(
-            "an operator is applied to an expression that contains a drift; "
+            "an operator is applied to an expression that contains a drift or a jump; "
             "walras expands drift and vol of expressions with at most one drift inside"
         )
     if not any(x in w for x in atoms.unknown_args[m.unknown]):
@@ -246,8 +260,8 @@ def partial(atoms: Atoms, g: sp.Expr, state: str) -> sp.Expr:
             da = sp.S.One if atoms.state_of[a] == state else sp.S.Zero
         else:
             m = atoms.meaning[a]
-            if isinstance(m, Curvature):
-                raise ItoError("'d' is applied to an expression that contains a drift")
+            if not isinstance(m, Partial):
+                raise ItoError("'d' is applied to an expression that contains a drift or a jump")
             da = atoms.partial(m.unknown, m.alpha + (state,))
         out.append(sp.diff(g, a) * da)
     return sp.Add(*out)

@@ -20,11 +20,19 @@ class Parameter:
 
 @dataclass(frozen=True)
 class State:
+    """A continuous state on [lo, hi], or a discrete one (`values`, ascending; lo and hi their
+    least and greatest)."""
+
     name: str
     lo: float
     hi: float
     doc: str | None
     span: Span = field(compare=False)
+    values: tuple[float, ...] | None = None
+
+    @property
+    def discrete(self) -> bool:
+        return self.values is not None
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class Process:
     drift: ast.Expr | None
     vols: Mapping[str, ast.Expr]
     span: Span = field(compare=False)
+    jumps: Mapping[str, ast.Expr] = field(default_factory=lambda: frozen({}))
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,17 @@ class Boundary:
 
 
 @dataclass(frozen=True)
+class Beyond:
+    """Past the edge `at` of `state` (below it when `below`), the unknowns are constant along
+    the state: `beyond x < v: d(f, x) = 0`."""
+
+    state: str
+    at: float
+    below: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Model:
     """An equation-level model, checked. Build one with `walras.compiler.check`."""
 
@@ -102,6 +122,8 @@ class Model:
     weights: Mapping[str, float]
     warnings: tuple[Diagnostic, ...]
     module: ast.Module = field(compare=False, repr=False)
+    rates: Mapping[str, ast.Expr] = field(default_factory=lambda: frozen({}))  # Poisson shocks
+    beyond: tuple[Beyond, ...] = ()
     simplices: tuple[tuple[str, ...], ...] = ()  # states on {x_i ≥ 0, Σ x_i ≤ 1}
     easier: Mapping[str, float] = field(default_factory=dict)  # parameter values where the
     # model is easier to solve, a homotopy's start (an economy's risk aversions at 1)
@@ -113,6 +135,10 @@ class Model:
     @property
     def state_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.states)
+
+    @property
+    def discrete(self) -> tuple[State, ...]:
+        return tuple(s for s in self.states if s.discrete)
 
     @property
     def params(self) -> dict[str, float]:

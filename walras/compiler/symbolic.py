@@ -12,7 +12,7 @@ from sympy.solvers.solveset import NonlinearError
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span
-from . import ito
+from . import ito, jumps
 from .builtins import ARITHMETIC, FUNCTIONS, operands
 from .graph import Graph
 from .model import Model
@@ -117,6 +117,14 @@ class System:
         }
 
     @property
+    def jumps(self) -> dict[str, dict[str, sp.Symbol]]:
+        """Poisson shock -> state -> the symbol of that state's jump (declared jumps only)."""
+        return {
+            k: {s: jump_symbol(s, k) for s, p in self.model.processes.items() if k in p.jumps}
+            for k in self.model.rates
+        }
+
+    @property
     def drifts(self) -> dict[str, sp.Symbol]:
         """State -> the symbol of its drift (declared drifts only)."""
         return {s: drift_symbol(s) for s, p in self.model.processes.items() if p.drift is not None}
@@ -153,6 +161,14 @@ def vol_symbol(state: str, shock: str) -> sp.Symbol:
     return sp.Symbol(f"vol__{state}__{shock}")
 
 
+def jump_symbol(state: str, shock: str) -> sp.Symbol:
+    return sp.Symbol(f"jump__{state}__{shock}")
+
+
+def rate_symbol(shock: str) -> sp.Symbol:
+    return sp.Symbol(f"rate__{shock}")
+
+
 def build(model: Model) -> System:
     """Derive the system of a checked model; raise `EconError` for nonlinear cycles and the like."""
     return _Builder(model).run()
@@ -182,6 +198,12 @@ class _Builder:
             for k, e in p.vols.items():
                 sym = vol_symbol(p.state, k)
                 self.nodes[sym] = _Node(sym, f"vol[{k}] of {p.state}", e, p.span)
+            for k, e in p.jumps.items():
+                sym = jump_symbol(p.state, k)
+                self.nodes[sym] = _Node(sym, f"jump[{k}] of {p.state}", e, p.span)
+        for k, e in model.rates.items():
+            sym = rate_symbol(k)
+            self.nodes[sym] = _Node(sym, f"the rate of {k}", e, e.span)
         self.by_name = {n.label: s for s, n in self.nodes.items() if n.label in model.definitions}
         self.mu = {s: drift_symbol(s) for s, p in model.processes.items() if p.drift is not None}
         self.vols = {
@@ -189,6 +211,11 @@ class _Builder:
             for k in model.shocks
         }
         self.directions = {None: self.mu, **self.vols}
+        self.rates = {k: rate_symbol(k) for k in model.rates}
+        self.sizes = {
+            k: {s: jump_symbol(s, k) for s, p in model.processes.items() if k in p.jumps}
+            for k in model.rates
+        }
         self.resolved: dict[sp.Symbol, sp.Expr] = {}
         self.atomic_cache: dict[sp.Symbol, sp.Expr] = {}
         self.steps: list[Step] = []
@@ -201,9 +228,13 @@ class _Builder:
         for c in ast.calls_in(node.expr):
             if c.func == "vol" and len(c.args) == 2:
                 deps |= set(self.vols.get(c.args[1].id, {}).values())
+            elif c.func == "jump" and len(c.args) == 2:
+                deps |= set(self.sizes.get(c.args[1].id, {}).values())
+            elif c.func == "rate" and c.args:
+                deps.add(self.rates.get(c.args[0].id))
             elif c.func == "drift":
-                deps |= set(self.mu.values())
-                for v in self.vols.values():
+                deps |= set(self.mu.values()) | set(self.rates.values())
+                for v in (*self.vols.values(), *self.sizes.values()):
                     deps |= set(v.values())
         return deps & set(self.nodes)
 
@@ -246,6 +277,10 @@ class _Builder:
         for k, v in self.vols.items():
             for s, sym in v.items():
                 outputs.setdefault(f"vol_{s}_{k}" if len(m.shocks) > 1 else f"vol_{s}", sym)
+        for k, sym in self.rates.items():
+            outputs.setdefault(f"rate_{k}", sym)
+            for s, size in self.sizes[k].items():
+                outputs.setdefault(f"jump_{s}_{k}", size)
         return System(
             m,
             self.atoms,
@@ -279,7 +314,9 @@ class _Builder:
         return ast.fold(e, value, operands)
 
     def operator(self, e: ast.Call, atomic: bool) -> sp.Expr:
-        """`d`, `vol` or `drift`, applied to the atomic form of its argument."""
+        """`d`, `vol`, `drift`, `jump` or `rate`, applied to the atomic form of its argument."""
+        if e.func == "rate":
+            return self.link(self.rates[e.args[0].id], atomic)
         try:
             g = self.convert(e.args[0], atomic=True)
             if e.func == "d":
@@ -289,7 +326,12 @@ class _Builder:
             if e.func == "vol":
                 shock = e.args[1].id
                 return self.link(ito.along(self.atoms, g, shock, self.vols[shock]), atomic)
-            return self.link(ito.drift(self.atoms, g, self.mu, self.vols, self.moves), atomic)
+            if e.func == "jump":
+                shock = e.args[1].id
+                return self.link(jumps.after(self.atoms, g, shock, self.sizes[shock]) - g, atomic)
+            ito_drift = ito.drift(self.atoms, g, self.mu, self.vols, self.moves)
+            jump_drift = jumps.generator(self.atoms, g, self.rates, self.sizes)
+            return self.link(ito_drift + jump_drift, atomic)
         except (ito.ItoError, _CycleArgument) as err:
             self.out.error("E117", str(err), e.span)
             return sp.nan

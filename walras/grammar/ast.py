@@ -117,21 +117,26 @@ class ParamDecl:
 @dataclass(frozen=True)
 class StateDecl:
     """`state x in [lo, hi]`; a member of `state a, b in simplex` has lo 0, hi 1 and its
-    simplex's members in `simplex` ({a_i ≥ 0, Σ a_i ≤ 1})."""
+    simplex's members in `simplex` ({a_i ≥ 0, Σ a_i ≤ 1}); a discrete state `state s in
+    {v1, v2, ...}` has `values` set, `lo` and `hi` None."""
 
     name: str
-    lo: Expr
-    hi: Expr
+    lo: Expr | None
+    hi: Expr | None
     doc: str | None
     span: Span = field(compare=False)
     simplex: tuple[str, ...] = ()
+    values: tuple[Expr, ...] | None = None
 
 
 @dataclass(frozen=True)
 class ShockDecl:
+    """`shock Z` (Brownian), or `shock N: poisson, rate = EXPR` (`rate` set)."""
+
     name: str
     doc: str | None
     span: Span = field(compare=False)
+    rate: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -143,13 +148,15 @@ class VolField:
 
 @dataclass(frozen=True)
 class ProcessDecl:
-    """`process x: drift = ..., vol[Z] = ...`; also the body of an `endowment`."""
+    """`process x: drift = ..., vol[Z] = ..., jump[N] = ...`; also the body of an `endowment`
+    (`jumps` are `VolField`s naming Poisson shocks)."""
 
     state: str
     drift: Expr | None
     vols: tuple[VolField, ...]
     doc: str | None
     span: Span = field(compare=False)
+    jumps: tuple[VolField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +213,19 @@ class ComplementarityDecl:
 @dataclass(frozen=True)
 class BoundaryDecl:
     state: Name
+    at: Expr
+    lhs: Expr
+    rhs: Expr
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class BeyondDecl:
+    """`beyond x < v: lhs = rhs`: how the unknowns extend past the edge v of x's domain."""
+
+    state: Name
+    side: str
     at: Expr
     lhs: Expr
     rhs: Expr

@@ -41,6 +41,7 @@ DECLARATIONS = "walras.compiler.checks.declarations"
 STATEMENTS = "walras.compiler.checks.statements"
 COVERAGE = "walras.compiler.checks.coverage"
 EDGES = "walras.compiler.checks.edges"
+JUMPS = "walras.compiler.checks.jumps"
 SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
@@ -91,8 +92,9 @@ _TABLE = (
     ("E104", "process for a non-state", "A process is given for a name that is not a declared "
      "state.", "Declare the state with 'state x in [lo, hi]', or correct the name.",
      (DECLARATIONS,)),
-    ("E105", "undeclared shock in a process", "'vol[Z]' names a shock that is not declared.",
-     "Declare it with 'shock Z'.", (DECLARATIONS,)),
+    ("E105", "undeclared shock in a process", "'vol[Z]' or 'jump[N]' names a shock that is "
+     "not declared.",
+     "Declare it with 'shock Z'.", (DECLARATIONS, JUMPS)),
     ("E106", "state without a process", "A state has no drift and volatility.",
      "Add 'process x: drift = ..., vol[Z] = ...'.", (DECLARATIONS,)),
     ("E107", "equations and unknowns differ in number", "Each unknown function needs exactly "
@@ -134,6 +136,26 @@ _TABLE = (
     ("E123", "bad homotopy", "The homotopy setting is not NAME=VALUE for a model parameter.",
      "Name a parameter of the model: 'homotopy = \"gamma=1\"' or --homotopy gamma=1.",
      (CONTINUATION,)),
+    ("E124", "Poisson shock used as a Brownian one", "A Poisson shock appears in 'vol[...]' or "
+     "in 'vol(f, N)': it moves states by jumps and has no volatility.",
+     "Write 'jump[N] = ...' in the process, and 'jump(f, N)' or 'rate(N)' in expressions.",
+     (DECLARATIONS, JUMPS)),
+    ("E125", "Brownian shock used as a Poisson one", "A Brownian shock (or a name that is no "
+     "shock) appears in 'jump[...]', 'jump(f, Z)' or 'rate(Z)'.",
+     "Use 'vol[Z]' and 'vol(f, Z)' for it, or declare 'shock N: poisson, rate = ...'.", (JUMPS,)),
+    ("E126", "discrete state jumps off its values", "Somewhere a Poisson shock arrives at a "
+     "positive rate, a jump would take a discrete state to a value not in its set.",
+     "Make the rate zero where the jump leads off the values, with an indicator such as "
+     "'(s < 2)'.", (JUMPS,)),
+    ("E127", "discrete state used as a continuous one", "A discrete state has a drift or a "
+     "volatility, is differentiated with 'd', holds a boundary condition, lists a value twice or "
+     "has one value only.",
+     "A discrete state moves by jumps only; compare values across it with 'jump(f, N)' or an "
+     "indicator '(s == v)'.", (STATEMENTS, JUMPS)),
+    ("E128", "unsupported 'beyond' statement", "A 'beyond' statement names no continuous state, "
+     "not its edge, or an extension other than the constant one.",
+     "Write 'beyond x < lo: d(f, x) = 0' (or 'beyond x > hi: ...') for an unknown f of x.",
+     (JUMPS,)),
     # command line and files
     ("E130", "no such model", "No file and no bundled model has this name.",
      "Give a path to an .econ file or a library model's name.", (MODELS,)),
@@ -169,6 +191,10 @@ _TABLE = (
     ("E177", "expression nested too deeply", "An expression alternates operations or calls "
      "more than 200 levels deep (a chain of sums, or of products, counts as one level), more "
      "than the symbolic stage can take.", "Split it into 'let' definitions.", (STATEMENTS,)),
+    ("W178", "jump leaves the domain", "At some point where a Poisson shock arrives at a "
+     "positive rate, its jump takes a continuous state outside its domain; the unknowns are "
+     "held at their value at the edge there.", "Say so with 'beyond x < lo: d(f, x) = 0' (which "
+     "is the same extension), or widen the domain.", (JUMPS,)),
     ("W170", "edge without a needed boundary condition", "At this edge of a state's domain the "
      "volatility is not zero or the drift points out of the domain (Fichera's condition), and no "
      "boundary condition is given: the equations do not determine the solution, and a solve "
@@ -306,6 +332,10 @@ _TABLE = (
     ("E227", "dividend not a positive multiple", "A risky asset's dividend is zero, a negative "
      "or a non-finite multiple of its endowment.", "Write 'dividend = y' for the endowment y.",
      (ECONOMY_RANGES,)),
+    ("E228", "jumps in an endowment", "An endowment has a 'jump[N]' term; the economy layer "
+     "derives prices and wealth shares for Brownian endowments only, so far.", "Write the model "
+     "at the equation level, where 'drift' includes the jump terms (lucas_disasters).",
+     (ECONOMY_SPEC,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),

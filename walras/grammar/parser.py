@@ -99,6 +99,9 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         args = tuple(a for a in c[1:] if a is not None)
         return ast.Call(str(c[0]), args, self.sp(meta), self.sp(c[0]))
 
+    def compare(self, meta, c):
+        return ast.Call(str(c[1]), (c[0], c[2]), self.sp(meta), self.sp(c[1]))
+
     def doc(self, meta, c):
         return _Doc(c[0][1:-1])
 
@@ -111,11 +114,13 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         return ast.ModelDecl(str(c[0]), doc, self.sp(meta))
 
     def param_item(self, meta, c):
-        return (str(c[0]), c[1], self.sp(meta))
+        c, doc = _doc(c)
+        return (str(c[0]), c[1], doc, self.sp(meta))
 
     def parameter(self, meta, c):
-        c, doc = _doc(c)
-        return [ast.ParamDecl(n, v, doc, s) for n, v, s in c]
+        """Each item's own documentation; a string after the last item only is everyone's."""
+        shared = c[-1][2] if all(d is None for _, _, d, _ in c[:-1]) else None
+        return [ast.ParamDecl(n, v, d if shared is None else shared, s) for n, v, d, s in c]
 
     def state(self, meta, c):
         c, doc = _doc(c)
@@ -127,9 +132,17 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         zero, one = ast.Num(0.0, span), ast.Num(1.0, span)
         return [ast.StateDecl(n, zero, one, doc, span, names) for n in names]
 
+    def discrete_state(self, meta, c):
+        c, doc = _doc(c)
+        return ast.StateDecl(str(c[0]), None, None, doc, self.sp(meta), values=tuple(c[1:]))
+
     def shock(self, meta, c):
         c, doc = _doc(c)
         return [ast.ShockDecl(str(t), doc, self.sp(t)) for t in c]
+
+    def poisson_shock(self, meta, c):
+        c, doc = _doc(c)
+        return ast.ShockDecl(str(c[0]), doc, self.sp(c[0]), c[1])
 
     def drift_field(self, meta, c):
         return ("drift", c[0], self.sp(meta))
@@ -137,17 +150,21 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def vol_field(self, meta, c):
         return ast.VolField(str(c[0]), c[1], self.sp(meta))
 
+    def jump_field(self, meta, c):
+        return ("jump", ast.VolField(str(c[0]), c[1], self.sp(meta)))
+
     def process_fields(self, meta, c):
         return c
 
     def _process(self, meta, c) -> ast.ProcessDecl:
         c, doc = _doc(c)
-        drifts = [f for f in c[1] if isinstance(f, tuple)]
+        drifts = [f for f in c[1] if isinstance(f, tuple) and f[0] == "drift"]
         vols = tuple(f for f in c[1] if isinstance(f, ast.VolField))
+        jumps = tuple(f[1] for f in c[1] if isinstance(f, tuple) and f[0] == "jump")
         if len(drifts) > 1:
             raise EconError([Diagnostic("E010", f"'{c[0]}' has more than one drift", drifts[1][2])])
         return ast.ProcessDecl(
-            str(c[0]), drifts[0][1] if drifts else None, vols, doc, self.sp(meta)
+            str(c[0]), drifts[0][1] if drifts else None, vols, doc, self.sp(meta), jumps
         )
 
     def process(self, meta, c):
@@ -201,6 +218,11 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         c, doc = _doc(c)
         state = ast.Name(str(c[0]), self.sp(c[0]))
         return ast.BoundaryDecl(state, c[1], c[2], c[3], doc, self.sp(meta))
+
+    def beyond(self, meta, c):
+        c, doc = _doc(c)
+        state = ast.Name(str(c[0]), self.sp(c[0]))
+        return ast.BeyondDecl(state, str(c[1]), c[2], c[3], c[4], doc, self.sp(meta))
 
     def option(self, meta, c):
         value = c[1][1:-1] if isinstance(c[1], Token) else c[1]
@@ -317,6 +339,7 @@ def _STATEMENT_WORDS() -> frozenset[str]:
     return frozenset(k.strip("'") for k in _statement_keywords())
 
 
+_QUIET = ("SIDE", "EQUALITY")
 _KINDS = {
     "NAME": "a name",
     "NUMBER": "a number",
@@ -360,7 +383,10 @@ def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
     terminals = (
         (e.accepts or e.expected) if isinstance(e, UnexpectedToken) else getattr(e, "allowed", ())
     )
-    offered = {_describe(t) for t in terminals or ()}
+    # a comparison may follow any expression in parentheses: offering it everywhere is noise
+    offered = {_describe(t) for t in terminals or () if t.split("__")[-1] not in _QUIET}
+    if "')'" in offered:
+        offered.discard(_KINDS["CMP"])
     starts = _statement_keywords()
     expected = (offered - starts) | {"a new statement"} if starts <= offered else offered
     expected = sorted(expected)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from . import ast
 
+# `(a < b)`: a 0/1 indicator, parsed as a `Call` named by its sign
+COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
+
 # binding strength: sums 1, products 2, unary minus 3, powers 4, atoms 5
 _BIN = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
 
@@ -35,6 +38,8 @@ def _text(e: ast.Expr, args: list[str]) -> str:
         return number(e.value) if e.value >= 0 else "-" + number(-e.value)
     if isinstance(e, ast.Name):
         return e.id
+    if isinstance(e, ast.Call) and e.func in COMPARISONS:
+        return f"({args[0]} {e.func} {args[1]})"
     if isinstance(e, ast.Call):
         return f"{e.func}({', '.join(args)})"
     if isinstance(e, ast.Neg):
@@ -72,6 +77,7 @@ def _option(o: ast.Option) -> str:
 def _process_fields(p: ast.ProcessDecl) -> str:
     fields = [f"drift = {expr(p.drift)}"] if p.drift is not None else []
     fields += [f"vol[{v.shock}] = {expr(v.expr)}" for v in p.vols]
+    fields += [f"jump[{v.shock}] = {expr(v.expr)}" for v in p.jumps]
     return ", ".join(fields)
 
 
@@ -83,8 +89,12 @@ def statement(s) -> str:
         return f"parameter {s.name} = {expr(s.value)}{_doc(s.doc)}"
     if isinstance(s, ast.StateDecl) and s.simplex:
         return f"state {', '.join(s.simplex)} in simplex{_doc(s.doc)}"
+    if isinstance(s, ast.StateDecl) and s.values is not None:
+        return f"state {s.name} in {{{', '.join(expr(v) for v in s.values)}}}{_doc(s.doc)}"
     if isinstance(s, ast.StateDecl):
         return f"state {s.name} in [{expr(s.lo)}, {expr(s.hi)}]{_doc(s.doc)}"
+    if isinstance(s, ast.ShockDecl) and s.rate is not None:
+        return f"shock {s.name}: poisson, rate = {expr(s.rate)}{_doc(s.doc)}"
     if isinstance(s, ast.ShockDecl):
         return f"shock {s.name}{_doc(s.doc)}"
     if isinstance(s, ast.ProcessDecl):
@@ -103,6 +113,10 @@ def statement(s) -> str:
     if isinstance(s, ast.BoundaryDecl):
         return (
             f"boundary at {s.state.id} = {expr(s.at)}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
+        )
+    if isinstance(s, ast.BeyondDecl):
+        return (
+            f"beyond {s.state.id} {s.side} {expr(s.at)}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
         )
     if isinstance(s, ast.SolverDecl):
         return "solver " + ", ".join(_option(o) for o in s.options)
@@ -142,7 +156,7 @@ _GROUPS = (
     (ast.UnknownDecl,),
     (ast.LetDecl,),
     (ast.EquationDecl, ast.ComplementarityDecl),
-    (ast.BoundaryDecl,),
+    (ast.BoundaryDecl, ast.BeyondDecl),
     (ast.SolverDecl, ast.WeightDecl),
 )
 

@@ -30,12 +30,19 @@ SAMPLE_POINTS = 10_000
 
 
 def grid_axes(compiled: Compiled, n: int) -> dict[str, np.ndarray]:
-    """Cell centres along each state: the open interior, so edge singularities stay off-grid."""
+    """Cell centres along each continuous state: the open interior, so edge singularities stay
+    off-grid; the values of a discrete state."""
     states = compiled.model.states
     if not states:
         return {}
-    n = max(2, min(n, int(MAX_GRID_POINTS ** (1 / len(states)))))
-    return {s.name: s.lo + (s.hi - s.lo) * (np.arange(n) + 0.5) / n for s in states}
+    continuous = sum(not s.discrete for s in states)
+    n = max(2, min(n, int(MAX_GRID_POINTS ** (1 / max(continuous, 1)))))
+    return {
+        s.name: np.asarray(s.values)
+        if s.discrete
+        else s.lo + (s.hi - s.lo) * (np.arange(n) + 0.5) / n
+        for s in states
+    }
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:

@@ -1,7 +1,8 @@
 """Semantic checks: from a parsed module to a `Model`, reporting every error of the file at once.
 
 `declarations` checks names and constants (parameters, states, unknowns, processes);
-`statements` the equations, boundary conditions, settings, weights and expressions."""
+`statements` the equations, boundary conditions, settings, weights and expressions; `jumps`
+discrete states, Poisson shocks, jump terms and where they lead."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..model import Definition, Model, frozen
 from .coverage import coverage
 from .declarations import Declarations
 from .edges import edge_warnings
+from .jumps import Jumps, jump_diagnostics
 from .statements import Statements
 
 
@@ -21,7 +23,7 @@ def check(module: ast.Module, overrides: dict[str, float] | None = None) -> Mode
     return _Checker(module, overrides or {}).run()
 
 
-class _Checker(Declarations, Statements):
+class _Checker(Declarations, Statements, Jumps):
     def __init__(self, module: ast.Module, overrides: dict[str, float]):
         self.module = module
         self.overrides = overrides
@@ -45,10 +47,12 @@ class _Checker(Declarations, Statements):
         for d in self.of(ast.LetDecl):
             self.expr(d.expr)
         processes = self.processes(states)
+        rates = self.rates()
         equations = self.equations()
         boundaries = self.boundaries(states)
         solver = self.solver_options()
         weights = self.weights(equations, boundaries)
+        beyond = self.beyond_statements(states, unknowns)
         self.unused(params)
         self.out.raise_if_errors()
         model = Model(
@@ -56,7 +60,7 @@ class _Checker(Declarations, Statements):
             models[0].title,
             frozen(params),
             tuple(states.values()),
-            tuple(s.name for s in self.of(ast.ShockDecl)),
+            tuple(s.name for s in self.of(ast.ShockDecl) if s.rate is None),
             frozen(processes),
             tuple(unknowns),
             frozen(definitions),
@@ -66,6 +70,8 @@ class _Checker(Declarations, Statements):
             frozen(weights),
             (),
             self.module,
+            frozen(rates),
+            tuple(beyond),
             tuple(dict.fromkeys(s.simplex for s in self.of(ast.StateDecl) if s.simplex)),
         )
         return self.posed(model, models[0].span)
@@ -87,6 +93,7 @@ class _Checker(Declarations, Statements):
         """The checks of a model as a whole: unknowns tied to equations, edges that need a
         boundary condition; the model with every warning."""
         self.out.items.extend(coverage(model, where))
+        self.out.items.extend(jump_diagnostics(model))
         self.out.raise_if_errors()
         self.out.items.extend(edge_warnings(model))
         return dataclasses.replace(model, warnings=tuple(self.out.warnings))

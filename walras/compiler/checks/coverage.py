@@ -61,6 +61,8 @@ class Reach:
         self.edges = {name: _refs(d.expr) for name, d in model.definitions.items()}
         terms = [p.drift for p in model.processes.values() if p.drift is not None]
         terms += [v for p in model.processes.values() for v in p.vols.values()]
+        terms += [j for p in model.processes.values() for j in p.jumps.values()]
+        terms += list(model.rates.values())
         self.edges[PROCESSES] = set().union(*(_refs(t) for t in terms))
 
     def unknowns(self, *exprs: ast.Expr) -> set[str]:

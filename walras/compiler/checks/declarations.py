@@ -176,6 +176,9 @@ class Declarations:
         for s in self.of(ast.StateDecl):
             if self.decls.get(s.name) is not s:
                 continue
+            if s.values is not None:
+                states[s.name] = self.discrete_state(s, params)
+                continue
             lo = self.constant(s.lo, params, "a domain bound")
             hi = self.constant(s.hi, params, "a domain bound")
             if lo >= hi:
@@ -217,7 +220,7 @@ class Declarations:
 
     def processes(self, states) -> dict[str, Process]:
         processes: dict[str, Process] = {}
-        shocks = [s.name for s in self.of(ast.ShockDecl)]
+        shocks = [s.name for s in self.of(ast.ShockDecl) if s.rate is None]
         for p in self.of(ast.ProcessDecl):
             if p.state not in states:
                 where = Span(
@@ -248,7 +251,8 @@ class Declarations:
             vols = self.volatilities(p, shocks)
             if p.drift is not None:
                 self.expr(p.drift)
-            processes[p.state] = Process(p.state, p.drift, frozen(vols), p.span)
+            jumps = self.jump_sizes(p, states[p.state])
+            processes[p.state] = Process(p.state, p.drift, frozen(vols), p.span, frozen(jumps))
         for s in states.values():
             if s.name not in processes:
                 self.out.error(
@@ -263,7 +267,15 @@ class Declarations:
         """A process's `vol[Z] = ...` terms by shock, each shock declared."""
         vols = {}
         for v in p.vols:
-            if v.shock not in shocks:
+            if self.poisson_shock(v.shock):
+                self.out.error(
+                    "E124",
+                    f"'{v.shock}' is a Poisson shock: it moves '{p.state}' by a jump, not a "
+                    "volatility",
+                    v.span,
+                    f"write 'jump[{v.shock}] = ...'",
+                )
+            elif v.shock not in shocks:
                 where = Span(
                     v.span.line,
                     v.span.column + 4,

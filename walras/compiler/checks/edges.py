@@ -161,7 +161,8 @@ def _evaluate(expr: ast.Expr, env: dict, definitions, active: set[str]) -> float
             if e.func in ("min", "max"):
                 return min(args) if e.func == "min" else max(args)
             f = FUNCTIONS.get(e.func)
-            return _real(f.constant(*args)) if f and f.constant and len(args) == 1 else None
+            fits = f is not None and f.constant is not None and len(args) == (f.arity or 0)
+            return _real(f.constant(*args)) if fits else None
         except (ArithmeticError, ValueError):
             return None
 

@@ -12,6 +12,7 @@ from ..builtins import ARITY, FUNCTIONS
 from ..model import Boundary, Equation
 
 MAX_NESTING = 200  # alternations of operations and calls: the symbolic stage recurses over them
+NAMED = [k for k in ARITY if k.isidentifier()]  # the built-ins called by name
 _GROUP = {"+": "+", "-": "+", "*": "*", "/": "*"}
 
 
@@ -88,6 +89,13 @@ class Statements:
                     )
                 continue
             s = states[b.state.id]
+            if s.discrete:
+                self.out.error(
+                    "E127",
+                    f"'{s.name}' is a discrete state: it has no edges to hold a boundary condition",
+                    b.state.span,
+                )
+                continue
             at = (
                 self.constant(b.at, {}, "a boundary's position")
                 if not list(ast.names_in(b.at))
@@ -189,11 +197,9 @@ class Statements:
                 self.finite_number(node)
             elif isinstance(node, ast.Call):
                 self.call(node)
-        shock_args = {
-            id(c.args[1])
-            for c in nodes
-            if isinstance(c, ast.Call) and c.func == "vol" and len(c.args) == 2
-        }
+        shock_args = set().union(
+            *(self.shock_operator(c) for c in nodes if isinstance(c, ast.Call))
+        )
         for n in (node for node in nodes if isinstance(node, ast.Name)):
             self.used.add(n.id)
             kind = self.kind(n.id)
@@ -210,9 +216,11 @@ class Statements:
             elif kind == "shock" and id(n) not in shock_args:
                 self.out.error(
                     "E114",
-                    f"the shock '{n.id}' can only appear as the second argument of vol",
+                    f"the shock '{n.id}' can only appear as the shock of vol, jump or rate",
                     n.span,
-                    f"write 'vol(f, {n.id})'",
+                    f"write 'rate({n.id})' or 'jump(f, {n.id})'"
+                    if self.poisson_shock(n.id)
+                    else f"write 'vol(f, {n.id})'",
                 )
 
     def call(self, c: ast.Call):
@@ -229,7 +237,7 @@ class Statements:
                     "E111",
                     f"unknown function '{c.func}'",
                     c.func_span,
-                    did_you_mean(c.func, ARITY) or f"functions: {', '.join(ARITY)}",
+                    did_you_mean(c.func, NAMED) or f"functions: {', '.join(NAMED)}",
                 )
             return
         arity = ARITY[c.func]
@@ -244,8 +252,10 @@ class Statements:
             self.out.error("E110", f"'{c.func}' takes at least two arguments", c.span)
         elif c.func == "d":
             self.derivative(c)
-        elif c.func == "vol" and n == 2:
-            self.shock_argument(c.args[1])
+        elif c.func in ("vol", "jump") and n == 2:
+            self.shock_argument(c.args[1], c.func)
+        elif c.func == "rate" and n == 1:
+            self.shock_argument(c.args[0], c.func)
 
     def derivative(self, c: ast.Call):
         """`d(f, x)` or `d(f, x, y)` with states x, y."""
@@ -256,7 +266,14 @@ class Statements:
                 c.span,
             )
         for a in c.args[1:]:
-            if not (isinstance(a, ast.Name) and self.kind(a.id) == "state"):
+            if isinstance(a, ast.Name) and self.discrete_name(a.id):
+                self.out.error(
+                    "E127",
+                    f"'{a.id}' is a discrete state: nothing is differentiated along it",
+                    a.span,
+                    f"compare values across it with 'jump(f, N)' or an indicator '({a.id} == v)'",
+                )
+            elif not (isinstance(a, ast.Name) and self.kind(a.id) == "state"):
                 self.out.error(
                     "E113",
                     "the variables of 'd' must be states",
@@ -266,13 +283,13 @@ class Statements:
                     else None,
                 )
 
-    def shock_argument(self, z: ast.Expr):
-        """The second argument of `vol(f, Z)`: a shock."""
+    def shock_argument(self, z: ast.Expr, func: str):
+        """The shock of `vol(f, Z)`, `jump(f, N)` or `rate(N)`."""
         if not (isinstance(z, ast.Name) and self.kind(z.id) == "shock"):
             shocks = [s.name for s in self.of(ast.ShockDecl)]
             self.out.error(
                 "E114",
-                "the second argument of 'vol' must be a shock",
+                f"the shock argument of '{func}' must be a shock",
                 z.span,
                 did_you_mean(z.id, shocks)
                 if isinstance(z, ast.Name)

@@ -76,7 +76,9 @@ class Problem:
             tuple(r.name for r in system.residuals if r.is_complementarity),
             tuple(system.boundaries),
             dict(m.weights),
-            frozenset(s.name for s in m.states if s.lo == 0 and s.name not in held),
+            frozenset(
+                s.name for s in m.states if s.lo == 0 and s.name not in held and not s.discrete
+            ),
             frozenset(a for u in m.unknowns if u.lo == 0 and u.hi is None for a in u.args),
             frozenset(_second_order(compiled)),
             Domain.of(m, compiled.states),

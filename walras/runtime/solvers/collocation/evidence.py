@@ -52,7 +52,7 @@ def evidence(system: System, theta, params, margin: float) -> Evidence:
     lo, hi = np.asarray(lo)[:, None], np.asarray(hi)[:, None]
     x = np.asarray(system.states_at(system.fine, lo, hi))
     x = x.reshape(system.pieces * len(system.fine), system.d)
-    gap = margin * (system.hi - system.lo)
+    gap = margin * (system.hi - system.lo) * np.array([v is None for v in system.values])
     inside = np.all((x >= system.lo + gap) & (x <= system.hi - gap), axis=1)
     for group in system.simplices:
         inside &= x[:, list(group)].sum(axis=1) <= 1 - margin
@@ -100,12 +100,20 @@ def _violations(system: System, values, x) -> list[str]:
 
 
 def decays(system: System, theta) -> dict[str, np.ndarray]:
-    """Coefficient decay of each unknown with states, one row per piece."""
+    """Coefficient decay of each unknown with continuous states, one row per piece (the worst
+    regime's where it has discrete states too)."""
     coef = system.unravel(theta)["coef"]
-    return {
-        u: np.stack([cheb.decay(np.asarray(c[p])) for p in range(system.pieces)])
-        for u, c in coef.items()
-    }
+    out = {}
+    for u, c in coef.items():
+        lead = len(system.regimes[u])
+        if lead == c.ndim - 1:  # discrete states only: nothing to decay
+            continue
+        rows = []
+        for p in range(system.pieces):
+            per_regime = np.asarray(c[p]).reshape((-1,) + c.shape[1 + lead :])
+            rows.append(np.max([cheb.decay(r) for r in per_regime], axis=0))
+        out[u] = np.stack(rows)
+    return out
 
 
 def active_runs(ev: Evidence, width: float) -> list[list]:

@@ -18,6 +18,7 @@ from jax.flatten_util import ravel_pytree
 from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
 from . import chebyshev as cheb
+from . import regimes
 
 MAX_COEFFICIENTS = 4096  # per unknown and piece: caps the degree of 2- and 3-state expansions
 FINE_POINTS = 4000  # evidence grid, per piece
@@ -63,8 +64,17 @@ class System:
         self.lo = np.array([cut.get(s.name, s.lo) for s in states])
         self.hi = np.array([s.hi for s in states])
         self.args = {u: list(axes) for u, axes in problem.axes.items()}
+        # discrete states: one expansion per regime (`regimes`); their axes lead the coefficients
+        self.values = [s.values for s in states]
+        self.regimes = {
+            u: [k for k, i in enumerate(a) if self.values[i] is not None]
+            for u, a in self.args.items()
+        }
         self.simplices = problem.domain.simplices
-        self.local = {u: _local(self.simplices, a) for u, a in self.args.items()}
+        self.local = {
+            u: _local(self.simplices, [i for i in a if self.values[i] is None])
+            for u, a in self.args.items()
+        }
         self.comps = list(problem.complementarities)
         self.second_order = problem.second_order
         self.positive = {
@@ -74,25 +84,24 @@ class System:
         }
         # (unknown, axis of its expansion, state): power-law behaviour at a cut edge
         self.edge_terms = [
-            (u, k, i)
+            (u, len(self.regimes[u]) + k, i)
             for u, a in self.args.items()
             if u in self.second_order
-            for k, i in enumerate(a)
+            for k, i in enumerate(i for i in a if self.values[i] is None)
             if self.log[i]
         ]
         template = {
-            "coef": {
-                u: jnp.zeros((pieces,) + (self.n,) * len(a)) for u, a in self.args.items() if a
-            },
+            "coef": {u: jnp.zeros((pieces,) + self.shape(u)) for u, a in self.args.items() if a},
             "scalar": {u: jnp.zeros(()) for u, a in self.args.items() if not a},
             "tau": jnp.zeros(()) if pieces > 1 else None,
         }
         flat, self.unravel = ravel_pytree(template)
         self.size = flat.size
-        unit = (-np.ones(self.d), np.ones(self.d))
-        self.reference = cheb.box_nodes(*unit, self.n)
-        per_axis = max(8, int(FINE_POINTS ** (1 / max(self.d, 1))))
-        self.fine = _cell_centres(*unit, per_axis) if self.d else np.zeros((1, 0))
+        self.reference = regimes.product(regimes.unit_axes(states, self.n, cheb.nodes))
+        continuous = sum(v is None for v in self.values)
+        per_axis = max(8, int(FINE_POINTS ** (1 / max(continuous, 1))))
+        centres = lambda n: -1 + 2 * (np.arange(n) + 0.5) / n  # noqa: E731
+        self.fine = regimes.product(regimes.unit_axes(states, per_axis, centres))
         self.faces = {
             b.name: _face(self.reference, compiled.states.index(b.state))
             for b in problem.boundaries
@@ -108,6 +117,13 @@ class System:
         self.evaluate = jax.jit(self._evaluate)
 
     # -- approximants ------------------------------------------------------------------------
+    def shape(self, u: str) -> tuple[int, ...]:
+        """The coefficients of unknown u: its regimes, then n per continuous state."""
+        values = [self.values[i] for i in self.args[u]]
+        return tuple(len(v) for v in values if v is not None) + tuple(
+            self.n for v in values if v is None
+        )
+
     def boxes(self, tree) -> tuple[jax.Array, jax.Array]:
         """(pieces, d) lower and upper corners; the cut is s = lo + (hi − lo)·sigmoid(τ)."""
         lo, hi = jnp.asarray(self.lo), jnp.asarray(self.hi)
@@ -118,17 +134,24 @@ class System:
 
     def piece_fields(self, coef, scalar, lo, hi) -> dict[str, cheb.Chebyshev]:
         """The expansions of one piece (coef without the piece axis)."""
-        fields = {
-            u: cheb.Chebyshev(
-                c,
-                lo[jnp.asarray(self.args[u], int)],
-                hi[jnp.asarray(self.args[u], int)],
-                tuple(self.log[i] for i in self.args[u]),
-                u in self.positive,
-                self.local[u],
-            )
-            for u, c in coef.items()
-        }
+        fields = {}
+        for u, c in coef.items():
+            rest = [i for i in self.args[u] if self.values[i] is None]
+            box = (lo[jnp.asarray(rest, int)], hi[jnp.asarray(rest, int)])
+            flags = tuple(self.log[i] for i in rest)
+            if self.regimes[u]:
+                values = tuple(self.values[self.args[u][k]] for k in self.regimes[u])
+                fields[u] = regimes.Regimes(
+                    c,
+                    *box,
+                    values,
+                    tuple(self.regimes[u]),
+                    flags,
+                    u in self.positive,
+                    self.local[u],
+                )
+            else:
+                fields[u] = cheb.Chebyshev(c, *box, flags, u in self.positive, self.local[u])
         fields.update({u: cheb.Chebyshev(c, jnp.zeros(0), jnp.zeros(0)) for u, c in scalar.items()})
         return fields
 
@@ -288,15 +311,25 @@ class System:
             tree["tau"] = jnp.asarray(self.tau(cut))
         lo, hi = (np.asarray(v) for v in self.boxes(tree))
         for u in tree["coef"]:
-            idx = self.args[u]
+            idx = [i for i in self.args[u] if self.values[i] is None]
             flags, positive = tuple(self.log[i] for i in idx), u in self.positive
             value = (
                 (lambda y: np.maximum(guess(u, y), TINY)) if positive else (lambda y: guess(u, y))
             )
+            values = [self.values[self.args[u][k]] for k in self.regimes[u]]
             tree["coef"][u] = jnp.stack(
                 [
-                    cheb.interpolate(
-                        value, lo[p, idx], hi[p, idx], self.n, flags, positive, self.local[u]
+                    regimes.interpolate(
+                        value,
+                        lo[p, idx],
+                        hi[p, idx],
+                        self.n,
+                        flags,
+                        positive,
+                        values,
+                        self.regimes[u],
+                        len(self.args[u]),
+                        self.local[u],
                     )
                     for p in range(self.pieces)
                 ]
@@ -316,12 +349,6 @@ def _local(simplices, args: list[int]) -> tuple[tuple[int, ...], ...]:
     return tuple(g for g in groups if g)
 
 
-def _cell_centres(lo, hi, per_axis: int) -> np.ndarray:
-    """Cell centres of a box, per_axis along each state: between the nodes, off the edges."""
-    axes = [a + (b - a) * (np.arange(per_axis) + 0.5) / per_axis for a, b in zip(lo, hi)]
-    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], -1)
-
-
 def _face(points: np.ndarray, axis: int) -> np.ndarray:
     """The distinct projections of reference points onto a face normal to `axis` (the compiler
     sets that coordinate)."""
@@ -333,7 +360,8 @@ def _face(points: np.ndarray, axis: int) -> np.ndarray:
 
 def degree_for(problem: Problem, degree: int) -> int:
     """The requested degree, capped so no unknown has more than MAX_COEFFICIENTS coefficients."""
-    d = max([len(a) for a in problem.axes.values()] + [1])
+    continuous = [[i for i in a if not problem.states[i].discrete] for a in problem.axes.values()]
+    d = max([len(a) for a in continuous] + [1])
     return max(1, min(degree, int(round(MAX_COEFFICIENTS ** (1 / d))) - 1))
 
 

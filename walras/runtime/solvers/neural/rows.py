@@ -46,6 +46,7 @@ class Rows:
             settings.margin,
             settings.seed,
             log=tuple(s.name in cut for s in states),
+            values=tuple(s.values for s in states),
         )
         self.args = {u: np.asarray(axes, int) for u, axes in problem.axes.items()}
         # (unknown, position among its states, state index): a power law at that state's cut

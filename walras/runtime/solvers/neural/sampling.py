@@ -1,5 +1,5 @@
 """Training points: the open interior of the state box (Sobol or uniform), some states uniform in
-their logarithm, and its faces."""
+their logarithm, discrete states at their values (equally often), and its faces."""
 
 from __future__ import annotations
 
@@ -19,7 +19,15 @@ class Sampler:
     """
 
     def __init__(
-        self, lo, hi, n: int, method: str, margin: float, seed: int, log: tuple[bool, ...] = ()
+        self,
+        lo,
+        hi,
+        n: int,
+        method: str,
+        margin: float,
+        seed: int,
+        log: tuple[bool, ...] = (),
+        values: tuple = (),
     ):
         flags = np.array(tuple(log) + (False,) * (len(lo) - len(log)), bool)
         self.log, self.any_log = jnp.asarray(flags), bool(flags.any())
@@ -29,6 +37,15 @@ class Sampler:
             jnp.log(jnp.where(self.log, v, 1.0)) for v in (self.lo, self.hi)
         )
         self.dim = len(lo)
+        values = tuple(values) + (None,) * (len(lo) - len(values))
+        self.discrete = jnp.asarray([v is not None for v in values])
+        self.any_discrete = any(v is not None for v in values)
+        self.counts = jnp.asarray([len(v) if v is not None else 1 for v in values])
+        widest = max([len(v) for v in values if v is not None] + [1])
+        self.table = jnp.asarray(
+            [list(v or (0.0,)) + [0.0] * (widest - len(v or (0.0,))) for v in values] or [[0.0]],
+            jnp.float64,
+        )
         self.n = n
         self.method = method
         self.margin = margin
@@ -57,11 +74,21 @@ class Sampler:
         )
         return jnp.where(self.log, mixed, linear(u, self.lo, self.hi))
 
+    def snap(self, u: jax.Array, x: jax.Array) -> jax.Array:
+        """x with each discrete coordinate set to a value drawn by u (each value equally)."""
+        if not self.any_discrete:
+            return x
+        k = jnp.clip(jnp.floor(u * self.counts).astype(int), 0, self.counts - 1)
+        chosen = self.table[jnp.arange(self.dim), k]
+        return jnp.where(self.discrete, chosen, x)
+
     def interior(self, key, n: int | None = None) -> jax.Array:
-        return self.scale(self.unit(key, n))
+        u = self.unit(key, n)
+        return self.snap(u, self.scale(u))
 
     def fixed(self, n: int, seed: int) -> jax.Array:
         """A fixed scrambled Sobol set of n interior points (for the polish and validation)."""
         m = max(1, int(np.ceil(np.log2(max(n, 2)))))
         u = qmc.Sobol(max(self.dim, 1), scramble=True, seed=seed).random_base2(m)[:n, : self.dim]
-        return self.scale(jnp.asarray(u, jnp.float64))
+        u = jnp.asarray(u, jnp.float64)
+        return self.snap(u, self.scale(u))

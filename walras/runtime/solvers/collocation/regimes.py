@@ -1,0 +1,82 @@
+"""Discrete states in collocation: an unknown of discrete states (each a finite set of values)
+and continuous ones is one Chebyshev expansion of its continuous states per combination of
+discrete values, chosen by the discrete coordinates, so an unknown evaluated after a jump of a
+discrete state reads the other regime's expansion. The coefficients carry one leading axis per
+discrete state (its values) before the Chebyshev axes; the nodes are the continuous nodes times
+every combination of values."""
+
+from __future__ import annotations
+
+import itertools
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from . import chebyshev as cheb
+
+
+class Regimes(eqx.Module):
+    """u(x) = the expansion of the regime nearest x's discrete coordinates (`discrete`, positions
+    in x; `values`, each one's values), at x's other coordinates."""
+
+    coef: jnp.ndarray
+    lo: jnp.ndarray
+    hi: jnp.ndarray
+    values: tuple = eqx.field(static=True)
+    discrete: tuple = eqx.field(static=True)
+    log: tuple = eqx.field(static=True, default=())
+    positive: bool = eqx.field(static=True, default=False)
+    simplices: tuple = eqx.field(static=True, default=())  # of the continuous coordinates
+
+    def __call__(self, x):
+        regime = tuple(
+            jnp.argmin(jnp.abs(x[i] - jnp.asarray(v))) for i, v in zip(self.discrete, self.values)
+        )
+        rest = np.array([i for i in range(x.shape[0]) if i not in self.discrete], int)
+        inner = cheb.Chebyshev(
+            self.coef[regime], self.lo, self.hi, self.log, self.positive, self.simplices
+        )
+        return inner(x[rest])
+
+
+def unit_axes(states, n: int, continuous) -> list[np.ndarray]:
+    """Per state, its points in [−1, 1]: `continuous(n)` for a continuous state, the images of
+    the values under the map of [min, max] onto [−1, 1] for a discrete one."""
+    return [
+        continuous(n)
+        if not s.discrete
+        else (2 * np.asarray(s.values) - (s.lo + s.hi)) / (s.hi - s.lo)
+        for s in states
+    ]
+
+
+def product(axes: list[np.ndarray]) -> np.ndarray:
+    """Every combination of the axes' points, (points, len(axes)) in ij order."""
+    if not axes:
+        return np.zeros((1, 0))
+    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], -1)
+
+
+def interpolate(
+    guess, lo, hi, n: int, flags, positive: bool, values, discrete, d: int, simplices=()
+):
+    """Coefficients (regimes, then Chebyshev axes) interpolating guess(points) per regime; the
+    points have the unknown's d coordinates, the discrete ones (`discrete`) set to the regime's."""
+    rest = [i for i in range(d) if i not in discrete]
+    blocks = []
+    for combo in itertools.product(*values):
+
+        def at(y, combo=combo):
+            full = np.zeros((y.shape[0], d))
+            full[:, rest] = y
+            full[:, list(discrete)] = combo
+            return guess(full)
+
+        blocks.append(
+            cheb.interpolate(at, lo, hi, n, flags, positive, simplices)
+            if rest
+            else np.asarray(at(np.zeros((1, 0))), float).reshape(())
+        )
+    shape = tuple(len(v) for v in values) + ((n,) * len(rest))
+    return np.stack(blocks).reshape(shape)
