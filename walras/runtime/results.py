@@ -134,11 +134,15 @@ class Solution:
                 **({"long_name": docs[name]} if docs.get(name) else {}),
             )
         ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=at.coords)
-        state_docs = {s.name: s.doc for s in self.compiled.model.states if s.doc}
+        states = {s.name: s for s in self.compiled.model.states}
         return ds.assign_coords(
             {
                 s: tag(
-                    ds[s], Role.STATE, **({"long_name": state_docs[s]} if s in state_docs else {})
+                    ds[s],
+                    Role.STATE,
+                    lo=states[s].lo,
+                    hi=states[s].hi,
+                    **({"long_name": states[s].doc} if states[s].doc else {}),
                 )
                 for s in self.compiled.states
             }
@@ -169,6 +173,7 @@ class Solution:
                     "converged": int(self.converged),
                     "message": self.message,
                     "parameters": json.dumps(dict(self.params)),
+                    "shocks": json.dumps(list(m.shocks)),
                     "settings": json.dumps(dataclasses.asdict(self.settings)),
                 }
             )
