@@ -1,4 +1,4 @@
-"""The stationary distribution of the states by the Kolmogorov forward equation (up to three states).
+"""The stationary distribution of the states by the Kolmogorov forward equation (up to 3 states).
 
 The domain is cut into `cells` equal cells per state, edges reflecting. The forward equation is
 discretised as a continuous-time Markov chain between neighbouring cells, so the scheme is
@@ -90,7 +90,7 @@ def generator(dyn: Dynamics, cells: int) -> tuple[sps.csr_matrix, int]:
                     cols.append(dst[take])
                     rates.append(np.abs(c[src][take]))
             for k in (j, m):  # the diagonal moves replace part of the axis moves
-                for src, dst, r in axis_rates[k]:
+                for src, _, r in axis_rates[k]:
                     r -= np.abs(c[src])
     for j in range(d):
         for src, dst, r in axis_rates[j]:
