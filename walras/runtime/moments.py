@@ -40,10 +40,10 @@ def stationary_moments(
     _check_edges(dyn, probability, cells)
     pi = probability.ravel()
     x = mesh(dict(zip(dyn.states, centres(dyn, cells))))
-    values = {
-        **{s: x[:, i] for i, s in enumerate(dyn.states)},
-        **_flat(dyn.outputs(jnp.asarray(x))),
-    }
+    outputs = dyn.outputs(jnp.asarray(x))
+    order = [n for n in dyn.roles if n in outputs] + [n for n in outputs if n not in dyn.roles]
+    values = {s: x[:, i] for i, s in enumerate(dyn.states)}
+    values.update(_flat({n: outputs[n] for n in order}))
     rows = {}
     for name, v in values.items():
         mean = float(pi @ v)
