@@ -57,11 +57,11 @@ def _starts(dyn: Dynamics, start, stationary_start: bool, paths: int, seed: int)
         point = (dyn.lo + dyn.hi) / 2 if start is None else np.asarray(start, float).reshape(d)
         return np.tile(point, (paths, 1))
     density = stationary(dyn)
-    p = density["probability"].values.ravel()
+    p = density["density"].values.ravel()
     rng = np.random.default_rng(seed)
     cells = rng.choice(p.size, size=paths, p=p / p.sum())
     axes = centres(dyn, density.attrs["cells"])
-    index = np.unravel_index(cells, density["probability"].shape)
+    index = np.unravel_index(cells, density["density"].shape)
     h = (dyn.hi - dyn.lo) / density.attrs["cells"]
     jitter = rng.uniform(-0.5, 0.5, size=(paths, d)) * h
     return np.stack([axes[j][index[j]] for j in range(d)], axis=-1) + jitter

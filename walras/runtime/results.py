@@ -182,6 +182,15 @@ class Solution:
             self._dataset = ds
         return self._dataset
 
+    def simulate(self, exact: bool = False, **options) -> xr.Dataset:
+        """Sample paths of the states with every output along them (`runtime.simulate.simulate`
+        takes the options: paths, years, dt, seed, antithetic, edge, scheme, start, every). The
+        law of motion is interpolated on a fine grid (`dynamics.tabulate`) unless `exact`."""
+        from . import dynamics, simulate
+
+        law = dynamics.from_solution(self)
+        return simulate.simulate(law if exact else dynamics.tabulate(law), **options)
+
     def save(self, path: str | Path) -> Path:
         return write_netcdf(self.dataset, path)
 

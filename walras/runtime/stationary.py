@@ -130,8 +130,8 @@ def distribution(dyn: Dynamics, cells: int) -> tuple[np.ndarray, sps.csr_matrix,
 
 
 def stationary(dyn: Dynamics, cells: int | None = None) -> xr.Dataset:
-    """The stationary density on the cell centres (`density`, integrating to one), with the
-    probability of each cell (`probability`). Raises NoStationaryDistribution (see the module)."""
+    """The stationary density on the cell centres (`density`; times the cell volume, attribute
+    `cell_volume`, it sums to one). Raises NoStationaryDistribution (see the module)."""
     d = len(dyn.states)
     if not 1 <= d <= 3:
         raise ValueError(f"the forward equation is for one to three states, not {d}: simulate")
@@ -148,15 +148,10 @@ def stationary(dyn: Dynamics, cells: int | None = None) -> xr.Dataset:
                 Role.DISTRIBUTION,
                 long_name="stationary density of the states",
             ),
-            "probability": tag(
-                xr.DataArray(probability, dims=dyn.states),
-                Role.DISTRIBUTION,
-                long_name="stationary probability of each cell",
-            ),
         },
         coords=coords,
     )
-    ds.attrs.update({**dyn.attrs, "cells": cells, "clipped_rates": clipped})
+    ds.attrs.update({**dyn.attrs, "cells": cells, "cell_volume": volume, "clipped_rates": clipped})
     return ds
 
 
