@@ -170,10 +170,8 @@ def test_commands_simulate_and_moments(tmp_path, capsys):
         == 0
     )
     assert main(["moments", str(result), "-o", str(tmp_path / "m.nc")]) == 0
-    assert main(["moments", str(paths)]) == 0
     assert main(["simulate", str(result), "-o", str(paths), "--edge", "bounce"]) == 1
     assert "E136" in capsys.readouterr().err
-    assert main(["plot", str(tmp_path / "m.nc"), "-o", str(tmp_path / "fig")]) == 0
 
 
 @pytest.mark.slow
