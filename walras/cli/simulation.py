@@ -56,6 +56,19 @@ def _write(ds: xr.Dataset, output: Path) -> None:
         raise typer.Exit(1) from None
 
 
+def _call(f, *args, **kwargs):
+    """f(...), with its complaints about the options (E136) or the model (E137) reported."""
+    from ..runtime.stationary import NoStationaryDistribution
+
+    try:
+        return f(*args, **kwargs)
+    except NoStationaryDistribution as e:
+        err.print(f"error[E137]: {e}", markup=False)
+    except ValueError as e:
+        err.print(f"error[E136]: {e}", markup=False)
+    raise typer.Exit(1)
+
+
 @app.command()
 def simulate(
     results: Path = typer.Argument(..., help="a NetCDF file written by 'walras solve -o'"),
@@ -78,23 +91,20 @@ def simulate(
     from ..runtime.simulate import simulate as run
 
     dyn = _dynamics(results)
-    try:
-        ds = run(
-            dyn,
-            paths=paths,
-            years=years,
-            dt=dt,
-            every=every,
-            seed=seed,
-            antithetic=antithetic,
-            edge=edge,
-            scheme=scheme,
-            start=_start(start, dyn),
-            quiet=quiet,
-        )
-    except ValueError as e:
-        err.print(f"error[E136]: {e}", markup=False)
-        raise typer.Exit(1) from None
+    ds = _call(
+        run,
+        dyn,
+        paths=paths,
+        years=years,
+        dt=dt,
+        every=every,
+        seed=seed,
+        antithetic=antithetic,
+        edge=edge,
+        scheme=scheme,
+        start=_start(start, dyn),
+        quiet=quiet,
+    )
     _write(ds, output)
 
 
@@ -110,22 +120,15 @@ def moments(
     distribution (forward equation, up to three states), or of simulated paths (with Monte
     Carlo standard errors)."""
     from ..runtime import moments as m
-    from ..runtime.stationary import NoStationaryDistribution, stationary
+    from ..runtime.stationary import stationary
 
     ds = _read(results)
-    try:
-        if "path" in ds.dims:
-            table, extra = m.path_moments(ds, burn=burn, lag=lag), None
-        else:
-            dyn = _dynamics(results)
-            table = m.stationary_moments(dyn, cells=cells, lag=lag)
-            extra = stationary(dyn, cells=table.attrs["cells"])
-    except NoStationaryDistribution as e:
-        err.print(f"error[E137]: {e}", markup=False)
-        raise typer.Exit(1) from None
-    except ValueError as e:
-        err.print(f"error[E136]: {e}", markup=False)
-        raise typer.Exit(1) from None
+    if "path" in ds.dims:
+        table, extra = _call(m.path_moments, ds, burn=burn, lag=lag), None
+    else:
+        dyn = _dynamics(results)
+        table = _call(m.stationary_moments, dyn, cells=cells, lag=lag)
+        extra = stationary(dyn, cells=table.attrs["cells"])
     out.print(moments_table(table))
     if output is not None:
         _write(table if extra is None else xr.merge([extra, table]), output)
@@ -161,26 +164,19 @@ def irf(
 ):
     """Impulse responses of the states and outputs to a shock of each Brownian shock."""
     from ..runtime.irf import impulse_responses
-    from ..runtime.stationary import NoStationaryDistribution
 
     dyn = _dynamics(results)
-    try:
-        ds = impulse_responses(
-            dyn,
-            start=_start(start, dyn),
-            stationary_start=stationary,
-            size=size,
-            paths=paths,
-            years=years,
-            dt=dt,
-            seed=seed,
-        )
-    except NoStationaryDistribution as e:
-        err.print(f"error[E137]: {e}", markup=False)
-        raise typer.Exit(1) from None
-    except ValueError as e:
-        err.print(f"error[E136]: {e}", markup=False)
-        raise typer.Exit(1) from None
+    ds = _call(
+        impulse_responses,
+        dyn,
+        start=_start(start, dyn),
+        stationary_start=stationary,
+        size=size,
+        paths=paths,
+        years=years,
+        dt=dt,
+        seed=seed,
+    )
     table = Table(title=f"{ds.attrs.get('model', '')}: impulse responses ({size:g} std)")
     shown = [n for n in ds.data_vars if set(ds[n].dims) == {"shock", "time"}]
     marks = [0, len(ds["time"]) // 2, len(ds["time"]) - 1]

@@ -21,7 +21,7 @@ import xarray as xr
 from .dynamics import Dynamics
 from .points import mesh
 from .schema import Role, role_of, tag
-from .stationary import DEFAULT_CELLS, _check_edges, centres, distribution
+from .stationary import centres, solve
 
 QUANTILES = (0.05, 0.5, 0.95)
 PATH_ROLES = (Role.STATE, Role.UNKNOWN, Role.DEFINITION)
@@ -32,12 +32,7 @@ def stationary_moments(
 ) -> xr.Dataset:
     """Moments of every output under the stationary distribution (forward equation, up to three
     states); raises `NoStationaryDistribution` where there is none."""
-    d = len(dyn.states)
-    if not 1 <= d <= 3:
-        raise ValueError(f"the forward equation is for one to three states, not {d}: simulate")
-    cells = cells or DEFAULT_CELLS[d]
-    probability, q, _ = distribution(dyn, cells)
-    _check_edges(dyn, probability, cells)
+    cells, probability, q, _ = solve(dyn, cells)
     pi = probability.ravel()
     x = mesh(dict(zip(dyn.states, centres(dyn, cells))))
     outputs = dyn.outputs(jnp.asarray(x))

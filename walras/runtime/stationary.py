@@ -129,15 +129,21 @@ def distribution(dyn: Dynamics, cells: int) -> tuple[np.ndarray, sps.csr_matrix,
     return (pi / pi.sum()).reshape((cells,) * len(dyn.states)), q, clipped
 
 
-def stationary(dyn: Dynamics, cells: int | None = None) -> xr.Dataset:
-    """The stationary density on the cell centres (`density`; times the cell volume, attribute
-    `cell_volume`, it sums to one). Raises NoStationaryDistribution (see the module)."""
+def solve(dyn: Dynamics, cells: int | None = None):
+    """(cells, probabilities, generator, clipped rates) after both criteria of the module."""
     d = len(dyn.states)
     if not 1 <= d <= 3:
         raise ValueError(f"the forward equation is for one to three states, not {d}: simulate")
     cells = cells or DEFAULT_CELLS[d]
-    probability, _, clipped = distribution(dyn, cells)
+    probability, q, clipped = distribution(dyn, cells)
     _check_edges(dyn, probability, cells)
+    return cells, probability, q, clipped
+
+
+def stationary(dyn: Dynamics, cells: int | None = None) -> xr.Dataset:
+    """The stationary density on the cell centres (`density`; times the cell volume, attribute
+    `cell_volume`, it sums to one). Raises NoStationaryDistribution (see the module)."""
+    cells, probability, _, clipped = solve(dyn, cells)
     axes = centres(dyn, cells)
     volume = float(np.prod((dyn.hi - dyn.lo) / cells))
     coords = {s: tag(xr.DataArray(a, dims=s), Role.STATE) for s, a in zip(dyn.states, axes)}
