@@ -337,3 +337,6 @@ def main(args: list[str] | None = None) -> int:
         rich_utils.rich_format_error(e)
         return 3
     return code if isinstance(code, int) else 0
+
+
+from . import simulation as _simulation  # noqa: E402, F401  (registers simulate, moments, irf)

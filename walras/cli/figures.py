@@ -27,7 +27,7 @@ from .identities import EXACT, left_out  # noqa: E402
 PER_FIGURE = 6
 SLICES = 5  # lines drawn across a second state
 FLAT = 1e-6  # a series whose spread is below this fraction of its size is drawn as flat
-PLOTTED = {Role.UNKNOWN, Role.DEFINITION}
+PLOTTED = {Role.UNKNOWN, Role.DEFINITION, Role.DISTRIBUTION}
 NOT_CONVERGED = "NOT CONVERGED"
 
 

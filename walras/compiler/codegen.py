@@ -401,20 +401,35 @@ class Compiled:
             total = total + boundary_weight(weights, name) * jnp.mean(r**2)
         return total
 
-    def outputs(self, fields: Fields, params: Params, x: jax.Array) -> dict[str, jax.Array]:
-        """Every unknown, definition and process term, and every residual, at the points."""
+    def outputs(
+        self, fields: Fields, params: Params, x: jax.Array, residuals: bool = True
+    ) -> dict[str, jax.Array]:
+        """Every unknown, definition and process term, and (with `residuals`) every residual,
+        at the points."""
 
         def per_point(p):
             out = {
                 u.name: p.symbol(self.system.atoms.partial(u.name)) for u in self.system.unknowns
             }
             out.update({name: p.symbol(sym) for name, sym in self.system.outputs.items()})
-            for r in self.system.residuals:
+            for r in self.system.residuals if residuals else ():
                 out[f"residual_{r.name}"] = (
                     fischer_burmeister(p.eval(r.a), p.eval(r.b))
                     if r.is_complementarity
                     else p.eval(r.expr)
                 )
             return out
+
+        return self._map(fields, params, x, per_point)
+
+    def dynamics(self, fields: Fields, params: Params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """The law of motion at the points: the drift of each state, shape (n, states), and its
+        volatility per shock, shape (n, states, shocks); zero where a process omits a term."""
+
+        def per_point(p):
+            vols = [p.direction(k) for k in self.model.shocks]
+            return p.direction(None), jnp.stack(vols, axis=-1) if vols else jnp.zeros(
+                (len(self.states), 0)
+            )
 
         return self._map(fields, params, x, per_point)

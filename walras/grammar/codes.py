@@ -53,6 +53,7 @@ API = "walras.api"
 MODELS = "walras.models"
 CLI = "walras.cli"
 COMPARISON = "walras.cli.comparison"
+SIMULATION = "walras.cli.simulation"
 REGISTRY = "walras.runtime.solvers.registry"
 CONTINUATION = "walras.runtime.solvers.continuation"
 NEURAL = "walras.runtime.solvers.neural.driver"
@@ -166,9 +167,17 @@ _TABLE = (
     ("E133", "cannot plot", "A results file cannot be read or plotted.",
      "Pass a NetCDF file written by 'walras solve -o'.", (CLI,)),
     ("E134", "cannot read a results file", "A results file given to compare cannot be opened.",
-     "Pass a NetCDF file written by 'walras solve -o'.", (COMPARISON,)),
+     "Pass a NetCDF file written by 'walras solve -o'.", (COMPARISON, SIMULATION)),
     ("E135", "cannot write the results", "The output file cannot be written.",
-     "Check the path and the permissions of its folder.", (CLI, "walras.cli.factors")),
+     "Check the path and the permissions of its folder.", (CLI, "walras.cli.factors", SIMULATION)),
+    ("E136", "bad simulation option", "An option of simulate, moments or irf is out of range: "
+     "a number of paths, years or a step that is not positive, an edge or scheme that does not "
+     "exist, a start outside the domain, a lag longer than the paths.",
+     "Give the option a value in range; the message says which.", (SIMULATION,)),
+    ("E137", "no stationary distribution", "The forward equation finds no stationary density: "
+     "mass piles at an edge of the domain, or the domain splits into parts the states never "
+     "cross between.", "Simulate paths instead (walras simulate), or change the parameters so "
+     "that the states return from the edges.", (SIMULATION,)),
     ("E170", "not UTF-8 text", "A model file holds bytes that are not UTF-8 (another encoding, "
      "or not a text file).", "Save the file as UTF-8, or give the right file.", (FILES,)),
     ("E171", "cannot read a model file", "The path names a folder, or a file that cannot be "
@@ -234,7 +243,7 @@ _TABLE = (
     ("E158", "not the result of a solve", "A file given to compare is NetCDF but holds no "
      "unknown or definition marked by its role: it was not written by 'walras solve', or it "
      "holds the estimates of a factor model.", "Pass NetCDF files written by 'walras solve -o' "
-     "or Solution.save.", (COMPARISON,)),
+     "or Solution.save.", (COMPARISON, SIMULATION)),
     ("E155", "points of the wrong shape", "Solution.evaluate was given points it cannot read as "
      "points of the model's states: another number of columns, more than two dimensions, no "
      "points, or values that are not numbers.", "Pass an (n, states) array, a mapping state -> "

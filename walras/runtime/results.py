@@ -147,11 +147,15 @@ class Solution:
                 **({"long_name": docs[name]} if docs.get(name) else {}),
             )
         ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=at.coords)
-        state_docs = {s.name: s.doc for s in self.compiled.model.states if s.doc}
+        states = {s.name: s for s in self.compiled.model.states}
         return ds.assign_coords(
             {
                 s: tag(
-                    ds[s], Role.STATE, **({"long_name": state_docs[s]} if s in state_docs else {})
+                    ds[s],
+                    Role.STATE,
+                    lo=states[s].lo,
+                    hi=states[s].hi,
+                    **({"long_name": states[s].doc} if states[s].doc else {}),
                 )
                 for s in self.compiled.states
             }
@@ -197,6 +201,7 @@ class Solution:
                     "converged": int(self.converged),
                     "message": self.message,
                     "parameters": json.dumps(dict(self.params)),
+                    "shocks": json.dumps(list(m.shocks)),
                     "settings": json.dumps(dataclasses.asdict(self.settings)),
                 }
             )
@@ -204,6 +209,15 @@ class Solution:
                 ds.attrs[f"param_{k}"] = float(v)
             self._dataset = ds
         return self._dataset
+
+    def simulate(self, exact: bool = False, **options) -> xr.Dataset:
+        """Sample paths of the states with every output along them (`runtime.simulate.simulate`
+        takes the options: paths, years, dt, seed, antithetic, edge, scheme, start, every). The
+        law of motion is interpolated on a fine grid (`dynamics.tabulate`) unless `exact`."""
+        from . import dynamics, simulate
+
+        law = dynamics.from_solution(self)
+        return simulate.simulate(law if exact else dynamics.tabulate(law), **options)
 
     def save(self, path: str | Path) -> Path:
         return write_netcdf(self.dataset, path)

@@ -14,6 +14,8 @@ class Role(StrEnum):
     RESIDUAL = "residual"  # an equation's residual at the output points
     EVIDENCE = "evidence"  # what supports the convergence claim (decay, edge change, ...)
     HISTORY = "history"  # per-iteration records (loss, residual history)
+    DISTRIBUTION = "distribution"  # a stationary density or probability over the states
+    MOMENT = "moment"  # a moment of an output (mean, std, ...) and its standard error
 
 
 def tag(data, role: Role, **attrs):

@@ -1,0 +1,221 @@
+"""Sample paths of a solved model's states with diffrax, and every output along them.
+
+Each path is an Itô SDE dx = μ(x) dt + σ(x) dW stepped by a diffrax solver (`euler`:
+Euler-Maruyama; `milstein`: diffrax's Itô Milstein, strong order 1 for commutative noise, which
+one shock always is; with several non-commuting shocks it leaves out the Lévy area and is of
+strong order 1/2 like Euler) on fixed steps `dt`, driven by an `UnsafeBrownianPath` keyed by
+(seed, path): the same seed gives the same shocks whatever the model or its parameters (common
+random numbers). Paths are vmapped. `antithetic` pairs path i with a path driven by -dW.
+
+The domain's edges are handled as `edge` says, never by accident:
+- `reflect`: a step that ends beyond an edge is mirrored back into the domain;
+- `absorb`: a path that reaches an edge stays there (its `absorbed` flag records when).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from .. import precision  # noqa: F401
+from .dynamics import Dynamics
+from .results import by_shock
+from .schema import Role, tag
+
+SCHEMES = {"euler": diffrax.Euler, "milstein": diffrax.ItoMilstein}
+EDGES = ("reflect", "absorb")
+
+
+def simulate(
+    dyn: Dynamics,
+    paths: int = 1000,
+    years: float = 100.0,
+    dt: float = 1 / 12,
+    seed: int = 0,
+    antithetic: bool = False,
+    edge: str = "reflect",
+    scheme: str = "euler",
+    start=None,
+    every: int = 1,
+    outputs=None,
+    quiet: bool = True,
+) -> xr.Dataset:
+    """Paths of the states and outputs, a Dataset over (path, time) saved every `every` steps.
+
+    `start`: one point (states,) for every path, or one per path (paths, states); by default the
+    middle of the domain. `outputs`: the names of the outputs to keep (default all). Raises
+    ValueError for options out of range."""
+    x0 = _start(dyn, start, paths)
+    steps = _check(paths, years, dt, edge, scheme, every, antithetic)
+    saves = steps // every
+    solver = SCHEMES[scheme]()
+    half = paths // 2 if antithetic else paths
+    keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(seed), i))(jnp.arange(half))
+    signs = jnp.ones(paths)
+    if antithetic:
+        keys = jnp.concatenate([keys, keys])
+        signs = signs.at[half:].set(-1.0)
+    k = max(len(dyn.shocks), 1)
+
+    def one_path(key, sign, x, alive, t0, saves):
+        bm = diffrax.UnsafeBrownianPath(shape=(k,), key=key)
+        drift = diffrax.ODETerm(lambda t, y, a: dyn.law(y[None])[0][0])
+        diffusion = diffrax.ControlTerm(lambda t, y, a: a * _vol(dyn, y), bm)
+        terms = diffrax.MultiTerm(drift, diffusion)
+
+        def step(carry, i):
+            x, alive = carry
+            t = t0 + i * dt
+            state = solver.init(terms, t, t + dt, x, sign)
+            y, *_ = solver.step(terms, t, t + dt, x, sign, state, made_jump=False)
+            return _edge(dyn, edge, x, y, alive), None
+
+        def save(carry, j):
+            carry, _ = jax.lax.scan(step, carry, j * every + jnp.arange(every))
+            return carry, carry
+
+        _, (xs, alive) = jax.lax.scan(save, (x, alive), jnp.arange(saves))
+        return xs, alive
+
+    per_call = max(1, -(-saves // 20))  # about twenty calls, for the progress bar
+    x, alive = x0, jnp.ones(paths, bool)
+    xs, flags = [np.asarray(x)[:, None]], [np.asarray(alive)[:, None]]
+    bar = _bar(saves, quiet)
+    for first in range(0, saves, per_call):
+        n = min(per_call, saves - first)
+        chunk, live = _run(one_path, keys, signs, x, alive, first * every * dt, n)
+        x, alive = chunk[:, -1], live[:, -1]
+        xs.append(np.asarray(chunk))
+        flags.append(np.asarray(live))
+        if bar is not None:
+            bar.update(bar.task_ids[0], completed=first + n)
+    if bar is not None:
+        bar.stop()
+    states = np.concatenate(xs, axis=1)  # (paths, saves + 1, d)
+    alive = np.concatenate(flags, axis=1)
+    times = np.arange(saves + 1) * every * dt
+    ds = along(dyn, states, times, outputs)
+    if edge == "absorb":
+        ds["absorbed"] = tag(
+            xr.DataArray(~alive, dims=("path", "time")),
+            Role.EVIDENCE,
+            long_name="the path has reached an edge and stays there",
+        )
+    ds.attrs.update(
+        {
+            **dyn.attrs,
+            "paths": paths,
+            "years": float(years),
+            "dt": float(dt),
+            "seed": int(seed),
+            "antithetic": int(antithetic),
+            "edge": edge,
+            "scheme": scheme,
+        }
+    )
+    return ds
+
+
+def along(dyn: Dynamics, states: np.ndarray, times: np.ndarray, outputs=None, chunk=100_000):
+    """The outputs of `dyn` (those named, or all) at points (paths, times, states), as a Dataset
+    over (path, time) with the states as variables."""
+    n_paths, n_times, d = states.shape
+    flat = states.reshape(-1, d)
+    first = dyn.outputs(jnp.asarray(flat[:1]))
+    order = {name: i for i, name in enumerate(dyn.roles)}
+    names = sorted(first, key=lambda n: order.get(n, len(order)))
+    if outputs is not None:
+        names = [n for n in names if n in outputs or n.rsplit("_", 1)[0] in outputs]
+    values = {n: np.empty((len(flat), *first[n].shape[1:])) for n in names}
+    for i in range(0, len(flat), chunk):
+        part = dyn.outputs(jnp.asarray(flat[i : i + chunk]))
+        for n in names:
+            values[n][i : i + chunk] = part[n]
+    data = {}
+    for i, s in enumerate(dyn.states):
+        attrs = {"long_name": dyn.docs[s]} if dyn.docs.get(s) else {}
+        data[s] = tag(xr.DataArray(states[..., i], dims=("path", "time")), Role.STATE, **attrs)
+    for n in names:
+        v = values[n].reshape(n_paths, n_times, *values[n].shape[1:])
+        dims = ("path", "time", *(["shock"] if v.ndim == 3 else []))
+        attrs = {"long_name": dyn.docs[n]} if dyn.docs.get(n) else {}
+        data[n] = tag(xr.DataArray(v, dims=dims), dyn.roles.get(n, Role.DEFINITION), **attrs)
+    data = by_shock(data, dyn.shocks)
+    coords = {"path": np.arange(n_paths), "time": times}
+    if any("shock" in v.dims for v in data.values()):
+        coords["shock"] = list(dyn.shocks)
+    ds = xr.Dataset(data, coords=coords)
+    ds["time"].attrs.update(units="years", long_name="time")
+    return ds
+
+
+@functools.partial(jax.jit, static_argnums=(0, 6))
+def _run(one_path, keys, signs, x, alive, t0, saves):
+    """`saves` saves of every path from (x, alive) at time t0: states (paths, saves, d)."""
+    return jax.vmap(one_path, in_axes=(0, 0, 0, 0, None, None))(keys, signs, x, alive, t0, saves)
+
+
+def _vol(dyn: Dynamics, y):
+    return dyn.law(y[None])[1][0]
+
+
+def _edge(dyn: Dynamics, edge: str, x, y, alive):
+    """The state after a step from `x` to `y`, with the edges applied."""
+    lo, hi = jnp.asarray(dyn.lo), jnp.asarray(dyn.hi)
+    if edge == "reflect":
+        width = hi - lo
+        folded = jnp.mod(y - lo, 2 * width)  # mirror images of the interval, repeated
+        return lo + jnp.where(folded > width, 2 * width - folded, folded), alive
+    y = jnp.where(alive, y, x)
+    out = jnp.any((y <= lo) | (y >= hi))
+    return jnp.clip(y, lo, hi), alive & ~out
+
+
+def _start(dyn: Dynamics, start, paths: int) -> jax.Array:
+    d = len(dyn.states)
+    if start is None:
+        return jnp.tile(jnp.asarray((dyn.lo + dyn.hi) / 2), (paths, 1))
+    x = np.asarray(start, float)
+    x = x.reshape(1, d) if x.size == d else x
+    if x.shape not in ((1, d), (paths, d)):
+        raise ValueError(f"start has shape {x.shape}: give ({d},) or ({paths}, {d}) values")
+    if ((x < dyn.lo) | (x > dyn.hi)).any():
+        bounds = ", ".join(f"{s} in [{a:g}, {b:g}]" for s, a, b in zip(dyn.states, dyn.lo, dyn.hi))
+        raise ValueError(f"start lies outside the domain ({bounds})")
+    return jnp.tile(jnp.asarray(x), (paths // len(x), 1))
+
+
+def _check(paths, years, dt, edge, scheme, every, antithetic) -> int:
+    """The number of steps, after checking the options."""
+    if edge not in EDGES:
+        raise ValueError(f"edge '{edge}': choose {' or '.join(EDGES)}")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme '{scheme}': choose {' or '.join(SCHEMES)}")
+    if paths < 1 or (antithetic and paths % 2):
+        raise ValueError(f"{paths} paths: give a positive number (even with antithetic)")
+    if not (dt > 0 and years > 0 and every >= 1):
+        raise ValueError("years and dt must be positive, every at least 1")
+    steps = round(years / dt)
+    if not math.isclose(steps * dt, years, rel_tol=1e-9) or steps % every:
+        raise ValueError(
+            f"years = {years:g} is not a whole number of saves of {every} x dt = {dt:g}"
+        )
+    return steps
+
+
+def _bar(total: int, quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("simulating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    bar.start()
+    bar.add_task("simulating", total=total)
+    return bar
