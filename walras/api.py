@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .compiler import checks, economy, symbolic
+from .compiler import checks, economy, parametric, symbolic
 from .compiler.codegen import Compiled
 from .compiler.model import Model as CheckedModel
 from .grammar import ast, parse, parse_file
@@ -28,6 +28,7 @@ class Model:
 
     module: ast.Module
     overrides: Mapping[str, float] = field(default_factory=dict)
+    over: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # parametric ranges
 
     @cached_property
     def lowered(self) -> ast.Module:
@@ -36,7 +37,7 @@ class Model:
     @cached_property
     def checked(self) -> CheckedModel:
         model = checks.check(self.lowered, dict(self.overrides))
-        return economy.check_values(self.module, model)
+        return parametric.over(economy.check_values(self.module, model), dict(self.over))
 
     @property
     def name(self) -> str:
@@ -59,7 +60,14 @@ class Model:
         return self.checked.warnings
 
     def with_params(self, **values: float) -> Model:
-        new = Model(self.module, {**self.overrides, **values})
+        new = Model(self.module, {**self.overrides, **values}, self.over)
+        new.checked  # noqa: B018 (report a misspelt parameter now)
+        return new
+
+    def solved_over(self, **ranges: tuple[float, float]) -> Model:
+        """The model with parameters solved over ranges (`gamma=(2, 8)`): each becomes a state
+        without dynamics, so one solve gives the solution at every value in the box."""
+        new = Model(self.module, self.overrides, {**self.over, **ranges})
         new.checked  # noqa: B018 (report a misspelt parameter now)
         return new
 
@@ -133,18 +141,23 @@ def solve(
     resume: bool = False,
     quiet: bool = True,
     checkpoint: str | Path | None = None,
+    over: Mapping[str, tuple[float, float]] | None = None,
     **settings: Any,
 ) -> Solution:
     """Solve a model; returns a `Solution` (`.dataset`, `.evaluate(points)`, `.save(path)`).
 
     Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override
     the file's `solver` statement. With `output`, the results are written there atomically.
+    `over` solves parameters over ranges (`{"gamma": (2, 8)}`): the solution then has a
+    dimension per parameter and evaluates at any value in the box.
     """
     from .runtime import solvers
     from .runtime.cache import persistent_cache
 
     if not isinstance(model, Model):
         model = load(model)
+    if over:
+        model = model.solved_over(**over)
     chosen = settings_for(model, **settings)
     persistent_cache()
     if checkpoint is None and output is not None:

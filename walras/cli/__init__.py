@@ -64,6 +64,21 @@ def _parse_sets(sets: list[str], option: str = "--set", number: bool = True) -> 
     return values
 
 
+def _parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
+    """--over NAME=LO:HI items as a dict of ranges."""
+    from ..compiler.parametric import parse_range
+
+    ranges = {}
+    for item in items:
+        try:
+            name, r = parse_range(item)
+        except ValueError:
+            err.print(f"error[E138]: --over expects NAME=LO:HI, got '{item}'", markup=False)
+            raise typer.Exit(1) from None
+        ranges[name] = r
+    return ranges
+
+
 @app.command()
 def check(target: str = typer.Argument(..., help="a .econ file or a library model name")):
     """Parse and check a model; print every error at once."""
@@ -112,6 +127,9 @@ def solve(
     target: str = typer.Argument(..., help="a .econ file or a library model name"),
     output: Path | None = typer.Option(None, "-o", "--output", help="write a NetCDF file"),
     set_: list[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
+    over: list[str] = typer.Option(
+        [], "--over", help="solve over a range of a parameter NAME=LO:HI (a dimension each)"
+    ),
     method: str | None = typer.Option(
         None, show_default=_default("method"), help="neural | collocation"
     ),
@@ -162,6 +180,8 @@ def solve(
     with interrupt.catching():
         try:
             model = api.load(target, **_parse_sets(set_))
+            if over:
+                model = model.solved_over(**_parse_ranges(over))
             _warn(model)
             settings = _solve_settings(
                 solver,
@@ -339,4 +359,5 @@ def main(args: list[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
+from . import calibration as _calibration  # noqa: E402, F401  (registers calibrate)
 from . import simulation as _simulation  # noqa: E402, F401  (registers simulate, moments, irf)

@@ -127,6 +127,7 @@ class Model:
     simplices: tuple[tuple[str, ...], ...] = ()  # states on {x_i ≥ 0, Σ x_i ≤ 1}
     easier: Mapping[str, float] = field(default_factory=dict)  # parameter values where the
     # model is easier to solve, a homotopy's start (an economy's risk aversions at 1)
+    parametric: tuple[str, ...] = ()  # states that are parameters solved over a range
 
     @property
     def source(self) -> Source:

@@ -178,6 +178,15 @@ _TABLE = (
      "mass piles at an edge of the domain, or the domain splits into parts the states never "
      "cross between.", "Simulate paths instead (walras simulate), or change the parameters so "
      "that the states return from the edges.", (SIMULATION,)),
+    ("E138", "bad parametric range", "A parameter to solve over a range (--over NAME=LO:HI, "
+     "solve(over=...), or a calibration's [parameters]) names no parameter of the model, or its "
+     "range is empty or not finite.", "Name a parameter of the model and give LO < HI.",
+     ("walras.compiler.parametric", CLI)),
+    ("E139", "bad calibration targets", "The targets file of 'walras calibrate' is missing, "
+     "is not valid TOML, or names an output, a state or a parameter the model does not have, "
+     "or gives a value that is not a number.",
+     "Fix the file at the place shown; docs/simulation.md describes its tables.",
+     ("walras.runtime.calibrate",)),
     ("E170", "not UTF-8 text", "A model file holds bytes that are not UTF-8 (another encoding, "
      "or not a text file).", "Save the file as UTF-8, or give the right file.", (FILES,)),
     ("E171", "cannot read a model file", "The path names a folder, or a file that cannot be "

@@ -201,6 +201,7 @@ class Solution:
                     "converged": int(self.converged),
                     "message": self.message,
                     "parameters": json.dumps(dict(self.params)),
+                    "parametric": json.dumps(list(m.parametric)),
                     "shocks": json.dumps(list(m.shocks)),
                     "settings": json.dumps(dataclasses.asdict(self.settings)),
                 }
