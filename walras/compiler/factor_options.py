@@ -61,7 +61,7 @@ DATA = {
     "format": (("csv", "parquet", "netcdf"), None),
 }
 DATASETS = ("french",)
-LAYOUTS = ("wide", "panel")
+LAYOUTS = ("wide", "panel", "simulation")
 FLAGS = ("temporal_attention",)
 SPLITS = ("train", "valid")
 

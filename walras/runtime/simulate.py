@@ -64,36 +64,38 @@ def simulate(
         signs = signs.at[half:].set(-1.0)
     k = max(len(dyn.shocks), 1)
 
-    def one_path(key, sign, x, alive, t0, saves):
+    def one_path(key, sign, x, alive, w, t0, saves):
         bm = diffrax.UnsafeBrownianPath(shape=(k,), key=key)
         drift = diffrax.ODETerm(lambda t, y, a: dyn.law(y[None])[0][0])
         diffusion = diffrax.ControlTerm(lambda t, y, a: a * _vol(dyn, y), bm)
         terms = diffrax.MultiTerm(drift, diffusion)
 
         def step(carry, i):
-            x, alive = carry
+            x, alive, w = carry
             t = t0 + i * dt
             state = solver.init(terms, t, t + dt, x, sign)
             y, *_ = solver.step(terms, t, t + dt, x, sign, state, made_jump=False)
-            return _edge(dyn, edge, x, y, alive), None
+            dw = sign * bm.evaluate(t, t + dt)  # the increment the step used (keyed by t)
+            return (*_edge(dyn, edge, x, y, alive), w + dw), None
 
         def save(carry, j):
             carry, _ = jax.lax.scan(step, carry, j * every + jnp.arange(every))
             return carry, carry
 
-        _, (xs, alive) = jax.lax.scan(save, (x, alive), jnp.arange(saves))
-        return xs, alive
+        _, saved = jax.lax.scan(save, (x, alive, w), jnp.arange(saves))
+        return saved
 
     per_call = max(1, -(-saves // 20))  # about twenty calls, for the progress bar
-    x, alive = x0, jnp.ones(paths, bool)
-    xs, flags = [np.asarray(x)[:, None]], [np.asarray(alive)[:, None]]
+    x, alive, w = x0, jnp.ones(paths, bool), jnp.zeros((paths, k))
+    xs, flags, ws = [np.asarray(x)[:, None]], [np.asarray(alive)[:, None]], [np.asarray(w)[:, None]]
     bar = _bar(saves, quiet)
     for first in range(0, saves, per_call):
         n = min(per_call, saves - first)
-        chunk, live = _run(one_path, keys, signs, x, alive, first * every * dt, n)
-        x, alive = chunk[:, -1], live[:, -1]
+        chunk, live, brownian = _run(one_path, keys, signs, x, alive, w, first * every * dt, n)
+        x, alive, w = chunk[:, -1], live[:, -1], brownian[:, -1]
         xs.append(np.asarray(chunk))
         flags.append(np.asarray(live))
+        ws.append(np.asarray(brownian))
         if bar is not None:
             bar.update(bar.task_ids[0], completed=first + n)
     if bar is not None:
@@ -102,6 +104,13 @@ def simulate(
     alive = np.concatenate(flags, axis=1)
     times = np.arange(saves + 1) * every * dt
     ds = along(dyn, states, times, outputs)
+    brownian = np.concatenate(ws, axis=1)
+    for j, shock in enumerate(dyn.shocks):
+        ds[f"W_{shock}"] = tag(
+            xr.DataArray(brownian[..., j], dims=("path", "time")),
+            Role.EVIDENCE,
+            long_name=f"the Brownian motion {shock} driving the path (its increments: the shocks)",
+        )
     if edge == "absorb":
         ds["absorbed"] = tag(
             xr.DataArray(~alive, dims=("path", "time")),
@@ -156,10 +165,13 @@ def along(dyn: Dynamics, states: np.ndarray, times: np.ndarray, outputs=None, ch
     return ds
 
 
-@functools.partial(jax.jit, static_argnums=(0, 6))
-def _run(one_path, keys, signs, x, alive, t0, saves):
-    """`saves` saves of every path from (x, alive) at time t0: states (paths, saves, d)."""
-    return jax.vmap(one_path, in_axes=(0, 0, 0, 0, None, None))(keys, signs, x, alive, t0, saves)
+@functools.partial(jax.jit, static_argnums=(0, 7))
+def _run(one_path, keys, signs, x, alive, w, t0, saves):
+    """`saves` saves of every path from (x, alive, w) at time t0: states (paths, saves, d),
+    alive flags and the Brownian motions (paths, saves, shocks)."""
+    return jax.vmap(one_path, in_axes=(0, 0, 0, 0, 0, None, None))(
+        keys, signs, x, alive, w, t0, saves
+    )
 
 
 def _vol(dyn: Dynamics, y):

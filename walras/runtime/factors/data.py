@@ -65,7 +65,7 @@ def fail(code: str, message: str, span: Span | None = None, hint: str | None = N
 
 def load(spec: FactorSpec, data: Any = None) -> Wide | Panel:
     """Read the data a spec names (or `data` from Python) into the shape its estimators need."""
-    frame = _frame(spec, data)
+    frame = _simulated(spec, data) if spec.data.layout == "simulation" else _frame(spec, data)
     return _panel(spec, frame) if spec.data.layout == "panel" else _wide(spec, frame)
 
 
@@ -98,6 +98,27 @@ def _frame(spec: FactorSpec, data: Any) -> pd.DataFrame:
     if not isinstance(data, (str, Path)):
         fail("F102", f"cannot read data of type {type(data).__name__}", span, READABLE)
     return _read(Path(data), spec.data.format, span)
+
+
+def _simulated(spec: FactorSpec, data: Any) -> pd.DataFrame:
+    """The steps of a simulation (`walras.runtime.steps`), from its file or a Dataset."""
+    from ..steps import steps
+
+    span = spec.spans.get("data")
+    if data is None:
+        if not spec.data.path.exists():
+            fail("F102", f"simulation file '{spec.data.path}' does not exist", span)
+        try:
+            with xr.open_dataset(spec.data.path, engine="h5netcdf") as ds:
+                data = ds.load()
+        except (OSError, ValueError) as e:
+            fail("F102", f"cannot read '{spec.data.path}': {e}", span)
+    if not isinstance(data, xr.Dataset):
+        fail("F102", f"cannot read a simulation of type {type(data).__name__}", span, READABLE)
+    try:
+        return steps(data, spec.data.time)
+    except ValueError as e:
+        fail("F102", f"'{spec.data.path or 'data'}' is {e}", span, "write it with walras simulate")
 
 
 def _named_index(df: pd.DataFrame) -> bool:
