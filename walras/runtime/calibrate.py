@@ -34,6 +34,7 @@ import scipy.optimize as so
 import xarray as xr
 
 from ..grammar.diagnostics import Diagnostic, EconError, Source, Span, did_you_mean
+from ..models import LIBRARY
 from . import dynamics, stationary
 from .points import mesh
 from .schema import Role, tag
@@ -68,8 +69,11 @@ class Targets:
 
 
 def read_targets(path: str | Path) -> Targets:
-    """The targets file; `EconError` (E139) when it is missing, not TOML, or ill-formed."""
+    """The targets file (or a bundled one by its name, `lucas_targets.toml`); `EconError`
+    (E139) when it is missing, not TOML, or ill-formed."""
     path = Path(path)
+    if not path.exists() and path.name == str(path) and (LIBRARY / "data" / path.name).is_file():
+        path = LIBRARY / "data" / path.name
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
