@@ -102,3 +102,25 @@ def test_targets_file_errors(tmp_path, capsys):
     with pytest.raises(EconError) as e:
         cal.read_targets(odd)
     assert str(e.value).count("E139") == 3  # the range, the value, no [parameters] left
+
+
+OU_MEAN = """model ou "Ornstein-Uhlenbeck around m"
+parameter kappa = 0.5, s = 0.2, m = 0.1
+state x in [-1.5, 1.5]
+shock Z
+process x: drift = kappa*(m - x), vol[Z] = s
+unknown f(x)
+equation level: f = x
+"""
+
+
+def test_calibration_to_stationary_means():
+    """The stationary mean of an OU state is m (a Gaussian of sd 0.2, truncated seven sd away
+    from the mean): calibration to the mean of x recovers m, with d mean / d m = 1."""
+    model = walras.load(OU_MEAN).solved_over(m=(-0.2, 0.2))
+    sol = walras.solve(model, method="collocation", degree=4)
+    targets = cal._tables({"parameters": {"m": [-0.2, 0.2]}, "targets": {"x": 0.07}}, None)
+    fit = cal.calibrate(sol, targets)
+    assert fit.mode == "stationary"
+    assert abs(fit.parameters["m"] - 0.07) < 1e-4 * 0.07
+    np.testing.assert_allclose(fit.jacobian, [[1.0]], rtol=1e-4)

@@ -13,7 +13,7 @@ The targets file (TOML):
 
     [parameters]   # the parameters to choose and the range of each
     gamma = [2, 8]
-    [targets]      # output = value
+    [targets]      # output (a state, an unknown or a definition) = value
     pd = 25.0
     [weights]      # optional: output = weight (default 1 / target², relative errors)
     [at]           # optional: state = value, where the outputs are read
@@ -217,7 +217,7 @@ def check_names(compiled, targets: Targets) -> None:
     """Raise `EconError` (E139) for names of the targets file the compiled parametric model
     does not have."""
     model = compiled.model
-    outputs = set(compiled.unknowns) | set(compiled.system.outputs)
+    outputs = set(compiled.unknowns) | set(compiled.system.outputs) | set(compiled.states)
     problems = []
     for table, names, known in (
         ("targets", targets.values, outputs),
@@ -259,6 +259,7 @@ def _at_point(solution, targets: Targets, names):
     def moments(theta):
         x = jnp.asarray(base, float).at[index].set(theta)[None]
         out = compiled.outputs(solution.fields, params, x, residuals=False)
+        out.update({s: x[:, i] for i, s in enumerate(compiled.states)})
         return jnp.stack([out[n][0] for n in names])
 
     return moments
@@ -303,7 +304,7 @@ def _stationary(solution, targets: Targets, names, cells):
         )
         cells_, probability, _, _ = stationary.solve(dyn, cells)
         x = mesh(dict(zip(dyn.states, stationary.centres(dyn, cells_))))
-        out = dyn.outputs(jnp.asarray(x))
+        out = {**dyn.outputs(jnp.asarray(x)), **{s: x[:, i] for i, s in enumerate(dyn.states)}}
         return np.array([probability.ravel() @ np.asarray(out[n]) for n in names])
 
     return means
