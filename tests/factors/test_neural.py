@@ -47,12 +47,19 @@ def planted(N=60, T=120, seed=0, missing=0.1):
     return df, signal, noise
 
 
-def oracle_r2(df, signal, noise, spec):
-    """R² of the true β'f on the test periods' observed cells."""
+def oracle_r2(df, signal, noise, spec, forecast=False):
+    """R² of the true β'f (total) or of β'E f (forecast) on the test periods' observed cells."""
     p = load(spec, df)
     test = periods(spec, p.dates)["test"]
     m = p.mask[test]
     r = (signal + noise)[test[1:]]
+    if forecast:
+        x = p.chars[test]  # the lagged characteristics the planted loadings are built from
+        beta = np.stack(
+            [np.tanh(2 * x[..., 0]) + 0.5, np.sin(2 * x[..., 1]) * (1 + x[..., 2] ** 2)], -1
+        )
+        e = r - np.einsum("tnk,k->tn", beta, [0.5, 0.2])
+        return 1 - np.sum(e[m] ** 2) / np.sum(r[m] ** 2)
     return 1 - np.sum((noise[test[1:]])[m] ** 2) / np.sum(r[m] ** 2)
 
 
@@ -73,7 +80,22 @@ def test_recovers_planted_structure(data, loadings, flags, epochs):
     spec = factor_specs(parse(SPEC.format(loadings=loadings, flags=flags, epochs=epochs)))["nn"]
     ds = F.estimate(spec, data=df)
     oracle = oracle_r2(df, signal, noise, spec)
-    assert oracle - 0.1 < float(ds.r2_oos) < oracle + 0.02, (float(ds.r2_oos), oracle)
+    total = float(ds.r2_total_oos)
+    assert oracle - 0.1 < total < oracle + 0.02, (total, oracle)
+    ahead = oracle_r2(df, signal, noise, spec, forecast=True)  # β'E f, the best forecast
+    assert abs(float(ds.r2_pred_oos) - ahead) < 0.05, (float(ds.r2_pred_oos), ahead)
+    # the forecast by hand: loadings of t times the mean factor of the earlier periods with data
+    p = load(spec, df)
+    test = periods(spec, p.dates)["test"]
+    f, b = ds.factors.values, np.nan_to_num(ds.loadings.values)
+    sse = sst = 0.0
+    for t in np.nonzero(test)[0]:
+        earlier = [s for s in range(t) if p.mask[s].any()]
+        rhat = b[t] @ f[earlier].mean(0)
+        m = p.mask[t]
+        sse += np.sum((p.returns[t] - rhat)[m] ** 2)
+        sst += np.sum(p.returns[t][m] ** 2)
+    assert float(ds.r2_pred_oos) == pytest.approx(1 - sse / sst, rel=1e-8)
     assert int(ds.best_epoch) <= int(ds.epochs)
 
 

@@ -29,6 +29,7 @@ ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
         "max_steps": (int, 100),
         "weight": (("optimal", "identity"), None),
     },
+    "hansen_jagannathan": {"lags": (int, 0), "draws": (int, 100000), "seed": (int, 0)},
     "als": {
         "tol": (float, 1e-8),
         "max_iter": (int, 10000),

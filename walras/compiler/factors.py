@@ -40,7 +40,7 @@ KEYWORDS = {  # statement kind -> its keyword
     WindowDecl: "window",
     EstimateDecl: "estimate",
 }
-OBSERVED_ESTIMATORS = ("time_series", "fama_macbeth", "gmm")
+OBSERVED_ESTIMATORS = ("time_series", "fama_macbeth", "gmm", "hansen_jagannathan")
 LATENT_ESTIMATORS = ("als", "adam", "ntk")
 
 
@@ -191,7 +191,10 @@ def _check(
         else None,
         spans,
     )
-    _names_unique([*ret.names, *fac.names, *(inst.names if inst else ())], col)
+    names = [*ret.names, *fac.names, *(inst.names if inst else ())]
+    for n in [*names, *([ret.minus] if ret.minus else [])]:
+        spans.setdefault(f"column {n.name}", n.span)
+    _names_unique(names, col)
     _estimators_fit(spec, col)
     _window_complete(spec, col)
     _split_applies(spec, col)
