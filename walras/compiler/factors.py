@@ -367,6 +367,14 @@ def _estimators_fit(spec: FactorSpec, col: Collector) -> None:
                 col.error("F013", f"'{e.name}' needs 'instruments'", e.span or span)
             if e.name != "ntk" and not spec.latent:
                 col.error("F013", f"'{e.name}' needs 'factors latent K'", e.span or span)
+        window = e.options.get("betas") if e.name == "fama_macbeth" else None
+        if isinstance(window, int) and window < len(spec.factors) + 2:
+            col.error(
+                "F006",
+                f"rolling({window}) betas on {len(spec.factors)} factors need windows of at "
+                f"least {len(spec.factors) + 2} periods",
+                e.span or span,
+            )
         if e.name == "als" and spec.loadings and spec.loadings.name != "linear":
             col.error(
                 "F013",

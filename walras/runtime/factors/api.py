@@ -84,6 +84,10 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
                 )
             ]
         )
+    fm = spec.estimator("fama_macbeth")
+    if fm is not None and isinstance(fm.options["betas"], int):
+        L = fm.options["betas"]
+        require_periods(T, L + 2, f"Fama-MacBeth with rolling({L}) betas", d.dates)
     fits = {}
     for e in spec.estimators:
         fn = {
