@@ -28,7 +28,7 @@ class TwoPass:
 
 
 def rolling_betas(r: np.ndarray, f: np.ndarray, length: int) -> np.ndarray:
-    """(T − length, N, K): for each period t ≥ length, the betas of the `length` periods before t."""
+    """(T − length, N, K): each period t ≥ length gets the betas of the `length` periods before."""
     T = len(r)
     idx = np.arange(length, T)[:, None] - np.arange(length, 0, -1)[None, :]
     x = np.concatenate([np.ones((len(idx), length, 1)), f[idx]], axis=-1)
