@@ -36,8 +36,14 @@ ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
         "bootstrap": (int, 0),
         "seed": (int, 0),
     },
-    "adam": {"lr": (float, 1e-3), "epochs": (int, 100), "patience": (int, 20), "seed": (int, 0)},
-    "ntk": {"depth": (int, 3), "ridge": (float, 1e-3)},
+    "adam": {
+        "lr": (float, 1e-3),
+        "epochs": (int, 100),
+        "patience": (int, 20),
+        "seed": (int, 0),
+        "ntk": (bool, False),
+    },
+    "ntk": {"depth": (int, 3), "ridge": (float, 1e-3), "bias": (float, 0.0)},
 }
 ALIASES = {"ipca": "als"}
 LOADINGS: dict[str, dict[str, tuple[Any, Any]]] = {

@@ -278,6 +278,10 @@ def train_panel(spec, p, e, split) -> xr.Dataset:
         ds["r2_total_oos"] = ((), r2(fitted, p.returns, p.mask, split["test"]), {"long_name": doc})
         doc = "out-of-sample forecast R² (test periods; β_t'·mean of earlier factors)"
         ds["r2_pred_oos"] = ((), r2(ahead, p.returns, p.mask, split["test"]), {"long_name": doc})
+    if o["ntk"]:
+        from .ntk_empirical import kernel_movement
+
+        ds = ds.merge(kernel_movement(model, fit.model, p, split["train"]))
     ds["epochs"] = ((), fit.epochs)
     ds["best_epoch"] = ((), fit.best_epoch)
     return ds
