@@ -14,7 +14,7 @@ BIAS = 0.5
 
 
 def network(params, xs):
-    """NTK parameterisation with biases: h¹ = W¹x/√d + σ_b b¹, h^{l+1} = √(2/n) W relu(h) + σ_b b."""
+    """NTK parameterisation: h¹ = W¹x/√d + σ_b b¹, h^{l+1} = √(2/n) W relu(h) + σ_b b."""
     h = xs @ params[0][0].T / np.sqrt(xs.shape[1]) + BIAS * params[0][1]
     for w, b in params[1:]:
         h = np.sqrt(2.0 / h.shape[1]) * jax.nn.relu(h) @ w.T + BIAS * b
