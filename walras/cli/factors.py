@@ -23,6 +23,11 @@ FIT_STATISTICS = (
     "r2_pred",
     "r2_total_oos",
     "r2_pred_oos",
+    "rmse_total_oos",
+    "mae_total_oos",
+    "rmse_pred_oos",
+    "mae_pred_oos",
+    "factor_sharpe_oos",
     "alpha_test_pvalue",
     "ntk_r2_oos",
 )

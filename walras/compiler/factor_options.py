@@ -42,13 +42,22 @@ ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
         "patience": (int, 20),
         "seed": (int, 0),
         "ntk": (bool, False),
+        "rp_gamma": (float, 10.0),
     },
     "ntk": {"depth": (int, 3), "ridge": (float, 1e-3), "bias": (float, 0.0)},
 }
 ALIASES = {"ipca": "als"}
 LOADINGS: dict[str, dict[str, tuple[Any, Any]]] = {
     "linear": {"intercept": (bool, False)},
-    "attention": {"layers": (int, 2), "heads": (int, 2), "width": (int, 32)},
+    "attention": {
+        "layers": (int, 2),
+        "heads": (int, 2),
+        "width": (int, 32),
+        "channel": (bool, True),
+        "spatial": (bool, True),
+        "positions": (bool, True),
+        "forecast": (bool, False),
+    },
     "autoencoder": {"hidden": (int, 32), "layers": (int, 1)},
 }
 PENALTIES = {
