@@ -427,6 +427,9 @@ _TABLE = (
      "Add instruments or lower K.", (LATENT,)),
     ("F111", "NTK training set too large", "The kernel regression has more training cells than "
      "it can hold.", "Train on fewer periods (split) or a sample of assets.", (NTK,)),
+    ("F112", "estimates not finite", "An estimator gave NaN or infinite estimates or standard "
+     "errors (a singular weight or design); `walras estimate` exits with 2.",
+     "Follow the hint: fewer steps, another weight or moment system.", (FACTOR_API,)),
 )
 # fmt: on
 
