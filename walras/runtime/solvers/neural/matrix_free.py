@@ -11,7 +11,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ... import interrupt
 from .. import least_squares
 
 CG_ITERATIONS = 200
@@ -46,11 +45,7 @@ def levenberg_marquardt(
     cost = float(0.5 * jnp.sum(residual(theta, *args) ** 2))
     result = least_squares.LMResult(theta, cost, [cost])
     for it in range(iterations):
-        if interrupt.requested():
-            result.interrupted, result.message = True, "interrupted"
-            break
-        if should_stop():
-            result.message = "stopped early"
+        if least_squares.halted(result, should_stop):
             break
         _, after, step = damped_step(residual, theta, jnp.float64(lam), args)
         after = float(after)
