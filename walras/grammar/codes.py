@@ -186,7 +186,7 @@ _TABLE = (
     # checks of a model (continued)
     ("E172", "not a finite number", "A number in the file, a parameter's value or an override "
      "(--set, with_params) is infinite or not a number, or arithmetic on parameters overflows.",
-     "Give finite values (below about 1e308).", (DECLARATIONS,)),
+     "Give finite values (below about 1e308).", (DECLARATIONS, ECONOMY)),
     ("E173", "bounds of an unknown reversed", "An unknown's bounds 'in [lo, hi]' have lo at or "
      "above hi.", "Write the lower bound first, below the upper one.", (DECLARATIONS,)),
     ("E174", "no unknowns", "The model declares no unknown function to solve for.",
