@@ -57,8 +57,6 @@ def test_brusan_log_convergence_evidence(brusan):
 def test_homotopy_reaches_a_hard_parameter(brusan):
     compiled, _, _ = brusan
     params = {**compiled.params, "sigma": 0.07}
-    direct = solvers.solve(compiled, Settings(method="collocation", iterations=15), params)
-    assert not direct.converged
     walked = solvers.solve(
         compiled, Settings(method="collocation", homotopy="sigma=0.1", homotopy_steps=2), params
     )
@@ -69,11 +67,16 @@ def test_homotopy_reaches_a_hard_parameter(brusan):
     assert np.max(np.abs(walked.dataset["q"].values - ref.q(eta))) < 1e-8
 
 
-def test_too_low_degree_is_reported(brusan):
-    compiled, _, _ = brusan
-    solution = solvers.solve(compiled, Settings(method="collocation", degree=6))
-    assert not solution.converged
-    assert "raise the degree" in solution.message and "largest in" in solution.message
+def test_too_low_degree_is_raised(brusan):
+    """Degree 16 cannot follow q to the tolerance: the solver raises the degree by half at a time
+    until the coefficients decay, and reaches the reference."""
+    compiled, _, ref = brusan
+    solution = solvers.solve(compiled, Settings(method="collocation", degree=16))
+    assert solution.converged, solution.message
+    assert "raised the degree from 16 to 24" in solution.message
+    assert "switches" not in solution.message  # a failed attempt's notes are not the result's
+    eta = solution.dataset["eta"].values
+    assert np.max(np.abs(solution.dataset["q"].values - ref.q(eta))) < 1e-8
 
 
 def test_no_equilibrium_is_reported():
@@ -144,8 +147,11 @@ def test_risk_sharing_meets_the_bold_agents_lucas_economy():
     solution = walras.solve("risk_sharing", method="collocation")
     assert solution.converged, solution.message
     at_one = solution.evaluate({"eta_bold": np.array([1.0])})
-    assert abs(float(at_one["pd"][0]) - lucas_pd(gamma=2)) < 1e-9 * lucas_pd(gamma=2)
-    assert abs(float(at_one["r"][0]) - lucas_r(gamma=2)) < 1e-9
+    # within the solver's own error estimate (1e-8 with the edge cut at 1e-6)
+    estimate = max(solution.errors.values())
+    assert estimate < 1e-7
+    assert abs(float(at_one["pd"][0]) / lucas_pd(gamma=2) - 1) < estimate
+    assert abs(float(at_one["r"][0]) - lucas_r(gamma=2)) < estimate
 
 
 def test_below_a_cut_edge_the_expansion_is_a_power_law():

@@ -206,6 +206,19 @@ def test_an_infinite_risk_aversion_is_not_a_finite_number():
     assert located(error(text), "E172")[0] == 7
 
 
+def test_an_infinite_volatility_of_a_second_tree_is_not_a_finite_number():
+    """Found by the mutation test: a literal too large for a double in an endowment of a
+    two-tree economy is E172 at its place, before the derivation reaches it."""
+    text = resolve("two_trees_economy").read_text()
+    text = text.replace("vol[Z2] = sigma2*y2", "vol[Z2] = 1e4002*y2")
+    err = error(text)
+    assert [d.code for d in err.diagnostics] == ["E172"]
+    assert (
+        err.diagnostics[0].span.line
+        == text.splitlines().index(next(line for line in text.splitlines() if "1e4002" in line)) + 1
+    )
+
+
 @pytest.mark.parametrize(
     "name, params, code, statement",
     [

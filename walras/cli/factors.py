@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..grammar.diagnostics import EconError
 from ..runtime.factors import estimate
+from ..runtime.factors.api import NOT_FINITE
 from ..runtime.factors.data import rows
 from ..runtime.results import write_netcdf
 
@@ -21,20 +23,25 @@ FIT_STATISTICS = (
     "r2_pred",
     "r2_total_oos",
     "r2_pred_oos",
+    "rmse_total_oos",
+    "mae_total_oos",
+    "rmse_pred_oos",
+    "mae_pred_oos",
+    "factor_sharpe_oos",
     "alpha_test_pvalue",
-    "r2_oos",
     "ntk_r2_oos",
 )
 
 
 def estimate_command(target: str, name: str | None, output: str | None) -> int:
-    """Run `estimate`; 0 on success, 1 on a user error (rendered to stderr)."""
+    """Run `estimate`; 0 on success, 1 on a user error, 2 on estimates that are not finite
+    (NOT_FINITE); errors are rendered to stderr."""
     console = Console()
     try:
         result = estimate(target, name)
     except EconError as e:
         print(e.render(), file=sys.stderr)
-        return 1
+        return 2 if any(d.code == NOT_FINITE for d in e.diagnostics) else 1
     results = result if isinstance(result, dict) else {result.attrs["model"]: result}
     for ds in results.values():
         for note in data_notes(ds):
@@ -87,10 +94,14 @@ def summary_tables(ds: xr.Dataset) -> list[Table]:
         f"(T = {a.get('nobs')}, {a.get('first_date')} to {a.get('last_date')})"
     )
     tables = []
-    if "risk_premium" in ds:
+    if "risk_premium" in ds and ds.sizes.get("method"):
         tables.append(risk_premia_table(ds, title))
+    if "hj_bound" in ds:
+        tables.append(hansen_jagannathan_table(ds, title if not tables else "Hansen-Jagannathan"))
     if "alpha" in ds:
         tables.append(regressions_table(ds))
+    if "window_length" in ds:
+        tables.append(rolling_table(ds))
     if "gamma" in ds:
         tables.append(loadings_table(ds, title if not tables else "latent factors"))
     fit = [v for v in FIT_STATISTICS if v in ds and "alpha" not in ds]
@@ -107,6 +118,12 @@ def _cell(value: float, se: float | None = None, digits: int = 4) -> str:
     if se is not None and np.isfinite(se) and se > 0:
         text += f"\n({value / se:.2f})"
     return text
+
+
+def _test(stat: float, pvalue: float) -> str:
+    """A test statistic with its p-value, escaped so that Rich does not read "[p …]" as markup."""
+    p = f"p {pvalue:.3f}" if np.isfinite(pvalue) else "exactly identified"
+    return escape(f"{stat:.2f} [{p}]")
 
 
 def risk_premia_table(ds: xr.Dataset, title: str) -> Table:
@@ -126,12 +143,30 @@ def risk_premia_table(ds: xr.Dataset, title: str) -> Table:
     by_method = [{"method": m} for m in methods]
     t.add_row(
         "test of pricing errors",
-        *[f"{float(ds.j_stat.sel(k)):.2f} [p {float(ds.j_pvalue.sel(k)):.3f}]" for k in by_method],
+        *[_test(float(ds.j_stat.sel(k)), float(ds.j_pvalue.sel(k))) for k in by_method],
     )
-    if "r2_cs" in ds:
-        t.add_row(
-            "cross-sectional R²", *[_cell(float(ds.r2_cs.sel(k)), digits=3) for k in by_method]
-        )
+    for v, label in (
+        ("r2_cs", "cross-sectional R², no intercept"),
+        ("r2_cs_intercept", "cross-sectional R², OLS with intercept"),
+    ):
+        if v in ds:
+            t.add_row(label, *[_cell(float(ds[v].sel(k)), digits=3) for k in by_method])
+    return t
+
+
+def hansen_jagannathan_table(ds: xr.Dataset, title: str) -> Table:
+    """The HJ bound against the factors' and the premia's SDF volatility, and the HJ distance."""
+    t = Table(title=title, caption="Sharpe ratios and σ(m)/E(m) per period")
+    t.add_column("statistic")
+    t.add_column("value", justify="right")
+    t.add_row("HJ bound: max Sharpe ratio of the test assets", f"{float(ds.hj_bound):.4f}")
+    t.add_row("max Sharpe ratio of the factors", f"{float(ds.factor_sharpe):.4f}")
+    if "sdf_volatility" in ds:
+        for m in ds.method.values:
+            vol = float(ds.sdf_volatility.sel({"method": m}))
+            t.add_row(f"σ(m)/E(m) implied by the {m} premia", f"{vol:.4f}")
+    p = float(ds.hj_distance_pvalue)
+    t.add_row("HJ distance", escape(f"{float(ds.hj_distance):.4f} [p {p:.3f}]"))
     return t
 
 
@@ -157,6 +192,27 @@ def regressions_table(ds: xr.Dataset) -> Table:
         ]
         row.append(_cell(float(ds.r2.sel(asset=a)), digits=3))
         t.add_row(str(a), *row)
+    return t
+
+
+def rolling_table(ds: xr.Dataset) -> Table:
+    """The rolling windows: their length and count, and the optimal windows (eq. 22) when asked."""
+    ends = ds.window_end.values
+    t = Table(
+        title="rolling windows",
+        caption=f"window length {int(ds.window_length)} periods, {len(ends)} windows ending "
+        f"{str(ends[0])[:10]} to {str(ends[-1])[:10]}",
+    )
+    if "optimal_window" not in ds:
+        t.add_column("window length", justify="right")
+        t.add_row(str(int(ds.window_length)))
+        return t
+    t.add_column("optimal window (Chinco 2014, eq. 22)")
+    for f in ds.factor.values:
+        t.add_column(str(f), justify="right")
+    for a in ds.asset.values:
+        w = [float(ds.optimal_window.sel(asset=a, factor=f)) for f in ds.factor.values]
+        t.add_row(str(a), *[f"{v:.0f}" if np.isfinite(v) else "" for v in w])
     return t
 
 

@@ -5,6 +5,8 @@ equations from general rules; the result is an ordinary equation-level module.""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import replace
 
 from ..grammar import ast
@@ -23,6 +25,15 @@ def lower(module: ast.Module) -> ast.Module:
     if not any(isinstance(s, ECONOMY) for s in module.statements):
         return module
     out = Collector()
+    for s in module.statements:
+        if isinstance(s, ECONOMY):
+            for number in _infinite(s):
+                out.error(
+                    "E172",
+                    "this number is too large: it is infinite as a double",
+                    number.span,
+                    "keep numbers below about 1e308",
+                )
     econ = read(module, out)
     out.raise_if_errors()
     derived = Derivation(econ).run()
@@ -30,6 +41,19 @@ def lower(module: ast.Module) -> ast.Module:
     _clashes(kept, derived, econ, out)
     out.raise_if_errors()
     return ast.Module(tuple(kept + derived), module.source)
+
+
+def _infinite(node):
+    """The numbers of an economy statement (at any depth of its fields) that are infinite."""
+    if isinstance(node, ast.Num):
+        if not math.isfinite(node.value):
+            yield node
+    elif dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            yield from _infinite(getattr(node, f.name))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from _infinite(item)
 
 
 def check_values(module: ast.Module, model: Model) -> Model:

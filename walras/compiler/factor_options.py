@@ -16,7 +16,7 @@ ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
         "kernel": (_KERNELS, "bartlett"),
         "debiased": (bool, True),
     },
-    "fama_macbeth": {"shanken": (bool, True), "lags": (int, 0)},
+    "fama_macbeth": {"shanken": (bool, True), "lags": (int, 0), "betas": ("betas", "full")},
     "gmm": {
         "system": (("stacked", "beta_pricing"), "stacked"),
         "steps": (int, 2),
@@ -29,19 +29,35 @@ ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
         "max_steps": (int, 100),
         "weight": (("optimal", "identity"), None),
     },
+    "hansen_jagannathan": {"lags": (int, 0), "draws": (int, 100000), "seed": (int, 0)},
     "als": {
         "tol": (float, 1e-8),
         "max_iter": (int, 10000),
         "bootstrap": (int, 0),
         "seed": (int, 0),
     },
-    "adam": {"lr": (float, 1e-3), "epochs": (int, 100), "patience": (int, 20), "seed": (int, 0)},
-    "ntk": {"depth": (int, 3), "ridge": (float, 1e-3)},
+    "adam": {
+        "lr": (float, 1e-3),
+        "epochs": (int, 100),
+        "patience": (int, 20),
+        "seed": (int, 0),
+        "ntk": (bool, False),
+        "rp_gamma": (float, 10.0),
+    },
+    "ntk": {"depth": (int, 3), "ridge": (float, 1e-3), "bias": (float, 0.0)},
 }
 ALIASES = {"ipca": "als"}
 LOADINGS: dict[str, dict[str, tuple[Any, Any]]] = {
     "linear": {"intercept": (bool, False)},
-    "attention": {"layers": (int, 2), "heads": (int, 2), "width": (int, 32)},
+    "attention": {
+        "layers": (int, 2),
+        "heads": (int, 2),
+        "width": (int, 32),
+        "channel": (bool, True),
+        "spatial": (bool, True),
+        "positions": (bool, True),
+        "forecast": (bool, False),
+    },
     "autoencoder": {"hidden": (int, 32), "layers": (int, 1)},
 }
 PENALTIES = {
@@ -87,6 +103,8 @@ def options(opts: tuple[Opt, ...], schema: dict, where: str, col: Collector) -> 
 
 def coerce(o: Opt, kind, col: Collector):
     v: Value = o.value
+    if kind == "betas":
+        return _betas(o, col)
     if isinstance(kind, tuple):
         words = [k for k in kind if isinstance(k, str)]
         if v.kind == "word" and v.value in words:
@@ -125,6 +143,25 @@ def coerce(o: Opt, kind, col: Collector):
     if v.kind in ("word", "string"):
         return str(v.value)
     col.error("F006", f"'{o.name}' takes a name", v.span)
+    return None
+
+
+def _betas(o: Opt, col: Collector) -> str | int | None:
+    """`full` (full-sample betas) or `rolling(N)`: betas from the N periods before each one."""
+    v: Value = o.value
+    if v.kind == "word" and v.value == "full":
+        return "full"
+    if v.kind == "call" and v.value == "rolling":
+        if v.arg != int(v.arg) or v.arg < 2:
+            col.error("F006", "'rolling' takes a whole number of periods of at least 2", v.span)
+            return None
+        return int(v.arg)
+    col.error(
+        "F006",
+        f"'{o.name}' takes 'full' or 'rolling(N)'",
+        v.span,
+        did_you_mean(str(v.value), ("full", "rolling")) or "for example 'betas = rolling(60)'",
+    )
     return None
 
 

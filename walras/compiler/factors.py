@@ -40,7 +40,7 @@ KEYWORDS = {  # statement kind -> its keyword
     WindowDecl: "window",
     EstimateDecl: "estimate",
 }
-OBSERVED_ESTIMATORS = ("time_series", "fama_macbeth", "gmm")
+OBSERVED_ESTIMATORS = ("time_series", "fama_macbeth", "gmm", "hansen_jagannathan")
 LATENT_ESTIMATORS = ("als", "adam", "ntk")
 
 
@@ -191,7 +191,10 @@ def _check(
         else None,
         spans,
     )
-    _names_unique([*ret.names, *fac.names, *(inst.names if inst else ())], col)
+    names = [*ret.names, *fac.names, *(inst.names if inst else ())]
+    for n in [*names, *([ret.minus] if ret.minus else [])]:
+        spans.setdefault(f"column {n.name}", n.span)
+    _names_unique(names, col)
     _estimators_fit(spec, col)
     _window_complete(spec, col)
     _split_applies(spec, col)
@@ -364,6 +367,14 @@ def _estimators_fit(spec: FactorSpec, col: Collector) -> None:
                 col.error("F013", f"'{e.name}' needs 'instruments'", e.span or span)
             if e.name != "ntk" and not spec.latent:
                 col.error("F013", f"'{e.name}' needs 'factors latent K'", e.span or span)
+        window = e.options.get("betas") if e.name == "fama_macbeth" else None
+        if isinstance(window, int) and window < len(spec.factors) + 2:
+            col.error(
+                "F006",
+                f"rolling({window}) betas on {len(spec.factors)} factors need windows of at "
+                f"least {len(spec.factors) + 2} periods",
+                e.span or span,
+            )
         if e.name == "als" and spec.loadings and spec.loadings.name != "linear":
             col.error(
                 "F013",

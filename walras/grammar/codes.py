@@ -195,7 +195,7 @@ _TABLE = (
     # checks of a model (continued)
     ("E172", "not a finite number", "A number in the file, a parameter's value or an override "
      "(--set, with_params) is infinite or not a number, or arithmetic on parameters overflows.",
-     "Give finite values (below about 1e308).", (DECLARATIONS,)),
+     "Give finite values (below about 1e308).", (DECLARATIONS, ECONOMY)),
     ("E173", "bounds of an unknown reversed", "An unknown's bounds 'in [lo, hi]' have lo at or "
      "above hi.", "Write the lower bound first, below the upper one.", (DECLARATIONS,)),
     ("E174", "no unknowns", "The model declares no unknown function to solve for.",
@@ -436,6 +436,9 @@ _TABLE = (
      "Add instruments or lower K.", (LATENT,)),
     ("F111", "NTK training set too large", "The kernel regression has more training cells than "
      "it can hold.", "Train on fewer periods (split) or a sample of assets.", (NTK,)),
+    ("F112", "estimates not finite", "An estimator gave NaN or infinite estimates or standard "
+     "errors (a singular weight or design); `walras estimate` exits with 2.",
+     "Follow the hint: fewer steps, another weight or moment system.", (FACTOR_API,)),
 )
 # fmt: on
 

@@ -21,11 +21,13 @@ class Ident:
 
 @dataclass(frozen=True)
 class Value:
-    """A literal: `kind` is number, word, string or date; `value` a float or a str."""
+    """A literal: `kind` is number, word, string, date or call (`rolling(60)`: `value` the name,
+    `arg` the number); `value` a float or a str."""
 
     kind: str
     value: float | str
     span: Span = field(compare=False)
+    arg: float | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,10 @@ class FactorBuilder:
     @v_args(meta=True)
     def factor__date_value(self, meta, c):
         return Value("date", str(c[0]), self.sp(c[0]))
+
+    @v_args(meta=True)
+    def factor__call_value(self, meta, c):
+        return Value("call", str(c[0]), self.sp(meta), float(c[1]))
 
     @v_args(meta=True)
     def factor__option(self, meta, c):

@@ -15,6 +15,8 @@ from ...models import resolve
 from . import results
 from .data import Panel, Wide, load, require_periods
 
+NOT_FINITE = "F112"  # estimates that are not finite: `walras estimate` exits with 2
+
 
 def load_specs(target: str | Path) -> dict[str, FactorSpec]:
     path = resolve(target)
@@ -61,6 +63,7 @@ def fit(spec: FactorSpec, data: Any = None) -> xr.Dataset:
 
 def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
     from .gmm import gmm
+    from .hj import hansen_jagannathan
     from .rolling import rolling
     from .timeseries import time_series
     from .twopass import fama_macbeth
@@ -81,10 +84,20 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
                 )
             ]
         )
+    fm = spec.estimator("fama_macbeth")
+    if fm is not None and isinstance(fm.options["betas"], int):
+        L = fm.options["betas"]
+        require_periods(T, L + 2, f"Fama-MacBeth with rolling({L}) betas", d.dates)
     fits = {}
     for e in spec.estimators:
-        fn = {"time_series": time_series, "fama_macbeth": fama_macbeth, "gmm": gmm}[e.name]
+        fn = {
+            "time_series": time_series,
+            "fama_macbeth": fama_macbeth,
+            "gmm": gmm,
+            "hansen_jagannathan": hansen_jagannathan,
+        }[e.name]
         fits[e.name] = fn(d.returns, d.factors, **e.options)
+        _finite(spec, e, fits[e.name])
     if "gmm" in fits:
         require_periods(T, len(fits["gmm"].theta) + 1, "GMM", d.dates)
     ds = results.observed(
@@ -97,12 +110,14 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
         fits.get("fama_macbeth"),
         fits.get("gmm"),
     )
+    if "hansen_jagannathan" in fits:
+        ds = results.hansen_jagannathan(ds, fits["hansen_jagannathan"], d.factors)
     if spec.window is not None:
         w = spec.window
         roll = rolling(
             d.returns, d.factors, w["length"], w["step"], w["sigma_l"], w["sigma_lambda"]
         )
-        ds = ds.assign_coords(window_end=d.dates[roll.ends])
+        ds = ds.assign_coords(window_end=("window_end", np.asarray(d.dates[roll.ends])))
         ds["rolling_beta"] = (("window_end", "asset", "factor"), roll.beta)
         ds["rolling_risk_premium"] = (("window_end", "factor"), roll.risk_premium)
         ds["window_length"] = ((), roll.length)
@@ -113,10 +128,31 @@ def _observed(spec: FactorSpec, d: Wide) -> xr.Dataset:
     return ds
 
 
+def _finite(spec: FactorSpec, e, fit) -> None:
+    """Estimates or standard errors that are NaN or infinite are a failure, never a result."""
+    bad = [
+        k
+        for k in ("risk_premium", "risk_premium_se", "beta", "pricing_error")
+        if not np.all(np.isfinite(np.asarray(getattr(fit, k, 0.0))))
+    ]
+    if bad:
+        raise EconError(
+            [
+                Diagnostic(
+                    NOT_FINITE,
+                    f"'{e.name}' did not give finite estimates ({', '.join(bad)} not finite)",
+                    e.span or spec.spans.get("estimate"),
+                    "try steps = 1, weight = identity, or system = stacked",
+                )
+            ]
+        )
+
+
 def _latent(spec: FactorSpec, p: Panel) -> xr.Dataset:
     from . import latent
 
     parts = [latent.run(spec, p, e) for e in spec.estimators]
     ds = xr.merge(parts, compat="override", combine_attrs="override")
     ds.attrs["observed_cells"] = int(np.sum(p.mask))
-    return results._attrs(ds, spec, len(p.dates), p.dates)
+    with_data = p.mask.any(1)  # a lag leaves its first periods without a return to price
+    return results._attrs(ds, spec, int(with_data.sum()), p.dates[with_data])

@@ -7,6 +7,7 @@ observed cells (latent-factor models). Bad data raise `EconError` naming the col
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from ...compiler.factors import FactorSpec
-from ...grammar.diagnostics import Diagnostic, EconError, Span, did_you_mean
+from ...grammar.diagnostics import Diagnostic, EconError, Span
 from ...models import LIBRARY
 from .identification import identified
 
@@ -213,24 +214,43 @@ def _time_column(spec: FactorSpec, df: pd.DataFrame) -> str:
         "F103",
         f"the data have no time column '{spec.data.time}'",
         spec.spans.get("data"),
-        did_you_mean(spec.data.time, map(str, df.columns))
-        or "write 'time = COLUMN' in the data statement",
+        suggest(spec.data.time, df.columns) or "write 'time = COLUMN' in the data statement",
     )
 
 
-def _require(df: pd.DataFrame, names, where: str, spec: FactorSpec) -> None:
-    missing = [n for n in names if n not in df.columns]
-    if missing:
-        cols = list(map(str, df.columns))
-        hints = [h for n in missing if (h := did_you_mean(n, cols))]
-        fail(
+def suggest(name: str, columns) -> str | None:
+    """A close column name: by difflib ignoring case, else one that begins the other
+    (`Momentum` -> `Mom`)."""
+    by_lower = {c.lower(): c for c in map(str, columns)}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    if not close:
+        low = name.lower()
+        close = [
+            c
+            for c in by_lower
+            if min(len(c), len(low)) >= 3 and (low.startswith(c) or c.startswith(low))
+        ]
+    return f"did you mean '{by_lower[close[0]]}'?" if close else None
+
+
+def _require(df: pd.DataFrame, groups: dict[str, tuple], spec: FactorSpec) -> None:
+    """Every column the block names (by statement) is in the data; all the missing ones are
+    reported at once, each at its place with a close name when there is one."""
+    cols = list(map(str, df.columns))
+    listing = f"the columns are: {', '.join(cols[:12])}{' …' if len(cols) > 12 else ''}"
+    errors = [
+        Diagnostic(
             "F103",
-            f"column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(m) for m in missing)} not in the data",
-            spec.spans.get(where),
-            "; ".join(hints)
-            or f"the columns are: {', '.join(cols[:12])}{' …' if len(cols) > 12 else ''}",
+            f"column '{n}' not in the data",
+            spec.spans.get(f"column {n}", spec.spans.get(where)),
+            suggest(n, cols) or listing,
         )
+        for where, names in groups.items()
+        for n in names
+        if n not in df.columns
+    ]
+    if errors:
+        raise EconError(errors)
 
 
 def _numeric(df: pd.DataFrame, names, labels, spec: FactorSpec, where: str) -> np.ndarray:
@@ -272,8 +292,8 @@ def _parse_dates(df: pd.DataFrame, col: str, spec: FactorSpec) -> pd.DatetimeInd
 
 def _wide(spec: FactorSpec, df: pd.DataFrame) -> Wide:
     tcol = _time_column(spec, df)
-    _require(df, spec.returns + ((spec.risk_free,) if spec.risk_free else ()), "returns", spec)
-    _require(df, spec.factors, "factors", spec)
+    rf = (spec.risk_free,) if spec.risk_free else ()
+    _require(df, {"returns": spec.returns + rf, "factors": spec.factors}, spec)
     dates = _parse_dates(df, tcol, spec)
     dup = dates[dates.duplicated()]
     if len(dup):
@@ -331,11 +351,9 @@ def _panel(spec: FactorSpec, df: pd.DataFrame) -> Panel:
             "F103",
             f"the data have no entity column '{ecol}'",
             spec.spans.get("data"),
-            did_you_mean(ecol, map(str, df.columns))
-            or "write 'entity = COLUMN' in the data statement",
+            suggest(ecol, df.columns) or "write 'entity = COLUMN' in the data statement",
         )
-    _require(df, spec.returns, "returns", spec)
-    _require(df, spec.instruments, "instruments", spec)
+    _require(df, {"returns": spec.returns, "instruments": spec.instruments}, spec)
     dates = _parse_dates(df, tcol, spec)
     keys = pd.MultiIndex.from_arrays([df[ecol].to_numpy(), dates])
     dup = keys.duplicated()

@@ -10,6 +10,13 @@ Gauss-Newton minimisation of T ḡ'Wḡ and for the sandwich covariance. Two sys
 
 Both have N − K over-identifying restrictions. The first step's weight is the inverse covariance
 of the moments at the two-pass start values (as linearmodels does); each further step recomputes it.
+
+In `beta_pricing` the centred pricing moments r_t − βλ are an exact combination of the others
+(e_t + β(f_t − μ) plus a constant), so their long-run covariance S is singular: the combinations
+v'g_t in its null space are constants, here α − βλ. The efficient weight gives them infinite
+weight, so the efficient steps minimise ḡ'S⁺ḡ subject to N'ḡ(θ) = 0 (N a basis of null S) by
+Gauss-Newton on the bordered (KKT) system, and the covariance is the top-left block of the
+inverse of [[D'S⁺D, D'N], [N'D, 0]]. Without null directions this is ordinary efficient GMM.
 """
 
 from __future__ import annotations
@@ -90,23 +97,42 @@ def _moment_matrix(theta, r, f, system):
 
 
 @partial(jax.jit, static_argnames=("system", "center"))
-def _weight(theta, r, f, weights, system, center):
+def _long_run(theta, r, f, weights, system, center):
     g = _moment_matrix(theta, r, f, system)
-    if center:
-        g = g - g.mean(0)
-    return jnp.linalg.pinv(_hac(g, weights), hermitian=True)
+    return _hac(g - g.mean(0) if center else g, weights)
+
+
+def split_weight(s: np.ndarray, rtol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """S⁺ on the range of S and a basis N of its null space (eigenvalues below rtol·max)."""
+    val, vec = np.linalg.eigh(np.asarray(s))
+    null = val <= rtol * val.max()
+    keep = vec[:, ~null]
+    return (keep / val[~null]) @ keep.T, vec[:, null]
+
+
+def _weight(theta, r, f, weights, system, center):
+    return tuple(map(jnp.asarray, split_weight(_long_run(theta, r, f, weights, system, center))))
+
+
+def _bordered(h, a):
+    """[[H, A'], [A, 0]]: the Gauss-Newton matrix with the null-space constraints."""
+    c = a.shape[0]
+    return jnp.block([[h, a.T], [a, jnp.zeros((c, c))]])
 
 
 @partial(jax.jit, static_argnames=("system",))
-def _minimize(theta0, r, f, w, system):
-    """Gauss-Newton on ḡ(θ): θ ← θ − (D'WD)⁻¹D'Wḡ, whose fixed points are stationary points of J."""
+def _minimize(theta0, r, f, w, null, system):
+    """Gauss-Newton on ḡ(θ) subject to N'ḡ(θ) = 0: θ ← θ − δ with δ from the bordered system; its
+    fixed points are the constrained stationary points of J (plain (D'WD)⁻¹D'Wḡ without N)."""
     gbar = lambda th: _moment_matrix(th, r, f, system).mean(0)
+    P = theta0.shape[0]
 
     def body(state):
         theta, _, i = state
         g = gbar(theta)
         d = jax.jacfwd(gbar)(theta)
-        step = jnp.linalg.solve(d.T @ w @ d, d.T @ w @ g)
+        rhs = jnp.concatenate([d.T @ w @ g, null.T @ g])
+        step = jnp.linalg.solve(_bordered(d.T @ w @ d, null.T @ d), rhs)[:P]
         return theta - step, jnp.max(jnp.abs(step)) / (1 + jnp.max(jnp.abs(theta))), i + 1
 
     def cond(state):
@@ -117,14 +143,15 @@ def _minimize(theta0, r, f, w, system):
     return theta, r.shape[0] * g @ w @ g
 
 
-@partial(jax.jit, static_argnames=("system", "center", "efficient"))
-def _inference(theta, r, f, weights, w, system, center, efficient, scale):
-    """Parameter covariance and the covariance of ḡ: efficient (D'S⁻¹D)⁻¹, or the W sandwich."""
-    g = _moment_matrix(theta, r, f, system)
+@partial(jax.jit, static_argnames=("system", "efficient"))
+def _inference(theta, r, f, s, s_plus, null, w, system, efficient, scale):
+    """Parameter covariance and the covariance of ḡ: efficient (the bordered inverse, (D'S⁻¹D)⁻¹
+    when S is regular), or the W sandwich."""
     d = jax.jacfwd(lambda th: _moment_matrix(th, r, f, system).mean(0))(theta)
-    s = _hac(g - g.mean(0) if center else g, weights)
+    g = _moment_matrix(theta, r, f, system)
     if efficient:
-        cov = jnp.linalg.inv(d.T @ jnp.linalg.pinv(s, hermitian=True) @ d) * scale
+        P = theta.shape[0]
+        cov = jnp.linalg.inv(_bordered(d.T @ s_plus @ d, null.T @ d))[:P, :P] * scale
         moment_cov = scale * s - d @ cov @ d.T
     else:
         bread = jnp.linalg.solve(d.T @ w @ d, d.T @ w)
@@ -160,19 +187,23 @@ def gmm(
     weights = jnp.asarray(kernel_weights(lags or 0, kernel))
     theta = jnp.asarray(start_values(system, np.asarray(r), np.asarray(f)))
     weight = weight or ("optimal" if system == "stacked" else "identity")
-    w = (
-        _weight(theta, r, f, weights, system, center)
-        if weight == "optimal"
-        else jnp.eye(len(_moment_matrix(theta, r[:1], f[:1], system)[0]))
-    )
+    M = len(_moment_matrix(theta, r[:1], f[:1], system)[0])
+    if weight == "optimal":
+        w, null = _weight(theta, r, f, weights, system, center)
+    else:
+        w, null = jnp.eye(M), jnp.zeros((M, 0))
     n_steps = max_steps if iterated else steps
-    theta, j, w, done = _steps(theta, r, f, w, weights, system, center, n_steps, tol)
+    theta, j, w, done = _steps(theta, r, f, w, null, weights, system, center, n_steps, tol)
     scale = 1.0 / (T - K * debiased)
     efficient = weight == "optimal" or done > 1
-    gbar, cov, mcov = _inference(theta, r, f, weights, w, system, center, efficient, scale)
+    s = _long_run(theta, r, f, weights, system, center)
+    s_plus, null = _weight(theta, r, f, weights, system, center)
+    gbar, cov, mcov = _inference(theta, r, f, s, s_plus, null, w, system, efficient, scale)
     theta, cov, gbar, mcov = map(np.asarray, (theta, cov, gbar, mcov))
-    if not efficient:  # J = ḡ' V_ḡ⁺ ḡ with the covariance of ḡ under a non-optimal weight
-        j = gbar @ np.linalg.pinv(mcov, hermitian=True) @ gbar
+    if not efficient:  # J = ḡ' V_ḡ⁺ ḡ, V_ḡ of rank N − K under a non-optimal weight
+        val, vec = np.linalg.eigh(mcov)
+        rank = slice(val.size - (N - K), None)  # empty when exactly identified: J = 0
+        j = np.sum((gbar @ vec[:, rank]) ** 2 / val[rank])
     beta, lam_idx, err_idx = _layout(system, theta, N, K)
     j = float(j)
     return GMM(
@@ -184,18 +215,18 @@ def gmm(
         gbar[err_idx],
         np.sqrt(np.clip(np.diag(mcov)[err_idx], 0, None)),
         j,
-        float(stats.chi2.sf(j, N - K)),
+        float(stats.chi2.sf(j, N - K)) if N > K else np.nan,
         done,
     )
 
 
-def _steps(theta, r, f, w, weights, system, center, n_steps, tol):
+def _steps(theta, r, f, w, null, weights, system, center, n_steps, tol):
     """The first step with weight `w`, then re-weighted steps until `n_steps` or J settles."""
-    theta, j = _minimize(theta, r, f, w, system)
+    theta, j = _minimize(theta, r, f, w, null, system)
     done = 1
     while done < n_steps:
-        w = _weight(theta, r, f, weights, system, center)
-        theta, j_new = _minimize(theta, r, f, w, system)
+        w, null = _weight(theta, r, f, weights, system, center)
+        theta, j_new = _minimize(theta, r, f, w, null, system)
         done += 1
         converged = abs(float(j_new) - float(j)) < tol
         j = j_new

@@ -3,11 +3,7 @@
 Both predict r_{t,i} = β(x_{t,i}, ·)'f_t from lagged characteristics x and factors f_t built from
 the characteristic-managed portfolios z_t = Σ_i m_ti x_ti r_ti / Σ_i m_ti (m the mask).
 
-- `attention` (NeurIF, "Feature-controlled learning of dynamic asset-pricing factors and
-  loadings"): a channel gate x ⊙ σ(Ax), then `layers` blocks of multi-head attention over
-  the assets of the period (missing assets masked out) and an MLP, each residual; factors are z_t
-  embedded, plus a gated (zero-initialised) residual of causal attention over time with sinusoidal
-  positions (`temporal_attention`).
+- `attention` (NeurIF; the architecture, each component switchable, is in `neurif.py`).
 - `autoencoder` (Gu, Kelly and Xiu 2021): β = MLP(x); f_t = linear(z_t).
 
 Loss: masked mean squared error, plus `orthogonality` × Σ off-diagonal correlations² of the factors,
@@ -27,89 +23,8 @@ import numpy as np
 import optax
 import xarray as xr
 
-
-class Attention(eqx.Module):
-    q: eqx.nn.Linear
-    k: eqx.nn.Linear
-    v: eqx.nn.Linear
-    o: eqx.nn.Linear
-    heads: int = eqx.field(static=True)
-
-    def __init__(self, width, heads, key):
-        ks = jax.random.split(key, 4)
-        self.q, self.k, self.v, self.o = (eqx.nn.Linear(width, width, key=k) for k in ks)
-        self.heads = heads
-
-    def __call__(self, x, allowed):
-        """x (S, width); allowed (S, S) bool: which keys each query sees."""
-        split = lambda y: y.reshape(y.shape[0], self.heads, -1)
-        q, k, v = (split(jax.vmap(f)(x)) for f in (self.q, self.k, self.v))
-        logits = jnp.einsum("shd,uhd->hsu", q, k) / jnp.sqrt(q.shape[-1])
-        logits = jnp.where(allowed[None], logits, -1e30)
-        out = jnp.einsum("hsu,uhd->shd", jax.nn.softmax(logits, axis=-1), v)
-        return jax.vmap(self.o)(out.reshape(x.shape[0], -1))
-
-
-class Block(eqx.Module):
-    attn: Attention
-    gate: jnp.ndarray
-    mlp: eqx.nn.MLP
-
-    def __init__(self, width, heads, key):
-        k1, k2 = jax.random.split(key)
-        self.attn = Attention(width, heads, k1)
-        self.gate = jnp.zeros(())  # attention over assets starts switched off (ReZero)
-        self.mlp = eqx.nn.MLP(width, width, width, 1, activation=jax.nn.gelu, key=k2)
-
-    def __call__(self, h, allowed):
-        h = h + self.gate * self.attn(h, allowed)
-        return h + jax.vmap(self.mlp)(h)
-
-
-def positions(T, width):
-    i = jnp.arange(width // 2)
-    ang = jnp.arange(T)[:, None] / (10000.0 ** (2 * i / width))[None]
-    return jnp.concatenate([jnp.sin(ang), jnp.cos(ang)], axis=1)
-
-
-class NeurIF(eqx.Module):
-    gate: eqx.nn.Linear
-    embed: eqx.nn.Linear
-    blocks: list
-    head: eqx.nn.Linear
-    f_in: eqx.nn.Linear
-    f_time: Attention | None
-    f_gate: jnp.ndarray
-    f_out: eqx.nn.Linear
-
-    def __init__(self, L, K, width, heads, layers, temporal, key):
-        ks = jax.random.split(key, layers + 6)
-        self.gate = eqx.nn.Linear(L, L, key=ks[0])
-        self.embed = eqx.nn.Linear(L, width, key=ks[1])
-        self.blocks = [Block(width, heads, k) for k in ks[2 : 2 + layers]]
-        self.head = eqx.nn.Linear(width, K, key=ks[-4])
-        self.f_in = eqx.nn.Linear(L, width, key=ks[-3])
-        self.f_time = Attention(width, heads, ks[-2]) if temporal else None
-        self.f_gate = jnp.zeros(())  # the temporal residual starts switched off (ReZero)
-        self.f_out = eqx.nn.Linear(width, K, key=ks[-1])
-
-    def loadings(self, x, m):
-        """x (N, L) one period; m (N,) mask → (N, K)."""
-        x = x * jax.nn.sigmoid(jax.vmap(self.gate)(x))
-        h = jax.vmap(self.embed)(x)
-        allowed = m[None, :] | jnp.eye(len(m), dtype=bool)
-        for b in self.blocks:
-            h = b(h, allowed)
-        return jax.vmap(self.head)(h)
-
-    def factors(self, z):
-        """z (T, L) managed portfolios → (T, K); causal attention over time when asked."""
-        h = jax.vmap(self.f_in)(z)
-        if self.f_time is not None:
-            T = h.shape[0]
-            causal = jnp.tril(jnp.ones((T, T), dtype=bool))
-            h = h + self.f_gate * self.f_time(h + positions(*h.shape), causal)
-        return jax.vmap(self.f_out)(h)
+from .evaluation import accuracy, baselines, long_short, tangency_sharpe
+from .neurif import NeurIF
 
 
 class Autoencoder(eqx.Module):
@@ -204,25 +119,60 @@ def train(
     return Trained(eqx.combine(best, static), epoch, best_epoch, best_loss)
 
 
-def r2(model, x, r, m, periods) -> float:
-    _, _, fit = predict(model, jnp.asarray(x), jnp.asarray(r), jnp.asarray(m))
-    w = np.asarray(m) & periods[:, None]
-    rr = np.where(w, r, 0.0)
-    return float(1 - np.sum(np.where(w, rr - np.asarray(fit), 0.0) ** 2) / np.sum(rr**2))
+def r2(fit, r, m, periods) -> float:
+    """1 − Σ(r − r̂)²/Σr² over the observed cells of `periods` (uncentred, as IPCA's)."""
+    return accuracy(fit, r, m, periods)["r2"]
+
+
+def forecast(beta, f, observed) -> np.ndarray:
+    """r̂_t = β_t'f̄_{<t}: the loadings (from characteristics known before t) times the mean of
+    the factors of the earlier periods with data, so no return of period t enters r̂_t."""
+    f = np.where(observed[:, None], np.asarray(f), 0.0)
+    count = np.concatenate([[0], np.cumsum(observed)[:-1]])
+    past = np.concatenate([np.zeros((1, f.shape[1])), np.cumsum(f, 0)[:-1]])
+    mean = past / np.maximum(count, 1)[:, None]
+    return np.einsum("tnk,tk->tn", np.asarray(beta), mean)
+
+
+def _out_of_sample(p, split, beta, f, total, ahead, o) -> xr.Dataset:
+    """Test-period accuracy (the total fit when the factors use the period's own returns, and the
+    forecast), long-short portfolios on the loadings, and the PCA / RP-PCA baselines."""
+    test, train = split["test"], split["train"] & p.mask.any(1)
+    ds = xr.Dataset()
+    for kind, pred, what in (
+        ("total", total, "factors from the period's own returns"),
+        ("pred", ahead, "forecast from information before the period"),
+    ):
+        if pred is None:
+            continue
+        for stat, value in accuracy(pred, p.returns, p.mask, test).items():
+            ds[f"{stat}_{kind}_oos"] = ((), value, {"long_name": f"out-of-sample {stat} ({what})"})
+    f = np.asarray(f)
+    sign = np.where(f[train].mean(0) < 0, -1.0, 1.0)  # oriented by the training-period premia
+    ls, sharpe, t = long_short(beta, p.returns, p.mask, test, sign)
+    ds["long_short"] = (("time", "factor"), ls, {"long_name": "top less bottom fifth on loadings"})
+    ds["long_short_sharpe"] = ("factor", sharpe, {"long_name": "Sharpe ratio per period"})
+    ds["long_short_t"] = ("factor", t, {"long_name": "t-statistic of the mean"})
+    ds["factor_sharpe_oos"] = ((), tangency_sharpe(f[train], f[test]))
+    z = np.einsum("tnl,tn->tl", p.chars, np.where(p.mask, p.returns, 0.0))
+    z = z / np.maximum(p.mask.sum(1), 1)[:, None]
+    base = baselines(z, train, test, f.shape[1], o["rp_gamma"])
+    ds = ds.assign_coords(baseline=list(base))
+    doc = "out-of-sample total R² of the managed portfolios"
+    ds["baseline_r2_oos"] = ("baseline", [v[0] for v in base.values()], {"long_name": doc})
+    doc = "out-of-sample Sharpe ratio of the tangency portfolio of the factors"
+    ds["baseline_sharpe_oos"] = ("baseline", [v[1] for v in base.values()], {"long_name": doc})
+    return ds
 
 
 def build(spec, L: int, seed: int):
     o = spec.loadings.options
     key = jax.random.PRNGKey(seed)
     if spec.loadings.name == "attention":
+        switches = {k: o[k] for k in ("channel", "spatial", "positions", "forecast")}
+        temporal = "temporal_attention" in spec.flags
         return NeurIF(
-            L,
-            spec.latent,
-            o["width"],
-            o["heads"],
-            o["layers"],
-            "temporal_attention" in spec.flags,
-            key,
+            L, spec.latent, o["width"], o["heads"], o["layers"], temporal, key, **switches
         )
     return Autoencoder(L, spec.latent, o["hidden"], o["layers"], key)
 
@@ -244,9 +194,10 @@ def train_panel(spec, p, e, split) -> xr.Dataset:
         pen.get("instrument", 0.0),
         pen.get("weight_decay", 0.0),
     )
-    beta, f, _ = predict(
+    beta, f, fitted = predict(
         fit.model, jnp.asarray(p.chars), jnp.asarray(p.returns), jnp.asarray(p.mask)
     )
+    ahead = forecast(beta, f, p.mask.any(1))
     K = spec.latent
     ds = xr.Dataset(
         coords={
@@ -260,17 +211,20 @@ def train_panel(spec, p, e, split) -> xr.Dataset:
         ("time", "asset", "factor"),
         np.where(p.mask[..., None], np.asarray(beta), np.nan),
     )
-    ds["r2_total"] = (
-        (),
-        r2(fit.model, p.chars, p.returns, p.mask, split["train"]),
-        {"long_name": "total R² (training periods)"},
-    )
+    own = not getattr(fit.model, "forecast", False)  # f_t from period t's own returns
+    where = "factors from the period's own returns" if own else "a forecast"
+    doc = f"total R² (training periods; {where})"
+    ds["r2_total"] = ((), r2(fitted, p.returns, p.mask, split["train"]), {"long_name": doc})
     if split["test"].any():
-        ds["r2_oos"] = (
-            (),
-            r2(fit.model, p.chars, p.returns, p.mask, split["test"]),
-            {"long_name": "out-of-sample total R² (test periods)"},
+        ds = ds.merge(
+            _out_of_sample(
+                p, split, beta, f, fitted if own else None, fitted if not own else ahead, o
+            )
         )
+    if o["ntk"]:
+        from .ntk_empirical import kernel_movement
+
+        ds = ds.merge(kernel_movement(model, fit.model, p, split["train"]))
     ds["epochs"] = ((), fit.epochs)
     ds["best_epoch"] = ((), fit.best_epoch)
     return ds

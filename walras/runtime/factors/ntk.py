@@ -1,12 +1,13 @@
 """Kernel regression with the neural tangent kernel of a fully connected ReLU network.
 
-The network, in the NTK parameterisation with standard normal weights and no biases:
-h¹ = W¹x/√d, h^{l+1} = √(2/n) W^{l+1} relu(h^l) for l = 1…depth, the last layer having one output.
-Its infinite-width kernel follows the arc-cosine recursion (Jacot et al. 2018; Arora et al. 2019):
+The network, in the NTK parameterisation with standard normal weights and biases:
+h¹ = W¹x/√d + σ_b b¹, h^{l+1} = √(2/n) W^{l+1} relu(h^l) + σ_b b^{l+1} for l = 1…depth, the last
+layer having one output (σ_b = `bias`; 0 is the network without biases). Its infinite-width
+kernel follows the arc-cosine recursion (Jacot et al. 2018; Arora et al. 2019):
 
-    Σ¹ = x·x'/d,  Θ¹ = Σ¹,
-    Σ^{l+1} = (√(Σ_xx Σ_yy)/π) (sin θ + (π − θ) cos θ),  Σ̇^{l+1} = (π − θ)/π,
-    cos θ = Σ/√(Σ_xx Σ_yy),
+    Σ¹ = x·x'/d + σ_b²,  Θ¹ = Σ¹,
+    Σ^{l+1} = (√(Σ_xx Σ_yy)/π) (sin θ + (π − θ) cos θ) + σ_b²,  Σ̇^{l+1} = (π − θ)/π,
+    cos θ = Σ/√(Σ_xx Σ_yy),  Σ_xx^{l+1} = Σ_xx^l + σ_b²,
     Θ^{l+1} = Σ^{l+1} + Θ^l Σ̇^{l+1}.
 
 Prediction: ŷ = Θ(x*, X)(Θ(X, X) + ridge·I)⁻¹ y, the function a very wide network trained by
@@ -28,28 +29,30 @@ MAX_TRAIN = 20_000
 
 
 @partial(jax.jit, static_argnames=("depth",))
-def ntk(x1: jnp.ndarray, x2: jnp.ndarray, depth: int) -> jnp.ndarray:
-    """Θ(x1, x2) for a ReLU network with `depth` hidden layers; x1 (n, d), x2 (m, d)."""
+def ntk(x1: jnp.ndarray, x2: jnp.ndarray, depth: int, bias: float = 0.0) -> jnp.ndarray:
+    """Θ(x1, x2) for a ReLU network with `depth` hidden layers and bias scale σ_b = `bias`;
+    x1 (n, d), x2 (m, d)."""
     d = x1.shape[1]
-    s = x1 @ x2.T / d
-    s1 = jnp.sum(x1 * x1, 1) / d
-    s2 = jnp.sum(x2 * x2, 1) / d
+    b2 = bias**2
+    s = x1 @ x2.T / d + b2
+    s1 = jnp.sum(x1 * x1, 1) / d + b2
+    s2 = jnp.sum(x2 * x2, 1) / d + b2
     theta = s
     for _ in range(depth):
         norm = jnp.sqrt(jnp.outer(s1, s2))
         cos = jnp.clip(s / jnp.where(norm > 0, norm, 1.0), -1.0, 1.0)
         ang = jnp.arccos(cos)
-        s = norm / jnp.pi * (jnp.sin(ang) + (jnp.pi - ang) * cos)
+        s = norm / jnp.pi * (jnp.sin(ang) + (jnp.pi - ang) * cos) + b2
         theta = s + theta * (jnp.pi - ang) / jnp.pi
-        # the diagonal variances keep their value: 2 E[relu(u)²] = Var u
+        s1, s2 = s1 + b2, s2 + b2  # 2 E[relu(u)²] = Var u, plus the bias
     return theta
 
 
 @partial(jax.jit, static_argnames=("depth",))
-def ntk_predict(x_train, y_train, x_test, depth: int, ridge: float):
-    k = ntk(x_train, x_train, depth)
+def ntk_predict(x_train, y_train, x_test, depth: int, ridge: float, bias: float = 0.0):
+    k = ntk(x_train, x_train, depth, bias)
     coef = jax.scipy.linalg.solve(k + ridge * jnp.eye(k.shape[0]), y_train, assume_a="pos")
-    return ntk(x_test, x_train, depth) @ coef
+    return ntk(x_test, x_train, depth, bias) @ coef
 
 
 def ntk_panel(spec, p, e, split) -> xr.Dataset:
@@ -71,6 +74,7 @@ def ntk_panel(spec, p, e, split) -> xr.Dataset:
             jnp.asarray(p.chars.reshape(-1, p.chars.shape[-1])),
             e.options["depth"],
             e.options["ridge"],
+            e.options["bias"],
         )
     ).reshape(p.returns.shape)
     pred = np.where(p.mask, pred, np.nan)

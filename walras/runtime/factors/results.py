@@ -10,6 +10,7 @@ import xarray as xr
 
 from ...compiler.factors import FactorSpec
 from .gmm import GMM
+from .hj import HJ, sdf_volatility
 from .timeseries import TimeSeries
 from .twopass import SE_KINDS, TwoPass
 
@@ -35,7 +36,14 @@ def observed(
         ds = _fama_macbeth(ds, fm, dates)
     if fm is not None or gm is not None:
         r2 = [_cs_r2(ds, m) for m in fits]
-        ds["r2_cs"] = ("method", np.array(r2), {"long_name": "cross-sectional R² of mean returns"})
+        doc = "cross-sectional R², model without intercept: 1 − Σe²/Σ(r̄ − mean r̄)²"
+        ds["r2_cs"] = ("method", np.array(r2), {"long_name": doc})
+        r2 = [
+            _cs_r2_intercept(mean_return, fit.beta) if m != "time_series" else np.nan
+            for m, fit in fits.items()
+        ]
+        doc = "cross-sectional R², OLS of r̄ on (1, β)"
+        ds["r2_cs_intercept"] = ("method", np.array(r2), {"long_name": doc})
     if gm is not None:
         ds["gmm_beta"] = (("asset", "factor"), gm.beta)
         ds["gmm_steps"] = ((), gm.steps)
@@ -101,6 +109,25 @@ def _method_row(method: str, fit, N: int, K: int) -> tuple:
     )
 
 
+def hansen_jagannathan(ds: xr.Dataset, hj: HJ, f: np.ndarray) -> xr.Dataset:
+    """The HJ bound against the SDF volatility each method's premia imply, and the HJ distance."""
+    ds["hj_bound"] = ((), hj.bound, {"long_name": "max Sharpe ratio of the test assets (HJ bound)"})
+    doc = "max Sharpe ratio of the factors"
+    ds["factor_sharpe"] = ((), hj.factor_sharpe, {"long_name": doc})
+    if "risk_premium" in ds and ds.sizes.get("method"):
+        vols = [
+            sdf_volatility(ds.risk_premium.sel({"method": m}).values, f) for m in ds.method.values
+        ]
+        doc = "σ(m)/E(m) of the SDF the premia imply, √(λ'Σ_f⁻¹λ)"
+        ds["sdf_volatility"] = ("method", np.array(vols), {"long_name": doc})
+    ds["hj_distance"] = ((), hj.distance, {"long_name": "Hansen-Jagannathan distance"})
+    doc = "p-value of the HJ distance (weighted χ², simulated)"
+    ds["hj_distance_pvalue"] = ((), hj.pvalue, {"long_name": doc})
+    ds["hj_sdf_b"] = ("factor", hj.b, {"long_name": "b of the SDF 1 − b'f minimising the distance"})
+    ds["hj_weights"] = ("hj_df", hj.weights, {"long_name": "weights of the χ²_1 in T δ²"})
+    return ds
+
+
 def _time_series(ds: xr.Dataset, ts: TimeSeries, assets) -> xr.Dataset:
     """The time-series regressions: betas, alphas, residual covariance, R², GRS."""
     ds["beta"] = (("asset", "factor"), ts.beta, {"long_name": "time-series regression beta"})
@@ -136,6 +163,13 @@ def _cs_r2(ds: xr.Dataset, method: str) -> float:
     e = ds.pricing_error.sel({"method": method}).values
     r = ds.mean_return.values
     return float(1 - (e**2).sum() / ((r - r.mean()) ** 2).sum())
+
+
+def _cs_r2_intercept(mean_return: np.ndarray, beta: np.ndarray) -> float:
+    """R² of the cross-sectional OLS of mean returns on a constant and the betas."""
+    x = np.column_stack([np.ones(len(beta)), beta])
+    e = mean_return - x @ np.linalg.lstsq(x, mean_return, rcond=None)[0]
+    return float(1 - (e**2).sum() / ((mean_return - mean_return.mean()) ** 2).sum())
 
 
 def _attrs(ds: xr.Dataset, spec: FactorSpec, nobs: int, dates) -> xr.Dataset:

@@ -101,16 +101,23 @@ def levenberg_marquardt(
         )
 
 
+def halted(result: LMResult, should_stop: Callable[[], bool]) -> bool:
+    """Whether Ctrl-C (`interrupt`) or `should_stop` ends the iterations here, noted in `result`."""
+    if interrupt.requested():
+        result.interrupted, result.message = True, "interrupted"
+    elif should_stop():
+        result.message = "stopped early"
+    else:
+        return False
+    return True
+
+
 def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback, should_stop):
     r, J = linearise(theta, args)
     cost = float(0.5 * jnp.sum(r * r))
     result = LMResult(theta, cost, [cost])
     for it in range(iterations):
-        if interrupt.requested():
-            result.interrupted, result.message = True, "interrupted"
-            break
-        if should_stop():
-            result.message = "stopped early"
+        if halted(result, should_stop):
             break
         lams = lam * jnp.asarray(
             [1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype

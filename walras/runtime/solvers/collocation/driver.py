@@ -12,7 +12,7 @@ imposed as an equation: the free boundary is then located to the accuracy of the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
@@ -74,6 +74,7 @@ class Walk:
     history: list[float]
     iterations: int
     edge: float = 0.0  # where its zero edges are cut (0: not cut)
+    notes: list[str] = field(default_factory=list)  # how the solver found its way
 
 
 class CollocationSolver(Solver):
@@ -100,6 +101,7 @@ class CollocationSolver(Solver):
         target = given or (EDGE if walk.edge else 0.0)
         walk, settings = _raise_degree(systems, settings, params, options, walk, target)
         attempt = walk.attempt
+        attempt.notes[:0] = walk.notes
         change = {}
         if any(attempt.system.log) and attempt.converged(settings) and not interrupt.requested():
             moved = _attempt(
@@ -183,14 +185,13 @@ def _from_easier(systems: Systems, settings, params, options: Options, walk: Wal
     history, iterations = walk.history + again.history, walk.iterations + again.iterations
     before = walk.attempt
     if again.attempt.converged(tried) or again.attempt.ev.total < before.ev.total:
-        again.attempt.notes.insert(
-            0,
+        note = (
             f"the direct solve did not converge (residual sup-norm {before.ev.total:.1e}), so "
-            f"the solve walked from {start}",
+            f"the solve walked from {start}"
         )
-        return Walk(again.attempt, history, iterations, again.edge), tried
-    before.notes.append(f"a walk from {start} did not help either")
-    return Walk(before, history, iterations, walk.edge), settings
+        return Walk(again.attempt, history, iterations, again.edge, [note, *again.notes]), tried
+    note = f"a walk from {start} did not help either"
+    return Walk(before, history, iterations, walk.edge, [*walk.notes, note]), settings
 
 
 def _raise_degree(systems: Systems, settings, params, options: Options, walk: Walk, target):
@@ -220,11 +221,11 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
         else:
             better = again.attempt.ev.total < attempt.ev.total
         if not better:
-            attempt.notes.append(f"degree {higher} did not help")
+            walk.notes.append(f"degree {higher} did not help")
             break
-        again.attempt.notes = attempt.notes + [f"raised the degree from {degree} to {higher}"]
+        notes = [*walk.notes, f"raised the degree from {degree} to {higher}"]
         history = walk.history + again.history
-        walk = Walk(again.attempt, history, walk.iterations + again.iterations, again.edge)
+        walk = Walk(again.attempt, history, walk.iterations + again.iterations, again.edge, notes)
         settings = raised.replace(edge=again.edge)
     return walk, settings
 
@@ -237,19 +238,16 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
     whole = walk.attempt
     history, iterations = walk.history + again.history, walk.iterations + again.iterations
     if again.attempt.converged(cut) or again.attempt.ev.total < whole.ev.total:
-        again.attempt.notes.insert(
-            0,
-            f"on the whole domain the expansions did not converge "
-            f"(residual sup-norm {whole.ev.total:.1e}), so zero edges "
-            "are cut",
+        note = (
+            f"on the whole domain the expansions did not converge (residual sup-norm "
+            f"{whole.ev.total:.1e}), so zero edges are cut"
         )
-        return Walk(again.attempt, history, iterations, again.edge), cut
-    whole.notes.insert(
-        0,
+        return Walk(again.attempt, history, iterations, again.edge, [note]), cut
+    note = (
         f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
-        f"{again.attempt.ev.total:.1e})",
+        f"{again.attempt.ev.total:.1e})"
     )
-    return Walk(whole, history, iterations, walk.edge), settings
+    return Walk(whole, history, iterations, walk.edge, [note]), settings
 
 
 def _walk(

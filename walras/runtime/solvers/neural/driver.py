@@ -21,6 +21,7 @@ from ..base import Options, Outcome, Problem, Solver
 from ..continuation import homotopy_path
 from ..progress import Progress
 from . import checkpoint
+from .estimate import error_estimates
 from .fields import compose, init_fields
 from .polish import Polish
 from .rows import Rows
@@ -210,38 +211,42 @@ class Training:
 
 
 def finish(training: Training) -> Solution:
-    """The solution: the composed fields, their validation on fresh points, the outcome."""
+    """The solution: the composed fields, their validation on fresh points, the estimated error
+    of each unknown (`estimate`), the outcome: converged when the mean squared residual is below
+    `tol` and every estimated error below `tol_error`."""
     rows, settings = training.rows, training.settings
     fields = compose(rows.problem, training.fields)
-    params = rows.problem.params
-    validation = rows.validation(fields, _as_arrays(params), settings.seed)
+    params = _as_arrays(rows.problem.params)
+    validation = rows.validation(fields, params, settings.seed)
     total = sum(validation.values())
-    outcome, head = training.outcome, None
-    if outcome is None:
-        outcome = (
-            Outcome.NONFINITE
-            if not np.isfinite(total)
-            else Outcome.CONVERGED
-            if total <= settings.tol
-            else Outcome.NOT_CONVERGED
-        )
-        head = (
-            None
-            if outcome.converged
-            else (
-                f"mean squared residual {total:.3g} on fresh points"
-                + (f" > tol {settings.tol:g}" if np.isfinite(total) else "")
+    outcome, head, errors = training.outcome, None, {}
+    if outcome is None and not np.isfinite(total):
+        outcome = Outcome.NONFINITE
+    elif outcome is None:
+        errors = error_estimates(rows, training.fields, settings, params)
+        worst = max(errors, key=errors.get, default=None)
+        heads = []
+        if total > settings.tol:
+            heads.append(
+                f"mean squared residual {total:.3g} on fresh points > tol {settings.tol:g}"
             )
-        )
+        if worst is not None and not errors[worst] <= settings.tol_error:
+            heads.append(
+                f"estimated error of {worst} {errors[worst]:.2g} (relative to its largest size)"
+                f" > tol_error {settings.tol_error:g}"
+            )
+        outcome = Outcome.NOT_CONVERGED if heads else Outcome.CONVERGED
+        head = "; ".join(heads) or None
     message = outcome.message + training.detail + (f": {head}" if head else "")
     message = "; ".join([message] + training.notes)
     return Solution(
         rows.compiled,
         fields,
-        params,
+        rows.problem.params,
         settings,
         np.asarray(training.history, float),
         outcome,
         validation,
         message,
+        errors=errors,
     )

@@ -50,8 +50,17 @@ def init_fields(
             settings.activation,
             clamp=clamps.get(u.name, (None, None)),
             log_axes=tuple(a in cut for a in u.args),
+            simplices=_simplices(problem, u),
         )
     return fields
+
+
+def _simplices(problem: Problem, unknown) -> tuple[tuple[int, ...], ...]:
+    """The simplices all of whose states are arguments of `unknown`, as positions among them."""
+    axes = problem.axes[unknown.name]
+    return tuple(
+        tuple(axes.index(i) for i in g) for g in problem.domain.simplices if set(g) <= set(axes)
+    )
 
 
 def compose(problem: Problem, trainable: Mapping) -> dict[str, eqx.Module]:

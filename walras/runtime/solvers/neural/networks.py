@@ -1,5 +1,6 @@
 """Neural approximators of unknown functions: an MLP on states scaled to [-1, 1] (some of them in
-a log coordinate), with an output transform that enforces the unknown's declared bounds."""
+a log coordinate; on a simplex, with the implicit last share as one more input), with an output
+transform that enforces the unknown's declared bounds."""
 
 from __future__ import annotations
 
@@ -49,13 +50,17 @@ class Field(eqx.Module):
     cap: float | None = eqx.field(static=True, default=None)
     log_axes: tuple[bool, ...] = eqx.field(static=True, default=())
     positive: bool = eqx.field(static=True, default=False)
+    simplices: tuple[tuple[int, ...], ...] = eqx.field(static=True, default=())
 
     def latent(self, x: jax.Array) -> jax.Array:
         """The network's output, before the output transform."""
         z = self.offset
         if self.mlp is not None:
+            if self.simplices:  # the barycentric coordinates: the last share, 1 − Σ others
+                last = [1 - x[jnp.asarray(g)].sum() for g in self.simplices]
+                x = jnp.concatenate([x, jnp.stack(last)])
             if any(self.log_axes):
-                flags = jnp.asarray(self.log_axes + (False,) * (x.shape[0] - len(self.log_axes)))
+                flags = jnp.asarray(self.log_axes)
                 x = jnp.where(flags, jnp.log(jnp.maximum(x, TINY)), x)
             z = z + self.mlp((x - jnp.asarray(self.center)) / jnp.asarray(self.half_width))[0]
         return z
@@ -88,12 +93,18 @@ def make_field(
     activation: str,
     clamp: tuple = (None, None),
     log_axes: tuple[bool, ...] = (),
+    simplices: tuple[tuple[int, ...], ...] = (),
 ) -> Field:
-    """A network for an unknown of len(lo_x) states (a constant when there are none); the states
+    """A network for an unknown of len(lo_x) inputs (a constant when there are none); the inputs
     flagged in `log_axes` (their lo_x > 0) enter as logarithms, and a positive unknown (bounds
-    (0, None)) of such a state is the exponential of its network."""
+    (0, None)) of such a state is the exponential of its network. Each group of `simplices`
+    (positions of states on a simplex) adds the implicit last share as an input, in its
+    logarithm when the group's states are, on the group's range."""
     lo, hi = bound
     flags = tuple(log_axes) + (False,) * (len(lo_x) - len(log_axes))
+    for g in simplices:
+        flags += (any(flags[i] for i in g),)
+        lo_x, hi_x = [*lo_x, min(lo_x[i] for i in g)], [*hi_x, max(hi_x[i] for i in g)]
     a_x = [float(np.log(a)) if f else a for a, f in zip(lo_x, flags)]
     b_x = [float(np.log(b)) if f else b for b, f in zip(hi_x, flags)]
     center = tuple((a + b) / 2 for a, b in zip(a_x, b_x))
@@ -112,7 +123,18 @@ def make_field(
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
     start = _inside(floor, cap)  # the bound transform is the identity there
     offset = jnp.asarray(np.log(start) if positive else start, jnp.float64)
-    return Field(mlp, offset, center, half, lo, hi, *clamp, log_axes=flags, positive=positive)
+    return Field(
+        mlp,
+        offset,
+        center,
+        half,
+        lo,
+        hi,
+        *clamp,
+        log_axes=flags,
+        positive=positive,
+        simplices=tuple(tuple(g) for g in simplices),
+    )
 
 
 def _inside(lo: float | None, hi: float | None) -> float:

@@ -1,5 +1,5 @@
-"""The Levenberg-Marquardt polish of a neural solve, on the residual vector at fixed Sobol
-points."""
+"""The Levenberg-Marquardt polish of a neural solve, on the residual vector at fixed points: a
+dense Jacobian for small networks, conjugate gradients on Jacobian-vector products for large."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from jax.flatten_util import ravel_pytree
 
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
+from . import matrix_free
 from .fields import compose
 from .rows import Rows
+
+DENSE_WEIGHTS = 3000  # beyond, each step by CG on Jacobian-vector products (`matrix_free`)
 
 
 class Polish:
@@ -19,10 +22,16 @@ class Polish:
     only the offsets (the constant part of each network: a cheap start for Adam). Its residual
     and Jacobian take the parameters as an argument, so each homotopy step reuses them compiled."""
 
-    def __init__(self, rows: Rows, fields, settings, only_offsets: bool = False):
-        x = rows.sampler.fixed(settings.polish_points, settings.seed + 1)
+    def __init__(
+        self, rows: Rows, fields, settings, only_offsets: bool = False, points_seed: int = 1
+    ):
+        x = rows.sampler.fixed(settings.polish_points, settings.seed + points_seed)
         nb = max(1, settings.boundary_points)
-        xb = {b: rows.sampler.fixed(nb, settings.seed + 2) for b in rows.compiled.boundaries}
+        xb = {
+            b: rows.sampler.fixed(nb, settings.seed + points_seed + 1)
+            for b in rows.compiled.boundaries
+        }
+        self.x = x
         spec = jax.tree_util.tree_map(lambda leaf: eqx.is_array(leaf) and not only_offsets, fields)
         if only_offsets:
             spec = {k: eqx.tree_at(lambda f: f.offset, spec[k], True) for k in fields}
@@ -64,7 +73,7 @@ class Polish:
                 blocks.append(jax.jacrev(lambda t: rows.edge_rows(as_fields(t)))(theta))
             return jnp.concatenate(blocks)
 
-        self.residual, self.jacobian = residual, jacobian
+        self.residual, self.jacobian, self.as_fields = residual, jacobian, as_fields
 
     def run(
         self,
@@ -85,10 +94,11 @@ class Polish:
             if progress is not None:
                 progress.advance(1, 2 * cost)
 
-        result = levenberg_marquardt(
+        dense = theta0.size <= DENSE_WEIGHTS
+        result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,
             theta0,
-            jacobian=self.jacobian,
+            **({"jacobian": self.jacobian} if dense else {}),
             args=(params,),
             iterations=iterations,
             callback=callback,

@@ -1,5 +1,6 @@
 """Training points: the open interior of the state box (Sobol or uniform), some states uniform in
-their logarithm, discrete states at their values (equally often), and its faces."""
+their logarithm, discrete states at their values (equally often), the states of each simplex
+drawn on it (uniformly and near its faces), and the box's faces."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.stats import qmc
 
+# On a simplex, half the points are uniform (Dirichlet(1)) and half Dirichlet(FACE_ALPHA): each
+# share's density then grows like share^(FACE_ALPHA - 1) towards 0, near the faces and corners
+# where agents vanish and the equations are singular (a log-uniform share would be α → 0).
+FACE_ALPHA = 0.2
+
 
 class Sampler:
     """Draws interior points with a margin off the edges, and points on each boundary face.
@@ -15,7 +21,9 @@ class Sampler:
     Sobol sampling uses one scrambled Sobol set, shifted by a fresh random vector each step
     (a Cranley-Patterson rotation), so every batch is low-discrepancy and the step stays jitted.
     States flagged in `log` (lo > 0) are drawn half uniformly in their logarithm (dense near
-    the lower edge), half uniformly in the state.
+    the lower edge), half uniformly in the state. The states of a simplex (`simplices`, tuples
+    of indices) are drawn on it, every share (the implicit last one, 1 − Σ others, included)
+    kept at least `floor` off 0: half uniform, half Dirichlet(FACE_ALPHA).
     """
 
     def __init__(
@@ -28,6 +36,7 @@ class Sampler:
         seed: int,
         log: tuple[bool, ...] = (),
         values: tuple = (),
+        simplices: tuple[tuple[int, ...], ...] = (),
     ):
         flags = np.array(tuple(log) + (False,) * (len(lo) - len(log)), bool)
         self.log, self.any_log = jnp.asarray(flags), bool(flags.any())
@@ -49,6 +58,13 @@ class Sampler:
         self.n = n
         self.method = method
         self.margin = margin
+        self.simplices = tuple(tuple(g) for g in simplices)
+        # a share's floor: the cut, raised by the margin in its logarithm as on a box's log axis,
+        # or the margin (of a share's range, 1) where the simplex is not cut
+        self.floors = tuple(
+            float(max(lo[i] for i in g)) ** (1 - margin) if max(lo[i] for i in g) > 0 else margin
+            for g in self.simplices
+        )
         m = max(1, int(np.ceil(np.log2(max(n, 2)))))
         base = qmc.Sobol(max(self.dim, 1), scramble=True, seed=seed).random_base2(m)[:n]
         self.base = jnp.asarray(base[:, : self.dim], jnp.float64)
@@ -83,12 +99,49 @@ class Sampler:
         return jnp.where(self.discrete, chosen, x)
 
     def interior(self, key, n: int | None = None) -> jax.Array:
+        if self.simplices:
+            key, sub = jax.random.split(key)
         u = self.unit(key, n)
-        return self.snap(u, self.scale(u))
+        x = self.snap(u, self.scale(u))
+        return self.on_simplices(x, sub) if self.simplices else x
+
+    def on_simplices(self, x: jax.Array, key) -> jax.Array:
+        """x with each simplex's states drawn on it: half uniformly, half near its faces."""
+        for group, floor, k in zip(
+            self.simplices, self.floors, jax.random.split(key, len(self.simplices))
+        ):
+            half = x.shape[0] // 2
+            k1, k2 = jax.random.split(k)
+            d = jnp.concatenate(
+                [
+                    jax.random.dirichlet(k1, jnp.ones(len(group) + 1), (x.shape[0] - half,)),
+                    jax.random.dirichlet(k2, jnp.full(len(group) + 1, FACE_ALPHA), (half,)),
+                ]
+            )
+            x = x.at[:, list(group)].set(_lifted(d, floor))
+        return x
 
     def fixed(self, n: int, seed: int) -> jax.Array:
-        """A fixed scrambled Sobol set of n interior points (for the polish and validation)."""
+        """A fixed set of n interior points (for the polish and validation): scrambled Sobol on
+        the box, the same mixture as `interior` on each simplex."""
         m = max(1, int(np.ceil(np.log2(max(n, 2)))))
         u = qmc.Sobol(max(self.dim, 1), scramble=True, seed=seed).random_base2(m)[:n, : self.dim]
         u = jnp.asarray(u, jnp.float64)
-        return self.snap(u, self.scale(u))
+        x = self.snap(u, self.scale(u))
+        rng = np.random.default_rng(seed)
+        for group, floor in zip(self.simplices, self.floors):
+            half = n // 2
+            d = np.concatenate(
+                [
+                    rng.dirichlet(np.ones(len(group) + 1), n - half),
+                    rng.dirichlet(np.full(len(group) + 1, FACE_ALPHA), half),
+                ]
+            )
+            x = x.at[:, list(group)].set(_lifted(jnp.asarray(d), floor))
+        return x
+
+
+def _lifted(d: jax.Array, floor: float) -> jax.Array:
+    """Points d of the simplex (all shares, summing to 1) moved to {every share ≥ floor}; the
+    states are all shares but the last."""
+    return (floor + (1 - d.shape[-1] * floor) * d)[:, :-1]
