@@ -29,9 +29,9 @@ MAX_TRAIN = 20_000
 
 
 @partial(jax.jit, static_argnames=("depth",))
-def ntk(x1: jnp.ndarray, x2: jnp.ndarray, depth: int, bias: float = 0.0) -> jnp.ndarray:
-    """Θ(x1, x2) for a ReLU network with `depth` hidden layers and bias scale σ_b = `bias`;
-    x1 (n, d), x2 (m, d)."""
+def nngp_ntk(x1: jnp.ndarray, x2: jnp.ndarray, depth: int, bias: float = 0.0):
+    """(Σ, Θ) of the output of a ReLU network with `depth` hidden layers and bias scale σ_b =
+    `bias`: its NNGP covariance and its NTK; x1 (n, d), x2 (m, d)."""
     d = x1.shape[1]
     b2 = bias**2
     s = x1 @ x2.T / d + b2
@@ -45,7 +45,29 @@ def ntk(x1: jnp.ndarray, x2: jnp.ndarray, depth: int, bias: float = 0.0) -> jnp.
         s = norm / jnp.pi * (jnp.sin(ang) + (jnp.pi - ang) * cos) + b2
         theta = s + theta * (jnp.pi - ang) / jnp.pi
         s1, s2 = s1 + b2, s2 + b2  # 2 E[relu(u)²] = Var u, plus the bias
-    return theta
+    return s, theta
+
+
+def ntk(x1: jnp.ndarray, x2: jnp.ndarray, depth: int, bias: float = 0.0) -> jnp.ndarray:
+    """Θ(x1, x2) for a ReLU network with `depth` hidden layers and bias scale σ_b = `bias`;
+    x1 (n, d), x2 (m, d)."""
+    return nngp_ntk(x1, x2, depth, bias)[1]
+
+
+@partial(jax.jit, static_argnames=("depth", "factors"))
+def cae_ntk(x1, z1, x2, z2, depth: int, bias: float = 0.0, factors: int = 1, weights=None):
+    """The infinite-width NTK of the conditional autoencoder r̂_it = β(x_it)'f_t between cells:
+    β the ReLU network above with `factors` outputs, f_t = W z_t/√L the factor layer (no bias,
+    W standard normal (factors, L)) on the managed portfolios z_t. x (n, d) the cells'
+    characteristics, z (n, L) their periods' portfolios. Averaged over the loading network:
+    Θ_β(x, x')⟨f_t, f_s⟩ + K Σ_β(x, x')⟨z_t, z_s⟩/L with `weights` W given, and over W too,
+    K⟨z_t, z_s⟩/L (Θ_β + Σ_β), when it is None."""
+    sigma, theta = nngp_ntk(x1, x2, depth, bias)
+    zz = z1 @ z2.T / z1.shape[1]
+    if weights is None:
+        return factors * zz * (theta + sigma)
+    ff = (z1 @ weights.T) @ (z2 @ weights.T).T / z1.shape[1]
+    return theta * ff + factors * sigma * zz
 
 
 @partial(jax.jit, static_argnames=("depth",))
