@@ -44,7 +44,12 @@ ESTIMATORS: dict[str, dict[str, tuple[Any, Any]]] = {
         "ntk": (bool, False),
         "rp_gamma": (float, 10.0),
     },
-    "ntk": {"depth": (int, 3), "ridge": (float, 1e-3), "bias": (float, 0.0)},
+    "ntk": {
+        "depth": (int, 3),
+        "ridge": (float, 1e-3),
+        "bias": (float, 0.0),
+        "architecture": (("mlp", "autoencoder"), "mlp"),
+    },
 }
 ALIASES = {"ipca": "als"}
 LOADINGS: dict[str, dict[str, tuple[Any, Any]]] = {

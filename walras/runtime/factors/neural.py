@@ -43,11 +43,16 @@ class Autoencoder(eqx.Module):
         return jax.vmap(self.f)(z)
 
 
+def managed(x, r, m):
+    """The characteristic-managed portfolios z_t = Σ_i m_ti x_ti r_ti / Σ_i m_ti, (T, L)."""
+    s = jnp.einsum("tnl,tn->tl", jnp.where(m[..., None], x, 0.0), jnp.where(m, r, 0.0))
+    return s / jnp.maximum(m.sum(1), 1)[:, None]
+
+
 def predict(model, x, r, m):
     """Loadings (T, N, K), factors (T, K) and fitted returns (T, N); masked cells zeroed first."""
-    r = jnp.where(m, r, 0.0)
+    z = managed(x, r, m)
     x = jnp.where(m[..., None], x, 0.0)
-    z = jnp.einsum("tnl,tn->tl", x, r) / jnp.maximum(m.sum(1), 1)[:, None]
     beta = jax.vmap(model.loadings)(x, m)
     f = model.factors(z)
     return beta, f, jnp.einsum("tnk,tk->tn", beta, f)
@@ -154,8 +159,7 @@ def _out_of_sample(p, split, beta, f, total, ahead, o) -> xr.Dataset:
     ds["long_short_sharpe"] = ("factor", sharpe, {"long_name": "Sharpe ratio per period"})
     ds["long_short_t"] = ("factor", t, {"long_name": "t-statistic of the mean"})
     ds["factor_sharpe_oos"] = ((), tangency_sharpe(f[train], f[test]))
-    z = np.einsum("tnl,tn->tl", p.chars, np.where(p.mask, p.returns, 0.0))
-    z = z / np.maximum(p.mask.sum(1), 1)[:, None]
+    z = np.asarray(managed(p.chars, p.returns, p.mask))
     base = baselines(z, train, test, f.shape[1], o["rp_gamma"])
     ds = ds.assign_coords(baseline=list(base))
     doc = "out-of-sample total R² of the managed portfolios"
