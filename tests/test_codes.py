@@ -26,7 +26,7 @@ def raise_sites() -> dict[str, set[str]]:
     sites = defaultdict(set)
     for path in sorted((ROOT / "walras").rglob("*.py")):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        if module != "walras.grammar.codes":
+        if module not in ("walras.grammar.codes", "walras.grammar.factor_codes"):  # the catalogue
             for code in QUOTED.findall(path.read_text(encoding="utf-8")):
                 sites[code].add(module)
     return sites
