@@ -177,12 +177,3 @@ def test_the_neural_solver_against_the_closed_forms(name, reference, settings, t
     expected = reference(model.compile().params)
     pd = solution.dataset["pd"].values
     np.testing.assert_allclose(pd, np.broadcast_to(expected, pd.shape), rtol=tolerance)
-
-
-def test_the_economy_layer_refuses_a_jumping_endowment_at_its_place():
-    text = walras.api.resolve("lucas_economy").read_text()
-    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("endowment"))
-    jumping = text.replace("endowment y: ", "shock N: poisson, rate = 0.01\nendowment y: ", 1)
-    jumping = jumping.replace("vol[Z] = sigma_y*y", "vol[Z] = sigma_y*y, jump[N] = -0.3*y", 1)
-    assert "jump[N]" in jumping
-    assert ("E228", line + 1) in errors(jumping)

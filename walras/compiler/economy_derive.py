@@ -29,6 +29,7 @@ Several risky assets are priced by `economy_trees`.
 from __future__ import annotations
 
 from ..grammar import ast
+from . import economy_jumps as jumps
 from . import economy_trees as trees
 from .economy_agents import Agent
 from .economy_ast import Builder, X
@@ -87,6 +88,8 @@ class Derivation:
         self.declare_states()
         trees.dividend_shares(self)
         self.price()
+        if self.econ.jumps:
+            jumps.return_jumps(self)
         for z in self.shocks:
             self.volatility(z)
         self.drift()
@@ -96,6 +99,8 @@ class Derivation:
             trees.holdings(self)
         else:
             self.shares()
+        if self.econ.jumps:
+            jumps.marginal_ratios(self)
         for a in self.agents:
             self.euler(a)
         return self.statements
@@ -263,10 +268,19 @@ class Derivation:
         b, ps = self.b, self.per_shock
         sigma_R = self.sigma_R
         lam = lambda z: self.n(ps("lambda", z))
+        premium = self.dot(sigma_R, lam)
+        if self.econ.jumps:
+            jump_premium = self.let(
+                "jump_premium",
+                jumps.premium(self),
+                f"excess drift of {self.what} for its jump risk",
+            )
+            premium = premium + jump_premium
         self.let(
             self.market("risk_premium"),
-            self.dot(sigma_R, lam),
-            f"expected excess return of {self.what}",
+            premium,
+            f"expected excess return of {self.what}"
+            + (" between arrivals" if self.econ.jumps else ""),
         )
         pd = self.n(self.market("pd"))
         for a in self.agents:
@@ -276,6 +290,9 @@ class Derivation:
                 lambda z: lam(z) - sigma_R(z),
                 ab,
             )
+            if self.econ.jumps:
+                theta = self.n(f"theta_{a.name}", ab)
+                gap = gap + (theta - 1) * self.n("jump_premium", ab)
             self.let(
                 f"mu_eta_{a.name}",
                 self.n(f"eta_{a.name}", ab) * (1 / pd - self.n(f"omega_{a.name}", ab) + gap),
@@ -321,6 +338,8 @@ class Derivation:
                 f"volatility of the consumption of {a.name}",
             )
         wealth = self.n("r", b) + self.dot(s, lam, b) - omega
+        if self.econ.jumps:
+            wealth = wealth + self.n(f"theta_{a.name}", b) * self.n("jump_premium", b)
         self.let(
             f"mu_c_{a.name}",
             b.growth(omega) + wealth + self.dot(lambda z: b.vol_growth(omega, z), s, b),
@@ -341,6 +360,8 @@ class Derivation:
         drift_xi = -gamma * self.n(f"mu_c_{a.name}", b) + gamma * (gamma + 1) / 2 * self.dot(
             sigma_c, sigma_c, b
         )
+        if self.econ.jumps:
+            drift_xi = drift_xi + jumps.euler_terms(self, a, b)
         shadow = b.num(0)
         if a.role in ("bounded", "all"):  # a bound on the share binds in proportion to wealth
             shadow = self.let(

@@ -28,6 +28,7 @@ def check(econ: Economy, model: Model) -> Model:
     for t in econ.trees:
         _supply(t.asset, params, out)
         _dividend(t, params, out)
+    _disasters(econ, params, out)
     if econ.scale:
         _risk(econ, params, out)
     _shares(econ, model, out)
@@ -127,6 +128,22 @@ def _dividend(tree: Tree, params, out):
         )
 
 
+def _disasters(econ: Economy, params, out):
+    """A jump of the endowment keeps it positive: y(1 + k) > 0 for the relative jump k."""
+    for j in econ.endowment.jumps:
+        k = value(econ.jumps.get(j.shock, 0), params)
+        if k is not None and not (math.isfinite(k) and k > -1):
+            out.error(
+                "E229",
+                f"at an arrival of {j.shock} the endowment '{econ.endowment.state}' changes by "
+                f"the fraction {k:g}, which leaves it "
+                + ("at or below zero" if k <= -1 else "infinite"),
+                j.span,
+                f"a disaster takes a fraction below one: 'jump[{j.shock}] = -b*"
+                f"{econ.endowment.state}' with 0 < b < 1",
+            )
+
+
 def _shares(econ: Economy, model: Model, out):
     """A declared domain of a wealth share or a dividend share lies within [0, 1]: outside,
     an agent's wealth or a tree's dividend is negative."""
@@ -188,22 +205,29 @@ def _endowment_vols(econ: Economy, name: str):
 
 def _finite_price(econ: Economy, params, out):
     """Where agent i holds all the wealth, it alone prices the tree: its consumption-wealth
-    ratio is ω* = ρ + (γ − 1)(μ − γ|σ|²/2) and pd = 1/ω*, finite only when ω* > 0. A log
+    ratio is ω* = ρ + (γ − 1)(μ − γ|σ|²/2) − Σ_N ℓ_N((1 + k_N)^(1−γ) − 1) (k_N the relative
+    jump of the dividend at an arrival of N, ℓ_N its rate) and pd = 1/ω*, finite only when
+    ω* > 0. A log
     agent consumes ω = ρ of its wealth in every economy, so it needs ρ > 0. With one agent
     that is the equilibrium; with several, the edge where the agent holds everything."""
     lucas = econ.scale and len(econ.trees) == 1
     tree = econ.trees[0]
     mu = value(tree.growth, params) if lucas else None
     vols = [value(v, params) for v in tree.vol_growth.values()] if lucas else []
+    jumps = [(value(k, params), value(econ.rates[n], params)) for n, k in econ.jumps.items()]
     for a in econ.agents:
         gamma, rho = value(a.gamma, params), value(a.discount, params)
         if a.role != "free" or not (lucas or gamma == 1):
             continue
-        numbers = [gamma, rho] + ([mu, *vols] if gamma != 1 else [])
+        numbers = [gamma, rho] + ([mu, *vols, *(v for j in jumps for v in j)] if gamma != 1 else [])
         if not all(v is not None and math.isfinite(v) for v in numbers):
             continue
         omega = (
-            rho if gamma == 1 else rho + (gamma - 1) * (mu - gamma * sum(v**2 for v in vols) / 2)
+            rho
+            if gamma == 1
+            else rho
+            + (gamma - 1) * (mu - gamma * sum(v**2 for v in vols) / 2)
+            - sum(rate * ((1 + k) ** (1 - gamma) - 1) for k, rate in jumps)
         )
         if omega > 0:
             continue
@@ -212,9 +236,13 @@ def _finite_price(econ: Economy, params, out):
             "E224" if alone else "W221",
             f"{'' if alone else 'where it holds all the wealth, '}'{a.name}' values the "
             f"dividends at an infinite price: its consumption-wealth ratio "
-            f"{'rho' if gamma == 1 else 'rho + (gamma - 1)*(mu - gamma*sigma^2/2)'} is "
+            f"{'rho' if gamma == 1 else _OMEGA + (_DISASTERS if jumps else '')} is "
             f"{omega:.3g}, not positive",
             a.discount.span,
             "raise the discount rate (log utility needs discount > 0), or lower the "
             "endowment's growth",
         )
+
+
+_OMEGA = "rho + (gamma - 1)*(mu - gamma*sigma^2/2)"
+_DISASTERS = " - lam*((1 - b)^(1 - gamma) - 1)"

@@ -3,12 +3,13 @@ checked for the mistakes a user can make, as an `Economy` the derivation works f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, did_you_mean
+from . import economy_jumps
 from .economy_agents import Agent, agent, constrain
 from .economy_ast import to_sympy
 
@@ -22,6 +23,7 @@ class Tree:
     endowment: str
     growth: sp.Expr | None
     vol_growth: dict[str, sp.Expr] | None
+    jump_growth: dict[str, sp.Expr] | None = None  # Poisson shock -> relative jump J/y
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,20 @@ class Economy:
     endowment: ast.ProcessDecl  # the first endowment: a state when not `scale`
     scale: bool  # True: every endowment is a scale that drops out
     trees: tuple[Tree, ...]  # the risky assets
-    shocks: tuple[str, ...]  # shocks the endowments load on
+    shocks: tuple[str, ...]  # Brownian shocks the endowments load on
     bond: ast.AssetDecl | None
     state_decls: dict[str, ast.StateDecl]  # user domains for derived states (and y)
     endowments: tuple[ast.ProcessDecl, ...]
+    rates: dict[str, ast.Expr] = field(default_factory=dict)  # Poisson shock -> its rate
 
     @property
     def stock(self) -> ast.AssetDecl:
         return self.trees[0].asset
+
+    @property
+    def jumps(self) -> dict[str, sp.Expr]:
+        """Poisson shock -> the relative jump of the dividend (−b for a disaster of size b)."""
+        return dict(self.trees[0].jump_growth or {})
 
 
 def read(module: ast.Module, out: Collector) -> Economy | None:
@@ -67,9 +75,8 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
             "declare one: 'agent household: utility = crra(gamma), discount = rho, "
             "trades = [bond, stock]'",
         )
-    _names(
-        endowments, agent_decls, assets, [s.name for s in st if isinstance(s, ast.ShockDecl)], out
-    )
+    shock_decls = {s.name: s for s in st if isinstance(s, ast.ShockDecl)}
+    _names(endowments, agent_decls, assets, shock_decls, out)
     rates = {p.state: _endowment(p, states, len(endowments) > 1, out) for p in endowments}
     risky, bond = _assets(assets, endowments, first, out)
     trees = tuple(Tree(a, y, *rates[y][1:]) for a, y in risky)
@@ -83,8 +90,20 @@ def read(module: ast.Module, out: Collector) -> Economy | None:
     if out.errors or not trees:
         return None
     scale = all(r[0] for r in rates.values())
+    economy_jumps.supported(endowments, trees, agents, scale, out)
+    if out.errors:
+        return None
+    jump_rates = {j.shock: shock_decls[j.shock].rate for p in endowments for j in p.jumps}
     return Economy(
-        tuple(agents), endowments[0], scale, trees, shocks, bond, states, tuple(endowments)
+        tuple(agents),
+        endowments[0],
+        scale,
+        trees,
+        shocks,
+        bond,
+        states,
+        tuple(endowments),
+        jump_rates,
     )
 
 
@@ -120,15 +139,7 @@ def _clearing(agents, trees, bond, n_agents: int, first, out):
 def _names(endowments, agents, assets, shocks, out):
     """Shocks of the endowments declared, and nothing declared twice."""
     for p in endowments:
-        for j in p.jumps:
-            out.error(
-                "E228",
-                f"the economy layer does not derive jumps yet: jump[{j.shock}] of the endowment "
-                f"'{p.state}'",
-                j.span,
-                "write the model at the equation level: 'drift(xi*q) + xi*y = rho*xi*q' includes "
-                "the jump terms (see the library model lucas_disasters)",
-            )
+        economy_jumps.declared(p, shocks, out)
         if not p.vols:
             out.error(
                 "E211",
@@ -142,7 +153,7 @@ def _names(endowments, agents, assets, shocks, out):
                     "E217",
                     f"vol[{v.shock}] names an undeclared shock",
                     v.span,
-                    did_you_mean(v.shock, shocks) or f"declare it with 'shock {v.shock}'",
+                    did_you_mean(v.shock, list(shocks)) or f"declare it with 'shock {v.shock}'",
                 )
     for kind, decls in (("agent", agents), ("asset", assets), ("endowment", endowments)):
         seen = set()
@@ -279,19 +290,20 @@ def _endowment(p: ast.ProcessDecl, states, several: bool, out):
             "the endowment) only, so far",
             states[p.state].span,
         )
-        return True, None, None
+        return True, None, None, None
     if p.state in states:
-        return False, None, None
+        return False, None, None, None
     y = sp.Symbol(p.state)
     exprs = [("drift", p.drift if p.drift is not None else ast.Num(0.0, p.span))]
     exprs += [(f"vol[{v.shock}]", v.expr) for v in p.vols]
+    exprs += [(f"jump[{j.shock}]", j.expr) for j in p.jumps]
     ratios = {}
     for label, e in exprs:
         try:
             r = sp.simplify(to_sympy(e) / y)
         except (ValueError, TypeError) as err:
             out.error("E211", f"the {label} of the endowment cannot be used: {err}", e.span)
-            return True, None, None
+            return True, None, None, None
         if y in r.free_symbols:
             out.error(
                 "E211",
@@ -301,6 +313,8 @@ def _endowment(p: ast.ProcessDecl, states, several: bool, out):
                 f"declare it as a state, 'state {p.state} in [lo, hi]', or make "
                 f"the {label} proportional to '{p.state}'",
             )
-            return True, None, None
+            return True, None, None, None
         ratios[label] = r
-    return True, ratios.pop("drift"), {k[4:-1]: v for k, v in ratios.items()}
+    growth = ratios.pop("drift")
+    vols = {k[4:-1]: v for k, v in ratios.items() if k.startswith("vol")}
+    return True, growth, vols, {k[5:-1]: v for k, v in ratios.items() if k.startswith("jump")}

@@ -50,6 +50,7 @@ ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
 ECONOMY_AGENTS = "walras.compiler.economy_agents"
 ECONOMY_RANGES = "walras.compiler.economy_ranges"
+ECONOMY_JUMPS = "walras.compiler.economy_jumps"
 API = "walras.api"
 MODELS = "walras.models"
 CLI = "walras.cli"
@@ -137,10 +138,11 @@ _TABLE = (
     ("E124", "Poisson shock used as a Brownian one", "A Poisson shock appears in 'vol[...]' or "
      "in 'vol(f, N)': it moves states by jumps and has no volatility.",
      "Write 'jump[N] = ...' in the process, and 'jump(f, N)' or 'rate(N)' in expressions.",
-     (DECLARATIONS, JUMPS)),
+     (DECLARATIONS, JUMPS, ECONOMY_JUMPS)),
     ("E125", "Brownian shock used as a Poisson one", "A Brownian shock (or a name that is no "
      "shock) appears in 'jump[...]', 'jump(f, Z)' or 'rate(Z)'.",
-     "Use 'vol[Z]' and 'vol(f, Z)' for it, or declare 'shock N: poisson, rate = ...'.", (JUMPS,)),
+     "Use 'vol[Z]' and 'vol(f, Z)' for it, or declare 'shock N: poisson, rate = ...'.",
+     (JUMPS, ECONOMY_JUMPS)),
     ("E126", "discrete state jumps off its values", "Somewhere a Poisson shock arrives at a "
      "positive rate, a jump would take a discrete state to a value not in its set.",
      "Make the rate zero where the jump leads off the values, with an indicator such as "
@@ -347,10 +349,15 @@ _TABLE = (
     ("E227", "dividend not a positive multiple", "A risky asset's dividend is zero, a negative "
      "or a non-finite multiple of its endowment.", "Write 'dividend = y' for the endowment y.",
      (ECONOMY_RANGES,)),
-    ("E228", "jumps in an endowment", "An endowment has a 'jump[N]' term; the economy layer "
-     "derives prices and wealth shares for Brownian endowments only, so far.", "Write the model "
-     "at the equation level, where 'drift' includes the jump terms (lucas_disasters).",
-     (ECONOMY_SPEC,)),
+    ("E228", "jumps the economy layer cannot derive", "An endowment has a 'jump[N]' term in an "
+     "economy where the wealth shares would jump (a restricted portfolio, several risk "
+     "aversions), with several trees, or with the endowment declared as a state; the layer "
+     "derives jumps where every agent trades both assets freely with one risk aversion.",
+     "Write the model at the equation level, where 'drift' includes the jump terms "
+     "(lucas_disasters).", (ECONOMY_JUMPS,)),
+    ("E229", "endowment jump out of range", "At a Poisson arrival the endowment would fall to "
+     "zero or below (a relative jump of -1 or less), or become infinite.",
+     "Write 'jump[N] = -b*y' with 0 < b < 1.", (ECONOMY_RANGES,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),
