@@ -209,9 +209,10 @@ _TABLE = (
      "more than 200 levels deep (a chain of sums, or of products, counts as one level), more "
      "than the symbolic stage can take.", "Split it into 'let' definitions.", (STATEMENTS,)),
     ("W178", "jump leaves the domain", "At some point where a Poisson shock arrives at a "
-     "positive rate, its jump takes a continuous state outside its domain; the unknowns are "
-     "held at their value at the edge there.", "Say so with 'beyond x < lo: d(f, x) = 0' (which "
-     "is the same extension), or widen the domain.", (JUMPS,)),
+     "positive rate, its jump takes a continuous state that an unknown depends on outside its "
+     "domain; the unknowns are held at their value at the edge there.", "Say so with "
+     "'beyond x < lo: d(f, x) = 0' (which is the same extension), or widen the domain.",
+     (JUMPS,)),
     ("W170", "edge without a needed boundary condition", "At this edge of a state's domain the "
      "volatility is not zero or the drift points out of the domain (Fichera's condition), and no "
      "boundary condition is given: the equations do not determine the solution, and a solve "

@@ -201,6 +201,8 @@ def _destination(model: Model, state: State, at: float, j: float) -> str | None:
     if state.lo - 1e-12 <= to <= state.hi + 1e-12:
         return None
     below = to < state.lo
+    if not any(state.name in u.args for u in model.unknowns):
+        return None  # no unknown is read past the edge (a scale state, as consumption)
     covered = any(b.state == state.name and b.below == below for b in model.beyond)
     return None if covered else "W178"
 
