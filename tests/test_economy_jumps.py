@@ -79,6 +79,24 @@ def test_two_log_agents_with_disasters_are_the_closed_form():
     np.testing.assert_allclose(ds["sigma_eta_patient"].values, 0, atol=1e-12)
 
 
+def test_two_agents_with_one_risk_aversion_and_one_discount_rate_price_like_one():
+    """Two CRRA agents alike in γ and ρ: every split of the wealth prices the tree as one agent
+    does, pd = lucas_disasters' closed form and ω_i = 1/pd, and nobody's wealth share moves."""
+    text = disaster_economy().replace(
+        "agent investor:",
+        "agent other: utility = crra(gamma), discount = rho, trades = [bond, tree]\n"
+        "agent investor:",
+    )
+    model = walras.load(text, mu_y=DISASTERS["mu"], sigma_y=DISASTERS["sigma"])
+    assert model.states == ("eta_other",)
+    ds = walras.solve(model, method="collocation", degree=4).dataset
+    pd = disaster_pd(DISASTERS)
+    np.testing.assert_allclose(ds["pd"].values, pd, rtol=1e-10)
+    np.testing.assert_allclose(ds["omega_investor"].values, 1 / pd, rtol=1e-10)
+    np.testing.assert_allclose(ds["r"].values, disaster_r(DISASTERS), rtol=1e-10)
+    np.testing.assert_allclose(ds["mu_eta_other"].values, 0, atol=1e-12)
+
+
 def test_latex_prints_the_jump_terms():
     tex = latex(walras.load("disasters_economy").compile().system)
     for line in (
@@ -142,3 +160,12 @@ def test_an_infinite_price_with_disasters_is_refused():
         walras.load(disaster_economy(), lam=0.1, b=0.5).compile()
     assert [d.code for d in err.value.diagnostics] == ["E224"]
     assert "lam*((1 - b)^(1 - gamma) - 1)" in str(err.value)
+
+
+def test_the_neural_solver_prices_disasters_with_one_agent():
+    """No states: the network is a constant and the Levenberg-Marquardt polish solves the
+    algebraic Euler equation."""
+    model = walras.load(disaster_economy(), mu_y=DISASTERS["mu"], sigma_y=DISASTERS["sigma"])
+    ds = walras.solve(model, steps=0, polish=50).dataset
+    assert abs(float(ds["pd"]) / disaster_pd(DISASTERS) - 1) < 1e-8
+    assert abs(float(ds["r"]) - disaster_r(DISASTERS)) < 1e-10

@@ -23,7 +23,8 @@ of i's wealth, λ the market price of risk (μ_R − r = Σ_Z σ_R λ). The rule
   ξ_i = (ω_i a_i)^k by the product rule; the last term, the envelope condition's multiplier of a
   share bound (which scales with wealth), vanishes for free agents and non-participants.
 
-Several risky assets are priced by `economy_trees`.
+Several risky assets are priced by `economy_trees`; jumps in the endowment (disasters) add the
+terms of `economy_jumps`.
 """
 
 from __future__ import annotations
