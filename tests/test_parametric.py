@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -162,10 +163,10 @@ def test_family_interpolates_at_fixed_distance_to_a_moving_kink():
     fam = Family(members, (tuple(nodes),), jnp.asarray(kinks), 0.0, 1.0)
     rng = np.random.default_rng(0)
     x, theta = rng.uniform(0, 1, (2, 200))
-    got = np.array([float(fam(jnp.array([a, b]))) for a, b in zip(x, theta)])
+    got = np.asarray(jax.vmap(fam)(jnp.asarray(np.c_[x, theta])))
     np.testing.assert_allclose(got, np.maximum(x - 0.2 - 0.5 * theta, 0), atol=1e-13)
     flat = Family(members, (tuple(nodes),), None, 0.0, 1.0)
-    got = np.array([float(flat(jnp.array([a, b]))) for a, b in zip(x, theta)])
+    got = np.asarray(jax.vmap(flat)(jnp.asarray(np.c_[x, theta])))
     assert np.abs(got - np.maximum(x - 0.2 - 0.5 * theta, 0)).max() > 1e-3
     # Lagrange weights reproduce a polynomial of the degree exactly
     w = weights((tuple(nodes),), jnp.array([0.37]))
