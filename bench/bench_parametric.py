@@ -6,7 +6,10 @@ is a smooth rational function of the parameters); and lucas (one state, the divi
 gamma alone, two dimensions at degree 16, against its one solve. (A one-state model over two
 parameters is a three-dimensional tensor basis: minutes by collocation.) Each time is the second
 of two runs in this process (the first compiles), and each parametric solve's accuracy is
-checked against the closed form at 20 random points of the box.
+checked against the closed form at 20 random points of the box. Last, brusan_log over sigma in
+[0.05, 0.15] (a kink that moves with sigma: one-state solves at Chebyshev-Lobatto nodes of
+sigma, `walras.runtime.family`) against one solve, its accuracy checked against a separate solve
+at sigma = 0.0837 (no closed form).
 
 Run: python bench/bench_parametric.py
 """
@@ -47,6 +50,14 @@ def main() -> None:
         error = np.abs(solution.evaluate(points).pd.values - closed_form(gamma, s)).max()
         name = f"{name} over {', '.join(over)}"
         print(f"| {name} | {one:.2f} | {many:.2f} | {many / one:.1f} | 5 | {error:.1e} |")
+    one, _ = timed("brusan_log")
+    many, family = timed("brusan_log", over={"sigma": (0.05, 0.15)})
+    eta = np.linspace(0.01, 0.99, 99)
+    ref = walras.solve(walras.load("brusan_log", sigma=0.0837), method="collocation")
+    got = family.evaluate(np.c_[eta, np.full(99, 0.0837)]).q.values
+    error = np.abs(got - ref.evaluate(eta).q.values).max()
+    name = "brusan_log over sigma (q against a separate solve)"
+    print(f"| {name} | {one:.2f} | {many:.2f} | {many / one:.1f} | 5 | {error:.1e} |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Simulation and the forward equation on brusan_log (one state, solved by collocation):
 10,000 paths x 100 years at monthly steps (goal: 10 s, states and every output), and the
 stationary density on a 1,000-cell grid (goal: 1 s). Times are the second of two runs (the
-first compiles), with the exact law beside the tabulated one for the forward equation.
+first compiles), with the exact law beside the tabulated one for the forward equation. The same
+paths of lucas_disasters (one state with a Poisson shock) show what the arrivals cost.
 
 Run: python bench/bench_simulate.py
 """
@@ -43,6 +44,11 @@ def main() -> None:
             outputs=outputs,
         )
         print(f"| 10,000 paths x 1,200 months, {what} | {t:.2f} | 10 |")
+    disasters = dynamics.tabulate(
+        dynamics.from_solution(walras.solve("lucas_disasters", method="collocation"))
+    )
+    t = timed(simulate.simulate, disasters, paths=10_000, years=100.0, dt=1 / 12, start=[1.0])
+    print(f"| the same with Poisson arrivals (lucas_disasters), every output | {t:.2f} | 10 |")
     for law, what in ((table, "tabulated law"), (exact, "exact law")):
         t = timed(stationary.stationary, law, 1000)
         print(f"| forward equation, 1,000 cells, {what} | {t:.2f} | 1 |")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from references import lucas_pd, lucas_r
@@ -10,6 +12,7 @@ import walras
 from walras.cli import main
 from walras.grammar.diagnostics import EconError
 from walras.runtime import calibrate as cal
+from walras.runtime.family import Family, lobatto, weights
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +127,47 @@ def test_calibration_to_stationary_means():
     assert fit.mode == "stationary"
     assert abs(fit.parameters["m"] - 0.07) < 1e-4 * 0.07
     np.testing.assert_allclose(fit.jacobian, [[1.0]], rtol=1e-4)
+
+
+@pytest.mark.slow  # nine to seventeen one-state solves, and five reference solves
+def test_parametric_brusan_log_over_sigma_matches_separate_solves():
+    """The kink eta*(sigma) moves with sigma: the family (one-state solves at Chebyshev-Lobatto
+    nodes of sigma, interpolated at fixed distance to the kink) gives q and psi within 1e-4 of
+    separate collocation solves at five random sigma, and eta* within 1e-4 of theirs."""
+    family = walras.solve("brusan_log", over={"sigma": (0.05, 0.15)}, method="collocation")
+    assert family.converged, family.message
+    eta = np.linspace(0.01, 0.99, 99)
+    for sigma in np.random.default_rng(1).uniform(0.05, 0.15, 5):
+        ref = walras.solve(walras.load("brusan_log", sigma=float(sigma)), method="collocation")
+        assert ref.converged, ref.message
+        got = family.evaluate(np.c_[eta, np.full_like(eta, sigma)])
+        want = ref.evaluate(eta)
+        for u in ("q", "psi"):
+            np.testing.assert_allclose(got[u].values, want[u].values, rtol=0, atol=1e-4)
+        q = family.fields["q"]  # the kink is interpolated in sigma like the unknowns
+        kink = float(weights(q.nodes, np.array([sigma])) @ q.kinks)
+        assert abs(kink - float(ref.extra["free_boundary_eta"])) < 1e-4
+
+
+def test_family_interpolates_at_fixed_distance_to_a_moving_kink():
+    """Members max(x - k_j, 0) with kinks k(θ) = 0.2 + 0.5 θ at the Lobatto nodes of θ: read at
+    fixed straightened coordinate the family equals max(x - k(θ), 0) between the nodes (to
+    rounding: each side is linear in θ there); at fixed x, across the kink, it is not."""
+    nodes = lobatto(0.0, 1.0, 8)
+    kinks = 0.2 + 0.5 * nodes
+
+    def member(k):
+        return lambda x: jnp.maximum(x[0] - k, 0.0)
+
+    members = tuple(member(k) for k in kinks)
+    fam = Family(members, (tuple(nodes),), jnp.asarray(kinks), 0.0, 1.0)
+    rng = np.random.default_rng(0)
+    x, theta = rng.uniform(0, 1, (2, 200))
+    got = np.asarray(jax.vmap(fam)(jnp.asarray(np.c_[x, theta])))
+    np.testing.assert_allclose(got, np.maximum(x - 0.2 - 0.5 * theta, 0), atol=1e-13)
+    flat = Family(members, (tuple(nodes),), None, 0.0, 1.0)
+    got = np.asarray(jax.vmap(flat)(jnp.asarray(np.c_[x, theta])))
+    assert np.abs(got - np.maximum(x - 0.2 - 0.5 * theta, 0)).max() > 1e-3
+    # Lagrange weights reproduce a polynomial of the degree exactly
+    w = weights((tuple(nodes),), jnp.array([0.37]))
+    assert float(w @ nodes**8) == pytest.approx(0.37**8, abs=1e-14)

@@ -162,9 +162,26 @@ def solve(
     persistent_cache()
     if checkpoint is None and output is not None:
         checkpoint = Path(output).with_suffix(".ckpt")
-    solution = solvers.solve(
-        model.compile(), chosen, checkpoint=checkpoint, resume=resume, quiet=quiet
-    )
+    solution = _family(model, chosen) if model.over else None
+    if solution is None:
+        solution = solvers.solve(
+            model.compile(), chosen, checkpoint=checkpoint, resume=resume, quiet=quiet
+        )
     if output is not None:
         solution.save(output)
     return solution
+
+
+def _family(model: Model, chosen: Settings) -> Solution | None:
+    """A parametric collocation solve of a one-state model with a free boundary, by one-state
+    solves at the parameters' nodes (`runtime.family`); None where that does not apply."""
+    from .runtime import family, solvers
+
+    base = Model(model.module, model.overrides).compile()
+    if chosen.method != "collocation" or not family.applies(base):
+        return None
+
+    def solve_one(params, guess):
+        return solvers.solve(base, chosen, params, quiet=True, guess=guess)
+
+    return family.solve(base, model.compile(), chosen, solve_one)

@@ -28,7 +28,7 @@ import sympy as sp
 from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
-from .symbolic import LinearSolve, System
+from .symbolic import LinearSolve, System, rate_symbol
 
 Fields = Mapping[str, Callable]
 Params = Mapping[str, jax.Array]
@@ -431,5 +431,25 @@ class Compiled:
             return p.direction(None), jnp.stack(vols, axis=-1) if vols else jnp.zeros(
                 (len(self.states), 0)
             )
+
+        return self._map(fields, params, x, per_point)
+
+    def arrivals(self, fields: Fields, params: Params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """The Poisson shocks at the points: their rates, shape (n, poisson shocks), and the jump
+        of each state at an arrival, shape (n, states, poisson shocks); zero where a process
+        has no jump term."""
+        shocks = tuple(self.model.rates)
+        if not shocks:
+            return jnp.zeros((len(x), 0)), jnp.zeros((len(x), len(self.states), 0))
+
+        def per_point(p):
+            zero = jnp.zeros((), p.x.dtype)
+            rates = jnp.stack([p.symbol(rate_symbol(k)) for k in shocks])
+            sizes = self.system.jumps
+            moves = [
+                jnp.stack([p.symbol(sizes[k][s]) if s in sizes[k] else zero for s in self.states])
+                for k in shocks
+            ]
+            return rates, jnp.stack(moves, axis=-1)
 
         return self._map(fields, params, x, per_point)

@@ -2,7 +2,9 @@
 
 `Dynamics` is what simulation, the forward equation and impulse responses need: the states and
 their domain, the shocks, `law(x)` (drift (n, states) and volatility (n, states, shocks)) and
-`outputs(x)` (every unknown and definition at the points). Two sources give one:
+`outputs(x)` (every unknown and definition at the points), and for a model with Poisson shocks
+`arrivals(x)` (their rates (n, poisson) and the jumps of the states (n, states, poisson)). Two
+sources give one:
 
 - `from_solution(solution)`: the solution itself (its fields through the compiled model), exact
   at any point; a function of the solution and its parameters, so a parametric solution or a
@@ -12,7 +14,8 @@ their domain, the shocks, `law(x)` (drift (n, states) and volatility (n, states,
   the edges). Its accuracy is that of the grid (`--solver grid=N` when solving).
 
 Points are clipped into the domain before evaluation, a hair inside the edges (`EDGE_GAP` of the
-width), so a state at a singular edge (a wealth share of 0) gives finite values.
+width), so a state at a singular edge (a wealth share of 0) gives finite values; a discrete state
+(`discrete`) is not moved off its values.
 """
 
 from __future__ import annotations
@@ -44,9 +47,22 @@ class Dynamics:
     roles: dict  # output name -> Role
     docs: dict  # output name -> description
     attrs: dict  # model, title, parameters: copied onto what is derived from it
+    poisson: tuple[str, ...] = ()  # the Poisson shocks
+    arrivals: Callable | None = None  # x (n, d) -> (rates (n, p), jumps (n, d, p)), jittable
+    values: tuple = ()  # per state: its values if it is discrete, else None
+
+    @property
+    def discrete(self) -> np.ndarray:
+        """Per state: does it take only its listed values?"""
+        return np.array([v is not None for v in self.values or [None] * len(self.lo)], bool)
+
+    @property
+    def middle(self) -> np.ndarray:
+        """The default starting point: the middle of the domain, a discrete state's lowest value."""
+        return np.where(self.discrete, self.lo, (self.lo + self.hi) / 2)
 
     def clip(self, x: jax.Array) -> jax.Array:
-        gap = EDGE_GAP * (self.hi - self.lo)
+        gap = EDGE_GAP * (self.hi - self.lo) * ~self.discrete
         return jnp.clip(x, self.lo + gap, self.hi - gap)
 
 
@@ -73,6 +89,10 @@ def from_solution(solution) -> Dynamics:
     def outputs(x):
         return compiled.outputs(solution.fields, params, dyn.clip(x), residuals=False)
 
+    @jax.jit
+    def arrivals(x):
+        return compiled.arrivals(solution.fields, params, dyn.clip(x))
+
     dyn = Dynamics(
         tuple(compiled.states),
         lo,
@@ -87,6 +107,9 @@ def from_solution(solution) -> Dynamics:
             "title": model.title or "",
             "parameters": json.dumps(dict(solution.params)),
         },
+        tuple(model.rates),
+        arrivals if model.rates else None,
+        tuple(tuple(s.values) if s.discrete else None for s in states),
     )
     return dyn
 
@@ -96,13 +119,15 @@ def from_dataset(ds: xr.Dataset) -> Dynamics:
     states = state_dims(ds)
     if not states:
         raise ValueError("the results have no states to move")
-    missing = [f"drift_{s}" for s in states if f"drift_{s}" not in ds]
-    if missing:
-        raise ValueError(f"the results hold no {', '.join(missing)} (not a solution of a model)")
+    moved = [n for n in ds.data_vars if n.startswith(("drift_", "vol_", "jump_"))]
+    if not moved:
+        raise ValueError("the results hold no law of motion (drift_, vol_ or jump_ variables)")
     axes = [np.asarray(ds[s].values, float) for s in states]
     names = [n for n, v in ds.data_vars.items() if role_of(v) in (Role.UNKNOWN, Role.DEFINITION)]
     tables = {n: _table(ds[n], states) for n in names}
     attrs = {k: ds.attrs[k] for k in ("model", "title", "parameters") if k in ds.attrs}
+    poisson = tuple(json.loads(ds.attrs.get("poisson", "[]")))
+    values = tuple(tuple(a) if ds[s].attrs.get("discrete") else None for s, a in zip(states, axes))
     return _interpolated(
         states,
         *_domain(ds, states, axes),
@@ -112,6 +137,8 @@ def from_dataset(ds: xr.Dataset) -> Dynamics:
         {n: role_of(ds[n]) for n in names},
         {n: ds[n].attrs.get("long_name", "") for n in names},
         attrs,
+        poisson=poisson,
+        values=values,
     )
 
 
@@ -124,17 +151,35 @@ def tabulate(dyn: Dynamics, points: int | None = None) -> Dynamics:
     d = len(dyn.states)
     points = points or {1: 20001, 2: 301}.get(d, 61)
     gap = EDGE_GAP * (dyn.hi - dyn.lo)
-    axes = [np.linspace(a + g, b - g, points) for a, b, g in zip(dyn.lo, dyn.hi, gap)]
+    levels = dyn.values or [None] * d
+    axes = [
+        np.linspace(a + g, b - g, points) if v is None else np.asarray(v, float)
+        for a, b, g, v in zip(dyn.lo, dyn.hi, gap, levels)
+    ]
     x = jnp.asarray(mesh(dict(zip(dyn.states, axes))))
-    shape = [points] * d
+    shape = [len(a) for a in axes]
     values = _chunked(dyn.outputs, x)
     tables = {n: v.reshape(*shape, *v.shape[1:]) for n, v in values.items()}
     mu, vol = _chunked(dyn.law, x)
     law = {"__drift": mu.reshape(*shape, d), "__vol": vol.reshape(*shape, d, -1)}
+    if dyn.arrivals is not None:
+        rate, jump = _chunked(dyn.arrivals, x)
+        law.update(__rate=rate.reshape(*shape, -1), __jump=jump.reshape(*shape, d, -1))
     out = _interpolated(
-        dyn.states, dyn.lo, dyn.hi, dyn.shocks, axes, tables, dyn.roles, dyn.docs, dyn.attrs, law
+        dyn.states,
+        dyn.lo,
+        dyn.hi,
+        dyn.shocks,
+        axes,
+        tables,
+        dyn.roles,
+        dyn.docs,
+        dyn.attrs,
+        law,
+        dyn.poisson,
+        dyn.values,
     )
-    mid = [(a[1:] + a[:-1]) / 2 for a in axes]
+    mid = [a if v is not None else (a[1:] + a[:-1]) / 2 for a, v in zip(axes, levels)]
     if d > 1:  # the centres of a sample of cells
         rng = np.random.default_rng(0)
         mid = [rng.choice(m, 2000) for m in mid]
@@ -142,9 +187,11 @@ def tabulate(dyn: Dynamics, points: int | None = None) -> Dynamics:
     else:
         xm = jnp.asarray(mid[0][:, None])
     worst, mean = 0.0, 0.0
-    for exact, approx in zip(_chunked(dyn.law, xm), out.law(xm)):
-        gap = jnp.abs(exact - approx) / (float(jnp.max(jnp.abs(exact))) or 1.0)
-        worst, mean = max(worst, float(gap.max())), max(mean, float(gap.mean()))
+    pairs = [(dyn.law, out.law)] + ([(dyn.arrivals, out.arrivals)] if dyn.arrivals else [])
+    for exact, approx in (p for f, g in pairs for p in zip(_chunked(f, xm), g(xm))):
+        if exact.size:
+            gap = jnp.abs(exact - approx) / (float(jnp.max(jnp.abs(exact))) or 1.0)
+            worst, mean = max(worst, float(gap.max())), max(mean, float(gap.mean()))
     out.attrs.update(table_error_max=worst, table_error_mean=mean)
     out.attrs["table_points"] = points
     return out
@@ -155,17 +202,33 @@ def _chunked(f, x, size: int = 100_000):
     return jax.tree.map(lambda *p: jnp.concatenate(p), *parts)
 
 
-def _interpolated(states, lo, hi, shocks, axes, tables, roles, docs, attrs, law=None):
-    """Dynamics read from tables over a grid; the law from `law` (keys __drift, __vol) or from
-    the tables' drift_<state> and vol_<state>."""
+def _interpolated(
+    states, lo, hi, shocks, axes, tables, roles, docs, attrs, law=None, poisson=(), values=()
+):
+    """Dynamics read from tables over a grid; the law from `law` (keys __drift, __vol, and with
+    Poisson shocks __rate, __jump) or from the tables' drift_<state>, vol_<state>, rate_<shock>
+    and jump_<state>_<shock>."""
     grid = [jnp.asarray(a) for a in axes]
     if law is None:
-        drift = jnp.stack([tables[f"drift_{s}"] for s in states], axis=-1)
+        still = jnp.zeros(np.shape(next(iter(tables.values())))[: len(states)])
+        drift = jnp.stack([tables.get(f"drift_{s}", still) for s in states], axis=-1)
         shape = (*drift.shape[:-1], len(shocks))
         vols = [tables[f"vol_{s}"].reshape(shape) if f"vol_{s}" in tables else None for s in states]
         vol = jnp.stack([jnp.zeros(shape) if v is None else v for v in vols], axis=-2)
     else:
         drift, vol = law["__drift"], law["__vol"]
+    if poisson and law is not None:
+        rate, jump = law["__rate"], law["__jump"]
+    elif poisson:
+        rate = jnp.stack([tables[f"rate_{k}"] for k in poisson], axis=-1)
+        zero = jnp.zeros(rate.shape[:-1])
+        jump = jnp.stack(
+            [
+                jnp.stack([tables.get(f"jump_{s}_{k}", zero) for s in states], axis=-1)
+                for k in poisson
+            ],
+            axis=-1,
+        )
     dyn = None
 
     @jax.jit
@@ -185,8 +248,24 @@ def _interpolated(states, lo, hi, shocks, axes, tables, roles, docs, attrs, law=
         values = jnp.split(_interp(stacked, grid, dyn.clip(x)), cuts, axis=-1)
         return {n: v.reshape(len(x), *e) for n, v, e in zip(names, values, extra)}
 
+    @jax.jit
+    def arrivals(x):
+        x = dyn.clip(x)
+        return _interp(rate, grid, x), _interp(jump, grid, x)
+
     dyn = Dynamics(
-        tuple(states), lo, hi, tuple(shocks), law_, outputs, dict(roles), dict(docs), dict(attrs)
+        tuple(states),
+        lo,
+        hi,
+        tuple(shocks),
+        law_,
+        outputs,
+        dict(roles),
+        dict(docs),
+        dict(attrs),
+        tuple(poisson),
+        arrivals if poisson else None,
+        tuple(values),
     )
     return dyn
 

@@ -2,10 +2,11 @@
 
 A shock of `size` standard deviations of shock k moves the states at time 0 along its
 volatility vector: x → x + size·σ_k(x) (one standard deviation of a year's Brownian increment),
-kept in the domain. The response of each variable is the mean over paths of its value after the
-shock minus its value without it, the two driven by the same Brownian paths (common random
-numbers), so the difference carries little Monte Carlo noise. Paths start at one point, or at
-draws from the stationary distribution (the response averaged over it).
+kept in the domain; an arrival of a Poisson shock N moves them by its jumps, x → x + J_N(x) (held
+at an edge, as in simulation). The response of each variable is the mean over paths of its
+value after the shock minus its value without it, the two driven by the same Brownian paths and
+arrivals (common random numbers), so the difference carries little Monte Carlo noise. Paths
+start at one point, or at draws from the stationary distribution (the response averaged over it).
 """
 
 from __future__ import annotations
@@ -31,18 +32,24 @@ def impulse_responses(
     seed: int = 0,
     **options,
 ) -> xr.Dataset:
-    """The response (shock, time) of every state and output; `start` one point (default the
-    middle of the domain), or with `stationary_start` draws from the stationary distribution."""
+    """The response (shock, time) of every state and output to each Brownian shock and each
+    arrival of a Poisson shock; `start` one point (default the middle of the domain), or with
+    `stationary_start` draws from the stationary distribution."""
     x0 = _starts(dyn, start, stationary_start, paths, seed)
     _, vol = dyn.law(jnp.asarray(x0))
+    moves = [size * np.asarray(vol[:, :, k]) for k in range(len(dyn.shocks))]
+    if dyn.arrivals is not None:
+        _, jumps = dyn.arrivals(jnp.asarray(x0))
+        moves += [np.asarray(jumps[:, :, k]) for k in range(len(dyn.poisson))]
     base = simulate(dyn, paths=paths, years=years, dt=dt, seed=seed, start=x0, **options)
     responses = []
-    for k in range(len(dyn.shocks)):
-        moved = np.clip(x0 + size * np.asarray(vol[:, :, k]), dyn.lo, dyn.hi)
+    for move in moves:
+        moved = np.clip(x0 + move, dyn.lo, dyn.hi)
         hit = simulate(dyn, paths=paths, years=years, dt=dt, seed=seed, start=moved, **options)
         keep = [n for n, v in hit.data_vars.items() if role_of(v) is not None and n != "absorbed"]
         responses.append((hit[keep] - base[keep]).mean("path", keep_attrs=True))
-    ds = xr.concat(responses, dim="shock").assign_coords(shock=list(dyn.shocks))
+    shocks = [*dyn.shocks, *dyn.poisson]
+    ds = xr.concat(responses, dim="shock").assign_coords(shock=shocks)
     for name in ds.data_vars:
         if role_of(ds[name]) is None:
             ds[name].attrs["role"] = str(Role.DEFINITION)
@@ -54,7 +61,7 @@ def impulse_responses(
 def _starts(dyn: Dynamics, start, stationary_start: bool, paths: int, seed: int) -> np.ndarray:
     d = len(dyn.states)
     if not stationary_start:
-        point = (dyn.lo + dyn.hi) / 2 if start is None else np.asarray(start, float).reshape(d)
+        point = dyn.middle if start is None else np.asarray(start, float).reshape(d)
         return np.tile(point, (paths, 1))
     density = stationary(dyn)
     p = density["density"].values.ravel()

@@ -155,6 +155,7 @@ class Solution:
                     Role.STATE,
                     lo=states[s].lo,
                     hi=states[s].hi,
+                    discrete=int(states[s].discrete),
                     **({"long_name": states[s].doc} if states[s].doc else {}),
                 )
                 for s in self.compiled.states
@@ -203,6 +204,7 @@ class Solution:
                     "parameters": json.dumps(dict(self.params)),
                     "parametric": json.dumps(list(m.parametric)),
                     "shocks": json.dumps(list(m.shocks)),
+                    "poisson": json.dumps(list(m.rates)),
                     "settings": json.dumps(dataclasses.asdict(self.settings)),
                 }
             )

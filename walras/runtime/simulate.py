@@ -7,9 +7,18 @@ strong order 1/2 like Euler) on fixed steps `dt`, driven by an `UnsafeBrownianPa
 (seed, path): the same seed gives the same shocks whatever the model or its parameters (common
 random numbers). Paths are vmapped. `antithetic` pairs path i with a path driven by -dW.
 
+Poisson shocks arrive after each step's diffusion, drawn exactly for rates that stay as they are
+between arrivals: exponential waiting times at the total rate of the point reached, the shock
+chosen in proportion to its rate, the states moved by its jumps, the rates read again at the new
+point, until the step's length is used up (so a discrete state switches at its chain's rates,
+and a state-dependent rate is honoured after every arrival). A jump that would leave the domain
+stops at its edge, as in the solved model's equations. The arrivals are keyed by (seed, path,
+step), apart from the Brownian ones; antithetic twins share them. `N_<shock>` counts them.
+
 The domain's edges are handled as `edge` says, never by accident:
 - `reflect`: a step that ends beyond an edge is mirrored back into the domain;
 - `absorb`: a path that reaches an edge stays there (its `absorbed` flag records when).
+Discrete states only jump between their values: no edge rule applies to them.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from .dynamics import Dynamics
 from .results import by_shock
 from .schema import Role, tag
 
+ARRIVALS = 0x7FFFFFFF  # folded into a path's key: the stream of its Poisson arrivals
 SCHEMES = {"euler": diffrax.Euler, "milstein": diffrax.ItoMilstein}
 EDGES = ("reflect", "absorb")
 
@@ -63,53 +73,62 @@ def simulate(
         keys = jnp.concatenate([keys, keys])
         signs = signs.at[half:].set(-1.0)
     k = max(len(dyn.shocks), 1)
+    p = len(dyn.poisson)
 
-    def one_path(key, sign, x, alive, w, t0, saves):
+    def one_path(key, sign, x, alive, w, n, t0, saves):
         bm = diffrax.UnsafeBrownianPath(shape=(k,), key=key)
         drift = diffrax.ODETerm(lambda t, y, a: dyn.law(y[None])[0][0])
-        diffusion = diffrax.ControlTerm(lambda t, y, a: a * _vol(dyn, y), bm)
+        diffusion = diffrax.ControlTerm(lambda t, y, a: a * _vol(dyn, y, k), bm)
         terms = diffrax.MultiTerm(drift, diffusion)
+        jumps = jax.random.fold_in(key, ARRIVALS)
 
         def step(carry, i):
-            x, alive, w = carry
+            x, alive, w, n = carry
             t = t0 + i * dt
             state = solver.init(terms, t, t + dt, x, sign)
             y, *_ = solver.step(terms, t, t + dt, x, sign, state, made_jump=False)
             dw = sign * bm.evaluate(t, t + dt)  # the increment the step used (keyed by t)
-            return (*_edge(dyn, edge, x, y, alive), w + dw), None
+            if p:
+                step_key = jax.random.fold_in(jumps, jnp.round(t / dt).astype(jnp.int32))
+                y, arrived = _arrivals(dyn, step_key, y, dt)
+                n = n + jnp.where(alive, arrived, 0)
+            return (*_edge(dyn, edge, x, y, alive), w + dw, n), None
 
         def save(carry, j):
             carry, _ = jax.lax.scan(step, carry, j * every + jnp.arange(every))
             return carry, carry
 
-        _, saved = jax.lax.scan(save, (x, alive, w), jnp.arange(saves))
+        _, saved = jax.lax.scan(save, (x, alive, w, n), jnp.arange(saves))
         return saved
 
     per_call = max(1, -(-saves // 20))  # about twenty calls, for the progress bar
-    x, alive, w = x0, jnp.ones(paths, bool), jnp.zeros((paths, k))
-    xs, flags, ws = [np.asarray(x)[:, None]], [np.asarray(alive)[:, None]], [np.asarray(w)[:, None]]
+    x, alive, w, n = x0, jnp.ones(paths, bool), jnp.zeros((paths, k)), jnp.zeros((paths, p), int)
+    saved = [[np.asarray(v)[:, None] for v in (x, alive, w, n)]]
     bar = _bar(saves, quiet)
     for first in range(0, saves, per_call):
-        n = min(per_call, saves - first)
-        chunk, live, brownian = _run(one_path, keys, signs, x, alive, w, first * every * dt, n)
-        x, alive, w = chunk[:, -1], live[:, -1], brownian[:, -1]
-        xs.append(np.asarray(chunk))
-        flags.append(np.asarray(live))
-        ws.append(np.asarray(brownian))
+        m = min(per_call, saves - first)
+        chunk = _run(one_path, keys, signs, x, alive, w, n, first * every * dt, m)
+        x, alive, w, n = (v[:, -1] for v in chunk)
+        saved.append([np.asarray(v) for v in chunk])
         if bar is not None:
-            bar.update(bar.task_ids[0], completed=first + n)
+            bar.update(bar.task_ids[0], completed=first + m)
     if bar is not None:
         bar.stop()
-    states = np.concatenate(xs, axis=1)  # (paths, saves + 1, d)
-    alive = np.concatenate(flags, axis=1)
+    # states (paths, saves + 1, d), alive flags, Brownian motions, arrival counts
+    states, alive, brownian, counts = (np.concatenate(v, axis=1) for v in zip(*saved))
     times = np.arange(saves + 1) * every * dt
     ds = along(dyn, states, times, outputs)
-    brownian = np.concatenate(ws, axis=1)
     for j, shock in enumerate(dyn.shocks):
         ds[f"W_{shock}"] = tag(
             xr.DataArray(brownian[..., j], dims=("path", "time")),
             Role.EVIDENCE,
             long_name=f"the Brownian motion {shock} driving the path (its increments: the shocks)",
+        )
+    for j, shock in enumerate(dyn.poisson):
+        ds[f"N_{shock}"] = tag(
+            xr.DataArray(counts[..., j], dims=("path", "time")),
+            Role.EVIDENCE,
+            long_name=f"the number of arrivals of the Poisson shock {shock} so far",
         )
     if edge == "absorb":
         ds["absorbed"] = tag(
@@ -165,35 +184,63 @@ def along(dyn: Dynamics, states: np.ndarray, times: np.ndarray, outputs=None, ch
     return ds
 
 
-@functools.partial(jax.jit, static_argnums=(0, 7))
-def _run(one_path, keys, signs, x, alive, w, t0, saves):
-    """`saves` saves of every path from (x, alive, w) at time t0: states (paths, saves, d),
-    alive flags and the Brownian motions (paths, saves, shocks)."""
-    return jax.vmap(one_path, in_axes=(0, 0, 0, 0, 0, None, None))(
-        keys, signs, x, alive, w, t0, saves
+@functools.partial(jax.jit, static_argnums=(0, 8))
+def _run(one_path, keys, signs, x, alive, w, n, t0, saves):
+    """`saves` saves of every path from (x, alive, w, n) at time t0: states (paths, saves, d),
+    alive flags, the Brownian motions (paths, saves, shocks) and the arrival counts (paths,
+    saves, Poisson shocks)."""
+    return jax.vmap(one_path, in_axes=(0, 0, 0, 0, 0, 0, None, None))(
+        keys, signs, x, alive, w, n, t0, saves
     )
 
 
-def _vol(dyn: Dynamics, y):
-    return dyn.law(y[None])[1][0]
+def _vol(dyn: Dynamics, y, k: int):
+    """The volatility (states, k): zero for a model without Brownian shocks."""
+    vol = dyn.law(y[None])[1][0]
+    return vol if vol.shape[-1] == k else jnp.zeros((len(y), k))
+
+
+def _arrivals(dyn: Dynamics, key, y, dt: float):
+    """The state after the Poisson arrivals of one step of length dt from `y`, and how many of
+    each shock arrived (exact for rates that stay as they are between arrivals)."""
+    lo, hi = jnp.asarray(dyn.lo), jnp.asarray(dyn.hi)
+
+    def more(carry):
+        return carry[1] < dt
+
+    def arrive(carry):
+        y, elapsed, count, m = carry
+        rates, jumps = (v[0] for v in dyn.arrivals(y[None]))
+        total = rates.sum()
+        wait_key, which_key = jax.random.split(jax.random.fold_in(key, m))
+        wait = jnp.where(total > 0, jax.random.exponential(wait_key) / total, jnp.inf)
+        which = jax.random.choice(which_key, len(rates), p=rates / jnp.where(total > 0, total, 1))
+        hit = elapsed + wait < dt
+        y = jnp.where(hit, jnp.clip(y + jumps[:, which], lo, hi), y)
+        return y, elapsed + wait, count.at[which].add(hit.astype(int)), m + 1
+
+    zero = jnp.zeros(len(dyn.poisson), int)
+    y, _, count, _ = jax.lax.while_loop(more, arrive, (y, jnp.zeros(()), zero, 0))
+    return y, count
 
 
 def _edge(dyn: Dynamics, edge: str, x, y, alive):
     """The state after a step from `x` to `y`, with the edges applied."""
-    lo, hi = jnp.asarray(dyn.lo), jnp.asarray(dyn.hi)
+    lo, hi, discrete = jnp.asarray(dyn.lo), jnp.asarray(dyn.hi), dyn.discrete
     if edge == "reflect":
         width = hi - lo
         folded = jnp.mod(y - lo, 2 * width)  # mirror images of the interval, repeated
-        return lo + jnp.where(folded > width, 2 * width - folded, folded), alive
+        mirrored = lo + jnp.where(folded > width, 2 * width - folded, folded)
+        return jnp.where(discrete, y, mirrored), alive
     y = jnp.where(alive, y, x)
-    out = jnp.any((y <= lo) | (y >= hi))
+    out = jnp.any(((y <= lo) | (y >= hi)) & ~discrete)
     return jnp.clip(y, lo, hi), alive & ~out
 
 
 def _start(dyn: Dynamics, start, paths: int) -> jax.Array:
     d = len(dyn.states)
     if start is None:
-        return jnp.tile(jnp.asarray((dyn.lo + dyn.hi) / 2), (paths, 1))
+        return jnp.tile(jnp.asarray(dyn.middle), (paths, 1))
     x = np.asarray(start, float)
     x = x.reshape(1, d) if x.size == d else x
     if x.shape not in ((1, d), (paths, d)):
@@ -201,6 +248,9 @@ def _start(dyn: Dynamics, start, paths: int) -> jax.Array:
     if ((x < dyn.lo) | (x > dyn.hi)).any():
         bounds = ", ".join(f"{s} in [{a:g}, {b:g}]" for s, a, b in zip(dyn.states, dyn.lo, dyn.hi))
         raise ValueError(f"start lies outside the domain ({bounds})")
+    for j, values in enumerate(dyn.values):
+        if values is not None and not np.isin(x[:, j], values).all():
+            raise ValueError(f"start: {dyn.states[j]} takes only the values {list(values)}")
     return jnp.tile(jnp.asarray(x), (paths // len(x), 1))
 
 

@@ -134,6 +134,12 @@ def solve(dyn: Dynamics, cells: int | None = None):
     d = len(dyn.states)
     if not 1 <= d <= 3:
         raise ValueError(f"the forward equation is for one to three states, not {d}: simulate")
+    if dyn.poisson or dyn.discrete.any():
+        raise ValueError(
+            "the forward equation here has diffusions only, not Poisson jumps or discrete states "
+            f"({', '.join(dyn.poisson) or 'a discrete state'}): simulate long paths and take "
+            "their moments (walras moments PATHS.nc)"
+        )
     cells = cells or DEFAULT_CELLS[d]
     probability, q, clipped = distribution(dyn, cells)
     _check_edges(dyn, probability, cells)
