@@ -79,7 +79,19 @@ class Model:
         """Pure JAX functions of the model: `residuals(fields, params, x)`, `loss`, `outputs`."""
         from .compiler.codegen import Compiled
 
-        return Compiled(self.derive())
+        return Compiled(self.derive(), key=self.key)
+
+    @cached_property
+    def key(self) -> str:
+        """A digest of the canonical text (comments and layout do not matter), the parameter
+        values and ranges: names the model in the cache of exported functions."""
+        from hashlib import sha256
+
+        from .grammar.unparse import unparse
+
+        values = f"{sorted(self.overrides.items())}\n{sorted(self.over.items())}"
+        text = f"{unparse(self.module)}\n{values}"
+        return sha256(text.encode()).hexdigest()[:32]
 
     def emit(self, kind: str) -> str:
         """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
