@@ -2,6 +2,8 @@
 exported, with the same numbers; stale and corrupt entries are rebuilt; an unwritable cache
 folder means no cache, not a failure."""
 
+import re
+
 import numpy as np
 import pytest
 from references import lucas_pd
@@ -90,3 +92,16 @@ def test_an_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch, capsys
     assert code == 0 and "Traceback" not in captured.err + captured.out
     assert "converged" in captured.out
     assert cache.STATS["unwritable"] == cache.STATS["miss"] > 0 and cache.STATS["hit"] == 0
+
+
+def test_the_key_reads_the_model_not_its_layout():
+    """Comments and layout leave the key as it is; a parameter's value, in the file or given,
+    changes it."""
+    from walras.models import resolve
+
+    text = resolve("lucas").read_text()
+    key = walras.load(text + "\n").key
+    assert walras.load("# a comment\n" + text.replace("\n", "\n\n") + "\n").key == key
+    changed = re.sub(r"gamma\s*=\s*5(\.0)?", "gamma = 4", text, count=1)
+    assert changed != text and walras.load(changed + "\n").key != key
+    assert walras.load(text + "\n", gamma=4.0).key not in (key, walras.load(changed + "\n").key)

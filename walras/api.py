@@ -82,16 +82,20 @@ class Model:
         return Compiled(self.derive(), key=self.key)
 
     @cached_property
-    def key(self) -> str:
+    def key(self) -> str | None:
         """A digest of the canonical text (comments and layout do not matter), the parameter
-        values and ranges: names the model in the cache of exported functions."""
+        values and ranges: names the model in the cache of exported functions (None, so nothing
+        is exported, for a file with statements that are not printed back)."""
         from hashlib import sha256
 
         from .grammar.unparse import unparse
 
+        try:
+            text = unparse(self.module)
+        except TypeError:
+            return None
         values = f"{sorted(self.overrides.items())}\n{sorted(self.over.items())}"
-        text = f"{unparse(self.module)}\n{values}"
-        return sha256(text.encode()).hexdigest()[:32]
+        return sha256(f"{text}\n{values}".encode()).hexdigest()[:32]
 
     def emit(self, kind: str) -> str:
         """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
