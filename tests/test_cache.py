@@ -3,6 +3,7 @@ exported, with the same numbers; stale and corrupt entries are rebuilt; an unwri
 folder means no cache, not a failure."""
 
 import re
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from walras.runtime import cache
 def fresh(tmp_path, monkeypatch):
     """An empty cache folder, nothing exported in this process yet, counters at zero."""
     monkeypatch.setenv("WALRAS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(cache, "_EXPORTED", {})
+    monkeypatch.setattr(cache, "_EXPORTED", OrderedDict())
     cache.STATS.clear()
     return tmp_path / "cache" / "export"
 
@@ -85,7 +86,7 @@ def test_an_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch, capsys
     blocked = tmp_path / "a file"
     blocked.write_text("not a folder")
     monkeypatch.setenv("WALRAS_CACHE", str(blocked / "cache"))
-    monkeypatch.setattr(cache, "_EXPORTED", {})
+    monkeypatch.setattr(cache, "_EXPORTED", OrderedDict())
     cache.STATS.clear()
     code = main(["solve", "lucas", "--method", "collocation", "--degree", "8", "-q"])
     captured = capsys.readouterr()

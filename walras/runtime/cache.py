@@ -18,7 +18,7 @@ import logging
 import os
 import platform
 import tempfile
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -118,13 +118,18 @@ class Exported:
         return jax.jit(exported.call)
 
 
-_EXPORTED: dict[str, Exported] = {}
+_EXPORTED: OrderedDict[str, Exported] = OrderedDict()
+KEPT = 32  # the functions kept loaded in a process, the most recently used
 
 
 def exported(fn: Callable, key: str) -> Exported:
-    """The one `Exported` of `key` in this process (its loaded functions are kept)."""
+    """The `Exported` of `key` in this process: loaded once, kept while among the KEPT most
+    recently used (a homotopy calls one system's functions many times)."""
     if key not in _EXPORTED:
         _EXPORTED[key] = Exported(fn, key)
+        if len(_EXPORTED) > KEPT:
+            _EXPORTED.popitem(last=False)
+    _EXPORTED.move_to_end(key)
     return _EXPORTED[key]
 
 
