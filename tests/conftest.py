@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 # Tests run in parallel workers on few cores: one thread each, or XLA's and OpenBLAS's thread
@@ -9,3 +10,6 @@ os.environ.setdefault(
 )
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))  # tests/references.py
+# Each test process (each xdist worker) caches compiled and exported functions in its own
+# temporary folder: runs and workers never share entries, and nothing goes to the user's cache.
+os.environ["WALRAS_CACHE"] = tempfile.mkdtemp(prefix="walras-cache-")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compiler import checks, economy, parametric, symbolic
-from .compiler.codegen import Compiled
 from .compiler.model import Model as CheckedModel
 from .grammar import ast, parse, parse_file
 from .grammar.diagnostics import Diagnostic, EconError, did_you_mean
@@ -17,6 +16,7 @@ from .models import LIBRARY, library, resolve
 from .settings import CHOICES, FIELDS, Settings
 
 if TYPE_CHECKING:
+    from .compiler.codegen import Compiled
     from .runtime.results import Solution
 
 __all__ = ["LIBRARY", "Model", "library", "load", "resolve", "settings_for", "solve"]
@@ -71,9 +71,31 @@ class Model:
         new.checked  # noqa: B018 (report a misspelt parameter now)
         return new
 
+    def derive(self) -> symbolic.System:
+        """The derived equations (sympy; no JAX): what `compile` turns into functions."""
+        return symbolic.build(self.checked)
+
     def compile(self) -> Compiled:
         """Pure JAX functions of the model: `residuals(fields, params, x)`, `loss`, `outputs`."""
-        return Compiled(symbolic.build(self.checked))
+        from .compiler.codegen import Compiled
+
+        return Compiled(self.derive(), key=self.key)
+
+    @cached_property
+    def key(self) -> str | None:
+        """A digest of the canonical text (comments and layout do not matter), the parameter
+        values and ranges: names the model in the cache of exported functions (None, so nothing
+        is exported, for a file with statements that are not printed back)."""
+        from hashlib import sha256
+
+        from .grammar.unparse import unparse
+
+        try:
+            text = unparse(self.module)
+        except TypeError:
+            return None
+        values = f"{sorted(self.overrides.items())}\n{sorted(self.over.items())}"
+        return sha256(f"{text}\n{values}".encode()).hexdigest()[:32]
 
     def emit(self, kind: str) -> str:
         """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
@@ -95,7 +117,7 @@ class Model:
 
             self.checked  # noqa: B018 (report errors first)
             return unparse(self.lowered)
-        return emit.emit(self.compile().system, kind)
+        return emit.emit(self.derive(), kind)
 
 
 def load(target: str | Path, **params: float) -> Model:

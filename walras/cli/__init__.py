@@ -95,13 +95,12 @@ def check(target: str = typer.Argument(..., help="a .econ file or a library mode
             out.print(f"ok: {len(specs)} factor model(s): {', '.join(specs)}")
             return
         model = api.Model(module)
-        compiled = model.compile()
+        s = model.derive()
     except EconError as e:
         _fail(e)
     _warn(model)
-    s = compiled.system
     out.print(
-        f"ok: model '{model.name}': {len(s.states)} state(s), {len(compiled.unknowns)} "
+        f"ok: model '{model.name}': {len(s.states)} state(s), {len(s.unknowns)} "
         f"unknown(s), {len(s.residuals)} equation(s), {len(s.boundaries)} boundary "
         f"condition(s)" + (f", {len(s.cycles)} solved cycle(s)" if s.cycles else "")
     )

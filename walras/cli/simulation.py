@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import xarray as xr
 from rich.table import Table
 
 from . import app, err, out
 
+if TYPE_CHECKING:
+    import xarray as xr
+
 
 def _read(path: Path) -> xr.Dataset:
+    import xarray as xr
+
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             return ds.load()
@@ -131,6 +136,8 @@ def moments(
         extra = stationary(dyn, cells=table.attrs["cells"])
     out.print(moments_table(table))
     if output is not None:
+        import xarray as xr
+
         _write(table if extra is None else xr.merge([extra, table]), output)
 
 

@@ -305,6 +305,9 @@ class Compiled:
     """
 
     system: System
+    # names the model in the on-disk cache of exported functions (`runtime.cache`): a digest of
+    # its canonical text and parameter values; None: nothing is exported
+    key: str | None = field(default=None, compare=False)
     # what solvers derive from the model alone (their traced residual systems), by key, so that
     # repeated solves of one compiled model reuse it; it lives and dies with this object
     memo: dict = field(default_factory=dict, compare=False, repr=False)

@@ -1,22 +1,175 @@
-"""The on-disk cache of compiled XLA programs, shared by both solvers."""
+"""The on-disk caches, shared by the solvers, under one folder: $WALRAS_CACHE, else
+~/.cache/walras (`docs/cache.md`).
+
+- `jax/`: compiled XLA programs (JAX's persistent compilation cache): compiling goes.
+- `export/`: functions exported with `jax.export` (StableHLO), by a key that names the model (a
+  hash of its canonical text and parameter overrides), the function and its settings, the shapes
+  of its inputs and the versions (walras and its source, JAX, jaxlib, Python): a second run of a
+  model neither derives, nor traces, nor compiles them. Each entry carries its full key and a
+  hash of its bytes; one whose key differs (stale) or whose bytes do not match (corrupt) is
+  rebuilt and rewritten, never trusted. Writes are atomic (a temporary file, then `os.replace`).
+
+When the folder cannot be written, solves run without these caches."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import platform
+import tempfile
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import jax
 
+from .._version import __version__
 
-def persistent_cache() -> None:
-    """Keep compiled XLA programs on disk between processes (unless a cache is already set):
-    tracing stays, compiling goes. $WALRAS_CACHE, else ~/.cache/walras/jax."""
-    if jax.config.jax_compilation_cache_dir:
-        return
-    path = Path(os.environ.get("WALRAS_CACHE", Path.home() / ".cache" / "walras" / "jax"))
+log = logging.getLogger(__name__)
+FORMAT = b"walras-export 1\n"  # the first line of every entry
+STATS: Counter = Counter()  # "hit", "miss" (built and written), "stale", "corrupt",
+# "unwritable", "unexportable"
+
+
+def root() -> Path:
+    """The cache folder: $WALRAS_CACHE, else ~/.cache/walras."""
+    return Path(os.environ.get("WALRAS_CACHE") or Path.home() / ".cache" / "walras")
+
+
+def _writable(path: Path) -> bool:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
+        return False
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def persistent_cache() -> None:
+    """Keep compiled XLA programs on disk between processes (unless a cache is already set)."""
+    if jax.config.jax_compilation_cache_dir:
+        return
+    path = root() / "jax"
+    if not _writable(path):
         return
     jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+@cache
+def versions() -> str:
+    """walras (its version and a digest of its source), JAX, jaxlib and Python: a change of any
+    makes every exported entry stale."""
+    import jaxlib
+
+    source = hashlib.sha256()
+    package = Path(__file__).parents[1]
+    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark")):
+        source.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
+    return (
+        f"walras {__version__} {source.hexdigest()[:16]}; jax {jax.__version__}; "
+        f"jaxlib {jaxlib.__version__}; python {platform.python_version()}"
+    )
+
+
+class Exported:
+    """`fn`, jitted, exported on its first call per shape of its inputs and kept on disk under
+    `key`; later calls (in this process or another) load it, so `fn` is neither traced nor
+    compiled again. Inputs are a pytree of arrays; outputs of arrays in tuples, lists, dicts."""
+
+    def __init__(self, fn: Callable, key: str):
+        self.fn, self.key = fn, key
+        self.calls: dict = {}
+
+    def __call__(self, *args):
+        leaves, tree = jax.tree.flatten(args)
+        leaves = [jax.numpy.asarray(v) for v in leaves]
+        shapes = tuple((v.shape, str(v.dtype)) for v in leaves)
+        call = self.calls.get((tree, shapes))
+        if call is None:
+            call = self.calls[tree, shapes] = self._load(tree, leaves, f"{self.key} {shapes}")
+        return call(*leaves)
+
+    def _load(self, tree, leaves, key: str) -> Callable:
+        full = f"{key}\n{tree}\n{versions()}".encode()
+        path = root() / "export" / f"{_digest(full).decode()}.bin"
+        payload = _read(path, full)
+        if payload is not None:
+            try:
+                exported = jax.export.deserialize(payload)
+                STATS["hit"] += 1
+                log.info("cache hit: %s", key)
+                return jax.jit(exported.call)
+            except Exception:  # bytes that pass the hash but do not load: rebuilt below
+                STATS["corrupt"] += 1
+        specs = [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in leaves]
+        flat = jax.jit(lambda *v: self.fn(*jax.tree.unflatten(tree, v)))
+        try:
+            exported = jax.export.export(flat)(*specs)
+            payload = exported.serialize()
+        except Exception as e:  # a function JAX cannot export or serialize: run it unexported
+            STATS["unexportable"] += 1
+            log.info("not exported: %s (%s)", key, e)
+            return flat
+        STATS["miss"] += 1
+        log.info("cache miss: %s", key)
+        _write(path, full, payload)
+        return jax.jit(exported.call)
+
+
+_EXPORTED: OrderedDict[str, Exported] = OrderedDict()
+KEPT = 32  # the functions kept loaded in a process, the most recently used
+
+
+def exported(fn: Callable, key: str) -> Exported:
+    """The `Exported` of `key` in this process: loaded once, kept while among the KEPT most
+    recently used (a homotopy calls one system's functions many times)."""
+    if key not in _EXPORTED:
+        _EXPORTED[key] = Exported(fn, key)
+        if len(_EXPORTED) > KEPT:
+            _EXPORTED.popitem(last=False)
+    _EXPORTED.move_to_end(key)
+    return _EXPORTED[key]
+
+
+def _read(path: Path, full: bytes) -> bytes | None:
+    """An entry's payload, or None when it is missing, stale (another key) or corrupt."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    lines = data.split(b"\n", 3)
+    if len(lines) < 4 or lines[0] + b"\n" != FORMAT:
+        STATS["corrupt"] += 1
+        return None
+    if lines[1] != _digest(full):
+        STATS["stale"] += 1
+        return None
+    if lines[2] != _digest(lines[3]):
+        STATS["corrupt"] += 1
+        return None
+    return lines[3]
+
+
+def _write(path: Path, full: bytes, payload: bytes) -> None:
+    """The entry (format line, key digest, payload digest, payload), atomically; nothing when
+    the folder cannot be written."""
+    if not _writable(path.parent):
+        STATS["unwritable"] += 1
+        return
+    data = b"\n".join([FORMAT.rstrip(), _digest(full), _digest(payload), payload])
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        STATS["unwritable"] += 1
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).hexdigest().encode()

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import interrupt
+from .. import cache, interrupt
 
 try:
     from threadpoolctl import threadpool_limits
@@ -80,6 +80,7 @@ def levenberg_marquardt(
     lam: float = 1e-3,
     callback: Callable[[int, float], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    export: str | None = None,
 ) -> LMResult:
     """Minimise ½‖residual(θ, *args)‖². Stops when the relative decrease of the cost or the step
     is tiny.
@@ -88,12 +89,17 @@ def levenberg_marquardt(
     the residuals have structure (one block of rows per point, say). The compiled steps are cached
     on the identity of `residual` and `jacobian`, so calling again with the same functions and new
     `args` (parameters, a continuation step) does not recompile. Ctrl-C (`interrupt`) stops it
-    between iterations, with `interrupted` set."""
-    m = jax.eval_shape(residual, theta, *args).shape[0]
-    n = theta.shape[0]
-    jac = jacobian or _auto_jacobian(residual, n <= m)
-    linearise = partial(_linearise, residual, jac)
+    between iterations, with `interrupted` set. With `export` (a key that names `residual` and
+    `jacobian` for good: the model, the system), both steps are exported and kept on disk
+    (`runtime.cache`), so a later process neither traces nor compiles them."""
+    if jacobian is None:
+        m = jax.eval_shape(residual, theta, *args).shape[0]
+        jacobian = _auto_jacobian(residual, theta.shape[0] <= m)
+    linearise = partial(_linearise, residual, jacobian)
     trials = partial(_trials, residual)
+    if export is not None:
+        linearise = cache.exported(linearise, f"{export} linearise")
+        trials = cache.exported(trials, f"{export} trials")
 
     with threadpool_limits(1, user_api="blas"):
         return _loop(

@@ -318,6 +318,7 @@ def _attempt(
             args=(p, plan),
             iterations=settings.iterations,
             ftol=1e-3 if rough else 1e-14,
+            export=system.key,
         )
         theta = result.theta
         history += [2 * h for h in result.history]

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from ... import cache
 from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
 from . import chebyshev as cheb
@@ -114,7 +115,13 @@ class System:
         for j, b in enumerate(problem.boundaries):
             if pieces > 1 and b.state == compiled.states[0]:
                 self.owner[:, j] = np.arange(pieces) == (0 if b.at == self.lo[0] else pieces - 1)
-        self.evaluate = jax.jit(self._evaluate)
+        # names this system in the cache of exported functions (None: not exported)
+        self.key = compiled.key and f"{compiled.key} collocation {degree} {pieces} {edge!r}"
+        self.evaluate = (
+            cache.exported(self._evaluate, f"{self.key} evaluate")
+            if self.key
+            else jax.jit(self._evaluate)
+        )
 
     # -- approximants ------------------------------------------------------------------------
     def shape(self, u: str) -> tuple[int, ...]:

@@ -1,0 +1,131 @@
+"""Start-up: whole-process times of `import walras`, `walras check`, `walras compile`, `walras
+solve lucas --method collocation` (cold: an empty cache folder; warm: the same command again),
+and brusan_log by the neural solver with its defaults (warm), with its error against the
+reference ODE solution. Every figure is also given as a ratio against a baseline measured in the
+same run: `python -c pass`, `python -c 'import jax'` (the floor of any solve), and cold against
+warm.
+
+Goals (issue 18): warm solve, check and compile <= 2 s; `import walras` <= 0.5 s; brusan_log
+warm to Deep-MacroFin's accuracy (q 6.7e-3, psi 3.3e-2) in <= 4 s and to q 1e-5, psi 1e-4 in
+<= 10 s. On a machine shared with other jobs the seconds are noisy; the ratios less so.
+
+Run: python bench/bench_startup.py [--repeats N] [--no-neural]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from references import BrusanLog  # noqa: E402
+
+WALRAS = [sys.executable, "-m", "walras.cli"]
+COMMANDS = {
+    "walras check lucas": [*WALRAS, "check", "lucas"],
+    "walras compile lucas": [*WALRAS, "compile", "lucas"],
+    "walras solve lucas --method collocation": [
+        *WALRAS,
+        "solve",
+        "lucas",
+        "--method",
+        "collocation",
+        "-q",
+    ],
+}
+DMF = {"q": 6.7e-3, "psi": 3.3e-2}  # Deep-MacroFin's errors on brusan_log (issue 18)
+TIGHT = {"q": 1e-5, "psi": 1e-4}
+
+
+def timed(command: list[str], cache: Path) -> float:
+    """Wall time of one process; it must succeed."""
+    env = {**os.environ, "WALRAS_CACHE": str(cache)}
+    t0 = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return seconds
+
+
+def best(command: list[str], cache: Path, repeats: int) -> float:
+    return min(timed(command, cache) for _ in range(repeats))
+
+
+def import_time() -> float:
+    """`import walras` as `python -X importtime` counts it (cumulative, seconds)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import walras"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = [s for s in done.stderr.splitlines() if re.search(r"\|\s+walras$", s)][-1]
+    return int(line.split("|")[1]) / 1e6
+
+
+def brusan(cache: Path) -> tuple[float, dict[str, float]]:
+    """brusan_log by the neural solver (defaults), warm: the second of two runs; its errors."""
+    import xarray as xr
+
+    out = cache / "brusan_log.nc"
+    command = [*WALRAS, "solve", "brusan_log", "-q", "-o", str(out)]
+    env = {**os.environ, "WALRAS_CACHE": str(cache)}
+    subprocess.run(command, env=env, capture_output=True, check=False)  # warms the cache
+    out.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    subprocess.run(command, env=env, capture_output=True, check=False)
+    seconds = time.perf_counter() - t0
+    ref = BrusanLog().solve()
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        eta = ds["eta"].values
+        errors = {
+            "q": float(np.max(np.abs(ds["q"].values - ref.q(eta)))),
+            "psi": float(np.max(np.abs(ds["psi"].values - ref.psi(eta)))),
+        }
+    return seconds, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="warm runs (the best is kept)")
+    parser.add_argument("--no-neural", action="store_true", help="skip brusan_log")
+    args = parser.parse_args()
+    base = best([sys.executable, "-c", "pass"], Path(tempfile.gettempdir()), args.repeats)
+    jax = best([sys.executable, "-c", "import jax"], Path(tempfile.gettempdir()), args.repeats)
+    walras_import = best([sys.executable, "-c", "import walras"], Path("."), args.repeats)
+    print(f"baseline `python -c pass`: {base:.2f} s; `python -c 'import jax'`: {jax:.2f} s")
+    print(
+        f"{'import walras':<42} whole process {walras_import:.2f} s "
+        f"({walras_import / base:.1f}x baseline); -X importtime {import_time():.3f} s (goal 0.5)"
+    )
+    print(f"{'command':<42} {'cold':>7} {'warm':>7} {'cold/warm':>10} {'warm/jax':>9}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, command in COMMANDS.items():
+            cache = Path(folder) / name.replace(" ", "_")
+            cold = timed(command, cache)
+            warm = best(command, cache, args.repeats)
+            print(f"{name:<42} {cold:6.2f}s {warm:6.2f}s {cold / warm:9.1f}x {warm / jax:8.2f}x")
+        if not args.no_neural:
+            seconds, errors = brusan(Path(folder))
+            reached = ", ".join(
+                f"{k} {v:.1e} (DMF {DMF[k]:.1e}: {'met' if v <= DMF[k] else 'not met'}; "
+                f"tight {TIGHT[k]:.0e}: {'met' if v <= TIGHT[k] else 'not met'})"
+                for k, v in errors.items()
+            )
+            print(
+                f"{'walras solve brusan_log (neural, warm)':<42} {seconds:6.2f}s "
+                f"({seconds / base:.0f}x baseline): {reached}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The on-disk cache of exported functions (`runtime.cache`): a second solve loads what the first
+exported, with the same numbers; stale and corrupt entries are rebuilt; an unwritable cache
+folder means no cache, not a failure."""
+
+import re
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+from references import lucas_pd
+
+import walras
+from walras.cli import main
+from walras.runtime import cache
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    """An empty cache folder, nothing exported in this process yet, counters at zero."""
+    monkeypatch.setenv("WALRAS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_EXPORTED", OrderedDict())
+    cache.STATS.clear()
+    return tmp_path / "cache" / "export"
+
+
+def _solve():
+    """lucas by collocation, in a new process's state: nothing kept in memory from before."""
+    cache._EXPORTED.clear()
+    return walras.solve("lucas", method="collocation", degree=8).dataset["pd"].values
+
+
+def test_second_solve_loads_the_exported_functions(fresh):
+    first = _solve()
+    built = cache.STATS["miss"]
+    assert built > 0 and cache.STATS["hit"] == 0 and len(list(fresh.iterdir())) == built
+    second = _solve()
+    assert cache.STATS["hit"] == built and cache.STATS["miss"] == built
+    assert np.max(np.abs(second - first)) <= 1e-14 * lucas_pd()
+    assert np.max(np.abs(second - lucas_pd())) < 1e-12 * lucas_pd()  # the closed form
+    # the functions as traced in this process, not exported, give the same numbers
+    unexported = walras.load("lucas").compile()
+    object.__setattr__(unexported, "key", None)
+    plain = walras.runtime.solvers.solve(
+        unexported, walras.Settings().replace(degree=8, method="collocation")
+    )
+    assert np.max(np.abs(plain.dataset["pd"].values - second)) <= 1e-14 * lucas_pd()
+
+
+def _entries(folder):
+    return sorted(folder.iterdir())
+
+
+DAMAGE = {
+    "corrupt": (
+        lambda data, other: data[: len(data) // 2],  # truncated
+        lambda data, other: data[:-100] + bytes(b ^ 0xFF for b in data[-100:]),  # bad bytes
+    ),
+    "stale": (lambda data, other: other,),  # a valid entry, of another function, under this key
+}
+
+
+def test_damaged_entries_are_rebuilt(fresh):
+    reference = _solve()
+    entries = _entries(fresh)
+    damages = [(kind, f) for kind, fs in DAMAGE.items() for f in fs]
+    assert len(entries) >= len(damages)
+    good = [p.read_bytes() for p in entries]
+    damaged = {}
+    for i, p in enumerate(entries):
+        kind, damage = damages[i % len(damages)]
+        damaged[p] = damage(good[i], good[(i + 1) % len(entries)])
+        p.write_bytes(damaged[p])
+    cache.STATS.clear()
+    again = _solve()
+    kinds = [damages[i % len(damages)][0] for i in range(len(entries))]
+    assert cache.STATS["stale"] == kinds.count("stale") > 0
+    assert cache.STATS["corrupt"] == kinds.count("corrupt") > 0 and cache.STATS["hit"] == 0
+    assert np.max(np.abs(again - reference)) <= 1e-14 * lucas_pd()
+    assert all(p.read_bytes() != damaged[p] for p in entries)  # rewritten
+    cache.STATS.clear()
+    _solve()
+    assert cache.STATS["hit"] == len(entries) and cache.STATS["miss"] == 0
+
+
+def test_an_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch, capsys):
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("WALRAS_CACHE", str(blocked / "cache"))
+    monkeypatch.setattr(cache, "_EXPORTED", OrderedDict())
+    cache.STATS.clear()
+    code = main(["solve", "lucas", "--method", "collocation", "--degree", "8", "-q"])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.err + captured.out
+    assert "converged" in captured.out
+    assert cache.STATS["unwritable"] == cache.STATS["miss"] > 0 and cache.STATS["hit"] == 0
+
+
+def test_the_key_reads_the_model_not_its_layout():
+    """Comments and layout leave the key as it is; a parameter's value, in the file or given,
+    changes it."""
+    from walras.models import resolve
+
+    text = resolve("lucas").read_text()
+    key = walras.load(text + "\n").key
+    assert walras.load("# a comment\n" + text.replace("\n", "\n\n") + "\n").key == key
+    changed = re.sub(r"gamma\s*=\s*5(\.0)?", "gamma = 4", text, count=1)
+    assert changed != text and walras.load(changed + "\n").key != key
+    assert walras.load(text + "\n", gamma=4.0).key not in (key, walras.load(changed + "\n").key)
