@@ -21,7 +21,6 @@ import numpy as np
 import scipy.sparse as sparse
 from scipy.sparse.linalg import spsolve
 
-
 FLOOR = 1e-12  # the smallest slope of v used in an iteration
 
 
