@@ -24,13 +24,18 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from . import report
-from .evidence import Evidence, active_runs, edge_change, evidence
+from .evidence import Evidence, active_runs, cut_error, edge_change, evidence
 from .problem import System, degree_for, values_at
 
 PIN = 1e3  # weight of the row that holds the cut in place during the first stage
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
 # into the interior like a power of it (about edge^1.2 in basak_cuoco), and the expansions are
 # in log x there, so a low cut costs a few degrees and keeps the leak far below tol_error
+START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
+# expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
+# and the degree rises by itself (`_raise_degree`, `_refine`) while the solve needs it
+CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
+# error (`cut_error`) is within this share, and leaves the rest to the truncation
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
 
@@ -75,6 +80,7 @@ class Walk:
     iterations: int
     edge: float = 0.0  # where its zero edges are cut (0: not cut)
     notes: list[str] = field(default_factory=list)  # how the solver found its way
+    settled: bool = False  # the cut stopped where the error it leaves is small enough
 
 
 class CollocationSolver(Solver):
@@ -93,38 +99,24 @@ class CollocationSolver(Solver):
         higher degrees, the edge change and the error estimate; Ctrl-C (`interrupt`) stops each
         between Levenberg-Marquardt iterations, and the solution is what was reached."""
         systems, params, given = Systems(problem), problem.params, settings.edge
+        settings = settings.replace(degree=degree_for(problem, settings.degree, START_COEFFICIENTS))
         walk, settings = _walk_or_cut(systems, settings, params, options)
         easier = problem.compiled.model.easier
         done = walk.attempt.converged(settings) or interrupt.requested()
         if not (done or settings.homotopy) and easier:
             walk, settings = _from_easier(systems, settings, params, options, walk, easier)
-        target = given or (EDGE if walk.edge else 0.0)
+        target = walk.edge if walk.settled else given or (EDGE if walk.edge else 0.0)
         walk, settings = _raise_degree(systems, settings, params, options, walk, target)
+        settings = settings.replace(edge=walk.edge)  # where the cut ended, not where it was asked
         attempt = walk.attempt
         attempt.notes[:0] = walk.notes
-        change = {}
-        if any(attempt.system.log) and attempt.converged(settings) and not interrupt.requested():
-            moved = _attempt(
-                systems,
-                settings.replace(edge=10 * settings.edge),
-                params,
-                attempt.system.fields(attempt.theta),
-            )
-            change = edge_change(
-                attempt.system,
-                attempt.theta,
-                moved.system,
-                moved.theta,
-                edge=settings.edge,
-                moved=10 * settings.edge,
-                converged=moved.converged(settings),
-                grid=settings.grid,
-            )
-        errors = {}
+        change, errors = {}, {}
         if attempt.converged(settings) and not interrupt.requested():
-            errors = _degree_change(systems, settings, params, attempt)
-            for u, v in change.items():  # the cut's reach bounds the error it leaves
-                errors[u] = max(errors[u], float(v.max()) / _size(attempt, u))
+            attempt, settings, errors = _refine(systems, settings, params, attempt)
+        if errors and any(attempt.system.log) and not interrupt.requested():
+            change, reach = _cut_reach(systems, settings, params, attempt, errors)
+            for u, v in reach.items():  # what the cut leaves adds to the truncation error
+                errors[u] += float(v.max()) / _size(attempt, u)
         solution = report.solution(
             attempt, params, settings, walk.history, walk.iterations, change, errors
         )
@@ -134,24 +126,91 @@ class CollocationSolver(Solver):
         return solution
 
 
-def _degree_change(systems: Systems, settings, params, attempt: Attempt) -> dict[str, float]:
+def _refine(systems: Systems, settings, params, attempt: Attempt):
+    """The converged attempt, its settings and the estimated error of each unknown (its change at
+    another degree, `_degree_change`); while an estimate is above `tol_error` and the solve at
+    the higher degree converged, that solve is the better solution and the degree rises again
+    (until the coefficients decay far enough, or the degree reaches its cap)."""
+    while True:
+        errors, again = _degree_change(systems, settings, params, attempt)
+        higher = again is not None and again.system.degree > attempt.system.degree
+        if max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested():
+            return attempt, settings, errors
+        if not (higher and again.converged(settings)):
+            return attempt, settings, errors
+        again.notes[:0] = [
+            *attempt.notes,
+            f"raised the degree from {attempt.system.degree} to {again.system.degree} "
+            f"(estimated error {max(errors.values()):.1e} above tol_error)",
+        ]
+        attempt, settings = again, settings.replace(degree=again.system.degree)
+
+
+def _degree_change(systems: Systems, settings, params, attempt: Attempt):
     """The estimated error of each unknown: how much it changes, relative to its largest size,
-    on the evidence points when the solve is repeated at a higher degree (at a lower one when
-    the degree is at its cap), starting from this solution. Infinite when that solve fails."""
+    on the evidence points when the solve is repeated at a higher degree (at a lower one, whose
+    error bounds this one's, when the degree is at its cap or the higher solve does not
+    converge), starting from this solution; infinite when that solve fails.
+    Returns the errors and the attempt at the other degree."""
     problem, degree = systems.problem, attempt.system.degree
-    other = degree_for(problem, degree + max(2, degree // 4))
-    if other == degree:
-        other = max(1, degree - max(2, degree // 4))
+    step = max(2, degree // 4)
+    higher, lower = degree_for(problem, degree + step), max(1, degree - step)
     fields = attempt.system.fields(attempt.theta)
-    again = _attempt(systems, settings.replace(degree=other), params, fields)
-    if not again.ev.ok:
-        return {u.name: np.inf for u in problem.unknowns}
+    again = None
+    if higher > degree:
+        again = _attempt(systems, settings.replace(degree=higher), params, fields)
+    if (again is None or not again.converged(settings)) and lower < degree:
+        again = _attempt(systems, settings.replace(degree=lower), params, fields)
+    if again is None or not again.ev.ok:
+        return {u.name: np.inf for u in problem.unknowns}, again
     others = again.system.fields(again.theta)
     errors = {}
     for u in attempt.system.args:
         a, b = _values(attempt, fields, u), _values(attempt, others, u)
         errors[u] = float(np.max(np.abs(a - b)) / _size(attempt, u))
-    return errors
+    return errors, again
+
+
+def _cut_reach(systems: Systems, settings, params, attempt: Attempt, errors):
+    """How far the cut edge reaches into the solution and the error it leaves (`_reach`), from
+    solves with the cut moved up tenfold and a hundredfold; the solves at another degree give the
+    noise floor (`errors`)."""
+    edge, fields = settings.edge, attempt.system.fields(attempt.theta)
+    steps = [(attempt, edge, True)]
+    for k in (10, 100):
+        moved = _attempt(systems, settings.replace(edge=k * edge), params, fields)
+        steps.append((moved, k * edge, moved.converged(settings)))
+    noise = {u: e * _size(attempt, u) for u, e in errors.items()}
+    return _reach(steps, settings.grid, noise)
+
+
+def _reach(steps, grid: int, noise: Mapping[str, float]):
+    """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
+    change of each unknown on the results grid when the cut moves up tenfold (`edge_change`) and
+    the error the cut leaves (`cut_error`: that change summed over the decades below the cut)."""
+    changes = [
+        edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, grid=grid)
+        for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
+    ]
+    reach = {}
+    for u, v in changes[0].items():
+        reach[u], ratio = cut_error(v, changes[1][u], noise.get(u, 0.0))
+        v.attrs.update(decade_ratio=ratio, cut_error=float(reach[u].max()))
+    return changes[0], reach
+
+
+def _settled(reached: list, settings) -> bool:
+    """Whether the lowest of the cuts reached so far (attempt, cut; a decade apart, highest
+    first) leaves an error within its share (`CUT_SHARE`) of `tol_error` in every unknown."""
+    if len(reached) < 3:
+        return False
+    steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
+    _, reach = _reach(steps, settings.grid, {})
+    lowest = steps[0][0]
+    return all(
+        float(v.max()) / _size(lowest, u) <= CUT_SHARE * settings.tol_error
+        for u, v in reach.items()
+    )
 
 
 def _values(attempt: Attempt, fields, u: str) -> np.ndarray:
@@ -189,7 +248,8 @@ def _from_easier(systems: Systems, settings, params, options: Options, walk: Wal
             f"the direct solve did not converge (residual sup-norm {before.ev.total:.1e}), so "
             f"the solve walked from {start}"
         )
-        return Walk(again.attempt, history, iterations, again.edge, [note, *again.notes]), tried
+        notes = [note, *again.notes]
+        return Walk(again.attempt, history, iterations, again.edge, notes, again.settled), tried
     note = f"a walk from {start} did not help either"
     return Walk(before, history, iterations, walk.edge, [*walk.notes, note]), settings
 
@@ -225,7 +285,8 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
             break
         notes = [*walk.notes, f"raised the degree from {degree} to {higher}"]
         history = walk.history + again.history
-        walk = Walk(again.attempt, history, walk.iterations + again.iterations, again.edge, notes)
+        iterations = walk.iterations + again.iterations
+        walk = Walk(again.attempt, history, iterations, again.edge, notes, again.settled)
         settings = raised.replace(edge=again.edge)
     return walk, settings
 
@@ -242,7 +303,7 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
             f"on the whole domain the expansions did not converge (residual sup-norm "
             f"{whole.ev.total:.1e}), so zero edges are cut"
         )
-        return Walk(again.attempt, history, iterations, again.edge, [note]), cut
+        return Walk(again.attempt, history, iterations, again.edge, [note], again.settled), cut
     note = (
         f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
         f"{again.attempt.ev.total:.1e})"
@@ -259,7 +320,7 @@ def _walk(
     edges = edge_path(settings.edge)
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
-    history, iterations, kept = [], 0, None
+    history, iterations, kept, reached, settled = [], 0, None, [], False
     progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
     for step, edge in path:
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess)
@@ -271,6 +332,14 @@ def _walk(
             break
         if step is params and attempt.converged(settings):
             kept = (attempt, edge)
+            reached.append(kept)
+            if edge and (step, edge) != path[-1] and _settled(reached, settings):
+                attempt.notes.append(
+                    f"the cut stops at {edge:g}: the error it leaves is within "
+                    f"{CUT_SHARE:g} tol_error"
+                )
+                settled = True
+                break
         elif step is params and kept is not None:
             kept[0].notes.append(
                 f"moving the cut edge to {edge:g} failed, so it stays at {kept[1]:g}"
@@ -286,7 +355,7 @@ def _walk(
             )
             break
     progress.close()
-    return Walk(attempt, history, iterations, edge)
+    return Walk(attempt, history, iterations, edge, settled=settled)
 
 
 def _attempt(
