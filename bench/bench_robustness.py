@@ -98,9 +98,9 @@ def closed_log(rho):
 
 def finite_difference(name):
     """basak_cuoco against an independent two-agent solution (η in [0.05, 0.95])."""
-    ref = pd.read_csv(REFERENCES / name)
 
     def error(sol):
+        ref = pd.read_csv(REFERENCES / name)
         ds = sol.evaluate(ref.eta.values)
         cols = ("pd", "omega_expert", "omega_household")
         return max(relative(ds[c].values, ref[c].values) for c in cols)
