@@ -23,8 +23,8 @@ from ..base import Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
-from . import report
-from .evidence import Evidence, active_runs, cut_error, edge_change, evidence
+from . import estimate, report
+from .evidence import Evidence, active_runs, evidence
 from .problem import System, degree_for, values_at
 
 PIN = 1e3  # weight of the row that holds the cut in place during the first stage
@@ -33,9 +33,7 @@ EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cu
 # in log x there, so a low cut costs a few degrees and keeps the leak far below tol_error
 START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
 # expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
-# and the degree rises by itself (`_raise_degree`, `_refine`) while the solve needs it
-CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
-# error (`cut_error`) is within this share, and leaves the rest to the truncation
+# and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
 
@@ -111,12 +109,13 @@ class CollocationSolver(Solver):
         attempt = walk.attempt
         attempt.notes[:0] = walk.notes
         change, errors = {}, {}
+        solve = lambda s, guess: _attempt(systems, s, params, guess)  # noqa: E731
         if attempt.converged(settings) and not interrupt.requested():
-            attempt, settings, errors = _refine(systems, settings, params, attempt)
+            attempt, settings, errors = estimate.refine(solve, settings, attempt)
         if errors and any(attempt.system.log) and not interrupt.requested():
-            change, reach = _cut_reach(systems, settings, params, attempt, errors)
+            change, reach = estimate.cut_reach(solve, settings, attempt, errors)
             for u, v in reach.items():  # what the cut leaves adds to the truncation error
-                errors[u] += float(v.max()) / _size(attempt, u)
+                errors[u] += float(v.max()) / estimate.size(attempt, u)
         solution = report.solution(
             attempt, params, settings, walk.history, walk.iterations, change, errors
         )
@@ -124,106 +123,6 @@ class CollocationSolver(Solver):
             solution.outcome = Outcome.INTERRUPTED
             solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
         return solution
-
-
-def _refine(systems: Systems, settings, params, attempt: Attempt):
-    """The converged attempt, its settings and the estimated error of each unknown (its change at
-    another degree, `_degree_change`); while an estimate is above `tol_error` and the solve at
-    the higher degree converged, that solve is the better solution and the degree rises again
-    (until the coefficients decay far enough, or the degree reaches its cap)."""
-    while True:
-        errors, again = _degree_change(systems, settings, params, attempt)
-        higher = again is not None and again.system.degree > attempt.system.degree
-        if max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested():
-            return attempt, settings, errors
-        if not (higher and again.converged(settings)):
-            return attempt, settings, errors
-        again.notes[:0] = [
-            *attempt.notes,
-            f"raised the degree from {attempt.system.degree} to {again.system.degree} "
-            f"(estimated error {max(errors.values()):.1e} above tol_error)",
-        ]
-        attempt, settings = again, settings.replace(degree=again.system.degree)
-
-
-def _degree_change(systems: Systems, settings, params, attempt: Attempt):
-    """The estimated error of each unknown: how much it changes, relative to its largest size,
-    on the evidence points when the solve is repeated at a higher degree (at a lower one, whose
-    error bounds this one's, when the degree is at its cap or the higher solve does not
-    converge), starting from this solution; infinite when that solve fails.
-    Returns the errors and the attempt at the other degree."""
-    problem, degree = systems.problem, attempt.system.degree
-    step = max(2, degree // 4)
-    higher, lower = degree_for(problem, degree + step), max(1, degree - step)
-    fields = attempt.system.fields(attempt.theta)
-    again = None
-    if higher > degree:
-        again = _attempt(systems, settings.replace(degree=higher), params, fields)
-    if (again is None or not again.converged(settings)) and lower < degree:
-        again = _attempt(systems, settings.replace(degree=lower), params, fields)
-    if again is None or not again.ev.ok:
-        return {u.name: np.inf for u in problem.unknowns}, again
-    others = again.system.fields(again.theta)
-    errors = {}
-    for u in attempt.system.args:
-        a, b = _values(attempt, fields, u), _values(attempt, others, u)
-        errors[u] = float(np.max(np.abs(a - b)) / _size(attempt, u))
-    return errors, again
-
-
-def _cut_reach(systems: Systems, settings, params, attempt: Attempt, errors):
-    """How far the cut edge reaches into the solution and the error it leaves (`_reach`), from
-    solves with the cut moved up tenfold and a hundredfold; the solves at another degree give the
-    noise floor (`errors`)."""
-    edge, fields = settings.edge, attempt.system.fields(attempt.theta)
-    steps = [(attempt, edge, True)]
-    for k in (10, 100):
-        moved = _attempt(systems, settings.replace(edge=k * edge), params, fields)
-        steps.append((moved, k * edge, moved.converged(settings)))
-    noise = {u: e * _size(attempt, u) for u, e in errors.items()}
-    return _reach(steps, settings.grid, noise)
-
-
-def _reach(steps, grid: int, noise: Mapping[str, float]):
-    """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
-    change of each unknown on the results grid when the cut moves up tenfold (`edge_change`) and
-    the error the cut leaves (`cut_error`: that change summed over the decades below the cut)."""
-    changes = [
-        edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, grid=grid)
-        for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
-    ]
-    reach = {}
-    for u, v in changes[0].items():
-        reach[u], ratio = cut_error(v, changes[1][u], noise.get(u, 0.0))
-        v.attrs.update(decade_ratio=ratio, cut_error=float(reach[u].max()))
-    return changes[0], reach
-
-
-def _settled(reached: list, settings) -> bool:
-    """Whether the lowest of the cuts reached so far (attempt, cut; a decade apart, highest
-    first) leaves an error within its share (`CUT_SHARE`) of `tol_error` in every unknown."""
-    if len(reached) < 3:
-        return False
-    steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
-    _, reach = _reach(steps, settings.grid, {})
-    lowest = steps[0][0]
-    return all(
-        float(v.max()) / _size(lowest, u) <= CUT_SHARE * settings.tol_error
-        for u, v in reach.items()
-    )
-
-
-def _values(attempt: Attempt, fields, u: str) -> np.ndarray:
-    """An unknown's values at the evidence points of an attempt."""
-    idx = attempt.system.args[u]
-    x = jnp.asarray(attempt.ev.x)
-    return np.asarray(values_at(fields[u], x[:, idx] if idx else x[:1, :0]))
-
-
-def _size(attempt: Attempt, u: str) -> float:
-    """An unknown's largest size at the evidence points (what its errors are relative to)."""
-    values = _values(attempt, attempt.system.fields(attempt.theta), u)
-    return max(float(np.max(np.abs(values))), 1e-300)
 
 
 def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[Walk, object]:
@@ -333,10 +232,10 @@ def _walk(
         if step is params and attempt.converged(settings):
             kept = (attempt, edge)
             reached.append(kept)
-            if edge and (step, edge) != path[-1] and _settled(reached, settings):
+            if edge and (step, edge) != path[-1] and estimate.settled(reached, settings):
                 attempt.notes.append(
                     f"the cut stops at {edge:g}: the error it leaves is within "
-                    f"{CUT_SHARE:g} tol_error"
+                    f"{estimate.CUT_SHARE:g} tol_error"
                 )
                 settled = True
                 break
