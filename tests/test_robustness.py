@@ -22,7 +22,7 @@ ROUNDING = 1e-12  # where solution and reference agree to rounding, so may estim
 
 
 # rows that do not converge yet (docs/robustness.md says why): xfail, strict, so a fix shows
-FAILING = {"basak_cuoco γ=5": "the cut stays at 1e-4, whose error is above tol_error"}
+FAILING: dict[str, str] = {}
 
 
 def marks(name: str) -> list:

@@ -68,6 +68,10 @@ class Attempt:
     def converged(self, settings) -> bool:
         return self.ev.ok and self.ev.total <= settings.residual_tol
 
+    @property
+    def fields(self) -> dict:
+        return self.system.fields(self.theta)
+
 
 @dataclass
 class Walk:
@@ -223,9 +227,14 @@ def _walk(
     progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
     for step, edge in path:
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess)
-        guess = attempt.system.fields(attempt.theta)
         history += attempt.history
         iterations += attempt.iterations
+        if kept is not None and _falling(attempt, settings):  # a cut move from a converged
+            # solution that ran out of iterations on its way: it continues once from there
+            attempt = _attempt(systems, settings.replace(edge=edge), step, attempt.fields)
+            history += attempt.history
+            iterations += attempt.iterations
+        guess = attempt.fields
         progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
         if interrupt.requested():
             break
@@ -255,6 +264,12 @@ def _walk(
             break
     progress.close()
     return Walk(attempt, history, iterations, edge, settled=settled)
+
+
+def _falling(attempt: Attempt, settings) -> bool:
+    """Not converged, but its residuals fell over the attempt."""
+    history = attempt.history
+    return not attempt.converged(settings) and len(history) > 1 and history[-1] < history[0]
 
 
 def _attempt(

@@ -119,7 +119,7 @@ def edge_note(change: Mapping[str, xr.DataArray], edge: float) -> str:
     return head + (
         f"the unknowns change by at most {largest[worst]:.1e} on the results grid ({worst} at "
         f"{at}); the changes shrink {ratio:.3g}-fold per decade of the cut, so it leaves an "
-        f"error of at most {left:.1e} in {worst}"
+        f"error of at most {left:.1e} (absolute) in {worst}"
     )
 
 
