@@ -21,18 +21,9 @@ FAST = {"lucas_economy γ=5 σ=0.05", "lucas_disasters γ=4", "regime_lucas3", "
 ROUNDING = 1e-12  # where solution and reference agree to rounding, so may estimate and error
 
 
-# rows that do not converge yet (docs/robustness.md says why): xfail, strict, so a fix shows
-FAILING: dict[str, str] = {}
-
-
-def marks(name: str) -> list:
-    found = [] if name in FAST else [pytest.mark.slow]
-    if name in FAILING:
-        found.append(pytest.mark.xfail(strict=True, reason=FAILING[name]))
-    return found
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=marks(n)) for n in ROWS])
+@pytest.mark.parametrize(
+    "name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in ROWS]
+)
 def test_a_row_converges_within_its_estimate(name):
     load, error = ROWS[name]
     solution = walras.solve(load(), method="collocation", quiet=True)
