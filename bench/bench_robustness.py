@@ -1,6 +1,9 @@
 """The robustness matrix: library models and their ordinary variants, each solved with default
 settings, with the exit status (converged or not), the time, the estimated error and the error
-against a reference (a closed form, or the finite-difference references of basak_cuoco).
+against a reference: a closed form or an independent solution (tests/references.py: scipy
+quadrature and ODE integration, linear systems; the finite-difference references of
+basak_cuoco), else a collocation solve at a higher degree and a tenfold lower cut ("collocation
+reference" in the table). Errors are relative to each unknown's largest size, as the estimate is.
 
 Run: python bench/bench_robustness.py [collocation|neural ...] [--only NAME ...]
 Prints one Markdown row per model and solver (the table in docs/robustness.md)."""
@@ -17,7 +20,17 @@ import pandas as pd
 import walras
 from walras.runtime.domain import Domain
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "references"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from references import (  # noqa: E402
+    REFERENCES,
+    BrusanLog,
+    disaster_pd,
+    lucas_pd,
+    regime_disasters_pd,
+    three_regimes,
+    two_regimes,
+    two_trees_v,
+)
 
 
 def log_agents(rho, trades=None) -> str:
@@ -36,17 +49,36 @@ def log_agents(rho, trades=None) -> str:
     )
 
 
-def lucas_pd(rho, gamma, mu, sigma):
-    return 1 / (rho + (gamma - 1) * mu - gamma * (gamma - 1) * sigma**2 / 2)
+def relative(values: np.ndarray, reference: np.ndarray) -> float:
+    """The largest error relative to the reference's largest size."""
+    reference = np.asarray(reference, float)
+    return float(np.max(np.abs(np.asarray(values) - reference)) / np.max(np.abs(reference)))
 
 
-def closed_lucas(sol):
-    p = sol.params
-    pd_ = lucas_pd(p["rho"], p["gamma"], p["mu_y"], p["sigma_y"])
-    return abs(float(np.asarray(sol.dataset["pd"])) / pd_ - 1)
+def interior(sol, n: int = 200) -> np.ndarray:
+    """Results points of a solution: the grid of its states (one state) or a sample of its
+    domain; a hundredth of each range off the edges."""
+    domain = Domain.of(sol.compiled.model)
+    x = domain.sample(n, seed=3)
+    lo, hi = domain.lo, domain.hi
+    return x[np.all((x >= lo + 0.01 * (hi - lo)) & (x <= hi - 0.01 * (hi - lo)), axis=1)]
+
+
+def closed_pd(pd_of):
+    """A price-dividend ratio constant in the states (per regime: an array by the last state)."""
+
+    def error(sol):
+        ds = sol.dataset
+        if "s" in ds.dims and ds.sizes.get("s", 1) > 1:  # regimes: pd(…, s)
+            values = ds["pd"].transpose(..., "s").values.reshape(-1, ds.sizes["s"])
+            return relative(values, np.broadcast_to(pd_of(sol.params), values.shape))
+        return relative(ds["pd"].values, np.full(ds["pd"].shape, pd_of(sol.params)))
+
+    return error
 
 
 def closed_log(rho):
+    """Log agents: ω_i = ρ_i, pd = 1/Σ ρ_i η_i, at points with every share ≥ 0.01."""
     rho = np.asarray(rho)
 
     def error(sol):
@@ -55,64 +87,148 @@ def closed_log(rho):
         eta = np.c_[x, 1 - x.sum(1)]
         keep = (eta >= 0.01).all(1)
         ds = sol.evaluate(x[keep])
-        errs = [np.abs(ds["pd"].values * (eta[keep] @ rho) - 1).max()]
-        errs += [np.abs(ds[f"omega_a{i}"].values / r - 1).max() for i, r in enumerate(rho)]
-        return float(max(errs))
+        errs = [relative(ds["pd"].values, 1 / (eta[keep] @ rho))]
+        errs += [
+            relative(ds[f"omega_a{i}"].values, np.full(keep.sum(), r)) for i, r in enumerate(rho)
+        ]
+        return max(errs)
 
     return error
 
 
 def finite_difference(name):
-    ref = pd.read_csv(SHARED / name)
+    """basak_cuoco against an independent two-agent solution (η in [0.05, 0.95])."""
 
     def error(sol):
+        ref = pd.read_csv(REFERENCES / name)
         ds = sol.evaluate(ref.eta.values)
         cols = ("pd", "omega_expert", "omega_household")
-        return float(max(np.abs(ds[c].values / ref[c].values - 1).max() for c in cols))
+        return max(relative(ds[c].values, ref[c].values) for c in cols)
 
     return error
 
 
+def brusan_ode(sol):
+    """q against scipy's LSODA integration of the first-order ODE (tests/references.py)."""
+    p = sol.params
+    ref = BrusanLog(**{k: p[k] for k in BrusanLog.__dataclass_fields__}).solve()
+    eta = np.linspace(0.01, 0.99, 99)
+    return relative(sol.evaluate(eta)["q"].values, ref.q(eta))
+
+
+def trees_quadrature(sol):
+    """v(s, y) (two_trees, log) or pd_tree1·s (two_trees_economy) against the quadrature."""
+    p, s = sol.params, np.linspace(0.02, 0.98, 13)
+    trees = {k: p[k] for k in ("rho", "mu1", "mu2", "sigma1", "sigma2")}
+    ref = np.array([two_trees_v(x, gamma=p.get("gamma", 1.0), **trees) for x in s])
+    if "v" in sol.fields:
+        return relative(sol.evaluate(np.stack([s, np.full_like(s, 1.3)], -1))["v"].values, ref)
+    ds = sol.evaluate(s)
+    return relative((ds["pd_tree1"] * s).values, ref)
+
+
+def bold_lucas(sol):
+    """risk_sharing at η = 1: the Lucas economy of the bold agent (pd)."""
+    p = sol.params
+    at = sol.evaluate({"eta_bold": np.array([1.0])})
+    ref = lucas_pd(p["rho"], p["gamma_bold"], p["mu_y"], p["sigma_y"])
+    return abs(float(at["pd"][0]) / ref - 1)
+
+
+def higher_collocation(load):
+    """Against a collocation solve of the model `load` gives at a higher degree (a half more) and
+    a tenfold lower cut: every unknown with states at results points."""
+
+    def error(sol):
+        degree, edge = int(sol.dataset["degree"]), sol.settings.edge
+        again = walras.solve(
+            load(),
+            method="collocation",
+            degree=degree + degree // 2,
+            edge=edge / 10 if edge else 0.0,
+            quiet=True,
+        )
+        x = interior(sol)
+        a, b = sol.evaluate(x), again.evaluate(x)
+        names = [u.name for u in sol.compiled.model.unknowns]
+        return max(relative(a[u].values, b[u].values) for u in names if a[u].ndim)
+
+    return error
+
+
+def lucas_of(p):
+    return lucas_pd(
+        p["rho"], p["gamma"], p.get("mu", p.get("mu_y")), p.get("sigma", p.get("sigma_y"))
+    )
+
+
 def matrix():
-    """(name, model loader, error function) for every model of the matrix."""
+    """(name, model loader, error function, reference) for every model of the matrix."""
     rows = []
-    for gamma in (1, 2, 5, 10):
-        for sigma in (0.025, 0.05, 0.1):
-            load = lambda g=gamma, s=sigma: walras.load("lucas_economy", gamma=g, sigma_y=s)
-            rows.append((f"lucas_economy γ={gamma} σ={sigma}", load, closed_lucas))
-    for rho in ((0.05, 0.05), (0.03, 0.07), (0.02, 0.05, 0.08), (0.02, 0.035, 0.05, 0.065, 0.08)):
-        load = lambda r=rho: walras.load(log_agents(r))
-        rows.append((f"{len(rho)} log agents ρ={rho}", load, closed_log(rho)))
-    load = lambda: walras.load(log_agents((0.03, 0.07), "[bond]"))
-    rows.append(("2 log agents, households bond only", load, closed_log((0.03, 0.07))))
+    for name in ("lucas", "lucas_economy"):
+        vol = "sigma" if name == "lucas" else "sigma_y"
+        for gamma, sigma in ((1, 0.05), (2, 0.05), (5, 0.05), (10, 0.05), (5, 0.025), (5, 0.1)):
+            load = lambda n=name, g=gamma, s=sigma, v=vol: walras.load(n, gamma=g, **{v: s})
+            rows.append((f"{name} γ={gamma} σ={sigma}", load, closed_pd(lucas_of), "closed form"))
+    for gamma in (1, 2, 4, 10):
+        load = lambda g=gamma: walras.load("lucas_disasters", gamma=g)
+        rows.append((f"lucas_disasters γ={gamma}", load, closed_pd(disaster_pd), "closed form"))
+    for name, pd_of in (
+        ("regime_lucas", two_regimes),
+        ("regime_lucas3", three_regimes),
+        ("regime_disasters", regime_disasters_pd),
+    ):
+        rows.append((name, lambda n=name: walras.load(n), closed_pd(pd_of), "linear system"))
+    for sigma in (0.05, 0.1):
+        load = lambda s=sigma: walras.load("brusan_log", sigma=s)
+        rows.append((f"brusan_log σ={sigma}", load, brusan_ode, "scipy ODE"))
+    rows.append(("two_trees", lambda: walras.load("two_trees"), trees_quadrature, "quadrature"))
+    for gamma in (1, 2, 5):
+        load = lambda g=gamma: walras.load("two_trees_economy", gamma=g)
+        rows.append((f"two_trees_economy γ={gamma}", load, trees_quadrature, "quadrature"))
+    load = lambda: walras.load("risk_sharing")
+    rows.append(("risk_sharing", load, bold_lucas, "Lucas economy at η = 1"))
+    load = lambda: walras.load("leverage_cap")
+    rows.append(("leverage_cap", load, higher_collocation(load), "collocation reference"))
+    load = lambda: walras.load("basak_cuoco", gamma=1)
+    rows.append(("basak_cuoco γ=1", load, closed_log((0.05, 0.05)), "closed form"))
     for gamma, ref in ((2, "bc_gamma2_ref.csv"), (5, "bc_gamma5_ref.csv")):
         load = lambda g=gamma: walras.load("basak_cuoco", gamma=g)
-        rows.append((f"basak_cuoco γ={gamma}", load, finite_difference(ref)))
+        rows.append((f"basak_cuoco γ={gamma}", load, finite_difference(ref), "two-agent reference"))
+    load = lambda: walras.load("basak_cuoco", gamma=10)
+    rows.append(("basak_cuoco γ=10", load, higher_collocation(load), "collocation reference"))
+    for rho in ((0.05, 0.05), (0.03, 0.07), (0.02, 0.05, 0.08), (0.02, 0.035, 0.05, 0.065, 0.08)):
+        load = lambda r=rho: walras.load(log_agents(r))
+        rows.append((f"{len(rho)} log agents ρ={rho}", load, closed_log(rho), "closed form"))
+    for rho in ((0.03, 0.07), (0.02, 0.05, 0.08)):
+        load = lambda r=rho: walras.load(log_agents(r, "[bond]"))
+        name = f"{len(rho)} log agents ρ={rho}, households bond only"
+        rows.append((name, load, closed_log(rho), "closed form"))
     return rows
 
 
 def main(argv):
     methods = [a for a in argv if a in ("collocation", "neural")] or ["collocation"]
     only = argv[argv.index("--only") + 1 :] if "--only" in argv else None
-    print("| model | solver | converged | time (s) | estimated error | error |")
-    print("|---|---|---|---|---|---|")
-    for name, load, error in matrix():
-        if only and not any(o in name for o in only):
+    print("| model | solver | converged | time (s) | estimated error | error | reference |")
+    print("|---|---|---|---|---|---|---|")
+    for name, load, error, reference in matrix():
+        if only and not any(o == name for o in only):
             continue
         try:
             model = load()
         except walras.EconError as e:
             code = e.diagnostics[0].code
-            print(f"| {name} | both | refused ({code}: no equilibrium) | | | |", flush=True)
+            print(f"| {name} | both | refused ({code}: no equilibrium) | | | | |", flush=True)
             continue
         for method in methods:
             t = time.perf_counter()
-            sol = walras.solve(model, method=method)
+            sol = walras.solve(model, method=method, quiet=True)
             seconds = time.perf_counter() - t
             estimate = max(sol.errors.values(), default=float("nan"))
             print(
                 f"| {name} | {method} | {'yes' if sol.converged else 'no'} | {seconds:.1f} | "
-                f"{estimate:.1e} | {error(sol):.1e} |",
+                f"{estimate:.1e} | {error(sol):.1e} | {reference} |",
                 flush=True,
             )
 

@@ -173,3 +173,22 @@ def test_below_a_cut_edge_the_expansion_is_a_power_law():
         value, dvalue = jax.jvp(u, (jnp.asarray([x]),), (jnp.asarray([1.0]),))
         assert abs(float(value) - (edge + slope * (z + 1))) < 1e-12
         assert abs(float(dvalue) / (slope * dz_dlogx / x) - 1) < 1e-12
+
+
+def test_the_cut_error_sums_the_decades_below_the_cut():
+    """A solution that a cut at ε shifts by C·ε^p·g(x): the error the cut leaves is C·ε^p·g,
+    recovered exactly from the changes of two tenfold moves (and infinite when they grow)."""
+    import xarray as xr
+
+    from walras.runtime.solvers.collocation.evidence import cut_error
+
+    x = np.linspace(0.01, 1, 50)
+    g, C, p, eps = np.exp(-5 * x), 0.3, 0.8, 1e-5
+    shift = lambda e: C * e**p * g  # noqa: E731
+    change = xr.DataArray(shift(10 * eps) - shift(eps), dims=["x"])
+    further = xr.DataArray(shift(100 * eps) - shift(10 * eps), dims=["x"])
+    error, q = cut_error(change, further, noise=0.0)
+    assert q == pytest.approx(10**p, rel=1e-12)
+    np.testing.assert_allclose(error.values, shift(eps), rtol=1e-10)
+    growing, _ = cut_error(further, change, noise=0.0)
+    assert np.isinf(growing.values).all()

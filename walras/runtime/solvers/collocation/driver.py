@@ -23,14 +23,17 @@ from ..base import Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
-from . import report
-from .evidence import Evidence, active_runs, edge_change, evidence
+from . import estimate, report
+from .evidence import Evidence, active_runs, evidence
 from .problem import System, degree_for, values_at
 
 PIN = 1e3  # weight of the row that holds the cut in place during the first stage
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
 # into the interior like a power of it (about edge^1.2 in basak_cuoco), and the expansions are
 # in log x there, so a low cut costs a few degrees and keeps the leak far below tol_error
+START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
+# expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
+# and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
 
@@ -65,6 +68,10 @@ class Attempt:
     def converged(self, settings) -> bool:
         return self.ev.ok and self.ev.total <= settings.residual_tol
 
+    @property
+    def fields(self) -> dict:
+        return self.system.fields(self.theta)
+
 
 @dataclass
 class Walk:
@@ -75,6 +82,7 @@ class Walk:
     iterations: int
     edge: float = 0.0  # where its zero edges are cut (0: not cut)
     notes: list[str] = field(default_factory=list)  # how the solver found its way
+    settled: bool = False  # the cut stopped where the error it leaves is small enough
 
 
 class CollocationSolver(Solver):
@@ -93,38 +101,25 @@ class CollocationSolver(Solver):
         higher degrees, the edge change and the error estimate; Ctrl-C (`interrupt`) stops each
         between Levenberg-Marquardt iterations, and the solution is what was reached."""
         systems, params, given = Systems(problem), problem.params, settings.edge
+        settings = settings.replace(degree=degree_for(problem, settings.degree, START_COEFFICIENTS))
         walk, settings = _walk_or_cut(systems, settings, params, options)
         easier = problem.compiled.model.easier
         done = walk.attempt.converged(settings) or interrupt.requested()
         if not (done or settings.homotopy) and easier:
             walk, settings = _from_easier(systems, settings, params, options, walk, easier)
-        target = given or (EDGE if walk.edge else 0.0)
+        target = walk.edge if walk.settled else given or (EDGE if walk.edge else 0.0)
         walk, settings = _raise_degree(systems, settings, params, options, walk, target)
+        settings = settings.replace(edge=walk.edge)  # where the cut ended, not where it was asked
         attempt = walk.attempt
         attempt.notes[:0] = walk.notes
-        change = {}
-        if any(attempt.system.log) and attempt.converged(settings) and not interrupt.requested():
-            moved = _attempt(
-                systems,
-                settings.replace(edge=10 * settings.edge),
-                params,
-                attempt.system.fields(attempt.theta),
-            )
-            change = edge_change(
-                attempt.system,
-                attempt.theta,
-                moved.system,
-                moved.theta,
-                edge=settings.edge,
-                moved=10 * settings.edge,
-                converged=moved.converged(settings),
-                grid=settings.grid,
-            )
-        errors = {}
+        change, errors = {}, {}
+        solve = lambda s, guess: _attempt(systems, s, params, guess)  # noqa: E731
         if attempt.converged(settings) and not interrupt.requested():
-            errors = _degree_change(systems, settings, params, attempt)
-            for u, v in change.items():  # the cut's reach bounds the error it leaves
-                errors[u] = max(errors[u], float(v.max()) / _size(attempt, u))
+            attempt, settings, errors = estimate.refine(solve, settings, attempt)
+        if errors and any(attempt.system.log) and not interrupt.requested():
+            change, reach = estimate.cut_reach(solve, settings, attempt, errors)
+            for u, v in reach.items():  # what the cut leaves adds to the truncation error
+                errors[u] += float(v.max()) / estimate.size(attempt, u)
         solution = report.solution(
             attempt, params, settings, walk.history, walk.iterations, change, errors
         )
@@ -132,39 +127,6 @@ class CollocationSolver(Solver):
             solution.outcome = Outcome.INTERRUPTED
             solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
         return solution
-
-
-def _degree_change(systems: Systems, settings, params, attempt: Attempt) -> dict[str, float]:
-    """The estimated error of each unknown: how much it changes, relative to its largest size,
-    on the evidence points when the solve is repeated at a higher degree (at a lower one when
-    the degree is at its cap), starting from this solution. Infinite when that solve fails."""
-    problem, degree = systems.problem, attempt.system.degree
-    other = degree_for(problem, degree + max(2, degree // 4))
-    if other == degree:
-        other = max(1, degree - max(2, degree // 4))
-    fields = attempt.system.fields(attempt.theta)
-    again = _attempt(systems, settings.replace(degree=other), params, fields)
-    if not again.ev.ok:
-        return {u.name: np.inf for u in problem.unknowns}
-    others = again.system.fields(again.theta)
-    errors = {}
-    for u in attempt.system.args:
-        a, b = _values(attempt, fields, u), _values(attempt, others, u)
-        errors[u] = float(np.max(np.abs(a - b)) / _size(attempt, u))
-    return errors
-
-
-def _values(attempt: Attempt, fields, u: str) -> np.ndarray:
-    """An unknown's values at the evidence points of an attempt."""
-    idx = attempt.system.args[u]
-    x = jnp.asarray(attempt.ev.x)
-    return np.asarray(values_at(fields[u], x[:, idx] if idx else x[:1, :0]))
-
-
-def _size(attempt: Attempt, u: str) -> float:
-    """An unknown's largest size at the evidence points (what its errors are relative to)."""
-    values = _values(attempt, attempt.system.fields(attempt.theta), u)
-    return max(float(np.max(np.abs(values))), 1e-300)
 
 
 def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[Walk, object]:
@@ -189,7 +151,8 @@ def _from_easier(systems: Systems, settings, params, options: Options, walk: Wal
             f"the direct solve did not converge (residual sup-norm {before.ev.total:.1e}), so "
             f"the solve walked from {start}"
         )
-        return Walk(again.attempt, history, iterations, again.edge, [note, *again.notes]), tried
+        notes = [note, *again.notes]
+        return Walk(again.attempt, history, iterations, again.edge, notes, again.settled), tried
     note = f"a walk from {start} did not help either"
     return Walk(before, history, iterations, walk.edge, [*walk.notes, note]), settings
 
@@ -225,7 +188,8 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
             break
         notes = [*walk.notes, f"raised the degree from {degree} to {higher}"]
         history = walk.history + again.history
-        walk = Walk(again.attempt, history, walk.iterations + again.iterations, again.edge, notes)
+        iterations = walk.iterations + again.iterations
+        walk = Walk(again.attempt, history, iterations, again.edge, notes, again.settled)
         settings = raised.replace(edge=again.edge)
     return walk, settings
 
@@ -242,7 +206,7 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
             f"on the whole domain the expansions did not converge (residual sup-norm "
             f"{whole.ev.total:.1e}), so zero edges are cut"
         )
-        return Walk(again.attempt, history, iterations, again.edge, [note]), cut
+        return Walk(again.attempt, history, iterations, again.edge, [note], again.settled), cut
     note = (
         f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
         f"{again.attempt.ev.total:.1e})"
@@ -259,18 +223,31 @@ def _walk(
     edges = edge_path(settings.edge)
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
-    history, iterations, kept = [], 0, None
+    history, iterations, kept, reached, settled = [], 0, None, [], False
     progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
     for step, edge in path:
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess)
-        guess = attempt.system.fields(attempt.theta)
         history += attempt.history
         iterations += attempt.iterations
+        if kept is not None and _falling(attempt, settings):  # a cut move from a converged
+            # solution that ran out of iterations on its way: it continues once from there
+            attempt = _attempt(systems, settings.replace(edge=edge), step, attempt.fields)
+            history += attempt.history
+            iterations += attempt.iterations
+        guess = attempt.fields
         progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
         if interrupt.requested():
             break
         if step is params and attempt.converged(settings):
             kept = (attempt, edge)
+            reached.append(kept)
+            if edge and (step, edge) != path[-1] and estimate.settled(reached, settings):
+                attempt.notes.append(
+                    f"the cut stops at {edge:g}: the error it leaves is within "
+                    f"{estimate.CUT_SHARE:g} tol_error"
+                )
+                settled = True
+                break
         elif step is params and kept is not None:
             kept[0].notes.append(
                 f"moving the cut edge to {edge:g} failed, so it stays at {kept[1]:g}"
@@ -286,7 +263,13 @@ def _walk(
             )
             break
     progress.close()
-    return Walk(attempt, history, iterations, edge)
+    return Walk(attempt, history, iterations, edge, settled=settled)
+
+
+def _falling(attempt: Attempt, settings) -> bool:
+    """Not converged, but its residuals fell over the attempt."""
+    history = attempt.history
+    return not attempt.converged(settings) and len(history) > 1 and history[-1] < history[0]
 
 
 def _attempt(

@@ -1,7 +1,7 @@
 """Evidence of convergence of a collocation solve: residuals on a fine grid off the nodes (their
 sup-norm, where it is largest), unknowns that leave their bounds, the decay of the Chebyshev
-coefficients, the runs of the active set of a complementarity, and how far a cut edge reaches
-into the solution."""
+coefficients, the runs of the active set of a complementarity, how far a cut edge reaches into
+the solution and the error it leaves."""
 
 from __future__ import annotations
 
@@ -181,3 +181,26 @@ def edge_change(
             long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g}",
         )
     return out
+
+
+def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float):
+    """The error a cut edge at ε leaves in an unknown, on the results grid, and the factor q by
+    which the changes shrink per decade of the cut. Near a singular edge the solution is a power
+    of the state times a series in powers of it, so what the cut leaves behind is about C·ε^p, and
+    moving the cut tenfold changes the solution by C·ε^p·(10^p − 1): the change from ε to 10ε
+    (`change`) is the error times q − 1, q = 10^p. q is measured, as the ratio of the largest
+    changes of two successive decades (`further`, from 10ε to 100ε) where both are known; the
+    error is then the sum of the changes of all the decades below the cut, change / (q − 1).
+    When neither change rises above `noise` (how much solves that should agree differ: the cut
+    does not show) the error is the change itself; infinite where the changes do not shrink, or
+    where a moved solve failed (NaN changes)."""
+    both = np.isfinite(change.values) & np.isfinite(further.values)
+    if not both.any():
+        return xr.full_like(change, np.inf), np.nan
+    first, second = float(change.values[both].max()), float(further.values[both].max())
+    q = second / max(first, 1e-300)
+    if q > 1:
+        return change / (q - 1), q
+    if second <= noise:
+        return change, q
+    return xr.full_like(change, np.inf), q

@@ -365,11 +365,11 @@ def _face(points: np.ndarray, axis: int) -> np.ndarray:
     return np.insert(face, axis, 0.0, axis=1)
 
 
-def degree_for(problem: Problem, degree: int) -> int:
-    """The requested degree, capped so no unknown has more than MAX_COEFFICIENTS coefficients."""
+def degree_for(problem: Problem, degree: int, budget: int = MAX_COEFFICIENTS) -> int:
+    """The requested degree, capped so no unknown has more than `budget` coefficients."""
     continuous = [[i for i in a if not problem.states[i].discrete] for a in problem.axes.values()]
     d = max([len(a) for a in continuous] + [1])
-    return max(1, min(degree, int(round(MAX_COEFFICIENTS ** (1 / d))) - 1))
+    return max(1, min(degree, int(round(budget ** (1 / d))) - 1))
 
 
 @eqx.filter_jit

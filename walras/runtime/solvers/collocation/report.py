@@ -98,12 +98,13 @@ def error_note(errors: Mapping[str, float], tol: float) -> str:
     verdict = "within" if errors[worst] <= tol else "above"
     return (
         f"estimated error {errors[worst]:.1e} ({worst}, relative; from a solve at another "
-        f"degree), {verdict} tol_error {tol:g}"
+        f"degree, and the cut moved where there is one), {verdict} tol_error {tol:g}"
     )
 
 
 def edge_note(change: Mapping[str, xr.DataArray], edge: float) -> str:
-    """How far the cut reaches: the largest change of an unknown when the cut moves tenfold."""
+    """How far the cut reaches: the largest change of an unknown when the cut moves tenfold, how
+    fast the changes shrink per decade and the error the cut leaves."""
     head = (
         f"zero edges cut at {edge:g} (log coordinate, power laws below); cut at "
         f"{10 * edge:g} instead, "
@@ -114,8 +115,11 @@ def edge_note(change: Mapping[str, xr.DataArray], edge: float) -> str:
         return head + "the solve does not converge, so how far the cut reaches is not known"
     peak = change[worst].where(change[worst] == largest[worst], drop=True)
     at = ", ".join(f"{k} = {float(v[0]):.3g}" for k, v in peak.coords.items())
+    ratio, left = change[worst].attrs["decade_ratio"], change[worst].attrs["cut_error"]
     return head + (
-        f"the unknowns change by at most {largest[worst]:.1e} on the results grid ({worst} at {at})"
+        f"the unknowns change by at most {largest[worst]:.1e} on the results grid ({worst} at "
+        f"{at}); the changes shrink {ratio:.3g}-fold per decade of the cut, so it leaves an "
+        f"error of at most {left:.1e} (absolute) in {worst}"
     )
 
 

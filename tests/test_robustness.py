@@ -1,0 +1,33 @@
+"""The robustness matrix (bench/bench_robustness.py) as tests: every row solves with default
+settings by collocation, converges, its error against the row's reference (closed forms,
+scipy, the finite-difference references of basak_cuoco, or a collocation solve at a higher
+degree and lower cut) is within the solver's own estimate, and the estimate within tol_error.
+A few cheap rows run in CI; the rest under the `slow` marker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import walras
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from bench_robustness import matrix  # noqa: E402
+
+ROWS = {name: (load, error) for name, load, error, _ in matrix()}
+FAST = {"lucas_economy γ=5 σ=0.05", "lucas_disasters γ=4", "regime_lucas3", "two_trees_economy γ=2"}
+ROUNDING = 1e-12  # where solution and reference agree to rounding, so may estimate and error
+
+
+@pytest.mark.parametrize(
+    "name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in ROWS]
+)
+def test_a_row_converges_within_its_estimate(name):
+    load, error = ROWS[name]
+    solution = walras.solve(load(), method="collocation", quiet=True)
+    assert solution.converged, solution.message
+    estimate = max(solution.errors.values(), default=0.0)
+    assert estimate <= solution.settings.tol_error
+    assert error(solution) <= estimate + ROUNDING

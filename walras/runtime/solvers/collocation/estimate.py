@@ -1,0 +1,122 @@
+"""The estimated error of a converged collocation solve: the change at another degree (the
+truncation), and with a cut edge the error the cut leaves (the change when the cut moves up,
+summed over the decades below it); the degree rises while the estimate is above `tol_error`,
+and a cut moving down stops where its error is small enough."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import jax.numpy as jnp
+import numpy as np
+
+from ... import interrupt
+from .evidence import cut_error, edge_change
+from .problem import degree_for, values_at
+
+if TYPE_CHECKING:
+    from .driver import Attempt
+
+CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
+# error (`cut_error`) is within this share, and leaves the rest to the truncation
+Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
+
+
+def refine(solve: Solve, settings, attempt: Attempt):
+    """The converged attempt, its settings and the estimated error of each unknown (its change at
+    another degree, `degree_change`); while an estimate is above `tol_error` and the solve at
+    the higher degree converged, that solve is the better solution and the degree rises again
+    (until the coefficients decay far enough, or the degree reaches its cap)."""
+    while True:
+        errors, again = degree_change(solve, settings, attempt)
+        higher = again is not None and again.system.degree > attempt.system.degree
+        if max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested():
+            return attempt, settings, errors
+        if not (higher and again.converged(settings)):
+            return attempt, settings, errors
+        again.notes[:0] = [
+            *attempt.notes,
+            f"raised the degree from {attempt.system.degree} to {again.system.degree} "
+            f"(estimated error {max(errors.values()):.1e} above tol_error)",
+        ]
+        attempt, settings = again, settings.replace(degree=again.system.degree)
+
+
+def degree_change(solve: Solve, settings, attempt: Attempt):
+    """The estimated error of each unknown: how much it changes, relative to its largest size,
+    on the evidence points when the solve is repeated at a higher degree (at a lower one, whose
+    error bounds this one's, when the degree is at its cap or the higher solve does not
+    converge), starting from this solution; infinite when that solve fails.
+    Returns the errors and the attempt at the other degree."""
+    problem, degree = attempt.system.problem, attempt.system.degree
+    step = max(2, degree // 4)
+    higher, lower = degree_for(problem, degree + step), max(1, degree - step)
+    fields = attempt.system.fields(attempt.theta)
+    again = None
+    if higher > degree:
+        again = solve(settings.replace(degree=higher), fields)
+    if (again is None or not again.converged(settings)) and lower < degree:
+        again = solve(settings.replace(degree=lower), fields)
+    if again is None or not again.ev.ok:
+        return {u.name: np.inf for u in problem.unknowns}, again
+    others = again.system.fields(again.theta)
+    errors = {}
+    for u in attempt.system.args:
+        a, b = values(attempt, fields, u), values(attempt, others, u)
+        errors[u] = float(np.max(np.abs(a - b)) / size(attempt, u))
+    return errors, again
+
+
+def cut_reach(solve: Solve, settings, attempt: Attempt, errors):
+    """How far the cut edge reaches into the solution and the error it leaves (`reach`), from
+    solves with the cut moved up tenfold and a hundredfold; the solves at another degree give the
+    noise floor (`errors`)."""
+    edge, fields = settings.edge, attempt.system.fields(attempt.theta)
+    steps = [(attempt, edge, True)]
+    for k in (10, 100):
+        moved = solve(settings.replace(edge=k * edge), fields)
+        steps.append((moved, k * edge, moved.converged(settings)))
+    noise = {u: e * size(attempt, u) for u, e in errors.items()}
+    return reach(steps, settings.grid, noise)
+
+
+def reach(steps, grid: int, noise: Mapping[str, float]):
+    """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
+    change of each unknown on the results grid when the cut moves up tenfold (`edge_change`) and
+    the error the cut leaves (`cut_error`: that change summed over the decades below the cut)."""
+    changes = [
+        edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, grid=grid)
+        for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
+    ]
+    left = {}
+    for u, v in changes[0].items():
+        left[u], ratio = cut_error(v, changes[1][u], noise.get(u, 0.0))
+        v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
+    return changes[0], left
+
+
+def settled(reached: list, settings) -> bool:
+    """Whether the lowest of the cuts reached so far (attempt, cut; a decade apart, highest
+    first) leaves an error within its share (`CUT_SHARE`) of `tol_error` in every unknown."""
+    if len(reached) < 3:
+        return False
+    steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
+    _, left = reach(steps, settings.grid, {})
+    lowest = steps[0][0]
+    return all(
+        float(v.max()) / size(lowest, u) <= CUT_SHARE * settings.tol_error for u, v in left.items()
+    )
+
+
+def values(attempt: Attempt, fields, u: str) -> np.ndarray:
+    """An unknown's values at the evidence points of an attempt."""
+    idx = attempt.system.args[u]
+    x = jnp.asarray(attempt.ev.x)
+    return np.asarray(values_at(fields[u], x[:, idx] if idx else x[:1, :0]))
+
+
+def size(attempt: Attempt, u: str) -> float:
+    """An unknown's largest size at the evidence points (what its errors are relative to)."""
+    found = values(attempt, attempt.system.fields(attempt.theta), u)
+    return max(float(np.max(np.abs(found))), 1e-300)
