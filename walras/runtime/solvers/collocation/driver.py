@@ -42,9 +42,9 @@ class Systems:
     def __init__(self, problem: Problem, basis: str = "auto"):
         self.problem, self.basis = problem, basis_for(problem, basis)
 
-    def degree(self, degree: int, down: bool = False) -> int:
+    def degree(self, degree: int, rounding: str = "") -> int:
         """`degree_for` in this basis."""
-        return degree_for(self.problem, degree, self.basis, down)
+        return degree_for(self.problem, degree, self.basis, rounding)
 
     def get(self, degree: int, pieces: int, edge: float) -> System:
         memo = self.problem.compiled.memo
@@ -143,9 +143,9 @@ def _degree_change(systems: Systems, settings, params, attempt: Attempt) -> dict
     on the evidence points when the solve is repeated at a higher degree (at a lower one when
     the degree is at its cap), starting from this solution. Infinite when that solve fails."""
     problem, degree = systems.problem, attempt.system.degree
-    other = systems.degree(degree + max(2, degree // 4))
+    other = systems.degree(degree + max(2, degree // 4), "up")
     if other == degree:
-        other = systems.degree(max(1, degree - max(2, degree // 4)), down=True)
+        other = systems.degree(max(1, degree - max(2, degree // 4)), "down")
     fields = attempt.system.fields(attempt.theta)
     again = _attempt(systems, settings.replace(degree=other), params, fields)
     if not again.ev.ok:
@@ -208,7 +208,7 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
         stalled = walk.edge > target
         if attempt.converged(settings) and not stalled:
             break
-        higher = systems.degree(degree + max(2, degree // 2))
+        higher = systems.degree(degree + max(2, degree // 2), "up")
         tail = max(report.tails(attempt.system, attempt.theta).values(), default=0.0)
         decayed = tail <= report.DECAYED and not stalled
         if higher == degree or not np.isfinite(attempt.ev.total) or decayed:

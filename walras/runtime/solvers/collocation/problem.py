@@ -395,20 +395,15 @@ def _face(points: np.ndarray, axis: int) -> np.ndarray:
     return np.insert(face, axis, 0.0, axis=1)
 
 
-def degree_for(problem: Problem, degree: int, basis: str = "tensor", down: bool = False) -> int:
+def degree_for(problem: Problem, degree: int, basis: str = "tensor", rounding: str = "") -> int:
     """The requested degree, capped so no unknown has more than MAX_COEFFICIENTS coefficients;
-    with the smolyak basis, the degree of the lowest level that reaches it (`down`: of the
-    highest level that does not exceed it), under the same cap."""
+    with the smolyak basis, the degree of a level under the same cap (`smolyak.degree_within`,
+    `rounding` "", "up" or "down")."""
     continuous = [[i for i in a if not problem.states[i].discrete] for a in problem.axes.values()]
     d = max([len(a) for a in continuous] + [1])
     if basis != "smolyak":
         return max(1, min(degree, int(round(MAX_COEFFICIENTS ** (1 / d))) - 1))
-    level = smolyak.level_for(degree)
-    if down and smolyak.degree_of(level) > degree:
-        level -= 1
-    while level > 1 and smolyak.size(d, level) > MAX_COEFFICIENTS:
-        level -= 1
-    return smolyak.degree_of(max(level, 1))
+    return smolyak.degree_within(degree, d, MAX_COEFFICIENTS, rounding)
 
 
 def basis_for(problem: Problem, choice: str) -> str:

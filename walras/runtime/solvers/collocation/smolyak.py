@@ -42,6 +42,19 @@ def level_for(degree: int) -> int:
     return level
 
 
+def degree_within(degree: int, d: int, cap: int, rounding: str = "") -> int:
+    """The degree of a level of d-dimensional grids of at most `cap` coefficients: the level
+    nearest `degree` (by ratio), or with `rounding` "up" the lowest that reaches it, "down" the
+    highest that does not exceed it."""
+    level = level_for(degree)
+    if degree_of(level) > degree and level > 1:
+        nearer_below = degree_of(level) / degree > degree / degree_of(level - 1)
+        level -= rounding == "down" or (not rounding and nearer_below)
+    while level > 1 and size(d, level) > cap:
+        level -= 1
+    return degree_of(max(level, 1))
+
+
 def _disjoint(level: int) -> tuple[np.ndarray, np.ndarray]:
     """The one-dimensional disjoint set of a level (1-based): its polynomial degrees and nodes."""
     m = 3 ** (level - 1)
