@@ -12,7 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from numpy.polynomial import chebyshev as C
+from test_simplex import RHO, log_agents
 
+import walras
+from walras.runtime.domain import Domain
 from walras.runtime.solvers.collocation import smolyak
 
 
@@ -60,7 +63,7 @@ def at(coef, sparse, x):
     return np.asarray(jax.vmap(field)(jnp.asarray(x)))
 
 
-@pytest.mark.parametrize("d, level", [(2, 3), (3, 3), (4, 2)])
+@pytest.mark.parametrize("d, level", [(3, 3), (4, 2)])
 def test_the_interpolant_is_the_combination_technique(d, level):
     sparse = smolyak.grid(d, level)
     x = np.random.default_rng(d).uniform(-1, 1, (300, d))
@@ -69,7 +72,7 @@ def test_the_interpolant_is_the_combination_technique(d, level):
     np.testing.assert_allclose(ours, combination(smooth, d, level, x), atol=1e-12)
 
 
-@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize("d", [2, 4])
 def test_the_error_falls_with_the_level_as_the_combination_technique_says(d):
     """Against the exact function: the error at each level is the combination technique's, and
     it falls with the level."""
@@ -85,7 +88,7 @@ def test_the_error_falls_with_the_level_as_the_combination_technique_says(d):
     assert errors[2] < errors[1] < errors[0]
 
 
-@pytest.mark.parametrize("d, level", [(2, 4), (3, 3), (4, 3)])
+@pytest.mark.parametrize("d, level", [(2, 4), (4, 3)])
 def test_polynomials_of_the_space_are_reproduced(d, level):
     """Every basis function's degrees: a random polynomial of the space is interpolated exactly,
     with as many nodes as basis functions; values and derivatives (numpy's chebder) at random
@@ -135,3 +138,42 @@ def test_sizes_and_levels():
             assert smolyak.size(d, level) == count(d, level)
     assert smolyak.size(4, 4) == 1473 and smolyak.degree_of(4) == 80
     assert [smolyak.level_for(k) for k in (0, 1, 2, 3, 8, 9, 32)] == [0, 1, 1, 2, 2, 3, 4]
+
+
+def on_simplex(solution, n: int = 4000, floor: float = 0.01, seed: int = 2):
+    """Random points of the solution's simplex with every share >= floor: (states, all shares)."""
+    x = Domain.of(solution.compiled.model).sample(n, seed=seed)
+    eta = np.c_[x, 1 - x.sum(1)]
+    keep = (eta >= floor).all(1)
+    return x[keep], eta[keep]
+
+
+def test_three_log_agents_on_a_sparse_grid_are_the_closed_form():
+    """ω_i = ρ_i and pd = 1/Σ ρ_i η_i everywhere on the simplex with all shares >= 0.01; the
+    error estimate is the change to the next level."""
+    solution = walras.solve(
+        walras.load(log_agents()), method="collocation", basis="smolyak", degree=8
+    )
+    assert solution.converged, solution.message
+    assert int(solution.dataset["degree"]) == 8
+    assert solution.dataset["chebyshev_omega_a0"].shape == (1, 9)
+    x, eta = on_simplex(solution)
+    ds = solution.evaluate(x)
+    for i, rho in enumerate(RHO):
+        np.testing.assert_allclose(ds[f"omega_a{i}"], rho, atol=1e-10)
+    np.testing.assert_allclose(ds["pd"], 1 / (eta @ np.array(RHO)), rtol=1e-10)
+    assert max(solution.errors.values()) < 1e-10
+
+
+@pytest.mark.slow
+def test_five_log_agents_on_four_states():
+    """Four states: the default basis is the sparse grid (level 2 here: 57 coefficients per
+    unknown, the error estimate at level 3, 305)."""
+    rho = (0.02, 0.035, 0.05, 0.065, 0.08)
+    solution = walras.solve(walras.load(log_agents(rho)), method="collocation", degree=8)
+    assert solution.converged, solution.message
+    x, eta = on_simplex(solution, seed=5)
+    ds = solution.evaluate(x)
+    for i, r in enumerate(rho):
+        np.testing.assert_allclose(ds[f"omega_a{i}"], r, atol=1e-8)
+    np.testing.assert_allclose(ds["pd"], 1 / (eta @ np.array(rho)), rtol=1e-8)
