@@ -146,18 +146,12 @@ def _series_jvp(sparse, orders, primals, tangents):
 series.defjvp(_series_jvp, symbolic_zeros=True)
 
 
-class Smolyak(eqx.Module):
-    """u(x) = Σ c_j B_j(z) on a Smolyak grid, z the map of the box [lo, hi] onto [−1, 1]^d: the
-    interface of `chebyshev.Chebyshev` (log axes continued linearly below the box, a positive
+class Smolyak(cheb.Chebyshev):
+    """u(x) = Σ c_j B_j(z) on a Smolyak grid, z the map of the box [lo, hi] onto [−1, 1]^d, with
+    the fields of `chebyshev.Chebyshev` (log axes continued linearly below the box, a positive
     unknown expanded as its logarithm, `simplices` in stick-breaking coordinates), with the
     coefficients a flat vector in the order of `sparse.index`."""
 
-    coef: jax.Array
-    lo: jax.Array
-    hi: jax.Array
-    log: tuple = eqx.field(static=True, default=())
-    positive: bool = eqx.field(static=True, default=False)
-    simplices: tuple = eqx.field(static=True, default=())
     sparse: SparseGrid = eqx.field(static=True, default=None)
 
     def __call__(self, x: jax.Array) -> jax.Array:
