@@ -92,20 +92,20 @@ def test_the_error_falls_with_the_level_as_the_combination_technique_says(d):
 def test_polynomials_of_the_space_are_reproduced(d, level):
     """Every basis function's degrees: a random polynomial of the space is interpolated exactly,
     with as many nodes as basis functions; values and derivatives (numpy's chebder) at random
-    points."""
+    points, and second derivatives on an edge."""
     sparse = smolyak.grid(d, level)
     assert sparse.nodes.shape == sparse.index.shape == (sparse.size, d)
     assert len(np.unique(sparse.nodes.round(14), axis=0)) == sparse.size
     rng = np.random.default_rng(level)
     c = rng.normal(size=sparse.size)
 
-    def poly(x, axis=None):
+    def poly(x, axis=None, order=1):
         columns = []
         for alpha in sparse.index:
             term = np.ones(len(x))
             for k, a in enumerate(alpha):
                 e = np.eye(a + 1)[a]
-                term *= C.chebval(x[:, k], C.chebder(e) if k == axis else e)
+                term *= C.chebval(x[:, k], C.chebder(e, order) if k == axis else e)
             columns.append(term)
         return np.stack(columns, -1) @ c
 
@@ -119,6 +119,12 @@ def test_polynomials_of_the_space_are_reproduced(d, level):
     e = jnp.zeros(d).at[d - 1].set(1.0)
     slope = np.asarray(jax.vmap(lambda y: jax.jvp(field, (y,), (e,))[1])(jnp.asarray(x)))
     np.testing.assert_allclose(slope, poly(x, d - 1), atol=1e-11 * np.abs(poly(x, d - 1)).max())
+    # the rows a cut edge imposes: the second derivative along axis 0 at z_0 = −1
+    face = np.insert(np.unique(np.delete(sparse.nodes, 0, axis=1), axis=0), 0, -1.0, axis=1)
+    curvature = np.asarray(smolyak.edge_curvature(jnp.asarray(c), sparse, 0))
+    np.testing.assert_allclose(
+        curvature, poly(face, 0, 2), atol=1e-11 * np.abs(poly(face, 0, 2)).max()
+    )
 
 
 def test_sizes_and_levels():
