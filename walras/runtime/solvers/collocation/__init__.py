@@ -18,6 +18,8 @@ class CollocationSettings:
     degree: int = field(default=32, metadata={"min": 1, "max": 1024})  # per state
     iterations: int = field(default=50, metadata={"min": 1, "max": 10**5})  # per stage
     residual_tol: float = field(default=1e-8, metadata={"above": 0})  # sup-norm off the nodes
+    basis: str = field(default="auto", metadata={"choices": ("auto", "smolyak", "tensor")})
+    # smolyak: sparse grids (`smolyak`); auto: smolyak from three continuous states up
 
 
 def _load():

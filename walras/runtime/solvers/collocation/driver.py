@@ -25,7 +25,7 @@ from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from . import estimate, report
 from .evidence import Evidence, active_runs, evidence
-from .problem import System, degree_for, values_at
+from .problem import MAX_COEFFICIENTS, System, basis_for, degree_for, values_at
 
 PIN = 1e3  # weight of the row that holds the cut in place during the first stage
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
@@ -42,14 +42,18 @@ class Systems:
     `memo`: homotopy steps, cut moves and later solves at other parameters (which are arguments
     of the systems' functions) reuse their traced and compiled functions."""
 
-    def __init__(self, problem: Problem):
-        self.problem = problem
+    def __init__(self, problem: Problem, basis: str = "auto"):
+        self.problem, self.basis = problem, basis_for(problem, basis)
+
+    def degree(self, degree: int, rounding: str = "", budget: int = MAX_COEFFICIENTS) -> int:
+        """`degree_for` in this basis."""
+        return degree_for(self.problem, degree, self.basis, rounding, budget)
 
     def get(self, degree: int, pieces: int, edge: float) -> System:
         memo = self.problem.compiled.memo
-        key = ("collocation", degree, pieces, edge)
+        key = ("collocation", degree, pieces, edge, self.basis)
         if key not in memo:
-            memo[key] = System(self.problem, degree, pieces, edge)
+            memo[key] = System(self.problem, degree, pieces, edge, self.basis)
         return memo[key]
 
 
@@ -100,8 +104,10 @@ class CollocationSolver(Solver):
         """The walk, the retry with zero edges cut, the walk from the model's easier parameters,
         higher degrees, the edge change and the error estimate; Ctrl-C (`interrupt`) stops each
         between Levenberg-Marquardt iterations, and the solution is what was reached."""
-        systems, params, given = Systems(problem), problem.params, settings.edge
-        settings = settings.replace(degree=degree_for(problem, settings.degree, START_COEFFICIENTS))
+        systems, params, given = Systems(problem, settings.basis), problem.params, settings.edge
+        settings = settings.replace(
+            degree=systems.degree(settings.degree, budget=START_COEFFICIENTS)
+        )
         walk, settings = _walk_or_cut(systems, settings, params, options)
         easier = problem.compiled.model.easier
         done = walk.attempt.converged(settings) or interrupt.requested()
@@ -162,13 +168,12 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
     residuals finite, its coefficients not decayed) or its cut could not move down to `target`:
     from the last solution when its residuals are small, else along the walk (homotopy and cut)
     again."""
-    problem = systems.problem
     while not interrupt.requested():
         attempt, degree = walk.attempt, walk.attempt.system.degree
         stalled = walk.edge > target
         if attempt.converged(settings) and not stalled:
             break
-        higher = degree_for(problem, degree + max(2, degree // 2))
+        higher = systems.degree(degree + max(2, degree // 2), "up")
         tail = max(report.tails(attempt.system, attempt.theta).values(), default=0.0)
         decayed = tail <= report.DECAYED and not stalled
         if higher == degree or not np.isfinite(attempt.ev.total) or decayed:
@@ -288,7 +293,7 @@ def _attempt(
         guess = fields_guess(guess)
     comps = problem.complementarities
     pieces = 2 if comps and len(problem.states) == 1 else 1
-    system = systems.get(degree_for(problem, settings.degree), pieces, settings.edge)
+    system = systems.get(systems.degree(settings.degree), pieces, settings.edge)
     plan = system.plan({c: "min" for c in comps}, pin=PIN, tau=system.tau(None))
     theta, history, iterations, free = system.start(guess), [], 0, False
     notes: list[str] = []

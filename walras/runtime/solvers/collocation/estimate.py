@@ -49,9 +49,11 @@ def degree_change(solve: Solve, settings, attempt: Attempt):
     error bounds this one's, when the degree is at its cap or the higher solve does not
     converge), starting from this solution; infinite when that solve fails.
     Returns the errors and the attempt at the other degree."""
-    problem, degree = attempt.system.problem, attempt.system.degree
+    system = attempt.system
+    problem, degree, basis = system.problem, system.degree, system.basis
     step = max(2, degree // 4)
-    higher, lower = degree_for(problem, degree + step), max(1, degree - step)
+    higher = degree_for(problem, degree + step, basis, "up")
+    lower = degree_for(problem, max(1, degree - step), basis, "down")
     fields = attempt.system.fields(attempt.theta)
     again = None
     if higher > degree:

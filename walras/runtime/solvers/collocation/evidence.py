@@ -13,7 +13,6 @@ import xarray as xr
 
 from ...results import grid_axes, mesh
 from ...schema import Role, tag
-from . import chebyshev as cheb
 from .problem import System, values_at
 
 SMALLEST_RUN = 0.02  # active-set runs shorter than this share of the domain are wiggles
@@ -111,7 +110,7 @@ def decays(system: System, theta) -> dict[str, np.ndarray]:
         rows = []
         for p in range(system.pieces):
             per_regime = np.asarray(c[p]).reshape((-1,) + c.shape[1 + lead :])
-            rows.append(np.max([cheb.decay(r) for r in per_regime], axis=0))
+            rows.append(np.max([system.decay(u, r) for r in per_regime], axis=0))
         out[u] = np.stack(rows)
     return out
 

@@ -19,9 +19,10 @@ from ... import cache
 from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
 from . import chebyshev as cheb
-from . import regimes
+from . import regimes, smolyak
 
 MAX_COEFFICIENTS = 4096  # per unknown and piece: caps the degree of 2- and 3-state expansions
+SPARSE_FROM = 3  # continuous states from which the "auto" basis is a Smolyak grid
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
 TINY = 1e-8  # floor of a start value of a positive unknown (its log is expanded)
@@ -53,13 +54,19 @@ class Plan(eqx.Module):
 class System:
     """The residual vector of a model's collocation system as a pure function of a flat
     coefficient vector θ, the parameters and a `Plan`: `degree` per state, on `pieces` (1, or 2
-    joined at a cut of the first state), zero edges cut at `edge` (0: none)."""
+    joined at a cut of the first state), zero edges cut at `edge` (0: none); `basis` "tensor"
+    (tensor products, Gauss nodes) or "smolyak" (`smolyak`: a sparse grid whose level has
+    `degree`)."""
 
-    def __init__(self, problem: Problem, degree: int, pieces: int, edge: float = 0.0):
+    def __init__(
+        self, problem: Problem, degree: int, pieces: int, edge: float = 0.0, basis: str = "tensor"
+    ):
         compiled, states = problem.compiled, problem.states
         self.problem, self.compiled = problem, compiled
         self.degree, self.n, self.pieces = degree, degree + 1, pieces
         self.d = len(states)
+        self.basis = basis
+        self.level = smolyak.level_for(degree) if basis == "smolyak" else None
         cut = problem.cut_edges(edge, EDGES)
         self.log = tuple(s.name in cut for s in states)
         self.lo = np.array([cut.get(s.name, s.lo) for s in states])
@@ -98,8 +105,12 @@ class System:
         }
         flat, self.unravel = ravel_pytree(template)
         self.size = flat.size
-        self.reference = regimes.product(regimes.unit_axes(states, self.n, cheb.nodes))
         continuous = sum(v is None for v in self.values)
+        if self.level is None:
+            self.reference = regimes.product(regimes.unit_axes(states, self.n, cheb.nodes))
+        else:
+            sparse = smolyak.grid(continuous, self.level).nodes
+            self.reference = regimes.with_discrete(states, sparse)
         per_axis = max(8, int(FINE_POINTS ** (1 / max(continuous, 1))))
         centres = lambda n: -1 + 2 * (np.arange(n) + 0.5) / n  # noqa: E731
         self.fine = regimes.product(regimes.unit_axes(states, per_axis, centres))
@@ -125,11 +136,24 @@ class System:
 
     # -- approximants ------------------------------------------------------------------------
     def shape(self, u: str) -> tuple[int, ...]:
-        """The coefficients of unknown u: its regimes, then n per continuous state."""
+        """The coefficients of unknown u: its regimes, then n per continuous state (tensor) or
+        one axis of the sparse grid's size (smolyak)."""
         values = [self.values[i] for i in self.args[u]]
-        return tuple(len(v) for v in values if v is not None) + tuple(
-            self.n for v in values if v is None
-        )
+        regimes_ = tuple(len(v) for v in values if v is not None)
+        sparse = self.sparse(u)
+        if sparse is not None:
+            return regimes_ + (sparse.size,)
+        return regimes_ + tuple(self.n for v in values if v is None)
+
+    def sparse(self, u: str) -> smolyak.SparseGrid | None:
+        """The sparse grid of unknown u's continuous states (None: tensor, or none)."""
+        d = sum(self.values[i] is None for i in self.args[u])
+        return smolyak.grid(d, self.level) if self.level is not None and d else None
+
+    def decay(self, u: str, coef: np.ndarray) -> np.ndarray:
+        """max |coefficient| by degree of one expansion of u (`chebyshev.decay`)."""
+        sparse = self.sparse(u)
+        return cheb.decay(coef) if sparse is None else smolyak.decay(coef, sparse)
 
     def boxes(self, tree) -> tuple[jax.Array, jax.Array]:
         """(pieces, d) lower and upper corners; the cut is s = lo + (hi − lo)·sigmoid(τ)."""
@@ -156,6 +180,11 @@ class System:
                     flags,
                     u in self.positive,
                     self.local[u],
+                    self.sparse(u),
+                )
+            elif self.sparse(u) is not None:
+                fields[u] = smolyak.Smolyak(
+                    c, *box, flags, u in self.positive, self.local[u], self.sparse(u)
                 )
             else:
                 fields[u] = cheb.Chebyshev(c, *box, flags, u in self.positive, self.local[u])
@@ -252,7 +281,15 @@ class System:
         rows = []
         for u, k, i in self.edge_terms:
             touching = [0] if self.pieces > 1 and i == 0 else range(self.pieces)
-            rows += [cheb.lower_derivative(tree["coef"][u][p], k, 2) for p in touching]
+            sparse = self.sparse(u)
+            for p in touching:
+                c = tree["coef"][u][p]
+                if sparse is None:
+                    rows.append(cheb.lower_derivative(c, k, 2))
+                else:  # one row per regime and node of the face
+                    axis = k - len(self.regimes[u])
+                    per_regime = c.reshape(-1, sparse.size)
+                    rows += [smolyak.edge_curvature(r, sparse, axis) for r in per_regime]
         return rows
 
     def junction(self, tree) -> jax.Array:
@@ -337,6 +374,7 @@ class System:
                         self.regimes[u],
                         len(self.args[u]),
                         self.local[u],
+                        self.sparse(u),
                     )
                     for p in range(self.pieces)
                 ]
@@ -365,11 +403,30 @@ def _face(points: np.ndarray, axis: int) -> np.ndarray:
     return np.insert(face, axis, 0.0, axis=1)
 
 
-def degree_for(problem: Problem, degree: int, budget: int = MAX_COEFFICIENTS) -> int:
-    """The requested degree, capped so no unknown has more than `budget` coefficients."""
+def degree_for(
+    problem: Problem,
+    degree: int,
+    basis: str = "tensor",
+    rounding: str = "",
+    budget: int = MAX_COEFFICIENTS,
+) -> int:
+    """The requested degree, capped so no unknown has more than `budget` coefficients; with the
+    smolyak basis, the degree of a level under the same cap (`smolyak.degree_within`, `rounding`
+    "", "up" or "down")."""
     continuous = [[i for i in a if not problem.states[i].discrete] for a in problem.axes.values()]
     d = max([len(a) for a in continuous] + [1])
-    return max(1, min(degree, int(round(budget ** (1 / d))) - 1))
+    if basis != "smolyak":
+        return max(1, min(degree, int(round(budget ** (1 / d))) - 1))
+    return smolyak.degree_within(degree, d, budget, rounding)
+
+
+def basis_for(problem: Problem, choice: str) -> str:
+    """The basis the setting `basis` asks for: "auto" is smolyak from SPARSE_FROM continuous
+    states up, tensor below."""
+    if choice != "auto":
+        return choice
+    continuous = sum(not s.discrete for s in problem.states)
+    return "smolyak" if continuous >= SPARSE_FROM else "tensor"
 
 
 @eqx.filter_jit

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import chebyshev as cheb
+from . import smolyak
 
 
 class Regimes(eqx.Module):
@@ -28,14 +29,27 @@ class Regimes(eqx.Module):
     log: tuple = eqx.field(static=True, default=())
     positive: bool = eqx.field(static=True, default=False)
     simplices: tuple = eqx.field(static=True, default=())  # of the continuous coordinates
+    sparse: smolyak.SparseGrid | None = eqx.field(static=True, default=None)  # None: tensor
 
     def __call__(self, x):
         regime = tuple(
             jnp.argmin(jnp.abs(x[i] - jnp.asarray(v))) for i, v in zip(self.discrete, self.values)
         )
         rest = np.array([i for i in range(x.shape[0]) if i not in self.discrete], int)
-        inner = cheb.Chebyshev(
-            self.coef[regime], self.lo, self.hi, self.log, self.positive, self.simplices
+        inner = (
+            cheb.Chebyshev(
+                self.coef[regime], self.lo, self.hi, self.log, self.positive, self.simplices
+            )
+            if self.sparse is None
+            else smolyak.Smolyak(
+                self.coef[regime],
+                self.lo,
+                self.hi,
+                self.log,
+                self.positive,
+                self.simplices,
+                self.sparse,
+            )
         )
         return inner(x[rest])
 
@@ -58,11 +72,33 @@ def product(axes: list[np.ndarray]) -> np.ndarray:
     return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], -1)
 
 
+def with_discrete(states, nodes: np.ndarray) -> np.ndarray:
+    """Points of the continuous states (`nodes`, (m, continuous)) times every combination of the
+    discrete states' values (their images in [−1, 1]), in the order of `states`."""
+    discrete = [i for i, s in enumerate(states) if s.discrete]
+    combos = product([a for a, s in zip(unit_axes(states, 1, np.zeros), states) if s.discrete])
+    out = np.zeros((len(combos), len(nodes), len(states)))
+    out[..., [i for i in range(len(states)) if i not in discrete]] = nodes
+    out[..., discrete] = combos[:, None, :]
+    return out.reshape(-1, len(states))
+
+
 def interpolate(
-    guess, lo, hi, n: int, flags, positive: bool, values, discrete, d: int, simplices=()
+    guess,
+    lo,
+    hi,
+    n: int,
+    flags,
+    positive: bool,
+    values,
+    discrete,
+    d: int,
+    simplices=(),
+    sparse=None,
 ):
-    """Coefficients (regimes, then Chebyshev axes) interpolating guess(points) per regime; the
-    points have the unknown's d coordinates, the discrete ones (`discrete`) set to the regime's."""
+    """Coefficients (regimes, then Chebyshev axes, or one axis of a Smolyak grid `sparse`)
+    interpolating guess(points) per regime; the points have the unknown's d coordinates, the
+    discrete ones (`discrete`) set to the regime's."""
     rest = [i for i in range(d) if i not in discrete]
     blocks = []
     for combo in itertools.product(*values):
@@ -73,10 +109,12 @@ def interpolate(
             full[:, list(discrete)] = combo
             return guess(full)
 
-        blocks.append(
-            cheb.interpolate(at, lo, hi, n, flags, positive, simplices)
-            if rest
-            else np.asarray(at(np.zeros((1, 0))), float).reshape(())
-        )
-    shape = tuple(len(v) for v in values) + ((n,) * len(rest))
+        if sparse is not None:
+            blocks.append(smolyak.interpolate(at, lo, hi, sparse, flags, positive, simplices))
+        elif rest:
+            blocks.append(cheb.interpolate(at, lo, hi, n, flags, positive, simplices))
+        else:
+            blocks.append(np.asarray(at(np.zeros((1, 0))), float).reshape(()))
+    axes = (sparse.size,) if sparse is not None else (n,) * len(rest)
+    shape = tuple(len(v) for v in values) + axes
     return np.stack(blocks).reshape(shape)
