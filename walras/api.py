@@ -142,6 +142,7 @@ def solve(
     quiet: bool = True,
     checkpoint: str | Path | None = None,
     over: Mapping[str, tuple[float, float]] | None = None,
+    devices: int | None = None,
     **settings: Any,
 ) -> Solution:
     """Solve a model; returns a `Solution` (`.dataset`, `.evaluate(points)`, `.save(path)`).
@@ -149,9 +150,13 @@ def solve(
     Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override
     the file's `solver` statement. With `output`, the results are written there atomically.
     `over` solves parameters over ranges (`{"gamma": (2, 8)}`): the solution then has a
-    dimension per parameter and evaluates at any value in the box.
+    dimension per parameter and evaluates at any value in the box. The neural solver shards its
+    points over `devices` devices (by default `WALRAS_DEVICES`, else all: `runtime.devices`).
     """
     from .runtime import solvers
+    from .runtime.devices import distributed
+
+    distributed()  # before JAX starts its backend, when WALRAS_DISTRIBUTED asks for it
     from .runtime.cache import persistent_cache
 
     if not isinstance(model, Model):
@@ -163,7 +168,7 @@ def solve(
     if checkpoint is None and output is not None:
         checkpoint = Path(output).with_suffix(".ckpt")
     solution = solvers.solve(
-        model.compile(), chosen, checkpoint=checkpoint, resume=resume, quiet=quiet
+        model.compile(), chosen, checkpoint=checkpoint, resume=resume, quiet=quiet, devices=devices
     )
     if output is not None:
         solution.save(output)
