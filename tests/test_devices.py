@@ -124,7 +124,7 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_two_processes_joined_by_jax_distributed_solve_lucas_as_one():
-    script = RUN + "\n    print(json.dumps({'devices': jax.device_count(), **run(None)}))\n"
+    script = RUN + "\n    out = run(None)\n    print(json.dumps({'devices': jax.device_count(), **out}))\n"
     one = _run(script, {})
     address = f"localhost:{_free_port()}"
     procs = [
@@ -144,3 +144,47 @@ def test_two_processes_joined_by_jax_distributed_solve_lucas_as_one():
     assert one["devices"] == 1 and all(j["devices"] == 2 for j in joined)
     for j in joined:
         _close(j, one)
+
+
+def test_ipca_and_neurif_sharded_over_periods_are_the_unsharded_fits():
+    """A planted IPCA panel of 50 periods (uneven over four devices), some cells missing: IPCA's
+    loadings and factors, and a NeurIF (spatial and temporal attention) after a few Adam epochs,
+    on four devices equal those on one."""
+    out = _run(
+        """
+    import json
+    import jax, numpy as np, equinox as eqx
+    from jax.flatten_util import ravel_pytree
+    from walras.runtime.devices import choose
+    from walras.runtime.factors.ipca import ipca
+    from walras.runtime.factors.neural import train
+    from walras.runtime.factors.neurif import NeurIF
+
+    rng = np.random.default_rng(0)
+    T, N, L, K = 50, 30, 5, 2
+    x = rng.normal(size=(T, N, L))
+    G = np.linalg.qr(rng.normal(size=(L, K)))[0]
+    f = rng.normal(0.3, 1.0, size=(T, K))
+    r = np.einsum("tnl,lk,tk->tn", x, G, f) + 0.3 * rng.normal(size=(T, N))
+    m = rng.random((T, N)) > 0.1
+    split = {"train": np.arange(T) < 35, "valid": np.arange(T) >= 35}
+    out = {}
+    for n in (1, 4):
+        fit = ipca(x, r, m, K, intercept=True, devices=choose(n))
+        net = NeurIF(L, K, 8, 2, 1, True, jax.random.PRNGKey(0))
+        trained = train(net, x, r, m, split, lr=1e-2, epochs=8, devices=choose(n))
+        theta = ravel_pytree(eqx.filter(trained.model, eqx.is_inexact_array))[0]
+        out[n] = {"gamma": fit.gamma.tolist(), "alpha": fit.gamma_alpha.tolist(),
+                  "factors": fit.factors.tolist(), "iterations": fit.iterations,
+                  "neurif": np.asarray(theta).tolist(), "valid": trained.valid_loss}
+    print(json.dumps(out))
+    """,
+        FOUR,
+    )
+    import numpy as np
+
+    one, four = out["1"], out["4"]
+    assert one["iterations"] == four["iterations"] > 1
+    for key in ("gamma", "alpha", "factors", "neurif"):
+        np.testing.assert_allclose(four[key], one[key], rtol=0, atol=1e-10 * np.abs(one[key]).max())
+    assert abs(four["valid"] - one["valid"]) <= 1e-10 * one["valid"]

@@ -96,7 +96,7 @@ def als(W, Q, gamma0, intercept: bool, tol: float, max_iter: int, devices: Devic
 
     cond = lambda s: (s[3] > tol) & (s[4] < max_iter)
     gamma, ga, F, _, it = jax.lax.while_loop(cond, body, (gamma0, ga0, F0, jnp.inf, 0))
-    return gamma, ga, F, it
+    return (gamma, ga, F, it) if devices is None else devices.whole((gamma, ga, F, it))
 
 
 def start(Q: np.ndarray, counts: np.ndarray, K: int) -> np.ndarray:
@@ -133,15 +133,9 @@ def ipca(
     W, Q = managed(chars, returns, mask)
     counts = mask.sum(1)
     gamma0 = start(Q, counts, K)
-    gamma, ga, F, it = als(
-        jnp.asarray(W),
-        jnp.asarray(Q),
-        jnp.asarray(gamma0),
-        intercept,
-        tol,
-        max_iter,
-        devices or choose(),
-    )
+    devices = devices or choose()
+    arrays = devices.replicate(tuple(jnp.asarray(a) for a in (W, Q, gamma0)))
+    gamma, ga, F, it = als(*arrays, intercept, tol, max_iter, devices)
     gamma, ga, F = map(np.asarray, (gamma, ga, F))
     tot, pred = r2(chars, returns, mask, gamma, ga, F)
     return IPCA(gamma, ga, F, int(it), tot, pred)

@@ -93,7 +93,8 @@ def _step(
     f = lambda p: loss(eqx.combine(p, static), x, r, m, tr, orthogonality, instrument)[0]
     updates, state = opt.update(jax.grad(f)(params), state, params)
     params = optax.apply_updates(params, updates)
-    return params, state, loss(eqx.combine(params, static), x, r, m, va, 0.0, 0.0)[1]
+    valid = loss(eqx.combine(params, static), x, r, m, va, 0.0, 0.0)[1]
+    return devices.whole((params, state, valid))
 
 
 def train(
@@ -116,6 +117,8 @@ def train(
     data = tuple(jnp.asarray(a) for a in (x, r, m, split["train"], split["valid"]))
     params, static = eqx.partition(model, eqx.is_inexact_array)
     state = optax.adamw(lr, weight_decay=weight_decay).init(params)
+    # placed whole on every device (the step shards the periods), so XLA picks no layout of its own
+    data, params, state = devices.replicate((data, params, state))
     best, best_loss, best_epoch, waited = params, np.inf, 0, 0
     use_valid = bool(np.any(split["valid"]))
     for epoch in range(1, epochs + 1):
