@@ -34,6 +34,8 @@ SLOW = (
     "walras solve basak_cuoco --homotopy gamma=1",
     "walras solve two_trees_economy",
     "walras solve two_trees --method collocation",
+    "walras solve lucas --devices 1",
+    "python bench/bench_devices.py",
 )
 # The documented exit code where it is not 0: basak_cuoco's error estimate (the change when its
 # cut edge moves tenfold) is above tol_error, so the solve says it has not converged.
