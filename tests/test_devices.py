@@ -126,7 +126,7 @@ def _free_port() -> int:
 def test_two_processes_joined_by_jax_distributed_solve_lucas_as_one():
     """Gloo's CPU collectives between two processes of one device each (3.5 min on two busy
     cores: each of LSQR's iterations in the error estimate is a round of collectives)."""
-    script = RUN + "\n    out = run(None)\n    print(json.dumps({'devices': jax.device_count(), **out}))\n"
+    script = RUN + "\n    out = run(None)\n    print(json.dumps({'n': jax.device_count(), **out}))"
     one = _run(script, {})
     address = f"localhost:{_free_port()}"
     procs = [
@@ -143,7 +143,7 @@ def test_two_processes_joined_by_jax_distributed_solve_lucas_as_one():
     for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
     joined = [json.loads(o.strip().splitlines()[-1]) for o, _ in outs]
-    assert one["devices"] == 1 and all(j["devices"] == 2 for j in joined)
+    assert one["n"] == 1 and all(j["n"] == 2 for j in joined)
     for j in joined:
         _close(j, one)
 
