@@ -164,6 +164,7 @@ def solve(
     quiet: bool = True,
     checkpoint: str | Path | None = None,
     over: Mapping[str, tuple[float, float]] | None = None,
+    devices: int | None = None,
     **settings: Any,
 ) -> Solution:
     """Solve a model; returns a `Solution` (`.dataset`, `.evaluate(points)`, `.save(path)`).
@@ -171,9 +172,13 @@ def solve(
     Keyword arguments are solver settings (`steps`, `seed`, `method`, `degree`, ...); they override
     the file's `solver` statement. With `output`, the results are written there atomically.
     `over` solves parameters over ranges (`{"gamma": (2, 8)}`): the solution then has a
-    dimension per parameter and evaluates at any value in the box.
+    dimension per parameter and evaluates at any value in the box. The neural solver shards its
+    points over `devices` devices (by default `WALRAS_DEVICES`, else all: `runtime.devices`).
     """
     from .runtime import solvers
+    from .runtime.devices import distributed
+
+    distributed()  # before JAX starts its backend, when WALRAS_DISTRIBUTED asks for it
     from .runtime.cache import persistent_cache
 
     if not isinstance(model, Model):
@@ -187,7 +192,12 @@ def solve(
     solution = _family(model, chosen) if model.over else None
     if solution is None:
         solution = solvers.solve(
-            model.compile(), chosen, checkpoint=checkpoint, resume=resume, quiet=quiet
+            model.compile(),
+            chosen,
+            checkpoint=checkpoint,
+            resume=resume,
+            quiet=quiet,
+            devices=devices,
         )
     if output is not None:
         solution.save(output)
@@ -199,8 +209,10 @@ def _family(model: Model, chosen: Settings) -> Solution | None:
     solves at the parameters' nodes (`runtime.family`); None where that does not apply."""
     from .runtime import family, solvers
 
+    if chosen.method != "collocation":
+        return None
     base = Model(model.module, model.overrides).compile()
-    if chosen.method != "collocation" or not family.applies(base):
+    if not family.applies(base):
         return None
 
     def solve_one(params, guess):

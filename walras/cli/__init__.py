@@ -161,6 +161,11 @@ def solve(
     resume: bool = typer.Option(
         False, "--resume", help="continue from the checkpoint NAME.ckpt beside -o NAME.nc"
     ),
+    devices: int | None = typer.Option(
+        None,
+        "--devices",
+        help="devices to shard the neural solver's points over [default: WALRAS_DEVICES, else all]",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ):
     """Solve a model and report its accuracy; write the results with -o.
@@ -194,7 +199,7 @@ def solve(
                 edge=edge,
             )
             checkpoint = _check_outputs(output, api.settings_for(model, **settings).method)
-            solution = _solve_model(model, settings, checkpoint, resume, quiet)
+            solution = _solve_model(model, settings, checkpoint, resume, quiet, devices)
             written = _save(solution, output)
         except EconError as e:
             _fail(e)
@@ -205,7 +210,9 @@ def solve(
         _report(solution, output, written, checkpoint, interrupt.requested())
 
 
-def _solve_model(model, settings: dict, checkpoint: Path | None, resume: bool, quiet: bool):
+def _solve_model(
+    model, settings: dict, checkpoint: Path | None, resume: bool, quiet: bool, devices=None
+):
     from .. import api
     from ..runtime import interrupt
 
@@ -214,7 +221,9 @@ def _solve_model(model, settings: dict, checkpoint: Path | None, resume: bool, q
         raise typer.Exit(130)
     if not quiet:
         err.print(f"solving {model.name}; Ctrl-C stops and saves", markup=False)
-    return api.solve(model, checkpoint=checkpoint, resume=resume, quiet=quiet, **settings)
+    return api.solve(
+        model, checkpoint=checkpoint, resume=resume, quiet=quiet, devices=devices, **settings
+    )
 
 
 def _solve_settings(solver: list[str], **named) -> dict:

@@ -38,6 +38,7 @@ class Code:
 
 
 PARSER = "walras.grammar.parser"
+DEVICES = "walras.runtime.devices"
 FILES = "walras.grammar.files"
 CHECKS = "walras.compiler.checks"
 DECLARATIONS = "walras.compiler.checks.declarations"
@@ -223,6 +224,13 @@ _TABLE = (
      "model or network (other settings).",
      "Resume with the settings of the interrupted run, or start afresh without --resume.",
      (NEURAL,)),
+    ("E141", "bad device count", "--devices, solve(devices=...) or WALRAS_DEVICES asks for "
+     "more devices than the default backend has, for fewer than one, or is not a number.",
+     "Ask for 1 to the number of devices available (all, when left out).", (DEVICES,)),
+    ("E142", "bad WALRAS_DISTRIBUTED", "The variable that joins the processes of a multi-host "
+     "run is neither 'auto' nor HOST:PORT,PROCESSES,ID.", "Set it to 'auto' under SLURM or Open "
+     "MPI, or name the coordinator, the number of processes and this one's id (from 0).",
+     (DEVICES,)),
     # command line (reserved range)
     ("E150", "cannot compare two results", "The two results have no variable on a "
      "common state grid.",

@@ -18,6 +18,7 @@ from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
 from . import points as points_module
+from .devices import is_writer
 from .domain import Domain
 from .output import beside, write_atomic
 from .points import mesh as mesh  # the grid of every combination, for the solvers
@@ -48,11 +49,13 @@ def grid_axes(compiled: Compiled, n: int) -> dict[str, np.ndarray]:
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     """Write `ds` safely (`output.write_atomic`); returns the path written. Results of a solve
     that did not converge (the attribute `converged` is 0) do not replace a file already there:
-    they go beside it, as NAME.unconverged.nc."""
+    they go beside it, as NAME.unconverged.nc. Of the processes of a multi-host run, only the
+    first writes (they hold the same results)."""
     path = Path(path)
     if not ds.attrs.get("converged", 1) and os.path.lexists(path):
         path = beside(path, "unconverged")
-    write_atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    if is_writer():
+        write_atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
     return path
 
 

@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..devices import Devices, choose
+
 
 @dataclass(frozen=True)
 class IPCA:
@@ -74,9 +76,12 @@ def _normalise(gamma, ga, F):
     return g2 * sign, ga, f2 * sign
 
 
-@partial(jax.jit, static_argnames=("intercept", "max_iter"))
-def als(W, Q, gamma0, intercept: bool, tol: float, max_iter: int):
-    """Alternate f_t = (Γ'W_tΓ)⁻¹Γ'(Q_t − W_tΓ_α) and the pooled regression for Γ to convergence."""
+@partial(jax.jit, static_argnames=("intercept", "max_iter", "devices"))
+def als(W, Q, gamma0, intercept: bool, tol: float, max_iter: int, devices: Devices | None = None):
+    """Alternate f_t = (Γ'W_tΓ)⁻¹Γ'(Q_t − W_tΓ_α) and the pooled regression for Γ to convergence;
+    with `devices`, the managed portfolios (and factors) sharded over them by period."""
+    if devices is not None:
+        W, Q = devices.split((W, Q))
     ga0 = jnp.zeros(gamma0.shape[0])
     F0 = _factors(gamma0, ga0, W, Q)
 
@@ -91,7 +96,7 @@ def als(W, Q, gamma0, intercept: bool, tol: float, max_iter: int):
 
     cond = lambda s: (s[3] > tol) & (s[4] < max_iter)
     gamma, ga, F, _, it = jax.lax.while_loop(cond, body, (gamma0, ga0, F0, jnp.inf, 0))
-    return gamma, ga, F, it
+    return (gamma, ga, F, it) if devices is None else devices.whole((gamma, ga, F, it))
 
 
 def start(Q: np.ndarray, counts: np.ndarray, K: int) -> np.ndarray:
@@ -122,13 +127,15 @@ def ipca(
     intercept: bool = False,
     tol: float = 1e-8,
     max_iter: int = 10000,
+    devices: Devices | None = None,
 ) -> IPCA:
+    """The fit, its periods sharded over `devices` (by default `runtime.devices.choose()`)."""
     W, Q = managed(chars, returns, mask)
     counts = mask.sum(1)
     gamma0 = start(Q, counts, K)
-    gamma, ga, F, it = als(
-        jnp.asarray(W), jnp.asarray(Q), jnp.asarray(gamma0), intercept, tol, max_iter
-    )
+    devices = devices or choose()
+    arrays = devices.replicate(tuple(jnp.asarray(a) for a in (W, Q, gamma0)))
+    gamma, ga, F, it = als(*arrays, intercept, tol, max_iter, devices)
     gamma, ga, F = map(np.asarray, (gamma, ga, F))
     tot, pred = r2(chars, returns, mask, gamma, ga, F)
     return IPCA(gamma, ga, F, int(it), tot, pred)

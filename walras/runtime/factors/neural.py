@@ -23,6 +23,7 @@ import numpy as np
 import optax
 import xarray as xr
 
+from ..devices import Devices, choose
 from .evaluation import accuracy, baselines, long_short, tangency_sharpe
 from .neurif import NeurIF
 
@@ -82,13 +83,18 @@ class Trained:
 
 
 @eqx.filter_jit
-def _step(params, state, static, x, r, m, tr, va, lr, weight_decay, orthogonality, instrument):
-    """One Adam step on the training loss; returns the validation MSE after it."""
+def _step(
+    params, state, static, devices, x, r, m, tr, va, lr, weight_decay, orthogonality, instrument
+):
+    """One Adam step on the training loss, the periods sharded over `devices`; returns the
+    validation MSE after it."""
+    x, r, m, tr, va = devices.split((x, r, m, tr, va))
     opt = optax.adamw(lr, weight_decay=weight_decay)
     f = lambda p: loss(eqx.combine(p, static), x, r, m, tr, orthogonality, instrument)[0]
     updates, state = opt.update(jax.grad(f)(params), state, params)
     params = optax.apply_updates(params, updates)
-    return params, state, loss(eqx.combine(params, static), x, r, m, va, 0.0, 0.0)[1]
+    valid = loss(eqx.combine(params, static), x, r, m, va, 0.0, 0.0)[1]
+    return devices.whole((params, state, valid))
 
 
 def train(
@@ -103,16 +109,21 @@ def train(
     orthogonality=0.0,
     instrument=0.0,
     weight_decay=0.0,
+    devices: Devices | None = None,
 ) -> Trained:
-    """Adam on the training periods; keep the parameters with the lowest validation MSE."""
+    """Adam on the training periods (sharded over `devices`, by default
+    `runtime.devices.choose()`); keep the parameters with the lowest validation MSE."""
+    devices = devices or choose()
     data = tuple(jnp.asarray(a) for a in (x, r, m, split["train"], split["valid"]))
     params, static = eqx.partition(model, eqx.is_inexact_array)
     state = optax.adamw(lr, weight_decay=weight_decay).init(params)
+    # placed whole on every device (the step shards the periods), so XLA picks no layout of its own
+    data, params, state = devices.replicate((data, params, state))
     best, best_loss, best_epoch, waited = params, np.inf, 0, 0
     use_valid = bool(np.any(split["valid"]))
     for epoch in range(1, epochs + 1):
         params, state, v = _step(
-            params, state, static, *data, lr, weight_decay, orthogonality, instrument
+            params, state, static, devices, *data, lr, weight_decay, orthogonality, instrument
         )
         v = float(v)
         if not use_valid or v < best_loss:

@@ -123,6 +123,7 @@ class Options:
     checkpoint: str | Path | None = None  # where a training state is kept (neural)
     resume: bool = False  # continue from `checkpoint` (neural)
     guess: Mapping[str, Callable] | Callable | None = None  # start values (collocation)
+    devices: int | None = None  # how many to shard points over (neural; `runtime.devices`)
 
 
 class Solver(ABC):

@@ -16,6 +16,7 @@ import optax
 
 from ....grammar.diagnostics import Diagnostic, EconError
 from ... import interrupt
+from ...devices import choose, is_writer
 from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver
 from ..continuation import homotopy_path
@@ -44,7 +45,7 @@ class NeuralSolver(Solver):
     def solve(self, problem: Problem, settings, options: Options) -> Solution:
         with interrupt.catching():
             path = homotopy_path(settings, problem.params)
-            rows = Rows(problem, settings)
+            rows = Rows(problem, settings, choose(options.devices))
             training = Training(rows, settings, options, path[0])
             progress = Progress(settings.steps + settings.polish * len(path), options.quiet)
             last = training.history[-1] if training.history else float("nan")
@@ -62,7 +63,7 @@ class Training:
 
     def __init__(self, rows: Rows, settings, options: Options, start: Mapping[str, float]):
         self.rows, self.settings, self.options = rows, settings, options
-        self.start = _as_arrays(start)
+        self.start = rows.devices.replicate(_as_arrays(start))
         key = jax.random.PRNGKey(settings.seed)
         self.key, init_key = jax.random.split(key)
         self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key)
@@ -71,6 +72,7 @@ class Training:
         )
         self.optimizer = optax.adam(schedule)
         self.opt_state = self.optimizer.init(eqx.partition(self.fields, eqx.is_array)[0])
+        self.replicate()
         self.step, self.history = 0, []
         self.outcome: Outcome | None = None
         self.notes: list[str] = []
@@ -120,11 +122,18 @@ class Training:
                     )
                 ]
             ) from None
+        self.replicate()
         self.step, self.history = saved["step"], saved["history"]
         self.options.log(f"resuming from {path} at step {self.step}")
 
+    def replicate(self) -> None:
+        """The state whole on every device, so each jitted step runs on all (and every host)."""
+        self.fields, self.opt_state, self.key = self.rows.devices.replicate(
+            (self.fields, self.opt_state, self.key)
+        )
+
     def save(self) -> None:
-        if self.options.checkpoint:
+        if self.options.checkpoint and is_writer():
             checkpoint.save(
                 self.options.checkpoint,
                 (self.fields, self.opt_state, self.key),
@@ -198,7 +207,7 @@ class Training:
             last = k == len(path) - 1
             self.fields, history, interrupted = polish.run(
                 self.fields,
-                _as_arrays(stage),
+                self.rows.devices.replicate(_as_arrays(stage)),
                 self.settings.polish,
                 progress,
                 target=None if last else self.settings.tol,
@@ -216,7 +225,7 @@ def finish(training: Training) -> Solution:
     `tol` and every estimated error below `tol_error`."""
     rows, settings = training.rows, training.settings
     fields = compose(rows.problem, training.fields)
-    params = _as_arrays(rows.problem.params)
+    params = rows.devices.replicate(_as_arrays(rows.problem.params))
     validation = rows.validation(fields, params, settings.seed)
     total = sum(validation.values())
     outcome, head, errors = training.outcome, None, {}

@@ -22,8 +22,7 @@ def gauss_newton_step(residual, theta, params, iterations: int = ITERATIONS) -> 
     """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR on Jacobian-vector products."""
     r = residual(theta, params)
     jvp = jax.jit(lambda v: jax.jvp(lambda t: residual(t, params), (theta,), (v,))[1])
-    _, pullback = jax.vjp(lambda t: residual(t, params), theta)
-    vjp = jax.jit(lambda w: pullback(w)[0])
+    vjp = jax.jit(lambda w: jax.vjp(lambda t: residual(t, params), theta)[1](w)[0])
     op = LinearOperator(
         (r.shape[0], theta.shape[0]),
         matvec=lambda v: np.asarray(jvp(jnp.asarray(v, jnp.float64))),

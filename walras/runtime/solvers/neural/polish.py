@@ -43,12 +43,18 @@ class Polish:
         def as_fields(theta):
             return compose(rows.problem, eqx.combine(self.unravel(theta), self.static))
 
+        devices = rows.devices
+
         def residual(theta, params):
+            """The rows, computed sharded over the devices by points, gathered whole."""
             f = as_fields(theta)
-            return jnp.concatenate(
-                [rows.interior_rows(f, params, x, n).ravel()]
-                + [rows.boundary_rows(f, params, b, xb[b], nb) for b in xb]
-                + [rows.edge_rows(f)]
+            xs, xbs = devices.split((x, xb))
+            return devices.whole(
+                jnp.concatenate(
+                    [rows.interior_rows(f, params, xs, n).ravel()]
+                    + [rows.boundary_rows(f, params, b, xbs[b], nb) for b in xbs]
+                    + [rows.edge_rows(f)]
+                )
             )
 
         def jacobian(theta, params):
@@ -58,20 +64,21 @@ class Polish:
             def rows_at(fn):
                 return jax.vmap(lambda xi: jax.jacrev(lambda t: fn(as_fields(t), xi[None]))(theta))
 
+            xs, xbs = devices.split((x, xb))
             blocks = [
-                rows_at(lambda f, xi: rows.interior_rows(f, params, xi, n)[0])(x).reshape(
+                rows_at(lambda f, xi: rows.interior_rows(f, params, xi, n)[0])(xs).reshape(
                     -1, theta.size
                 )
             ]
-            for b in xb:
+            for b in xbs:
 
                 def boundary(f, xi, b=b):
                     return rows.boundary_rows(f, params, b, xi, nb)[0]
 
-                blocks.append(rows_at(boundary)(xb[b]))
+                blocks.append(rows_at(boundary)(xbs[b]))
             if rows.edge_terms:
                 blocks.append(jax.jacrev(lambda t: rows.edge_rows(as_fields(t)))(theta))
-            return jnp.concatenate(blocks)
+            return devices.whole(jnp.concatenate(blocks))
 
         self.residual, self.jacobian, self.as_fields = residual, jacobian, as_fields
 

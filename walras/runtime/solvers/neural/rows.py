@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...devices import Devices, choose
 from ..base import EdgePolicy, Problem
 from .fields import compose
 from .sampling import Sampler
@@ -33,11 +34,13 @@ SCALE_POWER = 0.75
 
 class Rows:
     """What the optimisers minimise, for a `Problem` and the settings: the states cut at their
-    zero edge (`cut`), the sampler, and the rows as functions of the fields and parameters."""
+    zero edge (`cut`), the sampler, and the rows as functions of the fields and parameters.
+    Points are drawn whole (the same for any number of devices), then sharded over `devices`."""
 
-    def __init__(self, problem: Problem, settings):
+    def __init__(self, problem: Problem, settings, devices: Devices | None = None):
         compiled, states = problem.compiled, problem.states
         self.problem, self.compiled, self.settings = problem, compiled, settings
+        self.devices = devices or choose()
         self.cut = cut = problem.cut_edges(settings.edge, EDGES)
         self.sampler = Sampler(
             [cut.get(s.name, s.lo) for s in states],
@@ -80,8 +83,8 @@ class Rows:
         return x, xb
 
     def loss(self, trainable, params, key):
-        """The sum of squared rows on a random batch."""
-        x, xb = self.batch(key)
+        """The sum of squared rows on a random batch, sharded over the devices."""
+        x, xb = self.devices.split(self.batch(key))
         fields = compose(self.problem, trainable)
         rows = [self.interior_rows(fields, params, x, x.shape[0]).ravel(), self.edge_rows(fields)]
         rows += [self.boundary_rows(fields, params, b, v, v.shape[0]) for b, v in xb.items()]
@@ -135,6 +138,12 @@ class Rows:
             b: self.sampler.fixed(self.settings.boundary_points, seed + 104729)
             for b in self.compiled.boundaries
         }
-        res = eqx.filter_jit(self.compiled.residuals)(fields, params, x)
-        res.update(eqx.filter_jit(self.compiled.boundary_residuals)(fields, params, xb))
-        return {k: float(jnp.mean(v**2)) for k, v in res.items()}
+        return {k: float(v) for k, v in _mean_squares(self, fields, params, x, xb).items()}
+
+
+@eqx.filter_jit
+def _mean_squares(rows: Rows, fields, params, x, xb) -> dict[str, jax.Array]:
+    x, xb = rows.devices.split((x, xb))
+    res = rows.compiled.residuals(fields, params, x)
+    res.update(rows.compiled.boundary_residuals(fields, params, xb))
+    return {k: jnp.mean(v**2) for k, v in res.items()}
