@@ -69,6 +69,7 @@ def test_solve_writes_netcdf_and_plots(tmp_path):
     assert len(list((tmp_path / "figs").glob("*.png"))) >= 2
 
 
+@pytest.mark.slow  # the suite's time on two cores
 def test_solve_with_a_cut_edge(tmp_path):
     """--edge cuts η = 0 from the start (the numbers are checked in test_collocation.py)."""
     out = tmp_path / "rs.nc"

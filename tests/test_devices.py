@@ -62,6 +62,7 @@ def _close(a: dict, b: dict, tol: float = 1e-10) -> None:
             assert abs(value - b[key][name]) <= rtol * abs(b[key][name])
 
 
+@pytest.mark.slow  # the suite's time on two cores
 def test_four_devices_give_the_one_device_run():
     """The same subprocess, four devices, runs on one of them and then on all four (the step's
     compiled loss then holds an all-reduce over the four: the work is split, not repeated)."""

@@ -79,6 +79,7 @@ def test_two_log_agents_with_disasters_are_the_closed_form():
     np.testing.assert_allclose(ds["sigma_eta_patient"].values, 0, atol=1e-12)
 
 
+@pytest.mark.slow  # the suite's time on two cores
 def test_two_agents_with_one_risk_aversion_and_one_discount_rate_price_like_one():
     """Two CRRA agents alike in γ and ρ: every split of the wealth prices the tree as one agent
     does, pd = lucas_disasters' closed form and ω_i = 1/pd, and nobody's wealth share moves."""
