@@ -67,6 +67,7 @@ def test_homotopy_reaches_a_hard_parameter(brusan):
     assert np.max(np.abs(walked.dataset["q"].values - ref.q(eta))) < 1e-8
 
 
+@pytest.mark.slow  # the suite's time on two cores
 def test_too_low_degree_is_raised(brusan):
     """Degree 16 cannot follow q to the tolerance: the solver raises the degree by half at a time
     until the coefficients decay, and reaches the reference."""
@@ -95,6 +96,7 @@ def test_bad_homotopy_is_a_user_error(brusan):
         solvers.solve(compiled, Settings(method="collocation", homotopy="sigm=0.1"))
 
 
+@pytest.mark.slow  # the suite's time on two cores
 def test_two_state_two_trees():
     solution = walras.solve("two_trees", method="collocation", degree=16)
     assert solution.converged, solution.message
@@ -141,6 +143,7 @@ def test_basak_cuoco_cuts_the_singular_edge():
     assert solution.converged == (max(solution.errors.values()) <= 1e-4)
 
 
+@pytest.mark.slow  # the suite's time on two cores
 def test_risk_sharing_meets_the_bold_agents_lucas_economy():
     """Complete markets, γ = 2 and 8. The bold agent is levered as her share η → 0, so that edge
     is cut; where she holds all wealth (η = 1) the economy is the Lucas economy with γ = 2."""

@@ -154,6 +154,7 @@ def on_simplex(solution, n: int = 4000, floor: float = 0.01, seed: int = 2):
     return x[keep], eta[keep]
 
 
+@pytest.mark.slow  # the suite's time on two cores
 def test_three_log_agents_on_a_sparse_grid_are_the_closed_form():
     """ω_i = ρ_i and pd = 1/Σ ρ_i η_i everywhere on the simplex with all shares >= 0.01; the
     error estimate is the change to the next level."""
