@@ -94,6 +94,17 @@ class Boundary:
 
 
 @dataclass(frozen=True)
+class Guess:
+    """`guess unknown = expr`: the solvers' start for `unknown`, an expression of its states,
+    parameters and definitions of those."""
+
+    unknown: str
+    expr: ast.Expr
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Beyond:
     """Past the edge `at` of `state` (below it when `below`), the unknowns are constant along
     the state: `beyond x < v: d(f, x) = 0`."""
@@ -128,6 +139,7 @@ class Model:
     easier: Mapping[str, float] = field(default_factory=dict)  # parameter values where the
     # model is easier to solve, a homotopy's start (an economy's risk aversions at 1)
     parametric: tuple[str, ...] = ()  # states that are parameters solved over a range
+    guesses: Mapping[str, Guess] = field(default_factory=lambda: frozen({}))  # by unknown
 
     @property
     def source(self) -> Source:

@@ -234,6 +234,17 @@ class BeyondDecl:
 
 
 @dataclass(frozen=True)
+class GuessDecl:
+    """`guess f = EXPR`: where the solvers start for the unknown f, an expression of its states,
+    parameters and definitions of those."""
+
+    unknown: Name
+    expr: Expr
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Option:
     key: str
     value: Expr | str

@@ -46,6 +46,7 @@ STATEMENTS = "walras.compiler.checks.statements"
 COVERAGE = "walras.compiler.checks.coverage"
 EDGES = "walras.compiler.checks.edges"
 JUMPS = "walras.compiler.checks.jumps"
+GUESSES = "walras.compiler.checks.guesses"
 SYMBOLIC = "walras.compiler.symbolic"
 ECONOMY = "walras.compiler.economy"
 ECONOMY_SPEC = "walras.compiler.economy_spec"
@@ -85,8 +86,9 @@ _TABLE = (
      (CHECKS,)),
     ("E101", "undeclared name", "An expression uses a name that is not declared.",
      "Declare it, or correct the spelling (the hint suggests a close name).", (DECLARATIONS,)),
-    ("E102", "declared twice", "A name, equation, process or model statement is declared a second "
-     "time.", "Remove or rename the second declaration.", (CHECKS, DECLARATIONS, STATEMENTS)),
+    ("E102", "declared twice", "A name, equation, process, guess or model statement is declared a "
+     "second time.", "Remove or rename the second declaration.",
+     (CHECKS, DECLARATIONS, STATEMENTS, GUESSES)),
     ("E103", "bad arguments of an unknown", "An unknown depends on something other than states, "
      "or lists a state twice.", "List each state it depends on once.", (DECLARATIONS,)),
     ("E104", "process for a non-state", "A process is given for a name that is not a declared "
@@ -105,7 +107,8 @@ _TABLE = (
      "which a member does not enter linearly.",
      "Break the cycle, or write it so each member enters linearly.", (SYMBOLIC,)),
     ("E110", "wrong number of arguments", "A built-in function is called with the wrong number "
-     "of arguments, or named without a call.", "Call it as the message shows.", (STATEMENTS,)),
+     "of arguments, or named without a call.", "Call it as the message shows.",
+     (STATEMENTS, GUESSES)),
     ("E111", "unknown function", "A call to a name that is not a built-in function (unknowns "
      "are not called: they are functions of their states already).",
      "Use a built-in function, or write the unknown without arguments.", (STATEMENTS,)),
@@ -124,6 +127,8 @@ _TABLE = (
     ("E117", "expression the compiler cannot expand", "Ito's lemma cannot be applied: a drift of "
      "a drift, or a state's volatility that depends on a drift.",
      "Rewrite the expression without the nested operator.", (SYMBOLIC,)),
+    ("E118", "guess for a non-unknown", "A 'guess' names something that is not a declared "
+     "unknown.", "Name an unknown of the model (the hint lists them).", (GUESSES,)),
     ("E119", "reserved name", "A declaration takes a built-in function's name or contains '__'.",
      "Rename it, for instance with a trailing '_'.", (DECLARATIONS,)),
     ("E120", "not a constant", "A domain bound, bound, boundary position, weight or setting "
@@ -157,6 +162,11 @@ _TABLE = (
      "not its edge, or an extension other than the constant one.",
      "Write 'beyond x < lo: d(f, x) = 0' (or 'beyond x > hi: ...') for an unknown f of x.",
      (JUMPS,)),
+    ("E129", "name a guess cannot use", "A guess uses an unknown, a shock, an operator (d, "
+     "drift, vol, jump, rate), a state its unknown does not depend on, or a definition that uses "
+     "one of these: a guess is evaluated before anything is solved.",
+     "Write it in numbers, parameters, the unknown's states and definitions of those.",
+     (GUESSES,)),
     # command line and files
     ("E130", "no such model", "No file and no bundled model has this name.",
      "Give a path to an .econ file or a library model's name.", (MODELS,)),

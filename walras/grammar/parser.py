@@ -224,6 +224,10 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         state = ast.Name(str(c[0]), self.sp(c[0]))
         return ast.BeyondDecl(state, str(c[1]), c[2], c[3], c[4], doc, self.sp(meta))
 
+    def guess(self, meta, c):
+        c, doc = _doc(c)
+        return ast.GuessDecl(ast.Name(str(c[0]), self.sp(c[0])), c[1], doc, self.sp(meta))
+
     def option(self, meta, c):
         value = c[1][1:-1] if isinstance(c[1], Token) else c[1]
         return ast.Option(str(c[0]), value, self.sp(meta))

@@ -1,6 +1,7 @@
 """Syntax tree back to `.econ` text: minimal parentheses, documentation kept, statements grouped
 (model, parameters, shocks, economy, states, processes, unknowns, definitions, equations,
-boundaries, solver settings). `parse(unparse(m))` equals `m` up to statement order and spans."""
+boundaries, guesses, solver settings). `parse(unparse(m))` equals `m` up to statement order and
+spans."""
 
 from __future__ import annotations
 
@@ -118,6 +119,8 @@ def statement(s) -> str:
         return (
             f"beyond {s.state.id} {s.side} {expr(s.at)}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
         )
+    if isinstance(s, ast.GuessDecl):
+        return f"guess {s.unknown.id} = {expr(s.expr)}{_doc(s.doc)}"
     if isinstance(s, ast.SolverDecl):
         return "solver " + ", ".join(_option(o) for o in s.options)
     if isinstance(s, ast.WeightDecl):
@@ -157,6 +160,7 @@ _GROUPS = (
     (ast.LetDecl,),
     (ast.EquationDecl, ast.ComplementarityDecl),
     (ast.BoundaryDecl, ast.BeyondDecl),
+    (ast.GuessDecl,),
     (ast.SolverDecl, ast.WeightDecl),
 )
 

@@ -2,7 +2,7 @@
 
 `declarations` checks names and constants (parameters, states, unknowns, processes);
 `statements` the equations, boundary conditions, settings, weights and expressions; `jumps`
-discrete states, Poisson shocks, jump terms and where they lead."""
+discrete states, Poisson shocks, jump terms and where they lead; `guesses` the solvers' starts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..model import Definition, Model, frozen
 from .coverage import coverage
 from .declarations import Declarations
 from .edges import edge_warnings
+from .guesses import Guesses
 from .jumps import Jumps, jump_diagnostics
 from .statements import Statements
 
@@ -23,7 +24,7 @@ def check(module: ast.Module, overrides: dict[str, float] | None = None) -> Mode
     return _Checker(module, overrides or {}).run()
 
 
-class _Checker(Declarations, Statements, Jumps):
+class _Checker(Declarations, Statements, Jumps, Guesses):
     def __init__(self, module: ast.Module, overrides: dict[str, float]):
         self.module = module
         self.overrides = overrides
@@ -53,6 +54,7 @@ class _Checker(Declarations, Statements, Jumps):
         solver = self.solver_options()
         weights = self.weights(equations, boundaries)
         beyond = self.beyond_statements(states, unknowns)
+        guesses = self.guesses(unknowns)
         self.unused(params)
         self.out.raise_if_errors()
         model = Model(
@@ -73,6 +75,7 @@ class _Checker(Declarations, Statements, Jumps):
             frozen(rates),
             tuple(beyond),
             tuple(dict.fromkeys(s.simplex for s in self.of(ast.StateDecl) if s.simplex)),
+            guesses=frozen(guesses),
         )
         return self.posed(model, models[0].span)
 

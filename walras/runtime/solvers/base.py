@@ -122,7 +122,7 @@ class Options:
     log: Callable[[str], None] = print  # warnings during the solve
     checkpoint: str | Path | None = None  # where a training state is kept (neural)
     resume: bool = False  # continue from `checkpoint` (neural)
-    guess: Mapping[str, Callable] | Callable | None = None  # start values (collocation)
+    guess: Mapping[str, Callable] | Callable | None = None  # start values (`start`)
     devices: int | None = None  # how many to shard points over (neural; `runtime.devices`)
 
 

@@ -23,9 +23,10 @@ from ..base import Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
+from ..start import Guess, fields_guess, start_guess
 from . import estimate, report
 from .evidence import Evidence, active_runs, evidence
-from .problem import MAX_COEFFICIENTS, System, basis_for, degree_for, values_at
+from .problem import MAX_COEFFICIENTS, System, basis_for, degree_for
 
 PIN = 1e3  # weight of the row that holds the cut in place during the first stage
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
@@ -34,7 +35,6 @@ EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cu
 START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
 # expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
 # and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
-Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
 
 class Systems:
@@ -91,10 +91,11 @@ class Walk:
 
 class CollocationSolver(Solver):
     """Chebyshev collocation. `options.guess`: a previous solution's `fields` (continuation), or
-    a function (unknown, points of its states) -> values; by default a constant inside each
-    unknown's bounds. When the expansions fail on the whole domain and a state's range starts at
-    0 (where, say, a consumption-wealth ratio diverges like a power), the solve is repeated with
-    that edge cut at `EDGE` (the setting `edge` chooses the cut from the start)."""
+    a function (unknown, points of its states) -> values; by default the model's `guess`
+    statements, and a constant inside each unknown's bounds for unknowns without one. When the
+    expansions fail on the whole domain and a state's range starts at 0 (where, say, a
+    consumption-wealth ratio diverges like a power), the solve is repeated with that edge cut at
+    `EDGE` (the setting `edge` chooses the cut from the start)."""
 
     def solve(self, problem: Problem, settings, options: Options):
         with interrupt.catching():
@@ -287,10 +288,7 @@ def _attempt(
     the exact solve: the cut at the switch of the active set, or kept when there is none."""
     problem = systems.problem
     p = {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
-    if guess is None:
-        guess = constant_guess(problem, params)
-    elif isinstance(guess, Mapping):
-        guess = fields_guess(guess)
+    guess = start_guess(problem, params, guess, constant_guess(problem, params))
     comps = problem.complementarities
     pieces = 2 if comps and len(problem.states) == 1 else 1
     system = systems.get(systems.degree(settings.degree), pieces, settings.edge)
@@ -354,8 +352,3 @@ def constant_guess(problem: Problem, params) -> Guess:
             else 1.0
         )
     return lambda u, y: np.full(len(y), values[u])
-
-
-def fields_guess(fields: Mapping[str, Callable]) -> Guess:
-    """A guess from approximants (a previous solution's `fields`): unknown, points -> values."""
-    return lambda u, y: np.asarray(values_at(fields[u], jnp.asarray(y, jnp.float64)))

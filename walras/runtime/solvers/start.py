@@ -1,0 +1,58 @@
+"""Where a solve starts, shared by the solvers: a function (unknown, points of its states) ->
+values, from the `guess=` option (a function, or a previous solution's fields in continuation) or
+else from the model's `guess` statements, evaluated at the parameters of the solve (a homotopy's
+first step starts from the guess at that step's values)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ...compiler.start import guess_values
+from .base import Problem
+
+Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
+
+
+def start_guess(
+    problem: Problem,
+    params: Mapping[str, float],
+    given: Mapping[str, Callable] | Guess | None = None,
+    otherwise: Guess | None = None,
+) -> Guess | None:
+    """`given` (fields become a function), else the model's guess statements at `params`, with
+    `otherwise` for the unknowns that have none; `otherwise` when the model has no guess."""
+    if isinstance(given, Mapping):
+        return fields_guess(given)
+    if given is not None:
+        return given
+    stated = problem.compiled.model.guesses
+    if not stated:
+        return otherwise
+    memo = problem.compiled.memo
+    if "guess" not in memo:
+        memo["guess"] = guess_values(problem.compiled.model)
+    values, p = memo["guess"], {k: float(v) for k, v in params.items()}
+
+    def guess(unknown: str, y: np.ndarray) -> np.ndarray:
+        if unknown in stated:
+            return np.asarray(values(unknown, jnp.asarray(y, jnp.float64), p))
+        return otherwise(unknown, y)
+
+    return guess
+
+
+def guessed(problem: Problem, given) -> tuple[str, ...]:
+    """The unknowns a start gives values of: all of them with `given`, else those with a guess
+    statement."""
+    if given is not None:
+        return tuple(u.name for u in problem.unknowns)
+    return tuple(problem.compiled.model.guesses)
+
+
+def fields_guess(fields: Mapping[str, Callable]) -> Guess:
+    """A guess from approximants (a previous solution's `fields`): unknown, points -> values."""
+    return lambda u, y: np.asarray(jax.vmap(fields[u])(jnp.asarray(y, jnp.float64)))
