@@ -81,26 +81,17 @@ def test_the_model_equations_vanish_at_the_reference(reference):
 
 
 @pytest.mark.slow
-def test_collocation_from_a_formula_start_reaches_the_reference():
-    """Collocation (default settings) started from c = z + r a + 0.1 x − 0.05 s (dissaving near
-    the limit in the low state, saving there in the high one; v = u(c)/ρ), what a `guess`
-    statement would say, converges (degree 48, 1.5 to 4 minutes on two shared cores) to the
-    reference: c within 1e-4 absolutely and v within 1e-4 of max |v| on the whole domain, the
-    borrowing limit included (measured: c 3.6e-5, v 4.6e-6 of max |v|, near the reference's own
-    error). From the default constant start Newton does not find it (the docs page says why)."""
-    from walras.runtime import solvers
-
+def test_the_library_model_solves_to_the_reference_with_defaults():
+    """`walras.solve("huggett")`, default settings: the file's `guess` statements (c = z + r a +
+    0.1 x − 0.05 s, dissaving near the limit in the low state and saving there in the high one;
+    v = u(c)/ρ) and its `solver method = collocation`. Converges (degree 48, 1.5 to 4 minutes on
+    two shared cores) to the reference: c within 1e-4 absolutely and v within 1e-4 of max |v| on
+    the whole domain, the borrowing limit included (measured: c 3.6e-5, v 4.6e-6 of max |v|, near
+    the reference's own error). From a constant start Newton does not find it (the docs page says
+    why)."""
     p = Huggett()
     a, v_ref, c_ref = extrapolated(p, 4001)
-
-    def guess(unknown, y):
-        x, s = y[:, 0], y[:, 1]
-        c = p.z_lo + (p.z_hi - p.z_lo) * s + p.r * (p.a_min + x**2) + 0.1 * x - 0.05 * s
-        return c if unknown == "c" else c ** (1 - p.gamma) / (1 - p.gamma) / p.rho
-
-    model = walras.load("huggett")
-    settings = walras.api.settings_for(model, method="collocation")
-    solution = solvers.solve(model.compile(), settings, guess=guess, quiet=True)
+    solution = walras.solve("huggett")
     assert solution.converged, solution.message
     x = np.sqrt(a - p.a_min)
     for s in (0, 1):

@@ -8,7 +8,7 @@ from collections import Counter
 
 from ...grammar import ast
 from ...grammar.diagnostics import Diagnostic, EconError, Span, did_you_mean
-from ..builtins import ARITHMETIC, ARITY, FUNCTIONS
+from ..builtins import ARITHMETIC, ARITY, FUNCTIONS, OPERATORS
 from ..model import Parameter, Process, State, Unknown, frozen
 
 _DECLS = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
@@ -45,11 +45,18 @@ class Declarations:
             if s.name in ARITY:
                 self.out.error(
                     "E119",
-                    f"'{s.name}' is a built-in function and cannot be declared",
+                    f"'{s.name}' is "
+                    + (
+                        f"the operator '{s.name}(...)'"
+                        if s.name in OPERATORS
+                        else "a built-in function"
+                    )
+                    + " and cannot be declared",
                     s.span,
                     f"rename it, for instance '{s.name}_'",
                 )
-            elif s.name in self.decls:
+            # declared all the same, so that its uses raise nothing more
+            if s.name in self.decls:
                 first = self.decls[s.name]
                 self.out.error(
                     "E102",

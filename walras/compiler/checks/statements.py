@@ -71,7 +71,8 @@ class Statements:
             )
         return eqs
 
-    def boundaries(self, states) -> list[Boundary]:
+    def boundaries(self, states, params) -> list[Boundary]:
+        """`boundary at x = v: ...`, v a number or an expression of parameters at an edge of x."""
         result = []
         counts = Counter()
         for b in self.of(ast.BoundaryDecl):
@@ -96,11 +97,9 @@ class Statements:
                     b.state.span,
                 )
                 continue
-            at = (
-                self.constant(b.at, {}, "a boundary's position")
-                if not list(ast.names_in(b.at))
-                else math.nan
-            )
+            at = self.constant(b.at, params, "a boundary's position")
+            if math.isnan(at):  # reported where it is computed
+                continue
             if not (math.isclose(at, s.lo, abs_tol=1e-12) or math.isclose(at, s.hi, abs_tol=1e-12)):
                 self.out.error(
                     "E112",

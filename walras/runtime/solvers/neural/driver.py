@@ -1,6 +1,6 @@
-"""The neural solve in its phases: the networks and a warm start (or a resumed checkpoint), Adam
-with NaN rollback, checkpoints and Ctrl-C, the Levenberg-Marquardt polish along the homotopy, and
-the finish (validation on fresh points, outcome, message)."""
+"""The neural solve in its phases: the networks and a warm start (fitted to a guess, or a resumed
+checkpoint), Adam with NaN rollback, checkpoints and Ctrl-C, the Levenberg-Marquardt polish along
+the homotopy, and the finish (validation on fresh points, outcome, message)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver
 from ..continuation import homotopy_path
 from ..progress import Progress
+from ..start import guessed, start_guess
 from . import checkpoint
 from .estimate import error_estimates
 from .fields import compose, init_fields
 from .polish import Polish
+from .pretrain import fit_to_guess
 from .rows import Rows
 
 CHUNK = 50  # steps between host synchronisations (progress, NaN checks)
@@ -36,11 +38,12 @@ def _as_arrays(params: Mapping[str, float]) -> dict[str, jax.Array]:
 
 
 class NeuralSolver(Solver):
-    """A network per unknown, Adam on sampled points, then a Levenberg-Marquardt polish on the
-    residual vector. With the setting `homotopy = "NAME=VALUE"`, Adam trains at that parameter
-    value and the parameter then walks to its own value in `homotopy_steps` steps, the networks
-    carried from step to step and polished at each (until the mean squared residual is below
-    `tol`, at most `polish` iterations)."""
+    """A network per unknown (fitted first to the start that `guess=` or the model's `guess`
+    statements give, where there is one), Adam on sampled points, then a Levenberg-Marquardt
+    polish on the residual vector. With the setting `homotopy = "NAME=VALUE"`, Adam trains at
+    that parameter value and the parameter then walks to its own value in `homotopy_steps` steps,
+    the networks carried from step to step and polished at each (until the mean squared residual
+    is below `tol`, at most `polish` iterations)."""
 
     def solve(self, problem: Problem, settings, options: Options) -> Solution:
         with interrupt.catching():
@@ -67,6 +70,10 @@ class Training:
         key = jax.random.PRNGKey(settings.seed)
         self.key, init_key = jax.random.split(key)
         self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key)
+        guess = None if options.resume else start_guess(rows.problem, start, options.guess)
+        if guess is not None:
+            unknowns = guessed(rows.problem, options.guess)
+            self.fields = fit_to_guess(rows, self.fields, settings, guess, unknowns)
         schedule = optax.cosine_decay_schedule(
             settings.lr, max(settings.steps, 1), alpha=settings.lr_final / settings.lr
         )
@@ -84,8 +91,9 @@ class Training:
         }
         if options.resume:
             self.resume(options.checkpoint)
-        elif settings.steps and not rows.edge_terms:
-            # a cheap start for Adam; not at a cut edge, where the best constants run off to u -> 0
+        elif settings.steps and not rows.edge_terms and guess is None:
+            # a cheap start for Adam; not at a cut edge, where the best constants run off to u -> 0;
+            # not from a guess, which is the start
             self.fields = Polish(rows, self.fields, settings, only_offsets=True).run(
                 self.fields, self.start, WARM_START
             )[0]
