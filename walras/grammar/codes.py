@@ -112,8 +112,10 @@ _TABLE = (
     ("E111", "unknown function", "A call to a name that is not a built-in function (unknowns "
      "are not called: they are functions of their states already).",
      "Use a built-in function, or write the unknown without arguments.", (STATEMENTS,)),
-    ("E112", "misplaced boundary", "A boundary condition is not at an edge of a state's domain.",
-     "Write it at a state's lower or upper bound.", (STATEMENTS,)),
+    ("E112", "misplaced boundary", "A boundary condition is not at an edge of a state's domain "
+     "(its position, a number or an expression of parameters, is neither bound of the state's "
+     "range), or is at something that is not a state.",
+     "Write it at a state's lower or upper bound, as the state's range writes it.", (STATEMENTS,)),
     ("E113", "'d' of a non-state", "A derivative 'd(f, x)' is taken along something that is not "
      "a state.", "Differentiate along states only.", (STATEMENTS,)),
     ("E114", "misused shock", "A shock appears elsewhere than as the second argument of 'vol', "
@@ -129,7 +131,8 @@ _TABLE = (
      "Rewrite the expression without the nested operator.", (SYMBOLIC,)),
     ("E118", "guess for a non-unknown", "A 'guess' names something that is not a declared "
      "unknown.", "Name an unknown of the model (the hint lists them).", (GUESSES,)),
-    ("E119", "reserved name", "A declaration takes a built-in function's name or contains '__'.",
+    ("E119", "reserved name", "A declaration takes the name of a built-in function or of an "
+     "operator ('d', 'drift', ...), or contains '__' (its uses raise no further errors).",
      "Rename it, for instance with a trailing '_'.", (DECLARATIONS,)),
     ("E120", "not a constant", "A domain bound, bound, boundary position, weight or setting "
      "must be a number or an expression of parameters, and is not, or cannot be evaluated.",
