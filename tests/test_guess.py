@@ -63,7 +63,8 @@ def test_collocation_starts_from_the_guess():
         assert solution.converged, solution.message
         found = solution.evaluate({"x": X})["f"].values
         assert np.abs(found - sign * np.sqrt(1 + X)).max() < 1e-8
-    assert int(walras.solve(NEGATIVE, method="collocation", degree=8).extra["iterations"]) <= 1
+        if sign < 0:
+            assert int(solution.extra["iterations"]) <= 1
 
 
 def test_the_start_is_the_guess_at_the_parameters_of_the_step():
@@ -83,6 +84,15 @@ def test_the_neural_networks_are_fitted_to_the_guess_before_training():
     solution = walras.solve(NEGATIVE, method="neural", steps=0, polish=0)
     found = solution.evaluate({"x": X})["f"].values
     assert np.abs(found + np.sqrt(1 + X)).max() < 1e-3
+
+
+@pytest.mark.slow
+def test_the_neural_solve_keeps_the_branch_of_its_guess():
+    """Fitted to the negative root, trained and polished, the networks stay on it (measured:
+    within 3.1e-5 of −√(1 + x), 25 to 60 s on two shared cores)."""
+    solution = walras.solve(NEGATIVE, method="neural", steps=300, polish=50)
+    assert solution.converged, solution.message
+    assert np.abs(solution.evaluate({"x": X})["f"].values + np.sqrt(1 + X)).max() < 1e-4
 
 
 BOUNDED = """model bounded "a boundary at a parameter"
