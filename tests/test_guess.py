@@ -124,6 +124,19 @@ def test_boundary_positions_are_expressions_of_parameters():
     assert [d.code for d in errors(BOUNDED.replace("k = kbar:", "k = rho*k:"))] == ["E120"]
 
 
+def test_beyond_positions_are_expressions_of_parameters():
+    text = (
+        walras.api.resolve("lucas_disasters")
+        .read_text()
+        .replace("parameter rho = 0.05,", "parameter ylo = 0.5, rho = 0.05,")
+        .replace("state y in [0.5, 2.0]", "state y in [ylo, 4*ylo]")
+        .replace("beyond y < 0.5:", "beyond y < ylo:")
+    )
+    assert [(b.state, b.at) for b in walras.load(text).checked.beyond] == [("y", 0.5)]
+    wrong = errors(text.replace("beyond y < ylo:", "beyond y < 2*ylo:"))
+    assert [(d.code, d.hint) for d in wrong] == [("E128", "write 'beyond y < 0.5: ...'")]
+
+
 def test_a_state_named_d_is_one_error():
     """`d` is the derivative operator: declaring it is E119, and its uses raise nothing more."""
     text = """model dd
