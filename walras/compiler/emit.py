@@ -361,9 +361,12 @@ def latex(system: System) -> str:
     m = system.model
     p = _Printer(system)
     rows = []
+    controls = {c.name for c in m.controls}
     for group, cyclic in p.groups():
         for i, key in enumerate(group):
             row = f"{p.lhs(key)} &= {p.tex(p.nodes[key])}"
+            if key[0] == "let" and key[1] in controls:
+                row += r" && \text{(first-order condition)}"
             if cyclic and i == 0:
                 row += (
                     r" && \text{(solved jointly for } "
@@ -377,6 +380,12 @@ def latex(system: System) -> str:
             rows.append(
                 f"{p.tex(e.lhs)} &{op} {p.tex(e.rhs)} \\quad\\perp\\quad "
                 f"{p.tex(e.var)} {op} {p.tex(e.bound)} && {_tag(e.name)}"
+            )
+        elif e.over:
+            over = ", ".join(name(c) for c in e.over)
+            rows.append(
+                f"{p.tex(e.lhs)} &= \\max_{{{over}}} \\left\\{{ {p.tex(e.rhs)} \\right\\}} "
+                f"&& {_tag(e.name)}"
             )
         else:
             rows.append(f"{p.tex(e.lhs)} &= {p.tex(e.rhs)} && {_tag(e.name)}")

@@ -76,10 +76,26 @@ class Equation:
     op: str | None = None
     var: ast.Expr | None = None
     bound: ast.Expr | None = None
+    over: tuple[str, ...] = ()  # an HJB: the controls its right side is maximised over
 
     @property
     def is_complementarity(self) -> bool:
         return self.var is not None
+
+
+@dataclass(frozen=True)
+class Control:
+    """A variable an HJB maximises over; `lo`, `hi` its bounds (None where open), `binding`
+    when they are constraints that may bind (`>=`, `<=`, `in [lo, hi]`) rather than strict ones
+    that only say where the optimum lies (`>`, `<`)."""
+
+    name: str
+    lo: float | None
+    hi: float | None
+    binding: bool
+    doc: str | None
+    span: Span = field(compare=False)
+    limits: tuple[ast.Expr | None, ast.Expr | None] = field(default=(None, None), compare=False)
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,7 @@ class Model:
     easier: Mapping[str, float] = field(default_factory=dict)  # parameter values where the
     # model is easier to solve, a homotopy's start (an economy's risk aversions at 1)
     parametric: tuple[str, ...] = ()  # states that are parameters solved over a range
+    controls: tuple[Control, ...] = ()  # maximised in HJBs; each also a definition (its optimum)
 
     @property
     def source(self) -> Source:
