@@ -122,7 +122,11 @@ class _Optimum:
                     "write the maximand's terms in the controls with 'd(V, x)' and 'd(V, x, x)'",
                 )
                 return None
-        return {c.name: self.expression(c, roots[0][x]) for c, x in zip(self.controls, xs)}
+        try:
+            return {c.name: self.expression(c, roots[0][x]) for c, x in zip(self.controls, xs)}
+        except ValueError as err:
+            self.error("E163", f"the optimum of '{self.eq.name}': {err}")
+            return None
 
     def hidden(self, H: sp.Expr, controls: set[sp.Symbol]) -> bool:
         """A second derivative along a volatility, or a jump, that moves with a control: its
@@ -189,7 +193,7 @@ class _Optimum:
             if isinstance(m, ito.Partial):
                 u = b.name(m.unknown)
                 atoms[s.name] = b.call("d", u, *(b.name(x) for x in m.alpha)) if m.alpha else u
-        optimum = _replace(from_sympy(value, b).e, atoms)
+        optimum = _replace(from_sympy(value, b).e, atoms)  # ValueError: not writable
         lo, hi = control.limits if control.binding else (None, None)
         if lo is not None:
             optimum = ast.Call("max", (optimum, lo), control.span, control.span)
