@@ -131,10 +131,10 @@ unknown V(k)
             "E162",
             5,
         ),
-        # a first-order condition sympy cannot solve: 1/c - exp(c) = V_k
+        # first-order conditions with several roots, none excluded by a bound or concavity
         (
-            "control c > 0\nprocess k: drift = 1\n"
-            "equation hjb: rho*V = max(c): log(c) - exp(c) - c*d(V, k) + drift(V)",
+            "control c\nprocess k: drift = 1 - k\n"
+            "equation hjb: rho*V = max(c): -(c^2 - 1)^2 - c*d(V, k) + drift(V)",
             "E163",
             7,
         ),
@@ -243,3 +243,39 @@ def test_growth_without_the_closed_form_matches_the_stable_arm():
     found = solution.evaluate({"k": k})
     assert np.abs(found["c"].values - c_ref).max() < 1e-8
     assert np.abs(found["V"].values - v_ref).max() < 1e-8 * np.abs(v_ref).max()
+
+
+NEWTON = (
+    HEAD
+    + """control c {bound}
+process k: drift = 1 - k
+equation hjb: rho*V = max(c): log(c) - exp(c) - c*d(V, k) + drift(V)
+"""
+)
+
+
+@pytest.mark.parametrize("bound, lo, hi", [("> 0", 0, np.inf), ("in [0.1, 0.3]", 0.1, 0.3)])
+def test_a_condition_without_closed_form_is_solved_per_point(bound, lo, hi):
+    """1/c − e^c = V_k has no closed form: Newton's method at each point, against scipy's
+    brentq (clipped to the constraint `in [0.1, 0.3]`), and the derivative of c in V_k through
+    the solve (implicit function: dc/dV_k = −1/(1/c² + e^c)) against that formula."""
+    from scipy.optimize import brentq
+
+    model = walras.load(NEWTON.format(bound=bound))
+    assert "newton(0 = [-V__k - exp(c) + 1/c])" in model.emit("sympy")
+    assert r"\arg\max_{c}" in model.emit("latex")
+    compiled = model.compile()
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+
+    def control(s):
+        fields = {"V": lambda p: s * p[0]}
+        return compiled.outputs(fields, params, jnp.asarray([[1.5]]))["c"][0]
+
+    import jax
+
+    for s in (0.05, 0.5, 3.0, 20.0, 300.0):
+        root = brentq(lambda c: 1 / c - np.exp(c) - s, 1e-12, 50, xtol=1e-15)
+        assert abs(float(control(s)) - np.clip(root, lo, hi)) < 1e-12 * max(root, 1)
+        inside = lo < root < hi
+        slope = -1 / (1 / root**2 + np.exp(root)) if inside else 0.0
+        assert abs(float(jax.grad(control)(s)) - slope) < 1e-9 * max(abs(slope), 1e-3)

@@ -7,6 +7,7 @@ maximand concave in c is the solution of the Kuhn-Tucker conditions (∂H/∂c �
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import sympy as sp
 
@@ -14,7 +15,7 @@ from ..grammar import ast
 from ..grammar.diagnostics import Collector
 from . import ito, symbolic
 from .economy_ast import Builder, from_sympy
-from .model import Control, Definition, Equation, Model, Parameter, frozen
+from .model import Control, Definition, Equation, Implicit, Model, Parameter, frozen
 
 
 def optimise(model: Model, out: Collector) -> Model:
@@ -31,17 +32,21 @@ def optimise(model: Model, out: Collector) -> Model:
     )
     builder = symbolic._Builder(probe)
     builder.run()
-    found = {}
+    found, implicit = {}, []
     for e in hjbs:
         chosen = [controls[c] for c in e.over]
         optimum = _Optimum(builder, model, e, chosen, out).solve()
-        found.update(optimum or {})
+        if isinstance(optimum, Implicit):
+            implicit.append(optimum)
+            found.update({c.name: ast.Num(math.nan, c.span) for c in chosen})
+        else:
+            found.update(optimum or {})
     if len(found) != len(controls):
         return model
     definitions = {
         c.name: Definition(c.name, found[c.name], c.doc, c.span) for c in model.controls
     } | dict(model.definitions)
-    return dataclasses.replace(model, definitions=frozen(definitions))
+    return dataclasses.replace(model, definitions=frozen(definitions), implicit=tuple(implicit))
 
 
 class _Optimum:
@@ -60,7 +65,7 @@ class _Optimum:
     def error(self, code: str, message: str, hint: str | None = None, span=None):
         self.out.error(code, message, span or self.eq.span, hint)
 
-    def solve(self) -> dict[str, ast.Expr] | None:
+    def solve(self) -> dict[str, ast.Expr] | Implicit | None:
         names = [c.name for c in self.controls]
         H = self.builder.convert(self.eq.rhs, atomic=True)
         if self.hidden(H, {sp.Symbol(n) for n in names}):
@@ -85,21 +90,6 @@ class _Optimum:
         hessian = sp.hessian(H, xs)
         if not self.concave(hessian):
             return None
-        try:
-            roots = sp.solve([sp.diff(H, x) for x in xs], xs, dict=True)
-        except NotImplementedError:
-            roots = []
-        roots = [r for r in roots if set(r) == set(xs) and self.admissible(r, xs, hessian)]
-        if len(roots) != 1:
-            self.error(
-                "E163",
-                f"the first-order conditions of '{self.eq.name}' for "
-                f"{', '.join(repr(n) for n in names)} have "
-                + ("no solution sympy can find" if not roots else f"{len(roots)} solutions"),
-                "write the maximand so that its first-order conditions solve in closed form "
-                "(and declare a bound, such as 'control c > 0', that picks the root)",
-            )
-            return None
         if any(c.binding for c in self.controls) and len(xs) > 1:
             coupled = any(hessian[i, j] != 0 for i in range(len(xs)) for j in range(i))
             if coupled:
@@ -110,6 +100,23 @@ class _Optimum:
                     "bound only controls that enter the maximand separately",
                 )
                 return None
+        focs = [sp.diff(H, x) for x in xs]
+        try:
+            roots = sp.solve(focs, xs, dict=True)
+        except NotImplementedError:
+            roots = []
+        roots = [r for r in roots if set(r) == set(xs) and self.admissible(r, xs, hessian)]
+        if len(roots) > 1:
+            self.error(
+                "E163",
+                f"the first-order conditions of '{self.eq.name}' for "
+                f"{', '.join(repr(n) for n in names)} have {len(roots)} solutions",
+                "declare a bound, such as 'control c > 0', that picks the root",
+            )
+            return None
+        back = {x: sp.Symbol(n) for x, n in zip(xs, names)}
+        if not roots:
+            return self.implicit([f.xreplace(back) for f in focs])
         meaning = self.builder.atoms.meaning
         for value in roots[0].values():
             if any(
@@ -124,9 +131,31 @@ class _Optimum:
                 return None
         try:
             return {c.name: self.expression(c, roots[0][x]) for c, x in zip(self.controls, xs)}
-        except ValueError as err:
-            self.error("E163", f"the optimum of '{self.eq.name}': {err}")
+        except ValueError:  # a root the language cannot write (LambertW): solved per point
+            return self.implicit([f.xreplace(back) for f in focs])
+
+    def implicit(self, focs: list[sp.Expr]) -> Implicit | None:
+        """First-order conditions without a closed form, for Newton's method at each point."""
+        meaning = self.builder.atoms.meaning
+        atoms = set().union(*(f.free_symbols for f in focs)) & set(meaning)
+        if any(not isinstance(meaning[a], ito.Partial) for a in atoms):
+            self.error(
+                "E163",
+                f"the first-order conditions of '{self.eq.name}' have no closed form and depend "
+                "on a value after a jump or a second derivative along a volatility",
+                "write the maximand's terms in the controls with 'd(V, x)' and 'd(V, x, x)'",
+            )
             return None
+        convert = lambda e: None if e is None else self.builder.convert(e)  # noqa: E731
+        return Implicit(
+            self.eq.name,
+            tuple(c.name for c in self.controls),
+            tuple(focs),
+            tuple(sorted(((a, meaning[a]) for a in atoms), key=lambda p: str(p[0]))),
+            tuple(convert(c.limits[0]) if c.binding else None for c in self.controls),
+            tuple(convert(c.limits[1]) if c.binding else None for c in self.controls),
+            tuple(c.lo is not None and c.lo >= 0 and not c.binding for c in self.controls),
+        )
 
     def hidden(self, H: sp.Expr, controls: set[sp.Symbol]) -> bool:
         """A second derivative along a volatility, or a jump, that moves with a control: its

@@ -21,6 +21,7 @@ from ..grammar.unparse import number
 from .builtins import FUNCTIONS, OPERATORS, operands
 from .symbolic import (
     Assign,
+    ControlSolve,
     CurvatureStep,
     System,
     drift_symbol,
@@ -362,10 +363,19 @@ def latex(system: System) -> str:
     p = _Printer(system)
     rows = []
     controls = {c.name for c in m.controls}
+    hjbs = {e.name: e for e in m.equations}
+    implicit = {c: hjbs[i.equation] for i in m.implicit for c in i.controls}
     for group, cyclic in p.groups():
         for i, key in enumerate(group):
-            row = f"{p.lhs(key)} &= {p.tex(p.nodes[key])}"
-            if key[0] == "let" and key[1] in controls:
+            if key[0] == "let" and key[1] in implicit:
+                hjb = implicit[key[1]]
+                row = (
+                    f"{p.lhs(key)} &= \\arg\\max_{{{name(key[1])}}} \\left\\{{ "
+                    f"{p.tex(hjb.rhs)} \\right\\}} && \\text{{(Newton's method per point)}}"
+                )
+            else:
+                row = f"{p.lhs(key)} &= {p.tex(p.nodes[key])}"
+            if key[0] == "let" and key[1] in controls and key[1] not in implicit:
                 row += r" && \text{(first-order condition)}"
             if cyclic and i == 0:
                 row += (
@@ -417,6 +427,8 @@ def sympy_text(system: System) -> str:
             out.append(
                 f"{step.symbol} = <nested JVP of {step.atom.unknown} along vol[{step.atom.shock}]>"
             )
+        elif isinstance(step, ControlSolve):
+            out.append(f"{list(step.symbols)} = newton(0 = {list(step.focs)})")
         else:
             out.append(f"{list(step.symbols)} = solve({step.A.tolist()}, {list(step.b)})")
     for r in system.residuals:

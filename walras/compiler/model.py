@@ -99,6 +99,22 @@ class Control:
 
 
 @dataclass(frozen=True)
+class Implicit:
+    """Controls of one HJB whose first-order conditions have no closed form, solved at each point
+    by Newton's method: `focs` (sympy, in the states, parameters, the controls' symbols and the
+    atoms `partials`, symbol -> `ito.Partial`), and per control its bounds (expressions of
+    parameters, None where open) and whether it is positive (then solved in its logarithm)."""
+
+    equation: str
+    controls: tuple[str, ...]
+    focs: tuple
+    partials: tuple
+    lo: tuple
+    hi: tuple
+    positive: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
 class Boundary:
     name: str
     state: str
@@ -145,6 +161,7 @@ class Model:
     # model is easier to solve, a homotopy's start (an economy's risk aversions at 1)
     parametric: tuple[str, ...] = ()  # states that are parameters solved over a range
     controls: tuple[Control, ...] = ()  # maximised in HJBs; each also a definition (its optimum)
+    implicit: tuple[Implicit, ...] = ()  # controls without a closed form (their definition: nan)
 
     @property
     def source(self) -> Source:
