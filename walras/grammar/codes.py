@@ -127,7 +127,8 @@ _TABLE = (
     ("E116", "bad weight", "A 'weight' names no equation or boundary, or is not a number.",
      "Name an equation or boundary of the model and give a number.", (STATEMENTS,)),
     ("E117", "expression the compiler cannot expand", "Ito's lemma cannot be applied: a drift of "
-     "a drift, or a state's volatility that depends on a drift.",
+     "a drift, a state's volatility that depends on a drift, or a derivative of a control "
+     "solved per point by Newton's method.",
      "Rewrite the expression without the nested operator.", (SYMBOLIC,)),
     ("E119", "reserved name", "A declaration takes a built-in function's name or contains '__'.",
      "Rename it, for instance with a trailing '_'.", (DECLARATIONS,)),
