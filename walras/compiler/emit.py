@@ -21,6 +21,7 @@ from ..grammar.unparse import number
 from .builtins import FUNCTIONS, OPERATORS, operands
 from .symbolic import (
     Assign,
+    ControlSolve,
     CurvatureStep,
     System,
     drift_symbol,
@@ -361,9 +362,21 @@ def latex(system: System) -> str:
     m = system.model
     p = _Printer(system)
     rows = []
+    controls = {c.name for c in m.controls}
+    hjbs = {e.name: e for e in m.equations}
+    implicit = {c: hjbs[i.equation] for i in m.implicit for c in i.controls}
     for group, cyclic in p.groups():
         for i, key in enumerate(group):
-            row = f"{p.lhs(key)} &= {p.tex(p.nodes[key])}"
+            if key[0] == "let" and key[1] in implicit:
+                hjb = implicit[key[1]]
+                row = (
+                    f"{p.lhs(key)} &= \\arg\\max_{{{name(key[1])}}} \\left\\{{ "
+                    f"{p.tex(hjb.rhs)} \\right\\}} && \\text{{(Newton's method per point)}}"
+                )
+            else:
+                row = f"{p.lhs(key)} &= {p.tex(p.nodes[key])}"
+            if key[0] == "let" and key[1] in controls and key[1] not in implicit:
+                row += r" && \text{(first-order condition)}"
             if cyclic and i == 0:
                 row += (
                     r" && \text{(solved jointly for } "
@@ -377,6 +390,12 @@ def latex(system: System) -> str:
             rows.append(
                 f"{p.tex(e.lhs)} &{op} {p.tex(e.rhs)} \\quad\\perp\\quad "
                 f"{p.tex(e.var)} {op} {p.tex(e.bound)} && {_tag(e.name)}"
+            )
+        elif e.over:
+            over = ", ".join(name(c) for c in e.over)
+            rows.append(
+                f"{p.tex(e.lhs)} &= \\max_{{{over}}} \\left\\{{ {p.tex(e.rhs)} \\right\\}} "
+                f"&& {_tag(e.name)}"
             )
         else:
             rows.append(f"{p.tex(e.lhs)} &= {p.tex(e.rhs)} && {_tag(e.name)}")
@@ -408,6 +427,8 @@ def sympy_text(system: System) -> str:
             out.append(
                 f"{step.symbol} = <nested JVP of {step.atom.unknown} along vol[{step.atom.shock}]>"
             )
+        elif isinstance(step, ControlSolve):
+            out.append(f"{list(step.symbols)} = newton(0 = {list(step.focs)})")
         else:
             out.append(f"{list(step.symbols)} = solve({step.A.tolist()}, {list(step.b)})")
     for r in system.residuals:

@@ -76,10 +76,42 @@ class Equation:
     op: str | None = None
     var: ast.Expr | None = None
     bound: ast.Expr | None = None
+    over: tuple[str, ...] = ()  # an HJB: the controls its right side is maximised over
 
     @property
     def is_complementarity(self) -> bool:
         return self.var is not None
+
+
+@dataclass(frozen=True)
+class Control:
+    """A variable an HJB maximises over; `lo`, `hi` its bounds (None where open), `binding`
+    when they are constraints that may bind (`>=`, `<=`, `in [lo, hi]`) rather than strict ones
+    that only say where the optimum lies (`>`, `<`)."""
+
+    name: str
+    lo: float | None
+    hi: float | None
+    binding: bool
+    doc: str | None
+    span: Span = field(compare=False)
+    limits: tuple[ast.Expr | None, ast.Expr | None] = field(default=(None, None), compare=False)
+
+
+@dataclass(frozen=True)
+class Implicit:
+    """Controls of one HJB whose first-order conditions have no closed form, solved at each point
+    by Newton's method: `focs` (sympy, in the states, parameters, the controls' symbols and the
+    atoms `partials`, symbol -> `ito.Partial`), and per control its bounds (expressions of
+    parameters, None where open) and whether it is positive (then solved in its logarithm)."""
+
+    equation: str
+    controls: tuple[str, ...]
+    focs: tuple
+    partials: tuple
+    lo: tuple
+    hi: tuple
+    positive: tuple[bool, ...]
 
 
 @dataclass(frozen=True)
@@ -140,6 +172,8 @@ class Model:
     # model is easier to solve, a homotopy's start (an economy's risk aversions at 1)
     parametric: tuple[str, ...] = ()  # states that are parameters solved over a range
     guesses: Mapping[str, Guess] = field(default_factory=lambda: frozen({}))  # by unknown
+    controls: tuple[Control, ...] = ()  # maximised in HJBs; each also a definition (its optimum)
+    implicit: tuple[Implicit, ...] = ()  # controls without a closed form (their definition: nan)
 
     @property
     def source(self) -> Source:

@@ -24,7 +24,8 @@ import sympy as sp
 from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
-from .symbolic import LinearSolve, System
+from .newton import solve_controls
+from .symbolic import ControlSolve, LinearSolve, System
 
 Fields = Mapping[str, Callable]
 Params = Mapping[str, jax.Array]
@@ -239,6 +240,9 @@ class Point:
             step = self.steps[s]
             if isinstance(step, LinearSolve):
                 self.solve(step)
+                return self.memo[s]
+            if isinstance(step, ControlSolve):
+                solve_controls(self, step)
                 return self.memo[s]
             value = self.eval(step.expr)
         self.memo[s] = value

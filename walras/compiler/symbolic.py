@@ -58,7 +58,20 @@ class CurvatureStep:
     atom: ito.Curvature
 
 
-Step = Assign | LinearSolve | CurvatureStep
+@dataclass(frozen=True)
+class ControlSolve:
+    """Controls defined by first-order conditions `focs` = 0 without a closed form, solved at
+    each point by Newton's method; per control its bounds (None where open) and whether it is
+    positive (solved in its logarithm)."""
+
+    symbols: tuple[sp.Symbol, ...]
+    focs: tuple[sp.Expr, ...]
+    lo: tuple[sp.Expr | None, ...]
+    hi: tuple[sp.Expr | None, ...]
+    positive: tuple[bool, ...]
+
+
+Step = Assign | LinearSolve | CurvatureStep | ControlSolve
 
 
 @dataclass(frozen=True)
@@ -148,7 +161,7 @@ class System:
     def step_of(self) -> dict[sp.Symbol, Step]:
         table = {}
         for s in self.steps:
-            for sym in s.symbols if isinstance(s, LinearSolve) else (s.symbol,):
+            for sym in s.symbols if isinstance(s, LinearSolve | ControlSolve) else (s.symbol,):
                 table[sym] = s
         return table
 
@@ -221,9 +234,12 @@ class _Builder:
         self.steps: list[Step] = []
         self.members: set[sp.Symbol] = set()
         self.opaque: set[sp.Symbol] = set()  # members of per-point linear solves
+        self.implicit = {sp.Symbol(c): i for i in model.implicit for c in i.controls}
 
     # graph ----------------------------------------------------------------------------------
     def deps(self, node: _Node) -> set[sp.Symbol]:
+        if node.symbol in self.implicit:  # its conditions are written in atoms
+            return set()
         deps = {self.by_name[n.id] for n in ast.names_in(node.expr) if n.id in self.by_name}
         for c in ast.calls_in(node.expr):
             if c.func == "vol" and len(c.args) == 2:
@@ -360,6 +376,11 @@ class _Builder:
         return self.atomic(sym) if atomic else sym
 
     def atomic(self, sym: sp.Symbol) -> sp.Expr:
+        if sym in self.implicit:
+            raise _CycleArgument(
+                f"the control '{sym}' is solved per point (its first-order condition has no "
+                "closed form): operators cannot differentiate it"
+            )
         if sym in self.members or sym in self.opaque:
             raise _CycleArgument(
                 f"'{self.nodes[sym].label}' is differentiated inside its own cycle of definitions; "
@@ -371,6 +392,9 @@ class _Builder:
 
     # groups ---------------------------------------------------------------------------------
     def solve_group(self, group: list[sp.Symbol], cyclic: bool):
+        if group[0] in self.implicit:
+            self.control_solve(self.implicit[group[0]])
+            return
         self.members = set(group)
         n_curv = len(self.atoms.meaning)
         exprs = {s: self.convert(self.nodes[s].expr) for s in group}
@@ -417,6 +441,20 @@ class _Builder:
             for s in syms:
                 self.resolved[s] = s
                 self.opaque.add(s)
+
+    def control_solve(self, implicit):
+        """One step for the controls of an HJB, when the first of them is met."""
+        symbols = tuple(sp.Symbol(c) for c in implicit.controls)
+        if symbols[0] in self.resolved:
+            return
+        for _, m in implicit.partials:
+            self.atoms.partial(m.unknown, m.alpha)
+        self.steps.append(
+            ControlSolve(symbols, implicit.focs, implicit.lo, implicit.hi, implicit.positive)
+        )
+        for s in symbols:
+            self.resolved[s] = s
+            self.opaque.add(s)
 
     def curvature_steps(self, start: int, group):
         """Curvature atoms created while converting `group`; their shock's vols must be known."""

@@ -186,11 +186,27 @@ class LetDecl:
 
 @dataclass(frozen=True)
 class EquationDecl:
-    """`equation NAME: lhs = rhs`."""
+    """`equation NAME: lhs = rhs`, or `equation NAME: lhs = max(c, ...): rhs` (an HJB: `over`
+    names the controls the right side is maximised over; `max_span` is the place of `max`)."""
 
     name: str
     lhs: Expr
     rhs: Expr
+    doc: str | None
+    span: Span = field(compare=False)
+    over: tuple[Expr, ...] = ()
+    max_span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ControlDecl:
+    """`control c > lo`, `< hi` (the optimum lies strictly inside), `>= lo`, `<= hi` or
+    `in [lo, hi]` (a constraint that may bind), or unbounded (bounds None)."""
+
+    name: str
+    lo: Expr | None
+    hi: Expr | None
+    binding: bool
     doc: str | None
     span: Span = field(compare=False)
 

@@ -5,7 +5,7 @@ Every `Diagnostic("E...")`, `error[E...]` message and factor-path `fail("F...")`
 
 - E001-E099: syntax.                      - E100-E129: checks of a model.
 - E130-E139: command line and files.      - E140-E149: solvers.
-- E150-E159: results (compare, evaluate). - E160-E169: expressions (reserved).
+- E150-E159: results (compare, evaluate). - E160-E169: controls and HJBs.
 - E170-E171: files; E172-E179: checks.    - E180-E189: output safety and checkpoints.
 - E200-E299: economies.                   - F001-F099: factor-model specifications.
 - F100-F199: factor-model data and estimation.
@@ -59,6 +59,8 @@ CLI = "walras.cli"
 COMPARISON = "walras.cli.comparison"
 SIMULATION = "walras.cli.simulation"
 REGISTRY = "walras.runtime.solvers.registry"
+CONTROLS = "walras.compiler.controls"
+CONTROL_CHECKS = "walras.compiler.checks.controls"
 CONTINUATION = "walras.runtime.solvers.continuation"
 NEURAL = "walras.runtime.solvers.neural.driver"
 POINTS = "walras.runtime.points"
@@ -81,6 +83,9 @@ _TABLE = (
      (PARSER,)),
     ("E012", "unknown constraint function", "A portfolio constraint bounds something other "
      "than 'share(asset)'.", "Bound 'share(asset)', the share of wealth in the asset.", (PARSER,)),
+    ("E013", "not a maximisation", "An equation's right side is written 'f(c): ...' with a "
+     "function other than 'max'.", "An HJB maximises over its controls: "
+     "'rho*V = max(c): u(c) + drift(V)'.", (PARSER,)),
     # checks of a model
     ("E100", "no model", "The file declares no model.", "Start it with 'model NAME \"title\"'.",
      (CHECKS,)),
@@ -127,7 +132,8 @@ _TABLE = (
     ("E116", "bad weight", "A 'weight' names no equation or boundary, or is not a number.",
      "Name an equation or boundary of the model and give a number.", (STATEMENTS,)),
     ("E117", "expression the compiler cannot expand", "Ito's lemma cannot be applied: a drift of "
-     "a drift, or a state's volatility that depends on a drift.",
+     "a drift, a state's volatility that depends on a drift, or a derivative of a control "
+     "solved per point by Newton's method.",
      "Rewrite the expression without the nested operator.", (SYMBOLIC,)),
     ("E118", "guess for a non-unknown", "A 'guess' names something that is not a declared "
      "unknown.", "Name an unknown of the model (the hint lists them).", (GUESSES,)),
@@ -170,6 +176,30 @@ _TABLE = (
      "one of these: a guess is evaluated before anything is solved.",
      "Write it in numbers, parameters, the unknown's states and definitions of those.",
      (GUESSES,)),
+    # controls and HJBs
+    ("E160", "control never maximised", "A control is declared and no equation maximises over "
+     "it.", "Choose it in an HJB: 'equation hjb: rho*V = max(c): ...', or remove it.",
+     (CONTROL_CHECKS,)),
+    ("E161", "maximum over a non-control", "'max(...)' names something that is not a declared "
+     "control (a state, an unknown, an expression), or a control already chosen in another "
+     "equation.", "Declare the variable to choose with 'control NAME' and maximise over it in "
+     "one equation.", (CONTROL_CHECKS,)),
+    ("E162", "maximand not strictly concave", "The right side of an HJB does not depend on a "
+     "control, or is linear or convex in it (decided with the parameters' values): it has no "
+     "interior maximum.", "Make the maximand strictly concave in each control (a utility of "
+     "consumption, a convex adjustment cost).", (CONTROLS,)),
+    ("E163", "first-order conditions not solved", "sympy finds no solution of the first-order "
+     "conditions (or several it cannot choose between, or one walras cannot write out).",
+     "Write the maximand so that its first-order conditions solve in closed form, and declare "
+     "a bound such as 'control c > 0' that picks the root.", (CONTROLS,)),
+    ("E164", "bad bounds of a control", "A control's bounds leave it no room, or bound controls "
+     "that an HJB chooses jointly and that interact in its maximand.",
+     "Write the lower bound first; bound only controls that enter the maximand separately.",
+     (CONTROL_CHECKS, CONTROLS)),
+    ("E165", "control hidden inside an operator", "A state's volatility or jump depends on a "
+     "control and the maximand applies 'drift' or 'vol' to an unknown: the second-order term "
+     "hides the control from the first-order condition.", "Write the maximand's second-order "
+     "terms with 'd(V, x, x)' and the control in their coefficients.", (CONTROLS,)),
     # command line and files
     ("E130", "no such model", "No file and no bundled model has this name.",
      "Give a path to an .econ file or a library model's name.", (MODELS,)),

@@ -196,6 +196,39 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         c, doc = _doc(c)
         return ast.EquationDecl(str(c[0]), c[1], c[2], doc, self.sp(meta))
 
+    def optimum(self, meta, c):
+        c, doc = _doc(c)
+        name, lhs, func, *over, rhs = c
+        if str(func) != "max":
+            raise EconError(
+                [
+                    Diagnostic(
+                        "E013",
+                        f"'{func}(...): ...' is not an optimisation",
+                        self.sp(func),
+                        "an HJB maximises over its controls: 'rho*V = max(c): u(c) + ...'",
+                    )
+                ]
+            )
+        return ast.EquationDecl(str(name), lhs, rhs, doc, self.sp(meta), tuple(over), self.sp(func))
+
+    def control_above(self, meta, c):
+        return (c[0], None, False)
+
+    def control_below(self, meta, c):
+        return (None, c[0], False)
+
+    def control_limit(self, meta, c):
+        return (c[1], None, True) if str(c[0]) == ">=" else (None, c[1], True)
+
+    def control_interval(self, meta, c):
+        return (c[0], c[1], True)
+
+    def control(self, meta, c):
+        c, doc = _doc(c)
+        lo, hi, binding = c[1] if len(c) > 1 and c[1] is not None else (None, None, False)
+        return ast.ControlDecl(str(c[0]), lo, hi, binding, doc, self.sp(meta))
+
     def complementarity(self, meta, c):
         c, doc = _doc(c)
         name, lhs, op, rhs, var, var_op, bound = c

@@ -71,6 +71,14 @@ def _bound(b: ast.Bound | None) -> str:
     return f" > {expr(b.lo)}" if b.lo is not None else f" < {expr(b.hi)}"
 
 
+def _control_bound(c: ast.ControlDecl) -> str:
+    if c.lo is not None and c.hi is not None:
+        return f" in [{expr(c.lo)}, {expr(c.hi)}]"
+    if c.lo is not None:
+        return f" {'>=' if c.binding else '>'} {expr(c.lo)}"
+    return f" {'<=' if c.binding else '<'} {expr(c.hi)}" if c.hi is not None else ""
+
+
 def _option(o: ast.Option) -> str:
     return f'{o.key} = "{o.value}"' if isinstance(o.value, str) else f"{o.key} = {expr(o.value)}"
 
@@ -104,8 +112,11 @@ def statement(s) -> str:
         return f"unknown {s.name}({', '.join(a.id for a in s.args)}){_bound(s.bound)}{_doc(s.doc)}"
     if isinstance(s, ast.LetDecl):
         return f"let {s.name} = {expr(s.expr)}{_doc(s.doc)}"
+    if isinstance(s, ast.ControlDecl):
+        return f"control {s.name}{_control_bound(s)}{_doc(s.doc)}"
     if isinstance(s, ast.EquationDecl):
-        return f"equation {s.name}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
+        over = f"max({', '.join(expr(x) for x in s.over)}): " if s.over else ""
+        return f"equation {s.name}: {expr(s.lhs)} = {over}{expr(s.rhs)}{_doc(s.doc)}"
     if isinstance(s, ast.ComplementarityDecl):
         return (
             f"equation {s.name}: {expr(s.lhs)} {s.op} {expr(s.rhs)}  perp  {expr(s.var)} "
@@ -156,7 +167,7 @@ _GROUPS = (
     (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl),
     (ast.StateDecl,),
     (ast.ProcessDecl,),
-    (ast.UnknownDecl,),
+    (ast.UnknownDecl, ast.ControlDecl),
     (ast.LetDecl,),
     (ast.EquationDecl, ast.ComplementarityDecl),
     (ast.BoundaryDecl, ast.BeyondDecl),

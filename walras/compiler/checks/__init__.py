@@ -10,7 +10,9 @@ import dataclasses
 
 from ...grammar import ast
 from ...grammar.diagnostics import Collector
+from ..controls import optimise
 from ..model import Definition, Model, frozen
+from .controls import Controls
 from .coverage import coverage
 from .declarations import Declarations
 from .edges import edge_warnings
@@ -24,7 +26,7 @@ def check(module: ast.Module, overrides: dict[str, float] | None = None) -> Mode
     return _Checker(module, overrides or {}).run()
 
 
-class _Checker(Declarations, Statements, Jumps, Guesses):
+class _Checker(Declarations, Statements, Jumps, Guesses, Controls):
     def __init__(self, module: ast.Module, overrides: dict[str, float]):
         self.module = module
         self.overrides = overrides
@@ -42,6 +44,7 @@ class _Checker(Declarations, Statements, Jumps, Guesses):
         params = self.parameters()
         states = self.states(params)
         unknowns = self.unknowns(params)
+        controls = self.controls(params)
         definitions = {
             d.name: Definition(d.name, d.expr, d.doc, d.span) for d in self.of(ast.LetDecl)
         }
@@ -50,6 +53,7 @@ class _Checker(Declarations, Statements, Jumps, Guesses):
         processes = self.processes(states)
         rates = self.rates()
         equations = self.equations()
+        self.maximised(controls)
         boundaries = self.boundaries(states, params)
         solver = self.solver_options()
         weights = self.weights(equations, boundaries)
@@ -76,7 +80,9 @@ class _Checker(Declarations, Statements, Jumps, Guesses):
             tuple(beyond),
             tuple(dict.fromkeys(s.simplex for s in self.of(ast.StateDecl) if s.simplex)),
             guesses=frozen(guesses),
+            controls=tuple(controls),
         )
+        model = optimise(model, self.out)
         return self.posed(model, models[0].span)
 
     def model_statements(self, models: list[ast.ModelDecl]):

@@ -11,13 +11,21 @@ from ...grammar.diagnostics import Diagnostic, EconError, Span, did_you_mean
 from ..builtins import ARITHMETIC, ARITY, FUNCTIONS, OPERATORS
 from ..model import Parameter, Process, State, Unknown, frozen
 
-_DECLS = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
+_DECLS = (
+    ast.ParamDecl,
+    ast.StateDecl,
+    ast.ShockDecl,
+    ast.UnknownDecl,
+    ast.LetDecl,
+    ast.ControlDecl,
+)
 _KIND = {
     ast.ParamDecl: "parameter",
     ast.StateDecl: "state",
     ast.ShockDecl: "shock",
     ast.UnknownDecl: "unknown",
     ast.LetDecl: "definition",
+    ast.ControlDecl: "control",
 }
 
 

@@ -38,7 +38,8 @@ class Statements:
         eqs = []
         for e in self.module.statements:
             if isinstance(e, ast.EquationDecl):
-                eqs.append(Equation(e.name, e.lhs, e.rhs, e.doc, e.span))
+                over = tuple(x.id for x in e.over if isinstance(x, ast.Name))
+                eqs.append(Equation(e.name, e.lhs, e.rhs, e.doc, e.span, over=over))
                 exprs = (e.lhs, e.rhs)
             elif isinstance(e, ast.ComplementarityDecl):
                 eqs.append(Equation(e.name, e.lhs, e.rhs, e.doc, e.span, e.op, e.var, e.bound))
