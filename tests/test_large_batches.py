@@ -10,17 +10,23 @@ XLA: `mu_q` of a parametric Lucas dataset came out garbage in some processes (do
 
 from __future__ import annotations
 
+import warnings
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import numpy.polynomial.chebyshev as C
+import pytest
 from jax.extend.core import Literal
 from references import lucas_pd, lucas_r
 
 import walras
-from walras.runtime.results import grid_axes
+from walras.runtime.plausible import ImplausibleValuesWarning, check
+from walras.runtime.results import Solution, grid_axes
+from walras.runtime.solvers.base import Outcome
 from walras.runtime.solvers.collocation.chebyshev import Chebyshev, interpolate
+from walras.settings import Settings
 
 
 def _zero_matrices(jaxpr, shape) -> int:
@@ -91,3 +97,53 @@ def test_parametric_lucas_dataset_on_the_full_grid_matches_the_closed_form():
     np.testing.assert_allclose(out["mu_q"], 0.02, rtol=0, atol=1e-10)
     np.testing.assert_allclose(out["sigma_q"], 0.05, rtol=0, atol=1e-12)
     np.testing.assert_allclose(out["residual_stock_euler"], 0, atol=1e-10)
+
+
+SPIKE = """model spike "a definition that divides by zero at a point of the grid"
+parameter k = 0.5
+state x in [-1, 1]
+shock Z
+process x: drift = -k*x, vol[Z] = 0.2*(1 - x^2)
+unknown f(x)
+let g = 1/x
+equation level: f = x
+"""
+
+
+def test_values_not_finite_at_points_of_the_domain_are_told():
+    """g = 1/x is infinite at the grid's middle cell centre, x = 0: the dataset and evaluate
+    say so (W158) and carry the count; points outside the domain (extrapolation) are not
+    checked."""
+    compiled = walras.load(SPIKE).compile()
+    f = Chebyshev(jnp.asarray([0.0, 1.0]), jnp.asarray([-1.0]), jnp.asarray([1.0]), (False,))
+    sol = Solution(
+        compiled, {"f": f}, compiled.params, Settings(), np.zeros(1), Outcome.CONVERGED, {}
+    )
+    with pytest.warns(
+        ImplausibleValuesWarning, match=r"W158.*g at 1 of 101 points \(first at x = 0\)"
+    ):
+        ds = sol.dataset
+    assert ds.attrs["implausible_values"] == "g: 1 of 101"
+    np.testing.assert_allclose(ds.g.values[:50], 1 / ds.x.values[:50])  # the rest as computed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImplausibleValuesWarning)
+        fine = sol.evaluate(np.array([0.5, -0.25]))
+        assert "implausible_values" not in fine.attrs
+        np.testing.assert_allclose(fine.g.values, [2.0, -4.0])
+
+
+def test_the_check_counts_points_of_the_domain_only():
+    """Garbage like issue 16's (1e209) and NaN are counted per output and per point (a point
+    counts once across shocks); points where `where` is false are not."""
+    x = np.array([[0.1, 2.0], [0.2, 3.0], [0.3, 4.0], [0.4, 5.0]])
+    values = {
+        "mu_q": np.array([0.02, 1e209, 0.02, np.nan]),
+        "sigma": np.array([[1.0, np.inf], [np.nan, np.nan], [1.0, 1.0], [1.0, 1.0]]),
+        "pd": np.array([10.0, 11.0, 12.0, 13.0]),
+    }
+    where = np.array([True, True, True, False])
+    with pytest.warns(ImplausibleValuesWarning) as record:
+        note = check(values, x, ("y", "gamma"), where)
+    assert note == "mu_q: 1 of 3; sigma: 2 of 3"
+    assert "mu_q at 1 of 3 points (first at y = 0.2, gamma = 3)" in str(record[0].message)
+    assert check({"pd": values["pd"]}, x, ("y", "gamma")) == ""

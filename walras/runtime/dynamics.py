@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from . import plausible
 from .points import mesh
 from .schema import Role, role_of, state_dims
 
@@ -161,6 +162,9 @@ def tabulate(dyn: Dynamics, points: int | None = None) -> Dynamics:
     values = _chunked(dyn.outputs, x)
     tables = {n: v.reshape(*shape, *v.shape[1:]) for n, v in values.items()}
     mu, vol = _chunked(dyn.law, x)
+    note = plausible.check(
+        {**values, "drift": mu, "volatility": vol}, x, dyn.states, what="the law of motion's tables"
+    )
     law = {"__drift": mu.reshape(*shape, d), "__vol": vol.reshape(*shape, d, -1)}
     if dyn.arrivals is not None:
         rate, jump = _chunked(dyn.arrivals, x)
@@ -194,6 +198,8 @@ def tabulate(dyn: Dynamics, points: int | None = None) -> Dynamics:
             worst, mean = max(worst, float(gap.max())), max(mean, float(gap.mean()))
     out.attrs.update(table_error_max=worst, table_error_mean=mean)
     out.attrs["table_points"] = points
+    if note:
+        out.attrs["implausible_values"] = note
     return out
 
 
