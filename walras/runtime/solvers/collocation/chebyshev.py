@@ -49,8 +49,8 @@ def _series_jvp(primals, tangents):
     """Derivatives in z are series of differentiated coefficients: nested JVPs (second
     derivatives, curvatures) stay a handful of series evaluations, never a JVP through the
     recurrence. A tangent that is zero (the coefficients' own, under a derivative in z) adds
-    no term: no series of a zero matrix is evaluated (docs/troubleshooting.md: XLA's CPU
-    fusions got such a series wrong)."""
+    no term: no series of a zero matrix is evaluated (docs/results.md: XLA's CPU fusions
+    got such a series wrong)."""
     coef, z = primals
     dcoef, dz = tangents
     out = series(coef, z)
