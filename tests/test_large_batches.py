@@ -22,8 +22,11 @@ from jax.extend.core import Literal
 from references import lucas_pd, lucas_r
 
 import walras
+from walras.runtime.dynamics import Dynamics, tabulate
 from walras.runtime.plausible import ImplausibleValuesWarning, check
 from walras.runtime.results import Solution, grid_axes
+from walras.runtime.schema import Role
+from walras.runtime.simulate import along
 from walras.runtime.solvers.base import Outcome
 from walras.runtime.solvers.collocation.chebyshev import Chebyshev, interpolate
 from walras.settings import Settings
@@ -147,3 +150,26 @@ def test_the_check_counts_points_of_the_domain_only():
     assert note == "mu_q: 1 of 3; sigma: 2 of 3"
     assert "mu_q at 1 of 3 points (first at y = 0.2, gamma = 3)" in str(record[0].message)
     assert check({"pd": values["pd"]}, x, ("y", "gamma")) == ""
+
+
+def test_tables_and_paths_with_values_not_finite_are_told():
+    """An output that is NaN above x = 0.55: the tables a simulation interpolates say so (W158),
+    and so do paths through the exact law; paths through the checked tables are not checked
+    again (they interpolate between the tables' values), but carry the tables' attribute."""
+    law = jax.jit(lambda x: (-x, 0.1 * jnp.ones((len(x), 1, 1))))
+    outputs = jax.jit(lambda x: {"g": jnp.where(x[:, 0] > 0.55, jnp.nan, 2 * x[:, 0])})
+    exact = Dynamics(
+        ("x",), np.array([0.0]), np.array([1.0]), ("Z",), law, outputs,
+        {"g": Role.DEFINITION}, {}, {},
+    )  # fmt: skip
+    with pytest.warns(ImplausibleValuesWarning, match=r"W158.*tables.*g at 5 of 11 points"):
+        table = tabulate(exact, points=11)
+    assert table.attrs["implausible_values"] == "g: 5 of 11"
+    states = np.array([[[0.1], [0.2], [0.7]], [[0.3], [0.9], [0.4]]])
+    with pytest.warns(ImplausibleValuesWarning, match=r"W158.*g at 2 of 6 points"):
+        paths = along(exact, states, np.arange(3.0))
+    assert paths.attrs["implausible_values"] == "g: 2 of 6"
+    np.testing.assert_allclose(paths.g.values[0, :2], [0.2, 0.4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImplausibleValuesWarning)
+        assert "implausible_values" not in along(table, states, np.arange(3.0)).attrs

@@ -39,8 +39,8 @@ def check(
     found = []
     for name, v in values.items():
         v = np.asarray(v)
-        if v.dtype.kind != "f" or not v.size:
-            continue
+        if v.dtype.kind != "f" or not v.size or (v.max() <= LIMIT and v.min() >= -LIMIT):
+            continue  # (NaN fails both comparisons) one pass, no temporaries, on the usual path
         bad = ~(np.abs(v) <= LIMIT).reshape(len(keep), -1).all(axis=1) & keep
         if bad.any():
             at = ", ".join(f"{s} = {c:.6g}" for s, c in zip(states, x[bad.argmax()]))
