@@ -64,6 +64,7 @@ CONTROL_CHECKS = "walras.compiler.checks.controls"
 CONTINUATION = "walras.runtime.solvers.continuation"
 NEURAL = "walras.runtime.solvers.neural.driver"
 POINTS = "walras.runtime.points"
+PLAUSIBLE = "walras.runtime.plausible"
 IDENTIFICATION = "walras.runtime.factors.identification"
 
 # The table keeps one entry to a few lines, so the formatter leaves it as it is.
@@ -318,6 +319,13 @@ _TABLE = (
      "the domain the model was solved on: the solution there is an extrapolation, so its values "
      "are NaN (a warning).", "Evaluate inside the domain, or pass extrapolate=True to keep the "
      "extrapolated values.", (POINTS,)),
+    ("W158", "values not finite or absurd", "Results (Solution.evaluate or .dataset, the tables "
+     "a simulation interpolates, simulated paths, stationary moments) hold values that are NaN, "
+     "infinite or larger in size than 1e100 at points of the domain: no economy has them (a "
+     "warning; the results carry the attribute implausible_values).", "Look at the model's "
+     "formulas at the point the message names (a division by zero, a power of a negative "
+     "number); if they are finite there, report it with the versions of walras, jax and jaxlib.",
+     (PLAUSIBLE,)),
     ("E159", "linearly dependent data", "A factor of a factor model is constant or a linear "
      "combination of the others (its betas are not identified), or a return is one of the "
      "factors and the other returns (the residual covariance is singular).",

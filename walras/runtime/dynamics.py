@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from . import plausible
 from .points import mesh
 from .schema import Role, role_of, state_dims
 
@@ -50,6 +51,9 @@ class Dynamics:
     poisson: tuple[str, ...] = ()  # the Poisson shocks
     arrivals: Callable | None = None  # x (n, d) -> (rates (n, p), jumps (n, d, p)), jittable
     values: tuple = ()  # per state: its values if it is discrete, else None
+    # outputs interpolated between tables already checked (W158, `tabulate` or the dataset's
+    # own): they stay between their values
+    checked: bool = False
 
     @property
     def discrete(self) -> np.ndarray:
@@ -125,7 +129,8 @@ def from_dataset(ds: xr.Dataset) -> Dynamics:
     axes = [np.asarray(ds[s].values, float) for s in states]
     names = [n for n, v in ds.data_vars.items() if role_of(v) in (Role.UNKNOWN, Role.DEFINITION)]
     tables = {n: _table(ds[n], states) for n in names}
-    attrs = {k: ds.attrs[k] for k in ("model", "title", "parameters") if k in ds.attrs}
+    kept = ("model", "title", "parameters", "implausible_values")  # its values were checked
+    attrs = {k: ds.attrs[k] for k in kept if k in ds.attrs}
     poisson = tuple(json.loads(ds.attrs.get("poisson", "[]")))
     values = tuple(tuple(a) if ds[s].attrs.get("discrete") else None for s, a in zip(states, axes))
     return _interpolated(
@@ -165,6 +170,8 @@ def tabulate(dyn: Dynamics, points: int | None = None) -> Dynamics:
     if dyn.arrivals is not None:
         rate, jump = _chunked(dyn.arrivals, x)
         law.update(__rate=rate.reshape(*shape, -1), __jump=jump.reshape(*shape, d, -1))
+    checked = {**values, **{n.strip("_"): v.reshape(len(x), -1) for n, v in law.items()}}
+    note = plausible.check(checked, x, dyn.states, what="the tables of the law of motion")
     out = _interpolated(
         dyn.states,
         dyn.lo,
@@ -194,6 +201,8 @@ def tabulate(dyn: Dynamics, points: int | None = None) -> Dynamics:
             worst, mean = max(worst, float(gap.max())), max(mean, float(gap.mean()))
     out.attrs.update(table_error_max=worst, table_error_mean=mean)
     out.attrs["table_points"] = points
+    if note:
+        out.attrs["implausible_values"] = note
     return out
 
 
@@ -266,6 +275,7 @@ def _interpolated(
         tuple(poisson),
         arrivals if poisson else None,
         tuple(values),
+        checked=True,
     )
     return dyn
 

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 import xarray as xr
 
+from . import plausible
 from .dynamics import Dynamics
 from .points import mesh
 from .schema import Role, role_of, tag
@@ -36,6 +37,7 @@ def stationary_moments(
     pi = probability.ravel()
     x = mesh(dict(zip(dyn.states, centres(dyn, cells))))
     outputs = dyn.outputs(jnp.asarray(x))
+    note = plausible.check(outputs, x, dyn.states, what="the outputs on the grid")
     order = [n for n in dyn.roles if n in outputs] + [n for n in outputs if n not in dyn.roles]
     values = {s: x[:, i] for i, s in enumerate(dyn.states)}
     values.update(_flat({n: outputs[n] for n in order}))
@@ -48,6 +50,8 @@ def stationary_moments(
         rows[name] = (mean, np.sqrt(var), auto, _weighted_quantiles(v, pi, quantiles))
     ds = _table(rows, quantiles, lag)
     ds.attrs.update({**dyn.attrs, "source": "forward equation", "cells": cells})
+    if note:
+        ds.attrs["implausible_values"] = note
     return ds
 
 

@@ -17,6 +17,7 @@ import xarray as xr
 from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
+from . import plausible
 from . import points as points_module
 from .devices import is_writer
 from .domain import Domain
@@ -142,6 +143,9 @@ class Solution:
         data = {}
         roles, docs = _roles(self.compiled), _docs(self.compiled)
         values = {**{n: values[n] for n in roles if n in values}, **values}  # declaration order
+        names = self.compiled.states  # checked at the points of the domain: no extrapolation
+        inside = Domain.of(self.compiled.model, names).inside(at.x) if names else None
+        note = plausible.check(values, at.x, names, inside, "the results", stacklevel=4)
         for name, v in values.items():
             arr = np.asarray(v).reshape(at.shape) if at.dims else np.asarray(v)[0]
             data[name] = tag(
@@ -150,6 +154,8 @@ class Solution:
                 **({"long_name": docs[name]} if docs.get(name) else {}),
             )
         ds = xr.Dataset(by_shock(data, self.compiled.model.shocks), coords=at.coords)
+        if note:
+            ds.attrs["implausible_values"] = note
         states = {s.name: s for s in self.compiled.model.states}
         return ds.assign_coords(
             {

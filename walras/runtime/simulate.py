@@ -34,6 +34,7 @@ import numpy as np
 import xarray as xr
 
 from .. import precision  # noqa: F401
+from . import plausible
 from .dynamics import Dynamics
 from .results import by_shock
 from .schema import Role, tag
@@ -166,6 +167,7 @@ def along(dyn: Dynamics, states: np.ndarray, times: np.ndarray, outputs=None, ch
         part = dyn.outputs(jnp.asarray(flat[i : i + chunk]))
         for n in names:
             values[n][i : i + chunk] = part[n]
+    note = "" if dyn.checked else plausible.check(values, flat, dyn.states, what="the outputs")
     data = {}
     for i, s in enumerate(dyn.states):
         attrs = {"long_name": dyn.docs[s]} if dyn.docs.get(s) else {}
@@ -181,6 +183,8 @@ def along(dyn: Dynamics, states: np.ndarray, times: np.ndarray, outputs=None, ch
         coords["shock"] = list(dyn.shocks)
     ds = xr.Dataset(data, coords=coords)
     ds["time"].attrs.update(units="years", long_name="time")
+    if note:
+        ds.attrs["implausible_values"] = note
     return ds
 
 

@@ -7,6 +7,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 from ...domain import cube_to_simplices, to_cube
 
@@ -44,20 +45,25 @@ def series(coef: jax.Array, z: jax.Array) -> jax.Array:
     return out
 
 
-@series.defjvp
 def _series_jvp(primals, tangents):
     """Derivatives in z are series of differentiated coefficients: nested JVPs (second
     derivatives, curvatures) stay a handful of series evaluations, never a JVP through the
-    recurrence."""
+    recurrence. A tangent that is zero (the coefficients' own, under a derivative in z) adds
+    no term: no series of a zero matrix is evaluated (docs/results.md: XLA's CPU fusions
+    got such a series wrong)."""
     coef, z = primals
     dcoef, dz = tangents
-    out = series(coef, z) if coef.ndim else coef
-    dout = series(dcoef, z) if coef.ndim else dcoef
-    for i in range(coef.ndim):
-        D = jnp.asarray(derivative_matrix(coef.shape[i]), coef.dtype)
-        dcoef_i = jnp.moveaxis(jnp.tensordot(D, coef, axes=([1], [i])), 0, i)
-        dout = dout + series(dcoef_i, z) * dz[i]
-    return out, dout
+    out = series(coef, z)
+    terms = [] if isinstance(dcoef, SymbolicZero) else [series(dcoef, z)]
+    if not isinstance(dz, SymbolicZero):
+        for i in range(coef.ndim):
+            D = jnp.asarray(derivative_matrix(coef.shape[i]), coef.dtype)
+            dcoef_i = jnp.moveaxis(jnp.tensordot(D, coef, axes=([1], [i])), 0, i)
+            terms.append(series(dcoef_i, z) * dz[i])
+    return out, sum(terms[1:], terms[0]) if terms else jnp.zeros_like(out)
+
+
+series.defjvp(_series_jvp, symbolic_zeros=True)
 
 
 def to_box(z, lo, hi, log=()):
