@@ -70,13 +70,20 @@ class Anchor:
     at: float
 
 
-def _anchors(log, lo):
+def _anchors(log, lo, hi):
     """Per axis of `log` (False: affine; True: a cut edge, log x; an `Anchor`): whether the axis
-    is logarithmic, its anchor (0 for a cut edge) and the side of it the box lies on."""
+    is logarithmic, its anchor (0 for a cut edge), the side of it the box lies on, and the box's
+    corners in the log coordinate."""
     flag = jnp.asarray([isinstance(f, Anchor) or bool(f) for f in log])
     at = jnp.asarray([f.at if isinstance(f, Anchor) else 0.0 for f in log], float)
     side = jnp.where(flag & (lo < at), -1.0, 1.0)
-    return flag, at, side
+    a = jnp.log(jnp.where(flag, side * (lo - at), 1.0))
+    b = jnp.log(jnp.where(flag, side * (hi - at), 1.0))
+    return flag, at, side, a, b
+
+
+def _affine_only(log) -> bool:
+    return not any(isinstance(f, Anchor) or bool(f) for f in log)
 
 
 def to_box(z, lo, hi, log=()):
@@ -84,22 +91,18 @@ def to_box(z, lo, hi, log=()):
     the axes flagged True in `log` (a cut edge: their lower corner is > 0), which crowds points
     towards lo, or in log|x − at| along an axis with an `Anchor`."""
     affine = lo + (hi - lo) * (z + 1) / 2
-    if not any(isinstance(f, Anchor) or bool(f) for f in log):
+    if _affine_only(log):
         return affine
-    flag, at, side = _anchors(log, lo)
-    a = jnp.log(jnp.where(flag, side * (lo - at), 1.0))
-    b = jnp.log(jnp.where(flag, side * (hi - at), 1.0))
+    flag, at, side, a, b = _anchors(log, lo, hi)
     return jnp.where(flag, at + side * jnp.exp(a + (b - a) * (z + 1) / 2), affine)
 
 
 def to_unit(x, lo, hi, log=()):
     """The inverse of `to_box`."""
     affine = (2 * x - (lo + hi)) / (hi - lo)
-    if not any(isinstance(f, Anchor) or bool(f) for f in log):
+    if _affine_only(log):
         return affine
-    flag, at, side = _anchors(log, lo)
-    a = jnp.log(jnp.where(flag, side * (lo - at), 1.0))
-    b = jnp.log(jnp.where(flag, side * (hi - at), 1.0))
+    flag, at, side, a, b = _anchors(log, lo, hi)
     t = jnp.log(jnp.where(flag, side * (x - at), 1.0))
     return jnp.where(flag, (2 * t - (a + b)) / (b - a), affine)
 
@@ -115,9 +118,8 @@ class Chebyshev(eqx.Module):
     `hi` are arrays, so a box edge (a free boundary) may itself be an unknown that derivatives
     flow through. With `positive`, the series expands log u (u = exp Σ …): a power law in a log
     axis is then linear, and beyond the box along a cut edge's log axis the expansion continues
-    linearly. Axes grouped in
-    `simplices` lie on a simplex: the box there is in the stick-breaking coordinates of the
-    unit cube (`domain.to_cube`)."""
+    linearly. Axes grouped in `simplices` lie on a simplex: the box there is in the
+    stick-breaking coordinates of the unit cube (`domain.to_cube`)."""
 
     coef: jax.Array
     lo: jax.Array
