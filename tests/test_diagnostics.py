@@ -1,6 +1,7 @@
 """Diagnostics: exact messages (code, line, column, caret, suggestion) for broken files, every
 error of a file in one run, and no traceback for any mutation of the library models."""
 
+import math
 import textwrap
 
 import pytest
@@ -169,6 +170,30 @@ def test_misspelt_parameter_override():
     with pytest.raises(EconError) as info:
         walras.load("lucas").with_params(gamm=3)
     assert info.value.diagnostics[0].hint == "did you mean 'gamma'?"
+
+
+DERIVED = """model m
+parameter gamma = 2, sigma = 0.015
+parameter level = sigma*sqrt(gamma)
+parameter top = log(level) + 1
+state s in [-3, top]
+shock Z
+process s: drift = -s, vol[Z] = sigma
+unknown p(s) > 0
+equation e: drift(p) + 1 = p
+"""
+
+
+def test_parameters_defined_from_an_overridden_one_follow_it():
+    """Setting gamma moves the parameters written from it, and the state's domain with them;
+    setting a derived parameter itself replaces its expression."""
+    model = walras.load(DERIVED).with_params(gamma=3, sigma=0.02)
+    params = model.compile().params
+    assert math.isclose(params["level"], 0.02 * math.sqrt(3), rel_tol=1e-15)
+    assert math.isclose(params["top"], math.log(0.02 * math.sqrt(3)) + 1, rel_tol=1e-15)
+    assert math.isclose(model.checked.states[0].hi, params["top"], rel_tol=1e-15)
+    pinned = walras.load(DERIVED).with_params(level=0.05).compile().params
+    assert pinned["level"] == 0.05 and math.isclose(pinned["top"], math.log(0.05) + 1)
 
 
 def test_unexpected_end_of_file():

@@ -38,6 +38,7 @@ SLOW = (
     "python bench/bench_robustness.py",
     "walras solve lucas --devices 1",
     "python bench/bench_devices.py",
+    "walras solve campbell_cochrane --method collocation",
 )
 
 

@@ -154,12 +154,14 @@ class Declarations:
         for p in self.of(ast.ParamDecl):
             if p.name in params or self.decls.get(p.name) is not p:
                 continue
-            value = self.constant(p.value, params, f"the value of parameter '{p.name}'")
+            if p.name in self.overrides:  # later parameters follow the new value
+                value = self.override_value(p.name, self.overrides[p.name])
+            else:
+                value = self.constant(p.value, params, f"the value of parameter '{p.name}'")
             params[p.name] = Parameter(p.name, value, p.doc, p.span)
-        for k, v in self.overrides.items():
+        for k in self.overrides:
             if k not in params:
                 raise EconError([self.override_error(k, params)])
-            params[k] = Parameter(k, self.override_value(k, v), params[k].doc, params[k].span)
         return params
 
     def override_value(self, key: str, value) -> float:

@@ -3,6 +3,8 @@ nested `jax.jvp` and `jax.vmap` go through them), interpolation and coefficient 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -66,34 +68,64 @@ def _series_jvp(primals, tangents):
 series.defjvp(_series_jvp, symbolic_zeros=True)
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """An axis mapped affinely in log|x − at|, `at` a point beyond one edge of the box: points
+    crowd geometrically towards that edge, the nearest at a distance of about |edge − at|."""
+
+    at: float
+
+
+def _anchors(log, lo, hi):
+    """Per axis of `log` (False: affine; True: a cut edge, log x; an `Anchor`): whether the axis
+    is logarithmic, its anchor (0 for a cut edge), the side of it the box lies on, and the box's
+    corners in the log coordinate."""
+    flag = jnp.asarray([isinstance(f, Anchor) or bool(f) for f in log])
+    at = jnp.asarray([f.at if isinstance(f, Anchor) else 0.0 for f in log], float)
+    side = jnp.where(flag & (lo < at), -1.0, 1.0)
+    a = jnp.log(jnp.where(flag, side * (lo - at), 1.0))
+    b = jnp.log(jnp.where(flag, side * (hi - at), 1.0))
+    return flag, at, side, a, b
+
+
+def _affine_only(log) -> bool:
+    return not any(isinstance(f, Anchor) or bool(f) for f in log)
+
+
 def to_box(z, lo, hi, log=()):
     """Points z of [−1, 1]^d mapped onto the box [lo, hi]: affinely, or affinely in log x along
-    the axes flagged in `log` (their lower corner is > 0), which crowds points towards lo."""
-    if not any(log):
-        return lo + (hi - lo) * (z + 1) / 2
-    flag = jnp.asarray(log)
-    a, b = jnp.log(jnp.where(flag, lo, 1.0)), jnp.log(jnp.where(flag, hi, 1.0))
-    return jnp.where(flag, jnp.exp(a + (b - a) * (z + 1) / 2), lo + (hi - lo) * (z + 1) / 2)
+    the axes flagged True in `log` (a cut edge: their lower corner is > 0), which crowds points
+    towards lo, or in log|x − at| along an axis with an `Anchor`."""
+    affine = lo + (hi - lo) * (z + 1) / 2
+    if _affine_only(log):
+        return affine
+    flag, at, side, a, b = _anchors(log, lo, hi)
+    return jnp.where(flag, at + side * jnp.exp(a + (b - a) * (z + 1) / 2), affine)
 
 
 def to_unit(x, lo, hi, log=()):
     """The inverse of `to_box`."""
-    if not any(log):
-        return (2 * x - (lo + hi)) / (hi - lo)
-    flag = jnp.asarray(log)
-    a, b = jnp.log(jnp.where(flag, lo, 1.0)), jnp.log(jnp.where(flag, hi, 1.0))
-    t = jnp.log(jnp.where(flag, x, 1.0))
-    return jnp.where(flag, (2 * t - (a + b)) / (b - a), (2 * x - (lo + hi)) / (hi - lo))
+    affine = (2 * x - (lo + hi)) / (hi - lo)
+    if _affine_only(log):
+        return affine
+    flag, at, side, a, b = _anchors(log, lo, hi)
+    t = jnp.log(jnp.where(flag, side * (x - at), 1.0))
+    return jnp.where(flag, (2 * t - (a + b)) / (b - a), affine)
+
+
+def cut_axes(log) -> tuple[bool, ...]:
+    """The axes of `log` that end at a cut edge (True), not those with an `Anchor`."""
+    return tuple(not isinstance(f, Anchor) and bool(f) for f in log)
 
 
 class Chebyshev(eqx.Module):
-    """u(x) = Σ c_α T_α(z) with z the map of the box [lo, hi] onto [−1, 1]^d (`to_unit`), one
-    axis of `coef` per state (a 0-d `coef` is a scalar unknown). `lo`, `hi` are arrays, so a box
-    edge (a free boundary) may itself be an unknown that derivatives flow through. With
-    `positive`, the series expands log u (u = exp Σ …): a power law in a log axis is then linear,
-    and beyond the box along a log axis the expansion continues linearly. Axes grouped in
-    `simplices` lie on a simplex: the box there is in the stick-breaking coordinates of the
-    unit cube (`domain.to_cube`)."""
+    """u(x) = Σ c_α T_α(z) with z the map of the box [lo, hi] onto [−1, 1]^d (`to_unit`, each
+    axis as `log` says), one axis of `coef` per state (a 0-d `coef` is a scalar unknown). `lo`,
+    `hi` are arrays, so a box edge (a free boundary) may itself be an unknown that derivatives
+    flow through. With `positive`, the series expands log u (u = exp Σ …): a power law in a log
+    axis is then linear, and beyond the box along a cut edge's log axis the expansion continues
+    linearly. Axes grouped in `simplices` lie on a simplex: the box there is in the
+    stick-breaking coordinates of the unit cube (`domain.to_cube`)."""
 
     coef: jax.Array
     lo: jax.Array
@@ -108,9 +140,10 @@ class Chebyshev(eqx.Module):
         for group in self.simplices:
             x = to_cube(x, group)
         z = to_unit(x, self.lo, self.hi, self.log)
-        inside = jnp.where(jnp.asarray(self.log), jnp.maximum(z, -1.0), z)
+        cut = cut_axes(self.log)
+        inside = jnp.where(jnp.asarray(cut), jnp.maximum(z, -1.0), z)
         out = series(self.coef, inside)
-        for axis in (i for i, flag in enumerate(self.log) if flag):
+        for axis in (i for i, flag in enumerate(cut) if flag):
             # below a cut edge, linear in z: the power law the edge condition imposes
             beyond = z[axis] - inside[axis]
             rest = inside[np.array([j for j in range(z.shape[0]) if j != axis], int)]

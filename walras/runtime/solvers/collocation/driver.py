@@ -24,7 +24,7 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import estimate, report
+from . import crowd, estimate, report
 from .evidence import Evidence, active_runs, evidence
 from .problem import MAX_COEFFICIENTS, System, basis_for, degree_for
 
@@ -44,6 +44,7 @@ class Systems:
 
     def __init__(self, problem: Problem, basis: str = "auto"):
         self.problem, self.basis = problem, basis_for(problem, basis)
+        self.anchors: tuple = ()  # (state index, Anchor): axes crowded towards an edge
 
     def degree(self, degree: int, rounding: str = "", budget: int = MAX_COEFFICIENTS) -> int:
         """`degree_for` in this basis."""
@@ -51,9 +52,9 @@ class Systems:
 
     def get(self, degree: int, pieces: int, edge: float) -> System:
         memo = self.problem.compiled.memo
-        key = ("collocation", degree, pieces, edge, self.basis)
+        key = ("collocation", degree, pieces, edge, self.basis, self.anchors)
         if key not in memo:
-            memo[key] = System(self.problem, degree, pieces, edge, self.basis)
+            memo[key] = System(self.problem, degree, pieces, edge, self.basis, self.anchors)
         return memo[key]
 
 
@@ -102,14 +103,17 @@ class CollocationSolver(Solver):
             return self._solve(problem, settings, options)
 
     def _solve(self, problem: Problem, settings, options: Options):
-        """The walk, the retry with zero edges cut, the walk from the model's easier parameters,
-        higher degrees, the edge change and the error estimate; Ctrl-C (`interrupt`) stops each
-        between Levenberg-Marquardt iterations, and the solution is what was reached."""
+        """The walk, the retry with zero edges cut, the retry with the nodes crowded towards an
+        edge (`crowd`), the walk from the model's easier parameters, higher degrees, the edge
+        change and the error estimate; Ctrl-C (`interrupt`) stops each between
+        Levenberg-Marquardt iterations, and the solution is what was reached."""
         systems, params, given = Systems(problem, settings.basis), problem.params, settings.edge
         settings = settings.replace(
             degree=systems.degree(settings.degree, budget=START_COEFFICIENTS)
         )
         walk, settings = _walk_or_cut(systems, settings, params, options)
+        again = lambda: _walk(systems, settings, params, options.guess, options.quiet)  # noqa: E731
+        walk = crowd.towards_edge(systems, walk, again, settings)
         easier = problem.compiled.model.easier
         done = walk.attempt.converged(settings) or interrupt.requested()
         if not (done or settings.homotopy) and easier:

@@ -59,7 +59,13 @@ class System:
     `degree`)."""
 
     def __init__(
-        self, problem: Problem, degree: int, pieces: int, edge: float = 0.0, basis: str = "tensor"
+        self,
+        problem: Problem,
+        degree: int,
+        pieces: int,
+        edge: float = 0.0,
+        basis: str = "tensor",
+        anchors: tuple = (),
     ):
         compiled, states = problem.compiled, problem.states
         self.problem, self.compiled = problem, compiled
@@ -69,6 +75,9 @@ class System:
         self.level = smolyak.level_for(degree) if basis == "smolyak" else None
         cut = problem.cut_edges(edge, EDGES)
         self.log = tuple(s.name in cut for s in states)
+        # how each axis maps onto [−1, 1] (`chebyshev.to_box`): log at a cut edge, or towards
+        # an anchor (`anchors`: (state index, `chebyshev.Anchor`) pairs)
+        self.maps = tuple(log or dict(anchors).get(i, False) for i, log in enumerate(self.log))
         self.lo = np.array([cut.get(s.name, s.lo) for s in states])
         self.hi = np.array([s.hi for s in states])
         self.args = {u: list(axes) for u, axes in problem.axes.items()}
@@ -127,7 +136,10 @@ class System:
             if pieces > 1 and b.state == compiled.states[0]:
                 self.owner[:, j] = np.arange(pieces) == (0 if b.at == self.lo[0] else pieces - 1)
         # names this system in the cache of exported functions (None: not exported)
-        self.key = compiled.key and f"{compiled.key} collocation {degree} {pieces} {edge!r}"
+        self.key = compiled.key and (
+            f"{compiled.key} collocation {degree} {pieces} {edge!r}"
+            + "".join(f" {i}:{a.at!r}" for i, a in anchors)
+        )
         self.evaluate = (
             cache.exported(self._evaluate, f"{self.key} evaluate")
             if self.key
@@ -169,7 +181,7 @@ class System:
         for u, c in coef.items():
             rest = [i for i in self.args[u] if self.values[i] is None]
             box = (lo[jnp.asarray(rest, int)], hi[jnp.asarray(rest, int)])
-            flags = tuple(self.log[i] for i in rest)
+            flags = tuple(self.maps[i] for i in rest)
             if self.regimes[u]:
                 values = tuple(self.values[self.args[u][k]] for k in self.regimes[u])
                 fields[u] = regimes.Regimes(
@@ -215,7 +227,7 @@ class System:
     def states_at(self, points, lo, hi) -> jax.Array:
         """Reference points of [−1, 1]^d in the states: onto the box [lo, hi] (`to_box`), then
         each simplex's coordinates from the cube onto the simplex."""
-        return cube_to_simplices(cheb.to_box(points, lo, hi, self.log), self.simplices)
+        return cube_to_simplices(cheb.to_box(points, lo, hi, self.maps), self.simplices)
 
     def cut(self, theta) -> float | None:
         return float(self.boxes(self.unravel(theta))[1][0, 0]) if self.pieces > 1 else None
@@ -356,7 +368,7 @@ class System:
         lo, hi = (np.asarray(v) for v in self.boxes(tree))
         for u in tree["coef"]:
             idx = [i for i in self.args[u] if self.values[i] is None]
-            flags, positive = tuple(self.log[i] for i in idx), u in self.positive
+            flags, positive = tuple(self.maps[i] for i in idx), u in self.positive
             value = (
                 (lambda y: np.maximum(guess(u, y), TINY)) if positive else (lambda y: guess(u, y))
             )

@@ -158,10 +158,11 @@ class Smolyak(cheb.Chebyshev):
         for group in self.simplices:
             x = to_cube(x, group)
         z = cheb.to_unit(x, self.lo, self.hi, self.log)
-        inside = jnp.where(jnp.asarray(self.log), jnp.maximum(z, -1.0), z)
+        cut = cheb.cut_axes(self.log)
+        inside = jnp.where(jnp.asarray(cut), jnp.maximum(z, -1.0), z)
         at = lambda z: series(self.coef, z, self.sparse)  # noqa: E731
         out = at(inside)
-        for axis in (i for i, flag in enumerate(self.log) if flag):
+        for axis in (i for i, flag in enumerate(cut) if flag):
             # below a cut edge, linear in z: the power law the edge condition imposes
             e = jnp.zeros_like(z).at[axis].set(1.0)
             out = out + (z[axis] - inside[axis]) * jax.jvp(at, (inside,), (e,))[1]
