@@ -6,7 +6,8 @@ time of each, their ratio, whether each converged, the estimated error, the erro
 row's reference (bench_robustness.py) and the largest difference between the two paths'
 answers (unknowns at results points) and estimates.
 
-Run: python bench/bench_cut_edges.py [NAME ...]   (default: risk_sharing, basak_cuoco γ=2, γ=5)
+Run: python bench/bench_cut_edges.py [NAME ...]   (default: risk_sharing, basak_cuoco γ=2, γ=5);
+a NAME is a row of the matrix or "MODEL PARAMETER=VALUE ..." (a variant, with no reference).
 """
 
 from __future__ import annotations
@@ -34,8 +35,14 @@ def child(name: str, share: bool, out: str) -> None:
     from walras.runtime.solvers.collocation import driver
 
     driver.SHARE = share
-    _, load, error, _ = next(row for row in matrix() if row[0] == name)
-    model = load()
+    rows = {row[0]: row for row in matrix()}
+    if name in rows:
+        _, load, error, _ = rows[name]
+        model = load()
+    else:  # a library model with other parameters: "MODEL NAME=VALUE ...", no reference
+        model_name, *pairs = name.split()
+        params = {k: float(v) for k, v in (pair.split("=") for pair in pairs)}
+        model, error = walras.load(model_name, **params), lambda sol: float("nan")
     wall, cpu = time.perf_counter(), time.process_time()
     sol = walras.solve(model, method="collocation", quiet=True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
