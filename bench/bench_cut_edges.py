@@ -1,6 +1,6 @@
 """Cut-edge solves with and without shared systems: each row of the robustness matrix named is
 solved by collocation with default settings twice, in fresh processes with empty caches: once
-by the earlier path (every cut edge traces and compiles its own system: `driver.SHARE` off) and
+by the earlier path (every cut edge traces and compiles its own system: `problem.SHARE` off) and
 once as now (systems at other cuts share their compiled functions). Prints wall-clock and CPU
 time of each, their ratio, whether each converged, the estimated error, the error against the
 row's reference (bench_robustness.py) and the largest difference between the two paths'
@@ -32,9 +32,9 @@ def child(name: str, share: bool, out: str) -> None:
     from bench_robustness import interior, matrix
 
     import walras
-    from walras.runtime.solvers.collocation import driver
+    from walras.runtime.solvers.collocation import problem
 
-    driver.SHARE = share
+    problem.SHARE = share
     rows = {row[0]: row for row in matrix()}
     if name in rows:
         _, load, error, _ = rows[name]

@@ -34,8 +34,6 @@ EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cu
 START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
 # expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
 # and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
-SHARE = True  # systems at other cut edges share their compiled functions (False: each cut
-# traces and compiles its own, the earlier path, which bench/bench_cut_edges.py times)
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
 
@@ -57,7 +55,7 @@ class Systems:
         key = ("collocation", degree, pieces, edge, self.basis)
         if key not in memo:
             shape = ("collocation", degree, pieces, bool(edge), self.basis)
-            shared = memo.get(shape) if SHARE else None
+            shared = memo.get(shape)
             memo[key] = System(self.problem, degree, pieces, edge, self.basis, shared)
             memo.setdefault(shape, memo[key])
         return memo[key]

@@ -26,6 +26,9 @@ SPARSE_FROM = 3  # continuous states from which the "auto" basis is a Smolyak gr
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
 TINY = 1e-8  # floor of a start value of a positive unknown (its log is expanded)
+SHARE = True  # systems at other cut edges share their compiled functions, under one key of the
+# cache of exported functions (False: each cut traces and compiles its own, the earlier path,
+# which bench/bench_cut_edges.py times)
 # every state whose zero edge may be cut is cut at the setting `edge`, which is 0 (no cut) unless
 # the whole domain fails
 EDGES = EdgePolicy(always=False, diverging_only=False)
@@ -136,12 +139,12 @@ class System:
         for j, b in enumerate(problem.boundaries):
             if pieces > 1 and b.state == compiled.states[0]:
                 self.owner[:, j] = np.arange(pieces) == (0 if b.at == states[0].lo else pieces - 1)
-        if shared is not None:
+        if shared is not None and SHARE:
             self.key, self.evaluated = shared.key, shared.evaluated
             self.residual, self.jacobian = shared.residual, shared.jacobian
             return
         # names this system in the cache of exported functions (None: not exported)
-        where = "cut" if cut else "whole"
+        where = ("cut" if SHARE else f"cut {edge!r}") if cut else "whole"
         self.key = compiled.key and f"{compiled.key} collocation {degree} {pieces} {where}"
         self.evaluated = (
             cache.exported(self._evaluate, f"{self.key} evaluate")
