@@ -178,6 +178,35 @@ def test_below_a_cut_edge_the_expansion_is_a_power_law():
         assert abs(float(dvalue) / (slope * dz_dlogx / x) - 1) < 1e-12
 
 
+def test_systems_at_other_cuts_share_their_compiled_functions():
+    """A system whose edge is cut elsewhere reuses another's traced residual and evaluation (the
+    cut is an argument, not a constant): its residuals and evidence are those of a system built
+    alone at that cut, and differ from the other cut's."""
+    import jax
+    import jax.numpy as jnp
+
+    from walras.runtime.solvers.base import Problem
+    from walras.runtime.solvers.collocation.problem import System
+
+    compiled = walras.load("basak_cuoco").compile()
+    problem = Problem.build(compiled)
+    first = System(problem, 8, 1, 1e-3)
+    shared, alone = System(problem, 8, 1, 1e-5, shared=first), System(problem, 8, 1, 1e-5)
+    assert shared.residual == first.residual and alone.residual != first.residual
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    theta = alone.start(lambda u, y: 0.1 + y[:, 0])
+    found = shared.residual(theta, params, shared.plan({}))
+    built = alone.residual(theta, params, alone.plan({}))
+    other = first.residual(theta, params, first.plan({}))
+    assert np.max(np.abs(found - built)) <= 1e-14 * np.max(np.abs(built))
+    assert np.max(np.abs(other - built)) > 1e-3 * np.max(np.abs(built))
+    for a, b in zip(
+        jax.tree.leaves(shared.evaluate(theta, params)),
+        jax.tree.leaves(alone.evaluate(theta, params)),
+    ):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-14, atol=1e-300)
+
+
 def test_the_cut_error_sums_the_decades_below_the_cut():
     """A solution that a cut at ε shifts by C·ε^p·g(x): the error the cut leaves is C·ε^p·g,
     recovered exactly from the changes of two tenfold moves (and infinite when they grow)."""

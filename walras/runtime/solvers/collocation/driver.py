@@ -51,10 +51,14 @@ class Systems:
         return degree_for(self.problem, degree, self.basis, rounding, budget)
 
     def get(self, degree: int, pieces: int, edge: float) -> System:
+        """The system at a cut edge (0: none); those at other cuts share its functions."""
         memo = self.problem.compiled.memo
         key = ("collocation", degree, pieces, edge, self.basis, self.anchors)
         if key not in memo:
-            memo[key] = System(self.problem, degree, pieces, edge, self.basis, self.anchors)
+            shape = ("collocation", degree, pieces, bool(edge), self.basis, self.anchors)
+            shared = memo.get(shape)
+            memo[key] = System(self.problem, degree, pieces, edge, self.basis, self.anchors, shared)
+            memo.setdefault(shape, memo[key])
         return memo[key]
 
 

@@ -26,6 +26,9 @@ SPARSE_FROM = 3  # continuous states from which the "auto" basis is a Smolyak gr
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
 TINY = 1e-8  # floor of a start value of a positive unknown (its log is expanded)
+SHARE = True  # systems at other cut edges share their compiled functions, under one key of the
+# cache of exported functions (False: each cut traces and compiles its own, the earlier path,
+# which bench/bench_cut_edges.py times)
 # every state whose zero edge may be cut is cut at the setting `edge`, which is 0 (no cut) unless
 # the whole domain fails
 EDGES = EdgePolicy(always=False, diverging_only=False)
@@ -43,12 +46,14 @@ class Piecewise(eqx.Module):
 
 
 class Plan(eqx.Module):
-    """What a Newton solve imposes, as data (so every stage reuses one compiled function):
-    `mode[p, c]` one-hot over MODES for complementarity c on piece p; `pin` = (weight, τ₀) holds
-    the cut at τ₀."""
+    """What a Newton solve imposes, as data (so every stage and every cut edge reuses one
+    compiled function): `mode[p, c]` one-hot over MODES for complementarity c on piece p; `pin`
+    = (weight, τ₀) holds the cut at τ₀; `lo` is the domain's lower corner (where zero edges are
+    cut)."""
 
     mode: jax.Array
     pin: jax.Array
+    lo: jax.Array
 
 
 class System:
@@ -56,7 +61,9 @@ class System:
     coefficient vector θ, the parameters and a `Plan`: `degree` per state, on `pieces` (1, or 2
     joined at a cut of the first state), zero edges cut at `edge` (0: none); `basis` "tensor"
     (tensor products, Gauss nodes) or "smolyak" (`smolyak`: a sparse grid whose level has
-    `degree`)."""
+    `degree`). Systems that differ only in where their edges are cut (`shared`: one of the same
+    degree, pieces and basis, with edges cut too) share their traced and compiled functions: the
+    lower corner of the domain is an argument of them (`Plan.lo`), not a constant."""
 
     def __init__(
         self,
@@ -66,6 +73,7 @@ class System:
         edge: float = 0.0,
         basis: str = "tensor",
         anchors: tuple = (),
+        shared: System | None = None,
     ):
         compiled, states = problem.compiled, problem.states
         self.problem, self.compiled = problem, compiled
@@ -134,13 +142,18 @@ class System:
         self.owner = np.ones((pieces, len(self.faces)), bool)
         for j, b in enumerate(problem.boundaries):
             if pieces > 1 and b.state == compiled.states[0]:
-                self.owner[:, j] = np.arange(pieces) == (0 if b.at == self.lo[0] else pieces - 1)
+                self.owner[:, j] = np.arange(pieces) == (0 if b.at == states[0].lo else pieces - 1)
+        if shared is not None and SHARE:
+            self.key, self.evaluated = shared.key, shared.evaluated
+            self.residual, self.jacobian = shared.residual, shared.jacobian
+            return
         # names this system in the cache of exported functions (None: not exported)
+        where = ("cut" if SHARE else f"cut {edge!r}") if cut else "whole"
         self.key = compiled.key and (
-            f"{compiled.key} collocation {degree} {pieces} {edge!r}"
+            f"{compiled.key} collocation {degree} {pieces} {where}"
             + "".join(f" {i}:{a.at!r}" for i, a in anchors)
         )
-        self.evaluate = (
+        self.evaluated = (
             cache.exported(self._evaluate, f"{self.key} evaluate")
             if self.key
             else jax.jit(self._evaluate)
@@ -167,9 +180,10 @@ class System:
         sparse = self.sparse(u)
         return cheb.decay(coef) if sparse is None else smolyak.decay(coef, sparse)
 
-    def boxes(self, tree) -> tuple[jax.Array, jax.Array]:
-        """(pieces, d) lower and upper corners; the cut is s = lo + (hi − lo)·sigmoid(τ)."""
-        lo, hi = jnp.asarray(self.lo), jnp.asarray(self.hi)
+    def boxes(self, tree, lo) -> tuple[jax.Array, jax.Array]:
+        """(pieces, d) lower and upper corners, from the domain's lower corner `lo`; the cut is
+        s = lo + (hi − lo)·sigmoid(τ)."""
+        lo, hi = jnp.asarray(lo), jnp.asarray(self.hi)
         if self.pieces == 1:
             return lo[None], hi[None]
         s = lo[0] + (hi[0] - lo[0]) * jax.nn.sigmoid(tree["tau"])
@@ -203,8 +217,8 @@ class System:
         fields.update({u: cheb.Chebyshev(c, jnp.zeros(0), jnp.zeros(0)) for u, c in scalar.items()})
         return fields
 
-    def pieces_of(self, tree) -> list[dict[str, cheb.Chebyshev]]:
-        lo, hi = self.boxes(tree)
+    def pieces_of(self, tree, lo) -> list[dict[str, cheb.Chebyshev]]:
+        lo, hi = self.boxes(tree, lo)
         return [
             self.piece_fields(
                 {u: c[p] for u, c in tree["coef"].items()}, tree["scalar"], lo[p], hi[p]
@@ -215,10 +229,10 @@ class System:
     def fields(self, theta) -> dict:
         """The solution's approximants: one expansion per unknown, or a `Piecewise` pair."""
         tree = self.unravel(theta)
-        pieces = self.pieces_of(tree)
+        pieces = self.pieces_of(tree, self.lo)
         if self.pieces == 1:
             return pieces[0]
-        s = self.boxes(tree)[1][0, 0]
+        s = self.boxes(tree, self.lo)[1][0, 0]
         return {
             u: Piecewise(pieces[0][u], pieces[1][u], s) if u in tree["coef"] else pieces[0][u]
             for u in self.args
@@ -230,7 +244,7 @@ class System:
         return cube_to_simplices(cheb.to_box(points, lo, hi, self.maps), self.simplices)
 
     def cut(self, theta) -> float | None:
-        return float(self.boxes(self.unravel(theta))[1][0, 0]) if self.pieces > 1 else None
+        return float(self.boxes(self.unravel(theta), self.lo)[1][0, 0]) if self.pieces > 1 else None
 
     # -- residuals ---------------------------------------------------------------------------
     def raw(self, fields, params, x) -> dict[str, jax.Array]:
@@ -260,7 +274,7 @@ class System:
         return interior, boundary
 
     def _over_pieces(self, tree, params, plan: Plan, points, faces):
-        lo, hi = self.boxes(tree)
+        lo, hi = self.boxes(tree, plan.lo)
         return jax.vmap(self._piece_rows, in_axes=(0, None, 0, 0, 0, 0, None, None, None))(
             tree["coef"],
             tree["scalar"],
@@ -281,7 +295,7 @@ class System:
         rows += [jnp.sqrt(self.problem.boundary_weight(k) / nb[k]) * r for k, r in boundary.items()]
         rows += self.edge_rows(tree)
         if self.pieces > 1:
-            rows.append(self.junction(tree))
+            rows.append(self.junction(tree, plan.lo))
             rows.append(plan.pin[0] * (tree["tau"] - plan.pin[1]))
         return jnp.concatenate([jnp.ravel(r) for r in rows])
 
@@ -304,10 +318,10 @@ class System:
                     rows += [smolyak.edge_curvature(r, sparse, axis) for r in per_regime]
         return rows
 
-    def junction(self, tree) -> jax.Array:
+    def junction(self, tree, lo) -> jax.Array:
         """Continuity of each unknown at the cut, and of its slope if it enters to second order."""
-        left, right = self.pieces_of(tree)
-        s = self.boxes(tree)[1][0, 0]
+        left, right = self.pieces_of(tree, lo)
+        s = self.boxes(tree, lo)[1][0, 0]
         rows = []
         for u in tree["coef"]:
             x = jnp.zeros(len(self.args[u])).at[0].set(s)
@@ -331,12 +345,14 @@ class System:
         ) / (2 * h)
         return jnp.concatenate([J, column[:, None]], axis=1)
 
-    def _evaluate(self, theta, params):
+    def evaluate(self, theta, params):
         """On the fine grid of each piece: raw interior residuals (pieces, points[, 2]), the
-        unknowns (pieces, points) and the boundary residuals."""
+        unknowns (pieces, points), the boundary residuals and the pieces' corners."""
+        return self.evaluated(theta, params, self.plan({c: "min" for c in self.comps}))
+
+    def _evaluate(self, theta, params, plan: Plan):
         tree = self.unravel(theta)
-        plan = self.plan({c: "min" for c in self.comps})
-        lo, hi = self.boxes(tree)
+        lo, hi = self.boxes(tree, plan.lo)
 
         def piece(coef, lo, hi):
             fields = self.piece_fields(coef, tree["scalar"], lo, hi)
@@ -358,14 +374,14 @@ class System:
         for p, m in enumerate(modes):
             for c, name in enumerate(self.comps):
                 mode[p, c, MODES.index(m[name])] = 1.0
-        return Plan(jnp.asarray(mode), jnp.asarray([pin, tau]))
+        return Plan(jnp.asarray(mode), jnp.asarray([pin, tau]), jnp.asarray(self.lo))
 
     def start(self, guess: Callable[[str, np.ndarray], np.ndarray], cut: float | None = None):
         """θ interpolating `guess(unknown, points)` on each piece, with the cut at `cut`."""
         tree = self.unravel(jnp.zeros(self.size))
         if self.pieces > 1:
             tree["tau"] = jnp.asarray(self.tau(cut))
-        lo, hi = (np.asarray(v) for v in self.boxes(tree))
+        lo, hi = (np.asarray(v) for v in self.boxes(tree, self.lo))
         for u in tree["coef"]:
             idx = [i for i in self.args[u] if self.values[i] is None]
             flags, positive = tuple(self.maps[i] for i in idx), u in self.positive
