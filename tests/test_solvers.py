@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 
 import walras
+from walras.api import LIBRARY
 from walras.runtime.solvers import registry
 from walras.runtime.solvers.base import EDGE, Outcome, Problem
 from walras.runtime.solvers.collocation import CollocationSettings
@@ -45,6 +46,18 @@ def test_one_edge_cut_rule_with_each_solvers_policy():
     trees = Problem.build(walras.load("two_trees").compile())
     assert trees.cuttable and trees.cut_edges(0.0, NEURAL_EDGES) == {}
     assert trees.cut_edges(1e-3, COLLOCATION_EDGES) == {s: 1e-3 for s in trees.cuttable}
+
+
+def test_a_cut_is_a_share_of_the_states_range():
+    """A variance-like state on [0, 1.2e-3] is cut at 1e-4 of its range (1.2e-7), not at an
+    absolute 1e-4 (8% of the range); the setting `edge` is a share of the range too."""
+    text = (LIBRARY / "wachter.econ").read_text()
+    text = text.replace("[0, 1]", "[0, 1.2e-3]").replace("lam = 1:", "lam = 1.2e-3:")
+    problem = Problem.build(walras.load(text).compile())
+    assert problem.cut_edges(0.0, NEURAL_EDGES) == {"lam": pytest.approx(EDGE * 1.2e-3)}
+    assert problem.cut_edges(1e-3, COLLOCATION_EDGES) == {"lam": pytest.approx(1.2e-6)}
+    with pytest.raises(ValueError, match="'edge' must be >= 0 and < 1"):
+        Settings().replace(edge=1.5)
 
 
 def test_an_outcome_carries_its_message():

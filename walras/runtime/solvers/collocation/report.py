@@ -106,8 +106,8 @@ def edge_note(change: Mapping[str, xr.DataArray], edge: float) -> str:
     """How far the cut reaches: the largest change of an unknown when the cut moves tenfold, how
     fast the changes shrink per decade and the error the cut leaves."""
     head = (
-        f"zero edges cut at {edge:g} (log coordinate, power laws below); cut at "
-        f"{10 * edge:g} instead, "
+        f"zero edges cut at {edge:g} of their range (log coordinate, power laws below); cut "
+        f"at {10 * edge:g} instead, "
     )
     largest = {u: float(v.max()) for u, v in change.items()}  # NaN where it failed
     worst = max(largest, key=lambda u: largest[u] if np.isfinite(largest[u]) else np.inf)
