@@ -3,6 +3,7 @@ solve, the run `Options`, and the one rule for cutting zero edges of the state s
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,16 @@ if TYPE_CHECKING:
 
 EDGE = 1e-4  # where a zero lower edge is cut unless the setting `edge` says otherwise: a share
 # of the state's range, so a state on [0, 1.2e-3] is cut at 1.2e-7, one on [0, 1] at 1e-4
+
+
+def worst_error(errors: Mapping[str, float]) -> tuple[str | None, float]:
+    """The unknown with the largest estimated error and that error, a NaN counted as infinite
+    (an estimate that failed is no evidence of convergence); (None, 0) without unknowns."""
+    if not errors:
+        return None, 0.0
+    sizes = {u: e if e == e else math.inf for u, e in errors.items()}
+    worst = max(sizes, key=sizes.__getitem__)
+    return worst, sizes[worst]
 
 
 class Outcome(Enum):

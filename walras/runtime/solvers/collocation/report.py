@@ -12,7 +12,7 @@ import xarray as xr
 
 from ...results import Solution
 from ...schema import Role, tag
-from ..base import Outcome
+from ..base import Outcome, worst_error
 from .evidence import Evidence, decays
 
 DECAYED = 1e-10  # coefficients whose last ones are this small (relative) have decayed
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def outcome(attempt: Attempt, settings, errors: Mapping[str, float]) -> Outcome:
-    if attempt.converged(settings) and max(errors.values(), default=0.0) <= settings.tol_error:
+    if attempt.converged(settings) and worst_error(errors)[1] <= settings.tol_error:
         return Outcome.CONVERGED
     return Outcome.NOT_CONVERGED if np.isfinite(attempt.ev.total) else Outcome.NONFINITE
 
@@ -94,10 +94,10 @@ def solution(
 
 def error_note(errors: Mapping[str, float], tol: float) -> str:
     """The largest estimated error, and whether it is within `tol_error`."""
-    worst = max(errors, key=lambda u: errors[u])
-    verdict = "within" if errors[worst] <= tol else "above"
+    worst, largest = worst_error(errors)
+    verdict = "within" if largest <= tol else "above"
     return (
-        f"estimated error {errors[worst]:.1e} ({worst}, relative; from a solve at another "
+        f"estimated error {largest:.1e} ({worst}, relative; from a solve at another "
         f"degree, and the cut moved where there is one), {verdict} tol_error {tol:g}"
     )
 
