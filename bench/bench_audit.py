@@ -5,8 +5,8 @@ tests/huggett_reference.py). For each: the exit code `walras solve` would give (
 not), the time, the solver's own estimated error (the largest over unknowns, relative to each
 unknown's largest size) and the error against the reference, measured the same way.
 
-A solve that exits 0 further than FACTOR times its own estimate from the reference (or than
-ROUNDING, where both are at machine precision) is a bug: the row is marked **yes** under
+A solve that exits 0 further from the reference than FACTOR times its own estimate plus the
+reference's own accuracy (rounding for closed forms) is a bug: the row is marked **yes** under
 "beyond the estimate" and the script exits 1.
 
 Run: python bench/bench_audit.py [collocation|neural ...] [--only NAME ...]
@@ -46,7 +46,12 @@ from references import (  # noqa: E402
 )
 
 FACTOR = 10  # an error beyond this many times the estimate is a bug
-ROUNDING = 1e-12  # where solution and reference agree to rounding, so may estimate and error
+# how far each kind of reference may be from the exact solution (relative): rounding for closed
+# forms and linear systems; 1e-10 for scipy's integrations at tolerances of 1e-12 to 1e-13 (the
+# Wachter reference moves by less than 1e-10 under refinement, tests/test_wachter.py); the
+# finite-difference references as their refinement measured them (tests/test_huggett.py: c within
+# 7e-5 of its limit; the basak_cuoco references: 1e-11)
+ROUNDING, SCIPY, HUGGETT, BASAK = 1e-12, 1e-10, 1e-4, 1e-11
 
 
 def wachter_riccati(sol):
@@ -89,24 +94,24 @@ def huggett_fd(sol):
 
 
 def library():
-    """(model, error function, reference) for every library model with a reference."""
+    """(model, error function, reference, its accuracy) for every library model with one."""
     leverage = higher_collocation(lambda: walras.load("leverage_cap"))
     return [
-        ("lucas", closed_pd(lucas_of), "closed form"),
-        ("lucas_economy", closed_pd(lucas_of), "closed form"),
-        ("lucas_disasters", closed_pd(disaster_pd), "closed form"),
-        ("regime_lucas", closed_pd(two_regimes), "linear system"),
-        ("regime_lucas3", closed_pd(three_regimes), "linear system"),
-        ("regime_disasters", closed_pd(regime_disasters_pd), "linear system"),
-        ("disasters_economy", log_pair, "closed form"),
-        ("brusan_log", brusan_ode, "scipy ODE"),
-        ("two_trees", trees_quadrature, "quadrature"),
-        ("two_trees_economy", trees_quadrature, "quadrature"),
-        ("risk_sharing", bold_lucas, "Lucas economy at η = 1"),
-        ("wachter", wachter_riccati, "Riccati ODEs"),
-        ("huggett", huggett_fd, "finite differences"),
-        ("basak_cuoco", finite_difference("bc_gamma5_ref.csv"), "two-agent reference"),
-        ("leverage_cap", leverage, "collocation reference"),
+        ("lucas", closed_pd(lucas_of), "closed form", ROUNDING),
+        ("lucas_economy", closed_pd(lucas_of), "closed form", ROUNDING),
+        ("lucas_disasters", closed_pd(disaster_pd), "closed form", ROUNDING),
+        ("regime_lucas", closed_pd(two_regimes), "linear system", ROUNDING),
+        ("regime_lucas3", closed_pd(three_regimes), "linear system", ROUNDING),
+        ("regime_disasters", closed_pd(regime_disasters_pd), "linear system", ROUNDING),
+        ("disasters_economy", log_pair, "closed form", ROUNDING),
+        ("brusan_log", brusan_ode, "scipy ODE", SCIPY),
+        ("two_trees", trees_quadrature, "quadrature", SCIPY),
+        ("two_trees_economy", trees_quadrature, "quadrature", SCIPY),
+        ("risk_sharing", bold_lucas, "Lucas economy at η = 1", ROUNDING),
+        ("wachter", wachter_riccati, "Riccati ODEs", SCIPY),
+        ("huggett", huggett_fd, "finite differences", HUGGETT),
+        ("basak_cuoco", finite_difference("bc_gamma5_ref.csv"), "two-agent reference", BASAK),
+        ("leverage_cap", leverage, "collocation reference", ROUNDING),
     ]
 
 
@@ -120,9 +125,10 @@ def audit(name, error, method, settings) -> tuple[int, float, float, float]:
     return (0 if sol.converged else 2), seconds, estimate, error(sol)
 
 
-def beyond(code: int, estimate: float, error: float) -> bool:
-    """Whether a solve exits 0 further from the reference than its estimate allows."""
-    return code == 0 and not error <= FACTOR * estimate + ROUNDING
+def beyond(code: int, estimate: float, error: float, accuracy: float) -> bool:
+    """Whether a solve exits 0 further from the reference than its estimate allows, given the
+    reference's own `accuracy`."""
+    return code == 0 and not error <= FACTOR * estimate + accuracy
 
 
 def main(argv) -> int:
@@ -141,13 +147,13 @@ def main(argv) -> int:
     )
     print("|---|---|---|---|---|---|---|---|")
     bugs = 0
-    for name, error, reference in library():
+    for name, error, reference, accuracy in library():
         if only and name not in only:
             continue
         for method in methods:
             settings = neural if method == "neural" else {}
             code, seconds, estimate, err = audit(name, error, method, settings)
-            bug = beyond(code, estimate, err)
+            bug = beyond(code, estimate, err, accuracy)
             bugs += bug
             print(
                 f"| {name} | {method} | {code} | {seconds:.1f} | {estimate:.1e} | {err:.1e} | "
