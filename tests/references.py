@@ -164,3 +164,40 @@ def regime_disasters_pd(p) -> np.ndarray:
         ]
     )
     return np.linalg.solve(A, np.ones(2))
+
+
+def value_coefficients(p) -> tuple[float, float]:
+    """u = a + b_v λ: the exponential-affine value, V = c^(1−γ)/(1−γ) e^u. The HJB,
+    0 = −β u V + drift(V), is ½σ_λ²λ(u'' + u'²) + κ(λ̄ − λ)u' − βu + (1−γ)(μ − ½γσ²)
+    + λ((1−b)^(1−γ) − 1) = 0; its λ-terms give the quadratic ½σ_λ² b_v² − (β + κ) b_v +
+    (1−b)^(1−γ) − 1 = 0 (the smaller root), its constant a = ((1−γ)(μ − ½γσ²) + κλ̄ b_v)/β."""
+    beta, kappa, s_l, g = p["beta"], p["kappa"], p["sigma_l"], p["gamma"]
+    e = (1 - p["b"]) ** (1 - g) - 1
+    b_v = (beta + kappa - np.sqrt((beta + kappa) ** 2 - 2 * s_l**2 * e)) / s_l**2
+    a = ((1 - g) * (p["mu"] - g * p["sigma"] ** 2 / 2) + kappa * p["lbar"] * b_v) / beta
+    return a, b_v
+
+
+def wachter_pd(p, lam, horizon=20000.0, rtol=1e-12) -> np.ndarray:
+    """pd(λ) = ∫_0^∞ exp(A(τ) + B(τ)λ) dτ. With ξ D = c^(φ−γ) e^u, each term g = e^(A + Bλ)
+    solves ∂_τ g = e^(−u) L(e^u g) + g((φ−γ)μ + ½(φ−γ)(φ−γ−1)σ² + λ((1−b)^(φ−γ) − 1)
+    − β(1 + u)), L the generator of λ, with g(0) = 1, so that the integral solves the pricing
+    equation with the source D. Matching the constant and the λ-terms:
+      B' = ½σ_λ²(b_v + B)² − κ(b_v + B) + (1−b)^(φ−γ) − 1 − β b_v,
+      A' = κλ̄(b_v + B) + (φ−γ)μ + ½(φ−γ)(φ−γ−1)σ² − β(1 + a),   A(0) = B(0) = 0."""
+    a, b_v = value_coefficients(p)
+    k, s_l, g, phi = p["kappa"], p["sigma_l"], p["gamma"], p["phi"]
+    jump = (1 - p["b"]) ** (phi - g) - 1
+    drift = (phi - g) * p["mu"] + 0.5 * (phi - g) * (phi - g - 1) * p["sigma"] ** 2
+    lam = np.asarray(lam, float)
+
+    def rhs(_, y):
+        x = b_v + y[1]
+        d_a = k * p["lbar"] * x + drift - p["beta"] * (1 + a)
+        d_b = 0.5 * s_l**2 * x**2 - k * x + jump - p["beta"] * b_v
+        return np.concatenate([[d_a, d_b], np.exp(y[0] + y[1] * lam)])
+
+    y0 = np.zeros(2 + lam.size)
+    sol = solve_ivp(rhs, (0.0, horizon), y0, method="DOP853", rtol=rtol, atol=1e-14)
+    assert sol.success
+    return sol.y[2:, -1]

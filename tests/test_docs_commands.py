@@ -36,6 +36,7 @@ SLOW = (
     "walras solve two_trees --method collocation",
     "walras solve brusan_log --over sigma=0.05:0.15",
     "python bench/bench_robustness.py",
+    "python bench/bench_audit.py",
     "walras solve lucas --devices 1",
     "python bench/bench_devices.py",
     "walras solve campbell_cochrane --method collocation",

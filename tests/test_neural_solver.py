@@ -13,7 +13,8 @@ from references import BrusanLog, lucas_pd
 
 import walras
 from walras.runtime import solvers
-from walras.runtime.solvers.base import EDGE, Problem
+from walras.runtime.results import Solution
+from walras.runtime.solvers.base import EDGE, Outcome, Problem
 from walras.runtime.solvers.neural import driver as neural
 from walras.runtime.solvers.neural.fields import init_fields
 from walras.runtime.solvers.neural.rows import Rows
@@ -160,6 +161,35 @@ def test_edge_rows_are_the_curvature_of_log_u_in_log_eta_at_the_cut():
         assert fields[u].positive
         second = (log_u(s + h) - 2 * log_u(s) + log_u(s - h)) / h**2
         assert abs(row - second) < 1e-5 * max(1.0, abs(second))
+
+
+def test_what_is_reported_at_a_cut_edge_is_the_models_own_residuals():
+    """basak_cuoco, cut at η = 1e-4: the training rows are scaled by η^(3/4), the validation
+    (compared with `tol`) is the mean square of the model's own equations at the fresh points,
+    unscaled, and the Dataset's residuals are those equations too."""
+    compiled = walras.load("basak_cuoco").compile()
+    settings = Settings().replace(points=64)
+    rows = Rows(Problem.build(compiled), settings)
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    fields = init_fields(rows.problem, settings, compiled.params, rows.cut, jax.random.PRNGKey(1))
+    fields = neural.compose(rows.problem, fields)
+    x = rows.sampler.fixed(4 * settings.points, settings.seed + 7919)
+    raw = compiled.residuals(fields, params, x)
+    scaled = rows.residuals(fields, params, x)
+    validation = rows.validation(fields, params, settings.seed)
+    eta = np.asarray(x[:, 0])
+    for name, r in raw.items():
+        r = np.asarray(r)
+        assert validation[name] == pytest.approx(np.mean(r**2), rel=1e-10)
+        np.testing.assert_allclose(np.asarray(scaled[name]), eta**0.75 * r, rtol=1e-12)
+        assert np.mean(np.asarray(scaled[name]) ** 2) < 0.5 * validation[name]
+    solution = Solution(
+        compiled, fields, compiled.params, settings, np.zeros(0), Outcome.NOT_CONVERGED, validation
+    )
+    ds = solution.evaluate(np.array([1e-3, 0.5]))
+    at = jnp.asarray([[1e-3], [0.5]])
+    for name, r in compiled.residuals(fields, params, at).items():
+        np.testing.assert_allclose(ds[f"residual_{name}"].values, np.asarray(r), rtol=1e-12)
 
 
 def test_a_zero_edge_is_sampled_half_in_its_logarithm():

@@ -2,13 +2,16 @@
 edge-cut rule with each solver's policy."""
 
 import dataclasses
+import math
+from types import SimpleNamespace
 
 import pytest
 
 import walras
+from walras.api import LIBRARY
 from walras.runtime.solvers import registry
-from walras.runtime.solvers.base import EDGE, Outcome, Problem
-from walras.runtime.solvers.collocation import CollocationSettings
+from walras.runtime.solvers.base import EDGE, Outcome, Problem, worst_error
+from walras.runtime.solvers.collocation import CollocationSettings, report
 from walras.runtime.solvers.collocation.problem import EDGES as COLLOCATION_EDGES
 from walras.runtime.solvers.neural import NeuralSettings
 from walras.runtime.solvers.neural.rows import EDGES as NEURAL_EDGES
@@ -47,6 +50,33 @@ def test_one_edge_cut_rule_with_each_solvers_policy():
     assert trees.cut_edges(1e-3, COLLOCATION_EDGES) == {s: 1e-3 for s in trees.cuttable}
 
 
+def test_a_cut_is_a_share_of_the_states_range():
+    """A variance-like state on [0, 1.2e-3] is cut at 1e-4 of its range (1.2e-7), not at an
+    absolute 1e-4 (8% of the range); the setting `edge` is a share of the range too."""
+    text = (LIBRARY / "wachter.econ").read_text()
+    text = text.replace("[0, 1]", "[0, 1.2e-3]").replace("lam = 1:", "lam = 1.2e-3:")
+    problem = Problem.build(walras.load(text).compile())
+    assert problem.cut_edges(0.0, NEURAL_EDGES) == {"lam": pytest.approx(EDGE * 1.2e-3)}
+    assert problem.cut_edges(1e-3, COLLOCATION_EDGES) == {"lam": pytest.approx(1.2e-6)}
+    with pytest.raises(ValueError, match="'edge' must be >= 0 and < 1"):
+        Settings().replace(edge=1.5)
+
+
 def test_an_outcome_carries_its_message():
     assert Outcome.CONVERGED.converged and not Outcome.INTERRUPTED.converged
     assert Outcome.NOT_CONVERGED.message == "not converged"
+
+
+def test_an_estimate_that_failed_is_no_evidence_of_convergence():
+    """A NaN estimate counts as infinite whatever its place (max() alone skips it when it
+    comes second), in the collocation outcome as in the neural one."""
+    nan = float("nan")
+    assert worst_error({"a": 1e-6, "b": nan}) == ("b", math.inf)
+    assert worst_error({"b": nan, "a": 1e-6}) == ("b", math.inf)
+    assert worst_error({"a": 1e-6, "b": 3e-5}) == ("b", 3e-5)
+    assert worst_error({}) == (None, 0.0)
+    attempt = SimpleNamespace(converged=lambda settings: True, ev=SimpleNamespace(total=1e-12))
+    settings = Settings()
+    assert report.outcome(attempt, settings, {"a": 1e-6, "b": nan}) is Outcome.NOT_CONVERGED
+    assert report.outcome(attempt, settings, {"a": 1e-6, "b": 1e-3}) is Outcome.NOT_CONVERGED
+    assert report.outcome(attempt, settings, {"a": 1e-6}) is Outcome.CONVERGED

@@ -153,7 +153,8 @@ def solve(
     edge: float | None = typer.Option(
         None,
         show_default=_default("edge"),
-        help="cut states' zero lower edges here, log coordinate (0: only where needed)",
+        help="cut states' zero lower edges at this share of their range, log coordinate "
+        "(0: only where needed)",
     ),
     solver: list[str] = typer.Option(
         [], "--solver", help="any solver setting NAME=VALUE (width, polish_points, ...)"

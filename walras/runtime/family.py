@@ -98,7 +98,7 @@ def solve(base, compiled, settings, solve_one):
     """The family over the box of `compiled.model.parametric`: `base` is the model compiled
     before they became states, `solve_one(params, guess)` a one-state collocation solve."""
     from .results import Solution
-    from .solvers.base import Outcome
+    from .solvers.base import Outcome, worst_error
 
     model = compiled.model
     names = model.parametric
@@ -121,10 +121,10 @@ def solve(base, compiled, settings, solve_one):
         coarse, _ = _fields(solved, [g[::2] for g in grids], base, state)
         errors = _errors(fields, coarse, state, box, names)
         members = [solved[k] for k in _keys(grids)]
-        if all(m.converged for m in members) and max(errors.values()) <= settings.tol_error:
+        if all(m.converged for m in members) and worst_error(errors)[1] <= settings.tol_error:
             break
     failed = [k for k in _keys(grids) if not solved[k].converged]
-    ok = not failed and max(errors.values()) <= settings.tol_error
+    ok = not failed and worst_error(errors)[1] <= settings.tol_error
     where = ", ".join(f"{p} = {v:g}" for p, v in zip(names, failed[0])) if failed else ""
     message = (
         f"{len(members)} one-state solves at Chebyshev-Lobatto nodes of "

@@ -192,7 +192,7 @@ class Solution:
             ds["loss"] = tag(
                 xr.DataArray(np.asarray(self.history), dims=["step"]),
                 Role.HISTORY,
-                long_name="training loss (mean squared residual)",
+                long_name="training loss (the optimiser's rows, not the model's residuals)",
             )
             for name, v in self.validation.items():
                 ds.attrs[f"validation_{name}"] = float(v)

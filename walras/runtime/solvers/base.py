@@ -3,6 +3,7 @@ solve, the run `Options`, and the one rule for cutting zero edges of the state s
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,18 @@ if TYPE_CHECKING:
     from ...settings import Settings
     from ..results import Solution
 
-EDGE = 1e-4  # where a zero lower edge is cut unless the setting `edge` says otherwise
+EDGE = 1e-4  # where a zero lower edge is cut unless the setting `edge` says otherwise: a share
+# of the state's range, so a state on [0, 1.2e-3] is cut at 1.2e-7, one on [0, 1] at 1e-4
+
+
+def worst_error(errors: Mapping[str, float]) -> tuple[str | None, float]:
+    """The unknown with the largest estimated error and that error, a NaN counted as infinite
+    (an estimate that failed is no evidence of convergence); (None, 0) without unknowns."""
+    if not errors:
+        return None, 0.0
+    sizes = {u: e if e == e else math.inf for u, e in errors.items()}
+    worst = max(sizes, key=sizes.__getitem__)
+    return worst, sizes[worst]
 
 
 class Outcome(Enum):
@@ -91,15 +103,16 @@ class Problem:
         return boundary_weight(self.weights, boundary)
 
     def cut_edges(self, edge: float, policy: EdgePolicy) -> dict[str, float]:
-        """The states whose zero lower edge is cut, each at its cut: at `edge`, or (edge 0) at
-        EDGE when the policy always cuts; only states of which a diverging unknown depends when
-        the policy says so; never at or above a state's upper edge."""
+        """The states whose zero lower edge is cut, each at its cut: `edge` (or, edge 0, EDGE
+        when the policy always cuts) times the state's range, so the cut removes the same share
+        of every state's range whatever its units; only states of which a diverging unknown
+        depends when the policy says so; never at or above a state's upper edge."""
         edge = edge or (EDGE if policy.always else 0.0)
         return {
-            s.name: edge
+            s.name: edge * s.hi
             for s in self.states
             if s.name in self.cuttable
-            and 0 < edge < s.hi
+            and 0 < edge < 1
             and (s.name in self.diverging or not policy.diverging_only)
         }
 

@@ -155,11 +155,13 @@ def edge_change(
     grid: int,
 ) -> dict[str, xr.DataArray]:
     """How much each unknown with states moves on the results grid when the cut edges move from
-    `edge` (`before`) to `moved` (`after`), by unknown; NaN below the higher cut, or everywhere
-    when the moved solve did not converge: how far the cut reaches into the solution."""
+    `edge` (`before`) to `moved` (`after`), shares of each cut state's range, by unknown; NaN
+    below the higher cut, or everywhere when the moved solve did not converge: how far the cut
+    reaches into the solution."""
     axes = grid_axes(before.compiled, grid)
     x = mesh(axes)
-    keep = np.all(x[:, list(before.log)] >= moved, axis=1) & before.problem.domain.inside(x)
+    log = list(before.log)
+    keep = np.all(x[:, log] >= after.lo[log], axis=1) & before.problem.domain.inside(x)
     fields, moved_fields = before.fields(theta), after.fields(theta_after)
     out = {}
     for u, idx in before.args.items():
@@ -177,7 +179,8 @@ def edge_change(
             ),
             Role.EVIDENCE,
             unknown=u,
-            long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g}",
+            long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g} of "
+            "the range",
         )
     return out
 

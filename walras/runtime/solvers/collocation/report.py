@@ -12,7 +12,7 @@ import xarray as xr
 
 from ...results import Solution
 from ...schema import Role, tag
-from ..base import Outcome
+from ..base import Outcome, worst_error
 from .evidence import Evidence, decays
 
 DECAYED = 1e-10  # coefficients whose last ones are this small (relative) have decayed
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def outcome(attempt: Attempt, settings, errors: Mapping[str, float]) -> Outcome:
-    if attempt.converged(settings) and max(errors.values(), default=0.0) <= settings.tol_error:
+    if attempt.converged(settings) and worst_error(errors)[1] <= settings.tol_error:
         return Outcome.CONVERGED
     return Outcome.NOT_CONVERGED if np.isfinite(attempt.ev.total) else Outcome.NONFINITE
 
@@ -94,10 +94,10 @@ def solution(
 
 def error_note(errors: Mapping[str, float], tol: float) -> str:
     """The largest estimated error, and whether it is within `tol_error`."""
-    worst = max(errors, key=lambda u: errors[u])
-    verdict = "within" if errors[worst] <= tol else "above"
+    worst, largest = worst_error(errors)
+    verdict = "within" if largest <= tol else "above"
     return (
-        f"estimated error {errors[worst]:.1e} ({worst}, relative; from a solve at another "
+        f"estimated error {largest:.1e} ({worst}, relative; from a solve at another "
         f"degree, and the cut moved where there is one), {verdict} tol_error {tol:g}"
     )
 
@@ -106,8 +106,8 @@ def edge_note(change: Mapping[str, xr.DataArray], edge: float) -> str:
     """How far the cut reaches: the largest change of an unknown when the cut moves tenfold, how
     fast the changes shrink per decade and the error the cut leaves."""
     head = (
-        f"zero edges cut at {edge:g} (log coordinate, power laws below); cut at "
-        f"{10 * edge:g} instead, "
+        f"zero edges cut at {edge:g} of their range (log coordinate, power laws below); cut "
+        f"at {10 * edge:g} instead, "
     )
     largest = {u: float(v.max()) for u, v in change.items()}  # NaN where it failed
     worst = max(largest, key=lambda u: largest[u] if np.isfinite(largest[u]) else np.inf)

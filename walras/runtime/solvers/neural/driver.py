@@ -18,7 +18,7 @@ from ....grammar.diagnostics import Diagnostic, EconError
 from ... import interrupt
 from ...devices import choose, is_writer
 from ...results import Solution
-from ..base import Options, Outcome, Problem, Solver
+from ..base import Options, Outcome, Problem, Solver, worst_error
 from ..continuation import homotopy_path
 from ..progress import Progress
 from ..start import guessed, start_guess
@@ -241,15 +241,15 @@ def finish(training: Training) -> Solution:
         outcome = Outcome.NONFINITE
     elif outcome is None:
         errors = error_estimates(rows, training.fields, settings, params)
-        worst = max(errors, key=errors.get, default=None)
+        worst, largest = worst_error(errors)
         heads = []
         if total > settings.tol:
             heads.append(
                 f"mean squared residual {total:.3g} on fresh points > tol {settings.tol:g}"
             )
-        if worst is not None and not errors[worst] <= settings.tol_error:
+        if not largest <= settings.tol_error:
             heads.append(
-                f"estimated error of {worst} {errors[worst]:.2g} (relative to its largest size)"
+                f"estimated error of {worst} {largest:.2g} (relative to its largest size)"
                 f" > tol_error {settings.tol_error:g}"
             )
         outcome = Outcome.NOT_CONVERGED if heads else Outcome.CONVERGED

@@ -1,0 +1,190 @@
+"""The audit of the library: every model of walras/models (the factor models aside) with its
+default parameters, solved by each solver with default settings, against the reference the
+tests hold for it (closed forms, scipy, linear systems, finite differences; tests/references.py,
+tests/huggett_reference.py). For each: the exit code `walras solve` would give (0 converged, 2
+not), the time, the solver's own estimated error (the largest over unknowns, relative to each
+unknown's largest size) and the error against the reference, measured the same way.
+
+A solve that exits 0 further from the reference than FACTOR times its own estimate plus the
+reference's own accuracy (rounding for closed forms) is a bug: the row is marked **yes** under
+"beyond the estimate" and the script exits 1.
+
+Run: python bench/bench_audit.py [collocation|neural ...] [--only NAME ...]
+     [--neural KEY=VALUE ...] (neural settings for a smaller budget than the defaults)
+Prints one Markdown row per model and solver (the table in docs/audit.md)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+import walras
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bench_robustness import (  # noqa: E402
+    bold_lucas,
+    brusan_ode,
+    closed_pd,
+    finite_difference,
+    interior,
+    lucas_of,
+    relative,
+    trees_quadrature,
+)
+from huggett_reference import Huggett, extrapolated  # noqa: E402
+from references import (  # noqa: E402
+    disaster_pd,
+    regime_disasters_pd,
+    three_regimes,
+    two_regimes,
+    wachter_pd,
+)
+
+FACTOR = 10  # an error beyond this many times the estimate is a bug
+# how far each kind of reference may be from the exact solution (relative): rounding for closed
+# forms and linear systems; 1e-10 for scipy's integrations at tolerances of 1e-12 to 1e-13 (the
+# Wachter reference moves by less than 1e-10 under refinement, tests/test_wachter.py); the
+# finite-difference references as their refinement measured them (tests/test_huggett.py: c within
+# 7e-5 of its limit; the basak_cuoco references: 1e-11)
+ROUNDING, SCIPY, HUGGETT, BASAK = 1e-12, 1e-10, 1e-4, 1e-11
+
+
+def wachter_riccati(sol):
+    """pd(λ) against the Riccati reference where λ ≤ 0.3 (above it the stationary distribution
+    has mass e^-10 and the model's boundary condition at λ = 1 is not exact)."""
+    lam = np.linspace(0.0, 0.3, 31)[1:]
+    ref = wachter_pd(sol.params, lam)
+    at = sol.evaluate({"c": np.array([1.0]), "lam": lam})  # pd does not depend on c
+    return relative(at["pd"].values.ravel(), ref)
+
+
+def log_pair(sol):
+    """disasters_economy, two log agents: ω_i = ρ_i, pd = 1/Σ ρ_i η_i (η in [0.01, 0.99])."""
+    p, eta = sol.params, np.linspace(0.01, 0.99, 99)
+    rho = np.array([p["rho_patient"], p["rho_impatient"]])
+    ds = sol.evaluate(eta)
+    errs = [relative(ds["pd"].values, 1 / (rho[0] * eta + rho[1] * (1 - eta)))]
+    errs += [
+        relative(ds[f"omega_{a}"].values, np.full(eta.size, r))
+        for a, r in zip(("patient", "impatient"), rho)
+    ]
+    return max(errs)
+
+
+@cache
+def huggett_reference():
+    return extrapolated(Huggett(), 4001)
+
+
+def huggett_fd(sol):
+    """c and v against the upwind finite-difference reference (Richardson pair 4001/8001)."""
+    p = Huggett()
+    a, v_ref, c_ref = huggett_reference()
+    x = np.sqrt(a - p.a_min)
+    errs = []
+    for s in (0, 1):
+        found = sol.evaluate({"x": x, "s": np.array([float(s)])})
+        errs.append(np.abs(found["c"].values.ravel() - c_ref[:, s]).max() / np.abs(c_ref).max())
+        errs.append(np.abs(found["v"].values.ravel() - v_ref[:, s]).max() / np.abs(v_ref).max())
+    return float(max(errs))
+
+
+@cache
+def leverage_reference():
+    """leverage_cap by collocation at a higher degree (a half more) and a tenfold lower cut than
+    its default solve reaches (there is no independent solution)."""
+    first = walras.solve(walras.load("leverage_cap"), method="collocation", quiet=True)
+    degree, edge = int(first.dataset["degree"]), first.settings.edge
+    return walras.solve(
+        walras.load("leverage_cap"),
+        method="collocation",
+        degree=degree + degree // 2,
+        edge=edge / 10 if edge else 0.0,
+        quiet=True,
+    )
+
+
+def leverage_collocation(sol):
+    """Every unknown with states against `leverage_reference`, at interior results points."""
+    x = interior(sol)
+    a, b = sol.evaluate(x), leverage_reference().evaluate(x)
+    names = [u.name for u in sol.compiled.model.unknowns]
+    return max(relative(a[u].values, b[u].values) for u in names if a[u].ndim)
+
+
+def library():
+    """(model, error function, reference, its accuracy) for every library model with one."""
+    return [
+        ("lucas", closed_pd(lucas_of), "closed form", ROUNDING),
+        ("lucas_economy", closed_pd(lucas_of), "closed form", ROUNDING),
+        ("lucas_disasters", closed_pd(disaster_pd), "closed form", ROUNDING),
+        ("regime_lucas", closed_pd(two_regimes), "linear system", ROUNDING),
+        ("regime_lucas3", closed_pd(three_regimes), "linear system", ROUNDING),
+        ("regime_disasters", closed_pd(regime_disasters_pd), "linear system", ROUNDING),
+        ("disasters_economy", log_pair, "closed form", ROUNDING),
+        ("brusan_log", brusan_ode, "scipy ODE", SCIPY),
+        ("two_trees", trees_quadrature, "quadrature", SCIPY),
+        ("two_trees_economy", trees_quadrature, "quadrature", SCIPY),
+        ("risk_sharing", bold_lucas, "Lucas economy at η = 1", ROUNDING),
+        ("wachter", wachter_riccati, "Riccati ODEs", SCIPY),
+        ("huggett", huggett_fd, "finite differences", HUGGETT),
+        ("basak_cuoco", finite_difference("bc_gamma5_ref.csv"), "two-agent reference", BASAK),
+        ("leverage_cap", leverage_collocation, "collocation reference", ROUNDING),
+    ]
+
+
+def audit(name, error, method, settings) -> tuple[int, float, float, float]:
+    """Exit code, seconds, estimated error and error against the reference of one solve."""
+    model = walras.load(name)
+    t = time.perf_counter()
+    sol = walras.solve(model, method=method, quiet=True, **settings)
+    seconds = time.perf_counter() - t
+    estimate = max(sol.errors.values(), default=float("nan"))
+    return (0 if sol.converged else 2), seconds, estimate, error(sol)
+
+
+def beyond(code: int, estimate: float, error: float, accuracy: float) -> bool:
+    """Whether a solve exits 0 further from the reference than its estimate allows, given the
+    reference's own `accuracy`."""
+    return code == 0 and not error <= FACTOR * estimate + accuracy
+
+
+def main(argv) -> int:
+    methods = [a for a in argv if a in ("collocation", "neural")] or ["collocation", "neural"]
+    only = argv[argv.index("--only") + 1 :] if "--only" in argv else None
+    neural = {}
+    if "--neural" in argv:
+        for item in argv[argv.index("--neural") + 1 :]:
+            if "=" not in item:
+                break
+            key, value = item.split("=", 1)
+            neural[key] = float(value) if "." in value or "e" in value else int(value)
+    print(
+        "| model | solver | exit | time (s) | estimated error | error | beyond the estimate "
+        "| reference |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    bugs = 0
+    for name, error, reference, accuracy in library():
+        if only and name not in only:
+            continue
+        for method in methods:
+            settings = neural if method == "neural" else {}
+            code, seconds, estimate, err = audit(name, error, method, settings)
+            bug = beyond(code, estimate, err, accuracy)
+            bugs += bug
+            print(
+                f"| {name} | {method} | {code} | {seconds:.1f} | {estimate:.1e} | {err:.1e} | "
+                f"{'**yes**' if bug else 'no'} | {reference} |",
+                flush=True,
+            )
+    return 1 if bugs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

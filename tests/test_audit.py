@@ -1,0 +1,31 @@
+"""The audit of the library (bench/bench_audit.py) as tests: every library model with a
+reference, by each solver with default settings, never exits 0 further from its reference than
+FACTOR times the solver's own error estimate plus the reference's own accuracy (an exit 2 is
+honest, whatever the error). The neural solve of lucas_economy runs in CI; every other pair
+under the `slow` marker (the cheap collocation rows already run in tests/test_robustness.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from bench_audit import audit, beyond, library  # noqa: E402
+
+FAST = {("lucas_economy", "neural")}
+PAIRS = [(name, method) for name, *_ in library() for method in ("collocation", "neural")]
+ROWS = {name: (error, accuracy) for name, error, _, accuracy in library()}
+
+
+@pytest.mark.parametrize(
+    "name, method",
+    [p if p in FAST else pytest.param(*p, marks=pytest.mark.slow) for p in PAIRS],
+)
+def test_no_solver_exits_0_beyond_its_estimate(name, method):
+    error_of, accuracy = ROWS[name]
+    code, _, estimate, error = audit(name, error_of, method, {})
+    assert not beyond(code, estimate, error, accuracy), (
+        f"{name} by {method}: exit 0 with error {error:.2e}, estimate {estimate:.2e}"
+    )
