@@ -15,7 +15,8 @@ functions of the wealth shares. The rules:
 - log first-order condition of a holder: μ_R,i − r = θ_i σ_R², with equality where ψ_i > 0;
   the first holder (the pricer p) holds capital everywhere, so r = μ_R,p − θ_p σ_R²;
 - wealth shares η_i = N_i/(qK), by Itô's quotient rule with the budget
-  dN_i/N_i = (r + θ_i(μ_R,i − r) − ω_i) dt + θ_i σ_R dZ: σ_η,i = η_i(θ_i − 1)σ_R and
+  dN_i/N_i = (r + θ_i(μ_R,i − r) − ω_i) dt + θ_i σ_R dZ: σ_η,i = η_i(θ_i − 1)σ_R, written
+  (ψ_i − η_i)σ_R (finite where η_i = 0), and
   μ_η,i = η_i((a_p − ι)/q − δ_p + δ_K − ω_i + (θ_i − 1)²σ_R² + (θ_i − θ_p)σ_R²), in which
   drift(q) cancels (so the drift block needs no solve);
 - goods market: Σ_i ω_i η_i q = Σ_i ψ_i a_i − ι (consumption + investment = output);
@@ -100,8 +101,11 @@ class CapitalDerivation:
         delta = b.sum(self.n(f"psi_{a.name}") * b.wrap(a.depreciation) for a in holders)
         self.let("delta_K", delta, "depreciation of aggregate capital")
         self.let("mu_K", self.n("Phi") - self.n("delta_K"), "expected growth of aggregate capital")
-        self.let("output", b.sum(self.n(f"psi_{a.name}") * b.wrap(a.productivity) for a in holders),
-                 "output per unit of capital")
+        self.let(
+            "output",
+            b.sum(self.n(f"psi_{a.name}") * b.wrap(a.productivity) for a in holders),
+            "output per unit of capital",
+        )
         self.let("sigma_q", b.vol_growth(self.n("q"), self.econ.shock), "volatility of q")
         self.let("sigma_R", self.sigma() + self.n("sigma_q"), "volatility of the return on capital")
 
@@ -113,22 +117,35 @@ class CapitalDerivation:
         b, q = self.b, self.n("q")
         for a in self.agents:
             ab = Builder(a.span)
-            self.let(f"omega_{a.name}", ab.wrap(a.discount), f"consumption-wealth ratio of {a.name}")
+            self.let(
+                f"omega_{a.name}", ab.wrap(a.discount), f"consumption-wealth ratio of {a.name}"
+            )
             theta = self.n(f"psi_{a.name}", ab) / self.n(f"eta_{a.name}", ab) if a.holds else 0
-            self.let(f"theta_{a.name}", ab.num(0) + theta, f"share of the wealth of {a.name} in capital")
+            self.let(
+                f"theta_{a.name}", ab.num(0) + theta, f"share of the wealth of {a.name} in capital"
+            )
             if a.holds:
                 self.let(
                     f"mu_R_{a.name}",
-                    self.dividend_yield(a, ab) + self.n("Phi", ab) - ab.wrap(a.depreciation)
-                    + b.growth(q) + self.sigma() * self.n("sigma_q"),
+                    self.dividend_yield(a, ab)
+                    + self.n("Phi", ab)
+                    - ab.wrap(a.depreciation)
+                    + b.growth(q)
+                    + self.sigma() * self.n("sigma_q"),
                     f"expected return on capital held by {a.name}",
                 )
         p = self.p.name
         sigma_R2 = self.n("sigma_R") ** 2
-        self.let("r", self.n(f"mu_R_{p}") - self.n(f"theta_{p}") * sigma_R2,
-                 f"riskless rate (first-order condition of {p})")
-        self.let("risk_premium", self.n(f"mu_R_{p}") - self.n("r"),
-                 f"expected excess return on capital held by {p}")
+        self.let(
+            "r",
+            self.n(f"mu_R_{p}") - self.n(f"theta_{p}") * sigma_R2,
+            f"riskless rate (first-order condition of {p})",
+        )
+        self.let(
+            "risk_premium",
+            self.n(f"mu_R_{p}") - self.n("r"),
+            f"expected excess return on capital held by {p}",
+        )
 
     def dividend_yield(self, a: Holder, b: Builder) -> X:
         return (b.wrap(a.productivity) - self.n("iota", b)) / self.n("q", b)
@@ -145,8 +162,11 @@ class CapitalDerivation:
                 drift = drift + (theta - self.n(f"theta_{p.name}", ab)) * sigma_R**2
             eta = self.n(f"eta_{a.name}", ab)
             self.let(f"mu_eta_{a.name}", eta * drift, f"drift of the wealth share of {a.name}")
-            self.let(f"sigma_eta_{a.name}", eta * (theta - 1) * sigma_R,
-                     f"volatility of the wealth share of {a.name}")
+            self.let(
+                f"sigma_eta_{a.name}",
+                (self.n(f"psi_{a.name}", ab) - eta) * sigma_R,
+                f"volatility of the wealth share of {a.name}, eta*(theta - 1)*sigma_R",
+            )
         if self.state:
             first = self.agents[0]
             vol = ast.VolField(self.econ.shock, self.n(f"sigma_eta_{first.name}").e, first.span)
@@ -158,22 +178,45 @@ class CapitalDerivation:
         goods market where the pricer has no wealth."""
         b, q, iota = self.b, self.n("q"), self.n("iota")
         spending = b.sum(self.n(f"omega_{a.name}") * self.n(f"eta_{a.name}") for a in self.agents)
-        self.statements.append(ast.EquationDecl(
-            "goods", (spending * q).e, (self.n("output") - iota).e,
-            "goods market: consumption + investment = output", b.span))
+        self.statements.append(
+            ast.EquationDecl(
+                "goods",
+                (spending * q).e,
+                (self.n("output") - iota).e,
+                "goods market: consumption + investment = output",
+                b.span,
+            )
+        )
         for j in self.others:
             jb, p = Builder(j.span), self.p
-            gap = (self.dividend_yield(p, jb) - self.dividend_yield(j, jb)
-                   + jb.wrap(j.depreciation) - jb.wrap(p.depreciation))
+            gap = (
+                self.dividend_yield(p, jb)
+                - self.dividend_yield(j, jb)
+                + jb.wrap(j.depreciation)
+                - jb.wrap(p.depreciation)
+            )
             spread = self.n(f"theta_{p.name}", jb) - self.n(f"theta_{j.name}", jb)
-            self.statements.append(ast.ComplementarityDecl(
-                f"capital_{j.name}", (self.n("sigma_R", jb) ** 2 * spread).e, "<=", gap.e,
-                self.n(f"psi_{p.name}", jb).e, "<=", jb.num(1).e,
-                f"capital market: {j.name} holds capital where its return covers its risk",
-                j.span))
+            self.statements.append(
+                ast.ComplementarityDecl(
+                    f"capital_{j.name}",
+                    (self.n("sigma_R", jb) ** 2 * spread).e,
+                    "<=",
+                    gap.e,
+                    self.n(f"psi_{p.name}", jb).e,
+                    "<=",
+                    jb.num(1).e,
+                    f"capital market: {j.name} holds capital where its return covers its risk",
+                    j.span,
+                )
+            )
             edge = 0 if self.agents[0] is p else 1
-            self.statements.append(ast.BoundaryDecl(
-                ast.Name(self.state, jb.span), jb.num(edge).e,
-                (self.n(f"omega_{j.name}", jb) * q).e,
-                (jb.wrap(j.productivity) - self.n("iota", jb)).e,
-                f"{j.name} holds all wealth and all capital", j.span))
+            self.statements.append(
+                ast.BoundaryDecl(
+                    ast.Name(self.state, jb.span),
+                    jb.num(edge).e,
+                    (self.n(f"omega_{j.name}", jb) * q).e,
+                    (jb.wrap(j.productivity) - self.n("iota", jb)).e,
+                    f"{j.name} holds all wealth and all capital",
+                    j.span,
+                )
+            )

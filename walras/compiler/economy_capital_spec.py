@@ -10,6 +10,7 @@ import sympy as sp
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span, did_you_mean
+from .economy_agents import check_trades
 from .economy_ast import Builder, from_sympy, to_sympy
 
 IOTA = "iota"  # the investment rate's name in the investment technology Φ(ι)
@@ -239,16 +240,8 @@ def _agent(a: ast.AgentDecl, claim, bond, k: ast.CapitalDecl, out) -> Holder | N
     if a.utility.kind != "log":
         _unsupported(out, a.utility.span, f"utility '{a.utility.kind}' in a production economy")
         return None
-    names = {x.name for x in (claim, bond) if x is not None}
-    for t in a.trades:
-        if t.id not in names:
-            out.error(
-                "E204",
-                f"agent '{a.name}' trades '{t.id}', which is not a declared asset",
-                t.span,
-                did_you_mean(t.id, sorted(names)) or f"declare it with 'asset {t.id}: ...'",
-            )
-            return None
+    if not check_trades(a, [x.name for x in (claim, bond) if x is not None], out):
+        return None
     holds = claim is not None and claim.name in {t.id for t in a.trades}
     if holds and a.productivity is None:
         out.error(
