@@ -47,6 +47,32 @@ def test_one_log_agent_holding_capital_is_the_ak_closed_form(phi, a, rho):
     assert abs(scalar(ds, "r") - (rho + growth - 0.1**2)) < 1e-10
 
 
+def test_households_out_of_capital_price_it_by_the_goods_market():
+    """Experts hold all capital (households trade the bond only), so the goods market alone
+    gives q: (ρ_e η + ρ_h (1 − η)) q = a − (q − 1)/φ, q(η) = (1 + φa)/(1 + φ ρ̄(η)) with
+    ρ̄ = ρ_e η + ρ_h (1 − η). With ψ = 1 the wealth share moves by σ_η = (1 − η) σ_R and
+    σ_R = σ + q'/q σ_η, so σ_R = σ / (1 − (1 − η) q'/q). The closed form q as the field gives a
+    zero goods residual and these volatilities."""
+    text = AK.format(phi=10.0, a=0.1, rho=0.05).replace("rho = 0.05,", "rho = 0.05, rho_h = 0.03,")
+    text = text.replace("trades = [claim]", "trades = [bond, claim]") + (
+        "asset bond: riskless, supply = 0\n"
+        "agent saver: utility = log, discount = rho_h, trades = [bond]\n"
+    )
+    compiled = walras.load(text).compile()
+    assert compiled.states == ("eta_owner",)
+    phi, a, rho_e, rho_h, sigma = 10.0, 0.1, 0.05, 0.03, 0.1
+    q = lambda x: (1 + phi * a) / (1 + phi * (rho_e * x[0] + rho_h * (1 - x[0])))
+    eta = np.linspace(0.05, 1.0, 20)
+    out = compiled.outputs({"q": q}, compiled.params, jnp.asarray(eta[:, None]))
+    q_eta = (1 + phi * a) / (1 + phi * (rho_e * eta + rho_h * (1 - eta)))
+    slope = -q_eta * phi * (rho_e - rho_h) / (1 + phi * (rho_e * eta + rho_h * (1 - eta)))
+    sigma_R = sigma / (1 - (1 - eta) * slope / q_eta)
+    assert np.max(np.abs(np.asarray(out["residual_goods"]))) < 1e-14
+    np.testing.assert_allclose(out["sigma_R"], sigma_R, rtol=1e-12)
+    np.testing.assert_allclose(out["sigma_eta_owner"], (1 - eta) * sigma_R, rtol=1e-12)
+    np.testing.assert_allclose(out["theta_saver"], 0.0, atol=0)
+
+
 # --- brusan_economy against the hand-written brusan_log ------------------------------------
 
 
