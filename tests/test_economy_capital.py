@@ -45,6 +45,7 @@ def test_one_log_agent_holding_capital_is_the_ak_closed_form(phi, a, rho):
     assert abs(scalar(ds, "iota") - (q - 1) / phi) < 1e-10
     assert abs(scalar(ds, "mu_K") - growth) < 1e-10
     assert abs(scalar(ds, "r") - (rho + growth - 0.1**2)) < 1e-10
+    assert abs(scalar(ds, "risk_premium") - 0.1**2) < 1e-12
 
 
 def test_households_out_of_capital_price_it_by_the_goods_market():
@@ -144,19 +145,18 @@ def test_brusan_economy_solves_to_the_ode_reference(brusan_solved):
     assert np.max(np.abs(values["psi_expert"].values - ref.psi(eta))) < 1e-6
 
 
-def test_brusan_economy_prices_are_consistent(brusan_solved):
-    """What the layer derives beyond brusan_log, checked on the solution: wealth shares that
-    sum to one move together (μ_η summed over agents is zero, by the goods market and the
-    first-order conditions), and where households hold capital their own first-order
-    condition μ_R,h − r = θ_h σ_R² holds too (the layer prices capital with the experts')."""
+def test_brusan_economy_wealth_shares_move_together(brusan_solved):
+    """What the layer derives beyond brusan_log, checked on the solution: the households' wealth
+    share follows from their own budget, and the two shares, which sum to one, must move
+    together: μ_η summed over agents is zero by the goods market and the capital market (the
+    households' first-order condition where they hold capital), and so are the volatilities.
+    Above η* households hold no capital (θ_h = 0)."""
     solution, ref = brusan_solved
     eta = np.linspace(0.02, 0.98, 97)
     v = solution.evaluate(eta[:, None])
-    total = v["mu_eta_expert"].values + v["mu_eta_household"].values
-    assert np.max(np.abs(total)) < 1e-8
-    inside = eta < ref.eta_star - 1e-3
-    foc = v["mu_R_household"] - v["r"] - v["theta_household"] * v["sigma_R"] ** 2
-    assert np.max(np.abs(foc.values[inside])) < 1e-8
+    drifts = v["mu_eta_expert"].values + v["mu_eta_household"].values
+    vols = v["sigma_eta_expert"].values + v["sigma_eta_household"].values
+    assert np.max(np.abs(drifts)) < 1e-8 and np.max(np.abs(vols)) < 1e-12
     assert np.max(np.abs(v["theta_household"].values[eta > ref.eta_star + 1e-3])) < 1e-12
 
 

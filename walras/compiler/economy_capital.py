@@ -113,8 +113,7 @@ class CapitalDerivation:
         return from_sympy(self.econ.sigma, self.b)
 
     def returns(self):
-        """Consumption, portfolio shares, each holder's expected return on capital, r."""
-        b, q = self.b, self.n("q")
+        """Consumption and portfolio shares; with one holder also returns and r."""
         for a in self.agents:
             ab = Builder(a.span)
             self.let(
@@ -124,7 +123,18 @@ class CapitalDerivation:
             self.let(
                 f"theta_{a.name}", ab.num(0) + theta, f"share of the wealth of {a.name} in capital"
             )
+        if not self.others:
+            self.prices()
+
+    def prices(self):
+        """Each holder's expected return on capital, r and the risk premium: they need drift(q),
+        so q enters them to second order. With two holders q has a kink where the second stops
+        holding capital, and the collocation solver, which takes every definition's
+        derivatives into account, would ask for a smooth slope there: they are left out."""
+        b, q = self.b, self.n("q")
+        for a in self.agents:
             if a.holds:
+                ab = Builder(a.span)
                 self.let(
                     f"mu_R_{a.name}",
                     self.dividend_yield(a, ab)
