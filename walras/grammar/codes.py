@@ -293,7 +293,7 @@ _TABLE = (
      "One riskless asset; as many risky assets as independent shocks, each with its own "
      "endowment.", (ECONOMY_SPEC,)),
     ("E204", "bad trades", "An agent trades an undeclared asset, or no asset.",
-     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_AGENTS,)),
+     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_AGENTS, ECONOMY_CAPITAL)),
     ("E205", "unknown utility", "An agent's utility is not one walras knows.",
      "Use 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E206", "wrong number of utility arguments", "A utility is given the wrong number of "
