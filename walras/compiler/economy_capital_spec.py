@@ -169,7 +169,7 @@ def _investment(k: ast.CapitalDecl, out) -> sp.Expr | None:
     slope = sp.diff(phi, iota)
     try:
         roots = sp.solve(sp.Eq(slope * q, 1), iota)
-    except (NotImplementedError, ValueError):
+    except (NotImplementedError, ValueError, TypeError, sp.PolynomialError):
         roots = []
     roots = [r for r in roots if sp.simplify(slope.subs(iota, r) * q - 1) == 0 and _writable(r)]
     if len(roots) != 1:
