@@ -11,12 +11,13 @@ from dataclasses import replace
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
-from . import economy_ranges
+from . import economy_capital_spec, economy_ranges
+from .economy_capital import CapitalDerivation
 from .economy_derive import Derivation
 from .economy_spec import read
 from .model import Model, frozen
 
-ECONOMY = (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl)
+ECONOMY = (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl, ast.CapitalDecl)
 _NAMED = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
 
 
@@ -34,13 +35,39 @@ def lower(module: ast.Module) -> ast.Module:
                     number.span,
                     "keep numbers below about 1e308",
                 )
-    econ = read(module, out)
-    out.raise_if_errors()
-    derived = Derivation(econ).run()
+    if any(isinstance(s, ast.CapitalDecl) for s in module.statements):
+        econ = economy_capital_spec.read(module, out)
+        out.raise_if_errors()
+        derived = CapitalDerivation(econ).run()
+    else:
+        _no_capital(module, out)
+        econ = read(module, out)
+        out.raise_if_errors()
+        derived = Derivation(econ).run()
     kept = [s for s in module.statements if not isinstance(s, ECONOMY)]
     _clashes(kept, derived, econ, out)
     out.raise_if_errors()
     return ast.Module(tuple(kept + derived), module.source)
+
+
+def _no_capital(module: ast.Module, out: Collector):
+    """Production fields need a capital stock."""
+    for s in module.statements:
+        used = (
+            s.capital
+            if isinstance(s, ast.AssetDecl)
+            else s.productivity or s.depreciation
+            if isinstance(s, ast.AgentDecl)
+            else None
+        )
+        if used is not None:
+            out.error(
+                "E233",
+                "this refers to capital, and the economy declares no capital stock",
+                used.span,
+                "declare one: 'capital k: investment = log(phi*iota + 1)/phi, "
+                "depreciation = delta, vol[Z] = sigma*k'",
+            )
 
 
 def _infinite(node):
@@ -60,7 +87,9 @@ def check_values(module: ast.Module, model: Model) -> Model:
     """The checked `model` of an economy-level `module`, its values in range with the final
     parameter values (risk aversion, discount rates, supplies, risk): EconError when one is
     not, or the model with the economy's warnings added."""
-    if not any(isinstance(s, ECONOMY) for s in module.statements):
+    if not any(isinstance(s, ECONOMY) for s in module.statements) or any(
+        isinstance(s, ast.CapitalDecl) for s in module.statements
+    ):
         return model
     econ = read(module, Collector())
     if econ is None:

@@ -36,15 +36,7 @@ def agent(a: ast.AgentDecl, assets, n_trees: int, out) -> Agent | None:
     if a.discount is None:
         out.error("E207", f"agent '{a.name}' has no discount rate", a.span, "add 'discount = rho'")
         ok = False
-    for t in a.trades:
-        if t.id not in names:
-            out.error(
-                "E204",
-                f"agent '{a.name}' trades '{t.id}', which is not a declared asset",
-                t.span,
-                did_you_mean(t.id, names) or f"declare it with 'asset {t.id}: ...'",
-            )
-            ok = False
+    ok = check_trades(a, names, out) and ok
     if not ok:
         return None
     gamma = a.utility.args[0] if a.utility.kind == "crra" else ast.Num(1.0, a.utility.span)
@@ -71,6 +63,21 @@ def agent(a: ast.AgentDecl, assets, n_trees: int, out) -> Agent | None:
         )
         return None
     return Agent(a.name, gamma, a.discount, role, a.span)
+
+
+def check_trades(a: ast.AgentDecl, names: list[str], out) -> bool:
+    """Are the assets the agent trades declared? Reports each one that is not."""
+    ok = True
+    for t in a.trades:
+        if t.id not in names:
+            out.error(
+                "E204",
+                f"agent '{a.name}' trades '{t.id}', which is not a declared asset",
+                t.span,
+                did_you_mean(t.id, names) or f"declare it with 'asset {t.id}: ...'",
+            )
+            ok = False
+    return ok
 
 
 def _utility(a: ast.AgentDecl, out) -> bool:

@@ -300,6 +300,7 @@ class AssetDecl:
     supply: Expr | None
     doc: str | None
     span: Span = field(compare=False)
+    capital: Name | None = None  # a claim on this capital stock (`capital = k`)
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,21 @@ class AgentDecl:
     utility: Utility | None
     discount: Expr | None
     trades: tuple[Name, ...]
+    doc: str | None
+    span: Span = field(compare=False)
+    productivity: Expr | None = None  # output per unit of capital held (production economies)
+    depreciation: Expr | None = None  # the holder's own depreciation rate of capital
+
+
+@dataclass(frozen=True)
+class CapitalDecl:
+    """`capital k: investment = Phi(iota), depreciation = delta, vol[Z] = sigma*k`: a capital
+    stock growing by Φ(ι) − δ per unit, ι the investment rate (the name `iota` in Φ)."""
+
+    name: str
+    investment: Expr | None
+    depreciation: Expr | None
+    vols: tuple[VolField, ...]
     doc: str | None
     span: Span = field(compare=False)
 

@@ -53,6 +53,7 @@ ECONOMY_SPEC = "walras.compiler.economy_spec"
 ECONOMY_AGENTS = "walras.compiler.economy_agents"
 ECONOMY_RANGES = "walras.compiler.economy_ranges"
 ECONOMY_JUMPS = "walras.compiler.economy_jumps"
+ECONOMY_CAPITAL = "walras.compiler.economy_capital_spec"
 API = "walras.api"
 MODELS = "walras.models"
 CLI = "walras.cli"
@@ -343,13 +344,13 @@ _TABLE = (
      "One riskless asset; as many risky assets as independent shocks, each with its own "
      "endowment.", (ECONOMY_SPEC,)),
     ("E204", "bad trades", "An agent trades an undeclared asset, or no asset.",
-     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_AGENTS,)),
+     "List declared assets: 'trades = [bond, stock]'.", (ECONOMY_AGENTS, ECONOMY_CAPITAL)),
     ("E205", "unknown utility", "An agent's utility is not one walras knows.",
      "Use 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E206", "wrong number of utility arguments", "A utility is given the wrong number of "
      "arguments.", "Write 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E207", "incomplete agent", "An agent has no utility or no discount rate.",
-     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_AGENTS,)),
+     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_AGENTS, ECONOMY_CAPITAL)),
     ("E208", "economy cannot clear", "No risky asset, or no agent trades it.",
      "Declare a risky asset and add it to an agent's trades.", (ECONOMY_SPEC,)),
     ("E209", "constraint that cannot apply", "A portfolio constraint names an undeclared agent "
@@ -357,7 +358,7 @@ _TABLE = (
      "Constrain a declared agent's share of an asset it trades freely.", (ECONOMY_AGENTS,)),
     ("E210", "no riskless asset", "Several agents and no riskless asset to trade with each "
      "other.", "Declare 'asset bond: riskless, supply = 0' and let the agents trade it.",
-     (ECONOMY_SPEC,)),
+     (ECONOMY_SPEC, ECONOMY_CAPITAL)),
     ("E211", "unusable endowment process", "An endowment without volatility, or one whose drift "
      "or volatility is not proportional to it (or that is declared as a state among several).",
      "Make drift and volatility proportional to the endowment, or declare it as a state.",
@@ -373,7 +374,7 @@ _TABLE = (
      (ECONOMY_SPEC,)),
     ("E216", "no agents", "The economy declares no agent.",
      "Declare one: 'agent household: utility = crra(gamma), discount = rho, trades = [...]'.",
-     (ECONOMY_SPEC,)),
+     (ECONOMY_SPEC, ECONOMY_CAPITAL)),
     ("E217", "undeclared shock in an endowment", "An endowment's 'vol[Z]' names an undeclared "
      "shock.", "Declare it with 'shock Z'.", (ECONOMY_SPEC,)),
     ("E218", "declared twice in the economy", "An agent, asset or endowment is declared twice.",
@@ -418,6 +419,27 @@ _TABLE = (
     ("E229", "endowment jump out of range", "At a Poisson arrival the endowment would fall to "
      "zero or below (a relative jump of -1 or less), or become infinite.",
      "Write 'jump[N] = -b*y' with 0 < b < 1.", (ECONOMY_RANGES,)),
+    ("E230", "production economy not supported yet", "A production economy (one with a "
+     "'capital' statement) uses what its derivation does not cover yet: a second capital "
+     "stock, capital loading on several shocks, an endowment, a risky asset that is not a "
+     "claim on capital, a portfolio constraint, more than two agents, or utility other than "
+     "log.", "Keep to one capital stock on one Brownian shock and up to two log agents, or "
+     "write the model at the equation level (brusan_log).", (ECONOMY_CAPITAL,)),
+    ("E231", "incomplete capital stock", "A capital stock has no investment technology, one "
+     "that is not a function of 'iota' (the investment rate) and parameters, no volatility, a "
+     "volatility not proportional to capital, or one on an undeclared Brownian shock.",
+     "Write 'capital k: investment = log(phi*iota + 1)/phi, depreciation = delta, "
+     "vol[Z] = sigma*k'.", (ECONOMY_CAPITAL,)),
+    ("E232", "investment rate not derivable", "Tobin's q sets investment by Phi'(iota)*q = 1, "
+     "and for this technology sympy finds no solution in closed form, or several.",
+     "Use a concave technology whose marginal product inverts in closed form, such as "
+     "'log(phi*iota + 1)/phi' or '(sqrt(1 + 2*kappa*iota) - 1)/kappa'.", (ECONOMY_CAPITAL,)),
+    ("E233", "capital holdings that cannot apply", "An agent holds capital without a "
+     "productivity, or has a productivity or depreciation without holding capital; an asset "
+     "claims undeclared capital, or is a claim on capital with a dividend; no asset is a "
+     "claim on capital, or no agent holds it; production fields without a 'capital' "
+     "statement.", "Give every holder 'productivity = a' and list the claim in its trades; "
+     "declare 'asset claim: capital = k, supply = 1'.", (ECONOMY, ECONOMY_CAPITAL)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),

@@ -281,6 +281,9 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def supply_field(self, meta, c):
         return ("supply", c[0])
 
+    def claim_field(self, meta, c):
+        return ("capital", ast.Name(str(c[0]), self.sp(c[0])))
+
     def asset(self, meta, c):
         c, doc = _doc(c)
         fields = dict(c[1:])
@@ -291,6 +294,7 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
             fields.get("supply"),
             doc,
             self.sp(meta),
+            fields.get("capital"),
         )
 
     def utility_field(self, meta, c):
@@ -303,6 +307,15 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def trades_field(self, meta, c):
         return ("trades", tuple(ast.Name(str(t), self.sp(t)) for t in c if t is not None))
 
+    def productivity_field(self, meta, c):
+        return ("productivity", c[0])
+
+    def depreciation_field(self, meta, c):
+        return ("depreciation", c[0])
+
+    def investment_field(self, meta, c):
+        return ("investment", c[0])
+
     def agent(self, meta, c):
         c, doc = _doc(c)
         fields = dict(c[1:])
@@ -311,6 +324,21 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
             fields.get("utility"),
             fields.get("discount"),
             fields.get("trades", ()),
+            doc,
+            self.sp(meta),
+            fields.get("productivity"),
+            fields.get("depreciation"),
+        )
+
+    def capital(self, meta, c):
+        c, doc = _doc(c)
+        fields = dict(f for f in c[1:] if isinstance(f, tuple))
+        vols = tuple(f for f in c[1:] if isinstance(f, ast.VolField))
+        return ast.CapitalDecl(
+            str(c[0]),
+            fields.get("investment"),
+            fields.get("depreciation"),
+            vols,
             doc,
             self.sp(meta),
         )

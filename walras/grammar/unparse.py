@@ -144,6 +144,7 @@ def statement(s) -> str:
             (["riskless"] if s.riskless else [])
             + ([f"dividend = {expr(s.dividend)}"] if s.dividend is not None else [])
             + ([f"supply = {expr(s.supply)}"] if s.supply is not None else [])
+            + ([f"capital = {s.capital.id}"] if s.capital is not None else [])
         )
         return f"asset {s.name}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.AgentDecl):
@@ -154,7 +155,19 @@ def statement(s) -> str:
         if s.discount is not None:
             fields.append(f"discount = {expr(s.discount)}")
         fields.append(f"trades = [{', '.join(t.id for t in s.trades)}]")
+        fields += [
+            f"{k} = {expr(v)}"
+            for k, v in (("productivity", s.productivity), ("depreciation", s.depreciation))
+            if v is not None
+        ]
         return f"agent {s.name}: {', '.join(fields)}{_doc(s.doc)}"
+    if isinstance(s, ast.CapitalDecl):
+        fields = [
+            f"{k} = {expr(v)}"
+            for k, v in (("investment", s.investment), ("depreciation", s.depreciation))
+            if v is not None
+        ] + [f"vol[{v.shock}] = {expr(v.expr)}" for v in s.vols]
+        return f"capital {s.name}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.ConstraintDecl):
         return f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}{_doc(s.doc)}"
     raise TypeError(f"cannot print a {type(s).__name__}")
@@ -164,7 +177,7 @@ _GROUPS = (
     (ast.ModelDecl,),
     (ast.ParamDecl,),
     (ast.ShockDecl,),
-    (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl),
+    (ast.EndowmentDecl, ast.CapitalDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl),
     (ast.StateDecl,),
     (ast.ProcessDecl,),
     (ast.UnknownDecl, ast.ControlDecl),
