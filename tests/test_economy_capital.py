@@ -134,6 +134,7 @@ def brusan_solved():
     return walras.solve("brusan_economy", method="collocation"), BrusanLog().solve()
 
 
+@pytest.mark.slow
 def test_brusan_economy_solves_to_the_ode_reference(brusan_solved):
     solution, ref = brusan_solved
     assert solution.converged, solution.message
@@ -145,6 +146,7 @@ def test_brusan_economy_solves_to_the_ode_reference(brusan_solved):
     assert np.max(np.abs(values["psi_expert"].values - ref.psi(eta))) < 1e-6
 
 
+@pytest.mark.slow
 def test_brusan_economy_wealth_shares_move_together(brusan_solved):
     """What the layer derives beyond brusan_log, checked on the solution: the households' wealth
     share follows from their own budget, and the two shares, which sum to one, must move
