@@ -207,6 +207,16 @@ def test_growth_with_defaults_lands_on_the_stable_arm():
     assert np.abs(found["V"].values - v_ref).max() < 1e-9 * np.abs(v_ref).max()
 
 
+def test_a_branch_whose_drift_leaves_the_domain_is_not_converged():
+    """δ = 0.05 puts the steady state (k* = 4.8) near the edge k = 5, where the file gives no
+    condition: collocation found a branch that saves at k = 5 (V 2e-3 off the Euler-equation
+    reference, c 3e-2, with an estimate of 1.2e-5). The drift of k there points out of the domain
+    (the stable arm dissaves: −0.008), so the solve is reported not converged, saying where."""
+    solution = walras.solve(walras.load("growth", delta=0.05))
+    assert not solution.converged
+    assert "drift of k points out of the domain at its upper edge k = 5" in solution.message
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("change", [{"rho": 0.03}, {"rho": 0.07}, {"gamma": 10}, {"alpha": 0.36}])
 def test_growth_without_the_closed_form_matches_the_stable_arm(change):

@@ -32,7 +32,9 @@ def solve(
     solution = registry.get(settings.method).solve(
         Problem.build(compiled, params), settings, Options(**options)
     )
-    return not_determined(compiled.model, solution)
+    from .inward import leaving
+
+    return leaving(not_determined(compiled.model, solution))
 
 
 def not_determined(model, solution: Solution) -> Solution:

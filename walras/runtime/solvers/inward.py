@@ -1,0 +1,74 @@
+"""After a solve: the drift of each state along which an unknown is differentiated must not
+point out of the domain at an edge where the model gives no condition (the dynamic twin of the
+static check W170, for drifts that depend on the unknowns). Where it does, the equations hold on
+a branch whose paths leave the domain (the growth model's saving branch at the upper edge of
+capital), so the solve is not converged."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
+OUTWARD = 1e-3  # of the largest |drift| on the domain: an edge drift beyond it points outward
+SAMPLES = 5  # points per other continuous state along an edge
+
+
+def leaving(solution):
+    """`solution`, reported as not converged where a drift points out of the domain at an edge
+    without a condition."""
+    from .base import Outcome
+
+    compiled = solution.compiled
+    model = compiled.model
+    if not solution.converged or not compiled.states:
+        return solution
+    found = _outward(solution, model)
+    if not found:
+        return solution
+    message = (
+        f"{Outcome.NOT_CONVERGED.message}: {'; '.join(found)}; with no condition there the "
+        "equations hold on a branch whose paths leave the domain (give a boundary condition at "
+        f"that edge, or widen the domain) ({solution.message})"
+    )
+    return dataclasses.replace(solution, outcome=Outcome.NOT_CONVERGED, message=message)
+
+
+def _outward(solution, model) -> list[str]:
+    from ...compiler.checks.edges import differentiated
+
+    checked = {s.name for s in differentiated(model)}
+    states = {s.name: s for s in model.states}
+    names = list(solution.compiled.states)
+    on_simplex = {n for group in model.simplices for n in group}
+    axes = [
+        np.array(states[n].values, float)
+        if states[n].discrete
+        else np.linspace(states[n].lo, states[n].hi, SAMPLES + 2)[1:-1]
+        for n in names
+    ]
+    grid = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=-1)
+    params = {k: jnp.asarray(v) for k, v in solution.params.items()}
+    drift, _ = solution.compiled.dynamics(solution.fields, params, jnp.asarray(grid))
+    scale = np.nanmax(np.abs(np.asarray(drift)), axis=0)
+    found = []
+    for i, name in enumerate(names):
+        state = states[name]
+        if name not in checked or state.discrete or name in on_simplex or name in model.parametric:
+            continue
+        for upper, edge in ((False, state.lo), (True, state.hi)):
+            if any(b.state == name and math.isclose(b.at, edge) for b in model.boundaries):
+                continue
+            at = grid.copy()
+            at[:, i] = edge
+            d, _ = solution.compiled.dynamics(solution.fields, params, jnp.asarray(at))
+            out = np.asarray(d)[:, i] * (1 if upper else -1)
+            worst = np.nanmax(out) if np.isfinite(out).any() else -np.inf
+            if worst > OUTWARD * scale[i] and worst > 0:
+                found.append(
+                    f"the drift of {name} points out of the domain at its "
+                    f"{'upper' if upper else 'lower'} edge {name} = {edge:g} ({worst:.2g})"
+                )
+    return found
