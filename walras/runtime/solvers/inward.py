@@ -13,7 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 OUTWARD = 1e-3  # of the largest |drift| on the domain: an edge drift beyond it points outward
-SAMPLES = 5  # points per other continuous state along an edge
+SAMPLES = 5  # points per continuous state along an edge
+POINTS = 625  # at most: beyond, scattered points of that grid
 
 
 def leaving(solution):
@@ -49,7 +50,13 @@ def _outward(solution, model) -> list[str]:
         else np.linspace(states[n].lo, states[n].hi, SAMPLES + 2)[1:-1]
         for n in names
     ]
-    grid = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=-1)
+    if math.prod(len(a) for a in axes) <= POINTS:
+        grid = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=-1)
+    else:  # many states: scattered points of the grid (it grows exponentially)
+        rng = np.random.default_rng(0)
+        grid = np.stack([rng.choice(a, POINTS) for a in axes], axis=-1)
+    for group in model.simplices:  # points of the simplex only
+        grid = grid[grid[:, [names.index(n) for n in group]].sum(axis=1) <= 1]
     params = {k: jnp.asarray(v) for k, v in solution.params.items()}
     drift, _ = solution.compiled.dynamics(solution.fields, params, jnp.asarray(grid))
     scale = np.nanmax(np.abs(np.asarray(drift)), axis=0)
