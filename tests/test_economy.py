@@ -179,7 +179,7 @@ def test_volatility_block_of_two_agents_is_the_hand_derivation():
     B = η ω₁'/ω₁ + (1−η) ω₂'/ω₂, k = η (B/(γ₁A) − ω₁'/ω₁), m = η (1/(γ₁A) − 1)."""
     import sympy as sp
 
-    from walras.compiler.symbolic import Assign, LinearSolve
+    from walras.compiler.system import Assign, LinearSolve
 
     system = walras.load("risk_sharing").compile().system
     (cycle,) = system.cycles

@@ -160,7 +160,7 @@ def test_large_linear_cycle_is_solved_per_point():
     )
     text = MODEL.replace("let e = {expr}", lets + "\nlet e = f")
     system = walras.load(text).compile().system
-    from walras.compiler.symbolic import LinearSolve
+    from walras.compiler.system import LinearSolve
 
     assert any(isinstance(s, LinearSolve) and len(s.symbols) == 6 for s in system.steps)
     syms = sp.symbols(members)

@@ -2,6 +2,7 @@
 
 from .checks import check
 from .model import Model
-from .symbolic import System, build
+from .symbolic import build
+from .system import System
 
 __all__ = ["Model", "System", "build", "check"]

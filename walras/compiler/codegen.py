@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from .pointwise import Fields, Params, Point, fischer_burmeister, point_groups
-from .symbolic import System, rate_symbol
+from .system import System, rate_symbol
 
 __all__ = ["Compiled", "Fields", "Params", "boundary_weight"]
 

@@ -19,7 +19,7 @@ import sympy as sp
 from ..grammar import ast
 from ..grammar.unparse import number
 from .builtins import FUNCTIONS, OPERATORS, operands
-from .symbolic import (
+from .system import (
     Assign,
     ControlSolve,
     CurvatureStep,

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .symbolic import ControlSolve
+from .system import ControlSolve
 
 STEPS = 30  # Newton steps before the last one
 LOG_STEP = 1.0  # the largest change of a positive control's logarithm in one step

@@ -25,7 +25,7 @@ from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
 from .newton import solve_controls
-from .symbolic import ControlSolve, LinearSolve, System
+from .system import ControlSolve, LinearSolve, System
 
 Fields = Mapping[str, Callable]
 Params = Mapping[str, jax.Array]

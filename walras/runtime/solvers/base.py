@@ -17,7 +17,7 @@ from ..domain import Domain
 
 if TYPE_CHECKING:
     from ...compiler.model import State, Unknown
-    from ...compiler.symbolic import BoundaryResidual
+    from ...compiler.system import BoundaryResidual
     from ...settings import Settings
     from ..results import Solution
 

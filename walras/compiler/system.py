@@ -1,0 +1,175 @@
+"""The system between the symbolic and numeric stages: steps in dependency order (assignments,
+per-point linear solves, curvature atoms, per-point control solves), residuals and boundaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from . import ito
+from .graph import Graph
+from .model import Model
+
+
+@dataclass(frozen=True)
+class Assign:
+    symbol: sp.Symbol
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class LinearSolve:
+    """Members x of a linear cycle x = f(x), solved per point. `exprs` is f, with the velocities
+    of unknowns along the members' directions as atoms; `written_out` expresses those in partial
+    derivatives, which gives the cycle as A x = b (computed when printed)."""
+
+    symbols: tuple[sp.Symbol, ...]
+    exprs: tuple[sp.Expr, ...]
+    written_out: Callable[[sp.Expr], sp.Expr] = field(repr=False)
+
+    @cached_property
+    def matrices(self) -> tuple[sp.Matrix, sp.Matrix]:
+        return sp.linear_eq_to_matrix(
+            [s - self.written_out(e) for s, e in zip(self.symbols, self.exprs)], self.symbols
+        )
+
+    @property
+    def A(self) -> sp.Matrix:
+        return self.matrices[0]
+
+    @property
+    def b(self) -> sp.Matrix:
+        return self.matrices[1]
+
+
+@dataclass(frozen=True)
+class CurvatureStep:
+    symbol: sp.Symbol
+    atom: ito.Curvature
+
+
+@dataclass(frozen=True)
+class ControlSolve:
+    """Controls defined by first-order conditions `focs` = 0 without a closed form, solved at
+    each point by Newton's method; per control its bounds (None where open) and whether it is
+    positive (solved in its logarithm)."""
+
+    symbols: tuple[sp.Symbol, ...]
+    focs: tuple[sp.Expr, ...]
+    lo: tuple[sp.Expr | None, ...]
+    hi: tuple[sp.Expr | None, ...]
+    positive: tuple[bool, ...]
+
+
+Step = Assign | LinearSolve | CurvatureStep | ControlSolve
+
+
+@dataclass(frozen=True)
+class Residual:
+    """An interior equation: `expr` = 0, or complementarity a >= 0, b >= 0, a·b = 0."""
+
+    name: str
+    expr: sp.Expr | None = None
+    a: sp.Expr | None = None
+    b: sp.Expr | None = None
+    var: sp.Expr | None = None  # complementarity: the variable and its bound,
+    bound: sp.Expr | None = None  # var <= bound when `upper`, else var >= bound
+    upper: bool = True
+
+    @property
+    def is_complementarity(self) -> bool:
+        return self.expr is None
+
+
+@dataclass(frozen=True)
+class BoundaryResidual:
+    name: str
+    state: str
+    at: float
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class System:
+    """The flat object between the symbolic and numeric stages."""
+
+    model: Model
+    atoms: ito.Atoms = field(repr=False)
+    params: tuple[str, ...]
+    steps: tuple[Step, ...]
+    outputs: Mapping[str, sp.Symbol]  # definitions and process terms, by output name
+    residuals: tuple[Residual, ...]
+    boundaries: tuple[BoundaryResidual, ...]
+    cycles: tuple[tuple[str, ...], ...]  # solved groups, by member name
+    graph: Graph = field(repr=False)
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return self.model.state_names
+
+    @property
+    def unknowns(self):
+        return self.model.unknowns
+
+    @property
+    def vols(self) -> dict[str, dict[str, sp.Symbol]]:
+        """Shock -> state -> the symbol of that state's volatility (declared vols only)."""
+        return {
+            k: {s: vol_symbol(s, k) for s, p in self.model.processes.items() if k in p.vols}
+            for k in self.model.shocks
+        }
+
+    @property
+    def jumps(self) -> dict[str, dict[str, sp.Symbol]]:
+        """Poisson shock -> state -> the symbol of that state's jump (declared jumps only)."""
+        return {
+            k: {s: jump_symbol(s, k) for s, p in self.model.processes.items() if k in p.jumps}
+            for k in self.model.rates
+        }
+
+    @property
+    def drifts(self) -> dict[str, sp.Symbol]:
+        """State -> the symbol of its drift (declared drifts only)."""
+        return {s: drift_symbol(s) for s, p in self.model.processes.items() if p.drift is not None}
+
+    def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:
+        """Unknowns that are the variable of a complementarity with a constant bound:
+        unknown -> (floor, cap)."""
+        out = {}
+        for r in self.residuals:
+            m = self.atoms.meaning.get(r.var) if r.is_complementarity else None
+            if (
+                isinstance(m, ito.Partial)
+                and not m.alpha
+                and all(s.name in params for s in r.bound.free_symbols)
+            ):
+                value = float(r.bound.subs({sp.Symbol(k): v for k, v in params.items()}))
+                floor, cap = out.get(m.unknown, (None, None))
+                out[m.unknown] = (floor, value) if r.upper else (value, cap)
+        return out
+
+    def step_of(self) -> dict[sp.Symbol, Step]:
+        table = {}
+        for s in self.steps:
+            for sym in s.symbols if isinstance(s, LinearSolve | ControlSolve) else (s.symbol,):
+                table[sym] = s
+        return table
+
+
+def drift_symbol(state: str) -> sp.Symbol:
+    return sp.Symbol(f"drift__{state}")
+
+
+def vol_symbol(state: str, shock: str) -> sp.Symbol:
+    return sp.Symbol(f"vol__{state}__{shock}")
+
+
+def jump_symbol(state: str, shock: str) -> sp.Symbol:
+    return sp.Symbol(f"jump__{state}__{shock}")
+
+
+def rate_symbol(shock: str) -> sp.Symbol:
+    return sp.Symbol(f"rate__{shock}")
