@@ -217,7 +217,7 @@ def _interpolated(
     """Dynamics read from tables over a grid; the law from `law` (keys __drift, __vol, and with
     Poisson shocks __rate, __jump) or from the tables' drift_<state>, vol_<state>, rate_<shock>
     and jump_<state>_<shock>."""
-    grid = [jnp.asarray(a) for a in axes]
+    grid = [_Axis(a) for a in axes]
     if law is None:
         still = jnp.zeros(np.shape(next(iter(tables.values())))[: len(states)])
         drift = jnp.stack([tables.get(f"drift_{s}", still) for s in states], axis=-1)
@@ -307,7 +307,30 @@ def _table(da: xr.DataArray, states) -> jax.Array:
     return jnp.asarray(np.asarray(da.values, float))
 
 
-def _interp(table: jax.Array, grid: list[jax.Array], x: jax.Array) -> jax.Array:
+class _Axis:
+    """The points of a table's axis, with their spacing where it is even (the cell of a point is
+    then found by arithmetic, not by a binary search)."""
+
+    def __init__(self, points):
+        points = np.asarray(points, float)
+        gaps = np.diff(points)
+        even = len(points) > 1 and np.allclose(gaps, gaps[0], rtol=1e-9, atol=0.0)
+        self.points, self.step = jnp.asarray(points), float(gaps[0]) if even else None
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def cell(self, x):
+        """The index i of the cell [g_i, g_i+1] holding x (the outermost beyond the grid)."""
+        g = self.points
+        if self.step is None:
+            i = jnp.searchsorted(g, x) - 1
+        else:
+            i = jnp.floor((x - g[0]) / self.step).astype(int)
+        return jnp.clip(i, 0, len(g) - 2)
+
+
+def _interp(table: jax.Array, grid: list[_Axis], x: jax.Array) -> jax.Array:
     """Multilinear interpolation of `table` (grid..., extra...) at the rows of `x`, linear
     beyond the outermost grid points."""
 
@@ -318,8 +341,8 @@ def _interp(table: jax.Array, grid: list[jax.Array], x: jax.Array) -> jax.Array:
             if len(g) == 1:
                 idx, w = jnp.zeros((), int), jnp.zeros(())
             else:
-                idx = jnp.clip(jnp.searchsorted(g, xi[axis]) - 1, 0, len(g) - 2)
-                w = (xi[axis] - g[idx]) / (g[idx + 1] - g[idx])
+                idx = g.cell(xi[axis])
+                w = (xi[axis] - g.points[idx]) / (g.points[idx + 1] - g.points[idx])
             corners = [c + [idx + b] for c in corners for b in (0, 1)]
             weights = [wc * (w if b else 1 - w) for wc in weights for b in (0, 1)]
         return sum(
