@@ -1,7 +1,11 @@
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
 
 # Tests run in parallel workers on few cores: one thread each, or XLA's and OpenBLAS's thread
 # pools spin against each other.
@@ -10,6 +14,28 @@ os.environ.setdefault(
 )
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))  # tests/references.py
-# Each test process (each xdist worker) caches compiled and exported functions in its own
-# temporary folder: runs and workers never share entries, and nothing goes to the user's cache.
-os.environ["WALRAS_CACHE"] = tempfile.mkdtemp(prefix="walras-cache-")
+# One temporary cache folder (compiled and exported functions) per test run, never the user's:
+# the process that starts the run makes it, its xdist workers and the commands they start inherit
+# it (what one worker compiled, the other loads), and it is removed when the run ends.
+if "WALRAS_TEST_CACHE" not in os.environ:
+    os.environ["WALRAS_TEST_CACHE"] = tempfile.mkdtemp(prefix="walras-cache-")
+    atexit.register(shutil.rmtree, os.environ["WALRAS_TEST_CACHE"], ignore_errors=True)
+os.environ["WALRAS_CACHE"] = os.environ["WALRAS_TEST_CACHE"]
+
+# Under `--dist loadfile` a file's tests run on one worker, in order, sharing its module fixtures.
+# These files' tests share none and take minutes together: each goes to whichever worker is free.
+SPREAD = {"tests/test_docs_commands.py"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return nodeid if file in SPREAD else file
+
+    return Scheduling(config, log)
