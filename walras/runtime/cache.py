@@ -26,24 +26,13 @@ from pathlib import Path
 import jax
 
 from .._version import __version__
+from ..folders import root
+from ..folders import writable as _writable
 
 log = logging.getLogger(__name__)
 FORMAT = b"walras-export 1\n"  # the first line of every entry
 STATS: Counter = Counter()  # "hit", "miss" (built and written), "stale", "corrupt",
 # "unwritable", "unexportable"
-
-
-def root() -> Path:
-    """The cache folder: $WALRAS_CACHE, else ~/.cache/walras."""
-    return Path(os.environ.get("WALRAS_CACHE") or Path.home() / ".cache" / "walras")
-
-
-def _writable(path: Path) -> bool:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return os.access(path, os.W_OK | os.X_OK)
 
 
 def persistent_cache() -> None:
