@@ -18,6 +18,7 @@ from jax.flatten_util import ravel_pytree
 from ... import cache
 from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
+from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, smolyak
 
@@ -455,9 +456,3 @@ def basis_for(problem: Problem, choice: str) -> str:
         return choice
     continuous = sum(not s.discrete for s in problem.states)
     return "smolyak" if continuous >= SPARSE_FROM else "tensor"
-
-
-@eqx.filter_jit
-def values_at(field: Callable, y: jax.Array) -> jax.Array:
-    """An approximant's values at points y, (n, its states)."""
-    return jax.vmap(field)(y)
