@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 import jax
+import numpy as np
 
 from .._version import __version__
 from ..folders import root
@@ -73,7 +74,7 @@ class Exported:
 
     def __call__(self, *args):
         leaves, tree = jax.tree.flatten(args)
-        leaves = [jax.numpy.asarray(v) for v in leaves]
+        leaves = [v if isinstance(v, jax.Array) else jax.device_put(np.asarray(v)) for v in leaves]
         shapes = tuple((v.shape, str(v.dtype)) for v in leaves)
         call = self.calls.get((tree, shapes))
         if call is None:

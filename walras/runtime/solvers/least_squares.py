@@ -124,7 +124,7 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
     r, J = linearise(theta, args)
     theta = np.asarray(theta)
     cost = float(0.5 * np.sum(np.square(r)))
-    result = LMResult(jnp.asarray(theta), cost, [cost])
+    result = LMResult(jax.device_put(theta), cost, [cost])
     for it in range(iterations):
         if halted(result, should_stop):
             break
@@ -145,7 +145,7 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         decrease = (cost - costs[best]) / max(cost, 1e-300)
         cost = float(costs[best])
         lam = float(lams[best]) * (1 / 3 if best <= 4 else 1.0)
-        result.theta, result.cost = jnp.asarray(theta), cost
+        result.theta, result.cost = jax.device_put(theta), cost
         result.history.append(cost)
         if callback is not None:
             callback(it + 1, cost)
