@@ -33,6 +33,17 @@ def test_light_imports_do_not_import_jax(module):
     assert loaded == "[]"
 
 
+def test_a_solve_imports_no_labelling_libraries():
+    """A collocation solve (the warm start's path) loads neither xarray nor pandas: they load
+    when results are labelled (`Solution.dataset`)."""
+    loaded = _fresh(
+        "import sys, walras.api, walras.runtime.results, "
+        "walras.runtime.solvers.collocation.driver; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'xarray', 'pandas'}))"
+    )
+    assert loaded == "[]"
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

@@ -106,3 +106,65 @@ def test_the_key_reads_the_model_not_its_layout():
     changed = re.sub(r"gamma\s*=\s*5(\.0)?", "gamma = 4", text, count=1)
     assert changed != text and walras.load(changed + "\n").key != key
     assert walras.load(text + "\n", gamma=4.0).key not in (key, walras.load(changed + "\n").key)
+
+
+def test_a_setting_or_a_version_names_other_entries(fresh, monkeypatch):
+    """Another degree is another system (new entries); another version of walras, JAX or the
+    backend names other entries: none of the old ones is loaded, and the numbers are the same."""
+    reference = _solve()
+    built = cache.STATS["miss"]
+    cache.STATS.clear()
+    cache._EXPORTED.clear()
+    walras.solve("lucas", method="collocation", degree=9)
+    assert cache.STATS["miss"] > 0 and cache.STATS["hit"] < built
+    monkeypatch.setattr(cache, "versions", lambda: "another version")
+    cache.STATS.clear()
+    again = _solve()
+    assert cache.STATS["hit"] == 0 and cache.STATS["miss"] == built
+    assert np.max(np.abs(again - reference)) <= 1e-14 * lucas_pd()
+
+
+def test_the_parse_tables_are_kept_and_rebuilt_when_damaged(tmp_path, monkeypatch):
+    """The parser's tables go to the cache folder; a damaged file is rebuilt, never used."""
+    from walras.grammar import parser
+    from walras.models import resolve
+
+    monkeypatch.setenv("WALRAS_CACHE", str(tmp_path))
+    text = resolve("lucas").read_text()
+    expected = parser.parse(text)
+    parser._lark.cache_clear()
+    try:
+        assert parser.parse(text) == expected
+        (tables,) = (tmp_path / "grammar").iterdir()
+        good = tables.read_bytes()
+        damaged = good[: len(good) // 2]
+        tables.write_bytes(damaged)
+        parser._lark.cache_clear()
+        assert parser.parse(text) == expected
+        assert len(tables.read_bytes()) > len(damaged)  # written again, whole
+    finally:
+        parser._lark.cache_clear()
+
+
+@pytest.mark.slow
+def test_a_warm_process_gives_the_cold_numbers(tmp_path):
+    """Whole processes: a second `walras solve` (warm: every compiled function loaded from the
+    cache) writes what the first (cold) wrote, to 1e-14."""
+    import os
+    import subprocess
+    import sys
+
+    import xarray as xr
+
+    env = {**os.environ, "WALRAS_CACHE": str(tmp_path / "cache")}
+    values = []
+    for name in ("cold", "warm"):
+        out = tmp_path / f"{name}.nc"
+        command = ["solve", "lucas", "--method", "collocation", "--degree", "8", "-o", str(out)]
+        done = subprocess.run(
+            [sys.executable, "-m", "walras.cli", *command], env=env, capture_output=True
+        )
+        assert done.returncode == 0, done.stderr
+        with xr.open_dataset(out, engine="h5netcdf") as ds:
+            values.append(ds["pd"].values)
+    assert np.max(np.abs(values[1] - values[0])) <= 1e-14 * lucas_pd()

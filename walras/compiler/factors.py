@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span, did_you_mean
@@ -28,6 +26,9 @@ from ..grammar.factor_parser import (
     WindowDecl,
 )
 from . import factor_options as schema
+
+if TYPE_CHECKING:  # pandas loads for a split, not for every check of a file
+    import pandas as pd
 
 KEYWORDS = {  # statement kind -> its keyword
     DataDecl: "data",
@@ -308,6 +309,8 @@ def _loadings(d: LoadingsDecl | None, col: Collector) -> Estimator | None:
 
 
 def _split(d: SplitDecl | None, col: Collector) -> dict[str, pd.Timestamp]:
+    import pandas as pd
+
     out: dict[str, pd.Timestamp] = {}
     if d is None:
         return out

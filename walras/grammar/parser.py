@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from ..folders import root, writable
 from . import ast
 from .diagnostics import Diagnostic, EconError, Source, Span, did_you_mean
 from .factor_parser import FactorBuilder
@@ -19,7 +21,21 @@ GRAMMAR = Path(__file__).with_name("econ.lark")
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark.open(str(GRAMMAR), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    """The parser; its tables are kept in the cache folder (lark checks them against a digest
+    of the grammar and its options, and rebuilds them when they differ or do not load)."""
+    return Lark.open(
+        str(GRAMMAR),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=_tables(),
+    )
+
+
+def _tables() -> str | bool:
+    """Where lark keeps the parse tables (one file per lark version); False: nowhere writable."""
+    folder = root() / "grammar"
+    return str(folder / f"econ-lark-{lark_version}.tables") if writable(folder) else False
 
 
 def parse(text: str, name: str = "<input>") -> ast.Module:

@@ -24,26 +24,16 @@ from functools import cache
 from pathlib import Path
 
 import jax
+import numpy as np
 
 from .._version import __version__
+from ..folders import root
+from ..folders import writable as _writable
 
 log = logging.getLogger(__name__)
 FORMAT = b"walras-export 1\n"  # the first line of every entry
 STATS: Counter = Counter()  # "hit", "miss" (built and written), "stale", "corrupt",
 # "unwritable", "unexportable"
-
-
-def root() -> Path:
-    """The cache folder: $WALRAS_CACHE, else ~/.cache/walras."""
-    return Path(os.environ.get("WALRAS_CACHE") or Path.home() / ".cache" / "walras")
-
-
-def _writable(path: Path) -> bool:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return os.access(path, os.W_OK | os.X_OK)
 
 
 def persistent_cache() -> None:
@@ -84,7 +74,7 @@ class Exported:
 
     def __call__(self, *args):
         leaves, tree = jax.tree.flatten(args)
-        leaves = [jax.numpy.asarray(v) for v in leaves]
+        leaves = [v if isinstance(v, jax.Array) else jax.device_put(np.asarray(v)) for v in leaves]
         shapes = tuple((v.shape, str(v.dtype)) for v in leaves)
         call = self.calls.get((tree, shapes))
         if call is None:

@@ -8,11 +8,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
 from .._version import __version__
 from ..compiler.codegen import Compiled
@@ -25,6 +25,9 @@ from .output import beside, write_atomic
 from .points import mesh as mesh  # the grid of every combination, for the solvers
 from .schema import Role, tag
 from .solvers.base import Outcome
+
+if TYPE_CHECKING:  # xarray loads when results are labelled, not when a solve runs
+    import xarray as xr
 
 MAX_GRID_POINTS = 100_000
 MAX_GRID_STATES = 3  # beyond, results at points drawn from the domain
@@ -63,6 +66,8 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
 def by_shock(data: dict[str, xr.DataArray], shocks) -> dict[str, xr.DataArray]:
     """Quantities given shock by shock (`sigma_R_Z`, `sigma_R_W`) become one variable with a
     `shock` dimension (`sigma_R`), when there are several shocks and the name is free."""
+    import xarray as xr
+
     if len(shocks) < 2:
         return data
     suffix = f"_{shocks[0]}"
@@ -84,6 +89,28 @@ def by_shock(data: dict[str, xr.DataArray], shocks) -> dict[str, xr.DataArray]:
         elif name not in merged:
             out[name] = da
     return out
+
+
+class Deferred(Mapping):
+    """A mapping built by `build()` on first use: a solver's labelled evidence (xarray) is made
+    when the results are labelled, not in every solve."""
+
+    def __init__(self, build):
+        self._build, self._data = build, None
+
+    def _built(self) -> Mapping:
+        if self._data is None:
+            self._data = self._build()
+        return self._data
+
+    def __getitem__(self, key):
+        return self._built()[key]
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
 
 
 @dataclass
@@ -121,6 +148,8 @@ class Solution:
         there are NaN and a `W155` warning (`ExtrapolationWarning`) says how many points and
         how far; `extrapolate=True` keeps the computed values, without the warning.
         """
+        import xarray as xr
+
         states = {s.name: s for s in self.compiled.model.states}
         states = [states[name] for name in self.compiled.states]
         at = points_module.parse(points, states)
@@ -138,6 +167,8 @@ class Solution:
 
     def _at(self, at: points_module.Points) -> xr.Dataset:
         """The outputs of the compiled model at checked points, labelled."""
+        import xarray as xr
+
         params = {k: jnp.asarray(v) for k, v in self.params.items()}
         values = eqx.filter_jit(self.compiled.outputs)(self.fields, params, jnp.asarray(at.x))
         data = {}
@@ -174,6 +205,8 @@ class Solution:
     def _on_domain(self) -> xr.Dataset:
         """The outputs on a grid of cell centres (NaN off a simplex) for up to three states,
         beyond that at SAMPLE_POINTS points drawn uniformly from the domain."""
+        import xarray as xr
+
         model = self.compiled.model
         domain = Domain.of(model, self.compiled.states)
         if len(model.states) > MAX_GRID_STATES:
@@ -187,6 +220,8 @@ class Solution:
 
     @property
     def dataset(self) -> xr.Dataset:
+        import xarray as xr
+
         if self._dataset is None:
             ds = self._on_domain()
             ds["loss"] = tag(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import jax.numpy as jnp
+import jax
 import numpy as np
 
 OUTWARD = 1e-3  # of the largest |drift| on the domain: an edge drift beyond it points outward
@@ -57,8 +57,8 @@ def _outward(solution, model) -> list[str]:
         grid = np.stack([rng.choice(a, POINTS) for a in axes], axis=-1)
     for group in model.simplices:  # points of the simplex only
         grid = grid[grid[:, [names.index(n) for n in group]].sum(axis=1) <= 1]
-    params = {k: jnp.asarray(v) for k, v in solution.params.items()}
-    drift, _ = solution.compiled.dynamics(solution.fields, params, jnp.asarray(grid))
+    params = {k: jax.device_put(np.float64(v)) for k, v in solution.params.items()}
+    drift, _ = solution.compiled.dynamics(solution.fields, params, jax.device_put(grid))
     scale = np.nanmax(np.abs(np.asarray(drift)), axis=0)
     found = []
     for i, name in enumerate(names):
@@ -70,7 +70,7 @@ def _outward(solution, model) -> list[str]:
                 continue
             at = grid.copy()
             at[:, i] = edge
-            d, _ = solution.compiled.dynamics(solution.fields, params, jnp.asarray(at))
+            d, _ = solution.compiled.dynamics(solution.fields, params, jax.device_put(at))
             out = np.asarray(d)[:, i] * (1 if upper else -1)
             worst = np.nanmax(out) if np.isfinite(out).any() else -np.inf
             if worst > OUTWARD * scale[i] and worst > 0:

@@ -119,15 +119,16 @@ def halted(result: LMResult, should_stop: Callable[[], bool]) -> bool:
 
 
 def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback, should_stop):
+    """The iterations; their bookkeeping (costs, the chosen step, the new θ) on the host, in
+    NumPy: a few small vectors, and no operation for JAX to trace and compile."""
     r, J = linearise(theta, args)
-    cost = float(0.5 * jnp.sum(r * r))
-    result = LMResult(theta, cost, [cost])
+    theta = np.asarray(theta)
+    cost = float(0.5 * np.sum(np.square(r)))
+    result = LMResult(jax.device_put(theta), cost, [cost])
     for it in range(iterations):
         if halted(result, should_stop):
             break
-        lams = lam * jnp.asarray(
-            [1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], dtype=theta.dtype
-        )
+        lams = lam * np.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], theta.dtype)
         costs, steps = trials(theta, r, J, lams, args)
         costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
         best = int(np.argmin(costs))
@@ -139,16 +140,16 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
                 result.message = "no further decrease"
                 break
             continue
-        step = steps[best]
+        step = np.asarray(steps)[best]
         theta = theta + step
         decrease = (cost - costs[best]) / max(cost, 1e-300)
         cost = float(costs[best])
         lam = float(lams[best]) * (1 / 3 if best <= 4 else 1.0)
-        result.theta, result.cost = theta, cost
+        result.theta, result.cost = jax.device_put(theta), cost
         result.history.append(cost)
         if callback is not None:
             callback(it + 1, cost)
-        small_step = float(jnp.linalg.norm(step)) < xtol * (1 + float(jnp.linalg.norm(theta)))
+        small_step = float(np.linalg.norm(step)) < xtol * (1 + float(np.linalg.norm(theta)))
         if decrease < ftol or small_step:
             result.converged = True
             result.message = "converged"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -55,4 +56,11 @@ def guessed(problem: Problem, given) -> tuple[str, ...]:
 
 def fields_guess(fields: Mapping[str, Callable]) -> Guess:
     """A guess from approximants (a previous solution's `fields`): unknown, points -> values."""
-    return lambda u, y: np.asarray(jax.vmap(fields[u])(jnp.asarray(y, jnp.float64)))
+    return lambda u, y: np.asarray(values_at(fields[u], np.asarray(y, np.float64)))
+
+
+@eqx.filter_jit
+def values_at(field: Callable, y: jax.Array) -> jax.Array:
+    """An approximant's values at points y, (n, its states): one compiled function, not an
+    operation at a time."""
+    return jax.vmap(field)(y)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ... import interrupt
@@ -295,7 +294,7 @@ def _attempt(
     """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
     the exact solve: the cut at the switch of the active set, or kept when there is none."""
     problem = systems.problem
-    p = {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
+    p = {k: jax.device_put(np.float64(v)) for k, v in params.items()}
     guess = start_guess(problem, params, guess, constant_guess(problem, params))
     comps = problem.complementarities
     pieces = 2 if comps and len(problem.states) == 1 else 1

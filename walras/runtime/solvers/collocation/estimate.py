@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-import jax.numpy as jnp
 import numpy as np
 
 from ... import interrupt
@@ -114,7 +113,7 @@ def settled(reached: list, settings) -> bool:
 def values(attempt: Attempt, fields, u: str) -> np.ndarray:
     """An unknown's values at the evidence points of an attempt."""
     idx = attempt.system.args[u]
-    x = jnp.asarray(attempt.ev.x)
+    x = np.asarray(attempt.ev.x)
     return np.asarray(values_at(fields[u], x[:, idx] if idx else x[:1, :0]))
 
 

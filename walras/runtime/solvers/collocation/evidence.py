@@ -6,14 +6,17 @@ the solution and the error it leaves."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 
 from ...results import grid_axes, mesh
 from ...schema import Role, tag
 from .problem import System, values_at
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 SMALLEST_RUN = 0.02  # active-set runs shorter than this share of the domain are wiggles
 
@@ -158,6 +161,8 @@ def edge_change(
     `edge` (`before`) to `moved` (`after`), shares of each cut state's range, by unknown; NaN
     below the higher cut, or everywhere when the moved solve did not converge: how far the cut
     reaches into the solution."""
+    import xarray as xr
+
     axes = grid_axes(before.compiled, grid)
     x = mesh(axes)
     log = list(before.log)
@@ -196,6 +201,8 @@ def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float):
     When neither change rises above `noise` (how much solves that should agree differ: the cut
     does not show) the error is the change itself; infinite where the changes do not shrink, or
     where a moved solve failed (NaN changes)."""
+    import xarray as xr
+
     both = np.isfinite(change.values) & np.isfinite(further.values)
     if not both.any():
         return xr.full_like(change, np.inf), np.nan

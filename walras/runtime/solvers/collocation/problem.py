@@ -18,6 +18,7 @@ from jax.flatten_util import ravel_pytree
 from ... import cache
 from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
+from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, smolyak
 
@@ -116,9 +117,9 @@ class System:
             if self.log[i]
         ]
         template = {
-            "coef": {u: jnp.zeros((pieces,) + self.shape(u)) for u, a in self.args.items() if a},
-            "scalar": {u: jnp.zeros(()) for u, a in self.args.items() if not a},
-            "tau": jnp.zeros(()) if pieces > 1 else None,
+            "coef": {u: np.zeros((pieces,) + self.shape(u)) for u, a in self.args.items() if a},
+            "scalar": {u: np.zeros(()) for u, a in self.args.items() if not a},
+            "tau": np.zeros(()) if pieces > 1 else None,
         }
         flat, self.unravel = ravel_pytree(template)
         self.size = flat.size
@@ -183,9 +184,9 @@ class System:
     def boxes(self, tree, lo) -> tuple[jax.Array, jax.Array]:
         """(pieces, d) lower and upper corners, from the domain's lower corner `lo`; the cut is
         s = lo + (hi − lo)·sigmoid(τ)."""
+        if self.pieces == 1:  # NumPy for NumPy corners: nothing to compile outside a trace
+            return (lo if isinstance(lo, np.ndarray) else jnp.asarray(lo))[None], self.hi[None]
         lo, hi = jnp.asarray(lo), jnp.asarray(self.hi)
-        if self.pieces == 1:
-            return lo[None], hi[None]
         s = lo[0] + (hi[0] - lo[0]) * jax.nn.sigmoid(tree["tau"])
         return jnp.stack([lo, lo.at[0].set(s)]), jnp.stack([hi.at[0].set(s), hi])
 
@@ -194,7 +195,7 @@ class System:
         fields = {}
         for u, c in coef.items():
             rest = [i for i in self.args[u] if self.values[i] is None]
-            box = (lo[jnp.asarray(rest, int)], hi[jnp.asarray(rest, int)])
+            box = (lo[np.asarray(rest, int)], hi[np.asarray(rest, int)])
             flags = tuple(self.maps[i] for i in rest)
             if self.regimes[u]:
                 values = tuple(self.values[self.args[u][k]] for k in self.regimes[u])
@@ -374,7 +375,8 @@ class System:
         for p, m in enumerate(modes):
             for c, name in enumerate(self.comps):
                 mode[p, c, MODES.index(m[name])] = 1.0
-        return Plan(jnp.asarray(mode), jnp.asarray([pin, tau]), jnp.asarray(self.lo))
+        put = jax.device_put  # not jnp.asarray, which compiles a conversion of host arrays
+        return Plan(put(mode), put(np.array([pin, tau])), put(self.lo))
 
     def start(self, guess: Callable[[str, np.ndarray], np.ndarray], cut: float | None = None):
         """θ interpolating `guess(unknown, points)` on each piece, with the cut at `cut`."""
@@ -389,7 +391,7 @@ class System:
                 (lambda y: np.maximum(guess(u, y), TINY)) if positive else (lambda y: guess(u, y))
             )
             values = [self.values[self.args[u][k]] for k in self.regimes[u]]
-            tree["coef"][u] = jnp.stack(
+            tree["coef"][u] = np.stack(
                 [
                     regimes.interpolate(
                         value,
@@ -455,9 +457,3 @@ def basis_for(problem: Problem, choice: str) -> str:
         return choice
     continuous = sum(not s.discrete for s in problem.states)
     return "smolyak" if continuous >= SPARSE_FROM else "tensor"
-
-
-@eqx.filter_jit
-def values_at(field: Callable, y: jax.Array) -> jax.Array:
-    """An approximant's values at points y, (n, its states)."""
-    return jax.vmap(field)(y)

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
-from ...results import Solution
+from ...results import Deferred, Solution
 from ...schema import Role, tag
 from ..base import Outcome, worst_error
 from .evidence import Evidence, decays
@@ -18,6 +17,8 @@ from .evidence import Evidence, decays
 DECAYED = 1e-10  # coefficients whose last ones are this small (relative) have decayed
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from .driver import Attempt
     from .problem import System
 
@@ -46,9 +47,26 @@ def solution(
         attempt.notes.append(error_note(errors, settings.tol_error))
     if change:
         attempt.notes.append(edge_note(change, settings.edge))
-    message = _message(
-        system, ev, dec, history, iterations, result, settings, attempt.notes, attempt.cut
+    cut = attempt.cut
+    message = _message(system, ev, dec, history, iterations, result, settings, attempt.notes, cut)
+    return Solution(
+        system.compiled,
+        system.fields(theta),
+        dict(params),
+        settings,
+        np.asarray(history, float),
+        result,
+        ev.mean_square,
+        message,
+        Deferred(lambda: _evidence(system, ev, dec, iterations, change, cut)),
+        dict(errors),
     )
+
+
+def _evidence(system, ev: Evidence, dec, iterations: int, change, cut) -> dict:
+    """The solve's evidence as labelled variables of the results."""
+    import xarray as xr
+
     extra = {
         "residual_sup": tag(
             xr.DataArray(
@@ -70,26 +88,15 @@ def solution(
             long_name=f"max |coefficient| of {u} by degree (spectral decay)",
         )
     extra.update({f"edge_change_{u}": v for u, v in change.items()})
-    if attempt.cut is not None:
+    if cut is not None:
         state = system.compiled.states[0]
         extra[f"free_boundary_{state}"] = tag(
-            xr.DataArray(attempt.cut),
+            xr.DataArray(cut),
             Role.EVIDENCE,
             state=state,
             long_name="where the complementarity switches",
         )
-    return Solution(
-        system.compiled,
-        system.fields(theta),
-        dict(params),
-        settings,
-        np.asarray(history, float),
-        result,
-        ev.mean_square,
-        message,
-        extra,
-        dict(errors),
-    )
+    return extra
 
 
 def error_note(errors: Mapping[str, float], tol: float) -> str:
