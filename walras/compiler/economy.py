@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
-from . import economy_capital_spec, economy_ranges
+from . import economy_arrays, economy_capital_spec, economy_ranges
 from .economy_capital import CapitalDerivation
 from .economy_derive import Derivation
 from .economy_spec import read
@@ -35,6 +35,8 @@ def lower(module: ast.Module) -> ast.Module:
                     number.span,
                     "keep numbers below about 1e308",
                 )
+    module = economy_arrays.expand(module, out)
+    out.raise_if_errors()
     if any(isinstance(s, ast.CapitalDecl) for s in module.statements):
         econ = economy_capital_spec.read(module, out)
         out.raise_if_errors()
@@ -91,7 +93,7 @@ def check_values(module: ast.Module, model: Model) -> Model:
         isinstance(s, ast.CapitalDecl) for s in module.statements
     ):
         return model
-    econ = read(module, Collector())
+    econ = read(economy_arrays.expand(module, Collector()), Collector())
     if econ is None:
         return model
     model = economy_ranges.check(econ, model)

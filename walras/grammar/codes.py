@@ -54,6 +54,7 @@ ECONOMY_AGENTS = "walras.compiler.economy_agents"
 ECONOMY_RANGES = "walras.compiler.economy_ranges"
 ECONOMY_JUMPS = "walras.compiler.economy_jumps"
 ECONOMY_CAPITAL = "walras.compiler.economy_capital_spec"
+ECONOMY_ARRAYS = "walras.compiler.economy_arrays"
 API = "walras.api"
 MODELS = "walras.models"
 CLI = "walras.cli"
@@ -440,6 +441,13 @@ _TABLE = (
      "claim on capital, or no agent holds it; production fields without a 'capital' "
      "statement.", "Give every holder 'productivity = a' and list the claim in its trades; "
      "declare 'asset claim: capital = k, supply = 1'.", (ECONOMY, ECONOMY_CAPITAL)),
+    ("E234", "agent array size out of range", "An agent array's size or bounds ('[10]', "
+     "'[i in 1:10]') are not whole numbers written out, the last is below the first, or the "
+     "array has more than 1000 members.", "Write '[10]' or '[i in 1:10]' with numbers; the "
+     "number of agents is fixed when the model is compiled.", (ECONOMY_ARRAYS,)),
+    ("E235", "agent array index clashes", "The index of an agent array ('i' in "
+     "'[i in 1:10]') is a name the model declares (a parameter, state, shock, unknown or let).",
+     "Name the index otherwise.", (ECONOMY_ARRAYS,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),

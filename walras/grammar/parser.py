@@ -316,9 +316,16 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def investment_field(self, meta, c):
         return ("investment", c[0])
 
+    def agent_array(self, meta, c):
+        return ast.AgentArray(None, ast.Num(1.0, self.sp(meta)), c[0], self.sp(meta))
+
+    def indexed_array(self, meta, c):
+        return ast.AgentArray(ast.Name(str(c[0]), self.sp(c[0])), c[1], c[2], self.sp(meta))
+
     def agent(self, meta, c):
         c, doc = _doc(c)
-        fields = dict(c[1:])
+        array = c[1] if isinstance(c[1], ast.AgentArray) else None
+        fields = dict(f for f in c[1:] if isinstance(f, tuple))
         return ast.AgentDecl(
             str(c[0]),
             fields.get("utility"),
@@ -328,6 +335,7 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
             self.sp(meta),
             fields.get("productivity"),
             fields.get("depreciation"),
+            array,
         )
 
     def capital(self, meta, c):

@@ -160,7 +160,7 @@ def statement(s) -> str:
             for k, v in (("productivity", s.productivity), ("depreciation", s.depreciation))
             if v is not None
         ]
-        return f"agent {s.name}: {', '.join(fields)}{_doc(s.doc)}"
+        return f"agent {s.name}{_array(s.array)}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.CapitalDecl):
         fields = [
             f"{k} = {expr(v)}"
@@ -171,6 +171,15 @@ def statement(s) -> str:
     if isinstance(s, ast.ConstraintDecl):
         return f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}{_doc(s.doc)}"
     raise TypeError(f"cannot print a {type(s).__name__}")
+
+
+def _array(a: ast.AgentArray | None) -> str:
+    """An agent array's brackets: `[10]`, or `[i in 1:10]` with its index."""
+    if a is None:
+        return ""
+    if a.index is None:
+        return f"[{expr(a.last)}]"
+    return f"[{a.index.id} in {expr(a.first)}:{expr(a.last)}]"
 
 
 _GROUPS = (
