@@ -13,7 +13,7 @@ from ..grammar import ast
 from ..grammar.diagnostics import Collector
 
 MAX_MEMBERS = 1000
-_FIELDS = ("discount", "productivity", "depreciation")
+_FIELDS = ("discount", "productivity", "depreciation", "labor")
 _DECLARED = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
 
 

@@ -332,6 +332,7 @@ class AgentDecl:
     productivity: Expr | None = None  # output per unit of capital held (production economies)
     depreciation: Expr | None = None  # the holder's own depreciation rate of capital
     array: AgentArray | None = None  # `agent household[10]: ...`: expanded by the economy layer
+    labor: Expr | None = None  # the agent's labor endowment (production with `output`)
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,7 @@ class CapitalDecl:
     vols: tuple[VolField, ...]
     doc: str | None
     span: Span = field(compare=False)
+    output: Expr | None = None  # output from capital and `labor` (Cobb-Douglas, say)
 
 
 @dataclass(frozen=True)

@@ -313,6 +313,12 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def depreciation_field(self, meta, c):
         return ("depreciation", c[0])
 
+    def labor_field(self, meta, c):
+        return ("labor", c[0])
+
+    def output_field(self, meta, c):
+        return ("output", c[0])
+
     def investment_field(self, meta, c):
         return ("investment", c[0])
 
@@ -336,6 +342,7 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
             fields.get("productivity"),
             fields.get("depreciation"),
             array,
+            fields.get("labor"),
         )
 
     def capital(self, meta, c):
@@ -349,6 +356,7 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
             vols,
             doc,
             self.sp(meta),
+            fields.get("output"),
         )
 
     def constraint(self, meta, c):

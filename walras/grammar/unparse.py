@@ -157,7 +157,11 @@ def statement(s) -> str:
         fields.append(f"trades = [{', '.join(t.id for t in s.trades)}]")
         fields += [
             f"{k} = {expr(v)}"
-            for k, v in (("productivity", s.productivity), ("depreciation", s.depreciation))
+            for k, v in (
+                ("productivity", s.productivity),
+                ("depreciation", s.depreciation),
+                ("labor", s.labor),
+            )
             if v is not None
         ]
         return f"agent {s.name}{_array(s.array)}: {', '.join(fields)}{_doc(s.doc)}"
@@ -167,6 +171,7 @@ def statement(s) -> str:
             for k, v in (("investment", s.investment), ("depreciation", s.depreciation))
             if v is not None
         ] + [f"vol[{v.shock}] = {expr(v.expr)}" for v in s.vols]
+        fields += [f"output = {expr(s.output)}"] if s.output is not None else []
         return f"capital {s.name}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.ConstraintDecl):
         return f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}{_doc(s.doc)}"
