@@ -129,7 +129,7 @@ BASE = LABOR.format(utility="log")
             "E230",
             "other than one agent",
         ),
-        (", output = z*k^alpha*labor^(1 - alpha)", "", "E236", "output does not use it"),
+        (",\n    output = z*k^alpha*labor^(1 - alpha)", "", "E236", "output does not use it"),
         ("labor = ell", "labor = ell\nconstraint worker: share(claim) <= 2", "E230", "constraint"),
     ],
 )

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
+from .economy_ast import to_sympy
 
 MAX_MEMBERS = 1000
 _FIELDS = ("discount", "productivity", "depreciation", "labor")
@@ -72,7 +73,7 @@ def _member(a: ast.AgentDecl, k: int) -> ast.AgentDecl:
     def put(e):
         if e is None or index is None:
             return e
-        return ast.fold(e, lambda node, kids: _rebuild(node, kids, index, k))
+        return _number(ast.fold(e, lambda node, kids: _rebuild(node, kids, index, k)))
 
     fields = {f: put(getattr(a, f)) for f in _FIELDS}
     utility = a.utility and replace(a.utility, args=tuple(put(x) for x in a.utility.args))
@@ -90,6 +91,15 @@ def _rebuild(node, kids: list, index: str, k: int):
     if isinstance(node, ast.Call):
         return replace(node, args=tuple(kids))
     return node
+
+
+def _number(e: ast.Expr) -> ast.Expr:
+    """An expression of numbers only as its value (`0.02 + 0.03*(2 - 1)` as 0.05), so that the
+    members' fields print as numbers; any other expression as it is."""
+    if any(isinstance(n, ast.Name | ast.Call) for n in ast.walk(e)):
+        return e
+    value = float(to_sympy(e))
+    return ast.Num(value, e.span) if math.isfinite(value) else e
 
 
 def _whole(e: ast.Expr, out: Collector) -> int | None:

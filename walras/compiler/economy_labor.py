@@ -181,8 +181,9 @@ def derive(econ: LaborEconomy) -> list:
     )
     kk, labor = sp.Symbol(k.name), sp.Symbol(LABOR)
     let("output", from_sympy(econ.output, b), "output y(k, labor)")
-    let("wage", from_sympy(sp.diff(econ.output, labor), b), "wage: the marginal product of labor")
-    let("mpk", from_sympy(sp.diff(econ.output, kk), b), "marginal product of capital")
+    for label, factor, doc in (("wage", labor, "wage"), ("mpk", kk, "capital's return")):
+        marginal = from_sympy(sp.simplify(sp.diff(econ.output, factor)), b)
+        let(label, marginal, f"{doc}: the marginal product of {factor}")
     let("consumption", n("output") - n("iota") * n(k.name), "consumption: output less investment")
     let(
         f"omega_{name}",
