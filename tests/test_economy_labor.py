@@ -106,6 +106,44 @@ def test_the_equations_are_itos_lemma_on_a_trial_price(utility, gamma):
         np.testing.assert_allclose(res["capital_worker"][i], mu_R - r - premium, atol=1e-13)
 
 
+AK = """model ak_crra
+parameter a = 0.1, phi = 10, delta = 0.03, sigma = 0.1, rho = 0.04, gamma = 3
+shock Z
+capital k: investment = log(phi*iota + 1)/phi, depreciation = delta, vol[Z] = sigma*k,
+    output = a*k
+state k in [1, 3]
+asset bond: riskless, supply = 0
+asset claim: capital = k, supply = 1
+agent saver: utility = crra(gamma), discount = rho, trades = [bond, claim]
+"""
+
+
+def test_one_crra_agent_in_an_ak_economy_is_the_closed_form():
+    """Output a·K (no labor): q is constant, consumption grows with capital (μ_c = Φ − δ,
+    σ_c = σ), and the capital equation is (a − ι)/q = ρ + (γ − 1)(Φ(ι) − δ − γσ²/2) with
+    ι = (q − 1)/φ, Φ = log(q)/φ, solved here with brentq (γ = 1 gives the log closed form
+    q = (1 + φa)/(1 + φρ))."""
+    from scipy.optimize import brentq
+
+    a, phi, delta, sigma, rho, gamma = 0.1, 10.0, 0.03, 0.1, 0.04, 3.0
+
+    def gap(q):
+        iota, growth = (q - 1) / phi, np.log(q) / phi - delta
+        return (a - iota) / q - rho - (gamma - 1) * (growth - gamma * sigma**2 / 2)
+
+    q = brentq(gap, 1.0 + 1e-9, 1 + phi * a - 1e-9, xtol=1e-15)
+    model = walras.load(AK).compile()
+    k = np.array([1.0, 1.7, 3.0])
+    out, res = evaluate(model, lambda x: q + 0 * x[0], k)
+    growth = np.log(q) / phi - delta
+    np.testing.assert_allclose(res["capital_saver"], 0, atol=1e-13)
+    np.testing.assert_allclose(out["mu_c_saver"], growth, rtol=1e-12)
+    r = rho + gamma * growth - gamma * (gamma + 1) / 2 * sigma**2
+    np.testing.assert_allclose(out["r"], r, rtol=1e-12)
+    _, off = evaluate(model, lambda x: 1.01 * q + 0 * x[0], k)
+    assert np.all(np.abs(np.asarray(off["capital_saver"])) > 1e-4)
+
+
 def error(text: str):
     with pytest.raises(EconError) as e:
         walras.load(text).lowered
@@ -122,6 +160,7 @@ BASE = LABOR.format(utility="log")
         ("output = z*k^alpha*labor^(1 - alpha)", "output = z*k^alpha", "E236", "constant returns"),
         ("output = z*k^alpha*labor^(1 - alpha)", "output = z*labor", "E236", "function of capital"),
         (", labor = ell", "", "E236", "supplies no labor"),
+        ("z*k^alpha*labor^(1 - alpha)", "z*k", "E236", "supplies labor that output"),
         (", labor = ell", ", labor = ell, productivity = z", "E236", "has a productivity"),
         (
             "labor = ell\n",

@@ -70,7 +70,8 @@ def read(module: ast.Module, out: Collector) -> LaborEconomy | None:
             out, where, "a production economy with labor and other than one agent"
         )
         return None
-    agent = _worker(decls[0], claim, bond, k, out)
+    uses_labor = output is not None and sp.Symbol(LABOR) in output.free_symbols
+    agent = _worker(decls[0], claim, bond, k, uses_labor, out)
     state = next((s for s in st if isinstance(s, ast.StateDecl) and s.name == k.name), None)
     if state is None:
         out.error(
@@ -109,7 +110,7 @@ def _output(k: ast.CapitalDecl, out) -> sp.Expr | None:
     return None
 
 
-def _worker(a: ast.AgentDecl, claim, bond, k: ast.CapitalDecl, out) -> Worker | None:
+def _worker(a: ast.AgentDecl, claim, bond, k: ast.CapitalDecl, uses_labor, out) -> Worker | None:
     if a.utility is None or a.discount is None or a.utility.kind not in ("log", "crra"):
         out.error(
             "E207",
@@ -128,20 +129,28 @@ def _worker(a: ast.AgentDecl, claim, bond, k: ast.CapitalDecl, out) -> Worker | 
             f"add '{claim.name if claim else 'claim'}' to its trades",
         )
         return None
-    if a.productivity is not None or a.labor is None:
+    mistake = (
+        "has a productivity"
+        if a.productivity is not None
+        else "supplies no labor"
+        if uses_labor and a.labor is None
+        else "supplies labor that output does not use"
+        if a.labor is not None and not uses_labor
+        else None
+    )
+    if mistake:
         out.error(
             "E236",
-            f"agent '{a.name}' "
-            + ("has a productivity" if a.labor is not None else "supplies no labor")
-            + ": with 'output = ...' the technology is the capital stock's, and labor "
-            "comes from the agents' endowments",
+            f"agent '{a.name}' {mistake}: with 'output = ...' the technology is the capital "
+            "stock's, and labor comes from the agents' endowments",
             a.span,
-            "give it 'labor = ell' and no 'productivity'",
+            "give it 'labor = ell' where output uses 'labor', and no 'productivity'",
         )
         return None
     gamma = a.utility.args[0] if a.utility.kind == "crra" else ast.Num(1.0, a.utility.span)
     depreciation = a.depreciation or k.depreciation or ast.Num(0.0, k.span)
-    return Worker(a.name, gamma, a.discount, a.labor, depreciation, a.span)
+    labor = a.labor or ast.Num(0.0, a.span)
+    return Worker(a.name, gamma, a.discount, labor, depreciation, a.span)
 
 
 def derive(econ: LaborEconomy) -> list:
