@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
-from . import economy_capital_spec, economy_ranges
+from . import economy_arrays, economy_capital_spec, economy_labor, economy_ranges
 from .economy_capital import CapitalDerivation
 from .economy_derive import Derivation
 from .economy_spec import read
@@ -35,7 +35,13 @@ def lower(module: ast.Module) -> ast.Module:
                     number.span,
                     "keep numbers below about 1e308",
                 )
-    if any(isinstance(s, ast.CapitalDecl) for s in module.statements):
+    module = economy_arrays.expand(module, out)
+    out.raise_if_errors()
+    if any(isinstance(s, ast.CapitalDecl) and s.output for s in module.statements):
+        econ = economy_labor.read(module, out)
+        out.raise_if_errors()
+        derived = economy_labor.derive(econ)
+    elif any(isinstance(s, ast.CapitalDecl) for s in module.statements):
         econ = economy_capital_spec.read(module, out)
         out.raise_if_errors()
         derived = CapitalDerivation(econ).run()
@@ -56,7 +62,7 @@ def _no_capital(module: ast.Module, out: Collector):
         used = (
             s.capital
             if isinstance(s, ast.AssetDecl)
-            else s.productivity or s.depreciation
+            else s.productivity or s.depreciation or s.labor
             if isinstance(s, ast.AgentDecl)
             else None
         )
@@ -91,7 +97,7 @@ def check_values(module: ast.Module, model: Model) -> Model:
         isinstance(s, ast.CapitalDecl) for s in module.statements
     ):
         return model
-    econ = read(module, Collector())
+    econ = read(economy_arrays.expand(module, Collector()), Collector())
     if econ is None:
         return model
     model = economy_ranges.check(econ, model)

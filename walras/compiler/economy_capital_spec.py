@@ -49,19 +49,11 @@ class Production:
 def read(module: ast.Module, out: Collector) -> Production | None:
     """The production economy of a module, or None after reporting its errors to `out`."""
     st = module.statements
-    stocks = [s for s in st if isinstance(s, ast.CapitalDecl)]
-    for extra in stocks[1:]:
-        _unsupported(out, extra.span, "a second capital stock")
-    for s in st:
-        if isinstance(s, ast.EndowmentDecl | ast.ConstraintDecl):
-            what = "an endowment" if isinstance(s, ast.EndowmentDecl) else "a portfolio constraint"
-            _unsupported(out, s.span, f"{what} beside a capital stock")
-    k = stocks[0]
+    k = extras(st, out)
     shocks = {s.name for s in st if isinstance(s, ast.ShockDecl) and s.rate is None}
-    sigma = _volatility(k, shocks, out)
-    investment = _investment(k, out)
-    assets = [s for s in st if isinstance(s, ast.AssetDecl)]
-    claim, bond = _assets(assets, k, out)
+    sigma = volatility(k, shocks, out)
+    investment = iota_of_q(k, out)
+    claim, bond = assets([s for s in st if isinstance(s, ast.AssetDecl)], k, out)
     decls = [s for s in st if isinstance(s, ast.AgentDecl)]
     agents = [_agent(a, claim, bond, k, out) for a in decls]
     if not decls:
@@ -73,7 +65,7 @@ def read(module: ast.Module, out: Collector) -> Production | None:
             f"trades = [bond, {claim.name if claim else 'claim'}], productivity = a'",
         )
     elif len(decls) > 2:
-        _unsupported(out, decls[2].span, "more than two agents in a production economy")
+        unsupported(out, decls[2].span, "more than two agents in a production economy")
     elif bond is None and len(decls) > 1:
         out.error(
             "E210",
@@ -94,7 +86,19 @@ def read(module: ast.Module, out: Collector) -> Production | None:
     return Production(k, investment, *sigma, claim, bond, tuple(agents), states)
 
 
-def _unsupported(out, span, what: str):
+def extras(st, out) -> ast.CapitalDecl:
+    """The first capital stock; a second one, endowments and constraints are reported."""
+    stocks = [s for s in st if isinstance(s, ast.CapitalDecl)]
+    for extra in stocks[1:]:
+        unsupported(out, extra.span, "a second capital stock")
+    for s in st:
+        if isinstance(s, ast.EndowmentDecl | ast.ConstraintDecl):
+            what = "an endowment" if isinstance(s, ast.EndowmentDecl) else "a portfolio constraint"
+            unsupported(out, s.span, f"{what} beside a capital stock")
+    return stocks[0]
+
+
+def unsupported(out, span, what: str):
     out.error(
         "E230",
         f"{what} is not supported yet",
@@ -104,11 +108,11 @@ def _unsupported(out, span, what: str):
     )
 
 
-def _volatility(k: ast.CapitalDecl, shocks: set[str], out):
+def volatility(k: ast.CapitalDecl, shocks: set[str], out):
     """The shock capital loads on and its volatility per unit of capital."""
     if len(k.vols) != 1:
         if k.vols:
-            _unsupported(out, k.vols[1].span, "capital loading on several shocks")
+            unsupported(out, k.vols[1].span, "capital loading on several shocks")
         else:
             out.error(
                 "E231",
@@ -141,7 +145,7 @@ def _volatility(k: ast.CapitalDecl, shocks: set[str], out):
     return v.shock, ratio
 
 
-def _investment(k: ast.CapitalDecl, out) -> sp.Expr | None:
+def iota_of_q(k: ast.CapitalDecl, out) -> sp.Expr | None:
     """ι(q) from Φ'(ι)·q = 1, solved by sympy; None after an error."""
     if k.investment is None:
         out.error(
@@ -194,7 +198,7 @@ def _writable(expr: sp.Expr) -> bool:
     return True
 
 
-def _assets(assets, k: ast.CapitalDecl, out):
+def assets(assets, k: ast.CapitalDecl, out):
     """The claim on capital and the riskless asset."""
     claims = [a for a in assets if a.capital is not None]
     bonds = [a for a in assets if a.riskless]
@@ -214,9 +218,9 @@ def _assets(assets, k: ast.CapitalDecl, out):
                 "drop 'dividend = ...' and 'riskless'",
             )
         elif a.capital is None and not a.riskless:
-            _unsupported(out, a.span, "a risky asset that is not a claim on capital")
+            unsupported(out, a.span, "a risky asset that is not a claim on capital")
     for extra in claims[1:] + bonds[1:]:
-        _unsupported(out, extra.span, "a second claim on capital or riskless asset")
+        unsupported(out, extra.span, "a second claim on capital or riskless asset")
     if not claims:
         out.error(
             "E233",
@@ -238,11 +242,20 @@ def _agent(a: ast.AgentDecl, claim, bond, k: ast.CapitalDecl, out) -> Holder | N
         )
         return None
     if a.utility.kind != "log":
-        _unsupported(out, a.utility.span, f"utility '{a.utility.kind}' in a production economy")
+        unsupported(out, a.utility.span, f"utility '{a.utility.kind}' in a production economy")
         return None
     if not check_trades(a, [x.name for x in (claim, bond) if x is not None], out):
         return None
     holds = claim is not None and claim.name in {t.id for t in a.trades}
+    if a.labor is not None:
+        out.error(
+            "E236",
+            f"agent '{a.name}' supplies labor, and the capital stock's output does not use it",
+            a.labor.span,
+            f"give the capital stock 'output = z*{k.name}^alpha*labor^(1 - alpha)', or drop "
+            "'labor'",
+        )
+        return None
     if holds and a.productivity is None:
         out.error(
             "E233",

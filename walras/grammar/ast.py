@@ -311,6 +311,17 @@ class Utility:
 
 
 @dataclass(frozen=True)
+class AgentArray:
+    """`[n]` or `[i in first:last]` after an agent's name: agents NAME_first .. NAME_last with
+    the same fields, `index` (when named) standing for each one's number in them."""
+
+    index: Name | None
+    first: Expr
+    last: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class AgentDecl:
     name: str
     utility: Utility | None
@@ -320,6 +331,8 @@ class AgentDecl:
     span: Span = field(compare=False)
     productivity: Expr | None = None  # output per unit of capital held (production economies)
     depreciation: Expr | None = None  # the holder's own depreciation rate of capital
+    array: AgentArray | None = None  # `agent household[10]: ...`: expanded by the economy layer
+    labor: Expr | None = None  # the agent's labor endowment (production with `output`)
 
 
 @dataclass(frozen=True)
@@ -333,6 +346,7 @@ class CapitalDecl:
     vols: tuple[VolField, ...]
     doc: str | None
     span: Span = field(compare=False)
+    output: Expr | None = None  # output from capital and `labor` (Cobb-Douglas, say)
 
 
 @dataclass(frozen=True)

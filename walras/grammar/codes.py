@@ -54,6 +54,8 @@ ECONOMY_AGENTS = "walras.compiler.economy_agents"
 ECONOMY_RANGES = "walras.compiler.economy_ranges"
 ECONOMY_JUMPS = "walras.compiler.economy_jumps"
 ECONOMY_CAPITAL = "walras.compiler.economy_capital_spec"
+ECONOMY_ARRAYS = "walras.compiler.economy_arrays"
+ECONOMY_LABOR = "walras.compiler.economy_labor"
 API = "walras.api"
 MODELS = "walras.models"
 CLI = "walras.cli"
@@ -350,7 +352,8 @@ _TABLE = (
     ("E206", "wrong number of utility arguments", "A utility is given the wrong number of "
      "arguments.", "Write 'crra(gamma)' or 'log'.", (ECONOMY_AGENTS,)),
     ("E207", "incomplete agent", "An agent has no utility or no discount rate.",
-     "Add 'utility = ...' and 'discount = ...'.", (ECONOMY_AGENTS, ECONOMY_CAPITAL)),
+     "Add 'utility = ...' and 'discount = ...'.",
+     (ECONOMY_AGENTS, ECONOMY_CAPITAL, ECONOMY_LABOR)),
     ("E208", "economy cannot clear", "No risky asset, or no agent trades it.",
      "Declare a risky asset and add it to an agent's trades.", (ECONOMY_SPEC,)),
     ("E209", "constraint that cannot apply", "A portfolio constraint names an undeclared agent "
@@ -439,7 +442,21 @@ _TABLE = (
      "claims undeclared capital, or is a claim on capital with a dividend; no asset is a "
      "claim on capital, or no agent holds it; production fields without a 'capital' "
      "statement.", "Give every holder 'productivity = a' and list the claim in its trades; "
-     "declare 'asset claim: capital = k, supply = 1'.", (ECONOMY, ECONOMY_CAPITAL)),
+     "declare 'asset claim: capital = k, supply = 1'.",
+     (ECONOMY, ECONOMY_CAPITAL, ECONOMY_LABOR)),
+    ("E234", "agent array size out of range", "An agent array's size or bounds ('[10]', "
+     "'[i in 1:10]') are not whole numbers written out, the last is below the first, or the "
+     "array has more than 1000 members.", "Write '[10]' or '[i in 1:10]' with numbers; the "
+     "number of agents is fixed when the model is compiled.", (ECONOMY_ARRAYS,)),
+    ("E235", "agent array index clashes", "The index of an agent array ('i' in "
+     "'[i in 1:10]') is a name the model declares (a parameter, state, shock, unknown or let).",
+     "Name the index otherwise.", (ECONOMY_ARRAYS,)),
+    ("E236", "output from capital and labor that cannot apply", "A capital stock's 'output' "
+     "is not a function of capital and 'labor' with constant returns to scale, capital has no "
+     "declared domain (it is a state once output is not proportional to it), an agent supplies "
+     "no labor or has its own productivity beside 'output', or an agent supplies labor that no "
+     "'output' uses.", "Write 'output = z*k^alpha*labor^(1 - alpha)' on the capital stock, "
+     "'labor = ell' on the agent, and 'state k in [lo, hi]'.", (ECONOMY_LABOR, ECONOMY_CAPITAL)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),

@@ -329,12 +329,25 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
     def depreciation_field(self, meta, c):
         return ("depreciation", c[0])
 
+    def labor_field(self, meta, c):
+        return ("labor", c[0])
+
+    def output_field(self, meta, c):
+        return ("output", c[0])
+
     def investment_field(self, meta, c):
         return ("investment", c[0])
 
+    def agent_array(self, meta, c):
+        return ast.AgentArray(None, ast.Num(1.0, self.sp(meta)), c[0], self.sp(meta))
+
+    def indexed_array(self, meta, c):
+        return ast.AgentArray(ast.Name(str(c[0]), self.sp(c[0])), c[1], c[2], self.sp(meta))
+
     def agent(self, meta, c):
         c, doc = _doc(c)
-        fields = dict(c[1:])
+        array = c[1] if isinstance(c[1], ast.AgentArray) else None
+        fields = dict(f for f in c[1:] if isinstance(f, tuple))
         return ast.AgentDecl(
             str(c[0]),
             fields.get("utility"),
@@ -344,6 +357,8 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
             self.sp(meta),
             fields.get("productivity"),
             fields.get("depreciation"),
+            array,
+            fields.get("labor"),
         )
 
     def capital(self, meta, c):
@@ -357,6 +372,7 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
             vols,
             doc,
             self.sp(meta),
+            fields.get("output"),
         )
 
     def constraint(self, meta, c):

@@ -157,20 +157,34 @@ def statement(s) -> str:
         fields.append(f"trades = [{', '.join(t.id for t in s.trades)}]")
         fields += [
             f"{k} = {expr(v)}"
-            for k, v in (("productivity", s.productivity), ("depreciation", s.depreciation))
+            for k, v in (
+                ("productivity", s.productivity),
+                ("depreciation", s.depreciation),
+                ("labor", s.labor),
+            )
             if v is not None
         ]
-        return f"agent {s.name}: {', '.join(fields)}{_doc(s.doc)}"
+        return f"agent {s.name}{_array(s.array)}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.CapitalDecl):
         fields = [
             f"{k} = {expr(v)}"
             for k, v in (("investment", s.investment), ("depreciation", s.depreciation))
             if v is not None
         ] + [f"vol[{v.shock}] = {expr(v.expr)}" for v in s.vols]
+        fields += [f"output = {expr(s.output)}"] if s.output is not None else []
         return f"capital {s.name}: {', '.join(fields)}{_doc(s.doc)}"
     if isinstance(s, ast.ConstraintDecl):
         return f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}{_doc(s.doc)}"
     raise TypeError(f"cannot print a {type(s).__name__}")
+
+
+def _array(a: ast.AgentArray | None) -> str:
+    """An agent array's brackets: `[10]`, or `[i in 1:10]` with its index."""
+    if a is None:
+        return ""
+    if a.index is None:
+        return f"[{expr(a.last)}]"
+    return f"[{a.index.id} in {expr(a.first)}:{expr(a.last)}]"
 
 
 _GROUPS = (

@@ -1,0 +1,117 @@
+"""Agent arrays: `agent household[10]: ...` is ten agents household_1 .. household_10 with the
+same fields, and `agent household[i in 1:10]: discount = 0.02 + 0.06*(i - 1)/9, ...` names the
+index, which each member's fields read as its number. The expansion happens before the
+economy is read, so every derivation rule applies to the members as to agents written out;
+a constraint on the array's name constrains every member."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from ..grammar import ast
+from ..grammar.diagnostics import Collector
+from .economy_ast import to_sympy
+
+MAX_MEMBERS = 1000
+_FIELDS = ("discount", "productivity", "depreciation", "labor")
+_DECLARED = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
+
+
+def expand(module: ast.Module, out: Collector) -> ast.Module:
+    """The module with every agent array written out agent by agent (errors to `out`)."""
+    arrays = [s for s in module.statements if isinstance(s, ast.AgentDecl) and s.array]
+    if not arrays:
+        return module
+    declared = {s.name for s in module.statements if isinstance(s, _DECLARED)}
+    members: dict[str, list[str]] = {}
+    statements = []
+    for s in module.statements:
+        if isinstance(s, ast.AgentDecl) and s.array is not None:
+            agents = _members(s, declared, out)
+            members[s.name] = [a.name for a in agents]
+            statements += agents
+        elif isinstance(s, ast.ConstraintDecl) and s.agent.id in members:
+            statements += [
+                replace(s, agent=ast.Name(name, s.agent.span)) for name in members[s.agent.id]
+            ]
+        else:
+            statements.append(s)
+    return ast.Module(tuple(statements), module.source)
+
+
+def _members(a: ast.AgentDecl, declared: set[str], out: Collector) -> list[ast.AgentDecl]:
+    """The agents of array declaration `a`, or none after reporting its errors."""
+    array = a.array
+    first, last = _whole(array.first, out), _whole(array.last, out)
+    if first is None or last is None:
+        return []
+    if last < first or last - first + 1 > MAX_MEMBERS:
+        out.error(
+            "E234",
+            f"agent array '{a.name}' would have {last - first + 1} members",
+            array.span,
+            f"give it 1 to {MAX_MEMBERS} members: '[10]' or '[i in 1:10]'",
+        )
+        return []
+    index = array.index
+    if index is not None and index.id in declared:
+        out.error(
+            "E235",
+            f"the index '{index.id}' of agent array '{a.name}' is a name the model declares",
+            index.span,
+            "name the index otherwise: '[j in 1:10]'",
+        )
+        return []
+    return [_member(a, k) for k in range(first, last + 1)]
+
+
+def _member(a: ast.AgentDecl, k: int) -> ast.AgentDecl:
+    """Member k of array `a`: its name suffixed with k, the index replaced by k."""
+    index = a.array.index.id if a.array.index is not None else None
+
+    def put(e):
+        if e is None or index is None:
+            return e
+        return _number(ast.fold(e, lambda node, kids: _rebuild(node, kids, index, k)))
+
+    fields = {f: put(getattr(a, f)) for f in _FIELDS}
+    utility = a.utility and replace(a.utility, args=tuple(put(x) for x in a.utility.args))
+    return replace(a, name=f"{a.name}_{k}", utility=utility, array=None, **fields)
+
+
+def _rebuild(node, kids: list, index: str, k: int):
+    """`node` with its children `kids`, the index name replaced by the number k."""
+    if isinstance(node, ast.Name):
+        return ast.Num(float(k), node.span) if node.id == index else node
+    if isinstance(node, ast.BinOp):
+        return replace(node, left=kids[0], right=kids[1])
+    if isinstance(node, ast.Neg):
+        return replace(node, operand=kids[0])
+    if isinstance(node, ast.Call):
+        return replace(node, args=tuple(kids))
+    return node
+
+
+def _number(e: ast.Expr) -> ast.Expr:
+    """An expression of numbers only as its value (`0.02 + 0.03*(2 - 1)` as 0.05), so that the
+    members' fields print as numbers; any other expression as it is."""
+    if any(isinstance(n, ast.Name | ast.Call) for n in ast.walk(e)):
+        return e
+    value = float(to_sympy(e))
+    return ast.Num(value, e.span) if math.isfinite(value) else e
+
+
+def _whole(e: ast.Expr, out: Collector) -> int | None:
+    """The whole number ≥ 0 that a bound of an array is written as, or None after an error."""
+    value = e.value if isinstance(e, ast.Num) else None
+    if value is None or not math.isfinite(value) or value != int(value) or value < 0:
+        out.error(
+            "E234",
+            "an agent array's size or bounds are whole numbers written out",
+            e.span,
+            "write '[10]' or '[i in 1:10]' (the number of agents is fixed when the model "
+            "is compiled, so it cannot be a parameter)",
+        )
+        return None
+    return int(value)
