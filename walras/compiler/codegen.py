@@ -65,8 +65,10 @@ class Compiled:
     def params(self) -> dict[str, float]:
         return self.system.model.params
 
-    def _map(self, fields: Fields, params: Params, x: jax.Array, per_point: Callable) -> dict:
-        steps, groups = self.system.step_of(), point_groups(self.system)
+    def _map(
+        self, fields: Fields, params: Params, x: jax.Array, per_point: Callable, steps=None
+    ) -> dict:
+        steps, groups = {**self.system.step_of(), **(steps or {})}, point_groups(self.system)
 
         def one(xi):
             return per_point(Point(self.system, steps, groups, fields, params, xi))
@@ -113,7 +115,7 @@ class Compiled:
                 continue
             i = self.states.index(b.state)
             xb = jnp.atleast_2d(points[b.name]).at[:, i].set(b.at)
-            out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e))
+            out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e), b.steps)
         return out
 
     def loss(
