@@ -90,6 +90,8 @@ def face_steps(builder, b: Boundary) -> dict[sp.Symbol, Step]:
     if isinstance(step, Assign):
         return {x: Assign(x, (sp.Min if c.upper else sp.Max)(step.expr, bound))}
     i = step.symbols.index(x)
+    if step.positive[i]:  # solved in its logarithm
+        bound = sp.log(bound)
     limits = list(step.hi if c.upper else step.lo)
     limits[i] = bound if limits[i] is None else (sp.Min if c.upper else sp.Max)(limits[i], bound)
     clipped = dataclasses.replace(step, **{"hi" if c.upper else "lo": tuple(limits)})
