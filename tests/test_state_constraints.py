@@ -29,19 +29,29 @@ def _compiled():
     return walras.load("consumption_saving").compile()
 
 
+def _linear(levels, slopes):
+    """V_s(a) = levels[s] + slopes[s]*(a - a_min) in each income state."""
+
+    def V(x):
+        line = jnp.asarray(levels) + jnp.asarray(slopes) * (x[0] - P.a_min)
+        return jnp.where(x[1] < 0.5, line[0], line[1])
+
+    return {"V": V}
+
+
+FACE = np.array([[P.a_min, 0.0], [P.a_min, 1.0]])  # float64: made jax arrays after walras loads
+
+
 def _face_residuals(levels, slopes):
     """The compiled face residual of `consumption_saving` for V linear in a in each income
     state, V_s(a) = levels[s] + slopes[s]*(a - a_min), at (a_min, s) for s = 0, 1."""
     compiled = _compiled()
     params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
     assert {k: compiled.params[k] for k in vars(P)} == vars(P)
-
-    def V(x):
-        line = jnp.asarray(levels) + jnp.asarray(slopes) * (x[0] - P.a_min)
-        return jnp.where(x[1] < 0.5, line[0], line[1])
-
-    face = jnp.asarray([[P.a_min, 0.0], [P.a_min, 1.0]])
-    (r,) = compiled.boundary_residuals({"V": V}, params, {"boundary_a_lo": face}).values()
+    fields = _linear(levels, slopes)
+    (r,) = compiled.boundary_residuals(
+        fields, params, {"boundary_a_lo": jnp.asarray(FACE)}
+    ).values()
     return np.asarray(r)
 
 
@@ -59,6 +69,20 @@ def test_the_face_bounds_consumption_where_saving_would_be_negative():
         _u(c) + slopes * (income - c) + rates * (other - np.array(levels))
     )
     assert np.abs(_face_residuals(levels, slopes) - expected).max() < 1e-12
+
+
+def test_the_drift_at_the_face_points_inward_with_the_clipped_control():
+    """What the run-time inward check evaluates at a state constraint: saving z + r a_min − c is
+    0 in the low state (c clipped to income) and 0.1955 − 0.15 in the high one; without the
+    face's steps the low state would dissave 0.0955 − 0.12."""
+    compiled = _compiled()
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    fields = _linear([-130.0, -128.0], np.array([0.12, 0.15]) ** (-P.gamma))
+    (face,) = compiled.system.boundaries
+    clipped = np.asarray(compiled.dynamics(fields, params, jnp.asarray(FACE), face.steps)[0])[:, 0]
+    free = np.asarray(compiled.dynamics(fields, params, jnp.asarray(FACE))[0])[:, 0]
+    assert np.abs(clipped - [0.0, 0.1955 - 0.15]).max() < 1e-12
+    assert abs(free[0] - (0.0955 - 0.12)) < 1e-12
 
 
 def test_the_reference_satisfies_the_constrained_hjb_on_the_face():

@@ -156,9 +156,12 @@ class Compiled:
 
         return self._map(fields, params, x, per_point)
 
-    def dynamics(self, fields: Fields, params: Params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def dynamics(
+        self, fields: Fields, params: Params, x: jax.Array, steps=None
+    ) -> tuple[jax.Array, jax.Array]:
         """The law of motion at the points: the drift of each state, shape (n, states), and its
-        volatility per shock, shape (n, states, shocks); zero where a process omits a term."""
+        volatility per shock, shape (n, states, shocks); zero where a process omits a term.
+        `steps` replace the system's (a state constraint's face: `BoundaryResidual.steps`)."""
 
         def per_point(p):
             vols = [p.direction(k) for k in self.model.shocks]
@@ -166,7 +169,7 @@ class Compiled:
                 (len(self.states), 0)
             )
 
-        return self._map(fields, params, x, per_point)
+        return self._map(fields, params, x, per_point, steps)
 
     def arrivals(self, fields: Fields, params: Params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """The Poisson shocks at the points: their rates, shape (n, poisson shocks), and the jump
