@@ -142,15 +142,22 @@ def test_misplaced_or_nonlinear_state_constraints_are_refused(drift, boundary, c
     assert (code, 8, col) in _errors(GROWTH.format(drift=drift, boundary=boundary))
 
 
-def test_a_state_constraint_on_a_drift_without_a_control_is_refused():
+@pytest.mark.parametrize(
+    "process, message",
+    [
+        ("process y: drift = 0.1*(0.5 - y)\n", "the drift of 'y' depends on no control"),
+        ("shock Z\nprocess y: vol[Z] = 0.1*y*(1 - y)\n", "'y' has no drift"),
+    ],
+)
+def test_a_state_constraint_without_a_control_to_bound_is_refused(process, message):
     text = GROWTH.format(drift="A*k^0.3 - delta*k - c", boundary="") + (
-        "state y in [0, 1]\nprocess y: drift = 0.1*(0.5 - y)\n"
+        f"state y in [0, 1]\n{process}"
         "boundary at y = 0: drift(y) >= 0\nboundary at y = 1: drift(y) <= 0\n"
     )
     text = text.replace("unknown V(k)", "unknown V(k, y)")
     found = _errors(text)
     assert [c for c, *_ in found] == ["E167", "E167"]
-    with pytest.raises(EconError, match=r"drift of 'y' depends on no control") as err:
+    with pytest.raises(EconError, match=message) as err:
         walras.load(text).checked  # noqa: B018
     assert "^" in str(err.value)
 
