@@ -65,8 +65,10 @@ class Compiled:
     def params(self) -> dict[str, float]:
         return self.system.model.params
 
-    def _map(self, fields: Fields, params: Params, x: jax.Array, per_point: Callable) -> dict:
-        steps, groups = self.system.step_of(), point_groups(self.system)
+    def _map(
+        self, fields: Fields, params: Params, x: jax.Array, per_point: Callable, steps=None
+    ) -> dict:
+        steps, groups = {**self.system.step_of(), **(steps or {})}, point_groups(self.system)
 
         def one(xi):
             return per_point(Point(self.system, steps, groups, fields, params, xi))
@@ -113,7 +115,7 @@ class Compiled:
                 continue
             i = self.states.index(b.state)
             xb = jnp.atleast_2d(points[b.name]).at[:, i].set(b.at)
-            out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e))
+            out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e), b.steps)
         return out
 
     def loss(
@@ -154,9 +156,12 @@ class Compiled:
 
         return self._map(fields, params, x, per_point)
 
-    def dynamics(self, fields: Fields, params: Params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def dynamics(
+        self, fields: Fields, params: Params, x: jax.Array, steps=None
+    ) -> tuple[jax.Array, jax.Array]:
         """The law of motion at the points: the drift of each state, shape (n, states), and its
-        volatility per shock, shape (n, states, shocks); zero where a process omits a term."""
+        volatility per shock, shape (n, states, shocks); zero where a process omits a term.
+        `steps` replace the system's (a state constraint's face: `BoundaryResidual.steps`)."""
 
         def per_point(p):
             vols = [p.direction(k) for k in self.model.shocks]
@@ -164,7 +169,7 @@ class Compiled:
                 (len(self.states), 0)
             )
 
-        return self._map(fields, params, x, per_point)
+        return self._map(fields, params, x, per_point, steps)
 
     def arrivals(self, fields: Fields, params: Params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """The Poisson shocks at the points: their rates, shape (n, poisson shocks), and the jump

@@ -24,14 +24,7 @@ def optimise(model: Model, out: Collector) -> Model:
     if not hjbs:
         return model
     controls = {c.name: c for c in model.controls}
-    probe = dataclasses.replace(  # the controls as free symbols: every expression is defined
-        model,
-        parameters=frozen(
-            {**model.parameters, **{c: Parameter(c, 1.0, None, controls[c].span) for c in controls}}
-        ),
-    )
-    builder = symbolic._Builder(probe)
-    builder.run()
+    builder = probe(model)
     found, implicit = {}, []
     for e in hjbs:
         chosen = [controls[c] for c in e.over]
@@ -47,6 +40,32 @@ def optimise(model: Model, out: Collector) -> Model:
         c.name: Definition(c.name, found[c.name], c.doc, c.span) for c in model.controls
     } | dict(model.definitions)
     return dataclasses.replace(model, definitions=frozen(definitions), implicit=tuple(implicit))
+
+
+def probe(model: Model) -> symbolic._Builder:
+    """The symbolic stage of the model with its controls as free symbols (so that every
+    expression is defined), run."""
+    controls = {c.name: Parameter(c.name, 1.0, None, c.span) for c in model.controls}
+    builder = symbolic._Builder(
+        dataclasses.replace(model, parameters=frozen({**model.parameters, **controls}))
+    )
+    builder.run()
+    return builder
+
+
+def written(builder: symbolic._Builder, value: sp.Expr, span) -> ast.Expr:
+    """A sympy expression of the probe's atoms as an expression of the language, each atom
+    written `d(u, x)`; ValueError where it has another atom or a function the language lacks."""
+    b = Builder(span)
+    atoms = {}
+    for s in value.free_symbols:
+        m = builder.atoms.meaning.get(s)
+        if isinstance(m, ito.Partial):
+            u = b.name(m.unknown)
+            atoms[s.name] = b.call("d", u, *(b.name(x) for x in m.alpha)) if m.alpha else u
+        elif m is not None:
+            raise ValueError(f"{s} is not a derivative of an unknown")
+    return _replace(from_sympy(value, b).e, atoms)
 
 
 class _Optimum:
@@ -215,14 +234,7 @@ class _Optimum:
     def expression(self, control: Control, value: sp.Expr) -> ast.Expr:
         """The optimum as an expression of the language: atoms written as `d(u, x)`, clipped
         to binding bounds."""
-        b = Builder(control.span)
-        atoms = {}
-        for s in value.free_symbols:
-            m = self.builder.atoms.meaning.get(s)
-            if isinstance(m, ito.Partial):
-                u = b.name(m.unknown)
-                atoms[s.name] = b.call("d", u, *(b.name(x) for x in m.alpha)) if m.alpha else u
-        optimum = _replace(from_sympy(value, b).e, atoms)  # ValueError: not writable
+        optimum = written(self.builder, value, control.span)  # ValueError: not writable
         lo, hi = control.limits if control.binding else (None, None)
         if lo is not None:
             optimum = ast.Call("max", (optimum, lo), control.span, control.span)

@@ -400,9 +400,16 @@ def latex(system: System) -> str:
         else:
             rows.append(f"{p.tex(e.lhs)} &= {p.tex(e.rhs)} && {_tag(e.name)}")
     for b in m.boundaries:
-        rows.append(
-            f"{p.tex(b.lhs)} &= {p.tex(b.rhs)} && \\text{{at }} {name(b.state)} = {number(b.at)}"
-        )
+        where = f"\\text{{at }} {name(b.state)} = {number(b.at)}"
+        c = b.constraint
+        if c is not None and c.control is not None:
+            op, bound = (r"\ge", r"\le") if c.op == ">=" else (r"\le", r"\ge")
+            rows.append(
+                f"{p.tex(c.drift)} &{op} 0 && {where}\\text{{: {c.equation} with }} "
+                f"{name(c.control)} {bound if c.upper else op} {p.tex(c.bound)}"
+            )
+            continue
+        rows.append(f"{p.tex(b.lhs)} &= {p.tex(b.rhs)} && {where}")
     unknowns = ", ".join(
         name(u.name) + (f"({', '.join(name(a) for a in u.args)})" if u.args else "")
         for u in m.unknowns

@@ -115,7 +115,25 @@ class Implicit:
 
 
 @dataclass(frozen=True)
+class StateConstraint:
+    """`boundary at x = v: drift(x) >= 0` (`op`; '<=' at an upper edge): at that face the HJB
+    `equation` holds with its control `control` limited to where the drift of x does not point
+    out of the domain, `control <= bound` when `upper`, else `>=` (`bound` is where the drift,
+    linear in the control, vanishes). `drift` is the statement's left side, as written."""
+
+    op: str
+    drift: ast.Expr
+    equation: str | None = None
+    control: str | None = None
+    bound: ast.Expr | None = None
+    upper: bool = True
+
+
+@dataclass(frozen=True)
 class Boundary:
+    """A condition `lhs = rhs` on the face `state = at`; for a state constraint, `lhs = rhs` is
+    the HJB it constrains (`constraint`)."""
+
     name: str
     state: str
     at: float
@@ -123,6 +141,7 @@ class Boundary:
     rhs: ast.Expr
     doc: str | None
     span: Span = field(compare=False)
+    constraint: StateConstraint | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sympy.solvers.solveset import NonlinearError
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span
-from . import ito, jumps
+from . import constraints, ito, jumps
 from .builtins import ARITHMETIC, FUNCTIONS, operands
 from .graph import Graph
 from .model import Model
@@ -135,7 +135,13 @@ class _Builder:
             else:
                 residuals.append(Residual(e.name, expr=self.convert(e.lhs) - self.convert(e.rhs)))
         boundaries = tuple(
-            BoundaryResidual(b.name, b.state, b.at, self.convert(b.lhs) - self.convert(b.rhs))
+            BoundaryResidual(
+                b.name,
+                b.state,
+                b.at,
+                self.convert(b.lhs) - self.convert(b.rhs),
+                constraints.face_steps(self, b),
+            )
             for b in m.boundaries
         )
         self.out.raise_if_errors()

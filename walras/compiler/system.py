@@ -86,10 +86,14 @@ class Residual:
 
 @dataclass(frozen=True)
 class BoundaryResidual:
+    """`expr` = 0 on the face `state = at`; `steps` replace the system's steps of the same
+    symbols there (a state constraint's clipped control)."""
+
     name: str
     state: str
     at: float
     expr: sp.Expr
+    steps: Mapping[sp.Symbol, Step] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -228,12 +228,16 @@ class ComplementarityDecl:
 
 @dataclass(frozen=True)
 class BoundaryDecl:
+    """`boundary at x = v: lhs = rhs`, or with `op` '>=' or '<=' the state constraint
+    `boundary at x = v: drift(x) >= 0`."""
+
     state: Name
     at: Expr
     lhs: Expr
     rhs: Expr
     doc: str | None
     span: Span = field(compare=False)
+    op: str = "="
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ SIMULATION = "walras.cli.simulation"
 REGISTRY = "walras.runtime.solvers.registry"
 CONTROLS = "walras.compiler.controls"
 CONTROL_CHECKS = "walras.compiler.checks.controls"
+CONSTRAINTS = "walras.compiler.constraints"
 CONTINUATION = "walras.runtime.solvers.continuation"
 NEURAL = "walras.runtime.solvers.neural.driver"
 POINTS = "walras.runtime.points"
@@ -204,6 +205,17 @@ _TABLE = (
      "control and the maximand applies 'drift' or 'vol' to an unknown: the second-order term "
      "hides the control from the first-order condition.", "Write the maximand's second-order "
      "terms with 'd(V, x, x)' and the control in their coefficients.", (CONTROLS,)),
+    ("E166", "bad state constraint", "A boundary with a comparison is a state constraint, "
+     "'drift(x) >= 0' at the lower edge of x or 'drift(x) <= 0' at the upper one, and it is the "
+     "only condition on its face; this one has another form, points the wrong way, or shares "
+     "its face with another condition.", "Write 'boundary at a = a_min: drift(a) >= 0' (or "
+     "'<= 0' at an upper edge) and drop any other condition on that face.", (STATEMENTS,)),
+    ("E167", "state constraint without a control to bound", "At a state constraint the HJB is "
+     "maximised subject to the drift pointing inward, which walras writes as a bound on one "
+     "control: the state needs a drift that is linear in exactly one control chosen by a "
+     "'max' HJB, with a slope of known sign at the face.", "Give the state a drift such as "
+     "'r*a + z - c' with 'c' a control of 'equation hjb: rho*V = max(c): ...'.",
+     (CONSTRAINTS,)),
     # command line and files
     ("E130", "no such model", "No file and no bundled model has this name.",
      "Give a path to an .econ file or a library model's name.", (MODELS,)),

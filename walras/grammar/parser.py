@@ -268,6 +268,11 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         state = ast.Name(str(c[0]), self.sp(c[0]))
         return ast.BoundaryDecl(state, c[1], c[2], c[3], doc, self.sp(meta))
 
+    def state_constraint(self, meta, c):
+        c, doc = _doc(c)
+        state = ast.Name(str(c[0]), self.sp(c[0]))
+        return ast.BoundaryDecl(state, c[1], c[2], c[4], doc, self.sp(meta), str(c[3]))
+
     def beyond(self, meta, c):
         c, doc = _doc(c)
         state = ast.Name(str(c[0]), self.sp(c[0]))

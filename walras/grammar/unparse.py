@@ -124,7 +124,8 @@ def statement(s) -> str:
         )
     if isinstance(s, ast.BoundaryDecl):
         return (
-            f"boundary at {s.state.id} = {expr(s.at)}: {expr(s.lhs)} = {expr(s.rhs)}{_doc(s.doc)}"
+            f"boundary at {s.state.id} = {expr(s.at)}: {expr(s.lhs)} {s.op} {expr(s.rhs)}"
+            f"{_doc(s.doc)}"
         )
     if isinstance(s, ast.BeyondDecl):
         return (

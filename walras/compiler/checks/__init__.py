@@ -10,6 +10,7 @@ import dataclasses
 
 from ...grammar import ast
 from ...grammar.diagnostics import Collector
+from ..constraints import constrain
 from ..controls import optimise
 from ..model import Definition, Model, frozen
 from .controls import Controls
@@ -82,7 +83,7 @@ class _Checker(Declarations, Statements, Jumps, Guesses, Controls):
             guesses=frozen(guesses),
             controls=tuple(controls),
         )
-        model = optimise(model, self.out)
+        model = optimise(constrain(model, self.out), self.out)
         return self.posed(model, models[0].span)
 
     def model_statements(self, models: list[ast.ModelDecl]):

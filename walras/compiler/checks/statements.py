@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 
@@ -9,7 +10,7 @@ from ...grammar import ast
 from ...grammar.diagnostics import did_you_mean
 from ...settings import CHOICES, FIELDS, coerce
 from ..builtins import ARITY, FUNCTIONS
-from ..model import Boundary, Equation
+from ..model import Boundary, Equation, StateConstraint
 
 MAX_NESTING = 200  # alternations of operations and calls: the symbolic stage recurses over them
 NAMED = [k for k in ARITY if k.isidentifier()]  # the built-ins called by name
@@ -110,24 +111,60 @@ class Statements:
                 )
                 continue
             counts[s.name] += 1
+            lower = math.isclose(at, s.lo, abs_tol=1e-12)
+            constraint = None if b.op == "=" else self.state_constraint(b, lower)
             result.append(
                 Boundary(
-                    f"boundary_{s.name}_{'lo' if math.isclose(at, s.lo) else 'hi'}",
+                    f"boundary_{s.name}_{'lo' if lower else 'hi'}",
                     s.name,
                     at,
                     b.lhs,
                     b.rhs,
                     b.doc,
                     b.span,
+                    constraint,
                 )
             )
         names = Counter(b.name for b in result)
+        for b in result:
+            if b.constraint is not None and names[b.name] > 1:
+                self.out.error(
+                    "E166",
+                    f"the face {b.state} = {b.at:g} has a state constraint and another condition",
+                    b.span,
+                    "at a state constraint the HJB holds with the constrained control: drop the "
+                    "other condition",
+                )
         return [
-            b
-            if names[b.name] == 1
-            else Boundary(f"{b.name}_{i}", b.state, b.at, b.lhs, b.rhs, b.doc, b.span)
+            b if names[b.name] == 1 else dataclasses.replace(b, name=f"{b.name}_{i}")
             for i, b in enumerate(result)
         ]
+
+    def state_constraint(self, b: ast.BoundaryDecl, lower: bool) -> StateConstraint | None:
+        """`boundary at x = lo: drift(x) >= 0` (`<= 0` at the upper edge), else E166."""
+        x = b.state.id
+        inward = ">=" if lower else "<="
+        drift = b.lhs
+        if not (
+            isinstance(drift, ast.Call)
+            and drift.func == "drift"
+            and len(drift.args) == 1
+            and isinstance(drift.args[0], ast.Name)
+            and drift.args[0].id == x
+            and isinstance(b.rhs, ast.Num)
+            and b.rhs.value == 0
+            and b.op == inward
+        ):
+            self.out.error(
+                "E166",
+                "a boundary with a comparison is a state constraint: the drift of the state "
+                "may not point out of the domain at that face",
+                b.lhs.span,
+                f"write 'boundary at {x} = ...: drift({x}) {inward} 0' at the "
+                f"{'lower' if lower else 'upper'} edge",
+            )
+            return None
+        return StateConstraint(b.op, drift)
 
     def solver_options(self) -> dict[str, object]:
         settings = {}

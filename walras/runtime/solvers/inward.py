@@ -2,7 +2,8 @@
 point out of the domain at an edge where the model gives no condition (the dynamic twin of the
 static check W170, for drifts that depend on the unknowns). Where it does, the equations hold on
 a branch whose paths leave the domain (the growth model's saving branch at the upper edge of
-capital), so the solve is not converged."""
+capital), so the solve is not converged. At a state constraint the drift is taken with the face's
+clipped control, which keeps it inward by construction."""
 
 from __future__ import annotations
 
@@ -60,17 +61,20 @@ def _outward(solution, model) -> list[str]:
     params = {k: jax.device_put(np.float64(v)) for k, v in solution.params.items()}
     drift, _ = solution.compiled.dynamics(solution.fields, params, jax.device_put(grid))
     scale = np.nanmax(np.abs(np.asarray(drift)), axis=0)
+    faces = {b.name: b.steps for b in solution.compiled.system.boundaries}
     found = []
     for i, name in enumerate(names):
         state = states[name]
         if name not in checked or state.discrete or name in on_simplex or name in model.parametric:
             continue
         for upper, edge in ((False, state.lo), (True, state.hi)):
-            if any(b.state == name and math.isclose(b.at, edge) for b in model.boundaries):
+            held = [b for b in model.boundaries if b.state == name and math.isclose(b.at, edge)]
+            if held and held[0].constraint is None:
                 continue
             at = grid.copy()
             at[:, i] = edge
-            d, _ = solution.compiled.dynamics(solution.fields, params, jax.device_put(at))
+            steps = faces.get(held[0].name) if held else None  # a state constraint's control
+            d, _ = solution.compiled.dynamics(solution.fields, params, jax.device_put(at), steps)
             out = np.asarray(d)[:, i] * (1 if upper else -1)
             worst = np.nanmax(out) if np.isfinite(out).any() else -np.inf
             if worst > OUTWARD * scale[i] and worst > 0:
