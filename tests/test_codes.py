@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUOTED = re.compile(r"""["'\[]([EWF]\d{3})["'\]]""")  # "E101", 'F102', error[E134]
 MENTIONED = re.compile(r"\b([EWF]\d{3})\b")
 NOQA = re.compile(r"#\s*noqa:.*")  # lint rules named in noqa comments look like codes
+CATALOGUE = ("walras.grammar.codes", "walras.grammar.economy_codes", "walras.grammar.factor_codes")
 
 
 def raise_sites() -> dict[str, set[str]]:
@@ -26,7 +27,7 @@ def raise_sites() -> dict[str, set[str]]:
     sites = defaultdict(set)
     for path in sorted((ROOT / "walras").rglob("*.py")):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        if module not in ("walras.grammar.codes", "walras.grammar.factor_codes"):  # the catalogue
+        if module not in CATALOGUE:
             for code in QUOTED.findall(path.read_text(encoding="utf-8")):
                 sites[code].add(module)
     return sites

@@ -8,13 +8,16 @@ from pathlib import Path
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark import __version__ as lark_version
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 
 from ..folders import root, writable
 from . import ast
-from .diagnostics import Diagnostic, EconError, Source, Span, did_you_mean
+from .building import Doc, split_doc
+from .diagnostics import Diagnostic, EconError, Source, Span
+from .economy_builder import EconomyBuilder
 from .factor_parser import FactorBuilder
 from .files import read_text
+from .syntax_errors import syntax_errors
 
 GRAMMAR = Path(__file__).with_name("econ.lark")
 
@@ -45,7 +48,7 @@ def parse(text: str, name: str = "<input>") -> ast.Module:
         tree = _lark().parse(text)
         statements = _Builder(source).transform(tree)
     except UnexpectedInput as e:
-        raise EconError(_syntax_errors(text, e, source)) from None
+        raise EconError(syntax_errors(_lark(), text, e, source)) from None
     except VisitError as e:  # a builder's own complaint about a well-formed but meaningless line
         if isinstance(e.orig_exc, EconError):
             raise e.orig_exc from None
@@ -69,20 +72,8 @@ def _span(source: Source, meta_or_token) -> Span:
     return Span(m.line, m.column, m.end_line, m.end_column, source)
 
 
-def _doc(items: list) -> tuple[list, str | None]:
-    """Split a trailing `doc` string off a rule's children."""
-    if items and isinstance(items[-1], _Doc):
-        return items[:-1], items[-1].text
-    return items, None
-
-
-class _Doc:
-    def __init__(self, text: str):
-        self.text = text
-
-
 @v_args(meta=True)
-class _Builder(FactorBuilder, Transformer_NonRecursive):
+class _Builder(EconomyBuilder, FactorBuilder, Transformer_NonRecursive):
     """Builds typed nodes only; meaning is checked later, by the compiler. Non-recursive, so
     expressions may nest to any depth."""
 
@@ -119,18 +110,18 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         return ast.Call(str(c[1]), (c[0], c[2]), self.sp(meta), self.sp(c[1]))
 
     def doc(self, meta, c):
-        return _Doc(c[0][1:-1])
+        return Doc(c[0][1:-1])
 
     # statements
     def start(self, meta, c):
         return c
 
     def model(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return ast.ModelDecl(str(c[0]), doc, self.sp(meta))
 
     def param_item(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return (str(c[0]), c[1], doc, self.sp(meta))
 
     def parameter(self, meta, c):
@@ -139,25 +130,25 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         return [ast.ParamDecl(n, v, d if shared is None else shared, s) for n, v, d, s in c]
 
     def state(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return ast.StateDecl(str(c[0]), c[1], c[2], doc, self.sp(meta))
 
     def simplex(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         names, span = tuple(str(t) for t in c), self.sp(meta)
         zero, one = ast.Num(0.0, span), ast.Num(1.0, span)
         return [ast.StateDecl(n, zero, one, doc, span, names) for n in names]
 
     def discrete_state(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return ast.StateDecl(str(c[0]), None, None, doc, self.sp(meta), values=tuple(c[1:]))
 
     def shock(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return [ast.ShockDecl(str(t), doc, self.sp(t)) for t in c]
 
     def poisson_shock(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return ast.ShockDecl(str(c[0]), doc, self.sp(c[0]), c[1])
 
     def drift_field(self, meta, c):
@@ -173,7 +164,7 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         return c
 
     def _process(self, meta, c) -> ast.ProcessDecl:
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         drifts = [f for f in c[1] if isinstance(f, tuple) and f[0] == "drift"]
         vols = tuple(f for f in c[1] if isinstance(f, ast.VolField))
         jumps = tuple(f[1] for f in c[1] if isinstance(f, tuple) and f[0] == "jump")
@@ -199,21 +190,21 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         return ast.Bound(c[0], c[1])
 
     def unknown(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         bound = c[-1] if c and isinstance(c[-1], ast.Bound) else None
         args = tuple(ast.Name(str(t), self.sp(t)) for t in c[1:] if isinstance(t, Token))
         return ast.UnknownDecl(str(c[0]), args, bound, doc, self.sp(meta))
 
     def let(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return ast.LetDecl(str(c[0]), c[1], doc, self.sp(meta))
 
     def equality(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return ast.EquationDecl(str(c[0]), c[1], c[2], doc, self.sp(meta))
 
     def optimum(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         name, lhs, func, *over, rhs = c
         if str(func) != "max":
             raise EconError(
@@ -241,12 +232,12 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         return (c[0], c[1], True)
 
     def control(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         lo, hi, binding = c[1] if len(c) > 1 and c[1] is not None else (None, None, False)
         return ast.ControlDecl(str(c[0]), lo, hi, binding, doc, self.sp(meta))
 
     def complementarity(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         name, lhs, op, rhs, var, var_op, bound = c
         if str(op) != str(var_op):
             raise EconError(
@@ -264,22 +255,22 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
         )
 
     def boundary(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         state = ast.Name(str(c[0]), self.sp(c[0]))
         return ast.BoundaryDecl(state, c[1], c[2], c[3], doc, self.sp(meta))
 
     def state_constraint(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         state = ast.Name(str(c[0]), self.sp(c[0]))
         return ast.BoundaryDecl(state, c[1], c[2], c[4], doc, self.sp(meta), str(c[3]))
 
     def beyond(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         state = ast.Name(str(c[0]), self.sp(c[0]))
         return ast.BeyondDecl(state, str(c[1]), c[2], c[3], c[4], doc, self.sp(meta))
 
     def guess(self, meta, c):
-        c, doc = _doc(c)
+        c, doc = split_doc(c)
         return ast.GuessDecl(ast.Name(str(c[0]), self.sp(c[0])), c[1], doc, self.sp(meta))
 
     def option(self, meta, c):
@@ -291,233 +282,3 @@ class _Builder(FactorBuilder, Transformer_NonRecursive):
 
     def weight(self, meta, c):
         return ast.WeightDecl(tuple(c), self.sp(meta))
-
-    # economy level
-    def riskless_field(self, meta, c):
-        return ("riskless", True)
-
-    def dividend_field(self, meta, c):
-        return ("dividend", c[0])
-
-    def supply_field(self, meta, c):
-        return ("supply", c[0])
-
-    def claim_field(self, meta, c):
-        return ("capital", ast.Name(str(c[0]), self.sp(c[0])))
-
-    def asset(self, meta, c):
-        c, doc = _doc(c)
-        fields = dict(c[1:])
-        return ast.AssetDecl(
-            str(c[0]),
-            bool(fields.get("riskless")),
-            fields.get("dividend"),
-            fields.get("supply"),
-            doc,
-            self.sp(meta),
-            fields.get("capital"),
-        )
-
-    def utility_field(self, meta, c):
-        args = tuple(a for a in c[1:] if a is not None)
-        return ("utility", ast.Utility(str(c[0]), args, self.sp(meta)))
-
-    def discount_field(self, meta, c):
-        return ("discount", c[0])
-
-    def trades_field(self, meta, c):
-        return ("trades", tuple(ast.Name(str(t), self.sp(t)) for t in c if t is not None))
-
-    def productivity_field(self, meta, c):
-        return ("productivity", c[0])
-
-    def depreciation_field(self, meta, c):
-        return ("depreciation", c[0])
-
-    def labor_field(self, meta, c):
-        return ("labor", c[0])
-
-    def output_field(self, meta, c):
-        return ("output", c[0])
-
-    def investment_field(self, meta, c):
-        return ("investment", c[0])
-
-    def agent_array(self, meta, c):
-        return ast.AgentArray(None, ast.Num(1.0, self.sp(meta)), c[0], self.sp(meta))
-
-    def indexed_array(self, meta, c):
-        return ast.AgentArray(ast.Name(str(c[0]), self.sp(c[0])), c[1], c[2], self.sp(meta))
-
-    def agent(self, meta, c):
-        c, doc = _doc(c)
-        array = c[1] if isinstance(c[1], ast.AgentArray) else None
-        fields = dict(f for f in c[1:] if isinstance(f, tuple))
-        return ast.AgentDecl(
-            str(c[0]),
-            fields.get("utility"),
-            fields.get("discount"),
-            fields.get("trades", ()),
-            doc,
-            self.sp(meta),
-            fields.get("productivity"),
-            fields.get("depreciation"),
-            array,
-            fields.get("labor"),
-        )
-
-    def capital(self, meta, c):
-        c, doc = _doc(c)
-        fields = dict(f for f in c[1:] if isinstance(f, tuple))
-        vols = tuple(f for f in c[1:] if isinstance(f, ast.VolField))
-        return ast.CapitalDecl(
-            str(c[0]),
-            fields.get("investment"),
-            fields.get("depreciation"),
-            vols,
-            doc,
-            self.sp(meta),
-            fields.get("output"),
-        )
-
-    def constraint(self, meta, c):
-        c, doc = _doc(c)
-        agent, func, asset, op, bound = c
-        if str(func) != "share":
-            raise EconError(
-                [
-                    Diagnostic(
-                        "E012",
-                        f"unknown constraint function '{func}'",
-                        self.sp(func),
-                        "constraints bound 'share(asset)', the share of wealth in it",
-                    )
-                ]
-            )
-        return ast.ConstraintDecl(
-            ast.Name(str(agent), self.sp(agent)),
-            ast.Name(str(asset), self.sp(asset)),
-            str(op),
-            bound,
-            doc,
-            self.sp(meta),
-        )
-
-
-# --- syntax errors ---------------------------------------------------------------------------
-
-MAX_SYNTAX_ERRORS = 20
-
-
-def _syntax_errors(text: str, first: UnexpectedInput, source: Source) -> list[Diagnostic]:
-    """The first error and those after it: parsing resumes at the next line that starts a
-    statement, with the text before it blanked so that lines and columns stay exact."""
-    found = [_syntax_diagnostic(first, source)]
-    lines = text.split("\n")
-    line = first.line  # 1-based line of the last error; the search resumes after it
-    while len(found) < MAX_SYNTAX_ERRORS and line > 0:
-        restart = next(
-            (
-                i
-                for i in range(line, len(lines))
-                if lines[i].split(None, 1)[:1] and lines[i].split(None, 1)[0] in _STATEMENT_WORDS()
-            ),
-            None,
-        )
-        if restart is None:
-            break
-        blanked = "\n" * restart + "\n".join(lines[restart:])
-        try:
-            _lark().parse(blanked)
-            break
-        except UnexpectedInput as e:
-            found.append(_syntax_diagnostic(e, source))
-            line = e.line
-    return found
-
-
-def _STATEMENT_WORDS() -> frozenset[str]:
-    """The bare statement keywords (`let`, `state`, ...)."""
-    return frozenset(k.strip("'") for k in _statement_keywords())
-
-
-_QUIET = ("SIDE", "EQUALITY")
-_KINDS = {
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "STRING": "a string",
-    "CMP": "'<=' or '>='",
-    "$END": "the end of the file",
-}
-
-
-def _describe(terminal: str) -> str:
-    if terminal in _KINDS:
-        return _KINDS[terminal]
-    short = terminal.split("__")[-1]
-    if short in _KINDS:
-        return _KINDS[short]
-    for t in _lark().terminals:
-        if t.name == terminal and t.pattern.type == "str":
-            return f"'{t.pattern.value}'"
-    return terminal.lower()
-
-
-def _keyword_names() -> list[str]:
-    """Every keyword of the language (for "did you mean")."""
-    return [
-        t.pattern.value
-        for t in _lark().terminals
-        if t.pattern.type == "str" and t.pattern.value.isidentifier()
-    ]
-
-
-@lru_cache(maxsize=1)
-def _statement_keywords() -> frozenset[str]:
-    """The keywords that may start a statement, read off the parse table's start state."""
-    table = _lark().parser.parser.parser.parse_table
-    first = table.states[table.start_states["start"]]
-    terminals = {t.name for t in _lark().terminals}
-    return frozenset(_describe(t) for t in first if t in terminals)
-
-
-def _syntax_diagnostic(e: UnexpectedInput, source: Source) -> Diagnostic:
-    terminals = (
-        (e.accepts or e.expected) if isinstance(e, UnexpectedToken) else getattr(e, "allowed", ())
-    )
-    # a comparison may follow any expression in parentheses: offering it everywhere is noise
-    offered = {_describe(t) for t in terminals or () if t.split("__")[-1] not in _QUIET}
-    if "')'" in offered:
-        offered.discard(_KINDS["CMP"])
-    starts = _statement_keywords()
-    expected = (offered - starts) | {"a new statement"} if starts <= offered else offered
-    expected = sorted(expected)
-    want = (
-        "expected "
-        + (", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else expected[0])
-        if expected
-        else None
-    )
-    if isinstance(e, UnexpectedToken) and e.token.type != "$END":
-        tok = e.token
-        span = Span(tok.line, tok.column, tok.end_line, tok.end_column, source)
-        hint = "write powers as 'x^2'" if str(tok) == "*" else None
-        if tok.type.endswith("NAME"):
-            keywords = [k for k in _keyword_names() if f"'{k}'" in offered]
-            hint = did_you_mean(str(tok), keywords)
-        return Diagnostic("E001", f"unexpected '{tok}'" + (f"; {want}" if want else ""), span, hint)
-    if isinstance(e, UnexpectedCharacters):
-        span = Span(e.line, e.column, e.line, e.column + 1, source)
-        char = e.char
-        hint = "'#' starts a comment" if char in "%/" else None
-        return Diagnostic(
-            "E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""), span, hint
-        )
-    lines = Source(source.name, source.text.rstrip()).lines
-    span = Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2, source)
-    return Diagnostic(
-        "E003",
-        "unexpected end of file" + (f"; {want}" if want else ""),
-        span,
-        "a statement is incomplete",
-    )
