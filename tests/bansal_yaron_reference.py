@@ -127,20 +127,11 @@ def reference_grid(p: dict, intervals: int = 64):
     return mu, v, np.exp((4 * fine[::2, ::2] - coarse) / 3)
 
 
-def reference(p: dict, mu, v, intervals: int = 64) -> np.ndarray:
-    """p at the points (μ, v): the extrapolated grid values, interpolated (cubic)."""
-    grid_mu, grid_v, values = reference_grid(p, intervals)
-    spline = RegularGridInterpolator((grid_mu, grid_v), np.log(values), method="cubic")
-    return np.exp(spline(np.stack(np.broadcast_arrays(mu, v), axis=-1)))
-
-
-def error(solution) -> float:
-    """A solution's largest error relative to max p, on a 41 × 41 grid over the whole domain
-    (edges included), against the reference at the solution's parameters."""
-    p = dict(solution.params)
-    lo, hi, top = domain(p)
-    mu, v = np.linspace(lo, hi, 41), np.linspace(0.0, top, 41)
+def error(solution, intervals: int = 64) -> float:
+    """A solution's largest error relative to max p at the nodes of the extrapolated grid
+    (`intervals` + 1 per state, edges included), at the solution's parameters. At the nodes, not
+    between them: cubic interpolation of the extrapolated values near the μ edges, where p bends
+    in layers as thin as 12v, is off by up to 1e-4 (32 intervals) and 5e-5 (64)."""
+    mu, v, exact = reference_grid(dict(solution.params), intervals)
     found = solution.evaluate({"mu": mu, "v": v})["p"].transpose("mu", "v").values
-    grid_mu, grid_v = np.meshgrid(mu, v, indexing="ij")
-    exact = reference(p, grid_mu.ravel(), grid_v.ravel())
-    return float(np.abs(np.ravel(found) - exact).max() / exact.max())
+    return float(np.abs(np.asarray(found) - exact).max() / exact.max())
