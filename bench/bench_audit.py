@@ -26,6 +26,7 @@ import walras
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bansal_yaron_reference import error as bansal_yaron_fd  # noqa: E402
 from bench_robustness import (  # noqa: E402
     bold_lucas,
     brusan_ode,
@@ -50,8 +51,8 @@ FACTOR = 10  # an error beyond this many times the estimate is a bug
 # forms and linear systems; 1e-10 for scipy's integrations at tolerances of 1e-12 to 1e-13 (the
 # Wachter reference moves by less than 1e-10 under refinement, tests/test_wachter.py); the
 # finite-difference references as their refinement measured them (tests/test_huggett.py: c within
-# 7e-5 of its limit; the basak_cuoco references: 1e-11)
-ROUNDING, SCIPY, HUGGETT, BASAK = 1e-12, 1e-10, 1e-4, 1e-11
+# 7e-5 of its limit; the basak_cuoco references: 1e-11; bansal_yaron's Richardson pair: 1e-7)
+ROUNDING, SCIPY, HUGGETT, BASAK, BANSAL_YARON = 1e-12, 1e-10, 1e-4, 1e-11, 1e-7
 
 
 def wachter_riccati(sol):
@@ -146,6 +147,7 @@ def library():
         ("consumption_saving", household("a", "V", 0.05), "finite differences", HUGGETT),
         ("basak_cuoco", finite_difference("bc_gamma5_ref.csv"), "two-agent reference", BASAK),
         ("leverage_cap", leverage_collocation, "collocation reference", ROUNDING),
+        ("bansal_yaron", bansal_yaron_fd, "finite differences", BANSAL_YARON),
     ]
 
 

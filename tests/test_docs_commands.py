@@ -40,6 +40,7 @@ SLOW = (
     "walras solve lucas --devices 1",
     "python bench/bench_devices.py",
     "walras solve campbell_cochrane --method collocation",
+    "walras solve bansal_yaron",
 )
 
 
