@@ -37,6 +37,8 @@ from bench_robustness import (  # noqa: E402
     relative,
     trees_quadrature,
 )
+from garleanu_panageas_reference import NAMES as GP_NAMES  # noqa: E402
+from garleanu_panageas_reference import reference as gp_reference  # noqa: E402
 from huggett_reference import Huggett, extrapolated  # noqa: E402
 from references import (  # noqa: E402
     disaster_pd,
@@ -51,8 +53,9 @@ FACTOR = 10  # an error beyond this many times the estimate is a bug
 # forms and linear systems; 1e-10 for scipy's integrations at tolerances of 1e-12 to 1e-13 (the
 # Wachter reference moves by less than 1e-10 under refinement, tests/test_wachter.py); the
 # finite-difference references as their refinement measured them (tests/test_huggett.py: c within
-# 7e-5 of its limit; the basak_cuoco references: 1e-11; bansal_yaron's Richardson pair: 1e-7)
-ROUNDING, SCIPY, HUGGETT, BASAK, BANSAL_YARON = 1e-12, 1e-10, 1e-4, 1e-11, 1e-7
+# 7e-5 of its limit; the basak_cuoco references: 1e-11; bansal_yaron's Richardson pair: 1e-7;
+# garleanu_panageas: 1e-8, tests/garleanu_panageas_reference.py)
+ROUNDING, SCIPY, HUGGETT, BASAK, BANSAL_YARON, GP = 1e-12, 1e-10, 1e-4, 1e-11, 1e-7, 1e-8
 
 
 def wachter_riccati(sol):
@@ -103,6 +106,14 @@ def household(state: str, value: str, interior: float = 0.0):
     return error
 
 
+def garleanu_panageas_fd(sol):
+    """The four unknowns against the extrapolated finite differences (pair 3200/6400) on the
+    whole of [0, 1] and the layer at x = 0, each relative to its largest value."""
+    x = np.unique(np.concatenate([np.linspace(0, 1, 1001), np.logspace(-7, -1, 200)]))
+    exact, found = gp_reference(sol.params, x), sol.evaluate(x)
+    return max(relative(np.ravel(found[u].values), e) for u, e in zip(GP_NAMES, exact))
+
+
 @cache
 def leverage_reference():
     """leverage_cap by collocation at a higher degree (a half more) and a tenfold lower cut than
@@ -148,6 +159,7 @@ def library():
         ("basak_cuoco", finite_difference("bc_gamma5_ref.csv"), "two-agent reference", BASAK),
         ("leverage_cap", leverage_collocation, "collocation reference", ROUNDING),
         ("bansal_yaron", bansal_yaron_fd, "finite differences", BANSAL_YARON),
+        ("garleanu_panageas", garleanu_panageas_fd, "finite differences", GP),
     ]
 
 
