@@ -78,6 +78,8 @@ def test_auto_is_collocation_for_few_continuous_states_and_neural_for_many():
     assert walras.api.method_choice(walras.load("lucas"), method="neural")[1] == (
         "method neural: asked for"
     )
+    why = walras.api.method_choice(walras.load("lucas"), steps=3, seed=1)[1]
+    assert why.endswith("(steps: settings of another solver, unused; --method picks it)")
 
 
 def test_one_edge_cut_rule_with_each_solvers_policy():

@@ -171,9 +171,10 @@ def method_choice(model: Model, **overrides: Any) -> tuple[Settings, str]:
             ) from None
     if chosen.method == "auto":
         method, why = auto.choose(model.checked)
-        return chosen.replace(method=method), f"method {method}: {why}"
-    asked = "asked for" if "method" in given else "the model's solver statement"
-    return chosen, f"method {chosen.method}: {asked}"
+        chosen = chosen.replace(method=method)
+    else:
+        why = "asked for" if "method" in given else "the model's solver statement"
+    return chosen, f"method {chosen.method}: {why}{auto.unused(chosen.method, given)}"
 
 
 def solve(

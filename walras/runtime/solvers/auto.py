@@ -5,8 +5,19 @@ adds one expansion per value, at about the cost of one, `docs/collocation.md`). 
 
 from __future__ import annotations
 
+from . import registry
+
 COLLOCATION_UP_TO = 4  # continuous states: Smolyak grids of 1473 coefficients per unknown at
 # four states (five log agents converge to 1e-8 in 85 s of CPU); see docs/collocation.md
+
+
+def unused(method: str, keys) -> str:
+    """A note naming the settings among `keys` that belong to another solver than `method` (they
+    do nothing in this solve); empty when there are none."""
+    other = [k for k in keys if registry.owner(k) not in (None, method)]
+    if not other:
+        return ""
+    return f" ({', '.join(other)}: settings of another solver, unused; --method picks it)"
 
 
 def choose(model) -> tuple[str, str]:
