@@ -76,3 +76,13 @@ def test_the_last_share_is_cut_like_the_others():
     np.testing.assert_allclose(hi[list(group)], [1, 1 - 1e-3])
     ends = {(i, end) for _, _, i, end in system.edge_terms}
     assert (group[-1], 1.0) in ends and (group[0], 1.0) not in ends
+
+
+def test_beyond_either_cut_the_expansion_continues_linearly():
+    coef = np.random.default_rng(2).normal(size=6)
+    eps = 1e-3
+    f = cheb.Chebyshev(jnp.asarray(coef), jnp.asarray([eps]), jnp.asarray([1 - eps]), (cheb.LOGIT,))
+    for x, end in ((1e-5, -1.0), (1 - 1e-5, 1.0)):
+        z = float(cheb.to_unit(jnp.asarray([x]), f.lo, f.hi, f.log)[0])
+        want = C.chebval(end, coef) + (z - end) * C.chebval(end, C.chebder(coef))
+        assert abs(z) > 1 and abs(float(f(jnp.asarray([x]))) - want) < 1e-12 * (1 + abs(want))

@@ -184,11 +184,10 @@ class Chebyshev(eqx.Module):
             # beyond a cut edge, linear in z: the power law the edge condition imposes
             beyond = z[axis] - inside[axis]
             rest = inside[np.array([j for j in range(z.shape[0]) if j != axis], int)]
-            slope = jnp.where(
-                beyond > 0,
-                series(end_derivative(self.coef, axis, 1, 1.0), rest),
-                series(end_derivative(self.coef, axis, 1), rest),
-            )
+            slope = series(end_derivative(self.coef, axis, 1), rest)
+            if upper[axis]:
+                above = series(end_derivative(self.coef, axis, 1, 1.0), rest)
+                slope = jnp.where(beyond > 0, above, slope)
             out = out + beyond * slope
         return jnp.exp(out) if self.positive else out
 
