@@ -18,10 +18,7 @@ import walras
 from walras.grammar.diagnostics import EconError
 
 FOUR = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-SMALL = (
-    "method='neural', steps=60, polish=4, points=64, polish_points=32, boundary_points=4, "
-    "width=8, seed=3"
-)
+SMALL = "steps=60, polish=4, points=64, polish_points=32, boundary_points=4, width=8, seed=3"
 
 
 def _run(script: str, env: dict, timeout: int = 900) -> dict:
