@@ -20,7 +20,7 @@ def test_the_logit_axis_is_symmetric_and_inverts():
     eps = 1e-4
     z = np.linspace(-1, 1, 41)[:, None]
     lo, hi = jnp.asarray([eps]), jnp.asarray([1 - eps])
-    u = np.asarray(cheb.to_box(z, lo, hi, (cheb.LOGIT,)))
+    u = np.asarray(jax.jit(lambda z: cheb.to_box(z, lo, hi, (cheb.LOGIT,)))(z))
     assert abs(u[0, 0] - eps) < 1e-15 and abs(u[-1, 0] - (1 - eps)) < 1e-15
     np.testing.assert_allclose(1 - u[::-1], u, atol=1e-15)  # as fine near 1 as near 0
     expected = 1 / (1 + np.exp(-np.log(eps / (1 - eps)) * -z))  # logit affine in z
@@ -74,6 +74,10 @@ def test_the_last_share_is_cut_like_the_others():
     )
     np.testing.assert_allclose(lo[list(group)], 1e-3)
     np.testing.assert_allclose(hi[list(group)], [1, 1 - 1e-3])
+    x = np.asarray(jax.jit(system.states_at)(jnp.asarray(system.reference), lo, hi))
+    shares = np.c_[x[:, list(group)], 1 - x[:, list(group)].sum(1)]
+    # the two shares the last coordinate splits come as near their faces as each other
+    assert shares.min() > 0 and abs(shares[:, 1].min() / shares[:, 2].min() - 1) < 1e-12
     ends = {(i, end) for _, _, i, end in system.edge_terms}
     assert (group[-1], 1.0) in ends and (group[0], 1.0) not in ends
 

@@ -120,9 +120,9 @@ def to_box(z, lo, hi, log=()):
         return affine
     flag, at, side, a, b = _anchors(log, lo, hi)
     out = jnp.where(flag, at + side * jnp.exp(a + (b - a) * (z + 1) / 2), affine)
-    two = jnp.asarray(upper_cut_axes(log))
-    if not two.any():
+    if not any(upper_cut_axes(log)):
         return out
+    two = jnp.asarray(upper_cut_axes(log))
     a, b = _logit(jnp.where(two, lo, 0.5)), _logit(jnp.where(two, hi, 0.5))
     return jnp.where(two, jax.nn.sigmoid(a + (b - a) * (z + 1) / 2), out)
 
@@ -135,9 +135,9 @@ def to_unit(x, lo, hi, log=()):
     flag, at, side, a, b = _anchors(log, lo, hi)
     t = jnp.log(jnp.where(flag, side * (x - at), 1.0))
     out = jnp.where(flag, (2 * t - (a + b)) / (b - a), affine)
-    two = jnp.asarray(upper_cut_axes(log))
-    if not two.any():
+    if not any(upper_cut_axes(log)):
         return out
+    two = jnp.asarray(upper_cut_axes(log))
     a, b = _logit(jnp.where(two, lo, 0.5)), _logit(jnp.where(two, hi, 0.5))
     t = _logit(jnp.clip(jnp.where(two, x, 0.5), 1e-300, 1 - 1e-16))
     return jnp.where(two, (2 * t - (a + b)) / (b - a), out)
