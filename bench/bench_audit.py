@@ -9,9 +9,11 @@ A solve that exits 0 further from the reference than FACTOR times its own estima
 reference's own accuracy (rounding for closed forms) is a bug: the row is marked **yes** under
 "beyond the estimate" and the script exits 1.
 
-Run: python bench/bench_audit.py [collocation|neural ...] [--only NAME ...]
+Run: python bench/bench_audit.py [collocation|neural|default ...] [--only NAME ...]
      [--neural KEY=VALUE ...] (neural settings for a smaller budget than the defaults)
-Prints one Markdown row per model and solver (the table in docs/audit.md)."""
+Prints one Markdown row per model and solver (the table in docs/audit.md); the column "default"
+says whether that solver is the one `walras solve NAME` runs without flags (the method "auto",
+or the model's `solver` statement); `default` as a method runs that one only."""
 
 from __future__ import annotations
 
@@ -179,8 +181,14 @@ def beyond(code: int, estimate: float, error: float, accuracy: float) -> bool:
     return code == 0 and not error <= FACTOR * estimate + accuracy
 
 
+def default_method(name: str) -> str:
+    """The solver `walras solve NAME` runs without flags."""
+    return walras.api.settings_for(walras.load(name)).method
+
+
 def main(argv) -> int:
-    methods = [a for a in argv if a in ("collocation", "neural")] or ["collocation", "neural"]
+    methods = [a for a in argv if a in ("collocation", "neural", "default")]
+    methods = methods or ["collocation", "neural"]
     only = argv[argv.index("--only") + 1 :] if "--only" in argv else None
     neural = {}
     if "--neural" in argv:
@@ -190,21 +198,23 @@ def main(argv) -> int:
             key, value = item.split("=", 1)
             neural[key] = float(value) if "." in value or "e" in value else int(value)
     print(
-        "| model | solver | exit | time (s) | estimated error | error | beyond the estimate "
-        "| reference |"
+        "| model | solver | default | exit | time (s) | estimated error | error "
+        "| beyond the estimate | reference |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     bugs = 0
     for name, error, reference, accuracy in library():
         if only and name not in only:
             continue
-        for method in methods:
+        default = default_method(name)
+        for method in dict.fromkeys(default if m == "default" else m for m in methods):
             settings = neural if method == "neural" else {}
             code, seconds, estimate, err = audit(name, error, method, settings)
             bug = beyond(code, estimate, err, accuracy)
             bugs += bug
             print(
-                f"| {name} | {method} | {code} | {seconds:.1f} | {estimate:.1e} | {err:.1e} | "
+                f"| {name} | {method} | {'yes' if method == default else 'no'} | {code} | "
+                f"{seconds:.1f} | {estimate:.1e} | {err:.1e} | "
                 f"{'**yes**' if bug else 'no'} | {reference} |",
                 flush=True,
             )

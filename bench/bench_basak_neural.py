@@ -20,7 +20,14 @@ import xarray as xr
 
 import walras
 
-NEURAL = {"homotopy": "gamma=1", "steps": 0, "width": 8, "polish": 600, "polish_points": 512}
+NEURAL = {
+    "method": "neural",
+    "homotopy": "gamma=1",
+    "steps": 0,
+    "width": 8,
+    "polish": 600,
+    "polish_points": 512,
+}
 REFERENCE = {"method": "collocation", "degree": 48, "homotopy": "gamma=1"}
 UNKNOWNS = ("omega_expert", "omega_household", "pd")
 

@@ -79,7 +79,7 @@ def run(name: str, steps: int, neural: bool) -> dict:
     row["colloc_vs_ref"] = {k: float(np.max(np.abs(ds[k].values - v))) for k, v in ref.items()}
     if neural:
         t0 = time.perf_counter()
-        net = walras.solve(model, steps=steps)
+        net = walras.solve(model, method="neural", steps=steps)
         row["neural_time"] = time.perf_counter() - t0
         table = compare(ds, net.dataset)
         row["neural_vs_colloc"] = {

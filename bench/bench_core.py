@@ -38,7 +38,7 @@ def compile_times() -> list[tuple[str, float]]:
 
 def timed(name: str, **settings):
     t = time.perf_counter()
-    solution = walras.solve(name, **settings)
+    solution = walras.solve(name, method="neural", **settings)
     return solution, time.perf_counter() - t
 
 

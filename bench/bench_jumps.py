@@ -35,7 +35,7 @@ MODELS = {
 }
 SETTINGS = {
     "collocation": dict(method="collocation", degree=8),
-    "neural": dict(steps=500, polish=100),
+    "neural": dict(method="neural", steps=500, polish=100),
 }
 
 

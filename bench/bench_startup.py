@@ -77,7 +77,7 @@ def brusan(cache: Path) -> tuple[float, dict[str, float]]:
     import xarray as xr
 
     out = cache / "brusan_log.nc"
-    command = [*WALRAS, "solve", "brusan_log", "-q", "-o", str(out)]
+    command = [*WALRAS, "solve", "brusan_log", "--method", "neural", "-q", "-o", str(out)]
     env = {**os.environ, "WALRAS_CACHE": str(cache)}
     subprocess.run(command, env=env, capture_output=True, check=False)  # warms the cache
     out.unlink(missing_ok=True)

@@ -25,7 +25,7 @@ DOCS = ROOT / "docs" / "models"
 
 
 def lucas() -> None:
-    ds = walras.solve("lucas").dataset
+    ds = walras.solve("lucas", method="neural").dataset
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
     a.plot(ds.y, ds.pd, label="walras (neural)")
     a.axhline(lucas_pd(), ls="--", c="k", lw=0.8, label="closed form")
@@ -40,7 +40,7 @@ def lucas() -> None:
 def brusan() -> None:
     ref = BrusanLog().solve()
     eta = np.linspace(0.005, 0.995, 397)
-    ds = walras.solve("brusan_log").evaluate(eta[:, None])
+    ds = walras.solve("brusan_log", method="neural").evaluate(eta[:, None])
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     axes[0].plot(eta, ds.q, label="walras (neural)")
     axes[0].plot(eta, ref.q(eta), "k--", lw=0.8, label="ODE reference")

@@ -91,7 +91,7 @@ def test_collocation_with_defaults_matches_the_reference():
 @pytest.mark.slow
 def test_the_neural_solver_is_right_or_says_it_is_not():
     """The neural solver with its defaults: exit 0 only within its own error estimate."""
-    solution = walras.solve("campbell_cochrane", quiet=True)
+    solution = walras.solve("campbell_cochrane", method="neural", quiet=True)
     if solution.converged:
         estimate = max(solution.errors.values())
         assert relative_error(solution, params()) <= estimate + REFERENCE_ERROR

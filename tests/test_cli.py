@@ -56,7 +56,19 @@ def test_compile_emits_latex_and_sympy():
 def test_solve_writes_netcdf_and_plots(tmp_path):
     out = tmp_path / "lucas.nc"
     result = run(
-        "solve", "lucas", "-o", out, "--steps", 300, "--polish", 40, "--quiet", "--set", "gamma=4"
+        "solve",
+        "lucas",
+        "-o",
+        out,
+        "--method",
+        "neural",
+        "--steps",
+        300,
+        "--polish",
+        40,
+        "-q",
+        "--set",
+        "gamma=4",
     )
     assert result.exit_code == 0, result.output
     ds = xr.open_dataset(out, engine="h5netcdf")
@@ -83,9 +95,29 @@ def test_solve_with_a_cut_edge(tmp_path):
         assert float(ds["edge_change_omega_bold"].max()) < 1e-4
 
 
+def test_solve_says_which_method_it_chose_and_why(tmp_path):
+    """Lucas, without flags: collocation (one continuous state), within 1e-12 of the closed form."""
+    result = run("solve", "lucas", "--degree", 8, "-q", "-o", tmp_path / "lucas.nc")
+    assert result.exit_code == 0, result.output
+    assert "method collocation: 1 continuous state: collocation up to 4" in result.output
+    with xr.open_dataset(tmp_path / "lucas.nc", engine="h5netcdf") as ds:
+        assert ds.attrs["method"] == "collocation"
+        np.testing.assert_allclose(ds["pd"].values, lucas_pd(), rtol=1e-12)
+
+
 def test_solve_that_misses_its_tolerance_exits_2(tmp_path):
     result = run(
-        "solve", "lucas", "-o", tmp_path / "short.nc", "--steps", 5, "--polish", 0, "--quiet"
+        "solve",
+        "lucas",
+        "-o",
+        tmp_path / "short.nc",
+        "--method",
+        "neural",
+        "--steps",
+        5,
+        "--polish",
+        0,
+        "--quiet",
     )
     assert result.exit_code == 2
     assert (tmp_path / "short.nc").exists()
@@ -115,6 +147,8 @@ def test_any_solver_setting_from_the_command_line(tmp_path):
         "solve",
         "lucas_economy",
         "--solver",
+        "method=neural",
+        "--solver",
         "steps=0",
         "--solver",
         "polish=50",
@@ -141,7 +175,7 @@ def test_python_api_round_trip(tmp_path):
     assert model.params["gamma"] == 3.0 and model.states == ("y",) and model.unknowns == ("pd",)
     compiled = model.compile()
     assert compiled.equations == ("stock_euler",)
-    solution = walras.solve(model, steps=300, polish=40)
+    solution = walras.solve(model, method="neural", steps=300, polish=40)
     np.testing.assert_allclose(
         solution.evaluate(np.array([[1.0]]))["pd"].values, lucas_pd(gamma=3.0), rtol=1e-5
     )

@@ -28,10 +28,10 @@ SHELL_FENCES = {"", "sh", "bash", "shell"}
 INSTALLS = ("python3 -m venv",)
 # Minutes, not seconds: run under `-m slow` only.
 SLOW = (
-    "walras solve lucas -o lucas.nc --set gamma=4 --steps 3000",
-    "walras solve brusan_log -o neural.nc",
+    "walras solve lucas -o lucas.nc --set gamma=4",
+    "walras solve brusan_log --method neural -o neural.nc",
     "walras solve basak_cuoco --method collocation --degree 48 --homotopy gamma=1",
-    "walras solve basak_cuoco --homotopy gamma=1",
+    "walras solve basak_cuoco --method neural --homotopy gamma=1",
     "walras solve two_trees_economy",
     "walras solve two_trees --method collocation",
     "walras solve brusan_log --over sigma=0.05:0.15",

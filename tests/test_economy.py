@@ -30,7 +30,7 @@ def test_one_agent_is_the_lucas_closed_form(params):
     assert model.states == ()
     p = {**LUCAS, **params}
     ref = dict(rho=p["rho"], gamma=p["gamma"], mu=p["mu_y"], sigma=p["sigma_y"])
-    ds = walras.solve(model, steps=0, polish=50).dataset
+    ds = walras.solve(model, method="neural", steps=0, polish=50).dataset
     assert abs(scalar(ds, "pd") - lucas_pd(**ref)) < 1e-10
     assert abs(scalar(ds, "omega_investor") - 1 / lucas_pd(**ref)) < 1e-10
     assert abs(scalar(ds, "r") - lucas_r(**ref)) < 1e-10
@@ -44,7 +44,7 @@ def test_supply_and_a_zero_discount_rate_keep_the_lucas_closed_form():
     text = (LIBRARY / "lucas_economy.econ").read_text()
     model = walras.load(text.replace("supply = 1", "supply = 2")).with_params(rho=0.0)
     assert [w.code for w in model.warnings] == ["W220"]
-    ds = walras.solve(model, steps=0, polish=50).dataset
+    ds = walras.solve(model, method="neural", steps=0, polish=50).dataset
     ref = dict(rho=0.0, gamma=LUCAS["gamma"], mu=LUCAS["mu_y"], sigma=LUCAS["sigma_y"])
     assert abs(scalar(ds, "pd") - lucas_pd(**ref)) < 1e-10
     assert abs(scalar(ds, "r") - lucas_r(**ref)) < 1e-10
@@ -115,8 +115,8 @@ def test_round_trip_of_the_lowered_model(basak_pair):
 
 def test_round_trip_solves_to_the_same_numbers():
     text = unparse(walras.load("lucas_economy").lowered)
-    a = walras.solve(walras.load("lucas_economy"), steps=0, polish=50).dataset
-    b = walras.solve(walras.load(text), steps=0, polish=50).dataset
+    a = walras.solve(walras.load("lucas_economy"), method="neural", steps=0, polish=50).dataset
+    b = walras.solve(walras.load(text), method="neural", steps=0, polish=50).dataset
     for k in ("pd", "r", "omega_investor", "risk_premium"):
         assert abs(scalar(a, k) - scalar(b, k)) < 1e-13
 
@@ -221,7 +221,7 @@ def two_shocks(text: str) -> str:
 
 def test_two_shocks_one_agent_is_the_lucas_closed_form():
     text = two_shocks((walras.api.LIBRARY / "lucas_economy.econ").read_text())
-    ds = walras.solve(walras.load(text), steps=0, polish=50).dataset
+    ds = walras.solve(walras.load(text), method="neural", steps=0, polish=50).dataset
     assert abs(scalar(ds, "pd") - lucas_pd()) < 1e-10
     assert abs(scalar(ds, "r") - lucas_r()) < 1e-10
     assert ds["sigma_R"].dims[-1] == "shock"  # one variable over shocks

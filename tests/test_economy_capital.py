@@ -38,7 +38,7 @@ def test_one_log_agent_holding_capital_is_the_ak_closed_form(phi, a, rho):
     condition μ_R − r = σ² with μ_R = (a − ι)/q + Φ − δ = ρ + Φ − δ gives r = ρ + Φ − δ − σ²."""
     model = walras.load(AK.format(phi=phi, a=a, rho=rho))
     assert model.states == ()
-    ds = walras.solve(model, steps=0, polish=50).dataset
+    ds = walras.solve(model, method="neural", steps=0, polish=50).dataset
     q = (1 + phi * a) / (1 + phi * rho)
     growth = np.log(q) / phi - 0.03
     assert abs(scalar(ds, "q") - q) < 1e-10

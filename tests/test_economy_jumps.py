@@ -167,6 +167,6 @@ def test_the_neural_solver_prices_disasters_with_one_agent():
     """No states: the network is a constant and the Levenberg-Marquardt polish solves the
     algebraic Euler equation."""
     model = walras.load(disaster_economy(), mu_y=DISASTERS["mu"], sigma_y=DISASTERS["sigma"])
-    ds = walras.solve(model, steps=0, polish=50).dataset
+    ds = walras.solve(model, method="neural", steps=0, polish=50).dataset
     assert abs(float(ds["pd"]) / disaster_pd(DISASTERS) - 1) < 1e-8
     assert abs(float(ds["r"]) - disaster_r(DISASTERS)) < 1e-10

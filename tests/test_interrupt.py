@@ -53,7 +53,7 @@ def ctrl_c_at(monkeypatch):
 def test_neural_polish_stops_and_keeps_its_iterations(ctrl_c_at, tmp_path):
     ctrl_c_at(5)  # the start, two Adam chunks, then the second polish iteration
     ckpt = tmp_path / "lucas.ckpt"
-    solution = walras.solve("lucas", steps=100, polish=40, checkpoint=ckpt)
+    solution = walras.solve("lucas", method="neural", steps=100, polish=40, checkpoint=ckpt)
     assert solution.outcome is Outcome.INTERRUPTED
     assert solution.message.startswith("interrupted during the polish")
     assert len(solution.history) == 100 + 2  # Adam's steps and the polish's two iterations
@@ -90,7 +90,7 @@ def stop(proc):
 
 
 def test_ctrl_c_while_tracing_saves_the_start(tmp_path):
-    proc = start(tmp_path, "-o", "early.nc", "--steps", 100_000)
+    proc = start(tmp_path, "-o", "early.nc", "--method", "neural", "--steps", 100_000)
     code, text = stop(proc)  # during the warm start's tracing and compilation
     assert code == 130, text
     assert "interrupted at step 0" in text and "Exception ignored" not in text
@@ -102,7 +102,17 @@ def test_ctrl_c_while_tracing_saves_the_start(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_during_adam_then_resume(tmp_path):
-    proc = start(tmp_path, "-o", "run.nc", "--steps", 100_000, "--solver", "checkpoint_every=50")
+    proc = start(
+        tmp_path,
+        "-o",
+        "run.nc",
+        "--method",
+        "neural",
+        "--steps",
+        100_000,
+        "--solver",
+        "checkpoint_every=50",
+    )
     deadline = time.monotonic() + 120
     while not (tmp_path / "run.ckpt").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -115,7 +125,7 @@ def test_ctrl_c_during_adam_then_resume(tmp_path):
     more = len(first) + 100
     done = subprocess.run(
         [sys.executable, "-m", "walras.cli", "solve", "lucas", "-o", "run.nc", "--resume"]
-        + ["--steps", str(more), "--polish", "0", "--quiet"],
+        + ["--method", "neural", "--steps", str(more), "--polish", "0", "--quiet"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

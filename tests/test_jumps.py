@@ -173,7 +173,7 @@ NEURAL = [
 def test_the_neural_solver_against_the_closed_forms(name, reference, settings, tolerance):
     """Discrete states are the networks' inputs; jumped points are other inputs."""
     model = walras.load(name)
-    solution = walras.solve(model, **settings)
+    solution = walras.solve(model, method="neural", **settings)
     expected = reference(model.compile().params)
     pd = solution.dataset["pd"].values
     np.testing.assert_allclose(pd, np.broadcast_to(expected, pd.shape), rtol=tolerance)

@@ -63,7 +63,7 @@ def test_networks_see_the_implicit_last_share():
 def test_error_estimate_is_the_error_of_a_perturbed_solution():
     """Lucas (linear in 1/pd): a converged solution moved by 1% in pd; one Gauss-Newton
     correction at fresh points finds the 1% again."""
-    solution = walras.solve("lucas", steps=400, polish=60)
+    solution = walras.solve("lucas", method="neural", steps=400, polish=60)
     assert solution.converged and solution.errors["pd"] < 1e-4
     rows = Rows(Problem.build(solution.compiled), solution.settings)
     moved = dict(solution.fields)
@@ -81,7 +81,7 @@ def test_matrix_free_polish_solves_lucas(monkeypatch):
     """The polish by CG on Jacobian-vector products (as for networks beyond DENSE_WEIGHTS)
     reaches the Lucas closed form as the dense one does."""
     monkeypatch.setattr(polish, "DENSE_WEIGHTS", 0)
-    solution = walras.solve("lucas", steps=400, polish=60)
+    solution = walras.solve("lucas", method="neural", steps=400, polish=60)
     np.testing.assert_allclose(solution.dataset["pd"].values, lucas_pd(), rtol=1e-5)
 
 
@@ -107,7 +107,7 @@ def _honest(solution, x, closed: dict[str, np.ndarray], targets: dict[str, float
 def test_two_log_agents_restricted_participation():
     """ω_i = ρ_i, pd = 1/(ρ_e η + ρ_h (1 − η)) on η ∈ [0.01, 0.99], with defaults."""
     text = _economy("two", [("expert", 0.03, "bond, stock"), ("household", 0.07, "bond")])
-    solution = walras.solve(walras.load(text))
+    solution = walras.solve(walras.load(text), method="neural")
     eta = np.linspace(0.01, 0.99, 99)
     closed = {
         "omega_expert": np.full_like(eta, 0.03),
@@ -122,7 +122,7 @@ def test_three_log_agents_complete_markets_on_the_simplex():
     """ω_i = ρ_i everywhere on the simplex with every share ≥ 0.01, with defaults."""
     rhos = {"a": 0.02, "b": 0.05, "c": 0.08}
     text = _economy("three", [(a, rho, "bond, stock") for a, rho in rhos.items()])
-    solution = walras.solve(walras.load(text))
+    solution = walras.solve(walras.load(text), method="neural")
     x = np.random.default_rng(0).dirichlet(np.ones(3), 20000)
     x = x[(x >= 0.01).all(1)][:, :2]
     closed = {f"omega_{a}": np.full(len(x), rho) for a, rho in rhos.items()}
@@ -164,7 +164,7 @@ def test_expert_and_two_identical_households_are_the_two_agent_economy():
         "agent h1: utility = crra(gamma), discount = rho, trades = [bond]",
         "agent h2: utility = crra(gamma), discount = rho, trades = [bond]",
     ]
-    solution = walras.solve(walras.load("\n".join(lines) + "\n"))
+    solution = walras.solve(walras.load("\n".join(lines) + "\n"), method="neural")
     rng = np.random.default_rng(0)
     eta = rng.uniform(0.1, 0.9, 2000)
     split = rng.uniform(0, 1, 2000)

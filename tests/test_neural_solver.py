@@ -24,7 +24,7 @@ from walras.settings import Settings
 
 @pytest.fixture(scope="module")
 def lucas():
-    return walras.solve("lucas", steps=400, polish=60)
+    return walras.solve("lucas", method="neural", steps=400, polish=60)
 
 
 def test_lucas_price_dividend_ratio_matches_closed_form(lucas):
@@ -50,7 +50,7 @@ def test_evaluate_at_points_and_params(lucas):
 
 @pytest.fixture(scope="module")
 def brusan():
-    return walras.solve("brusan_log")
+    return walras.solve("brusan_log", method="neural")
 
 
 @pytest.fixture(scope="module")
@@ -92,12 +92,14 @@ def test_interrupt_saves_and_resume_continues_exactly(tmp_path, monkeypatch):
         real_advance(self, n, loss)
 
     monkeypatch.setattr(neural.Progress, "advance", interrupt)
-    stopped = walras.solve(model, steps=200, polish=0, checkpoint=path)
+    stopped = walras.solve(model, method="neural", steps=200, polish=0, checkpoint=path)
     monkeypatch.setattr(neural.Progress, "advance", real_advance)
     assert not stopped.converged and "interrupted" in stopped.message
     assert path.exists() and len(stopped.history) == 100
-    resumed = walras.solve(model, steps=200, polish=0, checkpoint=path, resume=True)
-    straight = walras.solve(model, steps=200, polish=0)
+    resumed = walras.solve(
+        model, method="neural", steps=200, polish=0, checkpoint=path, resume=True
+    )
+    straight = walras.solve(model, method="neural", steps=200, polish=0)
     np.testing.assert_allclose(resumed.history, straight.history, rtol=1e-12)
 
 
@@ -108,7 +110,7 @@ shock Z
 process x: drift = 0, vol[Z] = 0.1
 unknown f(x)
 equation e: f + 1e-9*sqrt(2.5 - f) = 3
-solver steps = 300, polish = 0, lr = 0.05
+solver method = neural, steps = 300, polish = 0, lr = 0.05
 """
 
 
@@ -123,16 +125,20 @@ def test_nan_is_detected_and_the_last_good_state_restored():
 
 def test_resume_from_a_different_network_is_a_clear_error(tmp_path):
     path = tmp_path / "lucas.ckpt"
-    walras.solve("lucas", steps=10, polish=0, checkpoint=path)
+    walras.solve("lucas", method="neural", steps=10, polish=0, checkpoint=path)
     with pytest.raises(walras.EconError) as info:
-        walras.solve("lucas", steps=20, polish=0, width=12, checkpoint=path, resume=True)
+        walras.solve(
+            "lucas", method="neural", steps=20, polish=0, width=12, checkpoint=path, resume=True
+        )
     (d,) = info.value.diagnostics
     assert d.code == "E140" and "different model or network" in d.message
 
 
 def test_homotopy_walks_the_networks_to_the_model_parameters():
     """Adam at γ = 1, then a polish at each step of γ to 5: the Lucas closed form at γ = 5."""
-    solution = walras.solve("lucas", steps=400, polish=200, homotopy="gamma=1", homotopy_steps=2)
+    solution = walras.solve(
+        "lucas", method="neural", steps=400, polish=200, homotopy="gamma=1", homotopy_steps=2
+    )
     assert solution.converged, solution.message
     np.testing.assert_allclose(solution.dataset["pd"].values, lucas_pd(), rtol=1e-5)
 
@@ -212,7 +218,7 @@ def test_basak_cuoco_agrees_with_the_collocation_reference():
     )
     assert reference.converged, reference.message
     solution = walras.solve(
-        model, homotopy="gamma=1", steps=0, width=8, polish=600, polish_points=512
+        model, homotopy="gamma=1", method="neural", steps=0, width=8, polish=600, polish_points=512
     )
     eta = np.linspace(0.05, 1.0, 96)[:, None]
     ours, theirs = solution.evaluate(eta), reference.evaluate(eta)

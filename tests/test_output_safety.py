@@ -42,7 +42,7 @@ def test_the_model_is_not_overwritten(tmp_path):
     victim = tmp_path / "victim.econ"
     victim.write_bytes(walras.api.resolve("lucas").read_bytes())
     before = victim.read_bytes()
-    result = run("solve", victim, "-o", victim, "--steps", 5, "--quiet")
+    result = run("solve", victim, "-o", victim, "--method", "neural", "--steps", 5, "--quiet")
     assert result.exit_code == 1 and "error[E180]" in result.output
     assert "Traceback" not in result.output
     assert victim.read_bytes() == before
@@ -52,10 +52,12 @@ def test_a_checkpoint_is_not_overwritten(tmp_path):
     ckpt = tmp_path / "x.ckpt"
     checkpoint.save(ckpt, {"a": np.arange(3.0)}, {"step": 0, "history": []})
     before = ckpt.read_bytes()
-    result = run("solve", "lucas", "-o", ckpt, "--steps", 5, "--quiet")
+    result = run("solve", "lucas", "-o", ckpt, "--method", "neural", "--steps", 5, "--quiet")
     assert result.exit_code == 1 and "error[E180]" in result.output
     assert ckpt.read_bytes() == before
-    fresh = run("solve", "lucas", "-o", tmp_path / "y.ckpt", "--steps", 5, "--quiet")
+    fresh = run(
+        "solve", "lucas", "-o", tmp_path / "y.ckpt", "--method", "neural", "--steps", 5, "--quiet"
+    )
     assert fresh.exit_code == 1 and "error[E183]" in fresh.output
     assert not (tmp_path / "y.ckpt").exists()
 
@@ -87,7 +89,9 @@ def test_a_failed_solve_keeps_good_results(tmp_path):
     good = tmp_path / "lucas.nc"
     write_netcdf(results(value=9.5), good)
     before = good.read_bytes()
-    result = run("solve", "lucas", "-o", good, "--steps", 5, "--polish", 0, "--quiet")
+    result = run(
+        "solve", "lucas", "-o", good, "--method", "neural", "--steps", 5, "--polish", 0, "--quiet"
+    )
     assert result.exit_code == 2, result.output
     assert good.read_bytes() == before
     assert (tmp_path / "lucas.unconverged.nc").exists()
@@ -138,14 +142,16 @@ def test_a_damaged_checkpoint_is_a_coded_error(tmp_path):
     ckpt.write_bytes(ckpt.read_bytes()[:200])
     with pytest.raises(EconError, match="E181"):
         checkpoint.load(ckpt, {"a": np.zeros(300)})
-    result = run("solve", "lucas", "-o", tmp_path / "lucas.nc", "--resume", "--quiet")
+    result = run(
+        "solve", "lucas", "-o", tmp_path / "lucas.nc", "--method", "neural", "--resume", "--quiet"
+    )
     assert result.exit_code == 1 and "error[E181]" in result.output
     assert "without --resume" in result.output and "Traceback" not in result.output
 
 
 def test_resume_without_a_checkpoint_is_a_coded_error(tmp_path):
     for args in (("-o", tmp_path / "none.nc"), ()):
-        result = run("solve", "lucas", *args, "--resume", "--quiet")
+        result = run("solve", "lucas", *args, "--method", "neural", "--resume", "--quiet")
         assert result.exit_code == 1 and "error[E182]" in result.output
     assert not (tmp_path / "none.nc").exists()
 

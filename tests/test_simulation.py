@@ -176,6 +176,6 @@ def test_commands_simulate_and_moments(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_basak_cuoco_with_equal_discount_rates_has_no_stationary_density():
-    dyn = dynamics.from_solution(walras.solve("basak_cuoco"))
+    dyn = dynamics.from_solution(walras.solve("basak_cuoco", method="neural"))
     with pytest.raises(stationary.NoStationaryDistribution, match="piles at the upper edge"):
         stationary.stationary(dyn)

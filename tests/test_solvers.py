@@ -23,7 +23,7 @@ def test_settings_groups_share_one_flat_set_of_keys():
     names = [f.name for g in groups for f in dataclasses.fields(g)]
     assert sorted(names) == sorted(FIELDS) and len(set(names)) == len(names)
     settings = Settings().replace(width=8, degree="16")
-    assert (settings.width, settings.degree, settings.method) == (8, 16, "neural")
+    assert (settings.width, settings.degree, settings.method) == (8, 16, "auto")
     assert dataclasses.asdict(settings)["width"] == 8
 
 
@@ -36,6 +36,50 @@ def test_solvers_are_found_by_name():
     with pytest.raises(walras.EconError) as info:
         walras.solve("lucas", method="colocation")
     assert info.value.diagnostics[0].hint == "did you mean 'collocation'?"
+
+
+def _log_agents(n: int) -> str:
+    agents = [
+        f"agent a{i}: utility = log, discount = 0.0{i + 2}, trades = [bond, stock]"
+        for i in range(n)
+    ]
+    return "\n".join(
+        [
+            "model m",
+            "shock Z",
+            "endowment y: drift = 0.02*y, vol[Z] = 0.05*y",
+            "asset bond: riskless, supply = 0",
+            "asset stock: dividend = y, supply = 1",
+            *agents,
+        ]
+    )
+
+
+def test_auto_is_collocation_for_few_continuous_states_and_neural_for_many():
+    """Wealth shares of n agents are n − 1 states; a parameter solved over a range is one more,
+    a discrete state is none; a solver statement or an explicit method wins."""
+    cases = {
+        "lucas": ("collocation", 1),
+        "regime_lucas": ("collocation", 0),
+        "two_trees": ("collocation", 2),
+        _log_agents(5): ("collocation", 4),
+        _log_agents(6): ("neural", 5),
+    }
+    for target, (method, n) in cases.items():
+        chosen, why = walras.api.method_choice(walras.load(target))
+        assert chosen.method == method and why.startswith(f"method {method}: {n} continuous"), why
+    over = walras.load("lucas").solved_over(gamma=(2, 5), sigma=(0.05, 0.1))
+    assert walras.api.method_choice(over)[1].startswith("method collocation: 3 continuous")
+    more = walras.load(_log_agents(5) + "\nparameter s = 0.05").solved_over(s=(0.01, 0.03))
+    assert walras.api.settings_for(more).method == "neural"
+    assert walras.api.method_choice(walras.load("huggett"))[1] == (
+        "method collocation: the model's solver statement"
+    )
+    assert walras.api.method_choice(walras.load("lucas"), method="neural")[1] == (
+        "method neural: asked for"
+    )
+    why = walras.api.method_choice(walras.load("lucas"), steps=3, seed=1)[1]
+    assert why.endswith("(steps: settings of another solver, unused; --method picks it)")
 
 
 def test_one_edge_cut_rule_with_each_solvers_policy():

@@ -13,13 +13,23 @@ from .compiler.model import Model as CheckedModel
 from .grammar import ast, parse, parse_file
 from .grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from .models import LIBRARY, library, resolve
+from .runtime.solvers import auto
 from .settings import CHOICES, FIELDS, Settings
 
 if TYPE_CHECKING:
     from .compiler.codegen import Compiled
     from .runtime.results import Solution
 
-__all__ = ["LIBRARY", "Model", "library", "load", "resolve", "settings_for", "solve"]
+__all__ = [
+    "LIBRARY",
+    "Model",
+    "library",
+    "load",
+    "method_choice",
+    "resolve",
+    "settings_for",
+    "solve",
+]
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,13 @@ def load(target: str | Path, **params: float) -> Model:
 
 
 def settings_for(model: Model, **overrides: Any) -> Settings:
-    """Defaults, then the file's `solver` statement, then `overrides` (None values ignored)."""
+    """Defaults, then the file's `solver` statement, then `overrides` (None values ignored);
+    `method = "auto"` (the default) becomes the method it chooses for this model."""
+    return method_choice(model, **overrides)[0]
+
+
+def method_choice(model: Model, **overrides: Any) -> tuple[Settings, str]:
+    """`settings_for`'s settings, and one line saying which method they name and why."""
     unknown = [k for k in overrides if k not in FIELDS]
     if unknown:
         raise EconError(
@@ -153,7 +169,12 @@ def settings_for(model: Model, **overrides: Any) -> Settings:
             raise EconError(
                 [Diagnostic("E115", str(err), None, did_you_mean(str(value), CHOICES.get(key, ())))]
             ) from None
-    return chosen
+    if chosen.method == "auto":
+        method, why = auto.choose(model.checked)
+        chosen = chosen.replace(method=method)
+    else:
+        why = "asked for" if "method" in given else "the model's solver statement"
+    return chosen, f"method {chosen.method}: {why}{auto.unused(chosen.method, given)}"
 
 
 def solve(

@@ -18,7 +18,8 @@ from .runtime.solvers import registry
 
 @dataclass(frozen=True)
 class Common:
-    method: str = "neural"  # a registered solver: neural | collocation
+    method: str = "auto"  # a registered solver (neural | collocation), or auto: collocation for
+    # few continuous states, neural for many (`runtime/solvers/auto.py`)
     seed: int = field(default=0, metadata={"min": 0, "max": 2**32 - 1})
     margin: float = field(default=1e-3, metadata={"min": 0, "below": 0.5})  # fraction of each
     # state's range kept off the edges
@@ -60,7 +61,7 @@ Settings.__doc__ = "Every solver's settings behind flat keys (see the module doc
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 CHOICES = {
-    "method": registry.names(),
+    "method": ("auto", *registry.names()),
     **{k: f.metadata["choices"] for k, f in FIELDS.items() if "choices" in f.metadata},
 }
 

@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
+METHOD_HELP = "auto (collocation for few continuous states, neural for many) | neural | collocation"
 
 
 def _fail(e: EconError) -> None:
@@ -130,7 +131,9 @@ def solve(
         [], "--over", help="solve over a range of a parameter NAME=LO:HI (a dimension each)"
     ),
     method: str | None = typer.Option(
-        None, show_default=_default("method"), help="neural | collocation"
+        None,
+        show_default=_default("method"),
+        help=METHOD_HELP,
     ),
     steps: int | None = typer.Option(
         None, show_default=_default("steps"), help="Adam steps (neural)"
@@ -199,8 +202,9 @@ def solve(
                 homotopy_steps=homotopy_steps,
                 edge=edge,
             )
-            checkpoint = _check_outputs(output, api.settings_for(model, **settings).method)
-            solution = _solve_model(model, settings, checkpoint, resume, quiet, devices)
+            chosen, why = api.method_choice(model, **settings)
+            checkpoint = _check_outputs(output, chosen.method)
+            solution = _solve_model(model, settings, checkpoint, resume, quiet, devices, why)
             written = _save(solution, output)
         except EconError as e:
             _fail(e)
@@ -212,7 +216,7 @@ def solve(
 
 
 def _solve_model(
-    model, settings: dict, checkpoint: Path | None, resume: bool, quiet: bool, devices=None
+    model, settings: dict, checkpoint: Path | None, resume: bool, quiet: bool, devices, why: str
 ):
     from .. import api
     from ..runtime import interrupt
@@ -222,6 +226,7 @@ def _solve_model(
         raise typer.Exit(130)
     if not quiet:
         err.print(f"solving {model.name}; Ctrl-C stops and saves", markup=False)
+    err.print(why, markup=False)
     return api.solve(
         model, checkpoint=checkpoint, resume=resume, quiet=quiet, devices=devices, **settings
     )

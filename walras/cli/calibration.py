@@ -8,7 +8,17 @@ import typer
 from rich.table import Table
 
 from ..grammar.diagnostics import EconError
-from . import _fail, _parse_ranges, _parse_sets, _solve_settings, _warn, app, err, out
+from . import (
+    METHOD_HELP,
+    _fail,
+    _parse_ranges,
+    _parse_sets,
+    _solve_settings,
+    _warn,
+    app,
+    err,
+    out,
+)
 
 
 @app.command()
@@ -21,7 +31,7 @@ def calibrate(
         [], "--over", help="a further parameter to choose, NAME=LO:HI (adds to [parameters])"
     ),
     set_: list[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
-    method: str | None = typer.Option(None, help="neural | collocation"),
+    method: str | None = typer.Option(None, help=METHOD_HELP),
     degree: int | None = typer.Option(None, help="Chebyshev degree (collocation)"),
     solver: list[str] = typer.Option([], "--solver", help="any solver setting NAME=VALUE"),
     cells: int | None = typer.Option(None, help="cells per state of the forward equation"),
@@ -45,6 +55,7 @@ def calibrate(
         settings = _solve_settings(solver, method=method, degree=degree)
         if not quiet:
             err.print(f"solving {model.name} over {', '.join(goals.ranges)}", markup=False)
+        err.print(api.method_choice(model, **settings)[1], markup=False)
         solution = api.solve(model, quiet=quiet, **settings)
         if not solution.converged:
             err.print(f"warning: {solution.message}", markup=False)

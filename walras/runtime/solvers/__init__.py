@@ -23,12 +23,14 @@ for _module in pkgutil.iter_modules(__path__):
 def solve(
     compiled: Compiled, settings: Settings, params: Mapping[str, float] | None = None, **options
 ) -> Solution:
-    """Solve a compiled model with the solver `settings.method` names, at `params` (by default
-    the model's own); `options` are those of `base.Options` (quiet, log, checkpoint, resume,
-    guess)."""
-    from . import registry
+    """Solve a compiled model with the solver `settings.method` names ("auto": `auto.choose`),
+    at `params` (by default the model's own); `options` are those of `base.Options` (quiet,
+    log, checkpoint, resume, guess)."""
+    from . import auto, registry
     from .base import Options, Problem
 
+    if settings.method == "auto":
+        settings = settings.replace(method=auto.choose(compiled.model)[0])
     solution = registry.get(settings.method).solve(
         Problem.build(compiled, params), settings, Options(**options)
     )

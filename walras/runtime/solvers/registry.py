@@ -4,6 +4,7 @@ imports no JAX."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,6 +38,14 @@ def names() -> tuple[str, ...]:
 
 def settings_groups() -> list[type]:
     return [entry.settings for entry in _SOLVERS.values()]
+
+
+def owner(key: str) -> str | None:
+    """The solver whose settings group declares `key` (None: a common setting)."""
+    for entry in _SOLVERS.values():
+        if key in {f.name for f in dataclasses.fields(entry.settings)}:
+            return entry.name
+    return None
 
 
 def get(name: str) -> Solver:

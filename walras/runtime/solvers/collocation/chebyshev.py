@@ -76,11 +76,25 @@ class Anchor:
     at: float
 
 
+@dataclass(frozen=True)
+class Logit:
+    """An axis of [0, 1] cut at both ends (the last stick-breaking coordinate of a simplex, whose
+    upper end is the face where the last share vanishes), mapped affinely in log(x/(1 − x)):
+    points crowd geometrically towards both cuts, as a log axis crowds them towards its one."""
+
+
+LOGIT = Logit()
+
+
+def _is_log(f) -> bool:
+    return isinstance(f, Anchor) or f is True
+
+
 def _anchors(log, lo, hi):
     """Per axis of `log` (False: affine; True: a cut edge, log x; an `Anchor`): whether the axis
     is logarithmic, its anchor (0 for a cut edge), the side of it the box lies on, and the box's
     corners in the log coordinate."""
-    flag = jnp.asarray([isinstance(f, Anchor) or bool(f) for f in log])
+    flag = jnp.asarray([_is_log(f) for f in log])
     at = jnp.asarray([f.at if isinstance(f, Anchor) else 0.0 for f in log], float)
     side = jnp.where(flag & (lo < at), -1.0, 1.0)
     a = jnp.log(jnp.where(flag, side * (lo - at), 1.0))
@@ -89,18 +103,28 @@ def _anchors(log, lo, hi):
 
 
 def _affine_only(log) -> bool:
-    return not any(isinstance(f, Anchor) or bool(f) for f in log)
+    return not any(isinstance(f, (Anchor, Logit)) or f is True for f in log)
+
+
+def _logit(x):
+    return jnp.log(x) - jnp.log1p(-x)
 
 
 def to_box(z, lo, hi, log=()):
     """Points z of [−1, 1]^d mapped onto the box [lo, hi]: affinely, or affinely in log x along
     the axes flagged True in `log` (a cut edge: their lower corner is > 0), which crowds points
-    towards lo, or in log|x − at| along an axis with an `Anchor`."""
+    towards lo, or in log|x − at| along an axis with an `Anchor`, or in log(x/(1 − x)) along a
+    `Logit` axis."""
     affine = lo + (hi - lo) * (z + 1) / 2
     if _affine_only(log):
         return affine
     flag, at, side, a, b = _anchors(log, lo, hi)
-    return jnp.where(flag, at + side * jnp.exp(a + (b - a) * (z + 1) / 2), affine)
+    out = jnp.where(flag, at + side * jnp.exp(a + (b - a) * (z + 1) / 2), affine)
+    if not any(upper_cut_axes(log)):
+        return out
+    two = jnp.asarray(upper_cut_axes(log))
+    a, b = _logit(jnp.where(two, lo, 0.5)), _logit(jnp.where(two, hi, 0.5))
+    return jnp.where(two, jax.nn.sigmoid(a + (b - a) * (z + 1) / 2), out)
 
 
 def to_unit(x, lo, hi, log=()):
@@ -110,12 +134,24 @@ def to_unit(x, lo, hi, log=()):
         return affine
     flag, at, side, a, b = _anchors(log, lo, hi)
     t = jnp.log(jnp.where(flag, side * (x - at), 1.0))
-    return jnp.where(flag, (2 * t - (a + b)) / (b - a), affine)
+    out = jnp.where(flag, (2 * t - (a + b)) / (b - a), affine)
+    if not any(upper_cut_axes(log)):
+        return out
+    two = jnp.asarray(upper_cut_axes(log))
+    a, b = _logit(jnp.where(two, lo, 0.5)), _logit(jnp.where(two, hi, 0.5))
+    t = _logit(jnp.clip(jnp.where(two, x, 0.5), 1e-300, 1 - 1e-16))
+    return jnp.where(two, (2 * t - (a + b)) / (b - a), out)
 
 
 def cut_axes(log) -> tuple[bool, ...]:
-    """The axes of `log` that end at a cut edge (True), not those with an `Anchor`."""
-    return tuple(not isinstance(f, Anchor) and bool(f) for f in log)
+    """The axes of `log` that end at a cut edge below (True, `Logit`), not those with an
+    `Anchor`."""
+    return tuple(f is True or isinstance(f, Logit) for f in log)
+
+
+def upper_cut_axes(log) -> tuple[bool, ...]:
+    """The axes of `log` cut above too (`Logit`)."""
+    return tuple(isinstance(f, Logit) for f in log)
 
 
 class Chebyshev(eqx.Module):
@@ -140,14 +176,19 @@ class Chebyshev(eqx.Module):
         for group in self.simplices:
             x = to_cube(x, group)
         z = to_unit(x, self.lo, self.hi, self.log)
-        cut = cut_axes(self.log)
+        cut, upper = cut_axes(self.log), upper_cut_axes(self.log)
         inside = jnp.where(jnp.asarray(cut), jnp.maximum(z, -1.0), z)
+        inside = jnp.where(jnp.asarray(upper), jnp.minimum(inside, 1.0), inside)
         out = series(self.coef, inside)
         for axis in (i for i, flag in enumerate(cut) if flag):
-            # below a cut edge, linear in z: the power law the edge condition imposes
+            # beyond a cut edge, linear in z: the power law the edge condition imposes
             beyond = z[axis] - inside[axis]
             rest = inside[np.array([j for j in range(z.shape[0]) if j != axis], int)]
-            out = out + beyond * series(lower_derivative(self.coef, axis, 1), rest)
+            slope = series(end_derivative(self.coef, axis, 1), rest)
+            if upper[axis]:
+                above = series(end_derivative(self.coef, axis, 1, 1.0), rest)
+                slope = jnp.where(beyond > 0, above, slope)
+            out = out + beyond * slope
         return jnp.exp(out) if self.positive else out
 
 
@@ -185,12 +226,12 @@ def interpolate(
     return fit(np.log(values) if positive else values, n)
 
 
-def lower_derivative(coef: jax.Array, axis: int, order: int) -> jax.Array:
+def end_derivative(coef: jax.Array, axis: int, order: int, end: float = -1.0) -> jax.Array:
     """Coefficients, over the other axes, of ∂^order/∂z^order of the series along `axis` at
-    z = −1."""
+    z = end (−1, the lower end, or 1)."""
     D = jnp.asarray(np.linalg.matrix_power(derivative_matrix(coef.shape[axis]), order), coef.dtype)
     moved = jnp.moveaxis(jnp.tensordot(D, coef, axes=([1], [axis])), 0, -1)
-    return moved @ jnp.asarray((-1.0) ** np.arange(coef.shape[axis]), coef.dtype)
+    return moved @ jnp.asarray(end ** np.arange(coef.shape[axis]), coef.dtype)
 
 
 def decay(coef: np.ndarray) -> np.ndarray:

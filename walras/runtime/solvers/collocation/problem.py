@@ -87,6 +87,11 @@ class System:
         # how each axis maps onto [−1, 1] (`chebyshev.to_box`): log at a cut edge, or towards
         # an anchor (`anchors`: (state index, `chebyshev.Anchor`) pairs)
         self.maps = tuple(log or dict(anchors).get(i, False) for i, log in enumerate(self.log))
+        # the last stick-breaking coordinate of a simplex ends where the last share vanishes: a
+        # face like those of the other shares, cut at the same share when theirs are (`Logit`)
+        last = {group[-1] for group in problem.domain.simplices}
+        self.upper = tuple(bool(log) and i in last for i, log in enumerate(self.log))
+        self.maps = tuple(cheb.LOGIT if up else m for m, up in zip(self.maps, self.upper))
         self.lo = np.array([cut.get(s.name, s.lo) for s in states])
         self.hi = np.array([s.hi for s in states])
         self.args = {u: list(axes) for u, axes in problem.axes.items()}
@@ -108,13 +113,15 @@ class System:
             for u in problem.unknowns
             if u.lo is not None and u.lo >= 0 and any(self.log[i] for i in self.args[u.name])
         }
-        # (unknown, axis of its expansion, state): power-law behaviour at a cut edge
+        # (unknown, axis of its expansion, state, end of the axis): power-law behaviour at a cut
+        # edge
         self.edge_terms = [
-            (u, len(self.regimes[u]) + k, i)
+            (u, len(self.regimes[u]) + k, i, end)
             for u, a in self.args.items()
             if u in self.second_order
             for k, i in enumerate(i for i in a if self.values[i] is None)
             if self.log[i]
+            for end in ((-1.0, 1.0) if self.upper[i] else (-1.0,))
         ]
         template = {
             "coef": {u: np.zeros((pieces,) + self.shape(u)) for u, a in self.args.items() if a},
@@ -182,11 +189,14 @@ class System:
         return cheb.decay(coef) if sparse is None else smolyak.decay(coef, sparse)
 
     def boxes(self, tree, lo) -> tuple[jax.Array, jax.Array]:
-        """(pieces, d) lower and upper corners, from the domain's lower corner `lo`; the cut is
-        s = lo + (hi − lo)·sigmoid(τ)."""
-        if self.pieces == 1:  # NumPy for NumPy corners: nothing to compile outside a trace
-            return (lo if isinstance(lo, np.ndarray) else jnp.asarray(lo))[None], self.hi[None]
-        lo, hi = jnp.asarray(lo), jnp.asarray(self.hi)
+        """(pieces, d) lower and upper corners, from the domain's lower corner `lo` (an axis cut
+        at both ends is cut as far from 1 as from 0); the cut is s = lo + (hi − lo)·sigmoid(τ)."""
+        if self.pieces == 1 and isinstance(lo, np.ndarray):  # nothing to compile outside a trace
+            return lo[None], np.where(self.upper, self.hi - lo, self.hi)[None]
+        lo = jnp.asarray(lo)
+        hi = jnp.where(jnp.asarray(self.upper, bool), self.hi - lo, jnp.asarray(self.hi))
+        if self.pieces == 1:
+            return lo[None], hi[None]
         s = lo[0] + (hi[0] - lo[0]) * jax.nn.sigmoid(tree["tau"])
         return jnp.stack([lo, lo.at[0].set(s)]), jnp.stack([hi.at[0].set(s), hi])
 
@@ -306,17 +316,17 @@ class System:
         a positive unknown). The equation's regularity at the true edge, 0, selects the solution;
         the cut stands in for it."""
         rows = []
-        for u, k, i in self.edge_terms:
+        for u, k, i, end in self.edge_terms:
             touching = [0] if self.pieces > 1 and i == 0 else range(self.pieces)
             sparse = self.sparse(u)
             for p in touching:
                 c = tree["coef"][u][p]
                 if sparse is None:
-                    rows.append(cheb.lower_derivative(c, k, 2))
+                    rows.append(cheb.end_derivative(c, k, 2, end))
                 else:  # one row per regime and node of the face
                     axis = k - len(self.regimes[u])
                     per_regime = c.reshape(-1, sparse.size)
-                    rows += [smolyak.edge_curvature(r, sparse, axis) for r in per_regime]
+                    rows += [smolyak.edge_curvature(r, sparse, axis, end) for r in per_regime]
         return rows
 
     def junction(self, tree, lo) -> jax.Array:

@@ -160,10 +160,13 @@ class Smolyak(cheb.Chebyshev):
         z = cheb.to_unit(x, self.lo, self.hi, self.log)
         cut = cheb.cut_axes(self.log)
         inside = jnp.where(jnp.asarray(cut), jnp.maximum(z, -1.0), z)
+        inside = jnp.where(
+            jnp.asarray(cheb.upper_cut_axes(self.log)), jnp.minimum(inside, 1.0), inside
+        )
         at = lambda z: series(self.coef, z, self.sparse)  # noqa: E731
         out = at(inside)
         for axis in (i for i, flag in enumerate(cut) if flag):
-            # below a cut edge, linear in z: the power law the edge condition imposes
+            # beyond a cut edge, linear in z: the power law the edge condition imposes
             e = jnp.zeros_like(z).at[axis].set(1.0)
             out = out + (z[axis] - inside[axis]) * jax.jvp(at, (inside,), (e,))[1]
         return jnp.exp(out) if self.positive else out
@@ -184,11 +187,11 @@ def fit(values: np.ndarray, sparse: SparseGrid) -> np.ndarray:
     return np.linalg.solve(sparse.matrix(sparse.nodes), np.asarray(values, float))
 
 
-def edge_curvature(coef: jax.Array, sparse: SparseGrid, axis: int) -> jax.Array:
-    """∂²/∂z_axis² of the expansion at z_axis = −1, at the grid's nodes projected onto that
-    face (the rows a cut edge imposes)."""
+def edge_curvature(coef: jax.Array, sparse: SparseGrid, axis: int, end: float = -1.0) -> jax.Array:
+    """∂²/∂z_axis² of the expansion at z_axis = end (−1, the lower end, or 1), at the grid's
+    nodes projected onto that face (the rows a cut edge imposes)."""
     face = np.unique(np.delete(sparse.nodes, axis, axis=1), axis=0)
-    face = jnp.asarray(np.insert(face, axis, -1.0, axis=1))
+    face = jnp.asarray(np.insert(face, axis, end, axis=1))
     e = jnp.zeros(sparse.d).at[axis].set(1.0)
     slope = lambda z: jax.jvp(lambda z: series(coef, z, sparse), (z,), (e,))[1]  # noqa: E731
     return jax.vmap(lambda z: jax.jvp(slope, (z,), (e,))[1])(face)
