@@ -61,18 +61,16 @@ def test_solve_writes_netcdf_and_plots(tmp_path):
         "-o",
         out,
         "--method",
-        "neural",
-        "--steps",
-        300,
-        "--polish",
-        40,
+        "collocation",
+        "--degree",
+        8,
         "-q",
         "--set",
         "gamma=4",
     )
     assert result.exit_code == 0, result.output
     ds = xr.open_dataset(out, engine="h5netcdf")
-    np.testing.assert_allclose(ds["pd"].values, lucas_pd(gamma=4.0), rtol=1e-5)
+    np.testing.assert_allclose(ds["pd"].values, lucas_pd(gamma=4.0), rtol=1e-12)
     assert ds.attrs["param_gamma"] == 4.0 and ds.attrs["model"] == "lucas"
     ds.close()
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left nothing behind
