@@ -25,7 +25,8 @@ from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
 from . import crowd, estimate, report
 from .evidence import Evidence, active_runs, evidence
-from .problem import MAX_COEFFICIENTS, System, basis_for, degree_for
+from .problem import System
+from .sizing import MAX_COEFFICIENTS, basis_for, degree_for
 
 PIN = 1e3  # weight of the row that holds the cut in place during the first stage
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks

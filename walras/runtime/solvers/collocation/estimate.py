@@ -12,7 +12,8 @@ import numpy as np
 
 from ... import interrupt
 from .evidence import cut_error, edge_change
-from .problem import degree_for, values_at
+from .problem import values_at
+from .sizing import degree_for
 
 if TYPE_CHECKING:
     from .driver import Attempt

@@ -22,8 +22,6 @@ from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, smolyak
 
-MAX_COEFFICIENTS = 4096  # per unknown and piece: caps the degree of 2- and 3-state expansions
-SPARSE_FROM = 3  # continuous states from which the "auto" basis is a Smolyak grid
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
 TINY = 1e-8  # floor of a start value of a positive unknown (its log is expanded)
@@ -441,29 +439,3 @@ def _face(points: np.ndarray, axis: int) -> np.ndarray:
         return np.zeros((1, 1))
     face = np.unique(np.delete(points, axis, axis=1), axis=0)
     return np.insert(face, axis, 0.0, axis=1)
-
-
-def degree_for(
-    problem: Problem,
-    degree: int,
-    basis: str = "tensor",
-    rounding: str = "",
-    budget: int = MAX_COEFFICIENTS,
-) -> int:
-    """The requested degree, capped so no unknown has more than `budget` coefficients; with the
-    smolyak basis, the degree of a level under the same cap (`smolyak.degree_within`, `rounding`
-    "", "up" or "down")."""
-    continuous = [[i for i in a if not problem.states[i].discrete] for a in problem.axes.values()]
-    d = max([len(a) for a in continuous] + [1])
-    if basis != "smolyak":
-        return max(1, min(degree, int(round(budget ** (1 / d))) - 1))
-    return smolyak.degree_within(degree, d, budget, rounding)
-
-
-def basis_for(problem: Problem, choice: str) -> str:
-    """The basis the setting `basis` asks for: "auto" is smolyak from SPARSE_FROM continuous
-    states up, tensor below."""
-    if choice != "auto":
-        return choice
-    continuous = sum(not s.discrete for s in problem.states)
-    return "smolyak" if continuous >= SPARSE_FROM else "tensor"
