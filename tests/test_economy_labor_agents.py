@@ -9,24 +9,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from test_economy_labor import LABOR
 
 import walras
 from walras.grammar import ast, unparse
 
 jax.config.update("jax_enable_x64", True)
 
-TWO = """model labor_two
-parameter alpha = 0.3, z = 1.2, phi = 10, delta = 0.05, rho = 0.05, rho_h = 0.05,
-    sigma = 0.1, gamma_h = 2, ell_e = 0.4, ell_h = 1.0
-shock Z
-capital k: investment = log(phi*iota + 1)/phi, depreciation = delta, vol[Z] = sigma*k,
-    output = z*k^alpha*labor^(1 - alpha)
-state k in [1, 5]
-asset bond: riskless, supply = 0
-asset claim: capital = k, supply = 1
-agent expert: utility = log, discount = rho, trades = [bond, claim], labor = ell_e
-agent household: utility = crra(gamma_h), discount = rho_h, trades = [bond], labor = ell_h
-"""
+TWO = (
+    LABOR.format(utility="log")
+    .replace("model labor", "model labor_two")
+    .replace("rho = 0.05, sigma = 0.1, ell = 1.4", "rho = 0.05, rho_h = 0.05,\n    sigma = 0.1")
+    .replace(", labor = ell\n", ", labor = ell_e\n")
+    .replace("agent worker", "agent expert")
+    + "agent household: utility = crra(gamma_h), discount = rho_h, trades = [bond], "
+    "labor = ell_h\nparameter gamma_h = 2, ell_e = 0.4, ell_h = 1.0\n"
+)
 P = dict(alpha=0.3, z=1.2, phi=10.0, delta=0.05, rho=0.05, rho_h=0.05, sigma=0.1)
 P.update(gamma_h=2.0, ell_e=0.4, ell_h=1.0)
 
