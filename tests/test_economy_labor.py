@@ -159,16 +159,30 @@ BASE = LABOR.format(utility="log")
         ("state k in [1, 5]\n", "", "E236", "its domain"),
         ("output = z*k^alpha*labor^(1 - alpha)", "output = z*k^alpha", "E236", "constant returns"),
         ("output = z*k^alpha*labor^(1 - alpha)", "output = z*labor", "E236", "function of capital"),
-        (", labor = ell", "", "E236", "supplies no labor"),
+        (", labor = ell", "", "E236", "no agent supplies labor"),
         ("z*k^alpha*labor^(1 - alpha)", "z*k", "E236", "supplies labor that output"),
         (", labor = ell", ", labor = ell, productivity = z", "E236", "has a productivity"),
         (
             "labor = ell\n",
-            "labor = ell\nagent other: utility = log, discount = rho, trades = [bond], labor = 1\n",
+            "labor = ell\nagent other: utility = log, discount = rho, trades = [bond, claim]\n",
             "E230",
-            "other than one agent",
+            "second agent holding capital",
+        ),
+        (
+            "labor = ell\n",
+            "labor = ell\nagent other: utility = log, discount = rho, trades = [bond], "
+            "depreciation = delta\n",
+            "E236",
+            "has a depreciation and holds no capital",
         ),
         (",\n    output = z*k^alpha*labor^(1 - alpha)", "", "E236", "output does not use it"),
+        (
+            "asset bond: riskless, supply = 0\n",
+            "",
+            "E204",
+            "not a declared asset",
+        ),
+        ("trades = [bond, claim]", "trades = [bond]", "E233", "no agent holds 'claim'"),
         ("labor = ell", "labor = ell\nconstraint worker: share(claim) <= 2", "E230", "constraint"),
     ],
 )
@@ -176,3 +190,14 @@ def test_mistakes_are_located(old, new, code, words):
     assert old in BASE
     d = error(BASE.replace(old, new))
     assert d.code == code and words in d.message, d
+
+
+def test_a_second_agent_without_a_bond_is_told_to_declare_one():
+    text = BASE.replace("asset bond: riskless, supply = 0\n", "").replace(
+        "[bond, claim]", "[claim]"
+    )
+    text += "agent saver: utility = log, discount = rho, trades = [bond], labor = ell\n"
+    with pytest.raises(EconError) as e:
+        walras.load(text).lowered
+    codes = [d.code for d in e.value.diagnostics]
+    assert sorted(codes) == ["E204", "E210"], codes

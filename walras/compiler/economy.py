@@ -14,6 +14,7 @@ from ..grammar.diagnostics import Collector
 from . import economy_arrays, economy_capital_spec, economy_labor, economy_ranges
 from .economy_capital import CapitalDerivation
 from .economy_derive import Derivation
+from .economy_labor_derive import LaborDerivation
 from .economy_spec import read
 from .model import Model, frozen
 
@@ -40,7 +41,7 @@ def lower(module: ast.Module) -> ast.Module:
     if any(isinstance(s, ast.CapitalDecl) and s.output for s in module.statements):
         econ = economy_labor.read(module, out)
         out.raise_if_errors()
-        derived = economy_labor.derive(econ)
+        derived = LaborDerivation(econ).run()
     elif any(isinstance(s, ast.CapitalDecl) for s in module.statements):
         econ = economy_capital_spec.read(module, out)
         out.raise_if_errors()

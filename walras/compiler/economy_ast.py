@@ -113,6 +113,27 @@ class Builder:
         return self.call("vol", f, self.name(shock)) / f
 
 
+def shares(kind: str, members, doc: str, declared: dict) -> list:
+    """Shares that sum to one, of `members` ((name, span) pairs): the first n − 1 as states
+    `<kind>_<name>` (on the simplex {x_i ≥ 0, Σ x_i ≤ 1}, or, once the user declares a domain
+    for one of them in `declared`, on boxes: the undeclared ones on [0, 1/(n − 1)]), the last
+    as one minus the others."""
+    names = tuple(f"{kind}_{n}" for n, _ in members[:-1])
+    boxed = len(names) == 1 or any(n in declared for n in names)
+    hi = 1.0 / max(len(names), 1) if boxed else 1.0
+    out: list = []
+    for (member, span), name in zip(members, names):
+        if name not in declared:
+            b = Builder(span)
+            group = () if boxed else names
+            out.append(ast.StateDecl(name, b.num(0).e, b.num(hi).e, f"{doc} {member}", span, group))
+    name, span = members[-1]
+    b = Builder(span)
+    last = 1 - b.sum(b.name(n) for n in names)
+    out.append(ast.LetDecl(f"{kind}_{name}", last.e, f"{doc} {name}", span))
+    return out
+
+
 # --- sympy <-> ast ---------------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from ..grammar import ast
 from . import economy_jumps as jumps
 from . import economy_trees as trees
 from .economy_agents import Agent
-from .economy_ast import Builder, X
+from .economy_ast import Builder, X, shares
 from .economy_spec import Economy
 
 
@@ -107,29 +107,7 @@ class Derivation:
         return self.statements
 
     def simplex(self, kind: str, members, doc: str):
-        """Shares that sum to one: the first n − 1 as states (on the simplex {x_i ≥ 0,
-        Σ x_i ≤ 1}, or, once the user declares a domain for one of them, on boxes: the
-        undeclared ones on [0, 1/(n − 1)]), the last as one minus the others."""
-        names = tuple(f"{kind}_{n}" for n, _ in members[:-1])
-        boxed = len(names) == 1 or any(n in self.econ.state_decls for n in names)
-        hi = 1.0 / max(len(names), 1) if boxed else 1.0
-        for (member, span), name in zip(members, names):
-            if name not in self.econ.state_decls:
-                b = Builder(span)
-                self.statements.append(
-                    ast.StateDecl(
-                        name,
-                        b.num(0).e,
-                        b.num(hi).e,
-                        f"{doc} {member}",
-                        span,
-                        () if boxed else names,
-                    )
-                )
-        name, span = members[-1]
-        b = Builder(span)
-        others = b.sum(self.n(n, b) for n in names)
-        self.let(f"{kind}_{name}", 1 - others, f"{doc} {name}")
+        self.statements += shares(kind, members, doc, self.econ.state_decls)
 
     def declare_states(self):
         self.simplex("eta", [(a.name, a.span) for a in self.agents], "wealth share of")

@@ -40,7 +40,7 @@ ECONOMY_ROWS = (
      "Constrain a declared agent's share of an asset it trades freely.", (ECONOMY_AGENTS,)),
     ("E210", "no riskless asset", "Several agents and no riskless asset to trade with each "
      "other.", "Declare 'asset bond: riskless, supply = 0' and let the agents trade it.",
-     (ECONOMY_SPEC, ECONOMY_CAPITAL)),
+     (ECONOMY_SPEC, ECONOMY_CAPITAL, ECONOMY_LABOR)),
     ("E211", "unusable endowment process", "An endowment without volatility, or one whose drift "
      "or volatility is not proportional to it (or that is declared as a state among several).",
      "Make drift and volatility proportional to the endowment, or declare it as a state.",
@@ -56,7 +56,7 @@ ECONOMY_ROWS = (
      (ECONOMY_SPEC,)),
     ("E216", "no agents", "The economy declares no agent.",
      "Declare one: 'agent household: utility = crra(gamma), discount = rho, trades = [...]'.",
-     (ECONOMY_SPEC, ECONOMY_CAPITAL)),
+     (ECONOMY_SPEC, ECONOMY_CAPITAL, ECONOMY_LABOR)),
     ("E217", "undeclared shock in an endowment", "An endowment's 'vol[Z]' names an undeclared "
      "shock.", "Declare it with 'shock Z'.", (ECONOMY_SPEC,)),
     ("E218", "declared twice in the economy", "An agent, asset or endowment is declared twice.",
@@ -105,7 +105,8 @@ ECONOMY_ROWS = (
      "'capital' statement) uses what its derivation does not cover yet: a second capital "
      "stock, capital loading on several shocks, an endowment, a risky asset that is not a "
      "claim on capital, a portfolio constraint, more than two agents, or utility other than "
-     "log.", "Keep to one capital stock on one Brownian shock and up to two log agents, or "
+     "log; with output from capital and labor, a second agent holding capital.",
+     "Keep to one capital stock on one Brownian shock and up to two log agents, or "
      "write the model at the equation level (brusan_log).", (ECONOMY_CAPITAL,)),
     ("E231", "incomplete capital stock", "A capital stock has no investment technology, one "
      "that is not a function of 'iota' (the investment rate) and parameters, no volatility, a "
@@ -132,9 +133,10 @@ ECONOMY_ROWS = (
      "Name the index otherwise.", (ECONOMY_ARRAYS,)),
     ("E236", "output from capital and labor that cannot apply", "A capital stock's 'output' "
      "is not a function of capital and 'labor' with constant returns to scale, capital has no "
-     "declared domain (it is a state once output is not proportional to it), an agent supplies "
-     "no labor or has its own productivity beside 'output', or an agent supplies labor that no "
-     "'output' uses.", "Write 'output = z*k^alpha*labor^(1 - alpha)' on the capital stock, "
+     "declared domain (it is a state once output is not proportional to it), no agent supplies "
+     "labor, an agent has its own productivity beside 'output' (or a depreciation without "
+     "holding capital), or an agent supplies labor that no 'output' uses.",
+     "Write 'output = z*k^alpha*labor^(1 - alpha)' on the capital stock, "
      "'labor = ell' on the agent, and 'state k in [lo, hi]'.", (ECONOMY_LABOR, ECONOMY_CAPITAL)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
