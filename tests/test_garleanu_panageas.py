@@ -94,3 +94,21 @@ def test_each_solver_with_defaults_is_right_or_says_it_is_not(method):
         assert relative_error(solution, params()) <= estimate + REFERENCE_ERROR
     else:
         assert "not converged" in solution.message
+
+
+@pytest.mark.slow
+def test_a_start_of_the_right_size_is_not_a_false_converged():
+    """From constants of the solution's size, collocation cuts x at 1e-6 and finds a smooth
+    branch of the equations on which p_A falls towards 0 below the cut (like x^0.05; 36% off the
+    reference), with small residuals and a small estimate: it must not exit 0 there
+    (collocation/limits.py), and wherever it exits 0 it is within its estimate."""
+    from walras.models import resolve
+
+    text = resolve("garleanu_panageas").read_text()
+    text += "guess pA = 30\nguess pB = 25\nguess phi1 = 13\nguess phi2 = 12\n"
+    solution = walras.solve(walras.load(text), method="collocation", quiet=True)
+    if solution.converged:
+        estimate = max(solution.errors.values())
+        assert relative_error(solution, params()) <= estimate + REFERENCE_ERROR
+    else:
+        assert "not converged" in solution.message
