@@ -23,7 +23,7 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import crowd, estimate, limits, report
+from . import crowd, estimate, report
 from .evidence import Evidence, active_runs, evidence
 from .problem import System
 from .sizing import MAX_COEFFICIENTS, basis_for, degree_for
@@ -138,7 +138,6 @@ class CollocationSolver(Solver):
         solution = report.solution(
             attempt, params, settings, walk.history, walk.iterations, change, errors
         )
-        solution = limits.refused(solution, attempt.system, attempt.theta)
         if interrupt.requested():
             solution.outcome = Outcome.INTERRUPTED
             solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
