@@ -33,6 +33,8 @@ from scipy.interpolate import CubicSpline
 from scipy.linalg import solve_banded
 
 NAMES = ("pA", "pB", "phi1", "phi2")
+OTHER = (30.0, 25.0, 13.0, 12.0)  # constants of the solution's size, from which Newton's method
+# reaches another equilibrium of the same equations (pA(0) = 20.20 instead of 13.60)
 CROWD = 1e-4  # the grid's scale at x = 0, where the solution has a layer of width ~1e-3
 
 
@@ -217,13 +219,19 @@ def pseudo_time(p: dict, g, u, dt=100.0, grow=3.0, steps=100):
     raise RuntimeError("the reference's pseudo-time walk did not settle")
 
 
-def solve_fd(p: dict, intervals: int, start=None):
+def solve_fd(p: dict, intervals: int, start=None, constants=None):
     """The plain scheme on `intervals` steps of ξ, from `start` (a coarser solution as (grid,
-    values)) or from 100 steps walked in pseudo-time from ones; returns (grid, values)."""
+    values)), else on 50 steps from 100 steps walked in pseudo-time from ones, or with
+    `constants` (one per unknown) by Newton's method from those constants directly (which
+    reaches other equilibria: `OTHER`); returns (grid, values)."""
     g = grid(intervals)
     if start is None:
         coarse = grid(50)
-        start = (coarse, newton(p, coarse, pseudo_time(p, coarse, np.ones((4, 51)))))
+        if constants is None:
+            begin = pseudo_time(p, coarse, np.ones((4, 51)))
+        else:
+            begin = np.asarray(constants, float)[:, None] * np.ones((4, 51))
+        start = (coarse, newton(p, coarse, begin))
     u = np.array([np.interp(g.x, start[0].x, v) for v in start[1]])
     return g, newton(p, g, u)
 
@@ -231,13 +239,15 @@ def solve_fd(p: dict, intervals: int, start=None):
 _CACHE: dict = {}
 
 
-def reference(p: dict, x, intervals: int = 3200) -> np.ndarray:
+def reference(p: dict, x, intervals: int = 3200, constants=None) -> np.ndarray:
     """Richardson extrapolation of the plain scheme from `intervals` and twice as many steps,
-    at x (shape (4, len(x)): pA, pB, phi1, phi2); cached per parameters."""
+    at x (shape (4, len(x)): pA, pB, phi1, phi2); cached per parameters. The equilibrium the
+    pseudo-time walk from ones reaches, or with `constants` the one Newton's method reaches
+    from them (`OTHER`)."""
     p = parameters(p)
-    key = (tuple(sorted(p.items())), intervals)
+    key = (tuple(sorted(p.items())), intervals, constants)
     if key not in _CACHE:
-        coarse = solve_fd(p, intervals // 4)
+        coarse = solve_fd(p, intervals // 4, constants=constants)
         h = solve_fd(p, intervals, coarse)
         fine = solve_fd(p, 2 * intervals, h)
         # every node of the coarser grid is a node of the finer: extrapolate there
