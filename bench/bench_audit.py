@@ -41,6 +41,8 @@ from bench_robustness import (  # noqa: E402
 )
 from garleanu_panageas_reference import NAMES as GP_NAMES  # noqa: E402
 from garleanu_panageas_reference import reference as gp_reference  # noqa: E402
+from he_krishnamurthy_reference import equity as hk_equity  # noqa: E402
+from he_krishnamurthy_reference import reference as hk_reference  # noqa: E402
 from huggett_reference import Huggett, extrapolated  # noqa: E402
 from references import (  # noqa: E402
     disaster_pd,
@@ -56,8 +58,8 @@ FACTOR = 10  # an error beyond this many times the estimate is a bug
 # Wachter reference moves by less than 1e-10 under refinement, tests/test_wachter.py); the
 # finite-difference references as their refinement measured them (tests/test_huggett.py: c within
 # 7e-5 of its limit; the basak_cuoco references: 1e-11; bansal_yaron's Richardson pair: 1e-7;
-# garleanu_panageas: 1e-8, tests/garleanu_panageas_reference.py)
-ROUNDING, SCIPY, HUGGETT, BASAK, BANSAL_YARON, GP = 1e-12, 1e-10, 1e-4, 1e-11, 1e-7, 1e-8
+# garleanu_panageas and he_krishnamurthy: 1e-8, tests/NAME_reference.py)
+ROUNDING, SCIPY, HUGGETT, BASAK, BANSAL_YARON, GP, HK = 1e-12, 1e-10, 1e-4, 1e-11, 1e-7, 1e-8, 1e-8
 
 
 def wachter_riccati(sol):
@@ -116,6 +118,16 @@ def garleanu_panageas_fd(sol):
     return max(relative(np.ravel(found[u].values), e) for u, e in zip(GP_NAMES, exact))
 
 
+def he_krishnamurthy_fd(sol):
+    """pS against the extrapolated finite differences (pair 400/800 per unit of log x) and the
+    equity share theta against its closed form, on (0, 1] and a layer towards x = 0, each
+    relative to its largest value."""
+    x = np.unique(np.concatenate([np.linspace(0, 1, 1001)[1:], np.logspace(-6, -1, 200)]))
+    found = sol.evaluate(x)
+    exact = {"pS": hk_reference(sol.params, x), "theta": hk_equity(sol.params, x)}
+    return max(relative(np.ravel(found[u].values), e) for u, e in exact.items())
+
+
 @cache
 def leverage_reference():
     """leverage_cap by collocation at a higher degree (a half more) and a tenfold lower cut than
@@ -162,6 +174,7 @@ def library():
         ("leverage_cap", leverage_collocation, "collocation reference", ROUNDING),
         ("bansal_yaron", bansal_yaron_fd, "finite differences", BANSAL_YARON),
         ("garleanu_panageas", garleanu_panageas_fd, "finite differences", GP),
+        ("he_krishnamurthy", he_krishnamurthy_fd, "finite differences", HK),
     ]
 
 

@@ -45,8 +45,7 @@ def errors(solution, p) -> dict[str, float]:
 def test_the_model_is_the_reference_ode():
     """walras's residuals of the file's equations at the reference (pS Chebyshev interpolants
     in log x on each side of x*, the equity share in closed form) vanish against the equation's
-    scale on [1e-3, 1]: below 1e-5 of x²/pS (the file multiplies the equation by x², and 1/pS
-    is 0.03 to 0.4 here): 1.6e-6 at x = 1e-3, where terms of size kappa² ≈ 100 cancel, 2e-8
+    scale on [1e-3, 1]: below 1e-5 of 1/pS (0.03 to 0.4 here): 1.6e-6 at x = 1e-3, where terms of size kappa² ≈ 100 cancel, 2e-8
     typically. A wrong coefficient in the file would leave 1e-2: the file and the reference
     solve the same problem."""
     compiled = walras.load("he_krishnamurthy").compile()
@@ -77,7 +76,7 @@ def test_the_model_is_the_reference_ode():
                 {"pS": ps, "theta": theta}, values, at, complementarity=jnp.minimum
             )
         )(jnp.asarray(x[here, None]))
-        scale = x[here] ** 2 / reference(p, x[here])  # the file's equation is times x^2
+        scale = 1 / reference(p, x[here])
         assert float(np.abs(np.asarray(residuals["specialists"]) / scale).max()) < 1e-5
         assert float(np.abs(np.asarray(residuals["equity"])).max()) < 1e-12
 
