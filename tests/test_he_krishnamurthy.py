@@ -26,9 +26,9 @@ def params(**changes) -> dict[str, float]:
 
 
 def points() -> np.ndarray:
-    """The domain without x = 0 (where pS vanishes like x^0.5), and a decade-spaced layer
-    towards it."""
-    return np.unique(np.concatenate([np.linspace(0, 1, 1001)[1:], np.logspace(-6, -1, 200)]))
+    """The domain above the file's cut edge (1e-5; below it the solvers continue power laws),
+    evenly and in a layer towards the cut."""
+    return np.unique(np.concatenate([np.linspace(0, 1, 1001)[1:], np.logspace(-5, -1, 200)]))
 
 
 def errors(solution, p) -> dict[str, float]:
@@ -45,9 +45,9 @@ def errors(solution, p) -> dict[str, float]:
 def test_the_model_is_the_reference_ode():
     """walras's residuals of the file's equations at the reference (pS Chebyshev interpolants
     in log x on each side of x*, the equity share in closed form) vanish against the equation's
-    scale on [1e-3, 1]: below 1e-5 of 1/pS (0.03 to 0.4 here): 1.6e-6 at x = 1e-3, where terms of size kappa² ≈ 100 cancel, 2e-8
-    typically. A wrong coefficient in the file would leave 1e-2: the file and the reference
-    solve the same problem."""
+    scale on [1e-3, 1]: below 1e-5 of 1/pS (0.03 to 0.4 here): 1.6e-6 at x = 1e-3, where
+    terms of size kappa² ≈ 100 cancel, 2e-8 typically. A wrong coefficient in the file would
+    leave 1e-2: the file and the reference solve the same problem."""
     compiled = walras.load("he_krishnamurthy").compile()
     p = dict(compiled.params)
     kink = np.log(switch(p))
@@ -92,3 +92,18 @@ def test_each_solver_with_defaults_is_right_or_says_it_is_not(method):
         assert max(errors(solution, params()).values()) <= estimate + REFERENCE_ERROR
     else:
         assert "not converged" in solution.message
+
+
+def test_a_free_cut_that_is_not_finite_gives_infinite_evidence_not_a_traceback():
+    """Two pieces whose cut is NaN (a failed free-boundary step) leave no fine point inside the
+    domain: the evidence is infinite residuals (a failed attempt), not an error."""
+    from walras.runtime.solvers.base import Problem
+    from walras.runtime.solvers.collocation.evidence import evidence
+    from walras.runtime.solvers.collocation.problem import System
+
+    compiled = walras.load("he_krishnamurthy").compile()
+    system = System(Problem.build(compiled), 8, 2, 1e-3)
+    values = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    theta = system.start(lambda u, y: 0.2 + y[:, 0], float("nan"))
+    found = evidence(system, theta, values, 1e-3)
+    assert found.total == np.inf and not found.ok
