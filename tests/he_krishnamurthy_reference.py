@@ -3,7 +3,7 @@ specialists' wealth-consumption ratio pS(x) of their wealth share x, on (0, 1].
 
 The intermediaries' risky share is alpha_I = max(1/(1 - lambda(1 - x)), 1/((1 + m)x)): the
 equity constraint binds below x* = (1 - lambda)/(1 + m - lambda), a closed form here. The ODE
-for pS is written out as EconPDEs' example and the paper write it (goods-market clearing gives
+for pS is written out as in the paper and EconPDEs' example (goods-market clearing gives
 the price-dividend ratio p from pS; the volatility of x solved from its loop through p'), not
 through walras. Its coefficients are continuous at x*, so pS is twice differentiable there
 (its third derivative jumps).
