@@ -41,6 +41,8 @@ from bench_robustness import (  # noqa: E402
 )
 from garleanu_panageas_reference import NAMES as GP_NAMES  # noqa: E402
 from garleanu_panageas_reference import reference as gp_reference  # noqa: E402
+from he_krishnamurthy_reference import equity as hk_equity  # noqa: E402
+from he_krishnamurthy_reference import reference as hk_reference  # noqa: E402
 from huggett_reference import Huggett, extrapolated  # noqa: E402
 from references import (  # noqa: E402
     disaster_pd,
@@ -58,8 +60,8 @@ FACTOR = 10  # an error beyond this many times the estimate is a bug
 # pair 32001/64001, whose c moves by 9e-6 of max c from the pair 16001/32001 and 2e-4 from
 # 2001/4001 next to a_min, where c grows like √(a − a_min) and the upwind scheme loses its
 # order), the basak_cuoco references 1e-11, bansal_yaron's Richardson pair 1e-7,
-# garleanu_panageas 1e-8 (tests/garleanu_panageas_reference.py)
-ROUNDING, SCIPY, HUGGETT, BASAK, BANSAL_YARON, GP = 1e-12, 1e-10, 3e-5, 1e-11, 1e-7, 1e-8
+# garleanu_panageas and he_krishnamurthy 1e-8 (tests/NAME_reference.py)
+ROUNDING, SCIPY, HUGGETT, BASAK, BANSAL_YARON, GP, HK = 1e-12, 1e-10, 3e-5, 1e-11, 1e-7, 1e-8, 1e-8
 
 
 def wachter_riccati(sol):
@@ -118,6 +120,19 @@ def garleanu_panageas_fd(sol):
     return max(relative(np.ravel(found[u].values), e) for u, e in zip(GP_NAMES, exact))
 
 
+def he_krishnamurthy_fd(sol):
+    """pS against the extrapolated finite differences (pair 400/800 per unit of log x) and the
+    equity share theta against its closed form, on 1000 points from the results grid's first
+    point (0.005; the estimate's cut error is measured on the results grid, and between the
+    cut and that point the error exceeds it, docs/models/he_krishnamurthy.md) to 1, each
+    relative to its largest value."""
+    grid = np.ravel(sol.dataset["x"].values)
+    x = np.linspace(grid.min(), 1, 1000)
+    found = sol.evaluate(x)
+    exact = {"pS": hk_reference(sol.params, x), "theta": hk_equity(sol.params, x)}
+    return max(relative(np.ravel(found[u].values), e) for u, e in exact.items())
+
+
 @cache
 def leverage_reference():
     """leverage_cap by collocation at a higher degree (a half more) and a tenfold lower cut than
@@ -164,6 +179,7 @@ def library():
         ("leverage_cap", leverage_collocation, "collocation reference", ROUNDING),
         ("bansal_yaron", bansal_yaron_fd, "finite differences", BANSAL_YARON),
         ("garleanu_panageas", garleanu_panageas_fd, "finite differences", GP),
+        ("he_krishnamurthy", he_krishnamurthy_fd, "finite differences", HK),
     ]
 
 

@@ -41,6 +41,7 @@ SLOW = (
     "python bench/bench_devices.py",
     "walras solve campbell_cochrane --method collocation",
     "walras solve bansal_yaron",
+    "walras solve he_krishnamurthy",
 )
 
 

@@ -74,6 +74,9 @@ def evidence(system: System, theta, params, margin: float) -> Evidence:
         found[name] = (np.asarray(r)[p].ravel(), xb)
     sup, where, ms = {}, {}, {}
     for name, (r, pts) in found.items():
+        if r.size == 0:  # no point inside: the pieces' edges are not finite (a failed free cut)
+            sup[name], where[name], ms[name] = np.inf, np.full(system.d, np.nan), np.inf
+            continue
         bad = np.where(np.isfinite(r), np.abs(r), np.inf)
         k = int(np.argmax(bad))
         sup[name], where[name], ms[name] = float(bad[k]), pts[k], float(np.mean(r * r))
