@@ -45,8 +45,10 @@ def test_the_model_is_the_reference_equations():
     compiled = walras.load("di_tella").compile()
     p = dict(compiled.params)
     xs, ns = np.meshgrid(np.linspace(0.01, 0.99, 7), np.linspace(0.05, 1.0, 7))
-    points = jnp.asarray(np.stack([xs.ravel(), ns.ravel()], axis=1))
-    fields = {k: (lambda f: lambda z: jnp.exp(f(z[0], z[1])))(f) for k, f in LOGS.items()}
+    xs, ns = xs.ravel(), ns.ravel()
+    # the file's first state is log x
+    points = jnp.asarray(np.stack([np.log(xs), ns], axis=1))
+    fields = {k: (lambda f: lambda z: jnp.exp(f(jnp.exp(z[0]), z[1])))(f) for k, f in LOGS.items()}
     values = {k: jnp.asarray(v) for k, v in p.items()}
     ours = compiled.residuals(fields, values, points)
 
@@ -54,7 +56,7 @@ def test_the_model_is_the_reference_equations():
         u = jnp.stack([d for f in LOGS.values() for d in _derivatives(f, z[0], z[1])])
         return pointwise(p, z[0], z[1], u)[0]
 
-    theirs = np.asarray(jax.vmap(reference)(points))
+    theirs = np.asarray(jax.vmap(reference)(jnp.asarray(np.stack([xs, ns], axis=1))))
     assert np.abs(theirs).max() > 1e-2  # the test fields do not solve the equations
     # the reference divides the two ratios' equations by the ratio; goods as written
     for column, name in enumerate(["experts", "households", "goods"]):
