@@ -18,7 +18,14 @@ the Jacobian assembled from the pointwise partials (JAX forward mode) times the 
 matrices, after implicit pseudo-time steps from a constant start; then Richardson extrapolation
 from N and 2N intervals per state.
 
-Measured convergence: see `MEASURED` below and docs/models/di_tella.md."""
+Measured convergence (the model's parameters; p from 5.56 to 7.18, Q = pA/pB from 1.03 to 4.8):
+the plain scheme's successive differences, relative to each unknown's largest value, at 32 → 64
+→ 128 intervals per state are 2.0e-3 → 7.1e-4 (pA), 1.7e-4 → 5.1e-5 (pB), 1.4e-4 → 3.7e-5 (p),
+largest at the corner x = 0.01, ν = 0 where x drifts out; pointwise ratios are 3 to 3.8 away
+from where the differences change sign. The extrapolated values of the pairs (32, 64) and
+(64, 128) differ by 1.5e-5 (pA), 5.1e-6 (pB), 4.0e-6 (p) at the nodes with ν ≥ 1/32, and by
+up to 2.9e-4 (pA) on the row ν = 0 near x = 0.01. The pair (64, 128) is taken to be good to
+2e-5 off the row ν = 0."""
 
 from __future__ import annotations
 
@@ -273,12 +280,14 @@ def reference_grid(p: dict, intervals: int = 32):
 NAMES = ("pA", "pB", "p")
 
 
-def error(solution, intervals: int = 32) -> float:
-    """A solution's largest error at the nodes of the extrapolated grid (edges included), each
-    unknown relative to its largest value, at the solution's parameters."""
+def error(solution, intervals: int = 64) -> float:
+    """A solution's largest error at the nodes of the extrapolated grid with ν ≥ 1/32 (the row
+    ν = 0, where x drifts out of the domain at x = 0.01, is left out: there the truncation decides
+    the solution, and the reference moves by up to 3e-4 under refinement), each unknown relative
+    to its largest value, at the solution's parameters."""
     x, nu, exact = reference_grid(dict(solution.params), intervals)
-    found = solution.evaluate({"x": x, "nu": nu})
+    found = solution.evaluate({"lx": np.log(x), "nu": nu})  # the file's state is log x
     return max(
-        float(np.abs(found[k].transpose("x", "nu").values - e).max() / e.max())
+        float(np.abs(found[k].transpose("lx", "nu").values - e)[:, 1:].max() / e.max())
         for k, e in zip(NAMES, exact)
     )
