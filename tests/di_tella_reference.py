@@ -39,7 +39,6 @@ from scipy.sparse.linalg import spsolve
 jax.config.update("jax_enable_x64", True)
 
 X_LO, X_HI, NU_LO, NU_HI = 0.01, 0.99, 0.0, 1.0
-VERBOSE = False
 
 
 def _first(n: int, h: float) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
@@ -171,7 +170,7 @@ class Grid:
         self.shape = (nx + 1, nnu + 1)
 
 
-def _derivatives(p: dict, g: Grid, u: np.ndarray, up_z: np.ndarray):
+def _derivatives(p: dict, g: Grid, up_z: np.ndarray):
     """Per unknown (a, b, c) the operators giving value, ∂x, ∂ν, ∂xx, ∂νν, ∂xν at every node
     (in x)."""
     x, nu = g.points
@@ -196,7 +195,7 @@ _JAC = {}
 
 def _evaluate(p: dict, g: Grid, u: np.ndarray, up_z: np.ndarray):
     """Residuals (3, n), x's drift, and the sparse Jacobian in the stacked unknowns."""
-    ops = _derivatives(p, g, u, up_z)
+    ops = _derivatives(p, g, up_z)
     n = g.points[0].size
     fields = u.reshape(3, n)
     inputs = np.stack([op @ f for f, each in zip(fields, ops) for op in each], axis=1)
@@ -220,15 +219,13 @@ def _evaluate(p: dict, g: Grid, u: np.ndarray, up_z: np.ndarray):
 
 def solve_fd(p: dict, nx: int, nnu: int | None = None, start: np.ndarray | None = None):
     """log pA, log pB, log p on the grid (each indexed [x, ν]); returns (grid, u) with u of shape
-    (3, nx + 1, nnu + 1). `start`: a previous u on this grid, else a constant start followed by
-    pseudo-time steps."""
+    (3, nx + 1, nnu + 1). Implicit pseudo-time steps, lengthened as they succeed, from `start`
+    (a previous u on this grid) or a constant, until Newton's method (the step infinite) ends
+    with the upwind directions unchanged."""
     g = Grid(nx, nnu or nx)
     n = g.points[0].size
-    if start is None:
-        u = np.log(np.repeat([8.0, 8.0, 6.5], n))
-        dt = 1.0
-    else:
-        u, dt = np.asarray(start).ravel().copy(), 1.0
+    u = np.log(np.repeat([8.0, 8.0, 6.5], n)) if start is None else np.ravel(start).copy()
+    dt = 1.0
     up_z = _evaluate(p, g, u, np.ones(n, dtype=bool))[1] >= 0
     mass = sparse.block_diag([sparse.identity(2 * n), sparse.csc_matrix((n, n))])
     for _ in range(200):
@@ -246,17 +243,15 @@ def solve_fd(p: dict, nx: int, nnu: int | None = None, start: np.ndarray | None 
                 break
         if not moved < 1e-10:  # not converged: a shorter step from where it was
             u, dt = old, dt / 4
-            if VERBOSE:
-                print("fail, dt", dt)
             continue
         res, mu_x, _ = _evaluate(p, g, u, up_z)
         same = np.array_equal(mu_x / g.points[0] >= 0, up_z)
         up_z = mu_x / g.points[0] >= 0
-        if VERBOSE:
-            print("dt", dt, "change", np.abs(u - old).max(), "upwind same", same)
         if dt > 1e12 and same:
             break
         dt *= 4 if np.abs(u - old).max() > 1e-3 else 100
+    else:
+        raise RuntimeError(f"no convergence on {nx} x {nnu or nx} intervals")
     return g, u.reshape(3, *g.shape)
 
 
