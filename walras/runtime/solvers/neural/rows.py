@@ -17,6 +17,7 @@ import numpy as np
 
 from ...devices import Devices, choose
 from ..base import EdgePolicy, Problem
+from .edge_power import edge_powers
 from .fields import compose
 from .sampling import Sampler
 
@@ -24,13 +25,6 @@ from .sampling import Sampler
 # the setting `edge` says otherwise (with an unknown that is regular at the edge, as in
 # two_trees, the log coordinate and the scaled rows only cost accuracy)
 EDGES = EdgePolicy(always=True, diverging_only=True)
-# Where an equation is singular at a cut edge its residuals grow like a power of 1/state there:
-# for training only (what is reported and tested is unscaled), rows are scaled by
-# (state/range)^SCALE_POWER.
-# Unscaled, the rows near the edge swamp the rest; scaled by the state, the solution near the edge
-# goes unresolved. 3/4 was measured on basak_cuoco alone (0, 1/4, 1/2, 3/4, 1: the smallest error
-# against the collocation reference); deriving it from the equations is still to be done.
-SCALE_POWER = 0.75
 
 
 class Rows:
@@ -55,6 +49,15 @@ class Rows:
             simplices=problem.domain.simplices,
         )
         self.range = np.array([(s.hi - s.lo) or 1.0 for s in states])
+        # for training only, each equation's rows scaled by Π (state/range)^q over the cut states,
+        # q the power at which that equation is singular at the cut (`edge_powers`)
+        self.powers = {}
+        if self.sampler.any_log:
+            powers = edge_powers(
+                problem, settings, cut, np.asarray(self.sampler.log), self.sampler.fixed(1, 0)[0]
+            )
+            names = [r.name for r in compiled.system.residuals]
+            self.powers = {k: jnp.asarray(q) for k, q in zip(names, powers)}
         self.args = {u: np.asarray(axes, int) for u, axes in problem.axes.items()}
         # (unknown, position among its states, state index): a power law at that state's cut
         self.edge_terms = [
@@ -93,15 +96,14 @@ class Rows:
         return sum(jnp.sum(r**2) for r in rows)
 
     def residuals(self, fields, params, x) -> dict[str, jax.Array]:
-        """Residuals by equation at the points x; with cut edges, scaled per point by the
-        product of the states taken in their logarithm, each as a share of its range, to the
-        SCALE_POWER (for training only: the validation and the outputs are unscaled)."""
+        """Residuals by equation at the points x; with cut edges, each equation's scaled per
+        point by Π (state/range)^q over the states cut at their edge, q its power there (for
+        training only: the validation and the outputs are unscaled)."""
         res = self.compiled.residuals(fields, params, x)
-        if not self.sampler.any_log:
+        if not self.powers:
             return res
-        share = x / self.range
-        scale = jnp.prod(jnp.where(self.sampler.log, share, 1.0), -1) ** SCALE_POWER
-        return {k: scale * r for k, r in res.items()}
+        share = jnp.where(self.sampler.log, x / self.range, 1.0)
+        return {k: jnp.prod(share ** self.powers[k], -1) * r for k, r in res.items()}
 
     def interior_rows(self, fields, params, x, n: int) -> jax.Array:
         """(points, equations) scaled residuals times √(w/n): the polish minimises their squares."""
