@@ -8,7 +8,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
@@ -90,3 +89,26 @@ def test_shared_network_is_permutation_equivariant():
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
         values.append(np.asarray(a))
     assert np.std(values, 0).min() > 1e-3  # the members do differ: the check is not vacuous
+
+
+def test_slices_through_the_centre_of_many_states():
+    """Five log agents (four states): the slice along each share runs it from 0 to 1 with the
+    other shares equal, and pd on it is the closed form 1/Σ ρ_i η_i of the constant ω_i = ρ_i."""
+    from walras.runtime.results import Solution
+    from walras.runtime.solvers.base import Outcome
+
+    compiled = walras.load(economy(4)).compile()
+    rho = rates(4)
+    names = ["expert"] + [f"household_{k}" for k in range(1, 5)]
+    fields = {f"omega_{a}": (lambda x, r=r: r + 0 * x[0]) for a, r in zip(names, rho)}
+    solution = Solution(
+        compiled, fields, compiled.params, walras.Settings(), np.zeros(0), Outcome.CONVERGED, {}
+    )
+    ds = solution.slices(9)
+    assert ds.pd.dims == ("along", "position") and list(ds.along.values) == list(compiled.states)
+    t = (np.arange(9) + 0.5) / 9
+    for i, state in enumerate(compiled.states):  # the states are all shares but the last
+        eta = np.repeat(((1 - t) / 4)[:, None], 5, 1)
+        eta[:, i] = t
+        np.testing.assert_allclose(ds[state].sel(along=state), t, rtol=1e-15)
+        np.testing.assert_allclose(ds.pd.sel(along=state), 1 / (eta @ rho), rtol=1e-13)
