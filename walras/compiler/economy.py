@@ -102,7 +102,11 @@ def check_values(module: ast.Module, model: Model) -> Model:
     if econ is None:
         return model
     model = economy_ranges.check(econ, model)
-    return replace(model, easier=frozen(_log_utility(econ, model.params)))
+    return replace(
+        model,
+        easier=frozen(_log_utility(econ, model.params)),
+        exchangeable=economy_arrays.exchangeable(module, model),
+    )
 
 
 def _log_utility(econ, params) -> dict[str, float]:

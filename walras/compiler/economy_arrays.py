@@ -2,7 +2,8 @@
 same fields, and `agent household[i in 1:10]: discount = 0.02 + 0.06*(i - 1)/9, ...` names the
 index, which each member's fields read as its number. The expansion happens before the
 economy is read, so every derivation rule applies to the members as to agents written out;
-a constraint on the array's name constrains every member."""
+a constraint on the array's name constrains every member. `exchangeable` tells the solvers which
+unknowns belong to the members of an array, so that a network can treat them alike."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import replace
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
 from .economy_ast import to_sympy
+from .model import Exchangeable, Model
 
 MAX_MEMBERS = 1000
 _FIELDS = ("discount", "productivity", "depreciation", "labor")
@@ -115,3 +117,48 @@ def _whole(e: ast.Expr, out: Collector) -> int | None:
         )
         return None
     return int(value)
+
+
+def exchangeable(module: ast.Module, model: Model) -> tuple[Exchangeable, ...]:
+    """The arrays of an economy-level `module` as groups of the checked `model`'s unknowns: a
+    member's unknowns are those named KIND_MEMBER (omega_household_3), its share eta_MEMBER,
+    its features the values (at the model's parameters) of its fields that differ among the
+    members. Arrays of one member, or whose members lack an unknown, are left out."""
+    declared = {s.name for s in module.statements if isinstance(s, _DECLARED)}
+    unknowns = {u.name for u in model.unknowns}
+    states = {s.name for s in model.states}
+    groups = []
+    for a in module.statements:
+        if not (isinstance(a, ast.AgentDecl) and a.array is not None):
+            continue
+        members = _members(a, declared, Collector())
+        kinds = sorted(
+            {u[: -len(members[0].name) - 1] for u in unknowns if u.endswith(f"_{members[0].name}")}
+        )
+        names = tuple(tuple(f"{k}_{m.name}" for k in kinds) for m in members)
+        if len(members) < 2 or not kinds or not all(set(n) <= unknowns for n in names):
+            continue
+        values = [_values(m, model.params) for m in members]
+        varying = [j for j in range(len(values[0])) if len({v[j] for v in values}) > 1]
+        groups.append(
+            Exchangeable(
+                a.name,
+                names,
+                tuple(f"eta_{m.name}" if f"eta_{m.name}" in states else None for m in members),
+                tuple(tuple(v[j] for j in varying) for v in values),
+            )
+        )
+    return tuple(groups)
+
+
+def _values(a: ast.AgentDecl, params) -> tuple[float, ...]:
+    """The member's fields and utility arguments as numbers at `params` (nan where one is not)."""
+    exprs = [getattr(a, f) for f in _FIELDS] + list(a.utility.args if a.utility else ())
+    out = []
+    for e in exprs:
+        try:
+            value = float(to_sympy(e).subs(params)) if e is not None else 0.0
+        except (TypeError, ValueError):
+            value = math.nan
+        out.append(value if math.isfinite(value) else 0.0)
+    return tuple(out)

@@ -167,6 +167,19 @@ class Beyond:
 
 
 @dataclass(frozen=True)
+class Exchangeable:
+    """The members of an agent array (`agent household[10]`): interchangeable agents, up to the
+    values of their fields that differ (`features`, e.g. discount rates spread by the index).
+    Per member: its unknowns (the same kinds, in the same order, for every member), its
+    wealth-share state (None: the simplex's implicit last share) and its features."""
+
+    name: str
+    unknowns: tuple[tuple[str, ...], ...]
+    shares: tuple[str | None, ...]
+    features: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
 class Model:
     """An equation-level model, checked. Build one with `walras.compiler.check`."""
 
@@ -193,6 +206,7 @@ class Model:
     guesses: Mapping[str, Guess] = field(default_factory=lambda: frozen({}))  # by unknown
     controls: tuple[Control, ...] = ()  # maximised in HJBs; each also a definition (its optimum)
     implicit: tuple[Implicit, ...] = ()  # controls without a closed form (their definition: nan)
+    exchangeable: tuple[Exchangeable, ...] = ()  # agent arrays, for networks that know them
 
     @property
     def source(self) -> Source:

@@ -48,6 +48,29 @@ class Domain:
             x[:, list(group)] = rng.dirichlet(np.ones(len(group) + 1), n)[:, :-1]
         return x
 
+    def centre(self) -> np.ndarray:
+        """The middle of each state's range; on a simplex, every share equal."""
+        x = (self.lo + self.hi) / 2
+        for group in self.simplices:
+            x[list(group)] = 1 / (len(group) + 1)
+        return x
+
+    def slices(self, n: int) -> np.ndarray:
+        """(states, n, states): for each state, n points of the line through the centre along
+        it (cell centres of its range); a share of a simplex runs from 0 to 1 with the other
+        shares, the implicit last one included, equal."""
+        d, centre = len(self.lo), self.centre()
+        t = (np.arange(n) + 0.5) / n
+        out = np.repeat(centre[None, None, :], d, 0).repeat(n, 1)
+        for i in range(d):
+            out[i, :, i] = self.lo[i] + (self.hi[i] - self.lo[i]) * t
+            for group in self.simplices:
+                if i in group:
+                    others = [j for j in group if j != i]
+                    out[i][:, others] = ((1 - t) / len(group))[:, None]
+                    out[i, :, i] = t
+        return out
+
 
 def from_cube(u, group: Sequence[int]):
     """Stick-breaking: points u of the unit cube onto the simplex of the states `group`,

@@ -202,6 +202,18 @@ class Solution:
             }
         )
 
+    def slices(self, n: int = 101) -> xr.Dataset:
+        """The outputs on one-dimensional slices through the centre of the domain, one along
+        each state (dimensions `along`, the state varied, and `position`; each state's value as
+        a coordinate): for models of many states, where no grid fits."""
+        states = self.compiled.model.states
+        x = Domain.of(self.compiled.model, self.compiled.states).slices(n)
+        dims = ["along", "position"]
+        coords = {s.name: (dims, x[:, :, i]) for i, s in enumerate(states)}
+        coords["along"] = [s.name for s in states]
+        at = points_module.Points(x.reshape(-1, len(states)), dims, [len(states), n], coords)
+        return self._at(at)
+
     def _on_domain(self) -> xr.Dataset:
         """The outputs on a grid of cell centres (NaN off a simplex) for up to three states,
         beyond that at SAMPLE_POINTS points drawn uniformly from the domain."""

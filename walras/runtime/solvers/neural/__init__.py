@@ -27,6 +27,9 @@ class NeuralSettings:
     polish: int = field(default=300, metadata={"min": 0, "max": 10**5})  # Levenberg-Marquardt
     polish_points: int = field(default=256, metadata={"min": 1, "max": 10**5})  # fixed points
     tol: float = field(default=1e-8, metadata={"above": 0})  # mean squared residual, fresh points
+    arrays: str = field(  # an agent array's members: one shared network or one each
+        default="shared", metadata={"choices": ("shared", "separate")}
+    )
     checkpoint_every: int = field(default=500, metadata={"min": 1, "max": 10**7})
 
 

@@ -1,5 +1,6 @@
 """The networks of a neural solve: one `Field` per unknown on its states (those with a cut edge
-in their logarithm), and their composition with clamped unknowns (`Coupled`)."""
+in their logarithm), or one `Shared` network for the same unknown of every member of an agent
+array, and their composition with clamped unknowns (`Coupled`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import equinox as eqx
 import jax
 
 from ..base import Problem
+from . import symmetric
 from .networks import Coupled, Field, make_field
 
 
@@ -32,8 +34,30 @@ def init_fields(
     clamps = problem.compiled.system.clamps(params)
     couplings = _couplings(problem, clamps)
     by_name = {u.name: u for u in problem.unknowns}
-    fields = {}
+    fields, shared = {}, set()
+    if settings.arrays == "shared":
+        plain = {n for n in by_name if n not in clamps and not couplings.get(n)}
+        for g, j, shares in symmetric.groups(
+            problem, plain, lambda n: _simplices(problem, by_name[n])
+        ):
+            u = by_name[g.unknowns[0][j]]
+            net = symmetric.make_shared(
+                jax.random.fold_in(key, len(fields) + 1),
+                g,
+                j,
+                shares,
+                [cut.get(a, states[a].lo) for a in u.args],
+                [states[a].hi for a in u.args],
+                (u.lo, u.hi),
+                tuple(a in cut for a in u.args),
+                _simplices(problem, u),
+                settings,
+            )
+            fields[f"{g.name}:{j}"] = net
+            shared.update(net.members)
     for u, k in zip(problem.unknowns, jax.random.split(key, max(1, len(problem.unknowns)))):
+        if u.name in shared:
+            continue
         lo = [cut.get(a, states[a].lo) for a in u.args]
         hi = [states[a].hi for a in u.args]
         for c in couplings.get(u.name, ()):
@@ -65,6 +89,7 @@ def _simplices(problem: Problem, unknown) -> tuple[tuple[int, ...], ...]:
 
 def compose(problem: Problem, trainable: Mapping) -> dict[str, eqx.Module]:
     """The functions the residuals see: trainable fields, coupled to clamped ones."""
+    trainable = symmetric.members(trainable)
     couplings = _couplings(
         problem, {k for k, f in trainable.items() if isinstance(f, Field) and f.clamped}
     )

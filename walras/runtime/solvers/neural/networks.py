@@ -56,19 +56,12 @@ class Field(eqx.Module):
         """The network's output, before the output transform."""
         z = self.offset
         if self.mlp is not None:
-            if self.simplices:  # the barycentric coordinates: the last share, 1 − Σ others
-                last = [1 - x[jnp.asarray(g)].sum() for g in self.simplices]
-                x = jnp.concatenate([x, jnp.stack(last)])
-            if any(self.log_axes):
-                flags = jnp.asarray(self.log_axes)
-                x = jnp.where(flags, jnp.log(jnp.maximum(x, TINY)), x)
-            z = z + self.mlp((x - jnp.asarray(self.center)) / jnp.asarray(self.half_width))[0]
+            z = z + self.mlp(scaled_inputs(self, x))[0]
         return z
 
     def raw(self, x: jax.Array) -> jax.Array:
         """The value before the clamp."""
-        z = self.latent(x)
-        return jnp.exp(z) if self.positive else bounded(z, self.lo, self.hi)
+        return output(self, self.latent(x))
 
     @property
     def clamped(self) -> bool:
@@ -81,6 +74,37 @@ class Field(eqx.Module):
         if self.floor is not None:
             u = jnp.maximum(u, self.floor)
         return u
+
+
+def scaled_inputs(net, x: jax.Array) -> jax.Array:
+    """x as a network sees it: each simplex's implicit last share (1 − Σ others) appended, the
+    `log_axes` in their logarithm, all scaled to [-1, 1] by the network's center and half width."""
+    if net.simplices:
+        last = [1 - x[jnp.asarray(g)].sum() for g in net.simplices]
+        x = jnp.concatenate([x, jnp.stack(last)])
+    if any(net.log_axes):
+        flags = jnp.asarray(net.log_axes)
+        x = jnp.where(flags, jnp.log(jnp.maximum(x, TINY)), x)
+    return (x - jnp.asarray(net.center)) / jnp.asarray(net.half_width)
+
+
+def output(net, z: jax.Array) -> jax.Array:
+    """The output transform of a latent value: exp for a positive unknown, else the bounds."""
+    return jnp.exp(z) if net.positive else bounded(z, net.lo, net.hi)
+
+
+def scaling(lo_x, hi_x, log_axes, simplices) -> tuple[tuple[bool, ...], tuple, tuple]:
+    """The inputs' log flags, centers and half widths, each simplex's last share appended (in
+    its logarithm when the simplex's states are, on the simplex's range)."""
+    flags = tuple(log_axes) + (False,) * (len(lo_x) - len(log_axes))
+    for g in simplices:
+        flags += (any(flags[i] for i in g),)
+        lo_x, hi_x = [*lo_x, min(lo_x[i] for i in g)], [*hi_x, max(hi_x[i] for i in g)]
+    a_x = [float(np.log(a)) if f else a for a, f in zip(lo_x, flags)]
+    b_x = [float(np.log(b)) if f else b for b, f in zip(hi_x, flags)]
+    center = tuple((a + b) / 2 for a, b in zip(a_x, b_x))
+    half = tuple((b - a) / 2 for a, b in zip(a_x, b_x))
+    return flags, center, half
 
 
 def make_field(
@@ -101,19 +125,12 @@ def make_field(
     (positions of states on a simplex) adds the implicit last share as an input, in its
     logarithm when the group's states are, on the group's range."""
     lo, hi = bound
-    flags = tuple(log_axes) + (False,) * (len(lo_x) - len(log_axes))
-    for g in simplices:
-        flags += (any(flags[i] for i in g),)
-        lo_x, hi_x = [*lo_x, min(lo_x[i] for i in g)], [*hi_x, max(hi_x[i] for i in g)]
-    a_x = [float(np.log(a)) if f else a for a, f in zip(lo_x, flags)]
-    b_x = [float(np.log(b)) if f else b for b, f in zip(hi_x, flags)]
-    center = tuple((a + b) / 2 for a, b in zip(a_x, b_x))
-    half = tuple((b - a) / 2 for a, b in zip(a_x, b_x))
+    flags, center, half = scaling(lo_x, hi_x, log_axes, simplices)
     positive = any(flags) and lo == 0 and hi is None
     mlp = None
     if len(lo_x):
         mlp = eqx.nn.MLP(
-            len(lo_x), 1, width, depth, ACTIVATIONS[activation], key=key, dtype=jnp.float64
+            len(center), 1, width, depth, ACTIVATIONS[activation], key=key, dtype=jnp.float64
         )
         last = mlp.layers[-1]
         mlp = eqx.tree_at(
@@ -121,7 +138,7 @@ def make_field(
         )
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
-    start = _inside(floor, cap)  # the bound transform is the identity there
+    start = inside(floor, cap)  # the bound transform is the identity there
     offset = jnp.asarray(np.log(start) if positive else start, jnp.float64)
     return Field(
         mlp,
@@ -137,7 +154,7 @@ def make_field(
     )
 
 
-def _inside(lo: float | None, hi: float | None) -> float:
+def inside(lo: float | None, hi: float | None) -> float:
     """A starting value strictly inside (lo, hi)."""
     if lo is not None and hi is not None:
         return (lo + hi) / 2

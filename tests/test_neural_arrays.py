@@ -1,0 +1,114 @@
+"""The neural solver on agent arrays: one shared network for the members' unknowns (DeepSets
+style), its permutation equivariance, and economies of log agents against their closed form
+(ω_i = ρ_i, pd = 1/Σ ρ_i η_i)."""
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import walras
+from walras.runtime.solvers.base import Problem
+from walras.runtime.solvers.neural.fields import compose, init_fields
+from walras.runtime.solvers.neural.rows import Rows
+from walras.runtime.solvers.neural.symmetric import Shared
+
+
+def economy(households: int, trades: str = "bond") -> str:
+    """An expert (ρ = 0.05) and an array of log households, discount rates 0.02 to 0.08."""
+    return (
+        "model arrays\n"
+        "parameter mu_y = 0.02, sigma_y = 0.05\n"
+        "shock Z\n"
+        "endowment y: drift = mu_y*y, vol[Z] = sigma_y*y\n"
+        "asset bond: riskless, supply = 0\n"
+        "asset stock: dividend = y, supply = 1\n"
+        "agent expert: utility = log, discount = 0.05, trades = [bond, stock]\n"
+        f"agent household[i in 1:{households}]: utility = log, "
+        f"discount = 0.02 + 0.06*(i - 1)/{households - 1}, trades = [{trades}]\n"
+    )
+
+
+def rates(households: int) -> np.ndarray:
+    return np.r_[0.05, 0.02 + 0.06 * np.arange(households) / (households - 1)]
+
+
+def closed_form_errors(solution, households: int, n: int, seed: int = 0):
+    """Largest |ω_i − ρ_i| and relative error of pd at n uniform points of the simplex."""
+    eta = np.random.default_rng(seed).dirichlet(np.ones(households + 1), n)
+    ds = solution.evaluate(eta[:, :-1])
+    names = ["expert"] + [f"household_{k}" for k in range(1, households + 1)]
+    omega = np.column_stack([ds[f"omega_{a}"].values for a in names])
+    rho = rates(households)
+    return np.max(np.abs(omega - rho)), np.max(np.abs(ds.pd.values * (eta @ rho) - 1))
+
+
+def test_the_compiler_names_the_array_members_their_shares_and_features():
+    model = walras.load(economy(4)).checked
+    (group,) = model.exchangeable
+    assert group.name == "household"
+    assert group.unknowns == tuple((f"omega_household_{k}",) for k in range(1, 5))
+    assert group.shares == ("eta_household_1", "eta_household_2", "eta_household_3", None)
+    np.testing.assert_allclose(np.ravel(group.features), rates(4)[1:], rtol=1e-15)
+
+
+def test_shared_network_is_permutation_equivariant():
+    """Members' shares and features permuted together permute the members' values (to 1e-12),
+    at random weights; the expert keeps a network of its own."""
+    households = 4
+    compiled = walras.load(economy(households)).compile()
+    problem = Problem.build(compiled)
+    settings = walras.Settings(method="neural")
+    rows = Rows(problem, settings)
+    fields = init_fields(problem, settings, compiled.params, rows.cut, jax.random.PRNGKey(0))
+    assert set(fields) == {"household:0", "omega_expert"}
+    net = fields["household:0"]
+    assert isinstance(net, Shared)
+    arrays, static = eqx.partition(net, eqx.is_array)
+    leaves, tree = jax.tree_util.tree_flatten(arrays)
+    keys = jax.random.split(jax.random.PRNGKey(1), len(leaves))
+    moved_leaves = [v + 0.5 * jax.random.normal(k, v.shape) for v, k in zip(leaves, keys)]
+    net = eqx.combine(tree.unflatten(moved_leaves), static)
+    eta = np.random.default_rng(0).dirichlet(np.ones(households + 1), 16)
+    perm = np.array([2, 0, 3, 1])  # household k takes the place of household perm[k]
+    moved = eta.copy()
+    moved[:, 1 + perm] = eta[:, 1:]
+    features = [None] * households
+    for k in range(households):
+        features[perm[k]] = net.features[k]
+    before = compose(problem, {**fields, "household:0": net})
+    after = compose(
+        problem, {**fields, "household:0": dataclasses.replace(net, features=tuple(features))}
+    )
+    values = []
+    for k in range(households):
+        a = jax.vmap(before[f"omega_household_{k + 1}"])(jnp.asarray(eta[:, :-1]))
+        b = jax.vmap(after[f"omega_household_{perm[k] + 1}"])(jnp.asarray(moved[:, :-1]))
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        values.append(np.asarray(a))
+    assert np.std(values, 0).min() > 1e-3  # the members do differ: the check is not vacuous
+
+
+def test_slices_through_the_centre_of_many_states():
+    """Five log agents (four states): the slice along each share runs it from 0 to 1 with the
+    other shares equal, and pd on it is the closed form 1/Σ ρ_i η_i of the constant ω_i = ρ_i."""
+    from walras.runtime.results import Solution
+    from walras.runtime.solvers.base import Outcome
+
+    compiled = walras.load(economy(4)).compile()
+    rho = rates(4)
+    names = ["expert"] + [f"household_{k}" for k in range(1, 5)]
+    fields = {f"omega_{a}": (lambda x, r=r: r + 0 * x[0]) for a, r in zip(names, rho)}
+    solution = Solution(
+        compiled, fields, compiled.params, walras.Settings(), np.zeros(0), Outcome.CONVERGED, {}
+    )
+    ds = solution.slices(9)
+    assert ds.pd.dims == ("along", "position") and list(ds.along.values) == list(compiled.states)
+    t = (np.arange(9) + 0.5) / 9
+    for i, state in enumerate(compiled.states):  # the states are all shares but the last
+        eta = np.repeat(((1 - t) / 4)[:, None], 5, 1)
+        eta[:, i] = t
+        np.testing.assert_allclose(ds[state].sel(along=state), t, rtol=1e-15)
+        np.testing.assert_allclose(ds.pd.sel(along=state), 1 / (eta @ rho), rtol=1e-13)
