@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.interpolate import CubicSpline
 
 import walras
 from walras.runtime.domain import Domain
@@ -46,6 +47,18 @@ def log_agents(rho, trades=None) -> str:
         "model log_agents\nparameter mu = 0.02, sigma = 0.05\nshock Z\n"
         "endowment y: drift = mu*y, vol[Z] = sigma*y\nasset bond: riskless, supply = 0\n"
         "asset stock: dividend = y, supply = 1\n" + "\n".join(lines) + "\n"
+    )
+
+
+def expert_households(K: int, gamma: float = 2) -> str:
+    """basak_cuoco with K identical households (an agent array), all CRRA γ."""
+    return (
+        f"model expert_households\nparameter gamma = {gamma}, rho = 0.05\n"
+        "parameter mu_y = 0.02, sigma_y = 0.05\nshock Z\n"
+        "endowment y: drift = mu_y*y, vol[Z] = sigma_y*y\nasset bond: riskless, supply = 0\n"
+        "asset stock: dividend = y, supply = 1\n"
+        "agent expert: utility = crra(gamma), discount = rho, trades = [bond, stock]\n"
+        f"agent household[{K}]: utility = crra(gamma), discount = rho, trades = [bond]\n"
     )
 
 
@@ -104,6 +117,28 @@ def finite_difference(name):
         ds = sol.evaluate(ref.eta.values)
         cols = ("pd", "omega_expert", "omega_household")
         return max(relative(ds[c].values, ref[c].values) for c in cols)
+
+    return error
+
+
+def two_agent(name, points: int = 500):
+    """K identical households against the independent two-agent solution at the same expert
+    share: random points of the simplex with the expert's share in [0.1, 0.9] and the
+    households' wealth split at random (uniformly on its simplex); every household's ω against
+    the two-agent household's."""
+
+    def error(sol):
+        ref = pd.read_csv(REFERENCES / name)
+        states = list(sol.compiled.model.states)
+        rng = np.random.default_rng(5)
+        expert = rng.uniform(0.1, 0.9, points)
+        split = rng.dirichlet(np.ones(len(states)), points)
+        ds = sol.evaluate(np.c_[expert, (1 - expert)[:, None] * split][:, : len(states)])
+        at = lambda c: CubicSpline(ref.eta.values, ref[c].values)(expert)  # noqa: E731
+        errs = [relative(ds[c].values, at(c)) for c in ("pd", "omega_expert")]
+        households = [v for v in ds.data_vars if str(v).startswith("omega_household_")]
+        errs += [relative(ds[h].values, at("omega_household")) for h in households]
+        return max(errs)
 
     return error
 
@@ -195,6 +230,10 @@ def matrix():
     for gamma, ref in ((2, "bc_gamma2_ref.csv"), (5, "bc_gamma5_ref.csv")):
         load = lambda g=gamma: walras.load("basak_cuoco", gamma=g)
         rows.append((f"basak_cuoco γ={gamma}", load, finite_difference(ref), "two-agent reference"))
+    for K in (2, 4):
+        load = lambda k=K: walras.load(expert_households(k))
+        name = f"expert + {K} identical households γ=2, bond only"
+        rows.append((name, load, two_agent("bc_gamma2_ref.csv"), "two-agent reference"))
     load = lambda: walras.load("basak_cuoco", gamma=10)
     rows.append(("basak_cuoco γ=10", load, higher_collocation(load), "collocation reference"))
     for rho in ((0.05, 0.05), (0.03, 0.07), (0.02, 0.05, 0.08), (0.02, 0.035, 0.05, 0.065, 0.08)):
