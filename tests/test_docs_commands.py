@@ -41,6 +41,8 @@ SLOW = (
     "python bench/bench_devices.py",
     "walras solve campbell_cochrane --method collocation",
     "walras solve bansal_yaron",
+    # the same solve, checked against the closed forms, is in tests/test_economy_jumps.py
+    "walras solve disasters_economy --method collocation --degree 8",
 )
 
 
