@@ -42,6 +42,8 @@ SLOW = (
     "walras solve campbell_cochrane --method collocation",
     "walras solve bansal_yaron",
     "walras solve he_krishnamurthy",
+    # the same solve, checked against the closed forms, is in tests/test_economy_jumps.py
+    "walras solve disasters_economy --method collocation --degree 8",
 )
 
 
