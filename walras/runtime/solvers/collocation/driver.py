@@ -6,8 +6,9 @@ In a one-state model with a complementarity the domain is cut in two pieces, eac
 expansion of every unknown, joined by continuity (and smooth pasting for unknowns that enter to
 second order). The first stage imposes the semismooth min(a, b) = 0 with the cut pinned at the
 middle; it shows where the variable sits at its bound. When the active set switches once, the cut
-moves there and becomes an unknown, and on each side the binding part of the complementarity is
-imposed as an equation: the free boundary is then located to the accuracy of the expansions."""
+moves to where the residual is least near the switch (`free_boundary`) and becomes an unknown,
+and on each side the binding part of the complementarity is imposed as an equation: the free
+boundary is then located to the accuracy of the expansions."""
 
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from ..base import Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
-from ..start import Guess, fields_guess, start_guess
-from . import crowd, estimate, report
+from ..start import Guess, start_guess
+from . import crowd, estimate, free_boundary, report
 from .evidence import Evidence, active_runs, evidence
+from .free_boundary import PIN
 from .problem import System
 from .sizing import MAX_COEFFICIENTS, basis_for, degree_for
 
-PIN = 1e3  # weight of the row that holds the cut in place during the first stage
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
 # into the interior like a power of it (about edge^1.2 in basak_cuoco), and the expansions are
 # in log x there, so a low cut costs a few degrees and keeps the leak far below tol_error
@@ -330,9 +331,10 @@ def _attempt(
         if len(runs) == 1:  # the same equations everywhere: keep the cut where it is
             plan = system.plan(_modes(comps, runs[0][2]), pin=PIN, tau=system.tau(None))
         else:  # the cut moves to the switch and is free
-            cut, free = 0.5 * (runs[0][1] + runs[1][0]), True
-            plan = system.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
-            theta = system.start(fields_guess(system.fields(theta)), cut)
+            modes = (_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
+            switch, free = 0.5 * (runs[0][1] + runs[1][0]), True
+            theta, _ = free_boundary.locate(system, theta, p, modes, switch, 1e-14)
+            plan = system.plan(*modes)
     return Attempt(
         system, theta, ev, history, iterations, notes, system.cut(theta) if free else None
     )
