@@ -45,6 +45,7 @@ from garleanu_panageas_reference import reference as gp_reference  # noqa: E402
 from he_krishnamurthy_reference import equity as hk_equity  # noqa: E402
 from he_krishnamurthy_reference import reference as hk_reference  # noqa: E402
 from huggett_reference import Huggett, extrapolated  # noqa: E402
+from leland_reference import Leland  # noqa: E402
 from references import (  # noqa: E402
     disaster_pd,
     regime_disasters_pd,
@@ -159,6 +160,14 @@ def leverage_collocation(sol):
     return max(relative(a[u].values, b[u].values) for u in names if a[u].ndim)
 
 
+def leland_semi_analytic(sol):
+    """E against the Euler-equation solution with δ* from the slope at the top edge (brentq),
+    on the domain without δ = 0, relative to its largest value."""
+    ref = Leland()
+    delta = np.linspace(0.0, ref.top, 4001)[1:]
+    return relative(np.ravel(sol.evaluate({"delta": delta})["E"].values), ref.equity(delta))
+
+
 def library():
     """(model, error function, reference, its accuracy) for every library model with one."""
     return [
@@ -184,6 +193,7 @@ def library():
         ("garleanu_panageas", garleanu_panageas_fd, "finite differences", GP),
         ("he_krishnamurthy", he_krishnamurthy_fd, "finite differences", HK),
         ("di_tella", di_tella_fd, "finite differences", DI_TELLA),
+        ("leland", leland_semi_analytic, "semi-analytic", ROUNDING),
     ]
 
 

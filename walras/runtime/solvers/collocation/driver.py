@@ -6,8 +6,10 @@ In a one-state model with a complementarity the domain is cut in two pieces, eac
 expansion of every unknown, joined by continuity (and smooth pasting for unknowns that enter to
 second order). The first stage imposes the semismooth min(a, b) = 0 with the cut pinned at the
 middle; it shows where the variable sits at its bound. When the active set switches once, the cut
-moves there and becomes an unknown, and on each side the binding part of the complementarity is
-imposed as an equation: the free boundary is then located to the accuracy of the expansions."""
+moves there and becomes an unknown (where that stalls, `free_boundary` finds the cut of least
+residual near the switch and the solve starts again from it), and on each side the binding part
+of the complementarity is imposed as an equation: the free boundary is then located to the
+accuracy of the expansions."""
 
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import crowd, estimate, report
+from . import crowd, estimate, free_boundary, report
 from .evidence import Evidence, active_runs, evidence
+from .free_boundary import PIN
 from .problem import System
 from .sizing import MAX_COEFFICIENTS, basis_for, degree_for
 
-PIN = 1e3  # weight of the row that holds the cut in place during the first stage
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
 # into the interior like a power of it (about edge^1.2 in basak_cuoco), and the expansions are
 # in log x there, so a low cut costs a few degrees and keeps the leak far below tol_error
@@ -293,7 +295,8 @@ def _attempt(
     guess: Mapping[str, Callable] | Guess | None,
 ) -> Attempt:
     """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
-    the exact solve: the cut at the switch of the active set, or kept when there is none."""
+    the exact solve: the cut at the switch of the active set, or kept when there is none; a free
+    cut that stalls off its place is located by variable projection and solved again."""
     problem = systems.problem
     p = {k: jax.device_put(np.float64(v)) for k, v in params.items()}
     guess = start_guess(problem, params, guess, constant_guess(problem, params))
@@ -301,38 +304,47 @@ def _attempt(
     pieces = 2 if comps and len(problem.states) == 1 else 1
     system = systems.get(systems.degree(settings.degree), pieces, settings.edge)
     plan = system.plan({c: "min" for c in comps}, pin=PIN, tau=system.tau(None))
-    theta, history, iterations, free = system.start(guess), [], 0, False
+    history: list[float] = []
     notes: list[str] = []
-    for stage in range(2):
-        rough = stage == 0 and pieces > 1  # the first solve only finds the active set
+
+    def solved(theta, plan, ftol):
         result = levenberg_marquardt(
             system.residual,
             theta,
             jacobian=system.jacobian,
             args=(p, plan),
             iterations=settings.iterations,
-            ftol=1e-3 if rough else 1e-14,
+            ftol=ftol,
             export=system.key,
         )
-        theta = result.theta
-        history += [2 * h for h in result.history]
-        iterations += result.iterations
-        ev = evidence(system, theta, p, settings.margin)
-        if stage or pieces == 1 or result.interrupted:
-            break
-        runs = active_runs(ev, system.hi[0] - system.lo[0])
-        if len(runs) > 2:
-            notes.append(
-                f"the active set switches {len(runs) - 1} times; region splitting "
-                f"handles one switch, so the complementarity stays semismooth"
-            )
-            break
+        history.extend(2 * h for h in result.history)
+        return result, evidence(system, result.theta, p, settings.margin)
+
+    # with two pieces, the first solve only finds the active set
+    result, ev = solved(system.start(guess), plan, 1e-3 if pieces > 1 else 1e-14)
+    iterations, free = result.iterations, False
+    runs = active_runs(ev, system.hi[0] - system.lo[0]) if pieces > 1 else []
+    if len(runs) > 2:
+        notes.append(
+            f"the active set switches {len(runs) - 1} times; region splitting "
+            f"handles one switch, so the complementarity stays semismooth"
+        )
+    elif runs and not result.interrupted:
         if len(runs) == 1:  # the same equations everywhere: keep the cut where it is
             plan = system.plan(_modes(comps, runs[0][2]), pin=PIN, tau=system.tau(None))
+            theta = result.theta
         else:  # the cut moves to the switch and is free
-            cut, free = 0.5 * (runs[0][1] + runs[1][0]), True
-            plan = system.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
-            theta = system.start(fields_guess(system.fields(theta)), cut)
+            modes = (_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
+            switch, free = 0.5 * (runs[0][1] + runs[1][0]), True
+            plan = system.plan(*modes)
+            theta = system.start(fields_guess(system.fields(result.theta)), switch)
+        result, ev = solved(theta, plan, 1e-14)
+        iterations += result.iterations
+        if free and ev.total > settings.residual_tol and not result.interrupted:
+            theta, _ = free_boundary.locate(system, result.theta, p, modes, switch, 1e-14)
+            result, ev = solved(theta, plan, 1e-14)
+            iterations += result.iterations
+    theta = result.theta
     return Attempt(
         system, theta, ev, history, iterations, notes, system.cut(theta) if free else None
     )

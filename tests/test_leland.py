@@ -1,0 +1,86 @@
+"""Leland (1994)'s default decision, an optimal-stopping problem written as a complementarity,
+against its semi-analytic solution (tests/leland_reference.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import walras
+from walras.runtime.solvers.base import Problem
+from walras.runtime.solvers.collocation import free_boundary
+from walras.runtime.solvers.collocation.driver import Systems
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from leland_reference import Leland  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+
+def error(solution, ref: Leland) -> float:
+    """E's largest error on the domain, relative to its largest value."""
+    delta = np.linspace(0.0, ref.top, 4001)
+    found = np.ravel(solution.evaluate({"delta": delta})["E"].values)
+    exact = ref.equity(delta)
+    return float(np.abs(found - exact).max() / exact.max())
+
+
+def test_the_reference_is_leland_on_a_long_range():
+    """The truncated problem's boundary tends to Leland's closed form as the range grows, and E
+    meets value matching and smooth pasting there: it rises like the square of the distance."""
+    gaps = [abs(Leland(top=top).boundary() / Leland().unbounded_boundary() - 1) for top in (1, 5)]
+    assert gaps[1] < gaps[0] / 10 and gaps[1] < 1e-6
+    ref = Leland()
+    d, h = ref.boundary(), 1e-7
+    assert abs(ref.equity(d)) < 1e-14 and abs(ref.equity(d + 2 * h) / ref.equity(d + h) - 4) < 1e-4
+
+
+def test_the_model_is_the_reference():
+    """walras's residual of the file's complementarity (min of the two parts) vanishes at the
+    reference, in the stopping and the continuation region alike."""
+    compiled = walras.load("leland").compile()
+    p = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    ref = Leland()
+    d_star, (low, high) = ref.boundary(), ref.roots()
+    a, b = ref._weights(d_star)
+
+    def equity(x):
+        d = jnp.maximum(x[0], d_star)
+        value = d / (ref.r - ref.mu) - (1 - ref.tau) * ref.C / ref.r + a * d**low + b * d**high
+        return jnp.where(x[0] >= d_star, value, 0.0)
+
+    delta = np.concatenate(
+        [np.linspace(1e-3, d_star - 1e-4, 50), np.linspace(d_star + 1e-4, 0.2, 200)]
+    )
+    residuals = compiled.residuals({"E": equity}, p, jnp.asarray(delta[:, None]))
+    assert float(np.abs(np.asarray(residuals["hjb"])).max()) < 1e-12
+
+
+def test_a_stalled_cut_is_found_by_variable_projection():
+    """From the switch the semismooth stage shows (3% off δ*, where the joint solve in the cut
+    and the coefficients stalled), the cut of least residual is δ* to 1e-9."""
+    compiled = walras.load("leland").compile()
+    problem = Problem.build(compiled)
+    system = Systems(problem).get(32, 2, 0.0)
+    p = {k: jnp.asarray(v) for k, v in problem.params.items()}
+    modes = ({"hjb": "b"}, {"hjb": "a"})  # at the bound (E = 0) below the cut, the HJB above
+    theta = system.start(lambda u, y: np.zeros(len(y)), 0.1)
+    _, cut = free_boundary.locate(system, theta, p, modes, 0.0252, 1e-14)
+    assert abs(cut - Leland().boundary()) < 1e-9
+
+
+@pytest.mark.slow
+def test_defaults_solve_within_their_estimate():
+    """`walras solve leland` without flags: the boundary to 1e-10 and E to 1e-9, within ten
+    times the solver's own estimate."""
+    solution = walras.solve("leland", quiet=True)
+    ref = Leland()
+    assert solution.converged, solution.message
+    assert abs(float(solution.dataset["free_boundary_delta"]) - ref.boundary()) < 1e-10
+    err = error(solution, ref)
+    assert err < 1e-9 and err < 10 * solution.errors["E"] + 1e-12
