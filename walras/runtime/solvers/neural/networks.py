@@ -132,14 +132,10 @@ def make_field(
         mlp = eqx.nn.MLP(
             len(center), 1, width, depth, ACTIVATIONS[activation], key=key, dtype=jnp.float64
         )
-        last = mlp.layers[-1]
-        mlp = eqx.tree_at(
-            lambda m: m.layers[-1].weight, mlp, last.weight * (0 if positive else 0.1)
-        )
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
     start = inside(floor, cap)  # the bound transform is the identity there
-    offset = jnp.asarray(np.log(start) if positive else start, jnp.float64)
+    mlp, offset = quiet_start(mlp, positive, start)
     return Field(
         mlp,
         offset,
@@ -163,6 +159,15 @@ def inside(lo: float | None, hi: float | None) -> float:
     if hi is not None:
         return hi - 1.0
     return 1.0
+
+
+def quiet_start(mlp, positive: bool, start: float):
+    """The network with its last layer scaled down (to zero for a positive unknown, the
+    exponential of its network) and the offset that starts the unknown at `start`."""
+    if mlp is not None:
+        last = mlp.layers[-1].weight * (0 if positive else 0.1)
+        mlp = eqx.tree_at(lambda m: m.layers[-1].weight, mlp, last)
+    return mlp, jnp.asarray(np.log(start) if positive else start, jnp.float64)
 
 
 class Coupled(eqx.Module):

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ....compiler.model import Exchangeable
-from .networks import ACTIVATIONS, inside, output, scaled_inputs, scaling
+from .networks import ACTIVATIONS, inside, output, quiet_start, scaled_inputs, scaling
 
 
 class Shared(eqx.Module):
@@ -109,10 +109,7 @@ def make_shared(
     rho = eqx.nn.MLP(n_in, 1, width, settings.depth, act, key=k2, dtype=jnp.float64)
     lo, hi = bound
     positive = any(flags) and lo == 0 and hi is None
-    last = rho.layers[-1].weight * (0 if positive else 0.1)
-    rho = eqx.tree_at(lambda m: m.layers[-1].weight, rho, last)
-    start = inside(lo, hi)
-    offset = jnp.asarray(np.log(start) if positive else start, jnp.float64)
+    rho, offset = quiet_start(rho, positive, inside(lo, hi))
     return Shared(
         rho,
         phi,
