@@ -70,7 +70,7 @@ def test_a_stalled_cut_is_found_by_variable_projection():
     p = {k: jnp.asarray(v) for k, v in problem.params.items()}
     modes = ({"hjb": "b"}, {"hjb": "a"})  # at the bound (E = 0) below the cut, the HJB above
     theta = system.start(lambda u, y: np.zeros(len(y)), 0.1)
-    _, cut = free_boundary.locate(system, theta, p, modes, 0.0252, 1e-14)
+    _, cut = free_boundary.locate(system, theta, p, modes, 0.0252)
     assert abs(cut - Leland().boundary()) < 1e-9
 
 

@@ -341,7 +341,7 @@ def _attempt(
         result, ev = solved(theta, plan, 1e-14)
         iterations += result.iterations
         if free and ev.total > settings.residual_tol and not result.interrupted:
-            theta, _ = free_boundary.locate(system, result.theta, p, modes, switch, 1e-14)
+            theta, _ = free_boundary.locate(system, result.theta, p, modes, switch)
             result, ev = solved(theta, plan, 1e-14)
             iterations += result.iterations
     theta = result.theta

@@ -21,7 +21,7 @@ SCAN = 11  # cuts tried across the span before the bracketed search
 INNER = 50  # iterations of each solve at a fixed cut, started from the first stage's solution
 
 
-def locate(system: System, theta, params, modes: tuple, switch: float, cost_tol: float):
+def locate(system: System, theta, params, modes: tuple, switch: float):
     """(θ, cut): the solution at the cut whose residual is least near `switch`, where the first
     stage's active set changes. `modes`: each piece's binding parts (`System.plan`)."""
     lo, hi = float(system.lo[0]), float(system.hi[0])
@@ -37,7 +37,7 @@ def locate(system: System, theta, params, modes: tuple, switch: float, cost_tol:
             jacobian=system.jacobian,
             args=(params, pinned),
             iterations=INNER,
-            ftol=cost_tol,
+            ftol=1e-14,
             export=system.key,
         )
         r = np.asarray(system.residual(result.theta, params, free))
