@@ -110,11 +110,9 @@ def test_solve_that_misses_its_tolerance_exits_2(tmp_path):
         "-o",
         tmp_path / "short.nc",
         "--method",
-        "neural",
-        "--steps",
-        5,
-        "--polish",
-        0,
+        "collocation",
+        "--solver",
+        "iterations=1",
         "--quiet",
     )
     assert result.exit_code == 2

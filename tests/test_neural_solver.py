@@ -16,6 +16,7 @@ from walras.runtime import solvers
 from walras.runtime.results import Solution
 from walras.runtime.solvers.base import EDGE, Outcome, Problem
 from walras.runtime.solvers.neural import driver as neural
+from walras.runtime.solvers.neural.estimate import error_estimates
 from walras.runtime.solvers.neural.fields import init_fields
 from walras.runtime.solvers.neural.rows import Rows
 from walras.runtime.solvers.neural.sampling import Sampler
@@ -46,6 +47,23 @@ def test_lucas_dataset_layout(lucas):
 def test_evaluate_at_points_and_params(lucas):
     ds = lucas.evaluate(np.array([[0.7], [1.3]]))
     np.testing.assert_allclose(ds["pd"].values, lucas_pd(), rtol=1e-5)
+
+
+def test_error_estimate_is_the_error_of_a_perturbed_solution(lucas):
+    """Lucas (linear in 1/pd): a converged solution moved by 1% in pd; one Gauss-Newton
+    correction at fresh points finds the 1% again."""
+    solution = lucas
+    assert solution.converged and solution.errors["pd"] < 1e-4
+    rows = Rows(Problem.build(solution.compiled), solution.settings)
+    moved = dict(solution.fields)
+    moved["pd"] = eqx.tree_at(
+        lambda f: f.offset, moved["pd"], moved["pd"].offset + 0.01 * lucas_pd()
+    )
+    x = np.linspace(0.5, 2.0, 101)[:, None]
+    actual = np.max(np.abs(jax.vmap(moved["pd"])(x) / lucas_pd() - 1))
+    params = {k: np.float64(v) for k, v in solution.params.items()}
+    estimate = error_estimates(rows, moved, solution.settings, params)["pd"]
+    assert abs(estimate / actual - 1) < 0.1, (estimate, actual)
 
 
 @pytest.fixture(scope="module")
