@@ -163,6 +163,7 @@ class Training:
             updates = jax.tree_util.tree_map(lambda u: u * lr_scale, updates)
             return eqx.apply_updates(fields, updates), opt_state, value
 
+        # lr_scale goes in as an array: a Python float would be static, one compilation per value
         lr_scale, good = 1.0, (self.fields, self.opt_state, self.step)
         while self.step < settings.steps:
             if interrupt.requested():
@@ -173,7 +174,7 @@ class Training:
             for _ in range(n):
                 self.key, sub = jax.random.split(self.key)
                 self.fields, self.opt_state, value = update(
-                    self.fields, self.opt_state, sub, lr_scale, self.start
+                    self.fields, self.opt_state, sub, np.asarray(lr_scale), self.start
                 )
                 chunk.append(value)
             chunk = np.asarray(jax.device_get(chunk))
