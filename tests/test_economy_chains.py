@@ -1,0 +1,192 @@
+"""Labor endowment chains (`economy_chains`, `economy_chains_derive`): an expert who holds
+capital beside households whose labor switches between two values at Poisson rates. References:
+Itô's lemma with the jump terms of the chains written out here with jax on trial functions;
+and, with rates 0, the riskless economy's saddle path from scipy (`test_economy_labor_agents`),
+where each regime is the economy without idiosyncratic risk."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from test_economy_labor import LABOR
+from test_economy_labor_agents import clenshaw, saddle_path
+
+import walras
+from walras.grammar import ast
+from walras.grammar.diagnostics import EconError
+
+jax.config.update("jax_enable_x64", True)
+
+CHAINS = (
+    LABOR.format(utility="log")
+    .replace("model labor", "model labor_chains")
+    .replace("rho = 0.05, sigma = 0.1, ell = 1.4", "rho = 0.05, rho_h = 0.05, sigma = 0.1")
+    .replace(", labor = ell\n", ", labor = ell_e\n")
+    .replace("agent worker", "agent expert")
+    + "parameter gamma_h = 2, ell_e = 0.4, ell_low = 0.3, ell_high = 1.7, up = 0.4, down = 0.3\n"
+    "chain ell: values = [ell_low, ell_high], rate[1, 2] = up, rate[2, 1] = down\n"
+    "agent household: utility = crra(gamma_h), discount = rho_h, trades = [bond], labor = ell\n"
+)
+P = dict(alpha=0.3, z=1.2, phi=10.0, delta=0.05, rho=0.05, rho_h=0.05, sigma=0.1)
+P.update(gamma_h=2.0, ell_e=0.4, ell_low=0.3, ell_high=1.7, up=0.4, down=0.3)
+
+
+@pytest.fixture(scope="module")
+def chains():
+    return walras.load(CHAINS).compile()
+
+
+def evaluate(model, fields, x, **params):
+    values = {n: jnp.asarray(v) for n, v in {**model.params, **params}.items()}
+    x = jnp.asarray(x)
+    return model.outputs(fields, values, x), model.residuals(fields, values, x)
+
+
+def test_each_agent_follows_its_own_chain():
+    """`agent household[2]` with `labor = ell`: two discrete states, two shocks each (rate
+    `up` where the household is at the first value), a bond state per household; q, r and the
+    households' consumption depend on all of them."""
+    module = walras.load(CHAINS.replace("agent household:", "agent household[2]:")).lowered
+    states = {s.name: s for s in module.statements if isinstance(s, ast.StateDecl)}
+    assert list(states) == ["k", "s_household_1", "s_household_2", "b_household_1", "b_household_2"]
+    assert states["s_household_1"].values is not None
+    shocks = [s.name for s in module.statements if isinstance(s, ast.ShockDecl) and s.rate]
+    assert shocks == [f"ell_household_{i}_{a}_{b}" for i in (1, 2) for a, b in ((1, 2), (2, 1))]
+    unknowns = {
+        s.name: [n.id for n in s.args] for s in module.statements if isinstance(s, ast.UnknownDecl)
+    }
+    assert list(unknowns) == ["q", "r", "c_household_1", "c_household_2"]
+    assert all(set(args) == set(states) for args in unknowns.values())
+
+
+def trial(x):
+    """Trial q, r and c_household at x = (K, s, b): different in the two regimes."""
+    k, s, b = x
+    q = 1.6 + 0.1 * jnp.sin(k) + 0.15 * b**2 - 0.05 * k * b + 0.07 * s * (1 + 0.1 * k)
+    r = 0.04 + 0.01 * jnp.cos(k + b) - 0.006 * s * b
+    c = 0.3 + 0.1 * k**0.5 + 0.2 * b + 0.03 * k * b + 0.25 * s * (1 - 0.1 * b)
+    return q, r, c
+
+
+def by_hand(x):
+    """The three equations at x = (K, s, b): the generator with the chain's jump term,
+    λ_s (f(K, 1 − s, b) − f(K, s, b)), and Itô's lemma on the continuous states (K, b)."""
+    a, z, phi, delta, sigma = (P[n] for n in ("alpha", "z", "phi", "delta", "sigma"))
+
+    def economy(x):
+        k, s, b = x
+        q, r, c_h = trial(x)
+        labor_h = jnp.where(s == 0, P["ell_low"], P["ell_high"])
+        labor = P["ell_e"] + labor_h
+        y = z * k**a * labor ** (1 - a)
+        iota = (q - 1) / phi
+        c_e = y - iota * k - c_h
+        mu_k = jnp.log(phi * iota + 1) / phi - delta
+        wage = (1 - a) * y / labor
+        mu_b = (wage * labor_h - c_h) / k + b * (r - mu_k + sigma**2)
+        return dict(q=q, r=r, c_h=c_h, c_e=c_e, y=y, iota=iota, mu=jnp.array([mu_k * k, mu_b]))
+
+    k, s, b = x
+    e = economy(x)
+    vol = jnp.array([sigma * k, -sigma * b])
+    rate = jnp.where(s == 0, P["up"], P["down"])
+    after = jnp.array([k, 1 - s, b])
+
+    def generator(f):
+        def on_continuous(kb):
+            return f(jnp.array([kb[0], s, kb[1]]))
+
+        kb = jnp.array([k, b])
+        g, h = jax.grad(on_continuous)(kb), jax.hessian(on_continuous)(kb)
+        return g @ e["mu"] + vol @ h @ vol / 2 + rate * (f(after) - f(x))
+
+    def xi_e(x):
+        return 1 / economy(x)["c_e"]
+
+    def xi_h(x):
+        return economy(x)["c_h"] ** -P["gamma_h"]
+
+    def value(x):
+        return xi_e(x) * economy(x)["q"] * x[0]
+
+    mpk = a * e["y"] / k
+    return dict(
+        euler_expert=generator(xi_e) / xi_e(x) + e["r"] - P["rho"],
+        euler_household=generator(xi_h) / xi_h(x) + e["r"] - P["rho_h"],
+        capital_expert=generator(value) / value(x) + (mpk - e["iota"]) / e["q"] - P["rho"],
+        c_expert=e["c_e"],
+    )
+
+
+POINTS = np.array([[1.3, 0, 0.2], [2.2, 1, 0.55], [3.7, 0, 0.8], [4.9, 1, 0.95]])
+
+
+def test_the_equations_are_itos_lemma_with_the_chains_jumps(chains):
+    fields = {
+        n: (lambda i: lambda x: trial(x)[i])(i) for i, n in enumerate(("q", "r", "c_household"))
+    }
+    out, res = evaluate(chains, fields, POINTS)
+    ref = jax.jit(jax.vmap(by_hand))(jnp.asarray(POINTS))
+    np.testing.assert_allclose(out["c_expert"], ref["c_expert"], rtol=1e-13)
+    for name in ("euler_expert", "euler_household", "capital_expert"):
+        np.testing.assert_allclose(res[name], ref[name], rtol=1e-10, atol=1e-13)
+    # the jump terms matter: without them the equations would differ by more than 1e-3
+    _, still = evaluate(chains, fields, POINTS, up=0.0, down=0.0)
+    assert np.all(np.abs(np.asarray(still["euler_household"] - res["euler_household"])) > 1e-3)
+
+
+def test_chains_that_never_switch_are_the_economy_without_idiosyncratic_risk():
+    """Rates 0, σ = 0, log utility and one discount rate, two households in the same state:
+    each regime is the riskless economy of `test_economy_labor_agents` with the households'
+    labor fixed, whose solution is scipy's saddle path: q(K), human wealth H(K), each agent
+    consuming ρ times its financial and human wealth, c_j = ρ(b_j K + H ℓ_j/L), and
+    r = (H'(K)K̇ + wL)/H. Those functions meet the chain economy's equations in both regimes,
+    and r is the rate the economy without chains derives at the same point (η_j = b_j/q)."""
+    text = CHAINS.replace("agent household:", "agent household[2]:")
+    text = text.replace("crra(gamma_h)", "log").replace("up = 0.4, down = 0.3", "up = 0, down = 0")
+    model = walras.load(text).with_params(sigma=0.0).compile()
+    fixed = text.replace("labor = ell\n", "labor = ell_low\n").replace("chain ell:", "# chain ell:")
+    riskless = walras.load(fixed).with_params(sigma=0.0).compile()
+    a, z, phi, delta, rho = (P[n] for n in ("alpha", "z", "phi", "delta", "rho"))
+    for ell in (P["ell_low"], P["ell_high"]):
+        labor = P["ell_e"] + 2 * ell
+        k_star, q_fit, h_fit = saddle_path(labor)
+
+        def q(x):
+            return clenshaw(q_fit, x[0])
+
+        def human(k):
+            return clenshaw(h_fit, k)
+
+        def r(x):
+            k = x[0]
+            y = z * k**a * labor ** (1 - a)
+            k_dot = (jnp.log(q(x)) / phi - delta) * k
+            return (jax.grad(human)(k) * k_dot + (1 - a) * y) / human(k)
+
+        def consumption(j, eta=False):
+            def c(x):
+                wealth = x[j] * q(x) * x[0] if eta else x[j] * x[0]
+                return rho * (wealth + human(x[0]) * ell / labor)
+
+            return c
+
+        s = 0.0 if ell == P["ell_low"] else 1.0
+        x = np.array([[0.65, s, s, 0.1, 0.3], [0.9, s, s, 0.4, 0.05], [1.3, s, s, 0.2, 0.2]])
+        x[:, 0] *= k_star
+        fields = {"q": q, "r": r, "c_household_1": consumption(3), "c_household_2": consumption(4)}
+        out, res = evaluate(model, fields, x)
+        for name in ("euler_expert", "euler_household_1", "euler_household_2", "capital_expert"):
+            np.testing.assert_allclose(res[name], 0, atol=1e-9)
+        # the same point in the economy without chains: η of the expert and the first household
+        eta = x[:, 3:] / np.asarray(out["q"])[:, None]
+        y = np.stack([x[:, 0], 1 - eta.sum(axis=1), eta[:, 0]], axis=1)
+        c2 = consumption(2, eta=True)
+        old = {"q": q, "c_household_1": consumption(2, eta=True)}
+        old["c_household_2"] = lambda x: c2(jnp.array([x[0], x[1], 1 - x[1] - x[2]]))
+        base, base_res = evaluate(riskless, old, y, ell_low=ell)
+        np.testing.assert_allclose(base["r"], out["r"], rtol=1e-8)
+        for name in ("capital_expert", "euler_household_1", "euler_household_2"):
+            np.testing.assert_allclose(base_res[name], 0, atol=1e-9)
