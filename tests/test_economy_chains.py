@@ -190,3 +190,28 @@ def test_chains_that_never_switch_are_the_economy_without_idiosyncratic_risk():
         np.testing.assert_allclose(base["r"], out["r"], rtol=1e-8)
         for name in ("capital_expert", "euler_household_1", "euler_household_2"):
             np.testing.assert_allclose(base_res[name], 0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "old, new, words, at",
+    [
+        ("rate[2, 1] = down", "rate[2, 3] = down", "positions 1 to 2", "rate[2, 3]"),
+        ("rate[2, 1] = down", "rate[1, 1] = down", "switches a value to itself", "rate[1, 1]"),
+        ("rate[2, 1] = down", "rate[1, 2] = down", "declared twice", "rate[1, 2] = down"),
+        ("values = [ell_low, ell_high]", "values = [ell_low]", "needs two or more", "chain"),
+        ("labor = ell\n", "labor = ell_low\n", "not the labor of any agent", "chain"),
+        (",\n    output = z*k^alpha*labor^(1 - alpha)", "", "no capital stock's output", "chain"),
+        ("agent household:", "agent household[5]:", "32 discrete states", "chain"),
+    ],
+)
+def test_mistakes_in_chains_are_located(old, new, words, at):
+    """Each mistake is E237 (E238 for too many states) with the place it was made."""
+    assert old in CHAINS
+    text = CHAINS.replace(old, new)
+    with pytest.raises(EconError) as e:
+        walras.load(text).lowered
+    code = "E238" if "states" in words else "E237"
+    d = next(d for d in e.value.diagnostics if d.code == code)
+    assert words in d.message, d
+    line = text.splitlines()[d.span.line - 1]
+    assert line[d.span.column - 1 :].startswith(at), (line, d.span)

@@ -11,7 +11,6 @@ bounded (E238)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from math import prod
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
@@ -35,7 +34,7 @@ def expand(module: ast.Module, out: Collector) -> tuple[ast.Module, Chains]:
     if not chains:
         return module, Chains((), ())
     valid = {name: c for name, c in chains.items() if _checked(c, out)}
-    statements, states, kept, used = [], [], [], set()
+    statements, states, kept, used, combinations = [], [], [], set(), 1
     for s in module.statements:
         if isinstance(s, ast.ChainDecl):
             continue
@@ -43,6 +42,7 @@ def expand(module: ast.Module, out: Collector) -> tuple[ast.Module, Chains]:
         if named is not None:
             used.add(named)
         if named in valid:
+            combinations *= len(valid[named].values)
             new, s = _copy(valid[named], s)
             statements += new
             states.append(f"s_{s.name}")
@@ -55,7 +55,6 @@ def expand(module: ast.Module, out: Collector) -> tuple[ast.Module, Chains]:
                 c.span,
                 f"give an agent 'labor = {name}', or remove the chain",
             )
-    combinations = prod(len(chains[_chain_of(a, chains)].values) for a in _chained(kept, chains))
     if combinations > MAX_COMBINATIONS:
         out.error(
             "E238",
@@ -79,10 +78,6 @@ def without_labor(module: ast.Module, out: Collector):
                 "declare 'capital k: ..., output = z*k^alpha*labor^(1 - alpha)' and give agents "
                 f"'labor = {c.name}'",
             )
-
-
-def _chained(agents, chains):
-    return [a for a in agents if isinstance(a, ast.AgentDecl) and _chain_of(a, chains)]
 
 
 def _chain_of(a: ast.AgentDecl, chains: dict) -> str | None:
