@@ -215,3 +215,97 @@ def test_mistakes_in_chains_are_located(old, new, words, at):
     assert words in d.message, d
     line = text.splitlines()[d.span.line - 1]
     assert line[d.span.column - 1 :].startswith(at), (line, d.span)
+
+
+ONE = """model one_chain
+parameter alpha = 0.3, z = 1, phi = 10, delta = 0.05, rho = 0.05, sigma = 0
+parameter ell_low = 0.8, ell_high = 1.2, up = 0.4, down = 0.4
+shock Z
+capital k: investment = log(phi*iota + 1)/phi, depreciation = delta, vol[Z] = sigma*k,
+    output = z*k^alpha*labor^(1 - alpha)
+state k in [1.8, 3.8]
+chain ell: values = [ell_low, ell_high], rate[1, 2] = up, rate[2, 1] = down
+asset bond: riskless, supply = 0
+asset claim: capital = k, supply = 1
+agent worker: utility = log, discount = rho, trades = [bond, claim], labor = ell
+guess q = 1.49 + 0.39*s_worker - 0.25*(k - 2.8)
+guess r = rho
+"""
+
+
+def one_worker_reference(degree=24):
+    """One log agent who holds capital and whose labor switches (σ = 0): with V_s = q_s K/c_s,
+    c_s = y_s − ι_s K, capital's pricing is V_s' μ_s K + λ_s (V_other − V_s) +
+    ((∂y/∂K − ι_s)/q_s − ρ) V_s = 0 in each regime s, two ODEs coupled by the switches and
+    singular where μ_s = Φ(ι_s) − δ vanishes. Written here with numpy and solved by Chebyshev
+    collocation with scipy (Levenberg-Marquardt, then Powell's hybrid method to rounding);
+    the drift of K points inward at both ends in both regimes, so no boundary condition."""
+    from numpy.polynomial import chebyshev as cheb
+    from scipy.optimize import root
+
+    a, z, phi, delta, rho = 0.3, 1.0, 10.0, 0.05, 0.05
+    ell, lam, lo, hi = (0.8, 1.2), (0.4, 0.4), 1.8, 3.8
+    t = np.cos(np.pi * (np.arange(degree + 1) + 0.5) / (degree + 1))
+    k = lo + (hi - lo) * (t + 1) / 2
+
+    def residuals(flat):
+        coef = flat.reshape(2, degree + 1)
+        v, parts = [], []
+        for s in (0, 1):
+            q = cheb.chebval(t, coef[s])
+            dq = cheb.chebval(t, cheb.chebder(coef[s])) * 2 / (hi - lo)
+            y = z * k**a * ell[s] ** (1 - a)
+            iota, mu = (q - 1) / phi, np.log(q) / phi - delta
+            c, dc = y - iota * k, a * y / k - iota - k * dq / phi
+            v.append(q * k / c)
+            parts.append(((dq * k + q) / c - q * k * dc / c**2, mu, (a * y / k - iota) / q))
+        return np.concatenate(
+            [
+                dv * mu * k + lam[s] * (v[1 - s] - v[s]) + (dividend - rho) * v[s]
+                for s, (dv, mu, dividend) in enumerate(parts)
+            ]
+        )
+
+    start = np.zeros((2, degree + 1))
+    start[:, 0] = np.exp(phi * delta)
+    tight = dict(xtol=1e-14, ftol=1e-14, maxiter=20000)
+    rough = root(residuals, start.ravel(), method="lm", options=tight)
+    fine = root(residuals, rough.x, method="hybr", options=dict(xtol=1e-14))
+    assert np.max(np.abs(residuals(fine.x))) < 1e-13
+    coef = fine.x.reshape(2, degree + 1)
+    return [cheb.Chebyshev(c, domain=[lo, hi]) for c in coef]
+
+
+def one_worker_fields(series):
+    def q(x):
+        return jnp.where(x[1] == 0, clenshaw(series[0], x[0]), clenshaw(series[1], x[0]))
+
+    return {"q": q, "r": lambda x: 0.0 * x[0]}
+
+
+def test_one_worker_with_a_chain_meets_the_scipy_reference():
+    """The reference's q meets the lowered capital equation (the compiler's generator with the
+    chain's jump term) in both regimes; the Euler equation then defines r."""
+    series = one_worker_reference()
+    model = walras.load(ONE).compile()
+    x = np.array([[k, s] for k in (1.85, 2.4, 3.1, 3.75) for s in (0.0, 1.0)])
+    _, res = evaluate(model, one_worker_fields(series), x)
+    np.testing.assert_allclose(res["capital_worker"], 0, atol=1e-12)
+    _, off = evaluate(model, one_worker_fields(series), x, up=0.0)
+    assert np.max(np.abs(np.asarray(off["capital_worker"]))) > 1e-3  # the switches matter
+
+
+@pytest.mark.slow
+def test_one_worker_with_a_chain_solves_to_the_scipy_reference():
+    """Collocation from the file's guess (from a constant start Newton finds a solution at the
+    nodes whose coefficients do not decay) reaches the reference: q and r to 1e-9."""
+    series = one_worker_reference()
+    model = walras.load(ONE)
+    solution = walras.solve(model, method="collocation", degree=16)
+    assert solution.converged, solution.message
+    x = np.array([[k, s] for k in np.linspace(1.8, 3.8, 41) for s in (0.0, 1.0)])
+    values = solution.evaluate(x)
+    q = np.where(x[:, 1] == 0, series[0](x[:, 0]), series[1](x[:, 0]))
+    np.testing.assert_allclose(values["q"].values, q, rtol=1e-9)
+    _, res = evaluate(model.compile(), one_worker_fields(series), x)
+    np.testing.assert_allclose(values["r"].values, -np.asarray(res["euler_worker"]), atol=1e-9)
