@@ -137,59 +137,75 @@ def test_the_equations_are_itos_lemma_with_the_chains_jumps(chains):
     assert np.all(np.abs(np.asarray(still["euler_household"] - res["euler_household"])) > 1e-3)
 
 
-def test_chains_that_never_switch_are_the_economy_without_idiosyncratic_risk():
-    """Rates 0, σ = 0, log utility and one discount rate, two households in the same state:
-    each regime is the riskless economy of `test_economy_labor_agents` with the households'
-    labor fixed, whose solution is scipy's saddle path: q(K), human wealth H(K), each agent
-    consuming ρ times its financial and human wealth, c_j = ρ(b_j K + H ℓ_j/L), and
-    r = (H'(K)K̇ + wL)/H. Those functions meet the chain economy's equations in both regimes,
-    and r is the rate the economy without chains derives at the same point (η_j = b_j/q)."""
+def never_switching(model, riskless, households: int, ell: float, **params):
+    """Rates 0, σ = 0, log utility and one discount rate, every household in the state whose
+    labor is `ell`: that regime is the riskless economy of `test_economy_labor_agents` with
+    the households' labor fixed, whose solution is scipy's saddle path: q(K), human wealth
+    H(K), each agent consuming ρ times its financial and human wealth,
+    c_j = ρ(b_j K + H ℓ_j/L), and r = (H'(K)K̇ + wL)/H. Those functions meet the chain
+    economy's equations there, and r is the rate the economy without chains (`riskless`)
+    derives at the same point (η_j = b_j/q)."""
+    n = households
+    names = ["household"] if n == 1 else [f"household_{i}" for i in range(1, n + 1)]
+    a, z, phi, delta, rho = (P[name] for name in ("alpha", "z", "phi", "delta", "rho"))
+    labor = P["ell_e"] + n * ell
+    k_star, q_fit, h_fit = saddle_path(labor)
+
+    def q(x):
+        return clenshaw(q_fit, x[0])
+
+    def human(k):
+        return clenshaw(h_fit, k)
+
+    def r(x):
+        k = x[0]
+        k_dot = (jnp.log(q(x)) / phi - delta) * k
+        return (jax.grad(human)(k) * k_dot + (1 - a) * z * k**a * labor ** (1 - a)) / human(k)
+
+    def consumption(share):
+        return lambda x: rho * (share(x) * x[0] + human(x[0]) * ell / labor)
+
+    s = float(ell == P["ell_high"])
+    bonds = np.array([[0.1, 0.3], [0.4, 0.05], [0.2, 0.2]])[:, :n]
+    x = np.column_stack([k_star * np.array([0.65, 0.9, 1.3]), np.full((3, n), s), bonds])
+    fields = {"q": q, "r": r}
+    for j, name in enumerate(names):
+        fields[f"c_{name}"] = consumption(lambda x, j=j: x[1 + n + j])
+    out, res = evaluate(model, fields, x, sigma=0.0, up=0.0, down=0.0, **params)
+    for name in ("euler_expert", "capital_expert", *(f"euler_{h}" for h in names)):
+        np.testing.assert_allclose(res[name], 0, atol=1e-10)
+    # the economy without chains at the same point: states K, η_expert and the first n − 1
+    # households' shares; financial wealth η_j q K
+    eta = x[:, 1 + n :] / np.asarray(out["q"])[:, None]
+    y = np.column_stack([x[:, 0], 1 - eta.sum(axis=1), eta[:, :-1]])
+
+    def eta_of(j):
+        return lambda y: (y[2 + j] if j < n - 1 else 1 - jnp.sum(y[1:])) * q(y)
+
+    old = {"q": q, **{f"c_{h}": consumption(eta_of(j)) for j, h in enumerate(names)}}
+    base, base_res = evaluate(riskless, old, y, sigma=0.0, ell_low=ell, **params)
+    np.testing.assert_allclose(base["r"], out["r"], rtol=1e-9)
+    for name in ("capital_expert", *(f"euler_{h}" for h in names)):
+        np.testing.assert_allclose(base_res[name], 0, atol=1e-10)
+
+
+def without_chains(text: str):
+    return text.replace("labor = ell\n", "labor = ell_low\n").replace("chain ell:", "# chain:")
+
+
+def test_a_chain_that_never_switches_is_the_economy_without_idiosyncratic_risk(chains):
+    """One household with log utility (γ_h = 1), in the high state."""
+    riskless = walras.load(without_chains(CHAINS)).compile()
+    never_switching(chains, riskless, 1, P["ell_high"], gamma_h=1.0)
+
+
+@pytest.mark.slow
+def test_households_whose_chains_never_switch_are_the_economy_without_idiosyncratic_risk():
+    """Two households, both low and both high."""
     text = CHAINS.replace("agent household:", "agent household[2]:")
-    text = text.replace("crra(gamma_h)", "log").replace("up = 0.4, down = 0.3", "up = 0, down = 0")
-    model = walras.load(text).with_params(sigma=0.0).compile()
-    fixed = text.replace("labor = ell\n", "labor = ell_low\n").replace("chain ell:", "# chain ell:")
-    riskless = walras.load(fixed).with_params(sigma=0.0).compile()
-    a, z, phi, delta, rho = (P[n] for n in ("alpha", "z", "phi", "delta", "rho"))
+    model, riskless = (walras.load(t).compile() for t in (text, without_chains(text)))
     for ell in (P["ell_low"], P["ell_high"]):
-        labor = P["ell_e"] + 2 * ell
-        k_star, q_fit, h_fit = saddle_path(labor)
-
-        def q(x):
-            return clenshaw(q_fit, x[0])
-
-        def human(k):
-            return clenshaw(h_fit, k)
-
-        def r(x):
-            k = x[0]
-            y = z * k**a * labor ** (1 - a)
-            k_dot = (jnp.log(q(x)) / phi - delta) * k
-            return (jax.grad(human)(k) * k_dot + (1 - a) * y) / human(k)
-
-        def consumption(j, eta=False):
-            def c(x):
-                wealth = x[j] * q(x) * x[0] if eta else x[j] * x[0]
-                return rho * (wealth + human(x[0]) * ell / labor)
-
-            return c
-
-        s = 0.0 if ell == P["ell_low"] else 1.0
-        x = np.array([[0.65, s, s, 0.1, 0.3], [0.9, s, s, 0.4, 0.05], [1.3, s, s, 0.2, 0.2]])
-        x[:, 0] *= k_star
-        fields = {"q": q, "r": r, "c_household_1": consumption(3), "c_household_2": consumption(4)}
-        out, res = evaluate(model, fields, x)
-        for name in ("euler_expert", "euler_household_1", "euler_household_2", "capital_expert"):
-            np.testing.assert_allclose(res[name], 0, atol=1e-10)
-        # the same point in the economy without chains: η of the expert and the first household
-        eta = x[:, 3:] / np.asarray(out["q"])[:, None]
-        y = np.stack([x[:, 0], 1 - eta.sum(axis=1), eta[:, 0]], axis=1)
-        c2 = consumption(2, eta=True)
-        old = {"q": q, "c_household_1": consumption(2, eta=True)}
-        old["c_household_2"] = lambda x: c2(jnp.array([x[0], x[1], 1 - x[1] - x[2]]))
-        base, base_res = evaluate(riskless, old, y, ell_low=ell)
-        np.testing.assert_allclose(base["r"], out["r"], rtol=1e-9)
-        for name in ("capital_expert", "euler_household_1", "euler_household_2"):
-            np.testing.assert_allclose(base_res[name], 0, atol=1e-10)
+        never_switching(model, riskless, 2, ell, gamma_h=1.0)
 
 
 @pytest.mark.parametrize(
@@ -283,6 +299,7 @@ def one_worker_fields(series):
     return {"q": q, "r": lambda x: 0.0 * x[0]}
 
 
+@pytest.mark.slow
 def test_one_worker_with_a_chain_meets_the_scipy_reference():
     """The reference's q meets the lowered capital equation (the compiler's generator with the
     chain's jump term) in both regimes; the Euler equation then defines r."""
