@@ -10,8 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_economy_labor import LABOR
-from test_economy_labor_agents import clenshaw, saddle_path
+from test_economy_labor_agents import TWO, P, clenshaw, evaluate, saddle_path
 
 import walras
 from walras.grammar import ast
@@ -20,28 +19,16 @@ from walras.grammar.diagnostics import EconError
 jax.config.update("jax_enable_x64", True)
 
 CHAINS = (
-    LABOR.format(utility="log")
-    .replace("model labor", "model labor_chains")
-    .replace("rho = 0.05, sigma = 0.1, ell = 1.4", "rho = 0.05, rho_h = 0.05, sigma = 0.1")
-    .replace(", labor = ell\n", ", labor = ell_e\n")
-    .replace("agent worker", "agent expert")
-    + "parameter gamma_h = 2, ell_e = 0.4, ell_low = 0.3, ell_high = 1.7, up = 0.4, down = 0.3\n"
+    TWO.replace("model labor_two", "model labor_chains").replace("labor = ell_h\n", "labor = ell\n")
+    + "parameter ell_low = 0.3, ell_high = 1.7, up = 0.4, down = 0.3\n"
     "chain ell: values = [ell_low, ell_high], rate[1, 2] = up, rate[2, 1] = down\n"
-    "agent household: utility = crra(gamma_h), discount = rho_h, trades = [bond], labor = ell\n"
 )
-P = dict(alpha=0.3, z=1.2, phi=10.0, delta=0.05, rho=0.05, rho_h=0.05, sigma=0.1)
-P.update(gamma_h=2.0, ell_e=0.4, ell_low=0.3, ell_high=1.7, up=0.4, down=0.3)
+P = {**P, "ell_low": 0.3, "ell_high": 1.7, "up": 0.4, "down": 0.3}
 
 
 @pytest.fixture(scope="module")
 def chains():
     return walras.load(CHAINS).compile()
-
-
-def evaluate(model, fields, x, **params):
-    values = {n: jnp.asarray(v) for n, v in {**model.params, **params}.items()}
-    x = jnp.asarray(x)
-    return model.outputs(fields, values, x), model.residuals(fields, values, x)
 
 
 def test_each_agent_follows_its_own_chain():
