@@ -48,6 +48,17 @@ def test_each_agent_follows_its_own_chain():
     assert all(set(args) == set(states) for args in unknowns.values())
 
 
+def test_latex_prints_the_jump_terms_of_the_chain():
+    """Each Euler equation and capital's pricing carry one term per switch, the unknowns read
+    in the other labor state; the bonds' drift is the budget over K."""
+    rows = walras.load(CHAINS).emit("latex").splitlines()
+    euler = next(r for r in rows if r.endswith(r"\text{(euler\_household)} \\"))
+    for shock in ("ell\\_household\\_1\\_2", "ell\\_household\\_2\\_1"):
+        assert rf"\lambda_{{\mathit{{{shock}}}}} \left(\xi_{{\text{{household}}}}\left(k, " in euler
+    bonds = next(r for r in rows if r.startswith(r"\mu^{b_{\text{household}}}"))
+    assert r"\mathit{wage} \mathit{ell\_household} - c_{\text{household}}" in bonds
+
+
 def trial(x):
     """Trial q, r and c_household at x = (K, s, b): different in the two regimes."""
     k, s, b = x
