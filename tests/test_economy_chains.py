@@ -13,7 +13,7 @@ import pytest
 from test_economy_labor_agents import TWO, P, clenshaw, evaluate, saddle_path
 
 import walras
-from walras.grammar import ast
+from walras.grammar import ast, unparse
 from walras.grammar.diagnostics import EconError
 
 jax.config.update("jax_enable_x64", True)
@@ -324,3 +324,72 @@ def test_one_worker_with_a_chain_solves_to_the_scipy_reference():
     np.testing.assert_allclose(values["q"].values, q, rtol=1e-9)
     _, res = evaluate(model.compile(), one_worker_fields(series), x)
     np.testing.assert_allclose(values["r"].values, -np.asarray(res["euler_worker"]), atol=1e-9)
+
+
+def test_ten_exchangeable_households_are_pooled():
+    """`agent household[10]` with a two-state chain: 2^10 positions are too many, so the layer
+    keeps the number at the high value (0 to 10) and two shocks per household; a switch swaps
+    the switching household's bonds with the last high one's (down) or the first low one's
+    (up)."""
+    module = walras.load(CHAINS.replace("agent household:", "agent household[10]:")).lowered
+    states = {s.name: s for s in module.statements if isinstance(s, ast.StateDecl)}
+    assert len(states["n_ell"].values) == 11 and len(states) == 12
+    processes = {s.state: s for s in module.statements if isinstance(s, ast.ProcessDecl)}
+    assert len(processes["n_ell"].jumps) == 20
+    first = {j.shock: unparse.expr(j.expr) for j in processes["b_household_1"].jumps}
+    assert first["ell_household_3_down"] == "(n_ell == 1)*(b_household_3 - b_household_1)"
+    assert first["ell_household_3_up"] == "(n_ell + 1 == 1)*(b_household_3 - b_household_1)"
+
+
+def symmetric(x, names):
+    """Trial q, r and households' consumption of the economy with every chain written out,
+    symmetric in the two households ((s_1, b_1) and (s_2, b_2) exchanged exchanges c_1, c_2)."""
+    v = dict(zip(names, x))
+    k, s1, s2, b1, b2 = (
+        v[n] for n in ("k", "s_household_1", "s_household_2", "b_household_1", "b_household_2")
+    )
+
+    def c(s, t, b, d):
+        return 0.3 + 0.1 * k**0.5 + 0.2 * b - 0.05 * d + 0.25 * s + 0.04 * t * (1 + b)
+
+    q = 1.6 + 0.1 * jnp.sin(k) + 0.07 * (s1 + s2) + 0.1 * b1 * b2 - 0.03 * (s1 * b1 + s2 * b2)
+    r = 0.04 + 0.01 * jnp.cos(k) - 0.006 * (s1 * b2 + s2 * b1)
+    return q, r, c(s1, s2, b1, b2), c(s2, s1, b2, b1)
+
+
+@pytest.mark.slow
+def test_pooled_households_meet_the_equations_of_households_written_out(monkeypatch):
+    """Two households pooled (forced by a bound of 3 states) against the same two written out
+    (four positions): at trial functions symmetric in the households, the pooled economy at
+    (K, n, b) has the residuals of the written-out one at positions (n ≥ 1, n ≥ 2), the
+    switches of the pooled one reading the other household's place after its bonds swap."""
+    from walras.compiler import economy_chains
+
+    text = CHAINS.replace("agent household:", "agent household[2]:")
+    full = walras.load(text).compile()
+    monkeypatch.setattr(economy_chains, "MAX_COMBINATIONS", 3)
+    pooled = walras.load(text + "# pooled\n").compile()
+    assert "n_ell" in pooled.states and "s_household_1" in full.states
+    names = list(full.states)
+    fields = {
+        n: (lambda i: lambda x: symmetric(x, names)[i])(i)
+        for i, n in enumerate(("q", "r", "c_household_1", "c_household_2"))
+    }
+
+    def written_out(x):
+        """The point of the written-out economy where the pooled one is at x: positions
+        (n ≥ 1, n ≥ 2), the same K and bonds."""
+        v = dict(zip(pooled.states, x))
+        v["s_household_1"], v["s_household_2"] = (v["n_ell"] >= 1) * 1.0, (v["n_ell"] >= 2) * 1.0
+        return jnp.stack([v[m] for m in names])
+
+    pooled_fields = {n: (lambda f: lambda x: f(written_out(x)))(f) for n, f in fields.items()}
+    rows = [(1.3, 0, 0.2, 0.4), (2.2, 1, 0.45, 0.1), (3.1, 1, 0.05, 0.3), (4.4, 2, 0.3, 0.25)]
+    order = {"k": 0, "n_ell": 1, "b_household_1": 2, "b_household_2": 3}
+    x_pooled = np.array([[row[order[m]] for m in pooled.states] for row in rows])
+    x_full = np.array([np.asarray(written_out(jnp.asarray(x))) for x in x_pooled])
+    _, res_full = evaluate(full, fields, x_full)
+    _, res_pooled = evaluate(pooled, pooled_fields, x_pooled)
+    for name in ("euler_expert", "capital_expert", "euler_household_1", "euler_household_2"):
+        np.testing.assert_allclose(res_pooled[name], res_full[name], rtol=1e-10, atol=1e-13)
+        assert np.all(np.abs(np.asarray(res_full[name])) > 1e-4)  # no solution

@@ -11,20 +11,25 @@ bounded (E238)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import prod
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
+from . import economy_chains_pooled
 from .economy_ast import Builder, substitute
+from .economy_chains_pooled import Pool
 
 MAX_COMBINATIONS = 16  # discrete states of the economy from chains (2^4)
 
 
 @dataclass(frozen=True)
 class Chains:
-    """The written-out chains: their statements and the discrete states, in agent order."""
+    """The written-out chains: their statements, the discrete states, and the pooled
+    exchangeable agents (`economy_chains_pooled`)."""
 
     statements: tuple
     states: tuple[str, ...]
+    pools: tuple[Pool, ...] = ()
 
 
 def expand(module: ast.Module, out: Collector) -> tuple[ast.Module, Chains]:
@@ -34,27 +39,38 @@ def expand(module: ast.Module, out: Collector) -> tuple[ast.Module, Chains]:
     if not chains:
         return module, Chains((), ())
     valid = {name: c for name, c in chains.items() if _checked(c, out)}
-    statements, states, kept, used, combinations = [], [], [], set(), 1
-    for s in module.statements:
-        if isinstance(s, ast.ChainDecl):
-            continue
-        named = _chain_of(s, chains) if isinstance(s, ast.AgentDecl) else None
-        if named is not None:
-            used.add(named)
-        if named in valid:
-            combinations *= len(valid[named].values)
-            new, s = _copy(valid[named], s)
-            statements += new
-            states.append(f"s_{s.name}")
-        kept.append(s)
+    agents = [s for s in module.statements if isinstance(s, ast.AgentDecl)]
+    chained = {a.name: _chain_of(a, chains) for a in agents}
     for name, c in chains.items():
-        if name not in used:
+        if name not in chained.values():
             out.error(
                 "E237",
                 f"chain '{name}' is not the labor of any agent",
                 c.span,
                 f"give an agent 'labor = {name}', or remove the chain",
             )
+    pooled = _pooled(agents, chained, valid)
+    statements, states, kept, pools, done, combinations = [], [], [], [], set(), 1
+    for s in module.statements:
+        named = chained.get(s.name) if isinstance(s, ast.AgentDecl) else None
+        if isinstance(s, ast.ChainDecl):
+            continue
+        if named in pooled and s in pooled[named]:
+            if named not in done:
+                new, members, p = economy_chains_pooled.pool(valid[named], pooled[named])
+                statements += new
+                states.append(p.count)
+                pools.append(p)
+                combinations *= len(p.members) + 1
+                kept += members
+                done.add(named)
+            continue
+        if named in valid:
+            combinations *= len(valid[named].values)
+            new, s = _copy(valid[named], s)
+            statements += new
+            states.append(f"s_{s.name}")
+        kept.append(s)
     if combinations > MAX_COMBINATIONS:
         out.error(
             "E238",
@@ -62,9 +78,27 @@ def expand(module: ast.Module, out: Collector) -> tuple[ast.Module, Chains]:
             f"than the {MAX_COMBINATIONS} the layer writes out",
             next(iter(chains.values())).span,
             "give fewer agents a chain (each one multiplies the states by its number of "
-            "values): the layer does not yet aggregate exchangeable agents",
+            "values), or make them exchangeable: members of one agent array with a two-state "
+            "chain are pooled",
         )
-    return ast.Module(tuple(kept), module.source), Chains(tuple(statements), tuple(states))
+    chains_out = Chains(tuple(statements), tuple(states), tuple(pools))
+    return ast.Module(tuple(kept), module.source), chains_out
+
+
+def _pooled(agents, chained: dict, valid: dict) -> dict:
+    """Chain name -> its exchangeable agents, pooled where writing every agent's copy out
+    would make more than MAX_COMBINATIONS discrete states (one pool per chain)."""
+    full = prod(len(valid[n].values) for n in chained.values() if n in valid)
+    if full <= MAX_COMBINATIONS:
+        return {}
+    out = {}
+    for name, c in valid.items():
+        members = economy_chains_pooled.exchangeable(
+            [a for a in agents if chained[a.name] == name], c
+        )
+        if members:
+            out[name] = members
+    return out
 
 
 def without_labor(module: ast.Module, out: Collector):

@@ -21,6 +21,7 @@ every chain (the compiler's):
 from __future__ import annotations
 
 from ..grammar import ast
+from . import economy_chains_pooled as pooled
 from .economy_ast import Builder, from_sympy
 from .economy_chains import Chains
 from .economy_labor import LaborEconomy
@@ -88,9 +89,15 @@ class ChainDerivation(LaborDerivation):
         self.let("risk_premium", self.n("mu_R") - self.n("r"), "expected excess return on capital")
         for a in (h, *self.savers):
             ab = Builder(a.span)
+            xi = self.n(f"xi_{a.name}", ab)
+            lhs = ab.growth(xi) + self.n("r", ab)
+            for pool in self.chains.pools:
+                if a.name in pool.members:
+                    marginal = {m: self.n(f"xi_{m}", ab) for m in pool.members}
+                    lhs = lhs + pooled.euler_terms(pool, a.name, marginal, ab) / xi
             self.equation(
                 f"euler_{a.name}",
-                ab.growth(self.n(f"xi_{a.name}", ab)) + self.n("r", ab),
+                lhs,
                 ab.wrap(a.discount),
                 f"bond Euler equation of {a.name}",
                 ab,
@@ -113,10 +120,15 @@ class ChainDerivation(LaborDerivation):
         """The savers' bonds per unit of capital: their budgets over K (Itô's quotient rule)."""
         k = self.n(self.econ.capital.name)
         sigma = from_sympy(self.econ.sigma, self.b)
+        jumps: dict[str, list] = {}
+        for pool in self.chains.pools:
+            names = {m: f"b_{m}" for m in pool.members}
+            jumps.update(pooled.bond_jumps(pool, names, self.b))
         for a, bond in zip(self.savers, self.bonds):
             ab = Builder(a.span)
             b = self.n(bond, ab)
             income = self.n("wage", ab) * ab.wrap(a.labor) - self.n(f"c_{a.name}", ab)
             drift = income / k + b * (self.n("r", ab) - self.n("mu_K", ab) + sigma**2)
             vol = ast.VolField(self.econ.shock, (-b * sigma).e, a.span)
-            self.statements.append(ast.ProcessDecl(bond, drift.e, (vol,), None, a.span))
+            moves = tuple(jumps.get(bond, ()))
+            self.statements.append(ast.ProcessDecl(bond, drift.e, (vol,), None, a.span, moves))
