@@ -215,7 +215,12 @@ def test_households_whose_chains_never_switch_are_the_economy_without_idiosyncra
         ("values = [ell_low, ell_high]", "values = [ell_low]", "needs two or more", "chain"),
         ("labor = ell\n", "labor = ell_low\n", "not the labor of any agent", "chain"),
         (",\n    output = z*k^alpha*labor^(1 - alpha)", "", "no capital stock's output", "chain"),
-        ("agent household:", "agent household[5]:", "32 discrete states", "chain"),
+        (
+            "household: utility = crra(gamma_h), discount = rho_h,",
+            "household[i in 1:5]: utility = crra(gamma_h), discount = rho_h + 0.001*i,",
+            "32 discrete states",
+            "chain",
+        ),
     ],
 )
 def test_mistakes_in_chains_are_located(old, new, words, at):

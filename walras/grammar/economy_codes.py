@@ -147,9 +147,10 @@ ECONOMY_ROWS = (
      (ECONOMY_CHAINS,)),
     ("E238", "too many labor states", "Every agent with a labor chain follows its own copy, so "
      "the economy has the product of the chains' numbers of values as discrete states, one "
-     "collocation expansion each; above 16 the layer refuses (it does not yet aggregate "
-     "exchangeable agents).", "Give fewer agents a chain, or fewer values to the chain.",
-     (ECONOMY_CHAINS,)),
+     "collocation expansion each; above 16 the layer pools the bond-only members of an agent "
+     "array with one two-state chain (the number at its second value), and refuses what is "
+     "still above 16.", "Give fewer agents a chain, fewer values to the chain, or make the "
+     "agents members of one array.", (ECONOMY_CHAINS,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),
