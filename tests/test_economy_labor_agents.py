@@ -190,15 +190,15 @@ def test_one_worker_is_the_earlier_economy():
     np.testing.assert_allclose(out["omega_expert"], c / (out["q"] * POINTS[:, 0]), rtol=1e-14)
 
 
-def saddle_path():
+def saddle_path(labor=P["ell_e"] + P["ell_h"]):
     """The riskless economy with log utility and one discount rate, by scipy: its aggregate is
-    the one-agent growth model, whose saddle path q(K) and human wealth H(K) (the value of
-    the wage bill, dH/dt = rH − wL) are integrated backwards in time from the steady state
-    along the stable eigenvector; returned as Chebyshev fits on [0.6, 1.4]·K*."""
+    the one-agent growth model (aggregate labor `labor`), whose saddle path q(K) and human
+    wealth H(K) (the value of the wage bill, dH/dt = rH − wL) are integrated backwards in time
+    from the steady state along the stable eigenvector; returned as Chebyshev fits on
+    [0.6, 1.4]·K*."""
     from scipy.integrate import solve_ivp
 
     a, z, phi, delta, rho = (P[n] for n in ("alpha", "z", "phi", "delta", "rho"))
-    labor = P["ell_e"] + P["ell_h"]
 
     def rhs(s):
         k, q, h = s

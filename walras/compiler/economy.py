@@ -11,14 +11,22 @@ from dataclasses import replace
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
-from . import economy_arrays, economy_capital_spec, economy_labor, economy_ranges
+from . import economy_arrays, economy_capital_spec, economy_chains, economy_labor, economy_ranges
 from .economy_capital import CapitalDerivation
+from .economy_chains_derive import ChainDerivation
 from .economy_derive import Derivation
 from .economy_labor_derive import LaborDerivation
 from .economy_spec import read
 from .model import Model, frozen
 
-ECONOMY = (ast.EndowmentDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl, ast.CapitalDecl)
+ECONOMY = (
+    ast.EndowmentDecl,
+    ast.AssetDecl,
+    ast.AgentDecl,
+    ast.ConstraintDecl,
+    ast.CapitalDecl,
+    ast.ChainDecl,
+)
 _NAMED = (ast.ParamDecl, ast.StateDecl, ast.ShockDecl, ast.UnknownDecl, ast.LetDecl)
 
 
@@ -38,10 +46,15 @@ def lower(module: ast.Module) -> ast.Module:
                 )
     module = economy_arrays.expand(module, out)
     out.raise_if_errors()
-    if any(isinstance(s, ast.CapitalDecl) and s.output for s in module.statements):
+    labor_output = any(isinstance(s, ast.CapitalDecl) and s.output for s in module.statements)
+    if not labor_output:
+        economy_chains.without_labor(module, out)
+    if labor_output:
+        module, chains = economy_chains.expand(module, out)
         econ = economy_labor.read(module, out)
         out.raise_if_errors()
-        derived = LaborDerivation(econ).run()
+        labor = ChainDerivation(econ, chains) if chains.states else LaborDerivation(econ)
+        derived = labor.run()
     elif any(isinstance(s, ast.CapitalDecl) for s in module.statements):
         econ = economy_capital_spec.read(module, out)
         out.raise_if_errors()

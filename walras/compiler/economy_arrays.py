@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector
-from .economy_ast import to_sympy
+from .economy_ast import substitute, to_sympy
 from .model import Exchangeable, Model
 
 MAX_MEMBERS = 1000
@@ -75,24 +75,11 @@ def _member(a: ast.AgentDecl, k: int) -> ast.AgentDecl:
     def put(e):
         if e is None or index is None:
             return e
-        return _number(ast.fold(e, lambda node, kids: _rebuild(node, kids, index, k)))
+        return _number(substitute(e, index, lambda span: ast.Num(float(k), span)))
 
     fields = {f: put(getattr(a, f)) for f in _FIELDS}
     utility = a.utility and replace(a.utility, args=tuple(put(x) for x in a.utility.args))
     return replace(a, name=f"{a.name}_{k}", utility=utility, array=None, **fields)
-
-
-def _rebuild(node, kids: list, index: str, k: int):
-    """`node` with its children `kids`, the index name replaced by the number k."""
-    if isinstance(node, ast.Name):
-        return ast.Num(float(k), node.span) if node.id == index else node
-    if isinstance(node, ast.BinOp):
-        return replace(node, left=kids[0], right=kids[1])
-    if isinstance(node, ast.Neg):
-        return replace(node, operand=kids[0])
-    if isinstance(node, ast.Call):
-        return replace(node, args=tuple(kids))
-    return node
 
 
 def _number(e: ast.Expr) -> ast.Expr:

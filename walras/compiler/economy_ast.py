@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -132,6 +132,23 @@ def shares(kind: str, members, doc: str, declared: dict) -> list:
     last = 1 - b.sum(b.name(n) for n in names)
     out.append(ast.LetDecl(f"{kind}_{name}", last.e, f"{doc} {name}", span))
     return out
+
+
+def substitute(e: ast.Expr, name: str, by) -> ast.Expr:
+    """e with every `Name` `name` replaced by `by(span)` (a node at that name's place)."""
+
+    def rebuild(node, kids: list):
+        if isinstance(node, ast.Name):
+            return by(node.span) if node.id == name else node
+        if isinstance(node, ast.BinOp):
+            return replace(node, left=kids[0], right=kids[1])
+        if isinstance(node, ast.Neg):
+            return replace(node, operand=kids[0])
+        if isinstance(node, ast.Call):
+            return replace(node, args=tuple(kids))
+        return node
+
+    return ast.fold(e, rebuild)
 
 
 # --- sympy <-> ast ---------------------------------------------------------------------------

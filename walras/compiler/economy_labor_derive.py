@@ -61,12 +61,14 @@ class LaborDerivation:
             self.wealth_shares()
         return self.statements
 
-    def unknown(self, name: str, b: Builder, doc: str):
-        states = (self.econ.capital.name, *self.shares)
-        args = tuple(ast.Name(s, b.span) for s in states)
-        self.statements.append(
-            ast.UnknownDecl(name, args, ast.Bound(b.num(0).e, None), doc, b.span)
-        )
+    def arguments(self) -> tuple[str, ...]:
+        """The states every unknown depends on."""
+        return (self.econ.capital.name, *self.shares)
+
+    def unknown(self, name: str, b: Builder, doc: str, positive: bool = True):
+        args = tuple(ast.Name(s, b.span) for s in self.arguments())
+        bound = ast.Bound(b.num(0).e, None) if positive else None
+        self.statements.append(ast.UnknownDecl(name, args, bound, doc, b.span))
 
     def declare(self):
         """The wealth shares as states, q and the savers' consumption as unknowns."""

@@ -354,6 +354,29 @@ class CapitalDecl:
 
 
 @dataclass(frozen=True)
+class ChainRate:
+    """`rate[i, j] = EXPR` of a chain: the rate of switching from its i-th value to its j-th
+    (as written: the indices are checked when the economy is read)."""
+
+    source: Num
+    target: Num
+    rate: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class ChainDecl:
+    """`chain ell: values = [lo, hi], rate[1, 2] = up, rate[2, 1] = down`: a Markov chain that
+    an agent's `labor = ell` follows, one independent copy per agent."""
+
+    name: str
+    values: tuple[Expr, ...]
+    rates: tuple[ChainRate, ...]
+    doc: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class ConstraintDecl:
     """`constraint agent: share(asset) <= bound` (or `>=`)."""
 

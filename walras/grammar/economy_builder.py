@@ -103,6 +103,18 @@ class EconomyBuilder:
         )
 
     @v_args(meta=True)
+    def chain_rate(self, meta, c):
+        source, target = (ast.Num(float(t), self.sp(t)) for t in c[:2])
+        return ast.ChainRate(source, target, c[2], self.sp(meta))
+
+    @v_args(meta=True)
+    def chain(self, meta, c):
+        c, doc = split_doc(c)
+        rates = tuple(f for f in c[1:] if isinstance(f, ast.ChainRate))
+        values = tuple(f for f in c[1:] if not isinstance(f, ast.ChainRate))
+        return ast.ChainDecl(str(c[0]), values, rates, doc, self.sp(meta))
+
+    @v_args(meta=True)
     def capital(self, meta, c):
         c, doc = split_doc(c)
         fields = dict(f for f in c[1:] if isinstance(f, tuple))

@@ -10,6 +10,7 @@ ECONOMY_JUMPS = "walras.compiler.economy_jumps"
 ECONOMY_CAPITAL = "walras.compiler.economy_capital_spec"
 ECONOMY_ARRAYS = "walras.compiler.economy_arrays"
 ECONOMY_LABOR = "walras.compiler.economy_labor"
+ECONOMY_CHAINS = "walras.compiler.economy_chains"
 
 # fmt: off
 ECONOMY_ROWS = (
@@ -138,6 +139,18 @@ ECONOMY_ROWS = (
      "holding capital), or an agent supplies labor that no 'output' uses.",
      "Write 'output = z*k^alpha*labor^(1 - alpha)' on the capital stock, "
      "'labor = ell' on the agent, and 'state k in [lo, hi]'.", (ECONOMY_LABOR, ECONOMY_CAPITAL)),
+    ("E237", "labor chain that cannot apply", "A 'chain' has fewer than two values, a "
+     "'rate[i, j]' whose positions are not among its values, equal, or declared twice, no "
+     "agent whose 'labor' names it, or no capital stock whose 'output' uses labor.",
+     "Write 'chain ell: values = [ell_low, ell_high], rate[1, 2] = up, rate[2, 1] = down' and "
+     "'labor = ell' on the agents, beside 'output = z*k^alpha*labor^(1 - alpha)'.",
+     (ECONOMY_CHAINS,)),
+    ("E238", "too many labor states", "Every agent with a labor chain follows its own copy, so "
+     "the economy has the product of the chains' numbers of values as discrete states, one "
+     "collocation expansion each; above 16 the layer pools the bond-only members of an agent "
+     "array with one two-state chain (the number at its second value), and refuses what is "
+     "still above 16.", "Give fewer agents a chain, fewer values to the chain, or make the "
+     "agents members of one array.", (ECONOMY_CHAINS,)),
     ("W220", "supply value ignored", "A risky asset's supply is positive and not 1; the results "
      "are ratios and do not depend on it (a warning).", "Write 'supply = 1'.",
      (ECONOMY_RANGES,)),

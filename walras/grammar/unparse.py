@@ -174,6 +174,12 @@ def statement(s) -> str:
         ] + [f"vol[{v.shock}] = {expr(v.expr)}" for v in s.vols]
         fields += [f"output = {expr(s.output)}"] if s.output is not None else []
         return f"capital {s.name}: {', '.join(fields)}{_doc(s.doc)}"
+    if isinstance(s, ast.ChainDecl):
+        rates = "".join(
+            f", rate[{expr(r.source)}, {expr(r.target)}] = {expr(r.rate)}" for r in s.rates
+        )
+        values = ", ".join(expr(v) for v in s.values)
+        return f"chain {s.name}: values = [{values}]{rates}{_doc(s.doc)}"
     if isinstance(s, ast.ConstraintDecl):
         return f"constraint {s.agent.id}: share({s.asset.id}) {s.op} {expr(s.bound)}{_doc(s.doc)}"
     raise TypeError(f"cannot print a {type(s).__name__}")
@@ -192,7 +198,14 @@ _GROUPS = (
     (ast.ModelDecl,),
     (ast.ParamDecl,),
     (ast.ShockDecl,),
-    (ast.EndowmentDecl, ast.CapitalDecl, ast.AssetDecl, ast.AgentDecl, ast.ConstraintDecl),
+    (
+        ast.EndowmentDecl,
+        ast.CapitalDecl,
+        ast.ChainDecl,
+        ast.AssetDecl,
+        ast.AgentDecl,
+        ast.ConstraintDecl,
+    ),
     (ast.StateDecl,),
     (ast.ProcessDecl,),
     (ast.UnknownDecl, ast.ControlDecl),

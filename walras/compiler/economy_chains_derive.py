@@ -1,0 +1,134 @@
+"""The equilibrium equations of production from capital and labor where agents' labor follows
+chains (`economy_chains`), rules 22–25 of docs/economy.md. One agent h holds all capital, the
+savers j trade the bond only, as in `economy_labor_derive`, whose technology, factor prices and
+consumption it shares.
+
+A switch of a chain changes aggregate labor, so output, the wage and the price of capital q
+jump; capital K and the savers' bonds N_j do not. So the states are K, the savers' bond holdings
+per unit of capital b_j = N_j/K (which do not jump: the unknowns after a switch are read at the
+same K and b, in the other regime) and the chains' positions; the wealth shares are definitions,
+η_j = b_j/q and η_h = 1 − Σ_j η_j (the holder owns the capital less its bond debt). The
+unknowns are q, the riskless rate r and the savers' consumption c_j; c_h = y − ιK − Σ_j c_j.
+With ξ_i = c_i^(−γ_i), marginal utility, and `drift` the generator with the jump terms of
+every chain (the compiler's):
+
+- the bond's Euler equation of every agent, drift(ξ_i)/ξ_i + r = ρ_i;
+- capital priced by the holder, drift(ξ_h q K)/(ξ_h q K) + (∂y/∂K − ι)/q = ρ_h;
+- the savers' bonds, db_j = ((w ℓ_j − c_j)/K + b_j(r − μ_K + σ²)) dt − b_j σ dZ (Itô's
+  quotient rule on dN_j = (w ℓ_j + r N_j − c_j) dt over K), no jump.
+"""
+
+from __future__ import annotations
+
+from ..grammar import ast
+from . import economy_chains_pooled as pooled
+from .economy_ast import Builder, from_sympy
+from .economy_chains import Chains
+from .economy_labor import LaborEconomy
+from .economy_labor_derive import LaborDerivation
+
+
+class ChainDerivation(LaborDerivation):
+    """Builds the equation-level statements of a `LaborEconomy` with labor chains."""
+
+    def __init__(self, econ: LaborEconomy, chains: Chains):
+        super().__init__(econ)
+        self.chains = chains
+        self.bonds = [f"b_{a.name}" for a in self.savers]
+        if self.savers:
+            self.shares = [f"eta_{a.name}" for a in econ.agents]
+
+    def arguments(self) -> tuple[str, ...]:
+        return (self.econ.capital.name, *self.bonds, *self.chains.states)
+
+    def run(self) -> list:
+        self.statements += self.chains.statements
+        self.declare()
+        self.technology()
+        self.consumption()
+        self.prices()
+        self.savings()
+        return self.statements
+
+    def declare(self):
+        """The savers' bonds per unit of capital as states (on [0, 1/J] for J savers unless
+        declared), the wealth shares they imply; q, r and the savers' consumption as unknowns."""
+        for a, name in zip(self.savers, self.bonds):
+            if name not in self.econ.state_decls:
+                b = Builder(a.span)
+                hi = b.num(1 / len(self.savers)).e
+                doc = f"bonds of {a.name} per unit of capital"
+                self.statements.append(ast.StateDecl(name, b.num(0).e, hi, doc, a.span))
+        self.unknown("q", self.b, "price of capital (Tobin's q)")
+        self.unknown("r", self.b, "riskless rate", positive=False)
+        for a in self.savers:
+            self.unknown(f"c_{a.name}", Builder(a.span), f"consumption of {a.name}")
+        if not self.savers:
+            return
+        for a, bond in zip(self.savers, self.bonds):
+            ab = Builder(a.span)
+            self.let(
+                f"eta_{a.name}", self.n(bond, ab) / self.n("q", ab), f"wealth share of {a.name}"
+            )
+        hb = Builder(self.h.span)
+        rest = hb.sum(self.n(f"eta_{a.name}", hb) for a in self.savers)
+        self.let(f"eta_{self.h.name}", 1 - rest, f"wealth share of {self.h.name}")
+
+    def prices(self):
+        """Marginal utilities, the return on capital, and the equations: every agent's bond
+        Euler equation and the holder's pricing of capital, jump terms in `drift`."""
+        b, h = self.b, self.h
+        for a in self.econ.agents:
+            ab = Builder(a.span)
+            c = self.n(self.consumed(a), ab)
+            self.let(f"xi_{a.name}", c ** (-ab.wrap(a.gamma)), f"marginal utility of {a.name}")
+        sigma = from_sympy(self.econ.sigma, b)
+        dividend = (self.n("mpk") - self.n("iota")) / self.n("q")
+        mu_R = dividend + self.n("mu_K") + b.growth(self.n("q")) + sigma * self.n("sigma_q")
+        self.let("mu_R", mu_R, "expected return on capital (jumps of q included)")
+        self.let("risk_premium", self.n("mu_R") - self.n("r"), "expected excess return on capital")
+        for a in (h, *self.savers):
+            ab = Builder(a.span)
+            xi = self.n(f"xi_{a.name}", ab)
+            lhs = ab.growth(xi) + self.n("r", ab)
+            for pool in self.chains.pools:
+                if a.name in pool.members:
+                    marginal = {m: self.n(f"xi_{m}", ab) for m in pool.members}
+                    lhs = lhs + pooled.euler_terms(pool, a.name, marginal, ab) / xi
+            self.equation(
+                f"euler_{a.name}",
+                lhs,
+                ab.wrap(a.discount),
+                f"bond Euler equation of {a.name}",
+                ab,
+            )
+        hb = Builder(h.span)
+        value = self.n(f"xi_{h.name}", hb) * self.n("q", hb) * self.n(self.econ.capital.name, hb)
+        dividend = (self.n("mpk", hb) - self.n("iota", hb)) / self.n("q", hb)
+        self.equation(
+            f"capital_{h.name}",
+            hb.growth(value) + dividend,
+            hb.wrap(h.discount),
+            f"{h.name} prices capital with its marginal utility",
+            hb,
+        )
+
+    def equation(self, name: str, lhs, rhs, doc: str, b: Builder):
+        self.statements.append(ast.EquationDecl(name, lhs.e, rhs.e, doc, b.span))
+
+    def savings(self):
+        """The savers' bonds per unit of capital: their budgets over K (Itô's quotient rule)."""
+        k = self.n(self.econ.capital.name)
+        sigma = from_sympy(self.econ.sigma, self.b)
+        jumps: dict[str, list] = {}
+        for pool in self.chains.pools:
+            names = {m: f"b_{m}" for m in pool.members}
+            jumps.update(pooled.bond_jumps(pool, names, self.b))
+        for a, bond in zip(self.savers, self.bonds):
+            ab = Builder(a.span)
+            b = self.n(bond, ab)
+            income = self.n("wage", ab) * ab.wrap(a.labor) - self.n(f"c_{a.name}", ab)
+            drift = income / k + b * (self.n("r", ab) - self.n("mu_K", ab) + sigma**2)
+            vol = ast.VolField(self.econ.shock, (-b * sigma).e, a.span)
+            moves = tuple(jumps.get(bond, ()))
+            self.statements.append(ast.ProcessDecl(bond, drift.e, (vol,), None, a.span, moves))
