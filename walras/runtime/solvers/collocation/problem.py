@@ -19,8 +19,8 @@ from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
 from ..start import values_at as values_at
 from . import chebyshev as cheb
-from .flat import Flat
 from . import regimes, smolyak
+from .flat import Flat
 
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
