@@ -82,6 +82,11 @@ def _first(n: int) -> Devices:
     return Devices(Mesh(jax.devices()[:n], (AXIS,)))
 
 
+def placed(devices: int | Devices | None) -> Devices:
+    """`devices` itself when it is a mesh already, else `choose(devices)`."""
+    return devices if isinstance(devices, Devices) else choose(devices)
+
+
 def each(devices: Devices) -> list[Devices]:
     """A one-device `Devices` per device of `devices` that this process drives (independent
     jobs, a seed each, run side by side); the mesh itself where other hosts hold devices."""

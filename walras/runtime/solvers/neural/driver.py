@@ -16,7 +16,7 @@ import optax
 
 from ....grammar.diagnostics import Diagnostic, EconError
 from ... import interrupt
-from ...devices import Devices, choose, is_writer
+from ...devices import choose, is_writer, placed
 from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver, worst_error
 from ..continuation import homotopy_path
@@ -46,28 +46,22 @@ class NeuralSolver(Solver):
     is below `tol`, at most `polish` iterations)."""
 
     def solve(self, problem: Problem, settings, options: Options) -> Solution:
-        devices = choose(options.devices)
         if settings.seeds > 1:
             from .seeds import train_seeds
 
-            return train_seeds(problem, settings, options, devices)
-        return train(problem, settings, options, devices)
-
-
-def train(problem: Problem, settings, options: Options, devices: Devices) -> Solution:
-    """One seed's solve, its points sharded over `devices`."""
-    with interrupt.catching():
-        path = homotopy_path(settings, problem.params)
-        rows = Rows(problem, settings, devices)
-        training = Training(rows, settings, options, path[0])
-        progress = Progress(settings.steps + settings.polish * len(path), options.quiet)
-        last = training.history[-1] if training.history else float("nan")
-        progress.advance(training.step, last)
-        training.adam(progress)
-        if training.outcome is None and settings.polish > 0:
-            training.polish(path, progress)
-        progress.close()
-        return finish(training)
+            return train_seeds(self, problem, settings, options, choose(options.devices))
+        with interrupt.catching():
+            path = homotopy_path(settings, problem.params)
+            rows = Rows(problem, settings, placed(options.devices))
+            training = Training(rows, settings, options, path[0])
+            progress = Progress(settings.steps + settings.polish * len(path), options.quiet)
+            last = training.history[-1] if training.history else float("nan")
+            progress.advance(training.step, last)
+            training.adam(progress)
+            if training.outcome is None and settings.polish > 0:
+                training.polish(path, progress)
+            progress.close()
+            return finish(training)
 
 
 class Training:

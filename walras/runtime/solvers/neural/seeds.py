@@ -16,14 +16,16 @@ import numpy as np
 
 from ...devices import Devices, each
 from ...results import Solution
-from ..base import Options, Outcome, Problem, worst_error
+from ..base import Options, Outcome, Problem, Solver, worst_error
 from .rows import Rows
 
 
-def train_seeds(problem: Problem, settings, options: Options, devices: Devices) -> Solution:
-    """The best of `settings.seeds` solves, with the spread between them in its errors. No
-    checkpoint is kept (each seed would need its own)."""
-    solutions = solve_each(problem, settings, options, devices)
+def train_seeds(
+    solver: Solver, problem: Problem, settings, options: Options, devices: Devices
+) -> Solution:
+    """The best of `settings.seeds` solves by `solver`, with the spread between them in its
+    errors. No checkpoint is kept (each seed would need its own)."""
+    solutions = solve_each(solver, problem, settings, options, devices)
     rows = Rows(problem, settings, each(devices)[0])
     params = rows.devices.replicate(
         {k: jnp.asarray(v, jnp.float64) for k, v in problem.params.items()}
@@ -38,17 +40,19 @@ def train_seeds(problem: Problem, settings, options: Options, devices: Devices) 
     return _with_spread(solutions[best], settings, best, totals, spread)
 
 
-def solve_each(problem: Problem, settings, options: Options, devices: Devices) -> list[Solution]:
+def solve_each(
+    solver: Solver, problem: Problem, settings, options: Options, devices: Devices
+) -> list[Solution]:
     """One solve per seed, in the order of the seeds, a device each."""
-    from .driver import train
-
     groups = each(devices)
-    quiet = dataclasses.replace(options, quiet=True, checkpoint=None, resume=False)
     seeds = [settings.seed + k for k in range(settings.seeds)]
 
     def on(group: int) -> list[Solution]:
+        alone = dataclasses.replace(
+            options, quiet=True, checkpoint=None, resume=False, devices=groups[group]
+        )
         return [
-            train(problem, settings.replace(seed=seed, seeds=1), quiet, groups[group])
+            solver.solve(problem, settings.replace(seed=seed, seeds=1), alone)
             for seed in seeds[group :: len(groups)]
         ]
 
