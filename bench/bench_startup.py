@@ -3,7 +3,8 @@ solve lucas --method collocation` (cold: an empty cache folder; warm: the same c
 and brusan_log by the neural solver with its defaults (warm), with its error against the
 reference ODE solution. Every figure is also given against baselines measured in the same run:
 `python -c pass` (warm-pass: the seconds beyond the interpreter's start), `python -c 'import jax'`
-(the floor of any solve; warm/jax), and cold against warm.
+(the floor of any solve; warm/jax), and cold against warm; wall times, and for the warm runs
+CPU times too (user and system, every thread), steadier on a machine shared with other jobs.
 
 Goals (issue 18): warm solve, check and compile <= 2 s; `import walras` <= 0.5 s; brusan_log
 warm to Deep-MacroFin's accuracy (q 6.7e-3, psi 3.3e-2) in <= 4 s and to q 1e-5, psi 1e-4 in
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,19 +47,24 @@ DMF = {"q": 6.7e-3, "psi": 3.3e-2}  # Deep-MacroFin's errors on brusan_log (issu
 TIGHT = {"q": 1e-5, "psi": 1e-4}
 
 
-def timed(command: list[str], cache: Path) -> float:
-    """Wall time of one process; it must succeed."""
+def timed(command: list[str], cache: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user and system, every thread) of one process; it must
+    succeed. On a machine shared with other jobs the CPU time is the steadier figure."""
     env = {**os.environ, "WALRAS_CACHE": str(cache)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
-    return seconds
+    return seconds, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def best(command: list[str], cache: Path, repeats: int) -> float:
-    return min(timed(command, cache) for _ in range(repeats))
+def best(command: list[str], cache: Path, repeats: int) -> tuple[float, float]:
+    """The least wall time and the least CPU time of `repeats` runs."""
+    runs = [timed(command, cache) for _ in range(repeats)]
+    return min(r[0] for r in runs), min(r[1] for r in runs)
 
 
 def import_time() -> float:
@@ -99,26 +106,32 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="warm runs (the best is kept)")
     parser.add_argument("--no-neural", action="store_true", help="skip brusan_log")
     args = parser.parse_args()
-    base = best([sys.executable, "-c", "pass"], Path(tempfile.gettempdir()), args.repeats)
-    jax = best([sys.executable, "-c", "import jax"], Path(tempfile.gettempdir()), args.repeats)
-    walras_import = best([sys.executable, "-c", "import walras"], Path("."), args.repeats)
-    print(f"baseline `python -c pass`: {base:.2f} s; `python -c 'import jax'`: {jax:.2f} s")
+    tmp = Path(tempfile.gettempdir())
+    base, base_cpu = best([sys.executable, "-c", "pass"], tmp, args.repeats)
+    jax, jax_cpu = best([sys.executable, "-c", "import jax"], tmp, args.repeats)
+    walras_import, walras_cpu = best(
+        [sys.executable, "-c", "import walras"], Path("."), args.repeats
+    )
     print(
-        f"{'import walras':<42} whole process {walras_import:.2f} s "
-        f"({walras_import / base:.1f}x baseline); -X importtime {import_time():.3f} s (goal 0.5)"
+        f"baseline `python -c pass`: {base:.2f} s ({base_cpu:.2f} s CPU); "
+        f"`python -c 'import jax'`: {jax:.2f} s ({jax_cpu:.2f} s CPU)"
+    )
+    print(
+        f"{'import walras':<42} whole process {walras_import:.2f} s ({walras_cpu:.2f} s CPU); "
+        f"-X importtime {import_time():.3f} s (goal 0.5)"
     )
     print(
         f"{'command':<42} {'cold':>7} {'warm':>7} {'cold/warm':>10} {'warm/jax':>9} "
-        f"{'warm-pass':>10}"
+        f"{'warm-pass':>10} {'warm CPU':>9} {'CPU/jax':>8}"
     )
     with tempfile.TemporaryDirectory() as folder:
         for name, command in COMMANDS.items():
             cache = Path(folder) / name.replace(" ", "_")
-            cold = timed(command, cache)
-            warm = best(command, cache, args.repeats)
+            cold = timed(command, cache)[0]
+            warm, warm_cpu = best(command, cache, args.repeats)
             print(
                 f"{name:<42} {cold:6.2f}s {warm:6.2f}s {cold / warm:9.1f}x {warm / jax:8.2f}x "
-                f"{warm - base:9.2f}s"
+                f"{warm - base:9.2f}s {warm_cpu:8.2f}s {warm_cpu / jax_cpu:7.2f}x"
             )
         if not args.no_neural:
             seconds, errors = brusan(Path(folder))

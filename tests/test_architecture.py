@@ -34,14 +34,16 @@ def test_light_imports_do_not_import_jax(module):
 
 
 def test_a_solve_imports_no_labelling_libraries():
-    """A collocation solve (the warm start's path) loads neither xarray nor pandas: they load
-    when results are labelled (`Solution.dataset`)."""
+    """A collocation solve (the warm start's path) loads neither xarray nor pandas (they load
+    when results are labelled: `Solution.dataset`), nor the neural solver's and the simulator's
+    libraries, nor scipy.optimize (a free boundary's search loads it when it runs)."""
     loaded = _fresh(
-        "import sys, walras.api, walras.runtime.results, "
+        "import sys, walras.api, walras.cli, walras.runtime.results, "
         "walras.runtime.solvers.collocation.driver; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'xarray', 'pandas'}))"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'xarray', 'pandas', 'optax', 'diffrax', 'matplotlib'}), 'scipy.optimize' in sys.modules)"
     )
-    assert loaded == "[]"
+    assert loaded == "[] False"
 
 
 def _module_name(path: Path) -> str:

@@ -168,3 +168,40 @@ def test_a_warm_process_gives_the_cold_numbers(tmp_path):
         with xr.open_dataset(out, engine="h5netcdf") as ds:
             values.append(ds["pd"].values)
     assert np.max(np.abs(values[1] - values[0])) <= 1e-14 * lucas_pd()
+
+
+def test_the_flat_layout_is_ravel_pytrees_and_compiles_nothing_on_the_host():
+    """`Flat` lays a pytree out as `jax.flatten_util.ravel_pytree` does (the peer), NumPy in and
+    NumPy out outside a trace, so a warm start compiles no operation of its own for it; in a
+    trace it gives the same numbers."""
+    import logging
+
+    import jax
+    from jax.flatten_util import ravel_pytree
+
+    from walras.runtime.solvers.collocation.flat import Flat
+
+    rng = np.random.default_rng(0)
+    tree = {
+        "coef": {"a": rng.normal(size=(2, 3, 4)), "b": rng.normal(size=(2, 5))},
+        "scalar": {"c": rng.normal(size=())},
+        "tau": None,
+    }
+    peer, peer_unravel = ravel_pytree(tree)
+    flat = Flat(tree)
+    compiled = []
+    with jax.log_compiles():
+        handler = logging.Handler()
+        handler.emit = lambda record: compiled.append(record.getMessage())
+        logging.getLogger("jax").addHandler(handler)
+        try:
+            vector = flat.ravel(tree)
+            back = flat.unravel(vector)
+        finally:
+            logging.getLogger("jax").removeHandler(handler)
+    assert compiled == [] and isinstance(vector, np.ndarray) and flat.size == peer.size
+    assert np.array_equal(vector, np.asarray(peer))
+    for x, y in zip(jax.tree.leaves(back), jax.tree.leaves(peer_unravel(peer)), strict=True):
+        assert isinstance(x, np.ndarray) and np.array_equal(x, np.asarray(y))
+    traced = jax.jit(lambda v: flat.ravel(jax.tree.map(lambda x: 2 * x, flat.unravel(v))))(peer)
+    assert np.array_equal(np.asarray(traced), 2 * np.asarray(peer))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import walras
@@ -191,3 +192,43 @@ def test_ipca_and_neurif_sharded_over_periods_are_the_unsharded_fits():
     for key in ("gamma", "alpha", "factors", "neurif"):
         np.testing.assert_allclose(four[key], one[key], rtol=0, atol=1e-10 * np.abs(one[key]).max())
     assert abs(four["valid"] - one["valid"]) <= 1e-10 * one["valid"]
+
+
+TWO = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+
+
+@pytest.mark.slow  # four small neural solves (3.5 min on two busy cores)
+def test_two_seeds_at_once_are_two_one_seed_runs():
+    """`seeds=2` on two forced host devices: the solution kept is the one-seed run of the seed it
+    names (loss history and solution to 1e-10), and its estimated error is the larger of that
+    run's estimate and the spread between the two runs, computed here from the separate runs on
+    the same points."""
+    out = _run(
+        RUN
+        + """
+    from walras.runtime.solvers.neural.rows import Rows
+    from walras.runtime.solvers.base import Problem
+    from walras.runtime.devices import choose
+    both = walras.solve("lucas", method="neural", seeds=2, {SMALL})
+    runs = {k: walras.solve("lucas", method="neural", devices=1, **{**dict({SMALL}), "seed": k})
+            for k in (3, 4)}
+    best = 3 if "the best by validation is seed 3" in both.message else 4
+    problem = Problem.build(walras.load("lucas").compile())
+    settings = walras.Settings(method="neural", {SMALL})
+    x = Rows(problem, settings, choose(1)).sampler.fixed(4 * settings.points, 3 + 7919)
+    pd = {k: r.evaluate(np.asarray(x))["pd"].values for k, r in runs.items()}
+    spread = float(np.max(np.abs(pd[7 - best] - pd[best])) / np.max(np.abs(pd[best])))
+    print(json.dumps({
+        "best": best, "message": both.message,
+        "both": {"history": both.history.tolist(), "pd": np.asarray(both.dataset["pd"]).tolist()},
+        "run": {"history": runs[best].history.tolist(),
+                "pd": np.asarray(runs[best].dataset["pd"]).tolist()},
+        "errors": both.errors["pd"], "own": runs[best].errors["pd"], "spread": spread}))
+    """.replace("{SMALL}", SMALL),
+        TWO,
+    )
+    for key in ("history", "pd"):
+        np.testing.assert_allclose(out["both"][key], out["run"][key], rtol=1e-10, atol=0)
+    assert out["spread"] > 0
+    expected = max(out["own"], out["spread"])
+    assert abs(out["errors"] - expected) <= 1e-10 * expected, out["message"]

@@ -145,6 +145,12 @@ def solve(
         None, show_default=_default("degree"), help="Chebyshev degree (collocation)"
     ),
     seed: int | None = typer.Option(None, show_default=_default("seed"), help="random seed"),
+    seeds: int | None = typer.Option(
+        None,
+        show_default=_default("seeds"),
+        help="seeds trained at once, a device each (neural): the best by validation is kept, "
+        "the spread between them joins the error estimate",
+    ),
     homotopy: str | None = typer.Option(
         None,
         show_default=_default("homotopy"),
@@ -198,6 +204,7 @@ def solve(
                 polish=polish,
                 degree=degree,
                 seed=seed,
+                seeds=seeds,
                 homotopy=homotopy,
                 homotopy_steps=homotopy_steps,
                 edge=edge,

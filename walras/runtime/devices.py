@@ -82,6 +82,24 @@ def _first(n: int) -> Devices:
     return Devices(Mesh(jax.devices()[:n], (AXIS,)))
 
 
+def placed(devices: int | Devices | None) -> Devices:
+    """`devices` itself when it is a mesh already, else `choose(devices)`."""
+    return devices if isinstance(devices, Devices) else choose(devices)
+
+
+def each(devices: Devices) -> list[Devices]:
+    """A one-device `Devices` per device of `devices` that this process drives (independent
+    jobs, a seed each, run side by side); the mesh itself where other hosts hold devices."""
+    if jax.process_count() > 1:
+        return [devices]
+    return [_single(d) for d in devices.mesh.devices.flat]
+
+
+@cache
+def _single(device) -> Devices:
+    return Devices(Mesh([device], (AXIS,)))
+
+
 def _count(text: str, where: str) -> int:
     try:
         return int(text)

@@ -93,7 +93,10 @@ def to_cube(x, group: Sequence[int]):
 
 
 def cube_to_simplices(u, simplices) -> jnp.ndarray:
-    """`from_cube` on every simplex of a domain."""
+    """`from_cube` on every simplex of a domain (without simplices, `u` itself: host points
+    stay on the host, compiling nothing)."""
+    if not simplices:
+        return u
     u = jnp.asarray(u)
     for group in simplices:
         u = from_cube(u, group)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ...compiler.model import State, Unknown
     from ...compiler.system import BoundaryResidual
     from ...settings import Settings
+    from ..devices import Devices
     from ..results import Solution
 
 EDGE = 1e-4  # where a zero lower edge is cut unless the setting `edge` says otherwise: a share
@@ -136,7 +137,8 @@ class Options:
     checkpoint: str | Path | None = None  # where a training state is kept (neural)
     resume: bool = False  # continue from `checkpoint` (neural)
     guess: Mapping[str, Callable] | Callable | None = None  # start values (`start`)
-    devices: int | None = None  # how many to shard points over (neural; `runtime.devices`)
+    devices: int | Devices | None = None  # how many to shard points over, or which (neural;
+    # `runtime.devices`)
 
 
 class Solver(ABC):

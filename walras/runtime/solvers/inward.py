@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import equinox as eqx
 import jax
 import numpy as np
 
@@ -59,8 +60,7 @@ def _outward(solution, model) -> list[str]:
     for group in model.simplices:  # points of the simplex only
         grid = grid[grid[:, [names.index(n) for n in group]].sum(axis=1) <= 1]
     params = {k: jax.device_put(np.float64(v)) for k, v in solution.params.items()}
-    drift, _ = solution.compiled.dynamics(solution.fields, params, jax.device_put(grid))
-    scale = np.nanmax(np.abs(np.asarray(drift)), axis=0)
+    scale = np.nanmax(np.abs(_drift(solution, params, grid)), axis=0)
     faces = {b.name: b.steps for b in solution.compiled.system.boundaries}
     found = []
     for i, name in enumerate(names):
@@ -74,8 +74,7 @@ def _outward(solution, model) -> list[str]:
             at = grid.copy()
             at[:, i] = edge
             steps = faces.get(held[0].name) if held else None  # a state constraint's control
-            d, _ = solution.compiled.dynamics(solution.fields, params, jax.device_put(at), steps)
-            out = np.asarray(d)[:, i] * (1 if upper else -1)
+            out = _drift(solution, params, at, steps)[:, i] * (1 if upper else -1)
             worst = np.nanmax(out) if np.isfinite(out).any() else -np.inf
             if worst > OUTWARD * scale[i] and worst > 0:
                 found.append(
@@ -83,3 +82,10 @@ def _outward(solution, model) -> list[str]:
                     f"{'upper' if upper else 'lower'} edge {name} = {edge:g} ({worst:.2g})"
                 )
     return found
+
+
+def _drift(solution, params, x: np.ndarray, steps=None) -> np.ndarray:
+    """The drift of the states at points x, as one compiled function (not an operation at a
+    time, each compiled on its own)."""
+    drift = eqx.filter_jit(lambda f, p, x: solution.compiled.dynamics(f, p, x, steps)[0])
+    return np.asarray(drift(solution.fields, params, jax.device_put(x)))

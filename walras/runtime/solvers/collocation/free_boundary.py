@@ -9,7 +9,6 @@ the switch. The joint solve then starts from the cut found."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from ..least_squares import levenberg_marquardt
 from ..start import fields_guess
@@ -51,6 +50,8 @@ def locate(system: System, theta, params, modes: tuple, switch: float):
     tried = [solved(c, start) for c in cuts]
     k = int(np.argmin([cost for cost, _ in tried]))
     near = fields_guess(system.fields(tried[k][1]))
+    from scipy.optimize import minimize_scalar  # here: a model without a free boundary skips it
+
     found = minimize_scalar(
         lambda c: solved(c, near)[0],
         bounds=(cuts[max(k - 1, 0)], cuts[min(k + 1, SCAN - 1)]),

@@ -13,7 +13,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from ... import cache
 from ...domain import cube_to_simplices
@@ -21,6 +20,7 @@ from ..base import EdgePolicy, Problem
 from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, smolyak
+from .flat import Flat
 
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
@@ -126,8 +126,8 @@ class System:
             "scalar": {u: np.zeros(()) for u, a in self.args.items() if not a},
             "tau": np.zeros(()) if pieces > 1 else None,
         }
-        flat, self.unravel = ravel_pytree(template)
-        self.size = flat.size
+        self.flat = Flat(template)
+        self.unravel, self.size = self.flat.unravel, self.flat.size
         continuous = sum(v is None for v in self.values)
         if self.level is None:
             self.reference = regimes.product(regimes.unit_axes(states, self.n, cheb.nodes))
@@ -388,9 +388,9 @@ class System:
 
     def start(self, guess: Callable[[str, np.ndarray], np.ndarray], cut: float | None = None):
         """θ interpolating `guess(unknown, points)` on each piece, with the cut at `cut`."""
-        tree = self.unravel(jnp.zeros(self.size))
+        tree = self.unravel(np.zeros(self.size))
         if self.pieces > 1:
-            tree["tau"] = jnp.asarray(self.tau(cut))
+            tree["tau"] = np.asarray(self.tau(cut))
         lo, hi = (np.asarray(v) for v in self.boxes(tree, self.lo))
         for u in tree["coef"]:
             idx = [i for i in self.args[u] if self.values[i] is None]
@@ -418,8 +418,8 @@ class System:
                 ]
             )
         for u in tree["scalar"]:
-            tree["scalar"][u] = jnp.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
-        return ravel_pytree(tree)[0]
+            tree["scalar"][u] = np.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
+        return self.flat.ravel(tree)
 
     def tau(self, cut: float | None) -> float:
         t = 0.5 if cut is None else (cut - self.lo[0]) / (self.hi[0] - self.lo[0])

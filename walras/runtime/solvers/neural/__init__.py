@@ -31,6 +31,9 @@ class NeuralSettings:
         default="shared", metadata={"choices": ("shared", "separate")}
     )
     checkpoint_every: int = field(default=500, metadata={"min": 1, "max": 10**7})
+    # seeds trained at once, a device each (`seeds`): the best by validation is kept, the spread
+    # between them joins the estimated error
+    seeds: int = field(default=1, metadata={"min": 1, "max": 4096})
 
 
 def _load():

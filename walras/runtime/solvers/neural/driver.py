@@ -16,7 +16,7 @@ import optax
 
 from ....grammar.diagnostics import Diagnostic, EconError
 from ... import interrupt
-from ...devices import choose, is_writer
+from ...devices import choose, is_writer, placed
 from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver, worst_error
 from ..continuation import homotopy_path
@@ -46,9 +46,13 @@ class NeuralSolver(Solver):
     is below `tol`, at most `polish` iterations)."""
 
     def solve(self, problem: Problem, settings, options: Options) -> Solution:
+        if settings.seeds > 1:
+            from .seeds import train_seeds
+
+            return train_seeds(self, problem, settings, options, choose(options.devices))
         with interrupt.catching():
             path = homotopy_path(settings, problem.params)
-            rows = Rows(problem, settings, choose(options.devices))
+            rows = Rows(problem, settings, placed(options.devices))
             training = Training(rows, settings, options, path[0])
             progress = Progress(settings.steps + settings.polish * len(path), options.quiet)
             last = training.history[-1] if training.history else float("nan")
