@@ -86,8 +86,11 @@ class Stepper:
         def residual(theta, params, plan, old, rate):
             return self._residual(theta, params, plan, old, rate)
 
-        self.residual = residual
-        self.jacobian = jax.jacfwd(residual)
+        self.residual = jax.jit(residual)
+        self.jacobian = jax.jit(jax.jacfwd(residual))
+        self.stationary = jax.jit(
+            lambda theta, params, plan: jnp.abs(system.residual(theta, params, plan)).max()
+        )
 
     def _residual(self, theta, params, plan, old, rate):
         system, later = self.system, self.later
@@ -149,8 +152,7 @@ def walk(stepper: Stepper, theta, params, plan, iterations: int) -> Walked:
     """Implicit steps from θ with Δτ doubling, each a Levenberg-Marquardt solve of at most
     `iterations` warm from the last, until the stationary residuals at the nodes fall below
     SETTLED, Δτ reaches LONGEST or STEPS are taken."""
-    system = stepper.system
-    stationary = lambda t: float(jnp.max(jnp.abs(system.residual(t, params, plan))))  # noqa: E731
+    stationary = lambda t: float(stepper.stationary(t, params, plan))  # noqa: E731
     now, dt = stationary(theta), FIRST_STEP
     taken = failed = its = 0
     history: list[float] = []
