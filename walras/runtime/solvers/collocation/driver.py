@@ -95,6 +95,7 @@ class Walk:
     edge: float = 0.0  # where its zero edges are cut (0: not cut)
     notes: list[str] = field(default_factory=list)  # how the solver found its way
     settled: bool = False  # the cut stopped where the error it leaves is small enough
+    crowded: bool = False  # crowding the nodes towards an edge was tried on it
 
 
 class CollocationSolver(Solver):
@@ -159,7 +160,7 @@ def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[
         crowded = crowd.towards_edge(systems, walk, again, settings)
         if crowded.attempt.converged(settings):
             return crowded, settings
-        systems.anchors = ()
+        systems.anchors, walk.crowded = (), True
     if failed and systems.problem.cuttable:
         return _cut_edges(systems, settings, params, options, walk)
     return walk, settings
