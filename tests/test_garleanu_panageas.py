@@ -139,7 +139,9 @@ def test_a_start_of_the_right_size_converges_to_the_equilibrium_it_names():
     9.1e-8 from that equilibrium's finite-difference solution on [1e-6, 1]. Whatever it exits
     with, a solve that exits 0 stands within ten times its estimate (the audit's rule) of one of
     the equations' equilibria on the domain above its cut. Below the cut the expansions continue
-    as power laws, which the estimate does not cover (1e-4 off at x = 1e-9, and 0 at x = 0)."""
+    as power laws, which the estimate does not cover (1e-4 off at x = 1e-9, and 0 at x = 0).
+    Those figures predate the pseudo-time start: the direct solve from those constants fails on
+    the whole domain, so the solve now walks in pseudo-time from them first (not measured)."""
     from walras.models import resolve
 
     text = resolve("garleanu_panageas").read_text()
