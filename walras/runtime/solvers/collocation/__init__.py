@@ -20,6 +20,10 @@ class CollocationSettings:
     residual_tol: float = field(default=1e-8, metadata={"above": 0})  # sup-norm off the nodes
     basis: str = field(default="auto", metadata={"choices": ("auto", "smolyak", "tensor")})
     # smolyak: sparse grids (`smolyak`); auto: smolyak from three continuous states up
+    start: str = field(default="auto", metadata={"choices": ("auto", "direct", "pseudo_time")})
+    # how a solve leaves its start: `pseudo_time` walks the time-dependent equations from it
+    # first (`pseudo_time`), `direct` solves the stationary ones at once, `auto` walks where
+    # the direct solve from the start fails
 
 
 def _load():

@@ -47,7 +47,8 @@ def towards_edge(systems, walk, again: Callable, settings):
     `walk` (on the whole domain: no cut edge) peak (`again()` repeats it with `systems.anchors`
     set); kept when it converges or ends with smaller residuals."""
     attempt = walk.attempt
-    if attempt.converged(settings) or interrupt.requested() or systems.anchors or walk.edge:
+    tried = systems.anchors or walk.edge or walk.crowded
+    if attempt.converged(settings) or interrupt.requested() or tried:
         return walk
     found = anchor_for(attempt)
     if found is None:

@@ -25,7 +25,7 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import crowd, estimate, free_boundary, report
+from . import crowd, estimate, free_boundary, pseudo_time, report
 from .evidence import Evidence, active_runs, evidence
 from .free_boundary import PIN
 from .problem import System
@@ -75,6 +75,7 @@ class Attempt:
     iterations: int
     notes: list[str]
     cut: float | None
+    walked: bool = False  # it started where a walk in pseudo-time from the start ended
 
     def converged(self, settings) -> bool:
         return self.ev.ok and self.ev.total <= settings.residual_tol
@@ -94,6 +95,7 @@ class Walk:
     edge: float = 0.0  # where its zero edges are cut (0: not cut)
     notes: list[str] = field(default_factory=list)  # how the solver found its way
     settled: bool = False  # the cut stopped where the error it leaves is small enough
+    crowded: bool = False  # crowding the nodes towards an edge was tried on it
 
 
 class CollocationSolver(Solver):
@@ -148,9 +150,17 @@ class CollocationSolver(Solver):
 
 def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[Walk, object]:
     """The walk on the whole domain, then, when it fails and a state's range starts at 0, with
-    zero edges cut."""
+    zero edges cut. A failed walk that started in pseudo-time is first repeated with the nodes
+    crowded towards the edge where its residuals peak (`crowd`): what the finite-horizon
+    economy reaches is bounded there, and a cut would leave a power law below it."""
     walk = _walk(systems, settings, params, options.guess, options.quiet)
     failed = not (walk.attempt.converged(settings) or settings.edge or interrupt.requested())
+    if failed and walk.attempt.walked and not systems.anchors:
+        again = lambda: _walk(systems, settings, params, options.guess, options.quiet)  # noqa: E731
+        crowded = crowd.towards_edge(systems, walk, again, settings)
+        if crowded.attempt.converged(settings):
+            return crowded, settings
+        systems.anchors, walk.crowded = (), True
     if failed and systems.problem.cuttable:
         return _cut_edges(systems, settings, params, options, walk)
     return walk, settings
@@ -242,7 +252,8 @@ def _walk(
     history, iterations, kept, reached, settled = [], 0, None, [], False
     progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
     for step, edge in path:
-        attempt = _attempt(systems, settings.replace(edge=edge), step, guess)
+        first = kept is None and not history
+        attempt = _attempt(systems, settings.replace(edge=edge), step, guess, first)
         history += attempt.history
         iterations += attempt.iterations
         if kept is not None and _falling(attempt, settings):  # a cut move from a converged
@@ -293,10 +304,13 @@ def _attempt(
     settings,
     params: Mapping[str, float],
     guess: Mapping[str, Callable] | Guess | None,
+    first: bool = False,
 ) -> Attempt:
     """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
     the exact solve: the cut at the switch of the active set, or kept when there is none; a free
-    cut that stalls off its place is located by variable projection and solved again."""
+    cut that stalls off its place is located by variable projection and solved again. A `first`
+    attempt (from the walk's start, not from a solution) of a model without a complementarity
+    walks in pseudo-time first as the setting `start` says (`_leave_start`)."""
     problem = systems.problem
     p = {k: jax.device_put(np.float64(v)) for k, v in params.items()}
     guess = start_guess(problem, params, guess, constant_guess(problem, params))
@@ -320,6 +334,8 @@ def _attempt(
         history.extend(2 * h for h in result.history)
         return result, evidence(system, result.theta, p, settings.margin)
 
+    if first and pieces == 1 and settings.start != "direct":
+        return _leave_start(system, settings, p, plan, system.start(guess), solved, history)
     # with two pieces, the first solve only finds the active set
     result, ev = solved(system.start(guess), plan, 1e-3 if pieces > 1 else 1e-14)
     iterations, free = result.iterations, False
@@ -348,6 +364,44 @@ def _attempt(
     return Attempt(
         system, theta, ev, history, iterations, notes, system.cut(theta) if free else None
     )
+
+
+def _leave_start(system: System, settings, p, plan, theta, solved, history) -> Attempt:
+    """The solve from θ (the start): with `start = pseudo_time` from where a walk in pseudo-time
+    from θ ends; with `auto` directly, and from the walk's end when that fails and the equations
+    hold time derivatives (the better of the two solves is kept)."""
+    direct = None
+    if settings.start == "auto":
+        result, ev = solved(theta, plan, 1e-14)
+        direct = Attempt(system, result.theta, ev, history, result.iterations, [], None)
+        if direct.converged(settings) or result.interrupted:
+            return direct
+    stepper = pseudo_time.stepper(system)
+    if not stepper.dynamic(theta, p, plan):
+        if direct is not None:
+            return direct
+        result, ev = solved(theta, plan, 1e-14)
+        note = "no equation holds a time derivative, so the solve started directly"
+        return Attempt(system, result.theta, ev, history, result.iterations, [note], None)
+    walked = pseudo_time.walk(stepper, theta, p, plan, settings.iterations)
+    history.extend(walked.history)
+    result, ev = solved(walked.theta, plan, 1e-14)
+    iterations = walked.iterations + result.iterations + (direct.iterations if direct else 0)
+    why = (
+        ""
+        if direct is None
+        else (f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so ")
+    )
+    note = (
+        f"{why}the solve walked {walked.steps} steps in pseudo-time from the start (the last "
+        f"Δτ {walked.dt / pseudo_time.GROWTH:.3g}, {walked.failed} failed steps, residual "
+        f"sup-norm {walked.residual:.1e} at the nodes where it ended)"
+    )
+    attempt = Attempt(system, result.theta, ev, history, iterations, [note], None, True)
+    if direct is None or attempt.converged(settings) or ev.total < direct.ev.total:
+        return attempt
+    direct.notes.append(note + ", which did not help")
+    return direct
 
 
 def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:

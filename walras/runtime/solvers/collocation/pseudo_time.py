@@ -1,0 +1,181 @@
+"""A start in pseudo-time: the time-dependent equations walked backwards from the start, as the
+equilibrium of a finite-horizon economy whose horizon recedes (EconPDEs.jl's pseudo-transient
+continuation; Achdou et al. walk their HJBs the same way).
+
+The model gets a state τ, the time left to a horizon, with drift −1 and no volatility, and every
+unknown takes it as an argument: each `drift(f)` then holds −∂f/∂τ, in the equation (and with
+the factor) where the model writes it, and equations without one are algebraic (a DAE). An
+implicit step from u_old to u over Δτ imposes the equations at τ with ∂u/∂τ = (u − u_old)/Δτ: the
+collocation system of the model's expansions of u, solved by Levenberg-Marquardt warm from u_old.
+Δτ grows with each step by the ratio of the residuals before and after it (switched evolution
+relaxation, as EconPDEs.jl), and shrinks tenfold where a step's solve fails."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ....compiler import symbolic
+from ....compiler.codegen import Compiled
+from ....compiler.model import Process, State, frozen
+from ....grammar import ast
+from ... import interrupt
+from ..least_squares import levenberg_marquardt
+
+FIRST_STEP = 1.0  # Δτ of the first step (EconPDEs.jl's default), in the model's time unit
+GROWTH = 2.0  # Δτ doubles with each step (EconPDEs.jl's residual-driven growth, compounded
+# tenfold, jumped to Δτ = 1e8 in three steps on garleanu_panageas and reached another
+# equilibrium; tripling lost it too)
+LONGEST = 1e8  # a step this long is the stationary solve itself
+STEPS = 40  # at most this many steps (failed ones included)
+SETTLED = 1e-6  # the walk stops once the residual sup-norm at the nodes is this small
+SOLVED = 1e-3  # a step's solve succeeds when it converges with its residuals this share of
+# those at its start (u_old); else Δτ shrinks fourfold
+
+
+class Moving(eqx.Module):
+    """An unknown at the time left to the horizon τ, its last argument: u + τ·(u − u_old)/Δτ, so
+    that at τ = 0 it is u and its derivative in τ is the implicit step's (u − u_old)/Δτ."""
+
+    new: Callable
+    old: Callable
+    rate: jax.Array  # 1/Δτ
+
+    def __call__(self, y: jax.Array) -> jax.Array:
+        u = self.new(y[:-1])
+        return u + y[-1] * self.rate * (u - self.old(y[:-1]))
+
+
+def time_dependent(compiled: Compiled) -> Compiled:
+    """The model with the time left to a horizon as a last state (drift −1) of every unknown,
+    compiled once per model (kept in its `memo`)."""
+    memo = compiled.memo
+    if "pseudo-time" not in memo:
+        model = compiled.model
+        taken = {*model.parameters, *model.state_names, *model.definitions, *model.shocks}
+        taken |= {u.name for u in model.unknowns}
+        name = next(n for n in ("tau", "tau_", "tau__") if n not in taken)
+        span = model.states[0].span
+        state = State(name, 0.0, 1.0, "time left to the horizon", span)
+        process = Process(name, ast.Num(-1.0, span), frozen({}), span)
+        later = dataclasses.replace(
+            model,
+            states=model.states + (state,),
+            processes=frozen({**model.processes, name: process}),
+            unknowns=tuple(dataclasses.replace(u, args=u.args + (name,)) for u in model.unknowns),
+        )
+        key = compiled.key and f"{compiled.key} pseudo-time"
+        memo["pseudo-time"] = Compiled(symbolic.build(later), key=key)
+    return memo["pseudo-time"]
+
+
+class Stepper:
+    """The implicit step's residual vector and Jacobian on a one-piece collocation `system`, as
+    functions of θ, the parameters, the plan, θ_old and 1/Δτ (so every step reuses one compiled
+    function)."""
+
+    def __init__(self, system):
+        self.system = system
+        self.later = time_dependent(system.problem.compiled)
+
+        def residual(theta, params, plan, old, rate):
+            return self._residual(theta, params, plan, old, rate)
+
+        self.residual = jax.jit(residual)
+        self.jacobian = jax.jit(jax.jacfwd(residual))
+        self.stationary = jax.jit(
+            lambda theta, params, plan: jnp.abs(system.residual(theta, params, plan)).max()
+        )
+
+    def _residual(self, theta, params, plan, old, rate):
+        system, later = self.system, self.later
+        tree, before = system.unravel(theta), system.unravel(old)
+        lo, hi = system.boxes(tree, plan.lo)
+        piece = lambda t: system.piece_fields(  # noqa: E731
+            {u: c[0] for u, c in t["coef"].items()}, t["scalar"], lo[0], hi[0]
+        )
+        new, past = piece(tree), piece(before)
+        fields = {u: Moving(new[u], past[u], rate) for u in new}
+        at = lambda points: _at_zero(system.states_at(jnp.asarray(points), lo[0], hi[0]))  # noqa: E731
+        raw = later.residuals(fields, params, at(system.reference), lambda a, b: jnp.stack([a, b]))
+        interior = system.imposed(raw, plan.mode[0])
+        n = system.reference.shape[0]
+        rows = [jnp.sqrt(system.problem.weight(k) / n) * r for k, r in interior.items()]
+        for b in system.problem.boundaries:
+            face = system.faces[b.name]
+            r = later.boundary_residuals(fields, params, {b.name: at(face)}, only=b.name)[b.name]
+            rows.append(jnp.sqrt(system.problem.boundary_weight(b.name) / face.shape[0]) * r)
+        rows += system.edge_rows(tree)
+        return jnp.concatenate([jnp.ravel(r) for r in rows])
+
+    def dynamic(self, theta, params, plan) -> bool:
+        """Whether any equation holds a time derivative: the step's residuals move with 1/Δτ."""
+        one = self.residual(theta + 0.01, params, plan, theta, 1.0)
+        none = self.residual(theta + 0.01, params, plan, theta, 0.0)
+        return bool(jnp.max(jnp.abs(one - none)) > 0)
+
+
+def _at_zero(x: jax.Array) -> jax.Array:
+    return jnp.concatenate([x, jnp.zeros((x.shape[0], 1), x.dtype)], axis=1)
+
+
+@dataclasses.dataclass
+class Walked:
+    """Where the walk ended, its steps (taken and failed), the last Δτ, the Levenberg-Marquardt
+    iterations and residual history (½‖r‖² of the steps' systems), and the stationary residual
+    sup-norm at the nodes where it ended."""
+
+    theta: jax.Array
+    steps: int
+    failed: int
+    dt: float
+    iterations: int
+    history: list[float]
+    residual: float
+
+
+def stepper(system) -> Stepper:
+    """The `Stepper` of a collocation system, made once (kept in the model's `memo`)."""
+    memo = system.problem.compiled.memo
+    key = ("pseudo-time stepper", id(system))
+    if key not in memo:
+        memo[key] = Stepper(system)
+    return memo[key]
+
+
+def walk(stepper: Stepper, theta, params, plan, iterations: int) -> Walked:
+    """Implicit steps from θ with Δτ doubling, each a Levenberg-Marquardt solve of at most
+    `iterations` warm from the last, until the stationary residuals at the nodes fall below
+    SETTLED, Δτ reaches LONGEST or STEPS are taken."""
+    stationary = lambda t: float(stepper.stationary(t, params, plan))  # noqa: E731
+    now, dt = stationary(theta), FIRST_STEP
+    taken = failed = its = 0
+    history: list[float] = []
+    while taken + failed < STEPS and now > SETTLED and not interrupt.requested():
+        rate = jax.device_put(np.float64(1.0 / dt))
+        start = float(jnp.max(jnp.abs(stepper.residual(theta, params, plan, theta, rate))))
+        result = levenberg_marquardt(
+            stepper.residual,
+            theta,
+            jacobian=stepper.jacobian,
+            args=(params, plan, theta, rate),
+            iterations=iterations,
+        )
+        its += result.iterations
+        history.extend(2 * h for h in result.history)
+        end = float(jnp.max(jnp.abs(stepper.residual(result.theta, params, plan, theta, rate))))
+        after = stationary(result.theta)
+        if not (result.converged and end <= SOLVED * start and np.isfinite(after)):
+            failed += 1
+            dt /= 4
+            continue
+        taken += 1
+        theta, now, dt = result.theta, after, dt * GROWTH
+        if dt >= LONGEST:
+            break
+    return Walked(theta, taken, failed, dt, its, history, now)
