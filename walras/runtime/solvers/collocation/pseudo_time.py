@@ -7,8 +7,8 @@ unknown takes it as an argument: each `drift(f)` then holds −∂f/∂τ, in th
 the factor) where the model writes it, and equations without one are algebraic (a DAE). An
 implicit step from u_old to u over Δτ imposes the equations at τ with ∂u/∂τ = (u − u_old)/Δτ: the
 collocation system of the model's expansions of u, solved by Levenberg-Marquardt warm from u_old.
-Δτ grows with each step by the ratio of the residuals before and after it (switched evolution
-relaxation, as EconPDEs.jl), and shrinks tenfold where a step's solve fails."""
+Δτ doubles with each successful step and shrinks fourfold where a step's solve fails (EconPDEs.jl
+grows it faster, by the residuals' ratio: see GROWTH)."""
 
 from __future__ import annotations
 
@@ -31,11 +31,12 @@ FIRST_STEP = 1.0  # Δτ of the first step (EconPDEs.jl's default), in the model
 GROWTH = 2.0  # Δτ doubles with each step (EconPDEs.jl's residual-driven growth, compounded
 # tenfold, jumped to Δτ = 1e8 in three steps on garleanu_panageas and reached another
 # equilibrium; tripling lost it too)
+SHRINK = 4.0  # and is cut by this factor after a failed step
 LONGEST = 1e8  # a step this long is the stationary solve itself
 STEPS = 40  # at most this many steps (failed ones included)
 SETTLED = 1e-6  # the walk stops once the residual sup-norm at the nodes is this small
 SOLVED = 1e-3  # a step's solve succeeds when it converges with its residuals this share of
-# those at its start (u_old); else Δτ shrinks fourfold
+# those at its start (u_old); else Δτ shrinks by SHRINK
 
 
 class Moving(eqx.Module):
@@ -172,7 +173,7 @@ def walk(stepper: Stepper, theta, params, plan, iterations: int) -> Walked:
         after = stationary(result.theta)
         if not (result.converged and end <= SOLVED * start and np.isfinite(after)):
             failed += 1
-            dt /= 4
+            dt /= SHRINK
             continue
         taken += 1
         theta, now, dt = result.theta, after, dt * GROWTH
