@@ -28,15 +28,37 @@ POWER_LAW = (0.0, 1.0)  # D² log u = 0: any power law
 
 
 class _Moved(eqx.Module):
-    """u(x)·exp(t·x_k^p): a relative perturbation η^p of a field along its argument k."""
+    """u(x)·exp(t·(x·pick)^p): a relative perturbation η^p of a field, η its argument that the
+    one-hot `pick` picks."""
 
     field: eqx.Module
     t: jax.Array
     p: jax.Array
-    k: int = eqx.field(static=True)
+    pick: jax.Array
 
     def __call__(self, x):
-        return self.field(x) * jnp.exp(self.t * x[self.k] ** self.p)
+        return self.field(x) * jnp.exp(self.t * (x @ self.pick) ** self.p)
+
+
+def _response(compiled):
+    """The jitted response of every equation to each unknown's perturbation (one compilation
+    per model, kept in its memo: the states differ only in the picks)."""
+    key = ("neural.indicial",)
+    if key not in compiled.memo:
+
+        @eqx.filter_jit
+        def response(fields, params, x, picks, p):
+            names = sorted(picks)
+
+            def residuals(t):
+                moved = {n: _Moved(fields[n], t[j], p, picks[n]) for j, n in enumerate(names)}
+                r = compiled.residuals({**fields, **moved}, params, x[None])
+                return jnp.stack([r[e][0] for e in compiled.equations])
+
+            return jax.jacfwd(residuals)(jnp.zeros(len(names)))
+
+        compiled.memo[key] = response
+    return compiled.memo[key]
 
 
 def indicial_matrices(compiled, fields, params, x, i: int, unknowns) -> tuple:
@@ -44,22 +66,21 @@ def indicial_matrices(compiled, fields, params, x, i: int, unknowns) -> tuple:
     δ log u_j = η^p, η the state i, divided by η^p, is A p² + B p + C (exactly, for equations of
     the unknowns and their first and second derivatives: it is probed at p = −1, 0, 1 by
     forward-mode AD). `unknowns` are (name, position of state i among its arguments)."""
-
-    @eqx.filter_jit
-    def response(fields, params, x, p):
-        cols = []
-        for name, k in unknowns:
-
-            def residuals(t, name=name, k=k):
-                moved = {**fields, name: _Moved(fields[name], t, p, k)}
-                r = compiled.residuals(moved, params, x[None])
-                return jnp.stack([r[e][0] for e in compiled.equations])
-
-            cols.append(jax.jvp(residuals, (0.0,), (1.0,))[1] / x[i] ** p)
-        return jnp.stack(cols, 1)
-
-    low, mid, high = (np.asarray(response(fields, params, x, jnp.float64(p))) for p in (-1, 0, 1))
+    picks = {}
+    for name, k in unknowns:
+        picks[name] = jnp.zeros(_arity(compiled, name)).at[k].set(1.0)
+    order = np.argsort([name for name, _ in unknowns])
+    back = np.argsort(order)
+    response = _response(compiled)
+    low, mid, high = (
+        np.asarray(response(fields, params, x, picks, jnp.float64(p)))[:, back] / float(x[i]) ** p
+        for p in (-1, 0, 1)
+    )
     return (high + low) / 2 - mid, (high - low) / 2, mid
+
+
+def _arity(compiled, name: str) -> int:
+    return len(next(u for u in compiled.system.unknowns if u.name == name).args)
 
 
 def indicial_roots(a, b, c) -> tuple[np.ndarray, np.ndarray] | None:
