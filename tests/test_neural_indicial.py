@@ -10,6 +10,7 @@ power law's. The solution regular at 0 with f(1) = 1 is the Bessel function
 f = x^((1−α)/2) I_(α−1)(2√(βx)) / I_(α−1)(2√β), α = 2a/s², β = 2b/s² (the other, with I_(1−α),
 grows like x^(1−α) at 0)."""
 
+import equinox as eqx
 import jax
 import numpy as np
 import pytest
@@ -19,7 +20,10 @@ import walras
 from walras.runtime.solvers.base import Problem
 from walras.runtime.solvers.neural import indicial
 from walras.runtime.solvers.neural.edge_power import constant_fields
+from walras.runtime.solvers.neural.fields import init_fields
 from walras.runtime.solvers.neural.rows import Rows
+
+KEY = jax.random.PRNGKey(2)
 
 
 def _toy(a: float, s: float = 0.2, b: float = 0.1) -> str:
@@ -54,6 +58,16 @@ def test_indicial_roots_are_the_hand_derived_ones(a):
     singular = 1 - 2 * a / s**2 < 0
     expected = (1.0, 0.0) if singular else indicial.POWER_LAW
     assert rows.edge_coefficients == {("f", 0, 0): expected}
+    # the row at the cut is c1·D log f + c2·D² log f (D = d/d log x): central differences
+    f = init_fields(problem, rows.settings, problem.params, rows.cut, jax.random.PRNGKey(1))["f"]
+    last = f.mlp.layers[-1].weight
+    f = eqx.tree_at(lambda g: g.mlp.layers[-1].weight, f, jax.random.normal(KEY, last.shape))
+    row = float(rows.edge_rows({"f": f})[0])
+    log_f = lambda t: float(jax.numpy.log(f(jax.numpy.array([np.exp(t)]))))  # noqa: E731
+    t, h = np.log(rows.cut["x"]), 1e-3
+    slope = (log_f(t + h) - log_f(t - h)) / (2 * h)
+    curvature = (log_f(t + h) - 2 * log_f(t) + log_f(t - h)) / h**2
+    assert abs(row - (expected[0] * slope + expected[1] * curvature)) < 1e-5
 
 
 def test_row_coefficients_keep_the_regular_modes():
