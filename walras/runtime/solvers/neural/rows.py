@@ -19,7 +19,7 @@ from ...devices import Devices, choose
 from ..base import EdgePolicy, Problem
 from .edge_power import constant_fields, edge_powers
 from .fields import compose
-from .indicial import edge_rows
+from .indicial import POWER_LAW, edge_rows
 from .sampling import Sampler
 
 # every cuttable state on which a positive unknown depends is cut, at 1e-4 of its range unless
@@ -66,10 +66,10 @@ class Rows:
             for k, a in enumerate(u.args)
             if a in cut
         ]
-        # each term's row c1·D log u + c2·D² log u (D = d/d log state) from the indicial
-        # equation at the cut (`indicial.edge_rows`)
-        self.edge_coefficients = {}
-        if self.edge_terms:
+        # each term's row c1·D log u + c2·D² log u (D = d/d log state): the power law's, or
+        # with the setting edge_row = "indicial" from the indicial equation at the cut
+        self.edge_coefficients = dict.fromkeys(self.edge_terms, POWER_LAW)
+        if self.edge_terms and settings.edge_row == "indicial":
             params = {k: jnp.asarray(v, jnp.float64) for k, v in problem.params.items()}
             self.edge_coefficients = edge_rows(
                 problem,
