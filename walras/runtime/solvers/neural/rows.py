@@ -80,6 +80,7 @@ class Rows:
                 powers,
                 self.edge_terms,
             )
+        if self.edge_terms:
             face = self.sampler.fixed(
                 max(1, settings.boundary_points) if len(states) > 1 else 1, settings.seed + 3
             )
