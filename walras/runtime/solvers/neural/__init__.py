@@ -30,6 +30,9 @@ class NeuralSettings:
     arrays: str = field(  # an agent array's members: one shared network or one each
         default="shared", metadata={"choices": ("shared", "separate")}
     )
+    edge_row: str = field(  # at a cut edge: any power law, or the indicial equation's choice
+        default="power", metadata={"choices": ("power", "indicial")}
+    )
     checkpoint_every: int = field(default=500, metadata={"min": 1, "max": 10**7})
     # seeds trained at once, a device each (`seeds`): the best by validation is kept, the spread
     # between them joins the estimated error

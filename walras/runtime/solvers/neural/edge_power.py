@@ -35,6 +35,12 @@ def constant(field):
     )
 
 
+def constant_fields(problem: Problem, settings, cut) -> dict:
+    """The fields the networks start from, held at their constants."""
+    trainable = init_fields(problem, settings, problem.params, cut, jax.random.PRNGKey(0))
+    return compose(problem, {u: constant(f) for u, f in trainable.items()})
+
+
 def edge_powers(
     problem: Problem, settings, cut, log_axes, point, cap: float = MAX_POWER
 ) -> np.ndarray:
@@ -42,8 +48,7 @@ def edge_powers(
     for the others), measured at constant unknowns from `point` (an interior point) moved to
     the cut and to a decade above it; clipped to [0, cap]."""
     compiled = problem.compiled
-    trainable = init_fields(problem, settings, problem.params, cut, jax.random.PRNGKey(0))
-    fields = compose(problem, {u: constant(f) for u, f in trainable.items()})
+    fields = constant_fields(problem, settings, cut)
     params = {k: jnp.asarray(v, jnp.float64) for k, v in problem.params.items()}
     names = [r.name for r in compiled.system.residuals]
     powers = np.zeros((len(names), len(log_axes)))

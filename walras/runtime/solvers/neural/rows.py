@@ -17,8 +17,9 @@ import numpy as np
 
 from ...devices import Devices, choose
 from ..base import EdgePolicy, Problem
-from .edge_power import edge_powers
+from .edge_power import constant_fields, edge_powers
 from .fields import compose
+from .indicial import POWER_LAW, edge_rows
 from .sampling import Sampler
 
 # every cuttable state on which a positive unknown depends is cut, at 1e-4 of its range unless
@@ -51,11 +52,9 @@ class Rows:
         self.range = np.array([(s.hi - s.lo) or 1.0 for s in states])
         # for training only, each equation's rows scaled by Π (state/range)^q over the cut states,
         # q the power at which that equation is singular at the cut (`edge_powers`)
-        self.powers = {}
+        self.powers, point = {}, self.sampler.fixed(1, 0)[0]
         if self.sampler.any_log:
-            powers = edge_powers(
-                problem, settings, cut, np.asarray(self.sampler.log), self.sampler.fixed(1, 0)[0]
-            )
+            powers = edge_powers(problem, settings, cut, np.asarray(self.sampler.log), point)
             names = [r.name for r in compiled.system.residuals]
             self.powers = {k: jnp.asarray(q) for k, q in zip(names, powers)}
         self.args = {u: np.asarray(axes, int) for u, axes in problem.axes.items()}
@@ -67,6 +66,20 @@ class Rows:
             for k, a in enumerate(u.args)
             if a in cut
         ]
+        # each term's row c1·D log u + c2·D² log u (D = d/d log state): the power law's, or
+        # with the setting edge_row = "indicial" from the indicial equation at the cut
+        self.edge_coefficients = dict.fromkeys(self.edge_terms, POWER_LAW)
+        if self.edge_terms and settings.edge_row == "indicial":
+            params = {k: jnp.asarray(v, jnp.float64) for k, v in problem.params.items()}
+            self.edge_coefficients = edge_rows(
+                problem,
+                constant_fields(problem, settings, cut),
+                params,
+                cut,
+                point,
+                powers,
+                self.edge_terms,
+            )
         if self.edge_terms:
             face = self.sampler.fixed(
                 max(1, settings.boundary_points) if len(states) > 1 else 1, settings.seed + 3
@@ -115,14 +128,16 @@ class Rows:
         return jnp.sqrt(self.problem.boundary_weight(name) / n) * r
 
     def edge_rows(self, fields) -> jax.Array:
-        """At each cut edge, the second derivative in the log coordinate of each unknown's
-        network output that enters to second order (of log u for a positive unknown), scaled
-        by √(1/points): zero for a power law."""
+        """At each cut edge, c1·D z + c2·D² z for each unknown that enters to second order, z
+        its network output (log u for a positive unknown), D the derivative in the log
+        coordinate, (c1, c2) from the indicial equation (D² z = 0, any power law, where it
+        says nothing), scaled by √(1/points)."""
         rows = [jnp.zeros(0)]
         for u, k, i in self.edge_terms:
             f, x = fields[u], self.edge_points[i][:, self.args[u]]
+            c1, c2 = self.edge_coefficients[(u, k, i)]
 
-            def curvature(xu, f=f, k=k):
+            def row(xu, f=f, k=k, c1=c1, c2=c2):
                 def g(s):
                     return f.latent(xu.at[k].set(jnp.exp(s)))
 
@@ -130,9 +145,10 @@ class Rows:
                     return jax.jvp(g, (s,), (jnp.ones_like(s),))[1]
 
                 s = jnp.log(xu[k])
-                return jax.jvp(dg, (s,), (jnp.ones_like(s),))[1]
+                slope, curvature = jax.jvp(dg, (s,), (jnp.ones_like(s),))
+                return c1 * slope + c2 * curvature
 
-            rows.append(jax.vmap(curvature)(x) / np.sqrt(x.shape[0]))
+            rows.append(jax.vmap(row)(x) / np.sqrt(x.shape[0]))
         return jnp.concatenate(rows)
 
     def validation(self, fields, params, seed: int) -> dict[str, float]:
