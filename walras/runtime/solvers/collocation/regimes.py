@@ -36,13 +36,13 @@ class Regimes(eqx.Module):
             jnp.argmin(jnp.abs(x[i] - jnp.asarray(v))) for i, v in zip(self.discrete, self.values)
         )
         rest = np.array([i for i in range(x.shape[0]) if i not in self.discrete], int)
+        # the coefficients are NumPy outside a trace, and a regime's index may be traced
+        coef = jnp.asarray(self.coef)[regime] if regime else self.coef
         inner = (
-            cheb.Chebyshev(
-                self.coef[regime], self.lo, self.hi, self.log, self.positive, self.simplices
-            )
+            cheb.Chebyshev(coef, self.lo, self.hi, self.log, self.positive, self.simplices)
             if self.sparse is None
             else smolyak.Smolyak(
-                self.coef[regime],
+                coef,
                 self.lo,
                 self.hi,
                 self.log,
