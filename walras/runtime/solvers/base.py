@@ -36,6 +36,17 @@ def worst_error(errors: Mapping[str, float]) -> tuple[str | None, float]:
     return worst, sizes[worst]
 
 
+def error_above(errors: Mapping[str, float], tol_error: float) -> str | None:
+    """Why a solve is not converged by its estimated errors, or None when all are within."""
+    worst, largest = worst_error(errors)
+    if largest <= tol_error:
+        return None
+    return (
+        f"estimated error of {worst} {largest:.2g} (relative to its largest size)"
+        f" > tol_error {tol_error:g}"
+    )
+
+
 class Outcome(Enum):
     """How a solve ended; its value is the head of the solution's message, the solver appends
     the details."""

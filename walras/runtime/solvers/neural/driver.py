@@ -18,7 +18,7 @@ from ....grammar.diagnostics import Diagnostic, EconError
 from ... import interrupt
 from ...devices import choose, is_writer, placed
 from ...results import Solution
-from ..base import Options, Outcome, Problem, Solver, worst_error
+from ..base import Options, Outcome, Problem, Solver, error_above
 from ..continuation import homotopy_path
 from ..progress import Progress
 from ..start import guessed, start_guess
@@ -246,17 +246,13 @@ def finish(training: Training) -> Solution:
         outcome = Outcome.NONFINITE
     elif outcome is None:
         errors = error_estimates(rows, training.fields, settings, params)
-        worst, largest = worst_error(errors)
         heads = []
         if total > settings.tol:
             heads.append(
                 f"mean squared residual {total:.3g} on fresh points > tol {settings.tol:g}"
             )
-        if not largest <= settings.tol_error:
-            heads.append(
-                f"estimated error of {worst} {largest:.2g} (relative to its largest size)"
-                f" > tol_error {settings.tol_error:g}"
-            )
+        if above := error_above(errors, settings.tol_error):
+            heads.append(above)
         outcome = Outcome.NOT_CONVERGED if heads else Outcome.CONVERGED
         head = "; ".join(heads) or None
     message = outcome.message + training.detail + (f": {head}" if head else "")

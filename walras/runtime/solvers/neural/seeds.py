@@ -16,7 +16,7 @@ import numpy as np
 
 from ...devices import Devices, each
 from ...results import Solution
-from ..base import Options, Outcome, Problem, Solver, worst_error
+from ..base import Options, Outcome, Problem, Solver, error_above
 from .rows import Rows
 
 
@@ -95,13 +95,10 @@ def _with_spread(
         f"the spread between seeds, {spread[worst]:.2g} ({worst}), is in the estimated errors"
     )
     outcome, message = solution.outcome, solution.message
-    name, largest = worst_error(errors)
-    if outcome is Outcome.CONVERGED and not largest <= settings.tol_error:
+    above = error_above(errors, settings.tol_error)
+    if outcome is Outcome.CONVERGED and above:
         outcome = Outcome.NOT_CONVERGED
-        message = (
-            f"{Outcome.NOT_CONVERGED.message}: estimated error of {name} {largest:.2g} "
-            f"(relative to its largest size) > tol_error {settings.tol_error:g}"
-        )
+        message = f"{Outcome.NOT_CONVERGED.message}: {above}"
     return dataclasses.replace(
         solution, outcome=outcome, message=f"{message}; {note}", errors=errors
     )
