@@ -66,6 +66,7 @@ def test_error_estimate_is_the_error_of_a_perturbed_solution(lucas):
     assert abs(estimate / actual - 1) < 0.1, (estimate, actual)
 
 
+# brusan_log by the neural solver with defaults (75 s): its tests are slow
 @pytest.fixture(scope="module")
 def brusan():
     return walras.solve("brusan_log", method="neural")
@@ -76,6 +77,7 @@ def reference():
     return BrusanLog().solve()
 
 
+@pytest.mark.slow
 def test_brusan_log_against_ode_reference(brusan, reference):
     eta = np.linspace(0.01, 0.99, 99)
     ds = brusan.evaluate(eta[:, None])
@@ -84,6 +86,7 @@ def test_brusan_log_against_ode_reference(brusan, reference):
     assert np.max(np.abs(ds["psi"].values - reference.psi(eta))) <= 1e-3
 
 
+@pytest.mark.slow
 def test_brusan_log_free_boundary(brusan, reference):
     eta = np.linspace(0.2, 0.5, 300001)
     psi = brusan.evaluate(eta[:, None])["psi"].values
@@ -91,6 +94,7 @@ def test_brusan_log_free_boundary(brusan, reference):
     assert abs(eta_star - reference.eta_star) <= 1e-3  # the floor: 0.005
 
 
+@pytest.mark.slow
 def test_brusan_log_outputs_named(brusan):
     for name in ("q", "psi", "sigma_q", "mu_eta", "sig_eta", "iota", "residual_capital"):
         assert name in brusan.dataset
