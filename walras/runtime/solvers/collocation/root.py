@@ -139,3 +139,12 @@ def differentiated(compiled) -> set[str]:
         if isinstance(m, (ito.Velocity, ito.Curvature)) or getattr(m, "alpha", ()):
             out.add(m.unknown)
     return out
+
+
+def amplified(system) -> bool:
+    """Whether the system has a constrained edge: there the decay of the coefficients understates
+    the truncation error of the residuals, since the slope in the state is the slope in z times
+    dz/ds ∝ 1/√s, which multiplies it next to the edge wherever the drift does not vanish there
+    (in the income state that saves at the limit). The degree then rises on the residuals, not
+    on the coefficients."""
+    return any(sides(system.maps))
