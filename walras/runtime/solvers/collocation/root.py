@@ -4,9 +4,9 @@ distance s to the edge, so consumption grows like √s and the value has a term 
 in the state converges only algebraically. The axis is mapped as s = ((z + 1)/2)² (the edge at
 z = −1; mirrored at an upper edge), in which such a solution is smooth: the expansion is a series
 in √s. Its derivative in s, P'(z)·dz/ds = 2P'(z)/(z + 1), is again a series, the quotient of P' by
-(z + 1), finite at the edge wherever P'(−1) = 0 (the value is finite there: `edge_rows` impose
-it), so the face's HJB is evaluated at the limit (l'Hôpital), and nested derivatives stay series
-evaluations (a custom JVP rule, as `chebyshev.series`)."""
+(z + 1), finite at the edge, where P'(−1) = 0 (the slope in the state is finite there:
+`System.edge_rows` impose it), so the face's HJB is evaluated at the limit (l'Hôpital), and
+nested derivatives stay series evaluations (a custom JVP rule, as `chebyshev.series`)."""
 
 from __future__ import annotations
 
@@ -96,8 +96,10 @@ def rooted(axes: tuple[float, ...]):
         if not isinstance(dw, SymbolicZero):
             for i, side in enumerate(axes):
                 n = coef.shape[i]
-                K = slope_matrix(n, side) if side else cheb.derivative_matrix(n)
-                dcoef_i = jnp.moveaxis(jnp.tensordot(jnp.asarray(K), coef, axes=([1], [i])), 0, i)
+                K = jnp.asarray(
+                    slope_matrix(n, side) if side else cheb.derivative_matrix(n), coef.dtype
+                )
+                dcoef_i = jnp.moveaxis(jnp.tensordot(K, coef, axes=([1], [i])), 0, i)
                 terms.append(evaluate(dcoef_i, w) * dw[i])
         out = evaluate(coef, w)
         return out, sum(terms[1:], terms[0]) if terms else jnp.zeros_like(out)
