@@ -184,9 +184,9 @@ def library():
         ("risk_sharing", bold_lucas, "Lucas economy at η = 1", ROUNDING),
         ("wachter", wachter_riccati, "Riccati ODEs", SCIPY),
         ("huggett", household("x", "v"), "finite differences", HUGGETT),
-        # from a_min + 0.05: consumption grows like √(a − a_min) at the limit, slow for
-        # expansions in a (docs/models/consumption_saving.md)
-        ("consumption_saving", household("a", "V", 0.05), "finite differences", HUGGETT),
+        # on the whole domain: at the borrowing limit collocation maps a to its square root
+        # (docs/models/consumption_saving.md)
+        ("consumption_saving", household("a", "V"), "finite differences", HUGGETT),
         ("basak_cuoco", finite_difference("bc_gamma5_ref.csv"), "two-agent reference", BASAK),
         ("leverage_cap", leverage_collocation, "collocation reference", ROUNDING),
         ("bansal_yaron", bansal_yaron_fd, "finite differences", BANSAL_YARON),

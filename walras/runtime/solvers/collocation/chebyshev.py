@@ -12,6 +12,7 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 from ...domain import cube_to_simplices, to_cube
+from . import root
 
 
 def nodes(n: int) -> np.ndarray:
@@ -103,7 +104,7 @@ def _anchors(log, lo, hi):
 
 
 def _affine_only(log) -> bool:
-    return not any(isinstance(f, (Anchor, Logit)) or f is True for f in log)
+    return not any(isinstance(f, (Anchor, Logit, root.Root)) or f is True for f in log)
 
 
 def _logit(x):
@@ -114,12 +115,15 @@ def to_box(z, lo, hi, log=()):
     """Points z of [−1, 1]^d mapped onto the box [lo, hi]: affinely, or affinely in log x along
     the axes flagged True in `log` (a cut edge: their lower corner is > 0), which crowds points
     towards lo, or in log|x − at| along an axis with an `Anchor`, or in log(x/(1 − x)) along a
-    `Logit` axis."""
+    `Logit` axis, or as the square of the distance to a constrained edge (`root.Root`)."""
     affine = lo + (hi - lo) * (z + 1) / 2
     if _affine_only(log):
         return affine
     flag, at, side, a, b = _anchors(log, lo, hi)
     out = jnp.where(flag, at + side * jnp.exp(a + (b - a) * (z + 1) / 2), affine)
+    if any(root.sides(log)):
+        sides = jnp.asarray(root.sides(log))
+        out = jnp.where(sides != 0, root.to_box(z, lo, hi, sides), out)
     if not any(upper_cut_axes(log)):
         return out
     two = jnp.asarray(upper_cut_axes(log))
@@ -135,6 +139,10 @@ def to_unit(x, lo, hi, log=()):
     flag, at, side, a, b = _anchors(log, lo, hi)
     t = jnp.log(jnp.where(flag, side * (x - at), 1.0))
     out = jnp.where(flag, (2 * t - (a + b)) / (b - a), affine)
+    if any(root.sides(log)):
+        sides = jnp.asarray(root.sides(log))
+        rooted = root.to_unit(root.share(x, lo, hi, jnp.where(sides != 0, sides, 1.0)), sides)
+        out = jnp.where(sides != 0, rooted, out)
     if not any(upper_cut_axes(log)):
         return out
     two = jnp.asarray(upper_cut_axes(log))
@@ -175,18 +183,24 @@ class Chebyshev(eqx.Module):
             return self.coef
         for group in self.simplices:
             x = to_cube(x, group)
-        z = to_unit(x, self.lo, self.hi, self.log)
+        # along an axis with a constrained edge the series is in the share s (`root`), not z
+        sides = root.sides(self.log)
+        z = to_unit(x, self.lo, self.hi, tuple(False if v else f for f, v in zip(self.log, sides)))
         cut, upper = cut_axes(self.log), upper_cut_axes(self.log)
         inside = jnp.where(jnp.asarray(cut), jnp.maximum(z, -1.0), z)
         inside = jnp.where(jnp.asarray(upper), jnp.minimum(inside, 1.0), inside)
-        out = series(self.coef, inside)
+        if any(sides):
+            s = root.share(x, self.lo, self.hi, jnp.asarray([v or 1.0 for v in sides]))
+            inside = jnp.where(jnp.asarray(sides) != 0, s, inside)
+        out = root.series(self.coef, inside, sides)
         for axis in (i for i, flag in enumerate(cut) if flag):
             # beyond a cut edge, linear in z: the power law the edge condition imposes
             beyond = z[axis] - inside[axis]
-            rest = inside[np.array([j for j in range(z.shape[0]) if j != axis], int)]
-            slope = series(end_derivative(self.coef, axis, 1), rest)
+            others = [j for j in range(z.shape[0]) if j != axis]
+            rest, rest_sides = inside[np.array(others, int)], tuple(sides[j] for j in others)
+            slope = root.series(end_derivative(self.coef, axis, 1), rest, rest_sides)
             if upper[axis]:
-                above = series(end_derivative(self.coef, axis, 1, 1.0), rest)
+                above = root.series(end_derivative(self.coef, axis, 1, 1.0), rest, rest_sides)
                 slope = jnp.where(beyond > 0, above, slope)
             out = out + beyond * slope
         return jnp.exp(out) if self.positive else out

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ... import interrupt
-from . import report
+from . import report, root
 from .chebyshev import Anchor
 
 NEAR = 0.01  # residual peaks within this share of a state's range from an edge are "at" it
@@ -32,7 +32,8 @@ def anchor_for(attempt) -> tuple[int, Anchor] | None:
     in_simplex = {i for group in system.simplices for i in group}
     best = None
     for i, (lo, hi) in enumerate(zip(system.lo, system.hi)):
-        if system.values[i] is not None or system.log[i] or i in in_simplex or i >= where.size:
+        mapped = system.log[i] or root.is_root(system.maps[i])
+        if system.values[i] is not None or mapped or i in in_simplex or i >= where.size:
             continue
         width = hi - lo
         for edge, side in ((lo, -1.0), (hi, 1.0)):

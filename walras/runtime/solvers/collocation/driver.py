@@ -25,7 +25,7 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import crowd, estimate, free_boundary, pseudo_time, report
+from . import crowd, estimate, free_boundary, pseudo_time, report, root
 from .evidence import Evidence, active_runs, evidence
 from .free_boundary import PIN
 from .problem import System
@@ -196,7 +196,7 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
             break
         higher = systems.degree(degree + max(2, degree // 2), "up")
         tail = max(report.tails(attempt.system, attempt.theta).values(), default=0.0)
-        decayed = tail <= report.DECAYED and not stalled
+        decayed = tail <= report.DECAYED and not (stalled or root.amplified(attempt.system))
         if higher == degree or not np.isfinite(attempt.ev.total) or decayed:
             break
         raised = settings.replace(degree=higher, edge=target)

@@ -19,7 +19,7 @@ from ...domain import cube_to_simplices
 from ..base import EdgePolicy, Problem
 from ..start import values_at as values_at
 from . import chebyshev as cheb
-from . import regimes, smolyak
+from . import regimes, root, smolyak
 from .flat import Flat
 
 FINE_POINTS = 4000  # evidence grid, per piece
@@ -90,6 +90,9 @@ class System:
         last = {group[-1] for group in problem.domain.simplices}
         self.upper = tuple(bool(log) and i in last for i, log in enumerate(self.log))
         self.maps = tuple(cheb.LOGIT if up else m for m, up in zip(self.maps, self.upper))
+        # a state constraint's edge: the square-root map (`root`), in one piece of a tensor basis
+        held = root.constrained(problem) if basis == "tensor" and pieces == 1 else {}
+        self.maps = tuple(root.Root(held[i]) if i in held else m for i, m in enumerate(self.maps))
         self.lo = np.array([cut.get(s.name, s.lo) for s in states])
         self.hi = np.array([s.hi for s in states])
         self.args = {u: list(axes) for u, axes in problem.axes.items()}
@@ -120,6 +123,15 @@ class System:
             for k, i in enumerate(i for i in a if self.values[i] is None)
             if self.log[i]
             for end in ((-1.0, 1.0) if self.upper[i] else (-1.0,))
+        ]
+        # (unknown, axis of its expansion, side): a finite slope at a constrained edge
+        slopes = root.differentiated(compiled)
+        self.root_terms = [
+            (u, len(self.regimes[u]) + k, held[i])
+            for u, a in self.args.items()
+            if u in slopes
+            for k, i in enumerate(i for i in a if self.values[i] is None)
+            if i in held
         ]
         template = {
             "coef": {u: np.zeros((pieces,) + self.shape(u)) for u, a in self.args.items() if a},
@@ -312,7 +324,8 @@ class System:
         """At a cut edge, each unknown that enters to second order is a power law of the state:
         the second derivative of its expansion in the log coordinate vanishes there (of log u for
         a positive unknown). The equation's regularity at the true edge, 0, selects the solution;
-        the cut stands in for it."""
+        the cut stands in for it. At a constrained edge (`root`), each unknown whose derivatives
+        enter has a finite slope in the state: its expansion's slope in z vanishes there."""
         rows = []
         for u, k, i, end in self.edge_terms:
             touching = [0] if self.pieces > 1 and i == 0 else range(self.pieces)
@@ -325,6 +338,7 @@ class System:
                     axis = k - len(self.regimes[u])
                     per_regime = c.reshape(-1, sparse.size)
                     rows += [smolyak.edge_curvature(r, sparse, axis, end) for r in per_regime]
+        rows += [root.end_slope(tree["coef"][u][0], k, side) for u, k, side in self.root_terms]
         return rows
 
     def junction(self, tree, lo) -> jax.Array:
