@@ -167,18 +167,20 @@ def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float):
     changes shrink per decade of the cut. Near a singular edge the solution is a power of the
     state times a series in powers of it, so what the cut leaves behind is about C·ε^p, and
     moving the cut tenfold changes the solution by C·ε^p·(10^p − 1): the change from ε to 10ε
-    (`change`) is the error times q − 1, q = 10^p. q is measured, as the ratio of the largest
-    changes of two successive decades (`further`, from 10ε to 100ε) where both are known; the
+    (`change`) is the error times q − 1, q = 10^p. q is measured as the ratio of the largest
+    changes of two successive decades (`further`, from 10ε to 100ε), each over the points above
+    its own higher cut: next to the cut the changes shrink more slowly than far from it (in
+    `he_krishnamurthy`, q from the points above both cuts undercounted the error at the cut by
+    a fifth), so the ratio of the largest, which lie at the cuts, is the cautious one. The
     error is then the sum of the changes of all the decades below the cut, change / (q − 1).
     When neither change rises above `noise` (how much solves that should agree differ: the cut
     does not show) the error is the change itself; infinite where the changes do not shrink, or
-    where a moved solve failed (NaN changes)."""
+    where a moved solve failed (all its changes NaN)."""
     import xarray as xr
 
-    both = np.isfinite(change.values) & np.isfinite(further.values)
-    if not both.any():
+    if not (np.isfinite(change.values).any() and np.isfinite(further.values).any()):
         return xr.full_like(change, np.inf), np.nan
-    first, second = float(change.values[both].max()), float(further.values[both].max())
+    first, second = float(np.nanmax(change.values)), float(np.nanmax(further.values))
     q = second / max(first, 1e-300)
     if q > 1:
         return change / (q - 1), q
