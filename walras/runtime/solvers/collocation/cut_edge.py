@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
 # error (`cut_error`) is within this share, and leaves the rest to the truncation
 PER_DECADE = 8  # points per decade of a cut state, from the cut up, where changes are measured
+MAX_POINTS = 400_000  # in the mesh of those points and the results grid's other axes
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
 
 
@@ -55,7 +56,8 @@ def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, floa
         steps = [lower, (attempt, edge, True), at(10)]
     else:
         steps = [(attempt, edge, True), at(10), at(100)]
-    changes, left = reach(steps, settings.grid, noise)
+    axes = cut_axes(steps[0][0].system, settings.grid, [cut for _, cut, _ in steps])
+    changes, left = reach(steps, axes, noise)
     if lower[2]:  # this solve's error: its change from the lower one, and what that one leaves
         left = {u: changes[u] + v for u, v in left.items()}
     claimed = steps[1][0].system
@@ -64,25 +66,24 @@ def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, floa
     shown = {}
     for u, v in changes.items():
         worst = left[u].where(left[u] == left[u].max(), drop=True)
-        at = ", ".join(f"{k} = {float(c[0]):.3g}" for k, c in worst.coords.items() if c.size)
-        v.attrs.update(cut_error=float(left[u].max()), cut_error_at=at)
+        where = ", ".join(f"{k} = {float(c[0]):.3g}" for k, c in worst.coords.items() if c.size)
+        v.attrs.update(cut_error=float(left[u].max()), cut_error_at=where)
         shown[u] = v.sel({k: grid[k] for k in v.dims})
     return shown, {u: float(v.max()) for u, v in left.items()}, cuts
 
 
-def reach(steps, grid: int, noise: Mapping[str, float]):
+def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
     """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
-    change of each unknown between the first two above both their cuts (`edge_change`) and the
-    error the first one's cut leaves (`cut_error`: that change summed over the decades below
-    its cut), on the results grid and the cut's own decades (`cut_axes`)."""
-    axes = cut_axes(steps[0][0].system, grid, [cut for _, cut, _ in steps])
+    change of each unknown on `axes` between the first two above both their cuts
+    (`edge_change`) and the error the first one's cut leaves (`cut_error`: that change summed
+    over the decades below its cut)."""
     changes = [
         edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, axes=axes)
         for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
     ]
     left = {}
     for u, v in changes[0].items():
-        left[u], ratio = cut_error(v, changes[1][u], noise.get(u, 0.0))
+        left[u], ratio = cut_error(v, changes[1][u], noise.get(u, 0.0), cautious)
         v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
     return changes[0], left
 
@@ -90,11 +91,15 @@ def reach(steps, grid: int, noise: Mapping[str, float]):
 def settled(reached: list, settings, size: Callable) -> bool:
     """Whether the lowest of the cuts reached so far (attempt, cut; a decade apart, highest
     first) leaves an error within its share (`CUT_SHARE`) of `tol_error` in every unknown;
-    `size(attempt, unknown)` is what its errors are relative to."""
+    `size(attempt, unknown)` is what its errors are relative to. A rule of cost, not a claim:
+    measured on the results grid, with the decade ratio from the points above every cut (as
+    before the estimate measured the cut's own decades), so that where the cut stops, and the
+    solution, are what they were; the estimate (`cut_reach`) then says what the cut leaves."""
     if len(reached) < 3:
         return False
     steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
-    _, left = reach(steps, settings.grid, {})
+    axes = grid_axes(steps[0][0].system.compiled, settings.grid)
+    _, left = reach(steps, axes, {}, cautious=False)
     lowest = steps[0][0]
     return all(
         float(v.max()) / size(lowest, u) <= CUT_SHARE * settings.tol_error for u, v in left.items()
@@ -107,13 +112,18 @@ def _cut_states(system: System):
 
 def cut_axes(system: System, grid: int, cuts) -> dict[str, np.ndarray]:
     """The results grid's axes and, along each cut state, points spaced evenly in log from the
-    lowest cut up (`PER_DECADE` a decade) with each cut itself (`cuts`, shares of the range)."""
-    axes = grid_axes(system.compiled, grid)
-    for s, lo, log in _cut_states(system):
-        if log:
-            n = int(np.ceil(PER_DECADE * np.log10(s.hi / lo))) + 1
-            extra = np.concatenate([np.geomspace(lo, s.hi, n), np.asarray(cuts) * s.hi])
-            axes[s.name] = np.union1d(axes[s.name], extra)
+    lowest cut up (`PER_DECADE` a decade, fewer where the mesh of several states would pass
+    `MAX_POINTS`) with each cut itself (`cuts`, shares of the range)."""
+    base = grid_axes(system.compiled, grid)
+    for per_decade in (PER_DECADE, PER_DECADE // 2, PER_DECADE // 4, 1):
+        axes = dict(base)
+        for s, lo, log in _cut_states(system):
+            if log:
+                n = int(np.ceil(per_decade * np.log10(s.hi / lo))) + 1
+                extra = np.concatenate([np.geomspace(lo, s.hi, n), np.asarray(cuts) * s.hi])
+                axes[s.name] = np.union1d(axes[s.name], extra)
+        if np.prod([len(v) for v in axes.values()]) <= MAX_POINTS:
+            break
     return axes
 
 
@@ -162,25 +172,29 @@ def edge_change(
     return out
 
 
-def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float):
+def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float, cautious: bool = True):
     """The error a cut edge at ε leaves in an unknown, pointwise, and the factor q by which the
     changes shrink per decade of the cut. Near a singular edge the solution is a power of the
     state times a series in powers of it, so what the cut leaves behind is about C·ε^p, and
     moving the cut tenfold changes the solution by C·ε^p·(10^p − 1): the change from ε to 10ε
     (`change`) is the error times q − 1, q = 10^p. q is measured as the ratio of the largest
     changes of two successive decades (`further`, from 10ε to 100ε), each over the points above
-    its own higher cut: next to the cut the changes shrink more slowly than far from it (in
-    `he_krishnamurthy`, q from the points above both cuts undercounted the error at the cut by
-    a fifth), so the ratio of the largest, which lie at the cuts, is the cautious one. The
+    its own higher cut (`cautious`; else over the points above both): next to the cut the
+    changes shrink more slowly than far from it (in `he_krishnamurthy`, q from the points above
+    both cuts undercounted the error at the cut by a fifth), so the ratio of the largest, which
+    lie at the cuts, is the cautious one. The
     error is then the sum of the changes of all the decades below the cut, change / (q − 1).
     When neither change rises above `noise` (how much solves that should agree differ: the cut
     does not show) the error is the change itself; infinite where the changes do not shrink, or
     where a moved solve failed (all its changes NaN)."""
     import xarray as xr
 
-    if not (np.isfinite(change.values).any() and np.isfinite(further.values).any()):
+    known = np.isfinite(change.values), np.isfinite(further.values)
+    if not cautious:
+        known = (known[0] & known[1],) * 2
+    if not (known[0].any() and known[1].any()):
         return xr.full_like(change, np.inf), np.nan
-    first, second = float(np.nanmax(change.values)), float(np.nanmax(further.values))
+    first, second = (float(v.values[k].max()) for v, k in zip((change, further), known))
     q = second / max(first, 1e-300)
     if q > 1:
         return change / (q - 1), q
