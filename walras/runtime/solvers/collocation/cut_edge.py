@@ -77,15 +77,17 @@ def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
     change of each unknown on `axes` between the first two above both their cuts
     (`edge_change`) and the error the first one's cut leaves (`cut_error`: that change summed
     over the decades below its cut)."""
-    changes = [
+    pairs = [
         edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, axes=axes)
         for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
     ]
+    (changes, sizes), (further, further_sizes) = pairs
     left = {}
-    for u, v in changes[0].items():
-        left[u], ratio = cut_error(v, changes[1][u], noise.get(u, 0.0), cautious)
+    for u, v in changes.items():
+        shares = (sizes[u], further_sizes[u]) if cautious else None
+        left[u], ratio = cut_error(v, further[u], noise.get(u, 0.0), shares)
         v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
-    return changes[0], left
+    return changes, left
 
 
 def settled(reached: list, settings, size: Callable) -> bool:
@@ -140,7 +142,8 @@ def edge_change(
 ) -> dict[str, xr.DataArray]:
     """How much each unknown with states moves on `axes` when the cut edges move from `edge`
     (`before`) to `moved` (`after`), shares of each cut state's range, by unknown; NaN below
-    the higher cut, or everywhere when the moved solve did not converge."""
+    the higher cut, or everywhere when the moved solve did not converge; and the size of each
+    unknown there (`before`'s)."""
     import xarray as xr
 
     x = mesh(axes)
@@ -148,17 +151,18 @@ def edge_change(
     above = np.maximum(before.lo, after.lo)[log]
     keep = np.all(x[:, log] >= above, axis=1) & before.problem.domain.inside(x)
     fields, moved_fields = before.fields(theta), after.fields(theta_after)
-    out = {}
+    out, sizes = {}, {}
+    shape = [len(v) for v in axes.values()]
     for u, idx in before.args.items():
         if not idx:
             continue
         y = jnp.asarray(x[:, idx])
-        change = np.abs(
-            np.asarray(values_at(fields[u], y)) - np.asarray(values_at(moved_fields[u], y))
-        )
+        value = np.asarray(values_at(fields[u], y))
+        change = np.abs(value - np.asarray(values_at(moved_fields[u], y)))
+        sizes[u] = np.abs(value).reshape(shape)
         out[u] = tag(
             xr.DataArray(
-                np.where(keep & converged, change, np.nan).reshape([len(v) for v in axes.values()]),
+                np.where(keep & converged, change, np.nan).reshape(shape),
                 dims=list(axes),
                 coords=axes,
             ),
@@ -169,20 +173,22 @@ def edge_change(
             long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g} of "
             "the range",
         )
-    return out
+    return out, sizes
 
 
-def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float, cautious: bool = True):
+def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float, sizes=None):
     """The error a cut edge at ε leaves in an unknown, pointwise, and the factor q by which the
     changes shrink per decade of the cut. Near a singular edge the solution is a power of the
     state times a series in powers of it, so what the cut leaves behind is about C·ε^p, and
     moving the cut tenfold changes the solution by C·ε^p·(10^p − 1): the change from ε to 10ε
     (`change`) is the error times q − 1, q = 10^p. q is measured as the ratio of the largest
-    changes of two successive decades (`further`, from 10ε to 100ε), each over the points above
-    its own higher cut (`cautious`; else over the points above both): next to the cut the
-    changes shrink more slowly than far from it (in `he_krishnamurthy`, q from the points above
-    both cuts undercounted the error at the cut by a fifth), so the ratio of the largest, which
-    lie at the cuts, is the cautious one. The
+    changes of two successive decades (`further`, from 10ε to 100ε); with `sizes` (the
+    unknown's size at each point, for each), of the largest changes relative to the unknown
+    there, each over the points above its own higher cut (else of the absolute changes over the
+    points above both): next to the cut the changes shrink more slowly than far from it (in
+    `he_krishnamurthy`, q from the points above both cuts undercounted the error at the cut by
+    a fifth), and an unknown that diverges at the edge grows there as the cut moves down, so
+    the changes relative to it, largest at the cuts, give the cautious ratio. The
     error is then the sum of the changes of all the decades below the cut, change / (q − 1).
     When neither change rises above `noise` (how much solves that should agree differ: the cut
     does not show) the error is the change itself; infinite where the changes do not shrink, or
@@ -190,11 +196,12 @@ def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float, cautiou
     import xarray as xr
 
     known = np.isfinite(change.values), np.isfinite(further.values)
-    if not cautious:
-        known = (known[0] & known[1],) * 2
+    if sizes is None:
+        known, sizes = (known[0] & known[1],) * 2, (1.0, 1.0)
     if not (known[0].any() and known[1].any()):
         return xr.full_like(change, np.inf), np.nan
-    first, second = (float(v.values[k].max()) for v, k in zip((change, further), known))
+    shares = [v.values / np.maximum(s, 1e-300) for v, s in zip((change, further), sizes)]
+    first, second = (float(v[k].max()) for v, k in zip(shares, known))
     q = second / max(first, 1e-300)
     if q > 1:
         return change / (q - 1), q
