@@ -80,3 +80,25 @@ def test_the_results_grid_starts_at_the_cut(solution):
     f = higher.dataset["f"]
     assert np.isnan(f.sel(x=slice(None, 0.01)).values).all()
     assert np.isfinite(f.sel(x=slice(0.01, None)).values).all()
+
+
+def test_the_decade_ratio_of_a_diverging_unknown_is_taken_relative_to_it():
+    """u = 1/x diverges at the edge; a cut at ε leaves it off by a share C·ε^p·(ε/x)^b that fades
+    above the cut. The absolute changes at successive cuts grow as the cut moves down (u grows
+    faster than the share falls), but relative to u they shrink by q = 10^p, which the error
+    counts: the error it gives covers the true one at every point above the higher cut."""
+    import xarray as xr
+
+    from walras.runtime.solvers.collocation.cut_edge import cut_error
+
+    C, p, b, eps = 0.3, 0.4, 1.5, 1e-5
+    x = np.union1d(np.geomspace(eps, 1, 200), [10 * eps, 100 * eps])
+    u = 1 / x
+    share = lambda e: C * e**p * np.minimum(e / x, 1) ** b  # noqa: E731
+    change = xr.DataArray(np.where(x >= 10 * eps, u * (share(10 * eps) - share(eps)), np.nan))
+    further = np.where(x >= 100 * eps, u * (share(100 * eps) - share(10 * eps)), np.nan)
+    error, q = cut_error(change, xr.DataArray(further), 0.0, (u, u))
+    assert q == pytest.approx(10**p, rel=1e-9)
+    above = x >= 10 * eps
+    assert np.all(error.values[above] >= u[above] * share(eps)[above] * (1 - 1e-12))
+    assert np.isinf(cut_error(change, xr.DataArray(further), 0.0, (1.0, 1.0))[0].values).all()
