@@ -41,8 +41,9 @@ def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, floa
     and higher (two decades higher where the lower one fails); `noise` is each unknown's
     truncation error (absolute): changes below it are not the cut's. Returns the change of
     each unknown on the results grid (`edge_change_<unknown>`), the largest error the cut
-    leaves in each on the points claimed, and where the claimed results start along each cut
-    state."""
+    leaves in each on the points claimed, the unknown's largest size there (which, for an
+    unknown that diverges at the edge, lies below the evidence points), and where the claimed
+    results start along each cut state."""
     edge, fields = settings.edge, attempt.system.fields(attempt.theta)
     moved = {}
 
@@ -57,7 +58,7 @@ def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, floa
     else:
         steps = [(attempt, edge, True), at(10), at(100)]
     axes = cut_axes(steps[0][0].system, settings.grid, [cut for _, cut, _ in steps])
-    changes, left = reach(steps, axes, noise)
+    changes, left, sizes = reach(steps, axes, noise)
     if lower[2]:  # this solve's error: its change from the lower one, and what that one leaves
         left = {u: changes[u] + v for u, v in left.items()}
     claimed = steps[1][0].system
@@ -69,14 +70,15 @@ def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, floa
         where = ", ".join(f"{k} = {float(c[0]):.3g}" for k, c in worst.coords.items() if c.size)
         v.attrs.update(cut_error=float(left[u].max()), cut_error_at=where)
         shown[u] = v.sel({k: grid[k] for k in v.dims})
-    return shown, {u: float(v.max()) for u, v in left.items()}, cuts
+    return shown, {u: float(v.max()) for u, v in left.items()}, sizes, cuts
 
 
 def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
     """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
     change of each unknown on `axes` between the first two above both their cuts
-    (`edge_change`) and the error the first one's cut leaves (`cut_error`: that change summed
-    over the decades below its cut)."""
+    (`edge_change`), the error the first one's cut leaves (`cut_error`: that change summed
+    over the decades below its cut) and each unknown's largest size where the change is
+    known."""
     pairs = [
         edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, axes=axes)
         for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
@@ -87,7 +89,10 @@ def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
         shares = (sizes[u], further_sizes[u]) if cautious else None
         left[u], ratio = cut_error(v, further[u], noise.get(u, 0.0), shares)
         v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
-    return changes, left
+    claimed = {
+        u: float(np.where(np.isfinite(v.values), sizes[u], 0).max()) for u, v in changes.items()
+    }
+    return changes, left, claimed
 
 
 def settled(reached: list, settings, size: Callable) -> bool:
@@ -101,7 +106,7 @@ def settled(reached: list, settings, size: Callable) -> bool:
         return False
     steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
     axes = grid_axes(steps[0][0].system.compiled, settings.grid)
-    _, left = reach(steps, axes, {}, cautious=False)
+    _, left, _ = reach(steps, axes, {}, cautious=False)
     lowest = steps[0][0]
     return all(
         float(v.max()) / size(lowest, u) <= CUT_SHARE * settings.tol_error for u, v in left.items()

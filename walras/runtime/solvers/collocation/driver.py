@@ -137,9 +137,9 @@ class CollocationSolver(Solver):
             attempt, settings, errors = estimate.refine(solve, settings, attempt)
         if errors and any(attempt.system.log) and not interrupt.requested():
             noise = {u: e * estimate.size(attempt, u) for u, e in errors.items()}
-            change, reach, cuts = cut_edge.cut_reach(solve, settings, attempt, noise)
+            change, reach, sizes, cuts = cut_edge.cut_reach(solve, settings, attempt, noise)
             for u, v in reach.items():  # what the cut leaves adds to the truncation error
-                errors[u] += v / estimate.size(attempt, u)
+                errors[u] += v / max(estimate.size(attempt, u), sizes[u])
         solution = report.solution(
             attempt, params, settings, walk.history, walk.iterations, change, errors, cuts
         )
