@@ -116,22 +116,29 @@ def household(state: str, value: str, interior: float = 0.0):
     return error
 
 
+def claimed(sol, x: np.ndarray) -> np.ndarray:
+    """The points of a one-state model's `x` where its results claim values: from the cut its
+    solver made at a zero edge (`Solution.cuts`; below it the results are NaN) up."""
+    return x[x >= sol.cuts.get(sol.compiled.states[0], -np.inf)]
+
+
 def garleanu_panageas_fd(sol):
     """The four unknowns against the extrapolated finite differences (pair 3200/6400) on the
-    whole of [0, 1] and the layer at x = 0, each relative to its largest value."""
+    whole of [0, 1] and the layer at x = 0 (from the cut up, when the solver cut x = 0), each
+    relative to its largest value."""
     x = np.unique(np.concatenate([np.linspace(0, 1, 1001), np.logspace(-7, -1, 200)]))
+    x = claimed(sol, x)
     exact, found = gp_reference(sol.params, x), sol.evaluate(x)
     return max(relative(np.ravel(found[u].values), e) for u, e in zip(GP_NAMES, exact))
 
 
 def he_krishnamurthy_fd(sol):
     """pS against the extrapolated finite differences (pair 400/800 per unit of log x) and the
-    equity share theta against its closed form, on 1000 points from the results grid's first
-    point (0.005; the estimate's cut error is measured on the results grid, and between the
-    cut and that point the error exceeds it, docs/models/he_krishnamurthy.md) to 1, each
-    relative to its largest value."""
-    grid = np.ravel(sol.dataset["x"].values)
-    x = np.linspace(grid.min(), 1, 1000)
+    equity share theta against its closed form, on 1000 points of (0, 1] and 200 from the
+    file's cut (1e-5) to 0.1, where the results claim values (`claimed`), each relative to its
+    largest value."""
+    x = np.unique(np.concatenate([np.linspace(0, 1, 1001)[1:], np.logspace(-5, -1, 200)]))
+    x = claimed(sol, x)
     found = sol.evaluate(x)
     exact = {"pS": hk_reference(sol.params, x), "theta": hk_equity(sol.params, x)}
     return max(relative(np.ravel(found[u].values), e) for u, e in exact.items())

@@ -212,7 +212,7 @@ def test_the_cut_error_sums_the_decades_below_the_cut():
     recovered exactly from the changes of two tenfold moves (and infinite when they grow)."""
     import xarray as xr
 
-    from walras.runtime.solvers.collocation.evidence import cut_error
+    from walras.runtime.solvers.collocation.cut_edge import cut_error
 
     x = np.linspace(0.01, 1, 50)
     g, C, p, eps = np.exp(-5 * x), 0.3, 0.8, 1e-5

@@ -32,8 +32,10 @@ def points() -> np.ndarray:
 
 
 def errors(solution, p) -> dict[str, float]:
-    """Largest error of each unknown relative to its largest value (theta in closed form)."""
+    """Largest error of each unknown relative to its largest value (theta in closed form), on
+    the points where the solution's results start (its cut, `Solution.cuts`) and above."""
     x = points()
+    x = x[x >= solution.cuts.get("x", 0.0)]
     found = solution.evaluate(x)
     exact = {"pS": reference(p, x), "theta": equity(p, x)}
     return {
@@ -84,20 +86,16 @@ def test_the_model_is_the_reference_ode():
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["collocation", "neural"])
 def test_each_solver_with_defaults_is_right_or_says_it_is_not(method):
-    """Each solver with the file's defaults: exit 0 only within the audit's rule (ten times its
-    own error estimate plus the reference's accuracy, bench/bench_audit.py) on the results
-    grid, where the estimate is measured. Collocation converges (degree 72, the cut at 1e-5):
-    5.6e-8 off on the results grid against its estimate 4.6e-8, and within the issue's 1e-5
-    everywhere above the cut; between the cut and the results grid's first point (0.005) its
-    error (1.3e-6 at the cut) exceeds the estimate, which the moved cut measures on the results
-    grid only (docs/models/he_krishnamurthy.md)."""
+    """Each solver with the file's defaults: exit 0 only within its own error estimate (plus
+    the reference's accuracy) on every point its results claim. Collocation converges (degree
+    72, the cut at 1e-5); a solve with the cut a decade lower does not converge (the equation's
+    terms grow like 1/x² and their rounding exceeds the residual tolerance), so the cut's error
+    is measured from two moves up, which say nothing of [1e-5, 1e-4]: the results start at
+    1e-4, where the error is largest (docs/models/he_krishnamurthy.md)."""
     solution = walras.solve("he_krishnamurthy", method=method, quiet=True)
     if solution.converged:
         estimate = max(solution.errors.values())
-        grid = np.ravel(solution.dataset["x"].values)
-        found = np.ravel(solution.evaluate(grid)["pS"].values)
-        exact = reference(params(), grid)
-        assert np.abs(found - exact).max() / exact.max() <= 10 * estimate + REFERENCE_ERROR
+        assert max(errors(solution, params()).values()) <= estimate + REFERENCE_ERROR
         assert max(errors(solution, params()).values()) < 1e-5
     else:
         assert "not converged" in solution.message

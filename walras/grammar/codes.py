@@ -331,6 +331,13 @@ _TABLE = (
      "the domain the model was solved on: the solution there is an extrapolation, so its values "
      "are NaN (a warning).", "Evaluate inside the domain, or pass extrapolate=True to keep the "
      "extrapolated values.", (POINTS,)),
+    ("W184", "points below a cut edge", "Some points given to Solution.evaluate lie below the "
+     "cut a solver made at a zero edge of a state (where the equations are singular): the "
+     "solution was solved, and its error estimated, above the cut only, so its values there are "
+     "NaN (a warning; the results grid is NaN there too, and its attribute cut_<state> says "
+     "where the results start).", "Evaluate above the cut, solve with a lower cut (the setting "
+     "edge), or pass extrapolate=True to keep the expansions' power-law continuation, whose "
+     "error nothing measured.", (POINTS,)),
     ("W158", "values not finite or absurd", "Results (Solution.evaluate or .dataset, the tables "
      "a simulation interpolates, simulated paths, stationary moments) hold values that are NaN, "
      "infinite or larger in size than 1e100 at points of the domain: no economy has them (a "

@@ -162,3 +162,37 @@ def warn_outside(x: np.ndarray, states: Sequence, simplices=(), stacklevel: int 
     hint = "the values there are NaN; evaluate(points, extrapolate=True) gives the extrapolation"
     text = Diagnostic("W155", message, None, hint).render()
     warnings.warn(text, ExtrapolationWarning, stacklevel=stacklevel)
+
+
+def below_cuts(x: np.ndarray, states: Sequence, cuts: Mapping[str, float]) -> np.ndarray:
+    """Which rows of `x` lie below the cut of a state whose zero edge a solver cut (`cuts`:
+    state -> where its results start)."""
+    below = np.zeros(len(x), bool)
+    for i, s in enumerate(states):
+        if s.name in cuts:
+            below |= x[:, i] < cuts[s.name]
+    return below
+
+
+def warn_below_cuts(x: np.ndarray, states: Sequence, cuts: Mapping[str, float]) -> None:
+    """Warn (W184) that points lie below a cut edge, with the range of each state there."""
+    parts = []
+    for i, s in enumerate(states):
+        if s.name in cuts and (x[:, i] < cuts[s.name]).any():
+            low = x[x[:, i] < cuts[s.name], i]
+            parts.append(
+                f"{s.name} from {low.min():.6g} to {low.max():.6g} (results from "
+                f"{cuts[s.name]:.6g})"
+            )
+    n = len(x)
+    message = (
+        f"{n} point{'s' if n != 1 else ''} below the cut edge where the solution starts: "
+        + "; ".join(parts)
+    )
+    hint = (
+        "the solver solved and measured its error above the cut only, so the values there are "
+        "NaN; evaluate(points, extrapolate=True) gives the expansions' power-law continuation, "
+        "whose error nothing measured"
+    )
+    text = Diagnostic("W184", message, None, hint).render()
+    warnings.warn(text, ExtrapolationWarning, stacklevel=4)

@@ -128,6 +128,8 @@ class Solution:
     extra: Mapping[str, xr.DataArray] = field(default_factory=dict)
     errors: Mapping[str, float] = field(default_factory=dict)  # estimated error per unknown,
     # relative to its largest size on the domain (compared with the setting `tol_error`)
+    cuts: Mapping[str, float] = field(default_factory=dict)  # state -> where the results start
+    # along it, when a solver cut its zero edge: below, nothing was solved or measured
     _dataset: xr.Dataset | None = field(default=None, repr=False)
 
     @property
@@ -146,7 +148,9 @@ class Solution:
         The boolean variable `inside` (role evidence) marks the points in the domain the model
         was solved on, edges included. Outside it the solution is an extrapolation: the values
         there are NaN and a `W155` warning (`ExtrapolationWarning`) says how many points and
-        how far; `extrapolate=True` keeps the computed values, without the warning.
+        how far; `extrapolate=True` keeps the computed values, without the warning. Where a
+        solver cut a zero edge (`cuts`), the points below the cut are outside too (warning
+        `W184`): the expansions continue there as power laws that nothing measured.
         """
         import xarray as xr
 
@@ -157,10 +161,15 @@ class Solution:
         if not states:
             return ds
         domain = Domain.of(self.compiled.model, self.compiled.states)
-        out = ~domain.inside(at.x)
+        beyond = ~domain.inside(at.x)
+        below = points_module.below_cuts(at.x, states, self.cuts) & ~beyond
+        out = beyond | below
         inside = xr.DataArray(~out.reshape(at.shape), dims=at.dims)
         if out.any() and not extrapolate:
-            points_module.warn_outside(at.x, states, domain.simplices)
+            if beyond.any():
+                points_module.warn_outside(at.x, states, domain.simplices)
+            if below.any():
+                points_module.warn_below_cuts(at.x[below], states, self.cuts)
             ds = ds.map(lambda v: v.where(inside), keep_attrs=True)
         ds["inside"] = tag(inside, Role.EVIDENCE, long_name="point in the model's domain")
         return ds
@@ -176,6 +185,9 @@ class Solution:
         values = {**{n: values[n] for n in roles if n in values}, **values}  # declaration order
         names = self.compiled.states  # checked at the points of the domain: no extrapolation
         inside = Domain.of(self.compiled.model, names).inside(at.x) if names else None
+        if inside is not None and self.cuts:  # nor below a cut edge
+            states = {s.name: s for s in self.compiled.model.states}
+            inside &= ~points_module.below_cuts(at.x, [states[n] for n in names], self.cuts)
         note = plausible.check(values, at.x, names, inside, "the results", stacklevel=4)
         for name, v in values.items():
             arr = np.asarray(v).reshape(at.shape) if at.dims else np.asarray(v)[0]
@@ -225,9 +237,11 @@ class Solution:
             return self._at(points_module.scattered(domain.sample(SAMPLE_POINTS), model.states))
         at = points_module.grid(grid_axes(self.compiled, self.settings.grid), model.states)
         ds = self._at(at)
-        if domain.simplices:
-            inside = xr.DataArray(domain.inside(at.x).reshape(at.shape), dims=at.dims)
+        kept = domain.inside(at.x) & ~points_module.below_cuts(at.x, model.states, self.cuts)
+        if not kept.all():
+            inside = xr.DataArray(kept.reshape(at.shape), dims=at.dims)
             ds = ds.map(lambda v: v.where(inside), keep_attrs=True)
+        ds.attrs.update({f"cut_{s}": v for s, v in self.cuts.items()})
         return ds
 
     @property

@@ -25,7 +25,7 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import crowd, estimate, free_boundary, pseudo_time, report, root
+from . import crowd, cut_edge, estimate, free_boundary, pseudo_time, report, root
 from .evidence import Evidence, active_runs, evidence
 from .free_boundary import PIN
 from .problem import System
@@ -131,16 +131,17 @@ class CollocationSolver(Solver):
         settings = settings.replace(edge=walk.edge)  # where the cut ended, not where it was asked
         attempt = walk.attempt
         attempt.notes[:0] = walk.notes
-        change, errors = {}, {}
+        change, errors, cuts = {}, {}, None
         solve = lambda s, guess: _attempt(systems, s, params, guess)  # noqa: E731
         if attempt.converged(settings) and not interrupt.requested():
             attempt, settings, errors = estimate.refine(solve, settings, attempt)
         if errors and any(attempt.system.log) and not interrupt.requested():
-            change, reach = estimate.cut_reach(solve, settings, attempt, errors)
+            noise = {u: e * estimate.size(attempt, u) for u, e in errors.items()}
+            change, reach, sizes, cuts = cut_edge.cut_reach(solve, settings, attempt, noise)
             for u, v in reach.items():  # what the cut leaves adds to the truncation error
-                errors[u] += float(v.max()) / estimate.size(attempt, u)
+                errors[u] += v / max(estimate.size(attempt, u), sizes[u])
         solution = report.solution(
-            attempt, params, settings, walk.history, walk.iterations, change, errors
+            attempt, params, settings, walk.history, walk.iterations, change, errors, cuts
         )
         if interrupt.requested():
             solution.outcome = Outcome.INTERRUPTED
@@ -268,10 +269,14 @@ def _walk(
         if step is params and attempt.converged(settings):
             kept = (attempt, edge)
             reached.append(kept)
-            if edge and (step, edge) != path[-1] and estimate.settled(reached, settings):
+            if (
+                edge
+                and (step, edge) != path[-1]
+                and cut_edge.settled(reached, settings, estimate.size)
+            ):
                 attempt.notes.append(
                     f"the cut stops at {edge:g}: the error it leaves is within "
-                    f"{estimate.CUT_SHARE:g} tol_error"
+                    f"{cut_edge.CUT_SHARE:g} tol_error"
                 )
                 settled = True
                 break

@@ -1,25 +1,21 @@
 """The estimated error of a converged collocation solve: the change at another degree (the
-truncation), and with a cut edge the error the cut leaves (the change when the cut moves up,
-summed over the decades below it); the degree rises while the estimate is above `tol_error`,
-and a cut moving down stops where its error is small enough."""
+truncation), to which the error a cut edge leaves is added (`cut_edge`); the degree rises
+while the estimate is above `tol_error`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ... import interrupt
-from .evidence import cut_error, edge_change
 from .problem import values_at
 from .sizing import degree_for
 
 if TYPE_CHECKING:
     from .driver import Attempt
 
-CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
-# error (`cut_error`) is within this share, and leaves the rest to the truncation
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
 
 
@@ -68,47 +64,6 @@ def degree_change(solve: Solve, settings, attempt: Attempt):
         a, b = values(attempt, fields, u), values(attempt, others, u)
         errors[u] = float(np.max(np.abs(a - b)) / size(attempt, u))
     return errors, again
-
-
-def cut_reach(solve: Solve, settings, attempt: Attempt, errors):
-    """How far the cut edge reaches into the solution and the error it leaves (`reach`), from
-    solves with the cut moved up tenfold and a hundredfold; the solves at another degree give the
-    noise floor (`errors`)."""
-    edge, fields = settings.edge, attempt.system.fields(attempt.theta)
-    steps = [(attempt, edge, True)]
-    for k in (10, 100):
-        moved = solve(settings.replace(edge=k * edge), fields)
-        steps.append((moved, k * edge, moved.converged(settings)))
-    noise = {u: e * size(attempt, u) for u, e in errors.items()}
-    return reach(steps, settings.grid, noise)
-
-
-def reach(steps, grid: int, noise: Mapping[str, float]):
-    """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
-    change of each unknown on the results grid when the cut moves up tenfold (`edge_change`) and
-    the error the cut leaves (`cut_error`: that change summed over the decades below the cut)."""
-    changes = [
-        edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, grid=grid)
-        for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
-    ]
-    left = {}
-    for u, v in changes[0].items():
-        left[u], ratio = cut_error(v, changes[1][u], noise.get(u, 0.0))
-        v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
-    return changes[0], left
-
-
-def settled(reached: list, settings) -> bool:
-    """Whether the lowest of the cuts reached so far (attempt, cut; a decade apart, highest
-    first) leaves an error within its share (`CUT_SHARE`) of `tol_error` in every unknown."""
-    if len(reached) < 3:
-        return False
-    steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
-    _, left = reach(steps, settings.grid, {})
-    lowest = steps[0][0]
-    return all(
-        float(v.max()) / size(lowest, u) <= CUT_SHARE * settings.tol_error for u, v in left.items()
-    )
 
 
 def values(attempt: Attempt, fields, u: str) -> np.ndarray:

@@ -1,22 +1,15 @@
 """Evidence of convergence of a collocation solve: residuals on a fine grid off the nodes (their
 sup-norm, where it is largest), unknowns that leave their bounds, the decay of the Chebyshev
-coefficients, the runs of the active set of a complementarity, how far a cut edge reaches into
-the solution and the error it leaves."""
+coefficients, the runs of the active set of a complementarity (what a cut edge leaves:
+`cut_edge`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-import jax.numpy as jnp
 import numpy as np
 
-from ...results import grid_axes, mesh
-from ...schema import Role, tag
-from .problem import System, values_at
-
-if TYPE_CHECKING:
-    import xarray as xr
+from .problem import System
 
 SMALLEST_RUN = 0.02  # active-set runs shorter than this share of the domain are wiggles
 
@@ -147,72 +140,3 @@ def active_runs(ev: Evidence, width: float) -> list[list]:
                 merged.append(r)
         runs = merged
     return runs
-
-
-def edge_change(
-    before: System,
-    theta,
-    after: System,
-    theta_after,
-    *,
-    edge: float,
-    moved: float,
-    converged: bool,
-    grid: int,
-) -> dict[str, xr.DataArray]:
-    """How much each unknown with states moves on the results grid when the cut edges move from
-    `edge` (`before`) to `moved` (`after`), shares of each cut state's range, by unknown; NaN
-    below the higher cut, or everywhere when the moved solve did not converge: how far the cut
-    reaches into the solution."""
-    import xarray as xr
-
-    axes = grid_axes(before.compiled, grid)
-    x = mesh(axes)
-    log = list(before.log)
-    keep = np.all(x[:, log] >= after.lo[log], axis=1) & before.problem.domain.inside(x)
-    fields, moved_fields = before.fields(theta), after.fields(theta_after)
-    out = {}
-    for u, idx in before.args.items():
-        if not idx:
-            continue
-        y = jnp.asarray(x[:, idx])
-        change = np.abs(
-            np.asarray(values_at(fields[u], y)) - np.asarray(values_at(moved_fields[u], y))
-        )
-        out[u] = tag(
-            xr.DataArray(
-                np.where(keep & converged, change, np.nan).reshape([len(v) for v in axes.values()]),
-                dims=list(axes),
-                coords=axes,
-            ),
-            Role.EVIDENCE,
-            unknown=u,
-            long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g} of "
-            "the range",
-        )
-    return out
-
-
-def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float):
-    """The error a cut edge at ε leaves in an unknown, on the results grid, and the factor q by
-    which the changes shrink per decade of the cut. Near a singular edge the solution is a power
-    of the state times a series in powers of it, so what the cut leaves behind is about C·ε^p, and
-    moving the cut tenfold changes the solution by C·ε^p·(10^p − 1): the change from ε to 10ε
-    (`change`) is the error times q − 1, q = 10^p. q is measured, as the ratio of the largest
-    changes of two successive decades (`further`, from 10ε to 100ε) where both are known; the
-    error is then the sum of the changes of all the decades below the cut, change / (q − 1).
-    When neither change rises above `noise` (how much solves that should agree differ: the cut
-    does not show) the error is the change itself; infinite where the changes do not shrink, or
-    where a moved solve failed (NaN changes)."""
-    import xarray as xr
-
-    both = np.isfinite(change.values) & np.isfinite(further.values)
-    if not both.any():
-        return xr.full_like(change, np.inf), np.nan
-    first, second = float(change.values[both].max()), float(further.values[both].max())
-    q = second / max(first, 1e-300)
-    if q > 1:
-        return change / (q - 1), q
-    if second <= noise:
-        return change, q
-    return xr.full_like(change, np.inf), q

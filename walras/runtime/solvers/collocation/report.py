@@ -37,16 +37,24 @@ def solution(
     iterations: int,
     change: Mapping[str, xr.DataArray],
     errors: Mapping[str, float],
+    cuts: Mapping[str, float] | None = None,
 ) -> Solution:
     """The `Solution` at `params`; `change` is the edge change by unknown (empty without a cut
-    edge), `errors` the estimated error of each unknown (empty when the solve failed)."""
+    edge), `errors` the estimated error of each unknown (empty when the solve failed), `cuts`
+    where the results start along each cut state (by default the solve's own cuts)."""
     system, theta, ev = attempt.system, attempt.theta, attempt.ev
     dec = decays(system, theta)
     result = outcome(attempt, settings, errors)
+    if cuts is None:
+        cuts = {
+            s.name: float(lo)
+            for s, lo, log in zip(system.problem.states, system.lo, system.log)
+            if log
+        }
     if errors:
         attempt.notes.append(error_note(errors, settings.tol_error))
     if change:
-        attempt.notes.append(edge_note(change, settings.edge))
+        attempt.notes.append(edge_note(change, settings.edge, cuts))
     cut = attempt.cut
     message = _message(system, ev, dec, history, iterations, result, settings, attempt.notes, cut)
     return Solution(
@@ -60,6 +68,7 @@ def solution(
         message,
         Deferred(lambda: _evidence(system, ev, dec, iterations, change, cut)),
         dict(errors),
+        dict(cuts),
     )
 
 
@@ -109,24 +118,31 @@ def error_note(errors: Mapping[str, float], tol: float) -> str:
     )
 
 
-def edge_note(change: Mapping[str, xr.DataArray], edge: float) -> str:
-    """How far the cut reaches: the largest change of an unknown when the cut moves tenfold, how
-    fast the changes shrink per decade and the error the cut leaves."""
-    head = (
-        f"zero edges cut at {edge:g} of their range (log coordinate, power laws below); cut "
-        f"at {10 * edge:g} instead, "
-    )
+def edge_note(change: Mapping[str, xr.DataArray], edge: float, cuts: Mapping[str, float]) -> str:
+    """How far the cut reaches: the largest change of an unknown when the cut moves a decade,
+    how fast the changes shrink per decade, the error the cut leaves and where the results
+    start."""
+    head = f"zero edges cut at {edge:g} of their range (log coordinate, power laws below); "
     largest = {u: float(v.max()) for u, v in change.items()}  # NaN where it failed
     worst = max(largest, key=lambda u: largest[u] if np.isfinite(largest[u]) else np.inf)
+    attrs = change[worst].attrs
+    other = attrs["cut"] if attrs["moved"] == edge else attrs["moved"]
+    head += f"cut at {other:g} instead, "
+    start = "; results from " + ", ".join(f"{s} = {v:.3g}" for s, v in cuts.items())
     if not np.isfinite(largest[worst]):
-        return head + "the solve does not converge, so how far the cut reaches is not known"
+        return head + "the solve does not converge, so how far the cut reaches is not known" + start
     peak = change[worst].where(change[worst] == largest[worst], drop=True)
     at = ", ".join(f"{k} = {float(v[0]):.3g}" for k, v in peak.coords.items())
-    ratio, left = change[worst].attrs["decade_ratio"], change[worst].attrs["cut_error"]
-    return head + (
-        f"the unknowns change by at most {largest[worst]:.1e} on the results grid ({worst} at "
-        f"{at}); the changes shrink {ratio:.3g}-fold per decade of the cut, so it leaves an "
-        f"error of at most {left:.1e} (absolute) in {worst}"
+    ratio, left = attrs["decade_ratio"], attrs["cut_error"]
+    return (
+        head
+        + (
+            f"the unknowns change by at most {largest[worst]:.1e} on the results grid ({worst} at "
+            f"{at}); the changes shrink {ratio:.3g}-fold per decade of the cut, so it leaves an "
+            f"error of at most {left:.1e} (absolute) in {worst}, above the cut (at "
+            f"{attrs['cut_error_at']})"
+        )
+        + start
     )
 
 

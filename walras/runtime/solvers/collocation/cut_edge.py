@@ -1,0 +1,215 @@
+"""What a cut edge leaves in a collocation solution, measured where the cut acts.
+
+A solve with zero edges cut at ε is the solution of the equations on [ε, hi] with a power law
+imposed at ε. What the cut leaves is largest at the cut itself and fades above it, often within
+a decade or two: the results grid (cell centres from half a cell up) does not reach those
+points, so the changes are measured on the results grid together with points spaced evenly in
+log from the cut up (`cut_axes`). The error of this solve on [ε, hi] is its change against a
+solve with the cut a decade lower, plus what that lower solve leaves (the change again, shrunk
+by the factor q that the changes shrink per decade, measured from a solve with the cut a decade
+higher): `cut_reach`. Where the lower solve does not converge, the changes are those of two
+moves up (10ε, 100ε); they say nothing of the decade [ε, 10ε], so the solution is claimed from
+10ε up only. Below the claimed edge the expansions continue as power laws, which nothing
+measures: the results are NaN there (`Solution.cuts`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import jax.numpy as jnp
+import numpy as np
+
+from ...results import grid_axes, mesh
+from ...schema import Role, tag
+from .problem import System, values_at
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from .driver import Attempt
+
+CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
+# error (`cut_error`) is within this share, and leaves the rest to the truncation
+PER_DECADE = 8  # points per decade of a cut state, from the cut up, where changes are measured
+MAX_POINTS = 400_000  # in the mesh of those points and the results grid's other axes
+Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
+
+
+def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, float]):
+    """How far the cut edge reaches into the solution, from solves with the cut a decade lower
+    and higher (two decades higher where the lower one fails); `noise` is each unknown's
+    truncation error (absolute): changes below it are not the cut's. Returns the change of
+    each unknown on the results grid (`edge_change_<unknown>`), the largest error the cut
+    leaves in each on the points claimed, the unknown's largest size there (which, for an
+    unknown that diverges at the edge, lies below the evidence points), and where the claimed
+    results start along each cut state."""
+    edge, fields = settings.edge, attempt.system.fields(attempt.theta)
+    moved = {}
+
+    def at(k: float):
+        if k not in moved:
+            moved[k] = solve(settings.replace(edge=k * edge), fields)
+        return moved[k], k * edge, moved[k].converged(settings)
+
+    lower = at(0.1)
+    if lower[2]:
+        steps = [lower, (attempt, edge, True), at(10)]
+    else:
+        steps = [(attempt, edge, True), at(10), at(100)]
+    axes = cut_axes(steps[0][0].system, settings.grid, [cut for _, cut, _ in steps])
+    changes, left, sizes = reach(steps, axes, noise)
+    if lower[2]:  # this solve's error: its change from the lower one, and what that one leaves
+        left = {u: changes[u] + v for u, v in left.items()}
+    claimed = steps[1][0].system
+    cuts = {s.name: float(lo) for s, lo, log in _cut_states(claimed) if log}
+    grid = grid_axes(attempt.system.compiled, settings.grid)
+    shown = {}
+    for u, v in changes.items():
+        worst = left[u].where(left[u] == left[u].max(), drop=True)
+        where = ", ".join(f"{k} = {float(c[0]):.3g}" for k, c in worst.coords.items() if c.size)
+        v.attrs.update(cut_error=float(left[u].max()), cut_error_at=where)
+        shown[u] = v.sel({k: grid[k] for k in v.dims})
+    return shown, {u: float(v.max()) for u, v in left.items()}, sizes, cuts
+
+
+def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
+    """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
+    change of each unknown on `axes` between the first two above both their cuts
+    (`edge_change`), the error the first one's cut leaves (`cut_error`: that change summed
+    over the decades below its cut) and each unknown's largest size where the change is
+    known."""
+    pairs = [
+        edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, axes=axes)
+        for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
+    ]
+    (changes, sizes), (further, further_sizes) = pairs
+    left = {}
+    for u, v in changes.items():
+        shares = (sizes[u], further_sizes[u]) if cautious else None
+        left[u], ratio = cut_error(v, further[u], noise.get(u, 0.0), shares)
+        v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
+    claimed = {
+        u: float(np.where(np.isfinite(v.values), sizes[u], 0).max()) for u, v in changes.items()
+    }
+    return changes, left, claimed
+
+
+def settled(reached: list, settings, size: Callable) -> bool:
+    """Whether the lowest of the cuts reached so far (attempt, cut; a decade apart, highest
+    first) leaves an error within its share (`CUT_SHARE`) of `tol_error` in every unknown;
+    `size(attempt, unknown)` is what its errors are relative to. A rule of cost, not a claim:
+    measured on the results grid, with the decade ratio from the points above every cut (as
+    before the estimate measured the cut's own decades), so that where the cut stops, and the
+    solution, are what they were; the estimate (`cut_reach`) then says what the cut leaves."""
+    if len(reached) < 3:
+        return False
+    steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
+    axes = grid_axes(steps[0][0].system.compiled, settings.grid)
+    _, left, _ = reach(steps, axes, {}, cautious=False)
+    lowest = steps[0][0]
+    return all(
+        float(v.max()) / size(lowest, u) <= CUT_SHARE * settings.tol_error for u, v in left.items()
+    )
+
+
+def _cut_states(system: System):
+    return zip(system.problem.states, system.lo, system.log)
+
+
+def cut_axes(system: System, grid: int, cuts) -> dict[str, np.ndarray]:
+    """The results grid's axes and, along each cut state, points spaced evenly in log from the
+    lowest cut up (`PER_DECADE` a decade, fewer where the mesh of several states would pass
+    `MAX_POINTS`) with each cut itself (`cuts`, shares of the range)."""
+    base = grid_axes(system.compiled, grid)
+    for per_decade in (PER_DECADE, PER_DECADE // 2, PER_DECADE // 4, 1):
+        axes = dict(base)
+        for s, lo, log in _cut_states(system):
+            if log:
+                n = int(np.ceil(per_decade * np.log10(s.hi / lo))) + 1
+                extra = np.concatenate([np.geomspace(lo, s.hi, n), np.asarray(cuts) * s.hi])
+                axes[s.name] = np.union1d(axes[s.name], extra)
+        if np.prod([len(v) for v in axes.values()]) <= MAX_POINTS:
+            break
+    return axes
+
+
+def edge_change(
+    before: System,
+    theta,
+    after: System,
+    theta_after,
+    *,
+    edge: float,
+    moved: float,
+    converged: bool,
+    axes: Mapping[str, np.ndarray],
+) -> dict[str, xr.DataArray]:
+    """How much each unknown with states moves on `axes` when the cut edges move from `edge`
+    (`before`) to `moved` (`after`), shares of each cut state's range, by unknown; NaN below
+    the higher cut, or everywhere when the moved solve did not converge; and the size of each
+    unknown there (`before`'s)."""
+    import xarray as xr
+
+    x = mesh(axes)
+    log = list(before.log)
+    above = np.maximum(before.lo, after.lo)[log]
+    keep = np.all(x[:, log] >= above, axis=1) & before.problem.domain.inside(x)
+    fields, moved_fields = before.fields(theta), after.fields(theta_after)
+    out, sizes = {}, {}
+    shape = [len(v) for v in axes.values()]
+    for u, idx in before.args.items():
+        if not idx:
+            continue
+        y = jnp.asarray(x[:, idx])
+        value = np.asarray(values_at(fields[u], y))
+        change = np.abs(value - np.asarray(values_at(moved_fields[u], y)))
+        sizes[u] = np.abs(value).reshape(shape)
+        out[u] = tag(
+            xr.DataArray(
+                np.where(keep & converged, change, np.nan).reshape(shape),
+                dims=list(axes),
+                coords=axes,
+            ),
+            Role.EVIDENCE,
+            unknown=u,
+            cut=edge,
+            moved=moved,
+            long_name=f"change of {u} when the cut edges move from {edge:g} to {moved:g} of "
+            "the range",
+        )
+    return out, sizes
+
+
+def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float, sizes=None):
+    """The error a cut edge at ε leaves in an unknown, pointwise, and the factor q by which the
+    changes shrink per decade of the cut. Near a singular edge the solution is a power of the
+    state times a series in powers of it, so what the cut leaves behind is about C·ε^p, and
+    moving the cut tenfold changes the solution by C·ε^p·(10^p − 1): the change from ε to 10ε
+    (`change`) is the error times q − 1, q = 10^p. q is measured as the ratio of the largest
+    changes of two successive decades (`further`, from 10ε to 100ε); with `sizes` (the
+    unknown's size at each point, for each), of the largest changes relative to the unknown
+    there, each over the points above its own higher cut (else of the absolute changes over the
+    points above both): next to the cut the changes shrink more slowly than far from it (in
+    `he_krishnamurthy`, q from the points above both cuts undercounted the error at the cut by
+    a fifth), and an unknown that diverges at the edge grows there as the cut moves down, so
+    the changes relative to it, largest at the cuts, give the cautious ratio. The
+    error is then the sum of the changes of all the decades below the cut, change / (q − 1).
+    When neither change rises above `noise` (how much solves that should agree differ: the cut
+    does not show) the error is the change itself; infinite where the changes do not shrink, or
+    where a moved solve failed (all its changes NaN)."""
+    import xarray as xr
+
+    known = np.isfinite(change.values), np.isfinite(further.values)
+    if sizes is None:
+        known, sizes = (known[0] & known[1],) * 2, (1.0, 1.0)
+    if not (known[0].any() and known[1].any()):
+        return xr.full_like(change, np.inf), np.nan
+    shares = [v.values / np.maximum(s, 1e-300) for v, s in zip((change, further), sizes)]
+    first, second = (float(v[k].max()) for v, k in zip(shares, known))
+    q = second / max(first, 1e-300)
+    if q > 1:
+        return change / (q - 1), q
+    if second <= noise:
+        return change, q
+    return xr.full_like(change, np.inf), q
