@@ -32,18 +32,26 @@ if TYPE_CHECKING:
 CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
 # error (`cut_error`) is within this share, and leaves the rest to the truncation
 PER_DECADE = 8  # points per decade of a cut state, from the cut up, where changes are measured
+CLAIM_DECADES = 2  # the results may start this many decades above the cut, no more
 MAX_POINTS = 400_000  # in the mesh of those points and the results grid's other axes
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
 
 
-def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, float]):
+def cut_reach(
+    solve: Solve,
+    settings,
+    attempt: Attempt,
+    noise: Mapping[str, float],
+    budget: Mapping[str, float],
+):
     """How far the cut edge reaches into the solution, from solves with the cut a decade lower
     and higher (two decades higher where the lower one fails); `noise` is each unknown's
-    truncation error (absolute): changes below it are not the cut's. Returns the change of
-    each unknown on the results grid (`edge_change_<unknown>`), the largest error the cut
-    leaves in each on the points claimed, the unknown's largest size there (which, for an
-    unknown that diverges at the edge, lies below the evidence points), and where the claimed
-    results start along each cut state."""
+    truncation error (absolute): changes below it are not the cut's; `budget` the error the
+    cut may leave in each (absolute): where it leaves more next to the cut, the results start
+    higher (`claim`). Returns the change of each unknown on the results grid
+    (`edge_change_<unknown>`), the largest error the cut leaves in each on the points claimed,
+    the unknown's largest size there (which, for an unknown that diverges at the edge, lies
+    below the evidence points), and where the claimed results start along each cut state."""
     edge, fields = settings.edge, attempt.system.fields(attempt.theta)
     moved = {}
 
@@ -62,7 +70,10 @@ def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, floa
     if lower[2]:  # this solve's error: its change from the lower one, and what that one leaves
         left = {u: changes[u] + v for u, v in left.items()}
     claimed = steps[1][0].system
-    cuts = {s.name: float(lo) for s, lo, log in _cut_states(claimed) if log}
+    cuts = claim(left, {s.name: float(lo) for s, lo, log in _cut_states(claimed) if log}, budget)
+    inside = {u: _above(v, cuts) for u, v in left.items()}
+    left = {u: v.where(inside[u]) for u, v in left.items()}
+    sizes = {u: float(np.where(inside[u].values, v, 0.0).max()) for u, v in sizes.items()}
     grid = grid_axes(attempt.system.compiled, settings.grid)
     shown = {}
     for u, v in changes.items():
@@ -73,12 +84,35 @@ def cut_reach(solve: Solve, settings, attempt: Attempt, noise: Mapping[str, floa
     return shown, {u: float(v.max()) for u, v in left.items()}, sizes, cuts
 
 
+def claim(left, cuts: Mapping[str, float], budget: Mapping[str, float]) -> dict[str, float]:
+    """Where the results start along each cut state: at its cut, or up to `CLAIM_DECADES`
+    higher, at the lowest point of the mesh above which the error the cut leaves (`left`, by
+    unknown) is within `budget` in every unknown, the other states' points all taken; at the
+    cut where no such point is (the estimate then says so)."""
+    out = dict(cuts)
+    for s, lo in cuts.items():
+        values = next(iter(left.values()))[s].values
+        for v in values[(values >= lo) & (values <= lo * 10**CLAIM_DECADES)]:
+            if all(float(e.where(e[s] >= v).max()) <= budget[u] for u, e in left.items()):
+                out[s] = float(v)
+                break
+    return out
+
+
+def _above(v: xr.DataArray, cuts: Mapping[str, float]) -> xr.DataArray:
+    """Which points of `v`'s mesh lie at or above every claimed start."""
+    inside = v.notnull() | v.isnull()
+    for s, lo in cuts.items():
+        inside = inside & (v[s] >= lo)
+    return inside.transpose(*v.dims)
+
+
 def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
     """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
     change of each unknown on `axes` between the first two above both their cuts
     (`edge_change`), the error the first one's cut leaves (`cut_error`: that change summed
-    over the decades below its cut) and each unknown's largest size where the change is
-    known."""
+    over the decades below its cut) and each unknown's size where the change is known (0
+    elsewhere)."""
     pairs = [
         edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, axes=axes)
         for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
@@ -89,10 +123,8 @@ def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
         shares = (sizes[u], further_sizes[u]) if cautious else None
         left[u], ratio = cut_error(v, further[u], noise.get(u, 0.0), shares)
         v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
-    claimed = {
-        u: float(np.where(np.isfinite(v.values), sizes[u], 0).max()) for u, v in changes.items()
-    }
-    return changes, left, claimed
+    known = {u: np.where(np.isfinite(v.values), sizes[u], 0.0) for u, v in changes.items()}
+    return changes, left, known
 
 
 def settled(reached: list, settings, size: Callable) -> bool:

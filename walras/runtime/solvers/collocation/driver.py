@@ -136,8 +136,10 @@ class CollocationSolver(Solver):
         if attempt.converged(settings) and not interrupt.requested():
             attempt, settings, errors = estimate.refine(solve, settings, attempt)
         if errors and any(attempt.system.log) and not interrupt.requested():
-            noise = {u: e * estimate.size(attempt, u) for u, e in errors.items()}
-            change, reach, sizes, cuts = cut_edge.cut_reach(solve, settings, attempt, noise)
+            size = {u: estimate.size(attempt, u) for u in errors}
+            noise = {u: e * size[u] for u, e in errors.items()}
+            budget = {u: (settings.tol_error - e) * size[u] for u, e in errors.items()}
+            change, reach, sizes, cuts = cut_edge.cut_reach(solve, settings, attempt, noise, budget)
             for u, v in reach.items():  # what the cut leaves adds to the truncation error
                 errors[u] += v / max(estimate.size(attempt, u), sizes[u])
         solution = report.solution(
