@@ -29,7 +29,7 @@ INSTALLS = ("python3 -m venv",)
 # Minutes, not seconds: run under `-m slow` only.
 SLOW = (
     "walras solve lucas -o lucas.nc --set gamma=4",
-    "walras solve brusan_log --method neural -o neural.nc",
+    "walras solve brusan_log --method neural",
     "walras solve basak_cuoco --method collocation --degree 48 --homotopy gamma=1",
     "walras solve basak_cuoco --method neural --homotopy gamma=1",
     "walras solve two_trees_economy",

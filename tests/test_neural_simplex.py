@@ -59,9 +59,9 @@ def test_networks_see_the_implicit_last_share():
 
 
 def test_matrix_free_polish_solves_lucas(monkeypatch):
-    """The polish by CG on Jacobian-vector products (as for networks beyond DENSE_WEIGHTS)
+    """The polish by CG on Jacobian-vector products (as for a dense Jacobian beyond DENSE_BYTES)
     reaches the Lucas closed form as the dense one does."""
-    monkeypatch.setattr(polish, "DENSE_WEIGHTS", 0)
+    monkeypatch.setattr(polish, "DENSE_BYTES", 0)
     solution = walras.solve("lucas", method="neural", steps=400, polish=60)
     np.testing.assert_allclose(solution.dataset["pd"].values, lucas_pd(), rtol=1e-5)
 

@@ -1,5 +1,6 @@
 """The Levenberg-Marquardt polish of a neural solve, on the residual vector at fixed points: a
-dense Jacobian for small networks, conjugate gradients on Jacobian-vector products for large."""
+dense Jacobian (built point by point, in chunks of points: `pointwise`) where it is small,
+conjugate gradients on Jacobian-vector products where it is not."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from jax.flatten_util import ravel_pytree
 
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
-from . import matrix_free
+from . import matrix_free, pointwise
 from .fields import compose
 from .rows import Rows
 
-DENSE_WEIGHTS = 3000  # beyond, each step by CG on Jacobian-vector products (`matrix_free`)
+DENSE_BYTES = 2**25  # a dense Jacobian beyond 32 MiB (rows × weights × 8): each step by CG on
+# Jacobian-vector products (`matrix_free`) instead: the SVD of a step holds about three such
+# matrices and costs rows × weights² (eleven log agents: 4,576 × 2,084, 76 MB, minutes a step)
 
 
 class Polish:
@@ -58,29 +61,26 @@ class Polish:
             )
 
         def jacobian(theta, params):
-            """A point's residuals depend on that point alone: one reverse pass per point and
-            equation instead of one per row of the whole vector."""
+            """A point's residuals depend on that point alone: one reverse pass per point
+            (`pointwise`, in chunks of points) instead of one per row of the whole vector."""
 
-            def rows_at(fn):
-                return jax.vmap(lambda xi: jax.jacrev(lambda t: fn(as_fields(t), xi[None]))(theta))
+            def interior(t, p, xi):
+                return rows.interior_rows(as_fields(t), p, xi[None], n)[0]
 
-            xs, xbs = devices.split((x, xb))
-            blocks = [
-                rows_at(lambda f, xi: rows.interior_rows(f, params, xi, n)[0])(xs).reshape(
-                    -1, theta.size
-                )
-            ]
-            for b in xbs:
+            blocks = [pointwise.jacobian(interior, theta, params, x, devices.split)]
+            for b in sorted(xb):  # the order of `residual`'s, a dict through `devices.split`
 
-                def boundary(f, xi, b=b):
-                    return rows.boundary_rows(f, params, b, xi, nb)[0]
+                def boundary(t, p, xi, b=b):
+                    return rows.boundary_rows(as_fields(t), p, b, xi[None], nb)[0]
 
-                blocks.append(rows_at(boundary)(xbs[b]))
+                blocks.append(pointwise.jacobian(boundary, theta, params, xb[b], devices.split))
             if rows.edge_terms:
                 blocks.append(jax.jacrev(lambda t: rows.edge_rows(as_fields(t)))(theta))
             return devices.whole(jnp.concatenate(blocks))
 
         self.residual, self.jacobian, self.as_fields = residual, jacobian, as_fields
+        edge = sum(rows.edge_points[i].shape[0] for _, _, i in rows.edge_terms)
+        self.size = n * len(rows.problem.equations) + nb * len(xb) + edge  # rows of the vector
 
     def run(
         self,
@@ -101,7 +101,7 @@ class Polish:
             if progress is not None:
                 progress.advance(1, 2 * cost)
 
-        dense = theta0.size <= DENSE_WEIGHTS
+        dense = self.size * theta0.size * 8 <= DENSE_BYTES
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,
             theta0,
