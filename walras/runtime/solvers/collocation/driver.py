@@ -395,7 +395,12 @@ def _leave_start(system: System, settings, p, plan, theta, solved, history) -> A
     note = (
         f"{why}the solve walked {walked.steps} steps in pseudo-time from the start (the last "
         f"Δτ {walked.dt / pseudo_time.GROWTH:.3g}, {walked.failed} failed steps, residual "
-        f"sup-norm {walked.residual:.1e} at the nodes where it ended)"
+        f"sup-norm {walked.residual:.1e} at the nodes where it ended"
+        + (
+            f"; it gave up after {pseudo_time.GIVE_UP} failed steps in a row)"
+            if walked.gave_up
+            else ")"
+        )
     )
     attempt = Attempt(system, result.theta, ev, history, iterations, [note], None, True)
     if direct is None or attempt.converged(settings) or ev.total < direct.ev.total:
