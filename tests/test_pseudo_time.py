@@ -4,10 +4,14 @@ reaches as its horizon recedes, and change nothing where the equations have one 
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
 import walras
+from walras.runtime.solvers.base import Problem
+from walras.runtime.solvers.collocation import driver, pseudo_time
+from walras.runtime.solvers.start import start_guess
 
 # dv/dτ = −r(v − 1)(v − 3) + drift of v, r a rate of an economy's size: the constants 1 and 3
 # both solve the stationary equation; walked in time from 1.2 the value rises to the stable one,
@@ -40,6 +44,24 @@ def test_the_walk_in_time_selects_the_stable_solution():
     assert np.abs(direct.evaluate(x)["v"].values - 1.0).max() < 1e-9
     assert np.abs(walked.evaluate(x)["v"].values - 3.0).max() < 1e-9
     assert "pseudo-time" in walked.message and "pseudo-time" not in direct.message
+
+
+def test_a_walk_whose_steps_fail_gives_up_in_bounded_time():
+    """Steps that cannot be solved (one Levenberg-Marquardt iteration each, never converged)
+    end the walk after GIVE_UP failures in a row, not after STEPS: the walk costs at most
+    GIVE_UP iterations here, and says it gave up."""
+    problem = Problem.build(walras.load(TWO_STEADY_STATES).compile(), None)
+    system = driver.Systems(problem).get(8, 1, 0.0)
+    params = {k: jax.device_put(np.float64(v)) for k, v in problem.params.items()}
+    guess = start_guess(problem, problem.params, None, driver.constant_guess(problem, params))
+    plan = system.plan({}, pin=0.0, tau=system.tau(None))
+    stepper = pseudo_time.stepper(system)
+    walked = pseudo_time.walk(stepper, system.start(guess), params, plan, iterations=1)
+    assert walked.gave_up and walked.steps == 0
+    assert walked.failed == pseudo_time.GIVE_UP < pseudo_time.STEPS
+    assert walked.iterations == pseudo_time.GIVE_UP
+    enough = pseudo_time.walk(stepper, system.start(guess), params, plan, iterations=50)
+    assert not enough.gave_up and enough.residual <= pseudo_time.SETTLED
 
 
 @pytest.mark.slow  # 12 s of CPU; the fast test above holds the capability

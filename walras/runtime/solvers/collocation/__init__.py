@@ -24,6 +24,10 @@ class CollocationSettings:
     # how a solve leaves its start: `pseudo_time` walks the time-dependent equations from it
     # first (`pseudo_time`), `direct` solves the stationary ones at once, `auto` walks where
     # the direct solve from the start fails
+    positive: str = field(default="value", metadata={"choices": ("value", "log")})
+    # how an unknown declared > 0 is expanded: its value, or (`log`) its logarithm everywhere,
+    # not only along a cut edge (ratios and powers of such unknowns are then smoother in the
+    # coefficients: `di_tella`, docs/models/di_tella.md)
 
 
 def _load():

@@ -44,8 +44,9 @@ class Systems:
     `memo`: homotopy steps, cut moves and later solves at other parameters (which are arguments
     of the systems' functions) reuse their traced and compiled functions."""
 
-    def __init__(self, problem: Problem, basis: str = "auto"):
+    def __init__(self, problem: Problem, basis: str = "auto", logs: bool = False):
         self.problem, self.basis = problem, basis_for(problem, basis)
+        self.logs = logs  # every positive unknown expanded as its logarithm (`positive = log`)
         self.anchors: tuple = ()  # (state index, Anchor): axes crowded towards an edge
 
     def degree(self, degree: int, rounding: str = "", budget: int = MAX_COEFFICIENTS) -> int:
@@ -55,11 +56,13 @@ class Systems:
     def get(self, degree: int, pieces: int, edge: float) -> System:
         """The system at a cut edge (0: none); those at other cuts share its functions."""
         memo = self.problem.compiled.memo
-        key = ("collocation", degree, pieces, edge, self.basis, self.anchors)
+        key = ("collocation", degree, pieces, edge, self.basis, self.anchors, self.logs)
         if key not in memo:
-            shape = ("collocation", degree, pieces, bool(edge), self.basis, self.anchors)
+            shape = ("collocation", degree, pieces, bool(edge), self.basis, self.anchors, self.logs)
             shared = memo.get(shape)
-            memo[key] = System(self.problem, degree, pieces, edge, self.basis, self.anchors, shared)
+            memo[key] = System(
+                self.problem, degree, pieces, edge, self.basis, self.anchors, shared, self.logs
+            )
             memo.setdefault(shape, memo[key])
         return memo[key]
 
@@ -115,7 +118,8 @@ class CollocationSolver(Solver):
         edge (`crowd`), the walk from the model's easier parameters, higher degrees, the edge
         change and the error estimate; Ctrl-C (`interrupt`) stops each between
         Levenberg-Marquardt iterations, and the solution is what was reached."""
-        systems, params, given = Systems(problem, settings.basis), problem.params, settings.edge
+        systems = Systems(problem, settings.basis, settings.positive == "log")
+        params, given = problem.params, settings.edge
         settings = settings.replace(
             degree=systems.degree(settings.degree, budget=START_COEFFICIENTS)
         )
@@ -402,7 +406,12 @@ def _leave_start(system: System, settings, p, plan, theta, solved, history) -> A
     note = (
         f"{why}the solve walked {walked.steps} steps in pseudo-time from the start (the last "
         f"Δτ {walked.dt / pseudo_time.GROWTH:.3g}, {walked.failed} failed steps, residual "
-        f"sup-norm {walked.residual:.1e} at the nodes where it ended)"
+        f"sup-norm {walked.residual:.1e} at the nodes where it ended"
+        + (
+            f"; it gave up after {pseudo_time.GIVE_UP} failed steps in a row)"
+            if walked.gave_up
+            else ")"
+        )
     )
     attempt = Attempt(system, result.theta, ev, history, iterations, [note], None, True)
     if direct is None or attempt.converged(settings) or ev.total < direct.ev.total:

@@ -73,6 +73,7 @@ class System:
         basis: str = "tensor",
         anchors: tuple = (),
         shared: System | None = None,
+        logs: bool = False,
     ):
         compiled, states = problem.compiled, problem.states
         self.problem, self.compiled = problem, compiled
@@ -112,7 +113,9 @@ class System:
         self.positive = {
             u.name
             for u in problem.unknowns
-            if u.lo is not None and u.lo >= 0 and any(self.log[i] for i in self.args[u.name])
+            if u.lo is not None
+            and u.lo >= 0
+            and (logs or any(self.log[i] for i in self.args[u.name]))
         }
         # (unknown, axis of its expansion, state, end of the axis): power-law behaviour at a cut
         # edge
@@ -170,6 +173,7 @@ class System:
         self.key = compiled.key and (
             f"{compiled.key} collocation {degree} {pieces} {where}"
             + "".join(f" {i}:{a.at!r}" for i, a in anchors)
+            + (" log" if logs else "")
         )
         self.evaluated = (
             cache.exported(self._evaluate, f"{self.key} evaluate")

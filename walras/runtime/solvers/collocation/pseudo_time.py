@@ -34,6 +34,10 @@ GROWTH = 2.0  # Δτ doubles with each step (EconPDEs.jl's residual-driven growt
 SHRINK = 4.0  # and is cut by this factor after a failed step
 LONGEST = 1e8  # a step this long is the stationary solve itself
 STEPS = 40  # at most this many steps (failed ones included)
+GIVE_UP = 3  # the walk ends after this many failed steps in a row (Δτ then 64 times shorter):
+# each costs up to `iterations` Levenberg-Marquardt iterations of the whole system, and where
+# rows without a time derivative (an algebraic equation, a boundary condition) keep a residual
+# no Δτ lowers, shorter steps fail too (di_tella at degree 8: twelve in a row, down to 2e-6)
 SETTLED = 1e-6  # the walk stops once the residual sup-norm at the nodes is this small
 SOLVED = 1e-3  # a step's solve succeeds when it converges with its residuals this share of
 # those at its start (u_old); else Δτ shrinks by SHRINK
@@ -128,8 +132,9 @@ def _at_zero(x: jax.Array) -> jax.Array:
 @dataclasses.dataclass
 class Walked:
     """Where the walk ended, its steps (taken and failed), the last Δτ, the Levenberg-Marquardt
-    iterations and residual history (½‖r‖² of the steps' systems), and the stationary residual
-    sup-norm at the nodes where it ended."""
+    iterations and residual history (½‖r‖² of the steps' systems), the stationary residual
+    sup-norm at the nodes where it ended, and whether it gave up (GIVE_UP failed steps in a
+    row)."""
 
     theta: jax.Array
     steps: int
@@ -138,6 +143,7 @@ class Walked:
     iterations: int
     history: list[float]
     residual: float
+    gave_up: bool = False
 
 
 def stepper(system) -> Stepper:
@@ -152,12 +158,14 @@ def stepper(system) -> Stepper:
 def walk(stepper: Stepper, theta, params, plan, iterations: int) -> Walked:
     """Implicit steps from θ with Δτ doubling, each a Levenberg-Marquardt solve of at most
     `iterations` warm from the last, until the stationary residuals at the nodes fall below
-    SETTLED, Δτ reaches LONGEST or STEPS are taken."""
+    SETTLED, Δτ reaches LONGEST, STEPS are taken or GIVE_UP steps in a row fail."""
     stationary = lambda t: float(stepper.stationary(t, params, plan))  # noqa: E731
     now, dt = stationary(theta), FIRST_STEP
-    taken = failed = its = 0
+    taken = failed = its = row = 0
     history: list[float] = []
     while taken + failed < STEPS and now > SETTLED and not interrupt.requested():
+        if row == GIVE_UP:
+            break
         rate = jax.device_put(np.float64(1.0 / dt))
         start = float(jnp.max(jnp.abs(stepper.residual(theta, params, plan, theta, rate))))
         result = levenberg_marquardt(
@@ -172,11 +180,10 @@ def walk(stepper: Stepper, theta, params, plan, iterations: int) -> Walked:
         end = float(jnp.max(jnp.abs(stepper.residual(result.theta, params, plan, theta, rate))))
         after = stationary(result.theta)
         if not (result.converged and end <= SOLVED * start and np.isfinite(after)):
-            failed += 1
-            dt /= SHRINK
+            failed, row, dt = failed + 1, row + 1, dt / SHRINK
             continue
-        taken += 1
+        taken, row = taken + 1, 0
         theta, now, dt = result.theta, after, dt * GROWTH
         if dt >= LONGEST:
             break
-    return Walked(theta, taken, failed, dt, its, history, now)
+    return Walked(theta, taken, failed, dt, its, history, now, row == GIVE_UP)
