@@ -25,7 +25,7 @@ from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
 from .newton import solve_controls
-from .system import ControlSolve, LinearSolve, System
+from .system import ControlSolve, JumpSum, LinearSolve, System
 
 Fields = Mapping[str, Callable]
 Params = Mapping[str, jax.Array]
@@ -61,11 +61,37 @@ class _Group:
 _ORDER = {ito.Partial: 0, ito.Velocity: 1, ito.Curvature: 2}
 
 
-def point_groups(system: System) -> dict[sp.Symbol, _Group]:
+@dataclass(frozen=True)
+class _Jumps:
+    """The values of unknowns at the points Poisson arrivals lead to, evaluated together: every
+    one of `unknowns` at the point after each of `shocks`, one call per unknown vmapped over the
+    points. `members` are (atom, index in `shocks`, index in `unknowns`)."""
+
+    unknowns: tuple[str, ...]
+    shocks: tuple[str, ...]
+    members: tuple[tuple[sp.Symbol, int, int], ...]
+
+
+def _jump_group(system: System) -> dict[sp.Symbol, _Jumps]:
+    """Each jumped value (a `Jumped` atom without derivatives) -> the one group of them all."""
+    atoms = [
+        (sym, m)
+        for sym, m in system.atoms.meaning.items()
+        if isinstance(m, ito.Jumped) and not m.alpha
+    ]
+    order = [u.name for u in system.unknowns]
+    unknowns = tuple(u for u in order if any(m.unknown == u for _, m in atoms))
+    shocks = tuple(dict.fromkeys(m.shock for _, m in atoms))
+    members = tuple((sym, shocks.index(m.shock), unknowns.index(m.unknown)) for sym, m in atoms)
+    group = _Jumps(unknowns, shocks, members)
+    return {sym: group for sym, _ in atoms}
+
+
+def point_groups(system: System) -> dict[sp.Symbol, _Group | _Jumps]:
     """Atom -> its group."""
     kinds = defaultdict(list)
     for sym, m in system.atoms.meaning.items():
-        if isinstance(m, ito.Jumped):  # evaluated one by one, at the jumped point (`Point.jumped`)
+        if isinstance(m, ito.Jumped):  # values together (`_Jumps`), derivatives one by one
             continue
         kinds[len(m.alpha), _ORDER[type(m)], getattr(m, "shock", None)].append((sym, m))
     order = [u.name for u in system.unknowns]
@@ -81,7 +107,7 @@ def point_groups(system: System) -> dict[sp.Symbol, _Group]:
             tuple((sym, alphas.index(m.alpha), unknowns.index(m.unknown)) for sym, m in atoms),
         )
         out.update({sym: group for sym, _ in atoms})
-    return out
+    return {**out, **_jump_group(system)}
 
 
 class _OnArgs(eqx.Module):
@@ -160,7 +186,8 @@ class Point:
         return self.memo[key]
 
     def jumped(self, m: ito.Jumped) -> jax.Array:
-        """∂^α u at the point after an arrival of `m.shock` (nested JVPs for α)."""
+        """∂^α u at the point after an arrival of `m.shock` (nested JVPs for α; the values,
+        α empty, come in one `_Jumps` group)."""
         f, y = self.unknown(m.unknown), self.after(m.shock)
         units = tuple(jnp.eye(len(self.index), dtype=self.x.dtype)[self.index[a]] for a in m.alpha)
         return _directional(f, y, units)
@@ -174,8 +201,14 @@ class Point:
             )
         return self.memo[key]
 
-    def group(self, g: _Group):
-        """Every atom of `g`, as values[unknown, alpha]."""
+    def group(self, g: _Group | _Jumps):
+        """Every atom of `g`, as values[unknown, alpha] (or values[unknown, shock])."""
+        if isinstance(g, _Jumps):
+            points = jnp.stack([self.after(k) for k in g.shocks])
+            values = _each([self.unknown(u) for u in g.unknowns], lambda f: jax.vmap(f)(points))
+            for sym, i, j in g.members:
+                self.memo[sym] = values[j, i]
+            return
         picks = np.array([[self.index[a] for a in alpha] for alpha in g.alphas], dtype=int)
         picks = picks.reshape(len(g.alphas), -1)
         if g.order == 1:
@@ -205,7 +238,7 @@ class Point:
         needs = set().union(*(e.free_symbols for e in step.exprs)) - members
         for s in sorted(needs, key=str):
             g = self.groups.get(s)
-            if g is not None and g.order == 1 and g.shock in moving:
+            if isinstance(g, _Group) and g.order == 1 and g.shock in moving:
                 self.gradients(g.unknowns)
             else:
                 self.symbol(s)
@@ -222,6 +255,19 @@ class Point:
         self.memo = before
         for sym, v in zip(step.symbols, jnp.linalg.solve(eye - columns.T, b)):
             self.memo[sym] = v
+
+    def jump_sum(self, step: JumpSum) -> jax.Array:
+        """Σ_N rate_N (g after N − g): g evaluated once with each moved atom a vector of its
+        values after the shocks (elementwise operations broadcast over them)."""
+        g = self.eval(step.expr)
+        after = {a: jnp.stack([self.eval(v) for v in values]) for a, values in step.moved}
+        before = self.memo  # atoms and steps kept; subexpressions of g recomputed
+        self.memo = {k: v for k, v in before.items() if not isinstance(k, sp.Basic) or k.is_Symbol}
+        self.memo.update(after)
+        moved = self.eval(step.expr)
+        self.memo = before
+        rates = jnp.stack([self.eval(r) for r in step.rates])
+        return jnp.sum(rates * (moved - g))
 
     def symbol(self, s: sp.Symbol) -> jax.Array:
         if s in self.memo:
@@ -244,6 +290,10 @@ class Point:
             if isinstance(step, ControlSolve):
                 solve_controls(self, step)
                 return self.memo[s]
+            if isinstance(step, JumpSum):
+                value = self.jump_sum(step)
+                self.memo[s] = value
+                return value
             value = self.eval(step.expr)
         self.memo[s] = value
         return value
