@@ -1,6 +1,6 @@
 """The jump part of `drift` as one step (`system.JumpSum`): the code generator evaluates g once,
 its moved atoms vectors over the shocks, and the values of the unknowns after all arrivals in one
-call (`pointwise._Jumps`). References: the same system with each such step written out one term
+call (`jump_eval.Jumps`). References: the same system with each such step written out one term
 per shock by `jumps.generator` (the form the residuals had before), and each unknown evaluated
 by hand at the point its arrival leads to, clipped into the domain."""
 

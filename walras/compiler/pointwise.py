@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,6 +23,8 @@ import sympy as sp
 from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
+from .fieldcalls import OnArgs, directional, each
+from .jump_eval import Jumps, jump_group, jump_sum, values_after
 from .newton import solve_controls
 from .system import ControlSolve, JumpSum, LinearSolve, System
 
@@ -36,13 +37,6 @@ FB_EPS = 1e-30
 def fischer_burmeister(a, b):
     """a + b − sqrt(a² + b²): zero exactly when a ≥ 0, b ≥ 0 and a·b = 0."""
     return a + b - jnp.sqrt(a * a + b * b + FB_EPS)
-
-
-def _directional(f: Callable, x: jax.Array, directions: tuple[jax.Array, ...]) -> jax.Array:
-    """∂/∂d_1 … ∂/∂d_n f at x, by nested JVPs (no Jacobian or Hessian is formed)."""
-    for v in reversed(directions):
-        f = (lambda g, v: lambda y: jax.jvp(g, (y,), (v,))[1])(f, v)
-    return f(x)
 
 
 @dataclass(frozen=True)
@@ -61,37 +55,11 @@ class _Group:
 _ORDER = {ito.Partial: 0, ito.Velocity: 1, ito.Curvature: 2}
 
 
-@dataclass(frozen=True)
-class _Jumps:
-    """The values of unknowns at the points Poisson arrivals lead to, evaluated together: every
-    one of `unknowns` at the point after each of `shocks`, one call per unknown vmapped over the
-    points. `members` are (atom, index in `shocks`, index in `unknowns`)."""
-
-    unknowns: tuple[str, ...]
-    shocks: tuple[str, ...]
-    members: tuple[tuple[sp.Symbol, int, int], ...]
-
-
-def _jump_group(system: System) -> dict[sp.Symbol, _Jumps]:
-    """Each jumped value (a `Jumped` atom without derivatives) -> the one group of them all."""
-    atoms = [
-        (sym, m)
-        for sym, m in system.atoms.meaning.items()
-        if isinstance(m, ito.Jumped) and not m.alpha
-    ]
-    order = [u.name for u in system.unknowns]
-    unknowns = tuple(u for u in order if any(m.unknown == u for _, m in atoms))
-    shocks = tuple(dict.fromkeys(m.shock for _, m in atoms))
-    members = tuple((sym, shocks.index(m.shock), unknowns.index(m.unknown)) for sym, m in atoms)
-    group = _Jumps(unknowns, shocks, members)
-    return {sym: group for sym, _ in atoms}
-
-
-def point_groups(system: System) -> dict[sp.Symbol, _Group | _Jumps]:
+def point_groups(system: System) -> dict[sp.Symbol, _Group | Jumps]:
     """Atom -> its group."""
     kinds = defaultdict(list)
     for sym, m in system.atoms.meaning.items():
-        if isinstance(m, ito.Jumped):  # values together (`_Jumps`), derivatives one by one
+        if isinstance(m, ito.Jumped):  # values together (`Jumps`), derivatives one by one
             continue
         kinds[len(m.alpha), _ORDER[type(m)], getattr(m, "shock", None)].append((sym, m))
     order = [u.name for u in system.unknowns]
@@ -107,44 +75,7 @@ def point_groups(system: System) -> dict[sp.Symbol, _Group | _Jumps]:
             tuple((sym, alphas.index(m.alpha), unknowns.index(m.unknown)) for sym, m in atoms),
         )
         out.update({sym: group for sym, _ in atoms})
-    return {**out, **_jump_group(system)}
-
-
-class _OnArgs(eqx.Module):
-    """An unknown of some of the states, as a function of all of them."""
-
-    field: Callable
-    idx: tuple[int, ...] = eqx.field(static=True)
-
-    def __call__(self, y):
-        return self.field(y[np.asarray(self.idx, dtype=int)])
-
-
-def _each(fields: list, fn: Callable) -> jax.Array:
-    """jnp.stack([fn(f) for f in fields]); fields of one structure (networks of one shape) go
-    through one call of fn, vmapped over their stacked parameters."""
-    blocks: list[tuple[list[int], tuple]] = []
-    for i, f in enumerate(fields):
-        arrays, rest = eqx.partition(f, eqx.is_array)
-        key = (
-            jax.tree.structure(arrays),
-            [(a.shape, a.dtype) for a in jax.tree.leaves(arrays)],
-            rest,
-        )
-        same = [b for b in blocks if key[1] and b[1] == key]
-        (same[0][0].append(i) if same else blocks.append(([i], key)))
-    parts = []
-    for members, _ in blocks:
-        if len(members) == 1:
-            parts.append(fn(fields[members[0]])[None])
-            continue
-        rest = eqx.partition(fields[members[0]], eqx.is_array)[1]
-        arrays = jax.tree.map(
-            lambda *a: jnp.stack(a), *[eqx.filter(fields[i], eqx.is_array) for i in members]
-        )
-        parts.append(jax.vmap(lambda p, rest=rest: fn(eqx.combine(p, rest)))(arrays))
-    order = np.argsort([i for members, _ in blocks for i in members])
-    return jnp.concatenate(parts)[order]
+    return {**out, **jump_group(system)}
 
 
 class Point:
@@ -162,7 +93,7 @@ class Point:
 
     def unknown(self, name: str) -> Callable:
         f, idx = self.fields[name], self.args[name]
-        return f if idx is None else _OnArgs(f, idx)
+        return f if idx is None else OnArgs(f, idx)
 
     def direction(self, shock: str | None) -> jax.Array:
         """The volatility vector of `shock`, or the drift vector (None)."""
@@ -187,28 +118,24 @@ class Point:
 
     def jumped(self, m: ito.Jumped) -> jax.Array:
         """∂^α u at the point after an arrival of `m.shock` (nested JVPs for α; the values,
-        α empty, come in one `_Jumps` group)."""
+        α empty, come in one `Jumps` group)."""
         f, y = self.unknown(m.unknown), self.after(m.shock)
         units = tuple(jnp.eye(len(self.index), dtype=self.x.dtype)[self.index[a]] for a in m.alpha)
-        return _directional(f, y, units)
+        return directional(f, y, units)
 
     def gradients(self, unknowns: tuple[str, ...]) -> jax.Array:
         """The gradients of `unknowns`, shape (unknowns, states)."""
         key = ("gradients", unknowns)
         if key not in self.memo:
-            self.memo[key] = _each(
+            self.memo[key] = each(
                 [self.unknown(u) for u in unknowns], lambda f: jax.grad(f)(self.x)
             )
         return self.memo[key]
 
-    def group(self, g: _Group | _Jumps):
+    def group(self, g: _Group | Jumps):
         """Every atom of `g`, as values[unknown, alpha] (or values[unknown, shock])."""
-        if isinstance(g, _Jumps):
-            points = jnp.stack([self.after(k) for k in g.shocks])
-            values = _each([self.unknown(u) for u in g.unknowns], lambda f: jax.vmap(f)(points))
-            for sym, i, j in g.members:
-                self.memo[sym] = values[j, i]
-            return
+        if isinstance(g, Jumps):
+            return values_after(self, g)
         picks = np.array([[self.index[a] for a in alpha] for alpha in g.alphas], dtype=int)
         picks = picks.reshape(len(g.alphas), -1)
         if g.order == 1:
@@ -218,9 +145,9 @@ class Point:
         else:
             tail = (self.direction(g.shock),) * 2 if g.order == 2 else ()
             units = jnp.eye(len(self.index), dtype=self.x.dtype)[picks]
-            values = _each(
+            values = each(
                 [self.unknown(u) for u in g.unknowns],
-                lambda f: jax.vmap(lambda u: _directional(f, self.x, tuple(u) + tail))(units),
+                lambda f: jax.vmap(lambda u: directional(f, self.x, tuple(u) + tail))(units),
             )
         for sym, i, j in g.members:
             self.memo[sym] = values[j, i]
@@ -256,19 +183,6 @@ class Point:
         for sym, v in zip(step.symbols, jnp.linalg.solve(eye - columns.T, b)):
             self.memo[sym] = v
 
-    def jump_sum(self, step: JumpSum) -> jax.Array:
-        """Σ_N rate_N (g after N − g): g evaluated once with each moved atom a vector of its
-        values after the shocks (elementwise operations broadcast over them)."""
-        g = self.eval(step.expr)
-        after = {a: jnp.stack([self.eval(v) for v in values]) for a, values in step.moved}
-        before = self.memo  # atoms and steps kept; subexpressions of g recomputed
-        self.memo = {k: v for k, v in before.items() if not isinstance(k, sp.Basic) or k.is_Symbol}
-        self.memo.update(after)
-        moved = self.eval(step.expr)
-        self.memo = before
-        rates = jnp.stack([self.eval(r) for r in step.rates])
-        return jnp.sum(rates * (moved - g))
-
     def symbol(self, s: sp.Symbol) -> jax.Array:
         if s in self.memo:
             return self.memo[s]
@@ -291,7 +205,7 @@ class Point:
                 solve_controls(self, step)
                 return self.memo[s]
             if isinstance(step, JumpSum):
-                value = self.jump_sum(step)
+                value = jump_sum(self, step)
                 self.memo[s] = value
                 return value
             value = self.eval(step.expr)
