@@ -71,7 +71,7 @@ def written_out(c: Compiled) -> Compiled:
     return Compiled(dataclasses.replace(system, steps=steps))
 
 
-@pytest.fixture(scope="module", params=["lucas_disasters", "regime_lucas", "ggp2"])
+@pytest.fixture(scope="module", params=["lucas_disasters", "ggp2"])
 def model(request):
     if request.param == "ggp2":
         return compiled(*TWO_HOUSEHOLDS)
