@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,8 +23,10 @@ import sympy as sp
 from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
+from .fieldcalls import OnArgs, directional, each
+from .jump_eval import Jumps, jump_group, jump_sum, values_after
 from .newton import solve_controls
-from .system import ControlSolve, LinearSolve, System
+from .system import ControlSolve, JumpSum, LinearSolve, System
 
 Fields = Mapping[str, Callable]
 Params = Mapping[str, jax.Array]
@@ -36,13 +37,6 @@ FB_EPS = 1e-30
 def fischer_burmeister(a, b):
     """a + b − sqrt(a² + b²): zero exactly when a ≥ 0, b ≥ 0 and a·b = 0."""
     return a + b - jnp.sqrt(a * a + b * b + FB_EPS)
-
-
-def _directional(f: Callable, x: jax.Array, directions: tuple[jax.Array, ...]) -> jax.Array:
-    """∂/∂d_1 … ∂/∂d_n f at x, by nested JVPs (no Jacobian or Hessian is formed)."""
-    for v in reversed(directions):
-        f = (lambda g, v: lambda y: jax.jvp(g, (y,), (v,))[1])(f, v)
-    return f(x)
 
 
 @dataclass(frozen=True)
@@ -61,11 +55,11 @@ class _Group:
 _ORDER = {ito.Partial: 0, ito.Velocity: 1, ito.Curvature: 2}
 
 
-def point_groups(system: System) -> dict[sp.Symbol, _Group]:
+def point_groups(system: System) -> dict[sp.Symbol, _Group | Jumps]:
     """Atom -> its group."""
     kinds = defaultdict(list)
     for sym, m in system.atoms.meaning.items():
-        if isinstance(m, ito.Jumped):  # evaluated one by one, at the jumped point (`Point.jumped`)
+        if isinstance(m, ito.Jumped):  # values together (`Jumps`), derivatives one by one
             continue
         kinds[len(m.alpha), _ORDER[type(m)], getattr(m, "shock", None)].append((sym, m))
     order = [u.name for u in system.unknowns]
@@ -81,44 +75,7 @@ def point_groups(system: System) -> dict[sp.Symbol, _Group]:
             tuple((sym, alphas.index(m.alpha), unknowns.index(m.unknown)) for sym, m in atoms),
         )
         out.update({sym: group for sym, _ in atoms})
-    return out
-
-
-class _OnArgs(eqx.Module):
-    """An unknown of some of the states, as a function of all of them."""
-
-    field: Callable
-    idx: tuple[int, ...] = eqx.field(static=True)
-
-    def __call__(self, y):
-        return self.field(y[np.asarray(self.idx, dtype=int)])
-
-
-def _each(fields: list, fn: Callable) -> jax.Array:
-    """jnp.stack([fn(f) for f in fields]); fields of one structure (networks of one shape) go
-    through one call of fn, vmapped over their stacked parameters."""
-    blocks: list[tuple[list[int], tuple]] = []
-    for i, f in enumerate(fields):
-        arrays, rest = eqx.partition(f, eqx.is_array)
-        key = (
-            jax.tree.structure(arrays),
-            [(a.shape, a.dtype) for a in jax.tree.leaves(arrays)],
-            rest,
-        )
-        same = [b for b in blocks if key[1] and b[1] == key]
-        (same[0][0].append(i) if same else blocks.append(([i], key)))
-    parts = []
-    for members, _ in blocks:
-        if len(members) == 1:
-            parts.append(fn(fields[members[0]])[None])
-            continue
-        rest = eqx.partition(fields[members[0]], eqx.is_array)[1]
-        arrays = jax.tree.map(
-            lambda *a: jnp.stack(a), *[eqx.filter(fields[i], eqx.is_array) for i in members]
-        )
-        parts.append(jax.vmap(lambda p, rest=rest: fn(eqx.combine(p, rest)))(arrays))
-    order = np.argsort([i for members, _ in blocks for i in members])
-    return jnp.concatenate(parts)[order]
+    return {**out, **jump_group(system)}
 
 
 class Point:
@@ -136,7 +93,7 @@ class Point:
 
     def unknown(self, name: str) -> Callable:
         f, idx = self.fields[name], self.args[name]
-        return f if idx is None else _OnArgs(f, idx)
+        return f if idx is None else OnArgs(f, idx)
 
     def direction(self, shock: str | None) -> jax.Array:
         """The volatility vector of `shock`, or the drift vector (None)."""
@@ -160,22 +117,25 @@ class Point:
         return self.memo[key]
 
     def jumped(self, m: ito.Jumped) -> jax.Array:
-        """∂^α u at the point after an arrival of `m.shock` (nested JVPs for α)."""
+        """∂^α u at the point after an arrival of `m.shock` (nested JVPs for α; the values,
+        α empty, come in one `Jumps` group)."""
         f, y = self.unknown(m.unknown), self.after(m.shock)
         units = tuple(jnp.eye(len(self.index), dtype=self.x.dtype)[self.index[a]] for a in m.alpha)
-        return _directional(f, y, units)
+        return directional(f, y, units)
 
     def gradients(self, unknowns: tuple[str, ...]) -> jax.Array:
         """The gradients of `unknowns`, shape (unknowns, states)."""
         key = ("gradients", unknowns)
         if key not in self.memo:
-            self.memo[key] = _each(
+            self.memo[key] = each(
                 [self.unknown(u) for u in unknowns], lambda f: jax.grad(f)(self.x)
             )
         return self.memo[key]
 
-    def group(self, g: _Group):
-        """Every atom of `g`, as values[unknown, alpha]."""
+    def group(self, g: _Group | Jumps):
+        """Every atom of `g`, as values[unknown, alpha] (or values[unknown, shock])."""
+        if isinstance(g, Jumps):
+            return values_after(self, g)
         picks = np.array([[self.index[a] for a in alpha] for alpha in g.alphas], dtype=int)
         picks = picks.reshape(len(g.alphas), -1)
         if g.order == 1:
@@ -185,9 +145,9 @@ class Point:
         else:
             tail = (self.direction(g.shock),) * 2 if g.order == 2 else ()
             units = jnp.eye(len(self.index), dtype=self.x.dtype)[picks]
-            values = _each(
+            values = each(
                 [self.unknown(u) for u in g.unknowns],
-                lambda f: jax.vmap(lambda u: _directional(f, self.x, tuple(u) + tail))(units),
+                lambda f: jax.vmap(lambda u: directional(f, self.x, tuple(u) + tail))(units),
             )
         for sym, i, j in g.members:
             self.memo[sym] = values[j, i]
@@ -205,7 +165,7 @@ class Point:
         needs = set().union(*(e.free_symbols for e in step.exprs)) - members
         for s in sorted(needs, key=str):
             g = self.groups.get(s)
-            if g is not None and g.order == 1 and g.shock in moving:
+            if isinstance(g, _Group) and g.order == 1 and g.shock in moving:
                 self.gradients(g.unknowns)
             else:
                 self.symbol(s)
@@ -244,6 +204,10 @@ class Point:
             if isinstance(step, ControlSolve):
                 solve_controls(self, step)
                 return self.memo[s]
+            if isinstance(step, JumpSum):
+                value = jump_sum(self, step)
+                self.memo[s] = value
+                return value
             value = self.eval(step.expr)
         self.memo[s] = value
         return value

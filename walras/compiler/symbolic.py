@@ -86,6 +86,7 @@ class _Builder:
         self.steps: list[Step] = []
         self.members: set[sp.Symbol] = set()
         self.opaque: set[sp.Symbol] = set()  # members of per-point linear solves
+        self.jump_sums: dict[sp.Expr, sp.Expr] = {}  # g -> the jump part of drift(g)
         self.implicit = {sp.Symbol(c): i for i in model.implicit for c in i.controls}
 
     # graph ----------------------------------------------------------------------------------
@@ -204,11 +205,24 @@ class _Builder:
                 shock = e.args[1].id
                 return self.link(jumps.after(self.atoms, g, shock, self.sizes[shock]) - g, atomic)
             ito_drift = ito.drift(self.atoms, g, self.mu, self.vols, self.moves)
-            jump_drift = jumps.generator(self.atoms, g, self.rates, self.sizes)
-            return self.link(ito_drift + jump_drift, atomic)
+            if atomic:
+                return self.inline(
+                    ito_drift + jumps.generator(self.atoms, g, self.rates, self.sizes)
+                )
+            return ito_drift + self.jump_step(g)
         except (ito.ItoError, _CycleArgument) as err:
             self.out.error("E117", str(err), e.span)
             return sp.nan
+
+    def jump_step(self, g: sp.Expr) -> sp.Expr:
+        """The symbol of the jump part of drift(g), a `JumpSum` step (once per g), or 0."""
+        if g not in self.jump_sums:
+            symbol = sp.Symbol(f"jumps__{len(self.jump_sums)}")
+            step = jumps.jump_sum(symbol, self.atoms, g, self.rates, self.sizes)
+            if step is not None:
+                self.steps.append(step)
+            self.jump_sums[g] = sp.Integer(0) if step is None else symbol
+        return self.jump_sums[g]
 
     def moves(self, unknown: str, shock: str) -> bool:
         args = self.atoms.unknown_args[unknown]

@@ -64,7 +64,29 @@ class ControlSolve:
     positive: tuple[bool, ...]
 
 
-Step = Assign | LinearSolve | CurvatureStep | ControlSolve
+@dataclass(frozen=True)
+class JumpSum:
+    """Σ_N rate_N (g after N − g), the jump part of drift(g) (`jumps.jump_sum`): `expr` is g,
+    `rates` each shock's rate, `moved` each atom that a shock moves with its value after each
+    shock (the atom itself after a shock that leaves it)."""
+
+    symbol: sp.Symbol
+    expr: sp.Expr
+    rates: tuple[sp.Expr, ...]
+    moved: tuple[tuple[sp.Symbol, tuple[sp.Expr, ...]], ...]
+
+    @property
+    def written_out(self) -> sp.Expr:
+        """The sum with one term per shock."""
+        return sp.Add(
+            *(
+                rate * (self.expr.xreplace({a: v[i] for a, v in self.moved}) - self.expr)
+                for i, rate in enumerate(self.rates)
+            )
+        )
+
+
+Step = Assign | LinearSolve | CurvatureStep | ControlSolve | JumpSum
 
 
 @dataclass(frozen=True)

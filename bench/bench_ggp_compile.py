@@ -1,0 +1,106 @@
+"""Compile time of the neural training step of `ggp_production` (seed 001's production economy
+with labor chains), this checkout beside a baseline checkout, in one run.
+
+For each checkout a child process compiles the model with `household[N]`, builds the neural
+solver's networks (seed 0) and jits one training step (the loss on a batch and its gradient):
+the time to trace and lower it, to compile it with XLA (CPU time and wall time), the size of the
+program, and the residuals of every equation at fixed points. The residuals of the two checkouts
+must agree (printed: the largest difference relative to the residuals' size).
+
+A baseline is a copy of another commit, e.g. `git archive main | tar -x -C /tmp/base`.
+The machine is shared: read wall time with the CPU time.
+
+Run: python bench/bench_ggp_compile.py --households 5 [--baseline /tmp/base] [--points 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def measure(households: int, points: int, out: str) -> None:
+    """In the child: time the training step's compilation; write the figures and residuals."""
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+
+    import walras
+    from walras.models import resolve
+    from walras.runtime.solvers.base import Problem
+    from walras.runtime.solvers.neural.fields import compose, init_fields
+    from walras.runtime.solvers.neural.rows import Rows
+
+    text = resolve("ggp_production").read_text()
+    text = text.replace("household[10]", f"household[{households}]")
+    figures = {}
+    t, c = time.perf_counter(), time.process_time()
+    compiled = walras.load(text).compile()
+    figures["model compile"] = (time.perf_counter() - t, time.process_time() - c)
+    problem = Problem.build(compiled)
+    settings = walras.Settings(method="neural", points=points)
+    rows = Rows(problem, settings)
+    fields = init_fields(problem, settings, compiled.params, rows.cut, jax.random.PRNGKey(0))
+    params = {k: jnp.float64(v) for k, v in compiled.params.items()}
+    step = eqx.filter_jit(lambda f, p, k: eqx.filter_value_and_grad(rows.loss)(f, p, k))
+    t, c = time.perf_counter(), time.process_time()
+    lowered = step.lower(fields, params, jax.random.PRNGKey(1))
+    figures["trace and lower"] = (time.perf_counter() - t, time.process_time() - c)
+    lines = lowered.as_text().count("\n")
+    t, c = time.perf_counter(), time.process_time()
+    lowered.compile()
+    figures["XLA compile"] = (time.perf_counter() - t, time.process_time() - c)
+    x = rows.sampler.fixed(points, 0)
+    res = compiled.residuals(compose(problem, fields), params, x)
+    np.savez(out, **{k: np.asarray(v) for k, v in res.items()})
+    info = {"figures": figures, "lines": lines, "source": str(Path(walras.__file__).parent)}
+    Path(out + ".json").write_text(json.dumps(info))
+
+
+def run(checkout: Path, households: int, points: int, out: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
+    code = (
+        f"import sys; sys.path.insert(0, {str(HERE / 'bench')!r}); import bench_ggp_compile as b; "
+        f"b.measure({households}, {points}, {out!r})"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tempfile.gettempdir())
+    return json.loads(Path(out + ".json").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=5)
+    parser.add_argument("--points", type=int, default=64)
+    parser.add_argument("--baseline", type=Path, help="a checkout to compare with")
+    a = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [("this checkout", HERE)] + ([("baseline", a.baseline)] if a.baseline else [])
+        found = {}
+        for label, checkout in runs:
+            out = str(Path(tmp) / label.replace(" ", "_"))
+            info = run(checkout, a.households, a.points, out)
+            found[label] = np.load(out + ".npz")
+            print(f"{label} (walras from {info['source']}): {info['lines']} lines of StableHLO")
+            for what, (wall, cpu) in info["figures"].items():
+                print(f"  {what}: {wall:.1f} s wall, {cpu:.1f} s CPU")
+        if a.baseline:
+            new, old = found["this checkout"], found["baseline"]
+            worst = max(
+                float(np.max(np.abs(new[k] - old[k])) / max(1.0, np.max(np.abs(old[k]))))
+                for k in old.files
+            )
+            print(f"residuals: largest difference {worst:.1e} (relative to max(1, |residual|))")
+
+
+if __name__ == "__main__":
+    main()
