@@ -106,21 +106,20 @@ def test_the_decade_ratio_of_a_diverging_unknown_is_taken_relative_to_it():
 
 def test_the_results_start_where_what_the_cut_leaves_is_within_the_budget():
     """An error C·(ε/x)^b that fades above the cut ε, on a mesh of two states: the results start
-    at the lowest point of the cut state above which it is within the budget everywhere
-    (x_b = ε·(C/budget)^(1/b), rounded up to the mesh), at the cut where it is within already,
+    at the lowest point of the cut state from which on it is within the budget everywhere
+    (x_b = ε·(2C/budget)^(1/b), rounded up to the mesh), at the cut where it is within already,
     and at the cut where no point within two decades of it would do (the estimate then says so)."""
-    import xarray as xr
-
     from walras.runtime.solvers.collocation.cut_edge import claim
 
     C, b, eps = 1e-2, 1.5, 1e-4
-    x = np.geomspace(eps, 1, 161)
-    y = np.linspace(0, 1, 5)
-    left = {"u": xr.DataArray(C * np.outer((eps / x) ** b, 1 + y), dims=["x", "y"])}
-    left["u"] = left["u"].assign_coords(x=x, y=y)
-    budget = 1e-4
-    exact = eps * (2 * C / budget) ** (1 / b)
-    start = claim(left, {"x": eps}, {"u": budget})["x"]
-    assert start == x[np.argmax(x >= exact * (1 - 1e-12))]
-    assert claim(left, {"x": eps}, {"u": 1.0}) == {"x": eps}
-    assert claim(left, {"x": eps}, {"u": 1e-9}) == {"x": eps}
+    axes = {"x": np.geomspace(eps, 1, 161), "y": np.linspace(0, 1, 5)}
+    error = C * np.outer((eps / axes["x"]) ** b, 1 + axes["y"])
+
+    def within(budget):
+        return lambda start: error[axes["x"] >= start["x"]].max() <= budget
+
+    exact = eps * (2 * C / 1e-4) ** (1 / b)
+    start = claim(within(1e-4), {"x": eps}, axes)["x"]
+    assert start == axes["x"][np.argmax(axes["x"] >= exact * (1 - 1e-12))]
+    assert claim(within(1.0), {"x": eps}, axes) == {"x": eps}
+    assert claim(within(1e-9), {"x": eps}, axes) == {"x": eps}

@@ -66,14 +66,20 @@ def cut_reach(
     else:
         steps = [(attempt, edge, True), at(10), at(100)]
     axes = cut_axes(steps[0][0].system, settings.grid, [cut for _, cut, _ in steps])
-    changes, left, sizes = reach(steps, axes, noise)
-    if lower[2]:  # this solve's error: its change from the lower one, and what that one leaves
-        left = {u: changes[u] + v for u, v in left.items()}
+    pairs = measure(steps, axes)
+
+    def above(start):  # the changes, errors and sizes on the points claimed from `start`
+        changes, left, sizes = errors_above(pairs, noise, start)
+        if lower[2]:  # this solve's error: its change from the lower one, and what it leaves
+            left = {u: changes[u] + v for u, v in left.items()}
+        return changes, left, sizes
+
+    def within(start) -> bool:
+        return all(float(v.max()) <= budget[u] for u, v in above(start)[1].items())
+
     claimed = steps[1][0].system
-    cuts = claim(left, {s.name: float(lo) for s, lo, log in _cut_states(claimed) if log}, budget)
-    inside = {u: _above(v, cuts) for u, v in left.items()}
-    left = {u: v.where(inside[u]) for u, v in left.items()}
-    sizes = {u: float(np.where(inside[u].values, v, 0.0).max()) for u, v in sizes.items()}
+    cuts = claim(within, {s.name: float(lo) for s, lo, log in _cut_states(claimed) if log}, axes)
+    changes, left, sizes = above(cuts)
     grid = grid_axes(attempt.system.compiled, settings.grid)
     shown = {}
     for u, v in changes.items():
@@ -81,50 +87,58 @@ def cut_reach(
         where = ", ".join(f"{k} = {float(c[0]):.3g}" for k, c in worst.coords.items() if c.size)
         v.attrs.update(cut_error=float(left[u].max()), cut_error_at=where)
         shown[u] = v.sel({k: grid[k] for k in v.dims})
-    return shown, {u: float(v.max()) for u, v in left.items()}, sizes, cuts
+    largest = {u: float(v.max()) for u, v in sizes.items()}
+    return shown, {u: float(v.max()) for u, v in left.items()}, largest, cuts
 
 
-def claim(left, cuts: Mapping[str, float], budget: Mapping[str, float]) -> dict[str, float]:
+def claim(within: Callable, cuts: Mapping[str, float], axes) -> dict[str, float]:
     """Where the results start along each cut state: at its cut, or up to `CLAIM_DECADES`
-    higher, at the lowest point of the mesh above which the error the cut leaves (`left`, by
-    unknown) is within `budget` in every unknown, the other states' points all taken; at the
-    cut where no such point is (the estimate then says so)."""
+    higher, at the lowest point of `axes` from which on the cut's error is within what
+    `tol_error` allows (`within(start)`: its decades measured on those points only), the other
+    states from their cuts; at the cut where no such point is (the estimate then says so)."""
     out = dict(cuts)
     for s, lo in cuts.items():
-        values = next(iter(left.values()))[s].values
+        values = np.asarray(axes[s])
         for v in values[(values >= lo) & (values <= lo * 10**CLAIM_DECADES)]:
-            if all(float(e.where(e[s] >= v).max()) <= budget[u] for u, e in left.items()):
+            if within({**cuts, s: float(v)}):
                 out[s] = float(v)
                 break
     return out
 
 
-def _above(v: xr.DataArray, cuts: Mapping[str, float]) -> xr.DataArray:
-    """Which points of `v`'s mesh lie at or above every claimed start."""
-    inside = v.notnull() | v.isnull()
-    for s, lo in cuts.items():
-        inside = inside & (v[s] >= lo)
-    return inside.transpose(*v.dims)
-
-
-def reach(steps, axes, noise: Mapping[str, float], cautious: bool = True):
-    """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first: the
-    change of each unknown on `axes` between the first two above both their cuts
-    (`edge_change`), the error the first one's cut leaves (`cut_error`: that change summed
-    over the decades below its cut) and each unknown's size where the change is known (0
-    elsewhere)."""
-    pairs = [
+def measure(steps, axes):
+    """From three solves (attempt, cut, converged) with the cut a decade apart, lowest first:
+    the change of each unknown on `axes` and its size, for the first two and the last two
+    (`edge_change`)."""
+    return [
         edge_change(a.system, a.theta, b.system, b.theta, edge=e, moved=m, converged=ok, axes=axes)
         for (a, e, _), (b, m, ok) in zip(steps, steps[1:])
     ]
+
+
+def errors_above(pairs, noise: Mapping[str, float], start: Mapping[str, float], cautious=True):
+    """On the points at or above `start` along each cut state (`measure`'s pairs): the change of
+    each unknown between the first two solves (`edge_change`), the error the first one's cut
+    leaves (`cut_error`: that change summed over the decades below its cut) and each unknown's
+    size where the change is known (0 elsewhere)."""
     (changes, sizes), (further, further_sizes) = pairs
-    left = {}
+    out, left, known = {}, {}, {}
     for u, v in changes.items():
+        inside = _above(v, start)
+        v = v.where(inside).assign_attrs(v.attrs)
         shares = (sizes[u], further_sizes[u]) if cautious else None
-        left[u], ratio = cut_error(v, further[u], noise.get(u, 0.0), shares)
-        v.attrs.update(decade_ratio=ratio, cut_error=float(left[u].max()))
-    known = {u: np.where(np.isfinite(v.values), sizes[u], 0.0) for u, v in changes.items()}
-    return changes, left, known
+        left[u], ratio = cut_error(v, further[u].where(inside), noise.get(u, 0.0), shares)
+        out[u] = v.assign_attrs(decade_ratio=ratio, cut_error=float(left[u].max()))
+        known[u] = v.copy(data=np.where(np.isfinite(v.values), sizes[u], 0.0))
+    return out, left, known
+
+
+def _above(v: xr.DataArray, start: Mapping[str, float]) -> xr.DataArray:
+    """Which points of `v`'s mesh lie at or above `start` along each state it names."""
+    inside = v.notnull() | v.isnull()
+    for s, lo in start.items():
+        inside = inside & (v[s] >= lo)
+    return inside.transpose(*v.dims)
 
 
 def settled(reached: list, settings, size: Callable) -> bool:
@@ -138,7 +152,7 @@ def settled(reached: list, settings, size: Callable) -> bool:
         return False
     steps = [(a, edge, True) for a, edge in reversed(reached[-3:])]
     axes = grid_axes(steps[0][0].system.compiled, settings.grid)
-    _, left, _ = reach(steps, axes, {}, cautious=False)
+    _, left, _ = errors_above(measure(steps, axes), {}, {}, cautious=False)
     lowest = steps[0][0]
     return all(
         float(v.max()) / size(lowest, u) <= CUT_SHARE * settings.tol_error for u, v in left.items()
