@@ -46,5 +46,6 @@ def jacobian(rows_of: Callable, theta: jax.Array, params, x, split: Callable = l
 
     n = x.shape[0]
     padded = jnp.concatenate([x, jnp.repeat(x[-1:], -n % chunk, 0)])
-    out = jax.lax.map(lambda xc: jax.vmap(at)(split(xc)), padded.reshape(-1, chunk, *x.shape[1:]))
+    chunks = padded.reshape(padded.shape[0] // chunk, chunk, *x.shape[1:])  # x may have no state
+    out = jax.lax.map(lambda xc: jax.vmap(at)(split(xc)), chunks)
     return out.reshape(-1, *out.shape[2:])[:n].reshape(-1, theta.size)
