@@ -103,6 +103,7 @@ def test_solve_says_which_method_it_chose_and_why(tmp_path):
         np.testing.assert_allclose(ds["pd"].values, lucas_pd(), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_solve_that_misses_its_tolerance_exits_2(tmp_path):
     result = run(
         "solve",

@@ -109,6 +109,7 @@ def test_two_state_two_trees():
     assert decay[-2:].max() < 1e-8 * decay.max()
 
 
+@pytest.mark.slow
 def test_basak_cuoco_cuts_the_singular_edge():
     """γ = 5: the experts' consumption-wealth ratio diverges like a power of η at 0, so the whole
     [0, 1] fails and the edge is cut, with power laws below the cut. The result converges

@@ -61,6 +61,7 @@ def test_the_model_is_the_reference():
     assert float(np.abs(np.asarray(residuals["hjb"])).max()) < 1e-12
 
 
+@pytest.mark.slow
 def test_a_stalled_cut_is_found_by_variable_projection():
     """From the switch the semismooth stage shows (3% off δ*, where the joint solve in the cut
     and the coefficients stalled), the cut of least residual is δ* to 1e-9."""

@@ -8,6 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
@@ -54,6 +55,7 @@ def test_the_compiler_names_the_array_members_their_shares_and_features():
     np.testing.assert_allclose(np.ravel(group.features), rates(4)[1:], rtol=1e-15)
 
 
+@pytest.mark.slow
 def test_shared_network_is_permutation_equivariant():
     """Members' shares and features permuted together permute the members' values (to 1e-12),
     at random weights; the expert keeps a network of its own."""

@@ -58,6 +58,7 @@ def test_networks_see_the_implicit_last_share():
     assert len(f.center) == 3 and f.log_axes == (True, True, True)
 
 
+@pytest.mark.slow
 def test_matrix_free_polish_solves_lucas(monkeypatch):
     """The polish by CG on Jacobian-vector products (as for a dense Jacobian beyond DENSE_BYTES)
     reaches the Lucas closed form as the dense one does."""
