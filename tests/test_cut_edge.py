@@ -123,3 +123,16 @@ def test_the_results_start_where_what_the_cut_leaves_is_within_the_budget():
     assert start == axes["x"][np.argmax(axes["x"] >= exact * (1 - 1e-12))]
     assert claim(within(1.0), {"x": eps}, axes) == {"x": eps}
     assert claim(within(1e-9), {"x": eps}, axes) == {"x": eps}
+
+
+@pytest.mark.slow
+def test_the_neural_solver_claims_nothing_below_its_cut():
+    """The neural solver cuts a zero edge at `edge` (default 1e-4) of the state's range and
+    trains from there: below it the results are NaN, as collocation's (W184). Slow (36 s of
+    CPU, compiling): the NaN below a cut is tested fast above, on the same `Solution`."""
+    solution = walras.solve(walras.load(TEXT), method="neural", steps=1, polish=0, points=32)
+    assert solution.cuts == {"x": pytest.approx(1e-4)}
+    assert solution.dataset.attrs["cut_x"] == pytest.approx(1e-4)
+    with pytest.warns(UserWarning, match=r"W184.*below the cut edge.*results from 0\.0001"):
+        found = solution.evaluate(np.array([5e-5, 2e-4]))
+    assert np.isnan(found["f"].values[0]) and np.isfinite(found["f"].values[1])

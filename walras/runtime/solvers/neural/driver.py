@@ -267,4 +267,5 @@ def finish(training: Training) -> Solution:
         validation,
         message,
         errors=errors,
+        cuts=dict(rows.cut),
     )
