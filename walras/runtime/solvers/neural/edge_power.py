@@ -57,7 +57,7 @@ def edge_powers(
             continue
         edge = cut[state]
         x = jnp.stack([point.at[i].set(edge), point.at[i].set(DECADE * edge)])
-        res = compiled.residuals(fields, params, x)
+        res = eqx.filter_jit(compiled.residuals)(fields, params, x)
         for k, name in enumerate(names):
             near, far = np.abs(np.asarray(res[name], float)) + TINY
             q = np.log(near / far) / np.log(DECADE) if np.isfinite(near / far) else cap

@@ -20,7 +20,7 @@ ITERATIONS = 400  # LSQR iterations at most
 
 def gauss_newton_step(residual, theta, params, iterations: int = ITERATIONS) -> jax.Array:
     """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR on Jacobian-vector products."""
-    r = residual(theta, params)
+    r = jax.jit(residual)(theta, params)
     jvp = jax.jit(lambda v: jax.jvp(lambda t: residual(t, params), (theta,), (v,))[1])
     vjp = jax.jit(lambda w: jax.vjp(lambda t: residual(t, params), theta)[1](w)[0])
     op = LinearOperator(
@@ -45,7 +45,7 @@ def error_estimates(rows: Rows, trainable, settings, params) -> dict[str, float]
         fields = polish.as_fields(t)
         return {u: jax.vmap(fields[u])(x[:, axes[u]]) for u in fields}
 
-    u, du = jax.jvp(values, (theta,), (step,))
+    u, du = jax.jit(lambda t, v: jax.jvp(values, (t,), (v,)))(theta, step)
     return {
         k: float(jnp.max(jnp.abs(du[k])) / jnp.maximum(jnp.max(jnp.abs(u[k])), 1e-300)) for k in u
     }
