@@ -135,7 +135,7 @@ def errors_above(pairs, noise: Mapping[str, float], start: Mapping[str, float], 
 
 def _above(v: xr.DataArray, start: Mapping[str, float]) -> xr.DataArray:
     """Which points of `v`'s mesh lie at or above `start` along each state it names."""
-    inside = v.notnull() | v.isnull()
+    inside = v.copy(data=np.ones(v.shape, bool))
     for s, lo in start.items():
         inside = inside & (v[s] >= lo)
     return inside.transpose(*v.dims)
