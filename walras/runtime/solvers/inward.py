@@ -14,6 +14,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from .. import cache
+
 OUTWARD = 1e-3  # of the largest |drift| on the domain: an edge drift beyond it points outward
 SAMPLES = 5  # points per continuous state along an edge
 POINTS = 625  # at most: beyond, scattered points of that grid
@@ -40,9 +42,7 @@ def leaving(solution):
 
 
 def _outward(solution, model) -> list[str]:
-    from ...compiler.checks.edges import differentiated
-
-    checked = {s.name for s in differentiated(model)}
+    checked = set(solution.compiled.outline.along)
     states = {s.name: s for s in model.states}
     names = list(solution.compiled.states)
     on_simplex = {n for group in model.simplices for n in group}
@@ -61,7 +61,6 @@ def _outward(solution, model) -> list[str]:
         grid = grid[grid[:, [names.index(n) for n in group]].sum(axis=1) <= 1]
     params = {k: jax.device_put(np.float64(v)) for k, v in solution.params.items()}
     scale = np.nanmax(np.abs(_drift(solution, params, grid)), axis=0)
-    faces = {b.name: b.steps for b in solution.compiled.system.boundaries}
     found = []
     for i, name in enumerate(names):
         state = states[name]
@@ -73,8 +72,8 @@ def _outward(solution, model) -> list[str]:
                 continue
             at = grid.copy()
             at[:, i] = edge
-            steps = faces.get(held[0].name) if held else None  # a state constraint's control
-            out = _drift(solution, params, at, steps)[:, i] * (1 if upper else -1)
+            face = held[0].name if held else None  # a state constraint's control
+            out = _drift(solution, params, at, face)[:, i] * (1 if upper else -1)
             worst = np.nanmax(out) if np.isfinite(out).any() else -np.inf
             if worst > OUTWARD * scale[i] and worst > 0:
                 found.append(
@@ -84,8 +83,22 @@ def _outward(solution, model) -> list[str]:
     return found
 
 
-def _drift(solution, params, x: np.ndarray, steps=None) -> np.ndarray:
-    """The drift of the states at points x, as one compiled function (not an operation at a
-    time, each compiled on its own)."""
-    drift = eqx.filter_jit(lambda f, p, x: solution.compiled.dynamics(f, p, x, steps)[0])
+def _drift(solution, params, x: np.ndarray, face: str | None = None) -> np.ndarray:
+    """The drift of the states at points x (with the steps of boundary `face`, a state
+    constraint's clipped control), as one compiled function (not an operation at a time, each
+    compiled on its own); exported (`runtime.cache`) where the fields are arrays alone, as the
+    collocation solver's expansions are, so a warm run neither derives nor traces it."""
+    compiled = solution.compiled
+
+    def drift(fields, p, x):
+        steps = None
+        if face is not None:
+            steps = next(b.steps for b in compiled.system.boundaries if b.name == face)
+        return compiled.dynamics(fields, p, x, steps)[0]
+
+    arrays = all(isinstance(v, jax.Array | np.ndarray) for v in jax.tree.leaves(solution.fields))
+    if compiled.key and arrays:
+        drift = cache.exported(drift, f"{compiled.key} drift {face}")
+    else:
+        drift = eqx.filter_jit(drift)
     return np.asarray(drift(solution.fields, params, jax.device_put(x)))

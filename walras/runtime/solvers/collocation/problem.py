@@ -128,7 +128,7 @@ class System:
             for end in ((-1.0, 1.0) if self.upper[i] else (-1.0,))
         ]
         # (unknown, axis of its expansion, side): a finite slope at a constrained edge
-        slopes = root.differentiated(compiled)
+        slopes = compiled.outline.differentiated
         self.root_terms = [
             (u, len(self.regimes[u]) + k, held[i])
             for u, a in self.args.items()

@@ -20,7 +20,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....compiler import symbolic
 from ....compiler.codegen import Compiled
 from ....compiler.model import Process, State, frozen
 from ....grammar import ast
@@ -75,6 +74,8 @@ def time_dependent(compiled: Compiled) -> Compiled:
             unknowns=tuple(dataclasses.replace(u, args=u.args + (name,)) for u in model.unknowns),
         )
         key = compiled.key and f"{compiled.key} pseudo-time"
+        from ....compiler import symbolic  # (sympy: loaded when a walk in pseudo-time runs)
+
         memo["pseudo-time"] = Compiled(symbolic.build(later), key=key)
     return memo["pseudo-time"]
 
