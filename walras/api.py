@@ -53,18 +53,24 @@ class Model:
         warnings point into it) was checked before with these values (`runtime.store`)."""
         from .runtime import store
 
-        source = self.module.source
-        text = f"{self.key} {source.name}\n{source.text}".encode()
-        key = self.key and store.digest(text).decode()
-        model = store.load("checked", key) if key else None
+        model = store.load("checked", self.text_key) if self.text_key else None
         if model is None:
             from .compiler import checks, economy, parametric
 
             model = checks.check(self.lowered, dict(self.overrides))
             model = parametric.over(economy.check_values(self.module, model), dict(self.over))
-            if key:
-                store.save("checked", key, model)
+            if self.text_key:
+                store.save("checked", self.text_key, model)
         return model
+
+    @cached_property
+    def text_key(self) -> str | None:
+        """`key` and this very text (its name and layout too): names what a warm run reads back
+        instead of checking and deriving (warnings and error places point into the text)."""
+        from .runtime.store import digest
+
+        source = self.module.source
+        return self.key and digest(f"{self.key} {source.name}\n{source.text}".encode()).decode()
 
     @property
     def name(self) -> str:
@@ -125,11 +131,11 @@ class Model:
         from .compiler.outline import Outline
         from .runtime import store
 
-        outline = store.load("outline", self.key) if self.key else None
+        outline = store.load("outline", self.text_key) if self.text_key else None
         if outline is None:
             outline = Outline.of(self._derived)
-            if self.key:
-                store.save("outline", self.key, outline)
+            if self.text_key:
+                store.save("outline", self.text_key, outline)
         return outline
 
     @cached_property
@@ -170,11 +176,11 @@ class Model:
             return unparse(self.lowered)
         from .runtime import store
 
-        text = store.load(f"emit-{kind}", self.key) if self.key else None
+        text = store.load(f"emit-{kind}", self.text_key) if self.text_key else None
         if text is None:
             text = emit.emit(self.derive(), kind)
-            if self.key:
-                store.save(f"emit-{kind}", self.key, text)
+            if self.text_key:
+                store.save(f"emit-{kind}", self.text_key, text)
         return text
 
 

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...compiler.start import guess_values
+from .. import cache
 from .base import Problem
 
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
@@ -59,8 +60,21 @@ def fields_guess(fields: Mapping[str, Callable]) -> Guess:
     return lambda u, y: np.asarray(values_at(fields[u], np.asarray(y, np.float64)))
 
 
-@eqx.filter_jit
 def values_at(field: Callable, y: jax.Array) -> jax.Array:
     """An approximant's values at points y, (n, its states): one compiled function, not an
-    operation at a time."""
+    operation at a time; exported (`runtime.cache`) where the approximant is arrays alone (its
+    class and static fields are in the key), as the collocation solver's expansions are, so a
+    warm run does not trace it."""
+    if all(isinstance(v, jax.Array | np.ndarray) for v in jax.tree.leaves(field)):
+        kind = type(field)
+        return cache.exported(_values_at, f"values_at {kind.__module__}.{kind.__qualname__}")(
+            field, y
+        )
+    return _jitted_values_at(field, y)
+
+
+def _values_at(field: Callable, y: jax.Array) -> jax.Array:
     return jax.vmap(field)(y)
+
+
+_jitted_values_at = eqx.filter_jit(_values_at)
