@@ -17,6 +17,7 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import numpy as np
 
@@ -84,6 +85,23 @@ class Exported:
         log.info("cache miss: %s", key)
         write(path, full, payload, STATS)
         return jax.jit(exported.call)
+
+
+def call(fn: Callable, key: str | None, *args, jitted: Callable | None = None):
+    """`fn(*args)` as one compiled function: exported under `key` (`exported`) when there is a
+    key and the arguments are arrays alone (a collocation solution's expansions are), so a warm
+    run neither traces nor derives it; else `jitted` (by default `fn` jitted by equinox, which
+    keeps leaves that are not arrays, a network's activation, static, and shards as they are)."""
+    if key and all(_one_device(v) for v in jax.tree.leaves(args)):
+        return exported(fn, key)(*args)
+    return (jitted or eqx.filter_jit(fn))(*args)
+
+
+def _one_device(leaf) -> bool:
+    """A NumPy array, or a JAX array on one device (what an exported function is made for)."""
+    if isinstance(leaf, jax.Array):
+        return len(leaf.sharding.device_set) == 1
+    return isinstance(leaf, np.ndarray)
 
 
 _EXPORTED: OrderedDict[str, Exported] = OrderedDict()

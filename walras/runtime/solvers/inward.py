@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import equinox as eqx
 import jax
 import numpy as np
 
@@ -86,8 +85,7 @@ def _outward(solution, model) -> list[str]:
 def _drift(solution, params, x: np.ndarray, face: str | None = None) -> np.ndarray:
     """The drift of the states at points x (with the steps of boundary `face`, a state
     constraint's clipped control), as one compiled function (not an operation at a time, each
-    compiled on its own); exported (`runtime.cache`) where the fields are arrays alone, as the
-    collocation solver's expansions are, so a warm run neither derives nor traces it."""
+    compiled on its own; exported where it can be: `cache.call`)."""
     compiled = solution.compiled
 
     def drift(fields, p, x):
@@ -96,9 +94,5 @@ def _drift(solution, params, x: np.ndarray, face: str | None = None) -> np.ndarr
             steps = next(b.steps for b in compiled.system.boundaries if b.name == face)
         return compiled.dynamics(fields, p, x, steps)[0]
 
-    arrays = all(isinstance(v, jax.Array | np.ndarray) for v in jax.tree.leaves(solution.fields))
-    if compiled.key and arrays:
-        drift = cache.exported(drift, f"{compiled.key} drift {face}")
-    else:
-        drift = eqx.filter_jit(drift)
-    return np.asarray(drift(solution.fields, params, jax.device_put(x)))
+    key = compiled.key and f"{compiled.key} drift {face}"
+    return np.asarray(cache.call(drift, key, solution.fields, params, jax.device_put(x)))

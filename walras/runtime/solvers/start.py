@@ -65,12 +65,9 @@ def values_at(field: Callable, y: jax.Array) -> jax.Array:
     operation at a time; exported (`runtime.cache`) where the approximant is arrays alone (its
     class and static fields are in the key), as the collocation solver's expansions are, so a
     warm run does not trace it."""
-    if all(isinstance(v, jax.Array | np.ndarray) for v in jax.tree.leaves(field)):
-        kind = type(field)
-        return cache.exported(_values_at, f"values_at {kind.__module__}.{kind.__qualname__}")(
-            field, y
-        )
-    return _jitted_values_at(field, y)
+    kind = type(field)
+    key = f"values_at {kind.__module__}.{kind.__qualname__}"
+    return cache.call(_values_at, key, field, y, jitted=_jitted_values_at)
 
 
 def _values_at(field: Callable, y: jax.Array) -> jax.Array:
