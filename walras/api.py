@@ -53,15 +53,13 @@ class Model:
         warnings point into it) was checked before with these values (`runtime.store`)."""
         from .runtime import store
 
-        model = store.load("checked", self.text_key) if self.text_key else None
-        if model is None:
+        def check() -> CheckedModel:
             from .compiler import checks, economy, parametric
 
             model = checks.check(self.lowered, dict(self.overrides))
-            model = parametric.over(economy.check_values(self.module, model), dict(self.over))
-            if self.text_key:
-                store.save("checked", self.text_key, model)
-        return model
+            return parametric.over(economy.check_values(self.module, model), dict(self.over))
+
+        return store.kept("checked", self.text_key, check)
 
     @cached_property
     def text_key(self) -> str | None:
@@ -131,12 +129,7 @@ class Model:
         from .compiler.outline import Outline
         from .runtime import store
 
-        outline = store.load("outline", self.text_key) if self.text_key else None
-        if outline is None:
-            outline = Outline.of(self._derived)
-            if self.text_key:
-                store.save("outline", self.text_key, outline)
-        return outline
+        return store.kept("outline", self.text_key, lambda: Outline.of(self._derived))
 
     @cached_property
     def key(self) -> str | None:
@@ -155,7 +148,14 @@ class Model:
         return sha256(f"{text}\n{values}".encode()).hexdigest()[:32]
 
     def emit(self, kind: str) -> str:
-        """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
+        """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`;
+        read back from the cache folder when this text was emitted before."""
+        from .runtime import store
+
+        key = self.text_key and f"{kind} {self.text_key}"
+        text = store.load("emit", key) if key else None
+        if text is not None:  # (emitted before: no sympy)
+            return text
         from .compiler import emit
 
         if kind not in emit.KINDS:
@@ -174,14 +174,7 @@ class Model:
 
             self.checked  # noqa: B018 (report errors first)
             return unparse(self.lowered)
-        from .runtime import store
-
-        text = store.load(f"emit-{kind}", self.text_key) if self.text_key else None
-        if text is None:
-            text = emit.emit(self.derive(), kind)
-            if self.text_key:
-                store.save(f"emit-{kind}", self.text_key, text)
-        return text
+        return store.kept("emit", key, lambda: emit.emit(self.derive(), kind))
 
 
 def load(target: str | Path, **params: float) -> Model:

@@ -16,16 +16,19 @@ import pickle
 import platform
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 from .._version import __version__
 from ..folders import root
 from ..folders import writable as _writable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 FORMAT = b"walras-export 1\n"  # the first line of every entry
 STATS: Counter = Counter()  # of `load`: "hit", "miss" (built and saved), "stale", "corrupt",
 # "unwritable"
@@ -86,6 +89,17 @@ def save(kind: str, key: str, value) -> None:
     STATS["miss"] += 1
     full = _full(kind, key)
     write(_path(kind, full), full, payload, STATS)
+
+
+def kept(kind: str, key: str | None, build: Callable[[], T]) -> T:
+    """The object saved as `kind` under `key`, else `build()`, saved there (without a key,
+    `build()` alone)."""
+    value = load(kind, key) if key else None
+    if value is None:
+        value = build()
+        if key:
+            save(kind, key, value)
+    return value
 
 
 def _full(kind: str, key: str) -> bytes:
