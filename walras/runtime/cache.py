@@ -17,7 +17,6 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 
-import equinox as eqx
 import jax
 import numpy as np
 
@@ -87,14 +86,16 @@ class Exported:
         return jax.jit(exported.call)
 
 
-def call(fn: Callable, key: str | None, *args, jitted: Callable | None = None):
+def call(fn: Callable, key: str | None, *args):
     """`fn(*args)` as one compiled function: exported under `key` (`exported`) when there is a
     key and the arguments are arrays alone (a collocation solution's expansions are), so a warm
-    run neither traces nor derives it; else `jitted` (by default `fn` jitted by equinox, which
-    keeps leaves that are not arrays, a network's activation, static, and shards as they are)."""
+    run neither traces nor derives it; else `fn` jitted by equinox (which keeps leaves that are
+    not arrays, a network's activation, static, and shards as they are; one trace per `fn`)."""
     if key and all(_one_device(v) for v in jax.tree.leaves(args)):
         return exported(fn, key)(*args)
-    return (jitted or eqx.filter_jit(fn))(*args)
+    import equinox as eqx  # (loaded when used: a warm collocation solve does without it)
+
+    return eqx.filter_jit(fn)(*args)
 
 
 def _one_device(leaf) -> bool:

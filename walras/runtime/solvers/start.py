@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,11 +66,8 @@ def values_at(field: Callable, y: jax.Array) -> jax.Array:
     warm run does not trace it."""
     kind = type(field)
     key = f"values_at {kind.__module__}.{kind.__qualname__}"
-    return cache.call(_values_at, key, field, y, jitted=_jitted_values_at)
+    return cache.call(_values_at, key, field, y)
 
 
 def _values_at(field: Callable, y: jax.Array) -> jax.Array:
     return jax.vmap(field)(y)
-
-
-_jitted_values_at = eqx.filter_jit(_values_at)
