@@ -164,15 +164,15 @@ def test_the_parse_tables_are_kept_and_rebuilt_when_damaged(tmp_path, monkeypatc
 @pytest.mark.slow
 def test_a_warm_process_gives_the_cold_numbers(tmp_path):
     """Whole processes: a second `walras solve` (warm: every compiled function loaded from the
-    cache) writes what the first (cold) wrote, to 1e-14, without importing sympy or the
-    checks."""
+    cache) writes what the first (cold) wrote, to 1e-14, without importing sympy, the checks or
+    equinox, and tracing nothing but the calls of exported functions (`JAX_LOG_COMPILES`)."""
     import os
     import subprocess
     import sys
 
     import xarray as xr
 
-    env = {**os.environ, "WALRAS_CACHE": str(tmp_path / "cache")}
+    env = {**os.environ, "WALRAS_CACHE": str(tmp_path / "cache"), "JAX_LOG_COMPILES": "1"}
     values = []
     for name in ("cold", "warm"):
         out = tmp_path / f"{name}.nc"
@@ -186,6 +186,9 @@ def test_a_warm_process_gives_the_cold_numbers(tmp_path):
         assert done.returncode == 0, done.stderr
         imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
         assert ("sympy" in imported) == ("walras.compiler.checks" in imported) == (name == "cold")
+        traced = set(re.findall(r"Finished tracing (\S+) for jit", done.stderr))
+        if name == "warm":
+            assert "equinox" not in imported and traced == {"call"}  # `jax.export`'s calls
         with xr.open_dataset(out, engine="h5netcdf") as ds:
             values.append(ds["pd"].values)
     assert np.max(np.abs(values[1] - values[0])) <= 1e-14 * lucas_pd()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jax.numpy as jnp
+import jax
 import numpy as np
 
 from .._version import __version__
@@ -177,10 +177,11 @@ class Solution:
         """The outputs of the compiled model at checked points, labelled."""
         import xarray as xr
 
-        params = {k: jnp.asarray(v) for k, v in self.params.items()}
+        put = jax.device_put  # not jnp.asarray, which compiles a conversion of host arrays
+        params = {k: put(np.float64(v)) for k, v in self.params.items()}
         compiled = self.compiled
         key = compiled.key and f"{compiled.key} outputs"  # exported where it can be
-        values = cache.call(compiled.outputs, key, self.fields, params, jnp.asarray(at.x))
+        values = cache.call(compiled.outputs, key, self.fields, params, put(np.asarray(at.x)))
         data = {}
         roles, docs = _roles(self.compiled), _docs(self.compiled)
         values = {**{n: values[n] for n in roles if n in values}, **values}  # declaration order
