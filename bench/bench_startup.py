@@ -1,10 +1,11 @@
 """Start-up: whole-process times of `import walras`, `walras check`, `walras compile`, `walras
 solve lucas --method collocation` (cold: an empty cache folder; warm: the same command again),
 and brusan_log by the neural solver with its defaults (warm), with its error against the
-reference ODE solution. Every figure is also given against baselines measured in the same run:
-`python -c pass` (warm-pass: the seconds beyond the interpreter's start), `python -c 'import jax'`
-(the floor of any solve; warm/jax), and cold against warm; wall times, and for the warm runs
-CPU times too (user and system, every thread), steadier on a machine shared with other jobs.
+reference ODE solution; which heavy packages the warm solve imports, and their import times.
+Every figure is also given against baselines measured in the same run: `python -c pass`
+(warm-pass: the seconds beyond the interpreter's start), `python -c 'import jax'` (the floor of
+any solve; warm/jax), and cold against warm; wall times, and for the warm runs CPU times too
+(user and system, every thread), steadier on a machine shared with other jobs.
 
 Goals (issue 18): warm solve, check and compile <= 2 s; `import walras` <= 0.5 s; brusan_log
 warm to Deep-MacroFin's accuracy (q 6.7e-3, psi 3.3e-2) in <= 4 s and to q 1e-5, psi 1e-4 in
@@ -43,6 +44,9 @@ COMMANDS = {
         "-q",
     ],
 }
+SOLVE = "walras solve lucas --method collocation"
+HEAVY = ("jax", "sympy", "equinox", "typer", "pydantic", "rich", "lark", "scipy")  # and
+LEFT_OUT = ("xarray", "pandas", "optax", "diffrax", "matplotlib")  # those a warm solve avoids
 DMF = {"q": 6.7e-3, "psi": 3.3e-2}  # Deep-MacroFin's errors on brusan_log (issue 18)
 TIGHT = {"q": 1e-5, "psi": 1e-4}
 
@@ -77,6 +81,27 @@ def import_time() -> float:
     )
     line = [s for s in done.stderr.splitlines() if re.search(r"\|\s+walras$", s)][-1]
     return int(line.split("|")[1]) / 1e6
+
+
+def imports(command: list[str], cache: Path) -> dict[str, float]:
+    """The packages of HEAVY and LEFT_OUT that one run of `command` imports, with the seconds
+    `python -X importtime` gives each (cumulative, where it is first imported: a package
+    imported by another counts in both)."""
+    env = {**os.environ, "WALRAS_CACHE": str(cache)}
+    done = subprocess.run(
+        [command[0], "-X", "importtime", *command[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = {}
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        name = parts[-1].strip()
+        if len(parts) == 3 and name in HEAVY + LEFT_OUT:
+            seconds[name] = int(parts[1]) / 1e6
+    return seconds
 
 
 def brusan(cache: Path) -> tuple[float, dict[str, float]]:
@@ -133,6 +158,10 @@ def main() -> None:
                 f"{name:<42} {cold:6.2f}s {warm:6.2f}s {cold / warm:9.1f}x {warm / jax:8.2f}x "
                 f"{warm - base:9.2f}s {warm_cpu:8.2f}s {warm_cpu / jax_cpu:7.2f}x"
             )
+        seconds = imports(COMMANDS[SOLVE], Path(folder) / SOLVE.replace(" ", "_"))
+        found = ", ".join(f"{k} {seconds[k]:.2f} s" for k in HEAVY + LEFT_OUT if k in seconds)
+        absent = ", ".join(k for k in HEAVY + LEFT_OUT if k not in seconds)
+        print(f"warm `{SOLVE}` imports (-X importtime): {found}; not: {absent or 'none'}")
         if not args.no_neural:
             seconds, errors = brusan(Path(folder))
             reached = ", ".join(

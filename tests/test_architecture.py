@@ -36,12 +36,15 @@ def test_light_imports_do_not_import_jax(module):
 def test_a_solve_imports_no_labelling_libraries():
     """A collocation solve (the warm start's path) loads neither xarray nor pandas (they load
     when results are labelled: `Solution.dataset`), nor the neural solver's and the simulator's
-    libraries, nor scipy.optimize (a free boundary's search loads it when it runs)."""
+    libraries, nor scipy.optimize (a free boundary's search loads it when it runs), nor sympy
+    (a derivation loads it: a warm run reads what it needs back, `docs/cache.md`), nor equinox
+    (the expansions are pytrees of their own: `runtime.pytree`)."""
     loaded = _fresh(
         "import sys, walras.api, walras.cli, walras.runtime.results, "
-        "walras.runtime.solvers.collocation.driver; "
+        "walras.runtime.solvers.collocation.driver, walras.runtime.solvers.inward; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'xarray', 'pandas', 'optax', 'diffrax', 'matplotlib'}), 'scipy.optimize' in sys.modules)"
+        "{'xarray', 'pandas', 'optax', 'diffrax', 'matplotlib', 'sympy', 'equinox'}), "
+        "'scipy.optimize' in sys.modules)"
     )
     assert loaded == "[] False"
 

@@ -11,7 +11,8 @@ from references import lucas_pd
 
 import walras
 from walras.cli import main
-from walras.runtime import cache
+from walras.compiler import checks, symbolic
+from walras.runtime import cache, store
 
 
 @pytest.fixture
@@ -29,14 +30,28 @@ def _solve():
     return walras.solve("lucas", method="collocation", degree=8).dataset["pd"].values
 
 
-def test_second_solve_loads_the_exported_functions(fresh):
+def _underived(monkeypatch):
+    """Checking or deriving a model from here on fails the test."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a warm solve checked or derived the model")
+
+    monkeypatch.setattr(checks, "check", refused)
+    monkeypatch.setattr(symbolic, "build", refused)
+
+
+def test_second_solve_loads_the_exported_functions(fresh, monkeypatch):
+    """The second solve loads every function it runs, and neither checks nor derives the model
+    (the checked model and the outline of its derivation are read back: `runtime.store`)."""
     first = _solve()
     built = cache.STATS["miss"]
     assert built > 0 and cache.STATS["hit"] == 0 and len(list(fresh.iterdir())) == built
+    _underived(monkeypatch)
     second = _solve()
     assert cache.STATS["hit"] == built and cache.STATS["miss"] == built
     assert np.max(np.abs(second - first)) <= 1e-14 * lucas_pd()
     assert np.max(np.abs(second - lucas_pd())) < 1e-12 * lucas_pd()  # the closed form
+    monkeypatch.undo()
     # the functions as traced in this process, not exported, give the same numbers
     unexported = walras.load("lucas").compile()
     object.__setattr__(unexported, "key", None)
@@ -149,22 +164,31 @@ def test_the_parse_tables_are_kept_and_rebuilt_when_damaged(tmp_path, monkeypatc
 @pytest.mark.slow
 def test_a_warm_process_gives_the_cold_numbers(tmp_path):
     """Whole processes: a second `walras solve` (warm: every compiled function loaded from the
-    cache) writes what the first (cold) wrote, to 1e-14."""
+    cache) writes what the first (cold) wrote, to 1e-14, without importing sympy, the checks or
+    equinox, and tracing nothing but the calls of exported functions (`JAX_LOG_COMPILES`)."""
     import os
     import subprocess
     import sys
 
     import xarray as xr
 
-    env = {**os.environ, "WALRAS_CACHE": str(tmp_path / "cache")}
+    env = {**os.environ, "WALRAS_CACHE": str(tmp_path / "cache"), "JAX_LOG_COMPILES": "1"}
     values = []
     for name in ("cold", "warm"):
         out = tmp_path / f"{name}.nc"
         command = ["solve", "lucas", "--method", "collocation", "--degree", "8", "-o", str(out)]
         done = subprocess.run(
-            [sys.executable, "-m", "walras.cli", *command], env=env, capture_output=True
+            [sys.executable, "-X", "importtime", "-m", "walras.cli", *command],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, done.stderr
+        imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
+        assert ("sympy" in imported) == ("walras.compiler.checks" in imported) == (name == "cold")
+        traced = set(re.findall(r"Finished tracing (\S+) for jit", done.stderr))
+        if name == "warm":
+            assert "equinox" not in imported and traced == {"call"}  # `jax.export`'s calls
         with xr.open_dataset(out, engine="h5netcdf") as ds:
             values.append(ds["pd"].values)
     assert np.max(np.abs(values[1] - values[0])) <= 1e-14 * lucas_pd()
@@ -205,3 +229,56 @@ def test_the_flat_layout_is_ravel_pytrees_and_compiles_nothing_on_the_host():
         assert isinstance(x, np.ndarray) and np.array_equal(x, np.asarray(y))
     traced = jax.jit(lambda v: flat.ravel(jax.tree.map(lambda x: 2 * x, flat.unravel(v))))(peer)
     assert np.array_equal(np.asarray(traced), 2 * np.asarray(peer))
+
+
+def test_checked_models_and_outlines_are_kept_and_rebuilt_when_damaged(fresh):
+    """`walras check` reads the checked model and the outline back (no check, no derivation,
+    the same objects); stale and corrupt entries are rebuilt, never used."""
+    store.STATS.clear()
+    model = walras.load("lucas")
+    checked, outline = model.checked, model.outline
+    assert store.STATS["miss"] == 2 and store.STATS["hit"] == 0
+    again = walras.load("lucas")
+    assert again.checked == checked and again.outline == outline and store.STATS["hit"] == 2
+    entries = sorted(p for kind in ("checked", "outline") for p in (fresh.parent / kind).iterdir())
+    good = [p.read_bytes() for p in entries]
+    entries[0].write_bytes(good[0][:-100] + bytes(b ^ 0xFF for b in good[0][-100:]))
+    entries[1].write_bytes(good[0])  # a valid entry under another key
+    store.STATS.clear()
+    third = walras.load("lucas")
+    assert third.checked == checked and third.outline == outline
+    assert store.STATS["corrupt"] == store.STATS["stale"] == 1 and store.STATS["hit"] == 0
+    assert [p.read_bytes() for p in entries] == good  # rewritten
+
+
+def test_a_changed_text_value_or_version_is_checked_and_derived_again(fresh, monkeypatch):
+    """The checked model and the outline are read back only for the same text (its layout too:
+    warnings point into it), the same values given and the same versions; an edited equation
+    gives its own outline."""
+    from walras.models import resolve
+
+    text = resolve("lucas").read_text()
+    walras.load(text).outline  # noqa: B018
+    store.STATS.clear()
+    walras.load(text + "\n").checked  # noqa: B018
+    walras.load(text, gamma=4.0).checked  # noqa: B018
+    assert store.STATS["miss"] == 2 and store.STATS["hit"] == 0
+    edited = text.replace("boundary at y = 2.0: d(pd, y) = 0\n", "")
+    assert edited != text and len(walras.load(edited).outline.boundaries) == 1
+    monkeypatch.setattr(store, "versions", lambda: "another version")
+    store.STATS.clear()
+    assert len(walras.load(text).outline.boundaries) == 2
+    assert store.STATS["miss"] == 2 and store.STATS["hit"] == 0
+
+
+def test_warm_check_and_compile_print_what_cold_ones_print(fresh, monkeypatch, capsys):
+    """`walras check` and `walras compile` a second time: the same output, neither checking nor
+    deriving."""
+    outputs = []
+    for warm in (False, True):
+        if warm:
+            _underived(monkeypatch)
+        assert main(["check", "lucas"]) == 0 and main(["compile", "lucas"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and "ok: model 'lucas'" in outputs[0]
+    assert "\\frac" in outputs[0] or "\\partial" in outputs[0]

@@ -8,8 +8,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .compiler import checks, economy, parametric, symbolic
-from .compiler.model import Model as CheckedModel
 from .grammar import ast, parse, parse_file
 from .grammar.diagnostics import Diagnostic, EconError, did_you_mean
 from .models import LIBRARY, library, resolve
@@ -18,6 +16,9 @@ from .settings import CHOICES, FIELDS, Settings
 
 if TYPE_CHECKING:
     from .compiler.codegen import Compiled
+    from .compiler.model import Model as CheckedModel
+    from .compiler.outline import Outline
+    from .compiler.system import System
     from .runtime.results import Solution
 
 __all__ = [
@@ -42,12 +43,32 @@ class Model:
 
     @cached_property
     def lowered(self) -> ast.Module:
+        from .compiler import economy
+
         return economy.lower(self.module)
 
     @cached_property
     def checked(self) -> CheckedModel:
-        model = checks.check(self.lowered, dict(self.overrides))
-        return parametric.over(economy.check_values(self.module, model), dict(self.over))
+        """The checked model; read back from the cache folder when this very text (its
+        warnings point into it) was checked before with these values (`runtime.store`)."""
+        from .runtime import store
+
+        def check() -> CheckedModel:
+            from .compiler import checks, economy, parametric
+
+            model = checks.check(self.lowered, dict(self.overrides))
+            return parametric.over(economy.check_values(self.module, model), dict(self.over))
+
+        return store.kept("checked", self.text_key, check)
+
+    @cached_property
+    def text_key(self) -> str | None:
+        """`key` and this very text (its name and layout too): names what a warm run reads back
+        instead of checking and deriving (warnings and error places point into the text)."""
+        from .runtime.store import digest
+
+        source = self.module.source
+        return self.key and digest(f"{self.key} {source.name}\n{source.text}".encode()).decode()
 
     @property
     def name(self) -> str:
@@ -81,15 +102,34 @@ class Model:
         new.checked  # noqa: B018 (report a misspelt parameter now)
         return new
 
-    def derive(self) -> symbolic.System:
+    def derive(self) -> System:
         """The derived equations (sympy; no JAX): what `compile` turns into functions."""
+        from .compiler import symbolic
+
         return symbolic.build(self.checked)
 
     def compile(self) -> Compiled:
-        """Pure JAX functions of the model: `residuals(fields, params, x)`, `loss`, `outputs`."""
-        from .compiler.codegen import Compiled
+        """Pure JAX functions of the model: `residuals(fields, params, x)`, `loss`, `outputs`.
+        When the outline of this model's derivation is in the cache folder, nothing is derived
+        until a function that is not exported has to be traced (`codegen.Deferred`)."""
+        from .compiler.codegen import Compiled, Deferred
 
-        return Compiled(self.derive(), key=self.key)
+        if not self.key:
+            return Compiled(self.derive())
+        return Deferred(self.checked, self.outline, lambda: self._derived, self.key)
+
+    @cached_property
+    def _derived(self) -> System:
+        return self.derive()
+
+    @cached_property
+    def outline(self) -> Outline:
+        """What the solvers read of the derivation besides its expressions (`compiler.outline`),
+        from the cache folder, else derived (and kept there)."""
+        from .compiler.outline import Outline
+        from .runtime import store
+
+        return store.kept("outline", self.text_key, lambda: Outline.of(self._derived))
 
     @cached_property
     def key(self) -> str | None:
@@ -108,7 +148,14 @@ class Model:
         return sha256(f"{text}\n{values}".encode()).hexdigest()[:32]
 
     def emit(self, kind: str) -> str:
-        """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`."""
+        """The derived equations as `latex` or `sympy` text, or the lowered model as `econ`;
+        read back from the cache folder when this text was emitted before."""
+        from .runtime import store
+
+        key = self.text_key and f"{kind} {self.text_key}"
+        text = store.load("emit", key) if key else None
+        if text is not None:  # (emitted before: no sympy)
+            return text
         from .compiler import emit
 
         if kind not in emit.KINDS:
@@ -127,7 +174,7 @@ class Model:
 
             self.checked  # noqa: B018 (report errors first)
             return unparse(self.lowered)
-        return emit.emit(self.derive(), kind)
+        return store.kept("emit", key, lambda: emit.emit(self.derive(), kind))
 
 
 def load(target: str | Path, **params: float) -> Model:

@@ -96,13 +96,13 @@ def check(target: str = typer.Argument(..., help="a .econ file or a library mode
             out.print(f"ok: {len(specs)} factor model(s): {', '.join(specs)}")
             return
         model = api.Model(module)
-        s = model.derive()
+        s = model.outline  # derived, or read back from the cache folder
     except EconError as e:
         _fail(e)
     _warn(model)
     out.print(
-        f"ok: model '{model.name}': {len(s.states)} state(s), {len(s.unknowns)} "
-        f"unknown(s), {len(s.residuals)} equation(s), {len(s.boundaries)} boundary "
+        f"ok: model '{model.name}': {len(model.states)} state(s), {len(model.unknowns)} "
+        f"unknown(s), {len(s.equations)} equation(s), {len(s.boundaries)} boundary "
         f"condition(s)" + (f", {len(s.cycles)} solved cycle(s)" if s.cycles else "")
     )
 

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 
-from .pointwise import Fields, Params, Point, fischer_burmeister, point_groups
-from .system import System, rate_symbol
+from .. import precision  # noqa: F401  (float64 before any array is built)
+from .outline import Outline
 
-__all__ = ["Compiled", "Fields", "Params", "boundary_weight"]
+if TYPE_CHECKING:
+    from .model import Model
+    from .pointwise import Fields, Params
+    from .system import System
+
+__all__ = ["Compiled", "Deferred", "boundary_weight"]
 
 
 def boundary_weight(weights: Mapping[str, float], name: str) -> float:
@@ -42,32 +49,45 @@ class Compiled:
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def model(self):
+    def model(self) -> Model:
         return self.system.model
 
     @property
+    def outline(self) -> Outline:
+        """What the solvers read of the derivation besides its expressions."""
+        if "outline" not in self.memo:
+            self.memo["outline"] = Outline.of(self.system)
+        return self.memo["outline"]
+
+    @property
     def states(self) -> tuple[str, ...]:
-        return self.system.states
+        return self.model.state_names
 
     @property
     def unknowns(self) -> tuple[str, ...]:
-        return tuple(u.name for u in self.system.unknowns)
+        return tuple(u.name for u in self.model.unknowns)
 
     @property
     def equations(self) -> tuple[str, ...]:
-        return tuple(r.name for r in self.system.residuals)
+        return self.outline.equations
 
     @property
     def boundaries(self) -> tuple[str, ...]:
-        return tuple(b.name for b in self.system.boundaries)
+        return tuple(b.name for b in self.outline.boundaries)
 
     @property
     def params(self) -> dict[str, float]:
-        return self.system.model.params
+        return self.model.params
+
+    def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:
+        """`System.clamps`: derived only where a complementarity may clamp an unknown."""
+        return self.system.clamps(params) if self.outline.clamped else {}
 
     def _map(
         self, fields: Fields, params: Params, x: jax.Array, per_point: Callable, steps=None
     ) -> dict:
+        from .pointwise import Point, point_groups
+
         steps, groups = {**self.system.step_of(), **(steps or {})}, point_groups(self.system)
 
         def one(xi):
@@ -87,9 +107,13 @@ class Compiled:
         fields: Fields,
         params: Params,
         x: jax.Array,
-        complementarity: Callable = fischer_burmeister,
+        complementarity: Callable | None = None,
     ) -> dict[str, jax.Array]:
-        """Interior residuals by equation; complementarity through `complementarity(a, b)`."""
+        """Interior residuals by equation; complementarity through `complementarity(a, b)`
+        (by default `pointwise.fischer_burmeister`)."""
+        from .pointwise import fischer_burmeister
+
+        complementarity = complementarity or fischer_burmeister
 
         def per_point(p):
             return {
@@ -140,6 +164,7 @@ class Compiled:
     ) -> dict[str, jax.Array]:
         """Every unknown, definition and process term, and (with `residuals`) every residual,
         at the points."""
+        from .pointwise import fischer_burmeister
 
         def per_point(p):
             out = {
@@ -175,6 +200,8 @@ class Compiled:
         """The Poisson shocks at the points: their rates, shape (n, poisson shocks), and the jump
         of each state at an arrival, shape (n, states, poisson shocks); zero where a process
         has no jump term."""
+        from .system import rate_symbol
+
         shocks = tuple(self.model.rates)
         if not shocks:
             return jnp.zeros((len(x), 0)), jnp.zeros((len(x), len(self.states), 0))
@@ -190,3 +217,24 @@ class Compiled:
             return rates, jnp.stack(moves, axis=-1)
 
         return self._map(fields, params, x, per_point)
+
+
+class Deferred(Compiled):
+    """A `Compiled` read back from the cache folder: its checked model and `Outline` are at hand,
+    its `System` is derived (sympy) only when first asked for, that is when a function that is
+    not exported has to be traced (`runtime.cache`). `derive` gives the same `System` a cold run
+    derived: the cache keys both by the model's text, its parameter values and the versions."""
+
+    def __init__(self, model: Model, outline: Outline, derive: Callable[[], System], key: str):
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "memo", {"outline": outline})
+        object.__setattr__(self, "_checked", model)
+        object.__setattr__(self, "_derive", derive)
+
+    @cached_property
+    def system(self) -> System:
+        return self._derive()
+
+    @property
+    def model(self) -> Model:
+        return self._checked

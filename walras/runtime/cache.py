@@ -13,25 +13,19 @@ When the folder cannot be written, solves run without these caches."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import platform
-import tempfile
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 
 import jax
 import numpy as np
 
-from .._version import __version__
 from ..folders import root
 from ..folders import writable as _writable
+from .store import digest as _digest
+from .store import read, versions, write
 
 log = logging.getLogger(__name__)
-FORMAT = b"walras-export 1\n"  # the first line of every entry
 STATS: Counter = Counter()  # "hit", "miss" (built and written), "stale", "corrupt",
 # "unwritable", "unexportable"
 
@@ -45,22 +39,6 @@ def persistent_cache() -> None:
         return
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-
-
-@cache
-def versions() -> str:
-    """walras (its version and a digest of its source), JAX, jaxlib and Python: a change of any
-    makes every exported entry stale."""
-    import jaxlib
-
-    source = hashlib.sha256()
-    package = Path(__file__).parents[1]
-    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark")):
-        source.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-    return (
-        f"walras {__version__} {source.hexdigest()[:16]}; jax {jax.__version__}; "
-        f"jaxlib {jaxlib.__version__}; python {platform.python_version()}"
-    )
 
 
 class Exported:
@@ -84,7 +62,7 @@ class Exported:
     def _load(self, tree, leaves, key: str) -> Callable:
         full = f"{key}\n{tree}\n{versions()}".encode()
         path = root() / "export" / f"{_digest(full).decode()}.bin"
-        payload = _read(path, full)
+        payload = read(path, full, STATS)
         if payload is not None:
             try:
                 exported = jax.export.deserialize(payload)
@@ -104,8 +82,27 @@ class Exported:
             return flat
         STATS["miss"] += 1
         log.info("cache miss: %s", key)
-        _write(path, full, payload)
+        write(path, full, payload, STATS)
         return jax.jit(exported.call)
+
+
+def call(fn: Callable, key: str | None, *args):
+    """`fn(*args)` as one compiled function: exported under `key` (`exported`) when there is a
+    key and the arguments are arrays alone (a collocation solution's expansions are), so a warm
+    run neither traces nor derives it; else `fn` jitted by equinox (which keeps leaves that are
+    not arrays, a network's activation, static, and shards as they are; one trace per `fn`)."""
+    if key and all(_one_device(v) for v in jax.tree.leaves(args)):
+        return exported(fn, key)(*args)
+    import equinox as eqx  # (loaded when used: a warm collocation solve does without it)
+
+    return eqx.filter_jit(fn)(*args)
+
+
+def _one_device(leaf) -> bool:
+    """A NumPy array, or a JAX array on one device (what an exported function is made for)."""
+    if isinstance(leaf, jax.Array):
+        return len(leaf.sharding.device_set) == 1
+    return isinstance(leaf, np.ndarray)
 
 
 _EXPORTED: OrderedDict[str, Exported] = OrderedDict()
@@ -121,45 +118,3 @@ def exported(fn: Callable, key: str) -> Exported:
             _EXPORTED.popitem(last=False)
     _EXPORTED.move_to_end(key)
     return _EXPORTED[key]
-
-
-def _read(path: Path, full: bytes) -> bytes | None:
-    """An entry's payload, or None when it is missing, stale (another key) or corrupt."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    lines = data.split(b"\n", 3)
-    if len(lines) < 4 or lines[0] + b"\n" != FORMAT:
-        STATS["corrupt"] += 1
-        return None
-    if lines[1] != _digest(full):
-        STATS["stale"] += 1
-        return None
-    if lines[2] != _digest(lines[3]):
-        STATS["corrupt"] += 1
-        return None
-    return lines[3]
-
-
-def _write(path: Path, full: bytes, payload: bytes) -> None:
-    """The entry (format line, key digest, payload digest, payload), atomically; nothing when
-    the folder cannot be written."""
-    if not _writable(path.parent):
-        STATS["unwritable"] += 1
-        return
-    data = b"\n".join([FORMAT.rstrip(), _digest(full), _digest(payload), payload])
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        STATS["unwritable"] += 1
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.sha256(data).hexdigest().encode()

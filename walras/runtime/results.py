@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import equinox as eqx
-import jax.numpy as jnp
+import jax
 import numpy as np
 
 from .._version import __version__
 from ..compiler.codegen import Compiled
 from ..settings import Settings
-from . import plausible
+from . import cache, plausible
 from . import points as points_module
 from .devices import is_writer
 from .domain import Domain
@@ -178,8 +177,11 @@ class Solution:
         """The outputs of the compiled model at checked points, labelled."""
         import xarray as xr
 
-        params = {k: jnp.asarray(v) for k, v in self.params.items()}
-        values = eqx.filter_jit(self.compiled.outputs)(self.fields, params, jnp.asarray(at.x))
+        put = jax.device_put  # not jnp.asarray, which compiles a conversion of host arrays
+        params = {k: put(np.float64(v)) for k, v in self.params.items()}
+        compiled = self.compiled
+        key = compiled.key and f"{compiled.key} outputs"  # exported where it can be
+        values = cache.call(compiled.outputs, key, self.fields, params, put(np.asarray(at.x)))
         data = {}
         roles, docs = _roles(self.compiled), _docs(self.compiled)
         values = {**{n: values[n] for n in roles if n in values}, **values}  # declaration order
@@ -300,8 +302,8 @@ def _roles(compiled: Compiled) -> dict[str, Role]:
     """The role of each output of `Compiled.outputs`, in declaration order: unknowns, definitions
     (lets, then process terms), residuals."""
     roles = dict.fromkeys(compiled.unknowns, Role.UNKNOWN)
-    roles.update({d: Role.DEFINITION for d in compiled.system.outputs if d not in roles})
-    roles.update({f"residual_{r.name}": Role.RESIDUAL for r in compiled.system.residuals})
+    roles.update({d: Role.DEFINITION for d in compiled.outline.outputs if d not in roles})
+    roles.update({f"residual_{r}": Role.RESIDUAL for r in compiled.outline.equations})
     return roles
 
 

@@ -11,13 +11,12 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...compiler import ito
 from ...compiler.codegen import Compiled, boundary_weight
 from ..domain import Domain
 
 if TYPE_CHECKING:
     from ...compiler.model import State, Unknown
-    from ...compiler.system import BoundaryResidual
+    from ...compiler.outline import Face
     from ...settings import Settings
     from ..devices import Devices
     from ..results import Solution
@@ -79,7 +78,7 @@ class Problem:
     axes: Mapping[str, tuple[int, ...]]
     equations: tuple[str, ...]
     complementarities: tuple[str, ...]
-    boundaries: tuple[BoundaryResidual, ...]
+    boundaries: tuple[Face, ...]
     weights: Mapping[str, float]
     cuttable: frozenset[str]  # zero lower edges with no boundary condition there
     diverging: frozenset[str]  # states of which an unknown > 0 without upper bound depends
@@ -88,23 +87,23 @@ class Problem:
 
     @classmethod
     def build(cls, compiled: Compiled, params: Mapping[str, float] | None = None) -> Problem:
-        m, system = compiled.model, compiled.system
-        held = {b.state for b in system.boundaries if b.at == 0}
+        m, outline = compiled.model, compiled.outline
+        held = {b.state for b in outline.boundaries if b.at == 0}
         return cls(
             compiled,
             dict(compiled.params if params is None else params),
             tuple(m.states),
             tuple(m.unknowns),
             {u.name: tuple(compiled.states.index(a) for a in u.args) for u in m.unknowns},
-            tuple(r.name for r in system.residuals),
-            tuple(r.name for r in system.residuals if r.is_complementarity),
-            tuple(system.boundaries),
+            outline.equations,
+            outline.complementarities,
+            outline.boundaries,
             dict(m.weights),
             frozenset(
                 s.name for s in m.states if s.lo == 0 and s.name not in held and not s.discrete
             ),
             frozenset(a for u in m.unknowns if u.lo == 0 and u.hi is None for a in u.args),
-            frozenset(_second_order(compiled)),
+            outline.second_order,
             Domain.of(m, compiled.states),
         )
 
@@ -158,11 +157,3 @@ class Solver(ABC):
     @abstractmethod
     def solve(self, problem: Problem, settings: Settings, options: Options) -> Solution:
         """Solve `problem` at `problem.params` with `settings`."""
-
-
-def _second_order(compiled: Compiled) -> set[str]:
-    out = set()
-    for m in compiled.system.atoms.meaning.values():
-        if isinstance(m, ito.Curvature) or (isinstance(m, ito.Partial) and len(m.alpha) >= 2):
-            out.add(m.unknown)
-    return out

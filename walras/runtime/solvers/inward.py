@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import equinox as eqx
 import jax
 import numpy as np
+
+from .. import cache
 
 OUTWARD = 1e-3  # of the largest |drift| on the domain: an edge drift beyond it points outward
 SAMPLES = 5  # points per continuous state along an edge
@@ -40,9 +41,7 @@ def leaving(solution):
 
 
 def _outward(solution, model) -> list[str]:
-    from ...compiler.checks.edges import differentiated
-
-    checked = {s.name for s in differentiated(model)}
+    checked = set(solution.compiled.outline.along)
     states = {s.name: s for s in model.states}
     names = list(solution.compiled.states)
     on_simplex = {n for group in model.simplices for n in group}
@@ -61,7 +60,6 @@ def _outward(solution, model) -> list[str]:
         grid = grid[grid[:, [names.index(n) for n in group]].sum(axis=1) <= 1]
     params = {k: jax.device_put(np.float64(v)) for k, v in solution.params.items()}
     scale = np.nanmax(np.abs(_drift(solution, params, grid)), axis=0)
-    faces = {b.name: b.steps for b in solution.compiled.system.boundaries}
     found = []
     for i, name in enumerate(names):
         state = states[name]
@@ -73,8 +71,8 @@ def _outward(solution, model) -> list[str]:
                 continue
             at = grid.copy()
             at[:, i] = edge
-            steps = faces.get(held[0].name) if held else None  # a state constraint's control
-            out = _drift(solution, params, at, steps)[:, i] * (1 if upper else -1)
+            face = held[0].name if held else None  # a state constraint's control
+            out = _drift(solution, params, at, face)[:, i] * (1 if upper else -1)
             worst = np.nanmax(out) if np.isfinite(out).any() else -np.inf
             if worst > OUTWARD * scale[i] and worst > 0:
                 found.append(
@@ -84,8 +82,17 @@ def _outward(solution, model) -> list[str]:
     return found
 
 
-def _drift(solution, params, x: np.ndarray, steps=None) -> np.ndarray:
-    """The drift of the states at points x, as one compiled function (not an operation at a
-    time, each compiled on its own)."""
-    drift = eqx.filter_jit(lambda f, p, x: solution.compiled.dynamics(f, p, x, steps)[0])
-    return np.asarray(drift(solution.fields, params, jax.device_put(x)))
+def _drift(solution, params, x: np.ndarray, face: str | None = None) -> np.ndarray:
+    """The drift of the states at points x (with the steps of boundary `face`, a state
+    constraint's clipped control), as one compiled function (not an operation at a time, each
+    compiled on its own; exported where it can be: `cache.call`)."""
+    compiled = solution.compiled
+
+    def drift(fields, p, x):
+        steps = None
+        if face is not None:
+            steps = next(b.steps for b in compiled.system.boundaries if b.name == face)
+        return compiled.dynamics(fields, p, x, steps)[0]
+
+    key = compiled.key and f"{compiled.key} drift {face}"
+    return np.asarray(cache.call(drift, key, solution.fields, params, jax.device_put(x)))

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ...compiler.start import guess_values
+from .. import cache
 from .base import Problem
 
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
@@ -59,8 +59,15 @@ def fields_guess(fields: Mapping[str, Callable]) -> Guess:
     return lambda u, y: np.asarray(values_at(fields[u], np.asarray(y, np.float64)))
 
 
-@eqx.filter_jit
 def values_at(field: Callable, y: jax.Array) -> jax.Array:
     """An approximant's values at points y, (n, its states): one compiled function, not an
-    operation at a time."""
+    operation at a time; exported (`runtime.cache`) where the approximant is arrays alone (its
+    class and static fields are in the key), as the collocation solver's expansions are, so a
+    warm run does not trace it."""
+    kind = type(field)
+    key = f"values_at {kind.__module__}.{kind.__qualname__}"
+    return cache.call(_values_at, key, field, y)
+
+
+def _values_at(field: Callable, y: jax.Array) -> jax.Array:
     return jax.vmap(field)(y)

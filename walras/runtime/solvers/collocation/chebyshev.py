@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 from ...domain import cube_to_simplices, to_cube
+from ...pytree import pytree, static
 from . import root
 
 
@@ -162,7 +162,8 @@ def upper_cut_axes(log) -> tuple[bool, ...]:
     return tuple(isinstance(f, Logit) for f in log)
 
 
-class Chebyshev(eqx.Module):
+@pytree
+class Chebyshev:
     """u(x) = Σ c_α T_α(z) with z the map of the box [lo, hi] onto [−1, 1]^d (`to_unit`, each
     axis as `log` says), one axis of `coef` per state (a 0-d `coef` is a scalar unknown). `lo`,
     `hi` are arrays, so a box edge (a free boundary) may itself be an unknown that derivatives
@@ -174,9 +175,9 @@ class Chebyshev(eqx.Module):
     coef: jax.Array
     lo: jax.Array
     hi: jax.Array
-    log: tuple = eqx.field(static=True, default=())
-    positive: bool = eqx.field(static=True, default=False)
-    simplices: tuple = eqx.field(static=True, default=())
+    log: tuple = static(default=())
+    positive: bool = static(default=False)
+    simplices: tuple = static(default=())
 
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.coef.ndim == 0:

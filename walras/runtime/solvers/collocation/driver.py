@@ -426,7 +426,7 @@ def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
 
 def constant_guess(problem: Problem, params) -> Guess:
     """A constant strictly inside each unknown's bounds (and its complementarity bound)."""
-    clamps = problem.compiled.system.clamps(params)
+    clamps = problem.compiled.clamps(params)
     values = {}
     for u in problem.unknowns:
         floor, cap = clamps.get(u.name, (None, None))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ... import cache
 from ...domain import cube_to_simplices
+from ...pytree import pytree
 from ..base import EdgePolicy, Problem
 from ..start import values_at as values_at
 from . import chebyshev as cheb
@@ -33,7 +33,8 @@ SHARE = True  # systems at other cut edges share their compiled functions, under
 EDGES = EdgePolicy(always=False, diverging_only=False)
 
 
-class Piecewise(eqx.Module):
+@pytree
+class Piecewise:
     """Expansions on [lo, s] and [s, hi] of the first argument, joined at s."""
 
     left: cheb.Chebyshev
@@ -44,7 +45,8 @@ class Piecewise(eqx.Module):
         return jnp.where(x[0] < self.at, self.left(x), self.right(x))
 
 
-class Plan(eqx.Module):
+@pytree
+class Plan:
     """What a Newton solve imposes, as data (so every stage and every cut edge reuses one
     compiled function): `mode[p, c]` one-hot over MODES for complementarity c on piece p; `pin`
     = (weight, τ₀) holds the cut at τ₀; `lo` is the domain's lower corner (where zero edges are
@@ -128,7 +130,7 @@ class System:
             for end in ((-1.0, 1.0) if self.upper[i] else (-1.0,))
         ]
         # (unknown, axis of its expansion, side): a finite slope at a constrained edge
-        slopes = root.differentiated(compiled)
+        slopes = compiled.outline.differentiated
         self.root_terms = [
             (u, len(self.regimes[u]) + k, held[i])
             for u, a in self.args.items()

@@ -15,16 +15,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....compiler import symbolic
 from ....compiler.codegen import Compiled
 from ....compiler.model import Process, State, frozen
 from ....grammar import ast
 from ... import interrupt
+from ...pytree import pytree
 from ..least_squares import levenberg_marquardt
 
 FIRST_STEP = 1.0  # Δτ of the first step (EconPDEs.jl's default), in the model's time unit
@@ -43,7 +42,8 @@ SOLVED = 1e-3  # a step's solve succeeds when it converges with its residuals th
 # those at its start (u_old); else Δτ shrinks by SHRINK
 
 
-class Moving(eqx.Module):
+@pytree
+class Moving:
     """An unknown at the time left to the horizon τ, its last argument: u + τ·(u − u_old)/Δτ, so
     that at τ = 0 it is u and its derivative in τ is the implicit step's (u − u_old)/Δτ."""
 
@@ -75,6 +75,8 @@ def time_dependent(compiled: Compiled) -> Compiled:
             unknowns=tuple(dataclasses.replace(u, args=u.args + (name,)) for u in model.unknowns),
         )
         key = compiled.key and f"{compiled.key} pseudo-time"
+        from ....compiler import symbolic  # (sympy: loaded when a walk in pseudo-time runs)
+
         memo["pseudo-time"] = Compiled(symbolic.build(later), key=key)
     return memo["pseudo-time"]
 

@@ -9,27 +9,28 @@ from __future__ import annotations
 
 import itertools
 
-import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
+from ...pytree import pytree, static
 from . import chebyshev as cheb
 from . import smolyak
 
 
-class Regimes(eqx.Module):
+@pytree
+class Regimes:
     """u(x) = the expansion of the regime nearest x's discrete coordinates (`discrete`, positions
     in x; `values`, each one's values), at x's other coordinates."""
 
     coef: jnp.ndarray
     lo: jnp.ndarray
     hi: jnp.ndarray
-    values: tuple = eqx.field(static=True)
-    discrete: tuple = eqx.field(static=True)
-    log: tuple = eqx.field(static=True, default=())
-    positive: bool = eqx.field(static=True, default=False)
-    simplices: tuple = eqx.field(static=True, default=())  # of the continuous coordinates
-    sparse: smolyak.SparseGrid | None = eqx.field(static=True, default=None)  # None: tensor
+    values: tuple = static()
+    discrete: tuple = static()
+    log: tuple = static(default=())
+    positive: bool = static(default=False)
+    simplices: tuple = static(default=())  # of the continuous coordinates
+    sparse: smolyak.SparseGrid | None = static(default=None)  # None: tensor
 
     def __call__(self, x):
         regime = tuple(

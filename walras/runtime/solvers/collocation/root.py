@@ -19,7 +19,6 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 from numpy.polynomial import chebyshev as npcheb
 
-from ....compiler import ito
 from . import chebyshev as cheb
 
 
@@ -130,16 +129,6 @@ def constrained(problem) -> dict[int, float]:
         if b.constraint is None or state.discrete:
             continue
         out.setdefault(i, 1.0 if b.at == state.lo else -1.0)
-    return out
-
-
-def differentiated(compiled) -> set[str]:
-    """The unknowns whose derivatives enter the system (their slopes at a constrained edge must be
-    finite)."""
-    out = set()
-    for m in compiled.system.atoms.meaning.values():
-        if isinstance(m, (ito.Velocity, ito.Curvature)) or getattr(m, "alpha", ()):
-            out.add(m.unknown)
     return out
 
 

@@ -19,13 +19,13 @@ import functools
 import itertools
 from dataclasses import dataclass
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 from ...domain import cube_to_simplices, to_cube
+from ...pytree import pytree, static
 from . import chebyshev as cheb
 
 
@@ -146,13 +146,14 @@ def _series_jvp(sparse, orders, primals, tangents):
 series.defjvp(_series_jvp, symbolic_zeros=True)
 
 
+@pytree
 class Smolyak(cheb.Chebyshev):
     """u(x) = Σ c_j B_j(z) on a Smolyak grid, z the map of the box [lo, hi] onto [−1, 1]^d, with
     the fields of `chebyshev.Chebyshev` (log axes continued linearly below the box, a positive
     unknown expanded as its logarithm, `simplices` in stick-breaking coordinates), with the
     coefficients a flat vector in the order of `sparse.index`."""
 
-    sparse: SparseGrid = eqx.field(static=True, default=None)
+    sparse: SparseGrid = static(default=None)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         for group in self.simplices:

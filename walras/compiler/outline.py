@@ -1,0 +1,68 @@
+"""What the solvers, the results and `walras check` read of a derived `System` besides its
+expressions: names, which unknowns enter to second order, the solved cycles. Plain data (no
+sympy), so a warm run keeps it in the cache folder (`runtime.store`) and derives nothing until
+a function that is not exported has to be traced (`codegen.Deferred`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .system import System
+
+
+@dataclass(frozen=True)
+class Face:
+    """A boundary condition: its name, and the state held at `at`."""
+
+    name: str
+    state: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Outline:
+    """`equations` (interior residual rows, the `complementarities` among them), `boundaries`,
+    `outputs` (definitions and process terms), the unknowns whose second derivatives enter
+    (`second_order`) and those whose derivatives enter at all (`differentiated`), the states
+    along which an unknown is differentiated (`along`: `checks.edges.differentiated`), the
+    solved `cycles`, and whether a complementarity's bound may clamp an unknown (`clamped`:
+    then `System.clamps` is read from the derivation)."""
+
+    equations: tuple[str, ...]
+    complementarities: tuple[str, ...]
+    boundaries: tuple[Face, ...]
+    outputs: tuple[str, ...]
+    second_order: frozenset[str]
+    differentiated: frozenset[str]
+    along: tuple[str, ...]
+    cycles: tuple[tuple[str, ...], ...]
+    clamped: bool
+
+    @classmethod
+    def of(cls, system: System) -> Outline:
+        from . import ito
+        from .checks.edges import differentiated
+
+        meanings = system.atoms.meaning.values()
+        return cls(
+            tuple(r.name for r in system.residuals),
+            tuple(r.name for r in system.residuals if r.is_complementarity),
+            tuple(Face(b.name, b.state, b.at) for b in system.boundaries),
+            tuple(system.outputs),
+            frozenset(
+                m.unknown
+                for m in meanings
+                if isinstance(m, ito.Curvature)
+                or (isinstance(m, ito.Partial) and len(m.alpha) >= 2)
+            ),
+            frozenset(
+                m.unknown
+                for m in meanings
+                if isinstance(m, (ito.Velocity, ito.Curvature)) or getattr(m, "alpha", ())
+            ),
+            tuple(s.name for s in differentiated(system.model)),
+            tuple(tuple(c) for c in system.cycles),
+            any(r.is_complementarity for r in system.residuals),
+        )
