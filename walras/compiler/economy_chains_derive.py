@@ -34,6 +34,7 @@ class ChainDerivation(LaborDerivation):
     def __init__(self, econ: LaborEconomy, chains: Chains):
         super().__init__(econ)
         self.chains = chains
+        self.places: list = []  # `system.Places` of the pooled members' definitions
         self.bonds = [f"b_{a.name}" for a in self.savers]
         if self.savers:
             self.shares = [f"eta_{a.name}" for a in econ.agents]
@@ -94,7 +95,11 @@ class ChainDerivation(LaborDerivation):
             for pool in self.chains.pools:
                 if a.name in pool.members:
                     marginal = {m: self.n(f"xi_{m}", ab) for m in pool.members}
-                    lhs = lhs + pooled.euler_terms(pool, a.name, marginal, ab) / xi
+                    name = f"places_{a.name}"
+                    terms = pooled.euler_terms(pool, a.name, marginal, ab)
+                    self.let(name, terms, f"{a.name}'s marginal utility at its new places")
+                    self.places.append(pooled.places(pool, a.name, name))
+                    lhs = lhs + self.n(name, ab) / xi
             self.equation(
                 f"euler_{a.name}",
                 lhs,
