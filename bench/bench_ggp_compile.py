@@ -42,6 +42,8 @@ def measure(households: int, points: int, out: str) -> None:
     from walras.runtime.solvers.neural.rows import Rows
 
     text = resolve("ggp_production").read_text()
+    if households != 10:  # the start is written for ten households
+        text = text[: text.index("# the start")]
     text = text.replace("household[10]", f"household[{households}]")
     figures = {}
     t, c = time.perf_counter(), time.process_time()
