@@ -10,7 +10,7 @@ must agree (printed: the largest difference relative to the residuals' size).
 A baseline is a copy of another commit, e.g. `git archive main | tar -x -C /tmp/base`.
 The machine is shared: read wall time with the CPU time.
 
-Run: python bench/bench_ggp_compile.py --households 5 [--baseline /tmp/base] [--points 64]
+Run: python bench/bench_ggp_compile.py --households 2 5 10 [--baseline /tmp/base] [--points 64]
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ def measure(households: int, points: int, out: str) -> None:
     from walras.runtime.solvers.neural.rows import Rows
 
     text = resolve("ggp_production").read_text()
+    if households != 10:  # the start is written for ten households
+        text = text[: text.index("# the start")]
     text = text.replace("household[10]", f"household[{households}]")
     figures = {}
     t, c = time.perf_counter(), time.process_time()
@@ -79,21 +81,28 @@ def run(checkout: Path, households: int, points: int, out: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--households", type=int, default=5)
+    parser.add_argument("--households", type=int, nargs="+", default=[5])
     parser.add_argument("--points", type=int, default=64)
     parser.add_argument("--baseline", type=Path, help="a checkout to compare with")
     a = parser.parse_args()
+    for households in a.households:
+        compare(households, a.points, a.baseline)
+
+
+def compare(households: int, points: int, baseline: Path | None) -> None:
+    """Both checkouts at one number of households: figures, and their residuals' difference."""
+    print(f"household[{households}]:")
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [("this checkout", HERE)] + ([("baseline", a.baseline)] if a.baseline else [])
+        runs = [("this checkout", HERE)] + ([("baseline", baseline)] if baseline else [])
         found = {}
         for label, checkout in runs:
             out = str(Path(tmp) / label.replace(" ", "_"))
-            info = run(checkout, a.households, a.points, out)
+            info = run(checkout, households, points, out)
             found[label] = np.load(out + ".npz")
             print(f"{label} (walras from {info['source']}): {info['lines']} lines of StableHLO")
             for what, (wall, cpu) in info["figures"].items():
                 print(f"  {what}: {wall:.1f} s wall, {cpu:.1f} s CPU")
-        if a.baseline:
+        if baseline:
             new, old = found["this checkout"], found["baseline"]
             worst = max(
                 float(np.max(np.abs(new[k] - old[k])) / max(1.0, np.max(np.abs(old[k]))))

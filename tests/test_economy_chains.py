@@ -135,14 +135,9 @@ def test_the_equations_are_itos_lemma_with_the_chains_jumps(chains):
     assert np.all(np.abs(np.asarray(still["euler_household"] - res["euler_household"])) > 1e-3)
 
 
-def never_switching(model, riskless, households: int, ell: float, **params):
-    """Rates 0, σ = 0, log utility and one discount rate, every household in the state whose
-    labor is `ell`: that regime is the riskless economy of `test_economy_labor_agents` with
-    the households' labor fixed, whose solution is scipy's saddle path: q(K), human wealth
-    H(K), each agent consuming ρ times its financial and human wealth,
-    c_j = ρ(b_j K + H ℓ_j/L), and r = (H'(K)K̇ + wL)/H. Those functions meet the chain
-    economy's equations there, and r is the rate the economy without chains (`riskless`)
-    derives at the same point (η_j = b_j/q)."""
+def saddle_fields(households: int, ell: float) -> tuple[dict, float, object, float]:
+    """The riskless economy's solution with `households` households at labor `ell` (scipy's
+    saddle path): the fields q, r and c_<household>, K*, human wealth H(K) and labor L."""
     n = households
     names = ["household"] if n == 1 else [f"household_{i}" for i in range(1, n + 1)]
     a, z, phi, delta, rho = (P[name] for name in ("alpha", "z", "phi", "delta", "rho"))
@@ -163,12 +158,32 @@ def never_switching(model, riskless, households: int, ell: float, **params):
     def consumption(share):
         return lambda x: rho * (share(x) * x[0] + human(x[0]) * ell / labor)
 
-    s = float(ell == P["ell_high"])
-    bonds = np.array([[0.1, 0.3], [0.4, 0.05], [0.2, 0.2]])[:, :n]
-    x = np.column_stack([k_star * np.array([0.65, 0.9, 1.3]), np.full((3, n), s), bonds])
     fields = {"q": q, "r": r}
     for j, name in enumerate(names):
         fields[f"c_{name}"] = consumption(lambda x, j=j: x[1 + n + j])
+    return fields, k_star, human, labor
+
+
+def never_switching(model, riskless, households: int, ell: float, **params):
+    """Rates 0, σ = 0, log utility and one discount rate, every household in the state whose
+    labor is `ell`: that regime is the riskless economy of `test_economy_labor_agents` with
+    the households' labor fixed, whose solution is scipy's saddle path: q(K), human wealth
+    H(K), each agent consuming ρ times its financial and human wealth,
+    c_j = ρ(b_j K + H ℓ_j/L), and r = (H'(K)K̇ + wL)/H. Those functions meet the chain
+    economy's equations there, and r is the rate the economy without chains (`riskless`)
+    derives at the same point (η_j = b_j/q)."""
+    n = households
+    names = ["household"] if n == 1 else [f"household_{i}" for i in range(1, n + 1)]
+    rho = P["rho"]
+    fields, k_star, human, labor = saddle_fields(n, ell)
+    q = fields["q"]
+
+    def consumption(share):
+        return lambda x: rho * (share(x) * x[0] + human(x[0]) * ell / labor)
+
+    s = float(ell == P["ell_high"])
+    bonds = np.array([[0.1, 0.3], [0.4, 0.05], [0.2, 0.2]])[:, :n]
+    x = np.column_stack([k_star * np.array([0.65, 0.9, 1.3]), np.full((3, n), s), bonds])
     out, res = evaluate(model, fields, x, sigma=0.0, up=0.0, down=0.0, **params)
     for name in ("euler_expert", "capital_expert", *(f"euler_{h}" for h in names)):
         np.testing.assert_allclose(res[name], 0, atol=1e-10)
@@ -185,6 +200,26 @@ def never_switching(model, riskless, households: int, ell: float, **params):
     np.testing.assert_allclose(base["r"], out["r"], rtol=1e-9)
     for name in ("capital_expert", *(f"euler_{h}" for h in names)):
         np.testing.assert_allclose(base_res[name], 0, atol=1e-10)
+
+
+def test_the_borrowing_limit_binds_where_the_household_would_borrow(chains):
+    """At b = 0 the household may not borrow: min(ρ − r − drift(ξ)/ξ, wℓ − c) = 0 there. With
+    rates 0, σ = 0 and log utility, on scipy's saddle path the Euler equation holds, so the
+    face's residual is min(0, wℓ − c) with c = ρHℓ/L (H discounted at r): 0 below K*, where
+    r > ρ and the household saves, and wℓ − c < 0 above it, where r < ρ and it would borrow."""
+    ell = P["ell_high"]
+    fields, k_star, human, labor = saddle_fields(1, ell)
+    k = k_star * np.array([0.6, 0.8, 0.95, 1.05, 1.3])
+    x = np.column_stack([k, np.ones_like(k), np.zeros_like(k)])  # (k, s, b) at the face b = 0
+    values = {**chains.params, "sigma": 0.0, "up": 0.0, "down": 0.0, "gamma_h": 1.0}
+    values = {n: jnp.asarray(v) for n, v in values.items()}
+    name = "boundary_b_household_lo"
+    at_face = chains.boundary_residuals(fields, values, {name: jnp.asarray(x)}, only=name)[name]
+    a, z = P["alpha"], P["z"]
+    wage = (1 - a) * z * k**a * labor ** (-a)
+    room = ell * (wage - P["rho"] * np.array([float(human(v)) for v in k]) / labor)
+    assert np.all(room[:3] > 1e-3) and np.all(room[3:] < -1e-3)
+    np.testing.assert_allclose(at_face, np.minimum(room, 0.0), atol=1e-10)
 
 
 def without_chains(text: str):

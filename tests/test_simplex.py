@@ -74,6 +74,23 @@ def test_the_domain_draws_uniformly_and_stick_breaking_inverts():
     np.testing.assert_allclose(np.asarray(to_cube(jnp.asarray(y), (0, 2))), u, rtol=1e-12)
 
 
+def test_a_discrete_state_is_drawn_from_its_values():
+    """The results of a model with a discrete state are sampled at its values, each equally
+    likely (they were drawn from the interval between the first and the last)."""
+    model = walras.load(
+        "model two\nparameter p = 0.5\nstate x in [0, 1]\nstate s in {0, 1, 3}\n"
+        "shock Up: poisson, rate = p*(s < 3)\nshock Down: poisson, rate = p*(s > 0)\n"
+        "process s: jump[Up] = 1 + (s == 1), jump[Down] = -1 - (s == 3)\n"
+        "process x: drift = 0.1*(1 - x)*x\nunknown f(x, s)\nequation e: f = x + s\n"
+    ).checked
+    domain = Domain.of(model)
+    x = domain.sample(30_000, seed=4)
+    column = x[:, model.state_names.index("s")]
+    assert set(np.unique(column)) == {0.0, 1.0, 3.0}
+    np.testing.assert_allclose([np.mean(column == v) for v in (0, 1, 3)], 1 / 3, atol=0.01)
+    assert domain.inside(x).all()
+
+
 @pytest.fixture(scope="module")
 def three_log_agents():
     """Degree 6 meets the closed form to 7e-16 (pd) and 3e-17 (ω), as degree 10 does."""

@@ -47,6 +47,7 @@ def lower(module: ast.Module) -> ast.Module:
     module = economy_arrays.expand(module, out)
     out.raise_if_errors()
     labor_output = any(isinstance(s, ast.CapitalDecl) and s.output for s in module.statements)
+    places = ()
     if not labor_output:
         economy_chains.without_labor(module, out)
     if labor_output:
@@ -55,6 +56,7 @@ def lower(module: ast.Module) -> ast.Module:
         out.raise_if_errors()
         labor = ChainDerivation(econ, chains) if chains.states else LaborDerivation(econ)
         derived = labor.run()
+        places = tuple(getattr(labor, "places", ()))  # pooled members' place terms
     elif any(isinstance(s, ast.CapitalDecl) for s in module.statements):
         econ = economy_capital_spec.read(module, out)
         out.raise_if_errors()
@@ -67,7 +69,7 @@ def lower(module: ast.Module) -> ast.Module:
     kept = [s for s in module.statements if not isinstance(s, ECONOMY)]
     _clashes(kept, derived, econ, out)
     out.raise_if_errors()
-    return ast.Module(tuple(kept + derived), module.source)
+    return ast.Module(tuple(kept + derived), module.source, places)
 
 
 def _no_capital(module: ast.Module, out: Collector):

@@ -34,6 +34,7 @@ class ChainDerivation(LaborDerivation):
     def __init__(self, econ: LaborEconomy, chains: Chains):
         super().__init__(econ)
         self.chains = chains
+        self.places: list = []  # `system.Places` of the pooled members' definitions
         self.bonds = [f"b_{a.name}" for a in self.savers]
         if self.savers:
             self.shares = [f"eta_{a.name}" for a in econ.agents]
@@ -94,7 +95,11 @@ class ChainDerivation(LaborDerivation):
             for pool in self.chains.pools:
                 if a.name in pool.members:
                     marginal = {m: self.n(f"xi_{m}", ab) for m in pool.members}
-                    lhs = lhs + pooled.euler_terms(pool, a.name, marginal, ab) / xi
+                    name = f"places_{a.name}"
+                    terms = pooled.euler_terms(pool, a.name, marginal, ab)
+                    self.let(name, terms, f"{a.name}'s marginal utility at its new places")
+                    self.places.append(pooled.places(pool, a.name, name))
+                    lhs = lhs + self.n(name, ab) / xi
             self.equation(
                 f"euler_{a.name}",
                 lhs,
@@ -102,6 +107,8 @@ class ChainDerivation(LaborDerivation):
                 f"bond Euler equation of {a.name}",
                 ab,
             )
+            if a is not h and f"b_{a.name}" not in self.econ.state_decls:
+                self.borrowing_limit(a, ab.wrap(a.discount) - lhs, ab)
         hb = Builder(h.span)
         value = self.n(f"xi_{h.name}", hb) * self.n("q", hb) * self.n(self.econ.capital.name, hb)
         dividend = (self.n("mpk", hb) - self.n("iota", hb)) / self.n("q", hb)
@@ -111,6 +118,22 @@ class ChainDerivation(LaborDerivation):
             hb.wrap(h.discount),
             f"{h.name} prices capital with its marginal utility",
             hb,
+        )
+
+    def borrowing_limit(self, a, patience, b: Builder):
+        """At b_j = 0 the saver may not borrow: c_j <= w ℓ_j (its bonds' drift points inward),
+        and where that binds its Euler equation is an inequality, ρ_j − r − drift(ξ_j)/ξ_j ≥ 0
+        (it would consume more today): both ≥ 0 and one binds, min(·, ·) = 0 at that face."""
+        room = self.n("wage", b) * b.wrap(a.labor) - self.n(f"c_{a.name}", b)
+        self.statements.append(
+            ast.BoundaryDecl(
+                b.name(f"b_{a.name}").e,
+                b.num(0).e,
+                b.call("min", patience, room).e,
+                b.num(0).e,
+                f"{a.name} may not borrow",
+                b.span,
+            )
         )
 
     def equation(self, name: str, lhs, rhs, doc: str, b: Builder):

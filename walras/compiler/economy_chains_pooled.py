@@ -8,7 +8,8 @@ rate[2, 1], where n ≥ p) it trades places with member n, the last high one, an
 when it switches up (rate[1, 2], where n < p) it trades places with member n + 1. Trading places
 swaps the two members' bonds (a jump of the continuous states b_p and b_n), so an unknown after
 the switch is read at the permuted point; a member's marginal utility after the switch is that
-of the place it moves to, which the derivation adds to its Euler equation (`euler_terms`)."""
+of the place it moves to, which the derivation adds to its Euler equation (`euler_terms`), a
+definition per member that the code generator evaluates as one step (`places`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..grammar import ast
 from .economy_ast import Builder, X, substitute
+from .system import Places
 
 
 @dataclass(frozen=True)
@@ -136,3 +138,16 @@ def euler_terms(pool: Pool, member: str, xi: dict[str, X], b: Builder) -> X:
             moved = _partner(b, pool, e, place) * (after(mover, e.shock) - mine)
         total = total + b.call("rate", b.name(e.shock)) * moved
     return total
+
+
+def places(pool: Pool, member: str, name: str) -> Places:
+    """The definition `name` of `member`'s `euler_terms`, for the code generator: marginal
+    utilities `xi_<m>` of the consumption `c_<m>` of each member, in place order."""
+    return Places(
+        name,
+        pool.members.index(member) + 1,
+        tuple(f"xi_{m}" for m in pool.members),
+        tuple(f"c_{m}" for m in pool.members),
+        pool.count,
+        tuple((e.shock, e.place, e.offset) for e in pool.events),
+    )

@@ -10,7 +10,7 @@ jointly. `sympy_text` prints the compiler's own, fully expanded system.
 from __future__ import annotations
 
 from ..grammar.unparse import number
-from .system import Assign, ControlSolve, CurvatureStep, JumpSum, System
+from .system import Assign, ControlSolve, CurvatureStep, JumpSum, PlaceSum, System
 from .tex import Printer, name, tag
 
 KINDS = ("latex", "sympy", "econ")
@@ -104,7 +104,7 @@ def sympy_text(system: System) -> str:
             out.append(
                 f"{step.symbol} = <nested JVP of {step.atom.unknown} along vol[{step.atom.shock}]>"
             )
-        elif isinstance(step, JumpSum):
+        elif isinstance(step, JumpSum | PlaceSum):
             out.append(f"{step.symbol} = {step.written_out}")
         elif isinstance(step, ControlSolve):
             out.append(f"{list(step.symbols)} = newton(0 = {list(step.focs)})")

@@ -24,9 +24,9 @@ from .. import precision  # noqa: F401  (float64, configured in one place)
 from . import ito
 from .builtins import sympy_heads
 from .fieldcalls import OnArgs, directional, each
-from .jump_eval import Jumps, jump_group, jump_sum, values_after
+from .jump_eval import Jumps, jump_group, jump_sum, place_sum, values_after
 from .newton import solve_controls
-from .system import ControlSolve, JumpSum, LinearSolve, System
+from .system import ControlSolve, JumpSum, LinearSolve, PlaceSum, System
 
 Fields = Mapping[str, Callable]
 Params = Mapping[str, jax.Array]
@@ -204,8 +204,8 @@ class Point:
             if isinstance(step, ControlSolve):
                 solve_controls(self, step)
                 return self.memo[s]
-            if isinstance(step, JumpSum):
-                value = jump_sum(self, step)
+            if isinstance(step, JumpSum | PlaceSum):
+                value = (jump_sum if isinstance(step, JumpSum) else place_sum)(self, step)
                 self.memo[s] = value
                 return value
             value = self.eval(step.expr)

@@ -11,7 +11,7 @@ from sympy.solvers.solveset import NonlinearError
 
 from ..grammar import ast
 from ..grammar.diagnostics import Collector, Span
-from . import constraints, ito, jumps
+from . import constraints, ito, jumps, place_sums
 from .builtins import ARITHMETIC, FUNCTIONS, operands
 from .graph import Graph
 from .model import Model
@@ -146,6 +146,9 @@ class _Builder:
             for b in m.boundaries
         )
         self.out.raise_if_errors()
+        self.steps = place_sums.vectorised(
+            self.steps, m.module.places, self.atoms, self.rates, self.atomic
+        )
         outputs = {d: sp.Symbol(d) for d in m.definitions}
         for s, sym in self.mu.items():
             outputs.setdefault(f"drift_{s}", sym)

@@ -86,7 +86,47 @@ class JumpSum:
         )
 
 
-Step = Assign | LinearSolve | CurvatureStep | ControlSolve | JumpSum
+@dataclass(frozen=True)
+class Places:
+    """Exchangeable members ordered by state (rule 26 of docs/economy.md), as the economy layer
+    writes them: the definition `name` is Σ_e rate_e (g_π(x⁺_e) − g_i(x⁺_e)) for the member at
+    place `member` (1-based), where g_k is the definition `marginal[k − 1]` (a function of the
+    unknown `unknowns[k − 1]` alone, the same for every k) and π the place it takes at the switch
+    e. `events` (shock, place, offset): the member at `place` switches and trades places with
+    the member at place n + offset, n the discrete state `count`."""
+
+    name: str
+    member: int
+    marginal: tuple[str, ...]
+    unknowns: tuple[str, ...]
+    count: str
+    events: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True)
+class PlaceSum:
+    """A `Places` definition as one step (`place_sums.vectorised`): `expr` is g_i, a function of
+    the atom `atom` of its member's unknown; `jumped[k][e]` the atom of unknown k after event e;
+    `rates` each event's rate; `written` the definition as the economy layer wrote it, one term
+    per event and place."""
+
+    symbol: sp.Symbol
+    expr: sp.Expr
+    atom: sp.Symbol
+    member: int
+    count: sp.Symbol
+    places: tuple[int, ...]
+    offsets: tuple[int, ...]
+    rates: tuple[sp.Expr, ...]
+    jumped: tuple[tuple[sp.Symbol, ...], ...]
+    written: sp.Expr
+
+    @property
+    def written_out(self) -> sp.Expr:
+        return self.written
+
+
+Step = Assign | LinearSolve | CurvatureStep | ControlSolve | JumpSum | PlaceSum
 
 
 @dataclass(frozen=True)

@@ -394,3 +394,5 @@ class Module:
 
     statements: tuple
     source: Source = field(compare=False, repr=False)
+    places: tuple = field(default=(), compare=False, repr=False)  # `system.Places`, from the
+    # economy layer: definitions the code generator evaluates as one step

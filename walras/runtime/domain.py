@@ -20,6 +20,7 @@ class Domain:
     lo: np.ndarray
     hi: np.ndarray
     simplices: tuple[tuple[int, ...], ...] = ()
+    discrete: tuple[tuple[int, tuple[float, ...]], ...] = ()  # (index, values) of discrete states
 
     @classmethod
     def of(cls, model, order: Sequence[str] | None = None) -> Domain:
@@ -30,6 +31,7 @@ class Domain:
             np.array([by_name[n].lo for n in order], float),
             np.array([by_name[n].hi for n in order], float),
             tuple(tuple(order.index(n) for n in group) for group in model.simplices),
+            tuple((i, by_name[n].values) for i, n in enumerate(order) if by_name[n].discrete),
         )
 
     def inside(self, x: np.ndarray, tol: float = 1e-12) -> np.ndarray:
@@ -41,11 +43,14 @@ class Domain:
         return ok
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """n points drawn uniformly from the domain (uniform on each simplex: Dirichlet(1))."""
+        """n points drawn uniformly from the domain (uniform on each simplex: Dirichlet(1); a
+        discrete state's values equally likely)."""
         rng = np.random.default_rng(seed)
         x = self.lo + (self.hi - self.lo) * rng.random((n, len(self.lo)))
         for group in self.simplices:
             x[:, list(group)] = rng.dirichlet(np.ones(len(group) + 1), n)[:, :-1]
+        for i, values in self.discrete:
+            x[:, i] = rng.choice(np.asarray(values, float), n)
         return x
 
     def centre(self) -> np.ndarray:
