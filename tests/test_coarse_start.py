@@ -5,12 +5,13 @@ carried up to the working degree, reaches the solution (docs/collocation.md)."""
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
-from walras.runtime.solvers.collocation import coarse_start, driver
+from walras.runtime.solvers.collocation import coarse_start, driver, problem
 from walras.runtime.solvers.start import values_at
 from walras.settings import Settings
 
@@ -46,9 +47,21 @@ def test_the_ladder_of_degrees():
     assert coarse_start.ladder(8, 6, same) == [6, 6]
 
 
-def _first_attempt(start: str):
+def test_the_jacobian_by_chunks_of_columns_is_forward_mode():
+    """Columns computed a chunk at a time (the last chunk padded) equal `jax.jacfwd`'s, inside a
+    jitted function as the solver calls it."""
+
+    def f(t):
+        return jnp.concatenate([jnp.sin(t) * t.sum(), jnp.cumsum(t**2)[:5]])
+
+    t = jnp.linspace(0.1, 1.0, 23)
+    chunked = jax.jit(lambda t: problem.columns(f, t, chunk=5))(t)
+    assert chunked.shape == (28, 23)
+    assert np.array_equal(np.asarray(chunked), np.asarray(jax.jacfwd(f)(t)))
+
+
+def _first_attempt(problem: Problem, start: str):
     """The solver's first attempt at degree 16 from the model's start (v = 1)."""
-    problem = Problem.build(walras.load(LOG_LINEAR).compile(), None)
     settings = Settings().replace(
         method="collocation", degree=16, iterations=ITERATIONS, start=start
     )
@@ -67,10 +80,11 @@ def test_a_failed_direct_solve_reaches_the_closed_form_from_the_coarse_start():
     """The direct solve at degree 16 from v = 1 does not converge in its iterations; the
     default start then solves at degree 8 in log v and carries that to degree 16, which
     converges to the closed form."""
-    direct, settings = _first_attempt("direct")
+    problem = Problem.build(walras.load(LOG_LINEAR).compile(), None)  # its systems shared
+    direct, settings = _first_attempt(problem, "direct")
     assert not direct.reached and not direct.converged(settings)
     assert _closed_form_error(direct.fields["v"]) > 1e-2
-    found, settings = _first_attempt("auto")
+    found, settings = _first_attempt(problem, "auto")
     assert found.coarse and found.converged(settings) and found.system.degree == 16
     assert _closed_form_error(found.fields["v"]) < 1e-10
     assert "degree 8 with the positive unknowns as logarithms" in found.notes[0]
