@@ -473,7 +473,11 @@ def _coarse(systems: Systems, settings, params, start) -> Callable[[Attempt], At
             return Attempt(
                 direct.system, direct.theta, direct.ev, history, iterations, [failed], None
             )
-        notes = [why + "the solve started from " + note]
+        notes = [
+            f"{why}the solve started from {note}, where the collocation equations hold at the "
+            f"nodes (sum of squares {found.history[-1]:.1e}): the residual off them is the "
+            f"degree's truncation"
+        ]
         return Attempt(
             found.system,
             found.theta,
