@@ -4,6 +4,8 @@ carried up to the working degree, reaches the solution (docs/collocation.md)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
-from walras.runtime.solvers.collocation import coarse_start, driver, problem
+from walras.runtime.solvers.collocation import coarse_start, driver, problem, report
 from walras.runtime.solvers.start import values_at
 from walras.settings import Settings
 
@@ -101,3 +103,19 @@ def test_the_solve_with_defaults_says_how_it_started():
     assert "carried up by degrees (16)" in solution.message
     assert _closed_form_error(solution.fields["v"]) < 1e-10
     assert max(solution.errors.values()) < 1e-8
+
+
+def test_a_solution_limited_by_its_truncation_converges_on_its_estimate():
+    """Residuals off the nodes above `residual_tol` leave the solve unconverged, unless the
+    coarse start carried it to the collocation solution (the residuals are then the degree's
+    truncation); in both cases the estimated error must be within `tol_error`."""
+    settings = Settings().replace(method="collocation")
+    ev = SimpleNamespace(ok=True, total=2.8e-3)
+
+    def outcome(coarse: bool, error: float):
+        attempt = driver.Attempt(None, None, ev, [], 0, [], None, reached=True, coarse=coarse)
+        return report.outcome(attempt, settings, {"p": error}).value
+
+    assert outcome(True, 5.6e-5) == "converged"
+    assert outcome(True, 2e-4) != "converged"
+    assert outcome(False, 5.6e-5) != "converged"
