@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 
 def outcome(attempt: Attempt, settings, errors: Mapping[str, float]) -> Outcome:
-    if attempt.converged(settings) and worst_error(errors)[1] <= settings.tol_error:
+    """Converged when the residuals off the nodes are within `residual_tol`, or (an attempt the
+    coarse start carried to the collocation solution, `Attempt.coarse`) when they are the
+    degree's truncation, and in both cases the estimated error is within `tol_error`."""
+    solved = attempt.converged(settings) or (attempt.coarse and attempt.ev.ok)
+    if solved and worst_error(errors)[1] <= settings.tol_error:
         return Outcome.CONVERGED
     return Outcome.NOT_CONVERGED if np.isfinite(attempt.ev.total) else Outcome.NONFINITE
 

@@ -1,0 +1,67 @@
+"""A start from a coarse solve, for models of several continuous states whose direct solve from
+the start fails (the remedy after it, before the walk in pseudo-time).
+
+Where the start is far from the solution (`di_tella`: residuals of 100 at the nodes where the
+equations' terms are of order 1000 and a ratio of unknowns to the fourth power must rise
+500-fold), Levenberg-Marquardt on the working degree's expansions creeps to another point, and
+each pseudo-time step at that degree costs as much. A low degree is cheap (a dense Jacobian of a
+few hundred columns), and with the unknowns declared positive expanded as their logarithms its
+ratios and powers are smooth in the coefficients: there the direct solve reaches the coarse
+collocation solution. That solution, carried up a step at a time (the degree raised by half per
+step, each solve of the plain expansions starting from the last), is a start from which the
+working degree converges in a few dozen iterations (docs/models/di_tella.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ... import interrupt
+
+if TYPE_CHECKING:
+    from .driver import Attempt
+
+COARSE = 8  # degree per state of the coarse solve: 81 coefficients per unknown with two states
+LONGER = 4  # the coarse solve may take this many times the iterations of a stage: they are
+# cheap, and from a far start it creeps before it converges (di_tella: 54 iterations)
+
+Solve = Callable  # (degree, guess or None for the start, coarse) -> Attempt: a direct solve,
+# with `coarse` in logarithms and LONGER iterations
+
+
+def ladder(coarse: int, degree: int, raised: Callable[[int], int]) -> list[int]:
+    """The degrees of the steps: the coarse one (in logarithms), then up by half again each
+    (`raised` rounds a degree up in the basis) while that leaves more than a doubling to
+    `degree`, then `degree` itself (8, 12, 19 for the two-state default)."""
+    steps = [min(coarse, degree)]
+    while 2 * steps[-1] < degree:
+        steps.append(max(steps[-1] + 2, raised(steps[-1] + steps[-1] // 2)))
+    return [*steps, degree]
+
+
+def reach(solve: Solve, degrees: list[int], start=None) -> tuple[Attempt | None, list, str]:
+    """The coarse solve in logarithms at the first degree, then the plain expansions at each next
+    degree from the last solution. Returns the attempt at the working degree (None where a step
+    did not converge at its nodes), every attempt made, and a note that says what was done.
+    `start`: the first step's guess (None: the solver's start)."""
+    done: list[Attempt] = []
+    guess = start
+    for i, degree in enumerate(degrees):
+        attempt = solve(degree, guess, i == 0)
+        done.append(attempt)
+        if not (attempt.reached and attempt.ev.ok) or interrupt.requested():
+            return None, done, _note(degrees[: i + 1], failed=True)
+        guess = attempt.fields
+    return done[-1], done, _note(degrees, failed=False)
+
+
+def _note(degrees: list[int], failed: bool) -> str:
+    head = f"a solve at degree {degrees[0]} with the positive unknowns as logarithms"
+    if len(degrees) == 1:
+        return head + " did not converge"
+    carried = " → ".join(str(d) for d in degrees[1:])
+    if failed:
+        return (
+            f"{head}, carried up by degrees ({carried}), did not converge at degree {degrees[-1]}"
+        )
+    return f"{head}, carried up by degrees ({carried})"
