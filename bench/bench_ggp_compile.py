@@ -1,5 +1,6 @@
 """Compile time of the neural training step of `ggp_production` (seed 001's production economy
-with labor chains), this checkout beside a baseline checkout, in one run.
+with labor chains), or with `--model eleven` of the log economy of `bench_eleven.py` (an expert
+and N bond-only households), this checkout beside a baseline checkout, in one run.
 
 For each checkout a child process compiles the model with `household[N]`, builds the neural
 solver's networks (seed 0) and jits one training step (the loss on a batch and its gradient):
@@ -10,7 +11,8 @@ must agree (printed: the largest difference relative to the residuals' size).
 A baseline is a copy of another commit, e.g. `git archive main | tar -x -C /tmp/base`.
 The machine is shared: read wall time with the CPU time.
 
-Run: python bench/bench_ggp_compile.py --households 2 5 10 [--baseline /tmp/base] [--points 64]
+Run: python bench/bench_ggp_compile.py --households 2 5 10 [--model eleven] [--baseline /tmp/base]
+[--points 64]
 """
 
 from __future__ import annotations
@@ -29,22 +31,32 @@ import numpy as np
 HERE = Path(__file__).resolve().parents[1]
 
 
-def measure(households: int, points: int, out: str) -> None:
+def model_text(model: str, households: int) -> str:
+    """The economy's text with `households` members in its array."""
+    if model == "eleven":
+        from bench_eleven import MODEL
+
+        return MODEL.replace("1:10", f"1:{households}").replace("/9", f"/{households - 1}")
+    from walras.models import resolve
+
+    text = resolve(model).read_text()
+    if households != 10 and "# the start" in text:  # the start is written for ten households
+        text = text[: text.index("# the start")]
+    return text.replace("household[10]", f"household[{households}]")
+
+
+def measure(model: str, households: int, points: int, out: str) -> None:
     """In the child: time the training step's compilation; write the figures and residuals."""
     import equinox as eqx
     import jax
     import jax.numpy as jnp
 
     import walras
-    from walras.models import resolve
     from walras.runtime.solvers.base import Problem
     from walras.runtime.solvers.neural.fields import compose, init_fields
     from walras.runtime.solvers.neural.rows import Rows
 
-    text = resolve("ggp_production").read_text()
-    if households != 10:  # the start is written for ten households
-        text = text[: text.index("# the start")]
-    text = text.replace("household[10]", f"household[{households}]")
+    text = model_text(model, households)
     figures = {}
     t, c = time.perf_counter(), time.process_time()
     compiled = walras.load(text).compile()
@@ -69,11 +81,11 @@ def measure(households: int, points: int, out: str) -> None:
     Path(out + ".json").write_text(json.dumps(info))
 
 
-def run(checkout: Path, households: int, points: int, out: str) -> dict:
+def run(checkout: Path, model: str, households: int, points: int, out: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
     code = (
         f"import sys; sys.path.insert(0, {str(HERE / 'bench')!r}); import bench_ggp_compile as b; "
-        f"b.measure({households}, {points}, {out!r})"
+        f"b.measure({model!r}, {households}, {points}, {out!r})"
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tempfile.gettempdir())
     return json.loads(Path(out + ".json").read_text())
@@ -81,15 +93,16 @@ def run(checkout: Path, households: int, points: int, out: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="ggp_production", help="a library model or 'eleven'")
     parser.add_argument("--households", type=int, nargs="+", default=[5])
     parser.add_argument("--points", type=int, default=64)
     parser.add_argument("--baseline", type=Path, help="a checkout to compare with")
     a = parser.parse_args()
     for households in a.households:
-        compare(households, a.points, a.baseline)
+        compare(a.model, households, a.points, a.baseline)
 
 
-def compare(households: int, points: int, baseline: Path | None) -> None:
+def compare(model: str, households: int, points: int, baseline: Path | None) -> None:
     """Both checkouts at one number of households: figures, and their residuals' difference."""
     print(f"household[{households}]:")
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,7 +110,7 @@ def compare(households: int, points: int, baseline: Path | None) -> None:
         found = {}
         for label, checkout in runs:
             out = str(Path(tmp) / label.replace(" ", "_"))
-            info = run(checkout, households, points, out)
+            info = run(checkout, model, households, points, out)
             found[label] = np.load(out + ".npz")
             print(f"{label} (walras from {info['source']}): {info['lines']} lines of StableHLO")
             for what, (wall, cpu) in info["figures"].items():

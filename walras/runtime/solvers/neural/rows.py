@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ....compiler.fieldcalls import each
 from ...devices import Devices, choose
 from ..base import EdgePolicy, Problem
 from .edge_power import constant_fields, edge_powers
@@ -132,24 +133,24 @@ class Rows:
         its network output (log u for a positive unknown), D the derivative in the log
         coordinate, (c1, c2) from the indicial equation (D² z = 0, any power law, where it
         says nothing), scaled by √(1/points)."""
-        rows = [jnp.zeros(0)]
+        by_unknown: dict[str, list] = {}
         for u, k, i in self.edge_terms:
-            f, x = fields[u], self.edge_points[i][:, self.args[u]]
-            c1, c2 = self.edge_coefficients[(u, k, i)]
-
-            def row(xu, f=f, k=k, c1=c1, c2=c2):
-                def g(s):
-                    return f.latent(xu.at[k].set(jnp.exp(s)))
-
-                def dg(s):
-                    return jax.jvp(g, (s,), (jnp.ones_like(s),))[1]
-
-                s = jnp.log(xu[k])
-                slope, curvature = jax.jvp(dg, (s,), (jnp.ones_like(s),))
-                return c1 * slope + c2 * curvature
-
-            rows.append(jax.vmap(row)(x) / np.sqrt(x.shape[0]))
-        return jnp.concatenate(rows)
+            by_unknown.setdefault(u, []).append((k, i))
+        # unknowns of the same states and terms go through one call (`each`): the members of an
+        # array's shared network then in one call vmapped over the member
+        alike: dict[tuple, list[str]] = {}
+        for u, terms in by_unknown.items():
+            alike.setdefault((tuple(self.args[u]), tuple(terms)), []).append(u)
+        rows = {}
+        for (args, terms), unknowns in alike.items():
+            ks = jnp.asarray([k for k, _ in terms])
+            x = jnp.stack([self.edge_points[i][:, np.asarray(args)] for _, i in terms])
+            values = each([fields[u] for u in unknowns], lambda f: _log_slopes(f, ks, x))
+            for u, v in zip(unknowns, values):
+                for (k, i), (slope, curvature) in zip(terms, v):
+                    c1, c2 = self.edge_coefficients[(u, k, i)]
+                    rows[u, k, i] = (c1 * slope + c2 * curvature) / np.sqrt(x.shape[1])
+        return jnp.concatenate([jnp.zeros(0)] + [rows[t] for t in self.edge_terms])
 
     def validation(self, fields, params, seed: int) -> dict[str, float]:
         """Mean squared residual of each of the model's equations and boundary conditions,
@@ -160,6 +161,23 @@ class Rows:
             for b in self.compiled.boundaries
         }
         return {k: float(v) for k, v in _mean_squares(self, fields, params, x, xb).items()}
+
+
+def _log_slopes(f, ks: jax.Array, x: jax.Array) -> jax.Array:
+    """(terms, 2, points): D z and D² z of f's network output z at the points x[t] (terms,
+    points, states), D the derivative in the logarithm of state ks[t]."""
+
+    def one(k, xu):
+        def g(s):
+            return f.latent(xu.at[k].set(jnp.exp(s)))
+
+        def dg(s):
+            return jax.jvp(g, (s,), (jnp.ones_like(s),))[1]
+
+        s = jnp.log(xu[k])
+        return jnp.stack(jax.jvp(dg, (s,), (jnp.ones_like(s),)))
+
+    return jax.vmap(lambda k, xs: jax.vmap(lambda xu: one(k, xu), out_axes=1)(xs))(ks, x)
 
 
 @eqx.filter_jit

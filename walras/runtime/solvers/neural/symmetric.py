@@ -33,23 +33,29 @@ class Shared(eqx.Module):
     hi: float | None = eqx.field(static=True)
     positive: bool = eqx.field(static=True)
 
-    def latent(self, x: jax.Array, k: int) -> jax.Array:
-        """Member k's value before the output transform."""
+    def latent(self, x: jax.Array, k) -> jax.Array:
+        """Member k's value before the output transform (k a number or a traced index)."""
         y = scaled_inputs(self, x)
         f = jnp.asarray(self.features, jnp.float64).reshape(len(self.members), -1)
         own = y[jnp.asarray(self.positions)]
         pooled = jnp.mean(jax.vmap(self.phi)(jnp.column_stack([own, f])), 0)
         rest = [i for i in range(y.shape[0]) if i not in self.positions]
-        z = jnp.concatenate([own[k : k + 1], f[k], pooled, y[jnp.asarray(rest, int)]])
+        z = jnp.concatenate([own[k][None], f[k], pooled, y[jnp.asarray(rest, int)]])
         return self.offset + self.rho(z)[0]
 
 
 class Member(eqx.Module):
-    """Member k's unknown as the residuals see it: a function of the unknown's states."""
+    """Member k's unknown as the residuals see it: a function of the unknown's states. The
+    members of one `Shared` are a `family` (`compiler.fieldcalls`): one call, vmapped over k,
+    serves them all."""
 
     shared: Shared
-    k: int = eqx.field(static=True)
+    k: int | jax.Array  # a number, or a traced index inside a family's call
     clamped = False
+
+    @property
+    def family(self):
+        return self.shared.members, self.k, lambda k: Member(self.shared, k)
 
     def latent(self, x: jax.Array) -> jax.Array:
         return self.shared.latent(x, self.k)
