@@ -195,3 +195,20 @@ def test_usage_errors_exit_3_and_the_help_lists_the_exit_codes():
     assert done.returncode == 3 and "No such option" in done.stderr
     shown = walras_cli("--help")
     assert shown.returncode == 0 and "3 a usage error" in " ".join(shown.stdout.split())
+
+
+def test_a_solve_out_of_memory_is_a_coded_error_not_a_traceback(monkeypatch):
+    """XLA's RESOURCE_EXHAUSTED (here a real allocation of 1.6 TB) becomes E143 with a hint."""
+    import jax.numpy as jnp
+
+    from walras.runtime.solvers import registry
+
+    class Greedy:
+        def solve(self, problem, settings, options):
+            return jnp.ones((200_000, 200_000, 10))
+
+    monkeypatch.setattr(registry, "get", lambda name: Greedy())
+    result = run("solve", "lucas", "--method", "collocation", "--quiet")
+    assert result.exit_code == 1
+    assert "error[E143]" in result.output and "ran out of memory" in result.output
+    assert "--degree" in result.output and "Traceback" not in result.output

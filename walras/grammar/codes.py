@@ -58,6 +58,7 @@ CLI = "walras.cli"
 COMPARISON = "walras.cli.comparison"
 SIMULATION = "walras.cli.simulation"
 REGISTRY = "walras.runtime.solvers.registry"
+SOLVERS = "walras.runtime.solvers"
 CONTROLS = "walras.compiler.controls"
 CONTROL_CHECKS = "walras.compiler.checks.controls"
 CONSTRAINTS = "walras.compiler.constraints"
@@ -287,6 +288,10 @@ _TABLE = (
      "run is neither 'auto' nor HOST:PORT,PROCESSES,ID.", "Set it to 'auto' under SLURM or Open "
      "MPI, or name the coordinator, the number of processes and this one's id (from 0).",
      (DEVICES,)),
+    ("E143", "out of memory", "The solve asked for more memory than the machine has (XLA's "
+     "RESOURCE_EXHAUSTED, or Python's MemoryError): its system is too large at these settings.",
+     "Lower the degree (--degree) or the points (--solver points=..., polish_points=...), or use "
+     "the neural solver (--method neural) for many states.", (SOLVERS,)),
     # command line (reserved range)
     ("E150", "cannot compare two results", "The two results have no variable on a "
      "common state grid.",

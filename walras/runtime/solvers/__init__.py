@@ -31,12 +31,30 @@ def solve(
 
     if settings.method == "auto":
         settings = settings.replace(method=auto.choose(compiled.model)[0])
-    solution = registry.get(settings.method).solve(
-        Problem.build(compiled, params), settings, Options(**options)
-    )
+    try:
+        solution = registry.get(settings.method).solve(
+            Problem.build(compiled, params), settings, Options(**options)
+        )
+    except (MemoryError, RuntimeError) as e:  # JAX's runtime errors are RuntimeErrors
+        if not isinstance(e, MemoryError) and "RESOURCE_EXHAUSTED" not in str(e):
+            raise
+        raise out_of_memory(compiled.model.name, settings, e) from None
     from .inward import leaving
 
     return leaving(not_determined(compiled.model, solution))
+
+
+def out_of_memory(name: str, settings: Settings, e: BaseException):
+    """E143: the solve asked for more memory than there is; the first line of XLA's message."""
+    from ...grammar.diagnostics import Diagnostic, EconError
+
+    said = (str(e).strip().splitlines() or ["MemoryError"])[0][:300]
+    message = f"solving {name} by {settings.method} ran out of memory ({said})"
+    hint = (
+        "lower the degree (--degree) or the points (--solver points=..., polish_points=...), "
+        "or use --method neural for many states"
+    )
+    return EconError([Diagnostic("E143", message, None, hint)])
 
 
 def not_determined(model, solution: Solution) -> Solution:
