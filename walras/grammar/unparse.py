@@ -5,6 +5,8 @@ spans."""
 
 from __future__ import annotations
 
+import math
+
 from . import ast
 
 # `(a < b)`: a 0/1 indicator, parsed as a `Call` named by its sign
@@ -23,6 +25,8 @@ def _prec(e: ast.Expr) -> int:
 
 
 def number(v: float) -> str:
+    if math.isinf(v):  # a literal too large for a float (1e400): it reads back as infinity
+        return "1e999"
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return repr(float(v))
