@@ -28,6 +28,7 @@ def test_first_ctrl_c_sets_the_flag_and_the_second_stops_at_once():
         assert interrupt.requested()
         assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
     assert signal.getsignal(signal.SIGINT) is before
+    assert not interrupt.requested()  # outside every block nothing is pressed
     with interrupt.catching():
         assert not interrupt.requested()  # a new block starts afresh
 

@@ -42,3 +42,4 @@ def catching() -> Iterator[None]:
         _state["depth"] -= 1
         if outer:
             signal.signal(signal.SIGINT, previous)
+            _state["requested"] = False  # outside every block nothing was pressed
