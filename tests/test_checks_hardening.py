@@ -60,6 +60,43 @@ def test_random_bytes_are_a_coded_error(tmp_path):
     assert f"{path}:2:2" in result.output
 
 
+def test_a_byte_order_mark_is_no_part_of_the_text(tmp_path):
+    """Some editors start a UTF-8 file with U+FEFF: the model checks as without it, and places
+    count from the first character after it."""
+    path = tmp_path / "bom.econ"
+    path.write_text("\ufeff" + LUCAS, encoding="utf-8")
+    result = cli("check", path)
+    assert result.exit_code == 0, result.output
+    assert codes("\ufeff" + LUCAS.replace("unknown pd", "unknown pd pd")) == codes(
+        LUCAS.replace("unknown pd", "unknown pd pd")
+    )
+
+
+def test_carets_stay_under_the_span_on_a_line_with_tabs():
+    """A tab is shown as four spaces, and the carets move with it."""
+    with pytest.raises(EconError) as info:
+        walras.load("model m\n\tparameter a = 1, \tb = @\n").compile()
+    shown = str(info.value).splitlines()
+    line = next(i for i, s in enumerate(shown) if " | " in s and "parameter" in s)
+    text, carets = shown[line].split(" | ", 1)[1], shown[line + 1].split(" | ", 1)[1]
+    assert "\t" not in text and text[carets.index("^")] == "@"
+
+
+def test_a_greek_letter_is_spelled_out():
+    (d,) = diagnostics(LUCAS.replace("parameter gamma", "parameter γ"))
+    assert d.code == "E002" and "write 'gamma' for 'γ'" in d.hint
+
+
+def test_plotting_a_missing_or_foreign_file_says_why(tmp_path):
+    result = cli("plot", tmp_path / "none.nc")
+    assert result.exit_code == 1 and "error[E133]" in result.output
+    assert "no such file" in result.output and "Traceback" not in result.output
+    model = tmp_path / "lucas.econ"
+    model.write_text(LUCAS)
+    result = cli("plot", model)
+    assert result.exit_code == 1 and "it is not a NetCDF file" in result.output
+
+
 def test_a_folder_named_like_a_library_model_does_not_hide_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("lucas", "ff3"):

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from ..grammar import ast
-from ..grammar.diagnostics import EconError
+from ..grammar.diagnostics import Diagnostic, EconError
 
 app = typer.Typer(
     add_completion=False,
@@ -321,12 +321,17 @@ def plot(
     ),
 ):
     """Write PNG figures of a solution or of a factor-model estimate."""
+    from .comparison import RESULTS_HINT, unreadable
     from .figures import plot_results
 
     try:
         paths = plot_results(results, output)
     except (OSError, ValueError) as e:
-        err.print(f"error[E133]: cannot plot {results}: {e}", markup=False)
+        reason = unreadable(results, e)
+        err.print(
+            Diagnostic("E133", f"cannot plot {results}: {reason}", None, RESULTS_HINT).render(),
+            markup=False,
+        )
         raise typer.Exit(1) from None
     for p in paths:
         out.print(f"wrote {p}")

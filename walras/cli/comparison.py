@@ -41,17 +41,22 @@ def compare_command(a_path: str, b_path: str) -> int:
     return 0
 
 
+def unreadable(path: Path, e: Exception) -> str:
+    """Why a results file could not be opened, in words."""
+    if not path.exists():
+        return "no such file"
+    if path.is_dir():
+        return "it is a folder"
+    return "it is not a NetCDF file" if "signature" in str(e) else str(e)
+
+
 def read_result(path: Path) -> tuple[xr.Dataset | None, Diagnostic | None]:
     """The result stored at `path`, or the coded reason it cannot be compared."""
-    if not path.exists():
-        return None, Diagnostic("E134", f"cannot read {path}: no such file", None, RESULTS_HINT)
-    if path.is_dir():
-        return None, Diagnostic("E134", f"cannot read {path}: it is a folder", None, RESULTS_HINT)
     try:
         with xr.open_dataset(path, engine="h5netcdf", phony_dims="access") as ds:
             ds = ds.load()
     except (OSError, ValueError, TypeError, KeyError) as e:
-        reason = "it is not a NetCDF file" if "signature" in str(e) else str(e)
+        reason = unreadable(path, e)
         return None, Diagnostic("E134", f"cannot read {path}: {reason}", None, RESULTS_HINT)
     why = not_a_solution(ds)
     if why is not None:

@@ -66,13 +66,25 @@ class Diagnostic:
         return "\n".join(out)
 
 
+TAB = 4  # columns a tab takes in an excerpt
+
+
 def _excerpt(span: Span) -> list[str]:
+    """The span's first line, tabs shown as spaces, with carets under the span."""
     text = span.source.line(span.line)
-    width = len(str(span.line))
     end = span.end_column if span.end_line == span.line else len(text) + 1
-    carets = "^" * max(1, end - span.column)
-    pad = " " * width
-    return [f" {pad} |", f" {span.line} | {text}", f" {pad} | {' ' * (span.column - 1)}{carets}"]
+
+    def shown(column: int) -> int:  # where a column of the text falls on the shown line
+        return len(text[: column - 1].expandtabs(TAB))
+
+    start, stop = shown(span.column), shown(end)
+    carets = "^" * max(1, stop - start)
+    pad = " " * len(str(span.line))
+    return [
+        f" {pad} |",
+        f" {span.line} | {text.expandtabs(TAB)}",
+        f" {pad} | {' ' * start}{carets}",
+    ]
 
 
 class EconError(Exception):

@@ -42,7 +42,9 @@ def _tables() -> str | bool:
 
 
 def parse(text: str, name: str = "<input>") -> ast.Module:
-    """Parse `.econ` text; raise `EconError` with a located diagnostic on a syntax error."""
+    """Parse `.econ` text; raise `EconError` with a located diagnostic on a syntax error. A byte
+    order mark (what some editors put first in a UTF-8 file) is no part of the text."""
+    text = text.removeprefix("\ufeff")
     source = Source(name, text)
     try:
         tree = _lark().parse(text)

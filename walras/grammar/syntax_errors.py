@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 from lark import Lark
@@ -116,7 +117,7 @@ def _diagnostic(lark: Lark, e: UnexpectedInput, source: Source) -> Diagnostic:
     if isinstance(e, UnexpectedCharacters):
         span = Span(e.line, e.column, e.line, e.column + 1, source)
         char = e.char
-        hint = "'#' starts a comment" if char in "%/" else None
+        hint = "'#' starts a comment" if char in "%/" else _spelled(char)
         return Diagnostic(
             "E002", f"unexpected character '{char}'" + (f"; {want}" if want else ""), span, hint
         )
@@ -128,3 +129,15 @@ def _diagnostic(lark: Lark, e: UnexpectedInput, source: Source) -> Diagnostic:
         span,
         "a statement is incomplete",
     )
+
+
+def _spelled(char: str) -> str | None:
+    """How to write a letter the language does not read: a Greek letter by its name (γ as
+    'gamma'), any other letter in ASCII; None for anything else."""
+    if not char.isalpha() or char.isascii():
+        return None
+    words = unicodedata.name(char, "").split()
+    if words[:1] == ["GREEK"] and "LETTER" in words:
+        name = words[-1].capitalize() if "CAPITAL" in words else words[-1].lower()
+        return f"names are ASCII letters, digits and '_': write '{name}' for '{char}'"
+    return "names are ASCII letters, digits and '_'"
