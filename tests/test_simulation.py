@@ -92,6 +92,24 @@ def test_bad_options_are_errors(ou):
         simulate.simulate(ou, edge="bounce")
     with pytest.raises(ValueError, match="outside the domain"):
         simulate.simulate(ou, start=[3.0])
+    with pytest.raises(ValueError, match="-5 paths"):
+        simulate.simulate(ou, paths=-5)
+    with pytest.raises(ValueError, match="of this machine's memory"):
+        simulate.simulate(ou, years=1e9, dt=1e-9)
+    for cells in (0, 3, 10**8):
+        with pytest.raises(ValueError, match=f"{cells} cells per state"):
+            stationary.stationary(ou, cells=cells)
+
+
+def test_fewer_paths_than_batches_pool_every_path(ou):
+    """Ten paths, twenty batches asked: ten batches of one path each; the mean is the pooled
+    mean of every saved value, its standard error that of the ten paths' means."""
+    ds = simulate.simulate(ou, paths=10, years=2, seed=3)
+    table = moments.path_moments(ds)
+    x = ds["x"].values
+    assert float(table["mean"].sel(variable="x")) == pytest.approx(x.mean(), rel=1e-12)
+    se = np.std(x.mean(1), ddof=1) / np.sqrt(10)
+    assert float(table["mean_se"].sel(variable="x")) == pytest.approx(se, rel=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +190,10 @@ def test_commands_simulate_and_moments(tmp_path, capsys):
     assert main(["moments", str(result), "-o", str(tmp_path / "m.nc")]) == 0
     assert main(["simulate", str(result), "-o", str(paths), "--edge", "bounce"]) == 1
     assert "E136" in capsys.readouterr().err
+    before = result.read_bytes()
+    for command in ("simulate", "irf", "moments"):
+        assert main([command, str(result), "-o", str(result)]) == 1
+        assert "E180" in capsys.readouterr().err and result.read_bytes() == before
 
 
 @pytest.mark.slow

@@ -45,7 +45,9 @@ def calibrate(
     parameter."""
     from .. import api
     from ..runtime import calibrate as cal
+    from .simulation import check_output
 
+    check_output(output)
     try:
         goals = cal.read_targets(targets)
         goals.ranges.update(_parse_ranges(over))

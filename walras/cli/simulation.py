@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from ..grammar.diagnostics import Diagnostic, EconError
 from . import app, err, out
 
 if TYPE_CHECKING:
@@ -23,6 +24,32 @@ def _read(path: Path) -> xr.Dataset:
     except (OSError, ValueError) as e:
         err.print(f"error[E134]: cannot read {path}: {e}", markup=False)
         raise typer.Exit(1) from None
+
+
+def check_output(output: Path | None, read: Path | None = None) -> None:
+    """Refuse (E180), before any work, an output that is a folder, a file of another kind, or
+    the file read (`read`), whose results would be replaced by what is derived from them."""
+    from ..runtime.output import check_target
+
+    if output is None:
+        return
+    try:
+        check_target(output, "results")
+    except EconError as e:
+        err.print(e.diagnostics[0].render(), markup=False)
+        raise typer.Exit(1) from None
+    except OSError as e:
+        err.print(f"error[E135]: cannot write the results: {e}", markup=False)
+        raise typer.Exit(1) from None
+    if read is not None and output.exists() and read.exists() and output.samefile(read):
+        diagnostic = Diagnostic(
+            "E180",
+            f"refusing to write over {output}: it is the file read, whose results would be lost",
+            None,
+            f"choose another name, such as {output.with_suffix('')}.{{paths,moments,irf}}.nc",
+        )
+        err.print(diagnostic.render(), markup=False)
+        raise typer.Exit(1)
 
 
 def _dynamics(path: Path):
@@ -95,6 +122,7 @@ def simulate(
     --solver grid=N for a finer one)."""
     from ..runtime.simulate import simulate as run
 
+    check_output(output, results)
     dyn = _dynamics(results)
     ds = _call(
         run,
@@ -127,6 +155,7 @@ def moments(
     from ..runtime import moments as m
     from ..runtime.stationary import stationary
 
+    check_output(output, results)
     ds = _read(results)
     if "path" in ds.dims:
         table, extra = _call(m.path_moments, ds, burn=burn, lag=lag), None
@@ -172,6 +201,7 @@ def irf(
     """Impulse responses of the states and outputs to a shock of each Brownian shock."""
     from ..runtime.irf import impulse_responses
 
+    check_output(output, results)
     dyn = _dynamics(results)
     ds = _call(
         impulse_responses,

@@ -68,8 +68,8 @@ def path_moments(
         raise ValueError(f"lag {lag:g} is not between one step and the length of the paths kept")
     n = kept.sizes["path"]
     half = n // 2 if paths.attrs.get("antithetic") else n
-    group = (np.arange(n) % half) * batches // half  # antithetic pairs share a group
     batches = min(batches, half)
+    group = (np.arange(n) % half) * batches // half  # antithetic pairs share a group
     rows, errors = {}, {}
     for name, da in kept.data_vars.items():
         if role_of(da) not in PATH_ROLES:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import sys
 
 import diffrax
@@ -42,6 +43,7 @@ from .schema import Role, tag
 ARRIVALS = 0x7FFFFFFF  # folded into a path's key: the stream of its Poisson arrivals
 SCHEMES = {"euler": diffrax.Euler, "milstein": diffrax.ItoMilstein}
 EDGES = ("reflect", "absorb")
+MEMORY = 0.5  # the largest share of the machine's memory the saved paths may take
 
 
 def simulate(
@@ -63,8 +65,8 @@ def simulate(
     `start`: one point (states,) for every path, or one per path (paths, states); by default the
     middle of the domain. `outputs`: the names of the outputs to keep (default all). Raises
     ValueError for options out of range."""
+    steps = _check(dyn, paths, years, dt, edge, scheme, every, antithetic)
     x0 = _start(dyn, start, paths)
-    steps = _check(paths, years, dt, edge, scheme, every, antithetic)
     saves = steps // every
     solver = SCHEMES[scheme]()
     half = paths // 2 if antithetic else paths
@@ -258,8 +260,8 @@ def _start(dyn: Dynamics, start, paths: int) -> jax.Array:
     return jnp.tile(jnp.asarray(x), (paths // len(x), 1))
 
 
-def _check(paths, years, dt, edge, scheme, every, antithetic) -> int:
-    """The number of steps, after checking the options."""
+def _check(dyn: Dynamics, paths, years, dt, edge, scheme, every, antithetic) -> int:
+    """The number of steps, after checking the options and that the paths fit in memory."""
     if edge not in EDGES:
         raise ValueError(f"edge '{edge}': choose {' or '.join(EDGES)}")
     if scheme not in SCHEMES:
@@ -273,7 +275,20 @@ def _check(paths, years, dt, edge, scheme, every, antithetic) -> int:
         raise ValueError(
             f"years = {years:g} is not a whole number of saves of {every} x dt = {dt:g}"
         )
+    columns = len(dyn.lo) + len(dyn.shocks) + len(dyn.poisson) + 1 + len(dyn.roles)
+    size = 8.0 * paths * (steps // every + 1) * columns
+    if size > MEMORY * _memory():
+        raise ValueError(
+            f"{paths} paths saved at {steps // every + 1:.4g} times would hold {size / 1e9:.3g} GB,"
+            f" more than {MEMORY:.0%} of this machine's memory: fewer paths or years, or save "
+            "less often (every)"
+        )
     return steps
+
+
+def _memory() -> float:
+    """The machine's memory in bytes."""
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 def _bar(total: int, quiet: bool):

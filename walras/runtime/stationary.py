@@ -37,6 +37,8 @@ ATOM_MASS = 1e-3
 ATOM_RATIO = 0.75
 GAUSS = np.polynomial.legendre.leggauss(5)
 DEFAULT_CELLS = {1: 1000, 2: 150, 3: 40}
+MIN_CELLS = 4  # per state: the edge check compares with half as many
+MAX_CELLS = 10**7  # in all: the sparse solve of the forward equation
 
 
 class NoStationaryDistribution(ValueError):
@@ -140,7 +142,12 @@ def solve(dyn: Dynamics, cells: int | None = None):
             f"({', '.join(dyn.poisson) or 'a discrete state'}): simulate long paths and take "
             "their moments (walras moments PATHS.nc)"
         )
-    cells = cells or DEFAULT_CELLS[d]
+    cells = DEFAULT_CELLS[d] if cells is None else cells
+    if not (MIN_CELLS <= cells and cells**d <= MAX_CELLS):
+        raise ValueError(
+            f"{cells} cells per state: give from {MIN_CELLS} (the edge check halves them) to "
+            f"{int(MAX_CELLS ** (1 / d))} with {d} state(s)"
+        )
     probability, q, clipped = distribution(dyn, cells)
     _check_edges(dyn, probability, cells)
     return cells, probability, q, clipped
