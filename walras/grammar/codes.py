@@ -74,8 +74,9 @@ _TABLE = (
     # syntax
     ("E001", "unexpected token", "The parser met a word or symbol it does not allow here.",
      "Look at the caret: the message lists what may come next.", (SYNTAX,)),
-    ("E002", "unexpected character", "A character that is no part of the language.",
-     "Remove it; comments start with '#'.", (SYNTAX,)),
+    ("E002", "unexpected character", "A character that is no part of the language, such as "
+     "a Greek letter in a name.",
+     "Remove it; comments start with '#'; spell Greek letters out ('gamma').", (SYNTAX,)),
     ("E003", "unexpected end of file", "The file ends inside a statement.",
      "Complete the last statement.", (SYNTAX,)),
     ("E010", "two drifts", "A process statement gives its state more than one drift.",
@@ -229,7 +230,8 @@ _TABLE = (
      "Check the path and the permissions of its folder.", (CLI, "walras.cli.factors", SIMULATION)),
     ("E136", "bad simulation option", "An option of simulate, moments or irf is out of range: "
      "a number of paths, years or a step that is not positive, an edge or scheme that does not "
-     "exist, a start outside the domain, a lag longer than the paths.",
+     "exist, a start outside the domain, a lag longer than the paths, cells per state out of "
+     "range, or paths that would take over half the machine's memory.",
      "Give the option a value in range; the message says which.", (SIMULATION,)),
     ("E137", "no stationary distribution", "The forward equation finds no stationary density: "
      "mass piles at an edge of the domain, or the domain splits into parts the states never "
@@ -300,7 +302,7 @@ _TABLE = (
     # output safety
     ("E180", "would write over another file", "An output (results or a checkpoint) names a "
      "folder or an existing file of another kind, such as the model itself, a checkpoint or "
-     "data; writing would lose it.",
+     "data, or the results file a command reads; writing would lose it.",
      "Choose another output name: results are NetCDF files, usually NAME.nc.",
      ("walras.runtime.output",)),
     ("E181", "damaged checkpoint", "The checkpoint to resume from is cut short or not a "
