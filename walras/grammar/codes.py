@@ -304,7 +304,7 @@ _TABLE = (
      "folder or an existing file of another kind, such as the model itself, a checkpoint or "
      "data, or the results file a command reads; writing would lose it.",
      "Choose another output name: results are NetCDF files, usually NAME.nc.",
-     ("walras.runtime.output",)),
+     ("walras.runtime.output", SIMULATION)),
     ("E181", "damaged checkpoint", "The checkpoint to resume from is cut short or not a "
      "checkpoint at all.", "Start afresh without --resume; the new run writes a new checkpoint.",
      ("walras.runtime.solvers.neural.checkpoint",)),
