@@ -97,6 +97,18 @@ def test_plotting_a_missing_or_foreign_file_says_why(tmp_path):
     assert result.exit_code == 1 and "it is not a NetCDF file" in result.output
 
 
+def test_a_definition_of_parameters_without_a_real_value_is_an_error_at_its_place():
+    """Wachter's value has no real root at γ = 6 (the HJB's quadratic: a negative discriminant),
+    so every residual would be NaN: the check says where and why, before any solve."""
+    (d,) = diagnostics((LIBRARY / "wachter.econ").read_text(), gamma=6)
+    beta, kappa, sigma_l, b, gamma = 0.012, 0.08, 0.067, 0.25, 6
+    discriminant = (beta + kappa) ** 2 - 2 * sigma_l**2 * ((1 - b) ** (1 - gamma) - 1)
+    assert d.code == "E120" and d.message.startswith("'b_v' at these parameter values")
+    assert f"sqrt({discriminant:.4g}) has no real value" in d.message
+    assert (d.span.line, d.span.column) == (27, 27)
+    assert walras.load("wachter", gamma=3).compile()
+
+
 def test_a_folder_named_like_a_library_model_does_not_hide_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("lucas", "ff3"):

@@ -13,6 +13,7 @@ from ...grammar.diagnostics import Collector
 from ..constraints import constrain
 from ..controls import optimise
 from ..model import Definition, Model, frozen
+from .constant_lets import ConstantLets
 from .controls import Controls
 from .coverage import coverage
 from .declarations import Declarations
@@ -27,7 +28,7 @@ def check(module: ast.Module, overrides: dict[str, float] | None = None) -> Mode
     return _Checker(module, overrides or {}).run()
 
 
-class _Checker(Declarations, Statements, Jumps, Guesses, Controls):
+class _Checker(Declarations, Statements, Jumps, Guesses, Controls, ConstantLets):
     def __init__(self, module: ast.Module, overrides: dict[str, float]):
         self.module = module
         self.overrides = overrides
@@ -51,6 +52,7 @@ class _Checker(Declarations, Statements, Jumps, Guesses, Controls):
         }
         for d in self.of(ast.LetDecl):
             self.expr(d.expr)
+        self.constant_lets(params)
         processes = self.processes(states)
         rates = self.rates()
         equations = self.equations()

@@ -103,7 +103,11 @@ class Declarations:
                 try:
                     return float(FUNCTIONS[e.func].constant(args[0]))
                 except (ValueError, OverflowError):
-                    self.out.error("E120", f"{what} cannot be evaluated", e.span)
+                    self.out.error(
+                        "E120",
+                        f"{what} cannot be evaluated: {e.func}({args[0]:.4g}) has no real value",
+                        e.span,
+                    )
                     return math.nan
             self.out.error(
                 "E120", f"{what} must be a number or an expression of parameters", e.span
@@ -118,7 +122,11 @@ class Declarations:
         except (ZeroDivisionError, OverflowError, ValueError):
             result = None
         if not isinstance(result, float | int):  # complex: a negative number to a fraction
-            self.out.error("E120", f"{what} cannot be evaluated", e.span)
+            self.out.error(
+                "E120",
+                f"{what} cannot be evaluated: {a:.4g} {e.op} {b:.4g} has no real value",
+                e.span,
+            )
             return math.nan
         if not math.isfinite(result) and math.isfinite(a) and math.isfinite(b):
             self.out.error(
