@@ -107,6 +107,16 @@ def test_a_definition_of_parameters_without_a_real_value_is_an_error_at_its_plac
     assert f"sqrt({discriminant:.4g}) has no real value" in d.message
     assert (d.span.line, d.span.column) == (27, 27)
     assert walras.load("wachter", gamma=3).compile()
+    result = cli("check", "wachter", "--set", "gamma=6")
+    assert result.exit_code == 1 and "error[E120]: 'b_v'" in result.output
+
+
+def test_check_and_compile_take_overrides():
+    assert cli("check", "lucas", "--set", "gamma=2").exit_code == 0
+    result = cli("check", "lucas", "--set", "gama=2")
+    assert result.exit_code == 1 and "E121" in result.output and "'gamma'" in result.output
+    result = cli("compile", "lucas", "--set", "gamma=2", "--emit", "econ")
+    assert result.exit_code == 0 and walras.load(result.output).checked.params["gamma"] == 2
 
 
 def test_a_folder_named_like_a_library_model_does_not_hide_it(tmp_path, monkeypatch):

@@ -173,8 +173,19 @@ class Model:
             from .grammar.unparse import unparse
 
             self.checked  # noqa: B018 (report errors first)
-            return unparse(self.lowered)
+            return unparse(self._overridden(self.lowered))
         return store.kept("emit", key, lambda: emit.emit(self.derive(), kind))
+
+    def _overridden(self, module: ast.Module) -> ast.Module:
+        """`module` with the overridden parameters' values written in."""
+        from dataclasses import replace
+
+        def written(s):
+            if isinstance(s, ast.ParamDecl) and s.name in self.overrides:
+                return replace(s, value=ast.Num(float(self.overrides[s.name]), s.value.span))
+            return s
+
+        return ast.Module(tuple(map(written, module.statements)), module.source)
 
 
 def load(target: str | Path, **params: float) -> Model:

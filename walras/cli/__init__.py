@@ -81,7 +81,10 @@ def _parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
 
 
 @app.command()
-def check(target: str = typer.Argument(..., help="a .econ file or a library model name")):
+def check(
+    target: str = typer.Argument(..., help="a .econ file or a library model name"),
+    set_: list[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
+):
     """Parse and check a model; print every error at once."""
     from .. import api
     from ..compiler.factors import factor_specs
@@ -95,7 +98,7 @@ def check(target: str = typer.Argument(..., help="a .econ file or a library mode
         if specs and not any(isinstance(s, ast.ModelDecl) for s in module.statements):
             out.print(f"ok: {len(specs)} factor model(s): {', '.join(specs)}")
             return
-        model = api.Model(module)
+        model = api.Model(module, _parse_sets(set_))
         s = model.outline  # derived, or read back from the cache folder
     except EconError as e:
         _fail(e)
@@ -111,12 +114,14 @@ def check(target: str = typer.Argument(..., help="a .econ file or a library mode
 def compile_(
     target: str = typer.Argument(..., help="a .econ file or a library model name"),
     emit: str = typer.Option("latex", help="latex | sympy | econ"),
+    set_: list[str] = typer.Option([], "--set", help="parameter override NAME=VALUE"),
 ):
     """Print the derived equations (or the lowered model as .econ)."""
     from .. import api
 
+    sets = _parse_sets(set_)
     try:
-        text = api.load(target).emit(emit)
+        text = api.load(target, **sets).emit(emit)
     except EconError as e:
         _fail(e)
     sys.stdout.write(text)
