@@ -116,7 +116,7 @@ def mapped(full_compiled, reduced_solution: Solution, back: Back) -> Solution:
             f"{Outcome.NOT_CONVERGED.message}: {back.plan.line()}, but the full model's "
             f"residual {check['worst']} differs from the reduced economy's by "
             f"{check['gap']:.2g} at random splits (the members are not interchangeable); "
-            f'solve every member with collapse = "off" (--no-collapse)'
+            "solve every member with 'solver collapse = off' (--no-collapse)"
         )
     else:
         message = f"{message}; {note}"
@@ -155,6 +155,7 @@ def _check(compiled, fields, reduced_solution: Solution, back: Back) -> tuple[np
     x, y = x[keep], y[keep]
     params = {k: np.float64(v) for k, v in reduced_solution.params.items()}
     got = _residuals(compiled, fields, params, x)
+    got = {e: got[e] for e in compiled.equations}  # in the model's order (JAX sorts the keys)
     want = _residuals(reduced_solution.compiled, reduced_solution.fields, params, y)
     scale = max([1.0] + [float(np.max(np.abs(r))) for r in want.values()])
     gaps = {}
