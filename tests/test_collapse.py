@@ -92,6 +92,24 @@ def test_identical_members_are_solved_once_and_mapped_back_to_every_member(monke
     assert_closed_form(solution, 1e-12)
 
 
+def test_an_array_declared_first_holds_the_sum_of_its_members_shares():
+    """Households declared before the expert: the full model's states are the households'
+    shares (the expert's the remainder), the reduced one's the array's total share, their sum."""
+    text = households()
+    lines = text.splitlines()
+    model = walras.load("\n".join(lines[:-2] + [lines[-1], lines[-2]]) + "\n")
+    reduced, back = model.collapsed
+    assert model.states == ("eta_household_1", "eta_household_2", "eta_household_3")
+    assert reduced.states == ("eta_household",)
+    exact = closed_form(reduced.compile(), walras.api.settings_for(reduced))
+    solution = mapped(model.compile(), exact, back)
+    assert solution.converged, solution.message
+    x = np.random.default_rng(2).dirichlet(np.ones(K + 1), 100)[:, :K]
+    ds = solution.evaluate(x)
+    eta_e = 1 - x.sum(axis=1)
+    np.testing.assert_allclose(ds["pd"], 1 / (RHO_E * eta_e + RHO_H * (1 - eta_e)), rtol=1e-12)
+
+
 def test_members_that_differ_or_are_singled_out_are_not_collapsed():
     """Discount rates spread by the index, a constraint on one member, a name that reads one
     member's share: no collapse; the setting `collapse = "off"` turns it off."""

@@ -143,14 +143,19 @@ def mapped(full_compiled, reduced_solution: Solution, back: Back) -> Solution:
 
 
 def _check(compiled, fields, reduced_solution: Solution, back: Back) -> tuple[np.ndarray, dict]:
-    """The full model's residuals at random points of its domain (none below a cut) against
-    the reduced economy's at the same aggregate states: the points, and per equation the mean
-    square and sup of the full residuals; the largest difference (`gap`), where (`worst`) and
-    the residuals' scale (the largest reduced residual, at least 1)."""
+    """The full model's residuals at random points of its domain (none within `margin` of an
+    edge or below a cut) against the reduced economy's at the same aggregate states: the points,
+    and per equation the mean square and sup of the full residuals; the largest difference
+    (`gap`), its equation (`worst`) and the residuals' scale (the largest reduced one, ≥ 1)."""
     full, reduced = compiled.model, reduced_solution.compiled.model
-    x = Domain.of(full).sample(POINTS, seed=reduced_solution.settings.seed + 1)
+    settings = reduced_solution.settings
+    domain = Domain.of(full)
+    x = domain.sample(POINTS, seed=settings.seed + 1)
     y = back.states(x)
-    keep = ~below_cuts(y, reduced.states, reduced_solution.cuts)
+    keep = _off_edges(domain, x, settings.margin) & _off_edges(
+        Domain.of(reduced), y, settings.margin
+    )
+    keep &= ~below_cuts(y, reduced.states, reduced_solution.cuts)
     keep &= ~below_cuts(x, full.states, reduced_solution.cuts)
     x, y = x[keep], y[keep]
     params = {k: np.float64(v) for k, v in reduced_solution.params.items()}
@@ -170,6 +175,16 @@ def _check(compiled, fields, reduced_solution: Solution, back: Back) -> tuple[np
         "worst": worst,
         "scale": scale,
     }
+
+
+def _off_edges(domain: Domain, x: np.ndarray, margin: float) -> np.ndarray:
+    """Which rows of `x` keep `margin` of each state's range off its edges, and off each
+    simplex's face where its remainder vanishes (the setting `margin`, as the solvers do)."""
+    width = domain.hi - domain.lo
+    keep = ((x >= domain.lo + margin * width) & (x <= domain.hi - margin * width)).all(axis=1)
+    for group in domain.simplices:
+        keep &= x[:, list(group)].sum(axis=1) <= 1 - margin
+    return keep
 
 
 def _residuals(compiled, fields, params, x) -> dict:
