@@ -71,7 +71,9 @@ class Back:
             weights[i, members] = 1.0
             if any(plan.rename(d) == b != d for d in full.definitions if d.startswith("eta_")):
                 # a member's share is its simplex's remainder: 1 - the simplex's states
-                group = next(g for g in full.simplices if states[members[0]] in g)
+                group = next((g for g in full.simplices if states[members[0]] in g), None)
+                if group is None:
+                    return None
                 offset[i] += 1.0
                 weights[i, [states.index(s) for s in group]] -= 1.0
         reduced_unknowns = {u.name for u in reduced.unknowns}
@@ -106,18 +108,19 @@ def mapped(full_compiled, reduced_solution: Solution, back: Back) -> Solution:
     x, check = _check(full_compiled, fields, reduced_solution, back)
     exact = check["gap"] <= EXACT * check["scale"]
     outcome, message = reduced_solution.outcome, reduced_solution.message
-    note = (
-        f"{back.plan.line()}; the full model's residuals at {len(x)} random points of its "
-        f"simplex (random splits) are the reduced economy's to {check['gap']:.1e}"
-    )
-    if not exact:
-        outcome = Outcome.NOT_CONVERGED
-        message = (
-            f"{Outcome.NOT_CONVERGED.message}: {back.plan.line()}, but the full model's "
-            f"residual {check['worst']} differs from the reduced economy's by "
-            f"{check['gap']:.2g} at random splits (the members are not interchangeable); "
-            "solve every member with 'solver collapse = off' (--no-collapse)"
+    if exact:
+        note = (
+            f"{back.plan.line()}; the full model's residuals at {len(x)} random points of its "
+            f"simplex (random splits) are the reduced economy's to {check['gap']:.1e}"
         )
+    else:
+        note = (
+            f"{back.plan.line()}, but the full model's residual {check['worst']} differs from "
+            f"the reduced economy's by {check['gap']:.2g} at random splits (the members are not "
+            "interchangeable); solve every member with 'solver collapse = off' (--no-collapse)"
+        )
+    if not exact and outcome.converged:  # (an interrupted or failed solve says so itself)
+        outcome, message = Outcome.NOT_CONVERGED, f"{Outcome.NOT_CONVERGED.message}: {note}"
     else:
         message = f"{message}; {note}"
     errors = {
