@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import walras
 from walras.compiler import collapse
@@ -46,6 +47,7 @@ def closed_form(compiled, settings) -> Solution:
         Outcome.CONVERGED,
         {},
         "converged",
+        {"edge_change_omega_expert": xr.DataArray(np.zeros(3), dims=["eta_expert"])},
         errors=dict.fromkeys(omega, 1e-16),
     )
 
@@ -90,6 +92,9 @@ def test_identical_members_are_solved_once_and_mapped_back_to_every_member(monke
     assert solution.compiled.states == ("eta_expert", "eta_household_1", "eta_household_2")
     assert f"household[{K}]: {K} identical members solved as one agent" in solution.message
     assert_closed_form(solution, 1e-12)
+    # the reduced solve's evidence on its own grid does not take the full model's state names
+    assert solution.extra["edge_change_omega_expert"].dims == ("eta_expert_reduced",)
+    assert list(solution.extra["residual_sup"].equation) == list(solution.validation)
 
 
 def test_an_array_declared_first_holds_the_sum_of_its_members_shares():

@@ -139,7 +139,9 @@ def mapped(full_compiled, reduced_solution: Solution, back: Back) -> Solution:
         outcome,
         check["mean_square"],
         message,
-        Deferred(lambda: {**extra, "residual_sup": _sup(check["sup"])}),
+        Deferred(
+            lambda: {**_reduced(extra, reduced.state_names), "residual_sup": _sup(check["sup"])}
+        ),
         errors,
         cuts,
     )
@@ -195,6 +197,16 @@ def _residuals(compiled, fields, params, x) -> dict:
     key, so a warm run does not trace it)."""
     key = compiled.key and f"{compiled.key} residuals"
     return cache.call(compiled.residuals, key, fields, params, x)
+
+
+def _reduced(extra: Mapping, states) -> dict:
+    """The reduced solve's evidence, its axes along the reduced economy's states renamed
+    STATE_reduced (a grid of the reduced economy, not the full model's results points)."""
+    out = {}
+    for name, da in extra.items():
+        axes = {d: f"{d}_reduced" for d in da.dims if d in states}
+        out[name] = da.rename(axes) if axes else da
+    return out
 
 
 def _sup(sup: Mapping[str, float]):
