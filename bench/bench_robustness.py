@@ -232,7 +232,7 @@ def matrix():
     for gamma, ref in ((2, "bc_gamma2_ref.csv"), (5, "bc_gamma5_ref.csv")):
         load = lambda g=gamma: walras.load("basak_cuoco", gamma=g)
         rows.append((f"basak_cuoco γ={gamma}", load, finite_difference(ref), "two-agent reference"))
-    for K in (2, 4):
+    for K in (2, 4, 10):  # solved as the two-agent economy (identical members collapsed)
         load = lambda k=K: walras.load(expert_households(k))
         name = f"expert + {K} identical households γ=2, bond only"
         rows.append((name, load, two_agent("bc_gamma2_ref.csv"), "two-agent reference"))

@@ -1,8 +1,8 @@
 """One expert and K identical households (CRRA γ = 2, households bond only, basak_cuoco's other
 parameters): identical households are interchangeable, so the equilibrium is the two-agent one at
 the same expert share, for any split of the households' wealth. The equations say so exactly
-(fast, at trial fields and at the independent two-agent reference); collocation finds it (slow,
-the rows of bench/bench_robustness.py)."""
+(fast, at trial fields and at the independent two-agent reference); `walras.solve` with defaults
+finds it by solving the households as one agent (slow: issue 12's row, K = 2, 4 and 10)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import walras
 from walras.runtime.solvers.collocation import chebyshev as cheb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from bench_robustness import expert_households  # noqa: E402
+from bench_robustness import expert_households, two_agent  # noqa: E402
 from references import REFERENCES  # noqa: E402
 
 
@@ -92,3 +92,17 @@ def test_the_two_agent_reference_solves_every_households_equation(economies):
         pd_ = compiled.outputs(two_agent_fields(K, omega), params, x)["pd"]
         want = jax.vmap(reference_fit("pd"))(jnp.asarray(eta_e))
         np.testing.assert_allclose(pd_, want, rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("K", [2, 4, 10])
+def test_K_households_with_defaults_are_the_two_agent_reference(K):
+    """Issue 12's row: ω_expert, every household's ω and pd within 1e-4 of the independent
+    two-agent reference at 500 random points (expert share in [0.1, 0.9], random splits), the
+    households solved as one agent; the error within the solve's own estimate."""
+    solution = walras.solve(walras.load(expert_households(K)), quiet=True)
+    assert solution.converged, solution.message
+    assert f"household[{K}]: {K} identical members solved as one agent" in solution.message
+    error = two_agent("bc_gamma2_ref.csv")(solution)
+    assert error <= 1e-4
+    assert error <= max(solution.errors.values())

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .compiler.outline import Outline
     from .compiler.system import System
     from .runtime.results import Solution
+    from .runtime.solvers.collapse import Back
 
 __all__ = [
     "LIBRARY",
@@ -101,6 +102,22 @@ class Model:
         new = Model(self.module, self.overrides, {**self.over, **ranges})
         new.checked  # noqa: B018 (report a misspelt parameter now)
         return new
+
+    @cached_property
+    def collapsed(self) -> tuple[Model, Back] | None:
+        """The reduced economy, in which each agent array of identical members is one agent
+        (`compiler.collapse`), with the map back to this model's states and unknowns; None when
+        this model has no such array."""
+        from .compiler import collapse
+
+        plan = collapse.plan(self.module)
+        if plan is None:
+            return None
+        from .runtime.solvers.collapse import Back
+
+        reduced = Model(plan.module, self.overrides, self.over)
+        back = Back.of(self.checked, reduced.checked, plan)
+        return None if back is None else (reduced, back)
 
     def derive(self) -> System:
         """The derived equations (sympy; no JAX): what `compile` turns into functions."""
@@ -228,7 +245,7 @@ def method_choice(model: Model, **overrides: Any) -> tuple[Settings, str]:
                 [Diagnostic("E115", str(err), None, did_you_mean(str(value), CHOICES.get(key, ())))]
             ) from None
     if chosen.method == "auto":
-        method, why = auto.choose(model.checked)
+        method, why = auto.choose(_target(model, chosen)[0].checked)
         chosen = chosen.replace(method=method)
     else:
         why = "asked for" if "method" in given else "the model's solver statement"
@@ -268,19 +285,38 @@ def solve(
     persistent_cache()
     if checkpoint is None and output is not None:
         checkpoint = Path(output).with_suffix(".ckpt")
-    solution = _family(model, chosen) if model.over else None
+    target, back = _target(model, chosen)
+    solution = _family(target, chosen) if target.over else None
     if solution is None:
         solution = solvers.solve(
-            model.compile(),
+            target.compile(),
             chosen,
             checkpoint=checkpoint,
             resume=resume,
             quiet=quiet,
             devices=devices,
         )
+    if back is not None:
+        from .runtime.solvers.collapse import mapped
+
+        solution = mapped(model.compile(), solution, back)
     if output is not None:
         solution.save(output)
     return solution
+
+
+def _target(model: Model, chosen: Settings) -> tuple[Model, Back | None]:
+    """The model a solve solves: the reduced economy with the map back to `model` when `model`
+    has arrays of identical members and the setting `collapse` allows it, else `model`."""
+    if chosen.collapse == "off" or model.collapsed is None:
+        return model, None
+    return model.collapsed
+
+
+def collapse_line(model: Model, chosen: Settings) -> str | None:
+    """What the collapse of identical members does in a solve of `model`, in one line."""
+    back = _target(model, chosen)[1]
+    return None if back is None else back.plan.line()
 
 
 def _family(model: Model, chosen: Settings) -> Solution | None:

@@ -181,6 +181,11 @@ def solve(
         "--devices",
         help="devices to shard the neural solver's points over [default: WALRAS_DEVICES, else all]",
     ),
+    no_collapse: bool = typer.Option(
+        False,
+        "--no-collapse",
+        help="solve every member of an agent array of identical members, not one for all",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ):
     """Solve a model and report its accuracy; write the results with -o.
@@ -213,8 +218,11 @@ def solve(
                 homotopy=homotopy,
                 homotopy_steps=homotopy_steps,
                 edge=edge,
+                collapse="off" if no_collapse else None,
             )
             chosen, why = api.method_choice(model, **settings)
+            if line := api.collapse_line(model, chosen):
+                why = f"{why}\n{line}"
             checkpoint = _check_outputs(output, chosen.method)
             solution = _solve_model(model, settings, checkpoint, resume, quiet, devices, why)
             written = _save(solution, output)
