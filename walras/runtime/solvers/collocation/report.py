@@ -19,8 +19,8 @@ DECAYED = 1e-10  # coefficients whose last ones are this small (relative) have d
 if TYPE_CHECKING:
     import xarray as xr
 
-    from .driver import Attempt
     from .problem import System
+    from .systems import Attempt
 
 
 def outcome(attempt: Attempt, settings, errors: Mapping[str, float]) -> Outcome:
