@@ -21,7 +21,7 @@ from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, root, smolyak
 from .flat import Flat
-from .jacobian import columns
+from .jacobian import applies, columns, pointwise
 
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
@@ -362,8 +362,11 @@ class System:
         return jnp.stack(rows)
 
     def jacobian(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
-        """Forward mode in the coefficients; a central difference in τ (forward mode through the
-        moving nodes would differentiate the whole system in the state once more)."""
+        """From the pointwise partials where they apply (`jacobian.pointwise`), else forward
+        mode in the coefficients; a central difference in τ (forward mode through the moving
+        nodes would differentiate the whole system in the state once more)."""
+        if applies(self):
+            return pointwise(self, theta, params, plan)
         if self.pieces == 1:
             return columns(lambda t: self.residual(t, params, plan), theta)
         c, tau = theta[:-1], theta[-1:]
