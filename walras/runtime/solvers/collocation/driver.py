@@ -79,7 +79,7 @@ class CollocationSolver(Solver):
         if not walk.attempt.coarse:
             walk = crowd.towards_edge(systems, walk, again, settings)
         easier = problem.compiled.model.easier
-        done = walk.attempt.converged(settings) or walk.attempt.coarse or interrupt.requested()
+        done = walk.attempt.solved(settings) or interrupt.requested()
         if not (done or settings.homotopy) and easier:
             walk, settings = _from_easier(systems, settings, params, options, walk, easier)
         target = walk.edge if walk.settled else given or (EDGE if walk.edge else 0.0)
@@ -89,7 +89,7 @@ class CollocationSolver(Solver):
         attempt.notes[:0] = walk.notes
         change, errors, cuts = {}, {}, None
         solve = lambda s, guess: _attempt(systems, s, params, guess)  # noqa: E731
-        if (attempt.converged(settings) or attempt.coarse) and not interrupt.requested():
+        if attempt.solved(settings) and not interrupt.requested():
             attempt, settings, errors = estimate.refine(solve, settings, attempt)
         if errors and any(attempt.system.log) and not interrupt.requested():
             size = {u: estimate.size(attempt, u) for u in errors}
@@ -153,7 +153,7 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
     while not interrupt.requested():
         attempt, degree = walk.attempt, walk.attempt.system.degree
         stalled = walk.edge > target
-        if (attempt.converged(settings) or attempt.coarse) and not stalled:
+        if attempt.solved(settings) and not stalled:
             break
         higher = systems.degree(degree + max(2, degree // 2), "up")
         tail = max(report.tails(attempt.system, attempt.theta).values(), default=0.0)

@@ -68,6 +68,13 @@ class Attempt:
     def converged(self, settings) -> bool:
         return self.ev.ok and self.ev.total <= settings.residual_tol
 
+    def solved(self, settings) -> bool:
+        """The residual half of the rule of convergence, defined here only: the residuals off
+        the nodes within `residual_tol`, or (`coarse`) the degree's truncation at a collocation
+        solution reached at the nodes; the other half, the estimated error within `tol_error`,
+        is `report.outcome`'s. A solved attempt goes to the error estimate, not to the remedies."""
+        return self.converged(settings) or (self.coarse and self.ev.ok)
+
     @property
     def fields(self) -> dict:
         return self.system.fields(self.theta)
