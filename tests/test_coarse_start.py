@@ -13,7 +13,7 @@ import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
-from walras.runtime.solvers.collocation import coarse_start, driver, problem, report
+from walras.runtime.solvers.collocation import coarse_start, driver, jacobian, report
 from walras.runtime.solvers.start import values_at
 from walras.settings import Settings
 
@@ -57,7 +57,7 @@ def test_the_jacobian_by_chunks_of_columns_is_forward_mode():
         return jnp.concatenate([jnp.sin(t) * t.sum(), jnp.cumsum(t**2)[:5]])
 
     t = jnp.linspace(0.1, 1.0, 23)
-    chunked = jax.jit(lambda t: problem.columns(f, t, chunk=5))(t)
+    chunked = jax.jit(lambda t: jacobian.columns(f, t, chunk=5))(t)
     assert chunked.shape == (28, 23)
     assert np.array_equal(np.asarray(chunked), np.asarray(jax.jacfwd(f)(t)))
 

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ... import interrupt
+from .systems import Attempt
 
 if TYPE_CHECKING:
-    from .driver import Attempt
+    from .systems import Systems
 
 COARSE = 8  # degree per state of the coarse solve: 81 coefficients per unknown with two states
 LONGER = 4  # the coarse solve may take this many times the iterations of a stage: they are
@@ -53,6 +54,51 @@ def reach(solve: Solve, degrees: list[int], start=None) -> tuple[Attempt | None,
             return None, done, _note(degrees[: i + 1], failed=True)
         guess = attempt.fields
     return done[-1], done, _note(degrees, failed=False)
+
+
+def after_direct(
+    systems: Systems, settings, params, start, solve_at: Callable
+) -> Callable[[Attempt], Attempt]:
+    """The coarse start after a failed direct solve `direct`, from the same start (`solve_at`:
+    the driver's attempt, (systems, settings, params, guess) -> Attempt):
+    the attempt at the working degree where it got there (else the direct one), with the
+    residual history and iterations of all its solves and a note."""
+
+    def solve(degree: int, guess, logs: bool) -> Attempt:
+        iterations = settings.iterations * (LONGER if logs else 1)
+        at = settings.replace(degree=degree, start="direct", iterations=iterations)
+        return solve_at(systems.logged() if logs else systems, at, params, guess or start)
+
+    def attempt(direct: Attempt) -> Attempt:
+        rounded = lambda d: systems.degree(d, "up")  # noqa: E731
+        degrees = ladder(COARSE, direct.system.degree, rounded)
+        found, done, note = reach(solve, degrees)
+        history = direct.history + [h for a in done for h in a.history]
+        iterations = direct.iterations + sum(a.iterations for a in done)
+        why = f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so "
+        if found is None or not found.ev.total < direct.ev.total:
+            failed = note if found is None else f"{note}, which did not help"
+            return Attempt(
+                direct.system, direct.theta, direct.ev, history, iterations, [failed], None
+            )
+        notes = [
+            f"{why}the solve started from {note}, where the collocation equations hold at the "
+            f"nodes (sum of squares {found.history[-1]:.1e}): the residual off them is the "
+            f"degree's truncation"
+        ]
+        return Attempt(
+            found.system,
+            found.theta,
+            found.ev,
+            history,
+            iterations,
+            notes,
+            None,
+            reached=True,
+            coarse=True,
+        )
+
+    return attempt
 
 
 def _note(degrees: list[int], failed: bool) -> str:

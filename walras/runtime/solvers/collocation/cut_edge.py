@@ -27,7 +27,7 @@ from .problem import System, values_at
 if TYPE_CHECKING:
     import xarray as xr
 
-    from .driver import Attempt
+    from .systems import Attempt
 
 CUT_SHARE = 0.5  # of tol_error: a cut moving down the edge path stops at the first cut whose
 # error (`cut_error`) is within this share, and leaves the rest to the truncation

@@ -25,11 +25,11 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import coarse_start, crowd, cut_edge, estimate, free_boundary, pseudo_time, report, root
-from .evidence import Evidence, active_runs, evidence
+from . import coarse_start, crowd, cut_edge, estimate, free_boundary, report, root
+from .evidence import active_runs, evidence
+from .first_solve import leave_start, several
 from .free_boundary import PIN
-from .problem import System
-from .sizing import MAX_COEFFICIENTS, basis_for, degree_for
+from .systems import Attempt, Systems
 
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
 # into the interior like a power of it (about edge^1.2 in basak_cuoco), and the expansions are
@@ -37,66 +37,6 @@ EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cu
 START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
 # expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
 # and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
-
-
-class Systems:
-    """The collocation systems of a compiled model, by shape and cut edge, kept in the model's
-    `memo`: homotopy steps, cut moves and later solves at other parameters (which are arguments
-    of the systems' functions) reuse their traced and compiled functions."""
-
-    def __init__(self, problem: Problem, basis: str = "auto", logs: bool = False):
-        self.problem, self.basis = problem, basis_for(problem, basis)
-        self.logs = logs  # every positive unknown expanded as its logarithm (`positive = log`)
-        self.anchors: tuple = ()  # (state index, Anchor): axes crowded towards an edge
-
-    def logged(self) -> Systems:
-        """The same systems with every positive unknown expanded as its logarithm."""
-        other = Systems(self.problem, self.basis, logs=True)
-        other.anchors = self.anchors
-        return other
-
-    def degree(self, degree: int, rounding: str = "", budget: int = MAX_COEFFICIENTS) -> int:
-        """`degree_for` in this basis."""
-        return degree_for(self.problem, degree, self.basis, rounding, budget)
-
-    def get(self, degree: int, pieces: int, edge: float) -> System:
-        """The system at a cut edge (0: none); those at other cuts share its functions."""
-        memo = self.problem.compiled.memo
-        key = ("collocation", degree, pieces, edge, self.basis, self.anchors, self.logs)
-        if key not in memo:
-            shape = ("collocation", degree, pieces, bool(edge), self.basis, self.anchors, self.logs)
-            shared = memo.get(shape)
-            memo[key] = System(
-                self.problem, degree, pieces, edge, self.basis, self.anchors, shared, self.logs
-            )
-            memo.setdefault(shape, memo[key])
-        return memo[key]
-
-
-@dataclass
-class Attempt:
-    """One solve at fixed parameters."""
-
-    system: System
-    theta: jax.Array
-    ev: Evidence
-    history: list[float]
-    iterations: int
-    notes: list[str]
-    cut: float | None
-    walked: bool = False  # it started where a walk in pseudo-time from the start ended
-    reached: bool = False  # its last Levenberg-Marquardt solve converged (at the nodes)
-    coarse: bool = False  # the coarse start carried it up to its degree, where it reached the
-    # collocation solution: what is left off the nodes is the degree's truncation, which the
-    # error estimate measures; the remedies that start over (cut, crowding, homotopy, a walk at
-    # a higher degree) are not tried on it
-
-    def converged(self, settings) -> bool:
-        return self.ev.ok and self.ev.total <= settings.residual_tol
-
-    @property
-    def fields(self) -> dict:
-        return self.system.fields(self.theta)
 
 
 @dataclass
@@ -139,7 +79,7 @@ class CollocationSolver(Solver):
         if not walk.attempt.coarse:
             walk = crowd.towards_edge(systems, walk, again, settings)
         easier = problem.compiled.model.easier
-        done = walk.attempt.converged(settings) or walk.attempt.coarse or interrupt.requested()
+        done = walk.attempt.solved(settings) or interrupt.requested()
         if not (done or settings.homotopy) and easier:
             walk, settings = _from_easier(systems, settings, params, options, walk, easier)
         target = walk.edge if walk.settled else given or (EDGE if walk.edge else 0.0)
@@ -149,7 +89,7 @@ class CollocationSolver(Solver):
         attempt.notes[:0] = walk.notes
         change, errors, cuts = {}, {}, None
         solve = lambda s, guess: _attempt(systems, s, params, guess)  # noqa: E731
-        if (attempt.converged(settings) or attempt.coarse) and not interrupt.requested():
+        if attempt.solved(settings) and not interrupt.requested():
             attempt, settings, errors = estimate.refine(solve, settings, attempt)
         if errors and any(attempt.system.log) and not interrupt.requested():
             size = {u: estimate.size(attempt, u) for u in errors}
@@ -213,7 +153,7 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
     while not interrupt.requested():
         attempt, degree = walk.attempt, walk.attempt.system.degree
         stalled = walk.edge > target
-        if (attempt.converged(settings) or attempt.coarse) and not stalled:
+        if attempt.solved(settings) and not stalled:
             break
         higher = systems.degree(degree + max(2, degree // 2), "up")
         tail = max(report.tails(attempt.system, attempt.theta).values(), default=0.0)
@@ -335,7 +275,7 @@ def _attempt(
     the exact solve: the cut at the switch of the active set, or kept when there is none; a free
     cut that stalls off its place is located by variable projection and solved again. A `first`
     attempt (from the walk's start, not from a solution) of a model without a complementarity
-    walks in pseudo-time first as the setting `start` says (`_leave_start`)."""
+    walks in pseudo-time first as the setting `start` says (`first_solve`)."""
     problem = systems.problem
     p = {k: jax.device_put(np.float64(v)) for k, v in params.items()}
     guess = start_guess(problem, params, guess, constant_guess(problem, params))
@@ -360,8 +300,12 @@ def _attempt(
         return result, evidence(system, result.theta, p, settings.margin)
 
     if first and pieces == 1 and settings.start != "direct":
-        coarse = _coarse(systems, settings, params, guess) if _several(problem) else None
-        return _leave_start(system, settings, p, plan, system.start(guess), solved, history, coarse)
+        coarse = (
+            coarse_start.after_direct(systems, settings, params, guess, _attempt)
+            if several(problem)
+            else None
+        )
+        return leave_start(system, settings, p, plan, system.start(guess), solved, history, coarse)
     # with two pieces, the first solve only finds the active set
     result, ev = solved(system.start(guess), plan, 1e-3 if pieces > 1 else 1e-14)
     iterations, free = result.iterations, False
@@ -389,108 +333,6 @@ def _attempt(
     theta = result.theta
     cut = system.cut(theta) if free else None
     return Attempt(system, theta, ev, history, iterations, notes, cut, reached=result.converged)
-
-
-def _leave_start(system: System, settings, p, plan, theta, solved, history, coarse=None) -> Attempt:
-    """The solve from θ (the start): with `start = pseudo_time` from where a walk in pseudo-time
-    from θ ends; with `auto` directly, and from the walk's end when that fails and the equations
-    hold time derivatives (the better of the two solves is kept). With several states (`coarse`,
-    `_coarse`) a failed direct solve is first followed by the coarse start, kept when it
-    reaches the working degree's collocation solution with smaller residuals: the walk at the
-    working degree costs up to GIVE_UP failed steps of a whole solve each."""
-    direct = None
-    if settings.start == "auto":
-        result, ev = solved(theta, plan, 1e-14)
-        direct = Attempt(
-            system, result.theta, ev, history, result.iterations, [], None, reached=result.converged
-        )
-        if direct.converged(settings) or result.interrupted:
-            return direct
-        if coarse is not None:
-            found = coarse(direct)
-            if found.reached and found.ev.ok and found.ev.total < direct.ev.total:
-                return found
-            history[:] = found.history  # the iterations it spent count
-            direct.iterations = found.iterations
-            direct.notes.extend(found.notes)
-    stepper = pseudo_time.stepper(system)
-    if not stepper.dynamic(theta, p, plan):
-        if direct is not None:
-            return direct
-        result, ev = solved(theta, plan, 1e-14)
-        note = "no equation holds a time derivative, so the solve started directly"
-        return Attempt(system, result.theta, ev, history, result.iterations, [note], None)
-    walked = pseudo_time.walk(stepper, theta, p, plan, settings.iterations)
-    history.extend(walked.history)
-    result, ev = solved(walked.theta, plan, 1e-14)
-    iterations = walked.iterations + result.iterations + (direct.iterations if direct else 0)
-    why = (
-        ""
-        if direct is None
-        else (f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so ")
-    )
-    note = (
-        f"{why}the solve walked {walked.steps} steps in pseudo-time from the start (the last "
-        f"Δτ {walked.dt / pseudo_time.GROWTH:.3g}, {walked.failed} failed steps, residual "
-        f"sup-norm {walked.residual:.1e} at the nodes where it ended"
-        + (
-            f"; it gave up after {pseudo_time.GIVE_UP} failed steps in a row)"
-            if walked.gave_up
-            else ")"
-        )
-    )
-    attempt = Attempt(system, result.theta, ev, history, iterations, [note], None, True)
-    if direct is None or attempt.converged(settings) or ev.total < direct.ev.total:
-        return attempt
-    direct.notes.append(note + ", which did not help")
-    return direct
-
-
-def _several(problem: Problem) -> bool:
-    """Two or more continuous states: where the coarse start applies."""
-    return sum(not s.discrete for s in problem.states) >= 2
-
-
-def _coarse(systems: Systems, settings, params, start) -> Callable[[Attempt], Attempt]:
-    """The coarse start (`coarse_start`) after a failed direct solve `direct`, from the same start:
-    the attempt at the working degree where it got there (else the direct one), with the
-    residual history and iterations of all its solves and a note."""
-
-    def solve(degree: int, guess, logs: bool) -> Attempt:
-        iterations = settings.iterations * (coarse_start.LONGER if logs else 1)
-        at = settings.replace(degree=degree, start="direct", iterations=iterations)
-        return _attempt(systems.logged() if logs else systems, at, params, guess or start)
-
-    def attempt(direct: Attempt) -> Attempt:
-        rounded = lambda d: systems.degree(d, "up")  # noqa: E731
-        degrees = coarse_start.ladder(coarse_start.COARSE, direct.system.degree, rounded)
-        found, done, note = coarse_start.reach(solve, degrees)
-        history = direct.history + [h for a in done for h in a.history]
-        iterations = direct.iterations + sum(a.iterations for a in done)
-        why = f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so "
-        if found is None or not found.ev.total < direct.ev.total:
-            failed = note if found is None else f"{note}, which did not help"
-            return Attempt(
-                direct.system, direct.theta, direct.ev, history, iterations, [failed], None
-            )
-        notes = [
-            f"{why}the solve started from {note}, where the collocation equations hold at the "
-            f"nodes (sum of squares {found.history[-1]:.1e}): the residual off them is the "
-            f"degree's truncation"
-        ]
-        return Attempt(
-            found.system,
-            found.theta,
-            found.ev,
-            history,
-            iterations,
-            notes,
-            None,
-            reached=True,
-            coarse=True,
-        )
-
-    return attempt
 
 
 def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:

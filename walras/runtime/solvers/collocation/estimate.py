@@ -14,7 +14,7 @@ from .problem import values_at
 from .sizing import degree_for
 
 if TYPE_CHECKING:
-    from .driver import Attempt
+    from .systems import Attempt
 
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
 

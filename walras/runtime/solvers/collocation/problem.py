@@ -21,6 +21,7 @@ from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, root, smolyak
 from .flat import Flat
+from .jacobian import applies, columns, pointwise
 
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
@@ -361,8 +362,11 @@ class System:
         return jnp.stack(rows)
 
     def jacobian(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
-        """Forward mode in the coefficients; a central difference in τ (forward mode through the
-        moving nodes would differentiate the whole system in the state once more)."""
+        """From the pointwise partials where they apply (`jacobian.pointwise`), else forward
+        mode in the coefficients; a central difference in τ (forward mode through the moving
+        nodes would differentiate the whole system in the state once more)."""
+        if applies(self):
+            return pointwise(self, theta, params, plan)
         if self.pieces == 1:
             return columns(lambda t: self.residual(t, params, plan), theta)
         c, tau = theta[:-1], theta[-1:]
@@ -444,23 +448,6 @@ class System:
     def tau(self, cut: float | None) -> float:
         t = 0.5 if cut is None else (cut - self.lo[0]) / (self.hi[0] - self.lo[0])
         return float(np.log(t / (1 - t)))
-
-
-COLUMNS = 512  # Jacobian columns computed at once: forward mode holds every intermediate of the
-# residual once per column it carries (di_tella at degree 23, 3 × 576 columns: 6.8 GB at once)
-
-
-def columns(f: Callable, theta: jax.Array, chunk: int = COLUMNS) -> jax.Array:
-    """The Jacobian of f at θ by forward mode, `chunk` columns at a time (one pass, as
-    `jax.jacfwd`, where θ has no more)."""
-    n = theta.shape[0]
-    if n <= chunk:
-        return jax.jacfwd(f)(theta)
-    blocks = -(-n // chunk)
-    eye = jnp.eye(blocks * chunk, n, dtype=theta.dtype).reshape(blocks, chunk, n)
-    push = jax.vmap(lambda v: jax.jvp(f, (theta,), (v,))[1])
-    found = jax.lax.map(push, eye)  # (blocks, chunk, rows)
-    return found.reshape(blocks * chunk, -1)[:n].T
 
 
 def _local(simplices, args: list[int]) -> tuple[tuple[int, ...], ...]:

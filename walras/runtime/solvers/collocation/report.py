@@ -19,16 +19,14 @@ DECAYED = 1e-10  # coefficients whose last ones are this small (relative) have d
 if TYPE_CHECKING:
     import xarray as xr
 
-    from .driver import Attempt
     from .problem import System
+    from .systems import Attempt
 
 
 def outcome(attempt: Attempt, settings, errors: Mapping[str, float]) -> Outcome:
-    """Converged when the residuals off the nodes are within `residual_tol`, or (an attempt the
-    coarse start carried to the collocation solution, `Attempt.coarse`) when they are the
-    degree's truncation, and in both cases the estimated error is within `tol_error`."""
-    solved = attempt.converged(settings) or (attempt.coarse and attempt.ev.ok)
-    if solved and worst_error(errors)[1] <= settings.tol_error:
+    """Converged when the attempt is solved (`Attempt.solved`: its residuals off the nodes within
+    `residual_tol`, or the degree's truncation) and its estimated error is within `tol_error`."""
+    if attempt.solved(settings) and worst_error(errors)[1] <= settings.tol_error:
         return Outcome.CONVERGED
     return Outcome.NOT_CONVERGED if np.isfinite(attempt.ev.total) else Outcome.NONFINITE
 

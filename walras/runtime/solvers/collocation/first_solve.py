@@ -1,0 +1,81 @@
+"""The first solve of a walk, from the start (not from a solution): directly, in pseudo-time, or
+after a failed direct solve of a model with several states from the coarse start
+(`coarse_start`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..base import Problem
+from . import pseudo_time
+from .problem import System
+from .systems import Attempt
+
+
+def several(problem: Problem) -> bool:
+    """Two or more continuous states: where the coarse start applies."""
+    return sum(not s.discrete for s in problem.states) >= 2
+
+
+def leave_start(
+    system: System,
+    settings,
+    p,
+    plan,
+    theta,
+    solved: Callable,
+    history: list[float],
+    coarse: Callable[[Attempt], Attempt] | None = None,
+) -> Attempt:
+    """The solve from θ (the start): with `start = pseudo_time` from where a walk in pseudo-time
+    from θ ends; with `auto` directly, and from the walk's end when that fails and the equations
+    hold time derivatives (the better of the two solves is kept). With several states (`coarse`:
+    `coarse_start.after_direct`) a failed direct solve is first followed by the coarse start,
+    kept when it reaches the working degree's collocation solution with smaller residuals: the
+    walk at the working degree costs up to GIVE_UP failed steps of a whole solve each."""
+    direct = None
+    if settings.start == "auto":
+        result, ev = solved(theta, plan, 1e-14)
+        direct = Attempt(
+            system, result.theta, ev, history, result.iterations, [], None, reached=result.converged
+        )
+        if direct.converged(settings) or result.interrupted:
+            return direct
+        if coarse is not None:
+            found = coarse(direct)
+            if found.reached and found.ev.ok and found.ev.total < direct.ev.total:
+                return found
+            history[:] = found.history  # the iterations it spent count
+            direct.iterations = found.iterations
+            direct.notes.extend(found.notes)
+    stepper = pseudo_time.stepper(system)
+    if not stepper.dynamic(theta, p, plan):
+        if direct is not None:
+            return direct
+        result, ev = solved(theta, plan, 1e-14)
+        note = "no equation holds a time derivative, so the solve started directly"
+        return Attempt(system, result.theta, ev, history, result.iterations, [note], None)
+    walked = pseudo_time.walk(stepper, theta, p, plan, settings.iterations)
+    history.extend(walked.history)
+    result, ev = solved(walked.theta, plan, 1e-14)
+    iterations = walked.iterations + result.iterations + (direct.iterations if direct else 0)
+    why = (
+        ""
+        if direct is None
+        else (f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so ")
+    )
+    note = (
+        f"{why}the solve walked {walked.steps} steps in pseudo-time from the start (the last "
+        f"Δτ {walked.dt / pseudo_time.GROWTH:.3g}, {walked.failed} failed steps, residual "
+        f"sup-norm {walked.residual:.1e} at the nodes where it ended"
+        + (
+            f"; it gave up after {pseudo_time.GIVE_UP} failed steps in a row)"
+            if walked.gave_up
+            else ")"
+        )
+    )
+    attempt = Attempt(system, result.theta, ev, history, iterations, [note], None, True)
+    if direct is None or attempt.converged(settings) or ev.total < direct.ev.total:
+        return attempt
+    direct.notes.append(note + ", which did not help")
+    return direct
