@@ -37,7 +37,7 @@ def forcing_term(g, last_g, last_eta):
 
 def pcg(matvec, b, diagonal, tol, maxiter):
     """x with ‖A x − b‖ ≤ tol ‖b‖ (or `maxiter` iterations), A symmetric positive definite given
-    by `matvec`, preconditioned by its `diagonal`; also the iterations taken."""
+    by `matvec`, preconditioned by its `diagonal`; also b − A x and the iterations taken."""
     bound = (tol * jnp.linalg.norm(b)) ** 2
 
     def cond(state):
@@ -54,16 +54,16 @@ def pcg(matvec, b, diagonal, tol, maxiter):
         return x, r, z + (rz_new / rz) * p, rz_new, k + 1
 
     z = b / diagonal
-    x, _, _, _, k = jax.lax.while_loop(cond, body, (jnp.zeros_like(b), b, z, jnp.vdot(b, z), 0))
-    return x, k
+    x, r, _, _, k = jax.lax.while_loop(cond, body, (jnp.zeros_like(b), b, z, jnp.vdot(b, z), 0))
+    return x, r, k
 
 
 @partial(jax.jit, static_argnums=(0,))
 def damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=None):
     """The step δ ≈ −(JᵀJ + λI)⁻¹Jᵀr at θ: CG stopped at η‖Jᵀr‖, η the forcing term from
     `forcing` (the last accepted step's ‖Jᵀr‖ and η; 1e-12 without), after at most `maxiter`
-    iterations (all the weights by default). Also the cost ½‖r‖² after it, ‖Jᵀr‖, η and the
-    iterations."""
+    iterations (all the weights by default). Also the cost ½‖r‖² after it, the decrease the
+    linear model predicts, ‖Jᵀr‖, η and the iterations."""
     r, forward = jax.linearize(lambda t: residual(t, *args), theta)
     backward = jax.linear_transpose(forward, theta)
     g = backward(r)[0]
@@ -73,9 +73,13 @@ def damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=None
     probes = jax.random.rademacher(key, (PROBES, r.shape[0]), r.dtype)
     diagonal = jnp.mean(jax.vmap(lambda z: backward(z)[0] ** 2)(probes), 0)
     maxiter = theta.shape[0] if maxiter is None else maxiter
-    step, k = pcg(lambda v: backward(forward(v))[0] + lam * v, -g, diagonal + lam, eta, maxiter)
+    step, rest, k = pcg(
+        lambda v: backward(forward(v))[0] + lam * v, -g, diagonal + lam, eta, maxiter
+    )
+    # ½‖r‖² − ½‖r + Jδ‖² = −q(δ) + ½λ‖δ‖², q the damped quadratic CG lowers: q(δ) = ½δᵀ(g − rest)
+    predicted = 0.5 * jnp.vdot(step, rest - g) + 0.5 * lam * jnp.vdot(step, step)
     after = residual(theta + step, *args)
-    return step, 0.5 * jnp.sum(after * after), norm, eta, k
+    return step, 0.5 * jnp.sum(after * after), predicted, norm, eta, k
 
 
 def levenberg_marquardt(
@@ -90,16 +94,19 @@ def levenberg_marquardt(
     should_stop: Callable[[], bool] = lambda: False,
     done: Callable[[jax.Array, jax.Array, float], bool] | None = None,
 ) -> least_squares.LMResult:
-    """Minimise ½‖residual(θ, *args)‖² as `least_squares.levenberg_marquardt` does, each step by
-    inexact CG: a step that lowers the cost is taken and λ divided by 3, else λ is multiplied by
-    10. Ends after `iterations`, once `budget` CG iterations are spent (by default `iterations`
-    times the weights), when the cost stalls (`STALL`), or when `done(θ, δ, cost)` holds
-    (asked after each accepted step δ). `result.cg` counts the CG iterations."""
+    """Minimise ½‖residual(θ, *args)‖², each step by inexact CG, λ by Nielsen's rule (Madsen,
+    Nielsen & Tingleff, "Methods for non-linear least squares problems", 2004): a step that
+    lowers the cost is taken and λ multiplied by max(1/3, 1 − (2ρ − 1)³), ρ the actual over the
+    predicted decrease; else λ is multiplied by ν, which doubles at each refusal. Ends after
+    `iterations`, once `budget` CG iterations are spent (by default `iterations` times the
+    weights), when the cost stalls (`STALL`), or when `done(θ, δ, cost)` holds (asked after each
+    accepted step δ). `result.cg` counts the CG iterations."""
     cost = float(0.5 * jnp.sum(residual(theta, *args) ** 2))
     result = least_squares.LMResult(theta, cost, [cost])
     n = theta.shape[0]
     budget = iterations * n if budget is None else budget
-    forcing, spent, key = (jnp.inf, ETA_0), 0, jax.random.PRNGKey(0)
+    forcing = (jnp.float64(jnp.inf), jnp.float64(ETA_0))  # arrays: one compilation for all
+    spent, key, nu = 0, jax.random.PRNGKey(0), 2.0
     for it in range(iterations):
         if least_squares.halted(result, should_stop):
             break
@@ -107,19 +114,20 @@ def levenberg_marquardt(
             result.message = "CG budget spent"
             break
         key, sub = jax.random.split(key)
-        step, after, g, eta, k = damped_step(
+        step, after, predicted, g, eta, k = damped_step(
             residual, theta, jnp.float64(lam), args, forcing, min(n, budget - spent), sub
         )
         after, spent = float(after), spent + int(k)
         result.iterations = it + 1
         if not np.isfinite(after) or after >= cost:
-            lam *= 10
+            lam, nu = lam * nu, 2 * nu
             if lam > 1e12:
                 result.converged, result.message = True, "no further decrease"
                 break
             continue
-        forcing = (g, eta)
-        theta, cost, lam = theta + step, after, lam / 3
+        rho = min(1.0, (cost - after) / max(float(predicted), 1e-300))  # above 1: as 1
+        forcing, nu = (g, eta), 2.0
+        theta, cost, lam = theta + step, after, lam * max(1 / 3, 1 - (2 * rho - 1) ** 3)
         result.theta, result.cost = theta, cost
         result.history.append(cost)
         if callback is not None:
