@@ -135,7 +135,7 @@ def test_matrix_free_step_is_the_damped_gauss_newton_step():
     J = np.asarray(jax.jacfwd(_curve)(theta, t))
     r = np.asarray(_curve(theta, t))
     expected = -np.linalg.solve(J.T @ J + lam * np.eye(3), J.T @ r)
-    _, _, step = matrix_free.damped_step(_curve, theta, lam, (t,))
+    step = matrix_free.damped_step(_curve, theta, lam, (t,))[0]
     np.testing.assert_allclose(step, expected, rtol=1e-8)
     result = matrix_free.levenberg_marquardt(_curve, theta, args=(t,), iterations=100)
     np.testing.assert_allclose(result.theta, [2.0, -1.0, 0.5], rtol=1e-8)

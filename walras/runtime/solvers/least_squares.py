@@ -37,6 +37,7 @@ class LMResult:
     converged: bool = False
     interrupted: bool = False  # Ctrl-C (`interrupt`) stopped it
     message: str = ""
+    cg: int = 0  # conjugate-gradient iterations, of a matrix-free solve
 
 
 def _damped_solver(J: jax.Array, r: jax.Array):

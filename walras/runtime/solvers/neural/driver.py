@@ -23,7 +23,7 @@ from ..continuation import homotopy_path
 from ..progress import Progress
 from ..start import guessed, start_guess
 from . import checkpoint
-from .estimate import error_estimates
+from .estimate import Changes, Estimator, Stop
 from .fields import compose, init_fields
 from .polish import Polish
 from .pretrain import fit_to_guess
@@ -88,6 +88,7 @@ class Training:
         self.outcome: Outcome | None = None
         self.notes: list[str] = []
         self.detail = ""
+        self.estimator = Estimator(rows, self.fields, settings)
         self.meta = {
             "model": rows.compiled.model.name,
             "settings": dataclasses.asdict(settings),
@@ -214,16 +215,24 @@ class Training:
 
     def polish(self, path, progress: Progress) -> None:
         """Levenberg-Marquardt at each parameter set of the homotopy path: `polish` iterations
-        at the last, until the loss is below `tol` at the others."""
-        polish = Polish(self.rows, self.fields, self.settings)
+        at the last, until the loss is below `tol` at the others. Steps by CG stop also when
+        the estimated error is within `tol_error` (`Stop`), and spend at most the work of Adam:
+        `steps` × `points` / `polish_points` CG iterations at each parameter set."""
+        settings = self.settings
+        polish = Polish(self.rows, self.fields, settings)
+        changes = Changes(polish, self.rows)
+        budget = max(settings.steps, settings.polish) * settings.points // settings.polish_points
         for k, stage in enumerate(path):
             last = k == len(path) - 1
+            params = self.rows.devices.replicate(_as_arrays(stage))
             self.fields, history, interrupted = polish.run(
                 self.fields,
-                self.rows.devices.replicate(_as_arrays(stage)),
-                self.settings.polish,
+                params,
+                settings.polish,
                 progress,
-                target=None if last else self.settings.tol,
+                target=None if last else settings.tol,
+                budget=max(budget, 1),
+                done=Stop(self.estimator, changes, params, settings) if last else None,
             )
             self.history.extend(history)
             if interrupted:
@@ -245,7 +254,7 @@ def finish(training: Training) -> Solution:
     if outcome is None and not np.isfinite(total):
         outcome = Outcome.NONFINITE
     elif outcome is None:
-        errors = error_estimates(rows, training.fields, settings, params)
+        errors = training.estimator.of(training.fields, params)
         heads = []
         if total > settings.tol:
             heads.append(

@@ -4,6 +4,8 @@ there. J is never formed: LSQR applies it and its transpose by forward and rever
 
 from __future__ import annotations
 
+from functools import partial
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -18,34 +20,93 @@ POINTS_SEED = 31  # fresh points: neither the polish's (1, 2) nor the validation
 ITERATIONS = 400  # LSQR iterations at most
 
 
+@partial(jax.jit, static_argnums=(0,))
+def _jvp(residual, theta, params, v):
+    return jax.jvp(lambda t: residual(t, params), (theta,), (v,))[1]
+
+
+@partial(jax.jit, static_argnums=(0,))
+def _vjp(residual, theta, params, w):
+    return jax.vjp(lambda t: residual(t, params), theta)[1](w)[0]
+
+
 def gauss_newton_step(residual, theta, params, iterations: int = ITERATIONS) -> jax.Array:
-    """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR on Jacobian-vector products."""
+    """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR on Jacobian-vector products; the
+    products are compiled once for each `residual` (θ and the parameters are arguments)."""
     r = jax.jit(residual)(theta, params)
-    jvp = jax.jit(lambda v: jax.jvp(lambda t: residual(t, params), (theta,), (v,))[1])
-    vjp = jax.jit(lambda w: jax.vjp(lambda t: residual(t, params), theta)[1](w)[0])
     op = LinearOperator(
         (r.shape[0], theta.shape[0]),
-        matvec=lambda v: np.asarray(jvp(jnp.asarray(v, jnp.float64))),
-        rmatvec=lambda w: np.asarray(vjp(jnp.asarray(w, jnp.float64))),
+        matvec=lambda v: np.asarray(_jvp(residual, theta, params, jnp.asarray(v, jnp.float64))),
+        rmatvec=lambda w: np.asarray(_vjp(residual, theta, params, jnp.asarray(w, jnp.float64))),
         dtype=np.float64,
     )
     step = lsqr(op, -np.asarray(r), atol=1e-12, btol=1e-12, iter_lim=iterations)[0]
     return jnp.asarray(step)
 
 
+class Changes:
+    """Each unknown's change under a change of the weights, max |δu| / max |u| over the points
+    of `polish` (to first order: one forward pass), compiled once."""
+
+    def __init__(self, polish: Polish, rows: Rows):
+        x, axes = polish.x, rows.args
+
+        def values(t):
+            fields = polish.as_fields(t)
+            return {u: jax.vmap(fields[u])(x[:, axes[u]]) for u in fields}
+
+        self.jvp = jax.jit(lambda t, v: jax.jvp(values, (t,), (v,)))
+
+    def __call__(self, theta, step) -> dict[str, float]:
+        u, du = self.jvp(theta, step)
+        return {
+            k: float(jnp.max(jnp.abs(du[k])) / jnp.maximum(jnp.max(jnp.abs(u[k])), 1e-300))
+            for k in u
+        }
+
+
+class Estimator:
+    """The estimate at fresh points for one solve: its residual and products compiled once, its
+    last answer kept (the polish's stopping rule asks it; the finish asks again)."""
+
+    def __init__(self, rows: Rows, trainable, settings):
+        self.polish = Polish(rows, trainable, settings, points_seed=POINTS_SEED)
+        self.changes = Changes(self.polish, rows)
+        self.last = None
+
+    def __call__(self, theta, params) -> dict[str, float]:
+        key = (np.asarray(theta).tobytes(), sorted((k, float(v)) for k, v in params.items()))
+        if self.last is None or self.last[0] != key:
+            step = gauss_newton_step(self.polish.residual, theta, params)
+            self.last = key, self.changes(theta, step)
+        return self.last[1]
+
+    def of(self, trainable, params) -> dict[str, float]:
+        theta, _ = ravel_pytree(eqx.partition(trainable, self.polish.spec)[0])
+        return self(theta, params)
+
+
 def error_estimates(rows: Rows, trainable, settings, params) -> dict[str, float]:
     """For each unknown, max |δu| / max |u| over fresh points, δu the change of the unknown
     under one Gauss-Newton correction of every weight at those points."""
-    polish = Polish(rows, trainable, settings, points_seed=POINTS_SEED)
-    theta, _ = ravel_pytree(eqx.partition(trainable, polish.spec)[0])
-    step = gauss_newton_step(polish.residual, theta, params)
-    x, axes = polish.x, rows.args
+    return Estimator(rows, trainable, settings).of(trainable, params)
 
-    def values(t):
-        fields = polish.as_fields(t)
-        return {u: jax.vmap(fields[u])(x[:, axes[u]]) for u in fields}
 
-    u, du = jax.jit(lambda t, v: jax.jvp(values, (t,), (v,)))(theta, step)
-    return {
-        k: float(jnp.max(jnp.abs(du[k])) / jnp.maximum(jnp.max(jnp.abs(u[k])), 1e-300)) for k in u
-    }
+class Stop:
+    """The polish's stopping rule: the sum of squared rows is below `tol`, the step just taken
+    moved no unknown by more than `tol_error` at the polish's points, and then the estimate at
+    fresh points is within `tol_error`. After a refusal by the estimate it is asked again only
+    once the step has halved."""
+
+    def __init__(self, estimator: Estimator, changes: Changes, params, settings):
+        self.estimator, self.changes, self.params = estimator, changes, params
+        self.tol, self.tol_error, self.gate = settings.tol, settings.tol_error, settings.tol_error
+
+    def __call__(self, theta, step, cost: float) -> bool:
+        if 2 * cost > self.tol:
+            return False
+        moved = max(self.changes(theta, step).values())
+        if moved > self.gate:
+            return False
+        self.gate = moved / 2
+        return max(self.estimator(theta, self.params).values()) <= self.tol_error

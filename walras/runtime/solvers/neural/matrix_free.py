@@ -1,6 +1,10 @@
-"""Levenberg-Marquardt without a Jacobian: each step solves (JᵀJ + λI) δ = −Jᵀr by conjugate
-gradients on Jacobian-vector products (one forward and one reverse pass per CG iteration), for
-networks whose dense Jacobian (rows × weights) would not fit or whose SVD would take too long."""
+"""Levenberg-Marquardt without a Jacobian, for networks whose dense Jacobian (rows × weights)
+would not fit or whose SVD would take too long. Each step is inexact: preconditioned conjugate
+gradients on (JᵀJ + λI) δ = −Jᵀr by Jacobian-vector products (one forward and one reverse pass per
+iteration), stopped once the residual of that system is below η‖Jᵀr‖, η the Eisenstat-Walker
+forcing term (loose far from the minimum, tight near it); the preconditioner is the diagonal of
+JᵀJ + λI, JᵀJ's estimated from a few reverse passes (Hutchinson). The polish ends when `done`
+says so (the error estimate), when the cost stalls, or when its budget of CG iterations is spent."""
 
 from __future__ import annotations
 
@@ -13,21 +17,69 @@ import numpy as np
 
 from .. import least_squares
 
-CG_ITERATIONS = 200
+PROBES = 8  # random reverse passes for the diagonal of JᵀJ: each entry within ~50% (√(2/8))
+STALL = (10, 1e-2)  # stopped when the cost fell by less than 1% over the last 10 iterations
+
+
+# Eisenstat-Walker's choice 2 (SIAM J. Sci. Comput. 17, 1996) with their constants: η_k = γ
+# (‖g_k‖/‖g_{k−1}‖)^α, safeguarded by γ η_{k−1}^α when that is above 0.1, within [FLOOR, ETA_MAX]
+GAMMA, ALPHA, ETA_0, ETA_MAX, FLOOR = 0.9, 2.0, 0.5, 0.9, 1e-12
+
+
+def forcing_term(g, last_g, last_eta):
+    """η for the step at a point of gradient norm g, the last accepted step's from last_g with
+    last_eta (ETA_0 when there was none: last_g infinite)."""
+    new = GAMMA * (g / last_g) ** ALPHA
+    safeguard = GAMMA * last_eta**ALPHA
+    eta = jnp.clip(jnp.where(safeguard > 0.1, jnp.maximum(new, safeguard), new), FLOOR, ETA_MAX)
+    return jnp.where(jnp.isfinite(last_g), eta, ETA_0)
+
+
+def pcg(matvec, b, diagonal, tol, maxiter):
+    """x with ‖A x − b‖ ≤ tol ‖b‖ (or `maxiter` iterations), A symmetric positive definite given
+    by `matvec`, preconditioned by its `diagonal`; also b − A x and the iterations taken."""
+    bound = (tol * jnp.linalg.norm(b)) ** 2
+
+    def cond(state):
+        _, r, _, _, k = state
+        return (jnp.vdot(r, r) > bound) & (k < maxiter)
+
+    def body(state):
+        x, r, p, rz, k = state
+        ap = matvec(p)
+        a = rz / jnp.vdot(p, ap)
+        x, r = x + a * p, r - a * ap
+        z = r / diagonal
+        rz_new = jnp.vdot(r, z)
+        return x, r, z + (rz_new / rz) * p, rz_new, k + 1
+
+    z = b / diagonal
+    x, r, _, _, k = jax.lax.while_loop(cond, body, (jnp.zeros_like(b), b, z, jnp.vdot(b, z), 0))
+    return x, r, k
 
 
 @partial(jax.jit, static_argnums=(0,))
-def damped_step(residual, theta, lam, args):
-    """The step δ = −(JᵀJ + λI)⁻¹Jᵀr at θ by CG, the cost ½‖r‖² before and after it."""
+def damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=None):
+    """The step δ ≈ −(JᵀJ + λI)⁻¹Jᵀr at θ: CG stopped at η‖Jᵀr‖, η the forcing term from
+    `forcing` (the last accepted step's ‖Jᵀr‖ and η; 1e-12 without), after at most `maxiter`
+    iterations (all the weights by default). Also the cost ½‖r‖² after it, the decrease the
+    linear model predicts, ‖Jᵀr‖, η and the iterations."""
     r, forward = jax.linearize(lambda t: residual(t, *args), theta)
     backward = jax.linear_transpose(forward, theta)
-
-    def normal(v):
-        return backward(forward(v))[0] + lam * v
-
-    step, _ = jax.scipy.sparse.linalg.cg(normal, -backward(r)[0], maxiter=CG_ITERATIONS)
+    g = backward(r)[0]
+    norm = jnp.linalg.norm(g)
+    eta = jnp.float64(FLOOR) if forcing is None else forcing_term(norm, *forcing)
+    key = jax.random.PRNGKey(0) if key is None else key
+    probes = jax.random.rademacher(key, (PROBES, r.shape[0]), r.dtype)
+    diagonal = jnp.mean(jax.vmap(lambda z: backward(z)[0] ** 2)(probes), 0)
+    maxiter = theta.shape[0] if maxiter is None else maxiter
+    step, rest, k = pcg(
+        lambda v: backward(forward(v))[0] + lam * v, -g, diagonal + lam, eta, maxiter
+    )
+    # ½‖r‖² − ½‖r + Jδ‖² = −q(δ) + ½λ‖δ‖², q the damped quadratic CG lowers: q(δ) = ½δᵀ(g − rest)
+    predicted = 0.5 * jnp.vdot(step, rest - g) + 0.5 * lam * jnp.vdot(step, step)
     after = residual(theta + step, *args)
-    return 0.5 * jnp.sum(r * r), 0.5 * jnp.sum(after * after), step
+    return step, 0.5 * jnp.sum(after * after), predicted, norm, eta, k
 
 
 def levenberg_marquardt(
@@ -37,32 +89,55 @@ def levenberg_marquardt(
     args: tuple = (),
     iterations: int = 100,
     lam: float = 1e-3,
+    budget: int | None = None,
     callback: Callable[[int, float], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    done: Callable[[jax.Array, jax.Array, float], bool] | None = None,
 ) -> least_squares.LMResult:
-    """Minimise ½‖residual(θ, *args)‖² as `least_squares.levenberg_marquardt` does, each step by
-    CG: a step that lowers the cost is taken and λ divided by 3, else λ is multiplied by 10."""
+    """Minimise ½‖residual(θ, *args)‖², each step by inexact CG, λ by Nielsen's rule (Madsen,
+    Nielsen & Tingleff, "Methods for non-linear least squares problems", 2004): a step that
+    lowers the cost is taken and λ multiplied by max(1/3, 1 − (2ρ − 1)³), ρ the actual over the
+    predicted decrease; else λ is multiplied by ν, which doubles at each refusal. Ends after
+    `iterations`, once `budget` CG iterations are spent (by default `iterations` times the
+    weights), when the cost stalls (`STALL`), or when `done(θ, δ, cost)` holds (asked after each
+    accepted step δ). `result.cg` counts the CG iterations."""
     cost = float(0.5 * jnp.sum(residual(theta, *args) ** 2))
     result = least_squares.LMResult(theta, cost, [cost])
+    n = theta.shape[0]
+    budget = iterations * n if budget is None else budget
+    forcing = (jnp.float64(jnp.inf), jnp.float64(ETA_0))  # arrays: one compilation for all
+    spent, key, nu = 0, jax.random.PRNGKey(0), 2.0
     for it in range(iterations):
         if least_squares.halted(result, should_stop):
             break
-        _, after, step = damped_step(residual, theta, jnp.float64(lam), args)
-        after = float(after)
+        if spent >= budget:
+            result.message = "CG budget spent"
+            break
+        key, sub = jax.random.split(key)
+        step, after, predicted, g, eta, k = damped_step(
+            residual, theta, jnp.float64(lam), args, forcing, min(n, budget - spent), sub
+        )
+        after, spent = float(after), spent + int(k)
         result.iterations = it + 1
         if not np.isfinite(after) or after >= cost:
-            lam *= 10
+            lam, nu = lam * nu, 2 * nu
             if lam > 1e12:
                 result.converged, result.message = True, "no further decrease"
                 break
             continue
-        decrease = (cost - after) / max(cost, 1e-300)
-        theta, cost, lam = theta + step, after, lam / 3
+        rho = min(1.0, (cost - after) / max(float(predicted), 1e-300))  # above 1: as 1
+        forcing, nu = (g, eta), 2.0
+        theta, cost, lam = theta + step, after, lam * max(1 / 3, 1 - (2 * rho - 1) ** 3)
         result.theta, result.cost = theta, cost
         result.history.append(cost)
         if callback is not None:
             callback(it + 1, cost)
-        if decrease < 1e-14:
+        window, fraction = STALL
+        if len(result.history) > window and cost > (1 - fraction) * result.history[-window - 1]:
+            result.message = "stalled"
+            break
+        if done is not None and done(theta, step, cost):
             result.converged, result.message = True, "converged"
             break
+    result.cg = spent
     return result

@@ -89,9 +89,14 @@ class Polish:
         iterations: int,
         progress: Progress | None = None,
         target: float | None = None,
+        budget: int | None = None,
+        done=None,
     ):
         """`iterations` steps from `fields` at `params` (fewer once the sum of squared rows is
-        below `target`): the new fields, the history of that sum, whether Ctrl-C stopped it."""
+        below `target`): the new fields, the history of that sum, whether Ctrl-C stopped it.
+        Steps by CG (a Jacobian too large for `DENSE_BYTES`) stop also once `budget` CG
+        iterations are spent, when the cost stalls, or when `done(θ, δ, cost)` holds
+        (`matrix_free`)."""
         arrays, _ = eqx.partition(fields, self.spec)
         theta0, _ = ravel_pytree(arrays)
         history = []
@@ -102,10 +107,11 @@ class Polish:
                 progress.advance(1, 2 * cost)
 
         dense = self.size * theta0.size * 8 <= DENSE_BYTES
+        extra = {"jacobian": self.jacobian} if dense else {"budget": budget, "done": done}
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,
             theta0,
-            **({"jacobian": self.jacobian} if dense else {}),
+            **extra,
             args=(params,),
             iterations=iterations,
             callback=callback,
