@@ -18,7 +18,8 @@ from campbell_cochrane_reference import LOWEST, reference, solve_fd, top  # noqa
 
 jax.config.update("jax_enable_x64", True)
 
-REFERENCE_ERROR = 1e-8  # of max p: the spread of the extrapolated finite-difference values
+REFERENCE_ERROR = 2e-8  # of max p: the spread of the extrapolated finite-difference values
+# (1.46e-8 with scipy 1.17's banded solver: round-off of 2^18 points, at the top edge)
 
 
 def params(**changes) -> dict[str, float]:

@@ -119,7 +119,7 @@ def test_an_estimate_that_failed_is_no_evidence_of_convergence():
     assert worst_error({"b": nan, "a": 1e-6}) == ("b", math.inf)
     assert worst_error({"a": 1e-6, "b": 3e-5}) == ("b", 3e-5)
     assert worst_error({}) == (None, 0.0)
-    attempt = SimpleNamespace(converged=lambda settings: True, ev=SimpleNamespace(total=1e-12))
+    attempt = SimpleNamespace(solved=lambda settings: True, ev=SimpleNamespace(total=1e-12))
     settings = Settings()
     assert report.outcome(attempt, settings, {"a": 1e-6, "b": nan}) is Outcome.NOT_CONVERGED
     assert report.outcome(attempt, settings, {"a": 1e-6, "b": 1e-3}) is Outcome.NOT_CONVERGED
