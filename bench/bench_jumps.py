@@ -26,6 +26,7 @@ from references import (  # noqa: E402
 import walras  # noqa: E402
 from walras.runtime.solvers.base import Problem  # noqa: E402
 from walras.runtime.solvers.collocation.problem import System  # noqa: E402
+from walras.runtime.solvers.collocation.start_values import interpolated
 
 MODELS = {
     "lucas_disasters": lambda p: disaster_pd(p),
@@ -68,7 +69,7 @@ def per_node_cost(k: int, degree: int = 16, repeats: int = 50) -> float:
     figure is robust to a loaded machine)."""
     problem = Problem.build(walras.load(chain(k)).compile())
     system = System(problem, degree, 1)
-    theta = system.start(lambda u, y: np.full(y.shape[0], 10.0))
+    theta = interpolated(system, lambda u, y: np.full(y.shape[0], 10.0))
     params = {k: np.float64(v) for k, v in problem.params.items()}
     plan = system.plan({})
     residual = jax.jit(system.residual)

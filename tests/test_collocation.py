@@ -7,6 +7,7 @@ from references import REFERENCES, BrusanLog, lucas_pd, lucas_r, two_trees_v
 
 import walras
 from walras.runtime import solvers
+from walras.runtime.solvers.collocation.start_values import interpolated
 from walras.settings import Settings
 
 
@@ -195,7 +196,7 @@ def test_systems_at_other_cuts_share_their_compiled_functions():
     shared, alone = System(problem, 8, 1, 1e-5, shared=first), System(problem, 8, 1, 1e-5)
     assert shared.residual == first.residual and alone.residual != first.residual
     params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
-    theta = alone.start(lambda u, y: 0.1 + y[:, 0])
+    theta = interpolated(alone, lambda u, y: 0.1 + y[:, 0])
     found = shared.residual(theta, params, shared.plan({}))
     built = alone.residual(theta, params, alone.plan({}))
     other = first.residual(theta, params, first.plan({}))

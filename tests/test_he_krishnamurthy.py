@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import walras
+from walras.runtime.solvers.collocation.start_values import interpolated
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from he_krishnamurthy_reference import equity, reference, switch  # noqa: E402
@@ -111,6 +112,6 @@ def test_a_free_cut_that_is_not_finite_gives_infinite_evidence_not_a_traceback()
     compiled = walras.load("he_krishnamurthy").compile()
     system = System(Problem.build(compiled), 8, 2, 1e-3)
     values = {k: jnp.asarray(v) for k, v in compiled.params.items()}
-    theta = system.start(lambda u, y: 0.2 + y[:, 0], float("nan"))
+    theta = interpolated(system, lambda u, y: 0.2 + y[:, 0], float("nan"))
     found = evidence(system, theta, values, 1e-3)
     assert found.total == np.inf and not found.ok

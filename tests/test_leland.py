@@ -15,6 +15,7 @@ import walras
 from walras.runtime.solvers.base import Problem
 from walras.runtime.solvers.collocation import free_boundary
 from walras.runtime.solvers.collocation.driver import Systems
+from walras.runtime.solvers.collocation.start_values import interpolated
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from leland_reference import Leland  # noqa: E402
@@ -70,7 +71,7 @@ def test_a_stalled_cut_is_found_by_variable_projection():
     system = Systems(problem).get(32, 2, 0.0)
     p = {k: jnp.asarray(v) for k, v in problem.params.items()}
     modes = ({"hjb": "b"}, {"hjb": "a"})  # at the bound (E = 0) below the cut, the HJB above
-    theta = system.start(lambda u, y: np.zeros(len(y)), 0.1)
+    theta = interpolated(system, lambda u, y: np.zeros(len(y)), 0.1)
     _, cut = free_boundary.locate(system, theta, p, modes, 0.0252)
     assert abs(cut - Leland().boundary()) < 1e-9
 

@@ -9,6 +9,7 @@ import pytest
 import walras
 from walras.runtime.solvers.base import Problem
 from walras.runtime.solvers.collocation import driver
+from walras.runtime.solvers.collocation.start_values import interpolated
 
 
 def test_a_positive_unknown_is_expanded_as_its_logarithm():
@@ -22,7 +23,7 @@ def test_a_positive_unknown_is_expanded_as_its_logarithm():
     for logs in (False, True):
         system = driver.Systems(problem, logs=logs).get(8, 1, 0.0)
         assert system.positive == ({"pd"} if logs else set())
-        theta = system.start(lambda u, points: np.exp(2 * points[:, 0]))
+        theta = interpolated(system, lambda u, points: np.exp(2 * points[:, 0]))
         coefficients = np.abs(np.asarray(system.unravel(theta)["coef"]["pd"][0]))
         tails[logs] = coefficients[2:].max() / coefficients.max()
         found = np.array([system.fields(theta)["pd"](np.array([v])) for v in y])

@@ -11,6 +11,7 @@ import pytest
 import walras
 from walras.runtime.solvers.base import Problem
 from walras.runtime.solvers.collocation import driver, pseudo_time
+from walras.runtime.solvers.collocation.start_values import interpolated
 from walras.runtime.solvers.start import start_guess
 
 # dv/dτ = −r(v − 1)(v − 3) + drift of v, r a rate of an economy's size: the constants 1 and 3
@@ -56,11 +57,11 @@ def test_a_walk_whose_steps_fail_gives_up_in_bounded_time():
     guess = start_guess(problem, problem.params, None, driver.constant_guess(problem, params))
     plan = system.plan({}, pin=0.0, tau=system.tau(None))
     stepper = pseudo_time.stepper(system)
-    walked = pseudo_time.walk(stepper, system.start(guess), params, plan, iterations=1)
+    walked = pseudo_time.walk(stepper, interpolated(system, guess), params, plan, iterations=1)
     assert walked.gave_up and walked.steps == 0
     assert walked.failed == pseudo_time.GIVE_UP < pseudo_time.STEPS
     assert walked.iterations == pseudo_time.GIVE_UP
-    enough = pseudo_time.walk(stepper, system.start(guess), params, plan, iterations=50)
+    enough = pseudo_time.walk(stepper, interpolated(system, guess), params, plan, iterations=50)
     assert not enough.gave_up and enough.residual <= pseudo_time.SETTLED
 
 

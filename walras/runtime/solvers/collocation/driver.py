@@ -29,6 +29,7 @@ from . import coarse_start, crowd, cut_edge, estimate, free_boundary, report, ro
 from .evidence import active_runs, evidence
 from .first_solve import leave_start, several
 from .free_boundary import PIN
+from .start_values import interpolated
 from .systems import Attempt, Systems
 
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
@@ -305,9 +306,11 @@ def _attempt(
             if several(problem)
             else None
         )
-        return leave_start(system, settings, p, plan, system.start(guess), solved, history, coarse)
+        return leave_start(
+            system, settings, p, plan, interpolated(system, guess), solved, history, coarse
+        )
     # with two pieces, the first solve only finds the active set
-    result, ev = solved(system.start(guess), plan, 1e-3 if pieces > 1 else 1e-14)
+    result, ev = solved(interpolated(system, guess), plan, 1e-3 if pieces > 1 else 1e-14)
     iterations, free = result.iterations, False
     runs = active_runs(ev, system.hi[0] - system.lo[0]) if pieces > 1 else []
     if len(runs) > 2:
@@ -323,7 +326,7 @@ def _attempt(
             modes = (_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
             switch, free = 0.5 * (runs[0][1] + runs[1][0]), True
             plan = system.plan(*modes)
-            theta = system.start(fields_guess(system.fields(result.theta)), switch)
+            theta = interpolated(system, fields_guess(system.fields(result.theta)), switch)
         result, ev = solved(theta, plan, 1e-14)
         iterations += result.iterations
         if free and ev.total > settings.residual_tol and not result.interrupted:

@@ -13,6 +13,7 @@ import numpy as np
 from ..least_squares import levenberg_marquardt
 from ..start import fields_guess
 from .problem import System
+from .start_values import interpolated
 
 PIN = 1e3  # weight of the row that holds the cut in place
 SPAN = 0.05  # the search reaches this share of the domain on each side of the first stage's switch
@@ -32,7 +33,7 @@ def locate(system: System, theta, params, modes: tuple, switch: float):
         pinned = system.plan(*modes, pin=PIN, tau=system.tau(cut))
         result = levenberg_marquardt(
             system.residual,
-            system.start(guess, cut),
+            interpolated(system, guess, cut),
             jacobian=system.jacobian,
             args=(params, pinned),
             iterations=INNER,

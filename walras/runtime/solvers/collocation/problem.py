@@ -7,7 +7,7 @@ min(a, b) = 0 on each piece, and may pin the cut between the pieces."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +22,7 @@ from . import chebyshev as cheb
 from . import regimes, root, smolyak
 from .flat import Flat
 from .jacobian import applies, columns, pointwise
+from .pieces import Piecewise, face_points, local_simplices
 
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
@@ -32,18 +33,6 @@ SHARE = True  # systems at other cut edges share their compiled functions, under
 # every state whose zero edge may be cut is cut at the setting `edge`, which is 0 (no cut) unless
 # the whole domain fails
 EDGES = EdgePolicy(always=False, diverging_only=False)
-
-
-@pytree
-class Piecewise:
-    """Expansions on [lo, s] and [s, hi] of the first argument, joined at s."""
-
-    left: cheb.Chebyshev
-    right: cheb.Chebyshev
-    at: jax.Array
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return jnp.where(x[0] < self.at, self.left(x), self.right(x))
 
 
 @pytree
@@ -108,7 +97,7 @@ class System:
         }
         self.simplices = problem.domain.simplices
         self.local = {
-            u: _local(self.simplices, [i for i in a if self.values[i] is None])
+            u: local_simplices(self.simplices, [i for i in a if self.values[i] is None])
             for u, a in self.args.items()
         }
         self.comps = list(problem.complementarities)
@@ -156,11 +145,12 @@ class System:
         centres = lambda n: -1 + 2 * (np.arange(n) + 0.5) / n  # noqa: E731
         self.fine = regimes.product(regimes.unit_axes(states, per_axis, centres))
         self.faces = {
-            b.name: _face(self.reference, compiled.states.index(b.state))
+            b.name: face_points(self.reference, compiled.states.index(b.state))
             for b in problem.boundaries
         }
         self.fine_faces = {
-            b.name: _face(self.fine, compiled.states.index(b.state)) for b in problem.boundaries
+            b.name: face_points(self.fine, compiled.states.index(b.state))
+            for b in problem.boundaries
         }
         # a face of the cut state belongs to the first or the last piece only
         self.owner = np.ones((pieces, len(self.faces)), bool)
@@ -410,56 +400,6 @@ class System:
         put = jax.device_put  # not jnp.asarray, which compiles a conversion of host arrays
         return Plan(put(mode), put(np.array([pin, tau])), put(self.lo))
 
-    def start(self, guess: Callable[[str, np.ndarray], np.ndarray], cut: float | None = None):
-        """θ interpolating `guess(unknown, points)` on each piece, with the cut at `cut`."""
-        tree = self.unravel(np.zeros(self.size))
-        if self.pieces > 1:
-            tree["tau"] = np.asarray(self.tau(cut))
-        lo, hi = (np.asarray(v) for v in self.boxes(tree, self.lo))
-        for u in tree["coef"]:
-            idx = [i for i in self.args[u] if self.values[i] is None]
-            flags, positive = tuple(self.maps[i] for i in idx), u in self.positive
-            value = (
-                (lambda y: np.maximum(guess(u, y), TINY)) if positive else (lambda y: guess(u, y))
-            )
-            values = [self.values[self.args[u][k]] for k in self.regimes[u]]
-            tree["coef"][u] = np.stack(
-                [
-                    regimes.interpolate(
-                        value,
-                        lo[p, idx],
-                        hi[p, idx],
-                        self.n,
-                        flags,
-                        positive,
-                        values,
-                        self.regimes[u],
-                        len(self.args[u]),
-                        self.local[u],
-                        self.sparse(u),
-                    )
-                    for p in range(self.pieces)
-                ]
-            )
-        for u in tree["scalar"]:
-            tree["scalar"][u] = np.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
-        return self.flat.ravel(tree)
-
     def tau(self, cut: float | None) -> float:
         t = 0.5 if cut is None else (cut - self.lo[0]) / (self.hi[0] - self.lo[0])
         return float(np.log(t / (1 - t)))
-
-
-def _local(simplices, args: list[int]) -> tuple[tuple[int, ...], ...]:
-    """The simplices among an unknown's states, as positions in its arguments."""
-    groups = (tuple(args.index(i) for i in g if i in args) for g in simplices)
-    return tuple(g for g in groups if g)
-
-
-def _face(points: np.ndarray, axis: int) -> np.ndarray:
-    """The distinct projections of reference points onto a face normal to `axis` (the compiler
-    sets that coordinate)."""
-    if points.shape[1] == 1:
-        return np.zeros((1, 1))
-    face = np.unique(np.delete(points, axis, axis=1), axis=0)
-    return np.insert(face, axis, 0.0, axis=1)
