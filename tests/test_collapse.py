@@ -36,8 +36,8 @@ def households(member: str = f"household[{K}]", discount: str = "rho_h", extra: 
 
 def closed_form(compiled, settings) -> Solution:
     """The two-agent economy's closed form (ω = ρ) as a solution of `compiled`."""
-    omega = {"omega_expert": RHO_E, "omega_household": RHO_H}
-    assert set(omega) == set(compiled.unknowns)
+    assert len(compiled.unknowns) == 2 and "omega_expert" in compiled.unknowns
+    omega = {u: RHO_E if u == "omega_expert" else RHO_H for u in compiled.unknowns}
     return Solution(
         compiled,
         {u: (lambda x, v=v: v + 0 * x[0]) for u, v in omega.items()},
@@ -97,6 +97,52 @@ def test_identical_members_are_solved_once_and_mapped_back_to_every_member(monke
     assert list(solution.extra["residual_sup"].equation) == list(solution.validation)
 
 
+def one_by_one(discounts=("rho_h",) * K, extra: str = "") -> str:
+    """The economy of `households()` with the members declared one by one (household_1 ..)."""
+    lines = households().splitlines()[:-1]
+    lines += [
+        f"agent household_{k}: utility = log, discount = {d}, trades = [bond]"
+        for k, d in enumerate(discounts, 1)
+    ]
+    return "\n".join(lines) + f"\n{extra}"
+
+
+def test_identical_agents_declared_one_by_one_are_solved_once(monkeypatch):
+    """Agents that differ only in name are a group solved as one agent, as an array's members
+    are; when every agent is in the group the reduced economy has no state (three identical
+    log agents: ω = ρ, pd = 1/ρ, solved for real)."""
+    model = walras.load(one_by_one())
+    assert walras.api.collapse_line(model, walras.api.settings_for(model)) == (
+        "household_1, household_2, household_3: 3 identical agents solved as one agent"
+    )
+    solved = []
+
+    def solve(compiled, settings, **_):
+        solved.append(compiled.states)
+        return closed_form(compiled, settings)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(solvers, "solve", solve)
+        solution = walras.solve(model)
+    assert solved == [("eta_expert",)]
+    assert solution.converged, solution.message
+    assert_closed_form(solution, 1e-12)
+
+    alike = "\n".join(
+        f"agent {a}: utility = log, discount = 0.04, trades = [bond, stock]" for a in "abc"
+    )
+    lines = households().splitlines()
+    model = walras.load("\n".join(lines[:-2]) + f"\n{alike}\n")
+    assert model.collapsed[0].states == ()
+    solution = walras.solve(model, quiet=True)
+    assert solution.converged, solution.message
+    x = np.random.default_rng(3).dirichlet(np.ones(3), 50)[:, :2]
+    ds = solution.evaluate(x)
+    for a in "abc":
+        np.testing.assert_allclose(ds[f"omega_{a}"], 0.04, rtol=1e-12)
+    np.testing.assert_allclose(ds["pd"], 1 / 0.04, rtol=1e-12)
+
+
 def test_an_array_declared_first_holds_the_sum_of_its_members_shares():
     """Households declared before the expert: the full model's states are the households'
     shares (the expert's the remainder), the reduced one's the array's total share, their sum."""
@@ -117,13 +163,17 @@ def test_an_array_declared_first_holds_the_sum_of_its_members_shares():
 
 def test_members_that_differ_or_are_singled_out_are_not_collapsed():
     """Discount rates spread by the index, a constraint on one member, a name that reads one
-    member's share: no collapse; the setting `collapse = "off"` turns it off."""
+    member's share, agents declared one by one that differ: no collapse (an agent named
+    elsewhere stays out of its group); the setting `collapse = "off"` turns it off."""
     for text in (
         households("household[i in 1:3]", "0.05 + 0.01*i"),
         households(extra="constraint household_2: share(bond) <= 2\n"),
         households(extra="let spread = eta_household_1 - eta_expert\n"),
+        one_by_one(("0.06", "0.07", "0.08")),
     ):
         assert collapse.plan(walras.load(text).module) is None, text
+    singled = one_by_one(extra="let spread = eta_household_1 - eta_expert\n")
+    assert collapse.plan(walras.load(singled).module).groups == (("household_2", "household_3"),)
     model = walras.load(households())
     assert walras.api.collapse_line(model, walras.api.settings_for(model, collapse="off")) is None
 

@@ -105,9 +105,9 @@ class Model:
 
     @cached_property
     def collapsed(self) -> tuple[Model, Back] | None:
-        """The reduced economy, in which each agent array of identical members is one agent
-        (`compiler.collapse`), with the map back to this model's states and unknowns; None when
-        this model has no such array."""
+        """The reduced economy, in which each agent array of identical members, and each group
+        of identical agents declared one by one, is one agent (`compiler.collapse`), with the
+        map back to this model's states and unknowns; None when this model has none."""
         from .compiler import collapse
 
         plan = collapse.plan(self.module)
@@ -307,14 +307,14 @@ def solve(
 
 def _target(model: Model, chosen: Settings) -> tuple[Model, Back | None]:
     """The model a solve solves: the reduced economy with the map back to `model` when `model`
-    has arrays of identical members and the setting `collapse` allows it, else `model`."""
+    has identical agents and the setting `collapse` allows it, else `model`."""
     if chosen.collapse == "off" or model.collapsed is None:
         return model, None
     return model.collapsed
 
 
 def collapse_line(model: Model, chosen: Settings) -> str | None:
-    """What the collapse of identical members does in a solve of `model`, in one line."""
+    """What the collapse of identical agents does in a solve of `model`, in one line."""
     back = _target(model, chosen)[1]
     return None if back is None else back.plan.line()
 

@@ -29,9 +29,9 @@ class Common:
     homotopy_steps: int = field(default=8, metadata={"min": 1, "max": 10**4})
     tol_error: float = field(default=1e-4, metadata={"above": 0})  # the estimated error of each
     # unknown, relative to its largest size, below which a solve has converged
-    collapse: str = field(default="auto", metadata={"choices": ("auto", "off")})  # auto: the
-    # identical members of an agent array are solved as one agent (`compiler/collapse.py`);
-    # off: every member is solved
+    collapse: str = field(default="auto", metadata={"choices": ("auto", "off")})  # auto:
+    # identical agents (an array's members, or agents differing only in name) are solved as
+    # one agent (`compiler/collapse.py`); off: every member is solved
     edge: float = field(default=0.0, metadata={"min": 0, "below": 1})  # cut zero lower edges of
     # states at this share of their range, log coordinate (0: collocation if needed, neural
     # always at 1e-4)

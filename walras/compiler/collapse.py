@@ -1,11 +1,13 @@
-"""Identical members of an agent array solved as one agent. Members with the same fields (no
-field reads the index), homothetic utility (CRRA or log: consumption and portfolio are
-proportional to wealth), the same trades and constraints, and nothing in the model that names
-one of them, save at the same rate and hold the same portfolio: the split of the array's wealth
-among them has no drift and no volatility, so the equilibrium is that of the economy with the
-array as ONE agent holding the array's total share (docs/robustness.md). `plan` finds such
-arrays in an economy-level module and writes that reduced economy; `rename` names a quantity of
-the full model by its counterpart in the reduced one (omega_household_3 -> omega_household).
+"""Identical agents solved as one agent. Agents with the same fields (no field reads an array's
+index), homothetic utility (CRRA or log: consumption and portfolio are proportional to wealth),
+the same trades and constraints, and nothing in the model that names one of them, save at the
+same rate and hold the same portfolio: the split of their wealth among them has no drift and no
+volatility, so the equilibrium is that of the economy with them as ONE agent holding their total
+share (docs/robustness.md). Such agents are the members of an agent array, or agents declared
+one by one that differ only in name and description (a group: the first keeps its name). `plan`
+finds them in an economy-level module and writes that reduced economy; `rename` names a
+quantity of the full model by its counterpart in the reduced one (omega_household_3 ->
+omega_household; omega_h2 -> omega_h1 for a group h1, h2).
 Production economies (capital, labor, chains) are left alone: labor income is not proportional
 to wealth, and members may follow chains of their own."""
 
@@ -23,47 +25,72 @@ _PRODUCTION = (ast.CapitalDecl, ast.ChainDecl)
 
 @dataclass(frozen=True)
 class Plan:
-    """The reduced economy (`module`) and the arrays it solves as one agent each, with their
-    numbers of members."""
+    """The reduced economy (`module`), the arrays it solves as one agent each, with their
+    numbers of members, and the groups of agents declared one by one (the first stands for
+    the group)."""
 
     module: ast.Module
     arrays: tuple[tuple[str, int], ...]
+    groups: tuple[tuple[str, ...], ...] = ()
 
     def line(self) -> str:
         """What was done, in one line: "household[10]: 10 identical members solved as one
-        agent"."""
+        agent; h1, h2: 2 identical agents solved as one agent"."""
+        groups = self.groups
         return "; ".join(
-            f"{a}[{k}]: {k} identical members solved as one agent" for a, k in self.arrays
+            [f"{a}[{k}]: {k} identical members solved as one agent" for a, k in self.arrays]
+            + [f"{', '.join(g)}: {len(g)} identical agents solved as one agent" for g in groups]
         )
 
     def rename(self, name: str) -> str:
         """The reduced model's name for `name` of the full model: a member's quantity becomes
-        the array's (eta_household_3 -> eta_household); any other name is unchanged."""
+        the array's (eta_household_3 -> eta_household) or the group's first agent's (eta_h2 ->
+        eta_h1); any other name is unchanged."""
         for array, _ in self.arrays:
             name = re.sub(rf"(^|_){re.escape(array)}_\d+$", rf"\g<1>{array}", name)
+        for first, *others in self.groups:
+            for other in others:
+                name = re.sub(rf"(^|_){re.escape(other)}$", rf"\g<1>{first}", name)
         return name
 
 
 def plan(module: ast.Module) -> Plan | None:
-    """The reduced economy of `module` when it has arrays of identical members, else None."""
+    """The reduced economy of `module` when it has identical agents (an array's members or a
+    group declared one by one), else None."""
     statements = module.statements
-    if not any(isinstance(s, ast.AgentDecl) for s in statements) or any(
-        isinstance(s, _PRODUCTION) for s in statements
-    ):
+    agents = [s for s in statements if isinstance(s, ast.AgentDecl)]
+    if not agents or any(isinstance(s, _PRODUCTION) for s in statements):
         return None
     named = set(_identifiers(statements))
-    arrays = [
-        s
-        for s in statements
-        if isinstance(s, ast.AgentDecl) and s.array is not None and _identical(s, named)
-    ]
-    if not arrays:
+    arrays = [a for a in agents if a.array is not None and _identical(a, named)]
+    groups = _groups([a for a in agents if a.array is None], statements)
+    if not arrays and not groups:
         return None
-    reduced = tuple(replace(s, array=None) if s in arrays else s for s in statements)
+    dropped = {name for _, *others in groups for name in others}
+    reduced = tuple(
+        replace(s, array=None) if s in arrays else s
+        for s in statements
+        if not (isinstance(s, ast.AgentDecl) and s.array is None and s.name in dropped)
+    )
     return Plan(
         ast.Module(reduced, module.source),
         tuple((a.name, _size(a.array)) for a in arrays),
+        groups,
     )
+
+
+def _groups(agents: list[ast.AgentDecl], statements) -> tuple[tuple[str, ...], ...]:
+    """The groups of two or more agents declared one by one with a homothetic utility that
+    differ only in name and description, none of them named by another statement."""
+    groups: dict[ast.AgentDecl, list[str]] = {}
+    for a in agents:
+        if a.utility is None or a.utility.kind not in HOMOTHETIC:
+            continue
+        own = re.compile(rf"(^|_){re.escape(a.name)}$")
+        if any(own.search(n) for n in _identifiers([s for s in statements if s is not a])):
+            continue
+        groups.setdefault(replace(a, name="", doc=None), []).append(a.name)
+    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
 
 
 def _identical(a: ast.AgentDecl, named: set[str]) -> bool:
