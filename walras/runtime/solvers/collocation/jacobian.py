@@ -27,8 +27,10 @@ from . import chebyshev as cheb
 if TYPE_CHECKING:
     from .problem import System
 
-COLUMNS = 512  # Jacobian columns computed at once: forward mode holds every intermediate of the
-# residual once per column it carries (di_tella at degree 23, 3 × 576 columns: 6.8 GB at once)
+COLUMNS = 512  # Jacobian columns computed at once, at most: forward mode holds every intermediate
+# of the residual once per column it carries (di_tella at degree 23, 3 × 576 columns: 6.8 GB)
+MEMORY = 2**30  # bytes the columns of one forward pass may hold (1 GiB): two pooled households
+# of ggp_production at 2,736 coefficients hold 44-70 MB a column (21 GB at 512 columns)
 
 
 def columns(f: Callable, theta: jax.Array, chunk: int = COLUMNS) -> jax.Array:
@@ -42,6 +44,19 @@ def columns(f: Callable, theta: jax.Array, chunk: int = COLUMNS) -> jax.Array:
     push = jax.vmap(lambda v: jax.jvp(f, (theta,), (v,))[1])
     found = jax.lax.map(push, eye)  # (blocks, chunk, rows)
     return found.reshape(blocks * chunk, -1)[:n].T
+
+
+def chunk_for(f: Callable, *args) -> int:
+    """Columns per forward pass: as many as MEMORY allows, 1 to COLUMNS, each column holding
+    about what one evaluation of f holds (XLA's temporary and output buffers of f compiled alone
+    at the shapes of `args`; measured, not traced: fusion makes the traced sizes 15 times too
+    large on ggp_production)."""
+    shapes = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(jnp.shape(a), a.dtype), args)
+    held = jax.jit(f).lower(*shapes).compile().memory_analysis()
+    if held is None:  # (a backend that does not say)
+        return COLUMNS
+    per = held.temp_size_in_bytes + held.output_size_in_bytes
+    return int(min(COLUMNS, max(1, MEMORY // max(per, 1))))
 
 
 def applies(system: System) -> bool:

@@ -21,7 +21,7 @@ from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, root, smolyak
 from .flat import Flat
-from .jacobian import applies, columns, pointwise
+from .jacobian import applies, chunk_for, columns, pointwise
 from .pieces import Piecewise, face_points, local_simplices
 
 FINE_POINTS = 4000  # evidence grid, per piece
@@ -358,7 +358,8 @@ class System:
         if applies(self):
             return pointwise(self, theta, params, plan)
         if self.pieces == 1:
-            return columns(lambda t: self.residual(t, params, plan), theta)
+            chunk = chunk_for(self.residual, theta, params, plan)
+            return columns(lambda t: self.residual(t, params, plan), theta, chunk)
         c, tau = theta[:-1], theta[-1:]
         J = jax.jacfwd(lambda c: self.residual(jnp.concatenate([c, tau]), params, plan))(c)
         h = 1e-5
