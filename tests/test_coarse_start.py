@@ -49,9 +49,10 @@ def test_the_ladder_of_degrees():
     assert coarse_start.ladder(8, 6, same) == [6, 6]
 
 
-def test_the_jacobian_by_chunks_of_columns_is_forward_mode():
+def test_the_jacobian_by_chunks_of_columns_is_forward_mode(monkeypatch):
     """Columns computed a chunk at a time (the last chunk padded) equal `jax.jacfwd`'s, inside a
-    jitted function as the solver calls it."""
+    jitted function as the solver calls it; the chunk is what the memory budget allows for the
+    buffers XLA measures (a 64 MB intermediate: 16 columns in 1 GiB, at most)."""
 
     def f(t):
         return jnp.concatenate([jnp.sin(t) * t.sum(), jnp.cumsum(t**2)[:5]])
@@ -60,6 +61,16 @@ def test_the_jacobian_by_chunks_of_columns_is_forward_mode():
     chunked = jax.jit(lambda t: jacobian.columns(f, t, chunk=5))(t)
     assert chunked.shape == (28, 23)
     assert np.array_equal(np.asarray(chunked), np.asarray(jax.jacfwd(f)(t)))
+    assert jacobian.chunk_for(f, t) == jacobian.COLUMNS  # (a few bytes a column)
+    w = jnp.linspace(0.0, 1.0, 2**12)
+
+    def wide(t):  # an intermediate of 2^12 × 2^11 floats (64 MiB), reduced twice
+        outer = jnp.outer(w, jnp.tile(t, 90)[: 2**11])
+        return jnp.concatenate([outer.sum(0)[:3], jnp.sort(outer, axis=0)[-1, :3]])
+
+    assert 1 <= jacobian.chunk_for(wide, t) <= jacobian.MEMORY // 2**26
+    monkeypatch.setattr(jacobian, "MEMORY", 1)
+    assert jacobian.chunk_for(f, t) == 1
 
 
 def _first_attempt(problem: Problem, start: str):
