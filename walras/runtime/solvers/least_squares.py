@@ -33,7 +33,7 @@ class LMResult:
     theta: jax.Array
     cost: float  # ½‖r‖²
     history: list[float] = field(default_factory=list)
-    iterations: int = 0
+    iterations: int = 0  # accepted steps (a trial refused at a raised damping is not one)
     converged: bool = False
     interrupted: bool = False  # Ctrl-C (`interrupt`) stopped it
     message: str = ""
@@ -133,7 +133,6 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         costs, steps = trials(theta, r, J, lams, args)
         costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
         best = int(np.argmin(costs))
-        result.iterations = it + 1
         if costs[best] >= cost:
             lam *= 1e3
             if lam > 1e12:
@@ -142,6 +141,7 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
                 break
             continue
         step = np.asarray(steps)[best]
+        result.iterations += 1
         theta = theta + step
         decrease = (cost - costs[best]) / max(cost, 1e-300)
         cost = float(costs[best])

@@ -118,7 +118,6 @@ def levenberg_marquardt(
             residual, theta, jnp.float64(lam), args, forcing, min(n, budget - spent), sub
         )
         after, spent = float(after), spent + int(k)
-        result.iterations = it + 1
         if not np.isfinite(after) or after >= cost:
             lam, nu = lam * nu, 2 * nu
             if lam > 1e12:
@@ -126,7 +125,7 @@ def levenberg_marquardt(
                 break
             continue
         rho = min(1.0, (cost - after) / max(float(predicted), 1e-300))  # above 1: as 1
-        forcing, nu = (g, eta), 2.0
+        forcing, nu, result.iterations = (g, eta), 2.0, result.iterations + 1
         theta, cost, lam = theta + step, after, lam * max(1 / 3, 1 - (2 * rho - 1) ** 3)
         result.theta, result.cost = theta, cost
         result.history.append(cost)
