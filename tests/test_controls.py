@@ -10,6 +10,7 @@ import pytest
 
 import walras
 from walras.grammar.diagnostics import EconError
+from walras.runtime.solvers.base import Problem
 
 MERTON = """
 model merton "Merton's consumption and portfolio choice"
@@ -207,21 +208,56 @@ def test_growth_with_defaults_lands_on_the_stable_arm():
     assert np.abs(found["V"].values - v_ref).max() < 1e-9 * np.abs(v_ref).max()
 
 
-def test_a_branch_whose_drift_leaves_the_domain_is_not_converged():
-    """δ = 0.05 puts the steady state (k* = 4.8) near the edge k = 5, where the file gives no
-    condition: collocation found a branch that saves at k = 5 (V 2e-3 off the Euler-equation
-    reference, c 3e-2, with an estimate of 1.2e-5). The drift of k there points out of the domain
-    (the stable arm dissaves: −0.008), so the solve is reported not converged, saying where."""
-    solution = walras.solve(walras.load("growth", delta=0.05))
+def test_a_stable_arm_that_leaves_the_domain_is_not_converged():
+    """A = 2 puts the steady state at k* = 7.25, beyond the edge k = 5 where the file gives no
+    condition: the stable arm saves there (its drift points out of the domain), so the solve is
+    reported not converged, saying where, though it found the arm (c within 1e-8)."""
+    from growth_reference import stable_arm
+
+    solution = walras.solve(walras.load("growth", A=2))
     assert not solution.converged
     assert "drift of k points out of the domain at its upper edge k = 5" in solution.message
+    k = np.linspace(1, 5, 41)
+    c_ref, _ = stable_arm(k, **dict(GROWTH, A=2))
+    assert np.abs(solution.evaluate({"k": k})["c"].values - c_ref).max() < 1e-8
+
+
+def test_the_walk_in_pseudo_time_sees_the_time_derivative_of_an_hjb():
+    """γ = 2, ρ = 0.01: from the file's start, a step of 0.01 in every coefficient made V' < 0
+    somewhere, the consumption of the first-order condition NaN and the check of time
+    derivatives false ("no equation holds a time derivative"); a relative step keeps V' > 0."""
+    from walras.runtime.solvers.collocation import pseudo_time
+    from walras.runtime.solvers.collocation.driver import constant_guess
+    from walras.runtime.solvers.collocation.start_values import interpolated
+    from walras.runtime.solvers.collocation.systems import Systems
+    from walras.runtime.solvers.start import start_guess
+
+    problem = Problem.build(walras.load("growth", gamma=2, rho=0.01).compile(), None)
+    system = Systems(problem, "auto").get(32, 1, 0.0)
+    params = {k: jnp.asarray(v) for k, v in problem.params.items()}
+    start = start_guess(problem, problem.params, None, constant_guess(problem, problem.params))
+    assert pseudo_time.stepper(system).dynamic(interpolated(system, start), params, system.plan({}))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("change", [{"rho": 0.03}, {"rho": 0.07}, {"gamma": 10}, {"alpha": 0.36}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"rho": 0.03},
+        {"rho": 0.07},
+        {"gamma": 10},
+        {"alpha": 0.36},
+        {"delta": 0.05},
+        {"gamma": 2, "rho": 0.01},
+        {"gamma": 1.5, "rho": 0.03},
+    ],
+)
 def test_growth_without_the_closed_form_matches_the_stable_arm(change):
-    """Parameters where no closed form holds, defaults (4-6 s each), against the Euler-equation
-    reference: c within 1e-8, V within 1e-8 of max |V| (measured: c 3e-12 to 3e-11)."""
+    """Parameters where no closed form holds, defaults (4-45 s each), against the Euler-equation
+    reference: c within 1e-8, V within 1e-8 of max |V| (measured: c 3e-12 to 3e-11). δ = 0.05
+    (k* = 4.8, near the edge) and γ = 2 with ρ = 0.01 reach the arm by the walk in pseudo-time
+    after a direct solve that fails (before: exit 2, a branch that saves at k = 5 and a kinked
+    one)."""
     from growth_reference import stable_arm
 
     solution = walras.solve(walras.load("growth", **change))

@@ -121,10 +121,18 @@ class Stepper:
         return jnp.concatenate([jnp.ravel(r) for r in rows])
 
     def dynamic(self, theta, params, plan) -> bool:
-        """Whether any equation holds a time derivative: the step's residuals move with 1/Δτ."""
-        one = self.residual(theta + 0.01, params, plan, theta, 1.0)
-        none = self.residual(theta + 0.01, params, plan, theta, 0.0)
-        return bool(jnp.max(jnp.abs(one - none)) > 0)
+        """Whether any equation holds a time derivative: the step's residuals move with 1/Δτ
+        between θ and a nearby θ_old (θ scaled by 1 − 1e-3, which keeps the signs of the
+        start's derivatives, where a consumption from a first-order condition needs them; or
+        θ − 0.01 at a zero start). Rows that are not finite there are no evidence either way."""
+        for old in (theta * (1 - 1e-3), theta - 0.01):
+            moved = jnp.abs(
+                self.residual(theta, params, plan, old, 1.0)
+                - self.residual(theta, params, plan, old, 0.0)
+            )
+            if bool(jnp.any(jnp.isfinite(moved) & (moved > 0))):
+                return True
+        return False
 
 
 def _at_zero(x: jax.Array) -> jax.Array:
