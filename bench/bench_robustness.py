@@ -22,6 +22,7 @@ import walras
 from walras.runtime.domain import Domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from growth_reference import stable_arm  # noqa: E402
 from references import (  # noqa: E402
     REFERENCES,
     BrusanLog,
@@ -193,6 +194,24 @@ def higher_collocation(load):
     return error
 
 
+GROWTH = {"gamma": 5, "alpha": 0.3, "A": 1, "delta": 0.1, "rho": 0.05}  # growth.econ's own
+
+
+def growth_arm(change):
+    """growth's unknown V against the stable arm from the Euler equation (scipy) on [1, 5]
+    (consumption, an output from V', is checked in tests/test_controls.py)."""
+
+    def error(sol):
+        k = np.linspace(1, 5, 101)
+        _, v = stable_arm(k, **{**GROWTH, **change})
+        return relative(sol.evaluate({"k": k})["V"].values, v)
+
+    error.accuracy = 1e-10  # the reference's own (DOP853 at rtol 1e-12 from 1e-6 off the steady
+    # state): 1.2e-11 of max |V| from the closed form at the file's parameters, as the audit's
+    # scipy references
+    return error
+
+
 def lucas_of(p):
     return lucas_pd(
         p["rho"], p["gamma"], p.get("mu", p.get("mu_y")), p.get("sigma", p.get("sigma_y"))
@@ -232,6 +251,10 @@ def matrix():
     for gamma, ref in ((2, "bc_gamma2_ref.csv"), (5, "bc_gamma5_ref.csv")):
         load = lambda g=gamma: walras.load("basak_cuoco", gamma=g)
         rows.append((f"basak_cuoco γ={gamma}", load, finite_difference(ref), "two-agent reference"))
+    for change in ({}, {"gamma": 2}, {"gamma": 10}, {"delta": 0.05}, {"gamma": 2, "rho": 0.01}):
+        load = lambda c=change: walras.load("growth", **c)
+        name = "growth " + (" ".join(f"{k}={v}" for k, v in change.items()) or "as in the file")
+        rows.append((name, load, growth_arm(change), "Euler equation (scipy)"))
     for K in (2, 4, 10):  # solved as the two-agent economy (identical members collapsed)
         load = lambda k=K: walras.load(expert_households(k))
         name = f"expert + {K} identical households γ=2, bond only"

@@ -19,6 +19,7 @@ from bench_robustness import matrix  # noqa: E402
 ROWS = {name: (load, error) for name, load, error, _ in matrix()}
 FAST = {"lucas_economy γ=5 σ=0.05", "lucas_disasters γ=4", "regime_lucas3", "two_trees_economy γ=2"}
 ROUNDING = 1e-12  # where solution and reference agree to rounding, so may estimate and error
+# (a reference less accurate than that says so: the error function's `accuracy`)
 
 
 @pytest.mark.parametrize(
@@ -30,4 +31,4 @@ def test_a_row_converges_within_its_estimate(name):
     assert solution.converged, solution.message
     estimate = max(solution.errors.values(), default=0.0)
     assert estimate <= solution.settings.tol_error
-    assert error(solution) <= estimate + ROUNDING
+    assert error(solution) <= estimate + getattr(error, "accuracy", ROUNDING)
