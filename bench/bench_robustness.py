@@ -22,6 +22,7 @@ import walras
 from walras.runtime.domain import Domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from leland_reference import Leland  # noqa: E402
 from references import (  # noqa: E402
     REFERENCES,
     BrusanLog,
@@ -31,6 +32,7 @@ from references import (  # noqa: E402
     three_regimes,
     two_regimes,
     two_trees_v,
+    wachter_pd,
 )
 
 
@@ -193,6 +195,22 @@ def higher_collocation(load):
     return error
 
 
+def leland_truncated(sol):
+    """E on the domain and the default boundary against the truncated problem's semi-analytic
+    solution (tests/leland_reference.py)."""
+    ref = Leland(**{k: sol.params[k] for k in ("r", "mu", "sigma", "C", "tau")})
+    delta = np.linspace(0.0, ref.top, 2001)
+    e = relative(sol.evaluate({"delta": delta})["E"].values.ravel(), ref.equity(delta))
+    return max(e, abs(float(sol.dataset["free_boundary_delta"]) / ref.boundary() - 1))
+
+
+def wachter_riccati(sol):
+    """pd where λ ≤ 0.3 against the Riccati reference (tests/references.py)."""
+    lam = np.linspace(0.0, 0.3, 31)
+    pd = sol.evaluate({"c": np.array([1.0]), "lam": lam})["pd"].values.ravel()
+    return relative(pd, wachter_pd(sol.params, lam))
+
+
 def lucas_of(p):
     return lucas_pd(
         p["rho"], p["gamma"], p.get("mu", p.get("mu_y")), p.get("sigma", p.get("sigma_y"))
@@ -245,6 +263,14 @@ def matrix():
         load = lambda r=rho: walras.load(log_agents(r, "[bond]"))
         name = f"{len(rho)} log agents ρ={rho}, households bond only"
         rows.append((name, load, closed_log(rho), "closed form"))
+    for change in ({}, {"sigma": 0.2}, {"sigma": 0.05}, {"r": 0.04}):
+        name = " ".join(["leland"] + [f"{k}={v}" for k, v in change.items()])
+        load = lambda c=change: walras.load("leland", **c)
+        rows.append((name, load, leland_truncated, "semi-analytic"))
+    for change in ({}, {"sigma": 0.04}, {"beta": 0.024}):
+        name = " ".join(["wachter"] + [f"{k}={v}" for k, v in change.items()])
+        load = lambda c=change: walras.load("wachter", **c)
+        rows.append((name, load, wachter_riccati, "Riccati ODEs"))
     return rows
 
 
