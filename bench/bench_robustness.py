@@ -23,6 +23,7 @@ from walras.runtime.domain import Domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from growth_reference import stable_arm  # noqa: E402
+from leland_reference import Leland  # noqa: E402
 from references import (  # noqa: E402
     REFERENCES,
     BrusanLog,
@@ -32,6 +33,7 @@ from references import (  # noqa: E402
     three_regimes,
     two_regimes,
     two_trees_v,
+    wachter_pd,
 )
 
 
@@ -212,6 +214,24 @@ def growth_arm(change):
     return error
 
 
+def leland_truncated(sol):
+    """The unknown E on the domain against the truncated problem's semi-analytic solution
+    (tests/leland_reference.py; the default boundary is checked in tests/test_leland.py)."""
+    ref = Leland(**{k: sol.params[k] for k in ("r", "mu", "sigma", "C", "tau")})
+    delta = np.linspace(0.0, ref.top, 2001)[1:]  # at 0 a log coordinate gives NaN
+    return relative(sol.evaluate({"delta": delta})["E"].values.ravel(), ref.equity(delta))
+
+
+def wachter_riccati(sol):
+    """pd where λ ≤ 0.3 against the Riccati reference (tests/references.py)."""
+    lam = np.linspace(0.0, 0.3, 31)
+    pd = sol.evaluate({"c": np.array([1.0]), "lam": lam})["pd"].values.ravel()
+    return relative(pd, wachter_pd(sol.params, lam))
+
+
+wachter_riccati.accuracy = 1e-10  # the Riccati reference's own under refinement (docs/audit.md)
+
+
 def lucas_of(p):
     return lucas_pd(
         p["rho"], p["gamma"], p.get("mu", p.get("mu_y")), p.get("sigma", p.get("sigma_y"))
@@ -268,6 +288,15 @@ def matrix():
         load = lambda r=rho: walras.load(log_agents(r, "[bond]"))
         name = f"{len(rho)} log agents ρ={rho}, households bond only"
         rows.append((name, load, closed_log(rho), "closed form"))
+    for change in ({}, {"sigma": 0.2}, {"sigma": 0.05}, {"r": 0.04}):
+        name = " ".join(["leland"] + [f"{k}={v}" for k, v in change.items()])
+        load = lambda c=change: walras.load("leland", **c)
+        rows.append((name, load, leland_truncated, "semi-analytic"))
+    for change in ({}, {"beta": 0.024}):  # σ = 0.04: tests/test_wachter.py (2.1e-10 from the
+        # reference, beyond its estimate 1.2e-13 plus the reference's 1e-10: docs/robustness.md)
+        name = " ".join(["wachter"] + [f"{k}={v}" for k, v in change.items()])
+        load = lambda c=change: walras.load("wachter", **c)
+        rows.append((name, load, wachter_riccati, "Riccati ODEs"))
     return rows
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from references import value_coefficients, wachter_pd
 
 import walras
@@ -62,3 +63,16 @@ def test_collocation_matches_the_riccati_reference():
     inside = lam <= 0.3
     reference = wachter_pd(model.compile().params, lam[inside])
     np.testing.assert_allclose(pd[inside], reference, rtol=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", [{"sigma": 0.04}, {"beta": 0.024}])
+def test_one_changed_parameter_matches_the_riccati_reference(change):
+    """Volatility doubled, the rate of time preference doubled (6-19 s each), with defaults:
+    converged, and pd within 1e-8 of the reference where λ < 0.3."""
+    model = walras.load("wachter", **change)
+    solution = walras.solve(model, quiet=True)
+    assert solution.converged, solution.message
+    lam = np.linspace(0.0, 0.3, 31)
+    pd = np.ravel(solution.evaluate({"c": np.array([1.0]), "lam": lam})["pd"].values)
+    np.testing.assert_allclose(pd, wachter_pd(model.compile().params, lam), rtol=1e-8)
