@@ -25,6 +25,7 @@ from ....grammar import ast
 from ... import interrupt
 from ...pytree import pytree
 from ..least_squares import levenberg_marquardt
+from .jacobian import chunk_for, columns
 
 FIRST_STEP = 1.0  # Δτ of the first step (EconPDEs.jl's default), in the model's time unit
 GROWTH = 2.0  # Δτ doubles with each step (EconPDEs.jl's residual-driven growth, compounded
@@ -93,8 +94,12 @@ class Stepper:
         def residual(theta, params, plan, old, rate):
             return self._residual(theta, params, plan, old, rate)
 
+        def jacobian(theta, params, plan, old, rate):  # by chunks of columns, within memory
+            chunk = chunk_for(residual, theta, params, plan, old, rate)
+            return columns(lambda t: residual(t, params, plan, old, rate), theta, chunk)
+
         self.residual = jax.jit(residual)
-        self.jacobian = jax.jit(jax.jacfwd(residual))
+        self.jacobian = jax.jit(jacobian)
         self.stationary = jax.jit(
             lambda theta, params, plan: jnp.abs(system.residual(theta, params, plan)).max()
         )
