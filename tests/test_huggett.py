@@ -98,3 +98,19 @@ def test_the_library_model_solves_to_the_reference_with_defaults():
         found = solution.evaluate({"x": x, "s": np.array([float(s)])})
         assert np.abs(found["c"].values.ravel() - c_ref[:, s]).max() < 1e-4
         assert np.abs(found["v"].values.ravel() - v_ref[:, s]).max() < 1e-4 * np.abs(v_ref).max()
+
+
+@pytest.mark.slow
+def test_a_high_state_that_saves_at_the_top_is_refused():
+    """γ = 5 on the file's domain: by the reference on the wider [a_min, 6] the high state still
+    saves at a = 2 (1.2e-2), so with nothing imposed at a_max = 2 the equations' solution is a
+    branch whose paths leave the domain (the upwind scheme on [a_min, 2] hits its floor, c = 251,
+    at the top). walras solves the equations there and refuses, naming the edge (its estimate
+    3.3e-9; the same parameters at a_max = 6 converge to the reference: the robustness matrix)."""
+    wide = Huggett(gamma=5, a_max=6.0)
+    a, _, c = extrapolated(wide, 4001)
+    at = np.searchsorted(a, 2.0)
+    assert wide.z_hi + wide.r * a[at] - c[at, 1] > 1e-2
+    solution = walras.solve(walras.load("huggett", gamma=5))
+    assert not solution.converged
+    assert "points out of the domain at its upper edge" in solution.message

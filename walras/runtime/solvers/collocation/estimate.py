@@ -29,7 +29,7 @@ def refine(solve: Solve, settings, attempt: Attempt):
         higher = again is not None and again.system.degree > attempt.system.degree
         if max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested():
             return attempt, settings, errors
-        if not (higher and again.converged(settings)):
+        if not (higher and again.solved(settings)):
             return attempt, settings, errors
         again.notes[:0] = [
             *attempt.notes,
@@ -54,7 +54,7 @@ def degree_change(solve: Solve, settings, attempt: Attempt):
     again = None
     if higher > degree:
         again = solve(settings.replace(degree=higher), fields)
-    if (again is None or not again.converged(settings)) and lower < degree:
+    if (again is None or not again.solved(settings)) and lower < degree:
         again = solve(settings.replace(degree=lower), fields)
     if again is None or not again.ev.ok:
         return {u.name: np.inf for u in problem.unknowns}, again

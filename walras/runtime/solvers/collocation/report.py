@@ -53,6 +53,13 @@ def solution(
             for s, lo, log in zip(system.problem.states, system.lo, system.log)
             if log
         }
+    if errors and not (attempt.coarse or attempt.converged(settings)):
+        attempt.notes.append(
+            f"the equations hold at the nodes and the coefficients have decayed (last/first "
+            f"{max(tails(system, theta).values()):.1e}): the residual off the nodes, above "
+            f"residual_tol ({settings.residual_tol:g}), is the degree's truncation, which the "
+            f"error estimate measures"
+        )
     if errors:
         attempt.notes.append(error_note(errors, settings.tol_error))
     if change:

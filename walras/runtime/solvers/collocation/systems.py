@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jax
+import numpy as np
 
 from ..base import Problem
+from . import report, root
 from .evidence import Evidence
 from .problem import System
 from .sizing import MAX_COEFFICIENTS, basis_for, degree_for
@@ -70,10 +72,26 @@ class Attempt:
 
     def solved(self, settings) -> bool:
         """The residual half of the rule of convergence, defined here only: the residuals off
-        the nodes within `residual_tol`, or (`coarse`) the degree's truncation at a collocation
-        solution reached at the nodes; the other half, the estimated error within `tol_error`,
-        is `report.outcome`'s. A solved attempt goes to the error estimate, not to the remedies."""
-        return self.converged(settings) or (self.coarse and self.ev.ok)
+        the nodes within `residual_tol`, or the degree's truncation at a collocation solution
+        reached at the nodes (`coarse`, or `truncated`); the other half, the estimated error
+        within `tol_error`, is `report.outcome`'s. A solved attempt goes to the error estimate,
+        not to the remedies."""
+        return self.converged(settings) or (
+            self.ev.ok and (self.coarse or self.truncated(settings))
+        )
+
+    def truncated(self, settings) -> bool:
+        """The equations hold at the nodes within `residual_tol` and the coefficients have
+        decayed (`report.DECAYED`): what is left off the nodes is the degree's truncation,
+        however large the equations' own scale makes it (an Euler equation in marginal utility
+        c^-5 ~ 1e5), except at a constrained edge, where the decay understates it
+        (`root.amplified`)."""
+        if not self.history or not np.sqrt(self.history[-1]) <= settings.residual_tol:
+            return False
+        if root.amplified(self.system):
+            return False
+        tails = report.tails(self.system, self.theta).values()
+        return max(tails, default=0.0) <= report.DECAYED
 
     @property
     def fields(self) -> dict:
