@@ -13,6 +13,7 @@ import xarray as xr
 
 import walras
 from walras.compiler import collapse
+from walras.grammar import ast
 from walras.runtime import solvers
 from walras.runtime.results import Solution
 from walras.runtime.solvers.base import Outcome
@@ -176,6 +177,23 @@ def test_members_that_differ_or_are_singled_out_are_not_collapsed():
     assert collapse.plan(walras.load(singled).module).groups == (("household_2", "household_3"),)
     model = walras.load(households())
     assert walras.api.collapse_line(model, walras.api.settings_for(model, collapse="off")) is None
+
+
+def test_guesses_under_members_names_are_the_groups():
+    """A `guess` for a member's unknown does not single the member out: the group (or array)
+    still collapses and the first guess of its members is the group's; a guess whose
+    expression reads one member's share does single it out."""
+    guesses = "guess omega_household_2 = 0.07\nguess omega_household_3 = 0.08\n"
+    found = collapse.plan(walras.load(one_by_one(extra=guesses)).module)
+    assert found.groups == (("household_1", "household_2", "household_3"),)
+    kept = [s for s in found.module.statements if isinstance(s, ast.GuessDecl)]
+    assert [(g.unknown.id, g.expr.value) for g in kept] == [("omega_household_1", 0.07)]
+    found = collapse.plan(walras.load(households(extra=guesses)).module)
+    assert found.arrays == (("household", K),)
+    kept = [s for s in found.module.statements if isinstance(s, ast.GuessDecl)]
+    assert [g.unknown.id for g in kept] == ["omega_household"]
+    reads = one_by_one(extra="guess omega_household_1 = 0.07 + eta_household_2\n")
+    assert collapse.plan(walras.load(reads).module).groups == (("household_1", "household_3"),)
 
 
 def test_a_collapse_that_is_not_exact_is_not_converged():

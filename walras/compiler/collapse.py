@@ -61,22 +61,26 @@ def plan(module: ast.Module) -> Plan | None:
     agents = [s for s in statements if isinstance(s, ast.AgentDecl)]
     if not agents or any(isinstance(s, _PRODUCTION) for s in statements):
         return None
-    named = set(_identifiers(statements))
+    # a guess names a member's unknown without singling the member out: it is carried over
+    visible = [s.expr if isinstance(s, ast.GuessDecl) else s for s in statements]
+    named = set(_identifiers(visible))
     arrays = [a for a in agents if a.array is not None and _identical(a, named)]
-    groups = _groups([a for a in agents if a.array is None], statements)
+    groups = _groups([a for a in agents if a.array is None], visible)
     if not arrays and not groups:
         return None
+    found = Plan(module, tuple((a.name, _size(a.array)) for a in arrays), groups)
     dropped = {name for _, *others in groups for name in others}
-    reduced = tuple(
-        replace(s, array=None) if s in arrays else s
-        for s in statements
-        if not (isinstance(s, ast.AgentDecl) and s.array is None and s.name in dropped)
-    )
-    return Plan(
-        ast.Module(reduced, module.source),
-        tuple((a.name, _size(a.array)) for a in arrays),
-        groups,
-    )
+    reduced, guessed = [], set()
+    for s in statements:
+        if isinstance(s, ast.AgentDecl) and s.array is None and s.name in dropped:
+            continue
+        if isinstance(s, ast.GuessDecl):  # a member's guess is its group's (the first one)
+            s = replace(s, unknown=replace(s.unknown, id=found.rename(s.unknown.id)))
+            if s.unknown.id in guessed:
+                continue
+            guessed.add(s.unknown.id)
+        reduced.append(replace(s, array=None) if s in arrays else s)
+    return replace(found, module=ast.Module(tuple(reduced), module.source))
 
 
 def _groups(agents: list[ast.AgentDecl], statements) -> tuple[tuple[str, ...], ...]:
