@@ -157,17 +157,34 @@ def solve_fd(p: dict, steps: int, start=None):
     return t, _newton(p, t, u)
 
 
+def walked(p: dict, start: dict, steps: int, parts: int = 30):
+    """The plain scheme at `p` with `steps` steps per unit of log x, reached from the parameters
+    `start` (where the start from a power law converges) by moving every parameter along a
+    straight line in `parts` steps, each from the last solution: for parameters where the power
+    law is too far (γ = 5, where pS(1) is six times its value at γ = 2)."""
+    u = solve_fd(start, 40)
+    for k in range(parts + 1):
+        q = {n: start[n] + k / parts * (p[n] - start[n]) for n in p}
+        u = solve_fd(q, int(round(-np.log(switch(q)) * steps)), u)
+    return u
+
+
 _CACHE: dict = {}
 
 
-def reference(p: dict, x, per_unit: int = 400) -> np.ndarray:
+def reference(p: dict, x, per_unit: int = 400, start: dict | None = None) -> np.ndarray:
     """pS at x (in [CUT, 1]): Richardson extrapolation from `per_unit` and twice as many steps
-    per unit of log x; cached per parameters."""
+    per unit of log x; cached per parameters. With `start`, parameters from which to walk
+    (`walked`) when the start from a power law does not converge."""
     key = (tuple(sorted(p.items())), per_unit)
     if key not in _CACHE:
         steps = int(round(-np.log(switch(p)) * per_unit))
-        coarse = solve_fd(p, 40)
-        plain = solve_fd(p, steps, coarse)
+        try:
+            plain = solve_fd(p, steps, solve_fd(p, 40))
+        except RuntimeError:
+            if start is None:
+                raise
+            plain = walked(p, start, per_unit)
         fine = solve_fd(p, 2 * steps, plain)
         _CACHE[key] = (plain[0], (4 * fine[1][::2] - plain[1]) / 3)
     t, values = _CACHE[key]
