@@ -35,6 +35,8 @@ from .systems import Attempt, Systems
 EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cut changes leaks
 # into the interior like a power of it (about edge^1.2 in basak_cuoco), and the expansions are
 # in log x there, so a low cut costs a few degrees and keeps the leak far below tol_error
+MISSES = 2  # raises of the degree in a row that did not help, after which the raises end
+# (brusan_log at σ = 0.05 fails at degrees 32 and 48 and converges at 72)
 START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
 # expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
 # and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
@@ -150,9 +152,11 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
     """Higher degrees (by half at a time, to the cap) while the solve has not converged (its
     residuals finite, its coefficients not decayed) or its cut could not move down to `target`:
     from the last solution when its residuals are small, else along the walk (homotopy and cut)
-    again."""
+    again; the best solve so far is kept, and the raises end after `MISSES` in a row that did
+    not improve on it."""
+    degree, misses = walk.attempt.system.degree, 0
     while not interrupt.requested():
-        attempt, degree = walk.attempt, walk.attempt.system.degree
+        attempt = walk.attempt
         stalled = walk.edge > target
         if attempt.solved(settings) and not stalled:
             break
@@ -171,10 +175,15 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
             better = again.attempt.converged(raised) and again.edge < walk.edge
         else:
             better = again.attempt.ev.total < attempt.ev.total
-        if not better:
+        degree = higher
+        if not better:  # a fresh walk may fail at one degree and succeed at the next
             walk.notes.append(f"degree {higher} did not help")
-            break
-        notes = [*walk.notes, f"raised the degree from {degree} to {higher}"]
+            misses += 1
+            if misses == MISSES:
+                break
+            continue
+        misses = 0
+        notes = [*walk.notes, f"raised the degree from {attempt.system.degree} to {higher}"]
         history = walk.history + again.history
         iterations = walk.iterations + again.iterations
         walk = Walk(again.attempt, history, iterations, again.edge, notes, again.settled)
