@@ -149,14 +149,17 @@ def two_agent(name, points: int = 500):
 
 def brusan_ode(sol):
     """q and ψ against scipy's LSODA integration of the first-order ODE (tests/references.py),
-    the larger of the two errors (ψ's is the larger near its kink at η*)."""
-    p = sol.params
+    the larger of the two errors (ψ's is the larger near its kink at η*); brusan_economy's
+    parameters and ψ under their names there."""
+    p = {ECONOMY_NAMES.get(k, k): v for k, v in sol.params.items()}
     ref = BrusanLog(**{k: p[k] for k in BrusanLog.__dataclass_fields__}).solve()
     eta = np.linspace(0.01, 0.99, 981)
     ds = sol.evaluate(eta)
-    return max(relative(ds["q"].values, ref.q(eta)), relative(ds["psi"].values, ref.psi(eta)))
+    psi = ds["psi" if "psi" in ds else "psi_expert"].values
+    return max(relative(ds["q"].values, ref.q(eta)), relative(psi, ref.psi(eta)))
 
 
+ECONOMY_NAMES = {"rho_e": "rho", "rho_h": "r", "a_e": "a"}  # brusan_economy's -> brusan_log's
 brusan_ode.accuracy = 1e-9  # the reference's own: at σ = 0.05 its ψ moves by 1.3e-10 between
 # rtol 1e-12 and 1e-13 (the event that locates η* moves by 2.3e-11; ψ is steep below it)
 
@@ -282,6 +285,8 @@ def matrix():
     for sigma in (0.05, 0.1):
         load = lambda s=sigma: walras.load("brusan_log", sigma=s)
         rows.append((f"brusan_log σ={sigma}", load, brusan_ode, "scipy ODE"))
+        load = lambda s=sigma: walras.load("brusan_economy", sigma=s)
+        rows.append((f"brusan_economy σ={sigma}", load, brusan_ode, "scipy ODE"))
     rows.append(("two_trees", lambda: walras.load("two_trees"), trees_quadrature, "quadrature"))
     for gamma in (1, 2, 5):
         load = lambda g=gamma: walras.load("two_trees_economy", gamma=g)
