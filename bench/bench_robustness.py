@@ -147,6 +147,9 @@ def two_agent(name, points: int = 500):
     return error
 
 
+ECONOMY_NAMES = {"rho_e": "rho", "rho_h": "r", "a_e": "a"}  # brusan_economy's -> brusan_log's
+
+
 def brusan_ode(sol):
     """q and ψ against scipy's LSODA integration of the first-order ODE (tests/references.py),
     the larger of the two errors (ψ's is the larger near its kink at η*); brusan_economy's
@@ -159,7 +162,6 @@ def brusan_ode(sol):
     return max(relative(ds["q"].values, ref.q(eta)), relative(psi, ref.psi(eta)))
 
 
-ECONOMY_NAMES = {"rho_e": "rho", "rho_h": "r", "a_e": "a"}  # brusan_economy's -> brusan_log's
 brusan_ode.accuracy = 1e-9  # the reference's own: at σ = 0.05 its ψ moves by 1.3e-10 between
 # rtol 1e-12 and 1e-13 (the event that locates η* moves by 2.3e-11; ψ is steep below it)
 

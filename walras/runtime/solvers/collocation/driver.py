@@ -25,7 +25,7 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import coarse_start, crowd, cut_edge, estimate, free_boundary, report, root
+from . import coarse_start, crowd, cut_edge, estimate, free_boundary, report
 from .evidence import active_runs, evidence
 from .first_solve import leave_start, several
 from .free_boundary import PIN
@@ -161,8 +161,7 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
         if attempt.solved(settings) and not stalled:
             break
         higher = systems.degree(degree + max(2, degree // 2), "up")
-        tail = max(report.tails(attempt.system, attempt.theta).values(), default=0.0)
-        decayed = tail <= report.DECAYED and not (stalled or root.amplified(attempt.system))
+        decayed = attempt.decayed and not stalled
         if higher == degree or not np.isfinite(attempt.ev.total) or decayed:
             break
         raised = settings.replace(degree=higher, edge=target)

@@ -86,12 +86,15 @@ class Attempt:
         however large the equations' own scale makes it (an Euler equation in marginal utility
         c^-5 ~ 1e5), except at a constrained edge, where the decay understates it
         (`root.amplified`)."""
-        if not self.history or not np.sqrt(self.history[-1]) <= settings.residual_tol:
-            return False
-        if root.amplified(self.system):
-            return False
+        at_nodes = np.sqrt(self.history[-1]) if self.history else np.inf
+        return at_nodes <= settings.residual_tol and self.decayed
+
+    @property
+    def decayed(self) -> bool:
+        """Every unknown's last coefficients below `report.DECAYED` of its largest, away from a
+        constrained edge (`root.amplified`: there the decay understates the truncation)."""
         tails = report.tails(self.system, self.theta).values()
-        return max(tails, default=0.0) <= report.DECAYED
+        return max(tails, default=0.0) <= report.DECAYED and not root.amplified(self.system)
 
     @property
     def fields(self) -> dict:
