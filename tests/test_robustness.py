@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from references import disaster_pd
 
 import walras
 
@@ -32,3 +33,15 @@ def test_a_row_converges_within_its_estimate(name):
     estimate = max(solution.errors.values(), default=0.0)
     assert estimate <= solution.settings.tol_error
     assert error(solution) <= estimate + getattr(error, "accuracy", ROUNDING)
+
+
+def test_risk_aversion_without_an_equilibrium_is_refused():
+    """lucas_disasters at γ = 10, the matrix's highest risk aversion: the disasters' weight
+    λ((1 − b)^(1−γ) − 1) exceeds the rest of the closed form's denominator, whose pd is then
+    negative (−6.79): the price is infinite. The solve finds that negative function and refuses
+    it, naming the bound it breaks."""
+    model = walras.load("lucas_disasters", gamma=10)
+    assert disaster_pd(model.params) < 0
+    solution = walras.solve(model, method="collocation", quiet=True)
+    assert not solution.converged
+    assert "breaks its bound 0" in solution.message and "no equilibrium" in solution.message
