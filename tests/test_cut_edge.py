@@ -104,6 +104,26 @@ def test_the_decade_ratio_of_a_diverging_unknown_is_taken_relative_to_it():
     assert np.isinf(cut_error(change, xr.DataArray(further), 0.0, (1.0, 1.0))[0].values).all()
 
 
+def test_changes_within_the_noise_are_no_evidence_where_the_unknown_vanishes():
+    """An unknown that vanishes at a point (leland's E at the default boundary) and changes by
+    rounding as the cut moves: relative to it the changes are large and may grow down the
+    decades, but in its units neither rises above the noise (how much solves that should agree
+    differ), so the error is the change itself, not infinite (leland at σ = 0.2 was refused for
+    changes of 7e-14 and 4e-15 on E ≤ 8.3)."""
+    import xarray as xr
+
+    from walras.runtime.solvers.collocation.cut_edge import cut_error
+
+    x = np.linspace(0, 1, 101)
+    u = 8.3 * x  # zero at x = 0
+    rng = np.random.default_rng(0)
+    change, further = (xr.DataArray(s * rng.standard_normal(x.size)) for s in (7e-14, 4e-15))
+    error, q = cut_error(change, further, 1e-13 * 8.3, (u, u))
+    assert q < 1
+    np.testing.assert_array_equal(error.values, change.values)
+    assert np.isinf(cut_error(change, further, 1e-15, (u, u))[0].values).all()
+
+
 def test_the_results_start_where_what_the_cut_leaves_is_within_the_budget():
     """An error C·(ε/x)^b that fades above the cut ε, on a mesh of two states: the results start
     at the lowest point of the cut state from which on it is within the budget everywhere

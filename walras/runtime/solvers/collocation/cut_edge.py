@@ -241,9 +241,9 @@ def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float, sizes=N
     a fifth), and an unknown that diverges at the edge grows there as the cut moves down, so
     the changes relative to it, largest at the cuts, give the cautious ratio. The
     error is then the sum of the changes of all the decades below the cut, change / (q − 1).
-    When neither change rises above `noise` (how much solves that should agree differ: the cut
-    does not show) the error is the change itself; infinite where the changes do not shrink, or
-    where a moved solve failed (all its changes NaN)."""
+    When neither change rises above `noise` (how much solves that should agree differ, in the
+    unknown's units: the cut does not show) the error is the change itself; infinite where the
+    changes do not shrink, or where a moved solve failed (all its changes NaN)."""
     import xarray as xr
 
     known = np.isfinite(change.values), np.isfinite(further.values)
@@ -256,6 +256,6 @@ def cut_error(change: xr.DataArray, further: xr.DataArray, noise: float, sizes=N
     q = second / max(first, 1e-300)
     if q > 1:
         return change / (q - 1), q
-    if second <= noise:
+    if max(float(np.nanmax(np.abs(v.values))) for v in (change, further)) <= noise:
         return change, q
     return xr.full_like(change, np.inf), q
