@@ -6,7 +6,6 @@ import pytest
 from references import REFERENCES, BrusanLog, lucas_pd, lucas_r, two_trees_v
 
 import walras
-from walras.models import resolve
 from walras.runtime import solvers
 from walras.runtime.solvers.collocation.start_values import interpolated
 from walras.settings import Settings
@@ -90,24 +89,6 @@ def test_no_equilibrium_is_reported():
     assert not solution.converged
     assert "no equilibrium" in solution.message
     assert "sum of squared residuals" in solution.message
-
-
-def test_an_equation_in_large_units_is_judged_relative_to_the_size_of_its_terms():
-    """lucas's Euler equation times 1e12, as an equation in marginal utility is near a borrowing
-    limit: its terms are ~1e10, so no double-precision solution holds it within residual_tol
-    (1e-8) in its own units. Judged over 1 + the size of its terms it converges to the closed
-    form, and the message gives the residual in both units (absolutely judged, the solve
-    stalled and said there may be no equilibrium)."""
-    written = "equation stock_euler: mu_q + 1/pd - r = -vol(xi, Z)/xi*sigma_q"
-    text = resolve("lucas").read_text()
-    assert written in text
-    scaled = "equation stock_euler: 1e12*(mu_q + 1/pd - r) = -1e12*vol(xi, Z)/xi*sigma_q"
-    solution = walras.solve(walras.load(text.replace(written, scaled)), method="collocation")
-    assert solution.converged, solution.message
-    assert "relative to the size of the equations' terms" in solution.message
-    assert np.max(np.abs(solution.dataset["pd"].values / lucas_pd() - 1)) < 1e-12
-    relative = float(solution.dataset["residual_relative"].max())
-    assert relative < 1e-8 < float(solution.dataset["residual_sup"].max())
 
 
 def test_bad_homotopy_is_a_user_error(brusan):

@@ -108,21 +108,18 @@ class Compiled:
         params: Params,
         x: jax.Array,
         complementarity: Callable | None = None,
-        relative: bool = False,
     ) -> dict[str, jax.Array]:
         """Interior residuals by equation; complementarity through `complementarity(a, b)`
-        (by default `pointwise.fischer_burmeister`); `relative`: each row over 1 + the size of
-        its terms (`pointwise.Point.relative`)."""
+        (by default `pointwise.fischer_burmeister`)."""
         from .pointwise import fischer_burmeister
 
         complementarity = complementarity or fischer_burmeister
 
         def per_point(p):
-            value = p.relative if relative else p.eval
             return {
-                r.name: complementarity(value(r.a), value(r.b))
+                r.name: complementarity(p.eval(r.a), p.eval(r.b))
                 if r.is_complementarity
-                else value(r.expr)
+                else p.eval(r.expr)
                 for r in self.system.residuals
             }
 
@@ -134,18 +131,15 @@ class Compiled:
         params: Params,
         points: Mapping[str, jax.Array],
         only: str | None = None,
-        relative: bool = False,
     ) -> dict[str, jax.Array]:
-        """Boundary residuals, each at its own points (the face coordinate is set here);
-        `relative` as `residuals`."""
+        """Boundary residuals, each at its own points (the face coordinate is set here)."""
         out = {}
         for b in self.system.boundaries:
             if only is not None and b.name != only:
                 continue
             i = self.states.index(b.state)
             xb = jnp.atleast_2d(points[b.name]).at[:, i].set(b.at)
-            value = lambda p, e=b.expr: (p.relative if relative else p.eval)(e)  # noqa: E731
-            out[b.name] = self._map(fields, params, xb, value, b.steps)
+            out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e), b.steps)
         return out
 
     def loss(

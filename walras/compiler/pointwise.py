@@ -212,14 +212,6 @@ class Point:
         self.memo[s] = value
         return value
 
-    def relative(self, e: sp.Basic) -> jax.Array:
-        """`e` over 1 + the sum of its terms' sizes (not differentiated: at a root the
-        derivative of the divisor drops out), so an equation written in units where its terms
-        are large (marginal utility c^-γ near a borrowing limit) is held to a relative
-        tolerance, and one whose terms are small to an absolute one."""
-        size = sum(jnp.abs(self.eval(t)) for t in sp.Add.make_args(e))
-        return self.eval(e) / (1 + jax.lax.stop_gradient(size))
-
     def eval(self, e: sp.Basic) -> jax.Array:
         if e in self.memo:
             return self.memo[e]

@@ -17,11 +17,9 @@ SMALLEST_RUN = 0.02  # active-set runs shorter than this share of the domain are
 @dataclass
 class Evidence:
     """Residuals on the fine grid off the nodes, by equation (complementarity as min(a, b), so a
-    sign violation shows): sup-norm, mean square, and the sup-norm relative to the size of the
-    equation's terms (`Point.relative`: what `residual_tol` judges) and where it is largest."""
+    sign violation shows): sup-norm, where it is largest, mean square."""
 
     sup: dict[str, float]
-    relative: dict[str, float]
     where: dict[str, np.ndarray]
     mean_square: dict[str, float]
     binds: np.ndarray  # (points, complementarities): the variable is at its bound (b < a)
@@ -30,16 +28,10 @@ class Evidence:
 
     @property
     def worst(self) -> str:
-        return max(self.relative, key=lambda k: self.relative[k])
+        return max(self.sup, key=lambda k: self.sup[k])
 
     @property
     def total(self) -> float:
-        """The largest relative residual: what `residual_tol` judges."""
-        return max(self.relative.values(), default=0.0)
-
-    @property
-    def largest(self) -> float:
-        """The largest residual in the equations' own units."""
         return max(self.sup.values(), default=0.0)
 
     @property
@@ -51,7 +43,7 @@ def evidence(system: System, theta, params, margin: float) -> Evidence:
     """Evidence on the fine grid, keeping `margin` (a share of each state's range) off the edges
     of the domain like the neural solver's samples: where an equation divides by a state that
     vanishes at an edge, the residual there measures the division, not the solution."""
-    raw, values, boundary, relative, lo, hi = system.evaluate(theta, params)
+    raw, values, boundary, lo, hi = system.evaluate(theta, params)
     lo, hi = np.asarray(lo)[:, None], np.asarray(hi)[:, None]
     x = np.asarray(system.states_at(system.fine, lo, hi))
     x = x.reshape(system.pieces * len(system.fine), system.d)
@@ -63,29 +55,26 @@ def evidence(system: System, theta, params, margin: float) -> Evidence:
     values = {u: np.asarray(v).ravel()[inside] for u, v in values.items()}
     found, binds = {}, []
     for name, r in raw.items():
-        r, q = (np.asarray(v).reshape(inside.size, -1)[inside] for v in (r, relative[name]))
+        r = np.asarray(r).reshape(inside.size, -1)[inside]
         if name in system.comps:
             binds.append(r[:, 1] < r[:, 0])
-            r, q = np.minimum(r[:, 0], r[:, 1]), np.minimum(q[:, 0], q[:, 1])
-        found[name] = (r.ravel(), q.ravel(), x)
+            r = np.minimum(r[:, 0], r[:, 1])
+        found[name] = (r.ravel(), x)
     owner = system.owner.argmax(axis=0)
     for j, (name, r) in enumerate(boundary.items()):
         p = owner[j]
         xb = np.asarray(system.states_at(system.fine_faces[name], lo[p], hi[p]))
-        found[name] = (np.asarray(r)[p].ravel(), np.asarray(relative[name])[p].ravel(), xb)
-    sup, rel, where, ms = {}, {}, {}, {}
-    for name, (r, q, pts) in found.items():
+        found[name] = (np.asarray(r)[p].ravel(), xb)
+    sup, where, ms = {}, {}, {}
+    for name, (r, pts) in found.items():
         if r.size == 0:  # no point inside: the pieces' edges are not finite (a failed free cut)
-            sup[name] = rel[name] = ms[name] = np.inf
-            where[name] = np.full(system.d, np.nan)
+            sup[name], where[name], ms[name] = np.inf, np.full(system.d, np.nan), np.inf
             continue
-        bad = np.where(np.isfinite(q), np.abs(q), np.inf)
+        bad = np.where(np.isfinite(r), np.abs(r), np.inf)
         k = int(np.argmax(bad))
-        rel[name], where[name] = float(bad[k]), pts[k]
-        sup[name] = float(np.max(np.where(np.isfinite(r), np.abs(r), np.inf)))
-        ms[name] = float(np.mean(r * r))
+        sup[name], where[name], ms[name] = float(bad[k]), pts[k], float(np.mean(r * r))
     binds = np.stack(binds, -1) if binds else np.zeros((len(x), 0), bool)
-    return Evidence(sup, rel, where, ms, binds, x, _violations(system, values, x))
+    return Evidence(sup, where, ms, binds, x, _violations(system, values, x))
 
 
 def _violations(system: System, values, x) -> list[str]:

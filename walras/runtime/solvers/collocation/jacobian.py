@@ -123,9 +123,7 @@ def pointwise(system: System, theta: jax.Array, params, plan) -> jax.Array:
         xb = system.states_at(jnp.asarray(system.faces[b.name]), lo, hi).at[:, face].set(b.at)
 
         def rows(f, x, name=b.name):
-            return system.compiled.boundary_residuals(
-                f, params, {name: x[None]}, only=name, relative=True
-            )
+            return system.compiled.boundary_residuals(f, params, {name: x[None]}, only=name)
 
         weight = jnp.sqrt(system.problem.boundary_weight(b.name) / xb.shape[0])
         blocks.append(weight * _blocks(system, fields, xb, rows, where)[b.name])

@@ -8,7 +8,6 @@ min(a, b) = 0 on each piece, and may pin the cut between the pieces."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -266,11 +265,11 @@ class System:
         return float(self.boxes(self.unravel(theta), self.lo)[1][0, 0]) if self.pieces > 1 else None
 
     # -- residuals ---------------------------------------------------------------------------
-    def raw(self, fields, params, x, relative: bool = True) -> dict[str, jax.Array]:
-        """Residuals by equation at points x, each over 1 + the size of its terms unless not
-        `relative` (what Newton solves and `residual_tol` judges: `Point.relative`); a
-        complementarity gives (a, b) as its last axis."""
-        return self.compiled.residuals(fields, params, x, lambda a, b: jnp.stack([a, b]), relative)
+    def raw(self, fields, params, x) -> dict[str, jax.Array]:
+        """Residuals by equation at points x; a complementarity gives (a, b) as its last axis."""
+        return self.compiled.residuals(
+            fields, params, x, complementarity=lambda a, b: jnp.stack([a, b])
+        )
 
     def imposed(self, raw: Mapping[str, jax.Array], mode) -> dict[str, jax.Array]:
         """Each complementarity as `mode[c]` (one-hot over MODES) says."""
@@ -280,24 +279,21 @@ class System:
             out[name] = mode[c, 0] * a + mode[c, 1] * b + mode[c, 2] * jnp.minimum(a, b)
         return out
 
-    def _piece_rows(self, coef, scalar, lo, hi, mode, owner, params, points, faces, relative):
+    def _piece_rows(self, coef, scalar, lo, hi, mode, owner, params, points, faces):
         """Interior and boundary residuals of one piece at reference points mapped into it."""
         fields = self.piece_fields(coef, scalar, lo, hi)
         x = self.states_at(points, lo, hi)
-        interior = self.imposed(self.raw(fields, params, x, relative), mode)
+        interior = self.imposed(self.raw(fields, params, x), mode)
         boundary = {}
         for j, b in enumerate(self.problem.boundaries):
             xb = self.states_at(faces[b.name], lo, hi)
-            r = self.compiled.boundary_residuals(
-                fields, params, {b.name: xb}, only=b.name, relative=relative
-            )[b.name]
+            r = self.compiled.boundary_residuals(fields, params, {b.name: xb}, only=b.name)[b.name]
             boundary[b.name] = jnp.where(owner[j], r, 0.0)
         return interior, boundary
 
-    def _over_pieces(self, tree, params, plan: Plan, points, faces, relative: bool = True):
+    def _over_pieces(self, tree, params, plan: Plan, points, faces):
         lo, hi = self.boxes(tree, plan.lo)
-        rows = partial(self._piece_rows, relative=relative)
-        return jax.vmap(rows, in_axes=(0, None, 0, 0, 0, 0, None, None, None))(
+        return jax.vmap(self._piece_rows, in_axes=(0, None, 0, 0, 0, 0, None, None, None))(
             tree["coef"],
             tree["scalar"],
             lo,
@@ -374,9 +370,8 @@ class System:
         return jnp.concatenate([J, column[:, None]], axis=1)
 
     def evaluate(self, theta, params):
-        """On the fine grid of each piece: the interior residuals (pieces, points[, 2]), the
-        unknowns (pieces, points), the boundary residuals, the same residuals relative to the
-        size of their terms (`raw`) and the pieces' corners."""
+        """On the fine grid of each piece: raw interior residuals (pieces, points[, 2]), the
+        unknowns (pieces, points), the boundary residuals and the pieces' corners."""
         return self.evaluated(theta, params, self.plan({c: "min" for c in self.comps}))
 
     def _evaluate(self, theta, params, plan: Plan):
@@ -389,13 +384,11 @@ class System:
             values = {
                 u: jax.vmap(f)(x[:, jnp.asarray(self.args[u], int)]) for u, f in fields.items()
             }
-            return self.raw(fields, params, x, False), self.raw(fields, params, x), values
+            return self.raw(fields, params, x), values
 
-        raw, relative, values = jax.vmap(piece)(tree["coef"], lo, hi)
-        fine = self.fine, self.fine_faces
-        _, boundary = self._over_pieces(tree, params, plan, *fine, relative=False)
-        _, boundary_relative = self._over_pieces(tree, params, plan, *fine)
-        return raw, values, boundary, {**relative, **boundary_relative}, lo, hi
+        raw, values = jax.vmap(piece)(tree["coef"], lo, hi)
+        _, boundary = self._over_pieces(tree, params, plan, self.fine, self.fine_faces)
+        return raw, values, boundary, lo, hi
 
     # -- plans and starting values -----------------------------------------------------------
     def plan(self, *modes: Mapping[str, str], pin: float = 0.0, tau: float = 0.0) -> Plan:

@@ -114,16 +114,13 @@ class Stepper:
         new, past = piece(tree), piece(before)
         fields = {u: Moving(new[u], past[u], rate) for u in new}
         at = lambda points: _at_zero(system.states_at(jnp.asarray(points), lo[0], hi[0]))  # noqa: E731
-        stack = lambda a, b: jnp.stack([a, b])  # noqa: E731
-        raw = later.residuals(fields, params, at(system.reference), stack, relative=True)
+        raw = later.residuals(fields, params, at(system.reference), lambda a, b: jnp.stack([a, b]))
         interior = system.imposed(raw, plan.mode[0])
         n = system.reference.shape[0]
         rows = [jnp.sqrt(system.problem.weight(k) / n) * r for k, r in interior.items()]
         for b in system.problem.boundaries:
             face = system.faces[b.name]
-            r = later.boundary_residuals(
-                fields, params, {b.name: at(face)}, only=b.name, relative=True
-            )[b.name]
+            r = later.boundary_residuals(fields, params, {b.name: at(face)}, only=b.name)[b.name]
             rows.append(jnp.sqrt(system.problem.boundary_weight(b.name) / face.shape[0]) * r)
         rows += system.edge_rows(tree)
         return jnp.concatenate([jnp.ravel(r) for r in rows])

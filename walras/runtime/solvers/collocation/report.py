@@ -95,15 +95,6 @@ def _evidence(system, ev: Evidence, dec, iterations: int, change, cut) -> dict:
             Role.EVIDENCE,
             long_name="residual sup-norm off the nodes",
         ),
-        "residual_relative": tag(
-            xr.DataArray(
-                np.array(list(ev.relative.values())),
-                dims=["equation"],
-                coords={"equation": list(ev.relative)},
-            ),
-            Role.EVIDENCE,
-            long_name="residual sup-norm off the nodes over 1 + the size of the equation's terms",
-        ),
         "degree": tag(xr.DataArray(system.degree), Role.EVIDENCE, long_name="Chebyshev degree"),
         "iterations": tag(xr.DataArray(iterations), Role.EVIDENCE, long_name="Newton iterations"),
     }
@@ -169,17 +160,15 @@ def _message(
 ) -> str:
     states = system.compiled.states
     small = ev.ok and ev.total <= settings.residual_tol
-    residual = f"residual sup-norm {ev.largest:.1e} off the nodes"
-    if not ev.largest <= 2 * ev.total:  # (or not finite)
-        residual += f" ({ev.total:.1e} relative to the size of the equations' terms)"
     if result.converged or small:
         head = (
-            f"{result.message}: degree {system.degree}, {iterations} Newton iterations, {residual}"
+            f"{result.message}: degree {system.degree}, {iterations} Newton iterations, "
+            f"residual sup-norm {ev.total:.1e} off the nodes"
         )
     else:
         head = (
-            f"{result.message}: {residual} (tolerance {settings.residual_tol:g}) at degree "
-            f"{system.degree}"
+            f"{result.message}: residual sup-norm {ev.total:.1e} off the nodes "
+            f"(tolerance {settings.residual_tol:g}) at degree {system.degree}"
         )
     if cut is not None:
         head += f"; free boundary at {states[0]} = {cut:.10g}"
