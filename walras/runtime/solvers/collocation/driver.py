@@ -38,8 +38,8 @@ EDGE = 1e-6  # where zero edges are cut when the whole domain fails: what the cu
 MISSES = 2  # raises of the degree in a row that did not help, after which the raises end
 # (brusan_log at σ = 0.05 fails at degrees 32 and 48 and converges at 72)
 ROUNDING = 1e-13  # solves that agree to rounding still differ by this much (relative): the
-# noise below which a cut's changes are not evidence (leland at σ = 0.2: the estimate 0 and changes
-# of 4e-15 whose ratio per decade was noise, so the cut's error came out infinite)
+# noise below which a cut's changes are not evidence (leland at σ = 0.2: changes of 4e-15 to
+# 7e-14 on E ≤ 8.3 whose ratio per decade was noise, so the cut's error came out infinite)
 START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
 # expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
 # and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
