@@ -12,7 +12,7 @@ from scipy.linalg import lstsq
 from scipy.optimize import least_squares
 
 from walras.runtime.solvers.neural import matrix_free
-from walras.runtime.solvers.neural.estimate import Stop
+from walras.runtime.solvers.neural.estimate import Stop, gauss_newton_step
 
 T = np.linspace(0, 3, 40)
 NOISE = 0.01 * np.sin(7 * T)  # a fixed misfit: the minimum's residual is not zero
@@ -93,3 +93,23 @@ def test_stop_asks_the_fresh_estimate_only_once_the_step_is_within_tol_error():
     assert not stop(4, None, cost=1e-10) and asked == [3]  # not halved from 8e-5
     moved["u"] = 3e-5
     assert stop(5, None, cost=1e-10) and asked == [3, 5]
+
+
+def test_the_estimates_correction_is_the_least_squares_one_when_ill_conditioned():
+    """The estimate's Gauss-Newton step on a linear residual A θ − b, A of rank 8 with singular
+    values from 1 to 1e-10 (as a network's Jacobian: few directions, many decades), is the
+    pseudo-inverse's to a percent (measured: 8.4e-4 of its largest entry, from the directions
+    of singular value 1e-10): LSQR is not stopped at scipy's default limit on the condition
+    number (1e8), which ended it 37% off here."""
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.standard_normal((60, 8)))
+    V, _ = np.linalg.qr(rng.standard_normal((40, 8)))
+    A = U @ np.diag(np.logspace(0, -10, 8)) @ V.T
+    b = A @ rng.standard_normal(40)
+
+    def residual(theta, params):
+        return jnp.asarray(A) @ theta - params["b"]
+
+    step = gauss_newton_step(residual, jnp.zeros(40), {"b": jnp.asarray(b)})
+    expected = np.linalg.pinv(A, rcond=1e-14) @ b
+    assert np.abs(np.asarray(step) - expected).max() < 1e-2 * np.abs(expected).max()
