@@ -43,8 +43,9 @@ def gauss_newton_step(residual, theta, params) -> jax.Array:
     half the converged estimate, below the true error). The products are compiled once for each
     `residual` (θ and the parameters are arguments). No limit on J's condition short of
     rounding's (`CONDITION`): scipy's default, 1e8, stopped LSQR after 35 of the 205 iterations
-    it needs on disasters_economy, whose singular values span 12 decades, with a correction a
-    tenth of the true error (3.0e-11 against 3.4e-10; run on, 3.5e-10)."""
+    it needs on a disasters_economy solve whose Jacobian's singular values span 12 decades (the
+    polish accelerated as tried in docs/neural.md), with a correction a tenth of the true error
+    (3.0e-11 against 3.4e-10; run on, 3.5e-10)."""
     r = jax.jit(residual)(theta, params)
     op = LinearOperator(
         (r.shape[0], theta.shape[0]),
