@@ -82,6 +82,10 @@ class Polish:
         edge = sum(rows.edge_points[i].shape[0] for _, _, i in rows.edge_terms)
         self.size = n * len(rows.problem.equations) + nb * len(xb) + edge  # rows of the vector
 
+    def dense(self, weights: int) -> bool:
+        """Whether the Jacobian over `weights` weights fits in DENSE_BYTES."""
+        return self.size * weights * 8 <= DENSE_BYTES
+
     def run(
         self,
         fields,
@@ -106,7 +110,7 @@ class Polish:
             if progress is not None:
                 progress.advance(1, 2 * cost)
 
-        dense = self.size * theta0.size * 8 <= DENSE_BYTES
+        dense = self.dense(theta0.size)
         extra = {"jacobian": self.jacobian} if dense else {"budget": budget, "done": done}
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,

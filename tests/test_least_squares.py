@@ -1,0 +1,70 @@
+"""The dense Levenberg-Marquardt step: from the Gram matrix's eigendecomposition (wide and tall
+Jacobians) against the exact damped step (scipy's least squares on the stacked system), the rule
+that chooses it, and a whole solve against scipy's minimum."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.linalg import lstsq
+from scipy.optimize import least_squares
+
+from walras.runtime.solvers import least_squares as ls
+
+
+def _ill_conditioned(m, n, seed=0):
+    """J of rank min(m, n) with singular values from 1 to 1e-12 (a network's Jacobian spans as
+    many decades), and a residual vector."""
+    rng = np.random.default_rng(seed)
+    k = min(m, n)
+    U, _ = np.linalg.qr(rng.standard_normal((m, k)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    return U @ np.diag(np.logspace(0, -12, k)) @ V.T, rng.standard_normal(m)
+
+
+def _exact(J, r, lam):
+    """argmin ‖r + Jδ‖² + λ‖δ‖², by scipy's SVD-based least squares on the stacked system."""
+    n = J.shape[1]
+    return lstsq(np.vstack([J, np.sqrt(lam) * np.eye(n)]), -np.r_[r, np.zeros(n)])[0]
+
+
+@pytest.mark.parametrize("shape", [(60, 100), (100, 60)])
+def test_gram_step_is_the_damped_step_where_the_rule_allows_it(shape):
+    J, r = _ill_conditioned(*shape)
+    size = float(np.sum(J * J))
+    for lam in (1e-2, 1e-6, 1e-10, 1e-13):  # every one where the rule allows the Gram matrix
+        assert ls.gram_is_exact_enough(lam, size, J.dtype)
+        exact = _exact(J, r, lam)
+        bound = np.finfo(float).eps * size / lam  # measured: 0.4 to 1.1 times it at 1e-10, 1e-13
+        for gram, within in ((False, 1e-9), (True, min(2 * bound, ls.STEP_ERROR))):
+            step = np.asarray(ls._damped_solver(jnp.asarray(J), jnp.asarray(r), gram)(lam))
+            error = np.linalg.norm(step - exact) / np.linalg.norm(exact)
+            assert error <= within, (gram, lam, error)
+    # below ε‖J‖² / STEP_ERROR it says no (the SVD's step then)
+    assert not ls.gram_is_exact_enough(1e-15, size, J.dtype)
+
+
+def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch):
+    """A fit whose damping falls from where the Gram matrix serves to where only the SVD does:
+    scipy's minimum, cost to 1e-12 and weights to 1e-8, by both factorisations."""
+    used = []
+    trials = ls._trials
+
+    def spy(residual, gram, *args):
+        used.append(gram)
+        return trials(residual, gram, *args)
+
+    monkeypatch.setattr(ls, "_trials", spy)
+    t = np.linspace(0, 3, 40)
+    target = 2 * np.exp(-t) + 0.5 * t + 0.01 * np.sin(7 * t)
+
+    def residual(theta, t):
+        a, b, c, d = theta
+        return a * jnp.exp(b * t) + c * t + d - target
+
+    theta0 = jnp.array([1.0, -0.3, 0.0, 0.2])
+    reference = least_squares(lambda th: np.asarray(residual(th, t)), theta0, xtol=1e-15)
+    result = ls.levenberg_marquardt(residual, theta0, args=(t,), iterations=200)
+    assert result.converged
+    assert result.cost == pytest.approx(reference.cost, rel=1e-12)
+    np.testing.assert_allclose(result.theta, reference.x, rtol=0, atol=1e-8)
+    assert set(used) == {False, True}  # measured: 11 trials by the first, 2 by the second
