@@ -1,8 +1,8 @@
 """The dense Levenberg-Marquardt step and the neural error estimate, against their baselines in
 one run: the damped step by the Gram matrix's eigendecomposition against the SVD (one
 factorisation, on Jacobians of the sizes library solves meet), brusan_log by the neural solver
-with the Gram matrix allowed (`STEP_ERROR`) against the SVD alone, and its error estimate by a
-dense least-squares solve against LSQR on Jacobian-vector products.
+with the Gram matrix allowed (`STEP_ERROR`) against the SVD alone, and its error estimate's
+correction by LSQR on the dense Jacobian against LSQR on Jacobian-vector products.
 
 Run: python bench/bench_least_squares.py
 """
@@ -62,12 +62,11 @@ def brusan_log():
     estimate's correction both ways at the solution."""
     print("\n| brusan_log, neural, defaults | time (s) | final cost | estimate (ψ) |")
     print("|---|---|---|---|")
-    solutions = {}
     for label, step_error in (("SVD alone", 0.0), ("Gram where allowed", least_squares.STEP_ERROR)):
         least_squares.STEP_ERROR = step_error
         walras.solve("brusan_log", method="neural", quiet=True)
         t = time.perf_counter()
-        sol = solutions[label] = walras.solve("brusan_log", method="neural", quiet=True)
+        sol = walras.solve("brusan_log", method="neural", quiet=True)
         dt = time.perf_counter() - t
         print(f"| {label} | {dt:.1f} | {sol.history[-1]:.2e} | {sol.errors['psi']:.2e} |")
 
@@ -86,15 +85,16 @@ def brusan_log():
     p = est.polish
     theta = ravel_pytree(eqx.partition(training.fields, p.spec)[0])[0]
     params = {k: jnp.asarray(v, jnp.float64) for k, v in sol.params.items()}
-    dense = estimate._dense_step(p.residual, p.jacobian, theta, params)
-    lsqr = estimate.gauss_newton_step(p.residual, theta, params)
-    t_dense = seconds(estimate._dense_step, p.residual, p.jacobian, theta, params)
-    t_lsqr = seconds(estimate.gauss_newton_step, p.residual, theta, params)
+    step, times = {}, {}
+    for label, jacobian in (("LSQR on products", None), ("LSQR on the matrix", p.jacobian)):
+        f = estimate.gauss_newton_step
+        step[label] = f(p.residual, theta, params, jacobian)
+        times[label] = seconds(f, p.residual, theta, params, jacobian)
     print("\n| estimate's correction | time (s) | change of ψ | change of q |")
     print("|---|---|---|---|")
-    for label, step, dt in (("LSQR", lsqr, t_lsqr), ("dense", dense, t_dense)):
-        change = est.changes(theta, step)
-        print(f"| {label} | {dt:.2f} | {change['psi']:.2e} | {change['q']:.2e} |")
+    for label in step:
+        change = est.changes(theta, step[label])
+        print(f"| {label} | {times[label]:.2f} | {change['psi']:.2e} | {change['q']:.2e} |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The neural solver's error estimate, Newton-Kantorovich style: the size of one Gauss-Newton
 correction δθ = −J⁺r of the network weights on fresh points, mapped to the change of each unknown
-there and at many more points. J⁺r by a dense least-squares solve where the polish's Jacobian is
-dense, else by LSQR on forward and reverse passes (J never formed)."""
+there and at many more points. J⁺r by LSQR: on the Jacobian where the polish's is dense, else
+on forward and reverse passes (J never formed)."""
 
 from __future__ import annotations
 
@@ -26,14 +26,6 @@ MEASURED = 2**14  # points where the correction's change of each unknown is meas
 # 1.4e-4 at those 256 points, 1.75e-4 at these, the error 1.6e-4)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _dense_step(residual, jacobian, theta, params):
-    """δθ minimising ‖r(θ) + J δθ‖, of least norm, J's singular values below 1/`CONDITION` of the
-    largest taken as zero (one SVD; LSQR's hundreds of passes cost ten times more)."""
-    J = jacobian(theta, params)
-    return jnp.linalg.lstsq(J, -residual(theta, params), rcond=1 / CONDITION)[0]
-
-
 @partial(jax.jit, static_argnums=(0,))
 def _jvp(residual, theta, params, v):
     return jax.jvp(lambda t: residual(t, params), (theta,), (v,))[1]
@@ -44,23 +36,29 @@ def _vjp(residual, theta, params, w):
     return jax.vjp(lambda t: residual(t, params), theta)[1](w)[0]
 
 
-def gauss_newton_step(residual, theta, params) -> jax.Array:
-    """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR on Jacobian-vector products run to
-    its own tolerances (or scipy's 2 × weights iterations): the norm of LSQR's iterate only grows,
-    so a truncated run would understate the correction (three log agents: 400 iterations gave
-    half the converged estimate, below the true error). The products are compiled once for each
-    `residual` (θ and the parameters are arguments). No limit on J's condition short of
-    rounding's (`CONDITION`): scipy's default, 1e8, stopped LSQR after 35 of the 205 iterations
-    it needs on a disasters_economy solve whose Jacobian's singular values span 12 decades (the
-    polish accelerated as tried in docs/neural.md), with a correction a tenth of the true error
-    (3.0e-11 against 3.4e-10; run on, 3.5e-10)."""
+def gauss_newton_step(residual, theta, params, jacobian=None) -> jax.Array:
+    """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR run to its own tolerances (or
+    scipy's 2 × weights iterations) on Jacobian-vector products, or on the matrix itself when
+    `jacobian` gives it (each product a host matrix product, not a call into JAX). The norm of
+    LSQR's iterate only grows, so a truncated run would understate the correction (three log
+    agents: 400 iterations gave half the converged estimate, below the true error). The products
+    are compiled once for each `residual` (θ and the parameters are arguments). No limit on J's
+    condition short of rounding's (`CONDITION`): scipy's default, 1e8, stopped LSQR after 35 of
+    the 205 iterations it needs on a disasters_economy solve whose Jacobian's singular values
+    span 12 decades (the polish accelerated as tried in docs/neural.md), with a correction a
+    tenth of the true error (3.0e-11 against 3.4e-10; run on, 3.5e-10)."""
     r = jax.jit(residual)(theta, params)
-    op = LinearOperator(
-        (r.shape[0], theta.shape[0]),
-        matvec=lambda v: np.asarray(_jvp(residual, theta, params, jnp.asarray(v, jnp.float64))),
-        rmatvec=lambda w: np.asarray(_vjp(residual, theta, params, jnp.asarray(w, jnp.float64))),
-        dtype=np.float64,
-    )
+    if jacobian is not None:
+        op = np.asarray(jax.jit(jacobian)(theta, params))
+    else:
+        op = LinearOperator(
+            (r.shape[0], theta.shape[0]),
+            matvec=lambda v: np.asarray(_jvp(residual, theta, params, jnp.asarray(v, jnp.float64))),
+            rmatvec=lambda w: np.asarray(
+                _vjp(residual, theta, params, jnp.asarray(w, jnp.float64))
+            ),
+            dtype=np.float64,
+        )
     step = lsqr(op, -np.asarray(r), atol=1e-12, btol=1e-12, conlim=CONDITION)[0]
     return jnp.asarray(step)
 
@@ -101,10 +99,8 @@ class Estimator:
         key = (np.asarray(theta).tobytes(), sorted((k, float(v)) for k, v in params.items()))
         if self.last is None or self.last[0] != key:
             p = self.polish
-            if p.dense(theta.shape[0]):
-                step = _dense_step(p.residual, p.jacobian, theta, params)
-            else:
-                step = gauss_newton_step(p.residual, theta, params)
+            jacobian = p.jacobian if p.dense(theta.shape[0]) else None
+            step = gauss_newton_step(p.residual, theta, params, jacobian)
             self.last = key, self.changes(theta, step)
         return self.last[1]
 
