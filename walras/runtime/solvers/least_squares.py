@@ -63,7 +63,7 @@ STEP_ERROR = 1e-2  # the Gram matrix's eigendecomposition is used while the damp
 # is right to this, relative (a bound: ε‖J‖²/λ, with ‖J‖ the Frobenius norm); an inexact step
 # of relative error η keeps Gauss-Newton's convergence at rate η (Dembo, Eisenstat & Steihaug,
 # 1982). Measured: within the bound to a factor 2 on random matrices with singular values over 12
-# decades (tests/test_least_squares.py); a hundredth to a twentieth of it on brusan_log's polish.
+# decades (tests/test_least_squares.py); 1/170 to 1/12 of it on brusan_log's polish.
 
 
 def gram_is_exact_enough(lam: float, size: float, dtype) -> bool:
