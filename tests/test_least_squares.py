@@ -63,7 +63,7 @@ def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch):
 
     theta0 = jnp.array([1.0, -0.3, 0.0, 0.2])
     reference = least_squares(lambda th: np.asarray(residual(th, t)), theta0, xtol=1e-15)
-    result = ls.levenberg_marquardt(residual, theta0, args=(t,), iterations=200)
+    result = ls.levenberg_marquardt(residual, theta0, args=(t,), iterations=200, gram=True)
     assert result.converged
     assert result.cost == pytest.approx(reference.cost, rel=1e-12)
     np.testing.assert_allclose(result.theta, reference.x, rtol=0, atol=1e-8)

@@ -1,11 +1,11 @@
 """Levenberg-Marquardt on a residual vector, shared by the neural polish and collocation.
 
 Each iteration linearises once (the Jacobian by forward or reverse mode, whichever dimension is
-smaller), factors it once (`_damped_solver`: the eigendecomposition of its Gram matrix while the
-damping allows, else its SVD), and then tries several damping values at the cost of a residual
-evaluation each. The SVD runs in LAPACK through OpenBLAS, whose worker threads spin-wait: on a
-machine whose cores are busy, a 140 × 140 SVD then takes 0.5 s instead of 5 ms, so the loop runs
-with one BLAS thread (through threadpoolctl, when it is installed).
+smaller), factors it once (`_damped_solver`: its SVD, or with `gram` the eigendecomposition of its
+Gram matrix while the damping allows), and then tries several damping values at the cost of a
+residual evaluation each. The factorisations run in LAPACK through OpenBLAS, whose worker
+threads spin-wait: on a machine whose cores are busy, a 140 × 140 SVD then takes 0.5 s instead of
+5 ms, so the loop runs with one BLAS thread (through threadpoolctl, when it is installed).
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def levenberg_marquardt(
     callback: Callable[[int, float], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     export: str | None = None,
+    gram: bool = False,
 ) -> LMResult:
     """Minimise ½‖residual(θ, *args)‖². Stops when the relative decrease of the cost or the step
     is tiny.
@@ -118,12 +119,14 @@ def levenberg_marquardt(
     `args` (parameters, a continuation step) does not recompile. Ctrl-C (`interrupt`) stops it
     between iterations, with `interrupted` set. With `export` (a key that names `residual` and
     `jacobian` for good: the model, the system), both steps are exported and kept on disk
-    (`runtime.cache`), so a later process neither traces nor compiles them."""
+    (`runtime.cache`), so a later process neither traces nor compiles them. With `gram`, steps
+    come from the Gram matrix while `gram_is_exact_enough` (the neural polish: 2 to 3 times
+    faster; collocation keeps the SVD: its paths were not measured with it)."""
     if jacobian is None:
         m = jax.eval_shape(residual, theta, *args).shape[0]
         jacobian = _auto_jacobian(residual, theta.shape[0] <= m)
     linearise = partial(_linearise, residual, jacobian)
-    trials = [partial(_trials, residual, gram) for gram in (False, True)]
+    trials = [partial(_trials, residual, g) for g in ((False, True) if gram else (False,))]
     if export is not None:
         linearise = cache.exported(linearise, f"{export} linearise")
         trials = [cache.exported(f, f"{export} trials{' gram' * g}") for g, f in enumerate(trials)]
@@ -156,7 +159,7 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
         if halted(result, should_stop):
             break
         lams = lam * np.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], theta.dtype)
-        gram = gram_is_exact_enough(lams[0], float(size), theta.dtype)
+        gram = len(trials) > 1 and gram_is_exact_enough(lams[0], float(size), theta.dtype)
         costs, steps = trials[gram](theta, r, J, lams, args)
         costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
         best = int(np.argmin(costs))

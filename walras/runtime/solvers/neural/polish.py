@@ -111,7 +111,9 @@ class Polish:
                 progress.advance(1, 2 * cost)
 
         dense = self.dense(theta0.size)
-        extra = {"jacobian": self.jacobian} if dense else {"budget": budget, "done": done}
+        extra = (
+            {"jacobian": self.jacobian, "gram": True} if dense else {"budget": budget, "done": done}
+        )
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,
             theta0,
