@@ -160,29 +160,42 @@ class Training:
         settings, optimizer, loss = self.settings, self.optimizer, self.rows.loss
 
         @eqx.filter_jit
-        def update(fields, opt_state, key, lr_scale, params):
-            value, grads = eqx.filter_value_and_grad(loss)(fields, params, key)
-            updates, opt_state = optimizer.update(
-                eqx.filter(grads, eqx.is_array), opt_state, eqx.filter(fields, eqx.is_array)
-            )
-            updates = jax.tree_util.tree_map(lambda u: u * lr_scale, updates)
-            return eqx.apply_updates(fields, updates), opt_state, value
+        def run(fields, opt_state, key, lr_scale, params, n):
+            """CHUNK steps in one compiled loop (no dispatch per step), the first `n` taken."""
+            arrays, static = eqx.partition(fields, eqx.is_array)
 
-        # lr_scale goes in as an array: a Python float would be static, one compilation per value
+            def step(carry):
+                arrays, opt_state, key = carry
+                key, sub = jax.random.split(key)
+                value, grads = jax.value_and_grad(
+                    lambda a: loss(eqx.combine(a, static), params, sub)
+                )(arrays)
+                updates, opt_state = optimizer.update(grads, opt_state, arrays)
+                updates = jax.tree_util.tree_map(lambda u: u * lr_scale, updates)
+                return (eqx.apply_updates(arrays, updates), opt_state, key), value
+
+            def body(carry, i):
+                return jax.lax.cond(i < n, step, lambda c: (c, jnp.nan), carry)
+
+            carry, values = jax.lax.scan(body, (arrays, opt_state, key), jnp.arange(CHUNK))
+            return eqx.combine(carry[0], static), *carry[1:], values
+
+        # lr_scale and n go in as arrays: a Python number would be static, one compilation each
         lr_scale, good = 1.0, (self.fields, self.opt_state, self.step)
         while self.step < settings.steps:
             if interrupt.requested():
                 self.outcome, self.detail = Outcome.INTERRUPTED, f" at step {self.step}"
                 break
             n = min(CHUNK, settings.steps - self.step)
-            chunk = []
-            for _ in range(n):
-                self.key, sub = jax.random.split(self.key)
-                self.fields, self.opt_state, value = update(
-                    self.fields, self.opt_state, sub, np.asarray(lr_scale), self.start
-                )
-                chunk.append(value)
-            chunk = np.asarray(jax.device_get(chunk))
+            self.fields, self.opt_state, self.key, values = run(
+                self.fields,
+                self.opt_state,
+                self.key,
+                np.asarray(lr_scale),
+                self.start,
+                np.asarray(n),
+            )
+            chunk = np.asarray(jax.device_get(values))[:n]
             if not np.all(np.isfinite(chunk)):
                 lr_scale = self._rollback(good, chunk, lr_scale)
                 if lr_scale is None:
