@@ -1,6 +1,7 @@
 """The dense Levenberg-Marquardt step and the neural error estimate, against their baselines in
-one run: the damped step by the Gram matrix's eigendecomposition against the SVD (one
-factorisation, on Jacobians of the sizes library solves meet), brusan_log by the neural solver
+one run: the eight damped steps of an iteration by Cholesky factors of the Gram matrix against
+the SVD and against the Gram matrix's eigendecomposition (on Jacobians of the sizes library
+solves meet), brusan_log by the neural solver
 with the Gram matrix allowed (`STEP_ERROR`) against the SVD alone, and its error estimate's
 correction by LSQR on the dense Jacobian against LSQR on Jacobian-vector products.
 
@@ -10,6 +11,7 @@ Run: python bench/bench_least_squares.py
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import equinox as eqx
 import jax
@@ -38,23 +40,36 @@ def seconds(f, *args) -> float:
     return time.perf_counter() - t
 
 
+def _by_eigh(J, r, lams):
+    """The baseline the Cholesky factors replaced: every damped step from one eigendecomposition
+    of the smaller Gram matrix."""
+    if J.shape[0] < J.shape[1]:
+        w, U = jnp.linalg.eigh(J @ J.T)
+        g = U.T @ r
+        return jax.vmap(lambda lam: -J.T @ (U @ (g / (w + lam))))(lams)
+    w, V = jnp.linalg.eigh(J.T @ J)
+    g = V.T @ (J.T @ r)
+    return jax.vmap(lambda lam: -V @ (g / (w + lam)))(lams)
+
+
 def factorisations():
-    print("| Jacobian | SVD (s) | Gram (s) | ratio |")
-    print("|---|---|---|---|")
+    print("| Jacobian | SVD (s) | Gram, eigh (s) | Gram, Cholesky (s) | SVD / Cholesky |")
+    print("|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     lams = jnp.logspace(-9, -3, 8)
     for (m, n), what in SHAPES:
         J, r = jnp.asarray(rng.standard_normal((m, n))), jnp.asarray(rng.standard_normal(m))
+        ways = [
+            partial(least_squares._damped_steps, gram=False),
+            _by_eigh,
+            partial(least_squares._damped_steps, gram=True),
+        ]
         times = []
-        for gram in (False, True):
-            f = jax.jit(
-                lambda J, r, gram=gram: jax.vmap(least_squares._damped_solver(J, r, gram))(lams)
-            )
+        for way in ways:
             with threadpool_limits(1, user_api="blas"):
-                times.append(seconds(f, J, r))
-        print(
-            f"| {m} × {n}: {what} | {times[0]:.3f} | {times[1]:.3f} | {times[0] / times[1]:.1f} |"
-        )
+                times.append(seconds(jax.jit(way), J, r, lams))
+        svd, eigh, chol = times
+        print(f"| {m} × {n}: {what} | {svd:.3f} | {eigh:.3f} | {chol:.3f} | {svd / chol:.1f} |")
 
 
 def brusan_log():
