@@ -94,9 +94,11 @@ def closed_pd(pd_of):
     return error
 
 
-def closed_log(rho):
-    """Log agents: ω_i = ρ_i, pd = 1/Σ ρ_i η_i, at points with every share ≥ 0.01."""
+def closed_log(rho, agents=None):
+    """Log agents (named a0, a1, ... unless `agents` names them): ω_i = ρ_i, pd = 1/Σ ρ_i η_i,
+    at points with every share ≥ 0.01."""
     rho = np.asarray(rho)
+    agents = agents or [f"a{i}" for i in range(len(rho))]
 
     def error(sol):
         domain = Domain.of(sol.compiled.model)
@@ -106,7 +108,7 @@ def closed_log(rho):
         ds = sol.evaluate(x[keep])
         errs = [relative(ds["pd"].values, 1 / (eta[keep] @ rho))]
         errs += [
-            relative(ds[f"omega_a{i}"].values, np.full(keep.sum(), r)) for i, r in enumerate(rho)
+            relative(ds[f"omega_{a}"].values, np.full(keep.sum(), r)) for a, r in zip(agents, rho)
         ]
         return max(errs)
 
@@ -298,7 +300,8 @@ def matrix():
     load = lambda: walras.load("leverage_cap")
     rows.append(("leverage_cap", load, higher_collocation(load), "collocation reference"))
     load = lambda: walras.load("basak_cuoco", gamma=1)
-    rows.append(("basak_cuoco γ=1", load, closed_log((0.05, 0.05)), "closed form"))
+    error = closed_log((0.05, 0.05), ("expert", "household"))
+    rows.append(("basak_cuoco γ=1", load, error, "closed form"))
     for gamma, ref in ((2, "bc_gamma2_ref.csv"), (5, "bc_gamma5_ref.csv")):
         load = lambda g=gamma: walras.load("basak_cuoco", gamma=g)
         rows.append((f"basak_cuoco γ={gamma}", load, finite_difference(ref), "two-agent reference"))
