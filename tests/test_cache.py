@@ -61,6 +61,48 @@ def test_second_solve_loads_the_exported_functions(fresh, monkeypatch):
     assert np.max(np.abs(plain.dataset["pd"].values - second)) <= 1e-14 * lucas_pd()
 
 
+def _neural(key: bool = True):
+    """lucas by the neural solver on a small budget, in a new process's state; with `key`
+    False, the model has no cache key, so nothing is exported."""
+    cache._EXPORTED.clear()
+    compiled = walras.load("lucas").compile()
+    if not key:
+        object.__setattr__(compiled, "key", None)
+    settings = walras.Settings().replace(method="neural", steps=100, polish=10)
+    return walras.runtime.solvers.solve(compiled, settings)
+
+
+def _same_solve(one, other):
+    np.testing.assert_allclose(other.history, one.history, rtol=1e-9)
+    assert other.validation == pytest.approx(one.validation, rel=1e-6)
+    assert other.errors == pytest.approx(one.errors, rel=1e-6)
+
+
+def test_a_second_neural_solve_loads_its_exported_functions(fresh):
+    """The neural solver's Adam steps, its polishes (the offsets', then every weight's), the
+    validation and the error estimate are exported: a second solve loads each of them and gives
+    the first's losses, validation and estimate, and the price-dividend ratio is the closed
+    form's within the estimate."""
+    first = _neural()
+    built = cache.STATS["miss"]
+    assert built >= 7 and cache.STATS["hit"] == 0 and len(list(fresh.iterdir())) == built
+    second = _neural()
+    assert cache.STATS["hit"] == built and cache.STATS["miss"] == built
+    _same_solve(first, second)
+    pd = second.dataset["pd"].values
+    assert np.max(np.abs(pd - lucas_pd())) <= 2 * second.errors["pd"] * np.max(np.abs(pd))
+
+
+@pytest.mark.slow
+def test_a_neural_solve_that_exports_nothing_gives_the_same_numbers(fresh):
+    """The exported functions are the traced ones: a solve of a model without a cache key
+    (nothing exported) gives the same losses, validation and estimate."""
+    exported = _neural()
+    built = cache.STATS["miss"]
+    _same_solve(exported, _neural(key=False))
+    assert cache.STATS["miss"] == built
+
+
 def _entries(folder):
     return sorted(folder.iterdir())
 

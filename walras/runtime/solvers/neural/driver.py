@@ -15,7 +15,7 @@ import numpy as np
 import optax
 
 from ....grammar.diagnostics import Diagnostic, EconError
-from ... import interrupt
+from ... import cache, interrupt
 from ...devices import choose, is_writer, placed
 from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver, error_above
@@ -159,10 +159,12 @@ class Training:
         checkpointed every `checkpoint_every` steps and at the end (Ctrl-C included)."""
         settings, optimizer, loss = self.settings, self.optimizer, self.rows.loss
 
-        @eqx.filter_jit
-        def run(fields, opt_state, key, lr_scale, params, n):
-            """CHUNK steps in one compiled loop (no dispatch per step), the first `n` taken."""
-            arrays, static = eqx.partition(fields, eqx.is_array)
+        arrays, static = eqx.partition(self.fields, eqx.is_array)
+        tree = jax.tree.structure((arrays, self.opt_state, self.key))
+
+        def run(state, lr_scale, params, n):
+            """CHUNK steps in one compiled loop (no dispatch per step), the first `n` taken: the
+            leaves of the new state (arrays, optimiser state, key) and the chunk's losses."""
 
             def step(carry):
                 arrays, opt_state, key = carry
@@ -177,9 +179,11 @@ class Training:
             def body(carry, i):
                 return jax.lax.cond(i < n, step, lambda c: (c, jnp.nan), carry)
 
-            carry, values = jax.lax.scan(body, (arrays, opt_state, key), jnp.arange(CHUNK))
-            return eqx.combine(carry[0], static), *carry[1:], values
+            state, values = jax.lax.scan(body, state, jnp.arange(CHUNK))
+            return jax.tree.leaves(state), values
 
+        key = self.rows.key("adam")
+        run = cache.exported(run, key) if key else jax.jit(run)
         # lr_scale and n go in as arrays: a Python number would be static, one compilation each
         lr_scale, good = 1.0, (self.fields, self.opt_state, self.step)
         while self.step < settings.steps:
@@ -187,14 +191,10 @@ class Training:
                 self.outcome, self.detail = Outcome.INTERRUPTED, f" at step {self.step}"
                 break
             n = min(CHUNK, settings.steps - self.step)
-            self.fields, self.opt_state, self.key, values = run(
-                self.fields,
-                self.opt_state,
-                self.key,
-                np.asarray(lr_scale),
-                self.start,
-                np.asarray(n),
-            )
+            state = (eqx.filter(self.fields, eqx.is_array), self.opt_state, self.key)
+            leaves, values = run(state, np.asarray(lr_scale), self.start, np.asarray(n))
+            arrays, self.opt_state, self.key = jax.tree.unflatten(tree, leaves)
+            self.fields = eqx.combine(arrays, static)
             chunk = np.asarray(jax.device_get(values))[:n]
             if not np.all(np.isfinite(chunk)):
                 lr_scale = self._rollback(good, chunk, lr_scale)

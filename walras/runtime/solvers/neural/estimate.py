@@ -14,6 +14,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from scipy.sparse.linalg import LinearOperator, lsqr
 
+from ... import cache
 from .polish import Polish
 from .rows import Rows
 
@@ -36,7 +37,7 @@ def _vjp(residual, theta, params, w):
     return jax.vjp(lambda t: residual(t, params), theta)[1](w)[0]
 
 
-def gauss_newton_step(residual, theta, params, jacobian=None) -> jax.Array:
+def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = None) -> jax.Array:
     """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR run to its own tolerances (or
     scipy's 2 × weights iterations) on Jacobian-vector products, or on the matrix itself when
     `jacobian` gives it (each product a host matrix product, not a call into JAX). The norm of
@@ -46,10 +47,15 @@ def gauss_newton_step(residual, theta, params, jacobian=None) -> jax.Array:
     condition short of rounding's (`CONDITION`): scipy's default, 1e8, stopped LSQR after 35 of
     the 205 iterations it needs on a disasters_economy solve whose Jacobian's singular values
     span 12 decades (the polish accelerated as tried in docs/neural.md), with a correction a
-    tenth of the true error (3.0e-11 against 3.4e-10; run on, 3.5e-10)."""
-    r = jax.jit(residual)(theta, params)
+    tenth of the true error (3.0e-11 against 3.4e-10; run on, 3.5e-10). With `key` (naming
+    `residual` and `jacobian` for good: `Rows.key`) the residual and the matrix are exported."""
+
+    def compiled(f, what):
+        return cache.exported(f, f"{key} {what}") if key else jax.jit(f)
+
+    r = compiled(residual, "residual")(theta, params)
     if jacobian is not None:
-        op = np.asarray(jax.jit(jacobian)(theta, params))
+        op = np.asarray(compiled(jacobian, "jacobian")(theta, params))
     else:
         op = LinearOperator(
             (r.shape[0], theta.shape[0]),
@@ -68,16 +74,20 @@ class Changes:
     x (by default the points of `polish`; to first order: one forward pass), compiled once."""
 
     def __init__(self, polish: Polish, rows: Rows, x: jax.Array | None = None):
-        x, axes = polish.x if x is None else x, rows.args
+        self.x, axes = polish.x if x is None else x, rows.args
 
-        def values(t):
-            fields = polish.as_fields(t)
-            return {u: jax.vmap(fields[u])(x[:, axes[u]]) for u in fields}
+        def jvp(t, v, x):
+            def values(t):
+                fields = polish.as_fields(t)
+                return {u: jax.vmap(fields[u])(x[:, axes[u]]) for u in fields}
 
-        self.jvp = jax.jit(lambda t, v: jax.jvp(values, (t,), (v,)))
+            return jax.jvp(values, (t,), (v,))
+
+        key = polish.key and f"{polish.key} changes"
+        self.jvp = cache.exported(jvp, key) if key else jax.jit(jvp)
 
     def __call__(self, theta, step) -> dict[str, float]:
-        u, du = self.jvp(theta, step)
+        u, du = self.jvp(theta, step, self.x)
         return {
             k: float(jnp.max(jnp.abs(du[k])) / jnp.maximum(jnp.max(jnp.abs(u[k])), 1e-300))
             for k in u
@@ -100,7 +110,7 @@ class Estimator:
         if self.last is None or self.last[0] != key:
             p = self.polish
             jacobian = p.jacobian if p.dense(theta.shape[0]) else None
-            step = gauss_newton_step(p.residual, theta, params, jacobian)
+            step = gauss_newton_step(p.residual, theta, params, jacobian, p.key)
             self.last = key, self.changes(theta, step)
         return self.last[1]
 

@@ -79,6 +79,7 @@ class Polish:
             return devices.whole(jnp.concatenate(blocks))
 
         self.residual, self.jacobian, self.as_fields = residual, jacobian, as_fields
+        self.key = rows.key(f"polish {points_seed}", self.static)
         edge = sum(rows.edge_points[i].shape[0] for _, _, i in rows.edge_terms)
         self.size = n * len(rows.problem.equations) + nb * len(xb) + edge  # rows of the vector
 
@@ -112,7 +113,9 @@ class Polish:
 
         dense = self.dense(theta0.size)
         extra = (
-            {"jacobian": self.jacobian, "gram": True} if dense else {"budget": budget, "done": done}
+            {"jacobian": self.jacobian, "gram": True, "export": self.key}
+            if dense
+            else {"budget": budget, "done": done}
         )
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,

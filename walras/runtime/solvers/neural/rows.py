@@ -10,13 +10,17 @@ solver)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ....compiler.fieldcalls import each
+from ... import cache
 from ...devices import Devices, choose
+from ...store import digest
 from ..base import EdgePolicy, Problem
 from .edge_power import constant_fields, edge_powers
 from .fields import compose
@@ -90,6 +94,24 @@ class Rows:
                 for i in {i for _, _, i in self.edge_terms}
             }
 
+    def key(self, what: str, held=None) -> str | None:
+        """Names a function of these rows, `what`, in the cache of exported functions (`cache`), so
+        a warm run neither traces nor compiles it. What the function holds besides its arguments
+        follows from the model, its parameters (the edge powers do), the settings (networks,
+        optimiser, points, cut) and `held`, a pytree it holds fixed (its structure, the bytes of
+        its arrays, the values or names of its other leaves). None (not exported) on several
+        devices or without a model key."""
+        if not self.compiled.key or self.devices.count > 1:
+            return None
+        leaves, tree = jax.tree.flatten(held)
+        parts = [str(tree).encode()] + [
+            np.asarray(v).tobytes() if eqx.is_array(v) else _named(v).encode() for v in leaves
+        ]
+        held = digest(b"\n".join(parts)).decode()[:16]
+        params = sorted(self.problem.params.items())
+        settings = sorted(dataclasses.asdict(self.settings).items())
+        return f"{self.compiled.key} neural {what} {params} {settings} {held}"
+
     def batch(self, key):
         k1, k2 = jax.random.split(key)
         x = self.sampler.interior(k1)
@@ -160,7 +182,26 @@ class Rows:
             b: self.sampler.fixed(self.settings.boundary_points, seed + 104729)
             for b in self.compiled.boundaries
         }
-        return {k: float(v) for k, v in _mean_squares(self, fields, params, x, xb).items()}
+        arrays, static = eqx.partition(fields, eqx.is_array)
+
+        def mean_squares(arrays, params, x, xb):
+            fields = eqx.combine(arrays, static)
+            x, xb = self.devices.split((x, xb))
+            res = self.compiled.residuals(fields, params, x)
+            res.update(self.compiled.boundary_residuals(fields, params, xb))
+            return {k: jnp.mean(v**2) for k, v in res.items()}
+
+        key = self.key("validation", static)
+        f = cache.exported(mean_squares, key) if key else jax.jit(mean_squares)
+        return {k: float(v) for k, v in f(arrays, params, x, xb).items()}
+
+
+def _named(leaf) -> str:
+    """A leaf that is not an array, as a cache key reads it: a number or text by its value, a
+    function or class by its qualified name (not its address)."""
+    if isinstance(leaf, (int, float, complex, str, bytes, bool, type(None))):
+        return repr(leaf)
+    return f"{getattr(leaf, '__module__', '')}.{getattr(leaf, '__qualname__', type(leaf).__name__)}"
 
 
 def _log_slopes(f, ks: jax.Array, x: jax.Array) -> jax.Array:
@@ -178,11 +219,3 @@ def _log_slopes(f, ks: jax.Array, x: jax.Array) -> jax.Array:
         return jnp.stack(jax.jvp(dg, (s,), (jnp.ones_like(s),)))
 
     return jax.vmap(lambda k, xs: jax.vmap(lambda xu: one(k, xu), out_axes=1)(xs))(ks, x)
-
-
-@eqx.filter_jit
-def _mean_squares(rows: Rows, fields, params, x, xb) -> dict[str, jax.Array]:
-    x, xb = rows.devices.split((x, xb))
-    res = rows.compiled.residuals(fields, params, x)
-    res.update(rows.compiled.boundary_residuals(fields, params, xb))
-    return {k: jnp.mean(v**2) for k, v in res.items()}
