@@ -45,7 +45,7 @@ class LMResult:
 def _damped_steps(J: jax.Array, r: jax.Array, lams: jax.Array, gram: bool = False):
     """The steps −(JᵀJ + λI)⁻¹Jᵀr for each λ of `lams`: from one thin SVD of J (no squared
     condition) or, with `gram`, from a Cholesky factor of the smaller Gram matrix plus λI per λ,
-    (JJᵀ + λI) for wide and (JᵀJ + λI) for tall J (a third of the time or less; the Gram
+    (JJᵀ + λI) for wide and (JᵀJ + λI) for tall J (a fifth to a third of the time; the Gram
     matrix carries errors of ε‖J‖², so each step is right to about ε‖J‖²/λ)."""
     m, n = J.shape
     if not gram:
@@ -67,7 +67,8 @@ STEP_ERROR = 1e-2  # the Gram matrix's Cholesky factors are used while the dampe
 # is right to this, relative (a bound: ε‖J‖²/λ, with ‖J‖ the Frobenius norm); an inexact step
 # of relative error η keeps Gauss-Newton's convergence at rate η (Dembo, Eisenstat & Steihaug,
 # 1982). Measured: within the bound to a factor 2 on random matrices with singular values over 12
-# decades (tests/test_least_squares.py); 1/170 to 1/12 of it on brusan_log's polish.
+# decades (tests/test_least_squares.py: 0.04 to 0.25 of it); 1/170 to 1/12 of it on brusan_log's
+# polish when the Gram matrix was factored by one eigendecomposition (docs/neural.md).
 
 
 def gram_is_exact_enough(lam: float, size: float, dtype) -> bool:
