@@ -105,6 +105,11 @@ def _one_device(leaf) -> bool:
     return isinstance(leaf, np.ndarray)
 
 
+def compiled(fn: Callable, key: str | None) -> Callable:
+    """`fn` exported under `key` (`exported`), or jitted where there is no key."""
+    return exported(fn, key) if key else jax.jit(fn)
+
+
 _EXPORTED: OrderedDict[str, Exported] = OrderedDict()
 KEPT = 32  # the functions kept loaded in a process, the most recently used
 

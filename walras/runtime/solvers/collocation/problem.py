@@ -168,11 +168,7 @@ class System:
             + "".join(f" {i}:{a.at!r}" for i, a in anchors)
             + (" log" if logs else "")
         )
-        self.evaluated = (
-            cache.exported(self._evaluate, f"{self.key} evaluate")
-            if self.key
-            else jax.jit(self._evaluate)
-        )
+        self.evaluated = cache.compiled(self._evaluate, self.key and f"{self.key} evaluate")
 
     # -- approximants ------------------------------------------------------------------------
     def shape(self, u: str) -> tuple[int, ...]:

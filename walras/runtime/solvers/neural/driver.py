@@ -182,8 +182,7 @@ class Training:
             state, values = jax.lax.scan(body, state, jnp.arange(CHUNK))
             return jax.tree.leaves(state), values
 
-        key = self.rows.key("adam", static)
-        run = cache.exported(run, key) if key else jax.jit(run)
+        run = cache.compiled(run, self.rows.key("adam", static))
         # lr_scale and n go in as arrays: a Python number would be static, one compilation each
         lr_scale, good = 1.0, (self.fields, self.opt_state, self.step)
         while self.step < settings.steps:

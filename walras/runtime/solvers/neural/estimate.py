@@ -49,13 +49,9 @@ def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = 
     span 12 decades (the polish accelerated as tried in docs/neural.md), with a correction a
     tenth of the true error (3.0e-11 against 3.4e-10; run on, 3.5e-10). With `key` (naming
     `residual` and `jacobian` for good: `Rows.key`) the residual and the matrix are exported."""
-
-    def compiled(f, what):
-        return cache.exported(f, f"{key} {what}") if key else jax.jit(f)
-
-    r = compiled(residual, "residual")(theta, params)
+    r = cache.compiled(residual, key and f"{key} residual")(theta, params)
     if jacobian is not None:
-        op = np.asarray(compiled(jacobian, "jacobian")(theta, params))
+        op = np.asarray(cache.compiled(jacobian, key and f"{key} jacobian")(theta, params))
     else:
         op = LinearOperator(
             (r.shape[0], theta.shape[0]),
@@ -83,8 +79,7 @@ class Changes:
 
             return jax.jvp(values, (t,), (v,))
 
-        key = polish.key and f"{polish.key} changes"
-        self.jvp = cache.exported(jvp, key) if key else jax.jit(jvp)
+        self.jvp = cache.compiled(jvp, polish.key and f"{polish.key} changes")
 
     def __call__(self, theta, step) -> dict[str, float]:
         u, du = self.jvp(theta, step, self.x)

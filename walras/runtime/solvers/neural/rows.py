@@ -191,8 +191,7 @@ class Rows:
             res.update(self.compiled.boundary_residuals(fields, params, xb))
             return {k: jnp.mean(v**2) for k, v in res.items()}
 
-        key = self.key("validation", static)
-        f = cache.exported(mean_squares, key) if key else jax.jit(mean_squares)
+        f = cache.compiled(mean_squares, self.key("validation", static))
         return {k: float(v) for k, v in f(arrays, params, x, xb).items()}
 
 
