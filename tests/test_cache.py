@@ -5,6 +5,7 @@ folder means no cache, not a failure."""
 import re
 from collections import OrderedDict
 
+import jax
 import numpy as np
 import pytest
 from references import lucas_pd
@@ -61,14 +62,20 @@ def test_second_solve_loads_the_exported_functions(fresh, monkeypatch):
     assert np.max(np.abs(plain.dataset["pd"].values - second)) <= 1e-14 * lucas_pd()
 
 
-def _neural(key: bool = True):
+# settings read on the host alone ("host"), changed: not part of the exported functions' names
+HOST = dict(steps=150, lr=2e-3, lr_final=1e-6, polish=12, tol=1e-9, tol_error=1e-3, grid=51)
+
+
+def _neural(key: bool = True, **changes):
     """lucas by the neural solver on a small budget, in a new process's state; with `key`
     False, the model has no cache key, so nothing is exported."""
     cache._EXPORTED.clear()
     compiled = walras.load("lucas").compile()
     if not key:
         object.__setattr__(compiled, "key", None)
-    settings = walras.Settings().replace(method="neural", steps=100, polish=10)
+    settings = walras.Settings().replace(
+        **{"method": "neural", "steps": 100, "polish": 10, **changes}
+    )
     return walras.runtime.solvers.solve(compiled, settings)
 
 
@@ -81,16 +88,20 @@ def _same_solve(one, other):
 def test_a_second_neural_solve_loads_its_exported_functions(fresh):
     """The neural solver's Adam steps, its polishes (the offsets', then every weight's), the
     validation and the error estimate are exported: a second solve loads each of them and gives
-    the first's losses, validation and estimate, and the price-dividend ratio is the closed
-    form's within the estimate."""
+    the first's losses, validation and estimate; a third with other steps, learning rates,
+    polish iterations and tolerances (read on the host alone) loads them too, and its
+    price-dividend ratio is the closed form's within its estimate."""
     first = _neural()
     built = cache.STATS["miss"]
     assert built >= 7 and cache.STATS["hit"] == 0 and len(list(fresh.iterdir())) == built
     second = _neural()
     assert cache.STATS["hit"] == built and cache.STATS["miss"] == built
     _same_solve(first, second)
-    pd = second.dataset["pd"].values
-    assert np.max(np.abs(pd - lucas_pd())) <= 2 * second.errors["pd"] * np.max(np.abs(pd))
+    third = _neural(**HOST)
+    assert cache.STATS["hit"] == 2 * built and cache.STATS["miss"] == built
+    assert len(third.history) > len(first.history)
+    pd = third.dataset["pd"].values
+    assert np.max(np.abs(pd - lucas_pd())) <= 2 * third.errors["pd"] * np.max(np.abs(pd))
 
 
 @pytest.mark.slow
@@ -101,6 +112,29 @@ def test_a_neural_solve_that_exports_nothing_gives_the_same_numbers(fresh):
     built = cache.STATS["miss"]
     _same_solve(exported, _neural(key=False))
     assert cache.STATS["miss"] == built
+
+
+def _modules(folder) -> dict[str, str]:
+    """Each exported function in `folder` by entry: its StableHLO without source locations
+    (they name the callers)."""
+    out = {}
+    for p in folder.iterdir():
+        text = jax.export.deserialize(p.read_bytes().split(b"\n", 3)[3]).mlir_module()
+        lines = [line for line in text.splitlines() if not line.startswith("#loc")]
+        out[p.name] = "\n".join(re.sub(r" loc\(#loc\d*\)", "", line) for line in lines)
+    return out
+
+
+@pytest.mark.slow
+def test_settings_read_on_the_host_leave_the_exported_functions_as_they_are(fresh, monkeypatch):
+    """Traced afresh with the settings marked "host" changed, every exported function is the
+    same program under the same name: loading it in their place is exact."""
+    _neural()
+    other = fresh.parent / "other"
+    monkeypatch.setenv("WALRAS_CACHE", str(other))
+    _neural(**HOST)
+    before, after = _modules(fresh), _modules(other / "export")
+    assert len(before) >= 7 and after == before
 
 
 def _entries(folder):

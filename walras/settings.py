@@ -5,7 +5,8 @@ by the solver itself (`walras/runtime/solvers/*/__init__.py`). `Settings` puts t
 set of keys (`settings.width`, `Settings().replace(degree=16)`, `--solver width=8`); a key belongs
 to exactly one group. A field's `metadata` gives its valid values: `"choices"` for a text setting,
 a range for a number (`"min"` or `"above"`, and `"max"` or `"below"`), enforced by `coerce` with
-the range in the message; every number is finite."""
+the range in the message; every number is finite. `"host": True` marks a setting read on the host
+alone, never inside a compiled function (`traced`)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ class Common:
     seed: int = field(default=0, metadata={"min": 0, "max": 2**32 - 1})
     margin: float = field(default=1e-3, metadata={"min": 0, "below": 0.5})  # fraction of each
     # state's range kept off the edges
-    grid: int = field(default=101, metadata={"min": 1, "max": 10**5})  # evaluation points per
-    # state in the results
+    # evaluation points per state in the results
+    grid: int = field(default=101, metadata={"min": 1, "max": 10**5, "host": True})
     homotopy: str = ""  # "NAME=VALUE": solve there first, then walk NAME to its value
     homotopy_steps: int = field(default=8, metadata={"min": 1, "max": 10**4})
-    tol_error: float = field(default=1e-4, metadata={"above": 0})  # the estimated error of each
-    # unknown, relative to its largest size, below which a solve has converged
+    # the estimated error of each unknown, relative to its largest size, below which a solve has
+    # converged
+    tol_error: float = field(default=1e-4, metadata={"above": 0, "host": True})
     collapse: str = field(default="auto", metadata={"choices": ("auto", "off")})  # auto:
     # identical agents (an array's members, or agents differing only in name) are solved as
     # one agent (`compiler/collapse.py`); off: every member is solved
@@ -69,6 +71,15 @@ CHOICES = {
 }
 
 
+def traced(settings: Settings) -> dict:
+    """The settings a compiled function may depend on: all but those marked "host", which the
+    names of exported functions leave out (a run with more steps or another tolerance loads the
+    functions of the run before)."""
+    return {
+        k: v for k, v in dataclasses.asdict(settings).items() if not FIELDS[k].metadata.get("host")
+    }
+
+
 def coerce(key: str, value):
     """Convert a value given as text or a number to the type of setting `key`; ValueError, with
     the valid values in its message, if it is not one of them."""
@@ -94,7 +105,11 @@ def coerce(key: str, value):
 
 def valid_range(key: str) -> str:
     """The valid values of a numeric setting, in words: '>= 0', 'between 1 and 1024'."""
-    m = {k: _show(v) for k, v in FIELDS[key].metadata.items() if k != "choices"}
+    m = {
+        k: _show(v)
+        for k, v in FIELDS[key].metadata.items()
+        if k in ("min", "above", "max", "below")
+    }
     if "min" in m and "max" in m:
         return f"between {m['min']} and {m['max']}"
     low = f">= {m['min']}" if "min" in m else f"> {m['above']}" if "above" in m else ""

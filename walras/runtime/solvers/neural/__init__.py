@@ -11,11 +11,14 @@ from ..registry import register
 @dataclass(frozen=True)
 class NeuralSettings:
     """A field's `metadata` gives its valid values: "choices", or a range ("min"/"above",
-    "max"/"below"); `walras.settings.coerce` enforces them."""
+    "max"/"below"); `walras.settings.coerce` enforces them. "host": read on the host alone, never
+    inside a compiled function, so a change of it loads the exported functions of a run before
+    (`walras.settings.traced`)."""
 
-    steps: int = field(default=1500, metadata={"min": 0, "max": 10**7})  # Adam steps
-    lr: float = field(default=3e-3, metadata={"above": 0, "max": 10})  # peak learning rate
-    lr_final: float = field(default=1e-5, metadata={"min": 0, "max": 10})  # at the end
+    # Adam steps, its learning rate at the start and at the end (a cosine between)
+    steps: int = field(default=1500, metadata={"min": 0, "max": 10**7, "host": True})
+    lr: float = field(default=3e-3, metadata={"above": 0, "max": 10, "host": True})
+    lr_final: float = field(default=1e-5, metadata={"min": 0, "max": 10, "host": True})
     width: int = field(default=20, metadata={"min": 1, "max": 4096})
     depth: int = field(default=2, metadata={"min": 1, "max": 64})
     activation: str = field(
@@ -24,16 +27,18 @@ class NeuralSettings:
     points: int = field(default=512, metadata={"min": 1, "max": 10**6})  # interior, per step
     boundary_points: int = field(default=16, metadata={"min": 0, "max": 10**5})  # per face
     sampling: str = field(default="sobol", metadata={"choices": ("sobol", "uniform")})
-    polish: int = field(default=300, metadata={"min": 0, "max": 10**5})  # Levenberg-Marquardt
+    # Levenberg-Marquardt iterations
+    polish: int = field(default=300, metadata={"min": 0, "max": 10**5, "host": True})
     polish_points: int = field(default=256, metadata={"min": 1, "max": 10**5})  # fixed points
-    tol: float = field(default=1e-8, metadata={"above": 0})  # mean squared residual, fresh points
+    # mean squared residual, fresh points
+    tol: float = field(default=1e-8, metadata={"above": 0, "host": True})
     arrays: str = field(  # an agent array's members: one shared network or one each
         default="shared", metadata={"choices": ("shared", "separate")}
     )
     edge_row: str = field(  # at a cut edge: any power law, or the indicial equation's choice
         default="power", metadata={"choices": ("power", "indicial")}
     )
-    checkpoint_every: int = field(default=500, metadata={"min": 1, "max": 10**7})
+    checkpoint_every: int = field(default=500, metadata={"min": 1, "max": 10**7, "host": True})
     # seeds trained at once, a device each (`seeds`): the best by validation is kept, the spread
     # between them joins the estimated error
     seeds: int = field(default=1, metadata={"min": 1, "max": 4096})

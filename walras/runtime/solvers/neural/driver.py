@@ -78,10 +78,12 @@ class Training:
         if guess is not None:
             unknowns = guessed(rows.problem, options.guess)
             self.fields = fit_to_guess(rows, self.fields, settings, guess, unknowns)
-        schedule = optax.cosine_decay_schedule(
+        # Adam's learning rate at each step goes in as an argument: the steps and the rates are
+        # not part of the compiled chunk (a longer run loads the chunk of a shorter one)
+        self.schedule = optax.cosine_decay_schedule(
             settings.lr, max(settings.steps, 1), alpha=settings.lr_final / settings.lr
         )
-        self.optimizer = optax.adam(schedule)
+        self.optimizer = optax.scale_by_adam()
         self.opt_state = self.optimizer.init(eqx.partition(self.fields, eqx.is_array)[0])
         self.replicate()
         self.step, self.history = 0, []
@@ -162,28 +164,30 @@ class Training:
         arrays, static = eqx.partition(self.fields, eqx.is_array)
         tree = jax.tree.structure((arrays, self.opt_state, self.key))
 
-        def run(state, lr_scale, params, n):
-            """CHUNK steps in one compiled loop (no dispatch per step), the first `n` taken: the
-            leaves of the new state (arrays, optimiser state, key) and the chunk's losses."""
+        def run(state, rates, params, n):
+            """CHUNK steps in one compiled loop (no dispatch per step), the first `n` taken, at
+            learning rates `rates`: the leaves of the new state (arrays, optimiser state, key)
+            and the chunk's losses."""
 
-            def step(carry):
+            def step(carry, rate):
                 arrays, opt_state, key = carry
                 key, sub = jax.random.split(key)
                 value, grads = jax.value_and_grad(
                     lambda a: loss(eqx.combine(a, static), params, sub)
                 )(arrays)
                 updates, opt_state = optimizer.update(grads, opt_state, arrays)
-                updates = jax.tree_util.tree_map(lambda u: u * lr_scale, updates)
+                updates = jax.tree_util.tree_map(lambda u: -rate * u, updates)
                 return (eqx.apply_updates(arrays, updates), opt_state, key), value
 
-            def body(carry, i):
-                return jax.lax.cond(i < n, step, lambda c: (c, jnp.nan), carry)
+            def body(carry, at):
+                i, rate = at
+                return jax.lax.cond(i < n, step, lambda c, _: (c, jnp.nan), carry, rate)
 
-            state, values = jax.lax.scan(body, state, jnp.arange(CHUNK))
+            state, values = jax.lax.scan(body, state, (jnp.arange(CHUNK), rates))
             return jax.tree.leaves(state), values
 
         run = cache.compiled(run, self.rows.key("adam", static))
-        # lr_scale and n go in as arrays: a Python number would be static, one compilation each
+        # the rates and n go in as arrays: a Python number would be static, one compilation each
         lr_scale, good = 1.0, (self.fields, self.opt_state, self.step)
         while self.step < settings.steps:
             if interrupt.requested():
@@ -191,7 +195,8 @@ class Training:
                 break
             n = min(CHUNK, settings.steps - self.step)
             state = (eqx.filter(self.fields, eqx.is_array), self.opt_state, self.key)
-            leaves, values = run(state, np.asarray(lr_scale), self.start, np.asarray(n))
+            rates = lr_scale * np.asarray(self.schedule(np.arange(self.step, self.step + CHUNK)))
+            leaves, values = run(state, rates, self.start, np.asarray(n))
             arrays, self.opt_state, self.key = jax.tree.unflatten(tree, leaves)
             self.fields = eqx.combine(arrays, static)
             chunk = np.asarray(jax.device_get(values))[:n]

@@ -31,7 +31,7 @@ def init_fields(
 ) -> dict[str, eqx.Module]:
     """The trainable networks, one per unknown; `cut` maps states to their cut edge."""
     states = {s.name: s for s in problem.states}
-    clamps = problem.compiled.system.clamps(params)
+    clamps = problem.compiled.clamps(params)
     couplings = _couplings(problem, clamps)
     by_name = {u.name: u for u in problem.unknowns}
     fields, shared = {}, set()

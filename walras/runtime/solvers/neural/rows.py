@@ -10,14 +10,13 @@ solver)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ....compiler.fieldcalls import each
+from ....settings import traced
 from ... import cache
 from ...devices import Devices, choose
 from ...store import digest
@@ -109,7 +108,7 @@ class Rows:
         ]
         held = digest(b"\n".join(parts)).decode()[:16]
         params = sorted(self.problem.params.items())
-        settings = sorted(dataclasses.asdict(self.settings).items())
+        settings = sorted(traced(self.settings).items())
         return f"{self.compiled.key} neural {what} {params} {settings} {held}"
 
     def batch(self, key):
