@@ -33,6 +33,35 @@ def test_first_ctrl_c_sets_the_flag_and_the_second_stops_at_once():
         assert not interrupt.requested()  # a new block starts afresh
 
 
+LONG_CALL = """
+import numpy as np
+from walras.runtime import interrupt
+
+a = np.random.default_rng(0).normal(size=(2000, 2000))
+with interrupt.catching():
+    print("ready", flush=True)
+    np.linalg.svd(a)  # seconds in LAPACK, no Python run (as XLA compiling a large program)
+    print("the call ended", flush=True)
+"""
+
+
+def test_ctrl_c_is_seen_during_a_long_call_and_twice_stops_at_once():
+    """While the main thread is in one long call that runs no Python, the first Ctrl-C says at
+    once what happens and the second ends the process (exit code 130) before the call ends."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    run = subprocess.Popen(
+        [sys.executable, "-c", LONG_CALL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert run.stdout.readline().strip() == b"ready"
+    time.sleep(0.3)
+    run.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 130 and b"the call ended" not in out
+    assert b"Ctrl-C: stopping at the next step" in err and b"stopped at once" in err
+
+
 @pytest.fixture
 def ctrl_c_at(monkeypatch):
     """Send SIGINT to this process at the n-th step a progress bar counts."""
