@@ -379,3 +379,55 @@ def test_warm_check_and_compile_print_what_cold_ones_print(fresh, monkeypatch, c
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1] and "ok: model 'lucas'" in outputs[0]
     assert "\\frac" in outputs[0] or "\\partial" in outputs[0]
+
+
+def _bounds_by_sympy(system, params) -> dict:
+    """Unknown -> (floor, cap): each complementarity's bound on its variable, substituted by
+    sympy (the reference for `Outline.clamps`)."""
+    import sympy as sp
+
+    out = {}
+    for r in system.residuals:
+        if r.is_complementarity:
+            unknown = system.atoms.meaning[r.var].unknown
+            value = float(r.bound.subs({sp.Symbol(k): v for k, v in params.items()}))
+            floor, cap = out.get(unknown, (None, None))
+            out[unknown] = (floor, value) if r.upper else (value, cap)
+    return out
+
+
+@pytest.mark.parametrize("name", ["brusan_log", "he_krishnamurthy", "leland"])
+def test_the_bounds_complementarities_clamp_are_read_without_deriving(name, fresh, monkeypatch):
+    """brusan_log's ψ ≤ 1, he_krishnamurthy's θ ≤ 1 − λ (a parameter named like a Python
+    keyword) and leland's E ≥ 0, at the file's parameters and at others: a warm process reads
+    them from the outline without deriving the model, equal to sympy's substitution."""
+    model = walras.load(name)
+    params = model.compile().params
+    other = {k: 1.1 * v for k, v in params.items()}
+    system = model.derive()
+    expected = [_bounds_by_sympy(system, p) for p in (params, other)]
+    assert expected[0]
+    _underived(monkeypatch)
+    warm = walras.load(name).compile()
+    assert [warm.clamps(p) for p in (params, other)] == expected
+
+
+def test_a_function_of_a_network_is_exported_with_what_it_holds_in_its_key(fresh):
+    """`cache.call` on a network (arrays, and an activation that is not one): exported once,
+    loaded by a later process with the same values as the function itself; another activation
+    names another entry."""
+    import equinox as eqx
+
+    def net(activation):
+        return eqx.nn.MLP(1, 1, 8, 2, activation=activation, key=jax.random.PRNGKey(0))
+
+    x = jax.numpy.linspace(0.0, 1.0, 5)[:, None]
+    f = lambda m, x: jax.vmap(m)(x)  # noqa: E731
+    values = []
+    for activation in (jax.nn.tanh, jax.nn.tanh, jax.nn.softplus):
+        cache._EXPORTED.clear()  # as a new process
+        values.append(np.asarray(cache.call(f, "a network", net(activation), x)))
+        direct = np.asarray(f(net(activation), x))
+        np.testing.assert_allclose(values[-1], direct, atol=1e-14 * np.abs(direct).max())
+    assert cache.STATS["miss"] == 2 and cache.STATS["hit"] == 1
+    assert not np.allclose(values[0], values[2])

@@ -80,8 +80,9 @@ class Compiled:
         return self.model.params
 
     def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:
-        """`System.clamps`: derived only where a complementarity may clamp an unknown."""
-        return self.system.clamps(params) if self.outline.clamped else {}
+        """Unknown -> (floor, cap): the unknowns that complementarities clamp (`Outline.clamps`:
+        nothing is derived in a warm run)."""
+        return self.outline.clamps(params)
 
     def _map(
         self, fields: Fields, params: Params, x: jax.Array, per_point: Callable, steps=None

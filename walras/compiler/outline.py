@@ -5,6 +5,8 @@ a function that is not exported has to be traced (`codegen.Deferred`)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,8 +29,8 @@ class Outline:
     `outputs` (definitions and process terms), the unknowns whose second derivatives enter
     (`second_order`) and those whose derivatives enter at all (`differentiated`), the states
     along which an unknown is differentiated (`along`: `checks.edges.differentiated`), the
-    solved `cycles`, and whether a complementarity's bound may clamp an unknown (`clamped`:
-    then `System.clamps` is read from the derivation)."""
+    solved `cycles`, and the unknowns that complementarities clamp (`bounds`: `System.clamps`,
+    the bounds as Python source), so that the solvers read them without sympy (`clamps`)."""
 
     equations: tuple[str, ...]
     complementarities: tuple[str, ...]
@@ -38,7 +40,7 @@ class Outline:
     differentiated: frozenset[str]
     along: tuple[str, ...]
     cycles: tuple[tuple[str, ...], ...]
-    clamped: bool
+    bounds: tuple[tuple[str, bool, str, tuple[str, ...]], ...]
 
     @classmethod
     def of(cls, system: System) -> Outline:
@@ -64,5 +66,15 @@ class Outline:
             ),
             tuple(s.name for s in differentiated(system.model)),
             tuple(tuple(c) for c in system.cycles),
-            any(r.is_complementarity for r in system.residuals),
+            system.clamps(),
         )
+
+    def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:
+        """Unknown -> (floor, cap) at the parameter values `params`."""
+        out: dict[str, tuple[float | None, float | None]] = {}
+        for unknown, upper, code, names in self.bounds:
+            at = {f"_{i}": params[n] for i, n in enumerate(names)}
+            value = float(eval(code, {"math": math}, at))  # source written by `sp.pycode`
+            floor, cap = out.get(unknown, (None, None))
+            out[unknown] = (floor, value) if upper else (value, cap)
+        return out

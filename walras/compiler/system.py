@@ -201,21 +201,22 @@ class System:
         """State -> the symbol of its drift (declared drifts only)."""
         return {s: drift_symbol(s) for s, p in self.model.processes.items() if p.drift is not None}
 
-    def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:
-        """Unknowns that are the variable of a complementarity with a constant bound:
-        unknown -> (floor, cap)."""
-        out = {}
+    def clamps(self) -> tuple[tuple[str, bool, str, tuple[str, ...]], ...]:
+        """Unknowns that are the variable of a complementarity whose bound holds parameters
+        alone: (unknown, whether the bound is a cap, the bound as Python source in `_0`, `_1`,
+        ..., the parameters they stand for), read by `Outline.clamps`."""
+        out = []
         for r in self.residuals:
             m = self.atoms.meaning.get(r.var) if r.is_complementarity else None
-            if (
-                isinstance(m, ito.Partial)
-                and not m.alpha
-                and all(s.name in params for s in r.bound.free_symbols)
-            ):
-                value = float(r.bound.subs({sp.Symbol(k): v for k, v in params.items()}))
-                floor, cap = out.get(m.unknown, (None, None))
-                out[m.unknown] = (floor, value) if r.upper else (value, cap)
-        return out
+            if not (isinstance(m, ito.Partial) and not m.alpha):
+                continue
+            names = sorted(s.name for s in r.bound.free_symbols)
+            if set(names) <= set(self.model.params):
+                code = sp.pycode(
+                    r.bound.subs({sp.Symbol(n): sp.Symbol(f"_{i}") for i, n in enumerate(names)})
+                )
+                out.append((m.unknown, bool(r.upper), code, tuple(names)))
+        return tuple(out)
 
     def step_of(self) -> dict[sp.Symbol, Step]:
         table = {}

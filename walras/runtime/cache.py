@@ -88,14 +88,37 @@ class Exported:
 
 def call(fn: Callable, key: str | None, *args):
     """`fn(*args)` as one compiled function: exported under `key` (`exported`) when there is a
-    key and the arguments are arrays alone (a collocation solution's expansions are), so a warm
-    run neither traces nor derives it; else `fn` jitted by equinox (which keeps leaves that are
-    not arrays, a network's activation, static, and shards as they are; one trace per `fn`)."""
-    if key and all(_one_device(v) for v in jax.tree.leaves(args)):
-        return exported(fn, key)(*args)
+    key and the arrays are on one device, so a warm run neither traces nor derives it. Leaves
+    that are not arrays (a network's activation) are held fixed and name the entry with the
+    arrays' structure (`held`). Else `fn` jitted by equinox (one trace per `fn`)."""
+    leaves = jax.tree.leaves(args)
+    if key and all(isinstance(v, jax.Array | np.ndarray) for v in leaves):
+        if all(_one_device(v) for v in leaves):
+            return exported(fn, key)(*args)
     import equinox as eqx  # (loaded when used: a warm collocation solve does without it)
 
+    arrays, static = eqx.partition(args, eqx.is_array)
+    if key and all(_one_device(v) for v in jax.tree.leaves(arrays)):
+        return exported(lambda a: fn(*eqx.combine(a, static)), f"{key} {held(static)}")(arrays)
     return eqx.filter_jit(fn)(*args)
+
+
+def held(tree) -> str:
+    """A digest of what a function holds fixed, for its key: the structure of `tree`, the bytes
+    of its arrays and its other leaves by value (numbers, text) or qualified name (functions,
+    classes; not their addresses)."""
+    leaves, structure = jax.tree.flatten(tree)
+    parts = [str(structure).encode()] + [
+        np.asarray(v).tobytes() if isinstance(v, jax.Array | np.ndarray) else _named(v).encode()
+        for v in leaves
+    ]
+    return _digest(b"\n".join(parts)).decode()[:16]
+
+
+def _named(leaf) -> str:
+    if isinstance(leaf, (int, float, complex, str, bytes, bool, type(None))):
+        return repr(leaf)
+    return f"{getattr(leaf, '__module__', '')}.{getattr(leaf, '__qualname__', type(leaf).__name__)}"
 
 
 def _one_device(leaf) -> bool:

@@ -19,7 +19,6 @@ from ....compiler.fieldcalls import each
 from ....settings import traced
 from ... import cache
 from ...devices import Devices, choose
-from ...store import digest
 from ..base import EdgePolicy, Problem
 from .edge_power import constant_fields, edge_powers
 from .fields import compose
@@ -102,11 +101,7 @@ class Rows:
         devices or without a model key."""
         if not self.compiled.key or self.devices.count > 1:
             return None
-        leaves, tree = jax.tree.flatten(held)
-        parts = [str(tree).encode()] + [
-            np.asarray(v).tobytes() if eqx.is_array(v) else _named(v).encode() for v in leaves
-        ]
-        held = digest(b"\n".join(parts)).decode()[:16]
+        held = cache.held(held)
         params = sorted(self.problem.params.items())
         settings = sorted(traced(self.settings).items())
         return f"{self.compiled.key} neural {what} {params} {settings} {held}"
@@ -192,14 +187,6 @@ class Rows:
 
         f = cache.compiled(mean_squares, self.key("validation", static))
         return {k: float(v) for k, v in f(arrays, params, x, xb).items()}
-
-
-def _named(leaf) -> str:
-    """A leaf that is not an array, as a cache key reads it: a number or text by its value, a
-    function or class by its qualified name (not its address)."""
-    if isinstance(leaf, (int, float, complex, str, bytes, bool, type(None))):
-        return repr(leaf)
-    return f"{getattr(leaf, '__module__', '')}.{getattr(leaf, '__qualname__', type(leaf).__name__)}"
 
 
 def _log_slopes(f, ks: jax.Array, x: jax.Array) -> jax.Array:
