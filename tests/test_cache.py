@@ -431,3 +431,16 @@ def test_a_function_of_a_network_is_exported_with_what_it_holds_in_its_key(fresh
         np.testing.assert_allclose(values[-1], direct, atol=1e-14 * np.abs(direct).max())
     assert cache.STATS["miss"] == 2 and cache.STATS["hit"] == 1
     assert not np.allclose(values[0], values[2])
+
+
+def test_a_function_holding_a_closure_is_not_exported(fresh):
+    """Two closures of one name that hold other values are told apart by nothing in a key:
+    `cache.call` runs them unexported, each with its own value."""
+
+    def scaled(c):
+        return lambda x: c * x
+
+    f = lambda g, x: g(x)  # noqa: E731
+    x = jax.numpy.ones(3)
+    assert [float(cache.call(f, "a closure", scaled(c), x)[0]) for c in (2.0, 3.0)] == [2.0, 3.0]
+    assert cache.STATS["miss"] == cache.STATS["hit"] == 0

@@ -90,7 +90,8 @@ def call(fn: Callable, key: str | None, *args):
     """`fn(*args)` as one compiled function: exported under `key` (`exported`) when there is a
     key and the arrays are on one device, so a warm run neither traces nor derives it. Leaves
     that are not arrays (a network's activation) are held fixed and name the entry with the
-    arrays' structure (`held`). Else `fn` jitted by equinox (one trace per `fn`)."""
+    arrays' structure (`held`); a closure among them, which its name does not tell apart from
+    another, is not exported. Else `fn` jitted by equinox (one trace per `fn`)."""
     leaves = jax.tree.leaves(args)
     if key and all(isinstance(v, jax.Array | np.ndarray) for v in leaves):
         if all(_one_device(v) for v in leaves):
@@ -98,7 +99,8 @@ def call(fn: Callable, key: str | None, *args):
     import equinox as eqx  # (loaded when used: a warm collocation solve does without it)
 
     arrays, static = eqx.partition(args, eqx.is_array)
-    if key and all(_one_device(v) for v in jax.tree.leaves(arrays)):
+    named = all(getattr(v, "__closure__", None) is None for v in jax.tree.leaves(static))
+    if key and named and all(_one_device(v) for v in jax.tree.leaves(arrays)):
         return exported(lambda a: fn(*eqx.combine(a, static)), f"{key} {held(static)}")(arrays)
     return eqx.filter_jit(fn)(*args)
 
