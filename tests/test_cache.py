@@ -444,3 +444,17 @@ def test_a_function_holding_a_closure_is_not_exported(fresh):
     x = jax.numpy.ones(3)
     assert [float(cache.call(f, "a closure", scaled(c), x)[0]) for c in (2.0, 3.0)] == [2.0, 3.0]
     assert cache.STATS["miss"] == cache.STATS["hit"] == 0
+
+
+def test_sobol_points_are_kept_and_are_scipys(fresh):
+    """The neural solver's Sobol points are built by scipy once and read back after, equal to
+    scipy's."""
+    from scipy.stats import qmc
+
+    from walras.runtime.solvers.neural.sampling import sobol
+
+    store.STATS.clear()
+    expected = qmc.Sobol(3, scramble=True, seed=11).random_base2(6)
+    for _ in range(2):
+        np.testing.assert_array_equal(sobol(3, 6, 11), expected)
+    assert store.STATS["miss"] == store.STATS["hit"] == 1
