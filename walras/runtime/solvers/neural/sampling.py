@@ -68,9 +68,7 @@ class Sampler:
             float(max(lo[i] for i in g)) ** (1 - margin) if max(lo[i] for i in g) > 0 else margin
             for g in self.simplices
         )
-        m = max(1, int(np.ceil(np.log2(max(n, 2)))))
-        base = sobol(max(self.dim, 1), m, seed)[:n]
-        self.base = jnp.asarray(base[:, : self.dim], jnp.float64)
+        self.base = jnp.asarray(sobol(self.dim, n, seed), jnp.float64)
 
     def unit(self, key, n: int | None = None) -> jax.Array:
         if self.method == "sobol" and n is None:
@@ -127,9 +125,7 @@ class Sampler:
     def fixed(self, n: int, seed: int) -> jax.Array:
         """A fixed set of n interior points (for the polish and validation): scrambled Sobol on
         the box, the same mixture as `interior` on each simplex."""
-        m = max(1, int(np.ceil(np.log2(max(n, 2)))))
-        u = sobol(max(self.dim, 1), m, seed)[:n, : self.dim]
-        u = jnp.asarray(u, jnp.float64)
+        u = jnp.asarray(sobol(self.dim, n, seed), jnp.float64)
         x = self.snap(u, self.scale(u))
         rng = np.random.default_rng(seed)
         for group, floor in zip(self.simplices, self.floors):
@@ -144,16 +140,17 @@ class Sampler:
         return x
 
 
-def sobol(dim: int, m: int, seed: int) -> np.ndarray:
-    """2^m scrambled Sobol points in [0, 1)^dim (scipy's), kept in the cache folder, so that a
-    warm run does without importing scipy.stats (0.7 s)."""
+def sobol(dim: int, n: int, seed: int) -> np.ndarray:
+    """The first n of 2^m ≥ n scrambled Sobol points in [0, 1)^dim (scipy's), kept in the cache
+    folder, so that a warm run does without importing scipy.stats (0.7 s)."""
+    m = max(1, int(np.ceil(np.log2(max(n, 2)))))
 
     def build():
         from scipy.stats import qmc
 
-        return qmc.Sobol(dim, scramble=True, seed=seed).random_base2(m)
+        return qmc.Sobol(max(dim, 1), scramble=True, seed=seed).random_base2(m)[:n, :dim]
 
-    return store.kept("sobol", f"{dim} {m} {seed} scipy {version('scipy')}", build)
+    return store.kept("sobol", f"{dim} {n} {seed} scipy {version('scipy')}", build)
 
 
 def _lifted(d: jax.Array, floor: float) -> jax.Array:
