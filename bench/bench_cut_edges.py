@@ -1,13 +1,16 @@
-"""Cut-edge solves with and without shared systems: each row of the robustness matrix named is
+"""Collocation solves by an earlier path and as now: each row of the robustness matrix named is
 solved by collocation with default settings twice, in fresh processes with empty caches: once
-by the earlier path (every cut edge traces and compiles its own system: `problem.SHARE` off) and
-once as now (systems at other cuts share their compiled functions). Prints wall-clock and CPU
-time of each, their ratio, whether each converged, the estimated error, the error against the
-row's reference (bench_robustness.py) and the largest difference between the two paths'
-answers (unknowns at results points) and estimates.
+by the earlier path and once as now. The earlier path is, by default, every cut edge tracing and
+compiling its own system (`problem.SHARE` off; now systems at other cuts share their compiled
+functions), or, with `--baseline DIR`, the walras of another checkout (a copy of another commit,
+e.g. `git archive main | tar -x -C /tmp/base`). Prints wall-clock and CPU time of each, their
+ratio, whether each converged, the estimated error, the error against the row's reference
+(bench_robustness.py) and the largest difference between the two paths' answers (unknowns at
+results points) and estimates.
 
-Run: python bench/bench_cut_edges.py [NAME ...]   (default: risk_sharing, basak_cuoco γ=2, γ=5);
-a NAME is a row of the matrix or "MODEL PARAMETER=VALUE ..." (a variant, with no reference).
+Run: python bench/bench_cut_edges.py [--baseline DIR] [NAME ...]   (default: risk_sharing,
+basak_cuoco γ=2, γ=5); a NAME is a row of the matrix or "MODEL PARAMETER=VALUE ..." (a variant,
+with no reference).
 """
 
 from __future__ import annotations
@@ -60,24 +63,25 @@ def child(name: str, share: bool, out: str) -> None:
     Path(out).write_text(json.dumps(result))
 
 
-def run(name: str, share: bool) -> dict:
-    """One row in a fresh process with an empty cache folder."""
+def run(name: str, share: bool, tree: str | None = None) -> dict:
+    """One row in a fresh process with an empty cache folder (walras from `tree`, if given)."""
     with tempfile.TemporaryDirectory() as cache:
         out = Path(cache) / "result.json"
-        env = {"WALRAS_CACHE": cache}
+        env = {"WALRAS_CACHE": cache} | ({"PYTHONPATH": tree} if tree else {})
         command = [sys.executable, __file__, "--child", name, str(int(share)), str(out)]
         subprocess.run(command, check=True, env={**os.environ, **env})
         return json.loads(out.read_text())
 
 
-def main(names: list[str]) -> None:
+def main(names: list[str], baseline: str | None = None) -> None:
     print(
         "| model | earlier: wall (s) | CPU (s) | now: wall (s) | CPU (s) | CPU ratio | converged "
         "| estimated error | error | answers differ by | estimates differ by |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
-        before, after = run(name, False), run(name, True)
+        before = run(name, True, baseline) if baseline else run(name, False)
+        after = run(name, True)
         differ = max(
             float(np.max(np.abs(np.subtract(before["values"][u], after["values"][u]))))
             / max(float(np.max(np.abs(after["values"][u]))), 1e-300)
@@ -102,4 +106,8 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         child(sys.argv[2], sys.argv[3] == "1", sys.argv[4])
     else:
-        main(sys.argv[1:] or DEFAULT)
+        args = sys.argv[1:]
+        baseline = None
+        if args[:1] == ["--baseline"]:
+            baseline, args = str(Path(args[1]).resolve()), args[2:]
+        main(args or DEFAULT, baseline)

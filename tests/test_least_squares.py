@@ -36,7 +36,7 @@ def test_gram_step_is_the_damped_step_where_the_rule_allows_it(shape):
         exact = _exact(J, r, lam)
         bound = np.finfo(float).eps * size / lam  # measured: 0.04 to 0.25 times it
         for gram, within in ((False, 1e-9), (True, min(2 * bound, ls.STEP_ERROR))):
-            steps = ls._damped_steps(jnp.asarray(J), jnp.asarray(r), jnp.asarray([lam]), gram)
+            steps = ls.damped_steps(jnp.asarray(J), jnp.asarray(r), jnp.asarray([lam]), gram)
             step = np.asarray(steps[0])
             error = np.linalg.norm(step - exact) / np.linalg.norm(exact)
             assert error <= within, (gram, lam, error)

@@ -1,4 +1,4 @@
-"""The Jacobian of a collocation system from the pointwise partials (`collocation/jacobian.py`)
+"""The Jacobian of a collocation system from the pointwise partials (`collocation/local_rows.py`)
 equals forward mode over every coefficient (`jax.jacfwd`): one state, two states in a tensor
 basis with positive unknowns as logarithms and an edge condition, and a Smolyak basis (slow:
 6 s). The fast cases take about 9 s of CPU."""
@@ -49,15 +49,49 @@ equation value: 0.05*v - 1 - d(v, x)*0.1*(0.5 - x) - 0.5*(0.2*x*(1 - x))^2*d(v, 
         pytest.param(TWO_STATES, "smolyak", 3, False, marks=pytest.mark.slow),  # 6 s
     ],
 )
-def test_the_pointwise_jacobian_is_forward_mode(source, basis, degree, logs):
+def test_the_split_system_is_the_whole_one(source, basis, degree, logs):
+    """The residual, its Jacobian, the trial costs and the fine grid's evaluation from the
+    model's rows at the local series (`local_rows.Split`) equal the system traced whole:
+    `System.residual`, forward mode over every coefficient, and `System._evaluate`."""
     problem = Problem.build(walras.load(source).compile(), None)
     system = Systems(problem, basis, logs=logs).get(degree, 1, 0.0)
-    assert jacobian.applies(system)
+    assert jacobian.applies(system) and system.split is not None
     rng = np.random.default_rng(0)
-    theta = jnp.asarray(0.3 * rng.standard_normal(system.size))
+    theta = 0.3 * rng.standard_normal(system.size)
     params = {k: jnp.float64(v) for k, v in problem.params.items()}
     plan = system.plan({}, tau=system.tau(None))
-    found = jax.jit(lambda t: jacobian.pointwise(system, t, params, plan))(theta)
+    r, J, size = system.split.linearise(theta, params, plan)
+    whole = jax.jit(lambda t: system.residual(t, params, plan))
     exact = jax.jit(jax.jacfwd(lambda t: system.residual(t, params, plan)))(theta)
-    assert found.shape == exact.shape
-    assert float(jnp.abs(found - exact).max()) <= 1e-12 * float(jnp.abs(exact).max())
+    scale = float(jnp.abs(exact).max())
+    np.testing.assert_allclose(
+        r, whole(theta), rtol=0, atol=1e-12 * float(np.nanmax(np.abs(whole(theta))))
+    )
+    assert J.shape == exact.shape
+    assert float(np.abs(J - exact).max()) <= 1e-12 * scale
+    np.testing.assert_allclose(size, float(jnp.sum(exact * exact)), rtol=1e-12)
+    steps = 0.01 * rng.standard_normal((3, system.size))
+    costs = system.split.costs(theta, steps, params, plan)
+    direct = [0.5 * float(jnp.sum(whole(theta + d) ** 2)) for d in steps]
+    np.testing.assert_allclose(costs, direct, rtol=1e-12)
+    mode = system.plan({c: "min" for c in system.comps})
+    split = system.split.evaluate(theta, params, mode)
+    traced = jax.jit(system._evaluate)(jnp.asarray(theta), params, mode)
+    for found, wanted in zip(jax.tree.leaves(split), jax.tree.leaves(traced), strict=True):
+        wanted = np.asarray(wanted)
+        np.testing.assert_allclose(found, wanted, rtol=0, atol=1e-11 * np.nanmax(np.abs(wanted)))
+
+
+def test_the_model_rows_are_compiled_once_for_every_degree():
+    """Two degrees share the model's compiled rows (`LocalRows`): the second compiles only the
+    matrices of its series."""
+    problem = Problem.build(walras.load(ONE_STATE).compile(), None)
+    systems = Systems(problem, "tensor")
+    params = {k: jnp.float64(v) for k, v in problem.params.items()}
+    low, high = systems.get(6, 1, 0.0), systems.get(9, 1, 0.0)
+    assert low.split.model is high.split.model
+    linear = low.split.model.linear
+    for system in (low, high):
+        system.split.linearise(np.zeros(system.size), params, system.plan({}))
+    compiled = len(linear.calls) if hasattr(linear, "calls") else linear._cache_size()
+    assert compiled == 1

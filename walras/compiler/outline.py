@@ -30,7 +30,9 @@ class Outline:
     (`second_order`) and those whose derivatives enter at all (`differentiated`), the states
     along which an unknown is differentiated (`along`: `checks.edges.differentiated`), the
     solved `cycles`, and the unknowns that complementarities clamp (`bounds`: `System.clamps`,
-    the bounds as Python source), so that the solvers read them without sympy (`clamps`)."""
+    the bounds as Python source), so that the solvers read them without sympy (`clamps`), and
+    whether every row depends on the unknowns only at its own point, to second order (`local`:
+    no jump, no other atom; collocation's `jacobian.applies`)."""
 
     equations: tuple[str, ...]
     complementarities: tuple[str, ...]
@@ -41,6 +43,7 @@ class Outline:
     along: tuple[str, ...]
     cycles: tuple[tuple[str, ...], ...]
     bounds: tuple[tuple[str, bool, str, tuple[str, ...]], ...]
+    local: bool
 
     @classmethod
     def of(cls, system: System) -> Outline:
@@ -48,6 +51,7 @@ class Outline:
         from .checks.edges import differentiated
 
         meanings = system.atoms.meaning.values()
+        order = {ito.Partial: 0, ito.Velocity: 1, ito.Curvature: 2}
         return cls(
             tuple(r.name for r in system.residuals),
             tuple(r.name for r in system.residuals if r.is_complementarity),
@@ -67,6 +71,7 @@ class Outline:
             tuple(s.name for s in differentiated(system.model)),
             tuple(tuple(c) for c in system.cycles),
             system.clamps(),
+            all(type(m) in order and order[type(m)] + len(m.alpha) <= 2 for m in meanings),
         )
 
     def clamps(self, params: Mapping[str, float]) -> dict[str, tuple[float | None, float | None]]:

@@ -3,7 +3,7 @@
 Each iteration linearises once (the Jacobian by forward or reverse mode, whichever dimension is
 smaller) and tries several damping values at the cost of a residual evaluation each, their steps
 from one SVD of the Jacobian or, with `gram` and while the damping allows, from a Cholesky
-factor per damping of its smaller Gram matrix (`_damped_steps`). The factorisations run in
+factor per damping of its smaller Gram matrix (`damped_steps`). The factorisations run in
 LAPACK through OpenBLAS, whose worker threads spin-wait: on a machine whose cores are busy, a
 140 × 140 SVD then takes 0.5 s instead of 5 ms, so the loop runs with one BLAS thread (through
 threadpoolctl, when it is installed).
@@ -42,7 +42,7 @@ class LMResult:
     cg: int = 0  # conjugate-gradient iterations, of a matrix-free solve
 
 
-def _damped_steps(J: jax.Array, r: jax.Array, lams: jax.Array, gram: bool = False):
+def damped_steps(J: jax.Array, r: jax.Array, lams: jax.Array, gram: bool = False):
     """The steps −(JᵀJ + λI)⁻¹Jᵀr for each λ of `lams`: from one thin SVD of J (no squared
     condition) or, with `gram`, from a Cholesky factor of the smaller Gram matrix plus λI per λ,
     (JJᵀ + λI) for wide and (JᵀJ + λI) for tall J (a fifth to a third of the time; the Gram
@@ -90,13 +90,18 @@ def _linearise(residual, jacobian, theta, args):
 
 @partial(jax.jit, static_argnums=(0, 1))
 def _trials(residual, gram, theta, r, J, lams, args):
-    steps = _damped_steps(J, r, lams, gram)
+    steps = damped_steps(J, r, lams, gram)
 
     def cost(d):
         rn = residual(theta + d, *args)
         return 0.5 * jnp.sum(rn * rn)
 
     return jax.vmap(cost)(steps), steps
+
+
+def _split_trials(costs, theta, r, J, lams, args):
+    steps = cache.exported(damped_steps, "least squares damped steps")(J, r, lams)
+    return costs(theta, steps, *args), steps
 
 
 def levenberg_marquardt(
@@ -113,6 +118,7 @@ def levenberg_marquardt(
     should_stop: Callable[[], bool] = lambda: False,
     export: str | None = None,
     gram: bool = False,
+    parts: tuple[Callable, Callable] | None = None,
 ) -> LMResult:
     """Minimise ½‖residual(θ, *args)‖². Stops when the relative decrease of the cost or the step
     is tiny.
@@ -125,13 +131,22 @@ def levenberg_marquardt(
     `jacobian` for good: the model, the system), both steps are exported and kept on disk
     (`runtime.cache`), so a later process neither traces nor compiles them. With `gram`, steps
     come from the Gram matrix while `gram_is_exact_enough` (the neural polish: 2 to 3 times
-    faster; collocation keeps the SVD: its paths were not measured with it)."""
-    if jacobian is None:
-        m = jax.eval_shape(residual, theta, *args).shape[0]
-        jacobian = _auto_jacobian(residual, theta.shape[0] <= m)
-    linearise = partial(_linearise, residual, jacobian)
-    trials = [partial(_trials, residual, g) for g in ((False, True) if gram else (False,))]
-    if export is not None:
+    faster; collocation keeps the SVD: its paths were not measured with it).
+
+    With `parts`, (linearise, costs), the caller evaluates the residual in parts outside one
+    trace (collocation's `local_rows.Split`): linearise(θ, *args) gives (r, J, ‖J‖²) and
+    costs(θ, steps, *args) ½‖r(θ + step)‖² for each step; `residual` and `jacobian` are not
+    used."""
+    if parts is not None:
+        linearise = lambda theta, args: parts[0](theta, *args)  # noqa: E731
+        trials = [partial(_split_trials, parts[1])]
+    else:
+        if jacobian is None:
+            m = jax.eval_shape(residual, theta, *args).shape[0]
+            jacobian = _auto_jacobian(residual, theta.shape[0] <= m)
+        linearise = partial(_linearise, residual, jacobian)
+        trials = [partial(_trials, residual, g) for g in ((False, True) if gram else (False,))]
+    if export is not None and parts is None:
         linearise = cache.exported(linearise, f"{export} linearise")
         trials = [cache.exported(f, f"{export} trials{' gram' * g}") for g, f in enumerate(trials)]
 

@@ -307,6 +307,7 @@ def _attempt(
             iterations=settings.iterations,
             ftol=ftol,
             export=system.key,
+            parts=system.parts,
         )
         history.extend(2 * h for h in result.history)
         return result, evidence(system, result.theta, p, settings.margin)

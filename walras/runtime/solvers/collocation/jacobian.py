@@ -1,15 +1,14 @@
 """The Jacobian of a collocation system in its coefficients.
 
 By columns: forward mode, a chunk of columns at a time (`columns`). From the pointwise partials
-(`pointwise`): a residual row at a point depends on the coefficients only through each unknown's
-value and derivatives up to second order at that point, so J = Σ_k diag(∂r/∂s^(k)) B^(k), with
-s^(k) the k-th derivative of an unknown's series (its logarithm's, for a positive unknown) at the
-rows' points and B^(k) its matrix in the coefficients. The partials take one forward-mode
-direction per unknown and derivative (6 per unknown with two states) through the model's
-equations, where the columns take one per coefficient (3 × 400 for di_tella at degree 19); B
-goes through the series alone. It applies (`applies`) to one piece without discrete states
-whose equations hold only values, gradients and second derivatives at the point (no jumps);
-other systems use the columns."""
+(`local_rows.Split`): a residual row at a point depends on the coefficients only through each
+unknown's value and derivatives up to second order at that point, so J = Σ_k diag(∂r/∂s^(k)) B^(k),
+with s^(k) the k-th derivative of an unknown's series (its logarithm's, for a positive unknown) at
+the rows' points and B^(k) its matrix in the coefficients. The partials take one forward-mode
+direction per unknown and derivative (6 per unknown with two states) through the model's equations,
+where the columns take one per coefficient (3 × 400 for di_tella at degree 19); B goes through the
+series alone. It applies (`applies`) to one piece without discrete states whose equations hold only
+values, gradients and second derivatives at the point (no jumps); other systems use the columns."""
 
 from __future__ import annotations
 
@@ -62,16 +61,10 @@ def chunk_for(f: Callable, *args) -> int:
 def applies(system: System) -> bool:
     """Whether every row depends on the unknowns only at its own point, to second order: one
     piece, no discrete state, and only values, derivatives and curvatures as atoms (a jump, or
-    an atom this module does not know, evaluates an unknown elsewhere)."""
-    from ....compiler import ito
-
+    an atom this module does not know, evaluates an unknown elsewhere: `Outline.local`)."""
     if system.pieces != 1 or any(v is not None for v in system.values):
         return False
-    for m in system.compiled.system.atoms.meaning.values():
-        order = {ito.Partial: 0, ito.Velocity: 1, ito.Curvature: 2}.get(type(m))
-        if order is None or order + len(m.alpha) > 2:
-            return False
-    return True
+    return system.compiled.outline.local
 
 
 @pytree
@@ -104,71 +97,14 @@ def taylor(series: Callable, x: jax.Array) -> jax.Array:
     return jnp.concatenate([series(x)[None], jax.jacfwd(series)(x), hessian[j, k]])
 
 
-def pointwise(system: System, theta: jax.Array, params, plan) -> jax.Array:
-    """The Jacobian of `system.residual` at θ from the pointwise partials (`applies`)."""
-    tree = system.unravel(theta)
-    lo, hi = system.boxes(tree, plan.lo)
-    lo, hi = lo[0], hi[0]
-    fields = system.piece_fields({u: c[0] for u, c in tree["coef"].items()}, tree["scalar"], lo, hi)
-    index = system.unravel(np.arange(system.size, dtype=float))
-    where = {u: np.asarray(c, int).ravel() for u, c in {**index["coef"], **index["scalar"]}.items()}
-    n = system.reference.shape[0]
-    blocks = []
-    x = system.states_at(jnp.asarray(system.reference), lo, hi)
-    rows = lambda f, x: system.imposed(system.raw(f, params, x[None]), plan.mode[0])  # noqa: E731
-    for name, block in _blocks(system, fields, x, rows, where).items():
-        blocks.append(jnp.sqrt(system.problem.weight(name) / n) * block)
-    for b in sorted(system.problem.boundaries, key=lambda b: b.name):  # as `residual`'s rows
-        face = system.compiled.states.index(b.state)
-        xb = system.states_at(jnp.asarray(system.faces[b.name]), lo, hi).at[:, face].set(b.at)
-
-        def rows(f, x, name=b.name):
-            return system.compiled.boundary_residuals(f, params, {name: x[None]}, only=name)
-
-        weight = jnp.sqrt(system.problem.boundary_weight(b.name) / xb.shape[0])
-        blocks.append(weight * _blocks(system, fields, xb, rows, where)[b.name])
-    edges = lambda t: system.edge_rows(system.unravel(t))  # noqa: E731
-    if edges(theta):
-        blocks.append(columns(lambda t: jnp.concatenate([jnp.ravel(r) for r in edges(t)]), theta))
-    return jnp.concatenate(blocks)
-
-
-def _blocks(system: System, fields: dict, x: jax.Array, rows: Callable, where: dict) -> dict:
-    """The Jacobian's rows of each equation that `rows(fields, point)` gives at the points x:
-    the partials in each unknown's local series (one forward pass per unknown and derivative)
-    times that series' matrix in its coefficients."""
-    plain = {u: _series(f) for u, f in fields.items()}
-    args = {u: np.asarray(system.args[u], int) for u in fields}
-    local = {u: jax.vmap(lambda x, s=s, a=args[u]: taylor(s, x[a]))(x) for u, s in plain.items()}
-
-    def at(local, x):
-        near = {
-            u: Taylor(local[u], x[args[u]], getattr(fields[u], "positive", False)) for u in fields
-        }
-        return {k: jnp.ravel(r)[0] for k, r in rows(near, x).items()}
-
-    partials = jax.vmap(jax.jacfwd(at))(local, x)  # equation -> unknown -> (points, K)
-    shared: dict = {}
-    out = {}
-    for name, by_unknown in partials.items():
-        J = jnp.zeros((x.shape[0], system.size), x.dtype)
-        for u, p in by_unknown.items():
-            key = (tuple(args[u]), type(fields[u]), fields[u].coef.shape)
-            if key not in shared:
-                shared[key] = _matrix(plain[u], fields[u].coef, x[:, args[u]])
-            J = J.at[:, where[u]].add(jnp.einsum("pk,pkc->pc", p, shared[key]))
-        out[name] = J
-    return out
-
-
-def _series(field) -> Callable:
+def plain(field) -> Callable:
     """An unknown's expansion without the exponential of a positive unknown."""
     if getattr(field, "positive", False):
         return dataclasses.replace(field, positive=False)
     return field
 
 
-def _matrix(series, coef: jax.Array, x: jax.Array) -> jax.Array:
+def local_matrix(series, coef: jax.Array, x: jax.Array) -> jax.Array:
     """(points, K, coefficients): the local series at the points as linear maps of the
     coefficients (the series is linear in them). A tensor expansion whose axes map one by one
     (no simplex) is a product of one-axis factors (`_tensor_matrix`)."""
@@ -184,10 +120,10 @@ def _matrix(series, coef: jax.Array, x: jax.Array) -> jax.Array:
 
 
 def _tensor_matrix(series: cheb.Chebyshev, x: jax.Array) -> jax.Array:
-    """`_matrix` of a tensor expansion: along each axis, the value, first and second derivative
-    of each one-axis basis function at the points' coordinate (a one-axis expansion of the
-    same map); the local series' entries are their products (the derivatives' orders per axis
-    as `taylor` orders them)."""
+    """`local_matrix` of a tensor expansion: along each axis, the value, first and second
+    derivative of each one-axis basis function at the points' coordinate (a one-axis expansion
+    of the same map); the local series' entries are their products (the derivatives' orders per
+    axis as `taylor` orders them)."""
     m = series.coef.ndim
     factors = []
     for a in range(m):

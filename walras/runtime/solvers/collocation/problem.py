@@ -21,7 +21,8 @@ from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, root, smolyak
 from .flat import Flat
-from .jacobian import applies, chunk_for, columns, pointwise
+from .jacobian import applies, chunk_for, columns
+from .local_rows import Split
 from .pieces import Piecewise, face_points, local_simplices
 
 FINE_POINTS = 4000  # evidence grid, per piece
@@ -160,6 +161,7 @@ class System:
         if shared is not None and SHARE:
             self.key, self.evaluated = shared.key, shared.evaluated
             self.residual, self.jacobian = shared.residual, shared.jacobian
+            self.split = shared.split
             return
         # names this system in the cache of exported functions (None: not exported)
         where = ("cut" if SHARE else f"cut {edge!r}") if cut else "whole"
@@ -169,6 +171,8 @@ class System:
             + (" log" if logs else "")
         )
         self.evaluated = cache.compiled(self._evaluate, self.key and f"{self.key} evaluate")
+        # the residual in two parts, the model's equations compiled once for every degree
+        self.split = Split(self) if applies(self) else None
 
     # -- approximants ------------------------------------------------------------------------
     def shape(self, u: str) -> tuple[int, ...]:
@@ -347,12 +351,15 @@ class System:
                 rows.append(jax.jvp(left[u], (x,), (e,))[1] - jax.jvp(right[u], (x,), (e,))[1])
         return jnp.stack(rows)
 
+    @property
+    def parts(self) -> tuple | None:
+        """(linearise, costs) for Levenberg-Marquardt where the residual splits (`Split`)."""
+        return (self.split.linearise, self.split.costs) if self.split else None
+
     def jacobian(self, theta: jax.Array, params, plan: Plan) -> jax.Array:
-        """From the pointwise partials where they apply (`jacobian.pointwise`), else forward
-        mode in the coefficients; a central difference in τ (forward mode through the moving
-        nodes would differentiate the whole system in the state once more)."""
-        if applies(self):
-            return pointwise(self, theta, params, plan)
+        """Forward mode in the coefficients (a system that splits has its own, `Split`); a
+        central difference in τ (forward mode through the moving nodes would differentiate the
+        whole system in the state once more)."""
         if self.pieces == 1:
             chunk = chunk_for(self.residual, theta, params, plan)
             return columns(lambda t: self.residual(t, params, plan), theta, chunk)
@@ -368,7 +375,10 @@ class System:
     def evaluate(self, theta, params):
         """On the fine grid of each piece: raw interior residuals (pieces, points[, 2]), the
         unknowns (pieces, points), the boundary residuals and the pieces' corners."""
-        return self.evaluated(theta, params, self.plan({c: "min" for c in self.comps}))
+        plan = self.plan({c: "min" for c in self.comps})
+        if self.split:
+            return self.split.evaluate(theta, params, plan)
+        return self.evaluated(theta, params, plan)
 
     def _evaluate(self, theta, params, plan: Plan):
         tree = self.unravel(theta)
