@@ -31,6 +31,17 @@ equation value: log(v) - (x + y) + k*(d(v, x, x)/v - d(v, x, y)*d(w, y)) = 0
 equation other: w - v*x + k*(d(w, y, y) + d(v, x)*w^2) = 0
 boundary at x = 0: d(v, x, x)/v - (d(v, x)/v)^2 = 0
 """
+SIMPLEX = """
+model simplex_rows "two unknowns of two shares on a simplex"
+state a, b in simplex
+shock Z
+process a: drift = 0.1*(0.3 - a), vol[Z] = 0.2*a*(1 - a - b)
+process b: drift = 0.1*(0.3 - b), vol[Z] = 0.1*b*(1 - a - b)
+unknown v(a, b) > 0
+unknown w(a, b)
+equation value: log(v) - (a + 2*b) + 0.05*(d(v, a, a)/v - d(v, a, b)*d(w, b)) = 0
+equation other: w - v*a + 0.05*(d(w, b, b) + d(v, a)*w^2) = 0
+"""
 ONE_STATE = """
 model one_state "one unknown of one state"
 state x in [0, 1]
@@ -46,6 +57,7 @@ equation value: 0.05*v - 1 - d(v, x)*0.1*(0.5 - x) - 0.5*(0.2*x*(1 - x))^2*d(v, 
     [
         (ONE_STATE, "tensor", 9, False),
         (TWO_STATES, "tensor", 6, True),
+        (SIMPLEX, "tensor", 5, False),
         pytest.param(TWO_STATES, "smolyak", 3, False, marks=pytest.mark.slow),  # 6 s
     ],
 )

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ... import domain
 from ...pytree import pytree, static
 from . import chebyshev as cheb
 
@@ -106,10 +107,11 @@ def plain(field) -> Callable:
 
 def local_matrix(series, coef: jax.Array, x: jax.Array) -> jax.Array:
     """(points, K, coefficients): the local series at the points as linear maps of the
-    coefficients (the series is linear in them). A tensor expansion whose axes map one by one
-    (no simplex) is a product of one-axis factors (`_tensor_matrix`)."""
-    if type(series) is cheb.Chebyshev and coef.ndim and not series.simplices:
-        return _tensor_matrix(series, x)
+    coefficients (the series is linear in them). A tensor expansion is a product of one-axis
+    factors (`_tensor_matrix`), in the stick-breaking coordinates of its simplices
+    (`_simplex_matrix`)."""
+    if type(series) is cheb.Chebyshev and coef.ndim:
+        return _simplex_matrix(series, x) if series.simplices else _tensor_matrix(series, x)
 
     def local(flat):
         same = dataclasses.replace(series, coef=flat.reshape(coef.shape))
@@ -152,3 +154,25 @@ def _tensor_matrix(series: cheb.Chebyshev, x: jax.Array) -> jax.Array:
             )
         rows.append(product)
     return jnp.stack(rows, axis=1)
+
+
+def _simplex_matrix(series: cheb.Chebyshev, x: jax.Array) -> jax.Array:
+    """`local_matrix` of a tensor expansion in the stick-breaking coordinates y(x) of its
+    simplices: the one-axis factors' matrix at y, then the chain rule to second order at each
+    point, a K × K map of the local series in y onto those in x (the local series in x of the
+    quadratic in y that has the local series in y)."""
+    cube = dataclasses.replace(series, simplices=())
+
+    def to_cube(x):
+        for group in series.simplices:
+            x = domain.to_cube(x, group)
+        return x
+
+    y = to_cube(x)
+    k = 1 + x.shape[1] + x.shape[1] * (x.shape[1] + 1) // 2
+
+    def chain(x, y):
+        local = lambda s: taylor(lambda z: Taylor(s, y)(to_cube(z)), x)  # noqa: E731
+        return jax.jacfwd(local)(jnp.zeros(k, x.dtype))
+
+    return jnp.einsum("pkj,pjc->pkc", jax.vmap(chain)(x, y), _tensor_matrix(cube, y))
