@@ -107,3 +107,37 @@ def test_the_model_rows_are_compiled_once_for_every_degree():
         system.split.linearise(np.zeros(system.size), params, system.plan({}))
     compiled = len(linear.calls) if hasattr(linear, "calls") else linear._cache_size()
     assert compiled == 1
+
+
+def test_two_pieces_split_are_the_whole_system():
+    """Two pieces joined at a cut (brusan_log's complementarity, each piece with its own mode,
+    the cut pinned): residual, Jacobian (τ's column by the same central difference), costs and
+    the fine grid's evaluation equal the system traced whole."""
+    from walras.runtime.solvers.collocation.driver import constant_guess
+    from walras.runtime.solvers.collocation.start_values import interpolated
+
+    problem = Problem.build(walras.load("brusan_log").compile(), None)
+    system = Systems(problem, "tensor").get(10, 2, 0.0)
+    assert system.split is not None and system.split.tau is not None
+    params = {k: jnp.float64(v) for k, v in problem.params.items()}
+    start = interpolated(system, constant_guess(problem, problem.params), 0.3)
+    theta = np.asarray(start) + 0.01 * np.random.default_rng(1).standard_normal(system.size)
+    (comp,) = system.comps
+    plan = system.plan({comp: "a"}, {comp: "b"}, pin=10.0, tau=system.tau(0.3))
+    r, J, _ = system.split.linearise(theta, params, plan)
+    whole = jax.jit(lambda t: system.residual(t, params, plan))
+    exact = np.asarray(jax.jit(lambda t: system.jacobian(t, params, plan))(jnp.asarray(theta)))
+    wanted = np.asarray(whole(jnp.asarray(theta)))
+    np.testing.assert_allclose(r, wanted, rtol=0, atol=1e-12 * np.abs(wanted).max())
+    scale = np.abs(exact).max()
+    assert np.abs(J[:, :-1] - exact[:, :-1]).max() <= 1e-12 * scale
+    assert np.abs(J[:, -1] - exact[:, -1]).max() <= 1e-8 * scale  # (two central differences)
+    steps = 0.01 * np.random.default_rng(2).standard_normal((3, system.size))
+    direct = [0.5 * float(np.sum(np.asarray(whole(jnp.asarray(theta + d))) ** 2)) for d in steps]
+    np.testing.assert_allclose(system.split.costs(theta, steps, params, plan), direct, rtol=1e-12)
+    mode = system.plan({comp: "min"})
+    split = system.split.evaluate(theta, params, mode)
+    traced = jax.jit(system._evaluate)(jnp.asarray(theta), params, mode)
+    for found, wanted in zip(jax.tree.leaves(split), jax.tree.leaves(traced), strict=True):
+        wanted = np.asarray(wanted)
+        np.testing.assert_allclose(found, wanted, rtol=0, atol=1e-11 * np.nanmax(np.abs(wanted)))

@@ -21,6 +21,14 @@ SCAN = 11  # cuts tried across the span before the bracketed search
 INNER = 50  # iterations of each solve at a fixed cut, started from the first stage's solution
 
 
+def _cost(system: System, theta, params, plan) -> float:
+    """½‖r(θ)‖² (by the split system where there is one)."""
+    if system.split:
+        return float(system.split.costs(theta, np.zeros((1, system.size)), params, plan)[0])
+    r = np.asarray(system.residual(theta, params, plan))
+    return 0.5 * float(np.sum(r * r))
+
+
 def locate(system: System, theta, params, modes: tuple, switch: float):
     """(θ, cut): the solution at the cut whose residual is least near `switch`, where the first
     stage's active set changes. `modes`: each piece's binding parts (`System.plan`)."""
@@ -39,9 +47,9 @@ def locate(system: System, theta, params, modes: tuple, switch: float):
             iterations=INNER,
             ftol=1e-14,
             export=system.key,
+            parts=system.parts,
         )
-        r = np.asarray(system.residual(result.theta, params, free))
-        return float(np.sum(r * r)), result.theta
+        return 2 * _cost(system, result.theta, params, free), result.theta
 
     cuts = np.linspace(
         max(switch - SPAN * width, lo + 0.01 * width),

@@ -7,7 +7,7 @@ with s^(k) the k-th derivative of an unknown's series (its logarithm's, for a po
 the rows' points and B^(k) its matrix in the coefficients. The partials take one forward-mode
 direction per unknown and derivative (6 per unknown with two states) through the model's equations,
 where the columns take one per coefficient (3 × 400 for di_tella at degree 19); B goes through the
-series alone. It applies (`applies`) to one piece without discrete states whose equations hold only
+series alone. It applies (`applies`) to systems without discrete states whose equations hold only
 values, gradients and second derivatives at the point (no jumps); other systems use the columns."""
 
 from __future__ import annotations
@@ -60,10 +60,10 @@ def chunk_for(f: Callable, *args) -> int:
 
 
 def applies(system: System) -> bool:
-    """Whether every row depends on the unknowns only at its own point, to second order: one
-    piece, no discrete state, and only values, derivatives and curvatures as atoms (a jump, or
-    an atom this module does not know, evaluates an unknown elsewhere: `Outline.local`)."""
-    if system.pieces != 1 or any(v is not None for v in system.values):
+    """Whether every row depends on the unknowns only at its own point, to second order: no
+    discrete state, and only values, derivatives and curvatures as atoms (a jump, or an atom
+    this module does not know, evaluates an unknown elsewhere: `Outline.local`)."""
+    if any(v is not None for v in system.values):
         return False
     return system.compiled.outline.local
 

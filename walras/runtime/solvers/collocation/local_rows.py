@@ -5,12 +5,13 @@ unknown's local series at its point: value, gradient and Hessian triangle (`jaco
 `LocalRows` holds the model's equations as functions of those local series at a block of BLOCK
 points, compiled once per model (and per set of unknowns expanded as logarithms). The local
 series are linear in the coefficients, s = B θ_u with B = `jacobian.local_matrix` at the points,
-so `Split` computes B once per system and cut (one small compiled program per degree), and the
+so `Split` computes B at each piece's points (one small compiled program per degree), and the
 rest on the host in NumPy: the local series at the points, the model's rows and partials
-(`LocalRows`, block by block), the residual vector, its Jacobian Σ_k diag(∂r/∂s^(k)) B^(k), the
-costs of trial steps and the evaluation on the fine grid. A raise of the degree, the error
-estimate's higher degree and every cut compile B only, not the model's equations again (three
-log agents: the Newton step's program was 13.8 s of XLA at each degree)."""
+(`LocalRows`, block by block), the residual vector, its Jacobian Σ_k diag(∂r/∂s^(k)) B^(k) (in
+the cut τ between two pieces, which moves their points, a central difference), the costs of
+trial steps and the evaluation on the fine grid. A raise of the degree, the error estimate's
+higher degree and every cut compile B only, not the model's equations again (three log agents:
+the Newton step's program was 13.8 s of XLA at each degree)."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def blocked(fn, local: dict, x, *rest):
 
 class Split:
     """A system's residual, linearisation, trial costs and evaluation from the matrices of its
-    local series at its points (per system and cut) and the model's `LocalRows`."""
+    local series at each piece's points and the model's `LocalRows`."""
 
     def __init__(self, system: System):
         self.system, self.model = system, LocalRows.of(system)
@@ -117,44 +118,52 @@ class Split:
         self._states = cache.compiled(self._states_at, name("states"))
         self._matrices = cache.compiled(self._local_matrices, name("matrices"))
         index = system.unravel(np.arange(system.size, dtype=float))
-        self.where = {
-            u: np.asarray(c, int).ravel() for u, c in (index["coef"] | index["scalar"]).items()
-        }
-        self.expansion = {u: " ".join(map(str, system.args[u])) for u in self.where}  # (its states)
+        scalar = {u: np.asarray(c, int).ravel() for u, c in index["scalar"].items()}
+        self.where = [  # per piece: unknown -> its coefficients' places in θ
+            {u: np.asarray(c[p], int).ravel() for u, c in index["coef"].items()} | scalar
+            for p in range(system.pieces)
+        ]
+        self.tau = int(index["tau"]) if system.pieces > 1 else None
+        self.expansion = {u: " ".join(map(str, system.args[u])) for u in system.args}
         self.n = system.reference.shape[0]
         self.weights = {
             k: np.sqrt(system.problem.weight(k) / self.n) for k in system.compiled.equations
         }
         for k, face in system.faces.items():
             self.weights[k] = np.sqrt(system.problem.boundary_weight(k) / face.shape[0])
+        self.owner = {b.name: system.owner[:, j] for j, b in enumerate(system.problem.boundaries)}
         # the edge rows are linear in the coefficients (a derivative of the series at an end)
         zero = np.zeros(system.size)
         self.edges = np.zeros((0, system.size))
         if system.edge_rows(system.unravel(zero)):
             matrix = cache.compiled(jax.jacfwd(self._edge_rows), name("edges"))
             self.edges = np.asarray(matrix(zero))
-        self.near = None  # (the domain's lower corner, its points and matrices): `at`
+        if system.pieces > 1:
+            self._junction = cache.compiled(
+                jax.vmap(self._junction_rows, (0, None)), name("junction")
+            )
+            self._junction_jacobian = cache.compiled(
+                jax.jacfwd(self._junction_rows), name("junction jacobian")
+            )
+        self.near = None  # (the pieces' boxes, their points and matrices): `at`
 
     def _edge_rows(self, theta):
-        return jnp.concatenate(
-            [jnp.ravel(e) for e in self.system.edge_rows(self.system.unravel(theta))]
-        )
+        rows = self.system.edge_rows(self.system.unravel(theta))
+        return jnp.concatenate([jnp.ravel(e) for e in rows])
+
+    def _junction_rows(self, theta, lo):
+        return self.system.junction(self.system.unravel(theta), lo)
 
     # -- per system: points and the matrices of the local series there -----------------------
-    def _states_at(self, lo, points):
-        s = self.system
-        lo, hi = s.boxes(None, lo)
-        return s.states_at(points, lo[0], hi[0])
+    def _states_at(self, lo, hi, points):
+        return self.system.states_at(points, lo, hi)
 
-    def _local_matrices(self, lo, x) -> dict:
+    def _local_matrices(self, lo, hi, x) -> dict:
         """For each expansion, (points, K, coefficients): the local series at the points x as a
-        linear map of its coefficients."""
+        linear map of its coefficients, on the piece [lo, hi]."""
         s = self.system
         tree = s.unravel(jnp.zeros(s.size))
-        lo, hi = s.boxes(tree, lo)
-        fields = s.piece_fields(
-            {u: c[0] for u, c in tree["coef"].items()}, tree["scalar"], lo[0], hi[0]
-        )
+        fields = s.piece_fields({u: c[0] for u, c in tree["coef"].items()}, tree["scalar"], lo, hi)
         args = self.model.args
         out = {}
         for u, f in fields.items():
@@ -162,121 +171,174 @@ class Split:
                 out[self.expansion[u]] = local_matrix(plain(f), f.coef, x[:, args[u]])
         return out
 
-    def _points(self, lo, points, face=None) -> np.ndarray:
-        """Reference points of [−1, 1]^d in the states (on a boundary's face, its coordinate
-        set)."""
-        x = np.array(self._states(lo, points))
+    def _points(self, lo, hi, points, face=None) -> np.ndarray:
+        """Reference points of [−1, 1]^d in the states of the piece [lo, hi] (on a boundary's
+        face, its coordinate set)."""
+        x = np.array(self._states(lo, hi, points))
         if face is not None:
             b = next(b for b in self.system.problem.boundaries if b.name == face)
             x[:, self.system.compiled.states.index(b.state)] = b.at
         return x
 
-    def _blocks(self, lo, x):
+    def _blocks(self, lo, hi, x):
         """`_local_matrices` at any number of points, a block of the reference's size at a time
         (the last padded with the first point)."""
         n, m = self.n, x.shape[0]
         size = -(-m // n) * n
         padded = np.concatenate([x, np.repeat(x[:1], size - m, axis=0)])
         for i in range(0, size, n):
-            block = self._matrices(lo, padded[i : i + n])
+            block = self._matrices(lo, hi, padded[i : i + n])
             yield {k: np.asarray(v)[: m - i] for k, v in block.items()}
 
-    def at(self, lo):
-        """The reference points and each boundary's, with the matrices there, kept for the
-        latest cut."""
-        key = np.asarray(lo).tobytes()
+    def at(self, theta, lo) -> list[dict]:
+        """Per piece, the reference points and each owned boundary's, with the matrices there
+        ({None: interior, face: ...} of (points, matrices)); kept for the latest boxes."""
+        s = self.system
+        los, his = s.boxes(s.unravel(np.asarray(theta)), np.asarray(lo))
+        key = (los.tobytes(), his.tobytes())
         if self.near is None or self.near[0] != key:
-            s = self.system
-            found = {None: self._points(lo, s.reference)}
-            found |= {k: self._points(lo, v, k) for k, v in s.faces.items()}
             concat = lambda *p: np.concatenate(p)  # noqa: E731
-            self.near = (
-                key,
-                {k: (x, jax.tree.map(concat, *self._blocks(lo, x))) for k, x in found.items()},
-            )
+            found = []
+            for p, (a, b) in enumerate(zip(los, his)):
+                points = {None: self._points(a, b, s.reference)}
+                points |= {
+                    k: self._points(a, b, v, k) for k, v in s.faces.items() if self.owner[k][p]
+                }
+                found.append(
+                    {
+                        k: (x, jax.tree.map(concat, *self._blocks(a, b, x)))
+                        for k, x in points.items()
+                    }
+                )
+            self.near = key, found
         return self.near[1]
 
-    def local(self, theta, matrices) -> dict:
-        """Each unknown's local series at the points, (..., points, K), for θ of shape (...,
-        size)."""
+    def local(self, theta, matrices, piece: int = 0) -> dict:
+        """Each unknown's local series at the points, (points, K), on a piece."""
         theta = np.asarray(theta)
         return {
-            u: np.einsum("pkc,...c->...pk", matrices[self.expansion[u]], theta[..., w])
-            for u, w in self.where.items()
+            u: np.einsum("pkc,c->pk", matrices[self.expansion[u]], theta[w])
+            for u, w in self.where[piece].items()
         }
 
-    # -- what the solver calls ---------------------------------------------------------------
-    def _vector(self, theta, rows: dict, faces: dict) -> np.ndarray:
-        """The residual vector(s) as `System.residual` orders it: interior rows by name, boundary
-        rows by name, edge rows (a leading axis of trials, where θ has one)."""
-        parts = [self.weights[k] * rows[k] for k in sorted(rows)]
-        parts += [self.weights[k] * faces[k] for k in sorted(faces)]
-        parts.append(np.asarray(theta) @ self.edges.T)
-        return np.concatenate(parts, axis=-1)
+    # -- rows ------------------------------------------------------------------------------
+    def _rows(self, thetas, params, plan, linear: bool = False):
+        """The weighted interior and boundary rows at each θ of `thetas`, by piece: per piece
+        {name: (θ, points)} (a boundary on a piece that does not own it: none), and with
+        `linear` (one θ) {name: its Jacobian in θ, τ's column aside}."""
+        mode = np.asarray(plan.mode)
+        nears = [self.at(t, plan.lo) for t in thetas]
+        rows, jacobians = [], {}
+        for p in range(self.system.pieces):
+            found = {}
+            for k in nears[0][p]:
+                if k is None:
+                    fn, extra = (self.model.linear if linear else self.model.rows), (mode[p],)
+                else:
+                    fn, extra = (self.model.face_linear[k] if linear else self.model.face[k]), ()
+                local = [self.local(t, near[p][k][1], p) for t, near in zip(thetas, nears)]
+                local = jax.tree.map(lambda *a: np.concatenate(a), *local)
+                x = np.concatenate([near[p][k][0] for near in nears])
+                out = blocked(fn, local, x, params, *extra)
+                value, partials = out if linear else (out, None)
+                for name, r in value.items() if k is None else [(k, value)]:
+                    found[name] = self.weights[name] * np.reshape(r, (len(thetas), -1))
+                if linear:
+                    matrices = nears[0][p][k][1]
+                    for name, by_unknown in partials.items() if k is None else [(k, partials)]:
+                        jacobians[name, p] = self.weights[name] * self._jacobian(
+                            by_unknown, matrices, p
+                        )
+            rows.append(found)
+        return rows, jacobians
 
-    def _jacobian(self, partials: dict, matrices: dict) -> np.ndarray:
+    def _jacobian(self, partials: dict, matrices: dict, piece: int) -> np.ndarray:
         """Rows' Jacobian: the partials in each unknown's local series times that series'
         matrix in its coefficients."""
         first = next(iter(partials.values()))
         J = np.zeros((first.shape[0], self.system.size))
         for u, p in partials.items():
-            J[:, self.where[u]] += np.einsum("pk,pkc->pc", p, matrices[self.expansion[u]])
+            J[:, self.where[piece][u]] += np.einsum("pk,pkc->pc", p, matrices[self.expansion[u]])
         return J
 
+    def _names(self, rows) -> tuple[list[str], list[str]]:
+        faces = sorted(self.owner)
+        return sorted(k for k in rows[0] if k not in self.owner), faces
+
+    def _vectors(self, thetas, params, plan, rows=None) -> np.ndarray:
+        """The residual vectors at `thetas` (θ, rows) as `System.residual` orders them: interior
+        rows by name and piece, boundary rows by name and piece (zero on a piece that does not
+        own the boundary), edge rows, and between two pieces their junction and the pin of the
+        cut."""
+        thetas = np.asarray(thetas)
+        rows = rows or self._rows(thetas, params, plan)[0]
+        interior, faces = self._names(rows)
+        nb = {k: self.system.faces[k].shape[0] for k in faces}
+        zero = lambda k: np.zeros((len(thetas), nb[k]))  # noqa: E731
+        parts = [np.concatenate([found[k] for found in rows], axis=1) for k in interior]
+        parts += [np.concatenate([found.get(k, zero(k)) for found in rows], axis=1) for k in faces]
+        parts.append(thetas @ self.edges.T)
+        if self.tau is not None:
+            pin = np.asarray(plan.pin)
+            parts.append(np.asarray(self._junction(thetas, plan.lo)))
+            parts.append(pin[0] * (thetas[:, self.tau : self.tau + 1] - pin[1]))
+        return np.concatenate(parts, axis=1)
+
+    # -- what the solver calls ---------------------------------------------------------------
     def linearise(self, theta, params, plan):
         """The residual vector, its Jacobian and its squared Frobenius norm at θ."""
-        near = self.at(plan.lo)
-        (x, matrices), mode = near[None], np.asarray(plan.mode)[0]
-        rows, partials = blocked(self.model.linear, self.local(theta, matrices), x, params, mode)
-        blocks = [self.weights[k] * self._jacobian(partials[k], matrices) for k in sorted(rows)]
-        face_rows = {}
-        for k in sorted(self.model.face):
-            xb, mb = near[k]
-            face_rows[k], p = blocked(self.model.face_linear[k], self.local(theta, mb), xb, params)
-            blocks.append(self.weights[k] * self._jacobian(p, mb))
-        J = np.concatenate(blocks + [self.edges])
-        return self._vector(theta, rows, face_rows), J, float(np.sum(J * J))
+        theta = np.asarray(theta)
+        rows, jacobians = self._rows(theta[None], params, plan, linear=True)
+        interior, faces = self._names(rows)
+        size, pieces = self.system.size, self.system.pieces
+        blocks = [jacobians[k, p] for k in interior for p in range(pieces)]
+        for k in faces:
+            nb = self.system.faces[k].shape[0]
+            blocks += [jacobians.get((k, p), np.zeros((nb, size))) for p in range(pieces)]
+        blocks.append(self.edges)
+        if self.tau is not None:
+            blocks.append(np.asarray(self._junction_jacobian(theta, plan.lo)))
+            blocks.append(np.zeros((1, size)))
+        J = np.concatenate(blocks)
+        r = self._vectors(theta[None], params, plan, rows)[0]
+        if self.tau is not None:  # the cut moves the points: a central difference, as `System`
+            h = 1e-5
+            moved = theta[None].repeat(2, axis=0)
+            moved[:, self.tau] += [h, -h]
+            ahead, behind = self._vectors(moved, params, plan)
+            J[:, self.tau] = (ahead - behind) / (2 * h)
+        return r, J, float(np.sum(J * J))
 
     def costs(self, theta, steps, params, plan):
         """½‖r(θ + step)‖² for each step: the model's rows at every trial's points in blocks."""
-        near = self.at(plan.lo)
-        trial = np.asarray(theta)[None] + np.asarray(steps)
-        count = len(trial)
-
-        def rows(fn, local, x, *rest):
-            flat = {u: v.reshape((-1,) + v.shape[2:]) for u, v in local.items()}
-            found = blocked(fn, flat, np.tile(x, (count, 1)), *rest)
-            return jax.tree.map(lambda a: np.reshape(a, (count, -1) + np.shape(a)[1:]), found)
-
-        x, matrices = near[None]
-        interior = rows(
-            self.model.rows, self.local(trial, matrices), x, params, np.asarray(plan.mode)[0]
-        )
-        face_rows = {
-            k: rows(fn, self.local(trial, near[k][1]), near[k][0], params)
-            for k, fn in self.model.face.items()
-        }
-        r = self._vector(trial, interior, face_rows)
+        r = self._vectors(np.asarray(theta)[None] + np.asarray(steps), params, plan)
         return 0.5 * np.sum(r * r, axis=-1)
 
     def evaluate(self, theta, params, plan):
         """`System._evaluate`'s results: raw interior rows, the unknowns and the boundary rows
-        on the fine grid (a leading axis of one piece), and the piece's corners. The series'
-        matrices there are formed a block at a time and not kept."""
-        s, lo = self.system, plan.lo
+        on the fine grid of each piece (zero on a piece that does not own a boundary), and the
+        pieces' corners. The series' matrices there are formed a block at a time and not
+        kept."""
+        s, theta = self.system, np.asarray(theta)
+        los, his = s.boxes(s.unravel(theta), np.asarray(plan.lo))
+        raw, values, boundary = [], [], []
+        for p, (a, b) in enumerate(zip(los, his)):
 
-        def local(x):
-            parts = [self.local(theta, m) for m in self._blocks(lo, x)]
-            return jax.tree.map(lambda *p: np.concatenate(p), *parts)
+            def local(x, a=a, b=b, p=p):
+                parts = [self.local(theta, m, p) for m in self._blocks(a, b, x)]
+                return jax.tree.map(lambda *q: np.concatenate(q), *parts)
 
-        x = self._points(lo, s.fine)
-        at = local(x)
-        raw = blocked(self.model.raw, at, x, params)
-        positive = self.model.positive
-        values = {u: np.exp(v[:, 0]) if u in positive else v[:, 0] for u, v in at.items()}
-        boundary = {}
-        for k, fn in self.model.face.items():
-            xb = self._points(lo, s.fine_faces[k], k)
-            boundary[k] = blocked(fn, local(xb), xb, params)
-        one = lambda tree: jax.tree.map(lambda a: np.asarray(a)[None], tree)  # noqa: E731
-        return one(raw), one(values), one(boundary), *s.boxes(None, np.asarray(lo))
+            x = self._points(a, b, s.fine)
+            at = local(x)
+            raw.append(blocked(self.model.raw, at, x, params))
+            positive = self.model.positive
+            values.append({u: np.exp(v[:, 0]) if u in positive else v[:, 0] for u, v in at.items()})
+            found = {}
+            for k, fn in self.model.face.items():
+                xb = self._points(a, b, s.fine_faces[k], k)
+                found[k] = (
+                    blocked(fn, local(xb), xb, params) if self.owner[k][p] else np.zeros(len(xb))
+                )
+            boundary.append(found)
+        stack = lambda trees: jax.tree.map(lambda *q: np.stack(q), *trees)  # noqa: E731
+        return stack(raw), stack(values), stack(boundary), los, his

@@ -197,15 +197,19 @@ class System:
 
     def boxes(self, tree, lo) -> tuple[jax.Array, jax.Array]:
         """(pieces, d) lower and upper corners, from the domain's lower corner `lo` (an axis cut
-        at both ends is cut as far from 1 as from 0); the cut is s = lo + (hi − lo)·sigmoid(τ)."""
-        if self.pieces == 1 and isinstance(lo, np.ndarray):  # nothing to compile outside a trace
-            return lo[None], np.where(self.upper, self.hi - lo, self.hi)[None]
-        lo = jnp.asarray(lo)
-        hi = jnp.where(jnp.asarray(self.upper, bool), self.hi - lo, jnp.asarray(self.hi))
+        at both ends is cut as far from 1 as from 0); the cut is s = lo + (hi − lo)·sigmoid(τ).
+        NumPy where `lo` and τ are (nothing to compile outside a trace)."""
+        tau = tree["tau"] if self.pieces > 1 else None
+        host = isinstance(lo, np.ndarray) and not isinstance(tau, jax.Array)
+        xp, sigmoid = (np, lambda t: 1 / (1 + np.exp(-t))) if host else (jnp, jax.nn.sigmoid)
+        lo = xp.asarray(lo)
+        hi = xp.where(np.asarray(self.upper, bool), self.hi - lo, xp.asarray(self.hi))
         if self.pieces == 1:
             return lo[None], hi[None]
-        s = lo[0] + (hi[0] - lo[0]) * jax.nn.sigmoid(tree["tau"])
-        return jnp.stack([lo, lo.at[0].set(s)]), jnp.stack([hi.at[0].set(s), hi])
+        s = xp.reshape(lo[0] + (hi[0] - lo[0]) * sigmoid(tau), (1,))
+        return xp.stack([lo, xp.concatenate([s, lo[1:]])]), xp.stack(
+            [xp.concatenate([s, hi[1:]]), hi]
+        )
 
     def piece_fields(self, coef, scalar, lo, hi) -> dict[str, cheb.Chebyshev]:
         """The expansions of one piece (coef without the piece axis)."""
