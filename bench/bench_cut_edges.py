@@ -64,10 +64,11 @@ def child(name: str, share: bool, out: str) -> None:
 
 
 def run(name: str, share: bool, tree: str | None = None) -> dict:
-    """One row in a fresh process with an empty cache folder (walras from `tree`, if given)."""
+    """One row in a fresh process with an empty cache folder, walras from `tree` (by default
+    this checkout's)."""
     with tempfile.TemporaryDirectory() as cache:
         out = Path(cache) / "result.json"
-        env = {"WALRAS_CACHE": cache} | ({"PYTHONPATH": tree} if tree else {})
+        env = {"WALRAS_CACHE": cache, "PYTHONPATH": tree or str(HERE.parent)}
         command = [sys.executable, __file__, "--child", name, str(int(share)), str(out)]
         subprocess.run(command, check=True, env={**os.environ, **env})
         return json.loads(out.read_text())
