@@ -69,3 +69,54 @@ def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch):
     assert result.cost == pytest.approx(reference.cost, rel=1e-12)
     np.testing.assert_allclose(result.theta, reference.x, rtol=0, atol=1e-8)
     assert set(used) == {False, True}  # measured: 11 trials by the first, 2 by the second
+
+
+@pytest.mark.parametrize("shape", [(80, 80), (100, 80)])
+def test_gauss_newton_step_is_the_least_squares_step(shape):
+    """LU (square) and QR (tall) give scipy's least-squares step (an SVD) to κε."""
+    rng = np.random.default_rng(1)
+    m, n = shape
+    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    J, r = U @ np.diag(np.logspace(0, -8, n)) @ V.T, rng.standard_normal(m)
+    step = np.asarray(ls.gauss_newton_step(jnp.asarray(J), jnp.asarray(r)))
+    exact = -lstsq(J, r)[0]
+    assert np.linalg.norm(step - exact) <= 1e8 * 1e-14 * np.linalg.norm(exact)
+
+
+def test_split_levenberg_marquardt_takes_gauss_newton_steps_and_reaches_scipys_minimum(
+    monkeypatch,
+):
+    """With the residual in parts on the host (collocation's split systems), Gauss-Newton steps
+    where the linear model predicts the decrease and damped ones where it does not: scipy's
+    root of a square system from a start where the undamped step overshoots."""
+    newton = []
+    split = ls._split_newton
+
+    def spy(*args):
+        step, new = split(*args)
+        newton.append(step is not None)
+        return step, new
+
+    monkeypatch.setattr(ls, "_split_newton", spy)
+
+    def residual(theta):  # Rosenbrock's function as a system: root (1, 1)
+        return np.array([10 * (theta[1] - theta[0] ** 2), 1 - theta[0]])
+
+    def jacobian(theta):
+        return np.array([[-20 * theta[0], 10.0], [-1.0, 0.0]])
+
+    def linearise(theta):
+        J = jacobian(np.asarray(theta))
+        return residual(np.asarray(theta)), J, float(np.sum(J * J))
+
+    def costs(theta, steps):
+        return np.array([0.5 * np.sum(residual(np.asarray(theta) + d) ** 2) for d in steps])
+
+    theta0 = np.array([-1.2, 1.0])
+    result = ls.levenberg_marquardt(
+        None, theta0, parts=(linearise, costs), iterations=100, gauss_newton=True
+    )
+    assert result.converged
+    np.testing.assert_allclose(result.theta, [1.0, 1.0], rtol=0, atol=1e-12)
+    assert True in newton and False in newton  # measured: both kinds of step

@@ -3,7 +3,11 @@
 Each iteration linearises once (the Jacobian by forward or reverse mode, whichever dimension is
 smaller) and tries several damping values at the cost of a residual evaluation each, their steps
 from one SVD of the Jacobian or, with `gram` and while the damping allows, from a Cholesky
-factor per damping of its smaller Gram matrix (`damped_steps`). The factorisations run in
+factor per damping of its smaller Gram matrix (`damped_steps`). Where the caller evaluates the
+residual in parts (collocation's split systems) and its Jacobian is exact, the undamped
+Gauss-Newton step comes first, by LU or QR (`gauss_newton_step`: a tenth to a third of the
+SVD's time), and the damped trials only when the linear model does not predict its decrease
+well. The factorisations run in
 LAPACK through OpenBLAS, whose worker threads spin-wait: on a machine whose cores are busy, a
 140 × 140 SVD then takes 0.5 s instead of 5 ms, so the loop runs with one BLAS thread (through
 threadpoolctl, when it is installed).
@@ -99,9 +103,40 @@ def _trials(residual, gram, theta, r, J, lams, args):
     return jax.vmap(cost)(steps), steps
 
 
+def gauss_newton_step(J: jax.Array, r: jax.Array) -> jax.Array:
+    """The step −J⁺r of a square or tall J of full rank: by LU where J is square, else by
+    Householder QR (backward stable, like the SVD; 0.10 and 0.43 s against 1.4 s for the SVD of
+    a 1,200 × 1,200 matrix on one core)."""
+    m, n = J.shape
+    if m == n:
+        return -jnp.linalg.solve(J, r)
+    q, R = jnp.linalg.qr(J)
+    return -jax.scipy.linalg.solve_triangular(R, q.T @ r)
+
+
+GOOD_FIT = 0.75  # a Gauss-Newton step is taken when the cost falls by at least this share of
+# the decrease its linear model predicts (the "very successful" ratio of trust-region methods,
+# Nocedal & Wright, Algorithm 4.1); otherwise the iteration tries the damped steps
+
+
 def _split_trials(costs, theta, r, J, lams, args):
     steps = cache.exported(damped_steps, "least squares damped steps")(J, r, lams)
     return costs(theta, steps, *args), steps
+
+
+def _split_newton(costs, theta, r, J, args):
+    """The Gauss-Newton step and the cost there, when the linear model predicts the decrease
+    well (`GOOD_FIT`), else (None, None). J and r are on the host."""
+    m, n = J.shape
+    if m < n:
+        return None, None
+    step = np.asarray(cache.exported(gauss_newton_step, "least squares gauss-newton step")(J, r))
+    cost = 0.5 * float(r @ r)
+    predicted = cost - 0.5 * float(np.sum(np.square(r + J @ step)))
+    new = float(np.asarray(costs(theta, step[None], *args))[0])
+    if np.all(np.isfinite(step)) and np.isfinite(new) and cost - new >= GOOD_FIT * predicted > 0:
+        return step, new
+    return None, None
 
 
 def levenberg_marquardt(
@@ -119,6 +154,7 @@ def levenberg_marquardt(
     export: str | None = None,
     gram: bool = False,
     parts: tuple[Callable, Callable] | None = None,
+    gauss_newton: bool = False,
 ) -> LMResult:
     """Minimise ½‖residual(θ, *args)‖². Stops when the relative decrease of the cost or the step
     is tiny.
@@ -134,12 +170,16 @@ def levenberg_marquardt(
     faster; collocation keeps the SVD: its paths were not measured with it).
 
     With `parts`, (linearise, costs), the caller evaluates the residual in parts outside one
-    trace (collocation's `local_rows.Split`): linearise(θ, *args) gives (r, J, ‖J‖²) and
-    costs(θ, steps, *args) ½‖r(θ + step)‖² for each step; `residual` and `jacobian` are not
-    used."""
+    trace (collocation's `local_rows.Split`): linearise(θ, *args) gives (r, J, ‖J‖²), on the
+    host, and costs(θ, steps, *args) ½‖r(θ + step)‖² for each step; `residual` and `jacobian`
+    are not used. With `gauss_newton` too (J exact, not partly a finite difference, whose
+    inexact Newton steps stall short of the rounding floor: he_krishnamurthy's cut τ), each
+    iteration tries the Gauss-Newton step first (`_split_newton`)."""
+    newton = None
     if parts is not None:
         linearise = lambda theta, args: parts[0](theta, *args)  # noqa: E731
         trials = [partial(_split_trials, parts[1])]
+        newton = partial(_split_newton, parts[1]) if gauss_newton else None
     else:
         if jacobian is None:
             m = jax.eval_shape(residual, theta, *args).shape[0]
@@ -152,7 +192,17 @@ def levenberg_marquardt(
 
     with threadpool_limits(1, user_api="blas"):
         return _loop(
-            linearise, trials, theta, args, iterations, ftol, xtol, lam, callback, should_stop
+            linearise,
+            trials,
+            newton,
+            theta,
+            args,
+            iterations,
+            ftol,
+            xtol,
+            lam,
+            callback,
+            should_stop,
         )
 
 
@@ -167,9 +217,12 @@ def halted(result: LMResult, should_stop: Callable[[], bool]) -> bool:
     return True
 
 
-def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback, should_stop):
+def _loop(
+    linearise, trials, newton, theta, args, iterations, ftol, xtol, lam, callback, should_stop
+):
     """The iterations; their bookkeeping (costs, the chosen step, the new θ) on the host, in
-    NumPy: a few small vectors, and no operation for JAX to trace and compile."""
+    NumPy: a few small vectors, and no operation for JAX to trace and compile. `newton`, where
+    given, offers a step before the damped trials (`_split_newton`)."""
     r, J, size = linearise(theta, args)
     theta = np.asarray(theta)
     cost = float(0.5 * np.sum(np.square(r)))
@@ -177,24 +230,26 @@ def _loop(linearise, trials, theta, args, iterations, ftol, xtol, lam, callback,
     for it in range(iterations):
         if halted(result, should_stop):
             break
-        lams = lam * np.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1.0, 3.0, 30.0, 1e3], theta.dtype)
-        gram = len(trials) > 1 and gram_is_exact_enough(lams[0], float(size), theta.dtype)
-        costs, steps = trials[gram](theta, r, J, lams, args)
-        costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
-        best = int(np.argmin(costs))
-        if costs[best] >= cost:
-            lam *= 1e3
-            if lam > 1e12:
-                result.converged = True
-                result.message = "no further decrease"
-                break
-            continue
-        step = np.asarray(steps)[best]
+        step, new = newton(theta, r, J, args) if newton is not None else (None, None)
+        if step is None:
+            lams = lam * np.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1, 3, 30, 1e3], theta.dtype)
+            gram = len(trials) > 1 and gram_is_exact_enough(lams[0], float(size), theta.dtype)
+            costs, steps = trials[gram](theta, r, J, lams, args)
+            costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
+            best = int(np.argmin(costs))
+            if costs[best] >= cost:
+                lam *= 1e3
+                if lam > 1e12:
+                    result.converged = True
+                    result.message = "no further decrease"
+                    break
+                continue
+            step, new = np.asarray(steps)[best], float(costs[best])
+            lam = float(lams[best]) * (1 / 3 if best <= 4 else 1.0)
         result.iterations += 1
         theta = theta + step
-        decrease = (cost - costs[best]) / max(cost, 1e-300)
-        cost = float(costs[best])
-        lam = float(lams[best]) * (1 / 3 if best <= 4 else 1.0)
+        decrease = (cost - new) / max(cost, 1e-300)
+        cost = new
         result.theta, result.cost = jax.device_put(theta), cost
         result.history.append(cost)
         if callback is not None:

@@ -308,6 +308,7 @@ def _attempt(
             ftol=ftol,
             export=system.key,
             parts=system.parts,
+            gauss_newton=system.pieces == 1,
         )
         history.extend(2 * h for h in result.history)
         return result, evidence(system, result.theta, p, settings.margin)
