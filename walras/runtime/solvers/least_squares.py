@@ -227,10 +227,12 @@ def _loop(
     theta = np.asarray(theta)
     cost = float(0.5 * np.sum(np.square(r)))
     result = LMResult(jax.device_put(theta), cost, [cost])
+    fresh = True  # J is new: a Gauss-Newton step refused once is refused at every damping
     for it in range(iterations):
         if halted(result, should_stop):
             break
-        step, new = newton(theta, r, J, args) if newton is not None else (None, None)
+        step, new = newton(theta, r, J, args) if newton and fresh else (None, None)
+        fresh = False
         if step is None:
             lams = lam * np.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1, 3, 30, 1e3], theta.dtype)
             gram = len(trials) > 1 and gram_is_exact_enough(lams[0], float(size), theta.dtype)
@@ -260,4 +262,5 @@ def _loop(
             result.message = "converged"
             break
         r, J, size = linearise(theta, args)
+        fresh = True
     return result
