@@ -73,15 +73,20 @@ def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch):
 
 @pytest.mark.parametrize("shape", [(80, 80), (100, 80)])
 def test_gauss_newton_step_is_the_least_squares_step(shape):
-    """LU (square) and QR (tall) give scipy's least-squares step (an SVD) to κε."""
+    """LU (square) and QR (tall) give scipy's least-squares step (an SVD) to κε, and none where
+    J is singular to rounding."""
     rng = np.random.default_rng(1)
     m, n = shape
     U, _ = np.linalg.qr(rng.standard_normal((m, n)))
     V, _ = np.linalg.qr(rng.standard_normal((n, n)))
     J, r = U @ np.diag(np.logspace(0, -8, n)) @ V.T, rng.standard_normal(m)
-    step = np.asarray(ls.gauss_newton_step(jnp.asarray(J), jnp.asarray(r)))
+    step = ls.gauss_newton_step(J, r)
     exact = -lstsq(J, r)[0]
     assert np.linalg.norm(step - exact) <= 1e8 * 1e-14 * np.linalg.norm(exact)
+    # singular to rounding (a null direction): no step, the damped steps take the shortest
+    S = np.logspace(0, -8, n)
+    S[-1] = 1e-17
+    assert ls.gauss_newton_step(U @ np.diag(S) @ V.T, r) is None
 
 
 def test_split_levenberg_marquardt_takes_gauss_newton_steps_and_reaches_scipys_minimum(

@@ -5,12 +5,12 @@ smaller) and tries several damping values at the cost of a residual evaluation e
 from one SVD of the Jacobian or, with `gram` and while the damping allows, from a Cholesky
 factor per damping of its smaller Gram matrix (`damped_steps`). Where the caller evaluates the
 residual in parts (collocation's split systems) and its Jacobian is exact, the undamped
-Gauss-Newton step comes first, by LU or QR (`gauss_newton_step`: a tenth to a third of the
-SVD's time), and the damped trials only when the linear model does not predict its decrease
-well. The factorisations run in
-LAPACK through OpenBLAS, whose worker threads spin-wait: on a machine whose cores are busy, a
-140 × 140 SVD then takes 0.5 s instead of 5 ms, so the loop runs with one BLAS thread (through
-threadpoolctl, when it is installed).
+Gauss-Newton step comes first where J is well conditioned, by LU or QR (`gauss_newton_step`:
+a tenth to a third of the SVD's time), and the damped trials only when the linear model does
+not predict its decrease well. The factorisations run in LAPACK through OpenBLAS, whose
+worker threads spin-wait: on a machine whose cores are busy, a 140 × 140 SVD then takes 0.5 s
+instead of 5 ms, so the loop runs with one BLAS thread (through threadpoolctl, when it is
+installed).
 """
 
 from __future__ import annotations
@@ -103,15 +103,24 @@ def _trials(residual, gram, theta, r, J, lams, args):
     return jax.vmap(cost)(steps), steps
 
 
-def gauss_newton_step(J: jax.Array, r: jax.Array) -> jax.Array:
-    """The step −J⁺r of a square or tall J of full rank: by LU where J is square, else by
-    Householder QR (backward stable, like the SVD; 0.10 and 0.43 s against 1.4 s for the SVD of
-    a 1,200 × 1,200 matrix on one core)."""
+def gauss_newton_step(J: np.ndarray, r: np.ndarray) -> np.ndarray | None:
+    """The step −J⁺r of a square or tall J, on the host: by LU where J is square, else by
+    Householder QR (0.08 and 0.43 s against 1.4 s for the SVD of a 1,200 × 1,200 matrix on one
+    core); None where LAPACK's estimate of the reciprocal condition number says the step
+    carries errors above STEP_ERROR (ε/rcond): near a singular J it would move along a null
+    direction, where the damped steps take the shortest."""
+    import scipy.linalg as sl
+
     m, n = J.shape
     if m == n:
-        return -jnp.linalg.solve(J, r)
-    q, R = jnp.linalg.qr(J)
-    return -jax.scipy.linalg.solve_triangular(R, q.T @ r)
+        lu, piv = sl.lu_factor(J, check_finite=False)
+        rcond, _ = sl.lapack.dgecon(lu, np.abs(J).sum(axis=0).max(), norm="1")
+        step = -sl.lu_solve((lu, piv), r, check_finite=False)
+    else:
+        q, R = sl.qr(J, mode="economic", check_finite=False)
+        rcond, _ = sl.lapack.dtrcon(R, norm="1", uplo="U", diag="N")
+        step = -sl.solve_triangular(R, q.T @ r, check_finite=False)
+    return step if np.finfo(J.dtype).eps <= STEP_ERROR * rcond else None
 
 
 GOOD_FIT = 0.75  # a Gauss-Newton step is taken when the cost falls by at least this share of
@@ -130,7 +139,9 @@ def _split_newton(costs, theta, r, J, args):
     m, n = J.shape
     if m < n:
         return None, None
-    step = np.asarray(cache.exported(gauss_newton_step, "least squares gauss-newton step")(J, r))
+    J, r = np.asarray(J), np.asarray(r)
+    if not np.all(np.isfinite(J)) or (step := gauss_newton_step(J, r)) is None:
+        return None, None
     cost = 0.5 * float(r @ r)
     predicted = cost - 0.5 * float(np.sum(np.square(r + J @ step)))
     new = float(np.asarray(costs(theta, step[None], *args))[0])
