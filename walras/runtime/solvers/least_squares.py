@@ -145,7 +145,7 @@ def _split_newton(costs, theta, r, J, args):
     cost = 0.5 * float(r @ r)
     predicted = cost - 0.5 * float(np.sum(np.square(r + J @ step)))
     new = float(np.asarray(costs(theta, step[None], *args))[0])
-    if np.all(np.isfinite(step)) and np.isfinite(new) and cost - new >= GOOD_FIT * predicted > 0:
+    if np.isfinite(new) and cost - new >= GOOD_FIT * predicted > 0:  # (false where NaN)
         return step, new
     return None, None
 
