@@ -76,3 +76,54 @@ def test_a_walk_in_time_changes_nothing_where_the_solution_is_unique():
     solution = solved("lucas", start="pseudo_time")
     assert solution.outcome.value == "converged" and "pseudo-time" in solution.message
     assert np.abs(solution.evaluate(y)["pd"].values / exact - 1).max() < 1e-9
+
+
+MOVING = """
+model moving "two unknowns of two states, with drifts, a boundary row and a cut edge"
+parameter r = 0.05
+state x in [0, 1]
+state y in [1, 2]
+shock Z
+process x: drift = 0.1*(0.5 - x), vol[Z] = 0.2*x*(1 - x)
+process y: drift = 0.1*(1.5 - y), vol[Z] = 0.2*(y - 1)*(2 - y)
+unknown v(x, y) > 0
+unknown w(x, y)
+equation value: drift(v)/v - r + x*y - 0.1*w = 0
+equation other: drift(w) - r*w + v*x + 0.1*d(w, x, y) = 0
+boundary at y = 2: d(w, y) - v = 0
+"""
+
+
+@pytest.mark.parametrize(
+    "source, degree, edge, logs",
+    [
+        (TWO_STEADY_STATES, 8, 0.0, False),
+        (TWO_STEADY_STATES, 8, 0.0, True),
+        (MOVING, 5, 1e-3, True),
+    ],
+)
+def test_a_step_from_the_local_rows_is_the_step_traced_whole(source, degree, edge, logs):
+    """An implicit step's residual, Jacobian and trial costs from the time-dependent model's
+    local rows (`local_rows.Step`: each unknown's series gains its derivative in τ, of log u for
+    a positive unknown) equal the step traced whole (`Stepper._residual`, forward mode over every
+    coefficient): plain and positive unknowns, two states, a boundary row, a cut edge's rows."""
+    problem = Problem.build(walras.load(source).compile(), None)
+    system = driver.Systems(problem, logs=logs).get(degree, 1, edge)
+    stepper = pseudo_time.Stepper(system)
+    assert stepper.parts is not None and bool(system.positive) == logs
+    rng = np.random.default_rng(0)
+    theta = 0.3 * rng.standard_normal(system.size)
+    old = theta + 0.05 * rng.standard_normal(system.size)
+    params = {k: jax.device_put(np.float64(v)) for k, v in problem.params.items()}
+    plan = system.plan({}, tau=system.tau(None))
+    args = (params, plan, old, 3.0)
+    whole = jax.jit(lambda t: stepper._residual(t, *args))
+    wanted = np.asarray(whole(theta))
+    exact = np.asarray(jax.jit(jax.jacfwd(lambda t: stepper._residual(t, *args)))(theta))
+    r, J, _ = stepper.parts[0](theta, *args)
+    np.testing.assert_allclose(r, wanted, rtol=0, atol=1e-12 * np.abs(wanted).max())
+    assert np.abs(J - exact).max() <= 1e-12 * np.abs(exact).max()
+    steps = 0.01 * rng.standard_normal((3, system.size))
+    direct = [0.5 * float(np.sum(np.asarray(whole(theta + d)) ** 2)) for d in steps]
+    np.testing.assert_allclose(stepper.parts[1](theta, steps, *args), direct, rtol=1e-12)
+    assert np.abs(stepper.residual(theta, *args) - wanted).max() <= 1e-12 * np.abs(wanted).max()

@@ -15,6 +15,7 @@ the Newton step's program was 13.8 s of XLA at each degree)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from ... import cache
 from .jacobian import Taylor, local_matrix, plain
 
 if TYPE_CHECKING:
+    from ....compiler.codegen import Compiled
     from .problem import System
 
 BLOCK = 512  # points per call of the model's compiled rows (the last block padded)
@@ -34,13 +36,17 @@ BLOCK = 512  # points per call of the model's compiled rows (the last block padd
 class LocalRows:
     """The model's interior rows (imposed, raw) and boundary rows at a block of points, and the
     partials of the imposed and boundary rows in each unknown's local series, from the local
-    series; one per model and set of positive unknowns (`of`)."""
+    series; one per model and set of positive unknowns (`of`). With `later`, the model with the
+    time left to a horizon as a last state of every unknown (`pseudo_time.time_dependent`): the
+    rows an implicit step in pseudo-time imposes (`Step`)."""
 
-    def __init__(self, system: System):
-        self.system = system  # (its model-level parts only: `raw`, `imposed`, `compiled`)
-        self.args = {u: np.asarray(a, int) for u, a in system.args.items()}
+    def __init__(self, system: System, later: Compiled | None = None):
+        self.system = system  # (its model-level parts only: `imposed`, `compiled`, `args`)
+        self.compiled = later or system.compiled
+        tau = [] if later is None else [len(system.compiled.states)]
+        self.args = {u: np.asarray([*a, *tau], int) for u, a in system.args.items()}
         self.positive = frozenset(system.positive)
-        key = system.compiled.key
+        key = self.compiled.key
         key = key and f"{key} local rows {BLOCK} {' '.join(sorted(self.positive))}"
         name = lambda what: key and f"{key} {what}"  # noqa: E731
         self.raw = cache.compiled(jax.vmap(self._raw, (0, 0, None)), name("raw"))
@@ -55,12 +61,12 @@ class LocalRows:
             )
 
     @staticmethod
-    def of(system: System) -> LocalRows:
-        """The one of the system's model and positive unknowns (in the model's `memo`)."""
-        memo = system.compiled.memo
+    def of(system: System, later: Compiled | None = None) -> LocalRows:
+        """The one of the system's model (or `later`) and positive unknowns (in its `memo`)."""
+        memo = (later or system.compiled).memo
         key = ("collocation local rows", frozenset(system.positive))
         if key not in memo:
-            memo[key] = LocalRows(system)
+            memo[key] = LocalRows(system, later)
         return memo[key]
 
     def _near(self, local, x) -> dict:
@@ -68,7 +74,9 @@ class LocalRows:
 
     def _raw(self, local, x, params) -> dict:
         """Raw interior rows at one point (a complementarity's (a, b) as its last axis)."""
-        return {k: r[0] for k, r in self.system.raw(self._near(local, x), params, x[None]).items()}
+        fields = self._near(local, x)
+        raw = self.compiled.residuals(fields, params, x[None], complementarity=_pair)
+        return {k: r[0] for k, r in raw.items()}
 
     def _rows(self, local, x, params, mode) -> dict:
         """Interior rows at one point, each complementarity as `mode` imposes it."""
@@ -79,8 +87,12 @@ class LocalRows:
 
     def _face(self, name: str, local, x, params):
         fields = self._near(local, x)
-        r = self.system.compiled.boundary_residuals(fields, params, {name: x[None]}, only=name)
+        r = self.compiled.boundary_residuals(fields, params, {name: x[None]}, only=name)
         return jnp.ravel(r[name])[0]
+
+
+def _pair(a, b):
+    return jnp.stack([a, b])
 
 
 def _with_partials(f):
@@ -108,6 +120,55 @@ def blocked(fn, local: dict, x, *rest):
     return jax.tree.map(lambda *p: np.concatenate([np.asarray(a) for a in p])[:n], *parts)
 
 
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """An implicit step in pseudo-time (`pseudo_time`) as the local series see it: each unknown
+    moves from θ_old (`old`) at the rate 1/Δτ (`rate`), so at τ = 0 its series in the states of
+    `model` (the time-dependent model's `LocalRows`; τ, the time left to the horizon, last) is
+    the unknown's own with a derivative in τ: rate·(u − u_old), and for a positive unknown (whose
+    series is of log u) rate·(1 − u_old/u). Its second derivatives in τ multiply τ's volatility,
+    zero, in every row: they are zero here."""
+
+    old: np.ndarray
+    rate: float
+    model: LocalRows
+
+    def series(self, new: dict, old: dict) -> dict:
+        """The local series in the states and τ, from the series at θ and at θ_old."""
+        lifted = {}
+        for u, s in new.items():
+            places, tau, size = _with_tau(len(self.model.args[u]) - 1)
+            lifted[u] = np.zeros((s.shape[0], size))
+            lifted[u][:, places] = s
+            moved = 1 - np.exp(old[u][:, 0] - s[:, 0]) if self._log(u) else s[:, 0] - old[u][:, 0]
+            lifted[u][:, tau] = self.rate * moved
+        return lifted
+
+    def partials(self, partials: dict, new: dict, old: dict) -> dict:
+        """Partials in the lifted series (`series`) as partials in the series at θ."""
+        back = {}
+        for u, q in partials.items():
+            places, tau, _ = _with_tau(len(self.model.args[u]) - 1)
+            slope = np.exp(old[u][:, 0] - new[u][:, 0]) if self._log(u) else 1.0
+            back[u] = q[:, places]
+            back[u][:, 0] += self.rate * slope * q[:, tau]
+        return back
+
+    def _log(self, u: str) -> bool:
+        return u in self.model.positive
+
+
+@functools.cache
+def _with_tau(m: int) -> tuple[np.ndarray, int, int]:
+    """Where the entries of a local series in m states (value, gradient, Hessian triangle as
+    `jacobian.taylor` orders them) go in one in m + 1 states (τ last), the place of the
+    derivative in τ, and the size of the longer series."""
+    j, k = np.triu_indices(m)
+    longer = {pair: i for i, pair in enumerate(zip(*np.triu_indices(m + 1)))}
+    hessian = [2 + m + longer[pair] for pair in zip(j, k)]
+    return np.array([0, *range(1, 1 + m), *hessian]), 1 + m, 2 + m + len(longer)
+
+
 class Split:
     """A system's residual, linearisation, trial costs and evaluation from the matrices of its
     local series at each piece's points and the model's `LocalRows`."""
@@ -133,11 +194,10 @@ class Split:
             self.weights[k] = np.sqrt(system.problem.boundary_weight(k) / face.shape[0])
         self.owner = {b.name: system.owner[:, j] for j, b in enumerate(system.problem.boundaries)}
         # the edge rows are linear in the coefficients (a derivative of the series at an end)
-        zero = np.zeros(system.size)
         self.edges = np.zeros((0, system.size))
-        if system.edge_rows(system.unravel(zero)):
+        if system.edge_terms or system.root_terms:  # (where `System.edge_rows` has rows)
             matrix = cache.compiled(jax.jacfwd(self._edge_rows), name("edges"))
-            self.edges = np.asarray(matrix(zero))
+            self.edges = np.asarray(matrix(np.zeros(system.size)))
         if system.pieces > 1:
             self._junction = cache.compiled(
                 jax.vmap(self._junction_rows, (0, None)), name("junction")
@@ -222,30 +282,38 @@ class Split:
         }
 
     # -- rows ------------------------------------------------------------------------------
-    def _rows(self, thetas, params, plan, linear: bool = False):
+    def _rows(self, thetas, params, plan, linear: bool = False, step: Step | None = None):
         """The weighted interior and boundary rows at each θ of `thetas`, by piece: per piece
         {name: (θ, points)} (a boundary on a piece that does not own it: none), and with
-        `linear` (one θ) {name: its Jacobian in θ, τ's column aside}."""
+        `linear` (one θ) {name: its Jacobian in θ, τ's column aside}; with `step`, the rows of
+        an implicit step in pseudo-time from its θ_old."""
         mode = np.asarray(plan.mode)
+        model = self.model if step is None else step.model
         nears = [self.at(t, plan.lo) for t in thetas]
         rows, jacobians = [], {}
         for p in range(self.system.pieces):
             found = {}
             for k in nears[0][p]:
                 if k is None:
-                    fn, extra = (self.model.linear if linear else self.model.rows), (mode[p],)
+                    fn, extra = (model.linear if linear else model.rows), (mode[p],)
                 else:
-                    fn, extra = (self.model.face_linear[k] if linear else self.model.face[k]), ()
+                    fn, extra = (model.face_linear[k] if linear else model.face[k]), ()
                 local = [self.local(t, near[p][k][1], p) for t, near in zip(thetas, nears)]
                 local = jax.tree.map(lambda *a: np.concatenate(a), *local)
                 x = np.concatenate([near[p][k][0] for near in nears])
-                out = blocked(fn, local, x, params, *extra)
+                if step is not None:
+                    old = [self.local(step.old, near[p][k][1], p) for near in nears]
+                    old = jax.tree.map(lambda *a: np.concatenate(a), *old)
+                    lifted, x = step.series(local, old), np.pad(x, ((0, 0), (0, 1)))
+                out = blocked(fn, local if step is None else lifted, x, params, *extra)
                 value, partials = out if linear else (out, None)
                 for name, r in value.items() if k is None else [(k, value)]:
                     found[name] = self.weights[name] * np.reshape(r, (len(thetas), -1))
                 if linear:
                     matrices = nears[0][p][k][1]
                     for name, by_unknown in partials.items() if k is None else [(k, partials)]:
+                        if step is not None:
+                            by_unknown = step.partials(by_unknown, local, old)
                         jacobians[name, p] = self.weights[name] * self._jacobian(
                             by_unknown, matrices, p
                         )
@@ -265,13 +333,13 @@ class Split:
         faces = sorted(self.owner)
         return sorted(k for k in rows[0] if k not in self.owner), faces
 
-    def _vectors(self, thetas, params, plan, rows=None) -> np.ndarray:
+    def _vectors(self, thetas, params, plan, rows=None, step: Step | None = None) -> np.ndarray:
         """The residual vectors at `thetas` (θ, rows) as `System.residual` orders them: interior
         rows by name and piece, boundary rows by name and piece (zero on a piece that does not
         own the boundary), edge rows, and between two pieces their junction and the pin of the
         cut."""
         thetas = np.asarray(thetas)
-        rows = rows or self._rows(thetas, params, plan)[0]
+        rows = rows or self._rows(thetas, params, plan, step=step)[0]
         interior, faces = self._names(rows)
         nb = {k: self.system.faces[k].shape[0] for k in faces}
         zero = lambda k: np.zeros((len(thetas), nb[k]))  # noqa: E731
@@ -285,10 +353,14 @@ class Split:
         return np.concatenate(parts, axis=1)
 
     # -- what the solver calls ---------------------------------------------------------------
-    def linearise(self, theta, params, plan):
+    def residual(self, theta, params, plan, step: Step | None = None) -> np.ndarray:
+        """The residual vector at θ (`System.residual`; with `step`, the implicit step's)."""
+        return self._vectors(np.asarray(theta)[None], params, plan, step=step)[0]
+
+    def linearise(self, theta, params, plan, step: Step | None = None):
         """The residual vector, its Jacobian and its squared Frobenius norm at θ."""
         theta = np.asarray(theta)
-        rows, jacobians = self._rows(theta[None], params, plan, linear=True)
+        rows, jacobians = self._rows(theta[None], params, plan, linear=True, step=step)
         interior, faces = self._names(rows)
         size, pieces = self.system.size, self.system.pieces
         blocks = [jacobians[k, p] for k in interior for p in range(pieces)]
@@ -300,18 +372,18 @@ class Split:
             blocks.append(np.asarray(self._junction_jacobian(theta, plan.lo)))
             blocks.append(np.zeros((1, size)))
         J = np.concatenate(blocks)
-        r = self._vectors(theta[None], params, plan, rows)[0]
+        r = self._vectors(theta[None], params, plan, rows, step)[0]
         if self.tau is not None:  # the cut moves the points: a central difference, as `System`
             h = 1e-5
             moved = theta[None].repeat(2, axis=0)
             moved[:, self.tau] += [h, -h]
-            ahead, behind = self._vectors(moved, params, plan)
+            ahead, behind = self._vectors(moved, params, plan, step=step)
             J[:, self.tau] = (ahead - behind) / (2 * h)
         return r, J, float(np.sum(J * J))
 
-    def costs(self, theta, steps, params, plan):
+    def costs(self, theta, steps, params, plan, step: Step | None = None):
         """½‖r(θ + step)‖² for each step: the model's rows at every trial's points in blocks."""
-        r = self._vectors(np.asarray(theta)[None] + np.asarray(steps), params, plan)
+        r = self._vectors(np.asarray(theta)[None] + np.asarray(steps), params, plan, step=step)
         return 0.5 * np.sum(r * r, axis=-1)
 
     def evaluate(self, theta, params, plan):

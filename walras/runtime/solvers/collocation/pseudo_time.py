@@ -13,19 +13,22 @@ grows it faster, by the residuals' ratio: see GROWTH)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ....compiler.codegen import Compiled
+from ....compiler.codegen import Compiled, Deferred
 from ....compiler.model import Process, State, frozen
+from ....compiler.outline import Outline
 from ....grammar import ast
-from ... import interrupt
+from ... import interrupt, store
 from ...pytree import pytree
 from ..least_squares import levenberg_marquardt
 from .jacobian import chunk_for, columns
+from .local_rows import LocalRows, Step
 
 FIRST_STEP = 1.0  # Δτ of the first step (EconPDEs.jl's default), in the model's time unit
 GROWTH = 2.0  # Δτ doubles with each step (EconPDEs.jl's residual-driven growth, compounded
@@ -59,7 +62,9 @@ class Moving:
 
 def time_dependent(compiled: Compiled) -> Compiled:
     """The model with the time left to a horizon as a last state (drift −1) of every unknown,
-    compiled once per model (kept in its `memo`)."""
+    compiled once per model (kept in its `memo`). A model with a key is derived only when a
+    function of it that is not exported has to be traced (`codegen.Deferred`: a warm run that
+    walks from the local rows derives nothing)."""
     memo = compiled.memo
     if "pseudo-time" not in memo:
         model = compiled.model
@@ -76,20 +81,58 @@ def time_dependent(compiled: Compiled) -> Compiled:
             unknowns=tuple(dataclasses.replace(u, args=u.args + (name,)) for u in model.unknowns),
         )
         key = compiled.key and f"{compiled.key} pseudo-time"
-        from ....compiler import symbolic  # (sympy: loaded when a walk in pseudo-time runs)
 
-        memo["pseudo-time"] = Compiled(symbolic.build(later), key=key)
+        @functools.cache
+        def derived():
+            from ....compiler import symbolic  # (sympy: loaded when a derivation runs)
+
+            return symbolic.build(later)
+
+        if key:
+            outline = store.kept("outline", key, lambda: Outline.of(derived()))
+            memo["pseudo-time"] = Deferred(later, outline, derived, key)
+        else:
+            memo["pseudo-time"] = Compiled(derived())
     return memo["pseudo-time"]
 
 
 class Stepper:
-    """The implicit step's residual vector and Jacobian on a one-piece collocation `system`, as
-    functions of θ, the parameters, the plan, θ_old and 1/Δτ (so every step reuses one compiled
-    function)."""
+    """The implicit step's residual vector and Levenberg-Marquardt solve on a one-piece
+    collocation `system`, as functions of θ, the parameters, the plan, θ_old and 1/Δτ: from the
+    time-dependent model's local rows where the system splits (`local_rows.Step`: compiled once
+    per model, and exported), else traced whole (every step reuses one compiled function)."""
 
     def __init__(self, system):
         self.system = system
         self.later = time_dependent(system.problem.compiled)
+        self.parts = None
+        if system.split is not None and system.pieces == 1:
+            self._from_local_rows(system.split)
+        else:
+            self._traced()
+
+    def _from_local_rows(self, split):
+        rows = LocalRows.of(self.system, self.later)
+
+        def step(old, rate) -> Step:
+            return Step(np.asarray(old), float(rate), rows)
+
+        def residual(theta, params, plan, old, rate):
+            return split.residual(theta, params, plan, step(old, rate))
+
+        def linearise(theta, params, plan, old, rate):
+            return split.linearise(theta, params, plan, step(old, rate))
+
+        def costs(theta, steps, params, plan, old, rate):
+            return split.costs(theta, steps, params, plan, step(old, rate))
+
+        self.residual, self.parts = residual, (linearise, costs)
+        self.stationary = lambda theta, params, plan: np.abs(
+            split.residual(theta, params, plan)
+        ).max()
+
+    def _traced(self):
+        system = self.system
 
         def residual(theta, params, plan, old, rate):
             return self._residual(theta, params, plan, old, rate)
@@ -102,6 +145,18 @@ class Stepper:
         self.jacobian = jax.jit(jacobian)
         self.stationary = jax.jit(
             lambda theta, params, plan: jnp.abs(system.residual(theta, params, plan)).max()
+        )
+
+    def solve(self, theta, params, plan, old, rate, iterations: int):
+        """The implicit step from θ_old over Δτ = 1/rate: Levenberg-Marquardt from θ."""
+        return levenberg_marquardt(
+            self.residual,
+            theta,
+            jacobian=None if self.parts else self.jacobian,
+            args=(params, plan, old, rate),
+            iterations=iterations,
+            parts=self.parts,
+            gauss_newton=self.parts is not None,
         )
 
     def _residual(self, theta, params, plan, old, rate):
@@ -130,12 +185,13 @@ class Stepper:
         between θ and a nearby θ_old (θ scaled by 1 − 1e-3, which keeps the signs of the
         start's derivatives, where a consumption from a first-order condition needs them; or
         θ − 0.01 at a zero start). Rows that are not finite there are no evidence either way."""
+        theta = np.asarray(theta)
         for old in (theta * (1 - 1e-3), theta - 0.01):
-            moved = jnp.abs(
-                self.residual(theta, params, plan, old, 1.0)
-                - self.residual(theta, params, plan, old, 0.0)
+            moved = np.abs(
+                np.asarray(self.residual(theta, params, plan, old, np.float64(1.0)))
+                - np.asarray(self.residual(theta, params, plan, old, np.float64(0.0)))
             )
-            if bool(jnp.any(jnp.isfinite(moved) & (moved > 0))):
+            if np.any(np.isfinite(moved) & (moved > 0)):
                 return True
         return False
 
@@ -182,17 +238,11 @@ def walk(stepper: Stepper, theta, params, plan, iterations: int) -> Walked:
         if row == GIVE_UP:
             break
         rate = jax.device_put(np.float64(1.0 / dt))
-        start = float(jnp.max(jnp.abs(stepper.residual(theta, params, plan, theta, rate))))
-        result = levenberg_marquardt(
-            stepper.residual,
-            theta,
-            jacobian=stepper.jacobian,
-            args=(params, plan, theta, rate),
-            iterations=iterations,
-        )
+        start = np.abs(np.asarray(stepper.residual(theta, params, plan, theta, rate))).max()
+        result = stepper.solve(theta, params, plan, theta, rate, iterations)
         its += result.iterations
         history.extend(2 * h for h in result.history)
-        end = float(jnp.max(jnp.abs(stepper.residual(result.theta, params, plan, theta, rate))))
+        end = np.abs(np.asarray(stepper.residual(result.theta, params, plan, theta, rate))).max()
         after = stationary(result.theta)
         if not (result.converged and end <= SOLVED * start and np.isfinite(after)):
             failed, row, dt = failed + 1, row + 1, dt / SHRINK
