@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -81,9 +82,12 @@ def from_cube(u, group: Sequence[int]):
     """Stick-breaking: points u of the unit cube onto the simplex of the states `group`,
     x_k = u_k (1 − x_1 − … − x_{k−1}); the other coordinates unchanged. Smooth, one to one on
     the open cube, and its inverse (`to_cube`) is smooth inside the simplex."""
-    x, rest = u, 1.0
+    x, rest = (u if isinstance(u, jax.Array) else np.array(u, float)), 1.0
     for k in group:
-        x = x.at[..., k].set(u[..., k] * rest)
+        if isinstance(x, jax.Array):
+            x = x.at[..., k].set(u[..., k] * rest)
+        else:  # (host points stay on the host)
+            x[..., k] = u[..., k] * rest
         rest = rest - x[..., k]
     return x
 
@@ -98,11 +102,10 @@ def to_cube(x, group: Sequence[int]):
 
 
 def cube_to_simplices(u, simplices) -> jnp.ndarray:
-    """`from_cube` on every simplex of a domain (without simplices, `u` itself: host points
-    stay on the host, compiling nothing)."""
+    """`from_cube` on every simplex of a domain (host points stay on the host, compiling
+    nothing)."""
     if not simplices:
         return u
-    u = jnp.asarray(u)
     for group in simplices:
         u = from_cube(u, group)
     return u

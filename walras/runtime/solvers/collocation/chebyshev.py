@@ -91,15 +91,15 @@ def _is_log(f) -> bool:
     return isinstance(f, Anchor) or f is True
 
 
-def _anchors(log, lo, hi):
+def _anchors(log, lo, hi, xp=jnp):
     """Per axis of `log` (False: affine; True: a cut edge, log x; an `Anchor`): whether the axis
     is logarithmic, its anchor (0 for a cut edge), the side of it the box lies on, and the box's
     corners in the log coordinate."""
-    flag = jnp.asarray([_is_log(f) for f in log])
-    at = jnp.asarray([f.at if isinstance(f, Anchor) else 0.0 for f in log], float)
-    side = jnp.where(flag & (lo < at), -1.0, 1.0)
-    a = jnp.log(jnp.where(flag, side * (lo - at), 1.0))
-    b = jnp.log(jnp.where(flag, side * (hi - at), 1.0))
+    flag = xp.asarray([_is_log(f) for f in log])
+    at = xp.asarray([f.at if isinstance(f, Anchor) else 0.0 for f in log], float)
+    side = xp.where(flag & (lo < at), -1.0, 1.0)
+    a = xp.log(xp.where(flag, side * (lo - at), 1.0))
+    b = xp.log(xp.where(flag, side * (hi - at), 1.0))
     return flag, at, side, a, b
 
 
@@ -107,28 +107,37 @@ def _affine_only(log) -> bool:
     return not any(isinstance(f, (Anchor, Logit, root.Root)) or f is True for f in log)
 
 
-def _logit(x):
-    return jnp.log(x) - jnp.log1p(-x)
+def _logit(x, xp=jnp):
+    return xp.log(x) - xp.log1p(-x)
+
+
+def _module(*arrays):
+    """jax.numpy for JAX arrays and traced values; NumPy for host arrays, so that the solver's
+    bookkeeping on the host (start values, evidence) compiles nothing."""
+    return jnp if any(isinstance(a, jax.Array) for a in arrays) else np
 
 
 def to_box(z, lo, hi, log=()):
     """Points z of [−1, 1]^d mapped onto the box [lo, hi]: affinely, or affinely in log x along
     the axes flagged True in `log` (a cut edge: their lower corner is > 0), which crowds points
     towards lo, or in log|x − at| along an axis with an `Anchor`, or in log(x/(1 − x)) along a
-    `Logit` axis, or as the square of the distance to a constrained edge (`root.Root`)."""
+    `Logit` axis, or as the square of the distance to a constrained edge (`root.Root`). NumPy
+    in, NumPy out."""
     affine = lo + (hi - lo) * (z + 1) / 2
     if _affine_only(log):
         return affine
-    flag, at, side, a, b = _anchors(log, lo, hi)
-    out = jnp.where(flag, at + side * jnp.exp(a + (b - a) * (z + 1) / 2), affine)
+    xp = _module(z, lo, hi)
+    flag, at, side, a, b = _anchors(log, lo, hi, xp)
+    out = xp.where(flag, at + side * xp.exp(a + (b - a) * (z + 1) / 2), affine)
     if any(root.sides(log)):
-        sides = jnp.asarray(root.sides(log))
-        out = jnp.where(sides != 0, root.to_box(z, lo, hi, sides), out)
+        sides = xp.asarray(root.sides(log))
+        out = xp.where(sides != 0, root.to_box(z, lo, hi, sides), out)
     if not any(upper_cut_axes(log)):
         return out
-    two = jnp.asarray(upper_cut_axes(log))
-    a, b = _logit(jnp.where(two, lo, 0.5)), _logit(jnp.where(two, hi, 0.5))
-    return jnp.where(two, jax.nn.sigmoid(a + (b - a) * (z + 1) / 2), out)
+    two = xp.asarray(upper_cut_axes(log))
+    a, b = _logit(xp.where(two, lo, 0.5), xp), _logit(xp.where(two, hi, 0.5), xp)
+    t = a + (b - a) * (z + 1) / 2
+    return xp.where(two, jax.nn.sigmoid(t) if xp is jnp else np.exp(-np.logaddexp(0, -t)), out)
 
 
 def to_unit(x, lo, hi, log=()):

@@ -42,7 +42,8 @@ def sides(maps) -> tuple[float, ...]:
 def to_box(z, lo, hi, side: float):
     """Points z of [−1, 1] on the axis [lo, hi] with its constrained edge at `side`."""
     s = ((1 + side * z) / 2) ** 2
-    return jnp.where(side > 0, lo + (hi - lo) * s, hi - (hi - lo) * s)
+    where = jnp.where if isinstance(s, jax.Array) else np.where
+    return where(side > 0, lo + (hi - lo) * s, hi - (hi - lo) * s)
 
 
 def share(x, lo, hi, side: float):
