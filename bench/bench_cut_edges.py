@@ -74,6 +74,15 @@ def run(name: str, share: bool, tree: str | None = None) -> dict:
         return json.loads(out.read_text())
 
 
+def _differ(before, after) -> float:
+    """Largest difference relative to the largest size; the points below a cut (NaN) must be
+    the same, else infinite."""
+    before, after = np.asarray(before, float), np.asarray(after, float)
+    if not np.array_equal(np.isnan(before), np.isnan(after)):
+        return float("inf")
+    return float(np.nanmax(np.abs(before - after)) / max(np.nanmax(np.abs(after)), 1e-300))
+
+
 def main(names: list[str], baseline: str | None = None) -> None:
     print(
         "| model | earlier: wall (s) | CPU (s) | now: wall (s) | CPU (s) | CPU ratio | converged "
@@ -83,11 +92,7 @@ def main(names: list[str], baseline: str | None = None) -> None:
     for name in names:
         before = run(name, True, baseline) if baseline else run(name, False)
         after = run(name, True)
-        differ = max(
-            float(np.max(np.abs(np.subtract(before["values"][u], after["values"][u]))))
-            / max(float(np.max(np.abs(after["values"][u]))), 1e-300)
-            for u in after["values"]
-        )
+        differ = max(_differ(before["values"][u], after["values"][u]) for u in after["values"])
         estimate = max(after["errors"].values(), default=float("nan"))
         estimates = max(
             abs(before["errors"][u] - e) / max(e, 1e-300) for u, e in after["errors"].items()

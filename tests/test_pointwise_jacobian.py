@@ -95,15 +95,17 @@ def test_the_split_system_is_the_whole_one(source, basis, degree, logs):
 
 
 def test_the_model_rows_are_compiled_once_for_every_degree():
-    """Two degrees share the model's compiled rows (`LocalRows`): the second compiles only the
-    matrices of its series."""
+    """Two degrees, and the expansions of v and of log v, share the model's compiled rows
+    (`LocalRows`): the others compile only the matrices of their series."""
     problem = Problem.build(walras.load(ONE_STATE).compile(), None)
-    systems = Systems(problem, "tensor")
     params = {k: jnp.float64(v) for k, v in problem.params.items()}
+    systems = Systems(problem, "tensor")
     low, high = systems.get(6, 1, 0.0), systems.get(9, 1, 0.0)
-    assert low.split.model is high.split.model
+    logs = Systems(problem, "tensor", logs=True).get(7, 1, 0.0)
+    assert logs.positive and not low.positive
+    assert low.split.model is high.split.model is logs.split.model
     linear = low.split.model.linear
-    for system in (low, high):
+    for system in (low, high, logs):
         system.split.linearise(np.zeros(system.size), params, system.plan({}))
     compiled = len(linear.calls) if hasattr(linear, "calls") else linear._cache_size()
     assert compiled == 1

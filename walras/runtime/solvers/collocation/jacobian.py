@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import domain
-from ...pytree import pytree, static
+from ...pytree import pytree
 from . import chebyshev as cheb
 
 if TYPE_CHECKING:
@@ -72,11 +72,12 @@ def applies(system: System) -> bool:
 class Taylor:
     """An unknown near a point `centre`, from its series' value, gradient and upper Hessian
     triangle there (`local`: what `taylor` returns): its value and derivatives to second order
-    at the centre are the expansion's (exp of the series for a `positive` unknown)."""
+    at the centre are the expansion's (exp of the series for a `positive` unknown; `positive`
+    may be a traced flag, so one compiled function serves both expansions)."""
 
     local: jax.Array
     centre: jax.Array
-    positive: bool = static(default=False)
+    positive: jax.Array | bool = False
 
     def __call__(self, y: jax.Array) -> jax.Array:
         m = self.centre.shape[0]
@@ -85,7 +86,9 @@ class Taylor:
         if m:
             j, k = np.triu_indices(m)
             s = s + self.local[1 + m :] @ (h[j] * h[k] * np.where(j == k, 0.5, 1.0))
-        return jnp.exp(s) if self.positive else s
+        if self.positive is False:
+            return s
+        return jnp.where(self.positive, jnp.exp(jnp.where(self.positive, s, 0.0)), s)
 
 
 def taylor(series: Callable, x: jax.Array) -> jax.Array:

@@ -3,8 +3,8 @@
 A row of a system that `jacobian.applies` to depends on the coefficients only through each
 unknown's local series at its point: value, gradient and Hessian triangle (`jacobian.taylor`).
 `LocalRows` holds the model's equations as functions of those local series at a block of BLOCK
-points, compiled once per model (and per set of unknowns expanded as logarithms). The local
-series are linear in the coefficients, s = B θ_u with B = `jacobian.local_matrix` at the points,
+points, compiled once per model (which unknowns are expanded as logarithms is an argument). The
+local series are linear in the coefficients, s = B θ_u with B = `jacobian.local_matrix` at them,
 so `Split` computes B at each piece's points (one small compiled program per degree), and the
 rest on the host in NumPy: the local series at the points, the model's rows and partials
 (`LocalRows`, block by block), the residual vector, its Jacobian Σ_k diag(∂r/∂s^(k)) B^(k) (in
@@ -36,62 +36,73 @@ BLOCK = 512  # points per call of the model's compiled rows (the last block padd
 class LocalRows:
     """The model's interior rows (imposed, raw) and boundary rows at a block of points, and the
     partials of the imposed and boundary rows in each unknown's local series, from the local
-    series; one per model and set of positive unknowns (`of`). With `later`, the model with the
-    time left to a horizon as a last state of every unknown (`pseudo_time.time_dependent`): the
-    rows an implicit step in pseudo-time imposes (`Step`)."""
+    series; one per model (`of`), its last argument the flags of the unknowns whose series are
+    of their logarithm (`flags`). With `later`, the model with the time left to a horizon as a
+    last state of every unknown (`pseudo_time.time_dependent`): the rows an implicit step in
+    pseudo-time imposes (`Step`)."""
 
     def __init__(self, system: System, later: Compiled | None = None):
         self.system = system  # (its model-level parts only: `imposed`, `compiled`, `args`)
         self.compiled = later or system.compiled
         tau = [] if later is None else [len(system.compiled.states)]
         self.args = {u: np.asarray([*a, *tau], int) for u, a in system.args.items()}
-        self.positive = frozenset(system.positive)
         key = self.compiled.key
-        key = key and f"{key} local rows {BLOCK} {' '.join(sorted(self.positive))}"
+        key = key and f"{key} local rows {BLOCK}"
         name = lambda what: key and f"{key} {what}"  # noqa: E731
-        self.raw = cache.compiled(jax.vmap(self._raw, (0, 0, None)), name("raw"))
-        self.rows = cache.compiled(jax.vmap(self._rows, (0, 0, None, None)), name("rows"))
-        self.linear = cache.compiled(jax.vmap(self._linear, (0, 0, None, None)), name("linear"))
+        self.raw = cache.compiled(jax.vmap(self._raw, (0, 0, None, None)), name("raw"))
+        self.rows = cache.compiled(jax.vmap(self._rows, (0, 0, None, None, None)), name("rows"))
+        self.linear = cache.compiled(
+            jax.vmap(self._linear, (0, 0, None, None, None)), name("linear")
+        )
         self.face, self.face_linear = {}, {}
         for b in system.problem.boundaries:
             face = functools.partial(self._face, b.name)
-            self.face[b.name] = cache.compiled(jax.vmap(face, (0, 0, None)), name(f"face {b.name}"))
+            self.face[b.name] = cache.compiled(
+                jax.vmap(face, (0, 0, None, None)), name(f"face {b.name}")
+            )
             self.face_linear[b.name] = cache.compiled(
-                jax.vmap(_with_partials(face), (0, 0, None)), name(f"face {b.name} linear")
+                jax.vmap(_with_partials(face), (0, 0, None, None)), name(f"face {b.name} linear")
             )
 
     @staticmethod
     def of(system: System, later: Compiled | None = None) -> LocalRows:
-        """The one of the system's model (or `later`) and positive unknowns (in its `memo`)."""
+        """The one of the system's model (or `later`), in its `memo`."""
         memo = (later or system.compiled).memo
-        key = ("collocation local rows", frozenset(system.positive))
-        if key not in memo:
-            memo[key] = LocalRows(system, later)
-        return memo[key]
+        if "collocation local rows" not in memo:
+            memo["collocation local rows"] = LocalRows(system, later)
+        return memo["collocation local rows"]
 
-    def _near(self, local, x) -> dict:
-        return {u: Taylor(s, x[self.args[u]], u in self.positive) for u, s in local.items()}
+    def flags(self, positive) -> np.ndarray:
+        """The last argument of the compiled rows: whether each unknown's series is of its
+        logarithm (those in `positive`)."""
+        return np.array([u in positive for u in self.args])
 
-    def _raw(self, local, x, params) -> dict:
+    def _near(self, local, x, flags) -> dict:
+        return {
+            u: Taylor(s, x[self.args[u]], flags[list(self.args).index(u)]) for u, s in local.items()
+        }
+
+    def _raw(self, local, x, params, flags) -> dict:
         """Raw interior rows at one point (a complementarity's (a, b) as its last axis)."""
-        fields = self._near(local, x)
-        raw = self.compiled.residuals(fields, params, x[None], complementarity=_pair)
+        fields = self._near(local, x, flags)
+        raw = self.compiled.residuals(fields, params, x[None], complementarity=pair)
         return {k: r[0] for k, r in raw.items()}
 
-    def _rows(self, local, x, params, mode) -> dict:
+    def _rows(self, local, x, params, mode, flags) -> dict:
         """Interior rows at one point, each complementarity as `mode` imposes it."""
-        return self.system.imposed(self._raw(local, x, params), mode)
+        return self.system.imposed(self._raw(local, x, params, flags), mode)
 
-    def _linear(self, local, x, params, mode):
-        return _with_partials(self._rows)(local, x, params, mode)
+    def _linear(self, local, x, params, mode, flags):
+        return _with_partials(self._rows)(local, x, params, mode, flags)
 
-    def _face(self, name: str, local, x, params):
-        fields = self._near(local, x)
+    def _face(self, name: str, local, x, params, flags):
+        fields = self._near(local, x, flags)
         r = self.compiled.boundary_residuals(fields, params, {name: x[None]}, only=name)
         return jnp.ravel(r[name])[0]
 
 
-def _pair(a, b):
+def pair(a, b):
+    """A complementarity's two sides, (a, b) as a last axis (`System.imposed` picks)."""
     return jnp.stack([a, b])
 
 
@@ -125,13 +136,14 @@ class Step:
     """An implicit step in pseudo-time (`pseudo_time`) as the local series see it: each unknown
     moves from θ_old (`old`) at the rate 1/Δτ (`rate`), so at τ = 0 its series in the states of
     `model` (the time-dependent model's `LocalRows`; τ, the time left to the horizon, last) is
-    the unknown's own with a derivative in τ: rate·(u − u_old), and for a positive unknown (whose
-    series is of log u) rate·(1 − u_old/u). Its second derivatives in τ multiply τ's volatility,
-    zero, in every row: they are zero here."""
+    the unknown's own with a derivative in τ: rate·(u − u_old), and for a positive unknown (in
+    `positive`: its series is of log u) rate·(1 − u_old/u). Its second derivatives in τ multiply
+    τ's volatility, zero, in every row: they are zero here."""
 
     old: np.ndarray
     rate: float
     model: LocalRows
+    positive: frozenset
 
     def series(self, new: dict, old: dict) -> dict:
         """The local series in the states and τ, from the series at θ and at θ_old."""
@@ -155,7 +167,7 @@ class Step:
         return back
 
     def _log(self, u: str) -> bool:
-        return u in self.model.positive
+        return u in self.positive
 
 
 @functools.cache
@@ -175,6 +187,7 @@ class Split:
 
     def __init__(self, system: System):
         self.system, self.model = system, LocalRows.of(system)
+        self.flags = self.model.flags(system.positive)
         name = lambda what: system.key and f"{system.key} split {what}"  # noqa: E731
         self._states = cache.compiled(self._states_at, name("states"))
         self._matrices = cache.compiled(self._local_matrices, name("matrices"))
@@ -295,9 +308,10 @@ class Split:
             found = {}
             for k in nears[0][p]:
                 if k is None:
-                    fn, extra = (model.linear if linear else model.rows), (mode[p],)
+                    fn, extra = (model.linear if linear else model.rows), (mode[p], self.flags)
                 else:
-                    fn, extra = (model.face_linear[k] if linear else model.face[k]), ()
+                    fn = model.face_linear[k] if linear else model.face[k]
+                    extra = (self.flags,)
                 local = [self.local(t, near[p][k][1], p) for t, near in zip(thetas, nears)]
                 local = jax.tree.map(lambda *a: np.concatenate(a), *local)
                 x = np.concatenate([near[p][k][0] for near in nears])
@@ -402,14 +416,16 @@ class Split:
 
             x = self._points(a, b, s.fine)
             at = local(x)
-            raw.append(blocked(self.model.raw, at, x, params))
-            positive = self.model.positive
+            raw.append(blocked(self.model.raw, at, x, params, self.flags))
+            positive = s.positive
             values.append({u: np.exp(v[:, 0]) if u in positive else v[:, 0] for u, v in at.items()})
             found = {}
             for k, fn in self.model.face.items():
                 xb = self._points(a, b, s.fine_faces[k], k)
                 found[k] = (
-                    blocked(fn, local(xb), xb, params) if self.owner[k][p] else np.zeros(len(xb))
+                    blocked(fn, local(xb), xb, params, self.flags)
+                    if self.owner[k][p]
+                    else np.zeros(len(xb))
                 )
             boundary.append(found)
         stack = lambda trees: jax.tree.map(lambda *q: np.stack(q), *trees)  # noqa: E731

@@ -22,7 +22,7 @@ from . import chebyshev as cheb
 from . import regimes, root, smolyak
 from .flat import Flat
 from .jacobian import applies, chunk_for, columns
-from .local_rows import Split
+from .local_rows import Split, pair
 from .pieces import Piecewise, face_points, local_simplices
 
 FINE_POINTS = 4000  # evidence grid, per piece
@@ -271,9 +271,7 @@ class System:
     # -- residuals ---------------------------------------------------------------------------
     def raw(self, fields, params, x) -> dict[str, jax.Array]:
         """Residuals by equation at points x; a complementarity gives (a, b) as its last axis."""
-        return self.compiled.residuals(
-            fields, params, x, complementarity=lambda a, b: jnp.stack([a, b])
-        )
+        return self.compiled.residuals(fields, params, x, complementarity=pair)
 
     def imposed(self, raw: Mapping[str, jax.Array], mode) -> dict[str, jax.Array]:
         """Each complementarity as `mode[c]` (one-hot over MODES) says."""

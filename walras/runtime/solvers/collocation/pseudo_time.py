@@ -28,7 +28,7 @@ from ... import interrupt, store
 from ...pytree import pytree
 from ..least_squares import levenberg_marquardt
 from .jacobian import chunk_for, columns
-from .local_rows import LocalRows, Step
+from .local_rows import LocalRows, Step, pair
 
 FIRST_STEP = 1.0  # Δτ of the first step (EconPDEs.jl's default), in the model's time unit
 GROWTH = 2.0  # Δτ doubles with each step (EconPDEs.jl's residual-driven growth, compounded
@@ -115,7 +115,7 @@ class Stepper:
         rows = LocalRows.of(self.system, self.later)
 
         def step(old, rate) -> Step:
-            return Step(np.asarray(old), float(rate), rows)
+            return Step(np.asarray(old), float(rate), rows, frozenset(self.system.positive))
 
         def residual(theta, params, plan, old, rate):
             return split.residual(theta, params, plan, step(old, rate))
@@ -169,7 +169,7 @@ class Stepper:
         new, past = piece(tree), piece(before)
         fields = {u: Moving(new[u], past[u], rate) for u in new}
         at = lambda points: _at_zero(system.states_at(jnp.asarray(points), lo[0], hi[0]))  # noqa: E731
-        raw = later.residuals(fields, params, at(system.reference), lambda a, b: jnp.stack([a, b]))
+        raw = later.residuals(fields, params, at(system.reference), pair)
         interior = system.imposed(raw, plan.mode[0])
         n = system.reference.shape[0]
         rows = [jnp.sqrt(system.problem.weight(k) / n) * r for k, r in interior.items()]
