@@ -143,7 +143,9 @@ def _tensor_matrix(series: cheb.Chebyshev, x: jax.Array) -> jax.Array:
             )
         )
         local = lambda c, a=a, one=one: jax.vmap(lambda y: taylor(one(c), y))(x[:, a : a + 1])  # noqa: E731
-        factors.append(jax.jacfwd(local)(jnp.zeros(n, x.dtype)))  # (points, 3, n)
+        # (points, 3, n): the series is linear in its coefficients, so its values at each unit
+        # vector are its matrix (no derivative in them traced over the derivatives in y)
+        factors.append(jnp.moveaxis(jax.vmap(local)(jnp.eye(n, dtype=x.dtype)), 0, -1))
     orders = [np.zeros(m, int)] + [np.eye(m, dtype=int)[j] for j in range(m)]
     orders += [
         np.eye(m, dtype=int)[j] + np.eye(m, dtype=int)[k] for j, k in zip(*np.triu_indices(m))
