@@ -89,6 +89,32 @@ def test_gauss_newton_step_is_the_least_squares_step(shape):
     assert ls.gauss_newton_step(U @ np.diag(S) @ V.T, r) is None
 
 
+@pytest.mark.parametrize("shape", [(80, 80), (100, 80), (60, 80)])
+def test_host_damped_steps_are_the_svds(shape):
+    """The split path's damped steps on the host (from J's QR by LAPACK's tpqrt where J is tall
+    or square, from its SVD where wide) equal those of one SVD (`damped_steps`), for dampings
+    from far below to far above the smallest squared singular value; NaN where J is not
+    finite."""
+    rng = np.random.default_rng(2)
+    m, n = shape
+    U, _ = np.linalg.qr(rng.standard_normal((m, min(m, n))))
+    V, _ = np.linalg.qr(rng.standard_normal((n, min(m, n))))
+    J = U @ np.diag(np.logspace(2, -8, min(m, n))) @ V.T
+    r, lams = rng.standard_normal(m), np.logspace(-12, 2, 8)
+    host = ls._HostSteps(lambda theta, steps: np.zeros(len(steps)))
+    _, steps = host.trials(np.zeros(n), r, J, lams, ())
+    exact = np.asarray(ls.damped_steps(jnp.asarray(J), jnp.asarray(r), jnp.asarray(lams)))
+    for found, wanted, lam in zip(steps, exact, lams, strict=True):
+        # (the damped system's condition, 1e2/√λ, times ε)
+        bound = 1e2 / np.sqrt(lam) * 1e-14 * np.linalg.norm(wanted)
+        assert np.linalg.norm(found - wanted) <= max(bound, 1e-13 * np.linalg.norm(wanted))
+    J[0, 0] = np.nan
+    _, steps = ls._HostSteps(lambda theta, steps: np.zeros(len(steps))).trials(
+        np.zeros(n), r, J, lams, ()
+    )
+    assert np.all(np.isnan(steps))
+
+
 def test_split_levenberg_marquardt_takes_gauss_newton_steps_and_reaches_scipys_minimum(
     monkeypatch,
 ):
@@ -96,14 +122,14 @@ def test_split_levenberg_marquardt_takes_gauss_newton_steps_and_reaches_scipys_m
     where the linear model predicts the decrease and damped ones where it does not: scipy's
     root of a square system from a start where the undamped step overshoots."""
     newton = []
-    split = ls._split_newton
+    split = ls._HostSteps.newton
 
     def spy(*args):
         step, new = split(*args)
         newton.append(step is not None)
         return step, new
 
-    monkeypatch.setattr(ls, "_split_newton", spy)
+    monkeypatch.setattr(ls._HostSteps, "newton", spy)
 
     def residual(theta):  # Rosenbrock's function as a system: root (1, 1)
         return np.array([10 * (theta[1] - theta[0] ** 2), 1 - theta[0]])

@@ -7,10 +7,10 @@ factor per damping of its smaller Gram matrix (`damped_steps`). Where the caller
 residual in parts (collocation's split systems) and its Jacobian is exact, the undamped
 Gauss-Newton step comes first where J is well conditioned, by LU or QR (`gauss_newton_step`:
 a tenth to a third of the SVD's time), and the damped trials only when the linear model does
-not predict its decrease well. The factorisations run in LAPACK through OpenBLAS, whose
-worker threads spin-wait: on a machine whose cores are busy, a 140 × 140 SVD then takes 0.5 s
-instead of 5 ms, so the loop runs with one BLAS thread (through threadpoolctl, when it is
-installed).
+not predict its decrease well, from J's QR (`_HostSteps`). The factorisations run in LAPACK
+through OpenBLAS, whose worker threads spin-wait: on a machine whose cores are busy, a
+140 × 140 SVD then takes 0.5 s instead of 5 ms, so the loop runs with one BLAS thread (through
+threadpoolctl, when it is installed).
 """
 
 from __future__ import annotations
@@ -103,21 +103,21 @@ def _trials(residual, gram, theta, r, J, lams, args):
     return jax.vmap(cost)(steps), steps
 
 
-def gauss_newton_step(J: np.ndarray, r: np.ndarray) -> np.ndarray | None:
+def gauss_newton_step(J: np.ndarray, r: np.ndarray, qr=None) -> np.ndarray | None:
     """The step −J⁺r of a square or tall J, on the host: by LU where J is square, else by
-    Householder QR (0.08 and 0.43 s against 1.4 s for the SVD of a 1,200 × 1,200 matrix on one
-    core); None where LAPACK's estimate of the reciprocal condition number says the step
-    carries errors above STEP_ERROR (ε/rcond): near a singular J it would move along a null
-    direction, where the damped steps take the shortest."""
+    Householder QR (`qr`, J's thin QR, where it is known) (0.08 and 0.43 s against 1.4 s for the
+    SVD of a 1,200 × 1,200 matrix on one core); None where LAPACK's estimate of the reciprocal
+    condition number says the step carries errors above STEP_ERROR (ε/rcond): near a singular J
+    it would move along a null direction, where the damped steps take the shortest."""
     import scipy.linalg as sl
 
     m, n = J.shape
-    if m == n:
+    if m == n and qr is None:
         lu, piv = sl.lu_factor(J, check_finite=False)
         rcond, _ = sl.lapack.dgecon(lu, np.abs(J).sum(axis=0).max(), norm="1")
         step = -sl.lu_solve((lu, piv), r, check_finite=False)
     else:
-        q, R = sl.qr(J, mode="economic", check_finite=False)
+        q, R = qr if qr is not None else _qr(J)
         rcond, _ = sl.lapack.dtrcon(R, norm="1", uplo="U", diag="N")
         step = -sl.solve_triangular(R, q.T @ r, check_finite=False)
     return step if np.finfo(J.dtype).eps <= STEP_ERROR * rcond else None
@@ -128,26 +128,86 @@ GOOD_FIT = 0.75  # a Gauss-Newton step is taken when the cost falls by at least 
 # Nocedal & Wright, Algorithm 4.1); otherwise the iteration tries the damped steps
 
 
-def _split_trials(costs, theta, r, J, lams, args):
-    steps = cache.exported(damped_steps, "least squares damped steps")(J, r, lams)
-    return costs(theta, steps, *args), steps
+class _HostSteps:
+    """The steps of the split path (collocation's `local_rows.Split`: J and r on the host;
+    `costs` gives ½‖r(θ + step)‖² for each step), from factorisations of the latest Jacobian
+    computed once each. A tall or square J's damped steps −(JᵀJ + λI)⁻¹Jᵀr come from its thin
+    QR, J = QR, each damping by the QR of [R; √λI] that keeps their triangles (LAPACK's tpqrt;
+    MINPACK's route, no squared condition): for a 1,240 × 1,200 J on one core, 0.12 s a damping
+    after the QR's 0.4 s, which the Gauss-Newton step of a tall J shares, where the SVD took
+    1.9 s. A wide J's come from its SVD."""
+
+    def __init__(self, costs: Callable):
+        self.costs, self.J, self.factors = costs, None, {}
+
+    def _factor(self, J: np.ndarray, kind: str):
+        if self.J is not J:
+            self.J, self.factors = J, {}
+        if kind not in self.factors:
+            self.factors[kind] = (_qr if kind == "qr" else _svd)(np.asarray(J))
+        return self.factors[kind]
+
+    def newton(self, theta, r, J, args):
+        """The Gauss-Newton step and the cost there, when the linear model predicts the
+        decrease well (`GOOD_FIT`), else (None, None)."""
+        m, n = J.shape
+        if m < n or not np.all(np.isfinite(J)):
+            return None, None
+        r = np.asarray(r)
+        step = gauss_newton_step(np.asarray(J), r, None if m == n else self._factor(J, "qr"))
+        if step is None:
+            return None, None
+        cost = 0.5 * float(r @ r)
+        predicted = cost - 0.5 * float(np.sum(np.square(r + J @ step)))
+        new = float(np.asarray(self.costs(theta, step[None], *args))[0])
+        if np.isfinite(new) and cost - new >= GOOD_FIT * predicted > 0:  # (false where NaN)
+            return step, new
+        return None, None
+
+    def trials(self, theta, r, J, lams, args):
+        """The damped steps at each damping of `lams` and their costs (NaN steps where J is
+        not finite: every one is refused)."""
+        r, lams = np.asarray(r), np.asarray(lams)
+        m, n = J.shape
+        if not np.all(np.isfinite(J)):
+            steps = np.full((len(lams), n), np.nan)
+        elif m >= n:
+            steps = _damped_from_qr(*self._factor(J, "qr"), r, lams)
+        else:
+            U, S, Vt = self._factor(J, "svd")
+            steps = -((S * (U.T @ r)) / (S * S + lams[:, None])) @ Vt
+        return self.costs(theta, steps, *args), steps
 
 
-def _split_newton(costs, theta, r, J, args):
-    """The Gauss-Newton step and the cost there, when the linear model predicts the decrease
-    well (`GOOD_FIT`), else (None, None). J and r are on the host."""
-    m, n = J.shape
-    if m < n:
-        return None, None
-    J, r = np.asarray(J), np.asarray(r)
-    if not np.all(np.isfinite(J)) or (step := gauss_newton_step(J, r)) is None:
-        return None, None
-    cost = 0.5 * float(r @ r)
-    predicted = cost - 0.5 * float(np.sum(np.square(r + J @ step)))
-    new = float(np.asarray(costs(theta, step[None], *args))[0])
-    if np.isfinite(new) and cost - new >= GOOD_FIT * predicted > 0:  # (false where NaN)
-        return step, new
-    return None, None
+def _qr(J: np.ndarray):
+    import scipy.linalg as sl
+
+    return sl.qr(J, mode="economic", check_finite=False)
+
+
+def _svd(J: np.ndarray):
+    import scipy.linalg as sl
+
+    try:
+        return sl.svd(J, full_matrices=False, check_finite=False)
+    except np.linalg.LinAlgError:  # gesdd did not converge: the slower, sturdier driver
+        return sl.svd(J, full_matrices=False, check_finite=False, lapack_driver="gesvd")
+
+
+def _damped_from_qr(q: np.ndarray, R: np.ndarray, r: np.ndarray, lams: np.ndarray) -> np.ndarray:
+    """−(JᵀJ + λI)⁻¹Jᵀr for each λ from J's thin QR: [R; √λI] = Q_λ R_λ, and R_λ δ is minus
+    the first n entries of Q_λᵀ [Qᵀr; 0]."""
+    import scipy.linalg as sl
+
+    n = R.shape[1]
+    tpqrt, tpmqrt = sl.get_lapack_funcs(("tpqrt", "tpmqrt"), (R,))
+    g = (q.T @ r)[:, None]
+    steps = []
+    for lam in lams:
+        top, v, t, _ = tpqrt(n, min(n, 32), R, np.sqrt(lam) * np.eye(n, dtype=R.dtype))
+        rotated, _, _ = tpmqrt(n, v, t, g, np.zeros_like(g), trans="T")
+        steps.append(-sl.solve_triangular(top, rotated[:, 0], check_finite=False))
+    return np.stack(steps)
 
 
 def levenberg_marquardt(
@@ -189,8 +249,8 @@ def levenberg_marquardt(
     newton = None
     if parts is not None:
         linearise = lambda theta, args: parts[0](theta, *args)  # noqa: E731
-        trials = [partial(_split_trials, parts[1])]
-        newton = partial(_split_newton, parts[1]) if gauss_newton else None
+        host = _HostSteps(parts[1])
+        trials, newton = [host.trials], host.newton if gauss_newton else None
     else:
         if jacobian is None:
             m = jax.eval_shape(residual, theta, *args).shape[0]
