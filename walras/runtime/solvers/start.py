@@ -59,14 +59,26 @@ def fields_guess(fields: Mapping[str, Callable]) -> Guess:
     return lambda u, y: np.asarray(values_at(fields[u], np.asarray(y, np.float64)))
 
 
-def values_at(field: Callable, y: jax.Array) -> jax.Array:
-    """An approximant's values at points y, (n, its states): one compiled function, not an
-    operation at a time; exported (`runtime.cache`) where the approximant is arrays alone (its
-    class and static fields are in the key), as the collocation solver's expansions are, so a
-    warm run does not trace it."""
+BLOCK = 512  # points per call of `values_at` (the last block padded with the first point)
+
+
+def values_at(field: Callable, y: np.ndarray) -> np.ndarray:
+    """An approximant's values at host points y, (n, its states): one compiled function per
+    shape of the approximant's arrays, called on blocks of BLOCK points, not an operation at a
+    time; exported (`runtime.cache`) where the approximant is arrays alone (its class and
+    static fields are in the key), as the collocation solver's expansions are, so a warm run
+    does not trace it."""
     kind = type(field)
     key = f"values_at {kind.__module__}.{kind.__qualname__}"
-    return cache.call(_values_at, key, field, y)
+    y = np.asarray(y, np.float64)
+    n = y.shape[0]
+    size = max(-(-n // BLOCK), 1) * BLOCK
+    padded = np.concatenate([y, np.repeat(y[:1], size - n, axis=0)])
+    parts = [
+        np.asarray(cache.call(_values_at, key, field, padded[i : i + BLOCK]))
+        for i in range(0, size, BLOCK)
+    ]
+    return np.concatenate(parts)[:n]
 
 
 def _values_at(field: Callable, y: jax.Array) -> jax.Array:
