@@ -55,10 +55,11 @@ class Exported:
         # host arrays go to the call as they are: jit's dispatch moves them (a device_put per
         # leaf here cost 15 times the call)
         leaves = [v if isinstance(v, jax.Array) else np.asarray(v) for v in leaves]
-        shapes = tuple((v.shape, str(v.dtype)) for v in leaves)
+        shapes = tuple((v.shape, v.dtype) for v in leaves)
         call = self.calls.get((tree, shapes))
         if call is None:
-            call = self.calls[tree, shapes] = self._load(tree, leaves, f"{self.key} {shapes}")
+            named = tuple((shape, str(dtype)) for shape, dtype in shapes)
+            call = self.calls[tree, shapes] = self._load(tree, leaves, f"{self.key} {named}")
         return call(*leaves)
 
     def _load(self, tree, leaves, key: str) -> Callable:
