@@ -14,6 +14,7 @@ import numpy as np
 from ...compiler.start import guess_values
 from .. import cache
 from .base import Problem
+from .blocks import by_blocks
 
 Guess = Callable[[str, np.ndarray], np.ndarray]  # unknown, points of its states -> values
 
@@ -71,14 +72,7 @@ def values_at(field: Callable, y: np.ndarray) -> np.ndarray:
     kind = type(field)
     key = f"values_at {kind.__module__}.{kind.__qualname__}"
     y = np.asarray(y, np.float64)
-    n = y.shape[0]
-    size = max(-(-n // BLOCK), 1) * BLOCK
-    padded = np.concatenate([y, np.repeat(y[:1], size - n, axis=0)])
-    parts = [
-        np.asarray(cache.call(_values_at, key, field, padded[i : i + BLOCK]))
-        for i in range(0, size, BLOCK)
-    ]
-    return np.concatenate(parts)[:n]
+    return by_blocks(lambda block: cache.call(_values_at, key, field, block), y, BLOCK)
 
 
 def _values_at(field: Callable, y: jax.Array) -> jax.Array:

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import cache
+from ..blocks import by_blocks
 from .jacobian import Taylor, local_matrix, plain
 
 if TYPE_CHECKING:
@@ -119,16 +120,7 @@ def _with_partials(f):
 def blocked(fn, local: dict, x, *rest):
     """`fn(local, x, *rest)` over the points in blocks of BLOCK (the last padded with the first
     point), concatenated on the host."""
-    local = {u: np.asarray(v) for u, v in local.items()}
-    x, n = np.asarray(x), np.shape(x)[0]
-    size = -(-n // BLOCK) * BLOCK
-    pad = lambda a: np.concatenate([a, np.repeat(a[:1], size - n, axis=0)])  # noqa: E731
-    local, x = {u: pad(v) for u, v in local.items()}, pad(x)
-    parts = [
-        fn({u: v[i : i + BLOCK] for u, v in local.items()}, x[i : i + BLOCK], *rest)
-        for i in range(0, size, BLOCK)
-    ]
-    return jax.tree.map(lambda *p: np.concatenate([np.asarray(a) for a in p])[:n], *parts)
+    return by_blocks(lambda block: fn(*block, *rest), (local, x), BLOCK)
 
 
 @dataclasses.dataclass(frozen=True)
