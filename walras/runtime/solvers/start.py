@@ -57,7 +57,7 @@ def guessed(problem: Problem, given) -> tuple[str, ...]:
 
 def fields_guess(fields: Mapping[str, Callable]) -> Guess:
     """A guess from approximants (a previous solution's `fields`): unknown, points -> values."""
-    return lambda u, y: np.asarray(values_at(fields[u], np.asarray(y, np.float64)))
+    return lambda u, y: values_at(fields[u], y)
 
 
 BLOCK = 512  # points per call of `values_at` (the last block padded with the first point)

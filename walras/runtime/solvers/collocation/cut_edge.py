@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-import jax.numpy as jnp
 import numpy as np
 
 from ...results import grid_axes, mesh
@@ -207,9 +206,9 @@ def edge_change(
     for u, idx in before.args.items():
         if not idx:
             continue
-        y = jnp.asarray(x[:, idx])
-        value = np.asarray(values_at(fields[u], y))
-        change = np.abs(value - np.asarray(values_at(moved_fields[u], y)))
+        y = x[:, idx]
+        value = values_at(fields[u], y)
+        change = np.abs(value - values_at(moved_fields[u], y))
         sizes[u] = np.abs(value).reshape(shape)
         out[u] = tag(
             xr.DataArray(

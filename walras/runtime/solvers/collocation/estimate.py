@@ -70,7 +70,7 @@ def values(attempt: Attempt, fields, u: str) -> np.ndarray:
     """An unknown's values at the evidence points of an attempt."""
     idx = attempt.system.args[u]
     x = np.asarray(attempt.ev.x)
-    return np.asarray(values_at(fields[u], x[:, idx] if idx else x[:1, :0]))
+    return values_at(fields[u], x[:, idx] if idx else x[:1, :0])
 
 
 def size(attempt: Attempt, u: str) -> float:
