@@ -148,15 +148,18 @@ def test_basak_cuoco_cuts_the_singular_edge():
 @pytest.mark.slow  # the suite's time on two cores
 def test_risk_sharing_meets_the_bold_agents_lucas_economy():
     """Complete markets, γ = 2 and 8. The bold agent is levered as her share η → 0, so that edge
-    is cut; where she holds all wealth (η = 1) the economy is the Lucas economy with γ = 2."""
+    is cut; where she holds all wealth (η = 1) the economy is the Lucas economy with γ = 2: pd and
+    r there within 1e-8 of its closed form (2.6e-9 and 1.7e-10 measured), and within the solver's
+    own estimate (1.1e-6: most of it what the cut at 1e-5 may leave next to the cut; the
+    solutions at degrees 32 and 40 differ by 5e-9 above it)."""
     solution = walras.solve("risk_sharing", method="collocation")
     assert solution.converged, solution.message
     at_one = solution.evaluate({"eta_bold": np.array([1.0])})
-    # within the solver's own error estimate (1e-8 with the edge cut at 1e-6)
     estimate = max(solution.errors.values())
-    assert estimate < 1e-7
-    assert abs(float(at_one["pd"][0]) / lucas_pd(gamma=2) - 1) < estimate
-    assert abs(float(at_one["r"][0]) - lucas_r(gamma=2)) < estimate
+    pd_error = abs(float(at_one["pd"][0]) / lucas_pd(gamma=2) - 1)
+    r_error = abs(float(at_one["r"][0]) - lucas_r(gamma=2))
+    assert pd_error < min(1e-8, estimate)
+    assert r_error < min(1e-8, estimate)
 
 
 def test_below_a_cut_edge_the_expansion_is_a_power_law():
