@@ -90,10 +90,11 @@ def test_the_model_is_the_reference_ode():
 def test_each_solver_with_defaults_is_right_or_says_it_is_not(method):
     """Each solver with the file's defaults: exit 0 only within its own error estimate (plus
     the reference's accuracy) on every point its results claim. Collocation converges (degree
-    72, the cut at 1e-5); a solve with the cut a decade lower does not converge (the equation's
-    terms grow like 1/x² and their rounding exceeds the residual tolerance), so the cut's error
-    is measured from two moves up, which say nothing of [1e-5, 1e-4]: the results start at
-    1e-4, where the error is largest (docs/models/he_krishnamurthy.md)."""
+    72, the cut at 1e-5); a solve with the cut a decade lower moves θ, exact to 1e-10, by 2e-9
+    where the changes should shrink (the equation's terms grow like 1/x² and cancel: its
+    rounding), so the cut's error is measured from two moves up, which say nothing of
+    [1e-5, 1e-4]: the results start at 1e-4, where the error is largest
+    (docs/models/he_krishnamurthy.md)."""
     solution = walras.solve("he_krishnamurthy", method=method, quiet=True)
     if solution.converged:
         estimate = max(solution.errors.values())
@@ -116,6 +117,39 @@ def test_a_free_cut_that_is_not_finite_gives_infinite_evidence_not_a_traceback()
     theta = interpolated(system, lambda u, y: 0.2 + y[:, 0], float("nan"))
     found = evidence(system, theta, values, 1e-3)
     assert found.total == np.inf and not found.ok
+
+
+def test_a_solve_from_a_solution_of_two_pieces_starts_at_its_cut(monkeypatch):
+    """A solve started from a solution of two pieces (a step of the edge path, the estimate's
+    solve at another degree) starts its free cut at that solution's, not in the middle of the
+    gap where its first stage's active set switches: its exact stage starts where the
+    solution ended (the same cost to 1e-6) and ends within the degree's truncation of x*, and
+    the search at fixed cuts does not run. From the gap, the estimate's
+    solve at degree 90 of the file's defaults stalled, and that search took 130 s of 170."""
+    from walras.runtime.solvers.base import Problem
+    from walras.runtime.solvers.collocation import driver, free_boundary
+    from walras.settings import Settings
+
+    problem = Problem.build(walras.load("he_krishnamurthy").compile())
+    settings = Settings().replace(method="collocation", edge=3e-2, degree=8, residual_tol=1e-5)
+    systems = driver.Systems(problem, settings.basis)
+    first = driver._attempt(systems, settings, problem.params, None)
+    starts = []
+    solve = driver.levenberg_marquardt
+
+    def recorded(*args, **kwargs):
+        result = solve(*args, **kwargs)
+        starts.append(result.history[0])
+        return result
+
+    def searched(*args, **kwargs):
+        raise AssertionError("the cut was searched at fixed cuts")
+
+    monkeypatch.setattr(driver, "levenberg_marquardt", recorded)
+    monkeypatch.setattr(free_boundary, "locate", searched)
+    again = driver._attempt(systems, settings, problem.params, first.fields)
+    assert abs(2 * starts[-1] / first.history[-1] - 1) < 1e-6
+    assert abs(again.cut - switch(params())) < 1e-5
 
 
 @pytest.mark.slow

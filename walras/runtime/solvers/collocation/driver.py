@@ -28,7 +28,8 @@ from ..start import Guess, fields_guess, start_guess
 from . import coarse_start, crowd, cut_edge, estimate, free_boundary, report
 from .evidence import active_runs, evidence
 from .first_solve import leave_start, several
-from .free_boundary import PIN
+from .free_boundary import PIN, SPAN
+from .pieces import Piecewise
 from .start_values import interpolated
 from .systems import Attempt, Systems
 
@@ -284,12 +285,14 @@ def _attempt(
     first: bool = False,
 ) -> Attempt:
     """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
-    the exact solve: the cut at the switch of the active set, or kept when there is none; a free
+    the exact solve: the cut at the switch of the active set (at the starting solution's cut
+    where it has one nearby: `_switch`), or kept when there is none; a free
     cut that stalls off its place is located by variable projection and solved again. A `first`
     attempt (from the walk's start, not from a solution) of a model without a complementarity
     walks in pseudo-time first as the setting `start` says (`first_solve`)."""
     problem = systems.problem
     p = {k: jax.device_put(np.float64(v)) for k, v in params.items()}
+    known = _cut_of(guess)
     guess = start_guess(problem, params, guess, constant_guess(problem, params))
     comps = problem.complementarities
     pieces = 2 if comps and len(problem.states) == 1 else 1
@@ -337,9 +340,10 @@ def _attempt(
             theta = result.theta
         else:  # the cut moves to the switch and is free
             modes = (_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
-            switch, free = 0.5 * (runs[0][1] + runs[1][0]), True
+            switch, free = _switch(runs, known, system.hi[0] - system.lo[0]), True
             plan = system.plan(*modes)
-            theta = interpolated(system, fields_guess(system.fields(result.theta)), switch)
+            start = guess if switch == known else fields_guess(system.fields(result.theta))
+            theta = interpolated(system, start, switch)
         result, ev = solved(theta, plan, 1e-14)
         iterations += result.iterations
         if free and ev.total > settings.residual_tol and not result.interrupted:
@@ -349,6 +353,28 @@ def _attempt(
     theta = result.theta
     cut = system.cut(theta) if free else None
     return Attempt(system, theta, ev, history, iterations, notes, cut, reached=result.converged)
+
+
+def _cut_of(guess) -> float | None:
+    """The cut of a two-piece solution given as the start (its fields), where it is one."""
+    if isinstance(guess, Mapping):
+        for field in guess.values():
+            if isinstance(field, Piecewise):
+                return float(field.at)
+    return None
+
+
+def _switch(runs: list, known: float | None, width: float) -> float:
+    """Where the cut starts between the first stage's two runs of the active set: at the cut of
+    the solution the attempt started from (a step of the edge path, the estimate's solve at
+    another degree), which its expansions already fit, where that lies within the span that
+    `free_boundary` would search (SPAN of the domain's `width` from the gap between the runs;
+    the first stage, its cut pinned in the middle, places the switch a few evidence points
+    off); else in the gap's middle."""
+    middle = 0.5 * (runs[0][1] + runs[1][0])
+    if known is not None and abs(known - middle) <= SPAN * width:
+        return known
+    return middle
 
 
 def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
