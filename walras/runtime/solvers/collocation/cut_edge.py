@@ -61,32 +61,30 @@ def cut_reach(
             moved[k] = solve(settings.replace(edge=k * edge), fields)
         return moved[k], k * edge, moved[k].converged(settings)
 
-    def tried():  # (solves a decade apart, lowest first; whether the lowest is below ours)
-        lower = at(0.1)
-        if lower[2]:
-            yield [lower, (attempt, edge, True), at(10)], True
-        yield [(attempt, edge, True), at(10), at(100)], False
-
-    for steps, below in tried():
+    def claimed(steps, below: bool):
+        """Where the results start and the changes, errors and sizes from there, from solves
+        a decade apart (lowest first; `below`: the lowest is below this one)."""
         axes = cut_axes(steps[0][0].system, settings.grid, [cut for _, cut, _ in steps])
         pairs = measure(steps, axes)
-        if not below or not any(
-            np.isinf(v.values).any() for v in errors_above(pairs, noise, {})[1].values()
-        ):
-            break
 
-    def above(start):  # the changes, errors and sizes on the points claimed from `start`
-        changes, left, sizes = errors_above(pairs, noise, start)
-        if below:  # this solve's error: its change from the lower one, and what it leaves
-            left = {u: changes[u] + v for u, v in left.items()}
-        return changes, left, sizes
+        def above(start):  # the changes, errors and sizes on the points claimed from `start`
+            changes, left, sizes = errors_above(pairs, noise, start)
+            if below:  # this solve's error: its change from the lower one, and what it leaves
+                left = {u: changes[u] + v for u, v in left.items()}
+            return changes, left, sizes
 
-    def within(start) -> bool:
-        return all(float(v.max()) <= budget[u] for u, v in above(start)[1].items())
+        def within(start) -> bool:
+            return all(float(v.max()) <= budget[u] for u, v in above(start)[1].items())
 
-    claimed = steps[1][0].system
-    cuts = claim(within, {s.name: float(lo) for s, lo, log in _cut_states(claimed) if log}, axes)
-    changes, left, sizes = above(cuts)
+        lo = {s.name: float(lo) for s, lo, log in _cut_states(steps[1][0].system) if log}
+        cuts = claim(within, lo, axes)
+        return cuts, above(cuts)
+
+    lower = at(0.1)
+    found = claimed([lower, (attempt, edge, True), at(10)], True) if lower[2] else None
+    if found is None or any(np.isinf(v.values).any() for v in found[1][1].values()):
+        found = claimed([(attempt, edge, True), at(10), at(100)], False)
+    cuts, (changes, left, sizes) = found
     grid = grid_axes(attempt.system.compiled, settings.grid)
     shown = {}
     for u, v in changes.items():
