@@ -13,7 +13,7 @@ import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
-from walras.runtime.solvers.collocation import coarse_start, driver, jacobian, report
+from walras.runtime.solvers.collocation import coarse_start, driver, first_solve, jacobian, report
 from walras.runtime.solvers.start import values_at
 from walras.settings import Settings
 
@@ -73,10 +73,10 @@ def test_the_jacobian_by_chunks_of_columns_is_forward_mode(monkeypatch):
     assert jacobian.chunk_for(f, t) == 1
 
 
-def _first_attempt(problem: Problem, start: str):
+def _first_attempt(problem: Problem, start: str, iterations: int = ITERATIONS):
     """The solver's first attempt at degree 16 from the model's start (v = 1)."""
     settings = Settings().replace(
-        method="collocation", degree=16, iterations=ITERATIONS, start=start
+        method="collocation", degree=16, iterations=iterations, start=start
     )
     systems = driver.Systems(problem, settings.basis)
     return driver._attempt(systems, settings, problem.params, None, first=True), settings
@@ -132,3 +132,42 @@ def test_a_solution_limited_by_its_truncation_converges_on_its_estimate():
     assert outcome(True, 5.6e-5) == "converged"
     assert outcome(True, 2e-4) != "converged"
     assert outcome(False, 5.6e-5) != "converged"
+
+
+@pytest.mark.parametrize("coarse_helps", [True, False])
+def test_a_direct_solve_that_creeps_pauses_for_the_coarse_start(monkeypatch, coarse_helps):
+    """A direct solve whose sum of squares falls by less than half over `first_solve.CREEP`
+    iterations pauses for the coarse start (di_tella at degree 19: 50 iterations of 2-5% each
+    before; docs/models/di_tella.md). The direct solve of `LOG_LINEAR` halves its sum of squares
+    an iteration, so it pauses after two at a window of 1: where the coarse start reaches the
+    solution, that is kept; where it fails, the direct solve goes on from where it paused and
+    reaches the closed form as it does unpaused."""
+    problem = Problem.build(walras.load(LOG_LINEAR).compile(), None)
+    monkeypatch.setattr(first_solve, "CREEP", 1)
+    if not coarse_helps:
+        monkeypatch.setattr(coarse_start, "reach", lambda *a: (None, [], "no coarse solution"))
+    found, settings = _first_attempt(problem, "auto", iterations=50)
+    assert found.converged(settings) and found.coarse == coarse_helps
+    assert _closed_form_error(found.fields["v"]) < 1e-10
+    if not coarse_helps:
+        assert "paused after 2 iterations where it crept, went on from there" in found.notes[-1]
+        assert found.iterations == 12  # the unpaused solve's (above): the pause lost nothing
+
+
+def test_the_rule_of_creeping():
+    """Halving every iteration (LOG_LINEAR's direct solve) or falling 60% over ten goes on;
+    the direct solve of di_tella at degree 19 (its sums of squares from the 11th iteration)
+    pauses."""
+
+    def pauses(costs) -> bool:
+        creep = first_solve.Creep()
+        for i, c in enumerate(costs):
+            creep(i + 1, c)
+            if creep.stop():
+                return True
+        return False
+
+    assert not pauses(68.0 * 0.5 ** np.arange(12))
+    assert not pauses(0.4 ** (np.arange(40) / 10))
+    di_tella = [1.2e-4, 8.6e-5, 7.3e-5, 6.6e-5, 6.2e-5, 5.8e-5, 5.6e-5, 5.4e-5, 5.2e-5, 5.1e-5]
+    assert pauses(di_tella + [4.7e-5, 4.5e-5])

@@ -301,14 +301,16 @@ def _attempt(
     history: list[float] = []
     notes: list[str] = []
 
-    def solved(theta, plan, ftol):
+    def solved(theta, plan, ftol, iterations=None, watch=None):
         result = levenberg_marquardt(
             system.residual,
             theta,
             jacobian=system.jacobian,
             args=(p, plan),
-            iterations=settings.iterations,
+            iterations=settings.iterations if iterations is None else iterations,
             ftol=ftol,
+            callback=watch,
+            should_stop=watch.stop if watch else lambda: False,
             export=system.key,
             parts=system.parts,
             gauss_newton=system.pieces == 1,

@@ -6,10 +6,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ... import interrupt
 from ..base import Problem
 from . import pseudo_time
 from .problem import System
 from .systems import Attempt
+
+CREEP = 10  # iterations over which a direct solve with the coarse start behind it must at least
+# halve its sum of squares, else it pauses for the coarse start (di_tella at degree 19: 2-3% an
+# iteration from the 12th on, each iteration a dense system of 1,240 x 1,200)
+
+
+class Creep:
+    """Levenberg-Marquardt's `callback` and `should_stop`: stops a solve whose sum of squares fell
+    by less than half over the last CREEP iterations (`paused` then holds)."""
+
+    def __init__(self):
+        self.costs: list[float] = []
+        self.paused = False
+
+    def __call__(self, iteration: int, cost: float) -> None:
+        self.costs.append(cost)
+
+    def stop(self) -> bool:
+        c = self.costs
+        self.paused = len(c) > CREEP and c[-1] > 0.5 * c[-1 - CREEP]
+        return self.paused
 
 
 def several(problem: Problem) -> bool:
@@ -32,10 +54,13 @@ def leave_start(
     hold time derivatives (the better of the two solves is kept). With several states (`coarse`:
     `coarse_start.after_direct`) a failed direct solve is first followed by the coarse start,
     kept when it reaches the working degree's collocation solution with smaller residuals: the
-    walk at the working degree costs up to GIVE_UP failed steps of a whole solve each."""
+    walk at the working degree costs up to GIVE_UP failed steps of a whole solve each. A direct
+    solve that creeps (`Creep`) pauses for the coarse start and, where that does not help, goes
+    on from where it stopped with the rest of its iterations."""
     direct = None
     if settings.start == "auto":
-        result, ev = solved(theta, plan, 1e-14)
+        creep = Creep() if coarse is not None else None
+        result, ev = solved(theta, plan, 1e-14, watch=creep)
         direct = Attempt(
             system, result.theta, ev, history, result.iterations, [], None, reached=result.converged
         )
@@ -48,6 +73,17 @@ def leave_start(
             history[:] = found.history  # the iterations it spent count
             direct.iterations = found.iterations
             direct.notes.extend(found.notes)
+            if creep.paused and not interrupt.requested():
+                left = settings.iterations - result.iterations
+                rest, direct.ev = solved(result.theta, plan, 1e-14, iterations=left)
+                direct.theta, direct.reached = rest.theta, rest.converged
+                direct.iterations += rest.iterations
+                direct.notes.append(
+                    f"the direct solve, paused after {result.iterations} iterations where it "
+                    f"crept, went on from there for {rest.iterations} more"
+                )
+                if direct.converged(settings) or rest.interrupted:
+                    return direct
     stepper = pseudo_time.stepper(system)
     if not stepper.dynamic(theta, p, plan):
         if direct is not None:
