@@ -24,7 +24,7 @@ from ....compiler.codegen import Compiled, Deferred
 from ....compiler.model import Process, State, frozen
 from ....compiler.outline import Outline
 from ....grammar import ast
-from ... import interrupt, store
+from ... import cache, interrupt, store
 from ...pytree import pytree
 from ..least_squares import levenberg_marquardt
 from .jacobian import chunk_for, columns
@@ -105,7 +105,7 @@ class Stepper:
     def __init__(self, system):
         self.system = system
         self.later = time_dependent(system.problem.compiled)
-        self.parts = None
+        self.parts = self.export = None
         if system.split is not None and system.pieces == 1:
             self._from_local_rows(system.split)
         else:
@@ -126,13 +126,15 @@ class Stepper:
         def costs(theta, steps, params, plan, old, rate):
             return split.costs(theta, steps, params, plan, step(old, rate))
 
-        self.residual, self.parts = residual, (linearise, costs)
+        self.residual = self.rows = residual
+        self.parts = (linearise, costs)
         self.stationary = lambda theta, params, plan: np.abs(
             split.residual(theta, params, plan)
         ).max()
 
     def _traced(self):
         system = self.system
+        name = lambda what: system.key and f"{system.key} pseudo-time {what}"  # noqa: E731
 
         def residual(theta, params, plan, old, rate):
             return self._residual(theta, params, plan, old, rate)
@@ -141,22 +143,26 @@ class Stepper:
             chunk = chunk_for(residual, theta, params, plan, old, rate)
             return columns(lambda t: residual(t, params, plan, old, rate), theta, chunk)
 
-        self.residual = jax.jit(residual)
-        self.jacobian = jax.jit(jacobian)
-        self.stationary = jax.jit(
-            lambda theta, params, plan: jnp.abs(system.residual(theta, params, plan)).max()
+        # exported, as the stationary system's are, so a warm run does not trace them again
+        self.rows, self.jacobian, self.export = residual, jacobian, name("step")
+        self.residual = cache.compiled(residual, name("residual"))
+        self.stationary = cache.compiled(
+            lambda theta, params, plan: jnp.abs(system.residual(theta, params, plan)).max(),
+            name("stationary"),
         )
 
     def solve(self, theta, params, plan, old, rate, iterations: int):
         """The implicit step from θ_old over Δτ = 1/rate: Levenberg-Marquardt from θ."""
+        split = self.parts is not None
         return levenberg_marquardt(
-            self.residual,
+            self.rows,
             theta,
-            jacobian=None if self.parts else self.jacobian,
+            jacobian=None if split else self.jacobian,
             args=(params, plan, old, rate),
             iterations=iterations,
+            export=self.export,
             parts=self.parts,
-            gauss_newton=self.parts is not None,
+            gauss_newton=split,
         )
 
     def _residual(self, theta, params, plan, old, rate):
