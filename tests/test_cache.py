@@ -458,3 +458,16 @@ def test_sobol_points_are_kept_and_are_scipys(fresh):
     for _ in range(2):
         np.testing.assert_array_equal(sobol(3, 64, 11), expected)
     assert store.STATS["miss"] == store.STATS["hit"] == 1
+
+
+def test_numpy_scalars_among_the_arguments_are_exported(fresh):
+    """A NumPy scalar (a two-piece solution's cut) is an array to the cache: the call is
+    exported and loaded in the next process, not traced in each (the inward-drift check of
+    every two-piece solve was)."""
+    twice = lambda fields, x: fields["at"] * x  # noqa: E731
+    args = ({"at": np.float64(2.0)}, np.ones(3))
+    assert np.array_equal(cache.call(twice, "scalar test", *args), np.full(3, 2.0))
+    assert cache.STATS["miss"] == 1
+    cache._EXPORTED.clear()
+    assert np.array_equal(cache.call(twice, "scalar test", *args), np.full(3, 2.0))
+    assert cache.STATS["hit"] == 1 and cache.STATS["miss"] == 1

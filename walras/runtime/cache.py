@@ -96,7 +96,7 @@ def call(fn: Callable, key: str | None, *args):
     arrays' structure (`held`); a closure among them, which its name does not tell apart from
     another, is not exported. Else `fn` jitted by equinox (one trace per `fn`)."""
     leaves = jax.tree.leaves(args)
-    if key and all(isinstance(v, jax.Array | np.ndarray) for v in leaves):
+    if key and all(isinstance(v, jax.Array | np.ndarray | np.generic) for v in leaves):
         if all(_one_device(v) for v in leaves):
             return exported(fn, key)(*args)
     import equinox as eqx  # (loaded when used: a warm collocation solve does without it)
@@ -127,10 +127,11 @@ def _named(leaf) -> str:
 
 
 def _one_device(leaf) -> bool:
-    """A NumPy array, or a JAX array on one device (what an exported function is made for)."""
+    """A NumPy array or scalar (a two-piece solution's cut), or a JAX array on one device (what
+    an exported function is made for)."""
     if isinstance(leaf, jax.Array):
         return len(leaf.sharding.device_set) == 1
-    return isinstance(leaf, np.ndarray)
+    return isinstance(leaf, np.ndarray | np.generic)
 
 
 def compiled(fn: Callable, key: str | None) -> Callable:
