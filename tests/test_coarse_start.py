@@ -137,11 +137,11 @@ def test_a_solution_limited_by_its_truncation_converges_on_its_estimate():
 @pytest.mark.parametrize("coarse_helps", [True, False])
 def test_a_direct_solve_that_creeps_pauses_for_the_coarse_start(monkeypatch, coarse_helps):
     """A direct solve whose sum of squares falls by less than half over `first_solve.CREEP`
-    iterations pauses for the coarse start (di_tella at degree 19: 50 iterations of 2-5% each
-    before; docs/models/di_tella.md). The direct solve of `LOG_LINEAR` halves its sum of squares
-    an iteration, so it pauses after two at a window of 1: where the coarse start reaches the
-    solution, that is kept; where it fails, the direct solve goes on from where it paused and
-    reaches the closed form as it does unpaused."""
+    iterations pauses for the coarse start (di_tella at degree 19: 2-15% an iteration from its
+    11th to its 50th before; docs/models/di_tella.md). The direct solve of `LOG_LINEAR` halves
+    its sum of squares an iteration, so it pauses after two at a window of 1: where the coarse
+    start reaches the solution, that is kept; where it fails, the direct solve goes on from
+    where it paused and reaches the closed form as it does unpaused."""
     problem = Problem.build(walras.load(LOG_LINEAR).compile(), None)
     monkeypatch.setattr(first_solve, "CREEP", 1)
     if not coarse_helps:

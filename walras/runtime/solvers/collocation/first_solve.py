@@ -13,8 +13,8 @@ from .problem import System
 from .systems import Attempt
 
 CREEP = 10  # iterations over which a direct solve with the coarse start behind it must at least
-# halve its sum of squares, else it pauses for the coarse start (di_tella at degree 19: 2-3% an
-# iteration from the 12th on, each iteration a dense system of 1,240 x 1,200)
+# halve its sum of squares, else it pauses for the coarse start (di_tella at degree 19: 2-15% an
+# iteration from the 11th on, each iteration a dense system of 1,240 x 1,200)
 
 
 class Creep:
