@@ -96,7 +96,7 @@ def call(fn: Callable, key: str | None, *args):
     arrays' structure (`held`); a closure among them, which its name does not tell apart from
     another, is not exported. Else `fn` jitted by equinox (one trace per `fn`)."""
     leaves = jax.tree.leaves(args)
-    if key and all(isinstance(v, jax.Array | np.ndarray | np.generic) for v in leaves):
+    if key and all(isinstance(v, jax.Array | np.ndarray | np.number) for v in leaves):
         if all(_one_device(v) for v in leaves):
             return exported(fn, key)(*args)
     import equinox as eqx  # (loaded when used: a warm collocation solve does without it)
@@ -131,7 +131,7 @@ def _one_device(leaf) -> bool:
     an exported function is made for)."""
     if isinstance(leaf, jax.Array):
         return len(leaf.sharding.device_set) == 1
-    return isinstance(leaf, np.ndarray | np.generic)
+    return isinstance(leaf, np.ndarray | np.number)
 
 
 def compiled(fn: Callable, key: str | None) -> Callable:
