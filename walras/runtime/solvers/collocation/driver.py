@@ -118,7 +118,9 @@ def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[
     """The walk on the whole domain, then, when it fails and a state's range starts at 0, with
     zero edges cut. A failed walk that started in pseudo-time is first repeated with the nodes
     crowded towards the edge where its residuals peak (`crowd`): what the finite-horizon
-    economy reaches is bounded there, and a cut would leave a power law below it."""
+    economy reaches is bounded there, and a cut would leave a power law below it. The crowded
+    walk is kept where it converges, or, with no edge to cut, where it ends with smaller
+    residuals (as `crowd.towards_edge` keeps it after a direct solve)."""
     walk = _walk(systems, settings, params, options.guess, options.quiet)
     if walk.attempt.coarse:  # the degree's truncation: no cut or crowding applies
         return walk, settings
@@ -126,7 +128,8 @@ def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[
     if failed and walk.attempt.walked and not systems.anchors:
         again = lambda: _walk(systems, settings, params, options.guess, options.quiet)  # noqa: E731
         crowded = crowd.towards_edge(systems, walk, again, settings)
-        if crowded.attempt.converged(settings):
+        kept = crowded is not walk and not systems.problem.cuttable
+        if crowded.attempt.converged(settings) or kept:
             return crowded, settings
         systems.anchors, walk.crowded = (), True
     if failed and systems.problem.cuttable:
