@@ -5,6 +5,8 @@ basis with positive unknowns as logarithms and an edge condition, and a Smolyak 
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
+from walras.runtime.solvers.collocation import chebyshev as cheb
 from walras.runtime.solvers.collocation import jacobian
 from walras.runtime.solvers.collocation.systems import Systems
 
@@ -92,6 +95,26 @@ def test_the_split_system_is_the_whole_one(source, basis, degree, logs):
     for found, wanted in zip(jax.tree.leaves(split), jax.tree.leaves(traced), strict=True):
         wanted = np.asarray(wanted)
         np.testing.assert_allclose(found, wanted, rtol=0, atol=1e-11 * np.nanmax(np.abs(wanted)))
+
+
+@pytest.mark.parametrize(
+    "axis", [False, True, cheb.Anchor(-0.1), cheb.LOGIT], ids=["affine", "cut", "anchor", "logit"]
+)
+def test_the_basis_by_recurrence_is_the_series_at_the_unit_vectors(axis):
+    """The local series' matrix of a one-axis expansion of degree 300 from the basis'
+    recurrence (`Chebyshev.basis`) equals the series' value, slope and curvature at each unit
+    vector of coefficients by its own derivative rule (`jacobian.taylor`), at the nodes, near
+    the ends and beyond a cut edge, where the series continues linearly."""
+    n, lo, hi = 300, 0.01, 0.9
+    series = cheb.Chebyshev(jnp.zeros(n), jnp.array([lo]), jnp.array([hi]), (axis,))
+    z = np.concatenate([cheb.nodes(n), [-0.9999, 0.9999, -1.2, 1.2]])
+    x = jnp.asarray(cheb.to_box(z[:, None], np.array([lo]), np.array([hi]), (axis,)))
+    found = np.asarray(jacobian.local_matrix(series, series.coef, x))
+    at = lambda c, y: jacobian.taylor(dataclasses.replace(series, coef=c), y)  # noqa: E731
+    by_rule = jax.vmap(lambda y: jax.jacfwd(at)(series.coef, y))
+    wanted = np.asarray(jax.jit(by_rule)(x))
+    scale = np.abs(wanted).max(axis=(0, 2), keepdims=True)  # per derivative's order
+    assert float((np.abs(found - wanted) / scale).max()) <= 1e-12
 
 
 def test_the_model_rows_are_compiled_once_for_every_degree():

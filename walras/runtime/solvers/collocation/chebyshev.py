@@ -26,6 +26,24 @@ def basis(t: jax.Array, n: int) -> jax.Array:
     return jnp.cos(jnp.arange(n) * jnp.arccos(jnp.clip(t, -1.0, 1.0)))
 
 
+def basis_derivatives(t: jax.Array, n: int) -> jax.Array:
+    """(3, n): T_0, …, T_{n−1} at t clipped to [−1, 1] and their first and second derivatives
+    (as `series`'s derivative rule, which ignores the clip too), by the recurrence
+    differentiated, O(n): T_{k+1}^(j) = 2t·T_k^(j) + 2j·T_k^(j−1) − T_{k−1}^(j)."""
+    t = jnp.clip(t, -1.0, 1.0)
+    one, zero = jnp.ones_like(t), jnp.zeros_like(t)
+
+    def step(pair, _):
+        (a, da, dda), (b, db, ddb) = pair
+        return (
+            (b, db, ddb),
+            (2 * t * b - a, 2 * b + 2 * t * db - da, 4 * db + 2 * t * ddb - dda),
+        ), (a, da, dda)
+
+    found = jax.lax.scan(step, ((one, zero, zero), (t, one, zero)), length=n)[1]
+    return jnp.stack(found)
+
+
 def basis_matrix(z: np.ndarray, n: int) -> np.ndarray:
     """V[i, k] = T_k(z_i) in numpy (for fitting coefficients to values)."""
     return np.cos(np.outer(np.arccos(np.clip(z, -1, 1)), np.arange(n)))
@@ -188,12 +206,11 @@ class Chebyshev:
     positive: bool = static(default=False)
     simplices: tuple = static(default=())
 
-    def __call__(self, x: jax.Array) -> jax.Array:
-        if self.coef.ndim == 0:
-            return self.coef
+    def _coordinates(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """z, the map of x onto [−1, 1]^d, and where the series is evaluated: z held at the cut
+        edges, and along an axis with a constrained edge the share s (`root`), not z."""
         for group in self.simplices:
             x = to_cube(x, group)
-        # along an axis with a constrained edge the series is in the share s (`root`), not z
         sides = root.sides(self.log)
         z = to_unit(x, self.lo, self.hi, tuple(False if v else f for f, v in zip(self.log, sides)))
         cut, upper = cut_axes(self.log), upper_cut_axes(self.log)
@@ -202,6 +219,28 @@ class Chebyshev:
         if any(sides):
             s = root.share(x, self.lo, self.hi, jnp.asarray([v or 1.0 for v in sides]))
             inside = jnp.where(jnp.asarray(sides) != 0, s, inside)
+        return z, inside
+
+    def basis(self, y: jax.Array) -> jax.Array:
+        """(3, n): the value, first and second derivative at the scalar y of each basis function
+        of a one-axis expansion without a constrained edge, continued beyond a cut edge as the
+        series is (the series is coef · basis(y)[0]); O(n) (`basis_derivatives`), where the
+        series' values at the n unit vectors cost O(n²) through its derivative rule."""
+        coordinates = lambda y: self._coordinates(y[None])  # noqa: E731
+        slope = lambda y: jax.jvp(coordinates, (y,), (jnp.ones_like(y),))  # noqa: E731
+        ((z, w), (dz, dw)), (_, (ddz, _)) = jax.jvp(slope, (y,), (jnp.ones_like(y),))
+        b = basis_derivatives(w[0], self.coef.shape[0])
+        # beyond the edge w is held (dw = 0), inside z − w = 0: no other term of the chain rule
+        return jnp.stack(
+            [b[0] + (z - w)[0] * b[1], b[1] * dz[0], b[2] * dw[0] ** 2 + b[1] * ddz[0]]
+        )
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.coef.ndim == 0:
+            return self.coef
+        z, inside = self._coordinates(x)
+        sides = root.sides(self.log)
+        cut, upper = cut_axes(self.log), upper_cut_axes(self.log)
         out = root.series(self.coef, inside, sides)
         for axis in (i for i, flag in enumerate(cut) if flag):
             # beyond a cut edge, linear in z: the power law the edge condition imposes

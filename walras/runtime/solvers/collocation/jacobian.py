@@ -23,6 +23,7 @@ import numpy as np
 from ... import domain
 from ...pytree import pytree
 from . import chebyshev as cheb
+from . import root
 
 if TYPE_CHECKING:
     from .problem import System
@@ -126,26 +127,11 @@ def local_matrix(series, coef: jax.Array, x: jax.Array) -> jax.Array:
 
 def _tensor_matrix(series: cheb.Chebyshev, x: jax.Array) -> jax.Array:
     """`local_matrix` of a tensor expansion: along each axis, the value, first and second
-    derivative of each one-axis basis function at the points' coordinate (a one-axis expansion
-    of the same map); the local series' entries are their products (the derivatives' orders per
-    axis as `taylor` orders them)."""
+    derivative of each one-axis basis function at the points' coordinate (`_axis_factor`); the
+    local series' entries are their products (the derivatives' orders per axis as `taylor`
+    orders them)."""
     m = series.coef.ndim
-    factors = []
-    for a in range(m):
-        n = series.coef.shape[a]
-        one = (
-            lambda c, a=a: dataclasses.replace(  # noqa: E731
-                series,
-                coef=c,
-                lo=series.lo[a : a + 1],
-                hi=series.hi[a : a + 1],
-                log=series.log[a : a + 1],
-            )
-        )
-        local = lambda c, a=a, one=one: jax.vmap(lambda y: taylor(one(c), y))(x[:, a : a + 1])  # noqa: E731
-        # (points, 3, n): the series is linear in its coefficients, so its values at each unit
-        # vector are its matrix (no derivative in them traced over the derivatives in y)
-        factors.append(jnp.moveaxis(jax.vmap(local)(jnp.eye(n, dtype=x.dtype)), 0, -1))
+    factors = [_axis_factor(series, a, x[:, a]) for a in range(m)]
     orders = [np.zeros(m, int)] + [np.eye(m, dtype=int)[j] for j in range(m)]
     orders += [
         np.eye(m, dtype=int)[j] + np.eye(m, dtype=int)[k] for j, k in zip(*np.triu_indices(m))
@@ -159,6 +145,25 @@ def _tensor_matrix(series: cheb.Chebyshev, x: jax.Array) -> jax.Array:
             )
         rows.append(product)
     return jnp.stack(rows, axis=1)
+
+
+def _axis_factor(series: cheb.Chebyshev, a: int, y: jax.Array) -> jax.Array:
+    """(points, 3, n): the value, first and second derivative at y of each basis function of
+    the expansion's axis a (a one-axis expansion of the same map): by the basis' recurrence
+    (`Chebyshev.basis`, O(n) a point), or along an axis with a constrained edge as the series'
+    values at the unit vectors (the series is linear in its coefficients; O(n²) a point)."""
+    n = series.coef.shape[a]
+    one = dataclasses.replace(
+        series,
+        coef=jnp.zeros(n, y.dtype),
+        lo=series.lo[a : a + 1],
+        hi=series.hi[a : a + 1],
+        log=series.log[a : a + 1],
+    )
+    if not root.is_root(one.log[0]):
+        return jax.vmap(one.basis)(y)
+    local = lambda c: jax.vmap(lambda t: taylor(dataclasses.replace(one, coef=c), t))(y[:, None])  # noqa: E731
+    return jnp.moveaxis(jax.vmap(local)(jnp.eye(n, dtype=y.dtype)), 0, -1)
 
 
 def _simplex_matrix(series: cheb.Chebyshev, x: jax.Array) -> jax.Array:
