@@ -40,7 +40,9 @@ def basis_derivatives(t: jax.Array, n: int) -> jax.Array:
             (2 * t * b - a, 2 * b + 2 * t * db - da, 4 * db + 2 * t * ddb - dda),
         ), (a, da, dda)
 
-    found = jax.lax.scan(step, ((one, zero, zero), (t, one, zero)), length=n)[1]
+    # eight steps a loop iteration: at the degrees of one-state models the loop's own cost
+    # dominated (a block at degree 32: 0.29 ms a call with one step, 0.09 ms with eight)
+    found = jax.lax.scan(step, ((one, zero, zero), (t, one, zero)), length=n, unroll=8)[1]
     return jnp.stack(found)
 
 
