@@ -15,6 +15,8 @@ from .systems import Attempt
 CREEP = 10  # iterations over which a direct solve with the coarse start behind it must at least
 # halve its sum of squares, else it pauses for the coarse start (di_tella at degree 19: 2-15% an
 # iteration from the 11th on, each iteration a dense system of 1,240 x 1,200)
+SAME = 1e-6  # residual sup-norms within this share of each other: one solution reached twice
+# (the direct solve and the walk after it: 6e-11 apart in risk_sharing, 3e-8 in campbell_cochrane)
 
 
 class Creep:
@@ -51,7 +53,8 @@ def leave_start(
 ) -> Attempt:
     """The solve from θ (the start): with `start = pseudo_time` from where a walk in pseudo-time
     from θ ends; with `auto` directly, and from the walk's end when that fails and the equations
-    hold time derivatives (the better of the two solves is kept). With several states (`coarse`:
+    hold time derivatives (the better of the two solves is kept, the walk's where both end at
+    one solution). With several states (`coarse`:
     `coarse_start.after_direct`) a failed direct solve is first followed by the coarse start,
     kept when it reaches the working degree's collocation solution with smaller residuals: the
     walk at the working degree costs up to GIVE_UP failed steps of a whole solve each. A direct
@@ -111,7 +114,9 @@ def leave_start(
         )
     )
     attempt = Attempt(system, result.theta, ev, history, iterations, [note], None, True)
-    if direct is None or attempt.converged(settings) or ev.total < direct.ev.total:
+    # where both reach one solution the walk's is kept: the finite-horizon economy reaches it, so
+    # a failed walk is crowded before edges are cut (`driver._walk_or_cut`), not by a rounding tie
+    if direct is None or attempt.converged(settings) or ev.total <= (1 + SAME) * direct.ev.total:
         return attempt
     direct.notes.append(note + ", which did not help")
     return direct
