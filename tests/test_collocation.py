@@ -147,11 +147,11 @@ def test_basak_cuoco_cuts_the_singular_edge():
 
 @pytest.mark.slow  # the suite's time on two cores
 def test_risk_sharing_meets_the_bold_agents_lucas_economy():
-    """Complete markets, γ = 2 and 8. The bold agent is levered as her share η → 0, so that edge
-    is cut; where she holds all wealth (η = 1) the economy is the Lucas economy with γ = 2: pd and
-    r there within 1e-8 of its closed form (2.6e-9 and 1.7e-10 measured), and within the solver's
-    own estimate (1.1e-6: most of it what the cut at 1e-5 may leave next to the cut; the
-    solutions at degrees 32 and 40 differ by 5e-9 above it)."""
+    """Complete markets, γ = 2 and 8. The bold agent is levered as her share η → 0, so the nodes
+    crowd towards that edge; where she holds all wealth (η = 1) the economy is the Lucas economy
+    with γ = 2: pd and r there within 1e-8 of its closed form (3.2e-12 and 2.2e-13 measured), and
+    within the solver's own estimate (3.1e-11; 1.1e-6 when the edge was cut at 1e-5, with pd and
+    r 2.6e-9 and 1.7e-10 off)."""
     solution = walras.solve("risk_sharing", method="collocation")
     assert solution.converged, solution.message
     at_one = solution.evaluate({"eta_bold": np.array([1.0])})
