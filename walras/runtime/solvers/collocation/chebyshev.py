@@ -226,8 +226,9 @@ class Chebyshev:
     def basis(self, y: jax.Array) -> jax.Array:
         """(3, n): the value, first and second derivative at the scalar y of each basis function
         of a one-axis expansion without a constrained edge, continued beyond a cut edge as the
-        series is (the series is coef · basis(y)[0]); O(n) (`basis_derivatives`), where the
-        series' values at the n unit vectors cost O(n²) through its derivative rule."""
+        series is (the series, `positive` aside, is coef · basis(y)[0]); O(n)
+        (`basis_derivatives`), where the series' values at the n unit vectors cost O(n²)
+        through its derivative rule."""
         coordinates = lambda y: self._coordinates(y[None])  # noqa: E731
         slope = lambda y: jax.jvp(coordinates, (y,), (jnp.ones_like(y),))  # noqa: E731
         ((z, w), (dz, dw)), (_, (ddz, _)) = jax.jvp(slope, (y,), (jnp.ones_like(y),))
