@@ -44,9 +44,10 @@ def anchor_for(attempt) -> tuple[int, Anchor] | None:
 
 
 def towards_edge(systems, walk, again: Callable, settings):
-    """The walk again with the nodes crowded towards the edge where the residuals of the failed
-    `walk` (on the whole domain: no cut edge) peak (`again()` repeats it with `systems.anchors`
-    set); kept when it converges or ends with smaller residuals."""
+    """The solve again with the nodes crowded towards the edge where the residuals of the failed
+    `walk` (on the whole domain: no cut edge) peak (`again()` repeats the walk, or solves from
+    its solution where it is near one, with `systems.anchors` set); kept when it converges or
+    ends with smaller residuals."""
     attempt = walk.attempt
     tried = systems.anchors or walk.edge or walk.crowded
     if attempt.converged(settings) or interrupt.requested() or tried:

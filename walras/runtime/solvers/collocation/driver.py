@@ -41,6 +41,9 @@ MISSES = 2  # raises of the degree in a row that did not help, after which the r
 ROUNDING = 1e-13  # solves that agree to rounding still differ by this much (relative): the
 # noise below which a cut's changes are not evidence (leland at σ = 0.2: changes of 4e-15 to
 # 7e-14 on E ≤ 8.3 whose ratio per decade was noise, so the cut's error came out infinite)
+NEAR = 1e3  # a failed solve whose residual sup-norm is within this many `residual_tol` is near a
+# solution (the degree's truncation, say): the next try, at a higher degree or with the nodes
+# crowded, starts from it by Newton rather than along the walk again
 START_COEFFICIENTS = 400  # per unknown: with several states, the solve starts at a degree whose
 # expansions have at most this many coefficients (a dense Jacobian of a few thousand columns),
 # and the degree rises by itself (`_raise_degree`, `estimate.refine`) while the solve needs it
@@ -82,8 +85,8 @@ class CollocationSolver(Solver):
             degree=systems.degree(settings.degree, budget=START_COEFFICIENTS)
         )
         walk, settings = _walk_or_cut(systems, settings, params, options)
-        again = lambda: _walk(systems, settings, params, options.guess, options.quiet)  # noqa: E731
         if not walk.attempt.coarse:
+            again = _again(systems, settings, params, options, walk)
             walk = crowd.towards_edge(systems, walk, again, settings)
         easier = problem.compiled.model.easier
         done = walk.attempt.solved(settings) or interrupt.requested()
@@ -126,7 +129,7 @@ def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[
         return walk, settings
     failed = not (walk.attempt.converged(settings) or settings.edge or interrupt.requested())
     if failed and walk.attempt.walked and not systems.anchors:
-        again = lambda: _walk(systems, settings, params, options.guess, options.quiet)  # noqa: E731
+        again = _again(systems, settings, params, options, walk)
         crowded = crowd.towards_edge(systems, walk, again, settings)
         kept = crowded is not walk and not systems.problem.cuttable
         if crowded.attempt.converged(settings) or kept:
@@ -172,11 +175,7 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
         if higher == degree or not np.isfinite(attempt.ev.total) or decayed:
             break
         raised = settings.replace(degree=higher, edge=target)
-        if not stalled and attempt.ev.total < 1e3 * settings.residual_tol:
-            one = _attempt(systems, raised, params, attempt.system.fields(attempt.theta))
-            again = Walk(one, one.history, one.iterations, target)
-        else:
-            again = _walk(systems, raised, params, options.guess, options.quiet)
+        again = _again(systems, raised, params, options, None if stalled else walk)()
         if stalled:
             better = again.attempt.converged(raised) and again.edge < walk.edge
         else:
@@ -195,6 +194,20 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
         walk = Walk(again.attempt, history, iterations, again.edge, notes, again.settled)
         settings = raised.replace(edge=again.edge)
     return walk, settings
+
+
+def _again(systems: Systems, settings, params, options: Options, walk: Walk | None):
+    """What tries again with `settings` (a higher degree, `systems.anchors` set): one solve from
+    `walk`'s solution where it is `NEAR` one, else the walk from the start."""
+    attempt = walk.attempt if walk is not None else None
+    if attempt is None or not attempt.ev.total < NEAR * settings.residual_tol:
+        return lambda: _walk(systems, settings, params, options.guess, options.quiet)
+
+    def from_solution() -> Walk:
+        one = _attempt(systems, settings, params, attempt.system.fields(attempt.theta))
+        return Walk(one, one.history, one.iterations, settings.edge)
+
+    return from_solution
 
 
 def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):
