@@ -269,7 +269,9 @@ def test_two_log_agents_without_risk_solve_the_scipy_saddle_path(two):
     x = np.array([[0.65, 0.2], [0.85, 0.5], [1.15, 0.8], [1.35, 0.35]]) * [k_star, 1]
     out, res = evaluate(two, {"q": q, "c_household": c_household}, x, sigma=0.0, gamma_h=1.0)
     wealth = out["q"] * x[:, 0] + h_fit(x[:, 0])
-    np.testing.assert_allclose(out["consumption"], P["rho"] * wealth, rtol=1e-11)
+    # the reference's own accuracy (DOP853 at rtol 1e-12 over the path, a degree-20 fit): 1e-11
+    # relative on one processor, 1.01e-11 on another
+    np.testing.assert_allclose(out["consumption"], P["rho"] * wealth, rtol=1e-10)
     np.testing.assert_allclose(res["capital_expert"], 0, atol=1e-10)
     np.testing.assert_allclose(res["euler_household"], 0, atol=1e-10)
     assert np.all(np.abs(np.asarray(out["mu_eta_expert"])) > 1e-4)  # the shares move
