@@ -55,6 +55,31 @@ def test_brusan_log_convergence_evidence(brusan):
     assert ds["q"].dims == ("eta",) and ds["loss"].dims == ("step",)
 
 
+def test_a_solve_from_two_pieces_goes_to_the_exact_stage_at_once(brusan, monkeypatch):
+    """The error estimate's solve at another degree starts from the two-piece solution: it reads
+    the active set off that start and solves the exact stage at once (`_from_known`), ending
+    where both stages end (the same start, the same equations) to rounding."""
+    from walras.runtime.solvers.collocation import driver
+
+    compiled, solution, _ = brusan
+    used, at_once = [], driver._from_known
+
+    def spy(*args):
+        used.append(at_once(*args))
+        return used[-1]
+
+    monkeypatch.setattr(driver, "_from_known", spy)
+    again = solvers.solve(compiled, Settings(method="collocation"), quiet=True)
+    assert used and all(u is not None for u in used)
+    monkeypatch.setattr(driver, "_from_known", lambda *a: None)
+    both = solvers.solve(compiled, Settings(method="collocation"), quiet=True)
+    for u in ("q", "psi"):
+        assert np.array_equal(again.dataset[u].values, solution.dataset[u].values)
+        scale = np.max(np.abs(both.dataset[u].values))
+        assert np.max(np.abs(again.dataset[u].values - both.dataset[u].values)) < 1e-12 * scale
+        assert again.errors[u] == pytest.approx(both.errors[u], rel=1e-6, abs=1e-15)
+
+
 def test_homotopy_reaches_a_hard_parameter(brusan):
     compiled, _, _ = brusan
     params = {**compiled.params, "sigma": 0.07}

@@ -303,7 +303,9 @@ def _attempt(
     """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
     the exact solve: the cut at the switch of the active set (at the starting solution's cut
     where it has one nearby: `_switch`), or kept when there is none; a free
-    cut that stalls off its place is located by variable projection and solved again. A `first`
+    cut that stalls off its place is located by variable projection and solved again. Where the
+    attempt starts from a two-piece solution, the exact solve runs at once on the active set
+    read off that start (`_from_known`), and the two stages only when it fails. A `first`
     attempt (from the walk's start, not from a solution) of a model without a complementarity
     walks in pseudo-time first as the setting `start` says (`first_solve`)."""
     problem = systems.problem
@@ -343,6 +345,14 @@ def _attempt(
         return leave_start(
             system, settings, p, plan, interpolated(system, guess), solved, history, coarse
         )
+    if pieces > 1 and known is not None:
+        kept = _from_known(system, settings, p, comps, guess, known, solved)
+        if kept is not None:
+            result, ev = kept
+            cut, reached = system.cut(result.theta), result.converged
+            return Attempt(
+                system, result.theta, ev, history, result.iterations, notes, cut, reached=reached
+            )
     # with two pieces, the first solve only finds the active set
     result, ev = solved(interpolated(system, guess), plan, 1e-3 if pieces > 1 else 1e-14)
     iterations, free = result.iterations, False
@@ -371,6 +381,25 @@ def _attempt(
     theta = result.theta
     cut = system.cut(theta) if free else None
     return Attempt(system, theta, ev, history, iterations, notes, cut, reached=result.converged)
+
+
+def _from_known(system, settings, params, comps, guess, known: float, solved):
+    """The exact stage at once, where the attempt starts from a two-piece solution cut at
+    `known`: the active set read off that start (its two runs, the switch at `known`, as the
+    first stage would place it: `_switch`) instead of found by the semismooth solve. Kept when
+    the equations then hold off the nodes (`residual_tol`), else None: the attempt takes the
+    two stages as before. The start and the equations are those the first stage leads to when
+    it finds the same active set, so the solution is too."""
+    width = system.hi[0] - system.lo[0]
+    start = evidence(system, interpolated(system, guess), params, settings.margin)
+    runs = active_runs(start, width)
+    if len(runs) != 2 or _switch(runs, known, width) != known:
+        return None
+    plan = system.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
+    result, ev = solved(interpolated(system, guess, known), plan, 1e-14)
+    if ev.total > settings.residual_tol or result.interrupted:
+        return None
+    return result, ev
 
 
 def _cut_of(guess) -> float | None:
