@@ -345,17 +345,27 @@ def _attempt(
         return leave_start(
             system, settings, p, plan, interpolated(system, guess), solved, history, coarse
         )
+    spent = 0  # iterations of an exact solve from the start that did not hold (`_from_known`)
     if pieces > 1 and known is not None:
-        kept = _from_known(system, settings, p, comps, guess, known, solved)
-        if kept is not None:
-            result, ev = kept
-            cut, reached = system.cut(result.theta), result.converged
-            return Attempt(
-                system, result.theta, ev, history, result.iterations, notes, cut, reached=reached
-            )
+        tried = _from_known(system, settings, p, comps, guess, known, solved)
+        if tried is not None:
+            result, ev = tried
+            if ev.total <= settings.residual_tol or result.interrupted:
+                cut, reached = system.cut(result.theta), result.converged
+                return Attempt(
+                    system,
+                    result.theta,
+                    ev,
+                    history,
+                    result.iterations,
+                    notes,
+                    cut,
+                    reached=reached,
+                )
+            spent = result.iterations
     # with two pieces, the first solve only finds the active set
     result, ev = solved(interpolated(system, guess), plan, 1e-3 if pieces > 1 else 1e-14)
-    iterations, free = result.iterations, False
+    iterations, free = spent + result.iterations, False
     runs = active_runs(ev, system.hi[0] - system.lo[0]) if pieces > 1 else []
     if len(runs) > 2:
         notes.append(
@@ -386,20 +396,17 @@ def _attempt(
 def _from_known(system, settings, params, comps, guess, known: float, solved):
     """The exact stage at once, where the attempt starts from a two-piece solution cut at
     `known`: the active set read off that start (its two runs, the switch at `known`, as the
-    first stage would place it: `_switch`) instead of found by the semismooth solve. Kept when
-    the equations then hold off the nodes (`residual_tol`), else None: the attempt takes the
-    two stages as before. The start and the equations are those the first stage leads to when
-    it finds the same active set, so the solution is too."""
+    first stage would place it: `_switch`) instead of found by the semismooth solve; its result
+    and evidence, or None where the start does not show that active set. The start and the
+    equations are those the first stage leads to when it finds the same active set, so the
+    solution is too; the attempt keeps it where the equations hold off the nodes."""
     width = system.hi[0] - system.lo[0]
     start = evidence(system, interpolated(system, guess), params, settings.margin)
     runs = active_runs(start, width)
     if len(runs) != 2 or _switch(runs, known, width) != known:
         return None
     plan = system.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
-    result, ev = solved(interpolated(system, guess, known), plan, 1e-14)
-    if ev.total > settings.residual_tol or result.interrupted:
-        return None
-    return result, ev
+    return solved(interpolated(system, guess, known), plan, 1e-14)
 
 
 def _cut_of(guess) -> float | None:
