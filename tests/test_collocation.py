@@ -57,21 +57,22 @@ def test_brusan_log_convergence_evidence(brusan):
 
 def test_a_solve_from_two_pieces_goes_to_the_exact_stage_at_once(brusan, monkeypatch):
     """The error estimate's solve at another degree starts from the two-piece solution: it reads
-    the active set off that start and solves the exact stage at once (`_from_known`), ending
-    where both stages end (the same start, the same equations) to rounding."""
-    from walras.runtime.solvers.collocation import driver
+    the active set off that start and solves the exact stage at once
+    (`active_set.from_known`), ending where both stages end (the same start, the same
+    equations) to rounding."""
+    from walras.runtime.solvers.collocation import active_set
 
     compiled, solution, _ = brusan
-    used, at_once = [], driver._from_known
+    used, at_once = [], active_set.from_known
 
     def spy(*args):
         used.append(at_once(*args))
         return used[-1]
 
-    monkeypatch.setattr(driver, "_from_known", spy)
+    monkeypatch.setattr(active_set, "from_known", spy)
     again = solvers.solve(compiled, Settings(method="collocation"), quiet=True)
     assert used and all(u is not None for u in used)
-    monkeypatch.setattr(driver, "_from_known", lambda *a: None)
+    monkeypatch.setattr(active_set, "from_known", lambda *a: None)
     both = solvers.solve(compiled, Settings(method="collocation"), quiet=True)
     for u in ("q", "psi"):
         assert np.array_equal(again.dataset[u].values, solution.dataset[u].values)

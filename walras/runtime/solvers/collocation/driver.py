@@ -13,7 +13,7 @@ accuracy of the expansions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import jax
@@ -25,11 +25,10 @@ from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
-from . import coarse_start, crowd, cut_edge, estimate, free_boundary, report
+from . import active_set, coarse_start, crowd, cut_edge, estimate, free_boundary, report
 from .evidence import active_runs, evidence
 from .first_solve import leave_start, several
-from .free_boundary import PIN, SPAN
-from .pieces import Piecewise
+from .free_boundary import PIN
 from .start_values import interpolated
 from .systems import Attempt, Systems
 
@@ -302,15 +301,15 @@ def _attempt(
 ) -> Attempt:
     """The semismooth solve with the cut pinned at the middle, then (one state, complementarity)
     the exact solve: the cut at the switch of the active set (at the starting solution's cut
-    where it has one nearby: `_switch`), or kept when there is none; a free
+    where it has one nearby: `active_set.switch`), or kept when there is none; a free
     cut that stalls off its place is located by variable projection and solved again. Where the
     attempt starts from a two-piece solution, the exact solve runs at once on the active set
-    read off that start (`_from_known`), and the two stages only when it fails. A `first`
+    read off that start (`active_set.from_known`), and the two stages only when it fails. A `first`
     attempt (from the walk's start, not from a solution) of a model without a complementarity
     walks in pseudo-time first as the setting `start` says (`first_solve`)."""
     problem = systems.problem
     p = {k: jax.device_put(np.float64(v)) for k, v in params.items()}
-    known = _cut_of(guess)
+    known = active_set.cut_of(guess)
     guess = start_guess(problem, params, guess, constant_guess(problem, params))
     comps = problem.complementarities
     pieces = 2 if comps and len(problem.states) == 1 else 1
@@ -345,9 +344,9 @@ def _attempt(
         return leave_start(
             system, settings, p, plan, interpolated(system, guess), solved, history, coarse
         )
-    spent = 0  # iterations of an exact solve from the start that did not hold (`_from_known`)
+    spent = 0  # iterations of an exact solve from the start that did not hold (`from_known`)
     if pieces > 1 and known is not None:
-        tried = _from_known(system, settings, p, comps, guess, known, solved)
+        tried = active_set.from_known(system, settings, p, comps, guess, known, solved)
         if tried is not None:
             result, ev = tried
             if ev.total <= settings.residual_tol or result.interrupted:
@@ -374,11 +373,11 @@ def _attempt(
         )
     elif runs and not result.interrupted:
         if len(runs) == 1:  # the same equations everywhere: keep the cut where it is
-            plan = system.plan(_modes(comps, runs[0][2]), pin=PIN, tau=system.tau(None))
+            plan = system.plan(active_set.modes(comps, runs[0][2]), pin=PIN, tau=system.tau(None))
             theta = result.theta
         else:  # the cut moves to the switch and is free
-            modes = (_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
-            switch, free = _switch(runs, known, system.hi[0] - system.lo[0]), True
+            modes = (active_set.modes(comps, runs[0][2]), active_set.modes(comps, runs[1][2]))
+            switch, free = active_set.switch(runs, known, system.hi[0] - system.lo[0]), True
             plan = system.plan(*modes)
             start = guess if switch == known else fields_guess(system.fields(result.theta))
             theta = interpolated(system, start, switch)
@@ -391,48 +390,6 @@ def _attempt(
     theta = result.theta
     cut = system.cut(theta) if free else None
     return Attempt(system, theta, ev, history, iterations, notes, cut, reached=result.converged)
-
-
-def _from_known(system, settings, params, comps, guess, known: float, solved):
-    """The exact stage at once, where the attempt starts from a two-piece solution cut at
-    `known`: the active set read off that start (its two runs, the switch at `known`, as the
-    first stage would place it: `_switch`) instead of found by the semismooth solve; its result
-    and evidence, or None where the start does not show that active set. The start and the
-    equations are those the first stage leads to when it finds the same active set, so the
-    solution is too; the attempt keeps it where the equations hold off the nodes."""
-    width = system.hi[0] - system.lo[0]
-    start = evidence(system, interpolated(system, guess), params, settings.margin)
-    runs = active_runs(start, width)
-    if len(runs) != 2 or _switch(runs, known, width) != known:
-        return None
-    plan = system.plan(_modes(comps, runs[0][2]), _modes(comps, runs[1][2]))
-    return solved(interpolated(system, guess, known), plan, 1e-14)
-
-
-def _cut_of(guess) -> float | None:
-    """The cut of a two-piece solution given as the start (its fields), where it is one."""
-    if isinstance(guess, Mapping):
-        for field in guess.values():
-            if isinstance(field, Piecewise):
-                return float(field.at)
-    return None
-
-
-def _switch(runs: list, known: float | None, width: float) -> float:
-    """Where the cut starts between the first stage's two runs of the active set: at the cut of
-    the solution the attempt started from (a step of the edge path, the estimate's solve at
-    another degree), which its expansions already fit, where that lies within the span that
-    `free_boundary` would search (SPAN of the domain's `width` from the gap between the runs;
-    the first stage, its cut pinned in the middle, places the switch a few evidence points
-    off); else in the gap's middle."""
-    middle = 0.5 * (runs[0][1] + runs[1][0])
-    if known is not None and abs(known - middle) <= SPAN * width:
-        return known
-    return middle
-
-
-def _modes(comps: Sequence[str], binds: tuple) -> dict[str, str]:
-    return {c: ("b" if bind else "a") for c, bind in zip(comps, binds)}
 
 
 def constant_guess(problem: Problem, params) -> Guess:
