@@ -446,6 +446,18 @@ def test_a_function_holding_a_closure_is_not_exported(fresh):
     assert cache.STATS["miss"] == cache.STATS["hit"] == 0
 
 
+def test_the_users_functions_are_not_exported(fresh):
+    """Lambdas without a closure share a name (and the user's functions change between runs
+    under theirs): a start given as one per unknown (`guess=`) is evaluated as written, each
+    unknown its own, not the first one's exported function under a shared key."""
+    from walras.runtime.solvers.start import fields_guess
+
+    guess = fields_guess({"a": lambda x: 0.05 + 0 * x[0], "b": lambda x: 1.0 + 0 * x[0]})
+    y = np.linspace(0.0, 1.0, 4)[:, None]
+    assert [float(guess(u, y)[0]) for u in ("a", "b")] == [0.05, 1.0]
+    assert cache.STATS["miss"] == cache.STATS["hit"] == 0
+
+
 def test_sobol_points_are_kept_and_are_scipys(fresh):
     """The neural solver's Sobol points are built by scipy once and read back after, equal to
     scipy's."""

@@ -93,8 +93,9 @@ def call(fn: Callable, key: str | None, *args):
     """`fn(*args)` as one compiled function: exported under `key` (`exported`) when there is a
     key and the arrays are on one device, so a warm run neither traces nor derives it. Leaves
     that are not arrays (a network's activation) are held fixed and name the entry with the
-    arrays' structure (`held`); a closure among them, which its name does not tell apart from
-    another, is not exported. Else `fn` jitted by equinox (one trace per `fn`)."""
+    arrays' structure (`held`); where one of them is a function its name does not identify (a
+    closure, the user's own code), the entry is not exported. Else `fn` jitted by equinox (one
+    trace per `fn` and function held)."""
     leaves = jax.tree.leaves(args)
     if key and all(isinstance(v, jax.Array | np.ndarray | np.number) for v in leaves):
         if all(_one_device(v) for v in leaves):
@@ -102,28 +103,43 @@ def call(fn: Callable, key: str | None, *args):
     import equinox as eqx  # (loaded when used: a warm collocation solve does without it)
 
     arrays, static = eqx.partition(args, eqx.is_array)
-    named = all(getattr(v, "__closure__", None) is None for v in jax.tree.leaves(static))
+    named = held(static)
     if key and named and all(_one_device(v) for v in jax.tree.leaves(arrays)):
-        return exported(lambda a: fn(*eqx.combine(a, static)), f"{key} {held(static)}")(arrays)
+        return exported(lambda a: fn(*eqx.combine(a, static)), f"{key} {named}")(arrays)
     return eqx.filter_jit(fn)(*args)
 
 
-def held(tree) -> str:
+LIBRARIES = ("walras", "jax", "jaxlib", "equinox")  # whose functions a name identifies: their
+# versions (walras's source) are in every key
+
+
+def held(tree) -> str | None:
     """A digest of what a function holds fixed, for its key: the structure of `tree`, the bytes
-    of its arrays and its other leaves by value (numbers, text) or qualified name (functions,
-    classes; not their addresses)."""
+    of its arrays and its other leaves by value (numbers, text) or by name (`_named`); None where
+    a leaf is a function its name does not identify."""
     leaves, structure = jax.tree.flatten(tree)
-    parts = [str(structure).encode()] + [
-        np.asarray(v).tobytes() if isinstance(v, jax.Array | np.ndarray) else _named(v).encode()
-        for v in leaves
-    ]
+    parts = [str(structure).encode()]
+    for v in leaves:
+        name = np.asarray(v).tobytes() if isinstance(v, jax.Array | np.ndarray) else _named(v)
+        if name is None:
+            return None
+        parts.append(name if isinstance(name, bytes) else name.encode())
     return _digest(b"\n".join(parts)).decode()[:16]
 
 
-def _named(leaf) -> str:
+def _named(leaf) -> str | None:
+    """A plain value by its value; a function or class of walras or a library of `LIBRARIES` by
+    its module, qualified name and first line (lambdas of one module share a name); None for
+    anything else: a closure, or the user's code, whose lambdas share a name and whose functions
+    change between runs under the same one."""
     if isinstance(leaf, (int, float, complex, str, bytes, bool, type(None))):
         return repr(leaf)
-    return f"{getattr(leaf, '__module__', '')}.{getattr(leaf, '__qualname__', type(leaf).__name__)}"
+    module = getattr(leaf, "__module__", None) or type(leaf).__module__
+    if module.split(".")[0] not in LIBRARIES or getattr(leaf, "__closure__", None) is not None:
+        return None
+    code = getattr(leaf, "__code__", None)
+    line = code.co_firstlineno if code is not None else ""
+    return f"{module}.{getattr(leaf, '__qualname__', type(leaf).__name__)}:{line}"
 
 
 def _one_device(leaf) -> bool:

@@ -43,15 +43,16 @@ copyreg.pickle(MappingProxyType, lambda m: (_proxy, (dict(m),)))  # in checked m
 
 @cache
 def versions() -> str:
-    """walras (its version and a digest of its source), JAX, jaxlib and Python: a change of any
-    makes every entry stale."""
+    """walras (its version and a digest of its source), JAX, jaxlib, equinox and Python: a change
+    of any makes every entry stale."""
     source = hashlib.sha256()
     package = Path(__file__).parents[1]
     for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark")):
         source.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
     return (
         f"walras {__version__} {source.hexdigest()[:16]}; jax {_version('jax')}; "
-        f"jaxlib {_version('jaxlib')}; python {platform.python_version()}"
+        f"jaxlib {_version('jaxlib')}; equinox {_version('equinox')}; "
+        f"python {platform.python_version()}"
     )
 
 

@@ -98,10 +98,11 @@ class Rows:
         follows from the model, its parameters (the edge powers do), the settings (networks,
         optimiser, points, cut) and `held`, a pytree it holds fixed (its structure, the bytes of
         its arrays, the values or names of its other leaves). None (not exported) on several
-        devices or without a model key."""
-        if not self.compiled.key or self.devices.count > 1:
-            return None
+        devices, without a model key, or where `held` holds a function its name does not
+        identify (`cache.held`)."""
         held = cache.held(held)
+        if not self.compiled.key or self.devices.count > 1 or held is None:
+            return None
         params = sorted(self.problem.params.items())
         settings = sorted(traced(self.settings).items())
         return f"{self.compiled.key} neural {what} {params} {settings} {held}"
