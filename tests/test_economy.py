@@ -254,6 +254,38 @@ def test_splitting_a_shock_changes_nothing(name, basak_pair):
 # --- a leverage cap that binds on part of the state space -----------------------------------
 
 
+def test_leverage_cap_solves_with_defaults_to_the_experts_lucas_price():
+    """From the economy layer's start (each ω_i at its own Lucas economy's ratio, θ_e at the
+    market portfolio within the cap) leverage_cap converges with defaults by collocation (from a
+    constant start it exited 2 after walks and degree raises): the cap binds below a free
+    boundary and is slack above it, and where the households vanish the price is that of the
+    experts' Lucas economy, within the solver's estimate."""
+    sol = walras.solve("leverage_cap", method="collocation")
+    assert sol.converged, sol.message
+    p, ds = sol.params, sol.dataset
+    at_one = 1 / float(sol.fields["omega_expert"](jnp.array([1.0])))  # goods market at η = 1
+    ref = lucas_pd(p["rho"], p["gamma_e"], p["mu_y"], p["sigma_y"])
+    assert abs(at_one / ref - 1) <= max(sol.errors.values()) + 1e-12
+    eta, theta = ds.eta_expert.values, ds.theta_expert.values
+    binds = np.isclose(theta, p["cap"], atol=1e-9)
+    star = eta[~binds][0]
+    assert binds[0] and 0.1 < star < 0.9 and np.all(binds[eta < star])
+    assert np.all(theta[eta >= star] < p["cap"])
+
+
+def test_a_users_guess_replaces_the_derived_start():
+    """The economy layer derives a start for each unknown it declares; a `guess` of the user's
+    for one of them replaces it (no second guess)."""
+    text = (LIBRARY / "leverage_cap.econ").read_text()
+    derived = walras.load(text).emit("econ")
+    assert "guess theta_expert = min(1, cap)" in derived
+    assert "guess omega_household = max(rho + (gamma_h - 1)*(mu_y" in derived
+    mine = walras.load(text + "\nguess theta_expert = 1.2\n")
+    lines = [s for s in mine.emit("econ").splitlines() if s.startswith("guess theta_expert")]
+    assert lines == ["guess theta_expert = 1.2"]
+    assert mine.compile().unknowns == walras.load(text).compile().unknowns
+
+
 @pytest.mark.slow
 def test_leverage_cap_binds_below_a_threshold():
     """Collocation with a continuation from the same economy without the cap (`risk_sharing`

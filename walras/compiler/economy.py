@@ -67,6 +67,8 @@ def lower(module: ast.Module) -> ast.Module:
         out.raise_if_errors()
         derived = Derivation(econ).run()
     kept = [s for s in module.statements if not isinstance(s, ECONOMY)]
+    guessed = {s.unknown.id for s in kept if isinstance(s, ast.GuessDecl)}
+    derived = [s for s in derived if not (isinstance(s, ast.GuessDecl) and s.unknown.id in guessed)]
     _clashes(kept, derived, econ, out)
     out.raise_if_errors()
     return ast.Module(tuple(kept + derived), module.source, places)
