@@ -46,10 +46,10 @@ def cut_reach(
     budget: Mapping[str, float],
 ):
     """How far the cut edge reaches into the solution, from solves with the cut a decade lower
-    and higher (two decades higher where the lower one fails); `noise` is each unknown's
-    truncation error (absolute): changes below it are not the cut's; `budget` the error the
-    cut may leave in each (absolute): where it leaves more next to the cut, the results start
-    higher (`claim`). Returns the change of each unknown on the results grid
+    and higher (two decades higher where the lower one fails); `noise` is how much two solves
+    may differ by their truncation errors (absolute): changes below it are not the cut's;
+    `budget` the error the cut may leave in each (absolute): where it leaves more next to the
+    cut, the results start higher (`claim`). Returns the change of each unknown on the results grid
     (`edge_change_<unknown>`), the largest error the cut leaves in each on the points claimed,
     the unknown's largest size there (which, for an unknown that diverges at the edge, lies
     below the evidence points), and where the claimed results start along each cut state."""

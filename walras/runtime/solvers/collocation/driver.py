@@ -102,7 +102,8 @@ class CollocationSolver(Solver):
             attempt, settings, errors = estimate.refine(solve, settings, attempt)
         if errors and any(attempt.system.log) and not interrupt.requested():
             size = {u: estimate.size(attempt, u) for u in errors}
-            noise = {u: max(e, ROUNDING) * size[u] for u, e in errors.items()}
+            # two solves, each within its own error of the truth, differ by up to twice it
+            noise = {u: 2 * max(e, ROUNDING) * size[u] for u, e in errors.items()}
             budget = {u: (settings.tol_error - e) * size[u] for u, e in errors.items()}
             change, reach, sizes, cuts = cut_edge.cut_reach(solve, settings, attempt, noise, budget)
             for u, v in reach.items():  # what the cut leaves adds to the truncation error
