@@ -87,8 +87,9 @@ class Derivation:
     def own_ratio(self, a, b: Builder) -> tuple[X, str]:
         """ω_i's start: the ratio of the Lucas economy of agent i alone, ρ + (γ − 1)(μ_D −
         ½γ|σ_D|²) (what ω_i tends to where the agent holds all the wealth), at least ρ (log
-        utility's ratio, where that Lucas economy has no finite price); ρ where the dividend's
-        growth rates are not constants (several trees, an endowment that is a state)."""
+        utility's ratio: a start inside ω's bound where that economy has no finite price); ρ
+        where the dividend's growth rates are not constants (several trees, an endowment that
+        is a state)."""
         rho = b.wrap(a.discount)
         if self.trees or not self.econ.scale:
             return rho, "the discount rate (log utility's ratio)"
