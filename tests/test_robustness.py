@@ -19,7 +19,12 @@ from bench_robustness import matrix  # noqa: E402
 
 ROWS = {name: (load, error) for name, load, error, _ in matrix()}
 # two_trees_economy γ=2 with defaults is solved in CI against the quadrature (test_economy.py)
-FAST = {"lucas_economy γ=5 σ=0.05", "lucas_disasters γ=4", "regime_lucas3"}
+FAST = {
+    "lucas_economy γ=5 σ=0.05",
+    "lucas_disasters γ=4",
+    "regime_lucas3",
+    "2 log agents ρ=(0.05, 0.05)",
+}
 ROUNDING = 1e-12  # where solution and reference agree to rounding, so may estimate and error
 # (a reference less accurate than that says so: the error function's `accuracy`)
 

@@ -16,6 +16,8 @@ import numpy as np
 from .. import cache
 
 OUTWARD = 1e-3  # of the largest |drift| on the domain: an edge drift beyond it points outward
+STILL = 1e-12  # of the state's range per unit of time: a drift below it is rounding (two log
+# agents with equal discount rates: η's drift is 0 everywhere and came out 7.7e-34 at an edge)
 SAMPLES = 5  # points per continuous state along an edge
 POINTS = 625  # at most: beyond, scattered points of that grid
 
@@ -74,7 +76,7 @@ def _outward(solution, model) -> list[str]:
             face = held[0].name if held else None  # a state constraint's control
             out = _drift(solution, params, at, face)[:, i] * (1 if upper else -1)
             worst = np.nanmax(out) if np.isfinite(out).any() else -np.inf
-            if worst > OUTWARD * scale[i] and worst > 0:
+            if worst > max(OUTWARD * scale[i], STILL * (state.hi - state.lo)):
                 found.append(
                     f"the drift of {name} points out of the domain at its "
                     f"{'upper' if upper else 'lower'} edge {name} = {edge:g} ({worst:.2g})"
