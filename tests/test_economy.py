@@ -255,11 +255,11 @@ def test_splitting_a_shock_changes_nothing(name, basak_pair):
 
 
 def test_leverage_cap_solves_with_defaults_to_the_experts_lucas_price():
-    """From the economy layer's start (each ω_i at its own Lucas economy's ratio, θ_e at the
-    market portfolio within the cap) leverage_cap converges with defaults by collocation (from a
-    constant start it exited 2 after walks and degree raises): the cap binds below a free
-    boundary and is slack above it, and where the households vanish the price is that of the
-    experts' Lucas economy, within the solver's estimate."""
+    """From the economy layer's start for θ_e (the market portfolio within the cap, not the
+    constant 0.5 inside the bound) leverage_cap converges with defaults by collocation (it
+    exited 2 after walks and degree raises): the cap binds below a free boundary and is slack
+    above it, and where the households vanish the price is that of the experts' Lucas economy,
+    within the solver's estimate."""
     sol = walras.solve("leverage_cap", method="collocation")
     assert sol.converged, sol.message
     p, ds = sol.params, sol.dataset
@@ -274,12 +274,11 @@ def test_leverage_cap_solves_with_defaults_to_the_experts_lucas_price():
 
 
 def test_a_users_guess_replaces_the_derived_start():
-    """The economy layer derives a start for each unknown it declares; a `guess` of the user's
-    for one of them replaces it (no second guess)."""
+    """The economy layer derives a start for a constrained share; a `guess` of the user's for it
+    replaces it (no second guess)."""
     text = (LIBRARY / "leverage_cap.econ").read_text()
     derived = walras.load(text).emit("econ")
     assert "guess theta_expert = min(1, cap)" in derived
-    assert "guess omega_household = max(rho + (gamma_h - 1)*(mu_y" in derived
     mine = walras.load(text + "\nguess theta_expert = 1.2\n")
     lines = [s for s in mine.emit("econ").splitlines() if s.startswith("guess theta_expert")]
     assert lines == ["guess theta_expert = 1.2"]

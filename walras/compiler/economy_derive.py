@@ -84,19 +84,6 @@ class Derivation:
         args = tuple(ast.Name(s, b.span) for s in self.states)
         self.statements.append(ast.UnknownDecl(name, args, bound, doc, b.span))
 
-    def own_ratio(self, a, b: Builder) -> tuple[X, str]:
-        """ω_i's start: the ratio of the Lucas economy of agent i alone, ρ + (γ − 1)(μ_D −
-        ½γ|σ_D|²) (what ω_i tends to where the agent holds all the wealth), at least ρ (log
-        utility's ratio: a start inside ω's bound where that economy has no finite price); ρ
-        where the dividend's growth rates are not constants (several trees, an endowment that
-        is a state)."""
-        rho = b.wrap(a.discount)
-        if self.trees or not self.econ.scale:
-            return rho, "the discount rate (log utility's ratio)"
-        gamma, variance = b.wrap(a.gamma), b.sum(self.dividend_growth(z) ** 2 for z in self.shocks)
-        lucas = rho + (gamma - 1) * (self.dividend_growth(None) - gamma * variance / 2)
-        return b.call("max", lucas, rho), "the ratio of the agent's own Lucas economy"
-
     def guess(self, name: str, value: X, doc: str):
         """Where the solvers start for a derived unknown (a user's `guess` replaces it)."""
         self.statements.append(ast.GuessDecl(ast.Name(name, value.span), value.e, doc, value.span))
@@ -139,7 +126,6 @@ class Derivation:
         for a in self.agents:
             b = Builder(a.span)
             self.unknown(f"omega_{a.name}", b, 0.0, f"consumption-wealth ratio of {a.name}")
-            self.guess(f"omega_{a.name}", *self.own_ratio(a, b))
             if a.role == "bounded":
                 self.unknown(
                     f"theta_{a.name}",
