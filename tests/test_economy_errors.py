@@ -255,6 +255,22 @@ def test_an_agent_who_cannot_price_alone_is_a_warning_with_others():
     assert "'bold'" in w.message and w.span.line == 16
 
 
+def test_a_bound_below_the_market_portfolio_is_a_warning():
+    """Where the experts hold all the wealth they must hold the stock: a cap of 0.8 rules that
+    out (W223, at the constraint), as a floor of 1.2 does; a cap of 1, a floor of 0.5 or a
+    declared domain of the wealth share does not warn."""
+    model = walras.load("leverage_cap")
+    (w,) = [w for w in model.with_params(cap=0.8).warnings if w.code == "W223"]
+    assert "'expert'" in w.message and "0.8" in w.message and w.span.line == 21
+    assert not [w for w in model.with_params(cap=1.0).warnings if w.code == "W223"]
+    text = resolve("leverage_cap").read_text()
+    floor = text.replace("share(stock) <= cap", "share(stock) >= cap")
+    assert not [w for w in walras.load(floor).with_params(cap=0.5).warnings if w.code == "W223"]
+    assert [w for w in walras.load(floor).with_params(cap=1.2).warnings if w.code == "W223"]
+    declared = text.replace("shock Z", "shock Z\nstate eta_expert in [0, 0.9]")
+    assert not [w for w in walras.load(declared).with_params(cap=0.8).warnings if w.code == "W223"]
+
+
 @pytest.mark.parametrize("domain", ["[0, 2]", "[-0.5, 1]"])
 def test_a_wealth_share_lies_in_the_unit_interval(domain):
     err = error(BASE + f"state eta_expert in {domain}\n")

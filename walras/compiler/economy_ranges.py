@@ -2,7 +2,7 @@
 after the lowering (`--set`, `with_params`), so these checks see numbers where the lowering saw
 expressions. Risk aversion is positive, discount rates are not negative, risky assets are in
 positive supply, the endowment carries risk, shares lie in [0, 1], and an agent who holds all
-the wealth prices the dividends at a finite price-dividend ratio."""
+the wealth prices the dividends at a finite price-dividend ratio and may hold them."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def check(econ: Economy, model: Model) -> Model:
     _shares(econ, model, out)
     if not out.errors:
         _finite_price(econ, params, out)
+        _market_within_bounds(econ, params, out)
     out.raise_if_errors()
     return replace(model, warnings=model.warnings + tuple(out.warnings))
 
@@ -241,6 +242,34 @@ def _finite_price(econ: Economy, params, out):
             a.discount.span,
             "raise the discount rate (log utility needs discount > 0), or lower the "
             "endowment's growth",
+        )
+
+
+def _market_within_bounds(econ: Economy, params, out):
+    """Where agent i holds all the wealth, clearing the stock market makes it hold the stock,
+    θ_i = 1 (the others' holdings θ_j η_j vanish unless their θ_j grows like 1/η_j). A bound on
+    θ_i that excludes 1 leaves that edge without an equilibrium: the others must hold
+    (1 − θ_i η_i)/(1 − η_i) of their wealth in the stock, unbounded as their wealth vanishes.
+    Not where the user declared the wealth shares' domain (the edge may lie outside it)."""
+    if len(econ.trees) != 1 or any(n.startswith("eta_") for n in econ.state_decls):
+        return
+    for a in econ.agents:
+        if a.role != "bounded":
+            continue
+        bound = value(a.bound, params)
+        if bound is None or not math.isfinite(bound):
+            continue
+        if (a.op == "<=" and bound >= 1) or (a.op == ">=" and bound <= 1):
+            continue
+        out.warn(
+            "W223",
+            f"where '{a.name}' holds all the wealth it must hold the stock (a share of 1 of "
+            f"its wealth), which its bound {bound:g} rules out: near that edge the others "
+            "would hold an unbounded share of theirs in it, and no solution holds there",
+            a.constraint_span or a.span,
+            f"a bound that admits 1 (share(stock) {a.op} 1 or "
+            f"{'above' if a.op == '<=' else 'below'}), or a 'state' domain that keeps "
+            f"eta_{a.name} below 1",
         )
 
 

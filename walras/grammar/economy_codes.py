@@ -160,6 +160,13 @@ ECONOMY_ROWS = (
      "that edge (a warning).",
      "Raise that agent's discount rate, or keep its wealth share away from one with a "
      "'state' domain.", (ECONOMY_RANGES,)),
+    ("W223", "bound that rules out the market portfolio", "Where an agent holds all the "
+     "wealth, clearing the stock market makes it hold the stock with all of it (a share of "
+     "1); a constraint 'share(stock) <= cap' with cap < 1 (or '>= floor' with floor > 1) rules "
+     "that out, and near that edge the other agents would have to hold an unbounded share of "
+     "their vanishing wealth in the stock (a warning: the solvers find no solution there).",
+     "Give a bound that admits 1, or declare the agent's wealth share on a domain below 1.",
+     (ECONOMY_RANGES,)),
     ("W222", "wealth shares truncated", "With more than two agents the wealth shares lie on the "
      "simplex; a declared domain of one of them puts them on a box inside it, and where the box "
      "cuts the simplex the equations are those of another economy unless a condition is given "
