@@ -257,8 +257,8 @@ def test_an_agent_who_cannot_price_alone_is_a_warning_with_others():
 
 def test_a_bound_below_the_market_portfolio_is_a_warning():
     """Where the experts hold all the wealth they must hold the stock: a cap of 0.8 rules that
-    out (W223, at the constraint), as a floor of 1.2 does; a cap of 1, a floor of 0.5 or a
-    declared domain of the wealth share does not warn."""
+    out (W223, at the constraint), as a floor of 1.2 does, and a declared domain that reaches
+    η = 1; a cap of 1, a floor of 0.5 or a domain below η = 1 does not warn."""
     model = walras.load("leverage_cap")
     (w,) = [w for w in model.with_params(cap=0.8).warnings if w.code == "W223"]
     assert "'expert'" in w.message and "0.8" in w.message and w.span.line == 21
@@ -267,8 +267,10 @@ def test_a_bound_below_the_market_portfolio_is_a_warning():
     floor = text.replace("share(stock) <= cap", "share(stock) >= cap")
     assert not [w for w in walras.load(floor).with_params(cap=0.5).warnings if w.code == "W223"]
     assert [w for w in walras.load(floor).with_params(cap=1.2).warnings if w.code == "W223"]
-    declared = text.replace("shock Z", "shock Z\nstate eta_expert in [0, 0.9]")
-    assert not [w for w in walras.load(declared).with_params(cap=0.8).warnings if w.code == "W223"]
+    for domain, warns in (("[0, 0.9]", False), ("[0.1, 1]", True)):
+        declared = text.replace("shock Z", f"shock Z\nstate eta_expert in {domain}")
+        found = [w for w in walras.load(declared).with_params(cap=0.8).warnings if w.code == "W223"]
+        assert bool(found) == warns, domain
 
 
 @pytest.mark.parametrize("domain", ["[0, 2]", "[-0.5, 1]"])

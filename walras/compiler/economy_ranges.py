@@ -34,7 +34,7 @@ def check(econ: Economy, model: Model) -> Model:
     _shares(econ, model, out)
     if not out.errors:
         _finite_price(econ, params, out)
-        _market_within_bounds(econ, params, out)
+        _market_within_bounds(econ, model, params, out)
     out.raise_if_errors()
     return replace(model, warnings=model.warnings + tuple(out.warnings))
 
@@ -245,16 +245,19 @@ def _finite_price(econ: Economy, params, out):
         )
 
 
-def _market_within_bounds(econ: Economy, params, out):
+def _market_within_bounds(econ: Economy, model: Model, params, out):
     """Where agent i holds all the wealth, clearing the stock market makes it hold the stock,
     θ_i = 1 (the others' holdings θ_j η_j vanish unless their θ_j grows like 1/η_j). A bound on
     θ_i that excludes 1 leaves that edge without an equilibrium: the others must hold
     (1 − θ_i η_i)/(1 − η_i) of their wealth in the stock, unbounded as their wealth vanishes.
-    Not where the user declared the wealth shares' domain (the edge may lie outside it)."""
-    if len(econ.trees) != 1 or any(n.startswith("eta_") for n in econ.state_decls):
+    Only where the domain of the wealth shares reaches that edge."""
+    if len(econ.trees) != 1:
         return
+    shares = {st.name: st for st in model.states if st.name.startswith("eta_")}
     for a in econ.agents:
-        if a.role != "bounded":
+        own = shares.get(f"eta_{a.name}")
+        reaches = own.hi >= 1 if own else all(st.lo <= 0 for st in shares.values())
+        if a.role != "bounded" or not reaches:
             continue
         bound = value(a.bound, params)
         if bound is None or not math.isfinite(bound):
@@ -267,9 +270,8 @@ def _market_within_bounds(econ: Economy, params, out):
             f"its wealth), which its bound {bound:g} rules out: near that edge the others "
             "would hold an unbounded share of theirs in it, and no solution holds there",
             a.constraint_span or a.span,
-            f"a bound that admits 1 (share(stock) {a.op} 1 or "
-            f"{'above' if a.op == '<=' else 'below'}), or a 'state' domain that keeps "
-            f"eta_{a.name} below 1",
+            f"give a bound that admits 1 (share(stock) {a.op} 1 or "
+            f"{'above' if a.op == '<=' else 'below'})",
         )
 
 

@@ -165,7 +165,7 @@ ECONOMY_ROWS = (
      "1); a constraint 'share(stock) <= cap' with cap < 1 (or '>= floor' with floor > 1) rules "
      "that out, and near that edge the other agents would have to hold an unbounded share of "
      "their vanishing wealth in the stock (a warning: the solvers find no solution there).",
-     "Give a bound that admits 1, or declare the agent's wealth share on a domain below 1.",
+     "Give a bound that admits 1.",
      (ECONOMY_RANGES,)),
     ("W222", "wealth shares truncated", "With more than two agents the wealth shares lie on the "
      "simplex; a declared domain of one of them puts them on a box inside it, and where the box "
