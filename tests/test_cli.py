@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import typer
 import xarray as xr
 from references import lucas_pd
 from typer.testing import CliRunner
@@ -118,6 +119,22 @@ def test_solve_that_misses_its_tolerance_exits_2(tmp_path):
     )
     assert result.exit_code == 2
     assert (tmp_path / "short.nc").exists()
+
+
+def test_a_failed_solve_points_to_the_models_warnings(capsys):
+    """Exit 2 names the warnings the model gave before the solve (leverage_cap with a cap
+    below the market portfolio: W223), which may say why; a model without any names none."""
+    from types import SimpleNamespace
+
+    from walras.cli import _report
+
+    for params, tail in ((dict(cap=0.8), " (the model warned above: W223)"), ({}, "")):
+        compiled = walras.load("leverage_cap").with_params(**params).compile()
+        failed = SimpleNamespace(compiled=compiled, converged=False, message="not converged")
+        with pytest.raises(typer.Exit) as e:
+            _report(failed, None, None, None, interrupted=False)
+        assert e.value.exit_code == 2
+        assert capsys.readouterr().err.strip().endswith(f"not converged{tail}")
 
 
 def test_user_errors_exit_1_without_traceback():

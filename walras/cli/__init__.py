@@ -298,7 +298,9 @@ def _report(solution, output, written, checkpoint, interrupted: bool) -> None:
         err.print(f"Ctrl-C: {solution.message}; {saved}{kept}", markup=False)
         raise typer.Exit(130)
     if not solution.converged:
-        err.print(f"warning: {solution.message}", markup=False)
+        codes = sorted({w.code for w in solution.compiled.model.warnings})
+        warned = f" (the model warned above: {', '.join(codes)})" if codes else ""
+        err.print(f"warning: {solution.message}{warned}", markup=False)
         raise typer.Exit(2)
 
 
