@@ -9,15 +9,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.flatten_util import ravel_pytree
 from references import BrusanLog, lucas_pd
 
 import walras
 from walras.runtime import solvers
 from walras.runtime.results import Solution
-from walras.runtime.solvers.base import EDGE, Outcome, Problem
+from walras.runtime.solvers.base import EDGE, Outcome, Problem, error_above
 from walras.runtime.solvers.neural import driver as neural
-from walras.runtime.solvers.neural.estimate import error_estimates
+from walras.runtime.solvers.neural.estimate import Estimator, error_estimates
 from walras.runtime.solvers.neural.fields import init_fields
+from walras.runtime.solvers.neural.networks import make_field
 from walras.runtime.solvers.neural.rows import Rows
 from walras.runtime.solvers.neural.sampling import Sampler
 from walras.settings import Settings
@@ -64,6 +66,66 @@ def test_error_estimate_is_the_error_of_a_perturbed_solution(lucas):
     params = {k: np.float64(v) for k, v in solution.params.items()}
     estimate = error_estimates(rows, moved, solution.settings, params)["pd"]
     assert abs(estimate / actual - 1) < 0.1, (estimate, actual)
+
+
+def test_a_field_with_a_log_axis_differentiates_twice_beside_a_negative_state():
+    """A network on (log x, ν) with ν in its logarithm, where the state log x is negative: the
+    gradient over the weights of its second derivative along log x (what a drift term's
+    training gradient holds) is finite and equals central differences in one weight. It was
+    NaN at every point: the logarithm, unused on that axis, was taken at the floor 1e-300, and
+    its infinite derivatives met the where's zero (di_tella by the neural solver stopped at
+    step 0)."""
+    field = make_field(
+        jax.random.PRNGKey(0),
+        [-4.6, 1e-4],
+        [-0.01, 1.0],
+        (0.0, None),
+        8,
+        2,
+        "tanh",
+        log_axes=(False, True),
+    )
+    x = jnp.asarray([-1.33, 0.1236])
+
+    def curvature(bias):
+        f = eqx.tree_at(lambda g: g.mlp.layers[0].bias, field, bias)
+        along = lambda t: f(x.at[0].add(t))  # noqa: E731
+        return jax.grad(jax.grad(along))(0.0)
+
+    bias = field.mlp.layers[0].bias
+    gradient = jax.grad(curvature)(bias)
+    assert np.all(np.isfinite(gradient))
+    h = 1e-5
+    step = jnp.zeros_like(bias).at[3].set(h)
+    central = (curvature(bias + step) - curvature(bias - step)) / (2 * h)
+    np.testing.assert_allclose(gradient[3], central, rtol=1e-6)
+
+
+def test_di_tella_trains_from_its_start():
+    """di_tella's training gradient at the start (the networks fitted to its guess) is finite
+    at every weight: its state log x is negative beside ν in its logarithm (above)."""
+    compiled = walras.load("di_tella").compile()
+    problem = Problem.build(compiled)
+    settings = Settings(method="neural")
+    rows = Rows(problem, settings)
+    training = neural.Training(rows, settings, solvers.base.Options(quiet=True), problem.params)
+    params = {k: jnp.float64(v) for k, v in problem.params.items()}
+    arrays, static = eqx.partition(training.fields, eqx.is_array)
+    loss = lambda a: rows.loss(eqx.combine(a, static), params, jax.random.PRNGKey(1))  # noqa: E731
+    grads = jax.grad(loss)(arrays)
+    assert np.isfinite(loss(arrays))
+    assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
+
+
+def test_an_error_estimate_that_cannot_be_computed_is_infinite(lucas):
+    """A correction that is not finite (from a Jacobian that is not) estimates every unknown's
+    error as infinite, never as small: its maximum had come out −inf, within any tol_error."""
+    rows = Rows(Problem.build(lucas.compiled), lucas.settings)
+    estimator = Estimator(rows, lucas.fields, lucas.settings)
+    theta, _ = ravel_pytree(eqx.partition(lucas.fields, estimator.polish.spec)[0])
+    changes = estimator.changes(theta, jnp.full_like(theta, jnp.nan))
+    assert changes == {"pd": np.inf}
+    assert error_above(changes, lucas.settings.tol_error)
 
 
 # brusan_log by the neural solver with defaults (75 s): its tests are slow

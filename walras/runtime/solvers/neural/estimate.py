@@ -5,6 +5,7 @@ on forward and reverse passes (J never formed)."""
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import equinox as eqx
@@ -83,10 +84,16 @@ class Changes:
 
     def __call__(self, theta, step) -> dict[str, float]:
         u, du = self.jvp(theta, step, self.x)
-        return {
-            k: float(jnp.max(jnp.abs(du[k])) / jnp.maximum(jnp.max(jnp.abs(u[k])), 1e-300))
-            for k in u
-        }
+        return {k: _relative(np.asarray(u[k]), np.asarray(du[k])) for k in u}
+
+
+def _relative(u: np.ndarray, du: np.ndarray) -> float:
+    """max |δu| / max |u|; infinite where δu is not finite (a correction that could not be
+    computed, from a Jacobian that is not, is no evidence: XLA's max of NaN gave −inf, which
+    passed for a small estimate)."""
+    if not np.all(np.isfinite(du)):
+        return math.inf
+    return float(np.max(np.abs(du)) / max(float(np.max(np.abs(u))), 1e-300))
 
 
 class Estimator:

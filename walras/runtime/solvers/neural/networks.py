@@ -83,8 +83,11 @@ def scaled_inputs(net, x: jax.Array) -> jax.Array:
         last = [1 - x[jnp.asarray(g)].sum() for g in net.simplices]
         x = jnp.concatenate([x, jnp.stack(last)])
     if any(net.log_axes):
+        # the logarithm of 1 on the other axes: there a state may be 0 or negative, where the
+        # logarithm's unused derivatives are infinite and, through the where, turn the reverse
+        # pass of second derivatives NaN (di_tella's state log x: every gradient, at every point)
         flags = jnp.asarray(net.log_axes)
-        x = jnp.where(flags, jnp.log(jnp.maximum(x, TINY)), x)
+        x = jnp.where(flags, jnp.log(jnp.maximum(jnp.where(flags, x, 1.0), TINY)), x)
     return (x - jnp.asarray(net.center)) / jnp.asarray(net.half_width)
 
 
