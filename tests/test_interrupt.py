@@ -91,8 +91,8 @@ def test_neural_polish_stops_and_keeps_its_iterations(ctrl_c_at, tmp_path):
     assert ckpt.exists()
 
 
-def test_collocation_stops_between_homotopy_steps(ctrl_c_at):
-    ctrl_c_at(2)  # after the second of six attempts along the homotopy
+def test_collocation_stops_between_iterations(ctrl_c_at):
+    ctrl_c_at(2)  # after the second Levenberg-Marquardt iteration, on the homotopy's first step
     solution = walras.solve(
         "lucas", method="collocation", homotopy="gamma=1", homotopy_steps=5, degree=8
     )

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import cache, interrupt
+from . import progress
 
 try:
     from threadpoolctl import threadpool_limits
@@ -325,6 +326,7 @@ def _loop(
         cost = new
         result.theta, result.cost = jax.device_put(theta), cost
         result.history.append(cost)
+        progress.iteration(2 * cost)
         if callback is not None:
             callback(it + 1, cost)
         small_step = float(np.linalg.norm(step)) < xtol * (1 + float(np.linalg.norm(theta)))

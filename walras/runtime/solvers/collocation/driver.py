@@ -70,7 +70,7 @@ class CollocationSolver(Solver):
     `EDGE` (the setting `edge` chooses the cut from the start)."""
 
     def solve(self, problem: Problem, settings, options: Options):
-        with interrupt.catching():
+        with interrupt.catching(), Progress(None, options.quiet, "collocation").active():
             return self._solve(problem, settings, options)
 
     def _solve(self, problem: Problem, settings, options: Options):
@@ -124,7 +124,7 @@ def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[
     economy reaches is bounded there, and a cut would leave a power law below it. The crowded
     walk is kept where it converges, or, with no edge to cut, where it ends with smaller
     residuals (as `crowd.towards_edge` keeps it after a direct solve)."""
-    walk = _walk(systems, settings, params, options.guess, options.quiet)
+    walk = _walk(systems, settings, params, options.guess)
     if walk.attempt.coarse:  # the degree's truncation: no cut or crowding applies
         return walk, settings
     failed = not (walk.attempt.converged(settings) or settings.edge or interrupt.requested())
@@ -201,7 +201,7 @@ def _again(systems: Systems, settings, params, options: Options, walk: Walk | No
     `walk`'s solution where it is `NEAR` one, else the walk from the start."""
     attempt = walk.attempt if walk is not None else None
     if attempt is None or not attempt.ev.total < NEAR * settings.residual_tol:
-        return lambda: _walk(systems, settings, params, options.guess, options.quiet)
+        return lambda: _walk(systems, settings, params, options.guess)
 
     def from_solution() -> Walk:
         one = _attempt(systems, settings, params, attempt.system.fields(attempt.theta))
@@ -213,7 +213,7 @@ def _again(systems: Systems, settings, params, options: Options, walk: Walk | No
 def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk):
     """The walk again with zero edges cut at EDGE; kept when it converges or ends with smaller
     residuals than on the whole domain. Returns the walk and its settings."""
-    again = _walk(systems, settings.replace(edge=EDGE), params, options.guess, options.quiet)
+    again = _walk(systems, settings.replace(edge=EDGE), params, options.guess)
     cut = settings.replace(edge=again.edge)
     whole = walk.attempt
     history, iterations = walk.history + again.history, walk.iterations + again.iterations
@@ -230,17 +230,13 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
     return Walk(whole, history, iterations, walk.edge, [note]), settings
 
 
-def _walk(
-    systems: Systems, settings, params: Mapping[str, float], guess, quiet: bool = True
-) -> Walk:
+def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Walk:
     """The attempts along the homotopy path, then (with a cut edge) along the cut moving down
-    the edge path; where a lower cut fails, the last cut that converged is kept. A progress bar
-    counts the attempts."""
+    the edge path; where a lower cut fails, the last cut that converged is kept."""
     edges = edge_path(settings.edge)
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
     history, iterations, kept, reached, settled = [], 0, None, [], False
-    progress = Progress(len(path), quiet, "collocation" + (", edge cut" if settings.edge else ""))
     for step, edge in path:
         first = kept is None and not history
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess, first)
@@ -252,7 +248,6 @@ def _walk(
             history += attempt.history
             iterations += attempt.iterations
         guess = attempt.fields
-        progress.advance(1, attempt.history[-1] if attempt.history else float("nan"))
         if interrupt.requested():
             break
         if step is params and attempt.converged(settings):
@@ -283,7 +278,6 @@ def _walk(
                 else f"moving the cut edge to {edge:g} failed"
             )
             break
-    progress.close()
     return Walk(attempt, history, iterations, edge, settled=settled)
 
 

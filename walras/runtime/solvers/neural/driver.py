@@ -54,7 +54,9 @@ class NeuralSolver(Solver):
             path = homotopy_path(settings, problem.params)
             rows = Rows(problem, settings, placed(options.devices))
             training = Training(rows, settings, options, path[0])
-            progress = Progress(settings.steps + settings.polish * len(path), options.quiet)
+            progress = Progress(
+                settings.steps + settings.polish * len(path), options.quiet, "neural"
+            )
             last = training.history[-1] if training.history else float("nan")
             progress.advance(training.step, last)
             training.adam(progress)

@@ -1,0 +1,68 @@
+"""Progress off a terminal (a log file, a batch job): a line on stderr every so often with what is
+done, the loss and the time, from both solvers; nothing when quiet. The reference for each line's
+loss is the solve's own history."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import walras
+from walras.runtime.solvers import progress
+
+NEURAL = re.compile(
+    r"^neural: (\d+)/(\d+), loss (\S+), \d+:\d\d:\d\d elapsed(, about \d+:\d\d:\d\d left)?$"
+)
+COLLOCATION = re.compile(r"^collocation: (\d+) iterations, loss (\S+), \d+:\d\d:\d\d elapsed$")
+
+
+@pytest.fixture
+def every_step(monkeypatch):
+    monkeypatch.setattr(progress, "EVERY", 0.0)
+
+
+def lines(err: str, pattern: re.Pattern) -> list[tuple[str, ...]]:
+    found = [pattern.match(line) for line in err.splitlines()]
+    return [m.groups() for m in found if m]
+
+
+def test_a_neural_solve_off_a_terminal_reports_its_steps(every_step, capsys):
+    solution = walras.solve("lucas", method="neural", steps=100, polish=3, quiet=False)
+    reported = lines(capsys.readouterr().err, NEURAL)
+    done = [int(d) for d, *_ in reported]
+    assert done[:2] == [50, 100]  # Adam's chunks, then each polish iteration
+    assert done[-1] == 103 and all(total == "103" for _, total, *_ in reported)
+    assert all(left for *_, left in reported[:-1]) and reported[-1][3] is None
+    losses = [float(loss) for _, _, loss, _ in reported]
+    np.testing.assert_allclose(losses, solution.history[np.asarray(done) - 1], rtol=1e-3)
+
+
+def test_a_collocation_solve_off_a_terminal_counts_its_iterations(every_step, capsys):
+    solution = walras.solve("lucas", method="collocation", degree=8, quiet=False)
+    reported = lines(capsys.readouterr().err, COLLOCATION)
+    assert [int(n) for n, _ in reported] == list(range(1, len(reported) + 1))
+    # the walk's iterations come first, each with the sum of squares its history keeps
+    walk = solution.history[1 : len(reported) + 1]
+    first = [float(loss) for _, loss in reported[: len(walk)]]
+    np.testing.assert_allclose(first[:3], walk[:3], rtol=1e-3)
+    assert float(reported[-1][1]) < 1e-20
+
+
+def test_a_quiet_solve_says_nothing(every_step, capsys):
+    walras.solve("lucas", method="collocation", degree=8, quiet=True)
+    assert capsys.readouterr().err == ""
+
+
+def test_lines_are_spaced_in_time(monkeypatch, capsys):
+    clock = iter([0.0, 10.0, 31.0, 40.0, 65.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    bar = progress.Progress(40, description="neural")
+    for _ in range(4):
+        bar.advance(10, 0.5)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "neural: 20/40, loss 5.000e-01, 0:00:31 elapsed, about 0:00:31 left",
+        "neural: 40/40, loss 5.000e-01, 0:01:05 elapsed",
+    ]
