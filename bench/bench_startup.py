@@ -11,7 +11,10 @@ Goals (issue 18): warm solve, check and compile <= 2 s; `import walras` <= 0.5 s
 warm to Deep-MacroFin's accuracy (q 6.7e-3, psi 3.3e-2) in <= 4 s and to q 1e-5, psi 1e-4 in
 <= 10 s. On a machine shared with other jobs the seconds are noisy; the ratios less so.
 
-Run: python bench/bench_startup.py [--repeats N] [--no-neural]
+With `--library`, also every library economy with one continuous state by collocation, cold and
+warm (issue 13: each in <= 5 s warm), with the exit code of the warm run.
+
+Run: python bench/bench_startup.py [--repeats N] [--no-neural] [--library]
 """
 
 from __future__ import annotations
@@ -63,6 +66,36 @@ def timed(command: list[str], cache: Path) -> tuple[float, float]:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
     return seconds, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def one_state() -> list[str]:
+    """The library's economies with one continuous state (discrete states aside)."""
+    import walras
+    from walras.models import LIBRARY, library
+
+    names = []
+    for name in library():
+        if "factor_model" in (LIBRARY / f"{name}.econ").read_text(encoding="utf-8"):
+            continue
+        states = walras.load(name).checked.states
+        if sum(not s.discrete for s in states) == 1:
+            names.append(name)
+    return names
+
+
+def library_times(cache: Path, repeats: int) -> None:
+    """`walras solve NAME --method collocation -q` for each of `one_state`: the first run
+    (compiling and filling the cache), the least wall time of `repeats` warm runs, their exit."""
+    env = {**os.environ, "WALRAS_CACHE": str(cache)}
+    print(f"{'model (collocation)':<24} {'cold':>7} {'warm':>7} {'exit':>5}")
+    for name in one_state():
+        command = [*WALRAS, "solve", name, "--method", "collocation", "-q"]
+        runs = []
+        for _ in range(1 + repeats):
+            t0 = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, check=False)
+            runs.append(time.perf_counter() - t0)
+        print(f"{name:<24} {runs[0]:6.2f}s {min(runs[1:]):6.2f}s {done.returncode:>5}")
 
 
 def best(command: list[str], cache: Path, repeats: int) -> tuple[float, float]:
@@ -130,6 +163,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="warm runs (the best is kept)")
     parser.add_argument("--no-neural", action="store_true", help="skip brusan_log")
+    parser.add_argument(
+        "--library", action="store_true", help="also each one-state economy, cold and warm"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.gettempdir())
     base, base_cpu = best([sys.executable, "-c", "pass"], tmp, args.repeats)
@@ -173,6 +209,8 @@ def main() -> None:
                 f"{'walras solve brusan_log (neural, warm)':<42} {seconds:6.2f}s "
                 f"({seconds / base:.0f}x baseline): {reached}"
             )
+        if args.library:
+            library_times(Path(folder) / "library", args.repeats)
 
 
 if __name__ == "__main__":
