@@ -13,8 +13,7 @@ import pytest
 import xarray as xr
 
 import walras
-from walras.runtime import interrupt
-from walras.runtime.solvers import progress
+from walras.runtime import interrupt, progress
 from walras.runtime.solvers.base import Outcome
 
 MARKER = "Ctrl-C stops and saves"

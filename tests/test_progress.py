@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import walras
-from walras.runtime.solvers import progress
+from walras.runtime import progress
 
 NEURAL = re.compile(
     r"^neural: (\d+)/(\d+), loss (\S+), \d+:\d\d:\d\d elapsed(, about \d+:\d\d:\d\d left)?$"
@@ -66,3 +66,17 @@ def test_lines_are_spaced_in_time(monkeypatch, capsys):
         "neural: 20/40, loss 5.000e-01, 0:00:31 elapsed, about 0:00:31 left",
         "neural: 40/40, loss 5.000e-01, 0:01:05 elapsed",
     ]
+
+
+def test_a_simulation_off_a_terminal_counts_its_saved_times(every_step, capsys):
+    """About twenty calls, each advancing by the times it saved, to every saved time."""
+    from test_simulation import OU
+
+    from walras.runtime import dynamics, simulate
+
+    ou = dynamics.from_solution(walras.solve(walras.load(OU)))
+    capsys.readouterr()
+    simulate.simulate(ou, paths=10, years=10.0, dt=0.1, start=[0.0], quiet=False)
+    err = capsys.readouterr().err.splitlines()
+    done = [int(re.match(r"^simulating: (\d+)/100, \d+:\d\d:\d\d elapsed", e)[1]) for e in err]
+    assert done == list(range(5, 101, 5))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import sys
 
 import diffrax
 import jax
@@ -37,6 +36,7 @@ import xarray as xr
 from .. import precision  # noqa: F401
 from . import plausible
 from .dynamics import Dynamics
+from .progress import Progress
 from .results import by_shock
 from .schema import Role, tag
 
@@ -107,16 +107,14 @@ def simulate(
     per_call = max(1, -(-saves // 20))  # about twenty calls, for the progress bar
     x, alive, w, n = x0, jnp.ones(paths, bool), jnp.zeros((paths, k)), jnp.zeros((paths, p), int)
     saved = [[np.asarray(v)[:, None] for v in (x, alive, w, n)]]
-    bar = _bar(saves, quiet)
+    progress = Progress(saves, quiet, "simulating", loss=False)
     for first in range(0, saves, per_call):
         m = min(per_call, saves - first)
         chunk = _run(one_path, keys, signs, x, alive, w, n, first * every * dt, m)
         x, alive, w, n = (v[:, -1] for v in chunk)
         saved.append([np.asarray(v) for v in chunk])
-        if bar is not None:
-            bar.update(bar.task_ids[0], completed=first + m)
-    if bar is not None:
-        bar.stop()
+        progress.advance(m)
+    progress.close()
     # states (paths, saves + 1, d), alive flags, Brownian motions, arrival counts
     states, alive, brownian, counts = (np.concatenate(v, axis=1) for v in zip(*saved))
     times = np.arange(saves + 1) * every * dt
@@ -289,14 +287,3 @@ def _check(dyn: Dynamics, paths, years, dt, edge, scheme, every, antithetic) -> 
 def _memory() -> float:
     """The machine's memory in bytes."""
     return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
-def _bar(total: int, quiet: bool):
-    if quiet or not sys.stderr.isatty():
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = Progress("simulating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    bar.start()
-    bar.add_task("simulating", total=total)
-    return bar

@@ -24,8 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import cache, interrupt
-from . import progress
+from .. import cache, interrupt, progress
 
 try:
     from threadpoolctl import threadpool_limits

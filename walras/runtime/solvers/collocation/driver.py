@@ -20,10 +20,10 @@ import jax
 import numpy as np
 
 from ... import interrupt
+from ...progress import Progress
 from ..base import Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
-from ..progress import Progress
 from ..start import Guess, fields_guess, start_guess
 from . import active_set, coarse_start, crowd, cut_edge, estimate, free_boundary, report
 from .evidence import active_runs, evidence

@@ -17,10 +17,10 @@ import optax
 from ....grammar.diagnostics import Diagnostic, EconError
 from ... import cache, interrupt
 from ...devices import choose, is_writer, placed
+from ...progress import Progress
 from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver, error_above
 from ..continuation import homotopy_path
-from ..progress import Progress
 from ..start import guessed, start_guess
 from . import checkpoint
 from .estimate import Changes, Estimator, Stop

@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from ...progress import Progress
 from ..least_squares import levenberg_marquardt
-from ..progress import Progress
 from . import matrix_free, pointwise
 from .fields import compose
 from .rows import Rows

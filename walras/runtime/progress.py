@@ -1,5 +1,6 @@
-"""Progress of a solve: on a terminal a bar with the loss and the time left (rich); elsewhere (a
-log file, a batch job) a line on stderr every `EVERY` seconds of a long run; silent when asked.
+"""Progress of a solve or a simulation: on a terminal a bar with the loss and the time left
+(rich); elsewhere (a log file, a batch job) a line on stderr every `EVERY` seconds of a long run;
+silent when asked.
 
 A solver whose inner iterations run deep in shared code (collocation's Levenberg-Marquardt
 calls) makes its progress `active`: each iteration of `least_squares` then counts on it
@@ -36,21 +37,27 @@ def iteration(loss: float) -> None:
 
 class Progress:
     """`total` steps (None: a count without an end, collocation's iterations), advanced with
-    the loss after each."""
+    the loss after each (without `loss`, a count alone: simulation)."""
 
-    def __init__(self, total: int | None, quiet: bool = False, description: str = "solving"):
+    def __init__(
+        self,
+        total: int | None,
+        quiet: bool = False,
+        description: str = "solving",
+        loss: bool = True,
+    ):
         self.bar, self.lines = None, None
         if quiet:
             return
         if not sys.stderr.isatty():
-            self.lines = _Lines(total, description)
+            self.lines = _Lines(total, description, loss)
             return
         left = (TextColumn("left"), TimeRemainingColumn()) if total is not None else ()
         self.bar = _Rich(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.3e}"),
+            *([TextColumn("loss {task.fields[loss]:.3e}")] if loss else []),
             TimeElapsedColumn(),
             *left,
             transient=False,
@@ -58,7 +65,7 @@ class Progress:
         self.bar.start()
         self.task = self.bar.add_task(description, total=total, loss=float("nan"))
 
-    def advance(self, n: int, loss: float) -> None:
+    def advance(self, n: int, loss: float = float("nan")) -> None:
         if self.bar is not None:
             self.bar.update(self.task, advance=n, loss=loss)
         elif self.lines is not None:
@@ -83,8 +90,8 @@ class _Lines:
     """The progress as a line on stderr at most every `EVERY` seconds: what is done, the loss,
     the time spent and, with a total, the time left at the pace so far."""
 
-    def __init__(self, total: int | None, description: str):
-        self.total, self.description = total, description
+    def __init__(self, total: int | None, description: str, loss: bool):
+        self.total, self.description, self.loss = total, description, loss
         self.done, self.start = 0, time.monotonic()
         self.last = self.start
 
@@ -99,7 +106,8 @@ class _Lines:
             count = f"{self.done} iterations"
         else:
             count = f"{self.done}/{self.total}"
-        line = f"{self.description}: {count}, loss {loss:.3e}, {_clock(spent)} elapsed"
+        shown = f", loss {loss:.3e}" if self.loss else ""
+        line = f"{self.description}: {count}{shown}, {_clock(spent)} elapsed"
         if self.total and 0 < self.done < self.total:
             line += f", about {_clock(spent * (self.total - self.done) / self.done)} left"
         print(line, file=sys.stderr, flush=True)
