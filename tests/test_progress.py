@@ -1,6 +1,6 @@
 """Progress off a terminal (a log file, a batch job): a line on stderr every so often with what is
-done, the loss and the time, from both solvers; nothing when quiet. The reference for each line's
-loss is the solve's own history."""
+done, the loss and the time, from both solvers and from simulation; nothing when quiet. The
+reference for each line's loss is the solve's own history."""
 
 from __future__ import annotations
 
