@@ -52,6 +52,7 @@ HEAVY = ("jax", "sympy", "equinox", "typer", "pydantic", "rich", "lark", "scipy"
 LEFT_OUT = ("xarray", "pandas", "optax", "diffrax", "matplotlib")  # those a warm solve avoids
 DMF = {"q": 6.7e-3, "psi": 3.3e-2}  # Deep-MacroFin's errors on brusan_log (issue 18)
 TIGHT = {"q": 1e-5, "psi": 1e-4}
+ECONOMY = re.compile(r"^model\s", re.MULTILINE)  # a file that declares an economy
 
 
 def timed(command: list[str], cache: Path) -> tuple[float, float]:
@@ -75,8 +76,8 @@ def one_state() -> list[str]:
 
     names = []
     for name in library():
-        if "factor_model" in (LIBRARY / f"{name}.econ").read_text(encoding="utf-8"):
-            continue
+        if not ECONOMY.search((LIBRARY / f"{name}.econ").read_text(encoding="utf-8")):
+            continue  # a factor model's specification
         states = walras.load(name).checked.states
         if sum(not s.discrete for s in states) == 1:
             names.append(name)
