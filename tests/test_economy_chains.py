@@ -68,23 +68,34 @@ def trial(x):
     return q, r, c
 
 
-def by_hand(x):
-    """The three equations at x = (K, s, b): the generator with the chain's jump term,
-    λ_s (f(K, 1 − s, b) − f(K, s, b)), and Itô's lemma on the continuous states (K, b)."""
-    a, z, phi, delta, sigma = (P[n] for n in ("alpha", "z", "phi", "delta", "sigma"))
+def by_hand(x, log_holder=False, quadratic=False):
+    """The equations at x = (K, s, b): the generator with the chain's jump term,
+    λ_s (f(K, 1 − s, b) − f(K, s, b)), and Itô's lemma on the continuous states (K, b). The
+    expert consumes what the goods market leaves, or, as a `log_holder` without labor, ρ of
+    its wealth (q − b)K; then q solves the goods market where Φ = log(φι + 1)/φ (ι linear in q),
+    while with the `quadratic` Φ = (√(1 + 2φι) − 1)/φ (ι = (q² − 1)/(2φ)) q is the trial's and
+    the goods market a residual."""
+    a, z, phi, delta, sigma, rho = (P[n] for n in ("alpha", "z", "phi", "delta", "sigma", "rho"))
 
     def economy(x):
         k, s, b = x
         q, r, c_h = trial(x)
         labor_h = jnp.where(s == 0, P["ell_low"], P["ell_high"])
-        labor = P["ell_e"] + labor_h
+        labor = labor_h if log_holder else P["ell_e"] + labor_h
         y = z * k**a * labor ** (1 - a)
-        iota = (q - 1) / phi
-        c_e = y - iota * k - c_h
-        mu_k = jnp.log(phi * iota + 1) / phi - delta
+        if log_holder and not quadratic:  # y − (q − 1)K/φ = ρ(q − b)K + c_h
+            q = (k + phi * (y - c_h) + phi * rho * b * k) / (k * (1 + phi * rho))
+        iota = (q**2 - 1) / (2 * phi) if quadratic else (q - 1) / phi
+        c_e = rho * (q - b) * k if log_holder else y - iota * k - c_h
+        if quadratic:
+            mu_k = (jnp.sqrt(1 + 2 * phi * iota) - 1) / phi - delta
+        else:
+            mu_k = jnp.log(phi * iota + 1) / phi - delta
         wage = (1 - a) * y / labor
         mu_b = (wage * labor_h - c_h) / k + b * (r - mu_k + sigma**2)
-        return dict(q=q, r=r, c_h=c_h, c_e=c_e, y=y, iota=iota, mu=jnp.array([mu_k * k, mu_b]))
+        goods = y - iota * k - c_h - c_e
+        mu = jnp.array([mu_k * k, mu_b])
+        return dict(q=q, r=r, c_h=c_h, c_e=c_e, y=y, iota=iota, goods=goods, mu=mu)
 
     k, s, b = x
     e = economy(x)
@@ -111,9 +122,11 @@ def by_hand(x):
 
     mpk = a * e["y"] / k
     return dict(
+        q=e["q"],
         euler_expert=generator(xi_e) / xi_e(x) + e["r"] - P["rho"],
         euler_household=generator(xi_h) / xi_h(x) + e["r"] - P["rho_h"],
         capital_expert=generator(value) / value(x) + (mpk - e["iota"]) / e["q"] - P["rho"],
+        goods_market=e["goods"],
         c_expert=e["c_e"],
     )
 
@@ -135,13 +148,76 @@ def test_the_equations_are_itos_lemma_with_the_chains_jumps(chains):
     assert np.all(np.abs(np.asarray(still["euler_household"] - res["euler_household"])) > 1e-3)
 
 
-def saddle_fields(households: int, ell: float) -> tuple[dict, float, object, float]:
-    """The riskless economy's solution with `households` households at labor `ell` (scipy's
-    saddle path): the fields q, r and c_<household>, K*, human wealth H(K) and labor L."""
+SEED = CHAINS.replace("model labor_chains", "model seed_chains").replace(", labor = ell_e\n", "\n")
+QUADRATIC = "investment = (sqrt(1 + 2*phi*iota) - 1)/phi"
+
+
+def trial_fields(names):
+    return {
+        n: (lambda i: lambda x: trial(x)[i])(i)
+        for i, n in enumerate(("q", "r", "c_household"))
+        if n in names
+    }
+
+
+def test_a_log_holder_without_labor_consumes_rho_of_its_wealth():
+    """Seed 001's expert (log utility, no labor income) consumes ρ(q − b)K, and q solves the
+    goods market: the residuals are the equations written out by hand, and capital's pricing
+    adds nothing. ξN = 1/ρ is constant, so drift(ξN) = 0, and with dN = qK dR − (wℓ + r bK −
+    c_h) dt (the expert holds the capital and owes the household's bonds) that reads
+    q·capital − b·euler = goods/K at any functions: where goods clear, capital's pricing is b/q
+    times the bond's Euler equation (an identity at b = 0, where the latter alone sets r)."""
+    model = walras.load(SEED).compile()
+    assert model.unknowns == ("r", "c_household")
+    assert model.equations == ("euler_expert", "euler_household")
+    out, res = evaluate(model, trial_fields(model.unknowns), POINTS)
+    ref = jax.jit(jax.vmap(lambda x: by_hand(x, log_holder=True)))(jnp.asarray(POINTS))
+    np.testing.assert_allclose(out["q"], ref["q"], rtol=1e-13)
+    np.testing.assert_allclose(out["c_expert"], ref["c_expert"], rtol=1e-13)
+    for name in model.equations:
+        np.testing.assert_allclose(res[name], ref[name], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(ref["goods_market"], 0, atol=1e-14)
+    b, q = POINTS[:, 2], np.asarray(ref["q"])
+    np.testing.assert_allclose(ref["capital_expert"], b / q * ref["euler_expert"], rtol=1e-9)
+    assert np.all(np.abs(np.asarray(ref["euler_expert"])) > 1e-3)  # the trial is no solution
+
+
+def test_where_sympy_cannot_solve_for_q_the_goods_market_is_its_equation():
+    """With Φ = (√(1 + 2φι) − 1)/φ the goods market is quadratic in q: q stays an unknown and
+    the goods market is its equation, against the same equations by hand; the identity
+    q·capital − b·euler = goods/K holds at trial functions that do not clear goods."""
+    model = walras.load(SEED.replace("investment = log(phi*iota + 1)/phi", QUADRATIC)).compile()
+    assert model.equations == ("euler_expert", "euler_household", "goods_market")
+    _, res = evaluate(model, trial_fields(model.unknowns), POINTS)
+    ref = jax.jit(jax.vmap(lambda x: by_hand(x, log_holder=True, quadratic=True)))(POINTS)
+    for name in model.equations:
+        np.testing.assert_allclose(res[name], ref[name], rtol=1e-10, atol=1e-13)
+    k, b, q = POINTS[:, 0], POINTS[:, 2], np.asarray(ref["q"])
+    identity = q * ref["capital_expert"] - b * ref["euler_expert"]
+    np.testing.assert_allclose(identity, ref["goods_market"] / k, rtol=1e-9, atol=1e-13)
+    assert np.all(np.abs(np.asarray(ref["goods_market"])) > 1e-2)  # the trial does not clear
+
+
+def test_the_log_holder_meets_the_riskless_saddle_path():
+    """Rates 0, σ = 0, a log household in the high state and the expert without labor: on
+    scipy's saddle path the expert consumes ρ(q − b)K (it has no human wealth) and every
+    equation holds, the goods market included."""
+    model = walras.load(SEED).compile()
+    fields, k_star, _, _ = saddle_fields(1, P["ell_high"], expert=0.0)
+    x = np.column_stack([k_star * np.array([0.65, 0.9, 1.3]), np.ones(3), [0.1, 0.4, 0.2]])
+    _, res = evaluate(model, fields, x, sigma=0.0, up=0.0, down=0.0, gamma_h=1.0)
+    for name in model.equations:
+        np.testing.assert_allclose(res[name], 0, atol=1e-10)
+
+
+def saddle_fields(households: int, ell: float, expert: float = P["ell_e"]) -> tuple:
+    """The riskless economy's solution with `households` households at labor `ell` and the
+    expert's labor `expert` (scipy's saddle path): the fields q, r and c_<household>, K*, human
+    wealth H(K) and labor L."""
     n = households
     names = ["household"] if n == 1 else [f"household_{i}" for i in range(1, n + 1)]
     a, z, phi, delta, rho = (P[name] for name in ("alpha", "z", "phi", "delta", "rho"))
-    labor = P["ell_e"] + n * ell
+    labor = expert + n * ell
     k_star, q_fit, h_fit = saddle_path(labor)
 
     def q(x):

@@ -1,9 +1,10 @@
 """`ggp_production`'s start (seed 001's production economy with ten households), written out here
 in numpy (aggregate labor 3 + 1.4 n, households ordered by state): the expert, of log utility and
-without labor income, consumes rho_e times its net worth (q - sum b) K at q's guess, and the
-households share what the goods market leaves, y - iota K - c_expert, in proportion to their
-riskless steady-state consumption w l_p + rho_h b_p K; so the expert's consumption is positive
-on the whole domain."""
+without labor income, consumes rho_e times its net worth (q - sum b) K at the riskless steady
+state's q = exp(phi delta), and the households share what the goods market leaves,
+y - iota K - c_expert, in proportion to their riskless steady-state consumption
+w l_p + rho_h b_p K; so the expert's consumption is positive on the whole domain, and q, which the
+layer solves from the goods market (docs/economy.md, rule 23), is exp(phi delta) there."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import walras
-from walras.compiler.start import guess_values
+from walras.compiler.start import _evaluate, guess_values
 
 P = dict(alpha=0.3, phi=10.0, delta=0.05, rho_e=0.05, rho_h=0.05, ell_low=0.3, ell_high=1.7)
 
@@ -41,7 +42,7 @@ def test_households_start_at_their_wage_and_interest_and_leave_the_expert_a_shar
     expert = P["rho_e"] * (q - bonds) * k
     spend = y - (q - 1) / P["phi"] * k - expert
     earn = (1 - P["alpha"]) * y + P["rho_h"] * bonds * k
-    total = 0.0
+    total, guessed = 0.0, {}
     for p in range(1, 11):
         name = f"c_household_{p}"
         ell = np.where(n >= p, P["ell_high"], P["ell_low"])
@@ -50,9 +51,14 @@ def test_households_start_at_their_wage_and_interest_and_leave_the_expert_a_shar
         got = np.asarray(values(name, y_cols, params))
         assert np.max(np.abs(got / expected - 1)) < 1e-12
         total = total + got
-    q_cols = jnp.asarray(np.column_stack([x[a] for a in unknowns["q"]]))
-    assert np.allclose(np.asarray(values("q", q_cols, params)), q, rtol=1e-14)
+        guessed[p] = got
     assert np.min(spend) > 0
     c_expert = y - (q - 1) / P["phi"] * k - total
     assert np.max(np.abs(c_expert / expert - 1)) < 1e-12
     assert np.min(c_expert) > 0
+    # q is no unknown: the model's definition, the goods market solved for q, at the start
+    assert "q" not in unknowns
+    env = {**params, **{s: jnp.asarray(v) for s, v in x.items()}}
+    env.update({f"c_household_{p}": jnp.asarray(c) for p, c in guessed.items()})
+    cleared = _evaluate(model.definitions["q"].expr, env, model.definitions)
+    np.testing.assert_allclose(cleared, q, rtol=1e-12)

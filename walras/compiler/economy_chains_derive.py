@@ -8,24 +8,33 @@ jump; capital K and the savers' bonds N_j do not. So the states are K, the saver
 per unit of capital b_j = N_j/K (which do not jump: the unknowns after a switch are read at the
 same K and b, in the other regime) and the chains' positions; the wealth shares are definitions,
 η_j = b_j/q and η_h = 1 − Σ_j η_j (the holder owns the capital less its bond debt). The
-unknowns are q, the riskless rate r and the savers' consumption c_j; c_h = y − ιK − Σ_j c_j.
-With ξ_i = c_i^(−γ_i), marginal utility, and `drift` the generator with the jump terms of
-every chain (the compiler's):
+unknowns are q, the riskless rate r and the savers' consumption c_j; c_h = y − ιK − Σ_j c_j,
+unless the holder has log utility and no labor income: it then consumes ρ_h of its wealth,
+c_h = ρ_h η_h q K, whatever its risks, and the goods market is q's equation. With
+ξ_i = c_i^(−γ_i), marginal utility, and `drift` the generator with the jump terms of every
+chain (the compiler's):
 
 - the bond's Euler equation of every agent, drift(ξ_i)/ξ_i + r = ρ_i;
-- capital priced by the holder, drift(ξ_h q K)/(ξ_h q K) + (∂y/∂K − ι)/q = ρ_h;
+- capital priced by the holder, drift(ξ_h q K)/(ξ_h q K) + (∂y/∂K − ι)/q = ρ_h, or, for the log
+  holder, the goods market y − ιK = Σ_i c_i: its consumption rule makes its pricing of capital
+  the bond's Euler equation times θ/(θ − 1), θ = qK/N_h its leverage (an identity without
+  savers' bonds, where θ = 1);
 - the savers' bonds, db_j = ((w ℓ_j − c_j)/K + b_j(r − μ_K + σ²)) dt − b_j σ dZ (Itô's
   quotient rule on dN_j = (w ℓ_j + r N_j − c_j) dt over K), no jump.
 """
 
 from __future__ import annotations
 
+import sympy as sp
+
 from ..grammar import ast
 from . import economy_chains_pooled as pooled
-from .economy_ast import Builder, from_sympy
+from .economy_ast import Builder, from_sympy, substitute, to_sympy
 from .economy_chains import Chains
 from .economy_labor import LaborEconomy
 from .economy_labor_derive import LaborDerivation
+
+BONDS, SPENT = "savers' bonds", "savers' consumption"  # placeholders in q's goods-market root
 
 
 class ChainDerivation(LaborDerivation):
@@ -38,6 +47,8 @@ class ChainDerivation(LaborDerivation):
         self.bonds = [f"b_{a.name}" for a in self.savers]
         if self.savers:
             self.shares = [f"eta_{a.name}" for a in econ.agents]
+        self.log_holder = bool(self.savers) and _is(self.h.gamma, 1) and _is(self.h.labor, 0)
+        self.cleared = self.price_from_goods() if self.log_holder else None
 
     def arguments(self) -> tuple[str, ...]:
         return (self.econ.capital.name, *self.bonds, *self.chains.states)
@@ -60,7 +71,11 @@ class ChainDerivation(LaborDerivation):
                 hi = b.num(1 / len(self.savers)).e
                 doc = f"bonds of {a.name} per unit of capital"
                 self.statements.append(ast.StateDecl(name, b.num(0).e, hi, doc, a.span))
-        self.unknown("q", self.b, "price of capital (Tobin's q)")
+        if self.cleared is None:
+            self.unknown("q", self.b, "price of capital (Tobin's q)")
+        else:
+            doc = "price of capital: the goods market"
+            self.statements.append(ast.LetDecl("q", self.cleared_price(), doc, self.b.span))
         self.unknown("r", self.b, "riskless rate", positive=False)
         for a in self.savers:
             self.unknown(f"c_{a.name}", Builder(a.span), f"consumption of {a.name}")
@@ -74,6 +89,36 @@ class ChainDerivation(LaborDerivation):
         hb = Builder(self.h.span)
         rest = hb.sum(self.n(f"eta_{a.name}", hb) for a in self.savers)
         self.let(f"eta_{self.h.name}", 1 - rest, f"wealth share of {self.h.name}")
+
+    def price_from_goods(self) -> sp.Expr | None:
+        """q from the goods market where the log holder consumes ρ_h(q − Σ_j b_j)K:
+        y − ι(q)K = ρ_h(q − Σ_j b_j)K + Σ_j c_j, where sympy finds it one root (ι is linear in q
+        for Φ = log(φι + 1)/φ); None otherwise, and the goods market is q's equation."""
+        try:
+            rho = to_sympy(self.h.discount)
+        except (ValueError, TypeError):
+            return None
+        q = next((s for s in self.econ.investment.free_symbols if s.name == "q"), None)
+        if q is None:
+            return None
+        k, bonds, spent = map(sp.Symbol, (self.econ.capital.name, BONDS, SPENT))
+        goods = sp.Symbol("output") - self.econ.investment * k - rho * (q - bonds) * k - spent
+        roots = sp.solve(goods, q)
+        return roots[0] if len(roots) == 1 else None
+
+    def cleared_price(self) -> ast.Expr:
+        """`cleared` with the savers' bonds and consumption summed in place of its symbols."""
+        e = from_sympy(self.cleared, self.b).e
+        for name, terms in ((BONDS, self.bonds), (SPENT, [f"c_{a.name}" for a in self.savers])):
+            e = substitute(e, name, lambda span, t=terms: Builder(span).sum(map(self.n, t)).e)
+        return e
+
+    def holder_consumption(self, b: Builder) -> tuple:
+        if not self.log_holder:
+            return super().holder_consumption(b)
+        share = self.n(f"eta_{self.h.name}", b)
+        wealth = share * self.n("q", b) * self.n(self.econ.capital.name, b)
+        return b.wrap(self.h.discount) * wealth, "log, without labor income: rho of its wealth"
 
     def prices(self):
         """Marginal utilities, the return on capital, and the equations: every agent's bond
@@ -110,6 +155,11 @@ class ChainDerivation(LaborDerivation):
             if a is not h and f"b_{a.name}" not in self.econ.state_decls:
                 self.borrowing_limit(a, ab.wrap(a.discount) - lhs, ab)
         hb = Builder(h.span)
+        if self.log_holder:
+            if self.cleared is None:
+                spent = hb.sum(self.n(f"c_{a.name}", hb) for a in self.econ.agents)
+                self.equation("goods_market", self.n("consumption", hb), spent, "goods market", hb)
+            return
         value = self.n(f"xi_{h.name}", hb) * self.n("q", hb) * self.n(self.econ.capital.name, hb)
         dividend = (self.n("mpk", hb) - self.n("iota", hb)) / self.n("q", hb)
         self.equation(
@@ -155,3 +205,8 @@ class ChainDerivation(LaborDerivation):
             vol = ast.VolField(self.econ.shock, (-b * sigma).e, a.span)
             moves = tuple(jumps.get(bond, ()))
             self.statements.append(ast.ProcessDecl(bond, drift.e, (vol,), None, a.span, moves))
+
+
+def _is(e: ast.Expr, value: float) -> bool:
+    """Whether an expression is the number `value` as written (log's γ, no `labor`)."""
+    return isinstance(e, ast.Num) and e.value == value

@@ -106,10 +106,8 @@ class LaborDerivation:
         leave; each agent's consumption-wealth ratio, growth and volatility."""
         k = self.n(self.econ.capital.name)
         self.let("consumption", self.n("output") - self.n("iota") * k, "output less investment")
-        hb = Builder(self.h.span)
-        rest = hb.sum(self.n(f"c_{a.name}", hb) for a in self.savers)
         if self.savers:
-            self.let(f"c_{self.h.name}", self.n("consumption", hb) - rest, "goods market")
+            self.let(f"c_{self.h.name}", *self.holder_consumption(Builder(self.h.span)))
         for a in self.econ.agents:
             ab = Builder(a.span)
             c = self.n(self.consumed(a), ab)
@@ -125,6 +123,11 @@ class LaborDerivation:
             self.let(
                 f"mu_c_{a.name}", ab.growth(c), f"expected growth of the consumption of {a.name}"
             )
+
+    def holder_consumption(self, b: Builder) -> tuple[X, str]:
+        """The holder's consumption, what the goods market leaves the others, and its doc."""
+        rest = b.sum(self.n(f"c_{a.name}", b) for a in self.savers)
+        return self.n("consumption", b) - rest, "goods market"
 
     def consumed(self, a: Worker) -> str:
         return "consumption" if not self.savers else f"c_{a.name}"
