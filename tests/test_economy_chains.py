@@ -200,12 +200,13 @@ def test_where_sympy_cannot_solve_for_q_the_goods_market_is_its_equation():
 
 def test_the_log_holder_meets_the_riskless_saddle_path():
     """Rates 0, σ = 0, a log household in the high state and the expert without labor: on
-    scipy's saddle path the expert consumes ρ(q − b)K (it has no human wealth) and every
-    equation holds, the goods market included."""
+    scipy's saddle path the expert consumes ρ(q − b)K (it has no human wealth): the goods
+    market's root is the saddle path's q, and every equation holds."""
     model = walras.load(SEED).compile()
     fields, k_star, _, _ = saddle_fields(1, P["ell_high"], expert=0.0)
     x = np.column_stack([k_star * np.array([0.65, 0.9, 1.3]), np.ones(3), [0.1, 0.4, 0.2]])
-    _, res = evaluate(model, fields, x, sigma=0.0, up=0.0, down=0.0, gamma_h=1.0)
+    out, res = evaluate(model, fields, x, sigma=0.0, up=0.0, down=0.0, gamma_h=1.0)
+    np.testing.assert_allclose(out["q"], [fields["q"](p) for p in x], rtol=1e-10)
     for name in model.equations:
         np.testing.assert_allclose(res[name], 0, atol=1e-10)
 

@@ -10,15 +10,15 @@ same K and b, in the other regime) and the chains' positions; the wealth shares 
 η_j = b_j/q and η_h = 1 − Σ_j η_j (the holder owns the capital less its bond debt). The
 unknowns are q, the riskless rate r and the savers' consumption c_j; c_h = y − ιK − Σ_j c_j,
 unless the holder has log utility and no labor income: it then consumes ρ_h of its wealth,
-c_h = ρ_h η_h q K, whatever its risks, and the goods market is q's equation. With
+c_h = ρ_h η_h q K, whatever its risks, and q is the root of the goods market (a definition,
+where sympy finds one root; else an unknown with the goods market as its equation). With
 ξ_i = c_i^(−γ_i), marginal utility, and `drift` the generator with the jump terms of every
 chain (the compiler's):
 
 - the bond's Euler equation of every agent, drift(ξ_i)/ξ_i + r = ρ_i;
-- capital priced by the holder, drift(ξ_h q K)/(ξ_h q K) + (∂y/∂K − ι)/q = ρ_h, or, for the log
-  holder, the goods market y − ιK = Σ_i c_i: its consumption rule makes its pricing of capital
-  the bond's Euler equation times θ/(θ − 1), θ = qK/N_h its leverage (an identity without
-  savers' bonds, where θ = 1);
+- capital priced by the holder, drift(ξ_h q K)/(ξ_h q K) + (∂y/∂K − ι)/q = ρ_h, except for the
+  log holder, whose consumption rule makes that (θ − 1)/θ times its bond Euler equation where
+  goods clear, θ = qK/N_h its leverage (an identity without savers' bonds, where θ = 1);
 - the savers' bonds, db_j = ((w ℓ_j − c_j)/K + b_j(r − μ_K + σ²)) dt − b_j σ dZ (Itô's
   quotient rule on dN_j = (w ℓ_j + r N_j − c_j) dt over K), no jump.
 """
@@ -122,7 +122,8 @@ class ChainDerivation(LaborDerivation):
 
     def prices(self):
         """Marginal utilities, the return on capital, and the equations: every agent's bond
-        Euler equation and the holder's pricing of capital, jump terms in `drift`."""
+        Euler equation and the holder's pricing of capital (for the log holder, the goods
+        market where q is not its root), jump terms in `drift`."""
         b, h = self.b, self.h
         for a in self.econ.agents:
             ab = Builder(a.span)
