@@ -26,6 +26,7 @@ SHELL_FENCES = {"", "sh", "bash", "shell"}
 
 # Not run: they create a virtual environment and install walras (what CI does itself).
 INSTALLS = ("python3 -m venv",)
+EXITS = re.compile(r"#.*\bexits (\d+)")  # a comment that gives the exit code a command should give
 # Minutes, not seconds: run under `-m slow` only.
 SLOW = (
     "walras solve lucas -o lucas.nc --set gamma=4",
@@ -47,8 +48,9 @@ SLOW = (
 )
 
 
-def commands(page: Path) -> list[str]:
-    """The shell commands of a Markdown page, in order: continuation lines joined, comments cut."""
+def commands(page: Path) -> list[tuple[str, int]]:
+    """The shell commands of a Markdown page, in order, with the exit code each should give:
+    continuation lines joined, comments cut (0 unless the comment says `exits N`)."""
     lines, fence, in_block, previous = [], None, False, ""
     for line in page.read_text(encoding="utf-8").splitlines():
         if fence is not None:
@@ -65,8 +67,8 @@ def commands(page: Path) -> list[str]:
             in_block = False
         previous = line
     joined = re.sub(r"\\\n\s*", "", "\n".join(lines))
-    found = [re.sub(r"\s+#.*$", "", c.strip()) for c in joined.splitlines()]
-    return [c for c in found if c.startswith(("walras ", "python"))]
+    found = [(re.sub(r"\s+#.*$", "", c.strip()), EXITS.search(c)) for c in joined.splitlines()]
+    return [(c, int(m[1]) if m else 0) for c, m in found if c.startswith(("walras ", "python"))]
 
 
 def is_slow(command: str) -> bool:
@@ -82,17 +84,17 @@ def _inputs(command: str) -> set[str]:
     return {w for w in shlex.split(command)[1:] if w.endswith(".nc")} - _outputs(command)
 
 
-def plan(page: Path, slow: bool) -> list[str]:
-    """The commands of `page` to run: all but installs; without `slow`, neither the slow ones nor
-    those that read what a slow one writes."""
+def plan(page: Path, slow: bool) -> list[tuple[str, int]]:
+    """The commands of `page` to run, with their exit codes: all but installs; without `slow`,
+    neither the slow ones nor those that read what a slow one writes."""
     chosen, skipped_outputs = [], set()
-    for command in commands(page):
+    for command, code in commands(page):
         if command.startswith(INSTALLS):
             continue
         if not slow and (is_slow(command) or _inputs(command) & skipped_outputs):
             skipped_outputs |= _outputs(command)
             continue
-        chosen.append(command)
+        chosen.append((command, code))
     return chosen
 
 
@@ -111,9 +113,9 @@ def _check_page(page: Path, slow: bool, folder: Path, monkeypatch) -> None:
     monkeypatch.chdir(folder)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     (folder / "bench").symlink_to(ROOT / "bench")
-    for command in plan(page, slow):
+    for command, expected in plan(page, slow):
         code, output = run(command)
-        assert code == 0, f"{page.name}: `{command}` exited {code}:\n{output}"
+        assert code == expected, f"{page.name}: `{command}` exited {code}:\n{output}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -128,10 +130,12 @@ def test_every_command_of_each_page_runs(page, tmp_path, monkeypatch):
 
 
 def test_the_extraction_finds_the_readme_tour():
-    found = commands(ROOT / "README.md")
-    assert "walras check lucas" in found
-    assert "walras compare neural.nc collocation.nc" in found
+    found = dict(commands(ROOT / "README.md"))
+    assert found["walras check lucas"] == 0
+    assert found["walras compare neural.nc collocation.nc"] == 0
     assert not any("#" in c for c in found)
+    neural = next(c for c in found if c.startswith("walras solve basak_cuoco --method neural"))
+    assert found[neural] == 2  # its comment: "exits 2"
 
 
 def test_models_lists_every_bundled_model_with_its_title():
