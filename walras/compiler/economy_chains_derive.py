@@ -29,7 +29,7 @@ import sympy as sp
 
 from ..grammar import ast
 from . import economy_chains_pooled as pooled
-from .economy_ast import Builder, from_sympy, substitute, to_sympy
+from .economy_ast import Builder, X, from_sympy, substitute, to_sympy
 from .economy_chains import Chains
 from .economy_labor import LaborEconomy
 from .economy_labor_derive import LaborDerivation
@@ -47,7 +47,9 @@ class ChainDerivation(LaborDerivation):
         self.bonds = [f"b_{a.name}" for a in self.savers]
         if self.savers:
             self.shares = [f"eta_{a.name}" for a in econ.agents]
-        self.log_holder = bool(self.savers) and _is(self.h.gamma, 1) and _is(self.h.labor, 0)
+        holder = Builder(self.h.span)  # log utility (γ the number 1) and no `labor`
+        log = holder.wrap(self.h.gamma).is_num(1) and holder.wrap(self.h.labor).is_num(0)
+        self.log_holder = bool(self.savers) and log
         self.cleared = self.price_from_goods() if self.log_holder else None
 
     def arguments(self) -> tuple[str, ...]:
@@ -113,7 +115,7 @@ class ChainDerivation(LaborDerivation):
             e = substitute(e, name, lambda span, t=terms: Builder(span).sum(map(self.n, t)).e)
         return e
 
-    def holder_consumption(self, b: Builder) -> tuple:
+    def holder_consumption(self, b: Builder) -> tuple[X, str]:
         if not self.log_holder:
             return super().holder_consumption(b)
         share = self.n(f"eta_{self.h.name}", b)
@@ -206,8 +208,3 @@ class ChainDerivation(LaborDerivation):
             vol = ast.VolField(self.econ.shock, (-b * sigma).e, a.span)
             moves = tuple(jumps.get(bond, ()))
             self.statements.append(ast.ProcessDecl(bond, drift.e, (vol,), None, a.span, moves))
-
-
-def _is(e: ast.Expr, value: float) -> bool:
-    """Whether an expression is the number `value` as written (log's γ, no `labor`)."""
-    return isinstance(e, ast.Num) and e.value == value
