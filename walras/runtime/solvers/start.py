@@ -6,6 +6,7 @@ first step starts from the guess at that step's values)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -34,10 +35,7 @@ def start_guess(
     stated = problem.compiled.model.guesses
     if not stated:
         return otherwise
-    memo = problem.compiled.memo
-    if "guess" not in memo:
-        memo["guess"] = guess_values(problem.compiled.model)
-    values, p = memo["guess"], {k: float(v) for k, v in params.items()}
+    values, p = _stated(problem), {k: float(v) for k, v in params.items()}
 
     def guess(unknown: str, y: np.ndarray) -> np.ndarray:
         if unknown in stated:
@@ -53,6 +51,33 @@ def guessed(problem: Problem, given) -> tuple[str, ...]:
     if given is not None:
         return tuple(u.name for u in problem.unknowns)
     return tuple(problem.compiled.model.guesses)
+
+
+def traced_start(
+    problem: Problem, params: Mapping[str, float], given=None
+) -> dict[str, Callable] | None:
+    """The start as JAX functions of one point of an unknown's states, for the unknowns it
+    gives: `given` fields, or the model's guess statements at `params`; None where there is no
+    start or `given` is a function of host points (it cannot be traced)."""
+    if isinstance(given, Mapping):
+        return dict(given)
+    stated = problem.compiled.model.guesses
+    if given is not None or not stated:
+        return None
+    values, p = _stated(problem), {k: float(v) for k, v in params.items()}
+    return {u: partial(_at_point, values, u, p) for u in stated}
+
+
+def _stated(problem: Problem) -> Callable:
+    """The model's guess statements as one jitted function (`compiler.start`), made once."""
+    memo = problem.compiled.memo
+    if "guess" not in memo:
+        memo["guess"] = guess_values(problem.compiled.model)
+    return memo["guess"]
+
+
+def _at_point(values: Callable, unknown: str, params: Mapping[str, float], x: jax.Array):
+    return values(unknown, x[None], params)[0]
 
 
 def fields_guess(fields: Mapping[str, Callable]) -> Guess:

@@ -1,4 +1,4 @@
-"""The neural solve in its phases: the networks and a warm start (fitted to a guess, or a resumed
+"""The neural solve in its phases: the networks and a warm start (a guess, or a resumed
 checkpoint), Adam with NaN rollback, checkpoints and Ctrl-C, the Levenberg-Marquardt polish along
 the homotopy, and the finish (validation on fresh points, outcome, message)."""
 
@@ -21,7 +21,7 @@ from ...progress import Progress
 from ...results import Solution
 from ..base import Options, Outcome, Problem, Solver, error_above
 from ..continuation import homotopy_path
-from ..start import guessed, start_guess
+from ..start import guessed, start_guess, traced_start
 from . import checkpoint
 from .estimate import Changes, Estimator, Stop
 from .fields import compose, init_fields
@@ -38,12 +38,13 @@ def _as_arrays(params: Mapping[str, float]) -> dict[str, jax.Array]:
 
 
 class NeuralSolver(Solver):
-    """A network per unknown (fitted first to the start that `guess=` or the model's `guess`
-    statements give, where there is one), Adam on sampled points, then a Levenberg-Marquardt
-    polish on the residual vector. With the setting `homotopy = "NAME=VALUE"`, Adam trains at
-    that parameter value and the parameter then walks to its own value in `homotopy_steps` steps,
-    the networks carried from step to step and polished at each (until the mean squared residual
-    is below `tol`, at most `polish` iterations)."""
+    """A network per unknown (a correction, zero at first, to the start that the model's `guess`
+    statements or `guess=` fields give; fitted to a `guess=` function of host points), Adam on
+    sampled points, then a Levenberg-Marquardt polish on the residual vector. With the setting
+    `homotopy = "NAME=VALUE"`, Adam trains at that parameter value and the parameter then walks
+    to its own value in `homotopy_steps` steps, the networks carried from step to step and
+    polished at each (until the mean squared residual is below `tol`, at most `polish`
+    iterations)."""
 
     def solve(self, problem: Problem, settings, options: Options) -> Solution:
         if settings.seeds > 1:
@@ -75,9 +76,12 @@ class Training:
         self.start = rows.devices.replicate(_as_arrays(start))
         key = jax.random.PRNGKey(settings.seed)
         self.key, init_key = jax.random.split(key)
-        self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key)
-        guess = None if options.resume else start_guess(rows.problem, start, options.guess)
-        if guess is not None:
+        starts = traced_start(rows.problem, start, options.guess)
+        self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key, starts)
+        guess = starts
+        if starts is None and options.guess is not None and not options.resume:
+            # a function of host points: the networks are fitted to it
+            guess = start_guess(rows.problem, start, options.guess)
             unknowns = guessed(rows.problem, options.guess)
             self.fields = fit_to_guess(rows, self.fields, settings, guess, unknowns)
         # Adam's learning rate at each step goes in as an argument: the steps and the rates are

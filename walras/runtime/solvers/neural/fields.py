@@ -4,7 +4,8 @@ array, and their composition with clamped unknowns (`Coupled`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 
 import equinox as eqx
 import jax
@@ -27,9 +28,17 @@ def _couplings(problem: Problem, clamps) -> dict[str, tuple[str, ...]]:
 
 
 def init_fields(
-    problem: Problem, settings, params: Mapping[str, float], cut: Mapping[str, float], key
+    problem: Problem,
+    settings,
+    params: Mapping[str, float],
+    cut: Mapping[str, float],
+    key,
+    starts: Mapping[str, Callable] | None = None,
 ) -> dict[str, eqx.Module]:
-    """The trainable networks, one per unknown; `cut` maps states to their cut edge."""
+    """The trainable networks, one per unknown; `cut` maps states to their cut edge. An unknown
+    that `starts` gives (a function of a point of its states: the guess) is that function and a
+    network's correction to it, zero at first."""
+    starts = starts or {}
     states = {s.name: s for s in problem.states}
     clamps = problem.compiled.clamps(params)
     couplings = _couplings(problem, clamps)
@@ -52,6 +61,7 @@ def init_fields(
                 tuple(a in cut for a in u.args),
                 _simplices(problem, u),
                 settings,
+                starts,
             )
             fields[f"{g.name}:{j}"] = net
             shared.update(net.members)
@@ -75,8 +85,14 @@ def init_fields(
             clamp=clamps.get(u.name, (None, None)),
             log_axes=tuple(a in cut for a in u.args),
             simplices=_simplices(problem, u),
+            start=partial(_own, starts[u.name], len(u.args)) if u.name in starts else None,
         )
     return fields
+
+
+def _own(start: Callable, n: int, x: jax.Array) -> jax.Array:
+    """`start` at the unknown's own n states, the first inputs (then come clamped unknowns)."""
+    return start(x[:n])
 
 
 def _simplices(problem: Problem, unknown) -> tuple[tuple[int, ...], ...]:

@@ -1,8 +1,12 @@
 """Neural approximators of unknown functions: an MLP on states scaled to [-1, 1] (some of them in
 a log coordinate; on a simplex, with the implicit last share as one more input), with an output
-transform that enforces the unknown's declared bounds."""
+transform that enforces the unknown's declared bounds; from a guess, the MLP is a correction to
+it, zero at the start."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
 
 import equinox as eqx
 import jax
@@ -34,11 +38,11 @@ def bounded(z, lo: float | None, hi: float | None):
 
 
 class Field(eqx.Module):
-    """u(x) = out(latent(x)), latent(x) = mlp((y − center)/half_width) + offset, where y is x
-    with the `log_axes` states in their logarithm and `out` is exp (`positive`: a power law of a
-    log state is then a straight line) or the bound transform. Clamped to [floor, cap] when u is
-    the variable of a complementarity: the kink where the bound starts to bind is then exact
-    while the network itself stays smooth."""
+    """u(x) = out(latent(x)), latent(x) = mlp((y − center)/half_width) + offset (+ anchor(x),
+    the latent of a guess), where y is x with the `log_axes` states in their logarithm and `out`
+    is exp (`positive`: a power law of a log state is then a straight line) or the bound
+    transform. Clamped to [floor, cap] when u is the variable of a complementarity: the kink
+    where the bound starts to bind is then exact while the network itself stays smooth."""
 
     mlp: eqx.nn.MLP | None
     offset: jax.Array
@@ -51,12 +55,15 @@ class Field(eqx.Module):
     log_axes: tuple[bool, ...] = eqx.field(static=True, default=())
     positive: bool = eqx.field(static=True, default=False)
     simplices: tuple[tuple[int, ...], ...] = eqx.field(static=True, default=())
+    anchor: Callable | None = eqx.field(static=True, default=None)
 
     def latent(self, x: jax.Array) -> jax.Array:
         """The network's output, before the output transform."""
         z = self.offset
         if self.mlp is not None:
             z = z + self.mlp(scaled_inputs(self, x))[0]
+        if self.anchor is not None:
+            z = z + self.anchor(x)
         return z
 
     def raw(self, x: jax.Array) -> jax.Array:
@@ -121,12 +128,14 @@ def make_field(
     clamp: tuple = (None, None),
     log_axes: tuple[bool, ...] = (),
     simplices: tuple[tuple[int, ...], ...] = (),
+    start: Callable | None = None,
 ) -> Field:
     """A network for an unknown of len(lo_x) inputs (a constant when there are none); the inputs
     flagged in `log_axes` (their lo_x > 0) enter as logarithms, and a positive unknown (bounds
     (0, None)) of such a state is the exponential of its network. Each group of `simplices`
     (positions of states on a simplex) adds the implicit last share as an input, in its
-    logarithm when the group's states are, on the group's range."""
+    logarithm when the group's states are, on the group's range. With `start` (a function of a
+    point: the guess), the network is a correction to it, zero at first."""
     lo, hi = bound
     flags, center, half = scaling(lo_x, hi_x, log_axes, simplices)
     positive = any(flags) and lo == 0 and hi is None
@@ -137,8 +146,10 @@ def make_field(
         )
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
-    start = inside(floor, cap)  # the bound transform is the identity there
-    mlp, offset = quiet_start(mlp, positive, start)
+    if start is None:
+        mlp, offset = quiet_start(mlp, positive, inside(floor, cap))
+    else:
+        mlp, offset = zero_start(mlp)
     return Field(
         mlp,
         offset,
@@ -150,7 +161,28 @@ def make_field(
         log_axes=flags,
         positive=positive,
         simplices=tuple(tuple(g) for g in simplices),
+        anchor=None if start is None else partial(latent_of, start, positive, lo, hi),
     )
+
+
+FLOOR = 1e-12  # a positive unknown starts there where its guess is not positive
+MARGIN = 10 * SOFTNESS  # a bounded unknown's guess is held this far inside its bounds
+
+
+def latent_of(start: Callable, positive: bool, lo, hi, x: jax.Array) -> jax.Array:
+    """The latent value whose output is start(x): its logarithm for a positive unknown, else
+    start(x) held inside the bounds (where the bound transform is the identity)."""
+    value = start(x)
+    if positive:
+        return jnp.log(jnp.maximum(value, FLOOR))
+    if lo is not None and hi is not None:
+        margin = min(MARGIN, (hi - lo) / 4)
+        return jnp.clip(value, lo + margin, hi - margin)
+    if lo is not None:
+        return jnp.maximum(value, lo + MARGIN)
+    if hi is not None:
+        return jnp.minimum(value, hi - MARGIN)
+    return value
 
 
 def inside(lo: float | None, hi: float | None) -> float:
@@ -162,6 +194,18 @@ def inside(lo: float | None, hi: float | None) -> float:
     if hi is not None:
         return hi - 1.0
     return 1.0
+
+
+def zero_start(mlp):
+    """The network with its last layer zero, and a zero offset: nothing added to a guess."""
+    if mlp is not None:
+        last = mlp.layers[-1]
+        mlp = eqx.tree_at(
+            lambda m: (m.layers[-1].weight, m.layers[-1].bias),
+            mlp,
+            (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)),
+        )
+    return mlp, jnp.asarray(0.0, jnp.float64)
 
 
 def quiet_start(mlp, positive: bool, start: float):

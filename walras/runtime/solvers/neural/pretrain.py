@@ -1,6 +1,7 @@
-"""The neural solver's start from a guess: the networks fitted to the guessed values at fixed
+"""The neural solver's start from a `guess=` function of host points (one it cannot trace, so
+the networks cannot be corrections to it): the networks fitted to the guessed values at fixed
 points by Levenberg-Marquardt before Adam, each unknown's misfit relative to the size of its
-guess (the unknowns without a guess are left as initialised)."""
+guess."""
 
 from __future__ import annotations
 

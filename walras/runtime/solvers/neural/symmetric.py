@@ -5,13 +5,25 @@ what ten interchangeable agents have in common is learnt once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ....compiler.model import Exchangeable
-from .networks import ACTIVATIONS, inside, output, quiet_start, scaled_inputs, scaling
+from .networks import (
+    ACTIVATIONS,
+    inside,
+    latent_of,
+    output,
+    quiet_start,
+    scaled_inputs,
+    scaling,
+    zero_start,
+)
 
 
 class Shared(eqx.Module):
@@ -32,6 +44,7 @@ class Shared(eqx.Module):
     lo: float | None = eqx.field(static=True)
     hi: float | None = eqx.field(static=True)
     positive: bool = eqx.field(static=True)
+    anchors: tuple[Callable, ...] = eqx.field(static=True, default=())  # latents of a guess
 
     def latent(self, x: jax.Array, k) -> jax.Array:
         """Member k's value before the output transform (k a number or a traced index)."""
@@ -41,7 +54,10 @@ class Shared(eqx.Module):
         pooled = jnp.mean(jax.vmap(self.phi)(jnp.column_stack([own, f])), 0)
         rest = [i for i in range(y.shape[0]) if i not in self.positions]
         z = jnp.concatenate([own[k][None], f[k], pooled, y[jnp.asarray(rest, int)]])
-        return self.offset + self.rho(z)[0]
+        z = self.offset + self.rho(z)[0]
+        if self.anchors:
+            z = z + jnp.stack([a(x) for a in self.anchors])[k]
+        return z
 
 
 class Member(eqx.Module):
@@ -99,10 +115,21 @@ def groups(problem, kinds: set[str], simplices) -> list[tuple[Exchangeable, int,
 
 
 def make_shared(
-    key, group: Exchangeable, j: int, shares, lo_x, hi_x, bound, log_axes, simplices, settings
+    key,
+    group: Exchangeable,
+    j: int,
+    shares,
+    lo_x,
+    hi_x,
+    bound,
+    log_axes,
+    simplices,
+    settings,
+    starts: Mapping[str, Callable] | None = None,
 ):
     """The shared network of kind j of `group` (its members' shares at `shares` among the
-    inputs), for an unknown of the states with bounds lo_x, hi_x."""
+    inputs), for an unknown of the states with bounds lo_x, hi_x; with `starts` (a guess of
+    some members, functions of a point), the network is a correction to them, zero at first."""
     flags, center, half = scaling(lo_x, hi_x, log_axes, simplices)
     names = tuple(m[j] for m in group.unknowns)
     f = np.asarray(group.features, float).reshape(len(names), -1)
@@ -115,7 +142,14 @@ def make_shared(
     rho = eqx.nn.MLP(n_in, 1, width, settings.depth, act, key=k2, dtype=jnp.float64)
     lo, hi = bound
     positive = any(flags) and lo == 0 and hi is None
-    rho, offset = quiet_start(rho, positive, inside(lo, hi))
+    starts = {n: starts[n] for n in names if n in (starts or {})}
+    anchors = ()
+    if starts:
+        rho, offset = zero_start(rho)
+        plain = partial(_constant, inside(lo, hi))  # a member without a guess
+        anchors = tuple(partial(latent_of, starts.get(n, plain), positive, lo, hi) for n in names)
+    else:
+        rho, offset = quiet_start(rho, positive, inside(lo, hi))
     return Shared(
         rho,
         phi,
@@ -130,4 +164,9 @@ def make_shared(
         lo,
         hi,
         positive,
+        anchors,
     )
+
+
+def _constant(value: float, x: jax.Array) -> jax.Array:
+    return jnp.asarray(value, x.dtype)
