@@ -222,6 +222,15 @@ def test_a_stable_arm_that_leaves_the_domain_is_not_converged():
     assert np.abs(solution.evaluate({"k": k})["c"].values - c_ref).max() < 1e-8
 
 
+def test_a_solve_that_does_not_converge_names_an_edge_its_drift_leaves():
+    """The same economy (k* = 7.25 beyond k = 5), a neural solve cut short: not converged, and
+    the message names the edge where the drift points out, a likely cause."""
+    solution = walras.solve(walras.load("growth", A=2), method="neural", steps=200, polish=0)
+    assert not solution.converged
+    assert "drift of k points out of the domain at its upper edge k = 5" in solution.message
+    assert "depend on what lies beyond it" in solution.message
+
+
 def test_the_walk_in_pseudo_time_sees_the_time_derivative_of_an_hjb():
     """γ = 2, ρ = 0.01: from the file's start, a step of 0.01 in every coefficient made V' < 0
     somewhere, the consumption of the first-order condition NaN and the check of time

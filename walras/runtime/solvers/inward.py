@@ -24,16 +24,25 @@ POINTS = 625  # at most: beyond, scattered points of that grid
 
 def leaving(solution):
     """`solution`, reported as not converged where a drift points out of the domain at an edge
-    without a condition."""
+    without a condition; a solve that did not converge says so too, as a likely cause (the
+    equations near such an edge depend on what lies beyond it)."""
     from .base import Outcome
 
     compiled = solution.compiled
     model = compiled.model
-    if not solution.converged or not compiled.states:
+    if solution.outcome is not Outcome.NOT_CONVERGED and not solution.converged:
+        return solution
+    if not compiled.states:
         return solution
     found = _outward(solution, model)
     if not found:
         return solution
+    if not solution.converged:
+        note = (
+            f"{'; '.join(found)}: with no condition there the equations near that edge depend "
+            "on what lies beyond it (give a boundary condition at that edge, or widen the domain)"
+        )
+        return dataclasses.replace(solution, message=f"{solution.message}; {note}")
     message = (
         f"{Outcome.NOT_CONVERGED.message}: {'; '.join(found)}; with no condition there the "
         "equations hold on a branch whose paths leave the domain (give a boundary condition at "
