@@ -56,6 +56,21 @@ def test_the_compiler_names_the_array_members_their_shares_and_features():
     np.testing.assert_allclose(np.ravel(group.features), rates(4)[1:], rtol=1e-15)
 
 
+def test_a_shared_network_starts_as_each_members_guess():
+    """Guessed at the closed form (ω_i = ρ_i, each member its own), with no Adam step and no
+    polish, the shared network is each member's guess and the expert's network its own."""
+    households = 3
+    rho = rates(households)
+    guesses = "".join(
+        f"guess omega_household_{k} = {rho[k]}\n" for k in range(1, households + 1)
+    )
+    model = walras.load(economy(households) + guesses + f"guess omega_expert = {rho[0]}\n")
+    solution = walras.solve(model, method="neural", steps=0, polish=0)
+    assert isinstance(solution.fields["omega_household_1"].shared, Shared)
+    omega, pd = closed_form_errors(solution, households, 64)
+    assert omega < 1e-14 and pd < 1e-12
+
+
 @pytest.mark.slow
 def test_shared_network_is_permutation_equivariant():
     """Members' shares and features permuted together permute the members' values (to 1e-12),

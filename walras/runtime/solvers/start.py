@@ -6,7 +6,7 @@ first step starts from the guess at that step's values)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
@@ -53,19 +53,33 @@ def guessed(problem: Problem, given) -> tuple[str, ...]:
     return tuple(problem.compiled.model.guesses)
 
 
-def traced_start(
-    problem: Problem, params: Mapping[str, float], given=None
-) -> dict[str, Callable] | None:
-    """The start as JAX functions of one point of an unknown's states, for the unknowns it
-    gives: `given` fields, or the model's guess statements at `params`; None where there is no
-    start or `given` is a function of host points (it cannot be traced)."""
-    if isinstance(given, Mapping):
-        return dict(given)
+def traced_start(problem: Problem, params: Mapping[str, float], given=None) -> dict | None:
+    """The model's guess statements at `params` as functions of one point of an unknown's
+    states (`GuessAt`), for the unknowns they give; None with a `given` start (the `guess=`
+    option) or without statements."""
     stated = problem.compiled.model.guesses
     if given is not None or not stated:
         return None
-    values, p = _stated(problem), {k: float(v) for k, v in params.items()}
-    return {u: partial(_at_point, values, u, p) for u in stated}
+    values = _stated(problem)
+    model = problem.compiled.key or f"unkeyed {id(values)}"
+    p = tuple(sorted((k, float(v)) for k, v in params.items()))
+    return {u: GuessAt(model, u, p, values) for u in stated}
+
+
+@dataclass(frozen=True)
+class GuessAt:
+    """The guess of `unknown` at one point of its states, at parameter values `params`. It
+    names itself (repr, equality) by the model's key, the unknown and the parameters, not by
+    the function that evaluates it: a compiled function that holds it is then exported and
+    found again by a warm run (`runtime.cache`)."""
+
+    model: str
+    unknown: str
+    params: tuple[tuple[str, float], ...]
+    values: Callable = field(repr=False, compare=False)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.values(self.unknown, x[None], dict(self.params))[0]
 
 
 def _stated(problem: Problem) -> Callable:
@@ -74,10 +88,6 @@ def _stated(problem: Problem) -> Callable:
     if "guess" not in memo:
         memo["guess"] = guess_values(problem.compiled.model)
     return memo["guess"]
-
-
-def _at_point(values: Callable, unknown: str, params: Mapping[str, float], x: jax.Array):
-    return values(unknown, x[None], params)[0]
 
 
 def fields_guess(fields: Mapping[str, Callable]) -> Guess:

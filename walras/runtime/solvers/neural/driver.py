@@ -38,8 +38,8 @@ def _as_arrays(params: Mapping[str, float]) -> dict[str, jax.Array]:
 
 
 class NeuralSolver(Solver):
-    """A network per unknown (a correction, zero at first, to the start that the model's `guess`
-    statements or `guess=` fields give; fitted to a `guess=` function of host points), Adam on
+    """A network per unknown (a correction, zero at first, to the model's `guess` statements;
+    fitted to a start given by `guess=`, fields or a function of host points), Adam on
     sampled points, then a Levenberg-Marquardt polish on the residual vector. With the setting
     `homotopy = "NAME=VALUE"`, Adam trains at that parameter value and the parameter then walks
     to its own value in `homotopy_steps` steps, the networks carried from step to step and
@@ -79,8 +79,8 @@ class Training:
         starts = traced_start(rows.problem, start, options.guess)
         self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key, starts)
         guess = starts
-        if starts is None and options.guess is not None and not options.resume:
-            # a function of host points: the networks are fitted to it
+        if options.guess is not None and not options.resume:
+            # given fields or a function of host points: the networks are fitted to it
             guess = start_guess(rows.problem, start, options.guess)
             unknowns = guessed(rows.problem, options.guess)
             self.fields = fit_to_guess(rows, self.fields, settings, guess, unknowns)

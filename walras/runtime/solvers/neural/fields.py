@@ -5,7 +5,6 @@ array, and their composition with clamped unknowns (`Coupled`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
 
 import equinox as eqx
 import jax
@@ -85,14 +84,10 @@ def init_fields(
             clamp=clamps.get(u.name, (None, None)),
             log_axes=tuple(a in cut for a in u.args),
             simplices=_simplices(problem, u),
-            start=partial(_own, starts[u.name], len(u.args)) if u.name in starts else None,
+            start=starts.get(u.name),
+            own=len(u.args),
         )
     return fields
-
-
-def _own(start: Callable, n: int, x: jax.Array) -> jax.Array:
-    """`start` at the unknown's own n states, the first inputs (then come clamped unknowns)."""
-    return start(x[:n])
 
 
 def _simplices(problem: Problem, unknown) -> tuple[tuple[int, ...], ...]:

@@ -6,7 +6,7 @@ it, zero at the start."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
 
 import equinox as eqx
 import jax
@@ -55,7 +55,7 @@ class Field(eqx.Module):
     log_axes: tuple[bool, ...] = eqx.field(static=True, default=())
     positive: bool = eqx.field(static=True, default=False)
     simplices: tuple[tuple[int, ...], ...] = eqx.field(static=True, default=())
-    anchor: Callable | None = eqx.field(static=True, default=None)
+    anchor: Anchor | None = eqx.field(static=True, default=None)
 
     def latent(self, x: jax.Array) -> jax.Array:
         """The network's output, before the output transform."""
@@ -129,13 +129,15 @@ def make_field(
     log_axes: tuple[bool, ...] = (),
     simplices: tuple[tuple[int, ...], ...] = (),
     start: Callable | None = None,
+    own: int = 0,
 ) -> Field:
     """A network for an unknown of len(lo_x) inputs (a constant when there are none); the inputs
     flagged in `log_axes` (their lo_x > 0) enter as logarithms, and a positive unknown (bounds
     (0, None)) of such a state is the exponential of its network. Each group of `simplices`
     (positions of states on a simplex) adds the implicit last share as an input, in its
     logarithm when the group's states are, on the group's range. With `start` (a function of a
-    point: the guess), the network is a correction to it, zero at first."""
+    point of the `own` first inputs, the unknown's states: the guess), the network is a
+    correction to it, zero at first."""
     lo, hi = bound
     flags, center, half = scaling(lo_x, hi_x, log_axes, simplices)
     positive = any(flags) and lo == 0 and hi is None
@@ -161,7 +163,7 @@ def make_field(
         log_axes=flags,
         positive=positive,
         simplices=tuple(tuple(g) for g in simplices),
-        anchor=None if start is None else partial(latent_of, start, positive, lo, hi),
+        anchor=None if start is None else Anchor(start, own, positive, lo, hi),
     )
 
 
@@ -169,20 +171,36 @@ FLOOR = 1e-12  # a positive unknown starts there where its guess is not positive
 MARGIN = 10 * SOFTNESS  # a bounded unknown's guess is held this far inside its bounds
 
 
-def latent_of(start: Callable, positive: bool, lo, hi, x: jax.Array) -> jax.Array:
-    """The latent value whose output is start(x): its logarithm for a positive unknown, else
-    start(x) held inside the bounds (where the bound transform is the identity)."""
-    value = start(x)
-    if positive:
-        return jnp.log(jnp.maximum(value, FLOOR))
-    if lo is not None and hi is not None:
-        margin = min(MARGIN, (hi - lo) / 4)
-        return jnp.clip(value, lo + margin, hi - margin)
-    if lo is not None:
-        return jnp.maximum(value, lo + MARGIN)
-    if hi is not None:
-        return jnp.minimum(value, hi - MARGIN)
-    return value
+@dataclass(frozen=True)
+class Anchor:
+    """The latent value whose output is a guess, start(x[:own]) (`value` where `start` is
+    None): its logarithm for a positive unknown, else held inside the bounds (where the bound
+    transform is the identity). A network's static field: its repr names it (with a `start`
+    that names itself, a warm run finds the functions that hold it exported, `runtime.cache`)."""
+
+    start: Callable | None
+    own: int
+    positive: bool
+    lo: float | None
+    hi: float | None
+    value: float = 1.0
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.start is None:
+            value = jnp.asarray(self.value, x.dtype)
+        else:
+            value = self.start(x[: self.own])
+        lo, hi = self.lo, self.hi
+        if self.positive:
+            return jnp.log(jnp.maximum(value, FLOOR))
+        if lo is not None and hi is not None:
+            margin = min(MARGIN, (hi - lo) / 4)
+            return jnp.clip(value, lo + margin, hi - margin)
+        if lo is not None:
+            return jnp.maximum(value, lo + MARGIN)
+        if hi is not None:
+            return jnp.minimum(value, hi - MARGIN)
+        return value
 
 
 def inside(lo: float | None, hi: float | None) -> float:

@@ -1,7 +1,6 @@
-"""The neural solver's start from a `guess=` function of host points (one it cannot trace, so
-the networks cannot be corrections to it): the networks fitted to the guessed values at fixed
-points by Levenberg-Marquardt before Adam, each unknown's misfit relative to the size of its
-guess."""
+"""The neural solver's start from the `guess=` option (fields, or a function of host points):
+the networks fitted to the guessed values at fixed points by Levenberg-Marquardt before Adam,
+each unknown's misfit relative to the size of its guess."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ what ten interchangeable agents have in common is learnt once."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
 
 import equinox as eqx
 import jax
@@ -16,8 +15,8 @@ import numpy as np
 from ....compiler.model import Exchangeable
 from .networks import (
     ACTIVATIONS,
+    Anchor,
     inside,
-    latent_of,
     output,
     quiet_start,
     scaled_inputs,
@@ -44,7 +43,7 @@ class Shared(eqx.Module):
     lo: float | None = eqx.field(static=True)
     hi: float | None = eqx.field(static=True)
     positive: bool = eqx.field(static=True)
-    anchors: tuple[Callable, ...] = eqx.field(static=True, default=())  # latents of a guess
+    anchors: tuple[Anchor, ...] = eqx.field(static=True, default=())  # of a guess, by member
 
     def latent(self, x: jax.Array, k) -> jax.Array:
         """Member k's value before the output transform (k a number or a traced index)."""
@@ -146,8 +145,9 @@ def make_shared(
     anchors = ()
     if starts:
         rho, offset = zero_start(rho)
-        plain = partial(_constant, inside(lo, hi))  # a member without a guess
-        anchors = tuple(partial(latent_of, starts.get(n, plain), positive, lo, hi) for n in names)
+        anchors = tuple(
+            Anchor(starts.get(n), len(lo_x), positive, lo, hi, inside(lo, hi)) for n in names
+        )
     else:
         rho, offset = quiet_start(rho, positive, inside(lo, hi))
     return Shared(
@@ -166,7 +166,3 @@ def make_shared(
         positive,
         anchors,
     )
-
-
-def _constant(value: float, x: jax.Array) -> jax.Array:
-    return jnp.asarray(value, x.dtype)
