@@ -61,9 +61,7 @@ def test_a_shared_network_starts_as_each_members_guess():
     polish, the shared network is each member's guess and the expert's network its own."""
     households = 3
     rho = rates(households)
-    guesses = "".join(
-        f"guess omega_household_{k} = {rho[k]}\n" for k in range(1, households + 1)
-    )
+    guesses = "".join(f"guess omega_household_{k} = {rho[k]}\n" for k in range(1, households + 1))
     model = walras.load(economy(households) + guesses + f"guess omega_expert = {rho[0]}\n")
     solution = walras.solve(model, method="neural", steps=0, polish=0)
     assert isinstance(solution.fields["omega_household_1"].shared, Shared)
