@@ -102,8 +102,8 @@ def test_a_field_with_a_log_axis_differentiates_twice_beside_a_negative_state():
 
 
 def test_di_tella_trains_from_its_start():
-    """di_tella's training gradient at the start (the networks fitted to its guess) is finite
-    at every weight: its state log x is negative beside ν in its logarithm (above)."""
+    """di_tella's training gradient at the start (the networks as corrections to its guess) is
+    finite at every weight: its state log x is negative beside ν in its logarithm (above)."""
     compiled = walras.load("di_tella").compile()
     problem = Problem.build(compiled)
     settings = Settings(method="neural")
