@@ -70,7 +70,8 @@ def _outward(solution, model) -> list[str]:
     for group in model.simplices:  # points of the simplex only
         grid = grid[grid[:, [names.index(n) for n in group]].sum(axis=1) <= 1]
     params = {k: jax.device_put(np.float64(v)) for k, v in solution.params.items()}
-    scale = np.nanmax(np.abs(_drift(solution, params, grid)), axis=0)
+    drift = _drift(solution, params, grid)  # not finite somewhere in a solve that failed
+    scale = np.max(np.where(np.isfinite(drift), np.abs(drift), 0.0), axis=0)
     found = []
     for i, name in enumerate(names):
         state = states[name]
