@@ -1,7 +1,8 @@
 """Where a solve starts, shared by the solvers: a function (unknown, points of its states) ->
 values, from the `guess=` option (a function, or a previous solution's fields in continuation) or
 else from the model's `guess` statements, evaluated at the parameters of the solve (a homotopy's
-first step starts from the guess at that step's values)."""
+first step starts from the guess at that step's values); the statements also as JAX functions of
+a point (`traced_start`), which the neural networks correct."""
 
 from __future__ import annotations
 
