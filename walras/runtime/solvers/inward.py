@@ -30,23 +30,22 @@ def leaving(solution):
 
     compiled = solution.compiled
     model = compiled.model
-    if solution.outcome is not Outcome.NOT_CONVERGED and not solution.converged:
+    if solution.outcome not in (Outcome.CONVERGED, Outcome.NOT_CONVERGED):
         return solution
     if not compiled.states:
         return solution
     found = _outward(solution, model)
     if not found:
         return solution
+    advice = "(give a boundary condition at that edge, or widen the domain)"
+    where = "; ".join(found)
     if not solution.converged:
-        note = (
-            f"{'; '.join(found)}: with no condition there the equations near that edge depend "
-            "on what lies beyond it (give a boundary condition at that edge, or widen the domain)"
-        )
+        note = f"{where}: with no condition there the equations near that edge depend on what "
+        note += f"lies beyond it {advice}"
         return dataclasses.replace(solution, message=f"{solution.message}; {note}")
     message = (
-        f"{Outcome.NOT_CONVERGED.message}: {'; '.join(found)}; with no condition there the "
-        "equations hold on a branch whose paths leave the domain (give a boundary condition at "
-        f"that edge, or widen the domain) ({solution.message})"
+        f"{Outcome.NOT_CONVERGED.message}: {where}; with no condition there the equations hold "
+        f"on a branch whose paths leave the domain {advice} ({solution.message})"
     )
     return dataclasses.replace(solution, outcome=Outcome.NOT_CONVERGED, message=message)
 
