@@ -16,6 +16,7 @@ from ....compiler.model import Exchangeable
 from .networks import (
     ACTIVATIONS,
     Anchor,
+    anchor,
     inside,
     output,
     quiet_start,
@@ -55,7 +56,8 @@ class Shared(eqx.Module):
         z = jnp.concatenate([own[k][None], f[k], pooled, y[jnp.asarray(rest, int)]])
         z = self.offset + self.rho(z)[0]
         if self.anchors:
-            z = z + jnp.stack([a(x) for a in self.anchors])[k]
+            scales = jnp.asarray([a.scale for a in self.anchors])
+            z = scales[k] * z + jnp.stack([a(x) for a in self.anchors])[k]
         return z
 
 
@@ -146,7 +148,7 @@ def make_shared(
     if starts:
         rho, offset = zero_start(rho)
         anchors = tuple(
-            Anchor(starts.get(n), len(lo_x), positive, lo, hi, inside(lo, hi)) for n in names
+            anchor(starts.get(n), lo_x, hi_x, positive, lo, hi, inside(lo, hi)) for n in names
         )
     else:
         rho, offset = quiet_start(rho, positive, inside(lo, hi))
