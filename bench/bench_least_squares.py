@@ -108,7 +108,7 @@ def brusan_log():
     print("\n| estimate's correction | time (s) | change of ψ | change of q |")
     print("|---|---|---|---|")
     for label in step:
-        change = est.changes(theta, step[label])
+        change = est.changes(theta, step[label], params)
         print(f"| {label} | {times[label]:.2f} | {change['psi']:.2e} | {change['q']:.2e} |")
 
 

@@ -82,7 +82,7 @@ def test_stop_asks_the_fresh_estimate_only_once_the_step_is_within_tol_error():
 
     moved = {}
     settings = types.SimpleNamespace(tol=1e-8, tol_error=1e-4)
-    stop = Stop(estimator, lambda theta, step: {"u": moved["u"]}, {}, settings)
+    stop = Stop(estimator, lambda theta, step, params: {"u": moved["u"]}, {}, settings)
     moved["u"] = 1e-5
     assert not stop(1, None, cost=1e-8) and asked == []  # 2·cost above tol
     moved["u"] = 2e-4

@@ -123,7 +123,8 @@ def test_an_error_estimate_that_cannot_be_computed_is_infinite(lucas):
     rows = Rows(Problem.build(lucas.compiled), lucas.settings)
     estimator = Estimator(rows, lucas.fields, lucas.settings)
     theta, _ = ravel_pytree(eqx.partition(lucas.fields, estimator.polish.spec)[0])
-    changes = estimator.changes(theta, jnp.full_like(theta, jnp.nan))
+    params = {k: jnp.float64(v) for k, v in lucas.params.items()}
+    changes = estimator.changes(theta, jnp.full_like(theta, jnp.nan), params)
     assert changes == {"pd": np.inf}
     assert error_above(changes, lucas.settings.tol_error)
 

@@ -26,6 +26,9 @@ POINTS_SEED = 31  # fresh points: neither the polish's (1, 2) nor the validation
 MEASURED = 2**14  # points where the correction's change of each unknown is measured: its
 # largest can sit between the points it is fitted at (brusan_log: ψ's, next to the kink at η*,
 # 1.4e-4 at those 256 points, 1.75e-4 at these, the error 1.6e-4)
+ON_FACES = 256  # of them also set on each face of the box: the points are drawn off the edges,
+# where the largest change can sit (consumption_saving: V's 5.2e-4 next to the borrowing limit
+# against 1.3e-4 inside; its error 6.1e-4)
 
 
 @partial(jax.jit, static_argnums=(0,))
@@ -67,23 +70,32 @@ def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = 
 
 
 class Changes:
-    """Each unknown's change under a change of the weights, max |δu| / max |u| over the points
-    x (by default the points of `polish`; to first order: one forward pass), compiled once."""
+    """Each unknown's and each control's change under a change of the weights, max |δu| /
+    max |u| over the points x (by default the points of `polish`; to first order: one forward
+    pass), compiled once. A control (`control c`, the optimum of an HJB) is read from the
+    unknowns' derivatives, so its change can be far larger than theirs: consumption_saving by
+    the neural solver, c 5.4e-2 from the reference next to the borrowing limit while V is within
+    6.1e-4."""
 
     def __init__(self, polish: Polish, rows: Rows, x: jax.Array | None = None):
         self.x, axes = polish.x if x is None else x, rows.args
+        controls = tuple(c.name for c in rows.compiled.model.controls)
 
-        def jvp(t, v, x):
+        def jvp(t, v, params, x):
             def values(t):
                 fields = polish.as_fields(t)
-                return {u: jax.vmap(fields[u])(x[:, axes[u]]) for u in fields}
+                out = {u: jax.vmap(fields[u])(x[:, axes[u]]) for u in fields}
+                if controls:
+                    defined = rows.compiled.outputs(fields, params, x, residuals=False)
+                    out.update({c: defined[c] for c in controls})
+                return out
 
             return jax.jvp(values, (t,), (v,))
 
         self.jvp = cache.compiled(jvp, polish.key and f"{polish.key} changes")
 
-    def __call__(self, theta, step) -> dict[str, float]:
-        u, du = self.jvp(theta, step, self.x)
+    def __call__(self, theta, step, params) -> dict[str, float]:
+        u, du = self.jvp(theta, step, params, self.x)
         return {k: _relative(np.asarray(u[k]), np.asarray(du[k])) for k in u}
 
 
@@ -104,7 +116,8 @@ class Estimator:
     def __init__(self, rows: Rows, trainable, settings):
         self.polish = Polish(rows, trainable, settings, points_seed=POINTS_SEED)
         more = rows.sampler.fixed(MEASURED, settings.seed + POINTS_SEED + 2)
-        self.changes = Changes(self.polish, rows, jnp.concatenate([self.polish.x, more]))
+        faces = rows.sampler.faces(more[:ON_FACES])
+        self.changes = Changes(self.polish, rows, jnp.concatenate([self.polish.x, more, faces]))
         self.last = None
 
     def __call__(self, theta, params) -> dict[str, float]:
@@ -113,7 +126,7 @@ class Estimator:
             p = self.polish
             jacobian = p.jacobian if p.dense(theta.shape[0]) else None
             step = gauss_newton_step(p.residual, theta, params, jacobian, p.key)
-            self.last = key, self.changes(theta, step)
+            self.last = key, self.changes(theta, step, params)
         return self.last[1]
 
     def of(self, trainable, params) -> dict[str, float]:
@@ -140,7 +153,7 @@ class Stop:
     def __call__(self, theta, step, cost: float) -> bool:
         if 2 * cost > self.tol:
             return False
-        moved = max(self.changes(theta, step).values())
+        moved = max(self.changes(theta, step, self.params).values())
         if moved > self.gate:
             return False
         self.gate = moved / 2

@@ -122,6 +122,19 @@ class Sampler:
             x = x.at[:, list(group)].set(_lifted(d, floor))
         return x
 
+    def faces(self, x: jax.Array) -> jax.Array:
+        """The points x moved onto each face of the box: every continuous state outside a
+        simplex set to its lower and to its upper edge in turn (the cut, where there is one),
+        the other coordinates kept."""
+        on_simplex = {i for g in self.simplices for i in g}
+        edges = [
+            x.at[:, i].set(edge)
+            for i in range(self.dim)
+            if i not in on_simplex and not bool(self.discrete[i])
+            for edge in (self.lo[i], self.hi[i])
+        ]
+        return jnp.concatenate(edges) if edges else x[:0]
+
     def fixed(self, n: int, seed: int) -> jax.Array:
         """A fixed set of n interior points (for the polish and validation): scrambled Sobol on
         the box, the same mixture as `interior` on each simplex."""
