@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ... import cache
 from .. import least_squares
 
 PROBES = 8  # random reverse passes for the diagonal of JᵀJ: each entry within ~50% (√(2/8))
@@ -58,8 +59,7 @@ def pcg(matvec, b, diagonal, tol, maxiter):
     return x, r, k
 
 
-@partial(jax.jit, static_argnums=(0,))
-def damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=None):
+def _damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=None):
     """The step δ ≈ −(JᵀJ + λI)⁻¹Jᵀr at θ: CG stopped at η‖Jᵀr‖, η the forcing term from
     `forcing` (the last accepted step's ‖Jᵀr‖ and η; 1e-12 without), after at most `maxiter`
     iterations (all the weights by default). Also the cost ½‖r‖² after it, the decrease the
@@ -82,6 +82,9 @@ def damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=None
     return step, 0.5 * jnp.sum(after * after), predicted, norm, eta, k
 
 
+damped_step = jax.jit(_damped_step, static_argnums=(0,))
+
+
 def levenberg_marquardt(
     residual: Callable[..., jax.Array],
     theta: jax.Array,
@@ -93,6 +96,7 @@ def levenberg_marquardt(
     callback: Callable[[int, float], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     done: Callable[[jax.Array, jax.Array, float], bool] | None = None,
+    export: str | None = None,
 ) -> least_squares.LMResult:
     """Minimise ½‖residual(θ, *args)‖², each step by inexact CG, λ by Nielsen's rule (Madsen,
     Nielsen & Tingleff, "Methods for non-linear least squares problems", 2004): a step that
@@ -100,13 +104,20 @@ def levenberg_marquardt(
     predicted decrease; else λ is multiplied by ν, which doubles at each refusal. Ends after
     `iterations`, once `budget` CG iterations are spent (by default `iterations` times the
     weights), when the cost stalls (`STALL`), or when `done(θ, δ, cost)` holds (asked after each
-    accepted step δ). `result.cg` counts the CG iterations."""
+    accepted step δ). `result.cg` counts the CG iterations. With `export` (a key that names
+    `residual` for good), the step is exported and kept on disk (`runtime.cache`), so a later
+    process does not trace it again."""
     cost = float(0.5 * jnp.sum(residual(theta, *args) ** 2))
     result = least_squares.LMResult(theta, cost, [cost])
     n = theta.shape[0]
     budget = iterations * n if budget is None else budget
     forcing = (jnp.float64(jnp.inf), jnp.float64(ETA_0))  # arrays: one compilation for all
     spent, key, nu = 0, jax.random.PRNGKey(0), 2.0
+    step_of = (
+        cache.exported(partial(_damped_step, residual), f"{export} damped step")
+        if export
+        else partial(damped_step, residual)
+    )
     for it in range(iterations):
         if least_squares.halted(result, should_stop):
             break
@@ -114,8 +125,8 @@ def levenberg_marquardt(
             result.message = "CG budget spent"
             break
         key, sub = jax.random.split(key)
-        step, after, predicted, g, eta, k = damped_step(
-            residual, theta, jnp.float64(lam), args, forcing, min(n, budget - spent), sub
+        step, after, predicted, g, eta, k = step_of(
+            theta, jnp.float64(lam), args, forcing, np.int64(min(n, budget - spent)), sub
         )
         after, spent = float(after), spent + int(k)
         if not np.isfinite(after) or after >= cost:

@@ -113,14 +113,13 @@ class Polish:
 
         dense = self.dense(theta0.size)
         extra = (
-            {"jacobian": self.jacobian, "gram": True, "export": self.key}
-            if dense
-            else {"budget": budget, "done": done}
+            {"jacobian": self.jacobian, "gram": True} if dense else {"budget": budget, "done": done}
         )
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,
             theta0,
             **extra,
+            export=self.key,
             args=(params,),
             iterations=iterations,
             callback=callback,
