@@ -62,10 +62,11 @@ def solve_each(
 
 
 def _spread(solutions: list[Solution], best: int, params, points) -> dict[str, float]:
-    """For each unknown, the largest difference of another solution from `best` at the points,
-    relative to the largest size of `best`'s there."""
+    """For each unknown and each control (as the error estimate has them), the largest
+    difference of another solution from `best` at the points, relative to the largest size of
+    `best`'s there."""
     compiled = solutions[best].compiled
-    unknowns = compiled.unknowns
+    unknowns = compiled.unknowns + tuple(c.name for c in compiled.model.controls)
 
     @eqx.filter_jit
     def values(fields, params, x):
@@ -87,7 +88,8 @@ def _spread(solutions: list[Solution], best: int, params, points) -> dict[str, f
 def _with_spread(
     solution: Solution, settings, best: int, totals: list[float], spread: dict[str, float]
 ) -> Solution:
-    errors = {u: max(solution.errors.get(u, 0.0), spread[u]) for u in spread}
+    errors = {**solution.errors}
+    errors.update({u: max(errors.get(u, 0.0), spread[u]) for u in spread})
     worst = max(spread, key=spread.get)
     note = (
         f"{len(totals)} seeds from {settings.seed}: the best by validation is seed "
