@@ -171,6 +171,24 @@ def test_basak_cuoco_cuts_the_singular_edge():
     assert solution.converged == (max(solution.errors.values()) <= 1e-4)
 
 
+def test_a_stalled_cut_that_leaves_less_than_tol_error_is_not_pushed_down():
+    """basak_cuoco (γ = 5) with defaults: at degree 48 the cut walks down to 1e-5 and cannot
+    move to 1e-6, but the cuts 1e-3, 1e-4 and 1e-5 show it already leaves less than tol_error
+    (their changes shrink 7.5-fold a decade), so no higher degree is tried to move it (72 and
+    108 were, 6 s of a 12 s warm solve, and neither moved it). The solve converges and its
+    estimate bounds its error against the finite-difference reference."""
+    solution = walras.solve("basak_cuoco", method="collocation", quiet=True)
+    assert solution.converged, solution.message
+    assert "so it stays at 1e-05" in solution.message
+    assert "did not help" not in solution.message
+    assert int(solution.dataset["degree"]) == 48
+    reference = pd.read_csv(REFERENCES / "bc_gamma5_ref.csv")
+    at = solution.evaluate(reference.eta.values)
+    for u in ("omega_expert", "omega_household"):
+        error = np.abs(at[u].values - reference[u].values).max()
+        assert error / np.nanmax(np.abs(solution.dataset[u].values)) <= solution.errors[u]
+
+
 @pytest.mark.slow  # the suite's time on two cores
 def test_risk_sharing_meets_the_bold_agents_lucas_economy():
     """Complete markets, γ = 2 and 8. The bold agent is levered as her share η → 0, so the nodes

@@ -146,9 +146,9 @@ def _above(v: xr.DataArray, start: Mapping[str, float]) -> xr.DataArray:
     return inside.transpose(*v.dims)
 
 
-def settled(reached: list, settings, size: Callable) -> bool:
+def settled(reached: list, settings, size: Callable, share: float = CUT_SHARE) -> bool:
     """Whether the lowest of the cuts reached so far (attempt, cut; a decade apart, highest
-    first) leaves an error within its share (`CUT_SHARE`) of `tol_error` in every unknown;
+    first) leaves an error within `share` of `tol_error` in every unknown;
     `size(attempt, unknown)` is what its errors are relative to. A rule of cost, not a claim:
     measured on the results grid, with the decade ratio from the points above every cut (as
     before the estimate measured the cut's own decades), so that where the cut stops, and the
@@ -160,7 +160,7 @@ def settled(reached: list, settings, size: Callable) -> bool:
     _, left, _ = errors_above(measure(steps, axes), {}, {}, cautious=False)
     lowest = steps[0][0]
     return all(
-        float(v.max()) / size(lowest, u) <= CUT_SHARE * settings.tol_error for u, v in left.items()
+        float(v.max()) / size(lowest, u) <= share * settings.tol_error for u, v in left.items()
     )
 
 

@@ -57,7 +57,8 @@ class Walk:
     iterations: int
     edge: float = 0.0  # where its zero edges are cut (0: not cut)
     notes: list[str] = field(default_factory=list)  # how the solver found its way
-    settled: bool = False  # the cut stopped where the error it leaves is small enough
+    settled: bool = False  # the cut stopped where the error it leaves is small enough (within
+    # CUT_SHARE of tol_error on its way down, within tol_error where a move down failed)
     crowded: bool = False  # crowding the nodes towards an edge was tried on it
 
 
@@ -160,14 +161,15 @@ def _from_easier(systems: Systems, settings, params, options: Options, walk: Wal
 
 def _raise_degree(systems: Systems, settings, params, options: Options, walk: Walk, target):
     """Higher degrees (by half at a time, to the cap) while the solve has not converged (its
-    residuals finite, its coefficients not decayed) or its cut could not move down to `target`:
+    residuals finite, its coefficients not decayed) or its cut could not move down to `target`
+    (and the cuts it reached do not show it leaves less than `tol_error`, `Walk.settled`):
     from the last solution when its residuals are small, else along the walk (homotopy and cut)
     again; the best solve so far is kept, and the raises end after `MISSES` in a row that did
     not improve on it."""
     degree, misses = walk.attempt.system.degree, 0
     while not interrupt.requested():
         attempt = walk.attempt
-        stalled = walk.edge > target
+        stalled = walk.edge > target and not walk.settled
         if attempt.solved(settings) and not stalled:
             break
         higher = systems.degree(degree + max(2, degree // 2), "up")
@@ -269,6 +271,8 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
                 f"moving the cut edge to {edge:g} failed, so it stays at {kept[1]:g}"
             )
             attempt, edge = kept
+            # where it already leaves less than tol_error, higher degrees need not move it
+            settled = cut_edge.settled(reached, settings, estimate.size, share=1.0)
             break
         if not attempt.ev.ok and (step, edge) != path[-1]:
             where = [f"{k} = {v:g}" for k, v in step.items() if v != params[k]]
