@@ -171,16 +171,20 @@ def test_basak_cuoco_cuts_the_singular_edge():
     assert solution.converged == (max(solution.errors.values()) <= 1e-4)
 
 
-def test_a_stalled_cut_that_leaves_less_than_tol_error_is_not_pushed_down():
-    """basak_cuoco (γ = 5) with defaults: at degree 48 the cut walks down to 1e-5 and cannot
-    move to 1e-6, but the cuts 1e-3, 1e-4 and 1e-5 show it already leaves less than tol_error
-    (their changes shrink 7.5-fold a decade), so no higher degree is tried to move it (72 and
-    108 were, 6 s of a 12 s warm solve, and neither moved it). The solve converges and its
-    estimate bounds its error against the finite-difference reference."""
+def test_basak_cuoco_finds_its_degree_and_cut_without_detours():
+    """basak_cuoco (γ = 5) with defaults. At degree 32 the cut walk holds at the nodes but not
+    off them, its coefficients not decayed: the degree fell short, not the start, so the degree
+    is raised before any walk from γ = 1 (which ended where the direct walk did). At degree 48
+    the cut walks down to 1e-5 and cannot move to 1e-6, but the cuts 1e-3, 1e-4 and 1e-5 show
+    it already leaves less than tol_error (their changes shrink 7.5-fold a decade), so no
+    higher degree is tried to move it (72 and 108 were, and neither moved it): a warm solve in
+    7 s instead of 12. The solve converges and its estimate bounds its error against the
+    finite-difference reference."""
     solution = walras.solve("basak_cuoco", method="collocation", quiet=True)
     assert solution.converged, solution.message
     assert "so it stays at 1e-05" in solution.message
     assert "did not help" not in solution.message
+    assert "walked from gamma" not in solution.message
     assert int(solution.dataset["degree"]) == 48
     reference = pd.read_csv(REFERENCES / "bc_gamma5_ref.csv")
     at = solution.evaluate(reference.eta.values)

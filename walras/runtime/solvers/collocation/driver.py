@@ -60,6 +60,8 @@ class Walk:
     settled: bool = False  # the cut stopped where the error it leaves is small enough (within
     # CUT_SHARE of tol_error on its way down, within tol_error where a move down failed)
     crowded: bool = False  # crowding the nodes towards an edge was tried on it
+    short: bool = False  # an attempt at the model's parameters held at the nodes and not off
+    # them, its coefficients not decayed: the degree fell short there, not the start
 
 
 class CollocationSolver(Solver):
@@ -91,9 +93,18 @@ class CollocationSolver(Solver):
         easier = problem.compiled.model.easier
         done = walk.attempt.solved(settings) or interrupt.requested()
         if not (done or settings.homotopy) and easier:
-            walk, settings = _from_easier(systems, settings, params, options, walk, easier)
-        target = walk.edge if walk.settled else given or (EDGE if walk.edge else 0.0)
-        walk, settings = _raise_degree(systems, settings, params, options, walk, target)
+            if walk.short:  # higher degrees first: the walk from easier parameters would
+                # end where this one did
+                raised = _raise_degree(
+                    systems, settings, params, options, walk, _target(walk, given)
+                )
+                walk, settings = raised
+                done = walk.attempt.solved(settings) or interrupt.requested()
+            if not done:
+                walk, settings = _from_easier(systems, settings, params, options, walk, easier)
+        walk, settings = _raise_degree(
+            systems, settings, params, options, walk, _target(walk, given)
+        )
         settings = settings.replace(edge=walk.edge)  # where the cut ended, not where it was asked
         attempt = walk.attempt
         attempt.notes[:0] = walk.notes
@@ -116,6 +127,12 @@ class CollocationSolver(Solver):
             solution.outcome = Outcome.INTERRUPTED
             solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
         return solution
+
+
+def _target(walk: Walk, given: float) -> float:
+    """Where the cut should reach: where the walk settled it, else the cut asked for, else
+    `EDGE` where edges are cut."""
+    return walk.edge if walk.settled else given or (EDGE if walk.edge else 0.0)
 
 
 def _walk_or_cut(systems: Systems, settings, params, options: Options) -> tuple[Walk, object]:
@@ -224,7 +241,9 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
             f"on the whole domain the expansions did not converge (residual sup-norm "
             f"{whole.ev.total:.1e}), so zero edges are cut"
         )
-        return Walk(again.attempt, history, iterations, again.edge, [note], again.settled), cut
+        walked = Walk(again.attempt, history, iterations, again.edge, [note], again.settled)
+        walked.short = again.short
+        return walked, cut
     note = (
         f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
         f"{again.attempt.ev.total:.1e})"
@@ -238,7 +257,7 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
     edges = edge_path(settings.edge)
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
-    history, iterations, kept, reached, settled = [], 0, None, [], False
+    history, iterations, kept, reached, settled, short = [], 0, None, [], False, False
     for step, edge in path:
         first = kept is None and not history
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess, first)
@@ -252,6 +271,8 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
         guess = attempt.fields
         if interrupt.requested():
             break
+        if step is params and attempt.reached and attempt.ev.ok and not attempt.converged(settings):
+            short = short or not attempt.decayed
         if step is params and attempt.converged(settings):
             kept = (attempt, edge)
             reached.append(kept)
@@ -282,7 +303,7 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
                 else f"moving the cut edge to {edge:g} failed"
             )
             break
-    return Walk(attempt, history, iterations, edge, settled=settled)
+    return Walk(attempt, history, iterations, edge, settled=settled, short=short)
 
 
 def _falling(attempt: Attempt, settings) -> bool:
