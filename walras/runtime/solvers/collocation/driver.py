@@ -14,7 +14,7 @@ accuracy of the expansions."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jax
 import numpy as np
@@ -78,8 +78,9 @@ class CollocationSolver(Solver):
 
     def _solve(self, problem: Problem, settings, options: Options):
         """The walk, the retry with zero edges cut, the retry with the nodes crowded towards an
-        edge (`crowd`), the walk from the model's easier parameters, higher degrees, the edge
-        change and the error estimate; Ctrl-C (`interrupt`) stops each between
+        edge (`crowd`), the walk from the model's easier parameters and higher degrees (these
+        first where the walk's degree fell short, `Walk.short`), the edge change and the error
+        estimate; Ctrl-C (`interrupt`) stops each between
         Levenberg-Marquardt iterations, and the solution is what was reached."""
         systems = Systems(problem, settings.basis, settings.positive == "log")
         params, given = problem.params, settings.edge
@@ -95,10 +96,8 @@ class CollocationSolver(Solver):
         if not (done or settings.homotopy) and easier:
             if walk.short:  # higher degrees first: the walk from easier parameters would
                 # end where this one did
-                raised = _raise_degree(
-                    systems, settings, params, options, walk, _target(walk, given)
-                )
-                walk, settings = raised
+                target = _target(walk, given)
+                walk, settings = _raise_degree(systems, settings, params, options, walk, target)
                 done = walk.attempt.solved(settings) or interrupt.requested()
             if not done:
                 walk, settings = _from_easier(systems, settings, params, options, walk, easier)
@@ -242,8 +241,7 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
             f"{whole.ev.total:.1e}), so zero edges are cut"
         )
         walked = Walk(again.attempt, history, iterations, again.edge, [note], again.settled)
-        walked.short = again.short
-        return walked, cut
+        return replace(walked, short=again.short), cut
     note = (
         f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
         f"{again.attempt.ev.total:.1e})"
