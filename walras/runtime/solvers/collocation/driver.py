@@ -60,8 +60,8 @@ class Walk:
     settled: bool = False  # the cut stopped where the error it leaves is small enough (within
     # CUT_SHARE of tol_error on its way down, within tol_error where a move down failed)
     crowded: bool = False  # crowding the nodes towards an edge was tried on it
-    short: bool = False  # an attempt at the model's parameters held at the nodes and not off
-    # them, its coefficients not decayed: the degree fell short there, not the start
+    short: bool = False  # an attempt at the model's parameters fell short of its degree, not
+    # of its start (`Attempt.short`)
 
 
 class CollocationSolver(Solver):
@@ -240,8 +240,7 @@ def _cut_edges(systems: Systems, settings, params, options: Options, walk: Walk)
             f"on the whole domain the expansions did not converge (residual sup-norm "
             f"{whole.ev.total:.1e}), so zero edges are cut"
         )
-        walked = Walk(again.attempt, history, iterations, again.edge, [note], again.settled)
-        return replace(walked, short=again.short), cut
+        return replace(again, history=history, iterations=iterations, notes=[note]), cut
     note = (
         f"cutting the zero edges at {EDGE:g} did not help (residual sup-norm "
         f"{again.attempt.ev.total:.1e})"
@@ -269,8 +268,7 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
         guess = attempt.fields
         if interrupt.requested():
             break
-        if step is params and attempt.reached and attempt.ev.ok and not attempt.converged(settings):
-            short = short or not attempt.decayed
+        short = short or (step is params and attempt.short(settings))
         if step is params and attempt.converged(settings):
             kept = (attempt, edge)
             reached.append(kept)

@@ -80,14 +80,25 @@ class Attempt:
             self.ev.ok and (self.coarse or self.truncated(settings))
         )
 
+    def held(self, settings) -> bool:
+        """The equations hold at the nodes within `residual_tol`."""
+        at_nodes = np.sqrt(self.history[-1]) if self.history else np.inf
+        return at_nodes <= settings.residual_tol
+
     def truncated(self, settings) -> bool:
-        """The equations hold at the nodes within `residual_tol` and the coefficients have
-        decayed (`report.DECAYED`): what is left off the nodes is the degree's truncation,
-        however large the equations' own scale makes it (an Euler equation in marginal utility
+        """The equations hold at the nodes and the coefficients have decayed
+        (`report.DECAYED`): what is left off the nodes is the degree's truncation, however
+        large the equations' own scale makes it (an Euler equation in marginal utility
         c^-5 ~ 1e5), except at a constrained edge, where the decay understates it
         (`root.amplified`)."""
-        at_nodes = np.sqrt(self.history[-1]) if self.history else np.inf
-        return at_nodes <= settings.residual_tol and self.decayed
+        return self.held(settings) and self.decayed
+
+    def short(self, settings) -> bool:
+        """The equations hold at the nodes but not off them, and the coefficients have not
+        decayed: the degree falls short (a higher degree is the remedy, not another start)."""
+        return (
+            self.ev.ok and self.held(settings) and not self.converged(settings) and not self.decayed
+        )
 
     @property
     def decayed(self) -> bool:
