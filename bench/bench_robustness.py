@@ -23,7 +23,7 @@ from walras.runtime.domain import Domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from growth_reference import stable_arm  # noqa: E402
-from huggett_reference import Huggett, extrapolated  # noqa: E402
+from huggett_reference import Huggett, distances  # noqa: E402
 from leland_reference import Leland  # noqa: E402
 from references import (  # noqa: E402
     REFERENCES,
@@ -226,22 +226,15 @@ def growth_arm(change):
     return error
 
 
-def huggett_upwind(change):
-    """huggett's c and v against the implicit upwind finite-difference scheme of Achdou et al.
-    (tests/huggett_reference.py), Richardson pair of 16001 and 32001 points on [a_min, a_max]."""
+def huggett_shooting(change):
+    """huggett's c and v against the solution by ODEs in consumption
+    (`huggett_reference.shooting`) on 4001 points of [a_min, a_max]."""
 
     def error(sol):
-        a, v, c = extrapolated(Huggett(**change), 16001)
-        x = np.sqrt(a - sol.params["a_min"])
-        found = [sol.evaluate({"x": x, "s": np.array([s])}) for s in (0.0, 1.0)]
-        return max(
-            relative(np.stack([f[u].values.ravel() for f in found], 1), ref)
-            for u, ref in (("c", c), ("v", v))
-        )
+        return max(distances(sol, Huggett(**change)).values())
 
-    error.accuracy = 1e-4  # the pair's own: it converges like h^1.5 (the square root at the
-    # borrowing limit), and differs from the pair of 8001 points by 4.0e-5 to 8.8e-5 of max c on
-    # the rows (docs/robustness.md)
+    error.accuracy = 1e-9  # the reference's own: it moves by 1e-10 at most on these rows when
+    # its pieces leave their singular points elsewhere (tests/test_huggett.py)
     return error
 
 
@@ -337,7 +330,7 @@ def matrix():
     ):  # γ = 5, r = 0.04 or λ_lo = 0.5 at a_max = 2: the high state saves at a_max, refused
         name = " ".join(["huggett"] + [f"{k}={v}" for k, v in change.items()])
         load = lambda c=change: walras.load("huggett", **c)
-        rows.append((name, load, huggett_upwind(change), "finite differences"))
+        rows.append((name, load, huggett_shooting(change), "ODEs in c"))
     for change in ({}, {"beta": 0.024}):  # σ = 0.04: tests/test_wachter.py (2.1e-10 from the
         # reference, beyond its estimate 1.2e-13 plus the reference's 1e-10: docs/robustness.md)
         name = " ".join(["wachter"] + [f"{k}={v}" for k, v in change.items()])

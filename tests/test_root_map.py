@@ -3,8 +3,8 @@ root.py). Where the constraint binds, consumption grows like √(a − a_min) an
 term (a − a_min)^(3/2); the solver expands the unknowns in z with a − a_min = R((z + 1)/2)², in
 which such a solution is smooth, and evaluates the slope in a as a series that is finite on the
 face. Checked against closed forms: the expansion's slope at and off the edge, a household with
-one income state (r = 0, log utility: c(a) from Lambert's W), and, slow, `consumption_saving`
-against the finite-difference reference of Achdou et al."""
+one income state (r = 0, log utility: c(a) from Lambert's W); `consumption_saving` against
+the solution by ODEs in consumption is in test_state_constraints.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from huggett_reference import Huggett, extrapolated
 from scipy.special import lambertw
 
 import walras
@@ -74,22 +73,3 @@ def test_a_binding_borrowing_limit_is_solved_to_its_closed_form():
     assert np.abs(found["c"].values - c).max() < 1e-12
     assert error_V < 1e-12
     assert error_V <= 10 * max(sol.errors.values()) + 1e-13
-
-
-@pytest.mark.slow
-def test_consumption_saving_with_defaults_against_the_finite_difference_reference():
-    """`walras solve consumption_saving` (collocation, defaults) against the Richardson pair
-    8001/16001 of the upwind scheme (itself within about 2e-6 of max |V| and 1e-5 in c of the
-    pair 16001/32001, most of it next to a_min): V within 1e-5 of max |V| and c within 1e-4 on
-    the whole of [a_min, a_max], the borrowing limit included; at a_min the low state consumes
-    its income."""
-    p = Huggett()
-    a, v, c = extrapolated(p, 8001)
-    sol = walras.solve("consumption_saving", quiet=True)
-    assert sol.converged
-    for s in (0, 1):
-        found = sol.evaluate({"a": a, "s": np.array([float(s)])})
-        assert np.abs(found["V"].values.ravel() - v[:, s]).max() < 1e-5 * np.abs(v).max()
-        assert np.abs(found["c"].values.ravel() - c[:, s]).max() < 1e-4
-    at_limit = sol.evaluate({"a": np.array([p.a_min]), "s": np.array([0.0])})
-    assert float(at_limit["c"].values.ravel()[0]) == pytest.approx(p.z_lo + p.r * p.a_min, abs=1e-6)

@@ -317,7 +317,7 @@ def _summary(solution) -> None:
         errors = Table(
             title=f"estimated error (relative; tol_error {solution.settings.tol_error:g})"
         )
-        errors.add_column("unknown")
+        errors.add_column("unknown or control")
         errors.add_column("error", justify="right")
         for name, v in solution.errors.items():
             errors.add_row(name, f"{v:.1e}")

@@ -110,12 +110,13 @@ class CollocationSolver(Solver):
         change, errors, cuts = {}, {}, None
         solve = lambda s, guess: _attempt(systems, s, params, guess)  # noqa: E731
         if attempt.solved(settings) and not interrupt.requested():
-            attempt, settings, errors = estimate.refine(solve, settings, attempt)
+            attempt, settings, errors = estimate.refine(solve, settings, attempt, params)
         if errors and any(attempt.system.log) and not interrupt.requested():
-            size = {u: estimate.size(attempt, u) for u in errors}
+            unknowns = {u: e for u, e in errors.items() if u in attempt.system.args}
+            size = {u: estimate.size(attempt, u) for u in unknowns}
             # two solves, each within its own error of the truth, differ by up to twice it
-            noise = {u: 2 * max(e, ROUNDING) * size[u] for u, e in errors.items()}
-            budget = {u: (settings.tol_error - e) * size[u] for u, e in errors.items()}
+            noise = {u: 2 * max(e, ROUNDING) * size[u] for u, e in unknowns.items()}
+            budget = {u: (settings.tol_error - e) * size[u] for u, e in unknowns.items()}
             change, reach, sizes, cuts = cut_edge.cut_reach(solve, settings, attempt, noise, budget)
             for u, v in reach.items():  # what the cut leaves adds to the truncation error
                 errors[u] += v / max(estimate.size(attempt, u), sizes[u])

@@ -1,15 +1,16 @@
 """The estimated error of a converged collocation solve: the change at another degree (the
-truncation), to which the error a cut edge leaves is added (`cut_edge`); the degree rises
-while the estimate is above `tol_error`."""
+truncation) of each unknown and each control, to which the error a cut edge leaves is added
+(`cut_edge`); the degree rises while the estimate is above `tol_error`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import jax
 import numpy as np
 
-from ... import interrupt
+from ... import cache, interrupt
 from .problem import values_at
 from .sizing import degree_for
 
@@ -19,13 +20,13 @@ if TYPE_CHECKING:
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
 
 
-def refine(solve: Solve, settings, attempt: Attempt):
+def refine(solve: Solve, settings, attempt: Attempt, params):
     """The converged attempt, its settings and the estimated error of each unknown (its change at
     another degree, `degree_change`); while an estimate is above `tol_error` and the solve at
     the higher degree converged, that solve is the better solution and the degree rises again
     (until the coefficients decay far enough, or the degree reaches its cap)."""
     while True:
-        errors, again = degree_change(solve, settings, attempt)
+        errors, again = degree_change(solve, settings, attempt, params)
         higher = again is not None and again.system.degree > attempt.system.degree
         if max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested():
             return attempt, settings, errors
@@ -39,11 +40,13 @@ def refine(solve: Solve, settings, attempt: Attempt):
         attempt, settings = again, settings.replace(degree=again.system.degree)
 
 
-def degree_change(solve: Solve, settings, attempt: Attempt):
-    """The estimated error of each unknown: how much it changes, relative to its largest size,
-    on the evidence points when the solve is repeated at a higher degree (at a lower one, whose
-    error bounds this one's, when the degree is at its cap or the higher solve does not
-    converge), starting from this solution; infinite when that solve fails.
+def degree_change(solve: Solve, settings, attempt: Attempt, params):
+    """The estimated error of each unknown and each control: how much it changes, relative to
+    its largest size, on the evidence points when the solve is repeated at a higher degree (at
+    a lower one, whose error bounds this one's, when the degree is at its cap or the higher
+    solve does not converge), starting from this solution; infinite when that solve fails.
+    A control is read from the unknowns' derivatives, so it can change far more than they do
+    (consumption_saving: c 1e-8 from the reference at the borrowing limit, V 2e-11).
     Returns the errors and the attempt at the other degree."""
     system = attempt.system
     problem, degree, basis = system.problem, system.degree, system.basis
@@ -56,14 +59,31 @@ def degree_change(solve: Solve, settings, attempt: Attempt):
         again = solve(settings.replace(degree=higher), fields)
     if (again is None or not again.solved(settings)) and lower < degree:
         again = solve(settings.replace(degree=lower), fields)
+    controls = [c.name for c in problem.compiled.model.controls]
     if again is None or not again.ev.ok:
-        return {u.name: np.inf for u in problem.unknowns}, again
+        return {name: np.inf for name in [u.name for u in problem.unknowns] + controls}, again
     others = again.system.fields(again.theta)
     errors = {}
     for u in attempt.system.args:
         a, b = values(attempt, fields, u), values(attempt, others, u)
         errors[u] = float(np.max(np.abs(a - b)) / size(attempt, u))
+    if controls:
+        mine, theirs = (outputs_at(attempt, f, params) for f in (fields, others))
+        for c in controls:
+            largest = max(float(np.max(np.abs(mine[c]))), 1e-300)
+            errors[c] = float(np.max(np.abs(mine[c] - theirs[c])) / largest)
     return errors, again
+
+
+def outputs_at(attempt: Attempt, fields, params) -> dict[str, np.ndarray]:
+    """Every output at the evidence points of an attempt (the controls among them), by the
+    compiled outputs the results use (exported once for both)."""
+    compiled = attempt.system.compiled
+    put = jax.device_put
+    p = {k: put(np.float64(v)) for k, v in params.items()}
+    key = compiled.key and f"{compiled.key} outputs"
+    out = cache.call(compiled.outputs, key, fields, p, put(np.asarray(attempt.ev.x)))
+    return {k: np.asarray(v) for k, v in out.items()}
 
 
 def values(attempt: Attempt, fields, u: str) -> np.ndarray:
