@@ -21,10 +21,11 @@ Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the mode
 
 
 def refine(solve: Solve, settings, attempt: Attempt, params):
-    """The converged attempt, its settings and the estimated error of each unknown (its change at
-    another degree, `degree_change`); while an estimate is above `tol_error` and the solve at
-    the higher degree converged, that solve is the better solution and the degree rises again
-    (until the coefficients decay far enough, or the degree reaches its cap)."""
+    """The converged attempt, its settings and the estimated error of each unknown and control
+    (its change at another degree, `degree_change`); while an estimate is above `tol_error`
+    and the solve at the higher degree converged, that solve is the better solution and the
+    degree rises again (until the coefficients decay far enough, or the degree reaches its
+    cap)."""
     while True:
         errors, again = degree_change(solve, settings, attempt, params)
         higher = again is not None and again.system.degree > attempt.system.degree
