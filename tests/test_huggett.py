@@ -94,6 +94,7 @@ def test_the_model_equations_vanish_at_the_reference(reference):
     assert np.abs(np.asarray(residuals["hjb"])).max() < 1e-11 * reference[2].max()
 
 
+@pytest.mark.slow
 def test_the_library_model_solves_to_the_reference_with_defaults():
     """`walras.solve("huggett")`, default settings: the file's `guess` statements (c = z + r a +
     0.1 x − 0.05 s, dissaving near the limit in the low state and saving there in the high one;
