@@ -12,8 +12,8 @@ saving never points out of the domain. Each step solves ((ρ + 1/Δ) I − A(v))
 moving. The scheme is first order in the grid step; `extrapolated` Richardson-extrapolates two
 grids (step h and h/2) at the coarse grid's points: 2·fine − coarse.
 
-`shooting` solves the same problem to rounding, as ODEs in consumption (below); the upwind scheme
-converges to it (tests/test_huggett.py), and it is the reference the solvers are held to.
+`shooting` solves the same problem to about 1e-10, as ODEs in consumption (below); the upwind
+scheme converges to it (tests/test_huggett.py), and it is the reference the solvers are held to.
 """
 
 from __future__ import annotations
@@ -134,8 +134,8 @@ def shooting(p: Huggett, start: float = 1e-6):
 
     def from_limit(c1, to, **events):
         kappa = np.sqrt(2 * c_limit * excess((c_limit, c1), 0) / g)
-        first = [c_limit + kappa * start, c1]
-        return solve_ivp(in_x, (start, np.sqrt(to - p.a_min)), first, **tight, **events)
+        begin = [c_limit + kappa * start, c1]
+        return solve_ivp(in_x, (start, np.sqrt(to - p.a_min)), begin, **tight, **events)
 
     def at_turn(turn):
         """c(a*) and c'(a*)."""
@@ -178,8 +178,8 @@ def shooting(p: Huggett, start: float = 1e-6):
     def from_turn(turn, to):
         c, dc = at_turn(turn)
         side = np.sign(to - turn)
-        first = c + side * start * dc
-        return solve_ivp(slope, (turn + side * start, to), first, dense_output=True, **tight)
+        begin = c + side * start * dc
+        return solve_ivp(slope, (turn + side * start, to), begin, dense_output=True, **tight)
 
     def stretched(t, c, u):  # the middle piece on t ∈ [0, 1], a = meet + t (a* − near − meet)
         span = u[0] - near - meet
