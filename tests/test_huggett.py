@@ -5,8 +5,9 @@ dissaving, and on from there), which the implicit upwind finite-difference schem
 al. (`huggett_reference.solve`, written independently) converges to at first order.
 
 The shooting solution does not depend on where its pieces leave their singular points (from
-1e-6 or 4e-6 off them: c 4.3e-11 of max c, v 2.2e-13 of max |v| apart on 20,001 points; across
-the robustness matrix's variants and γ = 8, 1e-10 at most), so its accuracy is about 1e-10.
+1e-6 or 4e-6 off them: c 4.3e-11 of max c, v 2.2e-13 of max |v| apart on 20,001 points and
+200 next to a_min; across the robustness matrix's variants and γ = 8, 1e-10 at most), so its
+accuracy is about 1e-10.
 The upwind scheme is within 2.2e-3 of it in c and v (v relative to max |v|) at 501 points and
 3.4e-4 at 4001, the distance falling by 1.8 to 2.0 a doubling.
 """
