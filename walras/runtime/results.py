@@ -177,11 +177,7 @@ class Solution:
         """The outputs of the compiled model at checked points, labelled."""
         import xarray as xr
 
-        put = jax.device_put  # not jnp.asarray, which compiles a conversion of host arrays
-        params = {k: put(np.float64(v)) for k, v in self.params.items()}
-        compiled = self.compiled
-        key = compiled.key and f"{compiled.key} outputs"  # exported where it can be
-        values = cache.call(compiled.outputs, key, self.fields, params, put(np.asarray(at.x)))
+        values = outputs_at(self.compiled, self.fields, self.params, at.x)
         data = {}
         roles, docs = _roles(self.compiled), _docs(self.compiled)
         values = {**{n: values[n] for n in roles if n in values}, **values}  # declaration order
@@ -296,6 +292,15 @@ class Solution:
 
     def save(self, path: str | Path) -> Path:
         return write_netcdf(self.dataset, path)
+
+
+def outputs_at(compiled: Compiled, fields, params, x) -> dict[str, jax.Array]:
+    """Every output of the compiled model at host points x, (n, states), by one program
+    exported where it can be (the results' labels and the collocation estimate's controls)."""
+    put = jax.device_put  # not jnp.asarray, which compiles a conversion of host arrays
+    values = {k: put(np.float64(v)) for k, v in params.items()}
+    key = compiled.key and f"{compiled.key} outputs"
+    return cache.call(compiled.outputs, key, fields, values, put(np.asarray(x)))
 
 
 def _roles(compiled: Compiled) -> dict[str, Role]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import jax
 import numpy as np
 
-from ... import cache, interrupt
+from ... import interrupt
+from ...results import outputs_at
 from .problem import values_at
 from .sizing import degree_for
 
@@ -64,27 +64,14 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params):
     if again is None or not again.ev.ok:
         return {name: np.inf for name in [u.name for u in problem.unknowns] + controls}, again
     others = again.system.fields(again.theta)
-    errors = {}
-    for u in attempt.system.args:
-        a, b = values(attempt, fields, u), values(attempt, others, u)
-        errors[u] = float(np.max(np.abs(a - b)) / size(attempt, u))
+    mine = {u: values(attempt, fields, u) for u in attempt.system.args}
+    theirs = {u: values(attempt, others, u) for u in attempt.system.args}
     if controls:
-        mine, theirs = (outputs_at(attempt, f, params) for f in (fields, others))
-        for c in controls:
-            largest = max(float(np.max(np.abs(mine[c]))), 1e-300)
-            errors[c] = float(np.max(np.abs(mine[c] - theirs[c])) / largest)
-    return errors, again
-
-
-def outputs_at(attempt: Attempt, fields, params) -> dict[str, np.ndarray]:
-    """Every output at the evidence points of an attempt (the controls among them), by the
-    compiled outputs the results use (exported once for both)."""
-    compiled = attempt.system.compiled
-    put = jax.device_put
-    p = {k: put(np.float64(v)) for k, v in params.items()}
-    key = compiled.key and f"{compiled.key} outputs"
-    out = cache.call(compiled.outputs, key, fields, p, put(np.asarray(attempt.ev.x)))
-    return {k: np.asarray(v) for k, v in out.items()}
+        x = attempt.ev.x
+        for found, f in ((mine, fields), (theirs, others)):
+            out = outputs_at(problem.compiled, f, params, x)
+            found.update({c: np.asarray(out[c]) for c in controls})
+    return {k: float(np.max(np.abs(mine[k] - theirs[k])) / largest(mine[k])) for k in mine}, again
 
 
 def values(attempt: Attempt, fields, u: str) -> np.ndarray:
@@ -96,5 +83,9 @@ def values(attempt: Attempt, fields, u: str) -> np.ndarray:
 
 def size(attempt: Attempt, u: str) -> float:
     """An unknown's largest size at the evidence points (what its errors are relative to)."""
-    found = values(attempt, attempt.system.fields(attempt.theta), u)
+    return largest(values(attempt, attempt.system.fields(attempt.theta), u))
+
+
+def largest(found: np.ndarray) -> float:
+    """The largest size of values, at least 1e-300."""
     return max(float(np.max(np.abs(found))), 1e-300)
