@@ -49,6 +49,11 @@ class Velocity:
     alpha: ClassVar[tuple[str, ...]] = ()
 
 
+def second_order(m) -> bool:
+    """Whether the atom `m` holds a second derivative of its unknown."""
+    return isinstance(m, Curvature) or (isinstance(m, Partial) and len(m.alpha) >= 2)
+
+
 @dataclass(frozen=True)
 class Jumped:
     """The atom ∂^α u at the point an arrival of the Poisson shock `shock` leads to."""

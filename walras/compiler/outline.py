@@ -30,7 +30,8 @@ class Outline:
     (`second_order`) and those whose derivatives enter at all (`differentiated`), the states
     along which an unknown is differentiated (`along`: `checks.edges.differentiated`), the
     solved `cycles`, and the unknowns that complementarities clamp (`bounds`: `System.clamps`,
-    the bounds as Python source), so that the solvers read them without sympy (`clamps`), and
+    the bounds as Python source), so that the solvers read them without sympy (`clamps`), those
+    of them whose own complementarity holds their second derivatives (`obstacles`), and
     whether every row depends on the unknowns only at its own point, to second order (`local`:
     no jump, no other atom; collocation's `jacobian.applies`)."""
 
@@ -43,6 +44,7 @@ class Outline:
     along: tuple[str, ...]
     cycles: tuple[tuple[str, ...], ...]
     bounds: tuple[tuple[str, bool, str, tuple[str, ...]], ...]
+    obstacles: frozenset[str]
     local: bool
 
     @classmethod
@@ -57,12 +59,7 @@ class Outline:
             tuple(r.name for r in system.residuals if r.is_complementarity),
             tuple(Face(b.name, b.state, b.at) for b in system.boundaries),
             tuple(system.outputs),
-            frozenset(
-                m.unknown
-                for m in meanings
-                if isinstance(m, ito.Curvature)
-                or (isinstance(m, ito.Partial) and len(m.alpha) >= 2)
-            ),
+            frozenset(m.unknown for m in meanings if ito.second_order(m)),
             frozenset(
                 m.unknown
                 for m in meanings
@@ -71,6 +68,7 @@ class Outline:
             tuple(s.name for s in differentiated(system.model)),
             tuple(tuple(c) for c in system.cycles),
             system.clamps(),
+            system.obstacles(),
             all(type(m) in order and order[type(m)] + len(m.alpha) <= 2 for m in meanings),
         )
 

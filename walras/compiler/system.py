@@ -218,6 +218,32 @@ class System:
                 out.append((m.unknown, bool(r.upper), code, tuple(names)))
         return tuple(out)
 
+    def obstacles(self) -> frozenset[str]:
+        """Clamped unknowns whose complementarity holds their own second derivatives, through
+        the definitions it reads (leland's `r*E - drift(E) >= ... perp E >= 0`): an obstacle
+        problem, whose solution is smooth where the bound starts to bind (smooth pasting, the
+        optimal stopping rule), unlike a bound on a portfolio share, which the solution meets
+        with a kink."""
+        table, out = self.step_of(), set()
+        for r in self.residuals:
+            m = self.atoms.meaning.get(r.var) if r.is_complementarity else None
+            if not (isinstance(m, ito.Partial) and not m.alpha):
+                continue
+            todo, seen = list(r.a.free_symbols), set()
+            while todo:
+                s = todo.pop()
+                if s not in seen:
+                    seen.add(s)
+                    step = table.get(s)
+                    if isinstance(step, Assign):
+                        todo.extend(step.expr.free_symbols)
+                    elif isinstance(step, LinearSolve):
+                        todo.extend(x for e in step.exprs for x in e.free_symbols)
+            atoms = (self.atoms.meaning.get(s) for s in seen)
+            if any(ito.second_order(a) and a.unknown == m.unknown for a in atoms):
+                out.add(m.unknown)
+        return frozenset(out)
+
     def step_of(self) -> dict[sp.Symbol, Step]:
         table = {}
         for s in self.steps:

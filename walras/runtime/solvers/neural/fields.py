@@ -39,7 +39,8 @@ def init_fields(
     network's correction to it, zero at first."""
     starts = starts or {}
     states = {s.name: s for s in problem.states}
-    clamps = problem.compiled.clamps(params)
+    obstacles = problem.compiled.outline.obstacles  # smooth where they bind: not clamped
+    clamps = {u: b for u, b in problem.compiled.clamps(params).items() if u not in obstacles}
     couplings = _couplings(problem, clamps)
     by_name = {u.name: u for u in problem.unknowns}
     fields, shared = {}, set()

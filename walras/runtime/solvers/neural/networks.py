@@ -43,7 +43,8 @@ class Field(eqx.Module):
     `log_axes` states in their logarithm and `out` is exp (`positive`: a power law of a log
     state is then a straight line) or the bound transform. Clamped to [floor, cap] when u is
     the variable of a complementarity: the kink where the bound starts to bind is then exact
-    while the network itself stays smooth."""
+    while the network itself stays smooth. Not an obstacle problem's unknown (`fields`), whose
+    solution has no kink there: a clamp would admit kinks that no sampled point sees."""
 
     mlp: eqx.nn.MLP | None
     offset: jax.Array
