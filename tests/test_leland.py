@@ -91,6 +91,7 @@ def test_an_obstacle_problem_is_told_from_a_bound_on_a_share(model, obstacles):
     assert outline.bounds and set(outline.obstacles) == obstacles
 
 
+@pytest.mark.slow
 def test_the_neural_estimate_sees_where_the_default_boundary_is_misplaced():
     """leland by the neural solver with defaults. Clamped to E ≥ 0, its network met the
     complementarity at every sampled point with the default boundary half as far again from
