@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from bench_audit import FACTOR, audit, beyond, library  # noqa: E402
+from bench_audit import audit, beyond, library  # noqa: E402
 
 FAST = {("lucas_economy", "neural")}
 PAIRS = [(name, method) for name, *_ in library() for method in ("collocation", "neural")]
@@ -33,9 +33,11 @@ def test_no_solver_exits_0_beyond_its_estimate(name, method):
 
 def test_the_neural_estimate_sees_a_controls_error_at_the_edge():
     """consumption_saving by the neural solver (defaults) misses the reference most in its
-    control c, next to the borrowing limit (5.4e-2 of max c, where V is within 6.1e-4): its
-    estimate measures the controls and the faces of the box too, so it is within FACTOR of that
-    error (before, it measured V alone and off the edges: 1.3e-4) and the solve is refused."""
+    control c, at the borrowing limit (5.4e-2 of max c, where V is within 6.1e-4): its estimate
+    measures the controls and the faces of the box too (before, V alone and off the edges:
+    1.3e-4; then 1.1e-2), and c's jump between the face's clipped value and the interior's at
+    the limit, where the solution's c is continuous: that jump is the error (5.4e-2 both). The
+    solve is refused."""
     error_of, accuracy = ROWS["consumption_saving"]
     code, _, estimate, error = audit("consumption_saving", error_of, "neural", {})
-    assert code == 2 and error <= FACTOR * estimate + accuracy, (error, estimate)
+    assert code == 2 and error <= 1.1 * estimate + accuracy, (error, estimate)

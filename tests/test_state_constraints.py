@@ -71,6 +71,23 @@ def test_the_face_bounds_consumption_where_saving_would_be_negative():
     assert np.abs(_face_residuals(levels, slopes) - expected).max() < 1e-12
 
 
+def test_the_face_and_the_interior_give_the_control_at_the_face():
+    """`face_controls` (what the neural estimate reads): at the borrowing limit the face clips c
+    at income where the optimum would dissave (low state: 0.12 against 0.0955) and leaves it
+    where it saves (high state: 0.15); the interior's c there is the optimum V_a^(-1/γ) in both,
+    so c jumps at the face in the low state, by 0.12 − 0.0955, and not in the high one."""
+    compiled = _compiled()
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    c_free = np.array([0.12, 0.15])
+    income = np.array([P.z_lo, P.z_hi]) + P.r * P.a_min
+    moved = FACE + np.array([0.3, 0.0])  # a off the face: the face sets it
+    ((face, inside),) = compiled.face_controls(
+        _linear([-130.0, -128.0], c_free ** (-P.gamma)), params, jnp.asarray(moved)
+    ).values()
+    assert np.abs(np.asarray(inside) - c_free).max() < 1e-14
+    assert np.abs(np.asarray(face) - np.minimum(c_free, income)).max() < 1e-14
+
+
 def test_the_drift_at_the_face_points_inward_with_the_clipped_control():
     """What the run-time inward check evaluates at a state constraint: saving z + r a_min − c is
     0 in the low state (c clipped to income) and 0.1955 − 0.15 in the high one; without the

@@ -143,6 +143,33 @@ class Compiled:
             out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e), b.steps)
         return out
 
+    def face_controls(
+        self, fields: Fields, params: Params, x: jax.Array
+    ) -> dict[str, tuple[jax.Array, jax.Array]]:
+        """Each control on every face whose condition clips it (a state constraint), at the
+        points `x` set on that face: (its value as the face computes it, as the interior does).
+        In the solution they agree: the control is continuous up to the face."""
+        controls = {c.name: self.system.outputs[c.name] for c in self.model.controls}
+
+        def per_point(p):
+            return {c: p.symbol(s) for c, s in controls.items()}
+
+        pairs = []
+        for b in self.system.boundaries:
+            if b.steps:
+                xb = jnp.atleast_2d(x).at[:, self.states.index(b.state)].set(b.at)
+                pairs.append(
+                    (
+                        self._map(fields, params, xb, per_point, b.steps),
+                        self._map(fields, params, xb, per_point),
+                    )
+                )
+        return {
+            c: tuple(jnp.concatenate([pair[k][c] for pair in pairs]) for k in (0, 1))
+            for c in controls
+            if pairs
+        }
+
     def loss(
         self,
         fields: Fields,
