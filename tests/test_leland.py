@@ -94,8 +94,8 @@ def test_an_obstacle_problem_is_told_from_a_bound_on_a_share(model, obstacles):
 @pytest.mark.slow
 def test_the_neural_estimate_sees_where_the_default_boundary_is_misplaced():
     """leland by the neural solver with defaults. Clamped to E ≥ 0, its network met the
-    complementarity at every sampled point with the default boundary half as far again from
-    the reference's (δ = 0.0366 against 0.0244), E kinked there where the reference is smooth
+    complementarity at every sampled point with the default boundary at δ = 0.0366 instead of
+    the reference's 0.0244, E kinked there where the reference is smooth
     (smooth pasting), and an estimate of 9.3e-4 against an error of 3.0e-2. The unknown of an
     obstacle problem is not clamped: the network is smooth where E leaves 0, so the kink is no
     longer a solution, and the estimate (1.9e-2) bounds the error (1.1e-2). Not converged with
