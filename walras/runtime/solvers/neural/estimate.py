@@ -94,36 +94,40 @@ class Changes:
 
         self.jvp = cache.compiled(jvp, polish.key and f"{polish.key} changes")
 
-    def __call__(self, theta, step, params) -> dict[str, float]:
+    def __call__(self, theta, step, params, jumps=None) -> dict[str, float]:
+        """The changes; where `jumps` gives one for an unknown or control (absolute: `FaceJumps`),
+        the larger of the two."""
         u, du = self.jvp(theta, step, params, self.x)
-        return {k: _relative(np.asarray(u[k]), np.asarray(du[k])) for k in u}
+        jumps = jumps or {}
+        return {
+            k: _relative(np.asarray(u[k]), np.append(np.asarray(du[k]), jumps.get(k, 0.0)))
+            for k in u
+        }
 
 
 class FaceJumps:
     """Each control's jump at the faces whose condition clips it (a state constraint's):
     max |c as the face computes it − c by the interior's steps there| over points set on those
-    faces, relative to max |c| at the points `x`. The solution's control is continuous up to
-    the face, so a jump is an error of the solve there, which one Gauss-Newton correction spread
-    over every weight can miss (consumption_saving with γ = 3 by the neural solver: c 4.4e-2
-    from the reference at the borrowing limit, where c grows like √(a − a_min), and a
-    correction of 4.1e-3; c's jump there is the error)."""
+    faces (`Changes` takes it relative to c's largest size). The solution's control is
+    continuous up to the face, so a jump is an error of the solve there, which one Gauss-Newton
+    correction spread over every weight can miss (consumption_saving with γ = 3 by the neural
+    solver: c 4.4e-2 from the reference at the borrowing limit, where c grows like
+    √(a − a_min), and a correction of 4.1e-3; c's jump there is the error)."""
 
-    def __init__(self, polish: Polish, rows: Rows, faces: jax.Array, x: jax.Array):
-        self.faces, self.x = faces, x
+    def __init__(self, polish: Polish, rows: Rows, faces: jax.Array):
+        self.faces = faces
 
-        def jumps(t, params, faces, x):
+        def jumps(t, params, faces):
             fields = polish.as_fields(t)
-            sizes = rows.compiled.outputs(fields, params, x, residuals=False)
             return {
-                c: (jnp.max(jnp.abs(face - inside)), jnp.max(jnp.abs(sizes[c])))
+                c: jnp.max(jnp.abs(face - inside))
                 for c, (face, inside) in rows.compiled.face_controls(fields, params, faces).items()
             }
 
         self.jumps = cache.compiled(jumps, polish.key and f"{polish.key} face jumps")
 
-    def __call__(self, theta, params) -> dict[str, float]:
-        out = self.jumps(theta, params, self.faces, self.x)
-        return {c: _relative(np.asarray(size), np.asarray(jump)) for c, (jump, size) in out.items()}
+    def __call__(self, theta, params) -> dict[str, np.ndarray]:
+        return {c: np.asarray(j) for c, j in self.jumps(theta, params, self.faces).items()}
 
 
 def _relative(u: np.ndarray, du: np.ndarray) -> float:
@@ -144,10 +148,9 @@ class Estimator:
         self.polish = Polish(rows, trainable, settings, points_seed=POINTS_SEED)
         more = rows.sampler.fixed(MEASURED, settings.seed + POINTS_SEED + 2)
         faces = rows.sampler.faces(more[:ON_FACES])
-        x = jnp.concatenate([self.polish.x, more, faces])
-        self.changes = Changes(self.polish, rows, x)
+        self.changes = Changes(self.polish, rows, jnp.concatenate([self.polish.x, more, faces]))
         controls = rows.compiled.model.controls
-        self.jumps = FaceJumps(self.polish, rows, more[:ON_FACES], x) if controls else None
+        self.jumps = FaceJumps(self.polish, rows, more[:ON_FACES]) if controls else None
         self.last = None
 
     def __call__(self, theta, params) -> dict[str, float]:
@@ -156,10 +159,8 @@ class Estimator:
             p = self.polish
             jacobian = p.jacobian if p.dense(theta.shape[0]) else None
             step = gauss_newton_step(p.residual, theta, params, jacobian, p.key)
-            changes = self.changes(theta, step, params)
-            for c, jump in (self.jumps(theta, params) if self.jumps else {}).items():
-                changes[c] = max(changes[c], jump)
-            self.last = key, changes
+            jumps = self.jumps(theta, params) if self.jumps else None
+            self.last = key, self.changes(theta, step, params, jumps)
         return self.last[1]
 
     def of(self, trainable, params) -> dict[str, float]:
