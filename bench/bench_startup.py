@@ -1,7 +1,8 @@
 """Start-up: whole-process times of `import walras`, `walras check`, `walras compile`, `walras
 solve lucas --method collocation` (cold: an empty cache folder; warm: the same command again),
-and brusan_log by the neural solver with its defaults (warm), with its error against the
-reference ODE solution; which heavy packages the warm solve imports, and their import times.
+and brusan_log by the neural solver (warm) with its defaults and with a smaller budget, with
+its error against the reference ODE solution; which heavy packages the warm solve imports, and
+their import times.
 Every figure is also given against baselines measured in the same run: `python -c pass`
 (warm-pass: the seconds beyond the interpreter's start), `python -c 'import jax'` (the floor of
 any solve; warm/jax), and cold against warm; wall times, and for the warm runs CPU times too
@@ -52,6 +53,7 @@ HEAVY = ("jax", "sympy", "equinox", "typer", "pydantic", "rich", "lark", "scipy"
 LEFT_OUT = ("xarray", "pandas", "optax", "diffrax", "matplotlib")  # those a warm solve avoids
 DMF = {"q": 6.7e-3, "psi": 3.3e-2}  # Deep-MacroFin's errors on brusan_log (issue 18)
 TIGHT = {"q": 1e-5, "psi": 1e-4}
+BUDGETS = {"defaults": [], "--steps 0 --polish 20": ["--steps", "0", "--polish", "20"]}
 ECONOMY = re.compile(r"^model\s", re.MULTILINE)  # a file that declares an economy
 
 
@@ -138,12 +140,13 @@ def imports(command: list[str], cache: Path) -> dict[str, float]:
     return seconds
 
 
-def brusan(cache: Path) -> tuple[float, dict[str, float]]:
-    """brusan_log by the neural solver (defaults), warm: the second of two runs; its errors."""
+def brusan(cache: Path, budget: list[str]) -> tuple[float, dict[str, float]]:
+    """brusan_log by the neural solver (the options `budget`), warm: the second of two runs;
+    its errors."""
     import xarray as xr
 
     out = cache / "brusan_log.nc"
-    command = [*WALRAS, "solve", "brusan_log", "--method", "neural", "-q", "-o", str(out)]
+    command = [*WALRAS, "solve", "brusan_log", "--method", "neural", *budget, "-q", "-o", str(out)]
     env = {**os.environ, "WALRAS_CACHE": str(cache)}
     subprocess.run(command, env=env, capture_output=True, check=False)  # warms the cache
     out.unlink(missing_ok=True)
@@ -199,15 +202,15 @@ def main() -> None:
         found = ", ".join(f"{k} {seconds[k]:.2f} s" for k in HEAVY + LEFT_OUT if k in seconds)
         absent = ", ".join(k for k in HEAVY + LEFT_OUT if k not in seconds)
         print(f"warm `{SOLVE}` imports (-X importtime): {found}; not: {absent or 'none'}")
-        if not args.no_neural:
-            seconds, errors = brusan(Path(folder))
+        for budget, options in {} if args.no_neural else BUDGETS.items():
+            seconds, errors = brusan(Path(folder), options)
             reached = ", ".join(
                 f"{k} {v:.1e} (DMF {DMF[k]:.1e}: {'met' if v <= DMF[k] else 'not met'}; "
                 f"tight {TIGHT[k]:.0e}: {'met' if v <= TIGHT[k] else 'not met'})"
                 for k, v in errors.items()
             )
             print(
-                f"{'walras solve brusan_log (neural, warm)':<42} {seconds:6.2f}s "
+                f"{'walras solve brusan_log --method neural':<42} {budget}, warm: {seconds:.2f} s "
                 f"({seconds / base:.0f}x baseline): {reached}"
             )
         if args.library:

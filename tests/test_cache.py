@@ -129,6 +129,64 @@ def test_a_second_neural_solve_loads_its_exported_functions(fresh):
     assert np.max(np.abs(pd - lucas_pd())) <= 2 * third.errors["pd"] * np.max(np.abs(pd))
 
 
+def _compiled_names(run) -> list[str]:
+    """The names of the programs JAX compiles (or reads from its cache) while `run()` runs."""
+    names = []
+    handler = logging.Handler()
+    handler.emit = lambda record: names.extend(
+        re.findall(r"^Compiling jit\((\w+)\)", record.getMessage())
+    )
+    logging.getLogger("jax").addHandler(handler)
+    try:
+        with jax.log_compiles():
+            run()
+    finally:
+        logging.getLogger("jax").removeHandler(handler)
+    return names
+
+
+def test_a_warm_neural_solve_compiles_only_its_steps(fresh):
+    """On a warm start the neural solver's host work (the fixed points, the faces, the initial
+    weights, the flat vector of the weights) compiles nothing: besides the exported functions
+    (`call`), only the keys' split, Adam's initial state and its learning rates, and LSQR's
+    step (`stage`), one program each. Before, some 75 eager operations were each lowered and
+    looked up in the compilation cache (a second apiece of brusan_log's warm start)."""
+    _neural()
+    jax.clear_caches()  # as in a new process
+    names = _compiled_names(_neural)
+    assert "call" in names
+    assert set(names) - {"call"} <= {"split", "init_fn", "schedule", "stage"}, names
+    assert len(names) - names.count("call") <= 6, names
+
+
+def test_initial_weights_are_equinoxs_and_kept(fresh):
+    """A network's initial weights are equinox's (the last layer scaled, or zero for a
+    correction to a guess), built once and read back from the cache folder after, compiling
+    nothing."""
+    import equinox as eqx
+
+    from walras.runtime.solvers.neural.networks import initial_mlp
+
+    key = jax.random.PRNGKey(3)
+    peer = eqx.nn.MLP(2, 1, 8, 2, jax.numpy.tanh, key=key, dtype=jax.numpy.float64)
+    store.STATS.clear()
+    for last in (0.1, None):
+        expected = [np.asarray(v) for v in jax.tree.leaves(eqx.filter(peer, eqx.is_array))]
+        # the last layer's weight and bias
+        expected[-2:] = (
+            [expected[-2] * last, expected[-1]] if last else [0 * v for v in expected[-2:]]
+        )
+        for _ in range(2):
+            made = []
+            names = _compiled_names(lambda: made.append(initial_mlp(key, 2, 1, 8, 2, "tanh", last)))
+            got = [np.asarray(v) for v in jax.tree.leaves(eqx.filter(made[0], eqx.is_array))]
+            assert len(got) == len(expected)
+            for g, e in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(g, e)
+        assert names == []  # the second time, read back
+    assert store.STATS["miss"] == store.STATS["hit"] == 2
+
+
 @pytest.mark.slow
 def test_a_neural_solve_that_exports_nothing_gives_the_same_numbers(fresh):
     """The exported functions are the traced ones: a solve of a model without a cache key
@@ -302,7 +360,7 @@ def test_the_flat_layout_is_ravel_pytrees_and_compiles_nothing_on_the_host():
     import jax
     from jax.flatten_util import ravel_pytree
 
-    from walras.runtime.solvers.collocation.flat import Flat
+    from walras.runtime.solvers.flat import Flat
 
     rng = np.random.default_rng(0)
     tree = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import jax
+import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ..grammar.diagnostics import Diagnostic, EconError
@@ -52,10 +53,11 @@ class Devices:
         )
 
     def replicate(self, tree):
-        """Every array of `tree` placed whole on every device of the mesh."""
+        """Every array of `tree` (JAX's or NumPy's) placed whole on every device of the mesh."""
         replicated = NamedSharding(self.mesh, PartitionSpec())
         return jax.tree_util.tree_map(
-            lambda a: jax.device_put(a, replicated) if isinstance(a, jax.Array) else a, tree
+            lambda a: jax.device_put(a, replicated) if isinstance(a, jax.Array | np.ndarray) else a,
+            tree,
         )
 
 

@@ -17,10 +17,10 @@ from ... import cache
 from ...domain import cube_to_simplices
 from ...pytree import pytree
 from ..base import EdgePolicy, Problem
+from ..flat import Flat
 from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, root, smolyak
-from .flat import Flat
 from .jacobian import applies, chunk_for, columns
 from .local_rows import Split, pair
 from .pieces import Piecewise, face_points, local_simplices

@@ -25,6 +25,7 @@ from ..start import guessed, start_guess, traced_start
 from . import checkpoint
 from .estimate import Changes, Estimator, Stop
 from .fields import compose, init_fields
+from .networks import split
 from .polish import Polish
 from .pretrain import fit_to_guess
 from .rows import Rows
@@ -33,8 +34,8 @@ CHUNK = 50  # steps between host synchronisations (progress, NaN checks)
 WARM_START = 20  # Levenberg-Marquardt iterations on the networks' offsets before Adam
 
 
-def _as_arrays(params: Mapping[str, float]) -> dict[str, jax.Array]:
-    return {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
+def _as_arrays(params: Mapping[str, float]) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v, np.float64) for k, v in params.items()}
 
 
 class NeuralSolver(Solver):
@@ -74,8 +75,7 @@ class Training:
     def __init__(self, rows: Rows, settings, options: Options, start: Mapping[str, float]):
         self.rows, self.settings, self.options = rows, settings, options
         self.start = rows.devices.replicate(_as_arrays(start))
-        key = jax.random.PRNGKey(settings.seed)
-        self.key, init_key = jax.random.split(key)
+        self.key, init_key = split(settings.seed)
         starts = traced_start(rows.problem, start, options.guess)
         self.fields = init_fields(rows.problem, settings, start, rows.cut, init_key, starts)
         guess = starts
@@ -86,11 +86,14 @@ class Training:
             self.fields = fit_to_guess(rows, self.fields, settings, guess, unknowns)
         # Adam's learning rate at each step goes in as an argument: the steps and the rates are
         # not part of the compiled chunk (a longer run loads the chunk of a shorter one)
-        self.schedule = optax.cosine_decay_schedule(
-            settings.lr, max(settings.steps, 1), alpha=settings.lr_final / settings.lr
+        self.schedule = jax.jit(  # one compiled program, not one eager operation per term
+            optax.cosine_decay_schedule(
+                settings.lr, max(settings.steps, 1), alpha=settings.lr_final / settings.lr
+            )
         )
         self.optimizer = optax.scale_by_adam()
-        self.opt_state = self.optimizer.init(eqx.partition(self.fields, eqx.is_array)[0])
+        # in one compiled program, not one eager operation per leaf (as `split`)
+        self.opt_state = jax.jit(self.optimizer.init)(eqx.filter(self.fields, eqx.is_array))
         self.replicate()
         self.step, self.history = 0, []
         self.outcome: Outcome | None = None
@@ -110,6 +113,7 @@ class Training:
             self.fields = Polish(rows, self.fields, settings, only_offsets=True).run(
                 self.fields, self.start, WARM_START
             )[0]
+            self.replicate()  # placed as Adam's steps leave them: one compilation of the step
 
     def resume(self, path: str | Path | None) -> None:
         if not path or not Path(path).is_file():

@@ -49,16 +49,17 @@ def edge_powers(
     the cut and to a decade above it; clipped to [0, cap]."""
     compiled = problem.compiled
     fields = constant_fields(problem, settings, cut)
-    params = {k: jnp.asarray(v, jnp.float64) for k, v in problem.params.items()}
+    params = {k: np.asarray(v, np.float64) for k, v in problem.params.items()}
     names = [r.name for r in compiled.system.residuals]
     cuts = [i for i in range(len(log_axes)) if log_axes[i]]
     powers = np.zeros((len(names), len(log_axes)))
     if not cuts:
         return powers
     # one evaluation at every point: each cut state's at the cut, then a decade above it
-    x = jnp.stack(
-        [point.at[i].set(scale * cut[compiled.states[i]]) for scale in (1.0, DECADE) for i in cuts]
-    )
+    moved = [(i, scale * cut[compiled.states[i]]) for scale in (1.0, DECADE) for i in cuts]
+    x = np.repeat(np.asarray(point, np.float64)[None], len(moved), axis=0)
+    for row, (i, value) in enumerate(moved):
+        x[row, i] = value
     res = eqx.filter_jit(compiled.residuals)(fields, params, x)  # one compilation, not one per op
     for k, name in enumerate(names):
         near, far = np.abs(np.asarray(res[name], float)).reshape(2, len(cuts)) + TINY

@@ -12,7 +12,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 from scipy.sparse.linalg import LinearOperator, lsqr
 
 from ... import cache
@@ -148,7 +147,7 @@ class Estimator:
         self.polish = Polish(rows, trainable, settings, points_seed=POINTS_SEED)
         more = rows.sampler.fixed(MEASURED, settings.seed + POINTS_SEED + 2)
         faces = rows.sampler.faces(more[:ON_FACES])
-        self.changes = Changes(self.polish, rows, jnp.concatenate([self.polish.x, more, faces]))
+        self.changes = Changes(self.polish, rows, np.concatenate([self.polish.x, more, faces]))
         controls = rows.compiled.model.controls
         self.jumps = FaceJumps(self.polish, rows, more[:ON_FACES]) if controls else None
         self.last = None
@@ -164,7 +163,7 @@ class Estimator:
         return self.last[1]
 
     def of(self, trainable, params) -> dict[str, float]:
-        theta, _ = ravel_pytree(eqx.partition(trainable, self.polish.spec)[0])
+        theta = self.polish.flat.ravel(eqx.partition(trainable, self.polish.spec)[0])
         return self(theta, params)
 
 

@@ -11,7 +11,7 @@ import jax
 
 from ..base import Problem
 from . import symmetric
-from .networks import Coupled, Field, make_field
+from .networks import Coupled, Field, make_field, split
 
 
 def _couplings(problem: Problem, clamps) -> dict[str, tuple[str, ...]]:
@@ -65,7 +65,7 @@ def init_fields(
             )
             fields[f"{g.name}:{j}"] = net
             shared.update(net.members)
-    for u, k in zip(problem.unknowns, jax.random.split(key, max(1, len(problem.unknowns)))):
+    for u, k in zip(problem.unknowns, split(key, max(1, len(problem.unknowns)))):
         if u.name in shared:
             continue
         lo = [cut.get(a, states[a].lo) for a in u.args]

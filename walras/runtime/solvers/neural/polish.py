@@ -7,9 +7,9 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 
 from ...progress import Progress
+from ..flat import Flat
 from ..least_squares import levenberg_marquardt
 from . import matrix_free, pointwise
 from .fields import compose
@@ -40,7 +40,8 @@ class Polish:
             spec = {k: eqx.tree_at(lambda f: f.offset, spec[k], True) for k in fields}
         self.spec = spec
         arrays, self.static = eqx.partition(fields, spec)
-        _, self.unravel = ravel_pytree(arrays)
+        self.flat = Flat(arrays)
+        self.unravel = self.flat.unravel
         n = x.shape[0]
 
         def as_fields(theta):
@@ -103,7 +104,7 @@ class Polish:
         iterations are spent, when the cost stalls, or when `done(θ, δ, cost)` holds
         (`matrix_free`)."""
         arrays, _ = eqx.partition(fields, self.spec)
-        theta0, _ = ravel_pytree(arrays)
+        theta0 = self.flat.ravel(arrays)
         history = []
 
         def callback(it, cost):

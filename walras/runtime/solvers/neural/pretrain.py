@@ -10,8 +10,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
+from ..flat import Flat
 from ..least_squares import levenberg_marquardt
 from ..start import Guess
 from .fields import compose
@@ -30,7 +30,8 @@ def fit_to_guess(rows: Rows, fields, settings, guess: Guess, unknowns: Sequence[
     targets = {u: jnp.asarray(guess(u, np.asarray(columns[u])), jnp.float64) for u in unknowns}
     scales = {u: jnp.maximum(jnp.sqrt(jnp.mean(t**2)), 1e-12) for u, t in targets.items()}
     arrays, static = eqx.partition(fields, eqx.is_array)
-    theta, unravel = ravel_pytree(arrays)
+    flat = Flat(arrays)
+    theta, unravel = flat.ravel(arrays), flat.unravel
 
     def value(theta, u, y):
         return compose(rows.problem, eqx.combine(unravel(theta), static))[u](y) / scales[u]

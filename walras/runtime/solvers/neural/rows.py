@@ -59,7 +59,7 @@ class Rows:
         if self.sampler.any_log:
             powers = edge_powers(problem, settings, cut, np.asarray(self.sampler.log), point)
             names = [r.name for r in compiled.system.residuals]
-            self.powers = {k: jnp.asarray(q) for k, q in zip(names, powers)}
+            self.powers = dict(zip(names, powers))
         self.args = {u: np.asarray(axes, int) for u, axes in problem.axes.items()}
         # (unknown, position among its states, state index): a power law at that state's cut
         self.edge_terms = [
@@ -87,10 +87,9 @@ class Rows:
             face = self.sampler.fixed(
                 max(1, settings.boundary_points) if len(states) > 1 else 1, settings.seed + 3
             )
-            self.edge_points = {
-                i: face.at[:, i].set(cut[compiled.states[i]])
-                for i in {i for _, _, i in self.edge_terms}
-            }
+            self.edge_points = {i: face.copy() for _, _, i in self.edge_terms}
+            for i, points in self.edge_points.items():
+                points[:, i] = cut[compiled.states[i]]
 
     def key(self, what: str, held=None) -> str | None:
         """Names a function of these rows, `what`, in the cache of exported functions (`cache`), so

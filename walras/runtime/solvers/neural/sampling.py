@@ -41,22 +41,21 @@ class Sampler:
         values: tuple = (),
         simplices: tuple[tuple[int, ...], ...] = (),
     ):
-        flags = np.array(tuple(log) + (False,) * (len(lo) - len(log)), bool)
-        self.log, self.any_log = jnp.asarray(flags), bool(flags.any())
-        self.lo = jnp.asarray(lo, jnp.float64)
-        self.hi = jnp.asarray(hi, jnp.float64)
-        self.log_lo, self.log_hi = (
-            jnp.log(jnp.where(self.log, v, 1.0)) for v in (self.lo, self.hi)
-        )
+        # host constants (NumPy): in a trace they are constants, outside one nothing is compiled
+        self.log = np.array(tuple(log) + (False,) * (len(lo) - len(log)), bool)
+        self.any_log = bool(self.log.any())
+        self.lo = np.asarray(lo, np.float64)
+        self.hi = np.asarray(hi, np.float64)
+        self.log_lo, self.log_hi = (np.log(np.where(self.log, v, 1.0)) for v in (self.lo, self.hi))
         self.dim = len(lo)
         values = tuple(values) + (None,) * (len(lo) - len(values))
-        self.discrete = jnp.asarray([v is not None for v in values])
+        self.discrete = np.asarray([v is not None for v in values])
         self.any_discrete = any(v is not None for v in values)
-        self.counts = jnp.asarray([len(v) if v is not None else 1 for v in values])
+        self.counts = np.asarray([len(v) if v is not None else 1 for v in values])
         widest = max([len(v) for v in values if v is not None] + [1])
-        self.table = jnp.asarray(
+        self.table = np.asarray(
             [list(v or (0.0,)) + [0.0] * (widest - len(v or (0.0,))) for v in values] or [[0.0]],
-            jnp.float64,
+            np.float64,
         )
         self.n = n
         self.method = method
@@ -68,15 +67,16 @@ class Sampler:
             float(max(lo[i] for i in g)) ** (1 - margin) if max(lo[i] for i in g) > 0 else margin
             for g in self.simplices
         )
-        self.base = jnp.asarray(sobol(self.dim, n, seed), jnp.float64)
+        self.base = np.asarray(sobol(self.dim, n, seed), np.float64)
 
     def unit(self, key, n: int | None = None) -> jax.Array:
         if self.method == "sobol" and n is None:
             return jnp.mod(self.base + jax.random.uniform(key, (1, self.dim)), 1.0)
         return jax.random.uniform(key, (n or self.n, self.dim), dtype=jnp.float64)
 
-    def scale(self, u: jax.Array) -> jax.Array:
-        m = self.margin
+    def scale(self, u):
+        """Unit points u onto the box (NumPy on the host, traced in a trace)."""
+        xp, m = u.__array_namespace__(), self.margin
 
         def linear(u, lo, hi):
             return lo + (hi - lo) * (m + (1 - 2 * m) * u)
@@ -84,20 +84,21 @@ class Sampler:
         if not self.any_log:
             return linear(u, self.lo, self.hi)
         low = u < 0.5
-        mixed = jnp.where(
+        mixed = xp.where(
             low,
-            jnp.exp(linear(2 * u, self.log_lo, self.log_hi)),
+            xp.exp(linear(2 * u, self.log_lo, self.log_hi)),
             linear(2 * u - 1, self.lo, self.hi),
         )
-        return jnp.where(self.log, mixed, linear(u, self.lo, self.hi))
+        return xp.where(self.log, mixed, linear(u, self.lo, self.hi))
 
-    def snap(self, u: jax.Array, x: jax.Array) -> jax.Array:
+    def snap(self, u, x):
         """x with each discrete coordinate set to a value drawn by u (each value equally)."""
         if not self.any_discrete:
             return x
-        k = jnp.clip(jnp.floor(u * self.counts).astype(int), 0, self.counts - 1)
-        chosen = self.table[jnp.arange(self.dim), k]
-        return jnp.where(self.discrete, chosen, x)
+        xp = u.__array_namespace__()
+        k = xp.clip(xp.floor(u * self.counts).astype(int), 0, self.counts - 1)
+        chosen = xp.asarray(self.table)[xp.arange(self.dim), k]
+        return xp.where(self.discrete, chosen, x)
 
     def interior(self, key, n: int | None = None) -> jax.Array:
         if self.simplices:
@@ -122,23 +123,24 @@ class Sampler:
             x = x.at[:, list(group)].set(_lifted(d, floor))
         return x
 
-    def faces(self, x: jax.Array) -> jax.Array:
-        """The points x moved onto each face of the box: every continuous state outside a
+    def faces(self, x: np.ndarray) -> np.ndarray:
+        """The host points x moved onto each face of the box: every continuous state outside a
         simplex set to its lower and to its upper edge in turn (the cut, where there is one),
         the other coordinates kept."""
         on_simplex = {i for g in self.simplices for i in g}
-        edges = [
-            x.at[:, i].set(edge)
-            for i in range(self.dim)
-            if i not in on_simplex and not bool(self.discrete[i])
-            for edge in (self.lo[i], self.hi[i])
-        ]
-        return jnp.concatenate(edges) if edges else x[:0]
+        edges = []
+        for i in range(self.dim):
+            if i in on_simplex or self.discrete[i]:
+                continue
+            for edge in (self.lo[i], self.hi[i]):
+                edges.append(x.copy())
+                edges[-1][:, i] = edge
+        return np.concatenate(edges) if edges else x[:0]
 
-    def fixed(self, n: int, seed: int) -> jax.Array:
-        """A fixed set of n interior points (for the polish and validation): scrambled Sobol on
-        the box, the same mixture as `interior` on each simplex."""
-        u = jnp.asarray(sobol(self.dim, n, seed), jnp.float64)
+    def fixed(self, n: int, seed: int) -> np.ndarray:
+        """A fixed set of n interior points (for the polish and validation), on the host:
+        scrambled Sobol on the box, the same mixture as `interior` on each simplex."""
+        u = np.asarray(sobol(self.dim, n, seed), np.float64)
         x = self.snap(u, self.scale(u))
         rng = np.random.default_rng(seed)
         for group, floor in zip(self.simplices, self.floors):
@@ -149,7 +151,7 @@ class Sampler:
                     rng.dirichlet(np.full(len(group) + 1, FACE_ALPHA), half),
                 ]
             )
-            x = x.at[:, list(group)].set(_lifted(jnp.asarray(d), floor))
+            x[:, list(group)] = _lifted(d, floor)
         return x
 
 
@@ -166,7 +168,7 @@ def sobol(dim: int, n: int, seed: int) -> np.ndarray:
     return store.kept("sobol", f"{dim} {n} {seed} scipy {version('scipy')}", build)
 
 
-def _lifted(d: jax.Array, floor: float) -> jax.Array:
+def _lifted(d, floor: float):
     """Points d of the simplex (all shares, summing to 1) moved to {every share ≥ floor}; the
     states are all shares but the last."""
     return (floor + (1 - d.shape[-1] * floor) * d)[:, :-1]

@@ -14,15 +14,16 @@ import numpy as np
 
 from ....compiler.model import Exchangeable
 from .networks import (
-    ACTIVATIONS,
+    ZERO_START,
     Anchor,
     anchor,
+    initial_mlp,
     inside,
     output,
     quiet_start,
     scaled_inputs,
     scaling,
-    zero_start,
+    split,
 )
 
 
@@ -136,22 +137,22 @@ def make_shared(
     f = np.asarray(group.features, float).reshape(len(names), -1)
     mid, spread = (f.max(0) + f.min(0)) / 2, np.maximum((f.max(0) - f.min(0)) / 2, 1e-300)
     features = tuple(tuple(float(v) for v in row) for row in (f - mid) / spread)
-    width, act = settings.width, ACTIVATIONS[settings.activation]
-    k1, k2 = jax.random.split(key)
+    width, act = settings.width, settings.activation
+    k1, k2 = split(key)
     n_in = 1 + f.shape[1] + width + len(center) - len(names)
-    phi = eqx.nn.MLP(1 + f.shape[1], width, width, 1, act, key=k1, dtype=jnp.float64)
-    rho = eqx.nn.MLP(n_in, 1, width, settings.depth, act, key=k2, dtype=jnp.float64)
     lo, hi = bound
     positive = any(flags) and lo == 0 and hi is None
     starts = {n: starts[n] for n in names if n in (starts or {})}
     anchors = ()
     if starts:
-        rho, offset = zero_start(rho)
+        last, offset = ZERO_START
         anchors = tuple(
             anchor(starts.get(n), lo_x, hi_x, positive, lo, hi, inside(lo, hi)) for n in names
         )
     else:
-        rho, offset = quiet_start(rho, positive, inside(lo, hi))
+        last, offset = quiet_start(positive, inside(lo, hi))
+    phi = initial_mlp(k1, 1 + f.shape[1], width, width, 1, act, 1.0)
+    rho = initial_mlp(k2, n_in, 1, width, settings.depth, act, last)
     return Shared(
         rho,
         phi,

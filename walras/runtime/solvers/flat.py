@@ -29,7 +29,7 @@ class Flat:
         )
 
     def ravel(self, tree):
-        """The flat vector of `tree` (NumPy when every leaf is on the host)."""
+        """The flat vector of `tree`: traced in a trace, else NumPy (leaves copied to the host)."""
         leaves = jax.tree.leaves(tree)
-        xp = jnp if any(isinstance(v, jax.Array) for v in leaves) else np
+        xp = jnp if any(isinstance(v, jax.core.Tracer) for v in leaves) else np
         return xp.concatenate([xp.ravel(xp.asarray(v, np.float64)) for v in leaves])
