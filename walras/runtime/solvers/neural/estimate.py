@@ -30,17 +30,18 @@ ON_FACES = 256  # of them also set on each face of the box: the points are drawn
 # against 1.3e-4 inside; its error 6.1e-4)
 
 
-@partial(jax.jit, static_argnums=(0,))
 def _jvp(residual, theta, params, v):
     return jax.jvp(lambda t: residual(t, params), (theta,), (v,))[1]
 
 
-@partial(jax.jit, static_argnums=(0,))
 def _vjp(residual, theta, params, w):
     return jax.vjp(lambda t: residual(t, params), theta)[1](w)[0]
 
 
-def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = None) -> jax.Array:
+jvp_jit, vjp_jit = (jax.jit(f, static_argnums=(0,)) for f in (_jvp, _vjp))
+
+
+def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = None) -> np.ndarray:
     """δθ minimising ‖r(θ) + J δθ‖ (of least norm), by LSQR run to its own tolerances (or
     scipy's 2 × weights iterations) on Jacobian-vector products, or on the matrix itself when
     `jacobian` gives it (each product a host matrix product, not a call into JAX). The norm of
@@ -55,17 +56,23 @@ def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = 
     r = cache.compiled(residual, key and f"{key} residual")(theta, params)
     if jacobian is not None:
         op = np.asarray(cache.compiled(jacobian, key and f"{key} jacobian")(theta, params))
-    else:
+    else:  # the products exported too: a warm run neither traces nor lowers them
+        jvp, vjp = (
+            (
+                cache.exported(partial(_jvp, residual), f"{key} jvp"),
+                cache.exported(partial(_vjp, residual), f"{key} vjp"),
+            )
+            if key
+            else (partial(jvp_jit, residual), partial(vjp_jit, residual))
+        )
+        theta = np.asarray(theta)
         op = LinearOperator(
             (r.shape[0], theta.shape[0]),
-            matvec=lambda v: np.asarray(_jvp(residual, theta, params, jnp.asarray(v, jnp.float64))),
-            rmatvec=lambda w: np.asarray(
-                _vjp(residual, theta, params, jnp.asarray(w, jnp.float64))
-            ),
+            matvec=lambda v: np.asarray(jvp(theta, params, np.asarray(v, np.float64))),
+            rmatvec=lambda w: np.asarray(vjp(theta, params, np.asarray(w, np.float64))),
             dtype=np.float64,
         )
-    step = lsqr(op, -np.asarray(r), atol=1e-12, btol=1e-12, conlim=CONDITION)[0]
-    return jnp.asarray(step)
+    return lsqr(op, -np.asarray(r), atol=1e-12, btol=1e-12, conlim=CONDITION)[0]
 
 
 class Changes:

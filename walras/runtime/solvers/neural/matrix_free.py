@@ -17,6 +17,7 @@ import numpy as np
 
 from ... import cache
 from .. import least_squares
+from .networks import split
 
 PROBES = 8  # random reverse passes for the diagonal of JᵀJ: each entry within ~50% (√(2/8))
 STALL = (10, 1e-2)  # stopped when the cost fell by less than 1% over the last 10 iterations
@@ -85,6 +86,14 @@ def _damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=Non
 damped_step = jax.jit(_damped_step, static_argnums=(0,))
 
 
+def _cost(residual, theta, args):
+    r = residual(theta, *args)
+    return 0.5 * jnp.sum(r * r)
+
+
+cost_jit = jax.jit(_cost, static_argnums=(0,))
+
+
 def levenberg_marquardt(
     residual: Callable[..., jax.Array],
     theta: jax.Array,
@@ -107,26 +116,32 @@ def levenberg_marquardt(
     accepted step δ). `result.cg` counts the CG iterations. With `export` (a key that names
     `residual` for good), the step is exported and kept on disk (`runtime.cache`), so a later
     process does not trace it again."""
-    cost = float(0.5 * jnp.sum(residual(theta, *args) ** 2))
+    step_of, cost_of = (
+        (
+            cache.exported(partial(_damped_step, residual), f"{export} damped step"),
+            cache.exported(partial(_cost, residual), f"{export} cost"),
+        )
+        if export
+        else (partial(damped_step, residual), partial(cost_jit, residual))
+    )
+    # θ, λ and the forcing term stay host arrays: every call has the same signature, so each
+    # function is compiled (or read from the cache) once, and nothing runs op by op
+    theta = np.asarray(theta, np.float64)
+    cost = float(cost_of(theta, args))
     result = least_squares.LMResult(theta, cost, [cost])
     n = theta.shape[0]
     budget = iterations * n if budget is None else budget
-    forcing = (jnp.float64(jnp.inf), jnp.float64(ETA_0))  # arrays: one compilation for all
-    spent, key, nu = 0, jax.random.PRNGKey(0), 2.0
-    step_of = (
-        cache.exported(partial(_damped_step, residual), f"{export} damped step")
-        if export
-        else partial(damped_step, residual)
-    )
+    forcing = (np.float64(np.inf), np.float64(ETA_0))
+    spent, key, nu = 0, 0, 2.0  # the keys of PRNGKey(0), split at each step
     for it in range(iterations):
         if least_squares.halted(result, should_stop):
             break
         if spent >= budget:
             result.message = "CG budget spent"
             break
-        key, sub = jax.random.split(key)
+        key, sub = split(key)
         step, after, predicted, g, eta, k = step_of(
-            theta, jnp.float64(lam), args, forcing, np.int64(min(n, budget - spent)), sub
+            theta, np.float64(lam), args, forcing, np.int64(min(n, budget - spent)), sub
         )
         after, spent = float(after), spent + int(k)
         if not np.isfinite(after) or after >= cost:
@@ -136,7 +151,8 @@ def levenberg_marquardt(
                 break
             continue
         rho = min(1.0, (cost - after) / max(float(predicted), 1e-300))  # above 1: as 1
-        forcing, nu, result.iterations = (g, eta), 2.0, result.iterations + 1
+        forcing, step = (np.asarray(g), np.asarray(eta)), np.asarray(step)
+        nu, result.iterations = 2.0, result.iterations + 1
         theta, cost, lam = theta + step, after, lam * max(1 / 3, 1 - (2 * rho - 1) ** 3)
         result.theta, result.cost = theta, cost
         result.history.append(cost)
