@@ -148,7 +148,7 @@ def make_field(
     positive = any(flags) and lo == 0 and hi is None
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
-    last, offset = quiet_start(positive, inside(floor, cap)) if start is None else ZERO_START
+    last, offset = quiet_start(positive, inside(floor, cap)) if start is None else zero_start()
     mlp = None
     if len(lo_x):
         mlp = initial_mlp(key, len(center), 1, width, depth, activation, last)
@@ -283,7 +283,10 @@ def quiet_start(positive: bool, start: float) -> tuple[float, np.ndarray]:
     return (0.0 if positive else 0.1), np.asarray(np.log(start) if positive else start, np.float64)
 
 
-ZERO_START = (None, np.asarray(0.0))  # the last layer zero, no offset: nothing added to a guess
+def zero_start() -> tuple[None, np.ndarray]:
+    """The last layer zero (`initial_mlp`'s `last=None`) and no offset: nothing added to a
+    guess."""
+    return None, np.asarray(0.0)
 
 
 class Coupled(eqx.Module):

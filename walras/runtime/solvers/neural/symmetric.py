@@ -14,7 +14,6 @@ import numpy as np
 
 from ....compiler.model import Exchangeable
 from .networks import (
-    ZERO_START,
     Anchor,
     anchor,
     initial_mlp,
@@ -24,6 +23,7 @@ from .networks import (
     scaled_inputs,
     scaling,
     split,
+    zero_start,
 )
 
 
@@ -145,7 +145,7 @@ def make_shared(
     starts = {n: starts[n] for n in names if n in (starts or {})}
     anchors = ()
     if starts:
-        last, offset = ZERO_START
+        last, offset = zero_start()
         anchors = tuple(
             anchor(starts.get(n), lo_x, hi_x, positive, lo, hi, inside(lo, hi)) for n in names
         )
