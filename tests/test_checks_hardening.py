@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from references import lucas_pd
 from typer.testing import CliRunner
@@ -344,3 +345,51 @@ def test_a_converged_solution_of_an_undetermined_model_is_relabelled():
     assert relabelled.message.startswith("not converged: the model is not determined")
     assert relabelled.message.endswith("(converged: degree 16)")
     assert not_determined(walras.load("lucas"), Fake()).outcome is Outcome.CONVERGED
+
+
+def _on_simplex(shares: int, other: bool):
+    """A solved economy as the drift check after a solve reads it (`inward._outward`): `shares`
+    wealth shares on a simplex and, with `other`, a state y outside it."""
+    from types import SimpleNamespace as Namespace
+
+    names = [f"eta_{k}" for k in range(shares)] + (["y"] if other else [])
+    states = [
+        Namespace(name=n, lo=0.5 if n == "y" else 0.0, hi=2.0 if n == "y" else 1.0) for n in names
+    ]
+    for s in states:
+        s.discrete, s.values = False, None
+    model = Namespace(
+        states=states, simplices=[tuple(names[:shares])], boundaries=[], parametric=set()
+    )
+    compiled = Namespace(outline=Namespace(along=tuple(names)), states=tuple(names), model=model)
+    return Namespace(compiled=compiled, params={"a": 1.0}), model
+
+
+@pytest.mark.parametrize("shares", [3, 10])
+def test_the_drift_check_after_a_solve_takes_points_on_a_simplex_of_many_shares(
+    shares, monkeypatch
+):
+    """The check that no drift points out of the domain at an edge without a condition reads
+    the drift on a grid of the states, kept on the simplex. With seven shares or more no point
+    of that grid was on it, and the check failed (a NumPy error after the eleven log agents'
+    ten minutes of solving); now its points are drawn on the simplex, every share at least a
+    tenth of an equal one. Where every continuous state is on the simplex there is nothing to
+    check, and the drift is not computed."""
+    from walras.runtime.solvers import inward
+
+    seen = []
+
+    def drift(solution, params, x, face=None):
+        seen.append(x)
+        return np.zeros_like(x)
+
+    monkeypatch.setattr(inward, "_drift", drift)
+    assert inward._outward(*_on_simplex(shares, other=False)) == [] and seen == []
+    assert inward._outward(*_on_simplex(shares, other=True)) == []
+    x = seen[0]
+    assert len(seen) == 3 and x.shape[1] == shares + 1 and len(x) > 0  # y's edges, and the scale
+    on = x[:, :shares]
+    assert np.all(on.sum(axis=1) <= 1)
+    if shares >= 7:  # drawn: every share, the implicit last one too, off the faces
+        floor = 0.1 / (shares + 1) - 1e-15
+        assert np.all(on >= floor) and np.all(1 - on.sum(axis=1) >= floor)

@@ -55,6 +55,17 @@ def _outward(solution, model) -> list[str]:
     states = {s.name: s for s in model.states}
     names = list(solution.compiled.states)
     on_simplex = {n for group in model.simplices for n in group}
+    edges = [
+        i
+        for i, name in enumerate(names)
+        if name in checked
+        and not states[name].discrete
+        and name not in on_simplex
+        and name not in model.parametric
+    ]
+    if not edges:  # nothing to check (every continuous state on a simplex, or checked)
+        return []
+    rng = np.random.default_rng(0)
     axes = [
         np.array(states[n].values, float)
         if states[n].discrete
@@ -64,18 +75,23 @@ def _outward(solution, model) -> list[str]:
     if math.prod(len(a) for a in axes) <= POINTS:
         grid = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=-1)
     else:  # many states: scattered points of the grid (it grows exponentially)
-        rng = np.random.default_rng(0)
         grid = np.stack([rng.choice(a, POINTS) for a in axes], axis=-1)
     for group in model.simplices:  # points of the simplex only
-        grid = grid[grid[:, [names.index(n) for n in group]].sum(axis=1) <= 1]
+        shares = [names.index(n) for n in group]
+        inside = grid[:, shares].sum(axis=1) <= 1
+        if inside.any():
+            grid = grid[inside]
+        else:  # seven shares or more: no point of the grid is on it; drawn on it instead,
+            # every share at least a tenth of an equal one (off the faces, as the grid is)
+            floor = max(max(states[n].lo for n in group), 0.1 / (len(group) + 1))
+            d = rng.dirichlet(np.ones(len(group) + 1), len(grid))
+            grid[:, shares] = (floor + (1 - d.shape[1] * floor) * d)[:, :-1]
     params = {k: jax.device_put(np.float64(v)) for k, v in solution.params.items()}
     drift = _drift(solution, params, grid)  # not finite somewhere in a solve that failed
     scale = np.max(np.where(np.isfinite(drift), np.abs(drift), 0.0), axis=0)
     found = []
-    for i, name in enumerate(names):
-        state = states[name]
-        if name not in checked or state.discrete or name in on_simplex or name in model.parametric:
-            continue
+    for i in edges:
+        name, state = names[i], states[names[i]]
         for upper, edge in ((False, state.lo), (True, state.hi)):
             held = [b for b in model.boundaries if b.state == name and math.isclose(b.at, edge)]
             if held and held[0].constraint is None:
