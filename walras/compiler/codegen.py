@@ -143,6 +143,12 @@ class Compiled:
             out[b.name] = self._map(fields, params, xb, lambda p, e=b.expr: p.eval(e), b.steps)
         return out
 
+    @property
+    def clipping(self) -> list:
+        """The boundaries whose steps clip the controls (state constraints), where the model has
+        controls: the faces where a control can jump."""
+        return [b for b in self.system.boundaries if b.steps] if self.model.controls else []
+
     def face_controls(
         self, fields: Fields, params: Params, x: jax.Array
     ) -> dict[str, tuple[jax.Array, jax.Array]]:
@@ -155,15 +161,14 @@ class Compiled:
             return {c: p.symbol(s) for c, s in controls.items()}
 
         pairs = []
-        for b in self.system.boundaries:
-            if b.steps:
-                xb = jnp.atleast_2d(x).at[:, self.states.index(b.state)].set(b.at)
-                pairs.append(
-                    (
-                        self._map(fields, params, xb, per_point, b.steps),
-                        self._map(fields, params, xb, per_point),
-                    )
+        for b in self.clipping:
+            xb = jnp.atleast_2d(x).at[:, self.states.index(b.state)].set(b.at)
+            pairs.append(
+                (
+                    self._map(fields, params, xb, per_point, b.steps),
+                    self._map(fields, params, xb, per_point),
                 )
+            )
         return {
             c: tuple(jnp.concatenate([pair[k][c] for pair in pairs]) for k in (0, 1))
             for c in controls

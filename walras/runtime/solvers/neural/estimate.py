@@ -165,10 +165,8 @@ class Estimator:
         more = rows.sampler.fixed(MEASURED, settings.seed + POINTS_SEED + 2)
         faces = rows.sampler.faces(more[:ON_FACES])
         self.changes = Changes(self.polish, rows, np.concatenate([self.polish.x, more, faces]))
-        clipped = rows.compiled.model.controls and any(
-            b.steps for b in rows.compiled.system.boundaries
-        )
-        self.jumps = FaceJumps(self.polish, rows, more[:ON_FACES]) if clipped else None
+        clipping = rows.compiled.clipping
+        self.jumps = FaceJumps(self.polish, rows, more[:ON_FACES]) if clipping else None
         self.last = None
 
     def __call__(self, theta, params) -> dict[str, float]:
