@@ -324,6 +324,33 @@ def test_the_parse_tables_are_kept_and_rebuilt_when_damaged(tmp_path, monkeypatc
         parser._lark.cache_clear()
 
 
+def test_parsed_models_are_kept_and_a_warm_load_needs_no_parser(fresh):
+    """A model parsed once is read back (the same syntax tree, its places into the text), by a
+    process that then never imports lark; a damaged entry is parsed again, and text with a
+    syntax error is reported as before and kept nowhere."""
+    import subprocess
+    import sys
+
+    from walras.grammar import EconError, parser
+
+    model = walras.load("lucas")
+    (entry,) = (fresh.parent / "parsed").iterdir()
+    code = (
+        "import sys, walras; m = walras.load('lucas'); lark = 'lark' in sys.modules; "
+        "print(m.module == walras.grammar.parse(m.module.source.text, m.module.source.name), lark)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "False"], done.stderr
+    entry.write_bytes(entry.read_bytes()[:-10])
+    store.STATS.clear()
+    assert walras.load("lucas").module == model.module and store.STATS["corrupt"] == 1
+    for _ in range(2):
+        with pytest.raises(EconError, match="E001"):
+            walras.load(model.module.source.text.replace("shock Z", "shock Z Z"))
+    assert len(list((fresh.parent / "parsed").iterdir())) == 1
+    assert parser.parse(model.module.source.text, model.module.source.name) == model.module
+
+
 @pytest.mark.slow
 def test_a_warm_process_gives_the_cold_numbers(tmp_path):
     """Whole processes: a second `walras solve` (warm: every compiled function loaded from the
@@ -352,6 +379,7 @@ def test_a_warm_process_gives_the_cold_numbers(tmp_path):
         traced = set(re.findall(r"Finished tracing (\S+) for jit", done.stderr))
         if name == "warm":
             assert "equinox" not in imported and traced == {"call"}  # `jax.export`'s calls
+            assert "lark" not in imported  # the parsed model read back
         with xr.open_dataset(out, engine="h5netcdf") as ds:
             values.append(ds["pd"].values)
     assert np.max(np.abs(values[1] - values[0])) <= 1e-14 * lucas_pd()
@@ -400,9 +428,9 @@ def test_checked_models_and_outlines_are_kept_and_rebuilt_when_damaged(fresh):
     store.STATS.clear()
     model = walras.load("lucas")
     checked, outline = model.checked, model.outline
-    assert store.STATS["miss"] == 2 and store.STATS["hit"] == 0
+    assert store.STATS["miss"] == 3 and store.STATS["hit"] == 0  # parsed, checked, outline
     again = walras.load("lucas")
-    assert again.checked == checked and again.outline == outline and store.STATS["hit"] == 2
+    assert again.checked == checked and again.outline == outline and store.STATS["hit"] == 3
     entries = sorted(p for kind in ("checked", "outline") for p in (fresh.parent / kind).iterdir())
     good = [p.read_bytes() for p in entries]
     entries[0].write_bytes(good[0][:-100] + bytes(b ^ 0xFF for b in good[0][-100:]))
@@ -410,8 +438,11 @@ def test_checked_models_and_outlines_are_kept_and_rebuilt_when_damaged(fresh):
     store.STATS.clear()
     third = walras.load("lucas")
     assert third.checked == checked and third.outline == outline
-    assert store.STATS["corrupt"] == store.STATS["stale"] == 1 and store.STATS["hit"] == 0
-    assert [p.read_bytes() for p in entries] == good  # rewritten
+    assert store.STATS["corrupt"] == store.STATS["stale"] == 1 and store.STATS["hit"] == 1
+    store.STATS.clear()
+    fourth = walras.load("lucas")
+    assert fourth.checked == checked and fourth.outline == outline  # rewritten:
+    assert store.STATS["hit"] == 3 and store.STATS["miss"] == 0
 
 
 def test_a_changed_text_value_or_version_is_checked_and_derived_again(fresh, monkeypatch):
@@ -425,13 +456,13 @@ def test_a_changed_text_value_or_version_is_checked_and_derived_again(fresh, mon
     store.STATS.clear()
     walras.load(text + "\n").checked  # noqa: B018
     walras.load(text, gamma=4.0).checked  # noqa: B018
-    assert store.STATS["miss"] == 2 and store.STATS["hit"] == 0
+    assert store.STATS["miss"] == 3 and store.STATS["hit"] == 1  # the text parsed once more
     edited = text.replace("boundary at y = 2.0: d(pd, y) = 0\n", "")
     assert edited != text and len(walras.load(edited).outline.boundaries) == 1
     monkeypatch.setattr(store, "versions", lambda: "another version")
     store.STATS.clear()
     assert len(walras.load(text).outline.boundaries) == 2
-    assert store.STATS["miss"] == 2 and store.STATS["hit"] == 0
+    assert store.STATS["miss"] == 3 and store.STATS["hit"] == 0
 
 
 def test_warm_check_and_compile_print_what_cold_ones_print(fresh, monkeypatch, capsys):

@@ -8,8 +8,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .grammar import ast, parse, parse_file
+from .grammar import ast
 from .grammar.diagnostics import Diagnostic, EconError, did_you_mean
+from .grammar.files import read_text
 from .models import LIBRARY, library, resolve
 from .runtime.solvers import auto
 from .settings import CHOICES, FIELDS, Settings
@@ -205,12 +206,26 @@ class Model:
         return ast.Module(tuple(map(written, module.statements)), module.source)
 
 
+def parse_kept(text: str, name: str) -> ast.Module:
+    """`parse`, read back from the cache folder where this very text under this name was parsed
+    before: a warm run loads no parser (lark, its tables and a parse: 0.15 s, docs/cache.md)."""
+    from .runtime import store
+
+    def parse():
+        from .grammar.parser import parse
+
+        return parse(text, name)
+
+    return store.kept("parsed", store.digest(f"{name}\n{text}".encode()).decode(), parse)
+
+
 def load(target: str | Path, **params: float) -> Model:
     """Load a `.econ` file, or a bundled model by name (`walras.load("lucas")`)."""
     if isinstance(target, str) and "\n" in target:
-        module = parse(target)
+        module = parse_kept(target, "<input>")
     else:
-        module = parse_file(resolve(target))
+        path = resolve(target)
+        module = parse_kept(read_text(path), str(path))
     model = Model(module)
     return model.with_params(**params) if params else model
 

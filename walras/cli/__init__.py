@@ -11,7 +11,10 @@ reached is saved).
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import threading
 from pathlib import Path
 
 import typer
@@ -88,12 +91,12 @@ def check(
     """Parse and check a model; print every error at once."""
     from .. import api
     from ..compiler.factors import factor_specs
-    from ..grammar import parse_file
+    from ..grammar.files import read_text
     from ..models import resolve
 
     try:
         path = resolve(target)
-        module = parse_file(path)
+        module = api.parse_kept(read_text(path), str(path))
         specs = factor_specs(module, path.parent)
         if specs and not any(isinstance(s, ast.ModelDecl) for s in module.statements):
             out.print(f"ok: {len(specs)} factor model(s): {', '.join(specs)}")
@@ -398,6 +401,24 @@ def main(args: list[str] | None = None) -> int:
         rich_utils.rich_format_error(e)
         return 3
     return code if isinstance(code, int) else 0
+
+
+def command() -> None:
+    """The `walras` console script: `main`, then the process ends without Python's finalisation,
+    which frees every object of every module one by one (a quarter of a second after a warm
+    solve: an eighth of its whole process, docs/cache.md). The exit handlers (logging's, JAX's)
+    run and the output is flushed first; with a thread still running that the usual exit would
+    wait for (not a daemon), the usual exit."""
+    code = main()
+    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be written
+            pass
+    os._exit(code)
 
 
 from . import calibration as _calibration  # noqa: E402, F401  (registers calibrate)

@@ -1,7 +1,5 @@
 """`python -m walras.cli`: the same as the `walras` command."""
 
-import sys
+from . import command
 
-from . import main
-
-sys.exit(main())
+command()
