@@ -1,7 +1,9 @@
 """The neural solver's error estimate, Newton-Kantorovich style: the size of one Gauss-Newton
 correction δθ = −J⁺r of the network weights on fresh points, mapped to the change of each unknown
 there and at many more points. J⁺r by LSQR: on the Jacobian where the polish's is dense, else
-on forward and reverse passes (J never formed)."""
+on forward and reverse passes (J never formed), with one BLAS thread (brusan_log's estimate,
+some 2,000 products with a 528 × 984 matrix: 0.3 s alone, 8 to 12 s with OpenBLAS's two
+threads spinning beside another process)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, lsqr
+from threadpoolctl import threadpool_limits
 
 from ... import cache
 from .polish import Polish
@@ -72,7 +75,8 @@ def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = 
             rmatvec=lambda w: np.asarray(vjp(theta, params, np.asarray(w, np.float64))),
             dtype=np.float64,
         )
-    return lsqr(op, -np.asarray(r), atol=1e-12, btol=1e-12, conlim=CONDITION)[0]
+    with threadpool_limits(1, user_api="blas"):  # see `least_squares`: spinning BLAS threads
+        return lsqr(op, -np.asarray(r), atol=1e-12, btol=1e-12, conlim=CONDITION)[0]
 
 
 class Changes:
