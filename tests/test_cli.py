@@ -184,6 +184,20 @@ def test_console_script_is_installed():
     assert done.returncode == 0 and "solve" in done.stdout
 
 
+def test_the_command_ends_with_its_exit_code_and_its_output_and_leaves_a_profile(tmp_path):
+    """`walras` ends the process itself (no finalisation): the exit code and every line still
+    come out; under `python -m cProfile` the usual exit, so the profile is written."""
+    command = [sys.executable, "-m", "walras.cli", "check", "lucas"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("ok: model 'lucas'")
+    missing = subprocess.run([*command[:-1], "nosuchmodel"], capture_output=True, text=True)
+    assert missing.returncode == 1 and "error[E130]" in missing.stderr
+    profile = tmp_path / "walras.prof"
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), *command[1:]]
+    assert subprocess.run(profiled, capture_output=True).returncode == 0
+    assert profile.stat().st_size > 0
+
+
 def test_python_api_round_trip(tmp_path):
     model = walras.load("lucas").with_params(gamma=3.0)
     assert model.params["gamma"] == 3.0 and model.states == ("y",) and model.unknowns == ("pd",)

@@ -407,10 +407,12 @@ def command() -> None:
     """The `walras` console script: `main`, then the process ends without Python's finalisation,
     which frees every object of every module one by one (a quarter of a second after a warm
     solve: an eighth of its whole process, docs/cache.md). The exit handlers (logging's, JAX's)
-    run and the output is flushed first; with a thread still running that the usual exit would
-    wait for (not a daemon), the usual exit."""
+    run and the output is flushed first. The usual exit where a thread that it would wait for
+    (not a daemon) still runs, or under a profiler or tracer (`python -m cProfile`, which
+    writes its figures after the command returns)."""
     code = main()
-    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(not t.daemon for t in others) or sys.getprofile() or sys.gettrace():
         sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
