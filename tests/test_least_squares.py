@@ -44,10 +44,12 @@ def test_gram_step_is_the_damped_step_where_the_rule_allows_it(shape):
     assert not ls.gram_is_exact_enough(1e-15, size, J.dtype)
 
 
-def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch):
+@pytest.mark.parametrize("accelerate", [False, True])
+def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch, accelerate):
     """A fit whose damping falls from where the Gram matrix serves to where only the SVD does:
     scipy's minimum (MINPACK's Levenberg-Marquardt at tolerances of 1e-15), cost to 1e-12 and
-    weights to 1e-8 (measured 4.6e-10), by both factorisations. scipy's trf at its default
+    weights to 1e-8 (measured 4.6e-10), by both factorisations, with and without the geodesic
+    acceleration. scipy's trf at its default
     ftol is no reference: it stops 1.6e-8 short in the weights on some processors."""
     used = []
     trials = ls._trials
@@ -71,7 +73,9 @@ def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch):
     # step or none falls below, as the processor's rounding has it; at 1e-4 (λ ≈ 5e-10) the
     # damping passes there after five steps on both processors measured
     monkeypatch.setattr(ls, "STEP_ERROR", 1e-4)
-    result = ls.levenberg_marquardt(residual, theta0, args=(t,), iterations=200, gram=True)
+    result = ls.levenberg_marquardt(
+        residual, theta0, args=(t,), iterations=200, gram=True, accelerate=accelerate
+    )
     assert result.converged
     assert result.cost == pytest.approx(reference.cost, rel=1e-12)
     np.testing.assert_allclose(result.theta, reference.x, rtol=0, atol=1e-8)
@@ -94,6 +98,31 @@ def test_gauss_newton_step_is_the_least_squares_step(shape):
     S = np.logspace(0, -8, n)
     S[-1] = 1e-17
     assert ls.gauss_newton_step(U @ np.diag(S) @ V.T, r) is None
+
+
+@pytest.mark.parametrize("gram", [False, True])
+def test_accelerated_steps_add_half_the_geodesic_acceleration(gram):
+    """After the plain steps v come v + a/2, a = −(JᵀJ + λI)⁻¹Jᵀ r''[v, v] (Transtrum and
+    Sethna), with the residual's second derivative written out by hand and the damped solves by
+    numpy."""
+    t = np.linspace(0, 2, 30)
+    a, b, c = 1.3, -0.7, 0.2
+    e = np.exp(b * t)
+    r = a * e + c - (2 * np.exp(-t) + 0.5)
+    J = np.column_stack([e, a * t * e, np.ones_like(t)])
+
+    def curvature(v):  # d²/dh² of r(θ + h v): the mixed and the b-b terms of a·exp(b t)
+        return 2 * v[0] * v[1] * t * e + v[1] ** 2 * a * t**2 * e
+
+    lams = np.array([1e-3, 0.1])
+    got = np.asarray(
+        ls.damped_steps(jnp.asarray(J), jnp.asarray(r), jnp.asarray(lams), gram, curvature)
+    )
+    for i, lam in enumerate(lams):
+        solve = lambda g: -np.linalg.solve(J.T @ J + lam * np.eye(3), J.T @ g)  # noqa: E731
+        v = solve(r)
+        np.testing.assert_allclose(got[i], v, rtol=1e-9)
+        np.testing.assert_allclose(got[len(lams) + i], v + 0.5 * solve(curvature(v)), rtol=1e-9)
 
 
 @pytest.mark.parametrize("shape", [(80, 80), (100, 80), (60, 80)])

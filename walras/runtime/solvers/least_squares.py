@@ -46,25 +46,43 @@ class LMResult:
     cg: int = 0  # conjugate-gradient iterations, of a matrix-free solve
 
 
-def damped_steps(J: jax.Array, r: jax.Array, lams: jax.Array, gram: bool = False):
+def damped_steps(J: jax.Array, r: jax.Array, lams: jax.Array, gram: bool = False, curvature=None):
     """The steps −(JᵀJ + λI)⁻¹Jᵀr for each λ of `lams`: from one thin SVD of J (no squared
     condition) or, with `gram`, from a Cholesky factor of the smaller Gram matrix plus λI per λ,
     (JJᵀ + λI) for wide and (JᵀJ + λI) for tall J (a fifth to a third of the time; the Gram
-    matrix carries errors of ε‖J‖², so each step is right to about ε‖J‖²/λ)."""
+    matrix carries errors of ε‖J‖², so each step is right to about ε‖J‖²/λ).
+
+    With `curvature` (v ↦ the residual's second derivative along v), each step v is also
+    returned with its geodesic acceleration, v + a/2 with a = −(JᵀJ + λI)⁻¹Jᵀ r''[v, v] from
+    the same factor (Transtrum and Sethna, 2012): the plain steps, then the accelerated ones."""
     m, n = J.shape
-    if not gram:
+    if gram:
+        wide = m < n
+        G = J @ J.T if wide else J.T @ J
+        eye = jnp.eye(G.shape[0], dtype=G.dtype)
+
+        def factor(lam):
+            return jax.scipy.linalg.cho_factor(G + lam * eye)[0]
+
+        def solve(c, b):
+            if wide:
+                return -J.T @ jax.scipy.linalg.cho_solve((c, False), b)
+            return -jax.scipy.linalg.cho_solve((c, False), J.T @ b)
+    else:
         U, S, Vt = jnp.linalg.svd(J, full_matrices=False)
-        g = U.T @ r
-        return jax.vmap(lambda lam: -Vt.T @ (S * g / (S * S + lam)))(lams)
-    wide = m < n
-    G, b = (J @ J.T, r) if wide else (J.T @ J, J.T @ r)
-    eye = jnp.eye(G.shape[0], dtype=G.dtype)
 
-    def one(lam):  # one factor at a time: XLA's batched Cholesky on the CPU is slower
-        x = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(G + lam * eye), b)
-        return -J.T @ x if wide else -x
+        def factor(lam):
+            return lam
 
-    return jax.lax.map(one, lams)
+        def solve(lam, b):
+            return -Vt.T @ (S * (U.T @ b) / (S * S + lam))
+
+    factors = jax.lax.map(factor, lams)  # one at a time: XLA's batched Cholesky is slower
+    steps = jax.vmap(solve, (0, None))(factors, r)
+    if curvature is None:
+        return steps
+    accelerations = jax.vmap(solve)(factors, jax.vmap(curvature)(steps))
+    return jnp.concatenate([steps, steps + 0.5 * accelerations])
 
 
 STEP_ERROR = 1e-2  # the Gram matrix's Cholesky factors are used while the damped step they give
@@ -92,12 +110,18 @@ def _linearise(residual, jacobian, theta, args):
     return residual(theta, *args), J, jnp.sum(J * J)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _trials(residual, gram, theta, r, J, lams, args):
-    steps = damped_steps(J, r, lams, gram)
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _trials(residual, gram, accelerate, theta, r, J, lams, args):
+    def res(t):
+        return residual(t, *args)
+
+    def curvature(v):  # r''(θ)[v, v], forward over forward mode
+        return jax.jvp(lambda t: jax.jvp(res, (t,), (v,))[1], (theta,), (v,))[1]
+
+    steps = damped_steps(J, r, lams, gram, curvature if accelerate else None)
 
     def cost(d):
-        rn = residual(theta + d, *args)
+        rn = res(theta + d)
         return 0.5 * jnp.sum(rn * rn)
 
     return jax.vmap(cost)(steps), steps
@@ -224,6 +248,7 @@ def levenberg_marquardt(
     should_stop: Callable[[], bool] = lambda: False,
     export: str | None = None,
     gram: bool = False,
+    accelerate: bool = False,
     parts: tuple[Callable, Callable] | None = None,
     gauss_newton: bool = False,
 ) -> LMResult:
@@ -238,7 +263,11 @@ def levenberg_marquardt(
     `jacobian` for good: the model, the system), both steps are exported and kept on disk
     (`runtime.cache`), so a later process neither traces nor compiles them. With `gram`, steps
     come from the Gram matrix while `gram_is_exact_enough` (the neural polish: 2 to 3 times
-    faster; collocation keeps the SVD: its paths were not measured with it).
+    faster; collocation keeps the SVD: its paths were not measured with it). With `accelerate`,
+    each damping is tried also with its geodesic acceleration (`damped_steps`), at the cost of
+    one more residual evaluation and a second derivative along the step per damping: where the
+    curvature of the residual, not its linear model, limits the step (the neural polish), the
+    cost falls far faster.
 
     With `parts`, (linearise, costs), the caller evaluates the residual in parts outside one
     trace (collocation's `local_rows.Split`): linearise(θ, *args) gives (r, J, ‖J‖²), on the
@@ -256,10 +285,15 @@ def levenberg_marquardt(
             m = jax.eval_shape(residual, theta, *args).shape[0]
             jacobian = _auto_jacobian(residual, theta.shape[0] <= m)
         linearise = partial(_linearise, residual, jacobian)
-        trials = [partial(_trials, residual, g) for g in ((False, True) if gram else (False,))]
+        trials = [
+            partial(_trials, residual, g, accelerate) for g in ((False, True) if gram else (False,))
+        ]
     if export is not None and parts is None:
         linearise = cache.exported(linearise, f"{export} linearise")
-        trials = [cache.exported(f, f"{export} trials{' gram' * g}") for g, f in enumerate(trials)]
+        kind = " accelerated" * accelerate
+        trials = [
+            cache.exported(f, f"{export} trials{' gram' * g}{kind}") for g, f in enumerate(trials)
+        ]
 
     with threadpool_limits(1, user_api="blas"):
         return _loop(
@@ -310,6 +344,7 @@ def _loop(
             costs, steps = trials[gram](theta, r, J, lams, args)
             costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
             best = int(np.argmin(costs))
+            k = best % len(lams)  # the accelerated steps follow the plain ones
             if costs[best] >= cost:
                 lam *= 1e3
                 if lam > 1e12:
@@ -318,7 +353,7 @@ def _loop(
                     break
                 continue
             step, new = np.asarray(steps)[best], float(costs[best])
-            lam = float(lams[best]) * (1 / 3 if best <= 4 else 1.0)
+            lam = float(lams[k]) * (1 / 3 if k <= 4 else 1.0)
         result.iterations += 1
         theta = theta + step
         decrease = (cost - new) / max(cost, 1e-300)

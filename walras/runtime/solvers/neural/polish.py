@@ -26,9 +26,15 @@ class Polish:
     and Jacobian take the parameters as an argument, so each homotopy step reuses them compiled."""
 
     def __init__(
-        self, rows: Rows, fields, settings, only_offsets: bool = False, points_seed: int = 1
+        self,
+        rows: Rows,
+        fields,
+        settings,
+        only_offsets: bool = False,
+        points_seed: int = 1,
+        points: int | None = None,
     ):
-        x = rows.sampler.fixed(settings.polish_points, settings.seed + points_seed)
+        x = rows.sampler.fixed(points or settings.polish_points, settings.seed + points_seed)
         nb = max(1, settings.boundary_points)
         xb = {
             b: rows.sampler.fixed(nb, settings.seed + points_seed + 1)
@@ -80,7 +86,7 @@ class Polish:
             return devices.whole(jnp.concatenate(blocks))
 
         self.residual, self.jacobian, self.as_fields = residual, jacobian, as_fields
-        self.key = rows.key(f"polish {points_seed}", self.static)
+        self.key = rows.key(f"polish {points_seed} at {n} points", self.static)
         edge = sum(rows.edge_points[i].shape[0] for _, _, i in rows.edge_terms)
         self.size = n * len(rows.problem.equations) + nb * len(xb) + edge  # rows of the vector
 
@@ -114,7 +120,9 @@ class Polish:
 
         dense = self.dense(theta0.size)
         extra = (
-            {"jacobian": self.jacobian, "gram": True} if dense else {"budget": budget, "done": done}
+            {"jacobian": self.jacobian, "gram": True, "accelerate": True}
+            if dense
+            else {"budget": budget, "done": done}
         )
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,
