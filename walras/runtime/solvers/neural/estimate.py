@@ -34,6 +34,9 @@ ROWS_PER_WEIGHT = 2  # the correction is fitted at fresh points whose rows outnu
 # directions the equations barely see (three log agents, the polish accelerated: ω_a's estimate
 # 9.1e-9 at the 256 points of the polish, 1.0e-7 at 1,024, its error 1.2e-7)
 MOST_POINTS = 2048
+DENSE_BYTES = 2**27  # the estimate's Jacobian is formed (by a reverse pass per point) up to 128
+# MiB, four times the polish's limit: LSQR on the matrix takes a fraction of the time of LSQR
+# on Jacobian-vector products, each a pass over every point
 ON_FACES = 256  # of them also set on each face of the box: the points are drawn off the edges,
 # where the largest change can sit (consumption_saving: V's 5.2e-4 next to the borrowing limit
 # against 1.3e-4 inside; its error 6.1e-4)
@@ -189,7 +192,7 @@ class Estimator:
         if self.last is None or self.last[0] != key:
             p, jumps = self.polish, self.jumps
             residual, jacobian, name = p.residual, None, p.key
-            if p.dense(theta.shape[0]):
+            if p.size * theta.shape[0] * 8 <= DENSE_BYTES:
                 jacobian = p.jacobian
             if jumps is not None:  # the faces' jumps are rows too: the solution has none
 
