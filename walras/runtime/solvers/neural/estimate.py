@@ -192,7 +192,7 @@ class Estimator:
         if self.last is None or self.last[0] != key:
             p, jumps = self.polish, self.jumps
             residual, jacobian, name = p.residual, None, p.key
-            if p.size * theta.shape[0] * 8 <= DENSE_BYTES:
+            if p.dense(theta.shape[0], DENSE_BYTES):
                 jacobian = p.jacobian
             if jumps is not None:  # the faces' jumps are rows too: the solution has none
 
