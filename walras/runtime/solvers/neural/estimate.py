@@ -1,6 +1,7 @@
 """The neural solver's error estimate, Newton-Kantorovich style: the size of one Gauss-Newton
-correction δθ = −J⁺r of the network weights on fresh points, mapped to the change of each unknown
-there and at many more points. J⁺r by LSQR: on the Jacobian where the polish's is dense, else
+correction δθ = −J⁺r of the network weights on fresh points (twice as many rows as weights:
+`ROWS_PER_WEIGHT`), mapped to the change of each unknown there and at many more points. J⁺r by
+LSQR: on the Jacobian where it fits in `DENSE_BYTES`, else
 on forward and reverse passes (J never formed), with one BLAS thread (brusan_log's estimate,
 some 2,000 products with a 528 × 984 matrix: 0.3 s alone, 8 to 12 s with OpenBLAS's two
 threads spinning beside another process)."""
