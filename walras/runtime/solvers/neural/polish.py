@@ -90,9 +90,9 @@ class Polish:
         edge = sum(rows.edge_points[i].shape[0] for _, _, i in rows.edge_terms)
         self.size = n * len(rows.problem.equations) + nb * len(xb) + edge  # rows of the vector
 
-    def dense(self, weights: int, limit: int = DENSE_BYTES) -> bool:
-        """Whether the Jacobian over `weights` weights fits in `limit` bytes."""
-        return self.size * weights * 8 <= limit
+    def dense(self, weights: int, limit: int | None = None) -> bool:
+        """Whether the Jacobian over `weights` weights fits in `limit` bytes (`DENSE_BYTES`)."""
+        return self.size * weights * 8 <= (DENSE_BYTES if limit is None else limit)
 
     def run(
         self,
