@@ -46,44 +46,72 @@ class LMResult:
     cg: int = 0  # conjugate-gradient iterations, of a matrix-free solve
 
 
-def damped_steps(J: jax.Array, r: jax.Array, lams: jax.Array, gram: bool = False, curvature=None):
+def damped_steps(
+    J: jax.Array,
+    r: jax.Array,
+    lams: jax.Array,
+    gram: bool = False,
+    curvature=None,
+    accelerated: slice = slice(None),
+):
     """The steps −(JᵀJ + λI)⁻¹Jᵀr for each λ of `lams`: from one thin SVD of J (no squared
     condition) or, with `gram`, from a Cholesky factor of the smaller Gram matrix plus λI per λ,
     (JJᵀ + λI) for wide and (JᵀJ + λI) for tall J (a fifth to a third of the time; the Gram
     matrix carries errors of ε‖J‖², so each step is right to about ε‖J‖²/λ).
 
-    With `curvature` (v ↦ the residual's second derivative along v), each step v is also
-    returned with its geodesic acceleration, v + a/2 with a = −(JᵀJ + λI)⁻¹Jᵀ r''[v, v] from
-    the same factor (Transtrum and Sethna, 2012): the plain steps, then the accelerated ones."""
-    m, n = J.shape
-    if gram:
-        wide = m < n
-        G = J @ J.T if wide else J.T @ J
-        eye = jnp.eye(G.shape[0], dtype=G.dtype)
-
-        def factor(lam):
-            return jax.scipy.linalg.cho_factor(G + lam * eye)[0]
-
-        def solve(c, b):
-            if wide:
-                return -J.T @ jax.scipy.linalg.cho_solve((c, False), b)
-            return -jax.scipy.linalg.cho_solve((c, False), J.T @ b)
-    else:
-        U, S, Vt = jnp.linalg.svd(J, full_matrices=False)
-
-        def factor(lam):
-            return lam
-
-        def solve(lam, b):
-            return -Vt.T @ (S * (U.T @ b) / (S * S + lam))
-
-    factors = jax.lax.map(factor, lams)  # one at a time: XLA's batched Cholesky is slower
-    steps = jax.vmap(solve, (0, None))(factors, r)
+    With `curvature` (v ↦ the residual's second derivative along v), the steps v of the
+    dampings `accelerated` are also returned with their geodesic acceleration, v + a/2 with
+    a = −(JᵀJ + λI)⁻¹Jᵀ r''[v, v] from the same factor (Transtrum and Sethna, 2012): the plain
+    steps, then the accelerated ones."""
+    factors = factorise(J, lams, gram)
+    steps = solve(J, factors, jnp.broadcast_to(r, (lams.shape[0], r.shape[0])), gram)
     if curvature is None:
         return steps
-    accelerations = jax.vmap(solve)(factors, jax.vmap(curvature)(steps))
-    return jnp.concatenate([steps, steps + 0.5 * accelerations])
+    return jnp.concatenate([steps, accelerate(J, factors, steps, curvature, accelerated, gram)])
 
+
+def factorise(J: jax.Array, lams: jax.Array, gram: bool):
+    """What the damped steps at each λ of `lams` are solved with (`damped_steps`): a Cholesky
+    factor of the Gram matrix plus λI per λ, or J's thin SVD and the λs."""
+    if gram:
+        G = J @ J.T if J.shape[0] < J.shape[1] else J.T @ J
+        eye = jnp.eye(G.shape[0], dtype=G.dtype)
+        # one at a time: XLA's batched Cholesky on the CPU is slower
+        return jax.lax.map(lambda lam: jax.scipy.linalg.cho_factor(G + lam * eye)[0], lams)
+    return (*jnp.linalg.svd(J, full_matrices=False), lams)
+
+
+def solve(J: jax.Array, factors, B: jax.Array, gram: bool) -> jax.Array:
+    """−(JᵀJ + λᵢI)⁻¹Jᵀbᵢ for each row bᵢ of B and damping λᵢ of `factors` (`factorise`)."""
+    if gram:
+
+        def one(c, b):
+            if J.shape[0] < J.shape[1]:
+                return -J.T @ jax.scipy.linalg.cho_solve((c, False), b)
+            return -jax.scipy.linalg.cho_solve((c, False), J.T @ b)
+
+        return jax.vmap(one)(factors, B)
+    U, S, Vt, lams = factors
+    return -((S * (B @ U)) / (S * S + lams[:, None])) @ Vt
+
+
+def accelerate(J, factors, steps, curvature, accelerated: slice, gram: bool) -> jax.Array:
+    """The steps of the dampings `accelerated` with their geodesic acceleration (`damped_steps`),
+    `curvature` the second derivatives r''[v, v] along the steps v (a function, or their rows)."""
+    chosen = steps[accelerated]
+    if gram:
+        factors = factors[accelerated]
+    else:
+        factors = (*factors[:3], factors[3][accelerated])
+    rhs = jax.vmap(curvature)(chosen) if callable(curvature) else curvature
+    return chosen + 0.5 * solve(J, factors, rhs, gram)
+
+
+DAMPINGS = np.array([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1, 3, 30, 1e3])  # tried at each iteration,
+# times the damping λ; the one accepted sets the next λ (a third of it where it is at most λ)
+ACCELERATED = slice(3, 7)  # those also tried with their geodesic acceleration, λ/3 to 30λ: by
+# the neural polish of lucas and brusan_log, 607 of 628 accepted steps were accelerated ones, 596
+# of them at these dampings; an accelerated trial costs a second derivative along its step
 
 STEP_ERROR = 1e-2  # the Gram matrix's Cholesky factors are used while the damped step they give
 # is right to this, relative (a bound: ε‖J‖²/λ, with ‖J‖ the Frobenius norm); an inexact step
@@ -110,21 +138,68 @@ def _linearise(residual, jacobian, theta, args):
     return residual(theta, *args), J, jnp.sum(J * J)
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2))
-def _trials(residual, gram, accelerate, theta, r, J, lams, args):
-    def res(t):
-        return residual(t, *args)
+class _Trials:
+    """The damped trials of one iteration, in compiled pieces: the steps from J's factorisation
+    (by the SVD, or the Gram matrix: one program each, no residual in them), with `accelerate`
+    the second derivatives of the residual along some of the steps and their accelerated steps,
+    then the cost of every step. The residual's pieces are traced and compiled once for both
+    factorisations (each traced the residual, and with the acceleration its second derivative,
+    before: 5 s of a cold neural solve of lucas). With `export`, each piece is exported."""
 
-    def curvature(v):  # r''(θ)[v, v], forward over forward mode
-        return jax.jvp(lambda t: jax.jvp(res, (t,), (v,))[1], (theta,), (v,))[1]
+    def __init__(self, residual, accelerate: bool, export: str | None):
+        def exported(fn, name):
+            return fn if export is None else cache.exported(fn, f"{export} {name}")
 
-    steps = damped_steps(J, r, lams, gram, curvature if accelerate else None)
+        self.steps = [exported(partial(_steps, g), f"steps{' gram' * g}") for g in (False, True)]
+        self.accelerated = [
+            exported(partial(_accelerated, g), f"accelerated{' gram' * g}") for g in (False, True)
+        ]
+        self.curvature = exported(partial(_curvature, residual), "curvature")
+        self.costs = exported(partial(_costs, residual), "costs")
+        self.accelerate = accelerate
+
+    def __call__(self, gram: bool, theta, r, J, lams, args):
+        steps, factors = self.steps[gram](J, r, lams)
+        if self.accelerate:
+            curvature = self.curvature(theta, steps, args)
+            steps = self.accelerated[gram](J, factors, steps, curvature)
+        return self.costs(theta, steps, args), steps
+
+
+@partial(jax.jit, static_argnums=0)
+def _steps(gram, J, r, lams):
+    factors = factorise(J, lams, gram)
+    return solve(J, factors, jnp.broadcast_to(r, (lams.shape[0], r.shape[0])), gram), factors
+
+
+@partial(jax.jit, static_argnums=0)
+def _accelerated(gram, J, factors, steps, curvature):
+    """The steps, then those of the dampings ACCELERATED with their acceleration."""
+    return jnp.concatenate([steps, accelerate(J, factors, steps, curvature, ACCELERATED, gram)])
+
+
+@partial(jax.jit, static_argnums=0)
+def _curvature(residual, theta, steps, args):
+    """r''(θ)[v, v] for each step v of the dampings ACCELERATED, forward over forward mode."""
+
+    def one(v):
+        def along(t):
+            return jax.jvp(lambda u: residual(u, *args), (t,), (v,))[1]
+
+        return jax.jvp(along, (theta,), (v,))[1]
+
+    return jax.vmap(one)(steps[ACCELERATED])
+
+
+@partial(jax.jit, static_argnums=0)
+def _costs(residual, theta, steps, args):
+    """½‖r(θ + step)‖² for each step."""
 
     def cost(d):
-        rn = res(theta + d)
+        rn = residual(theta + d, *args)
         return 0.5 * jnp.sum(rn * rn)
 
-    return jax.vmap(cost)(steps), steps
+    return jax.vmap(cost)(steps)
 
 
 def gauss_newton_step(J: np.ndarray, r: np.ndarray, qr=None) -> np.ndarray | None:
@@ -285,15 +360,10 @@ def levenberg_marquardt(
             m = jax.eval_shape(residual, theta, *args).shape[0]
             jacobian = _auto_jacobian(residual, theta.shape[0] <= m)
         linearise = partial(_linearise, residual, jacobian)
-        trials = [
-            partial(_trials, residual, g, accelerate) for g in ((False, True) if gram else (False,))
-        ]
-    if export is not None and parts is None:
-        linearise = cache.exported(linearise, f"{export} linearise")
-        kind = " accelerated" * accelerate
-        trials = [
-            cache.exported(f, f"{export} trials{' gram' * g}{kind}") for g, f in enumerate(trials)
-        ]
+        if export is not None:
+            linearise = cache.exported(linearise, f"{export} linearise")
+        each = _Trials(residual, accelerate, export)
+        trials = [partial(each, g) for g in ((False, True) if gram else (False,))]
 
     with threadpool_limits(1, user_api="blas"):
         return _loop(
@@ -339,12 +409,12 @@ def _loop(
         step, new = newton(theta, r, J, args) if newton and fresh else (None, None)
         fresh = False
         if step is None:
-            lams = lam * np.asarray([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1, 3, 30, 1e3], theta.dtype)
+            lams = lam * DAMPINGS.astype(theta.dtype)
             gram = len(trials) > 1 and gram_is_exact_enough(lams[0], float(size), theta.dtype)
             costs, steps = trials[gram](theta, r, J, lams, args)
             costs = np.where(np.isfinite(np.asarray(costs)), np.asarray(costs), np.inf)
             best = int(np.argmin(costs))
-            k = best % len(lams)  # the accelerated steps follow the plain ones
+            k = best if best < len(lams) else np.arange(len(lams))[ACCELERATED][best - len(lams)]
             if costs[best] >= cost:
                 lam *= 1e3
                 if lam > 1e12:
