@@ -22,8 +22,10 @@ DENSE_BYTES = 2**25  # a dense Jacobian beyond 32 MiB (rows × weights × 8): ea
 
 class Polish:
     """Levenberg-Marquardt on the residual vector at fixed Sobol points, over every weight or
-    only the offsets (the constant part of each network: a cheap start for Adam). Its residual
-    and Jacobian take the parameters as an argument, so each homotopy step reuses them compiled."""
+    only the offsets (the constant part of each network: a cheap start for Adam, whose steps are
+    not accelerated: compiling the second derivative would cost more than its few iterations).
+    Its residual and Jacobian take the parameters as an argument, so each homotopy step reuses
+    them compiled."""
 
     def __init__(
         self,
@@ -40,7 +42,7 @@ class Polish:
             b: rows.sampler.fixed(nb, settings.seed + points_seed + 1)
             for b in rows.compiled.boundaries
         }
-        self.x = x
+        self.x, self.accelerate = x, not only_offsets
         spec = jax.tree_util.tree_map(lambda leaf: eqx.is_array(leaf) and not only_offsets, fields)
         if only_offsets:
             spec = {k: eqx.tree_at(lambda f: f.offset, spec[k], True) for k in fields}
@@ -120,7 +122,7 @@ class Polish:
 
         dense = self.dense(theta0.size)
         extra = (
-            {"jacobian": self.jacobian, "gram": True, "accelerate": True}
+            {"jacobian": self.jacobian, "gram": True, "accelerate": self.accelerate}
             if dense
             else {"budget": budget, "done": done}
         )
