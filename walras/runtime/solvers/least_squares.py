@@ -143,8 +143,9 @@ class _Trials:
     (by the SVD, or the Gram matrix: one program each, no residual in them), with `accelerate`
     the second derivatives of the residual along some of the steps and their accelerated steps,
     then the cost of every step. The residual's pieces are traced and compiled once for both
-    factorisations (each traced the residual, and with the acceleration its second derivative,
-    before: 5 s of a cold neural solve of lucas). With `export`, each piece is exported."""
+    factorisations (one program per factorisation traced the residual and its second derivative
+    in each: a cold neural solve of lucas through a homotopy took 42 s instead of 36). With
+    `export`, each piece is exported."""
 
     def __init__(self, residual, accelerate: bool, export: str | None):
         def exported(fn, name):
@@ -335,14 +336,14 @@ def levenberg_marquardt(
     on the identity of `residual` and `jacobian`, so calling again with the same functions and new
     `args` (parameters, a continuation step) does not recompile. Ctrl-C (`interrupt`) stops it
     between iterations, with `interrupted` set. With `export` (a key that names `residual` and
-    `jacobian` for good: the model, the system), both steps are exported and kept on disk
-    (`runtime.cache`), so a later process neither traces nor compiles them. With `gram`, steps
-    come from the Gram matrix while `gram_is_exact_enough` (the neural polish: 2 to 3 times
-    faster; collocation keeps the SVD: its paths were not measured with it). With `accelerate`,
-    each damping is tried also with its geodesic acceleration (`damped_steps`), at the cost of
-    one more residual evaluation and a second derivative along the step per damping: where the
-    curvature of the residual, not its linear model, limits the step (the neural polish), the
-    cost falls far faster.
+    `jacobian` for good: the model, the system), the linearisation and the trials' pieces are
+    exported and kept on disk (`runtime.cache`), so a later process neither traces nor compiles
+    them. With `gram`, steps come from the Gram matrix while `gram_is_exact_enough` (the neural
+    polish: 2 to 3 times faster; collocation keeps the SVD: its paths were not measured with
+    it). With `accelerate`, the dampings ACCELERATED are tried also with their geodesic
+    acceleration (`damped_steps`), at the cost of one more residual evaluation and a second
+    derivative along the step each: where the curvature of the residual, not its linear model,
+    limits the step (the neural polish), the cost falls far faster.
 
     With `parts`, (linearise, costs), the caller evaluates the residual in parts outside one
     trace (collocation's `local_rows.Split`): linearise(θ, *args) gives (r, J, ‖J‖²), on the
