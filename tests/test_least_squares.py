@@ -49,8 +49,8 @@ def test_levenberg_marquardt_reaches_scipys_minimum(monkeypatch, accelerate):
     """A fit whose damping falls from where the Gram matrix serves to where only the SVD does:
     scipy's minimum (MINPACK's Levenberg-Marquardt at tolerances of 1e-15), cost to 1e-12 and
     weights to 1e-8 (measured 4.6e-10), by both factorisations, with and without the geodesic
-    acceleration. scipy's trf at its default
-    ftol is no reference: it stops 1.6e-8 short in the weights on some processors."""
+    acceleration. scipy's trf at its default ftol is no reference: it stops 1.6e-8 short in the
+    weights on some processors."""
     used = []
     steps = ls._steps
 

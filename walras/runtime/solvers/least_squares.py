@@ -67,7 +67,8 @@ def damped_steps(
     steps = solve(J, factors, jnp.broadcast_to(r, (lams.shape[0], r.shape[0])), gram)
     if curvature is None:
         return steps
-    return jnp.concatenate([steps, accelerate(J, factors, steps, curvature, accelerated, gram)])
+    rows = jax.vmap(curvature)(steps[accelerated])
+    return jnp.concatenate([steps, accelerate(J, factors, steps, rows, accelerated, gram)])
 
 
 def factorise(J: jax.Array, lams: jax.Array, gram: bool):
@@ -96,15 +97,10 @@ def solve(J: jax.Array, factors, B: jax.Array, gram: bool) -> jax.Array:
 
 
 def accelerate(J, factors, steps, curvature, accelerated: slice, gram: bool) -> jax.Array:
-    """The steps of the dampings `accelerated` with their geodesic acceleration (`damped_steps`),
-    `curvature` the second derivatives r''[v, v] along the steps v (a function, or their rows)."""
-    chosen = steps[accelerated]
-    if gram:
-        factors = factors[accelerated]
-    else:
-        factors = (*factors[:3], factors[3][accelerated])
-    rhs = jax.vmap(curvature)(chosen) if callable(curvature) else curvature
-    return chosen + 0.5 * solve(J, factors, rhs, gram)
+    """The steps v of the dampings `accelerated` with their geodesic acceleration
+    (`damped_steps`), `curvature` the rows r''[v, v] along them."""
+    factors = factors[accelerated] if gram else (*factors[:3], factors[3][accelerated])
+    return steps[accelerated] + 0.5 * solve(J, factors, curvature, gram)
 
 
 DAMPINGS = np.array([1 / 729, 1 / 81, 1 / 9, 1 / 3, 1, 3, 30, 1e3])  # tried at each iteration,
