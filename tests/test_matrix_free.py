@@ -47,6 +47,33 @@ def test_inexact_step_meets_its_forcing_term_and_the_exact_step_at_a_tight_one()
     assert float(predicted) == pytest.approx(0.5 * (r @ r - linear @ linear), rel=1e-10)
 
 
+def test_accelerated_step_is_the_cheaper_of_the_step_and_its_geodesic_correction():
+    """With `accelerate`, the CG step v at a tight forcing term and v + a/2, a = −(JᵀJ +
+    λI)⁻¹Jᵀ r''[v, v] (Transtrum and Sethna), against numpy with r'' written out by hand: the
+    one of lower cost is taken (here v at the smallest damping, v + a/2 at the others), and the
+    CG iterations of both solves are counted."""
+    theta = jnp.array([1.8, -0.8, 0.4, 0.2])
+    a, b = 1.8, -0.8
+    e = np.exp(b * T)
+    J = np.column_stack([e, a * T * e, T, np.ones_like(T)])
+    r = np.asarray(_model(theta, T))
+    chosen = []
+    for lam in (1e-3, 0.1, 10.0):
+        solve = lambda g: -np.linalg.solve(J.T @ J + lam * np.eye(4), J.T @ g)  # noqa: E731
+        v = solve(r)
+        curvature = 2 * v[0] * v[1] * T * e + v[1] ** 2 * a * T**2 * e  # d²/dh² r(θ + h v)
+        faster = v + 0.5 * solve(curvature)
+        costs = [0.5 * np.sum(np.asarray(_model(theta + s, T)) ** 2) for s in (v, faster)]
+        chosen.append(int(np.argmin(costs)))
+        plain = matrix_free.damped_step(_model, theta, lam, (T,))
+        step, after, *_, k = matrix_free.damped_step(_model, theta, lam, (T,), accelerate=True)
+        expected = (v, faster)[chosen[-1]]
+        assert np.linalg.norm(step - expected) <= 1e-8 * np.linalg.norm(expected)
+        assert float(after) == pytest.approx(min(costs), rel=1e-8)
+        assert int(k) > int(plain[-1])
+    assert chosen == [0, 1, 1]
+
+
 def test_forcing_term_is_eisenstat_walkers_choice_two_safeguarded():
     assert float(matrix_free.forcing_term(1.0, np.inf, 0.5)) == 0.5
     assert float(matrix_free.forcing_term(1.0, 10.0, 0.1)) == pytest.approx(0.009)

@@ -62,10 +62,11 @@ def test_networks_see_the_implicit_last_share():
 def test_matrix_free_polish_solves_lucas(monkeypatch):
     """The polish by CG on Jacobian-vector products (as for a dense Jacobian beyond DENSE_BYTES)
     stops once the estimate is within `tol_error`, and the claim holds against the Lucas closed
-    form: converged, the error within twice the estimate (measured: 9.9e-5 both, after 42 CG
-    iterations). Its rate is the CG polish's limit, not its claim: asked for 1e-6, it ends at
-    its CG budget 5.8e-5 off (5.2e-6 with the defaults' budget), each estimate equal to the
-    error, and exits 2; the dense polish reaches 7.5e-11."""
+    form: converged, the error within twice the estimate (measured on 2026-12-07: 7.7e-5 both;
+    9.9e-5 with the steps not accelerated). Its rate is the CG polish's limit, not its claim:
+    asked for 1e-6, it ends at its CG budget 5.4e-6 off (1.8e-6 with the defaults' budget; not
+    accelerated, 1.1e-5 and 4.0e-6), each estimate equal to the error, and exits 2; the dense
+    polish reaches 2e-14."""
     monkeypatch.setattr(polish, "DENSE_BYTES", 0)
     solution = walras.solve("lucas", method="neural", steps=400, polish=60)
     error = np.max(np.abs(solution.dataset["pd"].values / lucas_pd() - 1))

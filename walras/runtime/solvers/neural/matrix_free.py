@@ -3,8 +3,9 @@ would not fit or whose SVD would take too long. Each step is inexact: preconditi
 gradients on (JᵀJ + λI) δ = −Jᵀr by Jacobian-vector products (one forward and one reverse pass per
 iteration), stopped once the residual of that system is below η‖Jᵀr‖, η the Eisenstat-Walker
 forcing term (loose far from the minimum, tight near it); the preconditioner is the diagonal of
-JᵀJ + λI, JᵀJ's estimated from a few reverse passes (Hutchinson). The polish ends when `done`
-says so (the error estimate), when the cost stalls, or when its budget of CG iterations is spent."""
+JᵀJ + λI, JᵀJ's estimated from a few reverse passes (Hutchinson); with the geodesic acceleration
+of the dense polish (`least_squares`), by a second CG solve. The polish ends when `done` says so
+(the error estimate), when the cost stalls, or when its budget of CG iterations is spent."""
 
 from __future__ import annotations
 
@@ -60,11 +61,15 @@ def pcg(matvec, b, diagonal, tol, maxiter):
     return x, r, k
 
 
-def _damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=None):
+def _damped_step(
+    residual, theta, lam, args, forcing=None, maxiter=None, key=None, accelerate=False
+):
     """The step δ ≈ −(JᵀJ + λI)⁻¹Jᵀr at θ: CG stopped at η‖Jᵀr‖, η the forcing term from
     `forcing` (the last accepted step's ‖Jᵀr‖ and η; 1e-12 without), after at most `maxiter`
     iterations (all the weights by default). Also the cost ½‖r‖² after it, the decrease the
-    linear model predicts, ‖Jᵀr‖, η and the iterations."""
+    linear model predicts, ‖Jᵀr‖, η and the iterations. With `accelerate`, δ's geodesic
+    acceleration too (`least_squares.damped_steps`), a = −(JᵀJ + λI)⁻¹Jᵀ r''[δ, δ] by a second
+    CG solve to the same η: δ + a/2 is the step where it costs less than δ."""
     r, forward = jax.linearize(lambda t: residual(t, *args), theta)
     backward = jax.linear_transpose(forward, theta)
     g = backward(r)[0]
@@ -79,11 +84,25 @@ def _damped_step(residual, theta, lam, args, forcing=None, maxiter=None, key=Non
     )
     # ½‖r‖² − ½‖r + Jδ‖² = −q(δ) + ½λ‖δ‖², q the damped quadratic CG lowers: q(δ) = ½δᵀ(g − rest)
     predicted = 0.5 * jnp.vdot(step, rest - g) + 0.5 * lam * jnp.vdot(step, step)
-    after = residual(theta + step, *args)
-    return step, 0.5 * jnp.sum(after * after), predicted, norm, eta, k
+    after = _cost(residual, theta + step, args)
+    if accelerate:
+
+        def along(t):
+            return jax.jvp(lambda u: residual(u, *args), (t,), (step,))[1]
+
+        curvature = jax.jvp(along, (theta,), (step,))[1]
+        b = backward(curvature)[0]
+        acceleration, _, k2 = pcg(
+            lambda v: backward(forward(v))[0] + lam * v, -b, diagonal + lam, eta, maxiter
+        )
+        faster = step + 0.5 * acceleration
+        cost = _cost(residual, theta + faster, args)
+        better = cost < after
+        step, after, k = jnp.where(better, faster, step), jnp.minimum(cost, after), k + k2
+    return step, after, predicted, norm, eta, k
 
 
-damped_step = jax.jit(_damped_step, static_argnums=(0,))
+damped_step = jax.jit(_damped_step, static_argnums=(0,), static_argnames=("accelerate",))
 
 
 def _cost(residual, theta, args):
@@ -106,6 +125,7 @@ def levenberg_marquardt(
     should_stop: Callable[[], bool] = lambda: False,
     done: Callable[[jax.Array, jax.Array, float], bool] | None = None,
     export: str | None = None,
+    accelerate: bool = False,
 ) -> least_squares.LMResult:
     """Minimise ½‖residual(θ, *args)‖², each step by inexact CG, λ by Nielsen's rule (Madsen,
     Nielsen & Tingleff, "Methods for non-linear least squares problems", 2004): a step that
@@ -115,14 +135,19 @@ def levenberg_marquardt(
     weights), when the cost stalls (`STALL`), or when `done(θ, δ, cost)` holds (asked after each
     accepted step δ). `result.cg` counts the CG iterations. With `export` (a key that names
     `residual` for good), the step is exported and kept on disk (`runtime.cache`), so a later
-    process does not trace it again."""
+    process does not trace it again. With `accelerate`, each step is tried also with its
+    geodesic acceleration (`_damped_step`), at the cost of a second CG solve."""
+    name = f"{export} damped step{' accelerated' * accelerate}"
     step_of, cost_of = (
         (
-            cache.exported(partial(_damped_step, residual), f"{export} damped step"),
+            cache.exported(partial(_damped_step, residual, accelerate=accelerate), name),
             cache.exported(partial(_cost, residual), f"{export} cost"),
         )
         if export
-        else (partial(damped_step, residual), partial(cost_jit, residual))
+        else (
+            partial(damped_step, residual, accelerate=accelerate),
+            partial(cost_jit, residual),
+        )
     )
     # θ, λ and the forcing term stay host arrays: every call has the same signature, so each
     # function is compiled (or read from the cache) once, and nothing runs op by op

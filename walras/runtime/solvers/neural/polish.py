@@ -124,7 +124,7 @@ class Polish:
         extra = (
             {"jacobian": self.jacobian, "gram": True, "accelerate": self.accelerate}
             if dense
-            else {"budget": budget, "done": done}
+            else {"budget": budget, "done": done, "accelerate": self.accelerate}
         )
         result = (levenberg_marquardt if dense else matrix_free.levenberg_marquardt)(
             self.residual,
