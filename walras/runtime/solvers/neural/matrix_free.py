@@ -86,6 +86,11 @@ def _damped_step(
     predicted = 0.5 * jnp.vdot(step, rest - g) + 0.5 * lam * jnp.vdot(step, step)
     after = _cost(residual, theta + step, args)
     if accelerate:
+        # the curvature's residuals after the step's cost, not beside it: XLA's CPU runtime runs
+        # independent parts of a program at once, and without this the eleven log agents' polish
+        # hung at its first step (twice, with and without one-thread pools: one thread in
+        # jaxlib's batched LU kernel waiting, every other idle); with it, it ran through
+        theta, step, after = jax.lax.optimization_barrier((theta, step, after))
 
         def along(t):
             return jax.jvp(lambda u: residual(u, *args), (t,), (step,))[1]
