@@ -102,9 +102,9 @@ def _damped_step(
         )
         faster = step + 0.5 * acceleration
         cost = _cost(residual, theta + faster, args)
-        better = cost < after
-        step, after, k = jnp.where(better, faster, step), jnp.minimum(cost, after), k + k2
-    return step, after, predicted, norm, eta, k
+        better = cost < after  # (false where NaN: a step of NaN cost is not taken)
+        step, after, k = jnp.where(better, faster, step), jnp.where(better, cost, after), k + k2
+    return step, after, predicted, norm, eta, k  # the decrease predicted is the plain step's
 
 
 damped_step = jax.jit(_damped_step, static_argnums=(0,), static_argnames=("accelerate",))
