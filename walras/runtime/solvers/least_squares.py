@@ -175,17 +175,19 @@ def _accelerated(gram, J, factors, steps, curvature):
     return jnp.concatenate([steps, accelerate(J, factors, steps, curvature, ACCELERATED, gram)])
 
 
+def second_derivative(residual, theta, v, args) -> jax.Array:
+    """r''(θ)[v, v], the residual's second derivative along v, forward over forward mode."""
+
+    def along(t):
+        return jax.jvp(lambda u: residual(u, *args), (t,), (v,))[1]
+
+    return jax.jvp(along, (theta,), (v,))[1]
+
+
 @partial(jax.jit, static_argnums=0)
 def _curvature(residual, theta, steps, args):
-    """r''(θ)[v, v] for each step v of the dampings ACCELERATED, forward over forward mode."""
-
-    def one(v):
-        def along(t):
-            return jax.jvp(lambda u: residual(u, *args), (t,), (v,))[1]
-
-        return jax.jvp(along, (theta,), (v,))[1]
-
-    return jax.vmap(one)(steps[ACCELERATED])
+    """r''(θ)[v, v] for each step v of the dampings ACCELERATED."""
+    return jax.vmap(lambda v: second_derivative(residual, theta, v, args))(steps[ACCELERATED])
 
 
 @partial(jax.jit, static_argnums=0)

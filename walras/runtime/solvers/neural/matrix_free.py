@@ -91,11 +91,7 @@ def _damped_step(
         # hung at its first step (twice, with and without one-thread pools: one thread in
         # jaxlib's batched LU kernel waiting, every other idle); with it, it ran through
         theta, step, after = jax.lax.optimization_barrier((theta, step, after))
-
-        def along(t):
-            return jax.jvp(lambda u: residual(u, *args), (t,), (step,))[1]
-
-        curvature = jax.jvp(along, (theta,), (step,))[1]
+        curvature = least_squares.second_derivative(residual, theta, step, args)
         b = backward(curvature)[0]
         acceleration, _, k2 = pcg(
             lambda v: backward(forward(v))[0] + lam * v, -b, diagonal + lam, eta, maxiter
