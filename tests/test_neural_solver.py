@@ -129,6 +129,34 @@ def test_an_error_estimate_that_cannot_be_computed_is_infinite(lucas):
     assert error_above(changes, lucas.settings.tol_error)
 
 
+HELD = """model held "the solution, f = 1.5, lies beyond the declared bound"
+state x in [0, 1]
+shock Z
+process x: drift = 0.5 - x, vol[Z] = 0.1*x*(1 - x)
+unknown f(x) in [0, BOUND]
+equation e: 0.05*f = drift(f) + 0.075
+"""
+
+
+def test_an_unknown_its_bound_holds_has_no_error_estimate():
+    """A bounded unknown whose network sits at the bound, where the bound transform is flat, is
+    moved by no correction of the weights, so its estimate would be near 0 whatever its error
+    (Bolton-Chen-Wang's payout boundary at its bound: estimate 1.4e-3, error 3.9): it is
+    infinite, and the message says where. With room for the solution (f = 1.5, a constant) the
+    same solve meets it and its estimate is finite."""
+    held = walras.solve(
+        walras.load(HELD.replace("BOUND", "1")), method="neural", steps=100, polish=10
+    )
+    assert held.errors == {"f": np.inf}
+    assert not held.converged
+    assert "f sits at its upper bound 1 at 100% of the points" in held.message
+    free = walras.solve(
+        walras.load(HELD.replace("BOUND", "2")), method="neural", steps=100, polish=10
+    )
+    assert np.max(np.abs(free.dataset["f"].values - 1.5)) < 1e-6
+    assert free.converged and free.errors["f"] < 1e-6
+
+
 # brusan_log by the neural solver with defaults (75 s): its tests are slow
 @pytest.fixture(scope="module")
 def brusan():

@@ -289,6 +289,12 @@ def finish(training: Training) -> Solution:
             )
         if above := error_above(errors, settings.tol_error):
             heads.append(above)
+        for name, where in training.estimator.held(training.fields, params).items():
+            heads.append(
+                f"{name} sits at {where}, where its bound transform is flat: no correction "
+                f"moves it there, so its error is not estimated (widen the bounds, or give a "
+                f"guess inside them)"
+            )
         outcome = Outcome.NOT_CONVERGED if heads else Outcome.CONVERGED
         head = "; ".join(heads) or None
     message = outcome.message + training.detail + (f": {head}" if head else "")

@@ -28,6 +28,12 @@ SOFTNESS = 1e-3  # width of the smooth corner of a bound transform
 TINY = 1e-300  # floor of a state taken in its log coordinate (0 would give -inf)
 
 
+def exponential(log_axes, lo: float | None, hi: float | None) -> bool:
+    """Whether an unknown's output transform is exp (positive, of a state in its logarithm: a
+    power law is then a straight line) rather than the bounds' soft clamp (`bounded`)."""
+    return any(log_axes) and lo == 0 and hi is None
+
+
 def bounded(z, lo: float | None, hi: float | None):
     """A soft clamp of a raw output to [lo, hi]: the identity a few SOFTNESS inside the bounds,
     so a function that approaches its bound (a share that vanishes at the edge of the domain)
@@ -145,7 +151,7 @@ def make_field(
     correction to it, zero at first."""
     lo, hi = bound
     flags, center, half = scaling(lo_x, hi_x, log_axes, simplices)
-    positive = any(flags) and lo == 0 and hi is None
+    positive = exponential(flags, lo, hi)
     floor = max((b for b in (lo, clamp[0]) if b is not None), default=None)
     cap = min((b for b in (hi, clamp[1]) if b is not None), default=None)
     last, offset = quiet_start(positive, inside(floor, cap)) if start is None else zero_start()

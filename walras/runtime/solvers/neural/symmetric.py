@@ -16,6 +16,7 @@ from ....compiler.model import Exchangeable
 from .networks import (
     Anchor,
     anchor,
+    exponential,
     initial_mlp,
     inside,
     output,
@@ -141,7 +142,7 @@ def make_shared(
     k1, k2 = split(key)
     n_in = 1 + f.shape[1] + width + len(center) - len(names)
     lo, hi = bound
-    positive = any(flags) and lo == 0 and hi is None
+    positive = exponential(flags, lo, hi)
     starts = {n: starts[n] for n in names if n in (starts or {})}
     anchors = ()
     if starts:
