@@ -112,8 +112,8 @@ def start(tmp_path, *args):
     return proc
 
 
-def stop(proc):
-    proc.send_signal(signal.SIGINT)
+def stop(proc, number=signal.SIGINT):
+    proc.send_signal(number)
     out, err = proc.communicate(timeout=120)
     return proc.returncode, out + err
 
@@ -174,6 +174,18 @@ def test_ctrl_c_during_collocation_saves_what_it_reached(tmp_path):
     code, text = stop(proc)
     assert code == 130, text
     assert "results so far in col.nc" in text and "--resume" not in text
+    with xr.open_dataset(tmp_path / "col.nc", engine="h5netcdf") as ds:
+        assert ds.attrs["message"].startswith("interrupted")
+        assert ds.attrs["converged"] == 0
+
+
+def test_sigterm_stops_and_saves_like_ctrl_c(tmp_path):
+    """SIGTERM (`timeout`, `kill`, a batch scheduler at the end of a job's time) stops the solve
+    at its next step and saves what it reached, as Ctrl-C does; the exit code is 143."""
+    proc = start(tmp_path, "--method", "collocation", "-o", "col.nc", "--homotopy", "gamma=1")
+    code, text = stop(proc, signal.SIGTERM)
+    assert code == 143, text
+    assert "SIGTERM: interrupted" in text and "results so far in col.nc" in text
     with xr.open_dataset(tmp_path / "col.nc", engine="h5netcdf") as ds:
         assert ds.attrs["message"].startswith("interrupted")
         assert ds.attrs["converged"] == 0

@@ -5,8 +5,8 @@ Presentation lives here (tables, figures, reports); the numbers come from `walra
 
 Exit codes: 0 success; 1 a mistake in the input (reported with its code, and file:line:col where
 there is a place); 2 a solver that did not reach its tolerance (results are still written); 3 a
-usage error (an unknown option, a missing argument); 130 interrupted with Ctrl-C (what the solver
-reached is saved).
+usage error (an unknown option, a missing argument); 130 interrupted with Ctrl-C, 143 with SIGTERM
+(what the solver reached is saved).
 """
 
 from __future__ import annotations
@@ -198,8 +198,8 @@ def solve(
     Results never replace a file of another kind (a model, a checkpoint), and the results of a
     run that did not converge never replace a file already at -o: they go beside it, as
     NAME.unconverged.nc. A neural solve keeps its training state in NAME.ckpt; --resume continues
-    from it. Ctrl-C stops the solve and saves what it reached (a second Ctrl-C stops at once);
-    the exit code is then 130.
+    from it. Ctrl-C (or SIGTERM) stops the solve and saves what it reached (a second one stops
+    at once); the exit code is then 130 (143 for SIGTERM).
     """
     from .. import api
     from ..runtime import interrupt
@@ -246,7 +246,7 @@ def _solve_model(
 
     if interrupt.requested():
         err.print("interrupted before the solve; nothing written", markup=False)
-        raise typer.Exit(130)
+        raise typer.Exit(interrupt.by()[1])
     if not quiet:
         err.print(f"solving {model.name}; Ctrl-C stops and saves", markup=False)
     err.print(why, markup=False)
@@ -290,7 +290,10 @@ def _save(solution, output: Path | None) -> Path | None:
 
 
 def _report(solution, output, written, checkpoint, interrupted: bool) -> None:
-    """Where the results went, and the exit code: 130 interrupted, 2 not converged."""
+    """Where the results went, and the exit code: 130 interrupted by Ctrl-C (143 by SIGTERM), 2
+    not converged."""
+    from ..runtime import interrupt
+
     if written is not None:
         out.print(f"wrote {written}")
         if written != output:
@@ -298,8 +301,9 @@ def _report(solution, output, written, checkpoint, interrupted: bool) -> None:
     if interrupted:
         kept = f"; continue with --resume (checkpoint {checkpoint})" if checkpoint else ""
         saved = f"results so far in {written}" if written else "nothing written (no -o)"
-        err.print(f"Ctrl-C: {solution.message}; {saved}{kept}", markup=False)
-        raise typer.Exit(130)
+        name, code = interrupt.by()
+        err.print(f"{name}: {solution.message}; {saved}{kept}", markup=False)
+        raise typer.Exit(code)
     if not solution.converged:
         codes = sorted({w.code for w in solution.compiled.model.warnings})
         warned = f" (the model warned above: {', '.join(codes)})" if codes else ""
