@@ -63,3 +63,24 @@ def _grow(children):
 def test_expressions_read_back_the_same(e):
     module = parse(f"let v = {expr(e)}")
     assert module.statements[0].expr == e
+
+
+SCALARS = """model scalars "two scalar unknowns"
+parameter a = 2
+unknown m{parens} in [0, 3]  "a scalar"
+unknown n{parens} > 0
+equation e: m = a
+equation f: n*m = 1
+"""
+
+
+def test_a_scalar_unknown_needs_no_parentheses():
+    """`unknown m in [0, 3]` is `unknown m() in [0, 3]`, a scalar (language.md), and solves to
+    the closed form m = a, n = 1/a."""
+    bare, called = (parse(SCALARS.format(parens=p)) for p in ("", "()"))
+    assert unparse(bare) == unparse(called)
+    unknowns = [s for s in bare.statements if isinstance(s, ast.UnknownDecl)]
+    assert [(u.name, u.args) for u in unknowns] == [("m", ()), ("n", ())]
+    solution = walras.solve(walras.load(SCALARS.format(parens="")), quiet=True)
+    assert solution.converged
+    assert float(solution.dataset["m"]) == 2.0 and abs(float(solution.dataset["n"]) - 0.5) < 1e-15
