@@ -277,3 +277,29 @@ def test_the_cut_error_sums_the_decades_below_the_cut():
     np.testing.assert_allclose(error.values, shift(eps), rtol=1e-10)
     growing, _ = cut_error(further, change, noise=0.0)
     assert np.isinf(growing.values).all()
+
+
+def test_a_stalled_newton_suggests_a_guess_for_the_unknowns_without_one():
+    """Newton stalled (residuals far from 0 even at the nodes): the advice names the unknowns
+    that start from a constant for lack of a `guess` (Bolton-Chen-Wang without one: p' = 0 at
+    the start, investment infinite, a sum of squares of 2.6e25), and says nothing of guesses
+    when every unknown has one."""
+    from types import SimpleNamespace
+
+    from walras.runtime.solvers.collocation.evidence import Evidence
+    from walras.runtime.solvers.collocation.report import _advice
+
+    ev = Evidence(
+        {"hjb": 1.0},
+        {"hjb": np.zeros(1)},
+        {"hjb": 1.0},
+        np.zeros((1, 0), bool),
+        np.zeros((1, 1)),
+        [],
+    )
+    settings = SimpleNamespace(residual_tol=1e-8)
+    (advice,) = _advice(ev, {}, [0.9], settings, ["p", "m"])
+    assert advice.startswith("Newton stalled")
+    assert "a guess for p, m (`guess p = ...`" in advice
+    (advice,) = _advice(ev, {}, [0.9], settings, [])
+    assert "guess" not in advice

@@ -185,7 +185,9 @@ def _message(
         f"sum of squared residuals over {iterations} iterations: "
         + " -> ".join(f"{h:.2e}" for h in shown)
     )
-    return "; ".join(lines + _advice(ev, dec, history, settings))
+    guessed = system.compiled.model.guesses
+    unguessed = [u.name for u in system.compiled.model.unknowns if u.name not in guessed]
+    return "; ".join(lines + _advice(ev, dec, history, settings, unguessed))
 
 
 def tails(system: System, theta) -> dict[str, float]:
@@ -197,9 +199,10 @@ def _tails(dec) -> dict[str, float]:
     return {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
 
 
-def _advice(ev: Evidence, dec, history, settings) -> list[str]:
+def _advice(ev: Evidence, dec, history, settings, unguessed=()) -> list[str]:
     """What to try: a higher degree when the coefficients have not decayed; a homotopy when the
-    solution leaves its bounds or Newton stalled (residuals not small even at the nodes)."""
+    solution leaves its bounds or Newton stalled (residuals not small even at the nodes), and
+    then a `guess` for the `unguessed` unknowns (they start from a constant)."""
     lines = []
     at_nodes = float(np.sqrt(history[-1])) if history else np.inf
     stalled = not np.isfinite(ev.total) or at_nodes > max(settings.residual_tol, 1e-2 * ev.total)
@@ -220,5 +223,11 @@ def _advice(ev: Evidence, dec, history, settings) -> list[str]:
         lines.append(
             "Newton stalled: there may be no equilibrium at these parameters, or the "
             "start is too far; try a homotopy from an easier parameter value"
+            + (
+                f", or a guess for {', '.join(unguessed)} (`guess {unguessed[0]} = ...`: "
+                "without one an unknown starts from a constant)"
+                if unguessed
+                else ""
+            )
         )
     return lines
