@@ -156,3 +156,32 @@ def test_the_neural_solver_claims_nothing_below_its_cut():
     with pytest.warns(UserWarning, match=r"W184.*below the cut edge.*results from 0\.0001"):
         found = solution.evaluate(np.array([5e-5, 2e-4]))
     assert np.isnan(found["f"].values[0]) and np.isfinite(found["f"].values[1])
+
+
+ANNUITY = """model annuity "an annuity paying 1 until T, priced in calendar time"
+parameter T = 2, r = 0.05
+state t in [0, T]
+unknown B(t)
+process t: drift = 1{vol}
+equation e: r*B = drift(B) + 1
+boundary at t = T: B = 0
+"""
+
+
+def test_a_clock_is_never_cut():
+    """A state that moves like a clock (no volatility or jump, a drift of parameters alone:
+    calendar time) has no singular zero edge, so its edge is not cut, while a state with a
+    volatility keeps its cut; the annuity meets its closed form (1 − e^(−r(T − t)))/r."""
+    from walras.runtime.solvers.base import Problem
+
+    clock = walras.load(ANNUITY.format(vol=""))
+    assert Problem.build(clock.compile()).cuttable == frozenset()
+    noisy = walras.load(
+        ANNUITY.format(vol=", vol[Z] = 0.1*t").replace("unknown", "shock Z\nunknown")
+    )
+    assert Problem.build(noisy.compile()).cuttable == {"t"}
+    solution = walras.solve(clock, quiet=True)
+    t = np.linspace(0, 2, 21)
+    closed = (1 - np.exp(-0.05 * (2 - t))) / 0.05
+    assert solution.converged
+    assert np.max(np.abs(solution.evaluate(t)["B"].values - closed)) < 1e-12

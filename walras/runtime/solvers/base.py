@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...compiler.codegen import Compiled, boundary_weight
+from ...grammar import ast
 from ..domain import Domain
 
 if TYPE_CHECKING:
@@ -100,7 +101,9 @@ class Problem:
             outline.boundaries,
             dict(m.weights),
             frozenset(
-                s.name for s in m.states if s.lo == 0 and s.name not in held and not s.discrete
+                s.name
+                for s in m.states
+                if s.lo == 0 and s.name not in held and not s.discrete and not _clock(m, s.name)
             ),
             frozenset(a for u in m.unknowns if u.lo == 0 and u.hi is None for a in u.args),
             outline.second_order,
@@ -126,6 +129,20 @@ class Problem:
             and 0 < edge < 1
             and (s.name in self.diverging or not policy.diverging_only)
         }
+
+
+def _clock(model, state: str) -> bool:
+    """Whether `state` moves like a clock: no volatility, no jump, a drift of parameters alone
+    (calendar time, `process t: drift = 1`). A zero edge of such a state is an end of a transport
+    equation, never singular, so it is not cut."""
+    p = model.processes.get(state)
+    return (
+        p is not None
+        and not p.vols
+        and not p.jumps
+        and p.drift is not None
+        and {n.id for n in ast.names_in(p.drift)} <= set(model.params)
+    )
 
 
 @dataclass(frozen=True)
