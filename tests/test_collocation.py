@@ -303,3 +303,36 @@ def test_a_stalled_newton_suggests_a_guess_for_the_unknowns_without_one():
     assert "a guess for p, m (`guess p = ...`" in advice
     (advice,) = _advice(ev, {}, [0.9], settings, [])
     assert "guess" not in advice
+
+
+HADDAD = """model haddad "Haddad's concentrated ownership, written by a new user from EconPDEs.jl"
+parameter mu_bar = 0.018, v_bar = 0.00052
+parameter kappa_mu = 0.3, nu_mu = 0.456, kappa_v = 0.012, nu_v = 0.00472
+parameter alpha_bar = 1.2, lambda = 0.018, rho = 0.0132, gamma = 10, psi = 1.5
+state mu in [-0.0234841, 0.0594841]
+state v in [0, 0.00521684]
+shock Z_mu, Z_v
+process mu: drift = kappa_mu*(mu_bar - mu), vol[Z_mu] = nu_mu*sqrt(v)
+process v: drift = kappa_v*(v_bar - v), vol[Z_v] = nu_v*sqrt(v)
+unknown p(mu, v) > 0
+let sigma_p2 = (vol(p, Z_mu)/p)^2 + (vol(p, Z_v)/p)^2
+let alpha_star = max(0, min(1, alpha_bar - sqrt(lambda*alpha_bar/(0.5*gamma*(v + sigma_p2)))))
+let excess = 1/p - rho + (1 - 1/psi)*(mu - 0.5*gamma*v*(1 - (alpha_star - 1)^2)) + drift(p)/p
+    + (0.5*(1/psi - gamma)/(1 - 1/psi) + 0.5*gamma*(1 - 1/psi)*(alpha_star - 1)^2)*sigma_p2
+equation pricing: excess = 0
+boundary at v = 0: excess = 0
+boundary at mu = -0.0234841: d(p, mu) = 0
+boundary at mu = 0.0594841: d(p, mu) = 0
+boundary at v = 0.00521684: d(p, v) = 0
+"""
+
+
+def test_a_solve_that_stalls_at_its_start_is_not_converged():
+    """From the constant start p = 1 the square root's derivative at v = 0 is not finite, and
+    every Levenberg-Marquardt solve stalls where it starts (sum of squares 2.0; the new user's
+    finite differences put p between 95 and 126). The coarse start's solves ended there 'with no
+    further decrease', which had counted as reaching the collocation solution: exit 0 with an
+    estimate of 3e-15 and p = 1 everywhere. Now that is no solution, and the message says so."""
+    solution = walras.solve(walras.load(HADDAD), method="collocation", quiet=True)
+    assert not solution.converged
+    assert "Newton stalled" in solution.message

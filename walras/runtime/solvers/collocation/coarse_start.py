@@ -61,8 +61,11 @@ def after_direct(
 ) -> Callable[[Attempt], Attempt]:
     """The coarse start after a failed direct solve `direct`, from the same start (`solve_at`:
     the driver's attempt, (systems, settings, params, guess) -> Attempt):
-    the attempt at the working degree where it got there (else the direct one), with the
-    residual history and iterations of all its solves and a note."""
+    the attempt at the working degree where it got there and the equations hold at its nodes
+    (`Attempt.held`: a Levenberg-Marquardt solve also ends where it stalls, with no further
+    decrease, as a new user's Haddad model did at its constant start, sum of squares 2.0, and
+    was then called converged), else the direct one, with the residual history and iterations of
+    all its solves and a note."""
 
     def solve(degree: int, guess, logs: bool) -> Attempt:
         iterations = settings.iterations * (LONGER if logs else 1)
@@ -76,8 +79,15 @@ def after_direct(
         history = direct.history + [h for a in done for h in a.history]
         iterations = direct.iterations + sum(a.iterations for a in done)
         why = f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so "
-        if found is None or not found.ev.total < direct.ev.total:
-            failed = note if found is None else f"{note}, which did not help"
+        if found is None or not (found.ev.total < direct.ev.total and found.held(settings)):
+            failed = note
+            if found is not None and not found.held(settings):  # stalled: no root at the nodes
+                failed += (
+                    ", where the equations do not hold at the nodes (sum of squares "
+                    f"{found.history[-1]:.1e})"
+                )
+            elif found is not None:
+                failed += ", which did not help"
             return Attempt(
                 direct.system, direct.theta, direct.ev, history, iterations, [failed], None
             )
