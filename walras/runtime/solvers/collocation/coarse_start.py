@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 COARSE = 8  # degree per state of the coarse solve: 81 coefficients per unknown with two states
 LONGER = 4  # the coarse solve may take this many times the iterations of a stage: they are
 # cheap, and from a far start it creeps before it converges (di_tella: 54 iterations)
+FELL = 1e-10  # a chain whose sum of squares fell this far from its start reached a root (`_held`)
 
 Solve = Callable  # (degree, guess or None for the start, coarse) -> Attempt: a direct solve,
 # with `coarse` in logarithms and LONGER iterations
@@ -79,9 +80,10 @@ def after_direct(
         history = direct.history + [h for a in done for h in a.history]
         iterations = direct.iterations + sum(a.iterations for a in done)
         why = f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so "
-        if found is None or not (found.ev.total < direct.ev.total and found.held(settings)):
+        held = found is not None and _held(found, done, settings)
+        if found is None or not (found.ev.total < direct.ev.total and held):
             failed = note
-            if found is not None and not found.held(settings):  # stalled: no root at the nodes
+            if found is not None and not held:  # stalled: no root at the nodes
                 failed += (
                     ", where the equations do not hold at the nodes (sum of squares "
                     f"{found.history[-1]:.1e})"
@@ -109,6 +111,15 @@ def after_direct(
         )
 
     return attempt
+
+
+def _held(found: Attempt, done: list[Attempt], settings) -> bool:
+    """Whether the chain ended at a root of its equations at the nodes: within `residual_tol`
+    there (`Attempt.held`), or its sum of squares FELL times the one it started from, for
+    equations whose own scale leaves more at rounding (di_tella: from about 1e2 to 9.2e-13).
+    Not a stall: a Levenberg-Marquardt solve also ends where no step decreases the sum, as a
+    new user's Haddad model did at its constant start (2.0 to 2.0)."""
+    return found.held(settings) or found.history[-1] <= FELL * done[0].history[0]
 
 
 def _note(degrees: list[int], failed: bool) -> str:
