@@ -63,10 +63,8 @@ def after_direct(
     """The coarse start after a failed direct solve `direct`, from the same start (`solve_at`:
     the driver's attempt, (systems, settings, params, guess) -> Attempt):
     the attempt at the working degree where it got there and the equations hold at its nodes
-    (`Attempt.held`: a Levenberg-Marquardt solve also ends where it stalls, with no further
-    decrease, as a new user's Haddad model did at its constant start, sum of squares 2.0, and
-    was then called converged), else the direct one, with the residual history and iterations of
-    all its solves and a note."""
+    (`_held`), else the direct one, with the residual history and iterations of all its solves
+    and a note."""
 
     def solve(degree: int, guess, logs: bool) -> Attempt:
         iterations = settings.iterations * (LONGER if logs else 1)
