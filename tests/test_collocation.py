@@ -7,6 +7,8 @@ from references import REFERENCES, BrusanLog, lucas_pd, lucas_r, two_trees_v
 
 import walras
 from walras.runtime import solvers
+from walras.runtime.solvers.base import Problem
+from walras.runtime.solvers.collocation import MAX_DEGREE, driver
 from walras.runtime.solvers.collocation.start_values import interpolated
 from walras.settings import Settings
 
@@ -105,6 +107,16 @@ def test_too_low_degree_is_raised(brusan):
     assert "switches" not in solution.message  # a failed attempt's notes are not the result's
     eta = solution.dataset["eta"].values
     assert np.max(np.abs(solution.dataset["q"].values - ref.q(eta))) < 1e-8
+
+
+def test_raised_degrees_stay_within_what_the_setting_allows():
+    """One state may have 4095 coefficients, but `degree` allows 1024: a raise by half from 819
+    (to 1228) stops at 1024, which the settings accept, not at a value error."""
+    problem = Problem.build(walras.load("lucas").compile(), None)
+    systems = driver.Systems(problem, "tensor")
+    assert systems.degree(819 + 819 // 2, "up") == MAX_DEGREE == 1024
+    assert Settings(method="collocation").replace(degree=systems.degree(5000)).degree == 1024
+    assert systems.degree(300) == 300
 
 
 def test_no_equilibrium_is_reported():

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from ..registry import register
 
+MAX_DEGREE = 1024  # per state, asked for or raised to
+
 
 @dataclass(frozen=True)
 class CollocationSettings:
@@ -15,7 +17,7 @@ class CollocationSettings:
     1024 needs more memory than a solve should take (and is capped further, to 4096 coefficients
     per unknown, with several states)."""
 
-    degree: int = field(default=32, metadata={"min": 1, "max": 1024})  # per state
+    degree: int = field(default=32, metadata={"min": 1, "max": MAX_DEGREE})  # per state
     iterations: int = field(default=50, metadata={"min": 1, "max": 10**5})  # per stage
     residual_tol: float = field(default=1e-8, metadata={"above": 0})  # sup-norm off the nodes
     basis: str = field(default="auto", metadata={"choices": ("auto", "smolyak", "tensor")})
