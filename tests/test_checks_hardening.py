@@ -296,6 +296,32 @@ def test_an_outward_drift_without_volatility_needs_a_condition():
     assert w.code == "W170" and "upper edge y = 2, where its drift points out" in w.message
 
 
+CIR = """model cir
+parameter kappa = 0.5, m = 0.02, s = 0.2
+state x in [0, 1]
+shock Z
+process x: drift = kappa*(m - x), vol[Z] = s*sqrt(x)
+unknown v(x)
+equation e: 0.05*v = x + drift(v)
+boundary at x = 1: d(v, x) = 0
+"""
+
+
+def test_an_inward_drift_with_an_outward_fichera_drift_needs_a_condition():
+    # At x = 0: b = kappa*m = 0.01 (inward), d(s^2 x)/dx = s^2 = 0.04, b - s^2/2 = -0.01 (out).
+    (w,) = walras.load(CIR).warnings
+    assert w.code == "W170" and w.message == (
+        "state 'x' has no boundary condition at its lower edge x = 0, where its Fichera drift "
+        "b − ½ d(σ²)/dx points out of the domain (-0.01; the drift b is 0.01, inward, and "
+        "d(σ²)/dx is 0.04): the equations do not determine the solution there"
+    )
+
+
+def test_a_feller_process_needs_no_condition_at_zero():
+    # 2*kappa*m = 0.02 >= s^2 = 0.01: b - s^2/2 = 0.005 points inward.
+    assert walras.load(CIR.replace("s = 0.2", "s = 0.1")).warnings == ()
+
+
 def test_a_degenerate_edge_with_inward_drift_needs_no_condition():
     text = UNBOUNDED_LUCAS.replace(
         "drift = mu*y, vol[Z] = sigma*y", "drift = mu*(1.25 - y), vol[Z] = sigma*(y - 0.5)*(2 - y)"

@@ -274,10 +274,11 @@ _TABLE = (
      "'beyond x < lo: d(f, x) = 0' (which is the same extension), or widen the domain.",
      (JUMPS,)),
     ("W170", "edge without a needed boundary condition", "At this edge of a state's domain the "
-     "volatility is not zero or the drift points out of the domain (Fichera's condition), and no "
-     "boundary condition is given: the equations do not determine the solution, and a solve "
-     "reports 'not converged'.", "Add a boundary condition at the edge, or move the edge to "
-     "where the volatility vanishes and the drift points inward.", (EDGES,)),
+     "volatility is not zero or Fichera's drift, the drift less half the derivative of the "
+     "variance, points out of the domain (Fichera's condition), and no boundary condition is "
+     "given: the equations do not determine the solution, and a solve reports 'not converged'.",
+     "Add a boundary condition at the edge, or move the edge to where the volatility vanishes "
+     "and Fichera's drift does not point out.", (EDGES,)),
     # solvers
     ("E140", "cannot resume from a checkpoint", "The checkpoint was written for another "
      "model or network (other settings).",

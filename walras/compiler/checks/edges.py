@@ -57,7 +57,7 @@ def _warning(state: State, upper: bool, reason: str) -> Diagnostic:
         "solution there",
         state.span,
         f"add 'boundary at {state.name} = {edge:g}: ...' (for instance a derivative set to 0), "
-        "or move the edge to where the volatility vanishes and the drift points inward",
+        "or move the edge to where the volatility vanishes and Fichera's drift does not point out",
     )
 
 
@@ -78,6 +78,14 @@ def differentiated(model: Model) -> list[State]:
                 states &= {a.id for a in call.args[1:] if isinstance(a, ast.Name)}
             along |= states
     return [s for s in model.states if s.name in along]
+
+
+def _fichera(drift: float, slope: float, inward: bool) -> str:
+    """The reason where the drift does not point out and Fichera's drift does."""
+    return (
+        f"its Fichera drift b − ½ d(σ²)/dx points out of the domain ({drift - slope / 2:.3g}; "
+        f"the drift b is {drift:.3g}{', inward' if inward else ''}, and d(σ²)/dx is {slope:.3g})"
+    )
 
 
 class Values:
@@ -107,9 +115,10 @@ class Values:
             if variance[0] > 1e-14 * scale**2:
                 return f"its volatility is not zero ({math.sqrt(variance[0]):.3g})"
             slope = inward * (-3 * variance[0] + 4 * variance[1] - variance[2]) / (2 * STEP * width)
-            outward = -inward * (drift - slope / 2)
-            if outward > 1e-10 * scale:
-                return f"its drift points out of the domain ({drift:.3g})"
+            if -inward * (drift - slope / 2) > 1e-10 * scale:
+                if -inward * drift > 1e-10 * scale:
+                    return f"its drift points out of the domain ({drift:.3g})"
+                return _fichera(drift, slope, inward * drift > 1e-10 * scale)
         return None
 
     def face(self, state: State) -> list[dict[str, float]]:
