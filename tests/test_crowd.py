@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from walras.runtime.solvers.collocation import chebyshev as cheb
+from walras.runtime.solvers.collocation.crowd import log_formula
 
 jax.config.update("jax_enable_x64", True)
 
@@ -48,3 +49,11 @@ def test_a_square_root_at_an_edge_of_a_wide_range_is_a_short_expansion_when_crow
         )
     assert errors[True][0] > 1e-1
     assert errors[False][0] < 1e-10 and errors[False][1] < 1e-8
+
+
+@pytest.mark.parametrize(
+    ("at", "formula"),
+    [(0.5, "log|a − 0.5|"), (-5.9e-4, "log|a + 0.00059|"), (0.0, "log|a|")],
+)
+def test_the_crowding_notes_formula_writes_the_anchor_for_a_state_named_a(at, formula):
+    assert log_formula("a", at) == formula

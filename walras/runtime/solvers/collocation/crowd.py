@@ -64,7 +64,7 @@ def towards_edge(systems, walk, again: Callable, settings):
             0,
             f"the residuals peaked near an edge of {name} (residual sup-norm "
             f"{attempt.ev.total:.1e}), so the nodes crowd towards it (the expansions are in "
-            f"log|{name} − a|, a = {anchor.at:.4g})",
+            f"{log_formula(name, anchor.at)})",
         )
         crowded.history[:0] = walk.history
         crowded.iterations += walk.iterations
@@ -74,3 +74,10 @@ def towards_edge(systems, walk, again: Callable, settings):
         f"crowding the nodes towards an edge did not help ({crowded.attempt.ev.total:.1e})"
     )
     return walk
+
+
+def log_formula(name: str, at: float) -> str:
+    """log|x − at| with the anchor's value written in, so that no state's name can clash."""
+    if at == 0:
+        return f"log|{name}|"
+    return f"log|{name} {'−' if at > 0 else '+'} {abs(at):.4g}|"
