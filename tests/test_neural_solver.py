@@ -2,6 +2,7 @@
 homotopy, zero edges in a log coordinate; checkpoints, resume, NaNs."""
 
 import os
+import re
 import signal
 
 import equinox as eqx
@@ -17,7 +18,7 @@ from walras.runtime import solvers
 from walras.runtime.results import Solution
 from walras.runtime.solvers.base import EDGE, Outcome, Problem, error_above
 from walras.runtime.solvers.neural import driver as neural
-from walras.runtime.solvers.neural.estimate import Estimator, error_estimates
+from walras.runtime.solvers.neural.estimate import Estimator, error_estimates, where_not_finite
 from walras.runtime.solvers.neural.fields import init_fields
 from walras.runtime.solvers.neural.networks import make_field
 from walras.runtime.solvers.neural.rows import Rows
@@ -124,9 +125,61 @@ def test_an_error_estimate_that_cannot_be_computed_is_infinite(lucas):
     estimator = Estimator(rows, lucas.fields, lucas.settings)
     theta, _ = ravel_pytree(eqx.partition(lucas.fields, estimator.polish.spec)[0])
     params = {k: jnp.float64(v) for k, v in lucas.params.items()}
-    changes = estimator.changes(theta, jnp.full_like(theta, jnp.nan), params)
+    step = jnp.full_like(theta, jnp.nan)
+    changes = estimator.changes(theta, step, params)
     assert changes == {"pd": np.inf}
     assert error_above(changes, lucas.settings.tol_error)
+    n = len(estimator.changes.x)  # the points include both faces, y = 0.5 and y = 2
+    assert estimator.changes.not_finite(theta, step, params) == {
+        "pd": f"pd's estimate is not finite at {n:,} of {n:,} points, where y in [0.5, 2]"
+    }
+
+
+def test_where_an_estimate_is_not_finite_names_the_edges_its_points_lie_on():
+    x = np.array([[0.0, 0.2], [0.0, 1.0], [0.5, 1.0], [0.3, 0.4]])
+    lo, hi = np.array([0.0, 0.2]), np.array([1.0, 1.0])
+    where = lambda *bad: where_not_finite("theta", np.array(bad), x, ["a", "z"], lo, hi)  # noqa: E731
+    assert where(True, True, False, False) == (
+        "theta's estimate is not finite at 2 of 4 points, all at a = 0 (the lower edge)"
+    )
+    assert where(False, True, False, False) == (
+        "theta's estimate is not finite at 1 of 4 points, all at a = 0 (the lower edge) and "
+        "z = 1 (the upper edge)"
+    )
+    assert where(False, False, True, True) == (
+        "theta's estimate is not finite at 2 of 4 points, where a in [0.3, 0.5], z in [0.4, 1]"
+    )
+
+
+MERTON = """model merton "Merton's portfolio problem with income, CRRA"
+parameter gamma = 2, rho = 0.05, r = 0.02, mu = 0.06, sigma = 0.2, y = 0.1
+state a in [0, 2]
+shock Z
+control c > 0
+control theta
+unknown V(a)
+let b = y + r*a + theta*a*(mu - r) - c
+let u = c^(1 - gamma)/(1 - gamma)
+process a: drift = b, vol[Z] = theta*sigma*a
+equation hjb: rho*V = max(c, theta): u + d(V, a)*b + 0.5*d(V, a, a)*(theta*sigma*a)^2
+boundary at a = 2: d(V, a, a) = -gamma*d(V, a)/(a + y/r)
+guess V = (a + y/r)^(1 - gamma)/((1 - gamma)*rho)
+"""
+
+
+@pytest.mark.slow
+def test_an_estimate_that_is_not_finite_at_a_face_says_so():
+    """The portfolio share θ = (μ − r)/(γσ²)·(a + y/r)/a (the solution, V a power of wealth
+    with human wealth y/r) is −V_a(μ − r)/(σ² a V_aa), infinite at a = 0 and finite inside: the
+    estimate of θ is infinite, and the message says where (30 s, mostly compiling)."""
+    solution = walras.solve(walras.load(MERTON), method="neural", steps=10, polish=1)
+    assert solution.errors["theta"] == np.inf
+    assert np.isfinite(solution.errors["V"]) and np.isfinite(solution.errors["c"])
+    assert re.search(
+        r"theta's estimate is not finite at [\d,]+ of [\d,]+ points, all at a = 0 "
+        r"\(the lower edge\)",
+        solution.message,
+    )
 
 
 HELD = """model held "the solution, f = 1.5, lies beyond the declared bound"

@@ -289,6 +289,8 @@ def finish(training: Training) -> Solution:
             )
         if above := error_above(errors, settings.tol_error):
             heads.append(above)
+        if not all(np.isfinite(list(errors.values()))):
+            heads += training.estimator.not_finite(training.fields, params).values()
         for name, where in training.estimator.held(training.fields, params).items():
             heads.append(
                 f"{name} sits at {where}, where its bound transform is flat: no correction "

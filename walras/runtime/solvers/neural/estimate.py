@@ -106,6 +106,8 @@ class Changes:
     def __init__(self, polish: Polish, rows: Rows, x: jax.Array | None = None):
         self.x, axes = polish.x if x is None else x, rows.args
         self.compiled = rows.compiled
+        self.states = [s.name for s in rows.problem.states]
+        self.box = rows.sampler.lo, rows.sampler.hi
         self.bounds = {  # the unknowns whose output transform is the bounds' soft clamp
             u.name: (u.lo, u.hi)
             for u in rows.problem.unknowns
@@ -138,6 +140,17 @@ class Changes:
             else _relative(np.asarray(u[k]), np.append(np.asarray(du[k]), jumps.get(k, 0.0)))
             for k in u
         }
+
+    def not_finite(self, theta, step, params) -> dict[str, str]:
+        """Where each unknown's or control's value or change is not finite (`where_not_finite`)."""
+        u, du = self.jvp(theta, step, params, self.x)
+        x, out = np.asarray(self.x), {}
+        for k in u:
+            finite = np.isfinite(np.asarray(u[k])) & np.isfinite(np.asarray(du[k]))
+            bad = ~finite.reshape(len(x), -1).all(axis=1)
+            if bad.any():
+                out[k] = where_not_finite(k, bad, x, self.states, *self.box)
+        return out
 
     def held(self, theta, params) -> dict[str, str]:
         """The unknowns their bounds hold, and where (`_held`)."""
@@ -198,6 +211,22 @@ class FaceJumps:
         return {c: np.asarray(j) for c, j in self.jumps(theta, params, self.faces).items()}
 
 
+def where_not_finite(name: str, bad: np.ndarray, x: np.ndarray, states, lo, hi) -> str:
+    """Where an estimate is not finite, as "theta's estimate is not finite at 12 of 4,096
+    points, all at a = 0 (the lower edge)": the edges all the points `x[bad]` lie on, or else
+    each state's range over them."""
+    points, edges = x[bad], []
+    for i, state in enumerate(states):
+        for edge, which in ((lo[i], "lower"), (hi[i], "upper")):
+            if np.all(points[:, i] == edge):
+                edges.append(f"{state} = {edge:g} (the {which} edge)")
+    ranges = (
+        f"{s} in [{points[:, i].min():.3g}, {points[:, i].max():.3g}]" for i, s in enumerate(states)
+    )
+    where = f"all at {' and '.join(edges)}" if edges else f"where {', '.join(ranges)}"
+    return f"{name}'s estimate is not finite at {bad.sum():,} of {bad.size:,} points, {where}"
+
+
 def _relative(u: np.ndarray, du: np.ndarray) -> float:
     """max |δu| / max |u|; infinite where δu is not finite (a correction that could not be
     computed, from a Jacobian that is not, is no evidence: XLA's max of NaN gave −inf, which
@@ -247,11 +276,24 @@ class Estimator:
                 name = p.key and f"{p.key} with face jumps"
             step = gauss_newton_step(residual, theta, params, jacobian, name)
             found = jumps(theta, params) if jumps else None
-            self.last = key, self.changes(theta, step, params, found)
+            self.last = key, self.changes(theta, step, params, found), step, found
         return self.last[1]
 
     def of(self, trainable, params) -> dict[str, float]:
         return self(self._theta(trainable), params)
+
+    def not_finite(self, trainable, params) -> dict[str, str]:
+        """Where the estimate of each unknown or control that is not finite arises: the points
+        of its value or change (`Changes.not_finite`), or its jump at the clipped faces."""
+        theta = self._theta(trainable)
+        self(theta, params)
+        _, _, step, found = self.last
+        out = {
+            c: f"{c}'s jump at the faces its state constraint clips is not finite"
+            for c, jump in (found or {}).items()
+            if not np.isfinite(jump)
+        }
+        return out | self.changes.not_finite(theta, step, params)
 
     def held(self, trainable, params) -> dict[str, str]:
         """The unknowns their bounds hold at fresh points (`Changes.held`)."""
