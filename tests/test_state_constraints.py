@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from huggett_reference import Huggett, distances, shooting
 from scipy.optimize import brentq
+from scipy.special import lambertw
 
 import walras
 from walras.grammar.diagnostics import EconError
@@ -162,7 +163,10 @@ def test_misplaced_or_nonlinear_state_constraints_are_refused(drift, boundary, c
 @pytest.mark.parametrize(
     "process, message",
     [
-        ("process y: drift = 0.1*(0.5 - y)\n", "the drift of 'y' depends on no control"),
+        (
+            "process y: drift = 0.1*(0.5 - y)\n",
+            "the drift of 'y' at the face depends on no control",
+        ),
         ("shock Z\nprocess y: vol[Z] = 0.1*y*(1 - y)\n", "'y' has no drift"),
     ],
 )
@@ -207,6 +211,100 @@ def test_a_binding_lower_edge_of_capital_clips_consumption(utility, u, marginal)
         assert (free > 0.9) == (slope == 0.5)
         expected = 0.05 * -20.0 - (u(c) + slope * (0.9 - c))
         assert abs(float(r[0]) - expected) < 1e-10
+
+
+PORTFOLIO = """model m
+parameter gamma = 2, rho = 0.05, r = 0.02, mu = 0.06, sigma = 0.2, y = 0.1, kappa = 0.1
+state a in [LO, 2]
+shock Z
+control c > 0
+control theta
+unknown V(a)
+let b = y + r*a + theta*a*(mu - r) - c
+let s = theta*sigma*a
+let u = c^(1 - gamma)/(1 - gamma)
+process a: drift = b, vol[Z] = s
+equation hjb: rho*V = max(c, theta): u - kappa*theta^2/2 + d(V, a)*b + 0.5*d(V, a, a)*s^2
+boundary at a = LO: drift(a) >= 0
+boundary at a = 2: V = -60
+"""
+SHARE = PORTFOLIO.replace("control theta", "control theta in [0, 1]").replace(
+    " - kappa*theta^2/2", ""
+)
+
+
+@pytest.mark.parametrize("text", [PORTFOLIO, SHARE], ids=["costly", "bounded share"])
+@pytest.mark.parametrize("slope", [36.0, 900.0])
+def test_a_portfolio_share_that_leaves_the_drift_at_the_face_bounds_consumption(text, slope):
+    """Wealth's drift y + r a + θ a (μ − r) − c holds c and the share θ, but at a = 0 only c:
+    the face bounds c <= y and keeps θ's optimum, which leaves the HJB there ρV = u(c) + V_a (y −
+    c), c = min(V_a^(−1/2), y) (θ = (μ − r) a V_a / (κ − σ²a²V_aa) = 0 with its cost; the bounded
+    share's optimum, (μ − r) V_a / (−σ² a V_aa), is clipped to 1; θ·a = 0 either way). V = −120
+    + s a − 15 a²: s = 36 gives c* = 1/6, clipped to 0.1; s = 900 gives 1/30, below it."""
+    compiled = walras.load(text.replace("LO", "0")).compile()
+    params = {k: jnp.asarray(v) for k, v in compiled.params.items()}
+    fields = {"V": lambda x: -120.0 + slope * x[0] - 15.0 * x[0] ** 2}
+    moved = jnp.asarray(np.array([[0.0], [0.7]]))  # the face sets a = 0
+    r = compiled.boundary_residuals(fields, params, {"boundary_a_lo": moved}, "boundary_a_lo")
+    r = r["boundary_a_lo"]
+    c = min(slope**-0.5, 0.1)
+    expected = 0.05 * -120.0 - (-1 / c + slope * (0.1 - c))
+    assert np.abs(np.asarray(r) - expected).max() < 1e-12 * abs(expected)
+    face = compiled.face_controls(fields, params, moved[1:])
+    assert float(face["c"][0][0]) == pytest.approx(c, rel=1e-14)
+    assert float(face["theta"][0][0]) == (1.0 if text is SHARE else 0.0)
+
+
+SHARE_AT_NO_PREMIUM = """model m
+parameter rho = 0.05, z = 0.1, excess = 0, sigma = 0.2, kappa = 0.1
+state a in [0, 1.5]
+shock Z
+control c > 0
+control theta
+unknown V(a)
+let b = z + theta*a*excess - c
+let s = theta*sigma*a
+process a: drift = b, vol[Z] = s
+equation hjb: rho*V = max(c, theta): log(c) - kappa*theta^2/2 + d(V, a)*b + 0.5*d(V, a, a)*s^2
+boundary at a = 0: drift(a) >= 0
+let cg = z + sqrt(2*z*rho*a)
+guess V = (log(cg) + z/cg - 1)/rho
+"""
+
+
+def test_a_costly_share_without_a_premium_solves_to_the_closed_form_of_one_income():
+    """Log utility, no interest and no excess return: θ's optimum, excess·a·V_a /
+    (κ − σ²a²V_aa), is 0, so wealth moves like one income z less consumption, whose closed form
+    (test_root_map.py) c = −z W₋₁(−e^(−1 − ρa/z)), ρV = log c + z/c − 1 the solve meets end to
+    end, the constraint bounding c at a = 0 although the drift holds θ too (measured: V 5e-16, c
+    2e-14)."""
+    rho, z = 0.05, 0.1
+    solution = walras.solve(walras.load(SHARE_AT_NO_PREMIUM), method="collocation", quiet=True)
+    a = np.linspace(0.0, 1.5, 301)
+    c = np.where(a > 0, -z * lambertw(-np.exp(-1 - rho * a / z), -1).real, z)
+    V = (np.log(c) + z / c - 1) / rho
+    found = solution.evaluate({"a": a})
+    assert solution.converged
+    assert np.abs(found["V"].values - V).max() < 1e-12 * np.abs(V).max()
+    assert np.abs(found["c"].values - c).max() < 1e-12
+    assert np.abs(found["theta"].values).max() == 0.0
+
+
+def test_a_drift_with_several_controls_at_the_face_is_refused():
+    """At a = 0.5 the share still moves wealth's drift: which control the constraint bounds is
+    not one, E167."""
+    text = PORTFOLIO.replace("LO", "0.5")
+    with pytest.raises(EconError, match="at the face depends on several controls") as err:
+        walras.load(text).checked  # noqa: B018
+    assert [d.code for d in err.value.diagnostics] == ["E167"]
+
+
+def test_a_bounded_control_that_interacts_with_another_is_refused():
+    """A term c·θ in the maximand: clipping c at the face would move θ's optimum, E164."""
+    text = PORTFOLIO.replace("+ d(V, a)*b", "+ 0.001*c*theta + d(V, a)*b").replace("LO", "0")
+    with pytest.raises(EconError, match="interacts in the maximand of 'hjb' with 'theta'") as err:
+        walras.load(text).checked  # noqa: B018
+    assert [(d.code, d.span.line) for d in err.value.diagnostics] == [("E164", 13)]
 
 
 def test_the_library_model_solves_to_the_reference_with_defaults():

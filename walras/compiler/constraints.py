@@ -1,9 +1,11 @@
 """State constraints: `boundary at a = a_min: drift(a) >= 0` says that at that face the drift of
 the state may not point out of the domain. The HJB whose control moves that drift is maximised
-there subject to it (Kuhn-Tucker): for a drift linear in one control, with a coefficient of
-known sign, that is a bound on the control, `c <= z + r*a_min` where the drift vanishes. The face
-keeps the HJB, with the control clipped to that bound (`face_steps`), and no other condition; the
-solvers find by themselves where it binds."""
+there subject to it (Kuhn-Tucker): for a drift at the face linear in one control, with a
+coefficient of known sign, that is a bound on the control, `c <= z + r*a_min` where the drift
+vanishes. The face keeps the HJB, with the control clipped to that bound (`face_steps`), and no
+other condition; the solvers find by themselves where it binds. Other controls of the HJB may
+move the drift inside, not at the face (a portfolio share θ in θ·a·(μ − r) at a = 0), and must
+not interact with the bounded one in the maximand, so that clipping it keeps their optimum."""
 
 from __future__ import annotations
 
@@ -40,21 +42,22 @@ def _tie(builder, model: Model, b: Boundary, out: Collector) -> Boundary:
     process = model.processes.get(b.state)
     if process is None or process.drift is None:
         return error(f"'{b.state}' has no drift", f"give it one: 'process {b.state}: drift = ...'")
-    mu = builder.atomic(drift_symbol(b.state))
+    face = {builder.atoms.state_symbols[b.state]: sp.Float(b.at)}
+    mu = builder.atomic(drift_symbol(b.state)).xreplace(face)
     hjbs = {x: e for e in model.equations for x in e.over}
     moving = sorted((x for x in hjbs if sp.Symbol(x) in mu.free_symbols), key=str)
     if len(moving) != 1:
         return error(
-            f"the drift of '{b.state}' depends on "
+            f"the drift of '{b.state}' at the face depends on "
             + ("no control" if not moving else f"several controls ({', '.join(moving)})"),
             "a state constraint bounds the one control of an HJB ('max(c): ...') that moves "
-            "the state's drift",
+            "the state's drift at the face",
         )
     (name,) = moving
     x = sp.Symbol(name)
     slope = sp.diff(mu, x)
     values = {sp.Symbol(k): v for k, v in model.params.items() if k not in hjbs}
-    at_face = slope.xreplace(values).xreplace({builder.atoms.state_symbols[b.state]: b.at})
+    at_face = slope.xreplace(values)
     if x in slope.free_symbols or not (at_face.is_positive or at_face.is_negative):
         return error(
             f"the drift of '{b.state}' is not linear in '{name}' with a slope of known sign",
@@ -70,6 +73,21 @@ def _tie(builder, model: Model, b: Boundary, out: Collector) -> Boundary:
             "write the drift in the states, the parameters and first derivatives",
         )
     equation = hjbs[name]
+    maximand = builder.convert(equation.rhs, atomic=True)
+    coupled = [
+        y
+        for y in equation.over
+        if y != name and sp.diff(maximand, x, sp.Symbol(y)).xreplace(face) != 0
+    ]
+    if coupled:
+        out.error(
+            "E164",
+            f"{where} bounds '{name}', which interacts in the maximand of '{equation.name}' with "
+            f"{', '.join(repr(y) for y in coupled)}, chosen jointly with it",
+            c.drift.span,
+            "bound only controls that enter the maximand separately",
+        )
+        return b
     upper = bool(at_face.is_negative) == (c.op == ">=")
     constraint = dataclasses.replace(
         c, equation=equation.name, control=name, bound=bound, upper=upper

@@ -197,9 +197,10 @@ _TABLE = (
      "Write the maximand so that its first-order conditions solve in closed form, and declare "
      "a bound such as 'control c > 0' that picks the root.", (CONTROLS,)),
     ("E164", "bad bounds of a control", "A control's bounds leave it no room, or bound controls "
-     "that an HJB chooses jointly and that interact in its maximand.",
+     "that an HJB chooses jointly and that interact in its maximand (a declared bound, or a "
+     "state constraint's at its face).",
      "Write the lower bound first; bound only controls that enter the maximand separately.",
-     (CONTROL_CHECKS, CONTROLS)),
+     (CONTROL_CHECKS, CONTROLS, CONSTRAINTS)),
     ("E165", "control hidden inside an operator", "A state's volatility or jump depends on a "
      "control and the maximand applies 'drift' or 'vol' to an unknown: the second-order term "
      "hides the control from the first-order condition.", "Write the maximand's second-order "
@@ -211,8 +212,8 @@ _TABLE = (
      "'<= 0' at an upper edge) and drop any other condition on that face.", (STATEMENTS,)),
     ("E167", "state constraint without a control to bound", "At a state constraint the HJB is "
      "maximised subject to the drift pointing inward, which walras writes as a bound on one "
-     "control: the state needs a drift that is linear in exactly one control chosen by a "
-     "'max' HJB, with a slope of known sign at the face.", "Give the state a drift such as "
+     "control: the state needs a drift that at the face is linear in exactly one control chosen "
+     "by a 'max' HJB, with a slope of known sign.", "Give the state a drift such as "
      "'r*a + z - c' with 'c' a control of 'equation hjb: rho*V = max(c): ...'.",
      (CONSTRAINTS,)),
     # command line and files
