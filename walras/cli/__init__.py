@@ -329,6 +329,13 @@ def _summary(solution) -> None:
         for name, v in solution.errors.items():
             errors.add_row(name, f"{v:.1e}")
         out.print(errors)
+    if solution.derived_errors:
+        derived = Table(title="estimated error of the described definitions (relative; reported)")
+        derived.add_column("definition")
+        derived.add_column("error", justify="right")
+        for name, v in solution.derived_errors.items():
+            derived.add_row(name, f"{v:.1e}")
+        out.print(derived)
 
 
 @app.command()

@@ -129,6 +129,8 @@ class Solution:
     # relative to its largest size on the domain (compared with the setting `tol_error`)
     cuts: Mapping[str, float] = field(default_factory=dict)  # state -> where the results start
     # along it, when a solver cut its zero edge: below, nothing was solved or measured
+    derived_errors: Mapping[str, float] = field(default_factory=dict)  # the same for each
+    # described definition (`derived`): reported, not compared with `tol_error`
     _dataset: xr.Dataset | None = field(default=None, repr=False)
 
     @property
@@ -257,6 +259,8 @@ class Solution:
                 ds.attrs[f"validation_{name}"] = float(v)
             for name, v in self.errors.items():
                 ds.attrs[f"error_estimate_{name}"] = float(v)
+            for name, v in self.derived_errors.items():
+                ds.attrs[f"derived_error_estimate_{name}"] = float(v)
             for name, v in self.extra.items():
                 ds[name] = v
             m = self.compiled.model

@@ -107,10 +107,10 @@ class CollocationSolver(Solver):
         settings = settings.replace(edge=walk.edge)  # where the cut ended, not where it was asked
         attempt = walk.attempt
         attempt.notes[:0] = walk.notes
-        change, errors, cuts = {}, {}, None
+        change, errors, cuts, described = {}, {}, None, {}
         solve = lambda s, guess: _attempt(systems, s, params, guess)  # noqa: E731
         if attempt.solved(settings) and not interrupt.requested():
-            attempt, settings, errors = estimate.refine(solve, settings, attempt, params)
+            attempt, settings, errors, described = estimate.refine(solve, settings, attempt, params)
         if errors and any(attempt.system.log) and not interrupt.requested():
             unknowns = {u: e for u, e in errors.items() if u in attempt.system.args}
             size = {u: estimate.size(attempt, u) for u in unknowns}
@@ -123,6 +123,7 @@ class CollocationSolver(Solver):
         solution = report.solution(
             attempt, params, settings, walk.history, walk.iterations, change, errors, cuts
         )
+        solution.derived_errors = described
         if interrupt.requested():
             solution.outcome = Outcome.INTERRUPTED
             solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ... import interrupt
+from ... import derived, interrupt
 from ...results import outputs_at
 from .problem import values_at
 from .sizing import degree_for
@@ -21,18 +21,17 @@ Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the mode
 
 
 def refine(solve: Solve, settings, attempt: Attempt, params):
-    """The converged attempt, its settings and the estimated error of each unknown and control
-    (its change at another degree, `degree_change`); while an estimate is above `tol_error`
-    and the solve at the higher degree converged, that solve is the better solution and the
-    degree rises again (until the coefficients decay far enough, or the degree reaches its
-    cap)."""
+    """The converged attempt, its settings, the estimated error of each unknown and control
+    (its change at another degree, `degree_change`) and of each described definition
+    (`derived.changes`, reported only); while an estimate is above `tol_error` and the solve at
+    the higher degree converged, that solve is the better solution and the degree rises again
+    (until the coefficients decay far enough, or the degree reaches its cap)."""
     while True:
         errors, again = degree_change(solve, settings, attempt, params)
         higher = again is not None and again.system.degree > attempt.system.degree
-        if max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested():
-            return attempt, settings, errors
-        if not (higher and again.solved(settings)):
-            return attempt, settings, errors
+        done = max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested()
+        if done or not (higher and again.solved(settings)):
+            return attempt, settings, errors, _derived(attempt, again, params)
         again.notes[:0] = [
             *attempt.notes,
             f"raised the degree from {attempt.system.degree} to {again.system.degree} "
@@ -72,6 +71,22 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params):
             out = outputs_at(problem.compiled, f, params, x)
             found.update({c: np.asarray(out[c]) for c in controls})
     return {k: float(np.max(np.abs(mine[k] - theirs[k])) / largest(mine[k])) for k in mine}, again
+
+
+def _derived(attempt: Attempt, again: Attempt | None, params) -> dict[str, float]:
+    """The described definitions' changes at the other degree (none where it failed)."""
+    if again is None or not again.ev.ok:
+        return {}
+    compiled = attempt.system.problem.compiled
+    names = derived.described(compiled)
+    if not names:
+        return {}
+    mine, theirs = (
+        outputs_at(compiled, a.system.fields(a.theta), params, attempt.ev.x)
+        for a in (attempt, again)
+    )
+    deltas = {k: np.asarray(theirs[k]) - np.asarray(mine[k]) for k in names}
+    return derived.changes(names, mine, deltas)
 
 
 def values(attempt: Attempt, fields, u: str) -> np.ndarray:

@@ -277,11 +277,12 @@ def finish(training: Training) -> Solution:
     params = rows.devices.replicate(_as_arrays(rows.problem.params))
     validation = rows.validation(fields, params, settings.seed)
     total = sum(validation.values())
-    outcome, head, errors = training.outcome, None, {}
+    outcome, head, errors, derived = training.outcome, None, {}, {}
     if outcome is None and not np.isfinite(total):
         outcome = Outcome.NONFINITE
     elif outcome is None:
         errors = training.estimator.of(training.fields, params)
+        derived = training.estimator.derived(training.fields, params)
         heads = []
         if total > settings.tol:
             heads.append(
@@ -312,4 +313,5 @@ def finish(training: Training) -> Solution:
         message,
         errors=errors,
         cuts=dict(rows.cut),
+        derived_errors=derived,
     )

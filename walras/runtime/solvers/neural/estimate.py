@@ -19,6 +19,7 @@ from scipy.sparse.linalg import LinearOperator, lsqr
 from threadpoolctl import threadpool_limits
 
 from ... import cache
+from ...derived import changes, described
 from .networks import SOFTNESS, exponential
 from .polish import Polish
 from .rows import Rows
@@ -251,6 +252,17 @@ class Estimator:
         more = rows.sampler.fixed(MEASURED, settings.seed + POINTS_SEED + 2)
         faces = rows.sampler.faces(more[:ON_FACES])
         self.changes = Changes(self.polish, rows, np.concatenate([self.polish.x, more, faces]))
+        self.inside = np.concatenate([self.polish.x, more])
+        self.described = described(rows.compiled)
+
+        def outputs(t, v, params, x):  # the outputs and their change along v, to first order
+            def at(t):
+                return rows.compiled.outputs(self.polish.as_fields(t), params, x, residuals=False)
+
+            return jax.jvp(at, (t,), (v,))
+
+        key = self.polish.key and f"{self.polish.key} output changes"
+        self.outputs = cache.compiled(outputs, key)
         clipping = rows.compiled.clipping
         self.jumps = FaceJumps(self.polish, rows, more[:ON_FACES]) if clipping else None
         self.last = None
@@ -294,6 +306,15 @@ class Estimator:
             if not np.isfinite(jump)
         }
         return out | self.changes.not_finite(theta, step, params)
+
+    def derived(self, trainable, params) -> dict[str, float]:
+        """Each described definition's change under the correction, to first order as the
+        unknowns' (`derived.changes`), at the fresh points off the faces."""
+        if not self.described:
+            return {}
+        theta = self._theta(trainable)
+        self(theta, params)
+        return changes(self.described, *self.outputs(theta, self.last[2], params, self.inside))
 
     def held(self, trainable, params) -> dict[str, str]:
         """The unknowns their bounds hold at fresh points (`Changes.held`)."""
