@@ -30,10 +30,13 @@ def anchor_for(attempt) -> tuple[int, Anchor] | None:
         return None
     where = np.asarray(ev.where[ev.worst], float)
     in_simplex = {i for group in system.simplices for i in group}
+    # a boundary condition's residual lies on its face: no peak next to that edge
+    face = {b.name: b.state for b in system.problem.boundaries}.get(ev.worst)
     best = None
     for i, (lo, hi) in enumerate(zip(system.lo, system.hi)):
         mapped = system.log[i] or root.is_root(system.maps[i])
-        if system.values[i] is not None or mapped or i in in_simplex or i >= where.size:
+        on_face = system.compiled.states[i] == face
+        if system.values[i] is not None or mapped or on_face or i in in_simplex or i >= where.size:
             continue
         width = hi - lo
         for edge, side in ((lo, -1.0), (hi, 1.0)):

@@ -61,10 +61,11 @@ def evidence(system: System, theta, params, margin: float) -> Evidence:
             r = np.minimum(r[:, 0], r[:, 1])
         found[name] = (r.ravel(), x)
     owner = system.owner.argmax(axis=0)
-    for j, (name, r) in enumerate(boundary.items()):
+    for j, b in enumerate(system.problem.boundaries):
         p = owner[j]
-        xb = np.asarray(system.states_at(system.fine_faces[name], lo[p], hi[p]))
-        found[name] = (np.asarray(r)[p].ravel(), xb)
+        xb = np.array(system.states_at(system.fine_faces[b.name], lo[p], hi[p]))
+        xb[:, system.compiled.states.index(b.state)] = b.at  # the face (the compiler sets it)
+        found[b.name] = (np.asarray(boundary[b.name])[p].ravel(), xb)
     sup, where, ms = {}, {}, {}
     for name, (r, pts) in found.items():
         if r.size == 0:  # no point inside: the pieces' edges are not finite (a failed free cut)
@@ -89,12 +90,17 @@ def _violations(system: System, values, x) -> list[str]:
         ):
             if bad is not None and bad.any():
                 k = int(np.argmax(bad))
-                at = ", ".join(f"{s} = {c:.4g}" for s, c in zip(system.compiled.states, x[k]))
                 out.append(
                     f"{u.name} = {v[k]:.4g} breaks its bound {bound:g}"
-                    + (f" at {at}" if at else "")
+                    + located(system.compiled.states, x[k], " at ")
                 )
     return out
+
+
+def located(states, x, before: str = "") -> str:
+    """`before` and "s = x" for each state s at a point x of them; "" without states."""
+    at = ", ".join(f"{s} = {v:.4g}" for s, v in zip(states, x))
+    return before + at if at else ""
 
 
 def decays(system: System, theta) -> dict[str, np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 from ...results import Deferred, Solution
 from ...schema import Role, tag
 from ..base import Outcome, worst_error
-from .evidence import Evidence, decays
+from .evidence import Evidence, decays, located
 
 DECAYED = 1e-10  # coefficients whose last ones are this small (relative) have decayed
 
@@ -178,8 +178,7 @@ def _message(
     if small:  # the residuals are within their tolerance, the estimated error is not
         return "; ".join(lines + ["raise the degree"])
     worst = ev.worst
-    at = ", ".join(f"{s} = {v:.4g}" for s, v in zip(states, ev.where[worst]))
-    lines.append(f"largest in '{worst}'" + (f" at {at}" if at else ""))
+    lines.append(f"largest in '{worst}'" + located(states, ev.where[worst], " at "))
     shown = history if len(history) <= 8 else history[:4] + history[-4:]
     lines.append(
         f"sum of squared residuals over {iterations} iterations: "
