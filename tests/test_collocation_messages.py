@@ -4,6 +4,8 @@ became of a homotopy, a start that is not finite, an interrupted solve."""
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
+import pytest
 
 import walras
 from walras.runtime.solvers.base import Outcome, Problem
@@ -45,3 +47,48 @@ def test_a_face_is_located_at_its_own_value_of_the_state():
     solution = report.solution(attempt, {}, settings, [1.0], 0, {}, {})
     assert solution.outcome is Outcome.NOT_CONVERGED
     assert f"largest in 'boundary_a_lo' at a = {A_MIN:.4g};" in solution.message
+
+
+LOG_START = """model log_start
+state x in [-1, 1]
+process x: drift = 0
+unknown V(x)
+equation e: V = x + 2
+guess V = log(x) + 2
+"""
+
+SHARP_START = """model sharp_start
+state x in [0, 1]
+process x: drift = 0
+unknown V(x)
+equation e: sqrt(d(V, x)) = 1
+guess V = -1/(x + 0.001)
+"""
+
+
+def place(message: str, after: str) -> float:
+    """The value of x that `message` gives after `after`."""
+    return float(message.split(after, 1)[1].split(":")[0].split(";")[0])
+
+
+@pytest.mark.parametrize("text", [LOG_START, SHARP_START])
+def test_a_start_that_is_not_finite_says_where_and_why(text):
+    """log(x) is not finite for x <= 0, so the guess's own residual is not finite from the
+    domain's left edge; -1/(x + 0.001) is finite with its slope 1/(x + 0.001)^2 > 0 on [0, 1],
+    but its degree-8 interpolant is not monotone there (checked below with NumPy), so the
+    square root of its slope is not finite somewhere: the message says which, where, and asks
+    for another guess, not for a homotopy."""
+    solution = walras.solve(walras.load(text), method="collocation", quiet=True, degree=8)
+    message = solution.message
+    assert solution.outcome is Outcome.NONFINITE
+    assert "Newton stalled" not in message and "give a guess" in message
+    if text is LOG_START:
+        assert "the guess gives residuals that are not finite in 'e' at x = " in message
+        assert -1 < place(message, "not finite in 'e' at x = ") <= 0
+        return
+    x = np.polynomial.chebyshev.chebpts1(9)  # the Gauss-Chebyshev nodes of degree 8, on [0, 1]
+    fit = np.polynomial.Chebyshev.fit((x + 1) / 2, -1 / ((x + 1) / 2 + 0.001), 8, domain=[0, 1])
+    falls = np.linspace(0, 1, 4001)[fit.deriv()(np.linspace(0, 1, 4001)) < 0]
+    assert falls.size and "the guess is finite there, but not its expansion at degree 8" in message
+    at = place(message, "not finite in 'e' at x = ")
+    assert np.min(np.abs(falls - at)) < 1e-3

@@ -25,7 +25,16 @@ from ..base import Options, Outcome, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..start import Guess, fields_guess, start_guess
-from . import active_set, coarse_start, crowd, cut_edge, estimate, free_boundary, report
+from . import (
+    active_set,
+    coarse_start,
+    crowd,
+    cut_edge,
+    estimate,
+    free_boundary,
+    report,
+    start_check,
+)
 from .evidence import active_runs, evidence
 from .first_solve import leave_start, several
 from .free_boundary import PIN
@@ -260,6 +269,11 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
     for step, edge in path:
         first = kept is None and not history
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess, first)
+        if first and attempt.history and not np.isfinite(attempt.history[0]):
+            otherwise = constant_guess(systems.problem, step)
+            attempt.notes.insert(
+                0, start_check.note(attempt.system, step, guess, otherwise, settings.margin)
+            )
         history += attempt.history
         iterations += attempt.iterations
         if kept is not None and _falling(attempt, settings):  # a cut move from a converged

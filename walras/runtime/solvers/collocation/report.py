@@ -201,7 +201,8 @@ def _tails(dec) -> dict[str, float]:
 def _advice(ev: Evidence, dec, history, settings, unguessed=()) -> list[str]:
     """What to try: a higher degree when the coefficients have not decayed; a homotopy when the
     solution leaves its bounds or Newton stalled (residuals not small even at the nodes), and
-    then a `guess` for the `unguessed` unknowns (they start from a constant)."""
+    then a `guess` for the `unguessed` unknowns (they start from a constant); another guess
+    when the residuals were not finite from the start and still are."""
     lines = []
     at_nodes = float(np.sqrt(history[-1])) if history else np.inf
     stalled = not np.isfinite(ev.total) or at_nodes > max(settings.residual_tol, 1e-2 * ev.total)
@@ -218,6 +219,8 @@ def _advice(ev: Evidence, dec, history, settings, unguessed=()) -> list[str]:
             "at these parameters, or Newton went astray from this start; try a homotopy "
             "from an easier parameter value"
         )
+    elif history and not np.isfinite(history[0]) and not np.isfinite(ev.total):
+        lines.append("the start is not finite (above): give a guess whose equations are finite")
     elif stalled:
         lines.append(
             "Newton stalled: there may be no equilibrium at these parameters, or the "
