@@ -92,3 +92,18 @@ def test_a_start_that_is_not_finite_says_where_and_why(text):
     assert falls.size and "the guess is finite there, but not its expansion at degree 8" in message
     at = place(message, "not finite in 'e' at x = ")
     assert np.min(np.abs(falls - at)) < 1e-3
+
+
+def test_an_interrupted_solve_is_not_called_converged():
+    """Stopped (Ctrl-C, SIGTERM) on an attempt whose residuals are within their tolerance (the
+    guess V = x + 2 is the solution of V = x + 2), the message says where it stopped and that it
+    is not converged, not "converged"."""
+    attempt = failed(LOG_START, lambda u, y: y[:, 0] + 2)
+    settings = walras.Settings(method="collocation")
+    assert attempt.ev.total <= settings.residual_tol
+    done = report.solution(attempt, {}, settings, [0.0], 1, {}, {})
+    stopped = report.solution(attempt, {}, settings, [0.0], 1, {}, {}, interrupted=True)
+    assert done.outcome is Outcome.CONVERGED
+    assert stopped.outcome is Outcome.INTERRUPTED and not stopped.converged
+    assert stopped.message.startswith("interrupted at degree 8, not converged: residual sup-norm")
+    assert "converged" not in stopped.message.replace("not converged", "")

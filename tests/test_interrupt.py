@@ -96,7 +96,7 @@ def test_collocation_stops_between_iterations(ctrl_c_at):
         "lucas", method="collocation", homotopy="gamma=1", homotopy_steps=5, degree=8
     )
     assert solution.outcome is Outcome.INTERRUPTED and not solution.converged
-    assert solution.message.startswith("interrupted: ")
+    assert solution.message.startswith("interrupted at degree 8, not converged: ")
 
 
 def start(tmp_path, *args):

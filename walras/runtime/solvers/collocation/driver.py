@@ -21,7 +21,7 @@ import numpy as np
 
 from ... import interrupt
 from ...progress import Progress
-from ..base import Options, Outcome, Problem, Solver
+from ..base import Options, Problem, Solver
 from ..continuation import edge_path, homotopy_path
 from ..least_squares import levenberg_marquardt
 from ..start import Guess, fields_guess, start_guess
@@ -130,12 +130,17 @@ class CollocationSolver(Solver):
             for u, v in reach.items():  # what the cut leaves adds to the truncation error
                 errors[u] += v / max(estimate.size(attempt, u), sizes[u])
         solution = report.solution(
-            attempt, params, settings, walk.history, walk.iterations, change, errors, cuts
+            attempt,
+            params,
+            settings,
+            walk.history,
+            walk.iterations,
+            change,
+            errors,
+            cuts,
+            interrupt.requested(),
         )
         solution.derived_errors = described
-        if interrupt.requested():
-            solution.outcome = Outcome.INTERRUPTED
-            solution.message = f"{Outcome.INTERRUPTED.message}: {solution.message}"
         return solution
 
 

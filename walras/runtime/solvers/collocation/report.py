@@ -40,13 +40,15 @@ def solution(
     change: Mapping[str, xr.DataArray],
     errors: Mapping[str, float],
     cuts: Mapping[str, float] | None = None,
+    interrupted: bool = False,
 ) -> Solution:
     """The `Solution` at `params`; `change` is the edge change by unknown (empty without a cut
     edge), `errors` the estimated error of each unknown (empty when the solve failed), `cuts`
-    where the results start along each cut state (by default the solve's own cuts)."""
+    where the results start along each cut state (by default the solve's own cuts);
+    `interrupted`: Ctrl-C or SIGTERM stopped the solve, which is then not converged."""
     system, theta, ev = attempt.system, attempt.theta, attempt.ev
     dec = decays(system, theta)
-    result = outcome(attempt, settings, errors)
+    result = Outcome.INTERRUPTED if interrupted else outcome(attempt, settings, errors)
     if cuts is None:
         cuts = {
             s.name: float(lo)
@@ -160,7 +162,14 @@ def _message(
 ) -> str:
     states = system.compiled.states
     small = ev.ok and ev.total <= settings.residual_tol
-    if result.converged or small:
+    stopped = result is Outcome.INTERRUPTED
+    if stopped:
+        head = (
+            f"{result.message} at degree {system.degree}, not converged: residual sup-norm "
+            f"{ev.total:.1e} off the nodes (tolerance {settings.residual_tol:g}), "
+            f"{iterations} Newton iterations"
+        )
+    elif result.converged or small:
         head = (
             f"{result.message}: degree {system.degree}, {iterations} Newton iterations, "
             f"residual sup-norm {ev.total:.1e} off the nodes"
@@ -175,7 +184,7 @@ def _message(
     lines = [head] + notes + ev.violations
     if result.converged:
         return "; ".join(lines)
-    if small:  # the residuals are within their tolerance, the estimated error is not
+    if small and not stopped:  # the residuals are within their tolerance, the error is not
         return "; ".join(lines + ["raise the degree"])
     worst = ev.worst
     lines.append(f"largest in '{worst}'" + located(states, ev.where[worst], " at "))
@@ -184,6 +193,8 @@ def _message(
         f"sum of squared residuals over {iterations} iterations: "
         + " -> ".join(f"{h:.2e}" for h in shown)
     )
+    if stopped:  # what to try is to let it run
+        return "; ".join(lines)
     guessed = system.compiled.model.guesses
     unguessed = [u.name for u in system.compiled.model.unknowns if u.name not in guessed]
     return "; ".join(lines + _advice(ev, dec, history, settings, unguessed))
