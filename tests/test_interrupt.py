@@ -15,6 +15,7 @@ import xarray as xr
 import walras
 from walras.runtime import interrupt, progress
 from walras.runtime.solvers.base import Outcome
+from walras.runtime.solvers.least_squares import levenberg_marquardt
 
 MARKER = "Ctrl-C stops and saves"
 
@@ -59,6 +60,20 @@ def test_ctrl_c_is_seen_during_a_long_call_and_twice_stops_at_once():
     out, err = run.communicate(timeout=120)
     assert run.returncode == 130 and b"the call ended" not in out
     assert b"Ctrl-C: stopping at the next step" in err and b"stopped at once" in err
+
+
+def test_levenberg_marquardt_asked_to_stop_before_it_begins_evaluates_nothing():
+    """After Ctrl-C a solve that has not begun (the next of a walk, the last polish) returns
+    its start without a linearisation, which may take minutes at a high degree."""
+
+    def residual(theta):
+        raise AssertionError("evaluated after Ctrl-C")
+
+    with interrupt.catching():
+        os.kill(os.getpid(), signal.SIGINT)
+        result = levenberg_marquardt(residual, np.array([1.0, 2.0]))
+    assert result.interrupted and result.iterations == 0 and result.history == []
+    np.testing.assert_array_equal(result.theta, [1.0, 2.0])
 
 
 @pytest.fixture

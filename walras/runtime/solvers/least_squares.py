@@ -348,7 +348,11 @@ def levenberg_marquardt(
     host, and costs(θ, steps, *args) ½‖r(θ + step)‖² for each step; `residual` and `jacobian`
     are not used. With `gauss_newton` too (J exact, not partly a finite difference, whose
     inexact Newton steps stall short of the rounding floor: he_krishnamurthy's cut τ), each
-    iteration tries the Gauss-Newton step first (`_split_newton`)."""
+    iteration tries the Gauss-Newton step first (`_split_newton`). Asked to stop before it
+    begins, it returns θ as it is, linearising nothing (at a high degree one linearisation of
+    a collocation system with jumps takes minutes)."""
+    if interrupt.requested():
+        return LMResult(jax.device_put(theta), np.inf, interrupted=True, message="interrupted")
     newton = None
     if parts is not None:
         linearise = lambda theta, args: parts[0](theta, *args)  # noqa: E731
