@@ -9,7 +9,7 @@ import pytest
 
 import walras
 from walras.runtime.solvers.base import Outcome, Problem
-from walras.runtime.solvers.collocation import report
+from walras.runtime.solvers.collocation import homotopy, report
 from walras.runtime.solvers.collocation.evidence import evidence
 from walras.runtime.solvers.collocation.problem import System
 from walras.runtime.solvers.collocation.start_values import interpolated
@@ -107,3 +107,39 @@ def test_an_interrupted_solve_is_not_called_converged():
     assert stopped.outcome is Outcome.INTERRUPTED and not stopped.converged
     assert stopped.message.startswith("interrupted at degree 8, not converged: residual sup-norm")
     assert "converged" not in stopped.message.replace("not converged", "")
+
+
+BOUND = """model bound
+parameter x_min = 0.5, k = 2
+state x in [x_min, 2]
+process x: drift = 0
+unknown V(x)
+equation e: V = k*x^2
+"""
+
+
+def test_a_homotopy_in_a_parameter_that_sets_only_a_bound_says_it_changed_nothing():
+    """x_min sets only the state's lower bound, which a homotopy does not move: the solve says
+    so; a homotopy in k, which enters the equation, converges without a note on it."""
+    model = walras.load(BOUND)
+    settings = dict(method="collocation", quiet=True, degree=8, homotopy_steps=2)
+    bound = walras.solve(model, homotopy="x_min=1", **settings)
+    assert "the homotopy from x_min=1 (2 steps before the model's values) changed nothing: " in (
+        bound.message
+    )
+    assert "x_min enters no equation or boundary condition" in bound.message
+    moving = walras.solve(model, homotopy="k=1", **settings)
+    assert moving.converged and "homotopy" not in moving.message
+
+
+def test_a_homotopy_that_did_not_converge_says_how_far_it_got():
+    steps = [({"k": 1.0}, False, 3.0), ({"k": 1.5}, False, 2.0)]
+    first = homotopy.note("k=1", ["k"], steps, False)
+    assert first.endswith(
+        "its first step did not converge (residual sup-norm 3.0e+00 off the "
+        "nodes), and each later step started from the one before"
+    )
+    steps[0] = ({"k": 1.0}, True, 1e-12)
+    assert homotopy.note("k=1", ["k"], steps, False).endswith(
+        "converged up to k = 1 (step 1), not beyond"
+    )

@@ -22,7 +22,7 @@ import numpy as np
 from ... import interrupt
 from ...progress import Progress
 from ..base import Options, Problem, Solver
-from ..continuation import edge_path, homotopy_path
+from ..continuation import edge_path, homotopy_path, homotopy_start
 from ..least_squares import levenberg_marquardt
 from ..start import Guess, fields_guess, start_guess
 from . import (
@@ -32,6 +32,7 @@ from . import (
     cut_edge,
     estimate,
     free_boundary,
+    homotopy,
     report,
     start_check,
 )
@@ -271,6 +272,7 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
     path = [(step, edges[0]) for step in homotopy_path(settings, params)]
     path += [(params, edge) for edge in edges[1:]]
     history, iterations, kept, reached, settled, short = [], 0, None, [], False, False
+    walked = []  # the homotopy's steps before `params`: (step, converged, residual sup-norm)
     for step, edge in path:
         first = kept is None and not history
         attempt = _attempt(systems, settings.replace(edge=edge), step, guess, first)
@@ -289,6 +291,8 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
         guess = attempt.fields
         if interrupt.requested():
             break
+        if step is not params:
+            walked.append((step, attempt.converged(settings), attempt.ev.total))
         short = short or (step is params and attempt.short(settings))
         if step is params and attempt.converged(settings):
             kept = (attempt, edge)
@@ -320,6 +324,11 @@ def _walk(systems: Systems, settings, params: Mapping[str, float], guess) -> Wal
                 else f"moving the cut edge to {edge:g} failed"
             )
             break
+    if walked and not interrupt.requested():
+        same = homotopy.inert(attempt.system, attempt.theta, walked[0][0], params)
+        if same or not attempt.converged(settings):
+            names = list(homotopy_start(settings.homotopy, params))
+            attempt.notes.append(homotopy.note(settings.homotopy, names, walked, same))
     return Walk(attempt, history, iterations, edge, settled=settled, short=short)
 
 
