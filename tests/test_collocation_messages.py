@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from test_root_map import DISSAVING
 
 import walras
 from walras.runtime.solvers.base import Outcome, Problem
@@ -15,17 +16,7 @@ from walras.runtime.solvers.collocation.problem import System
 from walras.runtime.solvers.collocation.start_values import interpolated
 from walras.runtime.solvers.collocation.systems import Attempt
 
-A_MIN = -0.5  # a borrowing limit below zero: its face is not where any map puts z = 0
-
-DISSAVING = f"""model dissaving
-parameter rho = 0.05, z = 0.1, a_min = {A_MIN}, a_max = 1
-state a in [a_min, a_max]
-control c > 0
-unknown V(a)
-process a: drift = z - c
-equation hjb: rho*V = max(c): log(c) + drift(V)
-boundary at a = a_min: drift(a) >= 0
-"""
+A_MIN = -0.5  # DISSAVING's borrowing limit, below zero: not where any map puts z = 0
 
 
 def failed(text: str, start, degree: int = 8) -> Attempt:
