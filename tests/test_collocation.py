@@ -315,6 +315,12 @@ def test_a_stalled_newton_suggests_a_guess_for_the_unknowns_without_one():
     assert "a guess for p, m (`guess p = ...`" in advice
     (advice,) = _advice(ev, {}, [0.9], settings, [])
     assert "guess" not in advice
+    slow = {"pH": np.array([[1.0, 1e-2, 1e-6, 1e-6, 1e-6]])}  # last/first 1e-6
+    small = Evidence({"hjb": 1e-4}, {"hjb": np.zeros(1)}, {"hjb": 1e-8}, ev.binds, ev.x, [])
+    (advice,) = _advice(small, slow, [1e-20], settings, [])
+    assert advice.endswith("have not decayed (last/first 1.0e-06): raise the degree")
+    (advice,) = _advice(small, slow, [1e-20], settings, [], exhausted=True)
+    assert "higher degrees did not help" in advice and "raise the degree" not in advice
 
 
 HADDAD = """model haddad "Haddad's concentrated ownership, written by a new user from EconPDEs.jl"

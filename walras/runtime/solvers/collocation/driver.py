@@ -207,7 +207,8 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
             break
         higher = systems.degree(degree + max(2, degree // 2), "up")
         decayed = attempt.decayed and not stalled
-        if higher == degree or not np.isfinite(attempt.ev.total) or decayed:
+        attempt.exhausted = higher == degree
+        if attempt.exhausted or not np.isfinite(attempt.ev.total) or decayed:
             break
         raised = settings.replace(degree=higher, edge=target)
         again = _again(systems, raised, params, options, None if stalled else walk)()
@@ -220,6 +221,7 @@ def _raise_degree(systems: Systems, settings, params, options: Options, walk: Wa
             walk.notes.append(f"degree {higher} did not help")
             misses += 1
             if misses == MISSES:
+                attempt.exhausted = True
                 break
             continue
         misses = 0

@@ -67,7 +67,18 @@ def solution(
     if change:
         attempt.notes.append(edge_note(change, settings.edge, cuts))
     cut = attempt.cut
-    message = _message(system, ev, dec, history, iterations, result, settings, attempt.notes, cut)
+    message = _message(
+        system,
+        ev,
+        dec,
+        history,
+        iterations,
+        result,
+        settings,
+        attempt.notes,
+        cut,
+        attempt.exhausted,
+    )
     return Solution(
         system.compiled,
         system.fields(theta),
@@ -158,7 +169,16 @@ def edge_note(change: Mapping[str, xr.DataArray], edge: float, cuts: Mapping[str
 
 
 def _message(
-    system: System, ev: Evidence, dec, history, iterations, result: Outcome, settings, notes, cut
+    system: System,
+    ev: Evidence,
+    dec,
+    history,
+    iterations,
+    result: Outcome,
+    settings,
+    notes,
+    cut,
+    exhausted=False,
 ) -> str:
     states = system.compiled.states
     small = ev.ok and ev.total <= settings.residual_tol
@@ -197,7 +217,7 @@ def _message(
         return "; ".join(lines)
     guessed = system.compiled.model.guesses
     unguessed = [u.name for u in system.compiled.model.unknowns if u.name not in guessed]
-    return "; ".join(lines + _advice(ev, dec, history, settings, unguessed))
+    return "; ".join(lines + _advice(ev, dec, history, settings, unguessed, exhausted))
 
 
 def tails(system: System, theta) -> dict[str, float]:
@@ -209,8 +229,9 @@ def _tails(dec) -> dict[str, float]:
     return {u: float(rows[:, -3:].max() / max(rows.max(), 1e-300)) for u, rows in dec.items()}
 
 
-def _advice(ev: Evidence, dec, history, settings, unguessed=()) -> list[str]:
-    """What to try: a higher degree when the coefficients have not decayed; a homotopy when the
+def _advice(ev: Evidence, dec, history, settings, unguessed=(), exhausted=False) -> list[str]:
+    """What to try: a higher degree when the coefficients have not decayed (where higher degrees
+    were tried and did not help, `exhausted`, what the slow decay says instead); a homotopy when the
     solution leaves its bounds or Newton stalled (residuals not small even at the nodes), and
     then a `guess` for the `unguessed` unknowns (they start from a constant); another guess
     when the residuals were not finite from the start and still are."""
@@ -222,7 +243,15 @@ def _advice(ev: Evidence, dec, history, settings, unguessed=()) -> list[str]:
     if slow and np.isfinite(ev.total):
         lines.append(
             "the coefficients of " + ", ".join(slow) + " have not decayed (last/first "
-            f"{max(tails[u] for u in slow):.1e}): raise the degree"
+            f"{max(tails[u] for u in slow):.1e}): "
+            + (
+                "higher degrees did not help, so the solution is not smooth enough for "
+                "polynomials where the residuals peak (a kink from max, min or abs in the "
+                "equations, or a singular point): smooth it, end the domain before it, or try "
+                "--method neural"
+                if exhausted
+                else "raise the degree"
+            )
         )
     if ev.violations:
         lines.append(

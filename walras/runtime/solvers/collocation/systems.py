@@ -62,6 +62,7 @@ class Attempt:
     cut: float | None
     walked: bool = False  # it started where a walk in pseudo-time from the start ended
     reached: bool = False  # its last Levenberg-Marquardt solve converged (at the nodes)
+    exhausted: bool = False  # higher degrees did not help, or the cap left none to try
     coarse: bool = False  # the coarse start carried it up to its degree, where it reached the
     # collocation solution: what is left off the nodes is the degree's truncation, which the
     # error estimate measures; the remedies that start over (cut, crowding, homotopy, a walk at
