@@ -112,6 +112,24 @@ def test_a_definition_of_parameters_without_a_real_value_is_an_error_at_its_plac
     assert result.exit_code == 1 and "error[E120]: 'b_v'" in result.output
 
 
+GROWTH_CAPPED = """model growth_capped
+parameter A = 0.5, alpha = 0.3, delta = 0.05, rho = 0.05, gamma = 2
+state k in [0.2, 8]
+control c in [0, A*k^alpha]
+unknown V(k)
+process k: drift = A*k^alpha - delta*k - c
+equation hjb: rho*V = max(c): c^(1 - gamma)/(1 - gamma) + drift(V)
+"""
+
+
+def test_a_bound_that_depends_on_a_state_is_one_error_not_also_no_room():
+    """A control's (or unknown's) bound of a state: E120 at the bound, and not E164/E173's
+    "[0, nan] ... write the lower bound first" besides (a new user's cap c <= output)."""
+    assert codes(GROWTH_CAPPED) == [("E120", 4, 20)]  # at the state k
+    unknown = GROWTH_CAPPED.replace("unknown V(k)", "unknown V(k) in [-1e9, k]")
+    assert [c for c, _, _ in codes(unknown)] == ["E120", "E120"]
+
+
 def test_check_and_compile_take_overrides():
     assert cli("check", "lucas", "--set", "gamma=2").exit_code == 0
     result = cli("check", "lucas", "--set", "gama=2")

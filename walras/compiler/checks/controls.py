@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ...grammar import ast
 from ..model import Control
 
@@ -18,7 +20,8 @@ class Controls:
                 None if b is None else self.constant(b, params, "a control's bound")
                 for b in (c.lo, c.hi)
             )
-            if lo is not None and hi is not None and not lo < hi:
+            # a bound that is not constant is NaN here, and E120 says why
+            if lo is not None and hi is not None and not lo < hi and not math.isnan(lo + hi):
                 self.out.error(
                     "E164",
                     f"the bounds of the control '{c.name}' leave it no room: [{lo:g}, {hi:g}]",

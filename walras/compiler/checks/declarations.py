@@ -324,7 +324,7 @@ class Declarations:
             return None, None
         lo = None if u.bound.lo is None else self.constant(u.bound.lo, params, "a bound")
         hi = None if u.bound.hi is None else self.constant(u.bound.hi, params, "a bound")
-        if lo is not None and hi is not None and not lo < hi:
+        if lo is not None and hi is not None and not lo < hi and not math.isnan(lo + hi):
             self.out.error(
                 "E173",
                 f"the bounds of '{u.name}' leave it no room: [{lo:g}, {hi:g}]",
