@@ -9,6 +9,7 @@ import pytest
 from test_root_map import DISSAVING
 
 import walras
+from walras.api import LIBRARY
 from walras.runtime.solvers.base import Outcome, Problem
 from walras.runtime.solvers.collocation import homotopy, report
 from walras.runtime.solvers.collocation.evidence import evidence
@@ -83,6 +84,20 @@ def test_a_start_that_is_not_finite_says_where_and_why(text):
     assert falls.size and "the guess is finite there, but not its expansion at degree 8" in message
     at = place(message, "not finite in 'e' at x = ")
     assert np.min(np.abs(falls - at)) < 1e-3
+
+
+def test_a_start_from_a_constant_asks_for_a_guess():
+    """growth without its guess: V starts from a constant, so V' = 0 and c = V'^(-1/γ) is not
+    finite anywhere; the message names V and asks for its guess, not for another one."""
+    text = "\n".join(
+        line
+        for line in (LIBRARY / "growth.econ").read_text().splitlines()
+        if not line.startswith("guess")
+    )
+    solution = walras.solve(walras.load(text), method="collocation", quiet=True)
+    assert solution.outcome is Outcome.NONFINITE
+    assert "V starts from a constant (no `guess`)" in solution.message
+    assert "give a guess for V (`guess V = ...`)" in solution.message
 
 
 def test_an_interrupted_solve_is_not_called_converged():

@@ -29,6 +29,18 @@ def note(system: System, params: Mapping[str, float], given, otherwise: Guess, m
     fields = _fields(system, params, given, otherwise)
     bad = {k: ev.where[k] for k, v in ev.sup.items() if not np.isfinite(v)}
     own = _not_finite(system, fields, p, ev.x, bad) if fields is not None else {}
+    guessed = problem.compiled.model.guesses
+    unguessed = [u.name for u in problem.unknowns if u.name not in guessed]
+    if own and given is None and unguessed:
+        names = ", ".join(unguessed)
+        return (
+            f"the start is not finite: {names} {'starts' if len(unguessed) == 1 else 'start'} "
+            "from a constant (no `guess`), and the residuals are not finite in "
+            + _places(system, own)
+            + ": a constant's derivatives vanish, and the equations divide by them there (a "
+            f"control read from a marginal value, say); give a guess for {names} "
+            f"(`guess {unguessed[0]} = ...`)"
+        )
     if own:
         return (
             "the start is not finite: the guess gives residuals that are not finite in "
