@@ -247,7 +247,8 @@ def _advice(ev: Evidence, dec, history, settings, unguessed=(), exhausted=False)
             + (
                 "higher degrees did not help, so the solution is not smooth enough for "
                 "polynomials where the residuals peak (a kink from max, min or abs in the "
-                "equations, or a singular point): smooth it, end the domain before it, or try "
+                "equations, a layer steeper than the degree resolves, or a singular point): "
+                "smooth the equations there, end the domain before a singular point, or try "
                 "--method neural"
                 if exhausted
                 else "raise the degree"
