@@ -130,7 +130,8 @@ class Solution:
     cuts: Mapping[str, float] = field(default_factory=dict)  # state -> where the results start
     # along it, when a solver cut its zero edge: below, nothing was solved or measured
     derived_errors: Mapping[str, float] = field(default_factory=dict)  # the same for each
-    # described definition (`derived`): reported, not compared with `tol_error`
+    # described definition (`derived`; by collocation the truncation only, not what a cut
+    # leaves): reported, not compared with `tol_error`
     _dataset: xr.Dataset | None = field(default=None, repr=False)
 
     @property
