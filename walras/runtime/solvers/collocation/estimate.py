@@ -27,11 +27,11 @@ def refine(solve: Solve, settings, attempt: Attempt, params):
     the higher degree converged, that solve is the better solution and the degree rises again
     (until the coefficients decay far enough, or the degree reaches its cap)."""
     while True:
-        errors, again = degree_change(solve, settings, attempt, params)
+        errors, described, again = degree_change(solve, settings, attempt, params)
         higher = again is not None and again.system.degree > attempt.system.degree
         done = max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested()
         if done or not (higher and again.solved(settings)):
-            return attempt, settings, errors, _derived(attempt, again, params)
+            return attempt, settings, errors, described
         again.notes[:0] = [
             *attempt.notes,
             f"raised the degree from {attempt.system.degree} to {again.system.degree} "
@@ -47,7 +47,8 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params):
     solve does not converge), starting from this solution; infinite when that solve fails.
     A control is read from the unknowns' derivatives, so it can change far more than they do
     (consumption_saving: c 1e-8 from the reference at the borrowing limit, V 2e-11).
-    Returns the errors and the attempt at the other degree."""
+    Returns the errors, those of the described definitions (`derived`: reported only, none
+    where the other solve failed) and the attempt at the other degree."""
     system = attempt.system
     problem, degree, basis = system.problem, system.degree, system.basis
     step = max(2, degree // 4)
@@ -61,32 +62,22 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params):
         again = solve(settings.replace(degree=lower), fields)
     controls = [c.name for c in problem.compiled.model.controls]
     if again is None or not again.ev.ok:
-        return {name: np.inf for name in [u.name for u in problem.unknowns] + controls}, again
+        return {name: np.inf for name in [u.name for u in problem.unknowns] + controls}, {}, again
     others = again.system.fields(again.theta)
     mine = {u: values(attempt, fields, u) for u in attempt.system.args}
     theirs = {u: values(attempt, others, u) for u in attempt.system.args}
-    if controls:
-        x = attempt.ev.x
-        for found, f in ((mine, fields), (theirs, others)):
-            out = outputs_at(problem.compiled, f, params, x)
-            found.update({c: np.asarray(out[c]) for c in controls})
-    return {k: float(np.max(np.abs(mine[k] - theirs[k])) / largest(mine[k])) for k in mine}, again
-
-
-def _derived(attempt: Attempt, again: Attempt | None, params) -> dict[str, float]:
-    """The described definitions' changes at the other degree (none where it failed)."""
-    if again is None or not again.ev.ok:
-        return {}
-    compiled = attempt.system.problem.compiled
-    names = derived.described(compiled)
-    if not names:
-        return {}
-    mine, theirs = (
-        outputs_at(compiled, a.system.fields(a.theta), params, attempt.ev.x)
-        for a in (attempt, again)
-    )
-    deltas = {k: np.asarray(theirs[k]) - np.asarray(mine[k]) for k in names}
-    return derived.changes(names, mine, deltas)
+    described = derived.described(problem.compiled)
+    if controls or described:  # read off the outputs, once for both
+        outputs = [outputs_at(problem.compiled, f, params, attempt.ev.x) for f in (fields, others)]
+        for found, out in zip((mine, theirs), outputs):
+            found.update({k: np.asarray(out[k]) for k in controls + described})
+    errors = {
+        k: float(np.max(np.abs(mine[k] - theirs[k])) / largest(mine[k]))
+        for k in mine
+        if k not in described
+    }
+    deltas = {k: theirs[k] - mine[k] for k in described}
+    return errors, derived.changes(described, mine, deltas), again
 
 
 def values(attempt: Attempt, fields, u: str) -> np.ndarray:
