@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.optimize import brentq
 
 from ... import derived, interrupt
 from ...results import outputs_at
+from .evidence import decays
 from .problem import values_at
 from .sizing import degree_for
 
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
     from .systems import Attempt
 
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
+GEOMETRIC = 12  # coefficients falling faster than n^-12 (the factor below 1.1): no extrapolation
+ROUNDING = 1e-13  # coefficients this small against the first are rounding
+RATE_CAP = 100.0  # the largest rate solved for (a factor of 1 to rounding)
 
 
 def refine(solve: Solve, settings, attempt: Attempt, params):
@@ -45,6 +50,8 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params):
     its largest size, on the evidence points when the solve is repeated at a higher degree (at
     a lower one, whose error bounds this one's, when the degree is at its cap or the higher
     solve does not converge), starting from this solution; infinite when that solve fails.
+    Where the coefficients decay algebraically (a kink), the change understates the error and is
+    scaled by the rate the solves converge at (`algebraic`).
     A control is read from the unknowns' derivatives, so it can change far more than they do
     (consumption_saving: c 1e-8 from the reference at the borrowing limit, V 2e-11).
     Returns the errors, those of the described definitions (`derived`: reported only, none
@@ -63,21 +70,72 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params):
     controls = [c.name for c in problem.compiled.model.controls]
     if again is None or not again.ev.ok:
         return {name: np.inf for name in [u.name for u in problem.unknowns] + controls}, {}, again
-    others = again.system.fields(again.theta)
-    mine = {u: values(attempt, fields, u) for u in attempt.system.args}
-    theirs = {u: values(attempt, others, u) for u in attempt.system.args}
     described = derived.described(problem.compiled)
-    if controls or described:  # read off the outputs, once for both
-        outputs = [outputs_at(problem.compiled, f, params, attempt.ev.x) for f in (fields, others)]
-        for found, out in zip((mine, theirs), outputs):
-            found.update({k: np.asarray(out[k]) for k in controls + described})
-    errors = {
-        k: float(np.max(np.abs(mine[k] - theirs[k])) / largest(mine[k]))
-        for k in mine
-        if k not in described
-    }
-    deltas = {k: theirs[k] - mine[k] for k in described}
-    return errors, derived.changes(described, mine, deltas), again
+    mine = quantities(attempt, fields, params, controls + described)
+
+    def change(other: Attempt) -> dict[str, float]:
+        theirs = quantities(attempt, other.system.fields(other.theta), params, controls + described)
+        return compared(mine, theirs)
+
+    found = change(again)
+    if again.system.degree > degree and lower < degree and algebraic(system, attempt.theta):
+        below = solve(settings.replace(degree=lower), fields)
+        before = change(below) if below.ev.ok and below.held(settings) else {}
+        degrees = (below.system.degree, degree, again.system.degree)
+        found = {k: v * extrapolation(before.get(k, np.nan), v, degrees) for k, v in found.items()}
+    errors = {k: v for k, v in found.items() if k not in described}
+    return errors, {k: found[k] for k in described}, again
+
+
+def quantities(attempt: Attempt, fields, params, outputs: list[str]) -> dict[str, np.ndarray]:
+    """Each unknown of fields and each of `outputs` (controls, definitions) at the evidence
+    points of an attempt."""
+    found = {u: values(attempt, fields, u) for u in attempt.system.args}
+    if outputs:
+        out = outputs_at(attempt.system.problem.compiled, fields, params, attempt.ev.x)
+        found.update({k: np.asarray(out[k]) for k in outputs})
+    return found
+
+
+def compared(mine: dict, theirs: dict) -> dict[str, float]:
+    """max |theirs − mine| / max |mine| of each quantity (`derived.changes`)."""
+    return derived.changes(mine, mine, {k: theirs[k] - mine[k] for k in mine})
+
+
+def algebraic(system, theta) -> bool:
+    """Whether some unknown's Chebyshev coefficients decay algebraically: their envelope falls
+    by less than 2^-GEOMETRIC over the upper half of the degrees (c_n ~ n^-s with s below it)
+    and has not reached the rounding floor (ROUNDING of the first)."""
+    for rows in decays(system, theta).values():
+        for row in np.atleast_2d(rows):
+            envelope = np.maximum.accumulate(row[::-1])[::-1]
+            if len(envelope) < 4 or envelope[-1] <= ROUNDING * envelope[0]:
+                continue
+            if envelope[-1] > 2.0**-GEOMETRIC * envelope[len(envelope) // 2]:
+                return True
+    return False
+
+
+def extrapolation(before: float, after: float, degrees) -> float:
+    """The factor that turns the change between degrees N and M into the error at N, when the
+    error falls like N^-p: 1/(1 − (N/M)^p), with p from the change between L and N before it
+    (the ratio of the two changes is ((N/L)^p − 1)/(1 − (N/M)^p)), and at least 1, the slowest
+    rate worth calling convergence (a factor of 5 for M = 1.25 N); p = 1 where the solve at L
+    failed."""
+    L, N, M = degrees
+
+    def ratio(p: float) -> float:
+        return ((N / L) ** p - 1) / (1 - (N / M) ** p)
+
+    p = 1.0
+    if np.isfinite(before) and after > 0 and before / after > ratio(1.0):
+        seen = before / after
+        p = (
+            RATE_CAP
+            if seen >= ratio(RATE_CAP)
+            else brentq(lambda q: ratio(q) - seen, 1.0, RATE_CAP)
+        )
+    return 1 / (1 - (N / M) ** p)
 
 
 def values(attempt: Attempt, fields, u: str) -> np.ndarray:
