@@ -13,7 +13,8 @@ import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
-from walras.runtime.solvers.collocation import coarse_start, driver, first_solve, jacobian, report
+from walras.runtime.solvers.collocation import coarse_start, first_solve, jacobian, report, stages
+from walras.runtime.solvers.collocation.systems import Attempt, Systems
 from walras.runtime.solvers.start import values_at
 from walras.settings import Settings
 
@@ -78,8 +79,8 @@ def _first_attempt(problem: Problem, start: str, iterations: int = ITERATIONS):
     settings = Settings().replace(
         method="collocation", degree=16, iterations=iterations, start=start
     )
-    systems = driver.Systems(problem, settings.basis)
-    return driver._attempt(systems, settings, problem.params, None, first=True), settings
+    systems = Systems(problem, settings.basis)
+    return stages.attempt(systems, settings, problem.params, None, first=True), settings
 
 
 def _closed_form_error(v) -> float:
@@ -126,7 +127,7 @@ def test_a_solution_limited_by_its_truncation_converges_on_its_estimate():
     ev = SimpleNamespace(ok=True, total=2.8e-3)
 
     def outcome(coarse: bool, error: float):
-        attempt = driver.Attempt(None, None, ev, [], 0, [], None, reached=True, coarse=coarse)
+        attempt = Attempt(None, None, ev, [], 0, [], None, reached=True, coarse=coarse)
         return report.outcome(attempt, settings, {"p": error}).value
 
     assert outcome(True, 5.6e-5) == "converged"

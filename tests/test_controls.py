@@ -236,8 +236,7 @@ def test_the_walk_in_pseudo_time_sees_the_time_derivative_of_an_hjb():
     somewhere, the consumption of the first-order condition NaN and the check of time
     derivatives false ("no equation holds a time derivative"); a relative step keeps V' > 0."""
     from walras.runtime.solvers.collocation import pseudo_time
-    from walras.runtime.solvers.collocation.driver import constant_guess
-    from walras.runtime.solvers.collocation.start_values import interpolated
+    from walras.runtime.solvers.collocation.start_values import constant_guess, interpolated
     from walras.runtime.solvers.collocation.systems import Systems
     from walras.runtime.solvers.start import start_guess
 

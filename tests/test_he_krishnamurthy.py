@@ -127,15 +127,16 @@ def test_a_solve_from_a_solution_of_two_pieces_starts_at_its_cut(monkeypatch):
     the search at fixed cuts does not run. From the gap, the estimate's
     solve at degree 90 of the file's defaults stalled, and that search took 130 s of 170."""
     from walras.runtime.solvers.base import Problem
-    from walras.runtime.solvers.collocation import driver, free_boundary
+    from walras.runtime.solvers.collocation import free_boundary, stages
+    from walras.runtime.solvers.collocation.systems import Systems
     from walras.settings import Settings
 
     problem = Problem.build(walras.load("he_krishnamurthy").compile())
     settings = Settings().replace(method="collocation", edge=3e-2, degree=8, residual_tol=1e-5)
-    systems = driver.Systems(problem, settings.basis)
-    first = driver._attempt(systems, settings, problem.params, None)
+    systems = Systems(problem, settings.basis)
+    first = stages.attempt(systems, settings, problem.params, None)
     starts = []
-    solve = driver.levenberg_marquardt
+    solve = stages.levenberg_marquardt
 
     def recorded(*args, **kwargs):
         result = solve(*args, **kwargs)
@@ -145,9 +146,9 @@ def test_a_solve_from_a_solution_of_two_pieces_starts_at_its_cut(monkeypatch):
     def searched(*args, **kwargs):
         raise AssertionError("the cut was searched at fixed cuts")
 
-    monkeypatch.setattr(driver, "levenberg_marquardt", recorded)
+    monkeypatch.setattr(stages, "levenberg_marquardt", recorded)
     monkeypatch.setattr(free_boundary, "locate", searched)
-    again = driver._attempt(systems, settings, problem.params, first.fields)
+    again = stages.attempt(systems, settings, problem.params, first.fields)
     assert abs(2 * starts[-1] / first.history[-1] - 1) < 1e-6
     assert abs(again.cut - switch(params())) < 1e-5
 

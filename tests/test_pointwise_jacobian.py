@@ -1,4 +1,4 @@
-"""The Jacobian of a collocation system from the pointwise partials (`collocation/local_rows.py`)
+"""The Jacobian of a collocation system from the pointwise partials (`collocation/split.py`)
 equals forward mode over every coefficient (`jax.jacfwd`): one state, two states in a tensor
 basis with positive unknowns as logarithms and an edge condition, and a Smolyak basis (slow:
 6 s). The fast cases take about 9 s of CPU."""
@@ -66,7 +66,7 @@ equation value: 0.05*v - 1 - d(v, x)*0.1*(0.5 - x) - 0.5*(0.2*x*(1 - x))^2*d(v, 
 )
 def test_the_split_system_is_the_whole_one(source, basis, degree, logs):
     """The residual, its Jacobian, the trial costs and the fine grid's evaluation from the
-    model's rows at the local series (`local_rows.Split`) equal the system traced whole:
+    model's rows at the local series (`split.Split`) equal the system traced whole:
     `System.residual`, forward mode over every coefficient, and `System._evaluate`."""
     problem = Problem.build(walras.load(source).compile(), None)
     system = Systems(problem, basis, logs=logs).get(degree, 1, 0.0)
@@ -138,8 +138,7 @@ def test_two_pieces_split_are_the_whole_system():
     """Two pieces joined at a cut (brusan_log's complementarity, each piece with its own mode,
     the cut pinned): residual, Jacobian (τ's column by the same central difference), costs and
     the fine grid's evaluation equal the system traced whole."""
-    from walras.runtime.solvers.collocation.driver import constant_guess
-    from walras.runtime.solvers.collocation.start_values import interpolated
+    from walras.runtime.solvers.collocation.start_values import constant_guess, interpolated
 
     problem = Problem.build(walras.load("brusan_log").compile(), None)
     system = Systems(problem, "tensor").get(10, 2, 0.0)

@@ -10,8 +10,9 @@ import pytest
 
 import walras
 from walras.runtime.solvers.base import Problem
-from walras.runtime.solvers.collocation import driver, pseudo_time
-from walras.runtime.solvers.collocation.start_values import interpolated
+from walras.runtime.solvers.collocation import pseudo_time
+from walras.runtime.solvers.collocation.start_values import constant_guess, interpolated
+from walras.runtime.solvers.collocation.systems import Systems
 from walras.runtime.solvers.start import start_guess
 
 # dv/dτ = −r(v − 1)(v − 3) + drift of v, r a rate of an economy's size: the constants 1 and 3
@@ -54,9 +55,9 @@ def test_a_walk_whose_steps_fail_gives_up_in_bounded_time():
     end the walk after GIVE_UP failures in a row, not after STEPS: the walk costs at most
     GIVE_UP iterations here, and says it gave up."""
     problem = Problem.build(walras.load(TWO_STEADY_STATES).compile(), None)
-    system = driver.Systems(problem).get(8, 1, 0.0)
+    system = Systems(problem).get(8, 1, 0.0)
     params = {k: jax.device_put(np.float64(v)) for k, v in problem.params.items()}
-    guess = start_guess(problem, problem.params, None, driver.constant_guess(problem, params))
+    guess = start_guess(problem, problem.params, None, constant_guess(problem, params))
     plan = system.plan({}, pin=0.0, tau=system.tau(None))
     stepper = pseudo_time.stepper(system)
     walked = pseudo_time.walk(stepper, interpolated(system, guess), params, plan, iterations=1)
@@ -110,7 +111,7 @@ def test_a_step_from_the_local_rows_is_the_step_traced_whole(source, degree, edg
     a positive unknown) equal the step traced whole (`Stepper._residual`, forward mode over every
     coefficient): plain and positive unknowns, two states, a boundary row, a cut edge's rows."""
     problem = Problem.build(walras.load(source).compile(), None)
-    system = driver.Systems(problem, logs=logs).get(degree, 1, edge)
+    system = Systems(problem, logs=logs).get(degree, 1, edge)
     stepper = pseudo_time.Stepper(system)
     assert stepper.parts is not None and bool(system.positive) == logs
     rng = np.random.default_rng(0)

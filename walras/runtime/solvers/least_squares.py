@@ -227,7 +227,7 @@ GOOD_FIT = 0.75  # a Gauss-Newton step is taken when the cost falls by at least 
 
 
 class _HostSteps:
-    """The steps of the split path (collocation's `local_rows.Split`: J and r on the host;
+    """The steps of the split path (collocation's `split.Split`: J and r on the host;
     `costs` gives ½‖r(θ + step)‖² for each step), from factorisations of the latest Jacobian
     computed once each. A tall or square J's damped steps −(JᵀJ + λI)⁻¹Jᵀr come from its thin
     QR, J = QR, each damping by the QR of [R; √λI] that keeps their triangles (LAPACK's tpqrt;
@@ -344,7 +344,7 @@ def levenberg_marquardt(
     limits the step (the neural polish), the cost falls far faster.
 
     With `parts`, (linearise, costs), the caller evaluates the residual in parts outside one
-    trace (collocation's `local_rows.Split`): linearise(θ, *args) gives (r, J, ‖J‖²), on the
+    trace (collocation's `split.Split`): linearise(θ, *args) gives (r, J, ‖J‖²), on the
     host, and costs(θ, steps, *args) ½‖r(θ + step)‖² for each step; `residual` and `jacobian`
     are not used. With `gauss_newton` too (J exact, not partly a finite difference, whose
     inexact Newton steps stall short of the rounding floor: he_krishnamurthy's cut τ), each

@@ -61,7 +61,7 @@ def after_direct(
     systems: Systems, settings, params, start, solve_at: Callable
 ) -> Callable[[Attempt], Attempt]:
     """The coarse start after a failed direct solve `direct`, from the same start (`solve_at`:
-    the driver's attempt, (systems, settings, params, guess) -> Attempt):
+    `stages.attempt`, (systems, settings, params, guess) -> Attempt):
     the attempt at the working degree where it got there and the equations hold at its nodes
     (`_held`), else the direct one, with the residual history and iterations of all its solves
     and a note."""

@@ -115,7 +115,7 @@ def leave_start(
     )
     attempt = Attempt(system, result.theta, ev, history, iterations, [note], None, True)
     # where both reach one solution the walk's is kept: the finite-horizon economy reaches it, so
-    # a failed walk is crowded before edges are cut (`driver._walk_or_cut`), not by a rounding tie
+    # a failed walk is crowded before edges are cut (`walks.walk_or_cut`), not by a rounding tie
     if direct is None or attempt.converged(settings) or ev.total <= (1 + SAME) * direct.ev.total:
         return attempt
     direct.notes.append(note + ", which did not help")

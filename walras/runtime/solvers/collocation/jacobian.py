@@ -1,7 +1,7 @@
 """The Jacobian of a collocation system in its coefficients.
 
 By columns: forward mode, a chunk of columns at a time (`columns`). From the pointwise partials
-(`local_rows.Split`): a residual row at a point depends on the coefficients only through each
+(`split.Split`): a residual row at a point depends on the coefficients only through each
 unknown's value and derivatives up to second order at that point, so J = Σ_k diag(∂r/∂s^(k)) B^(k),
 with s^(k) the k-th derivative of an unknown's series (its logarithm's, for a positive unknown) at
 the rows' points and B^(k) its matrix in the coefficients. The partials take one forward-mode

@@ -22,8 +22,10 @@ from ..start import values_at as values_at
 from . import chebyshev as cheb
 from . import regimes, root, smolyak
 from .jacobian import applies, chunk_for, columns
-from .local_rows import Split, pair
+from .local_rows import pair
 from .pieces import Piecewise, face_points, local_simplices
+from .side_conditions import edge_rows, edge_terms, junction, root_terms
+from .split import Split
 
 FINE_POINTS = 4000  # evidence grid, per piece
 MODES = ("a", "b", "min")  # how a complementarity is imposed: a = 0, b = 0, or min(a, b) = 0
@@ -110,25 +112,8 @@ class System:
             and u.lo >= 0
             and (logs or any(self.log[i] for i in self.args[u.name]))
         }
-        # (unknown, axis of its expansion, state, end of the axis): power-law behaviour at a cut
-        # edge
-        self.edge_terms = [
-            (u, len(self.regimes[u]) + k, i, end)
-            for u, a in self.args.items()
-            if u in self.second_order
-            for k, i in enumerate(i for i in a if self.values[i] is None)
-            if self.log[i]
-            for end in ((-1.0, 1.0) if self.upper[i] else (-1.0,))
-        ]
-        # (unknown, axis of its expansion, side): a finite slope at a constrained edge
-        slopes = compiled.outline.differentiated
-        self.root_terms = [
-            (u, len(self.regimes[u]) + k, held[i])
-            for u, a in self.args.items()
-            if u in slopes
-            for k, i in enumerate(i for i in a if self.values[i] is None)
-            if i in held
-        ]
+        self.edge_terms = edge_terms(self)
+        self.root_terms = root_terms(self, held)
         template = {
             "coef": {u: np.zeros((pieces,) + self.shape(u)) for u, a in self.args.items() if a},
             "scalar": {u: np.zeros(()) for u, a in self.args.items() if not a},
@@ -313,45 +298,11 @@ class System:
         n, nb = self.reference.shape[0], {k: v.shape[0] for k, v in self.faces.items()}
         rows = [jnp.sqrt(self.problem.weight(k) / n) * r for k, r in interior.items()]
         rows += [jnp.sqrt(self.problem.boundary_weight(k) / nb[k]) * r for k, r in boundary.items()]
-        rows += self.edge_rows(tree)
+        rows += edge_rows(self, tree)
         if self.pieces > 1:
-            rows.append(self.junction(tree, plan.lo))
+            rows.append(junction(self, tree, plan.lo))
             rows.append(plan.pin[0] * (tree["tau"] - plan.pin[1]))
         return jnp.concatenate([jnp.ravel(r) for r in rows])
-
-    def edge_rows(self, tree) -> list[jax.Array]:
-        """At a cut edge, each unknown that enters to second order is a power law of the state:
-        the second derivative of its expansion in the log coordinate vanishes there (of log u for
-        a positive unknown). The equation's regularity at the true edge, 0, selects the solution;
-        the cut stands in for it. At a constrained edge (`root`), each unknown whose derivatives
-        enter has a finite slope in the state: its expansion's slope in z vanishes there."""
-        rows = []
-        for u, k, i, end in self.edge_terms:
-            touching = [0] if self.pieces > 1 and i == 0 else range(self.pieces)
-            sparse = self.sparse(u)
-            for p in touching:
-                c = tree["coef"][u][p]
-                if sparse is None:
-                    rows.append(cheb.end_derivative(c, k, 2, end))
-                else:  # one row per regime and node of the face
-                    axis = k - len(self.regimes[u])
-                    per_regime = c.reshape(-1, sparse.size)
-                    rows += [smolyak.edge_curvature(r, sparse, axis, end) for r in per_regime]
-        rows += [root.end_slope(tree["coef"][u][0], k, side) for u, k, side in self.root_terms]
-        return rows
-
-    def junction(self, tree, lo) -> jax.Array:
-        """Continuity of each unknown at the cut, and of its slope if it enters to second order."""
-        left, right = self.pieces_of(tree, lo)
-        s = self.boxes(tree, lo)[1][0, 0]
-        rows = []
-        for u in tree["coef"]:
-            x = jnp.zeros(len(self.args[u])).at[0].set(s)
-            rows.append(left[u](x) - right[u](x))
-            if u in self.second_order:
-                e = jnp.zeros_like(x).at[0].set(1.0)
-                rows.append(jax.jvp(left[u], (x,), (e,))[1] - jax.jvp(right[u], (x,), (e,))[1])
-        return jnp.stack(rows)
 
     @property
     def parts(self) -> tuple | None:

@@ -29,6 +29,7 @@ from ...pytree import pytree
 from ..least_squares import levenberg_marquardt
 from .jacobian import chunk_for, columns
 from .local_rows import LocalRows, Step, pair
+from .side_conditions import edge_rows
 
 FIRST_STEP = 1.0  # Δτ of the first step (EconPDEs.jl's default), in the model's time unit
 GROWTH = 2.0  # Δτ doubles with each step (EconPDEs.jl's residual-driven growth, compounded
@@ -183,7 +184,7 @@ class Stepper:
             face = system.faces[b.name]
             r = later.boundary_residuals(fields, params, {b.name: at(face)}, only=b.name)[b.name]
             rows.append(jnp.sqrt(system.problem.boundary_weight(b.name) / face.shape[0]) * r)
-        rows += system.edge_rows(tree)
+        rows += edge_rows(system, tree)
         return jnp.concatenate([jnp.ravel(r) for r in rows])
 
     def dynamic(self, theta, params, plan) -> bool:

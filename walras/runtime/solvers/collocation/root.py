@@ -5,7 +5,7 @@ in the state converges only algebraically. The axis is mapped as s = ((z + 1)/2)
 z = −1; mirrored at an upper edge), in which such a solution is smooth: the expansion is a series
 in √s. Its derivative in s, P'(z)·dz/ds = 2P'(z)/(z + 1), is again a series, the quotient of P' by
 (z + 1), finite at the edge, where P'(−1) = 0 (the slope in the state is finite there:
-`System.edge_rows` impose it), so the face's HJB is evaluated at the limit (l'Hôpital), and
+`side_conditions.edge_rows` impose it), so the face's HJB is evaluated at the limit (l'Hôpital), and
 nested derivatives stay series evaluations (a custom JVP rule, as `chebyshev.series`)."""
 
 from __future__ import annotations

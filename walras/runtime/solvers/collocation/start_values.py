@@ -1,4 +1,5 @@
-"""The start of a collocation system: coefficients interpolating a guess on each piece."""
+"""The start of a collocation system: coefficients interpolating a guess on each piece, and a
+constant guess for unknowns without one."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..base import Problem
+from ..start import Guess
 from . import regimes
 from .problem import TINY, System
 
@@ -42,3 +45,23 @@ def interpolated(system: System, guess: Callable[[str, np.ndarray], np.ndarray],
     for u in tree["scalar"]:
         tree["scalar"][u] = np.asarray(float(np.ravel(guess(u, np.zeros((1, 0))))[0]))
     return system.flat.ravel(tree)
+
+
+def constant_guess(problem: Problem, params) -> Guess:
+    """A constant strictly inside each unknown's bounds (and its complementarity bound)."""
+    clamps = problem.compiled.clamps(params)
+    values = {}
+    for u in problem.unknowns:
+        floor, cap = clamps.get(u.name, (None, None))
+        lo = u.lo if floor is None else (floor if u.lo is None else max(u.lo, floor))
+        hi = u.hi if cap is None else (cap if u.hi is None else min(u.hi, cap))
+        values[u.name] = (
+            (lo + hi) / 2
+            if lo is not None and hi is not None
+            else lo + 1.0
+            if lo is not None
+            else hi - 1.0
+            if hi is not None
+            else 1.0
+        )
+    return lambda u, y: np.full(len(y), values[u])
