@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
 GEOMETRIC = 12  # coefficients falling faster than n^-12 (the factor below 1.1): no extrapolation
-ROUNDING = 1e-13  # coefficients this small against the first are rounding
+ROUNDING = 1e-13  # coefficients this small against the unknown's largest are rounding
 RATE_CAP = 100.0  # the largest rate solved for (a factor of 1 to rounding)
 
 
@@ -103,15 +103,20 @@ def compared(mine: dict, theirs: dict) -> dict[str, float]:
 
 
 def algebraic(system, theta) -> bool:
-    """Whether some unknown's Chebyshev coefficients decay algebraically: their envelope falls
-    by less than 2^-GEOMETRIC over the upper half of the degrees (c_n ~ n^-s with s below it)
-    and has not reached the rounding floor (ROUNDING of the first)."""
+    """Whether some unknown's Chebyshev coefficients decay algebraically: over the last quarter
+    of the degrees their envelope falls like n^-s with 1 <= s < GEOMETRIC (faster is geometric;
+    flatter is a floor of noise, or no decay at all), above the rounding floor (ROUNDING of the
+    unknown's largest coefficient, over every piece)."""
     for rows in decays(system, theta).values():
-        for row in np.atleast_2d(rows):
-            envelope = np.maximum.accumulate(row[::-1])[::-1]
-            if len(envelope) < 4 or envelope[-1] <= ROUNDING * envelope[0]:
+        envelopes = [np.maximum.accumulate(row[::-1])[::-1] for row in np.atleast_2d(rows)]
+        scale = max(e[0] for e in envelopes)
+        for envelope in envelopes:
+            n = len(envelope)
+            start = (3 * n) // 4
+            if n < 8 or envelope[-1] <= ROUNDING * scale:
                 continue
-            if envelope[-1] > 2.0**-GEOMETRIC * envelope[len(envelope) // 2]:
+            rate = np.log(envelope[start] / envelope[-1]) / np.log((n - 1) / start)
+            if 1 <= rate < GEOMETRIC:
                 return True
     return False
 
