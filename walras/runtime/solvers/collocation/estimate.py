@@ -31,8 +31,9 @@ def refine(solve: Solve, settings, attempt: Attempt, params):
     (`derived.changes`, reported only); while an estimate is above `tol_error` and the solve at
     the higher degree converged, that solve is the better solution and the degree rises again
     (until the coefficients decay far enough, or the degree reaches its cap)."""
+    below = None  # the solve at the degree before, which measures the rate at a kink
     while True:
-        errors, described, again = degree_change(solve, settings, attempt, params)
+        errors, described, again = degree_change(solve, settings, attempt, params, below)
         higher = again is not None and again.system.degree > attempt.system.degree
         done = max(errors.values(), default=0.0) <= settings.tol_error or interrupt.requested()
         if done or not (higher and again.solved(settings)):
@@ -42,16 +43,18 @@ def refine(solve: Solve, settings, attempt: Attempt, params):
             f"raised the degree from {attempt.system.degree} to {again.system.degree} "
             f"(estimated error {max(errors.values()):.1e} above tol_error)",
         ]
-        attempt, settings = again, settings.replace(degree=again.system.degree)
+        below, attempt = attempt, again
+        settings = settings.replace(degree=again.system.degree)
 
 
-def degree_change(solve: Solve, settings, attempt: Attempt, params):
+def degree_change(solve: Solve, settings, attempt: Attempt, params, below: Attempt | None = None):
     """The estimated error of each unknown and each control: how much it changes, relative to
     its largest size, on the evidence points when the solve is repeated at a higher degree (at
     a lower one, whose error bounds this one's, when the degree is at its cap or the higher
     solve does not converge), starting from this solution; infinite when that solve fails.
     Where the coefficients decay algebraically (a kink), the change understates the error and is
-    scaled by the rate the solves converge at (`algebraic`).
+    scaled by the rate the solves converge at (`algebraic`), measured against `below` (a solve
+    at a lower degree) or a solve a quarter lower.
     A control is read from the unknowns' derivatives, so it can change far more than they do
     (consumption_saving: c 1e-8 from the reference at the borrowing limit, V 2e-11).
     Returns the errors, those of the described definitions (`derived`: reported only, none
@@ -79,7 +82,7 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params):
 
     found = change(again)
     if again.system.degree > degree and lower < degree and algebraic(system, attempt.theta):
-        below = solve(settings.replace(degree=lower), fields)
+        below = below or solve(settings.replace(degree=lower), fields)
         before = change(below) if below.ev.ok and below.held(settings) else {}
         degrees = (below.system.degree, degree, again.system.degree)
         found = {k: v * extrapolation(before.get(k, np.nan), v, degrees) for k, v in found.items()}
