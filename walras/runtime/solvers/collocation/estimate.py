@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ... import derived, interrupt
 from ...results import outputs_at
@@ -130,6 +129,8 @@ def extrapolation(before: float, after: float, degrees) -> float:
     (the ratio of the two changes is ((N/L)^p − 1)/(1 − (N/M)^p)), and at least 1, the slowest
     rate worth calling convergence (a factor of 5 for M = 1.25 N); p = 1 where the solve at L
     failed."""
+    from scipy.optimize import brentq  # only here: a warm solve does not load scipy.optimize
+
     L, N, M = degrees
 
     def ratio(p: float) -> float:
