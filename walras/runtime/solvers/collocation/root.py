@@ -100,12 +100,30 @@ def rooted(axes: tuple[float, ...]):
                     slope_matrix(n, side) if side else cheb.derivative_matrix(n), coef.dtype
                 )
                 dcoef_i = jnp.moveaxis(jnp.tensordot(K, coef, axes=([1], [i])), 0, i)
-                terms.append(evaluate(dcoef_i, w) * dw[i])
+                slope = evaluate(dcoef_i, w)
+                if side:
+                    slope = slope + _remainder(coef, w, axes, i)
+                terms.append(slope * dw[i])
         out = evaluate(coef, w)
         return out, sum(terms[1:], terms[0]) if terms else jnp.zeros_like(out)
 
     evaluate.defjvp(jvp, symbolic_zeros=True)
     return evaluate
+
+
+def _remainder(coef, w, axes: tuple[float, ...], i: int):
+    """side·r/√s, r = ∂P/∂z at the constrained edge of axis i: the part of the slope in s that
+    the quotient (`slope_matrix`) drops. The edge rows make r vanish for the unknowns, but not for
+    their slopes: where a constraint binds, the slope grows like √s (the value like s^(3/2)) and
+    the curvature is a series plus this term, like 1/√s. 0 at the edge itself, where the
+    equations multiply the curvature by a volatility that vanishes."""
+    side = axes[i]
+    r = cheb.end_derivative(coef, i, 1, -side)
+    others = [j for j in range(len(axes)) if j != i]
+    r = series(r, w[np.array(others, int)], tuple(axes[j] for j in others)) if others else r
+    share = jnp.abs(w[i])
+    inside = share > 0
+    return jnp.where(inside, side * r / jnp.sqrt(jnp.where(inside, share, 1.0)), 0.0)
 
 
 def series(coef, w, axes: tuple[float, ...]):
