@@ -153,6 +153,13 @@ unknown V(k)
             "E165",
             8,
         ),
+        # a cost |i| of trading: no derivative at i = 0, one branch would be taken everywhere
+        (
+            "control i\nprocess k: drift = i - k\n"
+            "equation hjb: rho*V = max(i): -abs(i) - i^2 + drift(V)",
+            "E163",
+            7,
+        ),
         # max spelt with another function
         (
             "control c > 0\nprocess k: drift = 1 - c\n"
@@ -165,6 +172,18 @@ unknown V(k)
 def test_control_errors_are_located(body, code, line):
     found = _errors(HEAD + body)
     assert (code, line) in found, found
+
+
+def test_a_positive_control_inside_abs_is_not_a_kink():
+    """abs(c) of a control declared > 0 is c: the maximand log(c) − abs(c) is differentiable, and
+    c = 1/(1 + V_k) (the root of 1/c − 1 − V_k = 0)."""
+    model = walras.load(
+        HEAD
+        + "control c > 0\nprocess k: drift = 1 - c - k\n"
+        + "equation hjb: rho*V = max(c): log(c) - abs(c) + drift(V)"
+    )
+    out = _outputs(model, {"V": lambda p: 0.5 * p[0]}, jnp.asarray([[1.5]]))
+    np.testing.assert_allclose(out["c"], 1 / 1.5, rtol=1e-14)
 
 
 def test_a_bounded_control_is_clipped_where_the_bound_binds():

@@ -106,6 +106,8 @@ class _Optimum:
                     c.span,
                 )
                 return None
+        if self.kinked(H, dict(zip(xs, self.controls))):
+            return None
         hessian = sp.hessian(H, xs)
         if not self.concave(hessian):
             return None
@@ -176,6 +178,29 @@ class _Optimum:
             tuple(c.lo is not None and c.lo >= 0 and not c.binding for c in self.controls),
         )
 
+    def kinked(self, H: sp.Expr, controls: dict) -> bool:
+        """A control inside abs, min, max or a sign (E163): the maximand has no derivative where
+        its argument changes sign, and sympy's first-order condition would take one branch for
+        all (a cost |i| of trading, a no-trade band at i = 0)."""
+        found = False
+        kinks = H.atoms(sp.Abs, sp.Min, sp.Max, sp.sign, sp.Heaviside, sp.Piecewise)
+        for x, control in controls.items():
+            inside = sorted(
+                str(k.xreplace({x: sp.Symbol(control.name)})) for k in kinks if x in k.free_symbols
+            )
+            if inside:
+                found = True
+                self.error(
+                    "E163",
+                    f"the maximand of '{self.eq.name}' is not differentiable in the control "
+                    f"'{control.name}' (it enters {inside[0]}): a first-order condition would "
+                    "take one side of the kink everywhere",
+                    "write the optimum in closed form as a 'let' with min and max (the soft "
+                    "threshold where |x| enters linearly), or bound the control so that the "
+                    "kink is outside its range ('control c > 0' makes abs(c) = c)",
+                )
+        return found
+
     def hidden(self, H: sp.Expr, controls: set[sp.Symbol]) -> bool:
         """A second derivative along a volatility, or a jump, that moves with a control: its
         atom hides the control from the first-order condition."""
@@ -241,6 +266,14 @@ class _Optimum:
         if hi is not None:
             optimum = ast.Call("min", (optimum, hi), control.span, control.span)
         return optimum
+
+
+def _written(e: sp.Expr) -> str:
+    """A sympy expression as the language writes its functions (abs, min, max)."""
+    text = str(e)
+    for name in ("Abs", "Min", "Max"):
+        text = text.replace(f"{name}(", f"{name.lower()}(")
+    return text
 
 
 def _replace(e: ast.Expr, names: dict) -> ast.Expr:

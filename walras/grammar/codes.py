@@ -193,7 +193,8 @@ _TABLE = (
      "interior maximum.", "Make the maximand strictly concave in each control (a utility of "
      "consumption, a convex adjustment cost).", (CONTROLS,)),
     ("E163", "first-order conditions not solved", "sympy finds no solution of the first-order "
-     "conditions (or several it cannot choose between, or one walras cannot write out).",
+     "conditions (or several it cannot choose between, or one walras cannot write out), or the "
+     "maximand has a kink in a control (abs, min, max of it).",
      "Write the maximand so that its first-order conditions solve in closed form, and declare "
      "a bound such as 'control c > 0' that picks the root.", (CONTROLS,)),
     ("E164", "bad bounds of a control", "A control's bounds leave it no room, or bound controls "
