@@ -105,6 +105,28 @@ def test_neural_polish_stops_and_keeps_its_iterations(ctrl_c_at, tmp_path):
     assert ckpt.exists()
 
 
+def test_neural_error_estimate_stops_at_its_next_product(monkeypatch):
+    """Ctrl-C as the estimate's least-squares solve begins (hundreds of Jacobian-vector products,
+    minutes on a three-state model, where a new user's SIGTERM waited more than a minute): the
+    first product stops it, and the solve says where it was interrupted."""
+    from walras.runtime.solvers.neural import estimate
+
+    step, products = estimate.gauss_newton_step, []
+
+    def ctrl_c_then_step(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(estimate, "gauss_newton_step", ctrl_c_then_step)
+    check = interrupt.check
+    monkeypatch.setattr(interrupt, "check", lambda: products.append(1) or check())
+    solution = walras.solve("lucas", method="neural", steps=100, polish=0)
+    assert solution.outcome is Outcome.INTERRUPTED
+    assert solution.message.startswith("interrupted during the error estimate")
+    assert products == [1] and solution.errors == {}
+    assert np.all(np.isfinite(solution.dataset["pd"].values))
+
+
 def test_collocation_stops_between_iterations(ctrl_c_at):
     ctrl_c_at(2)  # after the second Levenberg-Marquardt iteration, on the homotopy's first step
     solution = walras.solve(

@@ -22,6 +22,17 @@ CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number, 
 _state = {"depth": 0, "requested": None}
 
 
+class Interrupted(Exception):
+    """Raised inside a long computation that has no steps of its own to stop between (a least-
+    squares solve by products) when Ctrl-C or SIGTERM came: its caller stops there."""
+
+
+def check() -> None:
+    """Raise `Interrupted` if Ctrl-C or SIGTERM came inside the current `catching()` block."""
+    if requested():
+        raise Interrupted
+
+
 def requested() -> bool:
     """Whether Ctrl-C or SIGTERM came inside the current `catching()` block."""
     return _state["requested"] is not None

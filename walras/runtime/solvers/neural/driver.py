@@ -281,8 +281,12 @@ def finish(training: Training) -> Solution:
     if outcome is None and not np.isfinite(total):
         outcome = Outcome.NONFINITE
     elif outcome is None:
-        errors = training.estimator.of(training.fields, params)
-        derived = training.estimator.derived(training.fields, params)
+        try:
+            errors = training.estimator.of(training.fields, params)
+            derived = training.estimator.derived(training.fields, params)
+        except interrupt.Interrupted:
+            outcome, training.detail = Outcome.INTERRUPTED, " during the error estimate"
+    if outcome is None:
         heads = []
         if total > settings.tol:
             heads.append(

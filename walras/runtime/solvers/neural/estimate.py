@@ -18,7 +18,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, lsqr
 from threadpoolctl import threadpool_limits
 
-from ... import cache
+from ... import cache, interrupt
 from ...derived import changes, described
 from .networks import SOFTNESS, exponential
 from .polish import Polish
@@ -74,8 +74,10 @@ def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = 
     tenth of the true error (3.0e-11 against 3.4e-10; run on, 3.5e-10). With `key` (naming
     `residual` and `jacobian` for good: `Rows.key`) the residual and the matrix are exported."""
     r = cache.compiled(residual, key and f"{key} residual")(theta, params)
+    shape = (r.shape[0], theta.shape[0])
     if jacobian is not None:
-        op = np.asarray(cache.compiled(jacobian, key and f"{key} jacobian")(theta, params))
+        matrix = np.asarray(cache.compiled(jacobian, key and f"{key} jacobian")(theta, params))
+        matvec, rmatvec = matrix.__matmul__, matrix.T.__matmul__
     else:  # the products exported too: a warm run neither traces nor lowers them
         jvp, vjp = (
             (
@@ -86,14 +88,33 @@ def gauss_newton_step(residual, theta, params, jacobian=None, key: str | None = 
             else (partial(jvp_jit, residual), partial(vjp_jit, residual))
         )
         theta = np.asarray(theta)
-        op = LinearOperator(
-            (r.shape[0], theta.shape[0]),
-            matvec=lambda v: np.asarray(jvp(theta, params, np.asarray(v, np.float64))),
-            rmatvec=lambda w: np.asarray(vjp(theta, params, np.asarray(w, np.float64))),
-            dtype=np.float64,
-        )
+
+        def matvec(v):
+            return np.asarray(jvp(theta, params, np.asarray(v, np.float64)))
+
+        def rmatvec(w):
+            return np.asarray(vjp(theta, params, np.asarray(w, np.float64)))
+
+    op = LinearOperator(
+        shape,
+        matvec=_stoppable(matvec),
+        rmatvec=_stoppable(rmatvec),
+        dtype=np.float64,
+    )
     with threadpool_limits(1, user_api="blas"):  # see `least_squares`: spinning BLAS threads
         return lsqr(op, -np.asarray(r), atol=1e-12, btol=1e-12, conlim=CONDITION)[0]
+
+
+def _stoppable(product):
+    """A product that first checks for Ctrl-C or SIGTERM (`interrupt.check`): LSQR's hundreds
+    of products at fresh points took minutes on a three-state model, and a signal waited for
+    them."""
+
+    def checked(v):
+        interrupt.check()
+        return product(v)
+
+    return checked
 
 
 class Changes:
@@ -347,4 +368,7 @@ class Stop:
         if moved > self.gate:
             return False
         self.gate = moved / 2
-        return max(self.estimator(theta, self.params).values()) <= self.tol_error
+        try:
+            return max(self.estimator(theta, self.params).values()) <= self.tol_error
+        except interrupt.Interrupted:  # the polish stops at its next check of the flag
+            return False
