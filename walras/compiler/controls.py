@@ -186,7 +186,9 @@ class _Optimum:
         kinks = H.atoms(sp.Abs, sp.Min, sp.Max, sp.sign, sp.Heaviside, sp.Piecewise)
         for x, control in controls.items():
             inside = sorted(
-                str(k.xreplace({x: sp.Symbol(control.name)})) for k in kinks if x in k.free_symbols
+                _written(k.xreplace({x: sp.Symbol(control.name)}))
+                for k in kinks
+                if x in k.free_symbols
             )
             if inside:
                 found = True

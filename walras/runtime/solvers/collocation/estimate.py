@@ -126,7 +126,7 @@ def algebraic(system, theta) -> bool:
 def extrapolation(before: float, after: float, degrees) -> float:
     """The factor that turns the change between degrees N and M into the error at N, when the
     error falls like N^-p: 1/(1 − (N/M)^p), with p from the change between L and N before it
-    (the ratio of the two changes is ((N/L)^p − 1)/(1 − (N/M)^p)), and at least 1, the slowest
+    (the ratio of the two changes is ((N/L)^p − 1)/(1 − (N/M)^p)) and at least 1, the slowest
     rate worth calling convergence (a factor of 5 for M = 1.25 N); p = 1 where the solve at L
     failed."""
     from scipy.optimize import brentq  # only here: a warm solve does not load scipy.optimize
