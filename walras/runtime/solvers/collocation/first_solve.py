@@ -103,10 +103,16 @@ def leave_start(
         if direct is None
         else (f"the direct solve did not converge (residual sup-norm {direct.ev.total:.1e}), so ")
     )
+    walk = (
+        f"the solve walked {walked.steps} steps in pseudo-time from the start (the last Δτ "
+        f"{walked.dt / pseudo_time.GROWTH:.3g}"
+        if walked.steps
+        else "a walk in pseudo-time from the start took no step (the smallest Δτ tried "
+        f"{walked.dt * pseudo_time.SHRINK:.3g}"
+    )
     note = (
-        f"{why}the solve walked {walked.steps} steps in pseudo-time from the start (the last "
-        f"Δτ {walked.dt / pseudo_time.GROWTH:.3g}, {walked.failed} failed steps, residual "
-        f"sup-norm {walked.residual:.1e} at the nodes where it ended"
+        f"{why}{walk}, {walked.failed} failed steps, "
+        f"residual sup-norm {walked.residual:.1e} at the nodes where it ended"
         + (
             f"; it gave up after {pseudo_time.GIVE_UP} failed steps in a row)"
             if walked.gave_up
