@@ -67,6 +67,20 @@ def test_lines_are_spaced_in_time(monkeypatch, capsys):
     ]
 
 
+def test_the_time_left_is_at_the_pace_since_the_line_before(monkeypatch, capsys):
+    """100 steps in 31 s, then 2 in a minute (Adam's steps, then the polish's iterations): the
+    8 left take 30 s each at the recent pace, 4 minutes, not 7 s at the pace so far."""
+    clock = iter([0.0, 31.0, 91.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    bar = progress.Progress(110, description="neural")
+    bar.advance(100, 0.5)
+    bar.advance(2, 0.5)
+    assert capsys.readouterr().err.splitlines() == [
+        "neural: 100/110, loss 5.000e-01, 0:00:31 elapsed, about 0:00:03 left",
+        "neural: 102/110, loss 5.000e-01, 0:01:31 elapsed, about 0:04:00 left",
+    ]
+
+
 def test_a_simulation_off_a_terminal_counts_its_saved_times(every_step, capsys):
     """About twenty calls, each advancing by the times it saved, to every saved time."""
     from test_simulation import OU

@@ -88,19 +88,22 @@ class Progress:
 
 class _Lines:
     """The progress as a line on stderr at most every `EVERY` seconds: what is done, the loss,
-    the time spent and, with a total, the time left at the pace so far."""
+    the time spent and, with a total, the time left at the pace since the line before (a solve's
+    steps differ in cost from phase to phase: the neural solver's polish iterations take a
+    hundred times Adam's steps, and the pace so far said half a minute was left of ten)."""
 
     def __init__(self, total: int | None, description: str, loss: bool):
         self.total, self.description, self.loss = total, description, loss
         self.done, self.start = 0, time.monotonic()
-        self.last = self.start
+        self.last, self.last_done = self.start, 0
 
     def advance(self, n: int, loss: float) -> None:
         self.done += n
         now = time.monotonic()
         if n == 0 or now - self.last < EVERY:
             return
-        self.last = now
+        pace = (now - self.last) / max(self.done - self.last_done, 1)
+        self.last, self.last_done = now, self.done
         spent = now - self.start
         if self.total is None:
             count = f"{self.done} iterations"
@@ -109,7 +112,7 @@ class _Lines:
         shown = f", loss {loss:.3e}" if self.loss else ""
         line = f"{self.description}: {count}{shown}, {_clock(spent)} elapsed"
         if self.total and 0 < self.done < self.total:
-            line += f", about {_clock(spent * (self.total - self.done) / self.done)} left"
+            line += f", about {_clock(pace * (self.total - self.done))} left"
         print(line, file=sys.stderr, flush=True)
 
 
