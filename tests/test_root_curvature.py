@@ -7,6 +7,7 @@ collocation solve met its own equations to 6e-9 and said converged, 15% from the
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from numpy.polynomial import chebyshev, polynomial
 
 import walras
@@ -53,6 +54,40 @@ def test_the_derivatives_of_a_rooted_series_are_exact():
         assert np.isclose(slope(s), 1.5 * s**0.5 + 1, rtol=1e-13)
         assert np.isclose(curvature(s), 0.75 / s**0.5, rtol=1e-12)
     assert (slope(0.0), curvature(0.0)) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_the_remainder_reads_the_other_axes(axis):
+    """(s^(3/2) + s)(1 + y²/2), the constrained axis first or second: the slope and curvature in
+    s and the mixed derivative are exact (the remainder is a series over the other axis)."""
+    t = polynomial.Polynomial([0.5, 0.5])
+    rooted, plain = np.zeros(6), np.zeros(4)
+    found = chebyshev.poly2cheb((t**3 + t**2).coef)
+    rooted[: len(found)] = found
+    plain[:3] = chebyshev.poly2cheb([1.0, 0.0, 0.5])
+    coef = jnp.asarray(np.multiply.outer(*((rooted, plain) if axis == 0 else (plain, rooted))))
+    sides = (1.0, 0.0) if axis == 0 else (0.0, 1.0)
+
+    def value(s, y):
+        return root.series(coef, jnp.array([s, y] if axis == 0 else [y, s]), sides)
+
+    def slope(s, y):
+        return jax.jvp(lambda s: value(s, y), (s,), (1.0,))[1]
+
+    for s, y in ((0.04, 0.3), (0.5, -0.7)):
+        other = 1 + y**2 / 2
+        curvature = jax.jvp(lambda s: slope(s, y), (s,), (1.0,))[1]
+        mixed = jax.jvp(lambda y: slope(s, y), (y,), (1.0,))[1]
+        np.testing.assert_allclose(
+            [value(s, y), slope(s, y), curvature, mixed],
+            [
+                (s**1.5 + s) * other,
+                (1.5 * s**0.5 + 1) * other,
+                0.75 / s**0.5 * other,
+                (1.5 * s**0.5 + 1) * y,
+            ],
+            rtol=1e-12,
+        )
 
 
 def test_a_binding_constraint_with_vanishing_volatility_meets_its_ode():
