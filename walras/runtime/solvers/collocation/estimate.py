@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 Solve = Callable  # (settings, guess) -> Attempt: the driver's solve at the model's parameters
 GEOMETRIC = 12  # coefficients falling faster than n^-12 (the factor below 1.1): no extrapolation
 ROUNDING = 1e-13  # coefficients this small against the unknown's largest are rounding
-RATE_CAP = 100.0  # the largest rate solved for (a factor of 1 to rounding)
 
 
 def refine(solve: Solve, settings, attempt: Attempt, params):
@@ -80,11 +79,15 @@ def degree_change(solve: Solve, settings, attempt: Attempt, params, below: Attem
         return compared(mine, theirs)
 
     found = change(again)
-    if again.system.degree > degree and lower < degree and algebraic(system, attempt.theta):
+    decay = algebraic(system, attempt.theta)
+    if again.system.degree > degree and lower < degree and decay is not None:
         below = below or solve(settings.replace(degree=lower), fields)
         before = change(below) if below.ev.ok and below.held(settings) else {}
         degrees = (below.system.degree, degree, again.system.degree)
-        found = {k: v * extrapolation(before.get(k, np.nan), v, degrees) for k, v in found.items()}
+        most = max(1.0, decay - 2)
+        found = {
+            k: v * extrapolation(before.get(k, np.nan), v, degrees, most) for k, v in found.items()
+        }
     errors = {k: v for k, v in found.items() if k not in described}
     return errors, {k: found[k] for k in described}, again
 
@@ -104,31 +107,40 @@ def compared(mine: dict, theirs: dict) -> dict[str, float]:
     return derived.changes(mine, mine, {k: theirs[k] - mine[k] for k in mine})
 
 
-def algebraic(system, theta) -> bool:
-    """Whether some unknown's Chebyshev coefficients decay algebraically: over the last quarter
-    of the degrees their envelope falls like n^-s with 1 <= s < GEOMETRIC (faster is geometric;
-    flatter is a floor of noise, or no decay at all), above the rounding floor (ROUNDING of the
-    unknown's largest coefficient, over every piece)."""
+def algebraic(system, theta) -> float | None:
+    """The slowest algebraic decay s of the unknowns' Chebyshev coefficients, where one decays
+    so: from the middle of the degrees to three quarters their envelope falls like n^-s with
+    1 <= s < GEOMETRIC (faster is geometric; flatter is a floor of noise, or no decay at all),
+    above the rounding floor (ROUNDING of the unknown's largest coefficient, over every piece);
+    None where none does."""
+    rates = []
     for rows in decays(system, theta).values():
         envelopes = [np.maximum.accumulate(row[::-1])[::-1] for row in np.atleast_2d(rows)]
         scale = max(e[0] for e in envelopes)
         for envelope in envelopes:
             n = len(envelope)
-            start = (3 * n) // 4
-            if n < 8 or envelope[-1] <= ROUNDING * scale:
+            start, end = n // 2, (3 * n) // 4  # not the last quarter: a collocation solution's
+            # last coefficients fall off (tests/test_kink_estimate.py at degree 77: 6.8e-8 to
+            # 1.0e-8 over its last four, where n^-4 falls 4%)
+            if n < 8 or envelope[end] <= ROUNDING * scale:
                 continue
-            rate = np.log(envelope[start] / envelope[-1]) / np.log((n - 1) / start)
+            rate = np.log(envelope[start] / envelope[end]) / np.log(end / start)
             if 1 <= rate < GEOMETRIC:
-                return True
-    return False
+                rates.append(float(rate))
+    return min(rates, default=None)
 
 
-def extrapolation(before: float, after: float, degrees) -> float:
+def extrapolation(before: float, after: float, degrees, most: float) -> float:
     """The factor that turns the change between degrees N and M into the error at N, when the
     error falls like N^-p: 1/(1 − (N/M)^p), with p from the change between L and N before it
-    (the ratio of the two changes is ((N/L)^p − 1)/(1 − (N/M)^p)) and at least 1, the slowest
-    rate worth calling convergence (a factor of 5 for M = 1.25 N); p = 1 where the solve at L
-    failed."""
+    (the ratio of the two changes is ((N/L)^p − 1)/(1 − (N/M)^p)), at least 1, the slowest rate
+    worth calling convergence (a factor of 5 for M = 1.25 N), and at most `most`; p = 1 where
+    the solve at L failed. The caller's `most` is s − 2 for coefficients falling like n^-s:
+    the error of a collocation solution falls two orders slower than its coefficients (a second
+    derivative in the equations), and where a node meets the kink at some degrees and misses it
+    at others the two changes alone read a rate far above it (the kink of
+    `tests/test_kink_estimate.py` at degree 187 with σ = 0.6: a factor of 1.1, the estimate
+    2.6 times below the error; s − 2 ≈ 2)."""
     from scipy.optimize import brentq  # only here: a warm solve does not load scipy.optimize
 
     L, N, M = degrees
@@ -139,11 +151,7 @@ def extrapolation(before: float, after: float, degrees) -> float:
     p = 1.0
     if np.isfinite(before) and after > 0 and before / after > ratio(1.0):
         seen = before / after
-        p = (
-            RATE_CAP
-            if seen >= ratio(RATE_CAP)
-            else brentq(lambda q: ratio(q) - seen, 1.0, RATE_CAP)
-        )
+        p = most if seen >= ratio(most) else brentq(lambda q: ratio(q) - seen, 1.0, most)
     return 1 / (1 - (N / M) ** p)
 
 
